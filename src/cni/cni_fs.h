@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_CNI_FS_H
+#define PLEXUS_CNI_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cni_err;
+
+/* Write data to path crash-safe: a temp file in the same directory,
+ * fsync, rename, fsync of the directory. Creates the directory (0700)
+ * if missing. Code 5 on failure. */
+int cni_fs_write_atomic(const char *path, const char *data, size_t len,
+			mode_t mode, struct cni_err *err);
+
+/* mkdir -p with mode. 0 or -errno. */
+int cni_fs_mkdir_p(const char *path, mode_t mode);
+
+#endif

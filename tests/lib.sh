@@ -1,0 +1,62 @@
+# Shared helpers for shell suites. Each case prints one TAP line:
+# "ok - NAME" or "not ok - NAME"; tests/run.sh counts them.
+# BINDIR: the plexus build to test (build/bin or build/san/bin).
+: "${BINDIR:=build/bin}"
+: "${REFDIR:=/usr/lib/cni}"
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export TOP
+T_TMP=$(mktemp -d /tmp/plexus-test.XXXXXX)
+T_NETNS=""
+T_LINKS=""
+
+t_cleanup() {
+	for l in $T_LINKS; do ip link del "$l" 2>/dev/null || true; done
+	for n in $T_NETNS; do ip netns del "$n" 2>/dev/null || true; done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+# t_netns NAME: a fresh netns, removed at exit.
+t_netns() {
+	ip netns del "$1" 2>/dev/null || true
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	T_NETNS="$T_NETNS $1"
+}
+# t_link NAME: remember a host link to delete at exit.
+t_link() { T_LINKS="$T_LINKS $1"; }
+
+# t_case NAME FUNC [ARGS...]: run FUNC in a subshell; print the TAP line;
+# on failure show its output indented.
+t_case() {
+	_name=$1; shift
+	_out="$T_TMP/case.out"
+	if ( set -e; "$@" ) >"$_out" 2>&1; then
+		echo "ok - $_name"
+	else
+		echo "not ok - $_name"
+		sed 's/^/#   /' "$_out" | tail -40
+	fi
+}
+
+# fail MSG: abort the current case.
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect_eq GOT WANT WHAT
+expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
+
+# cni CMD CONFFILE [NETNS [IFNAME [CID [ARGS]]]]: run plexus; stdout to
+# $T_TMP/out.json, exit code to $T_TMP/rc.
+cni() {
+	_cmd=$1 _conf=$2 _ns=${3:-} _if=${4:-eth0} _cid=${5:-cid-$$} _args=${6:-}
+	_nsp=""
+	[ -n "$_ns" ] && _nsp=/var/run/netns/$_ns
+	set +e
+	CNI_COMMAND=$_cmd CNI_CONTAINERID=$_cid CNI_NETNS=$_nsp \
+	CNI_IFNAME=$_if CNI_PATH="$TOP/$BINDIR:$REFDIR" CNI_ARGS=$_args \
+		"$TOP/$BINDIR/plexus" <"$_conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+	echo $? >"$T_TMP/rc"
+	set -e
+}
+rc() { cat "$T_TMP/rc"; }
+# jq-free JSON query through python3: jget FILE EXPR (python expression on j)
+jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
