@@ -172,7 +172,7 @@ json_object *ipam_block_allocs(const struct ipam_block *b)
 
 const char *ipam_block_str(const struct ipam_block *b)
 {
-	return json_object_to_json_string_ext(b->obj, JSON_C_TO_STRING_PLAIN);
+	return json_object_to_json_string_ext(b->obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 int ipam_block_free_slot(const struct ipam_range *r,
