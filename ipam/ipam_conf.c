@@ -11,6 +11,14 @@
 #include "cni_json.h"
 #include "ipam_conf.h"
 
+/* "<field>.<key>" for messages. */
+static const char *subfield(char *buf, size_t size, const char *field,
+			    const char *key)
+{
+	snprintf(buf, size, "%s.%s", field, key);
+	return buf;
+}
+
 bool ipam_key_safe(const char *s)
 {
 	const char *p;
@@ -64,11 +72,14 @@ static int range_addr_get(json_object *obj, const char *key,
 			  const char *field, const struct ipam_range *r,
 			  struct ipam_addr *ret, struct cni_err *err)
 {
-	const char *s;
 	struct ipam_addr a;
+	const char *s;
+	char sub[96];
 	int rc;
 
-	rc = cni_json_get_string(obj, key, field, &s, err);
+	rc = cni_json_get_string(obj, key,
+				 subfield(sub, sizeof(sub), field, key), &s,
+				 err);
 	if (rc < 0)
 		return rc;
 	if (ipam_addr_parse(s, &a) < 0)
@@ -87,10 +98,12 @@ static int range_excl_parse(json_object *obj, const char *field,
 			    struct ipam_range *r, struct cni_err *err)
 {
 	json_object *arr;
+	char sub[96];
 	size_t i, n;
 	int rc;
 
-	rc = cni_json_get_array(obj, "exclude", field, &arr, err);
+	rc = cni_json_get_array(obj, "exclude",
+				 subfield(sub, sizeof(sub), field, "exclude"), &arr, err);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
@@ -119,9 +132,11 @@ static int range_block_len(json_object *obj, const char *field,
 {
 	int bits = ipam_addr_bits(r->net.addr.family);
 	int64_t v = r->net.addr.family == AF_INET ? block4 : block6;
+	char sub[96];
 	int rc;
 
-	rc = cni_json_get_int(obj, "blockSize", field, &v, err);
+	rc = cni_json_get_int(obj, "blockSize",
+				 subfield(sub, sizeof(sub), field, "blockSize"), &v, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (v < bits - IPAM_BLOCK_HOST_BITS_MAX || v > bits)
@@ -194,12 +209,14 @@ int ipam_range_parse(json_object *obj, const char *field,
 	struct ipam_range r = { 0 };
 	struct ipam_addr lo, hi;
 	const char *s;
+	char sub[96];
 	int rc;
 
 	if (!json_object_is_type(obj, json_type_object))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s: not an object", field);
-	rc = cni_json_get_string(obj, "range", field, &s, err);
+	rc = cni_json_get_string(obj, "range",
+				 subfield(sub, sizeof(sub), field, "range"), &s, err);
 	if (rc == -ENOENT)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s.range: missing", field);
