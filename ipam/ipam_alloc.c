@@ -492,11 +492,25 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* After b lost records: drop our ref when b is another node's block and
+ * holds nothing of ours any more. */
+static void ref_drop_if_unused(struct ipam_ctx *ctx,
+			       const struct ipam_range *r,
+			       const struct ipam_block *b)
+{
+	char key[IPAM_KEY_MAX];
+
+	if (strcmp(ipam_block_node(b), ctx->node) == 0 ||
+	    ipam_block_has_node(b, ctx->node))
+		return;
+	ipam_ref_key(r, ctx->node, b->idx, key);
+	ipam_store_del_if(ctx->st, key, 0, NULL);
+}
+
 static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 			const char *cid, const char *ifname,
 			struct cni_err *err)
 {
-	char key[IPAM_KEY_MAX];
 	struct ipam_block *b;
 	struct mine m;
 	uint32_t off;
@@ -513,11 +527,8 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	b = &m.b[i];
 	ipam_block_remove(b, off);
 	rc = block_put(ctx, r, b, err);
-	if (rc == 0 && strcmp(ipam_block_node(b), ctx->node) != 0 &&
-	    !ipam_block_has_node(b, ctx->node)) {
-		ipam_ref_key(r, ctx->node, b->idx, key);
-		ipam_store_del_if(ctx->st, key, 0, NULL);
-	}
+	if (rc == 0)
+		ref_drop_if_unused(ctx, r, b);
 	mine_clear(&m);
 	return rc;
 }
@@ -627,6 +638,8 @@ static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		rc = block_put(ctx, r, &m.b[i], err);
 		if (rc == 0)
 			*count += (size_t)n;
+		if (rc == 0)
+			ref_drop_if_unused(ctx, r, &m.b[i]);
 	}
 	mine_clear(&m);
 	return rc;

@@ -80,7 +80,7 @@ static int ms_put_if(struct ipam_store *st, const char *key, const char *val,
 
 	if (rc < 0)
 		return rc;
-	if (ms->fail_puts > 0) {
+	if (ver && ms->fail_puts > 0) {
 		ms->fail_puts--;
 		return ms_conflict(err);
 	}

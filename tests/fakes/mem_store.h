@@ -11,7 +11,8 @@ struct ipam_store;
 struct ipam_store *mem_store_new(void);
 /* While down, every call fails as an unreachable store (code 11). */
 void mem_store_set_down(struct ipam_store *st, bool down);
-/* The next n put_if calls fail with a version conflict. */
+/* The next n updating put_if calls (version != 0) fail with a version
+ * conflict, as when another writer got there first. */
 void mem_store_fail_puts(struct ipam_store *st, int n);
 /* Number of keys; with prefix, only those under it. */
 size_t mem_store_count(struct ipam_store *st, const char *prefix);
