@@ -82,14 +82,21 @@ static void es_setup(struct etcd_store *es, const char *url,
 		curl_easy_setopt(c, CURLOPT_SSLKEY, es->key);
 }
 
+/* An answer that says "this endpoint cannot serve now" (etcd stopping,
+ * no leader, overloaded): try the next one. */
+static bool http_transient(long code)
+{
+	return code == 408 || code == 429 || code >= 500;
+}
+
 /* POST body to path on one endpoint after another. 0 with the reply of
- * an HTTP 200; code 11 when no endpoint answers; code 5 for an etcd
- * error reply. */
+ * an HTTP 200; code 11 when no endpoint answers (or all answer with a
+ * transient error); code 5 for another etcd error reply. */
 static int es_post(struct etcd_store *es, const char *path, const char *body,
 		   struct reply *ret, struct cni_err *err)
 {
 	struct curl_slist *hdrs;
-	char url[512], last[CURL_ERROR_SIZE] = "";
+	char url[512], last[CURL_ERROR_SIZE + 64] = "";
 	struct reply r = { 0 };
 	size_t i, e;
 	long code = 0;
@@ -103,12 +110,20 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 		r = (struct reply){ 0 };
 		es_setup(es, url, body, &r, hdrs);
 		cc = curl_easy_perform(es->curl);
-		if (cc == CURLE_OK) {
+		code = 0;
+		if (cc == CURLE_OK)
+			curl_easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
+					  &code);
+		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
 			break;
 		}
-		snprintf(last, sizeof(last), "%s: %s", es->endpoints[e],
-			 curl_easy_strerror(cc));
+		if (cc == CURLE_OK)
+			snprintf(last, sizeof(last), "%s: HTTP %ld",
+				 es->endpoints[e], code);
+		else
+			snprintf(last, sizeof(last), "%s: %s",
+				 es->endpoints[e], curl_easy_strerror(cc));
 	}
 	curl_slist_free_all(hdrs);
 	if (i == es->n_endpoints) {
@@ -118,7 +133,6 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 			 es->n_endpoints, last);
 		return -EHOSTUNREACH;
 	}
-	curl_easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200) {
 		cni_errf(err, CNI_ERR_IO, "etcd %s: HTTP %ld: %.200s", path,
 			 code, r.buf ? r.buf : "");

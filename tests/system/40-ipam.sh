@@ -1,46 +1,12 @@
 #!/bin/bash
 # plexus-ipam system suite: the binary against the file store and a real
 # etcd (Debian's etcd-server on 127.0.0.1, free ports, temp data dir).
-# Budget: about 60 s on 2 cores.
+# Budget: about 20 s on 2 cores (60 s at most).
 . "$(dirname "$0")/../lib.sh"
 IPAM="$TOP/$BINDIR/plexus-ipam"
-# etcd's pid lives in a file: cases run in subshells (t_case) and may
-# restart it; the EXIT trap must find the current one.
-ETCD_PIDFILE="$T_TMP/etcd.pid"
-etcd_stop() {
-	[ -s "$ETCD_PIDFILE" ] || return 0
-	p=$(cat "$ETCD_PIDFILE")
-	kill "$p" 2>/dev/null || true
-	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$p" 2>/dev/null || true
-	: >"$ETCD_PIDFILE"
-}
+. "$TOP/tests/lib-etcd.sh"
 trap 'etcd_stop; t_cleanup' EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-ETCD_PORT=$(free_port)
-ETCD_PEER=$(free_port)
-ETCD_URL=http://127.0.0.1:$ETCD_PORT
-
-etcd_start() {
-	etcd --name plexus-test --data-dir "$T_TMP/etcd" \
-		--listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
-		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER" \
-		--initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER" \
-		--initial-cluster "plexus-test=http://127.0.0.1:$ETCD_PEER" \
-		>>"$T_TMP/etcd.log" 2>&1 &
-	echo $! >"$ETCD_PIDFILE"
-	for _ in $(seq 100); do
-		curl -sf -X POST "$ETCD_URL/v3/kv/range" -d '{"key":"AA=="}' \
-			>/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "etcd did not start" >&2
-	tail -5 "$T_TMP/etcd.log" >&2
-	return 1
-}
+etcd_init "$T_TMP/etcd"
 
 # conf FILE IPAM-JSON-BODY: a plugin config with that ipam object.
 conf() {
