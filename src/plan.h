@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_PLAN_H
+#define PLEXUS_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <json-c/json.h>
+
+struct cni_conflist;
+struct cni_env;
+struct cni_err;
+struct plexus_conf;
+
+/* One network to attach: one delegate conflist, one pod interface. */
+struct plexus_attachment {
+	char *network;		 /* "namespace/name" or the conf's name */
+	char *source;		 /* where the config came from, for people */
+	char *ifname;		 /* CNI_IFNAME given to the delegate */
+	bool is_default;	 /* the pod's default network */
+	struct cni_conflist *conf; /* owned */
+	json_object *runtime_config; /* owned or NULL: capability args */
+	json_object *cni_args;	 /* owned or NULL: becomes args.cni */
+	char *device_id;	 /* owned or NULL */
+};
+
+/* The ordered attachments of one pod; default network first. */
+struct plexus_plan {
+	struct plexus_attachment *att;
+	size_t n;
+	char *pod_namespace;	 /* from CNI_ARGS, or NULL */
+	char *pod_name;
+	char *pod_uid;
+};
+
+/* Build the plan for env from conf. Pure: reads config files (confDir)
+ * and NAD sources, never execs, writes or touches the kernel. */
+int plexus_plan_build(const struct plexus_conf *conf,
+		      const struct cni_env *env, struct plexus_plan **ret,
+		      struct cni_err *err);
+
+/* Append an attachment, taking ownership of *att's members. */
+int plexus_plan_add(struct plexus_plan *plan, struct plexus_attachment *att);
+struct plexus_plan *plexus_plan_new(void);
+void plexus_plan_free(struct plexus_plan *plan);
+void plexus_attachment_clear(struct plexus_attachment *att);
+
+#endif

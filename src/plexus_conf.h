@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_CONF_H
+#define PLEXUS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "cni_log.h"
+#include "cni_version.h"
+
+struct cni_err;
+
+#define PLEXUS_CONF_DIR_DEFAULT "/etc/cni/multus/net.d"
+#define PLEXUS_CACHE_DIR_DEFAULT "/var/lib/plexus"
+#define PLEXUS_MULTUS_NS_DEFAULT "kube-system"
+#define PLEXUS_CHECKPOINT_DEFAULT \
+	"/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
+
+/* The meta plugin's own config (Multus' keys plus a few of ours), as
+ * docs/configuration.md lists them. Strings are owned; `delegates` is
+ * borrowed from raw. */
+struct plexus_conf {
+	json_object *raw;
+	char *cni_version;
+	enum cni_ver ver;
+	char *name;
+	json_object *delegates;		/* "delegates": array or NULL */
+	char *cluster_network;		/* "clusterNetwork" */
+	char **default_networks;	/* "defaultNetworks" */
+	size_t n_default_networks;
+	char *conf_dir;			/* "confDir" */
+	char *cache_dir;		/* "cniDir" */
+	char *bin_dir;			/* "binDir" */
+	char *kubeconfig;		/* "kubeconfig" */
+	char *manifests_dir;		/* "manifestsDir": NADs from files */
+	char *multus_namespace;		/* "multusNamespace" */
+	bool namespace_isolation;	/* "namespaceIsolation" */
+	char *global_namespaces;	/* "globalNamespaces" (comma string) */
+	char **system_namespaces;	/* "systemNamespaces" */
+	size_t n_system_namespaces;
+	char *checkpoint_file;		/* "deviceCheckpointFile" */
+	char *log_file;			/* "logFile" */
+	enum cni_log_level log_level;	/* "logLevel" */
+	bool log_to_stderr;		/* "logToStderr" */
+	char *readiness_file;		/* "readinessindicatorfile" */
+	int delegate_timeout_ms;	/* "delegateTimeout" (seconds) */
+	json_object *runtime_config;	/* "runtimeConfig" from the runtime */
+	json_object *prev_result;	/* "prevResult" (CHECK/DEL) */
+};
+
+/* Parse the meta plugin's stdin config. Code 7 naming the key. */
+int plexus_conf_parse(json_object *doc, struct plexus_conf **ret,
+		      struct cni_err *err);
+void plexus_conf_free(struct plexus_conf *conf);
+
+#endif
