@@ -14,8 +14,15 @@
 # with an address inside CIDR (use it for interfaces the ADD result does
 # not list, e.g. a meta plugin's extra attachments); after DEL the netns
 # holds nothing but lo. Every address the ADD result places on a container
-# interface is checked as well. fail/NAME.error: one line, a text the
-# driver's stderr must contain when ADD fails.
+# interface is checked as well. fail/NAME.error: lines of text, each of
+# which the driver's stderr must contain when ADD fails. NAME.args: K=V;K=V
+# appended to the CNI_ARGS; NAME.capargs: a JSON object passed as libcni's
+# CapabilityArgs (runtimeConfig for plugins declaring the capability), on
+# every verb, as CRI runtimes do. Both sidecars take the placeholders.
+#
+# CNI_ARGS sent: IgnoreUnknown=1;K8S_POD_NAMESPACE=plexus-test;
+# K8S_POD_NAME=pod-<cid>;K8S_POD_INFRA_CONTAINER_ID=<cid>;K8S_POD_UID=<uuid>
+# (the same on every verb, as containerd and CRI-O send them).
 #
 # Placeholders replaced in every configuration before use:
 #   @BRIDGE1@ .. @BRIDGE9@  unique bridge names for this run and file
@@ -51,19 +58,32 @@ render() {
 		fi
 	done
 	sed "$_sed" "$_src" >"$_dir/conf"
+	for x in capargs args; do
+		rm -f "$_dir/$x"
+		[ -f "${_src%.*}.$x" ] && sed "$_sed" "${_src%.*}.$x" >"$_dir/$x"
+	done
+	return 0
 }
 
 # drv VERB DIR NETNS CID [EXTRA...]: run the driver; stdout, stderr and the
 # exit code land in DIR/VERB.out, DIR/VERB.err, DIR/VERB.rc.
 drv() {
 	_verb=$1 _d=$2 _ns=$3 _cid=$4; shift 4
+	_args="IgnoreUnknown=1;K8S_POD_NAMESPACE=plexus-test;K8S_POD_NAME=pod-$_cid"
+	_args="$_args;K8S_POD_INFRA_CONTAINER_ID=$_cid;K8S_POD_UID=$(uuid_of "$_cid")"
+	[ -f "$_d/args" ] && _args="$_args;$(tr -d '\n' <"$_d/args")"
+	[ -f "$_d/capargs" ] && set -- "$@" --capability-args "$(cat "$_d/capargs")"
 	set +e
 	"$DRIVER" "$_verb" --conf "$_d/conf" --netns "/var/run/netns/$_ns" \
 		--ifname eth0 --cid "$_cid" --cache-dir "$_d/cache" --path "$CNIPATH" \
-		--args "IgnoreUnknown=1;K8S_POD_NAMESPACE=plexus-test;K8S_POD_NAME=pod-$_cid;K8S_POD_INFRA_CONTAINER_ID=$_cid;K8S_POD_UID=$(cat /proc/sys/kernel/random/uuid)" \
-		"$@" >"$_d/$_verb.out" 2>"$_d/$_verb.err"
+		--args "$_args" "$@" >"$_d/$_verb.out" 2>"$_d/$_verb.err"
 	echo $? >"$_d/$_verb.rc"
 	set -e
+}
+# uuid_of CID: a stable pod UID per container ID, as a CRI runtime keeps.
+uuid_of() {
+	[ -f "$T_TMP/uid-$1" ] || cat /proc/sys/kernel/random/uuid >"$T_TMP/uid-$1"
+	cat "$T_TMP/uid-$1"
 }
 show() { cat "$1.out" "$1.err" >&2; }
 rc_of() { cat "$1.rc"; }
@@ -134,8 +154,10 @@ case_check_after_del() { # DIR NETNS CID
 case_add_fails() { # DIR NETNS CID ERRFILE
 	drv add "$1" "$2" "$3"
 	[ "$(rc_of "$1/add")" != 0 ] || { show "$1/add"; fail "ADD succeeded"; }
-	want=$(head -n1 "$4")
-	grep -qF -- "$want" "$1/add.err" || { show "$1/add"; fail "stderr lacks: $want"; }
+	while IFS= read -r want; do
+		[ -n "$want" ] || continue
+		grep -qF -- "$want" "$1/add.err" || { show "$1/add"; fail "stderr lacks: $want"; }
+	done <"$4"
 }
 
 case_fail_clean() { # DIR NETNS CID
