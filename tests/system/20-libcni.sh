@@ -111,7 +111,7 @@ EOF
 case_add() { # DIR NETNS CID
 	drv add "$1" "$2" "$3"
 	[ "$(rc_of "$1/add")" = 0 ] || { show "$1/add"; fail "ADD failed"; }
-	cp "$1/add.out" "$1/result.json"
+	cp "$1/add.out" "$1/result.json" || fail "no result"
 	expect_eq "$(jget "$1/result.json" "j['cniVersion']")" \
 		"$(conf_field "$1/conf" cniVersion)" "result cniVersion"
 	[ -s "$(cache_file "$1" "$3")" ] || fail "libcni cached no result"
@@ -136,7 +136,7 @@ case_del() { # DIR NETNS CID
 }
 
 case_gone() { # DIR NETNS CID
-	python3 "$NETCHECK" gone "$2" "$1/result.json"
+	python3 "$NETCHECK" gone "$2" "$1/result.json" || fail "DEL left state"
 	left=$(grep -rl -- "$3" "$1/data" 2>/dev/null || true)
 	[ -z "$left" ] || fail "IPAM state still names $3: $left"
 }

@@ -77,7 +77,7 @@ EOF
 case_inspect() {
 	rm -f "$1/cid"
 	pm run -d --name "$3" --cidfile "$1/cid" --network "$PM_NET" "$PM_IMAGE" \
-		sleep 60 >/dev/null
+		sleep 60 >/dev/null || fail "podman run -d failed"
 	ip=$(pm inspect "$3" --format "{{(index .NetworkSettings.Networks \"$PM_NET\").IPAddress}}")
 	seen=$(pm exec "$3" ip -o -4 addr show eth0)
 	pm rm -f -t 0 "$3" >/dev/null
@@ -106,7 +106,7 @@ case_run_fails() { # DIR ERRFILE
 }
 
 case_nothing_left() { # DIR
-	left=$(pm ps -aq)
+	left=$(pm ps -aq) || fail "podman ps failed"
 	[ -z "$left" ] || fail "containers left: $left"
 	for br in $PM_BRIDGES; do
 		[ -d "/sys/class/net/$br/brif" ] || continue
@@ -117,8 +117,8 @@ case_nothing_left() { # DIR
 		cid=$(cat "$1/cid")
 		left=$(grep -rl -- "$cid" "$PM_NETDIR/data" 2>/dev/null || true)
 		[ -z "$left" ] || fail "IPAM state still names the container: $left"
-		ls /var/lib/cni/results 2>/dev/null | grep -F -- "$cid" \
-			&& fail "libcni cache entry left"
+		left=$(find /var/lib/cni/results -name "*$cid*" 2>/dev/null)
+		[ -z "$left" ] || fail "libcni cache entry left: $left"
 	fi
 	expect_eq "$(ls /run/netns 2>/dev/null | grep '^netns-' | sort)" \
 		"$(echo "$NETNS_BEFORE" | grep '^netns-' || true)" "podman netns"
