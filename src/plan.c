@@ -293,6 +293,12 @@ int plexus_plan_build(const struct plexus_conf *conf,
 		r = plan_cluster(conf, env, plan, err);
 	else if (r == 0)
 		r = plan_delegates(conf, env, plan, err);
+	/* the runtime's capability args go to the default network, as
+	 * Multus passes them to its cluster network */
+	if (r == 0 && plan->n > 0 && conf->runtime_config &&
+	    !(plan->att[0].runtime_config =
+		      cni_json_copy(conf->runtime_config)))
+		r = -ENOMEM;
 	if (r < 0) {
 		plexus_plan_free(plan);
 		return r;

@@ -7,7 +7,7 @@ libnl-3-dev libnl-route-3-dev libcmocka-dev containernetworking-plugins
 iproute2 nftables etcd-server etcd-client openssl python3 golang-go
 golang-github-appc-cni-dev valgrind clang libclang-rt-14-dev
 qemu-system-x86 busybox-static kmod cpio podman runc util-linux procps
-psmisc curl ca-certificates"
+psmisc curl ca-certificates python3-yaml"
 [ -n "$PLEXUS_EXTRA_PKGS" ] && PKGS="$PKGS $PLEXUS_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do
