@@ -15,7 +15,9 @@
 # not list, e.g. a meta plugin's extra attachments); after DEL the netns
 # holds nothing but lo. Every address the ADD result places on a container
 # interface is checked as well. fail/NAME.error: lines of text, each of
-# which the driver's stderr must contain when ADD fails. NAME.args: K=V;K=V
+# which the driver's stderr must contain when ADD fails; then DEL runs (as
+# a CRI runtime tears the sandbox down), must succeed when every plugin of
+# the list exists, and must leave nothing behind. NAME.args: K=V;K=V
 # appended to the CNI_ARGS; NAME.capargs: a JSON object passed as libcni's
 # CapabilityArgs (runtimeConfig for plugins declaring the capability), on
 # every verb, as CRI runtimes do. Both sidecars take the placeholders.
@@ -160,6 +162,21 @@ case_add_fails() { # DIR NETNS CID ERRFILE
 	done <"$4"
 }
 
+# types_found DIR: true when every plugin type of the list is on CNIPATH
+# (else libcni itself fails any DEL before a plugin runs).
+types_found() {
+	for t in $(jget "$1/conf" "' '.join(p['type'] for p in j['plugins']) if 'plugins' in j else j['type']"); do
+		found=""
+		for d in ${CNIPATH//:/ }; do [ -x "$d/$t" ] && found=1; done
+		[ -n "$found" ] || return 1
+	done
+}
+
+case_del_after_fail() { # DIR NETNS CID
+	drv del "$1" "$2" "$3"
+	[ "$(rc_of "$1/del")" = 0 ] || { show "$1/del"; fail "DEL after the failed ADD failed"; }
+}
+
 case_fail_clean() { # DIR NETNS CID
 	left=$(ip -n "$2" -o link | awk -F': ' '$2 != "lo" {print $2}')
 	[ -z "$left" ] || fail "left in netns: $left"
@@ -199,7 +216,14 @@ run_fail() { # SRC IDX
 	t_netns "$_ns"
 	n="fail/$(basename "$_src")"
 	t_case "$n: ADD fails with the plugin's message" case_add_fails "$_d" "$_ns" "$_cid" "$_err"
-	t_case "$n: the failed ADD left nothing behind" case_fail_clean "$_d" "$_ns" "$_cid"
+	# a CRI runtime tears the sandbox down after a failed ADD
+	if types_found "$_d"; then
+		t_case "$n: the runtime's DEL after the failed ADD succeeds" \
+			case_del_after_fail "$_d" "$_ns" "$_cid"
+	else
+		drv del "$_d" "$_ns" "$_cid"
+	fi
+	t_case "$n: nothing left after the failed ADD and DEL" case_fail_clean "$_d" "$_ns" "$_cid"
 	ip netns del "$_ns" 2>/dev/null || true
 }
 
