@@ -18,7 +18,9 @@
 # Placeholders in network configurations:
 #   @BRIDGE1@ .. @BRIDGE9@   unique bridge names (plxp<run id><idx><n>),
 #                            deleted at exit
-#   @DATADIR@   an empty folder for IPAM state (host-local's dataDir)
+#   @DATADIR@   an empty folder for IPAM state (host-local's dataDir) and
+#               a meta plugin's cache (plexus' cniDir): after a container
+#               is gone no file under it may name the container
 #   @TMPDIR@    the configuration's scratch folder (holds @DATADIR@)
 #   @CNIBIN@    the absolute plexus binary folder ($TOP/$BINDIR)
 PM_IMAGE=localhost/plexus-busybox:test

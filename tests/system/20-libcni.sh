@@ -26,6 +26,10 @@
 # K8S_POD_NAME=pod-<cid>;K8S_POD_INFRA_CONTAINER_ID=<cid>;K8S_POD_UID=<uuid>
 # (the same on every verb, as containerd and CRI-O send them).
 #
+# CHECK cases are left out for cniVersion below 0.4.0 (libcni refuses CHECK
+# there). Put a meta plugin's own cache (plexus' cniDir) under @DATADIR@
+# as well, so that the leftover checks cover it.
+#
 # Placeholders replaced in every configuration before use:
 #   @BRIDGE1@ .. @BRIDGE9@  unique bridge names for this run and file
 #                           (plxl<run id><file no><n>, at most 12 bytes);
@@ -198,11 +202,14 @@ run_pass() { # SRC IDX MODE
 	n="$_base [$MODE]"
 	t_case "$n: ADD succeeds, libcni caches the result" case_add "$_d" "$_ns" "$_cid"
 	t_case "$n: the ADD result's addresses are in the netns" case_present "$_d" "$_ns" "$_src"
-	t_case "$n: CHECK succeeds" case_check "$_d" "$_ns" "$_cid"
+	# libcni refuses CHECK below 0.4.0 and sends no prevResult on DEL
+	_check=1
+	case $(conf_field "$_d/conf" cniVersion) in 0.1.* | 0.2.* | 0.3.*) _check="" ;; esac
+	[ -z "$_check" ] || t_case "$n: CHECK succeeds" case_check "$_d" "$_ns" "$_cid"
 	t_case "$n: DEL succeeds, libcni drops the cache entry" case_del "$_d" "$_ns" "$_cid"
 	t_case "$n: DEL left no interface, bridge port or allocation" case_gone "$_d" "$_ns" "$_cid"
 	t_case "$n: a second DEL succeeds" case_del_again "$_d" "$_ns" "$_cid"
-	t_case "$n: CHECK after DEL fails" case_check_after_del "$_d" "$_ns" "$_cid"
+	[ -z "$_check" ] || t_case "$n: CHECK after DEL fails" case_check_after_del "$_d" "$_ns" "$_cid"
 	ip netns del "$_ns" 2>/dev/null || true
 }
 
