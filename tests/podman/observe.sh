@@ -6,6 +6,9 @@
 #   tests/podman/observe.sh [CONFLIST] [-- PODMAN RUN OPTIONS...]
 # CONFLIST defaults to tests/podman/confs/10-ref-bridge.conflist; it may use
 # the placeholders of tests/podman/lib.sh. BINDIR as for the suites.
+# The spy wraps the list's plugin types and IPAM types; SPY_TYPES="a b"
+# wraps more (e.g. a meta plugin's delegates, which it finds on CNI_PATH,
+# where the spy folder comes first).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
@@ -22,7 +25,7 @@ pm_init "$spy"
 pm_net "$src" 1
 types=$(jget "$PM_NETDIR/conf" "' '.join(sorted({p['type'] for p in j['plugins']} | {p['ipam']['type'] for p in j['plugins'] if p.get('ipam', {}).get('type')}))")
 echo "$TOP/$BINDIR:$REFDIR" >"$spy/real-path"
-for t in $types; do cp "$here/spy.sh" "$spy/$t"; done
+for t in $types ${SPY_TYPES:-}; do cp "$here/spy.sh" "$spy/$t"; done
 pm_image
 case " $* " in
 *" --network"* | *" --net"*) ;;
