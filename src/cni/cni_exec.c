@@ -72,8 +72,9 @@ static int build_env(const struct cni_exec_req *req, char ***ret)
 
 	if (!envp)
 		return -ENOMEM;
+/* unset values stay unset: STATUS and GC get no container variables */
 #define PUT(k, v) \
-	if (asprintf(&envp[n++], "%s=%s", k, (v) ? (v) : "") < 0) \
+	if ((v) && asprintf(&envp[n++], "%s=%s", k, (v)) < 0) \
 		envp[--n] = NULL
 	PUT("CNI_COMMAND", cni_cmd_str(req->cmd));
 	PUT("CNI_CONTAINERID", req->container_id);
