@@ -311,10 +311,13 @@ static int plugin_output(const struct cni_exec_req *req,
 		*ret_out = NULL;
 		return 0;
 	}
-	if (cni_json_parse(io->out, len, req->type, ret_out, err) < 0)
-		return cni_errf(err, CNI_ERR_DELEGATE_OUTPUT,
-				"%s: %s printed invalid JSON: %s", req->type,
-				cni_cmd_str(req->cmd), err ? err->msg : "");
+	if (cni_json_parse(io->out, len, "stdout", ret_out, err) < 0) {
+		cni_err_prefix(err, "%s: %s printed invalid JSON", req->type,
+			       cni_cmd_str(req->cmd));
+		if (err)
+			err->code = CNI_ERR_DELEGATE_OUTPUT;
+		return -EPROTO;
+	}
 	return 0;
 }
 
