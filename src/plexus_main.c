@@ -108,11 +108,27 @@ static int print_result(const struct plexus_record *rec, enum cni_ver v,
 	return 0;
 }
 
+/* A record holding the plan of the current config, no results yet. */
+static int planned_record(struct request *req, struct plexus_record **ret,
+			  struct cni_err *err)
+{
+	struct plexus_plan *plan;
+	int r = plexus_plan_build(req->conf, &req->env, &plan, err);
+
+	if (r < 0)
+		return r;
+	*ret = plexus_record_new(plan);
+	if (!*ret) {
+		plexus_plan_free(plan);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int cmd_add(struct request *req, struct cni_err *err)
 {
+	struct attach_ctx ctx = ctx_for(req);
 	struct plexus_record *rec;
-	struct plexus_plan *plan;
-	struct attach_ctx ctx;
 	int r;
 
 	if (access(req->env.netns, F_OK) < 0)
@@ -121,16 +137,10 @@ static int cmd_add(struct request *req, struct cni_err *err)
 				strerror(errno));
 	r = wait_ready(req->conf, err);
 	if (r == 0)
-		r = plexus_plan_build(req->conf, &req->env, &plan, err);
+		r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
-	rec = plexus_record_new(plan);
-	if (!rec) {
-		plexus_plan_free(plan);
-		return -ENOMEM;
-	}
-	ctx = ctx_for(req);
-	r = check_unique_ifnames(plan, err);
+	r = check_unique_ifnames(rec->plan, err);
 	if (r == 0)
 		r = attach_add(&ctx, rec, err);
 	if (r == 0)
@@ -145,22 +155,13 @@ static int load_record(struct request *req, struct plexus_record **ret,
 		       struct cni_err *err)
 {
 	struct cni_err e = { 0 };
-	struct plexus_plan *plan;
 	int r = plexus_cache_read(req->cache_path, ret, &e);
 
 	if (r == 0)
 		return 0;
 	if (r != -ENOENT)
 		cni_log(CNI_LOG_ERROR, "%s; using the config instead", e.msg);
-	r = plexus_plan_build(req->conf, &req->env, &plan, err);
-	if (r < 0)
-		return r;
-	*ret = plexus_record_new(plan);
-	if (!*ret) {
-		plexus_plan_free(plan);
-		return -ENOMEM;
-	}
-	return 0;
+	return planned_record(req, ret, err);
 }
 
 static int cmd_del(struct request *req, struct cni_err *err)
@@ -207,9 +208,8 @@ static int cmd_check(struct request *req, struct cni_err *err)
 
 static int cmd_status(struct request *req, struct cni_err *err)
 {
-	struct plexus_record *rec;
-	struct plexus_plan *plan;
 	struct attach_ctx ctx = ctx_for(req);
+	struct plexus_record *rec;
 	int r;
 
 	if (req->conf->readiness_file &&
@@ -217,14 +217,9 @@ static int cmd_status(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_NOT_AVAILABLE,
 				"readinessindicatorfile: \"%s\" does not "
 				"exist", req->conf->readiness_file);
-	r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
-	rec = plexus_record_new(plan);
-	if (!rec) {
-		plexus_plan_free(plan);
-		return -ENOMEM;
-	}
 	r = attach_status(&ctx, rec, err);
 	plexus_record_free(rec);
 	return r;
