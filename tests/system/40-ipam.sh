@@ -203,6 +203,27 @@ case_etcd_borrow_exhaust() {
 	expect_eq "$(echo "$out" | code_of)" 120 "exhausted code"
 }
 
+# race STORE-JSON TAG: 4 nodes fill a /26 cut into 8 blocks of 8 (62
+# usable addresses) with 60 allocations, so block claims and borrowing
+# race each other; then the pool has 2 left.
+race() {
+	conf "$T_TMP/race$2.json" "\"range\":\"10.93.$2.0/26\",\"blockSize\":29,$1"
+	: >"$T_TMP/race$2.out"
+	pids=""
+	for w in 1 2 3 4; do
+		worker "$T_TMP/race$2.json" "node$w" "x$w" 15 "$T_TMP/race$2.out" &
+		pids="$pids $!"
+	done
+	wait $pids
+	no_dups "$T_TMP/race$2.out" 60
+	ipam ADD "$T_TMP/race$2.json" y1 node1 >/dev/null || fail "61st"
+	ipam ADD "$T_TMP/race$2.json" y2 node2 >/dev/null || fail "62nd"
+	out=$(ipam ADD "$T_TMP/race$2.json" y3 node3) && fail "63rd passed"
+	expect_eq "$(echo "$out" | code_of)" 120 "exhausted code"
+}
+case_file_race() { race "$FSTORE" 1; }
+case_etcd_race() { race "$ESTORE" 2; }
+
 case_etcd_restart() {
 	conf "$T_TMP/er.json" "\"range\":\"10.92.0.0/22\",\"blockSize\":28,$ESTORE"
 	: >"$T_TMP/er.out"
@@ -226,6 +247,7 @@ case_etcd_restart() {
 t_case "file: ADD idempotent, CHECK, DEL idempotent, result shape" case_file_basic
 t_case "file: 4 concurrent allocators on one node, no duplicates" case_file_concurrent
 t_case "file: kill -9 mid-ADD, then DEL and GC, no leak or torn record" case_file_kill9
+t_case "file: 4 nodes race for blocks and borrow in a small pool" case_file_race
 t_case "file: GC keeps valid attachments and other nodes'" case_gc_keeps_valid
 t_case "file: exhaustion 120, STATUS 51, static taken 121" case_exhaustion_static_status
 t_case "file: dual-stack with a whole IPv6 /64" case_v6_dual_stack
@@ -234,6 +256,7 @@ t_case "etcd unreachable: ADD 11, STATUS 50" case_etcd_unreachable
 if (etcd_start); then
 	t_case "etcd: 4 nodes concurrently, no duplicates" case_etcd_four_nodes
 	t_case "etcd: borrow from another node's block, then exhaustion" case_etcd_borrow_exhaust
+	t_case "etcd: 4 nodes race for blocks and borrow in a small pool" case_etcd_race
 	t_case "etcd: stopped and restarted mid-run, no duplicates, resumes" case_etcd_restart
 else
 	echo "not ok - etcd: could not start etcd"
