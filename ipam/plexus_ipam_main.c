@@ -221,8 +221,28 @@ static int call_open(struct call *c, const char *buf, size_t len,
 	return rc;
 }
 
+/* CHECK came with 0.4.0, STATUS and GC with 1.1.0. */
+static int verb_supported(const struct call *c, struct cni_err *err)
+{
+	enum cni_cmd cmd = c->env.cmd;
+
+	if (cmd == CNI_CMD_CHECK && !cni_version_supports_check(c->ver))
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"CHECK needs cniVersion 0.4.0 or later, not "
+				"\"%s\"", c->conf->cni_version);
+	if ((cmd == CNI_CMD_GC || cmd == CNI_CMD_STATUS) && c->ver < CNI_V110)
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"%s needs cniVersion 1.1.0, not \"%s\"",
+				cni_cmd_str(cmd), c->conf->cni_version);
+	return 0;
+}
+
 static int run(struct call *c, struct cni_err *err)
 {
+	int rc = verb_supported(c, err);
+
+	if (rc < 0)
+		return rc;
 	switch (c->env.cmd) {
 	case CNI_CMD_ADD:
 		return cmd_add(c, err);

@@ -84,6 +84,26 @@ case_file_basic() {
 	echo "$out" | grep -q '"1.1.0"' || fail "VERSION: $out"
 }
 
+case_versions() {
+	for v in 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0; do
+		echo "{\"cniVersion\":\"$v\",\"name\":\"net1\",\"type\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.11.0.0/24\",$FSTORE}}" >"$T_TMP/v.json"
+		out=$(ipam ADD "$T_TMP/v.json" "v$v")
+		echo "$out" | grep -q "\"cniVersion\":\"$v\"" || fail "$v: $out"
+		case $v in
+		0.*) echo "$out" | grep -q '"version":"4"' || fail "$v: no ips[].version: $out" ;;
+		*) echo "$out" | grep -q '"version"' && fail "$v: ips[].version: $out" ;;
+		esac
+		ipam DEL "$T_TMP/v.json" "v$v" >/dev/null || fail "$v: DEL"
+	done
+	out=$(CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/v.json") || fail "1.1.0 STATUS: $out"
+	sed -i 's/"1.1.0"/"1.0.0"/' "$T_TMP/v.json"
+	out=$(CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/v.json") && fail "1.0.0 STATUS passed"
+	expect_eq "$(echo "$out" | code_of)" 1 "STATUS below 1.1.0"
+	sed -i 's/"1.0.0"/"0.3.1"/' "$T_TMP/v.json"
+	out=$(ipam CHECK "$T_TMP/v.json" x) && fail "0.3.1 CHECK passed"
+	expect_eq "$(echo "$out" | code_of)" 1 "CHECK below 0.4.0"
+}
+
 case_file_concurrent() {
 	conf "$T_TMP/c.json" "\"range\":\"10.20.0.0/16\",\"blockSize\":28,$FSTORE"
 	: >"$T_TMP/c.out"
@@ -245,6 +265,7 @@ case_etcd_restart() {
 }
 
 t_case "file: ADD idempotent, CHECK, DEL idempotent, result shape" case_file_basic
+t_case "every spec version: result shape, STATUS/CHECK version limits" case_versions
 t_case "file: 4 concurrent allocators on one node, no duplicates" case_file_concurrent
 t_case "file: kill -9 mid-ADD, then DEL and GC, no leak or torn record" case_file_kill9
 t_case "file: 4 nodes race for blocks and borrow in a small pool" case_file_race
