@@ -2,8 +2,12 @@
 /* The etcd store: etcd v3 through its JSON gateway over libcurl.
  * put_if/del_if are one txn each, comparing mod_revision (or
  * create_revision == 0 for a create); a version is a key's mod_revision.
- * Several endpoints: a request that cannot connect moves to the next. */
+ * Several endpoints: a request that cannot connect moves to the next.
+ * libcurl is loaded with dlopen when an etcd store is opened: loading it
+ * and its libraries costs about 6 ms, which every exec of plexus-ipam
+ * with the file store would otherwise pay. */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,63 @@ struct etcd_store {
 	char *cacert, *cert, *key;
 	long timeout_ms;
 };
+
+/* The libcurl functions used, resolved from the library at run time. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} cu;
+
+static int curl_sym(void *lib, const char *name, void *ret,
+		    struct cni_err *err)
+{
+	void *f = dlsym(lib, name);
+
+	if (!f)
+		return cni_errf(err, CNI_ERR_IO, "libcurl: no symbol %s", name);
+	memcpy(ret, &f, sizeof(f));
+	return 0;
+}
+
+static int curl_load(struct cni_err *err)
+{
+	static void *lib;
+	int rc = 0;
+
+	if (lib)
+		return 0;
+	lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return cni_errf(err, CNI_ERR_IO, "etcd store: cannot load "
+				"libcurl: %s", dlerror());
+	rc = rc ?: curl_sym(lib, "curl_global_init", &cu.global_init, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_init", &cu.easy_init, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_cleanup", &cu.easy_cleanup, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_reset", &cu.easy_reset, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_setopt", &cu.easy_setopt, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_perform", &cu.easy_perform, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_getinfo", &cu.easy_getinfo, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_strerror", &cu.easy_strerror,
+			    err);
+	rc = rc ?: curl_sym(lib, "curl_slist_append", &cu.slist_append, err);
+	rc = rc ?: curl_sym(lib, "curl_slist_free_all", &cu.slist_free_all,
+			    err);
+	if (rc < 0) {
+		dlclose(lib);
+		lib = NULL;
+	}
+	return rc;
+}
 
 struct reply {
 	char *buf;
@@ -64,22 +125,22 @@ static void es_setup(struct etcd_store *es, const char *url,
 {
 	CURL *c = es->curl;
 
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	cu.easy_reset(c);
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, r);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 			 es->timeout_ms < 2000 ? es->timeout_ms : 2000);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (es->cacert)
-		curl_easy_setopt(c, CURLOPT_CAINFO, es->cacert);
+		cu.easy_setopt(c, CURLOPT_CAINFO, es->cacert);
 	if (es->cert)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, es->cert);
+		cu.easy_setopt(c, CURLOPT_SSLCERT, es->cert);
 	if (es->key)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, es->key);
+		cu.easy_setopt(c, CURLOPT_SSLKEY, es->key);
 }
 
 /* An answer that says "this endpoint cannot serve now" (etcd stopping,
@@ -102,17 +163,17 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	long code = 0;
 	CURLcode cc;
 
-	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	hdrs = cu.slist_append(NULL, "Content-Type: application/json");
 	for (i = 0; i < es->n_endpoints; i++) {
 		e = (es->cur + i) % es->n_endpoints;
 		snprintf(url, sizeof(url), "%s%s", es->endpoints[e], path);
 		free(r.buf);
 		r = (struct reply){ 0 };
 		es_setup(es, url, body, &r, hdrs);
-		cc = curl_easy_perform(es->curl);
+		cc = cu.easy_perform(es->curl);
 		code = 0;
 		if (cc == CURLE_OK)
-			curl_easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
+			cu.easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
 					  &code);
 		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
@@ -123,9 +184,9 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 				 es->endpoints[e], code);
 		else
 			snprintf(last, sizeof(last), "%s: %s",
-				 es->endpoints[e], curl_easy_strerror(cc));
+				 es->endpoints[e], cu.easy_strerror(cc));
 	}
-	curl_slist_free_all(hdrs);
+	cu.slist_free_all(hdrs);
 	if (i == es->n_endpoints) {
 		free(r.buf);
 		cni_errf(err, CNI_ERR_TRY_AGAIN,
@@ -357,7 +418,7 @@ static void es_close(struct ipam_store *st)
 	if (!es)
 		return;
 	if (es->curl)
-		curl_easy_cleanup(es->curl);
+		cu.easy_cleanup(es->curl);
 	for (i = 0; i < es->n_endpoints; i++)
 		free(es->endpoints[i]);
 	free(es->prefix);
@@ -473,9 +534,11 @@ static int es_open(json_object *conf, struct ipam_store **ret,
 		return -ENOMEM;
 	es->hdr.ops = &etcd_store;
 	rc = es_configure(es, conf, err);
-	if (rc == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (rc == 0)
+		rc = curl_load(err);
+	if (rc == 0 && cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		rc = cni_errf(err, CNI_ERR_IO, "curl_global_init failed");
-	if (rc == 0 && !(es->curl = curl_easy_init()))
+	if (rc == 0 && !(es->curl = cu.easy_init()))
 		rc = cni_errf(err, CNI_ERR_IO, "curl_easy_init failed");
 	if (rc < 0) {
 		es_close(&es->hdr);

@@ -5,7 +5,7 @@ $(IPAM_LIB): $(IPAM_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
 $(BINDIR)/plexus-ipam: $(OBJDIR)/ipam/plexus_ipam_main.o $(IPAM_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 
 BINS += $(BINDIR)/plexus-ipam
 PLUGINS += $(BINDIR)/plexus-ipam
