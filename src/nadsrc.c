@@ -12,3 +12,8 @@ void nad_source_free(struct nad_source *src)
 		src->ops->free(src->ctx);
 	free(src);
 }
+
+unsigned nad_source_requests(const struct nad_source *src)
+{
+	return src && src->ops->requests ? src->ops->requests(src->ctx) : 0;
+}

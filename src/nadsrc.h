@@ -24,6 +24,8 @@ struct nad_source_ops {
 	int (*put_network_status)(void *ctx, const char *ns, const char *name,
 				  const char *status_json,
 				  struct cni_err *err);
+	/* API requests sent so far; NULL when not counted. */
+	unsigned (*requests)(void *ctx);
 	void (*free)(void *ctx);
 };
 
@@ -45,5 +47,7 @@ int nadsrc_k8s_open(const char *kubeconfig, struct nad_source **ret,
 int nad_source_open(const struct plexus_conf *conf, struct nad_source **ret,
 		    struct cni_err *err);
 void nad_source_free(struct nad_source *src);
+/* Requests the source sent so far (0 for sources that send none). */
+unsigned nad_source_requests(const struct nad_source *src);
 
 #endif
