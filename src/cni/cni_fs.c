@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Crash-safe file writes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cni_error.h"
+#include "cni_fs.h"
+
+int cni_fs_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int cni_fs_write_atomic(const char *path, const char *data, size_t len,
+			mode_t mode, struct cni_err *err)
+{
+	char dir[4096], tmp[4200];
+	int fd, r;
+
+	if (strlen(path) >= sizeof(dir))
+		return cni_errf(err, CNI_ERR_IO, "%s: path too long", path);
+	strcpy(dir, path);
+	dirname(dir);
+	r = cni_fs_mkdir_p(dir, 0700);
+	if (r < 0)
+		return cni_errf(err, CNI_ERR_IO, "%s: mkdir: %s", dir,
+				strerror(-r));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return cni_errf(err, CNI_ERR_IO, "%s: %s", tmp,
+				strerror(errno));
+	r = fchmod(fd, mode) < 0 ? -errno : 0;
+	if (r == 0)
+		r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return cni_errf(err, CNI_ERR_IO, "%s: write: %s", path,
+				strerror(-r));
+	}
+	fsync_dir(dir);
+	return 0;
+}
