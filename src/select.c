@@ -241,7 +241,8 @@ static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 }
 
 /* NAD annotation resourceName: the pod's next device of that resource
- * goes to the first plugin as "deviceID" and to runtimeConfig. */
+ * becomes att->device_id (attach puts it in the plugin config as
+ * "deviceID") and runtimeConfig.deviceID. */
 static int device_apply(struct sel *s, struct plexus_attachment *att,
 			json_object *nad, struct cni_err *err)
 {
@@ -274,8 +275,6 @@ static int device_apply(struct sel *s, struct plexus_attachment *att,
 	att->device_id = strdup(id);
 	if (!att->device_id)
 		return oom(err);
-	json_object_object_add(att->conf->plugins[0], "deviceID",
-			       json_object_new_string(id));
 	return rt_put(att, "deviceID", json_object_new_string(id), false,
 		      s->who, err);
 }
