@@ -180,13 +180,13 @@ int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 static const char *status_text(long st)
 {
 	switch (st) {
-	case 401: return "401 Unauthorized: the API server refused the token "
+	case 401: return "Unauthorized: the API server refused the token "
 			 "or certificate";
-	case 403: return "403 Forbidden: the account may not do this (check "
+	case 403: return "Forbidden: the account may not do this (check "
 			 "the plexus ClusterRole)";
-	case 404: return "404 Not Found";
-	case 409: return "409 Conflict";
-	case 429: return "429 Too Many Requests";
+	case 404: return "Not Found";
+	case 409: return "Conflict";
+	case 429: return "Too Many Requests";
 	default: return st >= 500 ? "server error" : "unexpected status";
 	}
 }

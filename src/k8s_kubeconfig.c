@@ -248,13 +248,13 @@ static int kubeconfig_read(json_object *doc, const char *base_dir,
 	if (!cl)
 		return cni_errf(err, KE, "kubeconfig: context \"%s\": cluster "
 				"\"%s\" not found", cur, cname ? cname : "");
+	r = cluster_read(c, cl, base_dir, err);
+	if (r)
+		return r;
 	if (uname && !(u = named(doc, "users", uname, "user")))
 		return cni_errf(err, KE, "kubeconfig: context \"%s\": user "
 				"\"%s\" not found", cur, uname);
-	r = cluster_read(c, cl, base_dir, err);
-	if (r == 0 && u)
-		r = user_read(c, u, base_dir, err);
-	return r;
+	return u ? user_read(c, u, base_dir, err) : 0;
 }
 
 int k8s_kubeconfig_parse(const char *buf, size_t len, const char *base_dir,
