@@ -146,6 +146,12 @@ static int chain_del(const struct attach_ctx *ctx,
 		struct cni_err e = { 0 };
 		int r = plugin_call(ctx, a, i, CNI_CMD_DEL, prev, NULL, NULL, &e);
 
+		/* a plugin that is not installed cannot have attached anything
+		 * (or was removed since): failing DEL for ever would not help */
+		if (r < 0 && e.code == CNI_ERR_DELEGATE_NOT_FOUND) {
+			cni_log(CNI_LOG_ERROR, "DEL: %s; skipped", e.msg);
+			r = 0;
+		}
 		if (r < 0 && first == 0) {
 			first = r;
 			if (err)
