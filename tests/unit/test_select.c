@@ -727,6 +727,45 @@ static void test_select__appends_to_plan(void **state)
 	expect_att(&x->plan->att[2], "ns1/a", "net2", false);
 }
 
+
+/* examples/nads (NADs and a pod) through the manifests source. */
+static void test_select__examples(void **state)
+{
+	struct fx *x = *state;
+	struct nad_source *src = NULL;
+	const struct plexus_attachment *a;
+	json_object *rc;
+
+	if (access("examples/nads/pod-multi-net.yaml", R_OK))
+		skip();
+	put_conf(x, "10-cluster.conf", BRIDGE("cluster"));
+	write_file(x->ckpt,
+		   "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":\"u1\","
+		   "\"ResourceName\":\"intel.com/sriov_netdevice\","
+		   "\"DeviceIDs\":{\"0\":[\"0000:3b:02.4\"]}}]}}");
+	x->args[0].val = "default";
+	x->args[1].val = "multi-net";
+	assert_int_equal(nadsrc_dir_open("examples/nads", &src, &x->err), 0);
+	assert_int_equal(plexus_select(&x->conf, &x->env, src, x->plan,
+				       &x->err), 0);
+	nad_source_free(src);
+	assert_int_equal(x->plan->n, 5);
+	expect_att(&x->plan->att[0], "cluster", "eth0", true);
+	expect_att(&x->plan->att[1], "default/macvlan-net", "net1", false);
+	assert_string_equal(x->plan->att[1].conf->name, "macvlan-net");
+	expect_att(&x->plan->att[2], "default/ipvlan-net", "storage", false);
+	a = &x->plan->att[3];
+	expect_att(a, "default/bridge-net", "br1", false);
+	assert_int_equal(a->conf->n_plugins, 3);
+	assert_true(json_object_object_get_ex(a->runtime_config, "ips", &rc));
+	assert_true(json_object_object_get_ex(a->runtime_config, "mac", &rc));
+	assert_true(json_object_object_get_ex(a->runtime_config,
+					      "portMappings", &rc));
+	a = &x->plan->att[4];
+	expect_att(a, "default/sriov-net", "net4", false);
+	assert_string_equal(a->device_id, "0000:3b:02.4");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -766,6 +805,7 @@ int main(void)
 		T(test_select__device_ids_old_format_and_exhausted),
 		T(test_select__device_checkpoint_missing_or_bad),
 		T(test_select__appends_to_plan),
+		T(test_select__examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
