@@ -38,14 +38,17 @@ struct nad_source {
  * kind: List allowed) holding Pods and NetworkAttachmentDefinitions. */
 int nadsrc_dir_open(const char *dir, struct nad_source **ret,
 		    struct cni_err *err);
+/* Flags for opening a source. */
+#define NAD_SOURCE_WAIT_POD 0x1 /* retry a pod GET while it is 404 (ADD) */
+
 /* The Kubernetes API through a kubeconfig file, or the in-cluster
  * service account when kubeconfig is NULL or "". */
-int nadsrc_k8s_open(const char *kubeconfig, struct nad_source **ret,
-		    struct cni_err *err);
+int nadsrc_k8s_open(const char *kubeconfig, unsigned flags,
+		    struct nad_source **ret, struct cni_err *err);
 /* The source conf asks for: manifestsDir first, then kubeconfig; *ret is
  * NULL (and 0 returned) when it names neither. */
-int nad_source_open(const struct plexus_conf *conf, struct nad_source **ret,
-		    struct cni_err *err);
+int nad_source_open(const struct plexus_conf *conf, unsigned flags,
+		    struct nad_source **ret, struct cni_err *err);
 void nad_source_free(struct nad_source *src);
 /* Requests the source sent so far (0 for sources that send none). */
 unsigned nad_source_requests(const struct nad_source *src);

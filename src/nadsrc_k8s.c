@@ -55,8 +55,8 @@ static const struct nad_source_ops k8s_ops = {
 	.free = k_free,
 };
 
-int nadsrc_k8s_open(const char *kubeconfig, struct nad_source **ret,
-		    struct cni_err *err)
+int nadsrc_k8s_open(const char *kubeconfig, unsigned flags,
+		    struct nad_source **ret, struct cni_err *err)
 {
 	struct nad_source *src = calloc(1, sizeof(*src));
 	struct k8ssrc *k = calloc(1, sizeof(*k));
@@ -71,6 +71,8 @@ int nadsrc_k8s_open(const char *kubeconfig, struct nad_source **ret,
 		r = k8s_kubeconfig_load(kubeconfig, &k->cfg, err);
 	else
 		r = k8s_config_in_cluster(environ, NULL, &k->cfg, err);
+	if (r == 0 && !(flags & NAD_SOURCE_WAIT_POD))
+		k->cfg->pod_retries = 0;
 	if (r == 0)
 		r = k8s_client_new(k->cfg, &k->client, err);
 	if (r) {

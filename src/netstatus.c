@@ -163,7 +163,7 @@ int netstatus_publish(const struct plexus_conf *conf,
 
 	if (!plan->pod_namespace || !plan->pod_name)
 		return 0;
-	r = nad_source_open(conf, &src, err);
+	r = nad_source_open(conf, 0, &src, err);
 	if (r || !src || !src->ops->put_network_status) {
 		nad_source_free(src);
 		return r;

@@ -283,7 +283,10 @@ static int plan_select(const struct plexus_conf *conf,
 		       struct cni_err *err)
 {
 	struct nad_source *src = NULL;
-	int r = nad_source_open(conf, &src, err);
+	/* only an ADD waits for a pod that is not visible yet */
+	int r = nad_source_open(conf,
+				env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0,
+				&src, err);
 
 	if (r == 0)
 		r = plexus_select(conf, env, src, plan, err);

@@ -224,6 +224,26 @@ EOF
 	expect_eq "$(held)" 0 "addresses after DEL"
 }
 
+case_del_without_cache() {
+	fresh
+	pod mv
+	run ADD
+	expect_ok ADD
+	rm -f "$CACHE/c1_eth0.json"
+	# the pod is still there: DEL re-plans from it and deletes
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok DEL
+	expect_eq "$(pod_links)" "" "links after DEL"
+	expect_eq "$(held)" 0 "addresses after DEL"
+	# the pod is gone as well: DEL succeeds at once, one pod GET
+	ctl api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok "DEL of a deleted pod"
+	expect_eq "$(count GET /api/v1/namespaces/default/pods/p1)" 1 "pod GETs"
+}
+
 rej_annotation() { fresh; pod 'mv@'; run ADD; expect_reject 110 "pod default/p1" "element 0" "interface name is empty"; }
 rej_json_annotation() { fresh; pod '[{"name":"mv","ips":"x"}]'; run ADD; expect_reject 110 "pod default/p1" '"ips" must be a list'; }
 rej_missing_nad() { fresh; pod 'mv, ghost'; run ADD; expect_reject 110 "pod default/p1" "default/ghost" "HTTP 404"; }
@@ -286,6 +306,7 @@ t_case "select: comma form and v1.multus-cni.io/default-network override" case_c
 t_case "select: a pod not yet visible is waited for" case_pod_not_yet_visible
 t_case "select: a failed network-status write is logged, the ADD stands" case_status_write_fails
 t_case "select: manifestsDir instead of the API" case_manifests_dir
+t_case "select: DEL without a cache re-plans from the pod; a deleted pod is not waited for" case_del_without_cache
 t_case "select: malformed annotation rejected, nothing attached" rej_annotation
 t_case "select: malformed JSON element rejected" rej_json_annotation
 t_case "select: missing NAD rejected" rej_missing_nad

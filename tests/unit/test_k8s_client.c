@@ -396,7 +396,7 @@ static void test_nadsrc_k8s(void **state)
 	json_object *o = NULL;
 
 	(void)state;
-	assert_int_equal(nadsrc_k8s_open(in_dir("kubeconfig"), &src, &err), 0);
+	assert_int_equal(nadsrc_k8s_open(in_dir("kubeconfig"), 0, &src, &err), 0);
 	assert_string_equal(src->ops->kind, "kubernetes");
 	assert_int_equal(src->ops->get_nad(src->ctx, "ns2", "bridge-net", &o,
 					   &err), 0);
@@ -404,8 +404,18 @@ static void test_nadsrc_k8s(void **state)
 	assert_int_equal(src->ops->put_network_status(src->ctx, "default",
 						      "web-0", "[]", &err), 0);
 	assert_int_equal(nad_source_requests(src), 2);
+	/* without NAD_SOURCE_WAIT_POD a missing pod is not waited for */
+	assert_int_equal(src->ops->get_pod(src->ctx, "default", "ghost", &o,
+					   &err), -ENOENT);
+	assert_int_equal(nad_source_requests(src), 3);
 	nad_source_free(src);
-	assert_int_not_equal(nadsrc_k8s_open("/nonexistent", &src, &err), 0);
+	assert_int_equal(nadsrc_k8s_open(in_dir("kubeconfig"),
+					 NAD_SOURCE_WAIT_POD, &src, &err), 0);
+	assert_int_equal(src->ops->get_pod(src->ctx, "default", "ghost", &o,
+					   &err), -ENOENT);
+	assert_int_equal(nad_source_requests(src), 1 + K8S_POD_RETRIES);
+	nad_source_free(src);
+	assert_int_not_equal(nadsrc_k8s_open("/nonexistent", 0, &src, &err), 0);
 	assert_int_equal(err.code, CNI_ERR_KUBERNETES);
 }
 
