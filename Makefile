@@ -70,7 +70,7 @@ deps:
 install: $(BINS)
 	install -d $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(CNIBINDIR)/
-	install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(filter-out $(PLUGINS),$(BINS)),install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/)
 
 clean:
 	rm -rf build

@@ -1,6 +1,9 @@
 # Shared helpers for shell suites. Each case prints one TAP line:
 # "ok - NAME" or "not ok - NAME"; tests/run.sh counts them.
 # BINDIR: the plexus build to test (build/bin or build/san/bin).
+# Debian's own tools first (a python3 shim elsewhere on PATH costs ~150 ms
+# a call, and the suites call it often).
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 : "${BINDIR:=build/bin}"
 : "${REFDIR:=/usr/lib/cni}"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -105,9 +106,15 @@ static void free_env(char **envp)
 	free(envp);
 }
 
-static void child_exec(const char *bin, char **envp, int in, int out, int err)
+static void child_exec(const char *bin, char **envp, int in, int out, int err,
+		       pid_t parent)
 {
 	setpgid(0, 0);
+	/* a plugin whose caller was killed must not go on attaching behind
+	 * the DEL that will follow */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
@@ -304,10 +311,13 @@ static int plugin_output(const struct cni_exec_req *req,
 		*ret_out = NULL;
 		return 0;
 	}
-	if (cni_json_parse(io->out, len, req->type, ret_out, err) < 0)
-		return cni_errf(err, CNI_ERR_DELEGATE_OUTPUT,
-				"%s: %s printed invalid JSON: %s", req->type,
-				cni_cmd_str(req->cmd), err ? err->msg : "");
+	if (cni_json_parse(io->out, len, "stdout", ret_out, err) < 0) {
+		cni_err_prefix(err, "%s: %s printed invalid JSON", req->type,
+			       cni_cmd_str(req->cmd));
+		if (err)
+			err->code = CNI_ERR_DELEGATE_OUTPUT;
+		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -315,8 +325,8 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		 pid_t *ret_pid)
 {
 	int in[2], out[2], errp[2];
+	pid_t pid, parent;
 	char **envp;
-	pid_t pid;
 
 	if (build_env(req, &envp) < 0)
 		return -ENOMEM;
@@ -328,9 +338,10 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		free_env(envp);
 		return -errno;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child_exec(bin, envp, in[1], out[1], errp[1]);
+		child_exec(bin, envp, in[1], out[1], errp[1], parent);
 	free_env(envp);
 	close(in[1]);
 	close(out[1]);

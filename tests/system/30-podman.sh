@@ -12,7 +12,8 @@
 # lines "IFNAME CIDR", each an interface the container must see with an
 # address inside CIDR (default: eth0 with some global address).
 # tests/podman/confs/fail/*.conflist must make `podman run` fail with the
-# every line of the sidecar NAME.error on its stderr.
+# every line of the sidecar NAME.error on its stderr. Sidecar NAME.netopts:
+# appended to the network name in --network (e.g. ":ip=10.1.2.3").
 #
 # After every run: no container left, no port left on the
 # configuration's bridges, no file under @DATADIR@ naming the container,
@@ -32,7 +33,7 @@ prun() {
 	_d=$1; shift
 	rm -f "$_d/cid"
 	set +e
-	pm run --rm --cidfile "$_d/cid" --network "$PM_NET" "$@" \
+	pm run --rm --cidfile "$_d/cid" --network "$PM_NET$PM_NETOPTS" "$@" \
 		>"$_d/run.out" 2>"$_d/run.err"
 	echo $? >"$_d/run.rc"
 	set -e
@@ -76,7 +77,7 @@ EOF
 # the container really has; then podman rm -f tears it down.
 case_inspect() {
 	rm -f "$1/cid"
-	pm run -d --name "$3" --cidfile "$1/cid" --network "$PM_NET" "$PM_IMAGE" \
+	pm run -d --name "$3" --cidfile "$1/cid" --network "$PM_NET$PM_NETOPTS" "$PM_IMAGE" \
 		sleep 60 >/dev/null || fail "podman run -d failed"
 	ip=$(pm inspect "$3" --format "{{(index .NetworkSettings.Networks \"$PM_NET\").IPAddress}}")
 	seen=$(pm exec "$3" ip -o -4 addr show eth0)
@@ -133,6 +134,7 @@ for src in "$CONFDIR"/*.conflist; do
 	[ -f "$src" ] || continue
 	idx=$((idx + 1))
 	pm_net "$src" "$idx"
+	PM_NETOPTS=$(cat "${src%.conflist}.netopts" 2>/dev/null || true)
 	n=$(basename "$src")
 	t_case "$n: podman run sees the expected addresses" case_run "$PM_NETDIR" "$src"
 	t_case "$n: nothing left after the container exits" case_nothing_left "$PM_NETDIR"
@@ -144,6 +146,7 @@ for src in "$CONFDIR"/fail/*.conflist; do
 	[ -f "$src" ] || continue
 	idx=$((idx + 1))
 	pm_net "$src" "$idx"
+	PM_NETOPTS=$(cat "${src%.conflist}.netopts" 2>/dev/null || true)
 	n=fail/$(basename "$src")
 	t_case "$n: podman run fails with the plugin's message" \
 		case_run_fails "$PM_NETDIR" "${src%.conflist}.error"
