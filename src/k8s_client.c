@@ -15,6 +15,7 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "k8s.h"
+#include "k8s_module.h"
 
 #define KE CNI_ERR_KUBERNETES
 
@@ -176,53 +177,6 @@ int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 }
 
 /* --- one request --- */
-
-static const char *status_text(long st)
-{
-	switch (st) {
-	case 401: return "Unauthorized: the API server refused the token "
-			 "or certificate";
-	case 403: return "Forbidden: the account may not do this (check "
-			 "the plexus ClusterRole)";
-	case 404: return "Not Found";
-	case 409: return "Conflict";
-	case 429: return "Too Many Requests";
-	default: return st >= 500 ? "server error" : "unexpected status";
-	}
-}
-
-int k8s_response_parse(long status, const char *buf, size_t len,
-		       const char *what, json_object **ret,
-		       struct cni_err *err)
-{
-	json_object *doc = NULL, *m;
-	const char *msg = "";
-
-	if (cni_json_parse(buf, len, what, &doc, NULL) == 0 &&
-	    !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
-		doc = NULL;
-	}
-	if (status >= 200 && status < 300) {
-		if (!doc)
-			return cni_errf(err, KE, "%s: the answer is not a JSON "
-					"object", what);
-		*ret = doc;
-		return 0;
-	}
-	if (doc && json_object_object_get_ex(doc, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
-		msg = json_object_get_string(m);
-	cni_errf(err, status == 404 ? CNI_ERR_SELECTION : KE,
-		 "%s: HTTP %ld %s%s%.300s", what, status, status_text(status),
-		 *msg ? ": " : "", msg);
-	json_object_put(doc);
-	if (status == 404)
-		return -ENOENT;
-	if (status == 401 || status == 403)
-		return -EACCES;
-	return status == 409 ? -EAGAIN : -EIO;
-}
 
 static struct curl_slist *headers(const struct k8s_client *c, bool patch)
 {
@@ -389,3 +343,17 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 	json_object_put(patch);
 	return r;
 }
+
+/* The one symbol this module exports (it is built with hidden
+ * visibility): plexus loads it with dlopen only when it talks to the API,
+ * so that nodes without Kubernetes selection never load libcurl. */
+__attribute__((visibility("default")))
+const struct k8s_client_ops k8s_client_module = {
+	.abi = K8S_MODULE_ABI,
+	.client_new = k8s_client_new,
+	.client_free = k8s_client_free,
+	.client_requests = k8s_client_requests,
+	.pod_get = k8s_pod_get,
+	.nad_get = k8s_nad_get,
+	.pod_patch_network_status = k8s_pod_patch_network_status,
+};

@@ -4,7 +4,7 @@
 #                                       seeded from tests/fuzz/corpus/<name>/
 FUZZ_SELECT := annot kubeconfig k8s_response checkpoint
 FUZZ_SELECT_SRCS := src/annot.c src/yamljson.c src/k8s_kubeconfig.c \
-	src/k8s_client.c src/devcheckpoint.c $(wildcard src/cni/*.c)
+	src/k8s_response.c src/devcheckpoint.c $(wildcard src/cni/*.c)
 FUZZ_SECONDS ?= 30
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SELECT_SRCS)
