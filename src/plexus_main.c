@@ -18,6 +18,7 @@
 #include "cni_log.h"
 #include "cni_result.h"
 #include "gc.h"
+#include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
 
@@ -108,6 +109,19 @@ static int print_result(const struct plexus_record *rec, enum cni_ver v,
 	return 0;
 }
 
+/* network-status on the pod: a failed write is logged, the ADD stands. */
+static void publish_status(const struct plexus_conf *conf,
+			   const struct plexus_record *rec)
+{
+	struct cni_err serr = { 0 };
+
+	if (!conf->kubeconfig && !conf->manifests_dir)
+		return;
+	if (netstatus_publish(conf, rec->plan, rec->results, &serr) < 0)
+		cni_log(CNI_LOG_ERROR, "network-status not written: %s",
+			serr.msg);
+}
+
 /* A record holding the plan of the current config, no results yet. */
 static int planned_record(struct request *req, struct plexus_record **ret,
 			  struct cni_err *err)
@@ -143,6 +157,8 @@ static int cmd_add(struct request *req, struct cni_err *err)
 	r = check_unique_ifnames(rec->plan, err);
 	if (r == 0)
 		r = attach_add(&ctx, rec, err);
+	if (r == 0)
+		publish_status(req->conf, rec);
 	if (r == 0)
 		r = print_result(rec, req->conf->ver, err);
 	plexus_record_free(rec);
