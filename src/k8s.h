@@ -80,6 +80,16 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 				 const char *name, const char *status_json,
 				 struct cni_err *err);
 
+/* Any request: method ("GET", "POST", "PUT", "DELETE", ...), an API path
+ * with its query (already escaped), a body (NULL: none) sent with
+ * content_type (NULL: application/json). 0 when the server answered,
+ * whatever the status: *ret_status gets it and *ret_body the answer when
+ * it is a JSON object, else NULL (the caller frees it). A transport
+ * failure (no answer) fails with code CNI_ERR_KUBERNETES. No retries. */
+int k8s_request(struct k8s_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, long *ret_status,
+		json_object **ret_body, struct cni_err *err);
+
 /* Turn an HTTP answer into an object: 2xx parses the body (must be a JSON
  * object); an error status takes the message of a Kubernetes Status body
  * when there is one. `what` names the request in messages. */

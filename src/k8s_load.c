@@ -112,3 +112,11 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 	return k8s_ops->pod_patch_network_status(c, ns, name, status_json,
 						 err);
 }
+
+int k8s_request(struct k8s_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, long *ret_status,
+		json_object **ret_body, struct cni_err *err)
+{
+	return k8s_ops->request(c, method, path, content_type, body,
+				ret_status, ret_body, err);
+}

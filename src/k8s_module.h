@@ -8,7 +8,7 @@ struct cni_err;
 struct k8s_client;
 struct k8s_config;
 
-#define K8S_MODULE_ABI 1
+#define K8S_MODULE_ABI 2
 #define K8S_MODULE_NAME "plexus-k8s.so"
 
 /* The client functions of k8s.h as built into plexus-k8s.so (the only
@@ -27,6 +27,10 @@ struct k8s_client_ops {
 					const char *name,
 					const char *status_json,
 					struct cni_err *err);
+	int (*request)(struct k8s_client *c, const char *method,
+		       const char *path, const char *content_type,
+		       const char *body, long *ret_status,
+		       json_object **ret_body, struct cni_err *err);
 };
 
 #endif
