@@ -11,6 +11,7 @@
 static const struct ipam_store_ops *const stores[] = {
 	&file_store,
 	&etcd_store,
+	&kubernetes_store,
 };
 
 int ipam_store_open(json_object *conf, struct ipam_store **ret,
@@ -30,7 +31,7 @@ int ipam_store_open(json_object *conf, struct ipam_store **ret,
 		if (strcmp(stores[i]->name, type) == 0)
 			return stores[i]->open(conf, ret, err);
 	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-			"ipam.store.type: unknown store \"%s\" (file, etcd)",
+			"ipam.store.type: unknown store \"%s\" (file, etcd, kubernetes)",
 			type);
 }
 

@@ -51,6 +51,7 @@ struct ipam_store {
 
 extern const struct ipam_store_ops file_store;
 extern const struct ipam_store_ops etcd_store;
+extern const struct ipam_store_ops kubernetes_store;
 
 /* Open the store named by conf's "type" (default "file"). Code 7 for an
  * unknown type. */
