@@ -133,14 +133,14 @@ static void test_file_store__bad_keys_refused(void **state)
 
 static void test_ipam_store_open__unknown_type(void **state)
 {
-	json_object *c = json_tokener_parse("{\"type\":\"kubernetes\"}");
+	json_object *c = json_tokener_parse("{\"type\":\"consul\"}");
 	struct cni_err err = { 0 };
 	struct ipam_store *st;
 
 	(void)state;
 	assert_true(ipam_store_open(c, &st, &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
-	assert_non_null(strstr(err.msg, "kubernetes"));
+	assert_non_null(strstr(err.msg, "consul"));
 	json_object_put(c);
 	c = json_tokener_parse("{\"type\":\"etcd\",\"endpoints\":[]}");
 	assert_true(ipam_store_open(c, &st, &err) < 0);
