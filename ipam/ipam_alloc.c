@@ -551,6 +551,44 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc == -ECANCELED ? contention(r, err) : rc;
 }
 
+static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
+			   const struct ipam_addr *a, const char *cid,
+			   const char *ifname, struct cni_err *err)
+{
+	ipam_u128 idx = ipam_block_of(r, a->v);
+	struct ipam_block b;
+	uint32_t off;
+	int rc;
+
+	rc = block_get(ctx, r, idx, &b, err);
+	if (rc < 0)
+		return rc;
+	if (ipam_block_find(&b, cid, ifname, &off) < 0 ||
+	    ipam_block_base(r, idx) + off != a->v) {
+		ipam_block_clear(&b);
+		return -ENOENT;
+	}
+	ipam_block_remove(&b, off);
+	rc = block_put(ctx, r, &b, err);
+	ipam_block_clear(&b);
+	return rc;
+}
+
+int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
+		    const struct ipam_addr *a, const char *cid,
+		    const char *ifname, struct cni_err *err)
+{
+	int rc, attempt;
+
+	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
+		rc = release_at_once(ctx, r, a, cid, ifname, err);
+		if (rc != -ECANCELED)
+			break;
+		backoff(ctx, attempt);
+	}
+	return rc == -ECANCELED ? contention(r, err) : rc;
+}
+
 int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r,
 	      const char *cid, const char *ifname, struct ipam_addr *ret,
 	      struct cni_err *err)

@@ -56,6 +56,10 @@ int kube_obj_parse(json_object *obj, const char **ret_key,
 /* Parse a resourceVersion: a non-zero decimal uint64. -EINVAL else. */
 int kube_rv_parse(const char *s, uint64_t *ret);
 
+/* Percent-escape s for a URL query value (a continue token) into buf,
+ * cut short rather than overflowing. */
+void kube_query_escape(const char *s, char *buf, size_t size);
+
 /* Hex SHA-256 of data (65 bytes with the NUL). */
 void kube_sha256_hex(const void *data, size_t len, char out[65]);
 

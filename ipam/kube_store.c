@@ -263,27 +263,6 @@ static int ks_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return rc;
 }
 
-/* Query-escape s (a continue token) into buf. */
-static void query_escape(const char *s, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s && n + 4 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~", c)) {
-			buf[n++] = (char)c;
-		} else {
-			buf[n++] = '%';
-			buf[n++] = hex[c >> 4];
-			buf[n++] = hex[c & 15];
-		}
-	}
-	buf[n] = '\0';
-}
-
 static int kv_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct ipam_kv *)a)->key,
@@ -346,7 +325,7 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 	int rc;
 
 	if (*cont)
-		query_escape(cont, esc, sizeof(esc));
+		kube_query_escape(cont, esc, sizeof(esc));
 	snprintf(path, sizeof(path), "%s?labelSelector=%s&limit=%d%s%s",
 		 KUBE_API_PATH, sel, KUBE_PAGE, *esc ? "&continue=" : "", esc);
 	rc = ks_call(ks, "GET", path, NULL, &code, &doc, err);
