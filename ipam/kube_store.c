@@ -51,8 +51,9 @@ static bool transient(long st)
 }
 
 /* An answer the store cannot use: code 11 when the server is overloaded
- * or failing (try again later), 111 when it refused the credentials, 5
- * otherwise; the message has the Status' own message. */
+ * or failing or keeps answering a create with Conflict (try again
+ * later), 111 when it refused the credentials, 5 otherwise; the message
+ * has the Status' own message. */
 static int ks_fail(long st, json_object *doc, const char *what,
 		   struct cni_err *err)
 {
@@ -69,12 +70,17 @@ static int ks_fail(long st, json_object *doc, const char *what,
 	else if (st == 403)
 		why = "Forbidden: the account may not do this (check the "
 		      "plexus-ipam ClusterRole)";
+	else if (st == 409)
+		why = "Conflict on create (not AlreadyExists), try again later";
 	else
 		why = transient(st) ? "the API server cannot serve now"
 				    : "unexpected answer";
 	if (st == 401 || st == 403) {
 		code = CNI_ERR_KUBERNETES;
 		rc = -EACCES;
+	} else if (st == 409) {
+		code = CNI_ERR_TRY_AGAIN;
+		rc = -EAGAIN;
 	} else if (transient(st)) {
 		code = CNI_ERR_TRY_AGAIN;
 		rc = -EHOSTUNREACH;
@@ -84,9 +90,21 @@ static int ks_fail(long st, json_object *doc, const char *what,
 	return rc;
 }
 
-/* One request, tried again on 429/5xx. 0 with the final status and body
- * (which may still be 429/5xx: ks_fail explains it), or -EHOSTUNREACH
- * (code 11) when the server could not be reached. */
+/* A 409 to a create that is not AlreadyExists: the server could not
+ * apply it now (a conflict inside the server); trying again is right. */
+static bool create_conflict(const char *method, long st, json_object *doc)
+{
+	json_object *r;
+
+	return st == 409 && strcmp(method, "POST") == 0 &&
+	       !(doc && json_object_object_get_ex(doc, "reason", &r) &&
+		 strcmp(json_object_get_string(r), "AlreadyExists") == 0);
+}
+
+/* One request, tried again on 429/5xx (and a create's 409 Conflict). 0
+ * with the final status and body (which may still be one of those:
+ * ks_fail explains it), or -EHOSTUNREACH (code 11) when the server could
+ * not be reached. */
 static int ks_call(struct kube_store *ks, const char *method,
 		   const char *path, json_object *body, long *ret_st,
 		   json_object **ret_doc, struct cni_err *err)
@@ -99,7 +117,10 @@ static int ks_call(struct kube_store *ks, const char *method,
 	for (i = 0;; i++) {
 		doc = NULL;
 		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
-		if (rc == 0 && (!transient(st) || i == KUBE_RETRIES))
+		if (rc == 0 && i == KUBE_RETRIES)
+			break;
+		if (rc == 0 && !transient(st) &&
+		    !create_conflict(method, st, doc))
 			break;
 		json_object_put(doc);
 		if (rc < 0 && i == KUBE_RETRIES) {
@@ -223,6 +244,8 @@ static int ks_put_if(struct ipam_store *st, const char *key, const char *val,
 	json_object_put(obj);
 	if (rc == 0 && (code == 200 || code == 201))
 		rc = ks_written(doc, key, ret_ver, err);
+	else if (rc == 0 && create_conflict("POST", code, doc) && !ver)
+		rc = ks_fail(code, doc, path, err);
 	else if (rc == 0 && (code == 409 || (ver && code == 404)))
 		rc = ks_conflict(key, err);
 	else if (rc == 0)

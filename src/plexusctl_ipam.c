@@ -111,7 +111,8 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 		    !x->node)
 			return -ENOMEM;
 	}
-	qsort(rs->v + first, rs->n - first, sizeof(*rs->v), rec_cmp);
+	if (rs->n > first)
+		qsort(rs->v + first, rs->n - first, sizeof(*rs->v), rec_cmp);
 	return 0;
 }
 
