@@ -169,9 +169,13 @@ static void check_type(const struct doc *d, const char *field,
 	if (!d->c->cni_path || !json_object_object_get_ex(obj, "type", &t) ||
 	    !json_object_is_type(t, json_type_string))
 		return;
-	if (!on_cni_path(d->c->cni_path, json_object_get_string(t)))
-		problem(d, field, "type: plugin \"%s\" not found on --cni-path %s",
+	if (!on_cni_path(d->c->cni_path, json_object_get_string(t))) {
+		char f[300];
+
+		snprintf(f, sizeof(f), "%.200s.type", field);
+		problem(d, f, "plugin \"%s\" not found on --cni-path %s",
 			json_object_get_string(t), d->c->cni_path);
+	}
 }
 
 /* --- IPAM ranges --- */
@@ -211,10 +215,11 @@ static void range_record(const struct doc *d, const char *field,
 	c->n_ranges++;
 }
 
-/* An address key of a range object: well-formed and inside r. */
+/* An address key of a range object: well-formed and inside r (the
+ * range written as text). */
 static int addr_in(const struct doc *d, const char *field, json_object *o,
 		   const char *key, const struct ctl_range *r,
-		   unsigned char ret[16])
+		   const char *text, unsigned char ret[16])
 {
 	const char *s = str_key(o, key);
 	char f[300];
@@ -231,7 +236,7 @@ static int addr_in(const struct doc *d, const char *field, json_object *o,
 		return -EINVAL;
 	}
 	if (!ctl_range_contains(r, fam, ret)) {
-		problem(d, f, "%s is outside the range", s);
+		problem(d, f, "%s is outside %s", s, text);
 		return -EINVAL;
 	}
 	return 0;
@@ -258,11 +263,11 @@ static void range_obj(const struct doc *d, json_object *obj,
 		problem(d, f, "\"%s\" is not a valid range: %s", s, why);
 		return;
 	}
-	if (addr_in(d, field, obj, keys[1], &r, a) == 0)
+	if (addr_in(d, field, obj, keys[1], &r, s, a) == 0)
 		memcpy(r.lo, a, 16);
-	if (addr_in(d, field, obj, keys[2], &r, a) == 0)
+	if (addr_in(d, field, obj, keys[2], &r, s, a) == 0)
 		memcpy(r.hi, a, 16);
-	addr_in(d, field, obj, keys[3], &r, a);
+	addr_in(d, field, obj, keys[3], &r, s, a);
 	if (memcmp(r.lo, r.hi, 16) > 0)
 		problem(d, field, "%s: the start is after the end", s);
 	range_record(d, f, network, s, &r);
@@ -461,6 +466,9 @@ static void check_pod(const struct doc *d, json_object *doc)
 					 json_object_get_string_len(v), what,
 					 &l, &err))
 			problem_err(d, &err);
+		else if (i == 1 && l->n != 1)
+			problem(d, "metadata.annotations", "%s: must name "
+				"exactly one network", keys[i]);
 		annot_list_free(l);
 	}
 }
