@@ -248,7 +248,7 @@ static void range_obj(const struct doc *d, json_object *obj,
 		      const char *const keys[4])
 {
 	const char *s = str_key(obj, keys[0]), *why;
-	struct ctl_range r;
+	struct ctl_range r, whole;
 	unsigned char a[16];
 	char f[300];
 
@@ -263,11 +263,12 @@ static void range_obj(const struct doc *d, json_object *obj,
 		problem(d, f, "\"%s\" is not a valid range: %s", s, why);
 		return;
 	}
-	if (addr_in(d, field, obj, keys[1], &r, s, a) == 0)
+	whole = r;
+	addr_in(d, field, obj, keys[3], &whole, s, a); /* the gateway */
+	if (addr_in(d, field, obj, keys[1], &whole, s, a) == 0)
 		memcpy(r.lo, a, 16);
-	if (addr_in(d, field, obj, keys[2], &r, s, a) == 0)
+	if (addr_in(d, field, obj, keys[2], &whole, s, a) == 0)
 		memcpy(r.hi, a, 16);
-	addr_in(d, field, obj, keys[3], &r, s, a);
 	if (memcmp(r.lo, r.hi, 16) > 0)
 		problem(d, field, "%s: the start is after the end", s);
 	range_record(d, f, network, s, &r);
