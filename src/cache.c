@@ -219,6 +219,7 @@ static int read_record(json_object *doc, struct plexus_record *rec,
 	json_object *v;
 
 	if (!json_object_object_get_ex(doc, "kind", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), CACHE_KIND) != 0 ||
 	    !json_object_object_get_ex(doc, "version", &v) ||
 	    json_object_get_int(v) != CACHE_VERSION)
