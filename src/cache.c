@@ -254,6 +254,9 @@ int plexus_cache_parse(const char *buf, size_t len, const char *what,
 	json_object_put(doc);
 	if (r < 0) {
 		cni_err_prefix(err, "cache %s", what);
+		/* a bad delegate config inside is a bad record, not config */
+		if (err && r != -ENOMEM)
+			err->code = CNI_ERR_DECODE;
 		plexus_record_free(rec);
 		return r == -ENOMEM ? r : -EINVAL;
 	}
