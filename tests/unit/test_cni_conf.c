@@ -197,7 +197,8 @@ static void test_cni_type_check__names(void **state)
 	}
 }
 
-static void test_cni_conflist_plugin_conf__injects_name_and_version(void **state)
+static void
+test_cni_conflist_plugin_conf__injects_name_and_version(void **state)
 {
 	struct cni_conflist *cl = parse_ok(
 		"{\"cniVersions\":[\"1.0.0\",\"0.4.0\"],\"name\":\"pod\","

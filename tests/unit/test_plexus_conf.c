@@ -13,7 +13,8 @@
 #include "cni_exec.h"
 #include "plexus_conf.h"
 
-#define DELEGATES "\"delegates\":[{\"cniVersion\":\"1.0.0\",\"type\":\"bridge\"}]"
+#define DELEGATES \
+	"\"delegates\":[{\"cniVersion\":\"1.0.0\",\"type\":\"bridge\"}]"
 
 static int parse(const char *s, struct plexus_conf **ret, struct cni_err *err)
 {
