@@ -29,7 +29,7 @@ WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
 	-Isrc/cni -Isrc -Iipam -Idelegates $(PKG_CFLAGS)
-ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
 
 BINDIR := $(BUILD)/bin
 OBJDIR := $(BUILD)/obj
@@ -70,7 +70,7 @@ deps:
 install: $(BINS)
 	install -d $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(CNIBINDIR)/
-	install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(filter-out $(PLUGINS),$(BINS)),install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/)
 
 clean:
 	rm -rf build

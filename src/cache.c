@@ -123,7 +123,9 @@ int plexus_cache_write(const char *path, const struct cni_env *env,
 	json_object *o = record_json(env, rec);
 	const char *s = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int r = cni_fs_write_atomic(path, s, strlen(s), 0600, err);
+	int r = rec->complete
+			? cni_fs_write_atomic(path, s, strlen(s), 0600, err)
+			: cni_fs_write_replace(path, s, strlen(s), 0600, err);
 
 	json_object_put(o);
 	return r;

@@ -28,6 +28,7 @@ struct request {
 	struct plexus_conf *conf;
 	char *path;
 	char *cache_path;
+	char *args_others;
 };
 
 static void request_clear(struct request *req)
@@ -36,6 +37,7 @@ static void request_clear(struct request *req)
 	plexus_conf_free(req->conf);
 	free(req->path);
 	free(req->cache_path);
+	free(req->args_others);
 }
 
 static struct attach_ctx ctx_for(const struct request *req)
@@ -47,6 +49,7 @@ static struct attach_ctx ctx_for(const struct request *req)
 		.netns = req->env.netns,
 		.cache_path = req->cache_path,
 		.cache_dir = req->conf->cache_dir,
+		.args_others = req->args_others,
 		.timeout_ms = req->conf->delegate_timeout_ms,
 	};
 }
@@ -292,6 +295,9 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 		return -ENOMEM;
 	if (!c->bin_dir && !(req->path = strdup(req->env.path ? req->env.path
 							       : "")))
+		return -ENOMEM;
+	req->args_others = attach_args_others(req->env.args_raw);
+	if (!req->args_others)
 		return -ENOMEM;
 	if (req->env.container_id && req->env.ifname) {
 		req->cache_path = plexus_cache_path(

@@ -26,12 +26,17 @@ t_netns() {
 # t_link NAME: remember a host link to delete at exit.
 t_link() { T_LINKS="$T_LINKS $1"; }
 
-# t_case NAME FUNC [ARGS...]: run FUNC in a subshell; print the TAP line;
-# on failure show its output indented.
+# t_case NAME FUNC [ARGS...]: run FUNC in a subshell with errexit; print
+# the TAP line; on failure show its output indented. The subshell must not
+# be an if/||/&& operand: bash ignores set -e inside those.
 t_case() {
 	_name=$1; shift
 	_out="$T_TMP/case.out"
-	if ( set -e; "$@" ) >"$_out" 2>&1; then
+	case $- in *e*) _e=1; set +e ;; *) _e=0 ;; esac
+	( set -e; "$@" ) >"$_out" 2>&1
+	_rc=$?
+	[ "$_e" = 0 ] || set -e
+	if [ "$_rc" = 0 ]; then
 		echo "ok - $_name"
 	else
 		echo "not ok - $_name"
