@@ -54,6 +54,7 @@ static int fake_run(void *ctx, const struct cni_exec_req *req,
 		copy_str(c->ifname, sizeof(c->ifname), req->ifname);
 		copy_str(c->container_id, sizeof(c->container_id),
 			 req->container_id);
+		copy_str(c->args, sizeof(c->args), req->args);
 		c->conf = cni_json_copy(req->conf);
 	}
 	for (size_t i = 0; i < f->n_rules; i++) {

@@ -23,6 +23,7 @@ struct fake_exec_call {
 	enum cni_cmd cmd;
 	char ifname[32];	/* "" when the request had none */
 	char container_id[64];
+	char args[256];		/* CNI_ARGS */
 	json_object *conf;	/* stdin, owned copy */
 };
 

@@ -337,6 +337,29 @@ static void test_attach_del__prev_result_from_040(void **state)
 	fixture_free(fx);
 }
 
+/* A delegate binary that is not installed cannot have attached anything:
+ * its DEL is skipped, the others still run. */
+static void test_attach_del__missing_plugin_is_not_a_failure(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_B };
+	struct fixture *fx = fixture_new(confs, 2);
+	struct cni_err err = { 0 };
+
+	(void)state;
+	add_all(fx);
+	fake_exec_fail(&fx->fake, "tuning", CNI_CMD_DEL, NULL,
+		       CNI_ERR_DELEGATE_NOT_FOUND, "tuning: not found");
+	assert_int_equal(attach_del(&fx->ctx, fx->rec, &err), 0);
+	assert_int_equal(fx->fake.n_calls, 3);
+	/* any other failure still counts */
+	fake_exec_clear(&fx->fake);
+	fake_exec_fail(&fx->fake, "tuning", CNI_CMD_DEL, NULL,
+		       CNI_ERR_DELEGATE_FAILED, "tuning: exit 1");
+	assert_true(attach_del(&fx->ctx, fx->rec, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_DELEGATE_FAILED);
+	fixture_free(fx);
+}
+
 static void test_attach_del__nothing_added(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_C };
@@ -439,6 +462,52 @@ static void test_attach_gc__valid_lists_per_network(void **state)
 	fixture_free(fx);
 }
 
+static void test_attach_args_others__drops_ip_and_mac(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "", "" },
+		{ "IgnoreUnknown=1;K8S_POD_NAME=web-0",
+		  "IgnoreUnknown=1;K8S_POD_NAME=web-0" },
+		{ "IgnoreUnknown=1;IP=10.0.0.5/24;MAC=02:00:00:00:00:01;"
+		  "K8S_POD_NAME=x",
+		  "IgnoreUnknown=1;K8S_POD_NAME=x" },
+		{ "IP=10.0.0.5/24", "" },
+		{ "MAC=02:00:00:00:00:01;A=1;", "A=1" },
+		{ "IPX=1;MACS=2;XIP=3", "IPX=1;MACS=2;XIP=3" },
+		{ ";;A=1;;", "A=1" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = attach_args_others(cases[i].in);
+
+		assert_non_null(out);
+		assert_string_equal(out, cases[i].want);
+		free(out);
+	}
+	free(attach_args_others(NULL));
+}
+
+/* IP=/MAC= are for the default interface: the others get args_others. */
+static void test_attach_add__args_per_network(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_B };
+	struct fixture *fx = fixture_new(confs, 2);
+	struct cni_env e = env;
+
+	(void)state;
+	e.args_raw = "IP=10.0.0.5/24;K8S_POD_NAME=web-0";
+	fx->ctx.env = &e;
+	fx->ctx.args_others = "K8S_POD_NAME=web-0";
+	assert_int_equal(attach_add(&fx->ctx, fx->rec, NULL), 0);
+	assert_int_equal(fx->fake.n_calls, 3);
+	assert_string_equal(fx->fake.calls[0].args, e.args_raw);
+	assert_string_equal(fx->fake.calls[1].args, "K8S_POD_NAME=web-0");
+	assert_string_equal(fx->fake.calls[2].args, "K8S_POD_NAME=web-0");
+	fixture_free(fx);
+}
+
 static void test_attach_merge__default_first(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_B, NET_C };
@@ -482,11 +551,14 @@ int main(void)
 		cmocka_unit_test(test_attach_del__reverse_past_failures),
 		cmocka_unit_test(test_attach_del__chain_continues_past_failure),
 		cmocka_unit_test(test_attach_del__prev_result_from_040),
+		cmocka_unit_test(test_attach_del__missing_plugin_is_not_a_failure),
 		cmocka_unit_test(test_attach_del__nothing_added),
 		cmocka_unit_test(test_attach_check__skips_old_and_disabled),
 		cmocka_unit_test(test_attach_check__failure_and_missing_result),
 		cmocka_unit_test(test_attach_status__only_110),
 		cmocka_unit_test(test_attach_gc__valid_lists_per_network),
+		cmocka_unit_test(test_attach_args_others__drops_ip_and_mac),
+		cmocka_unit_test(test_attach_add__args_per_network),
 		cmocka_unit_test(test_attach_merge__default_first),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
