@@ -248,6 +248,7 @@ static int read_record(json_object *doc, struct plexus_record *rec,
 	json_object *v;
 
 	if (!json_object_object_get_ex(doc, "kind", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), CACHE_KIND) != 0 ||
 	    !json_object_object_get_ex(doc, "version", &v) ||
 	    json_object_get_int(v) != CACHE_VERSION)
@@ -268,11 +269,33 @@ static int read_record(json_object *doc, struct plexus_record *rec,
 	return read_plan(doc, rec, err);
 }
 
-int plexus_cache_read(const char *path, struct plexus_record **ret,
-		      struct cni_err *err)
+int plexus_cache_parse(const char *buf, size_t len, const char *what,
+		       struct plexus_record **ret, struct cni_err *err)
 {
 	struct plexus_record *rec;
 	json_object *doc;
+	int r = cni_json_parse(buf, len, what, &doc, err);
+
+	if (r < 0)
+		return r;
+	rec = calloc(1, sizeof(*rec));
+	r = rec ? read_record(doc, rec, err) : -ENOMEM;
+	json_object_put(doc);
+	if (r < 0) {
+		cni_err_prefix(err, "cache %s", what);
+		/* a bad delegate config inside is a bad record, not config */
+		if (err && r != -ENOMEM)
+			err->code = CNI_ERR_DECODE;
+		plexus_record_free(rec);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	*ret = rec;
+	return 0;
+}
+
+int plexus_cache_read(const char *path, struct plexus_record **ret,
+		      struct cni_err *err)
+{
 	size_t len;
 	char *buf;
 	int r = cni_read_file(path, &buf, &len, NULL);
@@ -281,18 +304,7 @@ int plexus_cache_read(const char *path, struct plexus_record **ret,
 		return r == -ENOENT ? r
 				    : cni_errf(err, CNI_ERR_IO, "cache %s: %s",
 					       path, strerror(-r));
-	r = cni_json_parse(buf, len, path, &doc, err);
+	r = plexus_cache_parse(buf, len, path, ret, err);
 	free(buf);
-	if (r < 0)
-		return r;
-	rec = calloc(1, sizeof(*rec));
-	r = rec ? read_record(doc, rec, err) : -ENOMEM;
-	json_object_put(doc);
-	if (r < 0) {
-		cni_err_prefix(err, "cache %s", path);
-		plexus_record_free(rec);
-		return r == -ENOMEM ? r : -EINVAL;
-	}
-	*ret = rec;
-	return 0;
+	return r;
 }
