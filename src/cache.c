@@ -19,18 +19,42 @@
 #define CACHE_KIND "plexus-cache"
 #define CACHE_VERSION 1
 
+/* Append s with every byte outside [A-Za-z0-9.-] as %XX, so that two
+ * different IDs never share a file and '_' only separates. */
+static void put_escaped(char *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	out += strlen(out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-') {
+			*out++ = (char)c;
+			continue;
+		}
+		*out++ = '%';
+		*out++ = hex[c >> 4];
+		*out++ = hex[c & 15];
+	}
+	*out = '\0';
+}
+
 char *plexus_cache_path(const char *dir, const char *container_id,
 			const char *ifname)
 {
-	char *path = NULL;
+	size_t len = strlen(dir) + 3 * (strlen(container_id) + strlen(ifname)) +
+		     16;
+	char *path = malloc(len);
 
-	if (asprintf(&path, "%s/%s_%s.json", dir, container_id, ifname) < 0)
+	if (!path)
 		return NULL;
-	for (char *p = path + strlen(dir) + 1; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789._-",
-			    *p))
-			*p = '_';
+	snprintf(path, len, "%s/", dir);
+	put_escaped(path, container_id);
+	strcat(path, "_");
+	put_escaped(path, ifname);
+	strcat(path, ".json");
 	return path;
 }
 

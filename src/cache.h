@@ -22,8 +22,9 @@ struct plexus_record {
 	bool complete;		/* every attachment was added */
 };
 
-/* <dir>/<containerID>_<ifname>.json; the caller frees it. Characters
- * outside [A-Za-z0-9._-] in the id are replaced. NULL on ENOMEM. */
+/* <dir>/<containerID>_<ifname>.json; the caller frees it. Bytes outside
+ * [A-Za-z0-9.-] in either are written %XX (so no two IDs collide and no
+ * ID leaves dir). NULL on ENOMEM. */
 char *plexus_cache_path(const char *dir, const char *container_id,
 			const char *ifname);
 

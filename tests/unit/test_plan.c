@@ -294,13 +294,14 @@ static void test_plexus_plan_build__pod_from_cni_args(void **state)
 	plexus_conf_free(c);
 }
 
-static void test_plexus_plan_build__kubernetes_not_in_build(void **state)
+/* With a selection source the plan goes through select: a source that
+ * cannot be read fails the plan, naming it. */
+static void test_plexus_plan_build__selection_source_unreadable(void **state)
 {
 	(void)state;
-	build_fails("\"clusterNetwork\":\"x\",\"kubeconfig\":\"/k\"",
-		    CNI_ERR_UNSUPPORTED_FIELD, "kubeconfig");
-	build_fails("\"clusterNetwork\":\"x\",\"manifestsDir\":\"/m\"",
-		    CNI_ERR_UNSUPPORTED_FIELD, "manifestsDir");
+	build_fails("\"clusterNetwork\":\"x\",\"manifestsDir\":"
+		    "\"/nonexistent-plexus\"",
+		    CNI_ERR_IO, "/nonexistent-plexus");
 }
 
 int main(void)
@@ -314,7 +315,7 @@ int main(void)
 		cmocka_unit_test(test_plexus_plan_build__unresolved_names_field),
 		cmocka_unit_test(test_plexus_plan_build__runtime_config_default_only),
 		cmocka_unit_test(test_plexus_plan_build__pod_from_cni_args),
-		cmocka_unit_test(test_plexus_plan_build__kubernetes_not_in_build),
+		cmocka_unit_test(test_plexus_plan_build__selection_source_unreadable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
