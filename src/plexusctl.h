@@ -69,8 +69,9 @@ void ctl_table_print(json_object *view, FILE *out);
 
 /* The node config from a file (a .conf with "type": "plexus" or a
  * conflist holding such a plugin, which gets the list's name and
- * cniVersion as the runtime gives them). -ENOENT/-EACCES when the file
- * cannot be read (code 5), other errors as plexus_conf_parse. */
+ * cniVersion as the runtime gives them). Code 5 when the file cannot be
+ * read, 6 when it is not JSON, -EMEDIUMTYPE when it is no plexus config;
+ * otherwise plexus_conf_parse's errors. */
 int ctl_node_conf_load(const char *path, struct plexus_conf **ret,
 		       struct cni_err *err);
 /* The plexus plugin object of a node config document (a new reference,

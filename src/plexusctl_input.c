@@ -74,11 +74,12 @@ int ctl_node_conf_load(const char *path, struct plexus_conf **ret,
 		return r == -ENOENT ? -EINVAL : r;
 	node = ctl_node_conf_doc(doc);
 	json_object_put(doc);
-	if (!node)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s: not a plexus config (no \"type\": "
-				"\"plexus\", nor a conflist holding one)",
-				path);
+	if (!node) {
+		cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			 "%s: not a plexus config (no \"type\": \"plexus\", "
+			 "nor a conflist holding one)", path);
+		return -EMEDIUMTYPE;
+	}
 	r = plexus_conf_parse(node, ret, err);
 	json_object_put(node);
 	if (r == -ENOENT)

@@ -266,8 +266,11 @@ static int plan_steps(struct plan_run *p, struct cni_err *err)
 
 	if (r)
 		return r;
-	if (ctl_node_conf_load(p->o.config, &p->conf, err) < 0) {
-		if (err->code == CNI_ERR_IO)
+	r = ctl_node_conf_load(p->o.config, &p->conf, err);
+	if (r < 0) {
+		/* not a readable plexus config at all: the wrong file */
+		if (r == -EMEDIUMTYPE || err->code == CNI_ERR_IO ||
+		    err->code == CNI_ERR_DECODE)
 			return usage_err("--config: %s", err->msg);
 		return -1; /* the plugin refuses every pod so */
 	}

@@ -158,6 +158,11 @@ case_bad_input() {
 	plan --config $c --nads "$T_TMP/empty" --pod $p -o json; expect_rc 1
 	grep -q 'holds no' "$T_TMP/plan.err" || fail "no warning for an empty folder"
 	jget "$T_TMP/plan.out" "j['refused']['msg']" | grep -q 'kube-system/cluster\|no network named' || fail "empty folder msg"
+	# not a node config at all: usage errors
+	plan --config $FXD/nads/nads.yaml --nads $FXD/nads --pod $p; expect_rc 2
+	echo '[1]' >"$T_TMP/arr.json"
+	plan --config "$T_TMP/arr.json" --nads $FXD/nads --pod $p; expect_rc 2
+	grep -q 'not a plexus config' "$T_TMP/plan.err" || fail "not-a-plexus-config message"
 	# a node config that plexus refuses: its message, exit 1
 	echo '{"cniVersion": "1.0.0", "type": "plexus", "logLevel": "loud", "clusterNetwork": "x"}' >"$T_TMP/bad.conf"
 	plan --config "$T_TMP/bad.conf" --nads $FXD/nads --pod $p -o json; expect_rc 1
