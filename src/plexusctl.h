@@ -32,10 +32,13 @@ int ctl_validate_main(int argc, char *argv[]);
 /* --- plexusctl_view.c: the plan as one JSON tree (json, yaml, table
  * are all printed from it) --- */
 
+struct ctl_ipam;
+
 /* The pod's identity and where its networks were looked up. */
 struct ctl_pod_info {
 	const char *ns, *name, *uid; /* any may be NULL */
 	const char *source;	     /* "manifests DIR", ... */
+	struct ctl_ipam *ipam;	     /* NULL: no plexus-ipam preview */
 };
 
 /* {"pod": {...}, "source": ..., "attachments": [...]}: per attachment
@@ -54,6 +57,17 @@ json_object *ctl_refusal_view(const struct ctl_pod_info *pod,
  * name without '/') for a pod in pod_ns. */
 const char *ctl_isolation_verdict(const struct plexus_conf *conf,
 				  const char *network, const char *pod_ns);
+
+/* --- plexusctl_ipam.c: what plexus-ipam would hand out (read-only) --- */
+struct ctl_ipam *ctl_ipam_new(void);
+void ctl_ipam_free(struct ctl_ipam *c);
+/* For a plugin stdin conf with "ipam": {"type": "plexus-ipam"}: *ret is
+ * a list, per range, of {range, pool, node, address, how} (or one
+ * {error} when the config or the store fails); NULL for other plugins.
+ * Addresses previewed through ctx count as taken for later calls. */
+int ctl_ipam_preview(struct ctl_ipam *ctx, json_object *conf,
+		     const char *ifname, const struct ctl_pod_info *pod,
+		     json_object **ret);
 
 /* --- plexusctl_out.c --- */
 enum ctl_format { CTL_OUT_TABLE, CTL_OUT_JSON, CTL_OUT_YAML };

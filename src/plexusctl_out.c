@@ -272,6 +272,41 @@ static void delegates_line(FILE *out, json_object *att)
 	kv(out, "delegates", buf);
 }
 
+/* "10.1.0.7 (how); ..." from every plugin's ipamPreview; nothing when
+ * no plugin uses plexus-ipam */
+static void ipam_line(FILE *out, json_object *att)
+{
+	json_object *dels, *pv;
+	char buf[2048];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	json_object_object_get_ex(att, "delegates", &dels);
+	for (size_t i = 0; i < json_object_array_length(dels); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(dels, i),
+					       "ipamPreview", &pv))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(pv); j++) {
+			json_object *e = json_object_array_get_idx(pv, j);
+			const char *error = jstr(e, "error", NULL);
+
+			if (used >= sizeof(buf))
+				break;
+			if (error)
+				used += snprintf(buf + used, sizeof(buf) - used,
+						 "%serror: %s", used ? "; " : "",
+						 error);
+			else
+				used += snprintf(buf + used, sizeof(buf) - used,
+						 "%s%s (%s)", used ? "; " : "",
+						 jstr(e, "address", "-"),
+						 jstr(e, "how", ""));
+		}
+	}
+	if (buf[0])
+		kv(out, "plexus-ipam", buf);
+}
+
 static void att_details(FILE *out, size_t i, json_object *att)
 {
 	fprintf(out, "\n[%zu] %s -> %s\n", i, jstr(att, "network", "?"),
@@ -284,6 +319,7 @@ static void att_details(FILE *out, size_t i, json_object *att)
 	kv(out, "deviceID", json_or_dash(att, "deviceID"));
 	kv(out, "default-route", json_or_dash(att, "defaultRoute"));
 	kv(out, "isolation", jstr(att, "namespaceIsolation", "-"));
+	ipam_line(out, att);
 }
 
 static void summary_row(FILE *out, size_t i, json_object *att)

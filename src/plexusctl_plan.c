@@ -238,10 +238,13 @@ static void print_view(json_object *view, enum ctl_format f)
 static int plan_print(struct plan_run *p, struct cni_err *err)
 {
 	struct ctl_pod_info info = { .ns = p->pod_ns, .name = p->pod_name,
-				     .source = p->source };
+				     .source = p->source,
+				     .ipam = ctl_ipam_new() };
 	struct plexus_plan *plan = NULL;
 	json_object *view = NULL;
-	int r = plexus_plan_build_from(p->conf, &p->env, p->src, &plan, err);
+	int r = info.ipam ? plexus_plan_build_from(p->conf, &p->env, p->src,
+						   &plan, err)
+			  : -ENOMEM;
 
 	if (r == 0) {
 		info.uid = plan->pod_uid;
@@ -257,6 +260,7 @@ static int plan_print(struct plan_run *p, struct cni_err *err)
 		print_view(view, p->o.format);
 	json_object_put(view);
 	plexus_plan_free(plan);
+	ctl_ipam_free(info.ipam);
 	return r < 0 ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
 }
 

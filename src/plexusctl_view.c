@@ -106,8 +106,10 @@ static json_object *caps_obj(const struct plexus_attachment *a)
 	return out;
 }
 
-/* plugins (types) and delegates (each plugin's stdin, no prevResult) */
-static int chain_objs(const struct plexus_attachment *a, json_object *o,
+/* plugins (types) and delegates (each plugin's stdin, no prevResult,
+ * and with pod->ipam what plexus-ipam would hand out) */
+static int chain_objs(const struct plexus_attachment *a,
+		      const struct ctl_pod_info *pod, json_object *o,
 		      struct cni_err *err)
 {
 	json_object *types = json_object_new_array();
@@ -133,6 +135,18 @@ static int chain_objs(const struct plexus_attachment *a, json_object *o,
 			d, "type",
 			json_object_new_string(cni_conflist_type(a->conf, i)));
 		json_object_object_add(d, "stdin", stdin_conf);
+		if (pod->ipam) {
+			json_object *pv = NULL;
+
+			r = ctl_ipam_preview(pod->ipam, stdin_conf, a->ifname,
+					     pod, &pv);
+			if (r < 0) {
+				json_object_put(d);
+				return r;
+			}
+			if (pv)
+				json_object_object_add(d, "ipamPreview", pv);
+		}
 		json_object_array_add(dels, d);
 		json_object_array_add(types, json_object_new_string(
 						     cni_conflist_type(a->conf, i)));
@@ -141,8 +155,9 @@ static int chain_objs(const struct plexus_attachment *a, json_object *o,
 }
 
 static int att_obj(const struct plexus_attachment *a,
-		   const struct plexus_conf *conf, const char *pod_ns,
-		   json_object **ret, struct cni_err *err)
+		   const struct plexus_conf *conf,
+		   const struct ctl_pod_info *pod, json_object **ret,
+		   struct cni_err *err)
 {
 	json_object *o = json_object_new_object();
 	int r;
@@ -166,8 +181,8 @@ static int att_obj(const struct plexus_attachment *a,
 	json_object_object_add(
 		o, "namespaceIsolation",
 		json_object_new_string(
-			ctl_isolation_verdict(conf, a->network, pod_ns)));
-	r = chain_objs(a, o, err);
+			ctl_isolation_verdict(conf, a->network, pod->ns)));
+	r = chain_objs(a, pod, o, err);
 	if (r < 0) {
 		json_object_put(o);
 		return r;
@@ -202,7 +217,7 @@ int ctl_plan_view(const struct plexus_plan *plan,
 	json_object_object_add(o, "attachments", list);
 	for (size_t i = 0; i < plan->n; i++) {
 		json_object *a;
-		int r = att_obj(&plan->att[i], conf, pod->ns, &a, err);
+		int r = att_obj(&plan->att[i], conf, pod, &a, err);
 
 		if (r < 0) {
 			json_object_put(o);

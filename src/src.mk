@@ -28,7 +28,8 @@ MODULES += $(BINDIR)/plexus-k8s.so
 PLEXUSCTL_LIB := $(LIBDIR)/libplexusctl.a
 $(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/plexusctl_*.c))
 
-$(BINDIR)/plexusctl: $(OBJDIR)/src/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $(CNI_LIB)
+# (IPAM_LIB comes from ipam/ipam.mk, read later: expanded second)
+$(BINDIR)/plexusctl: $(OBJDIR)/src/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -188,6 +188,65 @@ case_ifname_option() {
 	expect_rc 2
 }
 
+# the plexus-ipam preview: what it shows is what plexus-ipam then gives,
+# and the plan writes nothing to the store
+case_ipam_preview() {
+	local m=$T_TMP/pi st=$T_TMP/pi-store ipam
+	ipam='"type": "plexus-ipam", "range": "10.93.0.0/24", "gateway": "10.93.0.1", "nodeName": "node-a", "store": {"type": "file", "path": "'$st'"}'
+	rm -rf "$m" "$st"
+	mkdir -p "$m"
+	cat >"$m/all.yaml" <<YAML
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: cluster, namespace: kube-system}
+spec:
+  config: '{"cniVersion": "1.0.0", "name": "cluster", "type": "bridge", "ipam": {$ipam}}'
+---
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: st, namespace: default}
+spec:
+  config: '{"cniVersion": "1.0.0", "name": "st", "type": "macvlan", "capabilities": {"ips": true}, "ipam": {$ipam}}'
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: default
+  annotations:
+    k8s.v1.cni.cncf.io/networks: '[{"name": "st", "ips": ["10.93.0.2/24"]}, {"name": "st"}]'
+YAML
+	echo '{"cniVersion": "1.0.0", "name": "plexus", "type": "plexus", "clusterNetwork": "cluster"}' >"$T_TMP/pi.conf"
+	pv() { python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+print(" ".join(str(e.get("address")) for a in j["attachments"] for d in a["delegates"] for e in d.get("ipamPreview", [])))' "$T_TMP/plan.out"; }
+	# an empty store: the requested address is free, the others unknown
+	plan --config "$T_TMP/pi.conf" --nads "$m" --pod default/p -o json
+	expect_rc 0
+	expect_eq "$(pv)" "None 10.93.0.2 None" "preview on an empty store"
+	[ ! -e "$st" ] || fail "the plan created the store"
+	# plexus-ipam itself takes an address for another pod
+	ipam_add() { # CID: the address plexus-ipam hands out
+		echo "{\"cniVersion\": \"1.0.0\", \"name\": \"cluster\", \"type\": \"bridge\", \"ipam\": {$ipam}}" |
+		CNI_COMMAND=ADD CNI_CONTAINERID=$1 CNI_NETNS=/nonexistent CNI_IFNAME=eth0 \
+			CNI_PATH=/nonexistent CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$1" \
+			"$TOP/$BINDIR/plexus-ipam" >"$T_TMP/ipam.json"
+		jget "$T_TMP/ipam.json" "j['ips'][0]['address'].split('/')[0]"
+	}
+	expect_eq "$(ipam_add other)" 10.93.0.2 "plexus-ipam's first address"
+	snap=$(find "$st" -type f ! -name '*.lock' -exec md5sum {} + | sort)
+	plan --config "$T_TMP/pi.conf" --nads "$m" --pod default/p -o json
+	expect_rc 0
+	expect_eq "$(pv)" "10.93.0.3 10.93.0.2 10.93.0.4" "preview after one allocation"
+	jget "$T_TMP/plan.out" "j['attachments'][1]['delegates'][0]['ipamPreview'][0]['how']" |
+		grep -q 'held by default/other' || fail "the holder is not named"
+	expect_eq "$(find "$st" -type f ! -name '*.lock' -exec md5sum {} + | sort)" "$snap" "store after plan"
+	plan --config "$T_TMP/pi.conf" --nads "$m" --pod default/p
+	grep -q '^    plexus-ipam      10.93.0.3 (the next free address' "$T_TMP/plan.out" || fail "table line"
+	# what the preview said is what plexus-ipam gives next
+	expect_eq "$(ipam_add pod-p)" 10.93.0.3 "plexus-ipam's next address"
+}
+
 # validate
 vrun() {
 	set +e
@@ -241,6 +300,7 @@ t_case "plexusctl: refusal: default-network naming another interface = plexus" r
 t_case "plexusctl: plan from the fixture API server (--kubeconfig, config's kubeconfig, missing pod)" case_kubeconfig
 t_case "plexusctl: bad input: usage errors exit 2, refusals 1, never a crash" case_bad_input
 t_case "plexusctl: --ifname" case_ifname_option
+t_case "plexusctl: plexus-ipam preview = what plexus-ipam hands out; the store untouched" case_ipam_preview
 t_case "plexusctl: validate examples/ and the test fixtures" case_validate_examples
 t_case "plexusctl: validate broken manifests: every problem as FILE: FIELD: message" case_validate_broken
 t_case "plexusctl: validate usage errors" case_validate_usage

@@ -84,7 +84,7 @@ static void test_ctl_plan_view__attachments(void **state)
 	struct plexus_conf *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":\"plexus\","
 					   "\"clusterNetwork\":\"x\"}");
 	struct plexus_plan *p = two_att_plan();
-	struct ctl_pod_info info = { "ns2", "p1", "u1", "manifests /m" };
+	struct ctl_pod_info info = { "ns2", "p1", "u1", "manifests /m", NULL };
 	struct cni_err err = { 0 };
 	json_object *v = NULL, *a;
 
@@ -198,7 +198,7 @@ static void test_ctl_table_print__fits_and_refusal(void **state)
 	struct plexus_conf *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":\"plexus\","
 					   "\"clusterNetwork\":\"x\"}");
 	struct plexus_plan *p = two_att_plan();
-	struct ctl_pod_info info = { "ns2", "p1", NULL, "manifests /m" };
+	struct ctl_pod_info info = { "ns2", "p1", NULL, "manifests /m", NULL };
 	struct cni_err err = { 0 }, refusal = { 0 };
 	json_object *v = NULL;
 	char *t, *line;
