@@ -155,6 +155,28 @@ static void test_ctl_check__node_config_refusal(void **state)
 		"n.conflist: delegates: the list is empty");
 }
 
+static void test_ctl_check__plexus_ipam_own_parser(void **state)
+{
+	(void)state;
+	assert_string_equal(
+		check(NULL, "p.yaml",
+		      NAD("a", "{\"cniVersion\": \"1.0.0\", \"type\": "
+			       "\"macvlan\", \"ipam\": {\"type\": "
+			       "\"plexus-ipam\", \"range\": \"10.0.0.0/16\", "
+			       "\"blockSize\": 24}}"),
+		      NULL),
+		"");
+	assert_string_equal(
+		check(NULL, "p.yaml",
+		      NAD("a", "{\"cniVersion\": \"1.0.0\", \"type\": "
+			       "\"macvlan\", \"ipam\": {\"type\": "
+			       "\"plexus-ipam\", \"range\": \"10.0.0.0/16\", "
+			       "\"blockSize\": 12}}"),
+		      NULL),
+		"p.yaml: spec.config: ipam.blockSize: 12 is not a prefix "
+		"length in 22..32");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_check__syntax_and_unknown),
 		cmocka_unit_test(test_ctl_check__list_items_and_cni_path),
 		cmocka_unit_test(test_ctl_check__node_config_refusal),
+		cmocka_unit_test(test_ctl_check__plexus_ipam_own_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
