@@ -25,30 +25,6 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* args.cni (selection's cni-args) and deviceID into one plugin's conf. */
-static void add_selection(json_object *conf, const struct plexus_attachment *a)
-{
-	json_object *args, *cni;
-
-	if (a->cni_args) {
-		if (!json_object_object_get_ex(conf, "args", &args) ||
-		    !json_object_is_type(args, json_type_object)) {
-			args = json_object_new_object();
-			json_object_object_add(conf, "args", args);
-		}
-		if (!json_object_object_get_ex(args, "cni", &cni) ||
-		    !json_object_is_type(cni, json_type_object)) {
-			cni = json_object_new_object();
-			json_object_object_add(args, "cni", cni);
-		}
-		json_object_object_foreach(a->cni_args, k, v)
-			json_object_object_add(cni, k, cni_json_copy(v));
-	}
-	if (a->device_id)
-		json_object_object_add(conf, "deviceID",
-				       json_object_new_string(a->device_id));
-}
-
 char *attach_args_others(const char *args)
 {
 	char *out = calloc(1, args ? strlen(args) + 1 : 1);
@@ -90,11 +66,9 @@ static int plugin_call(const struct attach_ctx *ctx,
 	double t0 = now_ms();
 	int r;
 
-	r = cni_conflist_plugin_conf(a->conf, i, prev, a->runtime_config,
-				     &req.conf, err);
+	r = plexus_attachment_plugin_conf(a, i, prev, &req.conf, err);
 	if (r < 0)
 		return r;
-	add_selection(req.conf, a);
 	if (extra) {
 		json_object_object_foreach(extra, k, v)
 			json_object_object_add(req.conf, k, cni_json_copy(v));

@@ -9,6 +9,7 @@
 struct cni_conflist;
 struct cni_env;
 struct cni_err;
+struct nad_source;
 struct plexus_conf;
 
 /* One network to attach: one delegate conflist, one pod interface. */
@@ -40,6 +41,21 @@ struct plexus_plan {
 int plexus_plan_build(const struct plexus_conf *conf,
 		      const struct cni_env *env, struct plexus_plan **ret,
 		      struct cni_err *err);
+
+/* The same with the pod and NADs read from src instead of the source
+ * conf names (src NULL: exactly plexus_plan_build). For the dry run
+ * (plexusctl plan), which picks its own source. */
+int plexus_plan_build_from(const struct plexus_conf *conf,
+			   const struct cni_env *env,
+			   const struct nad_source *src,
+			   struct plexus_plan **ret, struct cni_err *err);
+
+/* The stdin config plugin i of att's chain gets (without env): as
+ * cni_conflist_plugin_conf with att's runtimeConfig, plus the
+ * selection's cni-args merged into args.cni and "deviceID". */
+int plexus_attachment_plugin_conf(const struct plexus_attachment *att,
+				  size_t i, json_object *prev_result,
+				  json_object **ret, struct cni_err *err);
 
 /* Append an attachment, taking ownership of *att's members. */
 int plexus_plan_add(struct plexus_plan *plan, struct plexus_attachment *att);

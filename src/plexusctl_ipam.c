@@ -1,562 +1,278 @@
-/* SPDX-License-Identifier: Apache-2.0 */
-/* plexusctl ipam ls / gc: the pools of a plexus-ipam config as stored,
- * and the release of allocations whose pod UID is gone from the API. */
+// SPDX-License-Identifier: Apache-2.0
+/* plexusctl plan's preview of the addresses plexus-ipam would hand out:
+ * the allocator's own first choice (a requested address, else the first
+ * free slot of this node's blocks in key order), read from the store
+ * with get and list only. Nothing is written or reserved; addresses
+ * previewed for earlier attachments of the plan count as taken. */
 #include <errno.h>
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cni_error.h"
 #include "cni_json.h"
+#include "ipam_addr.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
 #include "ipam_conf.h"
-#include "k8s.h"
-#include "kube_obj.h"
-#include "plexusctl_ipam.h"
+#include "plexusctl.h"
 #include "store.h"
 
-extern char **environ;
+#define IPAM_TYPE "plexus-ipam"
 
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
-#define PODS_PAGE 500
+struct seen_block {
+	char *key; /* the store's config + the block key */
+	struct ipam_block b;
+	bool stored;
+};
 
 struct ctl_ipam {
-	const char *config, *kubeconfig;
-	bool dry_run;
+	struct seen_block *blocks;
+	size_t n;
+};
+
+/* One plugin's preview: its config, store, node and owner. */
+struct preview {
+	struct ctl_ipam *ctx;
 	struct ipam_conf *conf;
 	struct ipam_store *st;
+	char node[256];
+	struct ipam_owner owner;
 };
 
-/* One allocation as read from a block. */
-struct rec {
-	const struct ipam_range *r;
-	struct ipam_addr a;
-	uint32_t off;
-	char *cid, *ifname, *ns, *pod, *uid, *node;
-};
-
-struct recs {
-	struct rec *v;
-	size_t n, cap;
-};
-
-static void recs_free(struct recs *rs)
+struct ctl_ipam *ctl_ipam_new(void)
 {
-	size_t i;
+	return calloc(1, sizeof(struct ctl_ipam));
+}
 
-	for (i = 0; i < rs->n; i++) {
-		free(rs->v[i].cid);
-		free(rs->v[i].ifname);
-		free(rs->v[i].ns);
-		free(rs->v[i].pod);
-		free(rs->v[i].uid);
-		free(rs->v[i].node);
+void ctl_ipam_free(struct ctl_ipam *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->blocks[i].key);
+		ipam_block_clear(&c->blocks[i].b);
 	}
-	free(rs->v);
-	rs->v = NULL;
-	rs->n = rs->cap = 0;
+	free(c->blocks);
+	free(c);
 }
 
-static char *field(json_object *rec, const char *k)
+/* The block idx of r, from this preview's copies or the store (a block
+ * not stored yet is a new one of this node). */
+static int block_load(struct preview *p, const struct ipam_range *r,
+		      ipam_u128 idx, struct ipam_block **ret,
+		      struct cni_err *err)
 {
-	json_object *v;
-
-	if (json_object_object_get_ex(rec, k, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return strdup(json_object_get_string(v));
-	return strdup("");
-}
-
-static int rec_cmp(const void *a, const void *b)
-{
-	const struct rec *x = a, *y = b;
-
-	return x->a.v < y->a.v ? -1 : x->a.v > y->a.v;
-}
-
-/* Append b's allocations to rs, sorted by address within the block. */
-static int recs_add_block(struct recs *rs, const struct ipam_range *r,
-			  const struct ipam_block *b)
-{
-	size_t first = rs->n;
-	struct rec *nv, *x;
-
-	json_object_object_foreach(ipam_block_allocs(b), k, v)
-	{
-		if (rs->n == rs->cap) {
-			rs->cap = rs->cap ? 2 * rs->cap : 64;
-			nv = realloc(rs->v, rs->cap * sizeof(*nv));
-			if (!nv)
-				return -ENOMEM;
-			rs->v = nv;
-		}
-		x = &rs->v[rs->n++];
-		x->r = r;
-		x->off = (uint32_t)strtoul(k, NULL, 10);
-		x->a.family = r->net.addr.family;
-		x->a.v = ipam_block_base(r, b->idx) + x->off;
-		x->cid = field(v, "cid");
-		x->ifname = field(v, "if");
-		x->ns = field(v, "ns");
-		x->pod = field(v, "pod");
-		x->uid = field(v, "uid");
-		x->node = field(v, "node");
-		if (!x->cid || !x->ifname || !x->ns || !x->pod || !x->uid ||
-		    !x->node)
-			return -ENOMEM;
-	}
-	if (rs->n > first)
-		qsort(rs->v + first, rs->n - first, sizeof(*rs->v), rec_cmp);
-	return 0;
-}
-
-/* The stored blocks of r, in address order. */
-static int blocks_load(struct ipam_store *st, const struct ipam_range *r,
-		       struct ipam_block **ret, size_t *ret_n,
-		       struct cni_err *err)
-{
-	char prefix[IPAM_KEY_MAX];
-	struct ipam_block *bs;
-	struct ipam_kv *kv;
-	size_t i, n, m = 0;
-	ipam_u128 idx;
-	int rc = 0;
-
-	ipam_block_prefix(r, prefix);
-	rc = ipam_store_list(st, prefix, false, &kv, &n, err);
-	if (rc < 0)
-		return rc;
-	bs = calloc(n ? n : 1, sizeof(*bs));
-	if (!bs)
-		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (ipam_key_block_idx(kv[i].key, &idx) < 0)
-			continue;
-		rc = ipam_block_load(idx, kv[i].key, kv[i].val, kv[i].len,
-				     kv[i].ver, &bs[m], err);
-		if (rc == 0)
-			m++;
-	}
-	ipam_kv_free(kv, n);
-	if (rc < 0) {
-		while (m)
-			ipam_block_clear(&bs[--m]);
-		free(bs);
-		return rc;
-	}
-	*ret = bs;
-	*ret_n = m;
-	return 0;
-}
-
-static void blocks_free(struct ipam_block *bs, size_t n)
-{
-	while (bs && n)
-		ipam_block_clear(&bs[--n]);
-	free(bs);
-}
-
-/* --- ls --- */
-
-static char *u128_dec(ipam_u128 v, char buf[40])
-{
-	char *p = buf + 39;
-
-	*p = '\0';
-	do {
-		*--p = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	return p;
-}
-
-/* Addresses of block b that may be handed out. */
-static unsigned usable_in(const struct ipam_range *r, ipam_u128 idx)
-{
-	ipam_u128 base = ipam_block_base(r, idx), last;
-	unsigned n = 0, off, size = 1u << ipam_block_host_bits(r);
-
-	last = ipam_prefix_last(&r->net);
-	for (off = 0; off < size && base + off <= last; off++)
-		if (!ipam_range_reserved(r, base + off))
-			n++;
-	return n;
-}
-
-static void print_rec(const struct rec *x)
-{
-	char s[IPAM_ADDR_STRLEN];
-
-	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
-	       "node %s\n", ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
-	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-", x->cid,
-	       x->ifname, x->node);
-}
-
-static void print_block(const struct ipam_range *r,
-			const struct ipam_block *b, const struct recs *rs)
-{
-	struct ipam_prefix p = { .addr = { r->net.addr.family,
-					   ipam_block_base(r, b->idx) },
-				 .len = r->block_len };
-	unsigned used = (unsigned)json_object_object_length(
-		ipam_block_allocs(b));
-	unsigned usable = usable_in(r, b->idx);
-	char s[IPAM_PREFIX_STRLEN];
-	size_t i;
-
-	printf("  block %s  node %s  used %u  free %u\n",
-	       ipam_prefix_fmt(&p, s), ipam_block_node(b), used,
-	       usable > used ? usable - used : 0);
-	for (i = 0; i < rs->n; i++)
-		print_rec(&rs->v[i]);
-}
-
-static int ls_range(struct ctl_ipam *c, const struct ipam_range *r,
-		    struct cni_err *err)
-{
-	char s[IPAM_PREFIX_STRLEN], d[40];
-	struct ipam_block *bs;
-	struct recs rs = { 0 };
-	size_t i, n, total = 0;
+	char key[IPAM_KEY_MAX], *val = NULL, *full = NULL;
+	struct seen_block *grown, *s;
+	uint64_t ver = 0;
+	size_t len = 0;
 	int rc;
 
-	rc = blocks_load(c->st, r, &bs, &n, err);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		total += (size_t)json_object_object_length(
-			ipam_block_allocs(&bs[i]));
-	printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
-	       "allocations %zu\n", r->pool_id, ipam_prefix_fmt(&r->net, s),
-	       r->block_len, n,
-	       u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d),
-	       total);
-	for (i = 0; i < n && rc == 0; i++) {
-		rc = recs_add_block(&rs, r, &bs[i]);
-		if (rc == 0)
-			print_block(r, &bs[i], &rs);
-		recs_free(&rs);
-	}
-	blocks_free(bs, n);
-	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
-}
-
-static int cmd_ls(struct ctl_ipam *c, struct cni_err *err)
-{
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < c->conf->n_ranges && rc == 0; i++)
-		rc = ls_range(c, &c->conf->ranges[i], err);
-	return rc;
-}
-
-/* --- gc --- */
-
-struct uids {
-	char **v;
-	size_t n, cap;
-};
-
-static void uids_free(struct uids *u)
-{
-	while (u->v && u->n)
-		free(u->v[--u->n]);
-	free(u->v);
-}
-
-static int uids_add(struct uids *u, const char *s)
-{
-	char **nv;
-
-	if (u->n == u->cap) {
-		u->cap = u->cap ? 2 * u->cap : 256;
-		nv = realloc(u->v, u->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		u->v = nv;
-	}
-	u->v[u->n] = strdup(s);
-	return u->v[u->n++] ? 0 : -ENOMEM;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static const char *str_in(json_object *o, const char *k1, const char *k2)
-{
-	json_object *a, *b;
-
-	if (!json_object_object_get_ex(o, k1, &a) ||
-	    !json_object_object_get_ex(a, k2, &b) ||
-	    !json_object_is_type(b, json_type_string))
-		return NULL;
-	return json_object_get_string(b);
-}
-
-static int api_fail(long st, json_object *doc, const char *what,
-		    struct cni_err *err)
-{
-	const char *msg = NULL;
-	json_object *m;
-
-	if (doc && json_object_object_get_ex(doc, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
-		msg = json_object_get_string(m);
-	return cni_errf(err, CNI_ERR_KUBERNETES, "%s: HTTP %ld%s%s%s", what,
-			st,
-			st == 401 ? " Unauthorized: the API server refused "
-				    "the token or certificate"
-			: st == 403 ? " Forbidden: the account may not list "
-				      "pods"
-				    : "",
-			msg ? ": " : "", msg ? msg : "");
-}
-
-/* One page of GET /api/v1/pods into u; *cont becomes the next token. */
-static int pods_page(struct k8s_client *k, char *cont, size_t cont_size,
-		     struct uids *u, struct cni_err *err)
-{
-	char path[1024], esc[600] = "";
-	json_object *doc = NULL, *items;
-	const char *uid, *next;
-	long st;
-	size_t i;
-	int rc;
-
-	if (*cont)
-		kube_query_escape(cont, esc, sizeof(esc));
-	snprintf(path, sizeof(path), "/api/v1/pods?limit=%d%s%s", PODS_PAGE,
-		 *esc ? "&continue=" : "", esc);
-	rc = k8s_request(k, "GET", path, NULL, NULL, &st, &doc, err);
-	if (rc < 0)
-		return rc;
-	if (st != 200)
-		rc = api_fail(st, doc, "list pods", err);
-	else if (!json_object_object_get_ex(doc, "items", &items) ||
-		 !json_object_is_type(items, json_type_array))
-		rc = cni_errf(err, CNI_ERR_KUBERNETES, "list pods: no items "
-			      "in the answer");
-	for (i = 0; rc == 0 && i < json_object_array_length(items); i++) {
-		uid = str_in(json_object_array_get_idx(items, i), "metadata",
-			     "uid");
-		if (uid && uids_add(u, uid) < 0)
-			rc = cni_errf(err, CNI_ERR_IO, "out of memory");
-	}
-	next = rc == 0 ? str_in(doc, "metadata", "continue") : NULL;
-	snprintf(cont, cont_size, "%s", next ? next : "");
-	json_object_put(doc);
-	return rc;
-}
-
-/* The UIDs of every pod in the cluster, sorted. */
-static int pods_uids(const char *kubeconfig, struct uids *u,
-		     struct cni_err *err)
-{
-	struct k8s_config *cfg = NULL;
-	struct k8s_client *k = NULL;
-	char cont[512] = "";
-	int rc;
-
-	if (kubeconfig)
-		rc = k8s_kubeconfig_load(kubeconfig, &cfg, err);
-	else
-		rc = k8s_config_in_cluster(environ, NULL, &cfg, err);
-	if (rc == 0)
-		rc = k8s_client_new(cfg, &k, err);
-	while (rc == 0) {
-		rc = pods_page(k, cont, sizeof(cont), u, err);
-		if (!*cont)
-			break;
-	}
-	k8s_client_free(k);
-	k8s_config_free(cfg);
-	if (rc == 0 && u->n)
-		qsort(u->v, u->n, sizeof(*u->v), str_cmp);
-	return rc;
-}
-
-static bool uid_alive(const struct uids *u, const char *uid)
-{
-	return u->n && bsearch(&uid, u->v, u->n, sizeof(*u->v), str_cmp);
-}
-
-static int recs_load(struct ctl_ipam *c, struct recs *rs,
-		     struct cni_err *err)
-{
-	struct ipam_block *bs;
-	size_t i, j, n;
-	int rc = 0;
-
-	for (i = 0; i < c->conf->n_ranges && rc == 0; i++) {
-		bs = NULL;
-		n = 0;
-		rc = blocks_load(c->st, &c->conf->ranges[i], &bs, &n, err);
-		for (j = 0; rc == 0 && j < n; j++)
-			if (recs_add_block(rs, &c->conf->ranges[i], &bs[j]))
-				rc = cni_errf(err, CNI_ERR_IO, "out of memory");
-		blocks_free(bs, n);
-	}
-	return rc;
-}
-
-/* Release x; prints what was done. */
-static int gc_one(struct ctl_ipam *c, struct ipam_ctx *ctx,
-		  const struct rec *x, struct cni_err *err)
-{
-	char s[IPAM_ADDR_STRLEN];
-	int rc = 0;
-
-	if (!c->dry_run) {
-		rc = ipam_release_at(ctx, x->r, &x->a, x->cid, x->ifname, err);
-		if (rc == -ENOENT) {
-			printf("gone      %s (released meanwhile)\n",
-			       ipam_addr_fmt(&x->a, s));
+	ipam_block_key(r, idx, key);
+	if (asprintf(&full, "%s %s", cni_json_str(p->conf->store), key) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->ctx->n; i++)
+		if (!strcmp(p->ctx->blocks[i].key, full)) {
+			free(full);
+			*ret = &p->ctx->blocks[i].b;
 			return 0;
 		}
+	grown = realloc(p->ctx->blocks, (p->ctx->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(full);
+		return -ENOMEM;
+	}
+	p->ctx->blocks = grown;
+	s = &grown[p->ctx->n];
+	memset(s, 0, sizeof(*s));
+	rc = ipam_store_get(p->st, key, &val, &len, &ver, err);
+	if (rc == 0)
+		rc = ipam_block_load(idx, key, val, len, ver, &s->b, err);
+	else if (rc == -ENOENT)
+		rc = ipam_block_new(r, idx, p->node, &s->b);
+	s->stored = val != NULL;
+	free(val);
+	if (rc < 0) {
+		free(full);
+		return rc;
+	}
+	s->key = full;
+	p->ctx->n++;
+	*ret = &s->b;
+	return 0;
+}
+
+static json_object *entry(const struct ipam_range *r, const char *node)
+{
+	char buf[IPAM_PREFIX_STRLEN];
+	json_object *e = json_object_new_object();
+
+	if (!e)
+		return NULL;
+	json_object_object_add(e, "range", json_object_new_string(
+						   ipam_prefix_fmt(&r->net, buf)));
+	json_object_object_add(e, "pool", json_object_new_string(r->pool_id));
+	json_object_object_add(e, "node", json_object_new_string(node));
+	return e;
+}
+
+static void set(json_object *e, const struct ipam_addr *a, const char *how)
+{
+	char buf[IPAM_ADDR_STRLEN];
+
+	json_object_object_add(e, "address",
+			       a ? json_object_new_string(
+					   ipam_addr_fmt(a, buf))
+				 : NULL);
+	json_object_object_add(e, "how", json_object_new_string(how));
+}
+
+/* A requested address (runtimeConfig.ips): free, taken or reserved. */
+static int preview_static(struct preview *p, const struct ipam_range *r,
+			  const struct ipam_addr *want, json_object *e,
+			  struct cni_err *err)
+{
+	ipam_u128 idx = ipam_block_of(r, want->v);
+	uint32_t off = (uint32_t)(want->v - ipam_block_base(r, idx));
+	struct ipam_block *b;
+	char holder[600], how[700];
+	int rc;
+
+	if (ipam_range_reserved(r, want->v)) {
+		set(e, want, "requested, but never handed out (network, "
+			     "broadcast, gateway, excluded or outside "
+			     "range_start..range_end): ADD fails");
+		return 0;
+	}
+	rc = block_load(p, r, idx, &b, err);
+	if (rc < 0)
+		return rc;
+	if (ipam_block_holder(b, off, holder, sizeof(holder))) {
+		snprintf(how, sizeof(how), "requested, but held by %s: ADD "
+			 "fails", holder);
+		set(e, want, how);
+		return 0;
+	}
+	set(e, want, "requested, free");
+	return ipam_block_add(b, off, &p->owner, p->node);
+}
+
+/* The first free slot of this node's blocks, as ipam_alloc takes it. */
+static int preview_next(struct preview *p, const struct ipam_range *r,
+			json_object *e, struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX], how[200], cidr[IPAM_PREFIX_STRLEN];
+	struct ipam_kv *refs = NULL;
+	size_t n = 0;
+	int rc;
+
+	ipam_ref_prefix(r, p->node, prefix);
+	rc = ipam_store_list(p->st, prefix, true, &refs, &n, err);
+	if (rc == -ENOENT)
+		rc = 0, n = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct ipam_block *b;
+		struct ipam_prefix bp;
+		ipam_u128 idx;
+		uint32_t off;
+
+		if (ipam_key_block_idx(refs[i].key, &idx) < 0 ||
+		    block_load(p, r, idx, &b, err) < 0 ||
+		    strcmp(ipam_block_node(b), p->node) ||
+		    ipam_block_free_slot(r, b, &off) < 0)
+			continue;
+		bp.addr.family = r->net.addr.family;
+		bp.addr.v = ipam_block_base(r, idx);
+		bp.len = ipam_addr_bits(bp.addr.family) - ipam_block_host_bits(r);
+		snprintf(how, sizeof(how), "the next free address of this "
+			 "node's block %s", ipam_prefix_fmt(&bp, cidr));
+		set(e, &(struct ipam_addr){ bp.addr.family, bp.addr.v + off },
+		    how);
+		ipam_kv_free(refs, n);
+		return ipam_block_add(b, off, &p->owner, p->node);
+	}
+	ipam_kv_free(refs, n);
+	if (rc == 0)
+		set(e, NULL, "none free in this node's blocks: ADD claims a "
+			     "free block (picked at random) or borrows a slot");
+	return rc;
+}
+
+static const struct ipam_addr *wanted(const struct ipam_conf *c,
+				      const struct ipam_range *r)
+{
+	for (size_t i = 0; i < c->n_static; i++)
+		if (ipam_conf_range_of(c, &c->static_ips[i]) == r)
+			return &c->static_ips[i];
+	return NULL;
+}
+
+static int preview_ranges(struct preview *p, json_object *list,
+			  struct cni_err *err)
+{
+	for (size_t i = 0; i < p->conf->n_ranges; i++) {
+		const struct ipam_range *r = &p->conf->ranges[i];
+		const struct ipam_addr *want = wanted(p->conf, r);
+		json_object *e = entry(r, p->node);
+		int rc;
+
+		if (!e)
+			return -ENOMEM;
+		json_object_array_add(list, e);
+		rc = want ? preview_static(p, r, want, e, err)
+			  : preview_next(p, r, e, err);
 		if (rc < 0)
 			return rc;
 	}
-	printf("%s %-15s pool %s  pod %s/%s  uid %s  container %s  "
-	       "interface %s  node %s\n",
-	       c->dry_run ? "would release" : "released",
-	       ipam_addr_fmt(&x->a, s), x->r->pool_id, x->ns, x->pod, x->uid,
-	       x->cid, x->ifname, x->node);
 	return 0;
 }
 
-/* Allocations are read before the pods are listed: a pod that holds an
- * allocation existed before its ADD, so it is in the list unless it was
- * deleted. */
-static int cmd_gc(struct ctl_ipam *c, struct cni_err *err)
+static bool uses_plexus_ipam(json_object *conf)
 {
-	struct ipam_ctx ctx = { .st = c->st, .node = "plexusctl",
-				.seed = (uint64_t)getpid() ^
-					(uint64_t)time(NULL) };
-	size_t i, released = 0, kept = 0, no_uid = 0;
-	struct recs rs = { 0 };
-	struct uids u = { 0 };
-	int rc;
+	json_object *ipam, *t;
 
-	rc = recs_load(c, &rs, err);
-	if (rc == 0)
-		rc = pods_uids(c->kubeconfig, &u, err);
-	for (i = 0; rc == 0 && i < rs.n; i++) {
-		if (!*rs.v[i].uid)
-			no_uid++;
-		else if (uid_alive(&u, rs.v[i].uid))
-			kept++;
-		else if ((rc = gc_one(c, &ctx, &rs.v[i], err)) == 0)
-			released++;
-	}
-	if (rc == 0)
-		printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
-		       "recorded)\n", c->dry_run ? "would release" : "released",
-		       released, kept, no_uid);
-	recs_free(&rs);
-	uids_free(&u);
-	return rc;
+	return json_object_object_get_ex(conf, "ipam", &ipam) &&
+	       json_object_object_get_ex(ipam, "type", &t) &&
+	       json_object_is_type(t, json_type_string) &&
+	       !strcmp(json_object_get_string(t), IPAM_TYPE);
 }
 
-/* --- command line --- */
-
-static int usage(FILE *out)
+int ctl_ipam_preview(struct ctl_ipam *ctx, json_object *conf,
+		     const char *ifname, const struct ctl_pod_info *pod,
+		     json_object **ret)
 {
-	fprintf(out,
-		"Usage: plexusctl ipam ls --config FILE\n"
-		"       plexusctl ipam gc --config FILE [--kubeconfig FILE] "
-		"[--dry-run]\n"
-		"FILE is a network config with a plexus-ipam \"ipam\" object "
-		"(what the plugin reads).\n"
-		"ls: pools, claimed blocks (owner node, used/free) and "
-		"allocations.\n"
-		"gc: release allocations whose pod UID is not in the API "
-		"(kubeconfig, else in-cluster).\n");
-	return out == stdout ? 0 : EXIT_USAGE;
-}
-
-static int args_parse(struct ctl_ipam *c, int argc, char **argv, bool gc)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o;
-
-	optind = 0; /* glibc: start afresh */
-	while ((o = getopt_long(argc, argv, "+c:k:nh", opts, NULL)) != -1) {
-		if (o == 'c')
-			c->config = optarg;
-		else if (o == 'k' && gc)
-			c->kubeconfig = optarg;
-		else if (o == 'n' && gc)
-			c->dry_run = true;
-		else if (o == 'h')
-			return usage(stdout) - 1;
-		else
-			return usage(stderr);
-	}
-	if (optind != argc || !c->config) {
-		fprintf(stderr, "plexusctl ipam: %s\n", optind != argc
-			? "unexpected argument" : "--config FILE is needed");
-		return usage(stderr);
-	}
-	return 0;
-}
-
-static int open_all(struct ctl_ipam *c, struct cni_err *err)
-{
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	rc = cni_read_file(c->config, &buf, &len, err);
-	if (rc == 0)
-		rc = ipam_conf_parse(buf, len, &c->conf, err);
-	free(buf);
-	if (rc < 0) {
-		cni_err_prefix(err, "%s", c->config);
-		return EXIT_USAGE;
-	}
-	rc = ipam_store_open(c->conf->store, &c->st, err);
-	return rc < 0 ? EXIT_FAILED : 0;
-}
-
-int plexusctl_ipam(int argc, char **argv)
-{
-	struct ctl_ipam c = { 0 };
+	struct preview p = { .ctx = ctx };
+	const char *text = cni_json_str(conf);
 	struct cni_err err = { 0 };
-	bool gc;
+	json_object *list;
 	int rc;
 
-	if (argc < 2 || (strcmp(argv[1], "ls") && strcmp(argv[1], "gc")))
-		return argc >= 2 && (!strcmp(argv[1], "--help") ||
-				     !strcmp(argv[1], "-h"))
-			       ? usage(stdout)
-			       : usage(stderr);
-	gc = strcmp(argv[1], "gc") == 0;
-	rc = args_parse(&c, argc - 1, argv + 1, gc);
-	if (rc != 0)
-		return rc < 0 ? 0 : rc;
-	rc = open_all(&c, &err);
-	if (rc == 0 && (gc ? cmd_gc(&c, &err) : cmd_ls(&c, &err)) < 0)
-		rc = EXIT_FAILED;
-	if (rc)
-		fprintf(stderr, "plexusctl ipam %s: %s (code %d)\n", argv[1],
-			err.msg, err.code);
-	ipam_store_close(c.st);
-	ipam_conf_free(c.conf);
-	return rc;
+	*ret = NULL;
+	if (!uses_plexus_ipam(conf))
+		return 0;
+	list = json_object_new_array();
+	if (!list)
+		return -ENOMEM;
+	p.owner = (struct ipam_owner){ "plexusctl-plan", ifname, pod->ns,
+				       pod->name, pod->uid };
+	rc = ipam_conf_parse(text, strlen(text), &p.conf, &err);
+	if (rc == 0)
+		rc = ipam_node_name(p.conf, p.node, sizeof(p.node), &err);
+	if (rc == 0)
+		rc = ipam_store_open(p.conf->store, &p.st, &err);
+	if (rc == 0)
+		rc = preview_ranges(&p, list, &err);
+	if (rc < 0) { /* the preview stops; the plan stands */
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "error", json_object_new_string(
+						  err.code ? err.msg
+							   : strerror(-rc)));
+		json_object_array_add(list, e);
+	}
+	ipam_store_close(p.st);
+	ipam_conf_free(p.conf);
+	*ret = list;
+	return 0;
 }
