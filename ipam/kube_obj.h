@@ -25,6 +25,7 @@ struct cni_err;
 #define KUBE_NAME_MAX 254  /* 253 + NUL */
 #define KUBE_LABEL_KEY_MAX 32
 #define KUBE_LABEL_VAL_MAX (KUBE_HASH_HEX + 1)
+#define KUBE_CONT_MAX 4096 /* longest list continue token kept */
 
 /* The object name of key: "ipam-<readable>-<hash>", where readable is
  * the key lowercased with every character outside [a-z0-9] turned into

@@ -24,13 +24,14 @@ extern char **environ;
 
 #define KUBE_RETRIES 2	   /* extra tries on 429 and 5xx */
 #define KUBE_RETRY_MS 100  /* times the try number */
-#define KUBE_PAGE 500	   /* objects per list request */
+#define KUBE_PAGE 500	   /* objects per list request (pageSize) */
 #define KUBE_LOCK_DIR "/run/plexus-ipam"
 
 struct kube_store {
 	struct ipam_store hdr;
 	struct k8s_config *cfg;
 	struct k8s_client *c;
+	int page;
 };
 
 static struct kube_store *ks_of(struct ipam_store *st)
@@ -72,6 +73,9 @@ static int ks_fail(long st, json_object *doc, const char *what,
 		      "plexus-ipam ClusterRole)";
 	else if (st == 409)
 		why = "Conflict on create (not AlreadyExists), try again later";
+	else if (st == 404)
+		why = "Not Found (is the " KUBE_KIND " CRD, crd/ipam.yaml, "
+		      "installed?)";
 	else
 		why = transient(st) ? "the API server cannot serve now"
 				    : "unexpected answer";
@@ -342,7 +346,7 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 			size_t cont_size, struct kv_list *l,
 			struct cni_err *err)
 {
-	char path[1024], esc[600] = "";
+	char path[KUBE_CONT_MAX * 3 + 256], esc[KUBE_CONT_MAX * 3] = "";
 	json_object *doc = NULL, *items, *md, *c;
 	long code;
 	int rc;
@@ -350,7 +354,7 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 	if (*cont)
 		kube_query_escape(cont, esc, sizeof(esc));
 	snprintf(path, sizeof(path), "%s?labelSelector=%s&limit=%d%s%s",
-		 KUBE_API_PATH, sel, KUBE_PAGE, *esc ? "&continue=" : "", esc);
+		 KUBE_API_PATH, sel, ks->page, *esc ? "&continue=" : "", esc);
 	rc = ks_call(ks, "GET", path, NULL, &code, &doc, err);
 	if (rc < 0)
 		return rc;
@@ -375,7 +379,8 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		   struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
 {
 	char lkey[KUBE_LABEL_KEY_MAX], lval[KUBE_LABEL_VAL_MAX];
-	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4], cont[512] = "";
+	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4];
+	char cont[KUBE_CONT_MAX] = "";
 	struct kv_list l = { 0 };
 	int rc, pages = 0;
 
@@ -411,26 +416,38 @@ static void ks_close(struct ipam_store *st)
 	free(ks);
 }
 
+/* A string option: absent is fine (keeps *val). */
+static int opt_str(json_object *conf, const char *key, const char *field,
+		   const char **val, struct cni_err *err)
+{
+	int rc = cni_json_get_string(conf, key, field, val, err);
+
+	return rc == -ENOENT ? 0 : rc;
+}
+
 static int ks_configure(struct kube_store *ks, json_object *conf,
 			struct cni_err *err)
 {
 	const char *kc = "", *lock = KUBE_LOCK_DIR;
+	int64_t page = KUBE_PAGE;
 	int rc = 0;
 
 	if (conf) {
-		rc = cni_json_get_string(conf, "kubeconfig",
-					 "ipam.store.kubeconfig", &kc, err);
-		if (rc == -ENOENT)
-			rc = 0;
-		if (rc == 0)
-			rc = cni_json_get_string(conf, "lockDir",
-						 "ipam.store.lockDir", &lock,
-						 err);
+		rc = opt_str(conf, "kubeconfig", "ipam.store.kubeconfig", &kc,
+			     err);
+		rc = rc ?: opt_str(conf, "lockDir", "ipam.store.lockDir",
+				   &lock, err);
+		rc = rc ?: cni_json_get_int(conf, "pageSize",
+					    "ipam.store.pageSize", &page, err);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
+	if (rc == 0 && (page < 1 || page > 10000))
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG, "ipam.store.pageSize:"
+			      " %lld not in 1..10000", (long long)page);
 	if (rc < 0)
 		return rc;
+	ks->page = (int)page;
 	snprintf(ks->hdr.lock_dir, sizeof(ks->hdr.lock_dir), "%s", lock);
 	if (*kc)
 		rc = k8s_kubeconfig_load(kc, &ks->cfg, err);

@@ -327,7 +327,7 @@ static int api_fail(long st, json_object *doc, const char *what,
 static int pods_page(struct k8s_client *k, char *cont, size_t cont_size,
 		     struct uids *u, struct cni_err *err)
 {
-	char path[1024], esc[600] = "";
+	char path[KUBE_CONT_MAX * 3 + 64], esc[KUBE_CONT_MAX * 3] = "";
 	json_object *doc = NULL, *items;
 	const char *uid, *next;
 	long st;
@@ -365,7 +365,7 @@ static int pods_uids(const char *kubeconfig, struct uids *u,
 {
 	struct k8s_config *cfg = NULL;
 	struct k8s_client *k = NULL;
-	char cont[512] = "";
+	char cont[KUBE_CONT_MAX] = "";
 	int rc;
 
 	if (kubeconfig)

@@ -130,9 +130,11 @@ worker() {
 }
 
 # Four nodes race for 8 blocks of a /25 (118 usable addresses) and take
-# 112: every block claimed, some borrowed from, no address twice.
+# 112: every block claimed, some borrowed from, no address twice. Lists
+# come in pages of 3 (pageSize), so the continue tokens are used.
 case_four_nodes() {
-	conf "$T_TMP/n.json" "\"range\":\"10.62.0.0/25\",\"blockSize\":28,$KSTORE"
+	# pages of 3 objects: listing 8 blocks takes several pages
+	conf "$T_TMP/n.json" "\"range\":\"10.62.0.0/25\",\"blockSize\":28,${KSTORE%\}},\"pageSize\":3}"
 	: >"$T_TMP/n.out"
 	c0=$(answered POST 409)
 	pids=""
@@ -146,6 +148,10 @@ case_four_nodes() {
 	expect_eq "$n" 112 "allocations"
 	expect_eq "$(records 10.62.0.0_25)" 112 "records"
 	expect_eq "$(keys 10.62.0.0_25 | grep -c /b/)" 8 "blocks"
+	ctl requests --method GET --path "$API" | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["params"].get("limit") == "3"]
+assert r and any("continue" in x["params"] for x in r), "no paged list"'
 	echo "create conflicts: $(( $(answered POST 409) - c0 ))," \
 		"update conflicts: $(answered PUT 409)"
 }
