@@ -233,6 +233,12 @@ ctl_case() { # STORE-JSON POOL-RANGE
 	conf "$T_TMP/p.json" "\"range\":\"$2\",\"blockSize\":28,$1"
 	pod ipamtest web-0 uid-web0-new
 	pod ipamtest keep uid-keep
+	# 600 pods sorted before ipamtest/*: the live ones are on page 2
+	python3 -c 'import json; print(json.dumps({"kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "aaa-filler",
+   "name": "f%03d" % i, "uid": "uid-f%03d" % i}} for i in range(600)]}))' \
+		>"$T_TMP/filler.json"
+	ctl put-object "$T_TMP/filler.json" >/dev/null
 	ipam ADD "$T_TMP/p.json" c-old node1 "$(pod_args ipamtest web-0 uid-web0-old)" >/dev/null
 	ipam ADD "$T_TMP/p.json" c-new node2 "$(pod_args ipamtest web-0 uid-web0-new)" >/dev/null
 	ipam ADD "$T_TMP/p.json" c-keep node1 "$(pod_args ipamtest keep uid-keep)" >/dev/null
@@ -257,8 +263,11 @@ ctl_case() { # STORE-JSON POOL-RANGE
 	grep -q "HTTP 401 Unauthorized" "$T_TMP/gc.out" || fail "gc message: $(cat "$T_TMP/gc.out")"
 	"$CTL" ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "refused gc released"
 
+	n0=$(ctl requests --method GET --path /api/v1/pods | grep -c '"continue"')
 	"$CTL" gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" >"$T_TMP/gc.out" ||
 		fail "gc: $(cat "$T_TMP/gc.out")"
+	n1=$(ctl requests --method GET --path /api/v1/pods | grep -c '"continue"')
+	[ "$n1" -gt "$n0" ] || fail "pods not listed in pages"
 	cat "$T_TMP/gc.out"
 	grep -Eq "^released [0-9.]+ +pool $p  pod ipamtest/web-0  uid uid-web0-old  container c-old  interface eth0  node node1$" "$T_TMP/gc.out" || fail "c-old not released"
 	grep -Eq "^released [0-9.]+ +pool $p  pod ipamtest/gone  uid uid-gone  container c-gone " "$T_TMP/gc.out" || fail "c-gone not released"
