@@ -9,7 +9,9 @@
  *   failCode  the error code to fail with (default 100 + 11 = 111)
  *   sleepMs   sleep before answering
  *   output    "garbage" | "huge" | "empty": a broken answer to ADD
- *   address   the IP (CIDR) to report (default 10.99.0.1/24)
+ *   address   the IP (CIDR) to report (default 10.99.0.1/24); a plugin
+ *             chained after another (it gets prevResult) passes that on
+ *             unchanged instead, as portmap or tuning do
  *   dumpDir   write each call's stdin to <dumpDir>/<CMD>_<name>_<ifname>.json
  */
 #include <errno.h>
@@ -94,6 +96,11 @@ static int do_add(json_object *conf, const struct cni_env *env)
 	if (*str(conf, "stateDir", "")) {
 		record_path(path, sizeof(path), conf, env);
 		close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	}
+	if (json_object_object_get_ex(conf, "prevResult", NULL)) {
+		printf("%s\n", cni_json_str(json_object_object_get(conf,
+								  "prevResult")));
+		return 0;
 	}
 	printf("{\"cniVersion\": \"%s\", \"interfaces\": [{\"name\": \"%s\", "
 	       "\"mac\": \"02:00:00:00:00:01\", \"sandbox\": \"%s\"}], "
