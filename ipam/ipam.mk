@@ -13,10 +13,3 @@ $(BINDIR)/plexus-ipam: $(OBJDIR)/ipam/plexus_ipam_main.o $(IPAM_LIB) $(PLEXUS_LI
 BINS += $(BINDIR)/plexus-ipam
 PLUGINS += $(BINDIR)/plexus-ipam
 
-# plexusctl ipam (src/plexusctl_ipam_cmd.c) as a test binary of its own, until
-# plexusctl's command table has it.
-$(BINDIR)/tests/plexusctl-ipam: $(OBJDIR)/tests/tools/plexusctl_ipam_main.o $(OBJDIR)/src/plexusctl_ipam_cmd.o $(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
-
-TEST_BINS += $(BINDIR)/tests/plexusctl-ipam

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plexusctl.h"
+#include "plexusctl_ipam.h"
 
 const char *ctl_prog = "plexusctl";
 
@@ -15,6 +16,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "show the networks a pod would get, without attaching anything" },
 	{ "validate", ctl_validate_main,
 	  "check NAD manifests and node configs" },
+	{ "ipam", plexusctl_ipam,
+	  "IPAM pools and allocations (ls); release gone pods' (gc)" },
 };
 
 static void usage(FILE *out)

@@ -29,7 +29,7 @@ PLEXUSCTL_LIB := $(LIBDIR)/libplexusctl.a
 $(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/plexusctl_*.c))
 
 # (IPAM_LIB comes from ipam/ipam.mk, read later: expanded second)
-$(BINDIR)/plexusctl: $(OBJDIR)/src/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(CNI_LIB)
+$(BINDIR)/plexusctl: $(OBJDIR)/src/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
-CTL="$TOP/$BINDIR/tests/plexusctl-ipam"
+ipamctl() { "$TOP/$BINDIR/plexusctl" ipam "$@"; }
 FX=$TOP/tests/fixtures/apiserver
 D=$T_TMP/api
 
@@ -244,7 +244,7 @@ ctl_case() { # STORE-JSON POOL-RANGE
 	ipam ADD "$T_TMP/p.json" c-keep node1 "$(pod_args ipamtest keep uid-keep)" >/dev/null
 	ipam ADD "$T_TMP/p.json" c-gone node1 "$(pod_args ipamtest gone uid-gone)" >/dev/null
 	ipam ADD "$T_TMP/p.json" c-nouid node1 "" >/dev/null
-	"$CTL" ls --config "$T_TMP/p.json" >"$T_TMP/ls.out" || fail "ls: $(cat "$T_TMP/ls.out")"
+	ipamctl ls --config "$T_TMP/p.json" >"$T_TMP/ls.out" || fail "ls: $(cat "$T_TMP/ls.out")"
 	cat "$T_TMP/ls.out"
 	grep -q "^pool $p  range $2  blocks /28: 2 claimed of .*allocations 5$" "$T_TMP/ls.out" || fail "pool line"
 	grep -Eq "^  block ${2%.0/24}.0/28  node node1  used 4  free 11$" "$T_TMP/ls.out" || fail "node1's block"
@@ -252,19 +252,19 @@ ctl_case() { # STORE-JSON POOL-RANGE
 	grep -Eq "^    [0-9.]+ +pod ipamtest/web-0  uid uid-web0-old  container c-old  interface eth0  node node1$" "$T_TMP/ls.out" || fail "c-old line"
 	grep -Eq "^    [0-9.]+ +pod -/-  uid -  container c-nouid  interface eth0  node node1$" "$T_TMP/ls.out" || fail "c-nouid line"
 
-	"$CTL" gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" --dry-run >"$T_TMP/gc.out" ||
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" --dry-run >"$T_TMP/gc.out" ||
 		fail "gc --dry-run: $(cat "$T_TMP/gc.out")"
 	expect_eq "$(grep -c '^would release ' "$T_TMP/gc.out")" 3 "dry-run lines"
 	grep -q "^would release 2, kept 2 (pod exists), kept 1 (no pod UID recorded)$" "$T_TMP/gc.out" || fail "dry-run summary"
-	"$CTL" ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "dry-run released"
+	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "dry-run released"
 
-	"$CTL" gc --config "$T_TMP/p.json" --kubeconfig "$T_TMP/bad.kc" >"$T_TMP/gc.out" 2>&1 &&
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$T_TMP/bad.kc" >"$T_TMP/gc.out" 2>&1 &&
 		fail "gc with a refused token passed"
 	grep -q "HTTP 401 Unauthorized" "$T_TMP/gc.out" || fail "gc message: $(cat "$T_TMP/gc.out")"
-	"$CTL" ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "refused gc released"
+	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "refused gc released"
 
 	n0=$(ctl requests --method GET --path /api/v1/pods | grep -c '"continue"')
-	"$CTL" gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" >"$T_TMP/gc.out" ||
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" >"$T_TMP/gc.out" ||
 		fail "gc: $(cat "$T_TMP/gc.out")"
 	n1=$(ctl requests --method GET --path /api/v1/pods | grep -c '"continue"')
 	[ "$n1" -gt "$n0" ] || fail "pods not listed in pages"
@@ -279,12 +279,12 @@ ctl_case() { # STORE-JSON POOL-RANGE
 		out=$(ipam CHECK "$T_TMP/p.json" $c) && fail "$c still held"
 	done
 	# the released addresses are handed out again; DEL of the rest works
-	"$CTL" gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" |
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" |
 		grep -q "^released 0," || fail "second gc released"
 	ipam DEL "$T_TMP/p.json" c-new node2 >/dev/null || fail "DEL c-new"
-	"$CTL" ls --config "$T_TMP/p.json" | grep -q "allocations 2$" || fail "after DEL"
-	out=$("$CTL" ls --config /nonexistent.json 2>&1) && fail "ls of a missing config passed"
-	"$CTL" ls --config /nonexistent.json >/dev/null 2>&1 || expect_eq "$?" 2 "exit code"
+	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 2$" || fail "after DEL"
+	out=$(ipamctl ls --config /nonexistent.json 2>&1) && fail "ls of a missing config passed"
+	ipamctl ls --config /nonexistent.json >/dev/null 2>&1 || expect_eq "$?" 2 "exit code"
 }
 case_ctl_file() { ctl_case "$FSTORE" 10.65.0.0/24; }
 case_ctl_k8s() { ctl_case "$KSTORE" 10.66.0.0/24; }
@@ -298,7 +298,7 @@ case_stale_ref() {
 	ipam ADD "$T_TMP/s.json" s1 node2 "$(pod_args ipamtest keep uid-keep)" >/dev/null || fail "node2 ADD"
 	ipam ADD "$T_TMP/s.json" s2 node1 "$(pod_args ipamtest gone uid-gone2)" >/dev/null || fail "node1 borrows"
 	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/n/node1/' || fail "no borrow reference"
-	"$CTL" gc --config "$T_TMP/s.json" --kubeconfig "$D/kubeconfig" |
+	ipamctl gc --config "$T_TMP/s.json" --kubeconfig "$D/kubeconfig" |
 		grep -q "^released 1, kept 1 " || fail "gc"
 	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/n/node1/' || fail "gc touched a reference"
 	n0=$(ctl count DELETE "$API")
