@@ -54,9 +54,8 @@ int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
 		    const char *ifname, struct cni_err *err);
 
 /* The address cid+ifname holds in r: 0, or -ENOENT without err. */
-int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r,
-	      const char *cid, const char *ifname, struct ipam_addr *ret,
-	      struct cni_err *err);
+int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r, const char *cid,
+	      const char *ifname, struct ipam_addr *ret, struct cni_err *err);
 
 /* Release this node's allocations in r whose containerID+ifname is not in
  * `valid` (a JSON array of {"containerID", "ifname"}); *ret_n counts them. */

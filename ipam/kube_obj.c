@@ -21,18 +21,16 @@ struct sha256 {
 };
 
 static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
-	0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-	0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
-	0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
-	0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-	0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-	0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
-	0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
@@ -51,7 +49,8 @@ static void sha_block(struct sha256 *s, const uint8_t *p)
 		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
 	for (i = 16; i < 64; i++)
 		w[i] = w[i - 16] + w[i - 7] +
-		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ w[i - 15] >> 3) +
+		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^
+			w[i - 15] >> 3) +
 		       (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ w[i - 2] >> 10);
 	memcpy(v, s->h, sizeof(v));
 	for (i = 0; i < 64; i++) {
@@ -283,9 +282,8 @@ static const char *str_at(json_object *o, const char *k1, const char *k2)
 	return json_object_get_string(b);
 }
 
-int kube_obj_parse(json_object *obj, const char **ret_key,
-		   const char **ret_val, size_t *ret_len, uint64_t *ret_ver,
-		   struct cni_err *err)
+int kube_obj_parse(json_object *obj, const char **ret_key, const char **ret_val,
+		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err)
 {
 	const char *key = str_at(obj, "spec", "key");
 	const char *val = str_at(obj, "spec", "value");
@@ -295,14 +293,18 @@ int kube_obj_parse(json_object *obj, const char **ret_key,
 	uint64_t ver;
 
 	if (!key || !val)
-		return cni_errf(err, CNI_ERR_DECODE, "kubernetes store: "
-				KUBE_KIND " %s: no spec.key or spec.value",
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: " KUBE_KIND " %s: no "
+				"spec.key or "
+				"spec.value",
 				name ? name : "(no name)");
 	if (kube_rv_parse(rv, &ver) < 0)
-		return cni_errf(err, CNI_ERR_DECODE, "kubernetes store: "
-				KUBE_KIND " %s: resourceVersion \"%s\" is not "
-				"a number", name ? name : "(no name)",
-				rv ? rv : "");
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: " KUBE_KIND " %s: "
+				"resourceVersion"
+				" \"%s\" is not "
+				"a number",
+				name ? name : "(no name)", rv ? rv : "");
 	json_object_object_get_ex(obj, "spec", &spec);
 	json_object_object_get_ex(spec, "value", &v);
 	*ret_key = key;

@@ -22,9 +22,9 @@
 
 extern char **environ;
 
-#define KUBE_RETRIES 2	   /* extra tries on 429 and 5xx */
-#define KUBE_RETRY_MS 100  /* times the try number */
-#define KUBE_PAGE 500	   /* objects per list request (pageSize) */
+#define KUBE_RETRIES  2	  /* extra tries on 429 and 5xx */
+#define KUBE_RETRY_MS 100 /* times the try number */
+#define KUBE_PAGE     500 /* objects per list request (pageSize) */
 #define KUBE_LOCK_DIR "/run/plexus-ipam"
 
 struct kube_store {
@@ -109,9 +109,9 @@ static bool create_conflict(const char *method, long st, json_object *doc)
  * with the final status and body (which may still be one of those:
  * ks_fail explains it), or -EHOSTUNREACH (code 11) when the server could
  * not be reached. */
-static int ks_call(struct kube_store *ks, const char *method,
-		   const char *path, json_object *body, long *ret_st,
-		   json_object **ret_doc, struct cni_err *err)
+static int ks_call(struct kube_store *ks, const char *method, const char *path,
+		   json_object *body, long *ret_st, json_object **ret_doc,
+		   struct cni_err *err)
 {
 	const char *b = body ? cni_json_str(body) : NULL;
 	json_object *doc;
@@ -130,7 +130,7 @@ static int ks_call(struct kube_store *ks, const char *method,
 		if (rc < 0 && i == KUBE_RETRIES) {
 			if (err) {
 				cni_err_prefix(err, "kubernetes store: cannot "
-					       "reach the API server");
+						    "reach the API server");
 				err->code = CNI_ERR_TRY_AGAIN;
 			}
 			return -EHOSTUNREACH;
@@ -153,8 +153,10 @@ static int ks_key_check(const char *key, struct cni_err *err)
 {
 	if (kube_key_valid(key) == 0)
 		return 0;
-	return cni_errf(err, CNI_ERR_INVALID_CONFIG, "store key \"%s\": bad "
-			"segment or more than %d levels", key, KUBE_DEPTH_MAX);
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"store key \"%s\": bad "
+			"segment or more than %d levels",
+			key, KUBE_DEPTH_MAX);
 }
 
 static void obj_path(const char *key, char *buf, size_t size)
@@ -178,8 +180,10 @@ static int ks_value(json_object *doc, const char *key, char **ret_val,
 	if (rc < 0)
 		return rc;
 	if (strcmp(k, key) != 0)
-		return cni_errf(err, CNI_ERR_DECODE, "kubernetes store: the "
-				"object for key %s holds key %s", key, k);
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: the "
+				"object for key %s holds key %s",
+				key, k);
 	if (ret_val && !(*ret_val = strndup(v, len)))
 		return -ENOMEM;
 	if (ret_len)
@@ -271,9 +275,11 @@ static int ks_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		return rc;
 	obj_path(key, path, sizeof(path));
 	if (ver) {
-		snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":"
+		snprintf(body, sizeof(body),
+			 "{\"apiVersion\":\"v1\",\"kind\":"
 			 "\"DeleteOptions\",\"preconditions\":{"
-			 "\"resourceVersion\":\"%" PRIu64 "\"}}", ver);
+			 "\"resourceVersion\":\"%" PRIu64 "\"}}",
+			 ver);
 		opts = json_tokener_parse(body);
 		if (!opts)
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
@@ -303,9 +309,8 @@ struct kv_list {
 
 /* Add the items of one page that are under prefix (a label match with
  * another prefix would need a hash collision; skipped all the same). */
-static int ks_take_items(json_object *items, const char *prefix,
-			 bool keys_only, struct kv_list *l,
-			 struct cni_err *err)
+static int ks_take_items(json_object *items, const char *prefix, bool keys_only,
+			 struct kv_list *l, struct cni_err *err)
 {
 	size_t i, plen = strlen(prefix), len;
 	const char *k, *v;
@@ -314,8 +319,8 @@ static int ks_take_items(json_object *items, const char *prefix,
 	int rc;
 
 	for (i = 0; i < json_object_array_length(items); i++) {
-		rc = kube_obj_parse(json_object_array_get_idx(items, i), &k,
-				    &v, &len, &ver, err);
+		rc = kube_obj_parse(json_object_array_get_idx(items, i), &k, &v,
+				    &len, &ver, err);
 		if (rc < 0)
 			return rc;
 		if (strncmp(k, prefix, plen) != 0)
@@ -328,7 +333,8 @@ static int ks_take_items(json_object *items, const char *prefix,
 			l->kv = nkv;
 		}
 		kv = &l->kv[l->n];
-		*kv = (struct ipam_kv){ .key = strdup(k), .len = len,
+		*kv = (struct ipam_kv){ .key = strdup(k),
+					.len = len,
 					.ver = ver };
 		if (!keys_only)
 			kv->val = strndup(v, len);
@@ -362,8 +368,10 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 		rc = ks_fail(code, doc, path, err);
 	else if (!json_object_object_get_ex(doc, "items", &items) ||
 		 !json_object_is_type(items, json_type_array))
-		rc = cni_errf(err, CNI_ERR_DECODE, "kubernetes store: %s: no "
-			      "items in the answer", path);
+		rc = cni_errf(err, CNI_ERR_DECODE,
+			      "kubernetes store: %s: no "
+			      "items in the answer",
+			      path);
 	else
 		rc = ks_take_items(items, prefix, keys_only, l, err);
 	*cont = '\0';
@@ -385,7 +393,8 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 	int rc, pages = 0;
 
 	if (kube_prefix_label(prefix, lkey, lval) < 0)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG, "store prefix "
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"store prefix "
 				"\"%s\": must end in '/', at most %d levels",
 				prefix, KUBE_DEPTH_MAX);
 	snprintf(sel, sizeof(sel), "%s%%3D%s", lkey, lval);
@@ -395,8 +404,9 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 	} while (rc == 0 && *cont && ++pages < 100000);
 	if (rc < 0) {
 		ipam_kv_free(l.kv, l.n);
-		return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO,
-						"out of memory") : rc;
+		return rc == -ENOMEM
+			       ? cni_errf(err, CNI_ERR_IO, "out of memory")
+			       : rc;
 	}
 	if (l.n)
 		qsort(l.kv, l.n, sizeof(*l.kv), kv_cmp);
@@ -435,16 +445,21 @@ static int ks_configure(struct kube_store *ks, json_object *conf,
 	if (conf) {
 		rc = opt_str(conf, "kubeconfig", "ipam.store.kubeconfig", &kc,
 			     err);
-		rc = rc ?: opt_str(conf, "lockDir", "ipam.store.lockDir",
-				   &lock, err);
-		rc = rc ?: cni_json_get_int(conf, "pageSize",
-					    "ipam.store.pageSize", &page, err);
+		rc = rc
+			     ?: opt_str(conf, "lockDir", "ipam.store.lockDir",
+					&lock, err);
+		rc = rc
+			     ?: cni_json_get_int(conf, "pageSize",
+						 "ipam.store.pageSize", &page,
+						 err);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
 	if (rc == 0 && (page < 1 || page > 10000))
-		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG, "ipam.store.pageSize:"
-			      " %lld not in 1..10000", (long long)page);
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "ipam.store.pageSize:"
+			      " %lld not in 1..10000",
+			      (long long)page);
 	if (rc < 0)
 		return rc;
 	ks->page = (int)page;

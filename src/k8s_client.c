@@ -87,8 +87,7 @@ static int token_load(const struct k8s_config *cfg, char **ret,
 
 	*ret = NULL;
 	if (cfg->token)
-		return asprintf(ret, "Authorization: Bearer %s", cfg->token) <
-				       0
+		return asprintf(ret, "Authorization: Bearer %s", cfg->token) < 0
 			       ? cni_errf(err, CNI_ERR_IO, "out of memory")
 			       : 0;
 	if (!cfg->token_file)
@@ -115,7 +114,8 @@ static int token_load(const struct k8s_config *cfg, char **ret,
 
 static void blob_set(CURL *h, CURLoption opt, char *data, size_t len)
 {
-	struct curl_blob blob = { .data = data, .len = len,
+	struct curl_blob blob = { .data = data,
+				  .len = len,
 				  .flags = CURL_BLOB_COPY };
 
 	curl_easy_setopt(h, opt, &blob);
@@ -199,10 +199,10 @@ static struct curl_slist *headers(const struct k8s_client *c,
 
 /* One HTTP exchange: 0 with the status and the raw answer in b (any
  * status), or a transport failure (code CNI_ERR_KUBERNETES). */
-static int exchange(struct k8s_client *c, const char *method,
-		    const char *path, const char *content_type,
-		    const char *body, const char *what, long *ret_status,
-		    struct buf *b, struct cni_err *err)
+static int exchange(struct k8s_client *c, const char *method, const char *path,
+		    const char *content_type, const char *body,
+		    const char *what, long *ret_status, struct buf *b,
+		    struct cni_err *err)
 {
 	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL;
 	struct curl_slist *h = headers(c, body ? content_type : NULL);
@@ -248,8 +248,8 @@ static int request(struct k8s_client *c, const char *path, const char *body,
 	int r;
 
 	r = exchange(c, body ? "PATCH" : "GET", path,
-		     "application/merge-patch+json", body, what, ret_status,
-		     &b, err);
+		     "application/merge-patch+json", body, what, ret_status, &b,
+		     err);
 	if (r == 0)
 		r = k8s_response_parse(*ret_status, b.data ? b.data : "", b.len,
 				       what, ret, err);
@@ -324,8 +324,10 @@ static int names_check(const char *ns, const char *name, const char *what,
 {
 	if (annot_is_dns1123_label(ns) && annot_is_dns1123_subdomain(name))
 		return 0;
-	return cni_errf(err, KE, "%s: \"%.64s/%.253s\" is not a valid "
-			"namespace/name", what, ns, name);
+	return cni_errf(err, KE,
+			"%s: \"%.64s/%.253s\" is not a valid "
+			"namespace/name",
+			what, ns, name);
 }
 
 int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
@@ -336,10 +338,8 @@ int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
 	snprintf(what, sizeof(what), "GET pod %s/%s", ns, name);
 	if (names_check(ns, name, what, err))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns,
-		 name);
-	return request_retry(c, path, NULL, what, c->cfg.pod_retries, ret,
-			     err);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+	return request_retry(c, path, NULL, what, c->cfg.pod_retries, ret, err);
 }
 
 int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
@@ -370,8 +370,7 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 		 name);
 	if (names_check(ns, name, what, err))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns,
-		 name);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
 	patch = json_object_new_object();
 	md = json_object_new_object();
 	an = json_object_new_object();

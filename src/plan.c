@@ -175,7 +175,8 @@ static int find_in_dir(const char *dir, const char *name, char **ret)
 			continue;
 		}
 		if (load_file(path, path, &cl, NULL) == 0) {
-			if (!name || (cl->name && strcmp(cl->name, name) == 0)) {
+			if (!name ||
+			    (cl->name && strcmp(cl->name, name) == 0)) {
 				*ret = path;
 				path = NULL;
 				found = 0;
@@ -223,10 +224,9 @@ static int resolve_network(const struct plexus_conf *conf, const char *ref,
 	return 0;
 }
 
-static int plan_named(const struct plexus_conf *conf,
-		      const struct cni_env *env, const char *ref,
-		      const char *field, struct plexus_plan *plan,
-		      struct cni_err *err)
+static int plan_named(const struct plexus_conf *conf, const struct cni_env *env,
+		      const char *ref, const char *field,
+		      struct plexus_plan *plan, struct cni_err *err)
 {
 	struct cni_conflist *cl;
 	char *path, *source = NULL;
@@ -284,9 +284,9 @@ static int plan_select(const struct plexus_conf *conf,
 {
 	struct nad_source *src = NULL;
 	/* only an ADD waits for a pod that is not visible yet */
-	int r = nad_source_open(conf,
-				env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0,
-				&src, err);
+	int r = nad_source_open(
+		conf, env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0, &src,
+		err);
 
 	if (r == 0)
 		r = plexus_select(conf, env, src, plan, err);
@@ -331,9 +331,8 @@ int plexus_plan_build_from(const struct plexus_conf *conf,
 	return 0;
 }
 
-int plexus_plan_build(const struct plexus_conf *conf,
-		      const struct cni_env *env, struct plexus_plan **ret,
-		      struct cni_err *err)
+int plexus_plan_build(const struct plexus_conf *conf, const struct cni_env *env,
+		      struct plexus_plan **ret, struct cni_err *err)
 {
 	return plexus_plan_build_from(conf, env, NULL, ret, err);
 }
@@ -358,7 +357,7 @@ static int add_selection(json_object *conf, const struct plexus_attachment *a)
 				return -ENOMEM;
 			json_object_object_add(args, "cni", cni);
 		}
-		json_object_object_foreach(a->cni_args, k, v)
+		json_object_object_foreach (a->cni_args, k, v)
 			json_object_object_add(cni, k, cni_json_copy(v));
 	}
 	if (a->device_id)
@@ -367,9 +366,9 @@ static int add_selection(json_object *conf, const struct plexus_attachment *a)
 	return 0;
 }
 
-int plexus_attachment_plugin_conf(const struct plexus_attachment *att,
-				  size_t i, json_object *prev_result,
-				  json_object **ret, struct cni_err *err)
+int plexus_attachment_plugin_conf(const struct plexus_attachment *att, size_t i,
+				  json_object *prev_result, json_object **ret,
+				  struct cni_err *err)
 {
 	json_object *conf;
 	int r = cni_conflist_plugin_conf(att->conf, i, prev_result,

@@ -22,12 +22,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: %s <command> [options]\n\nCommands:\n",
-		ctl_prog);
+	fprintf(out, "Usage: %s <command> [options]\n\nCommands:\n", ctl_prog);
 	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(out, "  %-10s %s\n", ctl_cmds[i].name,
 			ctl_cmds[i].help);
-	fprintf(out, "\n'%s <command> --help' shows a command's options.\n"
+	fprintf(out,
+		"\n'%s <command> --help' shows a command's options.\n"
 		"Exit codes: 0 ok, 1 refused or invalid, 2 usage error.\n",
 		ctl_prog);
 }

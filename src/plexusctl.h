@@ -13,9 +13,9 @@ struct plexus_conf;
 struct plexus_plan;
 
 /* Exit codes of every subcommand. */
-#define CTL_EXIT_OK 0	   /* would attach / valid */
+#define CTL_EXIT_OK	 0 /* would attach / valid */
 #define CTL_EXIT_REFUSED 1 /* would be refused / invalid */
-#define CTL_EXIT_USAGE 2   /* bad command line or unreadable input */
+#define CTL_EXIT_USAGE	 2 /* bad command line or unreadable input */
 
 /* One subcommand (plexusctl.c's table; usage is printed from it). */
 struct ctl_cmd {
@@ -103,9 +103,9 @@ const char *ctl_meta_str(json_object *obj, const char *key);
 
 /* --- plexusctl_ranges.c: IPAM ranges --- */
 struct ctl_range {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned char lo[16];	/* first address (network order) */
-	unsigned char hi[16];	/* last address */
+	int family;	      /* AF_INET or AF_INET6 */
+	unsigned char lo[16]; /* first address (network order) */
+	unsigned char hi[16]; /* last address */
 };
 /* "CIDR" or whereabouts' "START-END/PREFIX" (END may omit; host bits
  * of a CIDR are ignored). 0 or -EINVAL with why set. */

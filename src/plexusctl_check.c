@@ -89,9 +89,8 @@ size_t ctl_check_docs(const struct ctl_check *c)
 
 static void add_line(struct ctl_check *c, char *line)
 {
-	char **grown = line ? realloc(c->problems,
-				      (c->n + 1) * sizeof(*grown))
-			    : NULL;
+	char **grown =
+		line ? realloc(c->problems, (c->n + 1) * sizeof(*grown)) : NULL;
 
 	if (!grown) {
 		free(line);
@@ -113,8 +112,8 @@ problem(const struct doc *d, const char *field, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (msg && asprintf(&line, "%s: %s%s: %s", d->file, d->where, field,
-			    msg) < 0)
+	if (msg &&
+	    asprintf(&line, "%s: %s%s: %s", d->file, d->where, field, msg) < 0)
 		line = NULL;
 	free(msg);
 	add_line(d->c, line);
@@ -162,8 +161,7 @@ static bool on_cni_path(const char *path, const char *type)
 	return false;
 }
 
-static void check_type(const struct doc *d, const char *field,
-		       json_object *obj)
+static void check_type(const struct doc *d, const char *field, json_object *obj)
 {
 	json_object *t;
 
@@ -219,8 +217,8 @@ static void range_record(const struct doc *d, const char *field,
 /* An address key of a range object: well-formed and inside r (the
  * range written as text). */
 static int addr_in(const struct doc *d, const char *field, json_object *o,
-		   const char *key, const struct ctl_range *r,
-		   const char *text, unsigned char ret[16])
+		   const char *key, const struct ctl_range *r, const char *text,
+		   unsigned char ret[16])
 {
 	const char *s = str_key(o, key);
 	char f[300];
@@ -244,9 +242,8 @@ static int addr_in(const struct doc *d, const char *field, json_object *o,
 }
 
 /* One range object: obj[cidr_key] with its start/end/gateway keys. */
-static void range_obj(const struct doc *d, json_object *obj,
-		      const char *field, const char *network,
-		      const char *const keys[4])
+static void range_obj(const struct doc *d, json_object *obj, const char *field,
+		      const char *network, const char *const keys[4])
 {
 	const char *s = str_key(obj, keys[0]), *why;
 	struct ctl_range r, whole;
@@ -255,9 +252,12 @@ static void range_obj(const struct doc *d, json_object *obj,
 
 	snprintf(f, sizeof(f), "%.200s.%s", field, keys[0]);
 	if (!s) {
-		problem(d, f, json_object_object_get_ex(obj, keys[0], NULL)
-				      ? "must be a string"
-				      : "missing");
+		problem(d, f,
+			json_object_object_get_ex(obj, keys[0], NULL) ? "must "
+									"be a "
+									"string"
+								      : "missin"
+									"g");
 		return;
 	}
 	if (ctl_range_parse(s, &r, &why)) {
@@ -316,7 +316,8 @@ static void check_range_lists(const struct doc *d, json_object *ipam,
 		for (size_t i = 0; i < json_object_array_length(l); i++) {
 			json_object *e = json_object_array_get_idx(l, i);
 
-			snprintf(f, sizeof(f), "%.200s.ipRanges[%zu]", field, i);
+			snprintf(f, sizeof(f), "%.200s.ipRanges[%zu]", field,
+				 i);
 			range_obj(d, e, f, network, wb_keys);
 			check_exclude(d, e, f);
 		}
@@ -329,8 +330,8 @@ static void check_range_lists(const struct doc *d, json_object *ipam,
 		for (size_t j = 0; json_object_is_type(set, json_type_array) &&
 				   j < json_object_array_length(set);
 		     j++) {
-			snprintf(f, sizeof(f), "%.200s.ranges[%zu][%zu]", field, i,
-				 j);
+			snprintf(f, sizeof(f), "%.200s.ranges[%zu][%zu]", field,
+				 i, j);
 			range_obj(d, json_object_array_get_idx(set, j), f,
 				  network, hl_keys);
 		}
@@ -430,11 +431,15 @@ static void check_nad_meta(const struct doc *d, json_object *doc,
 	if (!name)
 		problem(d, "metadata.name", "missing");
 	else if (!annot_is_dns1123_label(name))
-		problem(d, "metadata.name", "\"%s\" is not a DNS-1123 label: "
-			"no pod annotation can select it", name);
+		problem(d, "metadata.name",
+			"\"%s\" is not a DNS-1123 label: "
+			"no pod annotation can select it",
+			name);
 	if (ns && !annot_is_dns1123_label(ns))
-		problem(d, "metadata.namespace", "\"%s\" is not a DNS-1123 "
-			"label", ns);
+		problem(d, "metadata.namespace",
+			"\"%s\" is not a DNS-1123 "
+			"label",
+			ns);
 	if (json_object_object_get_ex(doc, "metadata", &md) &&
 	    json_object_object_get_ex(md, "annotations", &an) &&
 	    json_object_object_get_ex(an, ANNOT_RESOURCE_NAME, &v) &&
@@ -500,8 +505,10 @@ static void check_pod(const struct doc *d, json_object *doc)
 		if (!json_object_object_get_ex(an, keys[i], &v))
 			continue;
 		if (!json_object_is_type(v, json_type_string)) {
-			problem(d, "metadata.annotations", "%s: must be a "
-				"string", keys[i]);
+			problem(d, "metadata.annotations",
+				"%s: must be a "
+				"string",
+				keys[i]);
 			continue;
 		}
 		snprintf(what, sizeof(what), "%smetadata.annotations.%s",
@@ -511,8 +518,10 @@ static void check_pod(const struct doc *d, json_object *doc)
 					 &l, &err))
 			problem_err(d, &err);
 		else if (i == 1 && l->n != 1)
-			problem(d, "metadata.annotations", "%s: must name "
-				"exactly one network", keys[i]);
+			problem(d, "metadata.annotations",
+				"%s: must name "
+				"exactly one network",
+				keys[i]);
 		annot_list_free(l);
 	}
 }
@@ -539,8 +548,7 @@ static void check_delegates(const struct doc *d, json_object *dels)
 		struct cni_err err = { 0 };
 		char field[160];
 
-		snprintf(field, sizeof(field), "%sdelegates[%zu]", d->where,
-			 i);
+		snprintf(field, sizeof(field), "%sdelegates[%zu]", d->where, i);
 		if (cni_conflist_parse(json_object_array_get_idx(dels, i),
 				       field, &cl, &err))
 			problem_err(d, &err);
@@ -592,8 +600,7 @@ static void check_list(struct doc *d, json_object *doc, int depth)
 	}
 	memcpy(saved, d->where, sizeof(saved));
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		snprintf(d->where, sizeof(d->where), "%sitems[%zu].", saved,
-			 i);
+		snprintf(d->where, sizeof(d->where), "%sitems[%zu].", saved, i);
 		check_doc(d, json_object_array_get_idx(items, i), depth + 1);
 	}
 	memcpy(d->where, saved, sizeof(saved));
@@ -624,7 +631,8 @@ static void check_doc(struct doc *d, json_object *doc, int depth)
 		 json_object_object_get_ex(doc, "plugins", NULL))
 		check_cni(d, doc);
 	else {
-		problem(d, "(document)", "neither a NetworkAttachmentDefinition, "
+		problem(d, "(document)",
+			"neither a NetworkAttachmentDefinition, "
 			"a Pod nor a CNI config");
 		return;
 	}
@@ -655,8 +663,7 @@ void ctl_check_buf(struct ctl_check *c, const char *file, const char *buf,
 	yamljson_docs_free(docs, n);
 }
 
-static bool same_network(const struct seen_range *a,
-			 const struct seen_range *b)
+static bool same_network(const struct seen_range *a, const struct seen_range *b)
 {
 	return a->network && b->network && !strcmp(a->network, b->network);
 }
@@ -669,10 +676,13 @@ void ctl_check_finish(struct ctl_check *c)
 			const struct seen_range *b = &c->ranges[i];
 			char *line = NULL;
 
-			if (same_network(a, b) || !ctl_range_overlap(&a->r, &b->r))
+			if (same_network(a, b) ||
+			    !ctl_range_overlap(&a->r, &b->r))
 				continue;
-			if (asprintf(&line, "%s: %s overlaps %s of network "
-				     "%s (%s)", b->where, b->text, a->text,
+			if (asprintf(&line,
+				     "%s: %s overlaps %s of network "
+				     "%s (%s)",
+				     b->where, b->text, a->text,
 				     a->network ? a->network : "-",
 				     a->where) < 0)
 				line = NULL;

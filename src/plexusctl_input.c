@@ -77,7 +77,8 @@ int ctl_node_conf_load(const char *path, struct plexus_conf **ret,
 	if (!node) {
 		cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			 "%s: not a plexus config (no \"type\": \"plexus\", "
-			 "nor a conflist holding one)", path);
+			 "nor a conflist holding one)",
+			 path);
 		return -EMEDIUMTYPE;
 	}
 	r = plexus_conf_parse(node, ret, err);

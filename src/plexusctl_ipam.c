@@ -110,8 +110,9 @@ static json_object *entry(const struct ipam_range *r, const char *node)
 
 	if (!e)
 		return NULL;
-	json_object_object_add(e, "range", json_object_new_string(
-						   ipam_prefix_fmt(&r->net, buf)));
+	json_object_object_add(
+		e, "range",
+		json_object_new_string(ipam_prefix_fmt(&r->net, buf)));
 	json_object_object_add(e, "pool", json_object_new_string(r->pool_id));
 	json_object_object_add(e, "node", json_object_new_string(node));
 	return e;
@@ -122,8 +123,7 @@ static void set(json_object *e, const struct ipam_addr *a, const char *how)
 	char buf[IPAM_ADDR_STRLEN];
 
 	json_object_object_add(e, "address",
-			       a ? json_object_new_string(
-					   ipam_addr_fmt(a, buf))
+			       a ? json_object_new_string(ipam_addr_fmt(a, buf))
 				 : NULL);
 	json_object_object_add(e, "how", json_object_new_string(how));
 }
@@ -140,17 +140,20 @@ static int preview_static(struct preview *p, const struct ipam_range *r,
 	int rc;
 
 	if (ipam_range_reserved(r, want->v)) {
-		set(e, want, "requested, but never handed out (network, "
-			     "broadcast, gateway, excluded or outside "
-			     "range_start..range_end): ADD fails");
+		set(e, want,
+		    "requested, but never handed out (network, "
+		    "broadcast, gateway, excluded or outside "
+		    "range_start..range_end): ADD fails");
 		return 0;
 	}
 	rc = block_load(p, r, idx, &b, err);
 	if (rc < 0)
 		return rc;
 	if (ipam_block_holder(b, off, holder, sizeof(holder))) {
-		snprintf(how, sizeof(how), "requested, but held by %s: ADD "
-			 "fails", holder);
+		snprintf(how, sizeof(how),
+			 "requested, but held by %s: ADD "
+			 "fails",
+			 holder);
 		set(e, want, how);
 		return 0;
 	}
@@ -184,9 +187,12 @@ static int preview_next(struct preview *p, const struct ipam_range *r,
 			continue;
 		bp.addr.family = r->net.addr.family;
 		bp.addr.v = ipam_block_base(r, idx);
-		bp.len = ipam_addr_bits(bp.addr.family) - ipam_block_host_bits(r);
-		snprintf(how, sizeof(how), "the next free address of this "
-			 "node's block %s", ipam_prefix_fmt(&bp, cidr));
+		bp.len = ipam_addr_bits(bp.addr.family) -
+			 ipam_block_host_bits(r);
+		snprintf(how, sizeof(how),
+			 "the next free address of this "
+			 "node's block %s",
+			 ipam_prefix_fmt(&bp, cidr));
 		set(e, &(struct ipam_addr){ bp.addr.family, bp.addr.v + off },
 		    how);
 		ipam_kv_free(refs, n);
@@ -194,8 +200,9 @@ static int preview_next(struct preview *p, const struct ipam_range *r,
 	}
 	ipam_kv_free(refs, n);
 	if (rc == 0)
-		set(e, NULL, "none free in this node's blocks: ADD claims a "
-			     "free block (picked at random) or borrows a slot");
+		set(e, NULL,
+		    "none free in this node's blocks: ADD claims a "
+		    "free block (picked at random) or borrows a slot");
 	return rc;
 }
 
@@ -266,9 +273,10 @@ int ctl_ipam_preview(struct ctl_ipam *ctx, json_object *conf,
 	if (rc < 0) { /* the preview stops; the plan stands */
 		json_object *e = json_object_new_object();
 
-		json_object_object_add(e, "error", json_object_new_string(
-						  err.code ? err.msg
-							   : strerror(-rc)));
+		json_object_object_add(
+			e, "error",
+			json_object_new_string(err.code ? err.msg
+							: strerror(-rc)));
 		json_object_array_add(list, e);
 	}
 	ipam_store_close(p.st);

@@ -24,8 +24,8 @@
 extern char **environ;
 
 #define EXIT_FAILED 1
-#define EXIT_USAGE 2
-#define PODS_PAGE 500
+#define EXIT_USAGE  2
+#define PODS_PAGE   500
 
 struct ipam_cmd {
 	const char *config, *kubeconfig;
@@ -88,8 +88,7 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 	size_t first = rs->n;
 	struct rec *nv, *x;
 
-	json_object_object_foreach(ipam_block_allocs(b), k, v)
-	{
+	json_object_object_foreach (ipam_block_allocs(b), k, v) {
 		if (rs->n == rs->cap) {
 			rs->cap = rs->cap ? 2 * rs->cap : 64;
 			nv = realloc(rs->v, rs->cap * sizeof(*nv));
@@ -195,19 +194,20 @@ static void print_rec(const struct rec *x)
 	char s[IPAM_ADDR_STRLEN];
 
 	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
-	       "node %s\n", ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
+	       "node %s\n",
+	       ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
 	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-", x->cid,
 	       x->ifname, x->node);
 }
 
-static void print_block(const struct ipam_range *r,
-			const struct ipam_block *b, const struct recs *rs)
+static void print_block(const struct ipam_range *r, const struct ipam_block *b,
+			const struct recs *rs)
 {
 	struct ipam_prefix p = { .addr = { r->net.addr.family,
 					   ipam_block_base(r, b->idx) },
 				 .len = r->block_len };
-	unsigned used = (unsigned)json_object_object_length(
-		ipam_block_allocs(b));
+	unsigned used =
+		(unsigned)json_object_object_length(ipam_block_allocs(b));
 	unsigned usable = usable_in(r, b->idx);
 	char s[IPAM_PREFIX_STRLEN];
 	size_t i;
@@ -235,8 +235,8 @@ static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
 		total += (size_t)json_object_object_length(
 			ipam_block_allocs(&bs[i]));
 	printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
-	       "allocations %zu\n", r->pool_id, ipam_prefix_fmt(&r->net, s),
-	       r->block_len, n,
+	       "allocations %zu\n",
+	       r->pool_id, ipam_prefix_fmt(&r->net, s), r->block_len, n,
 	       u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d),
 	       total);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -313,10 +313,9 @@ static int api_fail(long st, json_object *doc, const char *what,
 	if (doc && json_object_object_get_ex(doc, "message", &m) &&
 	    json_object_is_type(m, json_type_string))
 		msg = json_object_get_string(m);
-	return cni_errf(err, CNI_ERR_KUBERNETES, "%s: HTTP %ld%s%s%s", what,
-			st,
-			st == 401 ? " Unauthorized: the API server refused "
-				    "the token or certificate"
+	return cni_errf(err, CNI_ERR_KUBERNETES, "%s: HTTP %ld%s%s%s", what, st,
+			st == 401   ? " Unauthorized: the API server refused "
+				      "the token or certificate"
 			: st == 403 ? " Forbidden: the account may not list "
 				      "pods"
 				    : "",
@@ -345,7 +344,8 @@ static int pods_page(struct k8s_client *k, char *cont, size_t cont_size,
 		rc = api_fail(st, doc, "list pods", err);
 	else if (!json_object_object_get_ex(doc, "items", &items) ||
 		 !json_object_is_type(items, json_type_array))
-		rc = cni_errf(err, CNI_ERR_KUBERNETES, "list pods: no items "
+		rc = cni_errf(err, CNI_ERR_KUBERNETES,
+			      "list pods: no items "
 			      "in the answer");
 	for (i = 0; rc == 0 && i < json_object_array_length(items); i++) {
 		uid = str_in(json_object_array_get_idx(items, i), "metadata",
@@ -391,8 +391,7 @@ static bool uid_alive(const struct uids *u, const char *uid)
 	return u->n && bsearch(&uid, u->v, u->n, sizeof(*u->v), str_cmp);
 }
 
-static int recs_load(struct ipam_cmd *c, struct recs *rs,
-		     struct cni_err *err)
+static int recs_load(struct ipam_cmd *c, struct recs *rs, struct cni_err *err)
 {
 	struct ipam_block *bs;
 	size_t i, j, n;
@@ -411,8 +410,8 @@ static int recs_load(struct ipam_cmd *c, struct recs *rs,
 }
 
 /* Release x; prints what was done. */
-static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx,
-		  const struct rec *x, struct cni_err *err)
+static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
+		  struct cni_err *err)
 {
 	char s[IPAM_ADDR_STRLEN];
 	int rc = 0;
@@ -440,7 +439,8 @@ static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx,
  * deleted. */
 static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 {
-	struct ipam_ctx ctx = { .st = c->st, .node = "plexusctl",
+	struct ipam_ctx ctx = { .st = c->st,
+				.node = "plexusctl",
 				.seed = (uint64_t)getpid() ^
 					(uint64_t)time(NULL) };
 	size_t i, released = 0, kept = 0, no_uid = 0;
@@ -461,8 +461,9 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 	}
 	if (rc == 0)
 		printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
-		       "recorded)\n", c->dry_run ? "would release" : "released",
-		       released, kept, no_uid);
+		       "recorded)\n",
+		       c->dry_run ? "would release" : "released", released,
+		       kept, no_uid);
 	recs_free(&rs);
 	uids_free(&u);
 	return rc;
@@ -472,16 +473,17 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 
 static int usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: plexusctl ipam ls --config FILE\n"
-		"       plexusctl ipam gc --config FILE [--kubeconfig FILE] "
-		"[--dry-run]\n"
-		"FILE is a network config with a plexus-ipam \"ipam\" object "
-		"(what the plugin reads).\n"
-		"ls: pools, claimed blocks (owner node, used/free) and "
-		"allocations.\n"
-		"gc: release allocations whose pod UID is not in the API "
-		"(kubeconfig, else in-cluster).\n");
+	fprintf(out, "Usage: plexusctl ipam ls --config FILE\n"
+		     "       plexusctl ipam gc --config FILE [--kubeconfig "
+		     "FILE] "
+		     "[--dry-run]\n"
+		     "FILE is a network config with a plexus-ipam \"ipam\" "
+		     "object "
+		     "(what the plugin reads).\n"
+		     "ls: pools, claimed blocks (owner node, used/free) and "
+		     "allocations.\n"
+		     "gc: release allocations whose pod UID is not in the API "
+		     "(kubeconfig, else in-cluster).\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -510,8 +512,9 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv, bool gc)
 			return usage(stderr);
 	}
 	if (optind != argc || !c->config) {
-		fprintf(stderr, "plexusctl ipam: %s\n", optind != argc
-			? "unexpected argument" : "--config FILE is needed");
+		fprintf(stderr, "plexusctl ipam: %s\n",
+			optind != argc ? "unexpected argument"
+				       : "--config FILE is needed");
 		return usage(stderr);
 	}
 	return 0;

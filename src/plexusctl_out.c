@@ -59,9 +59,8 @@ static int emit_scalar(yaml_emitter_t *em, const char *s, bool is_str)
 					    ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
 					    : YAML_ANY_SCALAR_STYLE;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-					  (yaml_char_t *)s, (int)strlen(s), 1,
-					  1, style))
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+					  (int)strlen(s), 1, 1, style))
 		return -ENOMEM;
 	return emit(em, &ev);
 }
@@ -76,8 +75,7 @@ static int emit_map(yaml_emitter_t *em, json_object *o, int depth)
 	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
 					    YAML_BLOCK_MAPPING_STYLE);
 	r = emit(em, &ev);
-	json_object_object_foreach(o, key, val)
-	{
+	json_object_object_foreach (o, key, val) {
 		if (r == 0)
 			r = emit_scalar(em, key, true);
 		if (r == 0)
@@ -197,8 +195,8 @@ static const char *json_or_dash(json_object *o, const char *key)
 		return "-";
 	if (json_object_is_type(v, json_type_string))
 		return json_object_get_string(v);
-	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_to_json_string_ext(
+		v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 /* "a, b" from a list of strings into buf */
@@ -228,11 +226,10 @@ static void caps_line(FILE *out, json_object *att)
 		json_object_object_get_ex(c, "plugins", &pl);
 		join(pl, names, sizeof(names));
 		if (used < sizeof(buf))
-			used += snprintf(buf + used, sizeof(buf) - used,
-					 "%s%s -> %s", i ? "; " : "",
-					 jstr(c, "capability", "?"),
-					 names[0] ? names
-						  : "(no plugin: not passed)");
+			used += snprintf(
+				buf + used, sizeof(buf) - used, "%s%s -> %s",
+				i ? "; " : "", jstr(c, "capability", "?"),
+				names[0] ? names : "(no plugin: not passed)");
 	}
 	kv(out, "capabilities", buf[0] ? buf : "-");
 }
@@ -253,8 +250,7 @@ static void delegates_line(FILE *out, json_object *att)
 
 		if (json_object_object_get_ex(d, "stdin", &in) &&
 		    json_object_object_get_ex(in, "runtimeConfig", &rt)) {
-			json_object_object_foreach(rt, key, v)
-			{
+			json_object_object_foreach (rt, key, v) {
 				(void)v;
 				if (k < sizeof(keys))
 					k += snprintf(keys + k,
@@ -283,8 +279,9 @@ static void ipam_line(FILE *out, json_object *att)
 	buf[0] = '\0';
 	json_object_object_get_ex(att, "delegates", &dels);
 	for (size_t i = 0; i < json_object_array_length(dels); i++) {
-		if (!json_object_object_get_ex(json_object_array_get_idx(dels, i),
-					       "ipamPreview", &pv))
+		if (!json_object_object_get_ex(
+			    json_object_array_get_idx(dels, i), "ipamPreview",
+			    &pv))
 			continue;
 		for (size_t j = 0; j < json_object_array_length(pv); j++) {
 			json_object *e = json_object_array_get_idx(pv, j);
@@ -294,8 +291,8 @@ static void ipam_line(FILE *out, json_object *att)
 				break;
 			if (error)
 				used += snprintf(buf + used, sizeof(buf) - used,
-						 "%serror: %s", used ? "; " : "",
-						 error);
+						 "%serror: %s",
+						 used ? "; " : "", error);
 			else
 				used += snprintf(buf + used, sizeof(buf) - used,
 						 "%s%s (%s)", used ? "; " : "",
@@ -344,9 +341,11 @@ void ctl_table_print(json_object *view, FILE *out)
 		jstr(pod, "namespace", "-"), jstr(pod, "name", "-"),
 		jstr(pod, "uid", "-"), jstr(view, "source", "-"));
 	if (json_object_object_get_ex(view, "refused", &ref)) {
-		fprintf(out, "\nREFUSED: the plugin would fail the ADD with "
+		fprintf(out,
+			"\nREFUSED: the plugin would fail the ADD with "
 			"CNI error %d:\n%s\n",
-			json_object_get_int(json_object_object_get(ref, "code")),
+			json_object_get_int(json_object_object_get(ref, "cod"
+									"e")),
 			jstr(ref, "msg", ""));
 		return;
 	}

@@ -27,7 +27,7 @@ struct plan_opts {
 struct plan_run {
 	struct plan_opts o;
 	struct plexus_conf *conf;
-	json_object *pod;	/* from a manifest, or NULL */
+	json_object *pod;	 /* from a manifest, or NULL */
 	char *pod_ns, *pod_name; /* what CNI_ARGS will say */
 	struct nad_source *src;
 	char source[600];
@@ -49,8 +49,7 @@ static void plan_usage(FILE *out)
 		ctl_prog);
 }
 
-static int __attribute__((format(printf, 1, 2)))
-usage_err(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) usage_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,18 +80,33 @@ static int parse_opts(int argc, char *argv[], struct plan_opts *o)
 	while ((c = getopt_long(argc, argv, "c:n:k:p:i:o:h", longs, NULL)) !=
 	       -1) {
 		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'n': o->nads = optarg; break;
-		case 'k': o->kubeconfig = optarg; break;
-		case 'p': o->pod = optarg; break;
-		case 'i': o->ifname = optarg; break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'n':
+			o->nads = optarg;
+			break;
+		case 'k':
+			o->kubeconfig = optarg;
+			break;
+		case 'p':
+			o->pod = optarg;
+			break;
+		case 'i':
+			o->ifname = optarg;
+			break;
 		case 'o':
 			if (ctl_format_parse(optarg, &o->format))
 				return usage_err("-o: \"%s\" is not table, "
-						 "json or yaml", optarg);
+						 "json or yaml",
+						 optarg);
 			break;
-		case 'h': plan_usage(stdout); return -1;
-		default: plan_usage(stderr); return CTL_EXIT_USAGE;
+		case 'h':
+			plan_usage(stdout);
+			return -1;
+		default:
+			plan_usage(stderr);
+			return CTL_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -122,7 +136,8 @@ static int pod_arg(struct plan_run *p)
 		if (!annot_is_dns1123_label(p->pod_ns) ||
 		    !annot_is_dns1123_subdomain(p->pod_name))
 			return usage_err("--pod \"%s\": not a file, nor a "
-					 "NAMESPACE/NAME", a);
+					 "NAMESPACE/NAME",
+					 a);
 		return 0;
 	}
 	if (ctl_pod_load(a, &p->pod, &err) < 0)
@@ -162,7 +177,8 @@ static int open_source(struct plan_run *p, struct cni_err *err)
 			return usage_err("--nads \"%s\": not a directory",
 					 p->o.nads);
 		if (!dir_has_manifests(p->o.nads))
-			fprintf(stderr, "%s plan: warning: %s holds no "
+			fprintf(stderr,
+				"%s plan: warning: %s holds no "
 				"*.yaml, *.yml or *.json manifests\n",
 				ctl_prog, p->o.nads);
 		snprintf(p->source, sizeof(p->source), "manifests %s",
@@ -196,9 +212,11 @@ static int wrap_pod(struct plan_run *p, struct cni_err *err)
 	if (!p->pod)
 		return 0;
 	if (!p->src) {
-		fprintf(stderr, "%s plan: note: the node config names no "
+		fprintf(stderr,
+			"%s plan: note: the node config names no "
 			"manifestsDir or kubeconfig, so plexus does not read "
-			"the pod's annotations\n", ctl_prog);
+			"the pod's annotations\n",
+			ctl_prog);
 		return 0;
 	}
 	return ctl_podsrc_open(p->pod, p->src, &p->src, err) ? -1 : 0;
@@ -209,14 +227,19 @@ static int make_env(struct plan_run *p, struct cni_err *err)
 {
 	const char *uid = p->pod ? ctl_meta_str(p->pod, "uid") : NULL;
 	char args[1024], ifname[64];
-	char *envp[] = { "CNI_COMMAND=ADD", "CNI_CONTAINERID=plexusctl-plan",
-			 "CNI_NETNS=/var/run/netns/plexusctl-plan", ifname,
-			 args, "CNI_PATH=", NULL };
+	char *envp[] = { "CNI_COMMAND=ADD",
+			 "CNI_CONTAINERID=plexusctl-plan",
+			 "CNI_NETNS=/var/run/netns/plexusctl-plan",
+			 ifname,
+			 args,
+			 "CNI_PATH=",
+			 NULL };
 
 	snprintf(ifname, sizeof(ifname), "CNI_IFNAME=%s", p->o.ifname);
 	snprintf(args, sizeof(args),
 		 "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;"
-		 "K8S_POD_NAME=%s;K8S_POD_INFRA_CONTAINER_ID=plexusctl-plan%s%s",
+		 "K8S_POD_NAME=%s;K8S_POD_INFRA_CONTAINER_ID=plexusctl-plan%s%"
+		 "s",
 		 p->pod_ns, p->pod_name, uid ? ";K8S_POD_UID=" : "",
 		 uid ? uid : "");
 	return cni_env_load(&p->env, envp, err);
@@ -225,9 +248,11 @@ static int make_env(struct plan_run *p, struct cni_err *err)
 static void print_view(json_object *view, enum ctl_format f)
 {
 	if (f == CTL_OUT_JSON)
-		printf("%s\n", json_object_to_json_string_ext(
-				       view, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						     JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       view, JSON_C_TO_STRING_PRETTY |
+					     JSON_C_TO_STRING_SPACED |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
 	else if (f == CTL_OUT_YAML)
 		ctl_yaml_emit(view, stdout);
 	else
@@ -237,7 +262,8 @@ static void print_view(json_object *view, enum ctl_format f)
 /* Plan and print: 0 would attach, 1 refused. */
 static int plan_print(struct plan_run *p, struct cni_err *err)
 {
-	struct ctl_pod_info info = { .ns = p->pod_ns, .name = p->pod_name,
+	struct ctl_pod_info info = { .ns = p->pod_ns,
+				     .name = p->pod_name,
 				     .source = p->source,
 				     .ipam = ctl_ipam_new() };
 	struct plexus_plan *plan = NULL;
@@ -284,9 +310,11 @@ static int plan_steps(struct plan_run *p, struct cni_err *err)
 	if (r)
 		return r;
 	if (!p->pod && !p->src)
-		return usage_err("--pod %s: a NAMESPACE/NAME needs a NAD source "
+		return usage_err("--pod %s: a NAMESPACE/NAME needs a NAD "
+				 "source "
 				 "(--nads, --kubeconfig, or manifestsDir/"
-				 "kubeconfig in the node config)", p->o.pod);
+				 "kubeconfig in the node config)",
+				 p->o.pod);
 	if (make_env(p, err) < 0)
 		return usage_err("%s", err->msg);
 	return plan_print(p, err);

@@ -42,16 +42,16 @@ static void mask_bounds(const unsigned char *addr, int family, int prefix,
 	for (size_t i = 0; i < n; i++) {
 		int bits = prefix - (int)i * 8;
 		unsigned char m = bits >= 8 ? 0xff
-				  : bits <= 0 ? 0
-					      : (unsigned char)(0xff << (8 - bits));
+				  : bits <= 0
+					  ? 0
+					  : (unsigned char)(0xff << (8 - bits));
 
 		r->lo[i] = addr[i] & m;
 		r->hi[i] = (unsigned char)(addr[i] | (unsigned char)~m);
 	}
 }
 
-static int addr_cmp(const unsigned char *a, const unsigned char *b,
-		    int family)
+static int addr_cmp(const unsigned char *a, const unsigned char *b, int family)
 {
 	return memcmp(a, b, addr_len(family));
 }
@@ -88,7 +88,8 @@ static int parse_span(char *span, const char *pfx, struct ctl_range *ret,
 	if (dash[1]) {
 		if (ctl_addr_parse(dash + 1, &fb, b) || fb != fa)
 			return *why = "the end is not an IP address of the "
-				      "start's family", -EINVAL;
+				      "start's family",
+			       -EINVAL;
 		if (addr_cmp(b, ret->hi, fa) > 0)
 			return *why = "the end is outside the prefix", -EINVAL;
 		memcpy(ret->hi, b, 16);

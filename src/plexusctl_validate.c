@@ -28,8 +28,8 @@ static void validate_usage(FILE *out)
 
 static bool checked_ext(const char *f)
 {
-	static const char *const exts[] = { ".yaml", ".yml", ".json",
-					    ".conf", ".conflist" };
+	static const char *const exts[] = { ".yaml", ".yml", ".json", ".conf",
+					    ".conflist" };
 	const char *dot = strrchr(f, '.');
 
 	for (size_t i = 0; dot && f[0] != '.' && i < 5; i++)
@@ -62,7 +62,8 @@ static int check_path(struct ctl_check *c, const char *path, int depth)
 	int n, files = 0;
 
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return depth == 0 || checked_ext(path) ? check_file(c, path) : 0;
+		return depth == 0 || checked_ext(path) ? check_file(c, path)
+						       : 0;
 	n = scandir(path, &ents, NULL, alphasort);
 	if (n < 0) {
 		fprintf(stderr, "%s validate: %s: cannot list\n", ctl_prog,
@@ -127,9 +128,10 @@ int ctl_validate_main(int argc, char *argv[])
 	ctl_check_finish(c);
 	for (size_t i = 0; i < ctl_check_count(c); i++)
 		printf("%s\n", ctl_check_problem(c, i));
-	fprintf(stderr, "%s validate: %d file(s), %zu document(s) checked, "
-		"%zu problem(s)\n", ctl_prog, files, ctl_check_docs(c),
-		ctl_check_count(c));
+	fprintf(stderr,
+		"%s validate: %d file(s), %zu document(s) checked, "
+		"%zu problem(s)\n",
+		ctl_prog, files, ctl_check_docs(c), ctl_check_count(c));
 	rc = ctl_check_count(c) ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
 	if (files == 0) {
 		fprintf(stderr, "%s validate: no file to check\n", ctl_prog);

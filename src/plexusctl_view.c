@@ -55,8 +55,8 @@ const char *ctl_isolation_verdict(const struct plexus_conf *conf,
 				  const char *network, const char *pod_ns)
 {
 	const char *slash = strchr(network, '/');
-	const char *global = conf->global_namespaces ? conf->global_namespaces
-						     : "default";
+	const char *global =
+		conf->global_namespaces ? conf->global_namespaces : "default";
 	size_t n;
 
 	if (!slash)
@@ -80,8 +80,7 @@ static json_object *caps_obj(const struct plexus_attachment *a)
 
 	if (!out || !a->runtime_config)
 		return out;
-	json_object_object_foreach(a->runtime_config, key, val)
-	{
+	json_object_object_foreach (a->runtime_config, key, val) {
 		json_object *c = json_object_new_object();
 		json_object *types = json_object_new_array();
 
@@ -95,9 +94,9 @@ static json_object *caps_obj(const struct plexus_attachment *a)
 		for (size_t i = 0; i < a->conf->n_plugins; i++)
 			if (cni_plugin_has_capability(a->conf->plugins[i], key))
 				json_object_array_add(
-					types, json_object_new_string(
-						       cni_conflist_type(a->conf,
-									 i)));
+					types,
+					json_object_new_string(
+						cni_conflist_type(a->conf, i)));
 		json_object_object_add(c, "capability",
 				       json_object_new_string(key));
 		json_object_object_add(c, "plugins", types);
@@ -148,8 +147,9 @@ static int chain_objs(const struct plexus_attachment *a,
 				json_object_object_add(d, "ipamPreview", pv);
 		}
 		json_object_array_add(dels, d);
-		json_object_array_add(types, json_object_new_string(
-						     cni_conflist_type(a->conf, i)));
+		json_object_array_add(
+			types,
+			json_object_new_string(cni_conflist_type(a->conf, i)));
 	}
 	return 0;
 }
@@ -178,10 +178,9 @@ static int att_obj(const struct plexus_attachment *a,
 	json_object_object_add(o, "deviceID", str_or_null(a->device_id));
 	json_object_object_add(o, "defaultRoute",
 			       cni_json_copy(a->default_route));
-	json_object_object_add(
-		o, "namespaceIsolation",
-		json_object_new_string(
-			ctl_isolation_verdict(conf, a->network, pod->ns)));
+	json_object_object_add(o, "namespaceIsolation",
+			       json_object_new_string(ctl_isolation_verdict(
+				       conf, a->network, pod->ns)));
 	r = chain_objs(a, pod, o, err);
 	if (r < 0) {
 		json_object_put(o);

@@ -51,9 +51,11 @@ static bool k8s_name_valid(const char *s)
 	regex_t re;
 	bool ok;
 
-	assert_int_equal(regcomp(&re, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-				      "([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-				 REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(regcomp(&re,
+				 "^[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+				 "([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+				 REG_EXTENDED | REG_NOSUB),
+			 0);
 	ok = strlen(s) <= 253 && regexec(&re, s, 0, NULL, 0) == 0;
 	regfree(&re);
 	return ok;
@@ -76,7 +78,8 @@ static void test_kube_obj_name__valid_and_distinct(void **state)
 	assert_false(k8s_name_valid("ipam-a-"));
 	kube_obj_name(keys[0], names[0]);
 	assert_string_equal(names[0], "ipam-10-50-0-0-24-b-00000000-"
-				      "ed4a1b8d40007fdc2870103dab8f8fb3ec644edb");
+				      "ed4a1b8d40007fdc2870103dab8f8fb3ec644ed"
+				      "b");
 	for (i = 0; i < 5; i++) {
 		kube_obj_name(keys[i], names[i]);
 		assert_true(k8s_name_valid(names[i]));
@@ -89,8 +92,8 @@ static void test_kube_obj_name__valid_and_distinct(void **state)
 	kube_obj_name(big, names[0]);
 	big[sizeof(big) - 2] = 'y';
 	kube_obj_name(big, names[1]);
-	assert_int_equal(strlen(names[0]), 5 + KUBE_READABLE_MAX + 1 +
-						   KUBE_HASH_HEX);
+	assert_int_equal(strlen(names[0]),
+			 5 + KUBE_READABLE_MAX + 1 + KUBE_HASH_HEX);
 	assert_true(strlen(names[0]) <= 253);
 	assert_true(k8s_name_valid(names[0]));
 	assert_string_not_equal(names[0], names[1]);
@@ -144,19 +147,21 @@ static void test_kube_obj__roundtrip(void **state)
 	uint64_t ver;
 
 	(void)state;
-	assert_string_equal(json_object_get_string(
-				    json_object_object_get(o, "apiVersion")),
-			    "ipam.plexus.dev/v1alpha1");
-	assert_string_equal(json_object_get_string(
-				    json_object_object_get(o, "kind")),
-			    "IPAMKey");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(o, "apiVersion")),
+		"ipam.plexus.dev/v1alpha1");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(o, "kind")), "IPA"
+									   "MKe"
+									   "y");
 	/* A create carries no resourceVersion: nothing to parse yet. */
 	md = json_object_object_get(o, "metadata");
 	assert_false(json_object_object_get_ex(md, "resourceVersion", &rv));
 	assert_true(kube_obj_parse(o, &k, &v, &len, &ver, &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_DECODE);
 	json_object_put(o);
-	o = kube_obj_new("pool/b/0001", val, strlen(val), 18446744073709551615ULL);
+	o = kube_obj_new("pool/b/0001", val, strlen(val),
+			 18446744073709551615ULL);
 	/* Through text, as the server sends it back. */
 	md = json_tokener_parse(json_object_to_json_string(o));
 	assert_int_equal(kube_obj_parse(md, &k, &v, &len, &ver, &err), 0);

@@ -10,13 +10,13 @@
 
 #include "plexusctl.h"
 
-#define NAD(name, config)                                               \
-	"apiVersion: k8s.cni.cncf.io/v1\n"                              \
-	"kind: NetworkAttachmentDefinition\n"                           \
-	"metadata: {name: " name ", namespace: default}\n"              \
+#define NAD(name, config)                                  \
+	"apiVersion: k8s.cni.cncf.io/v1\n"                 \
+	"kind: NetworkAttachmentDefinition\n"              \
+	"metadata: {name: " name ", namespace: default}\n" \
 	"spec:\n  config: '" config "'\n"
 
-#define HL(subnet)                                                      \
+#define HL(subnet)                                                        \
 	"{\"cniVersion\": \"1.0.0\", \"type\": \"macvlan\", \"ipam\": "   \
 	"{\"type\": \"host-local\", \"ranges\": [[{\"subnet\": \"" subnet \
 	"\"}]]}}"
@@ -52,8 +52,8 @@ static void test_ctl_check__valid_nads_and_node(void **state)
 	(void)state;
 	assert_string_equal(
 		check(NULL, "a.yaml",
-		      NAD("a", HL("10.0.0.0/24")) "---\n"
-		      NAD("b", HL("10.0.1.0/24")),
+		      NAD("a", HL("10.0.0.0/24")) "---\n" NAD("b", HL("10.0.1."
+								      "0/24")),
 		      "node.conf",
 		      "{\"cniVersion\": \"1.0.0\", \"type\": \"plexus\", "
 		      "\"clusterNetwork\": \"a\"}",
@@ -67,15 +67,18 @@ static void test_ctl_check__valid_nads_and_node(void **state)
 static void test_ctl_check__nad_fields(void **state)
 {
 	(void)state;
-	assert_string_equal(
-		check(NULL, "n.yaml",
-		      "apiVersion: v1\nkind: NetworkAttachmentDefinition\n"
-		      "metadata: {namespace: Bad}\nspec: {config: 7}\n",
-		      NULL),
-		"n.yaml: apiVersion: \"v1\" is not k8s.cni.cncf.io/v1\n"
-		"n.yaml: metadata.name: missing\n"
-		"n.yaml: metadata.namespace: \"Bad\" is not a DNS-1123 label\n"
-		"n.yaml: spec.config: must be a string");
+	assert_string_equal(check(NULL, "n.yaml",
+				  "apiVersion: v1\nkind: "
+				  "NetworkAttachmentDefinition\n"
+				  "metadata: {namespace: Bad}\nspec: {config: "
+				  "7}\n",
+				  NULL),
+			    "n.yaml: apiVersion: \"v1\" is not "
+			    "k8s.cni.cncf.io/v1\n"
+			    "n.yaml: metadata.name: missing\n"
+			    "n.yaml: metadata.namespace: \"Bad\" is not a "
+			    "DNS-1123 label\n"
+			    "n.yaml: spec.config: must be a string");
 }
 
 static void test_ctl_check__config_errors_name_the_document(void **state)
@@ -83,8 +86,9 @@ static void test_ctl_check__config_errors_name_the_document(void **state)
 	(void)state;
 	assert_string_equal(
 		check(NULL, "n.yaml",
-		      NAD("a", "{\"cniVersion\": \"1.0.0\"}") "---\n"
-		      NAD("b", "{\"cniVersion\": \"1.0.0\", \"plugins\": []}"),
+		      NAD("a", "{\"cniVersion\": \"1.0.0\"}") "---\n" NAD(
+			      "b", "{\"cniVersion\": \"1.0.0\", \"plugins\": "
+				   "[]}"),
 		      NULL),
 		"n.yaml: documents[0].spec.config: \"type\" missing\n"
 		"n.yaml: documents[1].spec.config.plugins: the list is empty");
@@ -105,9 +109,12 @@ static void test_ctl_check__overlap_between_networks_only(void **state)
 		"");
 	out = check(NULL, "a.yaml", NAD("a", HL("10.0.0.0/16")), "b.yaml",
 		    NAD("b", HL("10.0.200.0/24")), NULL);
-	assert_string_equal(out, "b.yaml: spec.config.ipam.ranges[0][0].subnet: "
-				 "10.0.200.0/24 overlaps 10.0.0.0/16 of network a "
-				 "(a.yaml: spec.config.ipam.ranges[0][0].subnet)");
+	assert_string_equal(out, "b.yaml: "
+				 "spec.config.ipam.ranges[0][0].subnet: "
+				 "10.0.200.0/24 overlaps 10.0.0.0/16 of "
+				 "network a "
+				 "(a.yaml: "
+				 "spec.config.ipam.ranges[0][0].subnet)");
 }
 
 static void test_ctl_check__syntax_and_unknown(void **state)
@@ -129,52 +136,61 @@ static void test_ctl_check__syntax_and_unknown(void **state)
 static void test_ctl_check__list_items_and_cni_path(void **state)
 {
 	(void)state;
-	assert_string_equal(
-		check("/nonexistent:/also-not", "l.json",
-		      "{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", "
-		      "\"metadata\": {\"name\": \"p\", \"annotations\": "
-		      "{\"k8s.v1.cni.cncf.io/networks\": \"a@\"}}}, "
-		      "{\"cniVersion\": \"1.0.0\", \"type\": \"bridge\"}]}",
-		      NULL),
-		"l.json: items[0].metadata.annotations."
-		"k8s.v1.cni.cncf.io/networks: element 0: interface: "
-		"interface name is empty\n"
-		"l.json: items[1].config.type: plugin \"bridge\" not found on "
-		"--cni-path /nonexistent:/also-not");
+	assert_string_equal(check("/nonexistent:/also-not", "l.json",
+				  "{\"kind\": \"List\", \"items\": [{\"kind\": "
+				  "\"Pod\", "
+				  "\"metadata\": {\"name\": \"p\", "
+				  "\"annotations\": "
+				  "{\"k8s.v1.cni.cncf.io/networks\": "
+				  "\"a@\"}}}, "
+				  "{\"cniVersion\": \"1.0.0\", \"type\": "
+				  "\"bridge\"}]}",
+				  NULL),
+			    "l.json: items[0].metadata.annotations."
+			    "k8s.v1.cni.cncf.io/networks: element 0: "
+			    "interface: "
+			    "interface name is empty\n"
+			    "l.json: items[1].config.type: plugin \"bridge\" "
+			    "not found on "
+			    "--cni-path /nonexistent:/also-not");
 }
 
 static void test_ctl_check__node_config_refusal(void **state)
 {
 	(void)state;
-	assert_string_equal(
-		check(NULL, "n.conflist",
-		      "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", "
-		      "\"plugins\": [{\"type\": \"plexus\", \"delegates\": "
-		      "[]}]}",
-		      NULL),
-		"n.conflist: delegates: the list is empty");
+	assert_string_equal(check(NULL, "n.conflist",
+				  "{\"cniVersion\": \"1.0.0\", \"name\": "
+				  "\"x\", "
+				  "\"plugins\": [{\"type\": \"plexus\", "
+				  "\"delegates\": "
+				  "[]}]}",
+				  NULL),
+			    "n.conflist: delegates: the list is empty");
 }
 
 static void test_ctl_check__plexus_ipam_own_parser(void **state)
 {
 	(void)state;
-	assert_string_equal(
-		check(NULL, "p.yaml",
-		      NAD("a", "{\"cniVersion\": \"1.0.0\", \"type\": "
-			       "\"macvlan\", \"ipam\": {\"type\": "
-			       "\"plexus-ipam\", \"range\": \"10.0.0.0/16\", "
-			       "\"blockSize\": 24}}"),
-		      NULL),
-		"");
-	assert_string_equal(
-		check(NULL, "p.yaml",
-		      NAD("a", "{\"cniVersion\": \"1.0.0\", \"type\": "
-			       "\"macvlan\", \"ipam\": {\"type\": "
-			       "\"plexus-ipam\", \"range\": \"10.0.0.0/16\", "
-			       "\"blockSize\": 12}}"),
-		      NULL),
-		"p.yaml: spec.config: ipam.blockSize: 12 is not a prefix "
-		"length in 22..32");
+	assert_string_equal(check(NULL, "p.yaml",
+				  NAD("a", "{\"cniVersion\": \"1.0.0\", "
+					   "\"type\": "
+					   "\"macvlan\", \"ipam\": {\"type\": "
+					   "\"plexus-ipam\", \"range\": "
+					   "\"10.0.0.0/16\", "
+					   "\"blockSize\": 24}}"),
+				  NULL),
+			    "");
+	assert_string_equal(check(NULL, "p.yaml",
+				  NAD("a", "{\"cniVersion\": \"1.0.0\", "
+					   "\"type\": "
+					   "\"macvlan\", \"ipam\": {\"type\": "
+					   "\"plexus-ipam\", \"range\": "
+					   "\"10.0.0.0/16\", "
+					   "\"blockSize\": 12}}"),
+				  NULL),
+			    "p.yaml: spec.config: ipam.blockSize: 12 is not a "
+			    "prefix "
+			    "length in 22..32");
 }
 
 int main(void)
@@ -182,7 +198,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ctl_check__valid_nads_and_node),
 		cmocka_unit_test(test_ctl_check__nad_fields),
-		cmocka_unit_test(test_ctl_check__config_errors_name_the_document),
+		cmocka_unit_test(
+			test_ctl_check__config_errors_name_the_document),
 		cmocka_unit_test(test_ctl_check__overlap_between_networks_only),
 		cmocka_unit_test(test_ctl_check__syntax_and_unknown),
 		cmocka_unit_test(test_ctl_check__list_items_and_cni_path),

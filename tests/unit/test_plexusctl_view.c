@@ -64,13 +64,16 @@ static struct plexus_plan *two_att_plan(void)
 	a.network = strdup("ns2/br");
 	a.source = strdup("NetworkAttachmentDefinition ns2/br");
 	a.ifname = strdup("data0");
-	a.conf = conflist("{\"cniVersion\":\"0.4.0\",\"name\":\"br\",\"plugins\":["
+	a.conf = conflist("{\"cniVersion\":\"0.4.0\",\"name\":\"br\","
+			  "\"plugins\":["
 			  "{\"type\":\"bridge\",\"capabilities\":{\"ips\":true,"
 			  "\"mac\":true},\"args\":{\"cni\":{\"a\":\"nad\"}}},"
 			  "{\"type\":\"portmap\",\"capabilities\":"
 			  "{\"portMappings\":true}}]}");
-	a.runtime_config = js("{\"ips\":[\"10.0.0.5/24\"],\"mac\":\"02:00:00:00:00:05\","
-			      "\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}],"
+	a.runtime_config = js("{\"ips\":[\"10.0.0.5/"
+			      "24\"],\"mac\":\"02:00:00:00:00:05\","
+			      "\"portMappings\":[{\"hostPort\":80,"
+			      "\"containerPort\":8080}],"
 			      "\"deviceID\":\"0000:3b:02.4\"}");
 	a.cni_args = js("{\"a\":\"pod\",\"b\":\"true\"}");
 	a.device_id = strdup("0000:3b:02.4");
@@ -81,7 +84,8 @@ static struct plexus_plan *two_att_plan(void)
 
 static void test_ctl_plan_view__attachments(void **state)
 {
-	struct plexus_conf *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":\"plexus\","
+	struct plexus_conf *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":"
+					   "\"plexus\","
 					   "\"clusterNetwork\":\"x\"}");
 	struct plexus_plan *p = two_att_plan();
 	struct ctl_pod_info info = { "ns2", "p1", "u1", "manifests /m", NULL };
@@ -91,32 +95,45 @@ static void test_ctl_plan_view__attachments(void **state)
 	(void)state;
 	assert_int_equal(ctl_plan_view(p, conf, &info, &v, &err), 0);
 	assert_string_equal(cni_json_str(json_object_object_get(v, "pod")),
-			    "{\"namespace\":\"ns2\",\"name\":\"p1\",\"uid\":\"u1\"}");
-	a = json_object_array_get_idx(json_object_object_get(v, "attachments"), 1);
-	assert_string_equal(json_object_get_string(json_object_object_get(a, "interface")),
-			    "data0");
-	assert_false(json_object_get_boolean(json_object_object_get(a, "default")));
+			    "{\"namespace\":\"ns2\",\"name\":\"p1\",\"uid\":"
+			    "\"u1\"}");
+	a = json_object_array_get_idx(json_object_object_get(v, "attachments"),
+				      1);
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(a, "interface")),
+		"data0");
+	assert_false(json_object_get_boolean(json_object_object_get(a, "defaul"
+								       "t")));
 	assert_string_equal(cni_json_str(json_object_object_get(a, "plugins")),
 			    "[\"bridge\",\"portmap\"]");
 	/* deviceID is declared by no plugin: shown with none */
-	assert_string_equal(
-		cni_json_str(json_object_object_get(a, "capabilities")),
-		"[{\"capability\":\"ips\",\"plugins\":[\"bridge\"]},"
-		"{\"capability\":\"mac\",\"plugins\":[\"bridge\"]},"
-		"{\"capability\":\"portMappings\",\"plugins\":[\"portmap\"]},"
-		"{\"capability\":\"deviceID\",\"plugins\":[]}]");
+	assert_string_equal(cni_json_str(json_object_object_get(a, "capabilitie"
+								   "s")),
+			    "[{\"capability\":\"ips\",\"plugins\":[\"bridge\"]}"
+			    ","
+			    "{\"capability\":\"mac\",\"plugins\":[\"bridge\"]},"
+			    "{\"capability\":\"portMappings\",\"plugins\":["
+			    "\"portmap\"]},"
+			    "{\"capability\":\"deviceID\",\"plugins\":[]}]");
 	/* each plugin's stdin: its runtimeConfig keys, args.cni merged over
 	 * the NAD's own, deviceID, the list's name and version */
 	assert_string_equal(
 		cni_json_str(json_object_object_get(
-			json_object_array_get_idx(json_object_object_get(a, "delegates"), 0),
+			json_object_array_get_idx(
+				json_object_object_get(a, "delegates"), 0),
 			"stdin")),
-		"{\"type\":\"bridge\",\"capabilities\":{\"ips\":true,\"mac\":true},"
-		"\"args\":{\"cni\":{\"a\":\"pod\",\"b\":\"true\"}},\"name\":\"br\","
-		"\"cniVersion\":\"0.4.0\",\"runtimeConfig\":{\"ips\":[\"10.0.0.5/24\"],"
-		"\"mac\":\"02:00:00:00:00:05\"},\"deviceID\":\"0000:3b:02.4\"}");
-	assert_string_equal(json_object_get_string(json_object_object_get(a, "namespaceIsolation")),
-			    "off");
+		"{\"type\":\"bridge\",\"capabilities\":{\"ips\":true,\"mac\":"
+		"true},"
+		"\"args\":{\"cni\":{\"a\":\"pod\",\"b\":\"true\"}},\"name\":"
+		"\"br\","
+		"\"cniVersion\":\"0.4.0\",\"runtimeConfig\":{\"ips\":[\"10.0.0."
+		"5/24\"],"
+		"\"mac\":\"02:00:00:00:00:05\"},\"deviceID\":\"0000:3b:02."
+		"4\"}");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(a, "namespaceIsol"
+								 "ation")),
+		"off");
 	json_object_put(v);
 	plexus_plan_free(p);
 	plexus_conf_free(conf);
@@ -124,24 +141,41 @@ static void test_ctl_plan_view__attachments(void **state)
 
 static void test_ctl_isolation_verdict__cases(void **state)
 {
-	struct plexus_conf *off = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":\"plexus\","
+	struct plexus_conf *off = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":"
+					  "\"plexus\","
 					  "\"clusterNetwork\":\"x\"}");
-	struct plexus_conf *on = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":\"plexus\","
-					 "\"clusterNetwork\":\"x\",\"namespaceIsolation\":true,"
-					 "\"globalNamespaces\":\"shared, pub\"}");
+	struct plexus_conf *on = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":"
+					 "\"plexus\","
+					 "\"clusterNetwork\":\"x\","
+					 "\"namespaceIsolation\":true,"
+					 "\"globalNamespaces\":\"shared, "
+					 "pub\"}");
 
 	(void)state;
 	assert_string_equal(ctl_isolation_verdict(off, "a/b", "c"), "off");
 	assert_string_equal(ctl_isolation_verdict(on, "cluster", "c"),
 			    "n/a: not a NetworkAttachmentDefinition");
-	assert_string_equal(ctl_isolation_verdict(on, "c/b", "c"),
-			    "allowed: the pod's namespace");
-	assert_string_equal(ctl_isolation_verdict(on, "pub/b", "c"),
-			    "allowed: a global namespace");
-	assert_string_equal(ctl_isolation_verdict(on, "pu/b", "c"),
-			    "exempt: the node's clusterNetwork/defaultNetworks");
-	assert_string_equal(ctl_isolation_verdict(on, "cc/b", "c"),
-			    "exempt: the node's clusterNetwork/defaultNetworks");
+	assert_string_equal(ctl_isolation_verdict(on, "c/b", "c"), "allowed: "
+								   "the pod's "
+								   "namespace");
+	assert_string_equal(ctl_isolation_verdict(on, "pub/b", "c"), "allowed: "
+								     "a global "
+								     "namespac"
+								     "e");
+	assert_string_equal(ctl_isolation_verdict(on, "pu/b", "c"), "exempt: "
+								    "the "
+								    "node's "
+								    "clusterNet"
+								    "work/"
+								    "defaultNet"
+								    "works");
+	assert_string_equal(ctl_isolation_verdict(on, "cc/b", "c"), "exempt: "
+								    "the "
+								    "node's "
+								    "clusterNet"
+								    "work/"
+								    "defaultNet"
+								    "works");
 	plexus_conf_free(off);
 	plexus_conf_free(on);
 }
@@ -162,7 +196,8 @@ static void test_ctl_yaml_emit__round_trip(void **state)
 	const char *text = "{\"s\":\"plain text\",\"t\":\"true\",\"n\":\"12\","
 			   "\"f\":\"1.5e3\",\"nul\":\"null\",\"tilde\":\"~\","
 			   "\"e\":\"\",\"yes\":\"yes\",\"hex\":\"0x1f\","
-			   "\"colon\":\"a: b\",\"dash\":\"- x\",\"nl\":\"a\\nb\","
+			   "\"colon\":\"a: b\",\"dash\":\"- "
+			   "x\",\"nl\":\"a\\nb\","
 			   "\"i\":42,\"d\":-1.5,\"b\":false,\"z\":null,"
 			   "\"o\":{},\"l\":[],\"ll\":[[1,\"2\"],{\"k\":\"v\"}],"
 			   "\"12\":\"key that looks like a number\"}";
@@ -195,7 +230,8 @@ static char *table_of(json_object *v)
 
 static void test_ctl_table_print__fits_and_refusal(void **state)
 {
-	struct plexus_conf *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":\"plexus\","
+	struct plexus_conf *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"type\":"
+					   "\"plexus\","
 					   "\"clusterNetwork\":\"x\"}");
 	struct plexus_plan *p = two_att_plan();
 	struct ctl_pod_info info = { "ns2", "p1", NULL, "manifests /m", NULL };
@@ -206,8 +242,10 @@ static void test_ctl_table_print__fits_and_refusal(void **state)
 	(void)state;
 	/* long values wrap under 100 columns */
 	json_object_object_add(p->att[1].runtime_config, "bandwidth",
-			       js("{\"ingressRate\":1000000000,\"ingressBurst\":100000000,"
-				  "\"egressRate\":1000000000,\"egressBurst\":100000000}"));
+			       js("{\"ingressRate\":1000000000,"
+				  "\"ingressBurst\":100000000,"
+				  "\"egressRate\":1000000000,\"egressBurst\":"
+				  "100000000}"));
 	assert_int_equal(ctl_plan_view(p, conf, &info, &v, &err), 0);
 	t = table_of(v);
 	assert_non_null(strstr(t, "data0"));
@@ -221,7 +259,8 @@ static void test_ctl_table_print__fits_and_refusal(void **state)
 	cni_errf(&refusal, 110, "pod ns2/p1: the reason");
 	v = ctl_refusal_view(&info, &refusal);
 	assert_string_equal(cni_json_str(json_object_object_get(v, "refused")),
-			    "{\"code\":110,\"msg\":\"pod ns2/p1: the reason\"}");
+			    "{\"code\":110,\"msg\":\"pod ns2/p1: the "
+			    "reason\"}");
 	t = table_of(v);
 	assert_non_null(strstr(t, "CNI error 110:\npod ns2/p1: the reason\n"));
 	free(t);
