@@ -189,6 +189,11 @@ static int parse_misc(json_object *doc, struct plexus_conf *c,
 			      &c->namespace_isolation, err);
 	if (r < 0 && r != -ENOENT)
 		return r;
+	c->in_process = true;
+	r = cni_json_get_bool(doc, "inProcess", "inProcess", &c->in_process,
+			      err);
+	if (r < 0 && r != -ENOENT)
+		return r;
 	r = cni_json_get_int(doc, "delegateTimeout", "delegateTimeout", &secs,
 			     err);
 	if (r < 0 && r != -ENOENT)

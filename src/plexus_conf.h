@@ -45,6 +45,7 @@ struct plexus_conf {
 	bool log_to_stderr;	      /* "logToStderr" */
 	char *readiness_file;	      /* "readinessindicatorfile" */
 	int delegate_timeout_ms;      /* "delegateTimeout" (seconds) */
+	bool in_process;	      /* "inProcess": own plugins in-process */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
 };

@@ -18,6 +18,7 @@
 #include "cni_log.h"
 #include "cni_result.h"
 #include "gc.h"
+#include "inproc.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
@@ -45,7 +46,8 @@ static struct attach_ctx ctx_for(const struct request *req)
 {
 	return (struct attach_ctx){
 		.env = &req->env,
-		.exec = &cni_exec_default,
+		.exec = req->conf->in_process ? &inproc_exec
+					      : &cni_exec_default,
 		.path = req->path,
 		.netns = req->env.netns,
 		.cache_path = req->cache_path,

@@ -4,7 +4,9 @@ PLEXUS_LIB_SRCS := $(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_clien
 PLEXUS_LIB := $(LIBDIR)/libplexus.a
 $(PLEXUS_LIB): $(PLEXUS_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
-$(BINDIR)/plexus: $(OBJDIR)/src/plexus_main.o $(PLEXUS_LIB) $(CNI_LIB)
+# (IPAM_LIB and DELEGATE_LIB come from their folders' fragments, read
+# later: expanded second.) plexus runs plexus-ipam in-process.
+$(BINDIR)/plexus: $(OBJDIR)/src/plexus_main.o $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
