@@ -125,8 +125,9 @@ static int entries_read(struct dev_pool *pool, json_object *entries,
 			return r;
 	}
 	for (size_t i = 0; i < pool->n; i++)
-		qsort(pool->res[i].ids, pool->res[i].n, sizeof(char *),
-		      cmp_str);
+		if (pool->res[i].n > 0) /* qsort's base may not be NULL */
+			qsort(pool->res[i].ids, pool->res[i].n, sizeof(char *),
+			      cmp_str);
 	return 0;
 }
 

@@ -11,13 +11,17 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer \
-	$(FUZZ_SAN) -D_GNU_SOURCE -Isrc/cni -Isrc \
-	$(shell pkg-config --cflags json-c 2>/dev/null)
-FUZZ_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)
+	$(FUZZ_SAN) -D_GNU_SOURCE -Isrc/cni -Isrc -Iipam \
+	$(shell pkg-config --cflags json-c yaml-0.1 2>/dev/null)
+FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 2>/dev/null) -ldl
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-# the parsers under test and what they call; no exec, no netlink
-FUZZ_SRCS := $(wildcard src/cni/*.c) src/plexus_conf.c src/plan.c \
-	src/cache.c src/attach.c
+# the parsers under test and what they call: the core, the meta plugin's
+# modules and the IPAM library (no mains, no curl: the Kubernetes client
+# and libcurl are only ever dlopen'ed)
+FUZZ_SRCS := $(wildcard src/cni/*.c) \
+	$(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c, \
+		$(wildcard src/*.c)) \
+	$(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
@@ -29,6 +33,7 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
+fuzz-select: fuzz-build
 
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/obj/tests/fuzz/%.o)
 
