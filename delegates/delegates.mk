@@ -1,0 +1,22 @@
+# delegates/: native delegate plugins on libnl-3 (plexus-bridge,
+# plexus-macvlan, plexus-ipvlan). Everything but the main goes into
+# DELEGATE_LIB; the one main is compiled once per kind.
+DELEGATE_KINDS := bridge macvlan ipvlan
+DELEGATE_LIB_SRCS := $(filter-out delegates/delegate_main.c,$(wildcard delegates/*.c))
+DELEGATE_LIB := $(LIBDIR)/libplexus-delegates.a
+$(DELEGATE_LIB): $(DELEGATE_LIB_SRCS:%.c=$(OBJDIR)/%.o)
+
+$(OBJDIR)/delegates/main_%.o: delegates/delegate_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DDELEGATE_OPS=$*_delegate -MMD -MP -c $< -o $@
+
+$(BINDIR)/plexus-%: $(OBJDIR)/delegates/main_%.o $(DELEGATE_LIB) $(CNI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+DELEGATE_BINS := $(DELEGATE_KINDS:%=$(BINDIR)/plexus-%)
+BINS += $(DELEGATE_BINS)
+PLUGINS += $(DELEGATE_BINS)
+
+delegates: $(DELEGATE_BINS)
+.PHONY: delegates
