@@ -51,7 +51,8 @@ static int run_verb(const struct delegate_ops *ops, struct delegate_req *req,
 			return r;
 		out = cni_result_to_json(res, req->ver);
 		printf("%s\n", json_object_to_json_string_ext(
-				       out, JSON_C_TO_STRING_PRETTY));
+				       out, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(out);
 		cni_result_free(res);
 		return 0;

@@ -6,15 +6,18 @@ DELEGATE_LIB_SRCS := $(filter-out delegates/delegate_main.c,$(wildcard delegates
 DELEGATE_LIB := $(LIBDIR)/libplexus-delegates.a
 $(DELEGATE_LIB): $(DELEGATE_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
-$(OBJDIR)/delegates/main_%.o: delegates/delegate_main.c
+DELEGATE_MAINS := $(DELEGATE_KINDS:%=$(OBJDIR)/delegates/main_%.o)
+DELEGATE_BINS := $(DELEGATE_KINDS:%=$(BINDIR)/plexus-%)
+
+# Static pattern rules: they never take part in make's implicit search.
+$(DELEGATE_MAINS): $(OBJDIR)/delegates/main_%.o: delegates/delegate_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DDELEGATE_OPS=$*_delegate -MMD -MP -c $< -o $@
 
-$(BINDIR)/plexus-%: $(OBJDIR)/delegates/main_%.o $(DELEGATE_LIB) $(CNI_LIB)
+$(DELEGATE_BINS): $(BINDIR)/plexus-%: $(OBJDIR)/delegates/main_%.o $(DELEGATE_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-DELEGATE_BINS := $(DELEGATE_KINDS:%=$(BINDIR)/plexus-%)
 BINS += $(DELEGATE_BINS)
 PLUGINS += $(DELEGATE_BINS)
 
