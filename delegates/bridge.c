@@ -64,6 +64,10 @@ int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		r = get_flag(conf, "promiscMode", &b.promisc, err);
 	if (r < 0)
 		return r;
+	if (b.hairpin && b.promisc)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				PLUGIN ": \"hairpinMode\" and \"promiscMode\" "
+				"cannot both be true");
 	if (b.is_default_gw)
 		b.is_gw = true;
 	*ret = b;

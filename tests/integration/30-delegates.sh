@@ -1,0 +1,368 @@
+#!/bin/bash
+# Native delegates (plexus-bridge, plexus-macvlan) on this kernel, looped
+# over spec versions: ADD/CHECK/DEL, failures part-way, DEL idempotence,
+# and equivalence with the reference plugins of Debian's
+# containernetworking-plugins (same config -> same observable pod state).
+# Every host-side object lives in a "host" test netns (the plugin runs
+# there through `ip netns exec`), so the machine's own network is never
+# touched. Needs root. Takes about 10 s per build flavour.
+. "$(dirname "$0")/../lib.sh"
+
+VERSIONS="0.3.1 0.4.0 1.0.0 1.1.0"
+REF_MAX=1.0.0 # the newest version Debian's reference plugins speak
+N=0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "not ok - delegates: needs root"
+	exit 0
+fi
+
+# Cases run in subshells (t_case): each removes its own netns on exit.
+case_cleanup() {
+	for n in $CASE_NETNS; do ip netns del "$n" 2>/dev/null || true; done
+}
+# new_nets: fresh host and pod netns in $H and $P; host-local dataDir $D.
+new_nets() {
+	N=$(($(cat "$T_TMP/n" 2>/dev/null || echo 0) + 1))
+	echo "$N" >"$T_TMP/n"
+	H=pxd-h$$-$N P=pxd-p$$-$N D=$T_TMP/ipam-$N
+	[ -n "${CASE_NETNS:-}" ] || trap case_cleanup EXIT
+	CASE_NETNS="${CASE_NETNS:-} $H $P"
+	for n in "$H" "$P"; do
+		ip netns add "$n"
+		ip -n "$n" link set lo up
+	done
+	mkdir -p "$D"
+}
+
+# plug BIN CMD CONF [IFNAME [CID [NETNS]]]: run a plugin inside $H;
+# result in $T_TMP/out.json, exit code in $T_TMP/rc.
+plug() {
+	_bin=$1 _cmd=$2 _conf=$3 _if=${4:-eth0} _cid=${5:-cid1}
+	_nsp=${6-/var/run/netns/$P}
+	set +e
+	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$_cmd" \
+		CNI_CONTAINERID="$_cid" CNI_NETNS="$_nsp" CNI_IFNAME="$_if" \
+		CNI_PATH="$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes" "$_bin" <"$_conf" \
+		>"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+	echo $? >"$T_TMP/rc"
+	set -e
+}
+ours() { _k=$1; shift; plug "$TOP/$BINDIR/plexus-$_k" "$@"; }
+ref() { _k=$1; shift; plug "$REFDIR/$_k" "$@"; }
+expect_rc() {
+	[ "$(rc)" = "$1" ] || fail "exit code $(rc), want $1: $(cat "$T_TMP/out.json" "$T_TMP/err.txt")"
+}
+expect_code() { # the CNI error code printed on stdout
+	expect_rc 1
+	expect_eq "$(jget "$T_TMP/out.json" 'j["code"]')" "$1" "error code ($(cat "$T_TMP/out.json"))"
+}
+
+# conf VERSION KIND FILE [JSON-EXTRA]: a config with host-local IPAM.
+conf() {
+	python3 - "$@" "$D" <<'EOF'
+import json, sys
+ver, kind, path, extra, data = sys.argv[1:6]
+# host-local speaks up to 1.0.0; tests/fakes/host-local-110 bridges 1.1.0
+ipam = "host-local-110" if ver == "1.1.0" else "host-local"
+c = {"cniVersion": ver, "name": "net-" + kind, "type": kind,
+     "ipam": {"type": ipam, "subnet": "10.77.0.0/24",
+              "dataDir": data, "routes": [{"dst": "10.78.0.0/16"}]}}
+c.update(json.loads(extra or "{}"))
+json.dump(c, open(path, "w"))
+EOF
+}
+
+# with_prev CONF OUT: CONF plus prevResult from $T_TMP/out.json.
+with_prev() {
+	python3 - "$1" "$2" "$T_TMP/out.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["prevResult"] = json.load(open(sys.argv[3]))
+json.dump(c, open(sys.argv[2], "w"))
+EOF
+}
+
+allocs() { ls "$D"/*/ 2>/dev/null | grep -c '^10\.' || true; }
+has_link() { ip -n "$1" link show "$2" >/dev/null 2>&1; }
+
+# The result must point its IPs at the pod interface, with sandbox set.
+check_result() { # VERSION
+	python3 - "$T_TMP/out.json" "$1" "/var/run/netns/$P" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["cniVersion"] == sys.argv[2], r
+pod = [i for i, f in enumerate(r["interfaces"]) if f.get("sandbox")]
+assert len(pod) == 1 and r["interfaces"][pod[0]]["sandbox"] == sys.argv[3], r
+assert r["ips"] and all(ip["interface"] == pod[0] for ip in r["ips"]), r
+assert r["ips"][0]["address"].startswith("10.77.0."), r
+EOF
+}
+
+# ---- observable state, normalised (python over `ip -j`) ----
+STATE_PY='
+import json, subprocess, sys
+def ip(ns, *a):
+    out = subprocess.run(["ip", "-n", ns, "-j"] + list(a),
+                         capture_output=True, text=True).stdout
+    return json.loads(out or "[]")
+def addrs(ns, dev):
+    return sorted((a["family"], a["local"], a["prefixlen"],
+                   a.get("broadcast"), a.get("scope"))
+                  for l in ip(ns, "addr", "show", "dev", dev)
+                  for a in l.get("addr_info", [])
+                  if not a["local"].startswith("fe80:"))
+def link(ns, dev):
+    l = ip(ns, "-d", "link", "show", "dev", dev)[0]
+    li = l.get("linkinfo", {})
+    return {"mtu": l["mtu"], "kind": li.get("info_kind"),
+            "mode": li.get("info_data", {}).get("mode"),
+            "flags": sorted(set(l["flags"]) - {"LOWER_UP", "NO-CARRIER", "M-DOWN"}),
+            "hairpin": li.get("info_slave_data", {}).get("hairpin"),
+            "promisc": l.get("promiscuity", 0) > 0}
+def routes(ns):
+    return sorted((r.get("dst"), r.get("gateway"), r.get("dev"),
+                   r.get("protocol"), r.get("scope"), r.get("prefsrc"),
+                   tuple(sorted(set(r.get("flags", [])) - {"linkdown"})))
+                  for fam in ("-4", "-6")
+                  for r in ip(ns, fam, "route", "show", "table", "main")
+                  if not str(r.get("dst")).startswith("fe80:"))
+ns, dev = sys.argv[1], sys.argv[2]
+s = {"pod": {"link": link(ns, dev), "addrs": addrs(ns, dev),
+             "routes": routes(ns)}}
+if len(sys.argv) > 4:
+    h, br = sys.argv[3], sys.argv[4]
+    ports = ip(h, "link", "show", "master", br)
+    s["bridge"] = {"link": link(h, br), "addrs": addrs(h, br),
+                   "ports": [link(h, p["ifname"]) for p in ports]}
+    s["ip_forward"] = subprocess.run(["ip", "netns", "exec", h, "cat",
+        "/proc/sys/net/ipv4/ip_forward"], capture_output=True,
+        text=True).stdout.strip()
+print(json.dumps(s, indent=1, sort_keys=True))
+'
+state() { python3 -c "$STATE_PY" "$@"; }
+
+# The result, with names that are random on the host side dropped.
+result_norm() {
+	python3 - "$T_TMP/out.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(json.dumps({"n_ifaces": len(r.get("interfaces", [])),
+                  "pod": [f["name"] for f in r["interfaces"] if f.get("sandbox")],
+                  "ips": r.get("ips"), "routes": r.get("routes"),
+                  "dns": r.get("dns")}, sort_keys=True))
+EOF
+}
+
+# ---- cases ----
+
+bridge_add_check_del() { # VERSION
+	v=$1
+	new_nets
+	conf "$v" plexus-bridge "$T_TMP/c.json" \
+		'{"bridge":"pxbr0","isGateway":true,"isDefaultGateway":true,"mtu":1400,"hairpinMode":true}'
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 0
+	check_result "$v"
+	expect_eq "$(ip -n "$P" -j addr show dev eth0 | jget /dev/stdin 'j[0]["addr_info"][0]["local"]')" \
+		"$(jget "$T_TMP/out.json" 'j["ips"][0]["address"].split("/")[0]')" "pod address"
+	ip -n "$P" route show default | grep -q 'via 10.77.0.1 dev eth0' || fail "no default route"
+	ip -n "$H" -br addr show dev pxbr0 | grep -q '10.77.0.1/24' || fail "no gateway on bridge"
+	expect_eq "$(ip -n "$H" -o link show master pxbr0 | wc -l)" 1 "bridge ports"
+	expect_eq "$(allocs)" 1 "host-local allocations"
+	with_prev "$T_TMP/c.json" "$T_TMP/cp.json"
+	ours bridge CHECK "$T_TMP/cp.json"
+	if [ "$v" = 0.3.1 ]; then expect_code 1; else expect_rc 0; fi
+	# CHECK notices a missing address
+	if [ "$v" != 0.3.1 ]; then
+		ip -n "$P" addr flush dev eth0
+		ours bridge CHECK "$T_TMP/cp.json"
+		expect_rc 1
+	fi
+	ours bridge DEL "$T_TMP/cp.json"
+	expect_rc 0
+	has_link "$P" eth0 && fail "pod link left after DEL"
+	expect_eq "$(ip -n "$H" -o link show master pxbr0 | wc -l)" 0 "bridge ports after DEL"
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	ours bridge DEL "$T_TMP/cp.json"
+	expect_rc 0
+}
+
+macvlan_add_check_del() { # VERSION
+	v=$1
+	new_nets
+	ip -n "$H" link add up0 type veth peer name up0p
+	ip -n "$H" link set up0 up
+	conf "$v" plexus-macvlan "$T_TMP/c.json" \
+		'{"master":"up0","mode":"vepa","mtu":1300,"capabilities":{"mac":true},"runtimeConfig":{"mac":"02:aa:bb:cc:dd:01"}}'
+	ours macvlan ADD "$T_TMP/c.json" net1
+	expect_rc 0
+	check_result "$v"
+	expect_eq "$(jget "$T_TMP/out.json" 'j["interfaces"][0]["mac"]')" 02:aa:bb:cc:dd:01 "mac"
+	ip -n "$P" -d link show net1 | grep -q 'macvlan mode vepa' || fail "not a vepa macvlan"
+	ip -n "$P" route show | grep -q '10.78.0.0/16 via 10.77.0.1 dev net1' || fail "route missing"
+	with_prev "$T_TMP/c.json" "$T_TMP/cp.json"
+	ours macvlan CHECK "$T_TMP/cp.json" net1
+	if [ "$v" = 0.3.1 ]; then expect_code 1; else expect_rc 0; fi
+	ours macvlan DEL "$T_TMP/cp.json" net1
+	expect_rc 0
+	has_link "$P" net1 && fail "pod link left after DEL"
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	ours macvlan DEL "$T_TMP/cp.json" net1
+	expect_rc 0
+}
+
+del_netns_gone() { # VERSION KIND
+	v=$1 k=$2
+	new_nets
+	extra='{"bridge":"pxbr1"}'
+	if [ "$k" = macvlan ]; then
+		ip -n "$H" link add up0 type veth peer name up0p
+		extra='{"master":"up0"}'
+	fi
+	conf "$v" "plexus-$k" "$T_TMP/c.json" "$extra"
+	ours "$k" ADD "$T_TMP/c.json"
+	expect_rc 0
+	expect_eq "$(allocs)" 1 "allocations after ADD"
+	ip netns del "$P"
+	ours "$k" DEL "$T_TMP/c.json"
+	expect_rc 0
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	# no netns at all (the runtime lost it)
+	ours "$k" DEL "$T_TMP/c.json" eth0 cid1 ""
+	expect_rc 0
+}
+
+# Failures part-way leave no link and no allocation behind.
+fail_ipam() { # VERSION
+	v=$1
+	new_nets
+	conf "$v" plexus-bridge "$T_TMP/c.json" \
+		'{"bridge":"pxbr2","ipam":{"type":"host-local","subnet":"not-a-subnet"}}'
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 1
+	has_link "$H" pxbr2 && fail "bridge left behind"
+	has_link "$P" eth0 && fail "pod link left behind"
+	expect_eq "$(ip -n "$H" -o link | grep -c veth || true)" 0 "veths on the host"
+}
+
+fail_bridge_not_bridge() { # VERSION
+	v=$1
+	new_nets
+	ip -n "$H" link add pxbr3 type veth peer name pxbr3p
+	conf "$v" plexus-bridge "$T_TMP/c.json" '{"bridge":"pxbr3"}'
+	ours bridge ADD "$T_TMP/c.json"
+	expect_code 7
+	grep -q pxbr3 "$T_TMP/out.json" || fail "message does not name the bridge"
+	has_link "$P" eth0 && fail "pod link left behind"
+	expect_eq "$(allocs)" 0 "allocations"
+}
+
+fail_ifname_taken() { # VERSION
+	v=$1
+	new_nets
+	ip -n "$P" link add eth0 type veth peer name eth0p
+	conf "$v" plexus-bridge "$T_TMP/c.json" '{"bridge":"pxbr4"}'
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 1
+	grep -q eth0 "$T_TMP/out.json" || fail "message does not name eth0"
+	expect_eq "$(allocs)" 0 "allocations"
+	expect_eq "$(ip -n "$H" -o link | grep -c veth || true)" 0 "veths on the host"
+}
+
+fail_macvlan_late() { # VERSION: the link fails after IPAM ran
+	v=$1
+	new_nets
+	ip -n "$H" link add up0 type veth peer name up0p
+	conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"up0","mtu":9000}'
+	ours macvlan ADD "$T_TMP/c.json"
+	expect_rc 1
+	has_link "$P" eth0 && fail "pod link left behind"
+	expect_eq "$(allocs)" 0 "allocations"
+	conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"nope0"}'
+	ours macvlan ADD "$T_TMP/c.json"
+	expect_code 7
+	grep -q nope0 "$T_TMP/out.json" || fail "message does not name the master"
+	expect_eq "$(allocs)" 0 "allocations"
+}
+
+refused_keys() { # VERSION
+	v=$1
+	new_nets
+	for extra in '{"ipMasq":true}' '{"vlan":100}' '{"macspoofchk":true}'; do
+		conf "$v" plexus-bridge "$T_TMP/c.json" "$extra"
+		ours bridge ADD "$T_TMP/c.json"
+		expect_code 2
+		key=$(echo "$extra" | python3 -c 'import json,sys; print(list(json.load(sys.stdin))[0])')
+		grep -q "$key" "$T_TMP/out.json" || fail "message does not name $key"
+	done
+	conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"lo","mode":"bogus"}'
+	ours macvlan ADD "$T_TMP/c.json"
+	expect_code 7
+	expect_eq "$(allocs)" 0 "allocations"
+}
+
+# Same config through the reference plugin and ours: same pod state.
+equiv_bridge() { # VERSION EXTRA-KEYS
+	v=$1 rv=$1
+	[ "$v" = 1.1.0 ] && rv=$REF_MAX
+	extra="{\"bridge\":\"pxbr5\",\"mtu\":1450,$2}"
+	new_nets
+	conf "$rv" bridge "$T_TMP/r.json" "$extra"
+	ref bridge ADD "$T_TMP/r.json"
+	expect_rc 0
+	result_norm >"$T_TMP/res-ref"
+	state "$P" eth0 "$H" pxbr5 >"$T_TMP/st-ref"
+	new_nets
+	conf "$rv" plexus-bridge "$T_TMP/o.json" "$extra"
+	ours bridge ADD "$T_TMP/o.json"
+	expect_rc 0
+	result_norm >"$T_TMP/res-ours"
+	state "$P" eth0 "$H" pxbr5 >"$T_TMP/st-ours"
+	diff -u "$T_TMP/st-ref" "$T_TMP/st-ours" || fail "pod/host state differs"
+	diff -u "$T_TMP/res-ref" "$T_TMP/res-ours" || fail "result differs"
+}
+
+equiv_macvlan() { # VERSION MODE
+	v=$1 rv=$1 mode=$2
+	[ "$v" = 1.1.0 ] && rv=$REF_MAX
+	extra="{\"master\":\"up0\",\"mode\":\"$mode\",\"mtu\":1280}"
+	for who in ref ours; do
+		new_nets
+		ip -n "$H" link add up0 type veth peer name up0p
+		ip -n "$H" link set up0 up
+		if [ $who = ref ]; then
+			conf "$rv" macvlan "$T_TMP/c.json" "$extra"
+			ref macvlan ADD "$T_TMP/c.json" net1
+		else
+			conf "$rv" plexus-macvlan "$T_TMP/c.json" "$extra"
+			ours macvlan ADD "$T_TMP/c.json" net1
+		fi
+		expect_rc 0
+		result_norm >"$T_TMP/res-$who"
+		state "$P" net1 >"$T_TMP/st-$who"
+	done
+	diff -u "$T_TMP/st-ref" "$T_TMP/st-ours" || fail "pod state differs"
+	diff -u "$T_TMP/res-ref" "$T_TMP/res-ours" || fail "result differs"
+}
+
+for v in $VERSIONS; do
+	t_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
+	t_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
+	t_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
+	t_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
+	t_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
+	t_case "[$v] plexus-bridge bridge name taken by a veth" fail_bridge_not_bridge "$v"
+	t_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
+	t_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
+	t_case "[$v] refused keys and bad mode" refused_keys "$v"
+	t_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge" \
+		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true,"hairpinMode":true'
+	t_case "[$v] plexus-bridge (L2, promisc) same state as reference bridge" \
+		equiv_bridge "$v" '"promiscMode":true'
+	t_case "[$v] plexus-bridge (gateway only) same state as reference bridge" \
+		equiv_bridge "$v" '"isGateway":true'
+	for mode in bridge private vepa passthru; do
+		t_case "[$v] plexus-macvlan ($mode) same pod state as reference macvlan" equiv_macvlan "$v" "$mode"
+	done
+done
