@@ -2,12 +2,44 @@
 # Installs (as root, with apt-get) every Debian package the build, the
 # tests and the demo need; does nothing when all are there already.
 set -e
-PKGS="make gcc pkg-config libjson-c-dev libyaml-dev libcurl4-openssl-dev
-libnl-3-dev libnl-route-3-dev libcmocka-dev containernetworking-plugins
-iproute2 nftables etcd-server etcd-client openssl python3 golang-go
-golang-github-appc-cni-dev valgrind clang libclang-rt-14-dev
-qemu-system-x86 busybox-static kmod cpio podman runc util-linux procps
-psmisc curl ca-certificates"
+# one package a line, so that parallel changes merge cleanly
+PKGS="
+make
+gcc
+pkg-config
+libjson-c-dev
+libyaml-dev
+libcurl4-openssl-dev
+libnl-3-dev
+libnl-route-3-dev
+libcmocka-dev
+containernetworking-plugins
+iproute2
+nftables
+etcd-server
+etcd-client
+openssl
+python3
+golang-go
+golang-github-appc-cni-dev
+valgrind
+clang
+libclang-rt-14-dev
+qemu-system-x86
+busybox-static
+kmod
+cpio
+xz-utils
+libnl-utils
+podman
+runc
+util-linux
+procps
+psmisc
+curl
+ca-certificates
+python3-yaml
+"
 [ -n "$PLEXUS_EXTRA_PKGS" ] && PKGS="$PKGS $PLEXUS_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

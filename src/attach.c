@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Running the plan: delegates called in order, all-or-nothing ADD,
+ * reverse DEL, CHECK, STATUS, GC, and the merged result. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attach.h"
+#include "cache.h"
+#include "cni_conf.h"
+#include "cni_env.h"
+#include "cni_error.h"
+#include "cni_exec.h"
+#include "cni_json.h"
+#include "cni_log.h"
+#include "cni_result.h"
+#include "plan.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* args.cni (selection's cni-args) and deviceID into one plugin's conf. */
+static void add_selection(json_object *conf, const struct plexus_attachment *a)
+{
+	json_object *args, *cni;
+
+	if (a->cni_args) {
+		if (!json_object_object_get_ex(conf, "args", &args) ||
+		    !json_object_is_type(args, json_type_object)) {
+			args = json_object_new_object();
+			json_object_object_add(conf, "args", args);
+		}
+		if (!json_object_object_get_ex(args, "cni", &cni) ||
+		    !json_object_is_type(cni, json_type_object)) {
+			cni = json_object_new_object();
+			json_object_object_add(args, "cni", cni);
+		}
+		json_object_object_foreach(a->cni_args, k, v)
+			json_object_object_add(cni, k, cni_json_copy(v));
+	}
+	if (a->device_id)
+		json_object_object_add(conf, "deviceID",
+				       json_object_new_string(a->device_id));
+}
+
+/* One plugin of an attachment's chain; `extra` keys (GC's attachment
+ * lists) are added to its config. */
+static int plugin_call(const struct attach_ctx *ctx,
+		       const struct plexus_attachment *a, size_t i,
+		       enum cni_cmd cmd, json_object *prev, json_object *extra,
+		       json_object **ret, struct cni_err *err)
+{
+	const char *type = cni_conflist_type(a->conf, i);
+	struct cni_exec_req req = {
+		.type = type, .cmd = cmd,
+		.container_id = ctx->env->container_id,
+		.netns = ctx->netns, .ifname = a->ifname,
+		.args = ctx->env->args_raw, .path = ctx->path,
+		.timeout_ms = ctx->timeout_ms,
+	};
+	json_object *out = NULL;
+	double t0 = now_ms();
+	int r;
+
+	r = cni_conflist_plugin_conf(a->conf, i, prev, a->runtime_config,
+				     &req.conf, err);
+	if (r < 0)
+		return r;
+	add_selection(req.conf, a);
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(req.conf, k, cni_json_copy(v));
+	}
+	if (cmd == CNI_CMD_STATUS || cmd == CNI_CMD_GC)
+		req.container_id = req.netns = req.ifname = NULL;
+	cni_log(CNI_LOG_DEBUG, "%s %s (%s) stdin: %s", cni_cmd_str(cmd), type,
+		a->ifname, cni_json_str(req.conf));
+	r = ctx->exec->run(ctx->exec->ctx, &req, &out, err);
+	json_object_put(req.conf);
+	cni_log(CNI_LOG_VERBOSE, "%s network \"%s\" plugin %s ifname %s: %s "
+		"(%.1f ms)", cni_cmd_str(cmd), a->network, type, a->ifname,
+		r < 0 ? "failed" : "ok", now_ms() - t0);
+	if (r < 0) {
+		cni_err_prefix(err, "network \"%s\" (%s)", a->network,
+			       a->ifname);
+		return r;
+	}
+	if (ret)
+		*ret = out;
+	else
+		json_object_put(out);
+	return 0;
+}
+
+/* ADD one attachment's chain; *slot always holds the latest result, so
+ * a failed chain can still be deleted with what it got so far. */
+static int chain_add(const struct attach_ctx *ctx,
+		     const struct plexus_attachment *a, json_object **slot,
+		     struct cni_err *err)
+{
+	for (size_t i = 0; i < a->conf->n_plugins; i++) {
+		struct cni_result *res;
+		json_object *out = NULL;
+		int r = plugin_call(ctx, a, i, CNI_CMD_ADD, *slot, NULL, &out, err);
+
+		if (r < 0)
+			return r;
+		if (!out)
+			return cni_errf(err, CNI_ERR_DELEGATE_OUTPUT,
+					"network \"%s\" (%s): %s returned "
+					"no result", a->network, a->ifname,
+					cni_conflist_type(a->conf, i));
+		r = cni_result_parse(out, &res, err);
+		if (r < 0) {
+			json_object_put(out);
+			cni_err_prefix(err, "network \"%s\" (%s): %s",
+				       a->network, a->ifname,
+				       cni_conflist_type(a->conf, i));
+			if (err)
+				err->code = CNI_ERR_DELEGATE_OUTPUT;
+			return r;
+		}
+		cni_result_free(res);
+		json_object_put(*slot);
+		*slot = out;
+	}
+	return 0;
+}
+
+/* DEL one attachment's chain in reverse; keeps going, returns the first
+ * failure (message in err). */
+static int chain_del(const struct attach_ctx *ctx,
+		     const struct plexus_attachment *a, json_object *result,
+		     struct cni_err *err)
+{
+	json_object *prev = a->conf->ver >= CNI_V040 ? result : NULL;
+	int first = 0;
+
+	for (size_t i = a->conf->n_plugins; i-- > 0;) {
+		struct cni_err e = { 0 };
+		int r = plugin_call(ctx, a, i, CNI_CMD_DEL, prev, NULL, NULL, &e);
+
+		if (r < 0 && first == 0) {
+			first = r;
+			if (err)
+				*err = e;
+		} else if (r < 0) {
+			cni_err_add_details(err, "%s", e.msg);
+		}
+	}
+	return first;
+}
+
+static int record_write(const struct attach_ctx *ctx,
+			const struct plexus_record *rec, struct cni_err *err)
+{
+	if (!ctx->cache_path)
+		return 0;
+	return plexus_cache_write(ctx->cache_path, ctx->env, rec, err);
+}
+
+/* Undo attachments k..0 after a failure; their errors become details. */
+static int rollback(const struct attach_ctx *ctx, struct plexus_record *rec,
+		    size_t k, struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	int failed = 0;
+
+	for (size_t j = k + 1; j-- > 0;) {
+		struct cni_err e = { 0 };
+
+		if (chain_del(ctx, &p->att[j], rec->results[j], &e) < 0) {
+			failed = 1;
+			cni_err_add_details(err, "rollback: %s", e.msg);
+			cni_log(CNI_LOG_ERROR, "rollback: %s", e.msg);
+		}
+	}
+	if (!failed && ctx->cache_path)
+		plexus_cache_remove(ctx->cache_path);
+	return failed ? -EIO : 0;
+}
+
+int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
+	       struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	int r;
+
+	rec->complete = false;
+	r = record_write(ctx, rec, err);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < p->n; k++) {
+		r = chain_add(ctx, &p->att[k], &rec->results[k], err);
+		if (r < 0) {
+			rollback(ctx, rec, k, err);
+			return r;
+		}
+	}
+	rec->complete = true;
+	r = record_write(ctx, rec, err);
+	if (r < 0 && p->n > 0)
+		rollback(ctx, rec, p->n - 1, err);
+	return r;
+}
+
+int attach_del(const struct attach_ctx *ctx, const struct plexus_record *rec,
+	       struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	int first = 0, failures = 0;
+
+	for (size_t j = p->n; j-- > 0;) {
+		struct cni_err e = { 0 };
+		int r = chain_del(ctx, &p->att[j], rec->results[j], &e);
+
+		if (r == 0)
+			continue;
+		failures++;
+		if (first == 0) {
+			first = r;
+			if (err)
+				*err = e;
+		} else {
+			cni_err_add_details(err, "%s", e.msg);
+		}
+	}
+	if (failures > 1)
+		cni_err_prefix(err, "%d of %zu networks failed to delete",
+			       failures, p->n);
+	return first;
+}
+
+int attach_check(const struct attach_ctx *ctx,
+		 const struct plexus_record *rec, struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+
+	for (size_t j = 0; j < p->n; j++) {
+		const struct plexus_attachment *a = &p->att[j];
+
+		if (a->conf->ver < CNI_V040 || a->conf->disable_check)
+			continue;
+		if (!rec->results[j])
+			return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
+					"network \"%s\" (%s): no result "
+					"recorded by ADD",
+					a->network, a->ifname);
+		for (size_t i = 0; i < a->conf->n_plugins; i++) {
+			int r = plugin_call(ctx, a, i, CNI_CMD_CHECK,
+					    rec->results[j], NULL, NULL, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int attach_status(const struct attach_ctx *ctx,
+		  const struct plexus_record *rec, struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+
+	for (size_t j = 0; j < p->n; j++) {
+		const struct plexus_attachment *a = &p->att[j];
+
+		if (a->conf->ver < CNI_V110)
+			continue;
+		for (size_t i = 0; i < a->conf->n_plugins; i++) {
+			int r = plugin_call(ctx, a, i, CNI_CMD_STATUS, NULL,
+					    NULL, NULL, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int gc_call(const struct attach_ctx *ctx,
+		   const struct plexus_attachment *a, size_t i,
+		   json_object *list, struct cni_err *err)
+{
+	json_object *extra = json_object_new_object();
+	json_object *l = list ? cni_json_copy(list) : json_object_new_array();
+	int r;
+
+	json_object_object_add(extra, "cni.dev/valid-attachments", l);
+	json_object_object_add(extra, "cni.dev/attachments",
+			       json_object_get(l));
+	r = plugin_call(ctx, a, i, CNI_CMD_GC, NULL, extra, NULL, err);
+	json_object_put(extra);
+	return r;
+}
+
+/* GC: one attachment's delegates get the attachments still valid for it
+ * under both keys libcni uses. */
+int attach_gc(const struct attach_ctx *ctx, const struct plexus_record *rec,
+	      json_object *valid, struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	int first = 0;
+
+	for (size_t j = 0; j < p->n; j++) {
+		const struct plexus_attachment *a = &p->att[j];
+		json_object *list = json_object_array_get_idx(valid, j);
+
+		if (a->conf->ver < CNI_V110 || a->conf->disable_gc)
+			continue;
+		for (size_t i = 0; i < a->conf->n_plugins; i++) {
+			struct cni_err e = { 0 };
+			int r = gc_call(ctx, a, i, list, &e);
+
+			if (r < 0 && first == 0) {
+				first = r;
+				if (err)
+					*err = e;
+			}
+		}
+	}
+	return first;
+}
+
+int attach_merge(const struct plexus_record *rec, struct cni_result **ret,
+		 struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	struct cni_result *merged = cni_result_new();
+	int r = merged ? 0 : -ENOMEM;
+
+	/* default network first, then the others in plan order */
+	for (int pass = 0; r == 0 && pass < 2; pass++) {
+		for (size_t j = 0; r == 0 && j < p->n; j++) {
+			struct cni_result *res;
+
+			if (p->att[j].is_default != (pass == 0) ||
+			    !rec->results[j])
+				continue;
+			r = cni_result_parse(rec->results[j], &res, err);
+			if (r == 0) {
+				r = cni_result_append(merged, res);
+				cni_result_free(res);
+			}
+		}
+	}
+	if (r < 0) {
+		cni_result_free(merged);
+		return r;
+	}
+	*ret = merged;
+	return 0;
+}

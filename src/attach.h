@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_ATTACH_H
+#define PLEXUS_ATTACH_H
+
+#include <json-c/json.h>
+
+#include "cni_version.h"
+
+struct cni_env;
+struct cni_err;
+struct cni_exec_ops;
+struct cni_result;
+struct plexus_record;
+
+/* What every delegate call of one plugin invocation shares. */
+struct attach_ctx {
+	const struct cni_env *env;
+	const struct cni_exec_ops *exec;
+	const char *path;	/* CNI_PATH for delegates (binDir first) */
+	const char *netns;	/* the pod's netns (may be empty for DEL) */
+	const char *cache_path; /* where the record lives, or NULL */
+	const char *cache_dir;	/* cniDir */
+	int timeout_ms;
+};
+
+/* ADD every attachment of rec->plan in order, recording each result in
+ * rec. Before the first delegate runs the record is written (so a crash
+ * leaves something for DEL to undo); after the last, written complete.
+ * If attachment k fails, attachments k..0 are deleted in reverse, the
+ * record removed, and k's error returned. */
+int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
+	       struct cni_err *err);
+
+/* DEL every attachment in reverse, each with its recorded result as
+ * prevResult; keeps going past failures and reports them all at the end
+ * (the first failure's code). */
+int attach_del(const struct attach_ctx *ctx, const struct plexus_record *rec,
+	       struct cni_err *err);
+
+/* CHECK every attachment with its recorded result. */
+int attach_check(const struct attach_ctx *ctx,
+		 const struct plexus_record *rec, struct cni_err *err);
+
+/* STATUS of every delegate (1.1.0 configs only). */
+int attach_status(const struct attach_ctx *ctx,
+		  const struct plexus_record *rec, struct cni_err *err);
+
+/* GC of every delegate with the attachments still valid for it. */
+int attach_gc(const struct attach_ctx *ctx, const struct plexus_record *rec,
+	      json_object *valid, struct cni_err *err);
+
+/* The merged result of rec: every attachment's interfaces, IPs (indexes
+ * remapped), routes and DNS, default network first. */
+int attach_merge(const struct plexus_record *rec, struct cni_result **ret,
+		 struct cni_err *err);
+
+#endif

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Per-container record of what ADD attached, kept for DEL/CHECK/GC. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "cni_conf.h"
+#include "cni_env.h"
+#include "cni_error.h"
+#include "cni_fs.h"
+#include "cni_json.h"
+#include "plan.h"
+
+#define CACHE_KIND "plexus-cache"
+#define CACHE_VERSION 1
+
+char *plexus_cache_path(const char *dir, const char *container_id,
+			const char *ifname)
+{
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/%s_%s.json", dir, container_id, ifname) < 0)
+		return NULL;
+	for (char *p = path + strlen(dir) + 1; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._-",
+			    *p))
+			*p = '_';
+	return path;
+}
+
+struct plexus_record *plexus_record_new(struct plexus_plan *plan)
+{
+	struct plexus_record *rec = calloc(1, sizeof(*rec));
+
+	if (!rec)
+		return NULL;
+	rec->results = calloc(plan->n ? plan->n : 1, sizeof(json_object *));
+	if (!rec->results) {
+		free(rec);
+		return NULL;
+	}
+	rec->plan = plan;
+	return rec;
+}
+
+void plexus_record_free(struct plexus_record *rec)
+{
+	if (!rec)
+		return;
+	for (size_t i = 0; rec->plan && i < rec->plan->n; i++)
+		json_object_put(rec->results[i]);
+	free(rec->results);
+	plexus_plan_free(rec->plan);
+	free(rec->netns);
+	free(rec->container_id);
+	free(rec->ifname);
+	free(rec);
+}
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_obj(json_object *o, const char *k, json_object *v)
+{
+	if (v)
+		json_object_object_add(o, k, json_object_get(v));
+}
+
+static json_object *attachment_json(const struct plexus_attachment *a,
+				    json_object *result)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "network", a->network);
+	add_str(o, "source", a->source);
+	add_str(o, "ifname", a->ifname);
+	json_object_object_add(o, "default",
+			       json_object_new_boolean(a->is_default));
+	add_obj(o, "conf", a->conf->raw);
+	add_obj(o, "runtimeConfig", a->runtime_config);
+	add_obj(o, "cniArgs", a->cni_args);
+	add_str(o, "deviceID", a->device_id);
+	add_obj(o, "result", result);
+	return o;
+}
+
+static json_object *record_json(const struct cni_env *env,
+				const struct plexus_record *rec)
+{
+	json_object *o = json_object_new_object();
+	json_object *list = json_object_new_array();
+	const struct plexus_plan *p = rec->plan;
+
+	add_str(o, "kind", CACHE_KIND);
+	json_object_object_add(o, "version", json_object_new_int(CACHE_VERSION));
+	add_str(o, "containerID", env->container_id);
+	add_str(o, "ifname", env->ifname);
+	add_str(o, "netns", env->netns);
+	add_str(o, "cniArgs", env->args_raw);
+	add_str(o, "podNamespace", p->pod_namespace);
+	add_str(o, "podName", p->pod_name);
+	add_str(o, "podUID", p->pod_uid);
+	json_object_object_add(o, "complete",
+			       json_object_new_boolean(rec->complete));
+	for (size_t i = 0; i < p->n; i++)
+		json_object_array_add(list,
+				      attachment_json(&p->att[i],
+						      rec->results[i]));
+	json_object_object_add(o, "attachments", list);
+	return o;
+}
+
+int plexus_cache_write(const char *path, const struct cni_env *env,
+		       const struct plexus_record *rec, struct cni_err *err)
+{
+	json_object *o = record_json(env, rec);
+	const char *s = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int r = cni_fs_write_atomic(path, s, strlen(s), 0600, err);
+
+	json_object_put(o);
+	return r;
+}
+
+int plexus_cache_remove(const char *path)
+{
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int dup_member(json_object *o, const char *key, char **ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return -ENOENT;
+	*ret = strdup(json_object_get_string(v));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static json_object *obj_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return json_object_get(v);
+}
+
+static int read_attachment(json_object *o, size_t i,
+			   struct plexus_attachment *a, json_object **result,
+			   struct cni_err *err)
+{
+	json_object *conf, *def;
+	char field[40];
+	int r;
+
+	snprintf(field, sizeof(field), "attachments[%zu]", i);
+	if (!json_object_is_type(o, json_type_object) ||
+	    dup_member(o, "network", &a->network) < 0 ||
+	    dup_member(o, "ifname", &a->ifname) < 0 ||
+	    !json_object_object_get_ex(o, "conf", &conf))
+		return cni_errf(err, CNI_ERR_DECODE, "%s: incomplete", field);
+	if (cni_ifname_check(a->ifname, field, CNI_ERR_DECODE, err) < 0)
+		return -EINVAL;
+	dup_member(o, "source", &a->source);
+	dup_member(o, "deviceID", &a->device_id);
+	a->is_default = json_object_object_get_ex(o, "default", &def) &&
+			json_object_get_boolean(def);
+	a->runtime_config = obj_member(o, "runtimeConfig");
+	a->cni_args = obj_member(o, "cniArgs");
+	*result = obj_member(o, "result");
+	r = cni_conflist_parse(conf, field, &a->conf, err);
+	return r < 0 ? -EINVAL : 0;
+}
+
+static int read_plan(json_object *doc, struct plexus_record *rec,
+		     struct cni_err *err)
+{
+	json_object *list;
+	size_t n;
+
+	if (!json_object_object_get_ex(doc, "attachments", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return cni_errf(err, CNI_ERR_DECODE, "attachments missing");
+	n = json_object_array_length(list);
+	rec->results = calloc(n ? n : 1, sizeof(json_object *));
+	if (!rec->results)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct plexus_attachment a = { 0 };
+		json_object *res = NULL;
+		int r = read_attachment(json_object_array_get_idx(list, i), i,
+					&a, &res, err);
+
+		if (r == 0)
+			r = plexus_plan_add(rec->plan, &a);
+		if (r < 0) {
+			plexus_attachment_clear(&a);
+			json_object_put(res);
+			return r;
+		}
+		rec->results[i] = res;
+	}
+	return 0;
+}
+
+static int read_record(json_object *doc, struct plexus_record *rec,
+		       struct cni_err *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(doc, "kind", &v) ||
+	    strcmp(json_object_get_string(v), CACHE_KIND) != 0 ||
+	    !json_object_object_get_ex(doc, "version", &v) ||
+	    json_object_get_int(v) != CACHE_VERSION)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"not a plexus cache record of version %d",
+				CACHE_VERSION);
+	rec->plan = plexus_plan_new();
+	if (!rec->plan)
+		return -ENOMEM;
+	dup_member(doc, "netns", &rec->netns);
+	dup_member(doc, "containerID", &rec->container_id);
+	dup_member(doc, "ifname", &rec->ifname);
+	dup_member(doc, "podNamespace", &rec->plan->pod_namespace);
+	dup_member(doc, "podName", &rec->plan->pod_name);
+	dup_member(doc, "podUID", &rec->plan->pod_uid);
+	rec->complete = json_object_object_get_ex(doc, "complete", &v) &&
+			json_object_get_boolean(v);
+	return read_plan(doc, rec, err);
+}
+
+int plexus_cache_read(const char *path, struct plexus_record **ret,
+		      struct cni_err *err)
+{
+	struct plexus_record *rec;
+	json_object *doc;
+	size_t len;
+	char *buf;
+	int r = cni_read_file(path, &buf, &len, NULL);
+
+	if (r < 0)
+		return r == -ENOENT ? r
+				    : cni_errf(err, CNI_ERR_IO, "cache %s: %s",
+					       path, strerror(-r));
+	r = cni_json_parse(buf, len, path, &doc, err);
+	free(buf);
+	if (r < 0)
+		return r;
+	rec = calloc(1, sizeof(*rec));
+	r = rec ? read_record(doc, rec, err) : -ENOMEM;
+	json_object_put(doc);
+	if (r < 0) {
+		cni_err_prefix(err, "cache %s", path);
+		plexus_record_free(rec);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	*ret = rec;
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_CACHE_H
+#define PLEXUS_CACHE_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+struct cni_env;
+struct cni_err;
+struct plexus_plan;
+
+/* One container's attachments as recorded at ADD: the plan (with each
+ * delegate's config as given) and each attachment's result (NULL until
+ * it has one). Read back by DEL, CHECK and GC. */
+struct plexus_record {
+	struct plexus_plan *plan;
+	json_object **results;	/* plan->n entries, owned */
+	char *netns;
+	char *container_id;	/* as read from the cache, else NULL */
+	char *ifname;
+	bool complete;		/* every attachment was added */
+};
+
+/* <dir>/<containerID>_<ifname>.json; the caller frees it. Characters
+ * outside [A-Za-z0-9._-] in the id are replaced. NULL on ENOMEM. */
+char *plexus_cache_path(const char *dir, const char *container_id,
+			const char *ifname);
+
+/* Write rec crash-safe (temp, fsync, rename; mode 0600). Code 5. */
+int plexus_cache_write(const char *path, const struct cni_env *env,
+		       const struct plexus_record *rec, struct cni_err *err);
+
+/* Read a record. -ENOENT when there is none; a truncated or otherwise
+ * unusable file fails with code 6 (the caller falls back to config). */
+int plexus_cache_read(const char *path, struct plexus_record **ret,
+		      struct cni_err *err);
+
+int plexus_cache_remove(const char *path);
+
+/* A record for plan with no results yet; takes ownership of plan. */
+struct plexus_record *plexus_record_new(struct plexus_plan *plan);
+void plexus_record_free(struct plexus_record *rec);
+
+#endif

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/* GC: translate the runtime's valid attachments to each delegate's, and
+ * clean up records of attachments that are gone. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "cache.h"
+#include "cni_env.h"
+#include "cni_error.h"
+#include "cni_json.h"
+#include "cni_log.h"
+#include "gc.h"
+#include "plan.h"
+#include "plexus_conf.h"
+
+static int valid_list(json_object *raw, json_object **ret,
+		      struct cni_err *err)
+{
+	static const char *const keys[] = { "cni.dev/valid-attachments",
+					     "cni.dev/attachments" };
+
+	for (size_t k = 0; k < 2; k++) {
+		json_object *l;
+		int r = cni_json_get_array(raw, keys[k], keys[k], &l, err);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < json_object_array_length(l); i++) {
+			json_object *e = json_object_array_get_idx(l, i);
+			const char *s;
+
+			if (cni_json_get_string(e, "containerID", keys[k], &s,
+						NULL) < 0 ||
+			    cni_json_get_string(e, "ifname", keys[k], &s,
+						NULL) < 0)
+				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+						"%s[%zu]: needs string "
+						"containerID and ifname",
+						keys[k], i);
+		}
+		*ret = l;
+		return 0;
+	}
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"cni.dev/valid-attachments: missing");
+}
+
+static void push(json_object *list, const char *cid, const char *ifname)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "containerID", json_object_new_string(cid));
+	json_object_object_add(o, "ifname", json_object_new_string(ifname));
+	json_object_array_add(list, o);
+}
+
+/* lists[j]: the valid attachments of the plan's network j. */
+static void translate_one(const struct attach_ctx *ctx,
+			  const struct plexus_plan *plan, const char *cid,
+			  const char *ifname, json_object *lists)
+{
+	char *path = plexus_cache_path(ctx->cache_dir, cid, ifname);
+	struct plexus_record *rec = NULL;
+
+	if (path && plexus_cache_read(path, &rec, NULL) < 0)
+		rec = NULL;
+	for (size_t j = 0; j < plan->n; j++) {
+		json_object *l = json_object_array_get_idx(lists, j);
+		const char *att_if = j == 0 ? ifname : plan->att[j].ifname;
+
+		for (size_t i = 0; rec && i < rec->plan->n; i++)
+			if (strcmp(rec->plan->att[i].network,
+				   plan->att[j].network) == 0)
+				att_if = rec->plan->att[i].ifname;
+		push(l, cid, att_if);
+	}
+	plexus_record_free(rec);
+	free(path);
+}
+
+static bool is_valid(json_object *valid, const char *cid, const char *ifname)
+{
+	for (size_t i = 0; i < json_object_array_length(valid); i++) {
+		json_object *e = json_object_array_get_idx(valid, i);
+
+		if (strcmp(json_object_get_string(json_object_object_get(
+				   e, "containerID")), cid) == 0 &&
+		    strcmp(json_object_get_string(json_object_object_get(
+				   e, "ifname")), ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A record whose attachment the runtime no longer lists: DEL it. */
+static void drop_stale(const struct attach_ctx *ctx, const char *path,
+		       json_object *valid)
+{
+	struct plexus_record *rec;
+	struct cni_err e = { 0 };
+	struct cni_env env = *ctx->env;
+	struct attach_ctx c = *ctx;
+
+	if (plexus_cache_read(path, &rec, &e) < 0) {
+		cni_log(CNI_LOG_ERROR, "GC: %s: left in place", e.msg);
+		return;
+	}
+	if (rec->container_id && rec->ifname &&
+	    !is_valid(valid, rec->container_id, rec->ifname)) {
+		env.container_id = rec->container_id;
+		env.ifname = rec->ifname;
+		c.env = &env;
+		c.netns = rec->netns;
+		c.cache_path = path;
+		if (attach_del(&c, rec, &e) == 0)
+			plexus_cache_remove(path);
+		else
+			cni_log(CNI_LOG_ERROR, "GC: %s", e.msg);
+	}
+	plexus_record_free(rec);
+}
+
+static void sweep_cache(const struct attach_ctx *ctx, json_object *valid)
+{
+	DIR *d = opendir(ctx->cache_dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char *path;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0 ||
+		    asprintf(&path, "%s/%s", ctx->cache_dir, de->d_name) < 0)
+			continue;
+		drop_stale(ctx, path, valid);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
+	      struct cni_err *err)
+{
+	struct plexus_record *rec = NULL;
+	struct plexus_plan *plan;
+	json_object *valid = NULL, *lists;
+	int r = valid_list(conf->raw, &valid, err);
+
+	if (r == 0)
+		r = plexus_plan_build(conf, ctx->env, &plan, err);
+	if (r < 0)
+		return r;
+	lists = json_object_new_array();
+	for (size_t j = 0; j < plan->n; j++)
+		json_object_array_add(lists, json_object_new_array());
+	for (size_t i = 0; i < json_object_array_length(valid); i++) {
+		json_object *e = json_object_array_get_idx(valid, i);
+
+		translate_one(ctx, plan,
+			      json_object_get_string(
+				      json_object_object_get(e, "containerID")),
+			      json_object_get_string(
+				      json_object_object_get(e, "ifname")),
+			      lists);
+	}
+	rec = plexus_record_new(plan);
+	r = rec ? attach_gc(ctx, rec, lists, err) : -ENOMEM;
+	if (!rec)
+		plexus_plan_free(plan);
+	plexus_record_free(rec);
+	json_object_put(lists);
+	sweep_cache(ctx, valid);
+	return r;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_GC_H
+#define PLEXUS_GC_H
+
+struct attach_ctx;
+struct cni_err;
+struct plexus_conf;
+
+/* The GC verb: every delegate of the configured networks gets GC with the
+ * attachments still valid for it (translated from the runtime's list of
+ * pod attachments through the cache); records of attachments no longer
+ * valid are deleted (DEL of their delegates) and removed. */
+int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
+	      struct cni_err *err);
+
+#endif

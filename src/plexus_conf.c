@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The meta plugin's configuration: Multus' keys and a few of plexus'. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cni_error.h"
+#include "cni_exec.h"
+#include "cni_json.h"
+#include "plexus_conf.h"
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void plexus_conf_free(struct plexus_conf *c)
+{
+	if (!c)
+		return;
+	json_object_put(c->raw);
+	free(c->cni_version);
+	free(c->name);
+	free(c->cluster_network);
+	strv_free(c->default_networks, c->n_default_networks);
+	free(c->conf_dir);
+	free(c->cache_dir);
+	free(c->bin_dir);
+	free(c->kubeconfig);
+	free(c->manifests_dir);
+	free(c->multus_namespace);
+	free(c->global_namespaces);
+	strv_free(c->system_namespaces, c->n_system_namespaces);
+	free(c->checkpoint_file);
+	free(c->log_file);
+	free(c->readiness_file);
+	free(c);
+}
+
+/* A string key; absent keeps dflt (which may be NULL). */
+static int str_key(json_object *doc, const char *key, const char *dflt,
+		   char **ret, struct cni_err *err)
+{
+	const char *s = dflt;
+	int r = cni_json_get_string(doc, key, key, &s, err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*ret = s ? strdup(s) : NULL;
+	return s && !*ret ? -ENOMEM : 0;
+}
+
+static int strv_key(json_object *doc, const char *key, char ***ret,
+		    size_t *ret_n, struct cni_err *err)
+{
+	json_object *arr;
+	size_t n;
+	int r = cni_json_get_array(doc, key, key, &arr, err);
+
+	if (r < 0)
+		return r;
+	n = json_object_array_length(arr);
+	*ret = calloc(n ? n : 1, sizeof(char *));
+	if (!*ret)
+		return -ENOMEM;
+	*ret_n = n;
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(s, json_type_string) ||
+		    !*json_object_get_string(s))
+			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					"%s[%zu]: must be a non-empty string",
+					key, i);
+		(*ret)[i] = strdup(json_object_get_string(s));
+	}
+	return 0;
+}
+
+static int parse_version(json_object *doc, struct plexus_conf *c,
+			 struct cni_err *err)
+{
+	const char *v;
+	int r = cni_json_get_string(doc, "cniVersion", "cniVersion", &v, err);
+
+	if (r == -ENOENT)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"cniVersion: missing");
+	if (r < 0)
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"cniVersion: must be a string");
+	r = cni_version_parse(v, "cniVersion", &c->ver, err);
+	if (r == 0 && !(c->cni_version = strdup(v)))
+		r = -ENOMEM;
+	return r;
+}
+
+static int parse_strings(json_object *doc, struct plexus_conf *c,
+			 struct cni_err *err)
+{
+	int r = 0;
+
+#define S(key, dflt, field) \
+	if (r == 0)         \
+	r = str_key(doc, key, dflt, &c->field, err)
+	S("name", NULL, name);
+	S("clusterNetwork", NULL, cluster_network);
+	S("confDir", PLEXUS_CONF_DIR_DEFAULT, conf_dir);
+	S("cniDir", PLEXUS_CACHE_DIR_DEFAULT, cache_dir);
+	S("binDir", NULL, bin_dir);
+	S("kubeconfig", NULL, kubeconfig);
+	S("manifestsDir", NULL, manifests_dir);
+	S("multusNamespace", PLEXUS_MULTUS_NS_DEFAULT, multus_namespace);
+	S("globalNamespaces", "default", global_namespaces);
+	S("deviceCheckpointFile", PLEXUS_CHECKPOINT_DEFAULT, checkpoint_file);
+	S("logFile", NULL, log_file);
+	S("readinessindicatorfile", NULL, readiness_file);
+#undef S
+	return r;
+}
+
+static int parse_lists(json_object *doc, struct plexus_conf *c,
+		       struct cni_err *err)
+{
+	int r = strv_key(doc, "defaultNetworks", &c->default_networks,
+			 &c->n_default_networks, err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = strv_key(doc, "systemNamespaces", &c->system_namespaces,
+		     &c->n_system_namespaces, err);
+	if (r == -ENOENT) {
+		c->system_namespaces = calloc(1, sizeof(char *));
+		if (!c->system_namespaces ||
+		    !(c->system_namespaces[0] = strdup("kube-system")))
+			return -ENOMEM;
+		c->n_system_namespaces = 1;
+		r = 0;
+	}
+	return r;
+}
+
+static int parse_delegates(json_object *doc, struct plexus_conf *c,
+			   struct cni_err *err)
+{
+	json_object *d;
+
+	if (!json_object_object_get_ex(doc, "delegates", &d))
+		return 0;
+	if (!json_object_is_type(d, json_type_array))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"delegates: must be a list of network "
+				"configurations");
+	if (json_object_array_length(d) == 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"delegates: the list is empty");
+	c->delegates = d;
+	return 0;
+}
+
+static int parse_log(json_object *doc, struct plexus_conf *c,
+		     struct cni_err *err)
+{
+	const char *lvl;
+	int r = cni_json_get_string(doc, "logLevel", "logLevel", &lvl, err);
+
+	c->log_level = CNI_LOG_ERROR;
+	if (r == 0 && cni_log_level_parse(lvl, &c->log_level) < 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"logLevel: \"%.32s\" is not one of debug, "
+				"verbose, error, panic",
+				lvl);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cni_json_get_bool(doc, "logToStderr", "logToStderr",
+			      &c->log_to_stderr, err);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int parse_misc(json_object *doc, struct plexus_conf *c,
+		      struct cni_err *err)
+{
+	int64_t secs = CNI_EXEC_TIMEOUT_S_DEFAULT;
+	int r;
+
+	r = cni_json_get_bool(doc, "namespaceIsolation", "namespaceIsolation",
+			      &c->namespace_isolation, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cni_json_get_int(doc, "delegateTimeout", "delegateTimeout", &secs,
+			     err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (secs < 1 || secs > 3600)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"delegateTimeout: %lld is outside 1..3600 "
+				"seconds",
+				(long long)secs);
+	c->delegate_timeout_ms = (int)secs * 1000;
+	r = cni_json_get_object(doc, "runtimeConfig", "runtimeConfig",
+				&c->runtime_config, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cni_json_get_object(doc, "prevResult", "prevResult",
+				&c->prev_result, err);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int check_sources(const struct plexus_conf *c, struct cni_err *err)
+{
+	if (!c->delegates && !c->cluster_network)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"delegates: missing (give \"delegates\" or "
+				"\"clusterNetwork\")");
+	return 0;
+}
+
+int plexus_conf_parse(json_object *doc, struct plexus_conf **ret,
+		      struct cni_err *err)
+{
+	struct plexus_conf *c;
+	int r;
+
+	if (!json_object_is_type(doc, json_type_object))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"config: must be a JSON object");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->raw = json_object_get(doc);
+	r = parse_version(doc, c, err);
+	if (r == 0)
+		r = parse_strings(doc, c, err);
+	if (r == 0)
+		r = parse_lists(doc, c, err);
+	if (r == 0)
+		r = parse_delegates(doc, c, err);
+	if (r == 0)
+		r = parse_log(doc, c, err);
+	if (r == 0)
+		r = parse_misc(doc, c, err);
+	if (r == 0)
+		r = check_sources(c, err);
+	if (r < 0) {
+		plexus_conf_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: Apache-2.0
+/* plexus: the meta CNI plugin. Reads the request, plans the pod's
+ * attachments, runs the delegates, prints one merged result. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cache.h"
+#include "cni_env.h"
+#include "cni_error.h"
+#include "cni_exec.h"
+#include "cni_json.h"
+#include "cni_log.h"
+#include "cni_result.h"
+#include "gc.h"
+#include "plan.h"
+#include "plexus_conf.h"
+
+extern char **environ;
+
+struct request {
+	struct cni_env env;
+	struct plexus_conf *conf;
+	char *path;
+	char *cache_path;
+};
+
+static void request_clear(struct request *req)
+{
+	cni_env_free(&req->env);
+	plexus_conf_free(req->conf);
+	free(req->path);
+	free(req->cache_path);
+}
+
+static struct attach_ctx ctx_for(const struct request *req)
+{
+	return (struct attach_ctx){
+		.env = &req->env,
+		.exec = &cni_exec_default,
+		.path = req->path,
+		.netns = req->env.netns,
+		.cache_path = req->cache_path,
+		.cache_dir = req->conf->cache_dir,
+		.timeout_ms = req->conf->delegate_timeout_ms,
+	};
+}
+
+static int check_unique_ifnames(const struct plexus_plan *plan,
+				struct cni_err *err)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(plan->att[i].ifname, plan->att[j].ifname) ==
+			    0)
+				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+						"networks \"%s\" and \"%s\" "
+						"both use interface \"%s\"",
+						plan->att[j].network,
+						plan->att[i].network,
+						plan->att[i].ifname);
+	return 0;
+}
+
+/* readinessindicatorfile: wait (bounded) for the default network. */
+static int wait_ready(const struct plexus_conf *conf, struct cni_err *err)
+{
+	int waited_ms = 0;
+
+	if (!conf->readiness_file)
+		return 0;
+	while (access(conf->readiness_file, F_OK) < 0) {
+		if (waited_ms >= conf->delegate_timeout_ms)
+			return cni_errf(err, CNI_ERR_TRY_AGAIN,
+					"readinessindicatorfile: \"%s\" does "
+					"not exist: the default network is "
+					"not ready",
+					conf->readiness_file);
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		waited_ms += 100;
+	}
+	return 0;
+}
+
+static int print_result(const struct plexus_record *rec, enum cni_ver v,
+			struct cni_err *err)
+{
+	struct cni_result *merged;
+	json_object *out;
+	int r = attach_merge(rec, &merged, err);
+
+	if (r < 0)
+		return r;
+	out = cni_result_to_json(merged, v);
+	printf("%s\n", json_object_to_json_string_ext(
+			       out, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+	cni_result_free(merged);
+	return 0;
+}
+
+static int cmd_add(struct request *req, struct cni_err *err)
+{
+	struct plexus_record *rec;
+	struct plexus_plan *plan;
+	struct attach_ctx ctx;
+	int r;
+
+	if (access(req->env.netns, F_OK) < 0)
+		return cni_errf(err, CNI_ERR_INVALID_ENV,
+				"CNI_NETNS: \"%s\": %s", req->env.netns,
+				strerror(errno));
+	r = wait_ready(req->conf, err);
+	if (r == 0)
+		r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	if (r < 0)
+		return r;
+	rec = plexus_record_new(plan);
+	if (!rec) {
+		plexus_plan_free(plan);
+		return -ENOMEM;
+	}
+	ctx = ctx_for(req);
+	r = check_unique_ifnames(plan, err);
+	if (r == 0)
+		r = attach_add(&ctx, rec, err);
+	if (r == 0)
+		r = print_result(rec, req->conf->ver, err);
+	plexus_record_free(rec);
+	return r;
+}
+
+/* The record of an earlier ADD; without a usable one, the plan from the
+ * current config. -ENOENT when neither is there. */
+static int load_record(struct request *req, struct plexus_record **ret,
+		       struct cni_err *err)
+{
+	struct cni_err e = { 0 };
+	struct plexus_plan *plan;
+	int r = plexus_cache_read(req->cache_path, ret, &e);
+
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT)
+		cni_log(CNI_LOG_ERROR, "%s; using the config instead", e.msg);
+	r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	if (r < 0)
+		return r;
+	*ret = plexus_record_new(plan);
+	if (!*ret) {
+		plexus_plan_free(plan);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmd_del(struct request *req, struct cni_err *err)
+{
+	struct plexus_record *rec;
+	struct cni_err e = { 0 };
+	struct attach_ctx ctx = ctx_for(req);
+	int r = load_record(req, &rec, &e);
+
+	if (r < 0) {
+		/* nothing recorded and no usable config: nothing to undo */
+		cni_log(CNI_LOG_ERROR, "DEL: %s; nothing to delete", e.msg);
+		return 0;
+	}
+	r = attach_del(&ctx, rec, err);
+	if (r == 0)
+		plexus_cache_remove(req->cache_path);
+	plexus_record_free(rec);
+	return r;
+}
+
+static int cmd_check(struct request *req, struct cni_err *err)
+{
+	struct plexus_record *rec;
+	struct attach_ctx ctx = ctx_for(req);
+	int r;
+
+	if (!cni_version_supports_check(req->conf->ver))
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"cniVersion: CHECK needs 0.4.0 or later, the "
+				"config has %s", req->conf->cni_version);
+	r = plexus_cache_read(req->cache_path, &rec, err);
+	if (r == -ENOENT)
+		return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
+				"container \"%s\" interface \"%s\": no record "
+				"of an ADD",
+				req->env.container_id, req->env.ifname);
+	if (r < 0)
+		return r;
+	r = attach_check(&ctx, rec, err);
+	plexus_record_free(rec);
+	return r;
+}
+
+static int cmd_status(struct request *req, struct cni_err *err)
+{
+	struct plexus_record *rec;
+	struct plexus_plan *plan;
+	struct attach_ctx ctx = ctx_for(req);
+	int r;
+
+	if (req->conf->readiness_file &&
+	    access(req->conf->readiness_file, F_OK) < 0)
+		return cni_errf(err, CNI_ERR_NOT_AVAILABLE,
+				"readinessindicatorfile: \"%s\" does not "
+				"exist", req->conf->readiness_file);
+	r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	if (r < 0)
+		return r;
+	rec = plexus_record_new(plan);
+	if (!rec) {
+		plexus_plan_free(plan);
+		return -ENOMEM;
+	}
+	r = attach_status(&ctx, rec, err);
+	plexus_record_free(rec);
+	return r;
+}
+
+static int cmd_gc(struct request *req, struct cni_err *err)
+{
+	struct attach_ctx ctx = ctx_for(req);
+
+	if (req->conf->ver < CNI_V110)
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"cniVersion: GC needs 1.1.0, the config has "
+				"%s", req->conf->cni_version);
+	return plexus_gc(&ctx, req->conf, err);
+}
+
+static int dispatch(struct request *req, struct cni_err *err)
+{
+	switch (req->env.cmd) {
+	case CNI_CMD_ADD:
+		return cmd_add(req, err);
+	case CNI_CMD_DEL:
+		return cmd_del(req, err);
+	case CNI_CMD_CHECK:
+		return cmd_check(req, err);
+	case CNI_CMD_STATUS:
+		if (req->conf->ver < CNI_V110)
+			return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+					"cniVersion: STATUS needs 1.1.0, the "
+					"config has %s",
+					req->conf->cni_version);
+		return cmd_status(req, err);
+	case CNI_CMD_GC:
+		return cmd_gc(req, err);
+	default:
+		return cni_errf(err, CNI_ERR_INVALID_ENV,
+				"CNI_COMMAND: unsupported");
+	}
+}
+
+/* The cniVersion the caller asked for, for VERSION and error replies. */
+static const char *doc_version(json_object *doc)
+{
+	json_object *v;
+
+	if (doc && json_object_object_get_ex(doc, "cniVersion", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    cni_version_parse(json_object_get_string(v), "", &(enum cni_ver){ 0 },
+			      NULL) == 0)
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static int setup(struct request *req, json_object *doc, struct cni_err *err)
+{
+	const struct plexus_conf *c;
+	int r = plexus_conf_parse(doc, &req->conf, err);
+
+	if (r < 0)
+		return r;
+	c = req->conf;
+	if (cni_log_open(c->log_to_stderr ? NULL : c->log_file, c->log_level,
+			 "plexus") < 0)
+		cni_log(CNI_LOG_ERROR, "logFile \"%s\": cannot open",
+			c->log_file);
+	if (c->bin_dir && asprintf(&req->path, "%s:%s", c->bin_dir,
+				   req->env.path ? req->env.path : "") < 0)
+		return -ENOMEM;
+	if (!c->bin_dir && !(req->path = strdup(req->env.path ? req->env.path
+							       : "")))
+		return -ENOMEM;
+	if (req->env.container_id && req->env.ifname) {
+		req->cache_path = plexus_cache_path(
+			c->cache_dir, req->env.container_id, req->env.ifname);
+		if (!req->cache_path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int run(struct request *req, json_object **doc, struct cni_err *err)
+{
+	size_t len;
+	char *buf;
+	int r = cni_env_load(&req->env, environ, err);
+
+	if (r < 0)
+		return r;
+	r = cni_read_fd(0, "stdin", &buf, &len, err);
+	if (r == 0) {
+		r = cni_json_parse(buf, len, "config (stdin)", doc, err);
+		free(buf);
+	}
+	if (req->env.cmd == CNI_CMD_VERSION) {
+		cni_version_print(doc_version(*doc), stdout);
+		return 0;
+	}
+	if (r == 0)
+		r = setup(req, *doc, err);
+	if (r == 0)
+		r = dispatch(req, err);
+	return r;
+}
+
+int main(void)
+{
+	struct request req = { 0 };
+	struct cni_err err = { 0 };
+	json_object *doc = NULL;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	r = run(&req, &doc, &err);
+	if (r < 0) {
+		if (!err.code)
+			cni_errf(&err, r == -ENOMEM ? CNI_ERR_IO : CNI_ERR_IO,
+				 "%s", strerror(-r));
+		cni_log(CNI_LOG_ERROR, "%s %s: %s", cni_cmd_str(req.env.cmd),
+			req.env.container_id ? req.env.container_id : "-",
+			err.msg);
+		cni_err_print(&err, doc_version(doc), stdout);
+	}
+	request_clear(&req);
+	json_object_put(doc);
+	cni_log_close();
+	return r < 0 ? 1 : 0;
+}
