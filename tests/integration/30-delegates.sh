@@ -17,7 +17,20 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
-# Cases run in subshells (t_case): each removes its own netns on exit.
+# d_case NAME FUNC [ARGS...]: like t_case, but the subshell is not run as
+# an `if` condition, where bash would ignore its `set -e`.
+d_case() {
+	_name=$1; shift
+	( set -e; "$@" ) >"$T_TMP/case.out" 2>&1
+	if [ $? = 0 ]; then
+		echo "ok - $_name"
+	else
+		echo "not ok - $_name"
+		sed 's/^/#   /' "$T_TMP/case.out" | tail -40
+	fi
+}
+
+# Cases run in subshells: each removes its own netns on exit.
 case_cleanup() {
 	for n in $CASE_NETNS; do ip netns del "$n" 2>/dev/null || true; done
 }
@@ -347,22 +360,22 @@ equiv_macvlan() { # VERSION MODE
 }
 
 for v in $VERSIONS; do
-	t_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
-	t_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
-	t_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
-	t_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
-	t_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
-	t_case "[$v] plexus-bridge bridge name taken by a veth" fail_bridge_not_bridge "$v"
-	t_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
-	t_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
-	t_case "[$v] refused keys and bad mode" refused_keys "$v"
-	t_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge" \
+	d_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
+	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
+	d_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
+	d_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
+	d_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
+	d_case "[$v] plexus-bridge bridge name taken by a veth" fail_bridge_not_bridge "$v"
+	d_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
+	d_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
+	d_case "[$v] refused keys and bad mode" refused_keys "$v"
+	d_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge" \
 		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true,"hairpinMode":true'
-	t_case "[$v] plexus-bridge (L2, promisc) same state as reference bridge" \
+	d_case "[$v] plexus-bridge (L2, promisc) same state as reference bridge" \
 		equiv_bridge "$v" '"promiscMode":true'
-	t_case "[$v] plexus-bridge (gateway only) same state as reference bridge" \
+	d_case "[$v] plexus-bridge (gateway only) same state as reference bridge" \
 		equiv_bridge "$v" '"isGateway":true'
 	for mode in bridge private vepa passthru; do
-		t_case "[$v] plexus-macvlan ($mode) same pod state as reference macvlan" equiv_macvlan "$v" "$mode"
+		d_case "[$v] plexus-macvlan ($mode) same pod state as reference macvlan" equiv_macvlan "$v" "$mode"
 	done
 done
