@@ -15,8 +15,6 @@
 #define PLUGIN "plexus-bridge"
 
 static const struct dl_refused bridge_refused[] = {
-	{ "ipMasq", DL_REFUSE_UNLESS_FALSE, "masquerading is not implemented" },
-	{ "ipMasqBackend", DL_REFUSE_ALWAYS, "masquerading is not implemented" },
 	{ "vlan", DL_REFUSE_UNLESS_ZERO, "bridge VLAN filtering is not implemented" },
 	{ "vlanTrunk", DL_REFUSE_ALWAYS, "bridge VLAN filtering is not implemented" },
 	{ "preserveDefaultVlan", DL_REFUSE_UNLESS_TRUE, "bridge VLAN filtering is not implemented" },
@@ -36,6 +34,22 @@ static int get_flag(json_object *conf, const char *key, bool *ret,
 	if (r < 0)
 		cni_err_prefix(err, PLUGIN);
 	return r;
+}
+
+/* ipMasqBackend: only nftables is there. */
+static int masq_backend_check(json_object *conf, struct cni_err *err)
+{
+	const char *s;
+	int r = cni_json_get_string(conf, "ipMasqBackend", "ipMasqBackend", &s,
+				    err);
+
+	if (r == -ENOENT || (r == 0 && !strcmp(s, "nftables")))
+		return 0;
+	if (r < 0)
+		return r;
+	return cni_errf(err, CNI_ERR_UNSUPPORTED_FIELD,
+			PLUGIN ": \"ipMasqBackend\": \"%.32s\" is not "
+			"supported: only \"nftables\"", s);
 }
 
 int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
@@ -62,6 +76,10 @@ int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		r = get_flag(conf, "hairpinMode", &b.hairpin, err);
 	if (r == 0)
 		r = get_flag(conf, "promiscMode", &b.promisc, err);
+	if (r == 0)
+		r = get_flag(conf, "ipMasq", &b.ip_masq, err);
+	if (r == 0)
+		r = masq_backend_check(conf, err);
 	if (r < 0)
 		return r;
 	if (b.hairpin && b.promisc)
@@ -244,6 +262,35 @@ static void undo_bridge(void *arg)
 		return; /* gone already, or nothing more to try */
 }
 
+static void undo_masq(void *arg)
+{
+	struct bridge_add *a = arg;
+
+	dl_masq_del(a->req->env->container_id, a->req->env->ifname, AF_INET,
+		    NULL);
+	dl_masq_del(a->req->env->container_id, a->req->env->ifname, AF_INET6,
+		    NULL);
+}
+
+static int masq_setup(struct bridge_add *a, struct cni_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < a->res->n_ips; i++) {
+		struct nl_prefix p;
+
+		if (dl_prefix_parse(a->res->ips[i].address, &p) < 0)
+			return cni_errf(err, CNI_ERR_DECODE,
+					"ipam: ips[%zu].address \"%s\"", i,
+					a->res->ips[i].address);
+		if (i == 0) /* removes every rule of ours: register once */
+			dl_undo_push(&a->undo, undo_masq, a);
+		r = dl_masq_add(a->req->env->container_id,
+				a->req->env->ifname, &p, err);
+	}
+	return r;
+}
+
 static int bridge_ensure(struct bridge_add *a, struct cni_err *err)
 {
 	const char *name = a->b.bridge;
@@ -376,6 +423,8 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 		r = dl_iface_configure(a->pod, a->pveth.ifindex, a->res, err);
 	if (r == 0 && a->b.is_gw)
 		r = gateways_apply(&a->b, a->host, &a->br, a->res, err);
+	if (r == 0 && a->b.ip_masq)
+		r = masq_setup(a, err);
 	if (r == 0)
 		r = nl_link_get_index(a->pod, a->pveth.ifindex, &a->pveth, err);
 	if (r == 0)
@@ -454,11 +503,24 @@ static int bridge_check(const struct delegate_req *req, struct cni_err *err)
 static int bridge_del(const struct delegate_req *req, struct cni_err *err)
 {
 	struct bridge_conf b;
-	int r = bridge_conf_parse(req->conf, &b, err);
+	struct cni_err e2 = { 0 };
+	int r = bridge_conf_parse(req->conf, &b, err), r2 = 0;
 
 	if (r < 0)
 		return r;
-	return dl_del_pod_link(req, err);
+	r = dl_del_pod_link(req, err);
+	if (b.ip_masq) {
+		struct cni_err *e = r < 0 ? &e2 : err;
+
+		r2 = dl_masq_del(req->env->container_id, req->env->ifname,
+				 AF_INET, e);
+		if (r2 == 0)
+			r2 = dl_masq_del(req->env->container_id,
+					 req->env->ifname, AF_INET6, e);
+	}
+	if (r < 0 && r2 < 0)
+		cni_err_add_details(err, "also: %s", e2.msg);
+	return r < 0 ? r : r2;
 }
 
 const struct delegate_ops bridge_delegate = {

@@ -132,6 +132,14 @@ int dl_lower_add(const struct delegate_req *req, const struct dl_lower *l,
 int dl_lower_check(const struct delegate_req *req, const struct dl_lower *l,
 		   struct cni_err *err);
 
+/* Masquerade traffic from addr (its subnet and multicast excepted) with an
+ * nftables rule tagged with the attachment; DEL removes the rules of that
+ * tag in family (none there is success). Runs `nft` in the caller's netns. */
+int dl_masq_add(const char *container_id, const char *ifname,
+		const struct nl_prefix *addr, struct cni_err *err);
+int dl_masq_del(const char *container_id, const char *ifname, int family,
+		struct cni_err *err);
+
 /* Open the request's pod netns (CNI_NETNS). */
 int dl_pod_open(const struct delegate_req *req, struct nl_ctx **ret,
 		struct cni_err *err);

@@ -21,6 +21,7 @@ struct bridge_conf {
 	bool force_address;
 	bool hairpin;
 	bool promisc;
+	bool ip_masq; /* ipMasq, with nftables */
 };
 int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		      struct cni_err *err);

@@ -302,7 +302,7 @@ fail_macvlan_late() { # VERSION: the link fails after IPAM ran
 refused_keys() { # VERSION
 	v=$1
 	new_nets
-	for extra in '{"ipMasq":true}' '{"vlan":100}' '{"macspoofchk":true}'; do
+	for extra in '{"ipMasqBackend":"iptables"}' '{"vlan":100}' '{"macspoofchk":true}'; do
 		conf "$v" plexus-bridge "$T_TMP/c.json" "$extra"
 		ours bridge ADD "$T_TMP/c.json"
 		expect_code 2
@@ -313,6 +313,55 @@ refused_keys() { # VERSION
 	ours macvlan ADD "$T_TMP/c.json"
 	expect_code 7
 	expect_eq "$(allocs)" 0 "allocations"
+}
+
+# outside_net: netns $O behind host link out0 (192.168.77.0/24); it has
+# no route back to the pod subnet, so the pod reaches it only masqueraded.
+outside_net() {
+	O=pxd-o$$-$N
+	CASE_NETNS="$CASE_NETNS $O"
+	ip netns add "$O"
+	ip -n "$H" link add out0 type veth peer name o0 netns "$O"
+	ip -n "$H" addr add 192.168.77.2/24 dev out0
+	ip -n "$H" link set out0 up
+	ip -n "$O" addr add 192.168.77.1/24 dev o0
+	ip -n "$O" link set o0 up
+}
+# busybox-static is in tests/deps.sh; iputils-ping is not
+pod_reaches_outside() { ip netns exec "$P" busybox ping -c 1 -W 1 192.168.77.1 >/dev/null 2>&1; }
+masq_rules() { ip netns exec "$H" nft list ruleset 2>/dev/null | grep -c 'masquerade' || true; }
+
+# ipMasq through nftables: the pod reaches a network that has no route
+# back to it; without ipMasq it does not; DEL removes the rule. The
+# reference plugin (iptables) gives the pod the same reach.
+masq() { # VERSION
+	v=$1 rv=$1
+	[ "$v" = 1.1.0 ] && rv=$REF_MAX
+	gw='"bridge":"pxbr6","isGateway":true,"isDefaultGateway":true'
+	new_nets
+	outside_net
+	conf "$v" plexus-bridge "$T_TMP/c.json" "{$gw}"
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 0
+	pod_reaches_outside && fail "reached the outside without ipMasq"
+	new_nets
+	outside_net
+	conf "$v" plexus-bridge "$T_TMP/c.json" "{$gw,\"ipMasq\":true}"
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 0
+	expect_eq "$(masq_rules)" 1 "masquerade rules"
+	pod_reaches_outside || fail "pod does not reach the outside with ipMasq"
+	ours bridge DEL "$T_TMP/c.json"
+	expect_rc 0
+	expect_eq "$(masq_rules)" 0 "masquerade rules after DEL"
+	ours bridge DEL "$T_TMP/c.json"
+	expect_rc 0
+	new_nets
+	outside_net
+	conf "$rv" bridge "$T_TMP/r.json" "{$gw,\"ipMasq\":true}"
+	ref bridge ADD "$T_TMP/r.json"
+	expect_rc 0
+	pod_reaches_outside || fail "reference: pod does not reach the outside"
 }
 
 # Same config through the reference plugin and ours: same pod state.
@@ -369,6 +418,7 @@ for v in $VERSIONS; do
 	d_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
 	d_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
 	d_case "[$v] refused keys and bad mode" refused_keys "$v"
+	d_case "[$v] plexus-bridge ipMasq (nftables) masquerades, DEL removes it" masq "$v"
 	d_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge" \
 		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true,"hairpinMode":true'
 	d_case "[$v] plexus-bridge (L2, promisc) same state as reference bridge" \
