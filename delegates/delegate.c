@@ -8,6 +8,7 @@ static const struct delegate_ops *const delegates[] = {
 	&bridge_delegate,
 	&macvlan_delegate,
 	&ipvlan_delegate,
+	&sriov_delegate,
 };
 
 const struct delegate_ops *delegate_find(const char *name)

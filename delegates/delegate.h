@@ -43,6 +43,7 @@ struct delegate_ops {
 extern const struct delegate_ops bridge_delegate;
 extern const struct delegate_ops macvlan_delegate;
 extern const struct delegate_ops ipvlan_delegate;
+extern const struct delegate_ops sriov_delegate;
 
 /* Find an ops table by its plugin name ("plexus-bridge", ...). */
 const struct delegate_ops *delegate_find(const char *name);

@@ -36,6 +36,13 @@ static int conf_version(json_object *conf, enum cni_ver *ret,
 	return r;
 }
 
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 static int run_verb(const struct delegate_ops *ops, struct delegate_req *req,
 		    struct cni_err *err)
 {
@@ -83,7 +90,12 @@ static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 {
 	const char *version = NULL;
 	struct cni_env env = { 0 };
-	struct delegate_req req = { .env = &env };
+	/* Test knobs (a stand-in sysfs tree, a private state folder). */
+	struct delegate_req req = {
+		.env = &env,
+		.sysfs_root = env_nonempty("PLEXUS_SYSFS_ROOT"),
+		.state_dir = env_nonempty("PLEXUS_STATE_DIR"),
+	};
 	json_object *conf = NULL;
 	char *buf = NULL;
 	size_t len = 0;

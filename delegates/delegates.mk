@@ -1,7 +1,7 @@
 # delegates/: native delegate plugins on libnl-3 (plexus-bridge,
-# plexus-macvlan, plexus-ipvlan). Everything but the main goes into
+# plexus-macvlan, plexus-ipvlan, plexus-sriov). Everything but the main goes into
 # DELEGATE_LIB; the one main is compiled once per kind.
-DELEGATE_KINDS := bridge macvlan ipvlan
+DELEGATE_KINDS := bridge macvlan ipvlan sriov
 DELEGATE_LIB_SRCS := $(filter-out delegates/delegate_main.c,$(wildcard delegates/*.c))
 DELEGATE_LIB := $(LIBDIR)/libplexus-delegates.a
 $(DELEGATE_LIB): $(DELEGATE_LIB_SRCS:%.c=$(OBJDIR)/%.o)

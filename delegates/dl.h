@@ -98,7 +98,8 @@ void dl_result_ips_to(struct cni_result *res, size_t idx);
 /* The parsed prevResult of a CHECK (required: code 7 when missing). */
 int dl_prev_result(const struct delegate_req *req, struct cni_result **ret,
 		   struct cni_err *err);
-/* Check the pod interface CNI_IFNAME against prev: it exists with kind,
+/* Check the pod interface CNI_IFNAME against prev: it exists (with kind,
+ * unless NULL),
  * its MAC, its addresses and the routes. *ret (may be NULL) its info. */
 int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname,
 		       const char *kind, const struct cni_result *prev,

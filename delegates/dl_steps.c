@@ -310,7 +310,7 @@ int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname,
 		r = nl_link_get(pod, ifname, &l, true, err);
 	if (r < 0)
 		return r;
-	if (strcmp(l.kind, kind))
+	if (kind && strcmp(l.kind, kind))
 		return cni_errf(err, CNI_ERR_NETLINK,
 				"CHECK: %s is a \"%s\" link, not \"%s\"",
 				ifname, l.kind, kind);

@@ -44,4 +44,31 @@ struct ipvlan_conf {
 int ipvlan_conf_parse(json_object *conf, struct ipvlan_conf *ret,
 		      struct cni_err *err);
 
+/* SR-IOV: the SR-IOV CNI plugin's keys. Unset ints are -1. */
+struct sriov_conf {
+	struct dl_common c; /* mac: "mac", overridden by runtimeConfig.mac */
+	const char *device_id; /* runtimeConfig.deviceID, else deviceID */
+	int vlan, qos;
+	uint16_t vlan_proto; /* 0: unset */
+	int spoofchk, trust; /* 0/1 */
+	int link_state;	     /* IFLA_VF_LINK_STATE_* */
+	int min_tx_rate, max_tx_rate;
+};
+int sriov_conf_parse(json_object *conf, struct sriov_conf *ret,
+		     struct cni_err *err);
+
+/* Where a VF is, from sysfs below root (a parameter, so tests can lay out
+ * a stand-in tree): bus/pci/devices/<deviceID>/{physfn,net/<netdev>}. */
+struct sriov_vf_loc {
+	char pf_pci[64];
+	char pf_netdev[NL_IFNAMSIZ];
+	int vf;
+	char netdev[NL_IFNAMSIZ];
+};
+/* need_netdev: fail when the VF shows no netdev (it is in a pod, or on a
+ * userspace driver); else netdev is left empty. */
+int sriov_vf_locate(const char *root, const char *device_id,
+		    bool need_netdev, struct sriov_vf_loc *ret,
+		    struct cni_err *err);
+
 #endif

@@ -830,3 +830,218 @@ int nl_sysctl_set(struct nl_ctx *ctx, const char *key, const char *value,
 	close(orig);
 	return r;
 }
+
+/* ---- SR-IOV VF settings (on the PF) ---- */
+
+static void vf_parse_one(struct nlattr *vfi, struct nl_vf_info *v)
+{
+	struct nlattr *tb[IFLA_VF_MAX + 1], *vl;
+	int rem;
+
+	if (nla_parse_nested(tb, IFLA_VF_MAX, vfi, NULL) < 0)
+		return;
+	if (tb[IFLA_VF_MAC]) {
+		struct ifla_vf_mac *m = nla_data(tb[IFLA_VF_MAC]);
+
+		v->vf = (int)m->vf;
+		memcpy(v->mac, m->mac, 6);
+	}
+	if (tb[IFLA_VF_VLAN]) {
+		struct ifla_vf_vlan *x = nla_data(tb[IFLA_VF_VLAN]);
+
+		v->vlan = (int)x->vlan;
+		v->qos = (int)x->qos;
+	}
+	if (tb[IFLA_VF_VLAN_LIST])
+		nla_for_each_nested(vl, tb[IFLA_VF_VLAN_LIST], rem) {
+			struct ifla_vf_vlan_info *x = nla_data(vl);
+
+			if (nla_type(vl) == IFLA_VF_VLAN_INFO && x->vlan) {
+				v->vlan = (int)x->vlan;
+				v->qos = (int)x->qos;
+				v->vlan_proto = ntohs(x->vlan_proto);
+			}
+		}
+	if (tb[IFLA_VF_SPOOFCHK])
+		v->spoofchk = (int)((struct ifla_vf_spoofchk *)nla_data(
+					    tb[IFLA_VF_SPOOFCHK]))->setting;
+	if (tb[IFLA_VF_TRUST])
+		v->trust = (int)((struct ifla_vf_trust *)nla_data(
+					 tb[IFLA_VF_TRUST]))->setting;
+	if (tb[IFLA_VF_LINK_STATE])
+		v->link_state = (int)((struct ifla_vf_link_state *)nla_data(
+					      tb[IFLA_VF_LINK_STATE]))->link_state;
+	if (tb[IFLA_VF_RATE]) {
+		struct ifla_vf_rate *x = nla_data(tb[IFLA_VF_RATE]);
+
+		v->min_tx_rate = x->min_tx_rate;
+		v->max_tx_rate = x->max_tx_rate;
+	}
+}
+
+/* Find VF vf in an RTM_NEWLINK message; 0 when found. */
+static int vf_find(struct nlmsghdr *h, int vf, struct nl_vf_info *ret)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *vfi;
+	int rem;
+
+	if (nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 ||
+	    !tb[IFLA_VFINFO_LIST])
+		return -ENOENT;
+	nla_for_each_nested(vfi, tb[IFLA_VFINFO_LIST], rem) {
+		struct nl_vf_info v = { .vf = -1, .vlan_proto = 0x8100,
+					.spoofchk = -1, .trust = -1,
+					.link_state = -1 };
+
+		if (nla_type(vfi) != IFLA_VF_INFO)
+			continue;
+		vf_parse_one(vfi, &v);
+		if (v.vf == vf) {
+			*ret = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* One RTM_GETLINK of ifindex with VF info; the caller frees *ret. */
+static int vf_getlink(struct nl_ctx *ctx, int ifindex, unsigned char **ret,
+		      int *ret_len)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	struct sockaddr_nl from;
+	int r = -NLE_NOMEM;
+
+	if (!msg)
+		return r;
+	/* No ACK (it would linger after the answer); a large answer is
+	 * read whole by peeking at its size first. */
+	nl_socket_disable_auto_ack(ctx->sk);
+	nl_socket_enable_msg_peek(ctx->sk);
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_VF) == 0)
+		r = nl_send_auto(ctx->sk, msg);
+	nlmsg_free(msg);
+	if (r >= 0)
+		r = nl_recv(ctx->sk, &from, ret, NULL);
+	nl_socket_enable_auto_ack(ctx->sk);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -NLE_MSG_TRUNC;
+	*ret_len = r;
+	return 0;
+}
+
+int nl_vf_get(struct nl_ctx *ctx, int pf_ifindex, int vf,
+	      struct nl_vf_info *ret, struct cni_err *err)
+{
+	unsigned char *buf = NULL;
+	struct nlmsghdr *h;
+	char what[48];
+	int len = 0, r = vf_getlink(ctx, pf_ifindex, &buf, &len);
+
+	snprintf(what, sizeof(what), "index %d", pf_ifindex);
+	if (r < 0)
+		return nl_fail(err, r, "read VFs of PF", what);
+	h = (struct nlmsghdr *)buf;
+	if (!nlmsg_ok(h, len) || h->nlmsg_type != RTM_NEWLINK) {
+		r = -EIO;
+		if (nlmsg_ok(h, len) && h->nlmsg_type == NLMSG_ERROR)
+			r = ((struct nlmsgerr *)nlmsg_data(h))->error;
+		free(buf);
+		cni_errf(err, CNI_ERR_NETLINK, "read VFs of PF %s: %s", what,
+			 strerror(r < 0 ? -r : EIO));
+		return r < 0 ? r : -EIO;
+	}
+	r = vf_find(h, vf, ret);
+	free(buf);
+	if (r < 0)
+		cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			 "the PF (link %s) reports no VF %d", what, vf);
+	return r;
+}
+
+static int vf_put(struct nl_msg *msg, const struct nl_vf_info *w,
+		  unsigned int f)
+{
+	uint32_t vf = (uint32_t)w->vf;
+	int r = 0;
+
+	if (f & NL_VF_MAC) {
+		struct ifla_vf_mac m = { .vf = vf };
+
+		memcpy(m.mac, w->mac, 6);
+		r |= nla_put(msg, IFLA_VF_MAC, sizeof(m), &m);
+	}
+	if ((f & NL_VF_VLAN) && w->vlan_proto == 0x88a8) {
+		struct ifla_vf_vlan_info x = { .vf = vf,
+					       .vlan = (uint32_t)w->vlan,
+					       .qos = (uint32_t)w->qos,
+					       .vlan_proto = htons(0x88a8) };
+		struct nlattr *l = nla_nest_start(msg, IFLA_VF_VLAN_LIST);
+
+		r |= !l || nla_put(msg, IFLA_VF_VLAN_INFO, sizeof(x), &x);
+		if (l)
+			nla_nest_end(msg, l);
+	} else if (f & NL_VF_VLAN) {
+		struct ifla_vf_vlan x = { .vf = vf, .vlan = (uint32_t)w->vlan,
+					  .qos = (uint32_t)w->qos };
+
+		r |= nla_put(msg, IFLA_VF_VLAN, sizeof(x), &x);
+	}
+	if (f & NL_VF_SPOOFCHK) {
+		struct ifla_vf_spoofchk x = { vf, (uint32_t)w->spoofchk };
+
+		r |= nla_put(msg, IFLA_VF_SPOOFCHK, sizeof(x), &x);
+	}
+	if (f & NL_VF_TRUST) {
+		struct ifla_vf_trust x = { vf, (uint32_t)w->trust };
+
+		r |= nla_put(msg, IFLA_VF_TRUST, sizeof(x), &x);
+	}
+	if (f & NL_VF_LINK_STATE) {
+		struct ifla_vf_link_state x = { vf, (uint32_t)w->link_state };
+
+		r |= nla_put(msg, IFLA_VF_LINK_STATE, sizeof(x), &x);
+	}
+	if (f & NL_VF_RATE) {
+		struct ifla_vf_rate x = { vf, w->min_tx_rate, w->max_tx_rate };
+
+		r |= nla_put(msg, IFLA_VF_RATE, sizeof(x), &x);
+	}
+	return r ? -NLE_NOMEM : 0;
+}
+
+int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex,
+	      const struct nl_vf_info *want, unsigned int fields,
+	      struct cni_err *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = pf_ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	struct nlattr *list, *info;
+	char what[64];
+	int r = -NLE_NOMEM;
+
+	snprintf(what, sizeof(what), "%d on PF index %d", want->vf,
+		 pf_ifindex);
+	if (!msg)
+		return nl_fail(err, r, "set VF", what);
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
+		goto out;
+	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
+	info = list ? nla_nest_start(msg, IFLA_VF_INFO) : NULL;
+	if (!info || vf_put(msg, want, fields) < 0)
+		goto out;
+	nla_nest_end(msg, info);
+	nla_nest_end(msg, list);
+	r = nl_send_sync(ctx->sk, msg); /* frees msg */
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	if (r < 0)
+		return nl_fail(err, r, "set VF", what);
+	return 0;
+}

@@ -133,6 +133,35 @@ int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 		  size_t *ret_n, struct cni_err *err) NL_WUR;
 
+/* SR-IOV: the settings of one VF as the PF reports and takes them. */
+struct nl_vf_info {
+	int vf;
+	uint8_t mac[6];
+	int vlan;	   /* 0: none */
+	int qos;
+	uint16_t vlan_proto; /* ETH_P_8021Q or ETH_P_8021AD (host order) */
+	int spoofchk;	   /* 0/1; -1: not reported */
+	int trust;	   /* 0/1; -1: not reported */
+	int link_state;	   /* IFLA_VF_LINK_STATE_*; -1: not reported */
+	uint32_t min_tx_rate, max_tx_rate; /* Mbps */
+};
+enum nl_vf_field {
+	NL_VF_MAC = 1 << 0,
+	NL_VF_VLAN = 1 << 1, /* vlan, qos, vlan_proto */
+	NL_VF_SPOOFCHK = 1 << 2,
+	NL_VF_TRUST = 1 << 3,
+	NL_VF_LINK_STATE = 1 << 4,
+	NL_VF_RATE = 1 << 5, /* min_tx_rate, max_tx_rate */
+};
+/* Read VF vf of the PF pf_ifindex; -ENOENT (err set) when the PF does
+ * not report that VF. */
+int nl_vf_get(struct nl_ctx *ctx, int pf_ifindex, int vf,
+	      struct nl_vf_info *ret, struct cni_err *err) NL_WUR;
+/* Apply the fields (enum nl_vf_field) of want->vf on the PF. */
+int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex,
+	      const struct nl_vf_info *want, unsigned int fields,
+	      struct cni_err *err) NL_WUR;
+
 /* Set a sysctl below /proc/sys of ctx's netns (e.g.
  * "net/ipv4/ip_forward"). */
 int nl_sysctl_set(struct nl_ctx *ctx, const char *key, const char *value,

@@ -55,6 +55,7 @@ plug() {
 	_nsp=${6-/var/run/netns/$P}
 	set +e
 	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$_cmd" \
+		PLEXUS_SYSFS_ROOT="${SYSFS:-}" PLEXUS_STATE_DIR="${STATE:-}" \
 		CNI_CONTAINERID="$_cid" CNI_NETNS="$_nsp" CNI_IFNAME="$_if" \
 		CNI_PATH="$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes" "$_bin" <"$_conf" \
 		>"$T_TMP/out.json" 2>"$T_TMP/err.txt"
@@ -408,6 +409,92 @@ equiv_macvlan() { # VERSION MODE
 	diff -u "$T_TMP/res-ref" "$T_TMP/res-ours" || fail "result differs"
 }
 
+# ---- plexus-sriov with a stand-in sysfs tree ----
+# sriov_tree: PF 0000:00:05.0 (netdev pf0, a veth) with VF 0 at
+# 0000:00:05.1 whose netdev is vf0 (a veth end in $H). This kernel has no
+# SR-IOV: VF settings are tested in the VM (tests/vm/cases).
+sriov_tree() {
+	SYSFS=$T_TMP/sys-$N STATE=$T_TMP/state-$N
+	s=$SYSFS/bus/pci/devices
+	mkdir -p "$s/0000:00:05.0/net/pf0" "$s/0000:00:05.1/net/vf0" "$STATE"
+	ln -s ../0000:00:05.1 "$s/0000:00:05.0/virtfn0"
+	ln -s ../0000:00:05.0 "$s/0000:00:05.1/physfn"
+	ip -n "$H" link add pf0 type veth peer name pf0p
+	ip -n "$H" link add vf0 type veth peer name vf0p
+	VFMAC=$(ip -n "$H" -j link show vf0 | jget /dev/stdin 'j[0]["address"]')
+}
+
+sriov_add_check_del() { # VERSION
+	v=$1
+	new_nets
+	sriov_tree
+	conf "$v" plexus-sriov "$T_TMP/c.json" '{"deviceID":"0000:00:05.1"}'
+	ours sriov ADD "$T_TMP/c.json" net1
+	expect_rc 0
+	check_result "$v"
+	has_link "$H" vf0 && fail "vf0 still on the host"
+	ip -n "$P" -br addr show dev net1 | grep -q '10\.77\.0\.' || fail "no address on net1"
+	expect_eq "$(jget "$T_TMP/out.json" 'j["interfaces"][0]["mac"]')" "$VFMAC" "mac in result"
+	if [ "$v" = 1.1.0 ]; then
+		expect_eq "$(jget "$T_TMP/out.json" 'j["interfaces"][0]["pciID"]')" 0000:00:05.1 "pciID"
+	fi
+	expect_eq "$(ls "$STATE" | wc -l)" 1 "state files"
+	with_prev "$T_TMP/c.json" "$T_TMP/cp.json"
+	ours sriov CHECK "$T_TMP/cp.json" net1
+	if [ "$v" = 0.3.1 ]; then expect_code 1; else expect_rc 0; fi
+	ours sriov DEL "$T_TMP/cp.json" net1
+	expect_rc 0
+	has_link "$H" vf0 || fail "vf0 not back on the host under its name"
+	expect_eq "$(ip -n "$H" -j link show vf0 | jget /dev/stdin 'j[0]["address"]')" "$VFMAC" "vf0 MAC after DEL"
+	has_link "$P" net1 && fail "net1 left in the pod"
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	expect_eq "$(ls "$STATE" | wc -l)" 0 "state files after DEL"
+	ours sriov DEL "$T_TMP/cp.json" net1
+	expect_rc 0
+}
+
+sriov_bad() { # VERSION
+	v=$1
+	new_nets
+	sriov_tree
+	# VF settings, but this PF (a veth) has no VFs: refused, nothing kept
+	conf "$v" plexus-sriov "$T_TMP/c.json" '{"deviceID":"0000:00:05.1","vlan":10}'
+	ours sriov ADD "$T_TMP/c.json"
+	expect_code 7
+	has_link "$H" vf0 || fail "vf0 gone from the host"
+	expect_eq "$(allocs)" 0 "allocations"
+	expect_eq "$(ls "$STATE" | wc -l)" 0 "state files"
+	conf "$v" plexus-sriov "$T_TMP/c.json" '{"deviceID":"0000:00:09.0"}'
+	ours sriov ADD "$T_TMP/c.json"
+	expect_code 7
+	grep -q '0000:00:09.0' "$T_TMP/out.json" || fail "message does not name the deviceID"
+	conf "$v" plexus-sriov "$T_TMP/c.json" '{"deviceID":"0000:00:05.1","vlan":5000}'
+	ours sriov ADD "$T_TMP/c.json"
+	expect_code 7
+	grep -q 'vlan' "$T_TMP/out.json" || fail "message does not name vlan"
+	# the VF is in use: its netdev is not in the host
+	ip -n "$H" link set vf0 netns "$P"
+	conf "$v" plexus-sriov "$T_TMP/c.json" '{"deviceID":"0000:00:05.1"}'
+	ours sriov ADD "$T_TMP/c.json" net1
+	expect_code 7
+	expect_eq "$(allocs)" 0 "allocations"
+}
+
+sriov_del_netns_gone() { # VERSION
+	v=$1
+	new_nets
+	sriov_tree
+	conf "$v" plexus-sriov "$T_TMP/c.json" \
+		'{"deviceID":"0000:00:09.9","runtimeConfig":{"deviceID":"0000:00:05.1"}}'
+	ours sriov ADD "$T_TMP/c.json"
+	expect_rc 0
+	ip netns del "$P"
+	ours sriov DEL "$T_TMP/c.json"
+	expect_rc 0
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	expect_eq "$(ls "$STATE" | wc -l)" 0 "state files after DEL"
+}
+
 for v in $VERSIONS; do
 	d_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
 	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
@@ -425,6 +512,9 @@ for v in $VERSIONS; do
 		equiv_bridge "$v" '"promiscMode":true'
 	d_case "[$v] plexus-bridge (gateway only) same state as reference bridge" \
 		equiv_bridge "$v" '"isGateway":true'
+	d_case "[$v] plexus-sriov ADD/CHECK/DEL (stand-in sysfs)" sriov_add_check_del "$v"
+	d_case "[$v] plexus-sriov bad VF settings, deviceID, vlan, VF in use" sriov_bad "$v"
+	d_case "[$v] plexus-sriov DEL with the netns gone" sriov_del_netns_gone "$v"
 	for mode in bridge private vepa passthru; do
 		d_case "[$v] plexus-macvlan ($mode) same pod state as reference macvlan" equiv_macvlan "$v" "$mode"
 	done
