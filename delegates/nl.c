@@ -904,63 +904,66 @@ static int vf_find(struct nlmsghdr *h, int vf, struct nl_vf_info *ret)
 	return -ENOENT;
 }
 
-/* One RTM_GETLINK of ifindex with VF info; the caller frees *ret. */
-static int vf_getlink(struct nl_ctx *ctx, int ifindex, unsigned char **ret,
-		      int *ret_len)
+struct vf_query {
+	int vf;
+	struct nl_vf_info *ret;
+	bool found;
+};
+
+static int vf_valid(struct nl_msg *msg, void *arg)
+{
+	struct vf_query *q = arg;
+
+	if (vf_find(nlmsg_hdr(msg), q->vf, q->ret) == 0)
+		q->found = true;
+	return NL_OK;
+}
+
+/* One RTM_GETLINK of ifindex with VF info, read through the socket's own
+ * receive path (so its sequence numbers stay in step), then its ACK. */
+static int vf_getlink(struct nl_ctx *ctx, int ifindex, struct vf_query *q)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
-	struct sockaddr_nl from;
+	struct nl_cb *cb;
 	int r = -NLE_NOMEM;
 
 	if (!msg)
 		return r;
-	/* No ACK (it would linger after the answer); a large answer is
-	 * read whole by peeking at its size first. */
-	nl_socket_disable_auto_ack(ctx->sk);
-	nl_socket_enable_msg_peek(ctx->sk);
 	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
 	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_VF) == 0)
 		r = nl_send_auto(ctx->sk, msg);
 	nlmsg_free(msg);
-	if (r >= 0)
-		r = nl_recv(ctx->sk, &from, ret, NULL);
-	nl_socket_enable_auto_ack(ctx->sk);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return -NLE_MSG_TRUNC;
-	*ret_len = r;
-	return 0;
+	cb = nl_cb_clone(nl_socket_get_cb(ctx->sk));
+	if (!cb)
+		return -NLE_NOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, vf_valid, q);
+	nl_socket_enable_msg_peek(ctx->sk); /* a PF with many VFs is large */
+	r = nl_recvmsgs(ctx->sk, cb);
+	nl_cb_put(cb);
+	if (r >= 0)
+		r = nl_wait_for_ack(ctx->sk);
+	return r < 0 ? r : 0;
 }
 
 int nl_vf_get(struct nl_ctx *ctx, int pf_ifindex, int vf,
 	      struct nl_vf_info *ret, struct cni_err *err)
 {
-	unsigned char *buf = NULL;
-	struct nlmsghdr *h;
+	struct vf_query q = { .vf = vf, .ret = ret };
 	char what[48];
-	int len = 0, r = vf_getlink(ctx, pf_ifindex, &buf, &len);
+	int r = vf_getlink(ctx, pf_ifindex, &q);
 
 	snprintf(what, sizeof(what), "index %d", pf_ifindex);
 	if (r < 0)
 		return nl_fail(err, r, "read VFs of PF", what);
-	h = (struct nlmsghdr *)buf;
-	if (!nlmsg_ok(h, len) || h->nlmsg_type != RTM_NEWLINK) {
-		r = -EIO;
-		if (nlmsg_ok(h, len) && h->nlmsg_type == NLMSG_ERROR)
-			r = ((struct nlmsgerr *)nlmsg_data(h))->error;
-		free(buf);
-		cni_errf(err, CNI_ERR_NETLINK, "read VFs of PF %s: %s", what,
-			 strerror(r < 0 ? -r : EIO));
-		return r < 0 ? r : -EIO;
-	}
-	r = vf_find(h, vf, ret);
-	free(buf);
-	if (r < 0)
+	if (!q.found) {
 		cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			 "the PF (link %s) reports no VF %d", what, vf);
-	return r;
+		return -ENOENT;
+	}
+	return 0;
 }
 
 static int vf_put(struct nl_msg *msg, const struct nl_vf_info *w,

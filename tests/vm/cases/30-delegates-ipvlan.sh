@@ -28,23 +28,23 @@ mkconf() {
 		"$3" "$2" "$5" "$4" "$ipam" >"$1"
 }
 
-# plug BIN CMD CONF [NETNS-PATH]: output in $VM_T/out, exit code in $VM_T/rc.
+# plug BIN CMD CONF [NETNS-PATH]: output in $VM_T/res, exit code in $VM_T/rc.
 plug() {
 	nsp=${4-/var/run/netns/$P}
 	if CNI_COMMAND=$2 CNI_CONTAINERID=cid1 CNI_NETNS=$nsp CNI_IFNAME=eth0 \
-		CNI_PATH=$TOP/$BINDIR:/usr/lib/cni "$1" <"$3" >"$VM_T/out" 2>"$VM_T/err"; then
+		CNI_PATH=$TOP/$BINDIR:/usr/lib/cni "$1" <"$3" >"$VM_T/res" 2>"$VM_T/stderr"; then
 		echo 0 >"$VM_T/rc"
 	else
 		echo $? >"$VM_T/rc"
 	fi
 }
 rc() { cat "$VM_T/rc"; }
-expect_rc() { [ "$(rc)" = "$1" ] || fail "exit $(rc), want $1: $(cat "$VM_T/out" "$VM_T/err")"; }
+expect_rc() { [ "$(rc)" = "$1" ] || fail "exit $(rc), want $1: $(cat "$VM_T/res" "$VM_T/stderr")"; }
 allocs() { ls "$D"/ipv 2>/dev/null | grep -c '^10\.' || true; }
 
 # with_prev CONF OUT: CONF with the last result as prevResult.
 with_prev() {
-	{ sed 's/}$//' "$1"; printf ',"prevResult":'; cat "$VM_T/out"; printf '}\n'; } >"$2"
+	{ sed 's/}$//' "$1"; printf ',"prevResult":'; cat "$VM_T/res"; printf '}\n'; } >"$2"
 }
 
 # What the pod shows: link mode and MTU, addresses, routes.
@@ -60,8 +60,8 @@ add_check_del() { # VERSION MODE
 	mkconf "$VM_T/c.json" plexus-ipvlan "$v" "$mode" "$L"
 	plug "$PLX" ADD "$VM_T/c.json"
 	expect_rc 0
-	cat "$VM_T/out"
-	expect_match "$(cat "$VM_T/out")" "\"sandbox\": *\"/var/run/netns/$P\"" "result sandbox"
+	cat "$VM_T/res"
+	expect_match "$(cat "$VM_T/res")" "\"sandbox\": *\"/var/run/netns/$P\"" "result sandbox"
 	expect_match "$(ip -n "$P" -d link show eth0)" "ipvlan +mode $mode " "ipvlan mode"
 	if [ "$v" != 1.1.0 ]; then
 		expect_match "$(ip -n "$P" -o -4 addr show dev eth0)" 'inet 10\.88\.0\.[0-9]+/24' "pod address"
@@ -72,7 +72,7 @@ add_check_del() { # VERSION MODE
 	plug "$PLX" CHECK "$VM_T/cp.json"
 	if [ "$v" = 0.3.1 ]; then
 		expect_rc 1
-		expect_match "$(cat "$VM_T/out")" '"code": *1,' "CHECK refused for 0.3.1"
+		expect_match "$(cat "$VM_T/res")" '"code": *1,' "CHECK refused for 0.3.1"
 	else
 		expect_rc 0
 	fi
@@ -95,8 +95,8 @@ bad_master() { # VERSION
 	mkconf "$VM_T/c.json" plexus-ipvlan "$1" l2 nope0
 	plug "$PLX" ADD "$VM_T/c.json"
 	expect_rc 1
-	expect_match "$(cat "$VM_T/out")" '"code": *7,' "error code"
-	expect_match "$(cat "$VM_T/out")" 'nope0' "message names the master"
+	expect_match "$(cat "$VM_T/res")" '"code": *7,' "error code"
+	expect_match "$(cat "$VM_T/res")" 'nope0' "message names the master"
 	expect_eq "$(allocs)" 0 "allocations"
 	ip link del "$L"
 }
