@@ -369,6 +369,7 @@ static void test_delegate_find__names(void **state)
 	assert_ptr_equal(delegate_find("plexus-bridge"), &bridge_delegate);
 	assert_ptr_equal(delegate_find("plexus-macvlan"), &macvlan_delegate);
 	assert_ptr_equal(delegate_find("plexus-ipvlan"), &ipvlan_delegate);
+	assert_ptr_equal(delegate_find("plexus-sriov"), &sriov_delegate);
 	assert_null(delegate_find("bridge"));
 	assert_null(delegate_find(NULL));
 }
