@@ -44,7 +44,8 @@ static void test_bridge_conf_parse__keys(void **state)
 	json_object *o = conf_of(
 		"{\"bridge\":\"br7\",\"isDefaultGateway\":true,"
 		"\"forceAddress\":true,\"hairpinMode\":true,\"mtu\":1400,"
-		"\"ipMasq\":false,\"vlan\":0,\"macspoofchk\":false,"
+		"\"ipMasq\":true,\"ipMasqBackend\":\"nftables\","
+		"\"vlan\":0,\"macspoofchk\":false,"
 		"\"ipam\":{\"type\":\"host-local\"},"
 		"\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:0a\"}}");
 	struct bridge_conf b;
@@ -57,6 +58,7 @@ static void test_bridge_conf_parse__keys(void **state)
 	assert_true(b.is_default_gw);
 	assert_true(b.force_address);
 	assert_true(b.hairpin);
+	assert_true(b.ip_masq);
 	assert_int_equal(b.c.mtu, 1400);
 	assert_string_equal(b.c.ipam_type, "host-local");
 	assert_true(b.c.has_mac);
@@ -69,8 +71,8 @@ static const struct {
 	int code;
 	const char *names; /* the message must name this */
 } bridge_bad[] = {
-	{ "{\"ipMasq\":true}", CNI_ERR_UNSUPPORTED_FIELD, "ipMasq" },
-	{ "{\"ipMasqBackend\":\"nftables\"}", CNI_ERR_UNSUPPORTED_FIELD,
+	{ "{\"ipMasq\":\"yes\"}", CNI_ERR_INVALID_CONFIG, "ipMasq" },
+	{ "{\"ipMasqBackend\":\"iptables\"}", CNI_ERR_UNSUPPORTED_FIELD,
 	  "ipMasqBackend" },
 	{ "{\"vlan\":100}", CNI_ERR_UNSUPPORTED_FIELD, "vlan" },
 	{ "{\"vlanTrunk\":[{\"id\":5}]}", CNI_ERR_UNSUPPORTED_FIELD,
