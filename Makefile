@@ -28,8 +28,9 @@ WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-Isrc/cni -Isrc -Iipam -Idelegates $(PKG_CFLAGS)
-ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+	-Isrc/cni -Isrc -Iipam -Idelegates $(PKG_CFLAGS) \
+	-DPLEXUS_PKGLIBDIR='"$(PREFIX)/lib/plexus"' 
+ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
 
 BINDIR := $(BUILD)/bin
 OBJDIR := $(BUILD)/obj
@@ -37,6 +38,7 @@ LIBDIR := $(BUILD)/lib
 
 BINS :=
 PLUGINS :=
+MODULES :=
 UNIT_TESTS :=
 TEST_BINS :=
 
@@ -62,15 +64,16 @@ include src/src.mk
 include tests/tests.mk
 -include $(wildcard tests/*/*.mk)
 
-build: $(BINS) $(TEST_BINS)
+build: $(BINS) $(MODULES) $(TEST_BINS)
 
 deps:
 	@tests/deps.sh
 
-install: $(BINS)
-	install -d $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(PREFIX)/bin
+install: $(BINS) $(MODULES)
+	install -d $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/plexus
+	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/plexus/
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(CNIBINDIR)/
-	install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(filter-out $(PLUGINS),$(BINS)),install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/)
 
 clean:
 	rm -rf build

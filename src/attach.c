@@ -49,6 +49,26 @@ static void add_selection(json_object *conf, const struct plexus_attachment *a)
 				       json_object_new_string(a->device_id));
 }
 
+char *attach_args_others(const char *args)
+{
+	char *out = calloc(1, args ? strlen(args) + 1 : 1);
+	const char *p = args;
+
+	while (out && p && *p) {
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len && strncmp(p, "IP=", 3) != 0 &&
+		    strncmp(p, "MAC=", 4) != 0) {
+			if (*out)
+				strcat(out, ";");
+			strncat(out, p, len);
+		}
+		p += len + (end ? 1 : 0);
+	}
+	return out;
+}
+
 /* One plugin of an attachment's chain; `extra` keys (GC's attachment
  * lists) are added to its config. */
 static int plugin_call(const struct attach_ctx *ctx,
@@ -61,7 +81,9 @@ static int plugin_call(const struct attach_ctx *ctx,
 		.type = type, .cmd = cmd,
 		.container_id = ctx->env->container_id,
 		.netns = ctx->netns, .ifname = a->ifname,
-		.args = ctx->env->args_raw, .path = ctx->path,
+		.args = a->is_default || !ctx->args_others ? ctx->env->args_raw
+							    : ctx->args_others,
+		.path = ctx->path,
 		.timeout_ms = ctx->timeout_ms,
 	};
 	json_object *out = NULL;
@@ -146,6 +168,12 @@ static int chain_del(const struct attach_ctx *ctx,
 		struct cni_err e = { 0 };
 		int r = plugin_call(ctx, a, i, CNI_CMD_DEL, prev, NULL, NULL, &e);
 
+		/* a plugin that is not installed cannot have attached anything
+		 * (or was removed since): failing DEL for ever would not help */
+		if (r < 0 && e.code == CNI_ERR_DELEGATE_NOT_FOUND) {
+			cni_log(CNI_LOG_ERROR, "DEL: %s; skipped", e.msg);
+			r = 0;
+		}
 		if (r < 0 && first == 0) {
 			first = r;
 			if (err)

@@ -20,8 +20,14 @@ struct attach_ctx {
 	const char *netns;	/* the pod's netns (may be empty for DEL) */
 	const char *cache_path; /* where the record lives, or NULL */
 	const char *cache_dir;	/* cniDir */
+	const char *args_others; /* CNI_ARGS for non-default networks */
 	int timeout_ms;
 };
+
+/* CNI_ARGS for the networks other than the default one: without the
+ * per-interface requests IP= and MAC= (podman's --network net:ip=,mac=),
+ * which belong to the pod's default interface only. NULL on ENOMEM. */
+char *attach_args_others(const char *args);
 
 /* ADD every attachment of rec->plan in order, recording each result in
  * rec. Before the first delegate runs the record is written (so a crash

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Per-container record of what ADD attached, kept for DEL/CHECK/GC. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,14 +125,41 @@ int plexus_cache_write(const char *path, const struct cni_env *env,
 	json_object *o = record_json(env, rec);
 	const char *s = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int r = cni_fs_write_atomic(path, s, strlen(s), 0600, err);
+	int r = rec->complete
+			? cni_fs_write_atomic(path, s, strlen(s), 0600, err)
+			: cni_fs_write_replace(path, s, strlen(s), 0600, err);
 
 	json_object_put(o);
 	return r;
 }
 
+/* Temp files of an interrupted write (<path>.tmp.XXXXXX). */
+static void remove_temps(const char *path)
+{
+	char *dir = strdup(path), *base;
+	size_t len;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir || !(base = strrchr(dir, '/'))) {
+		free(dir);
+		return;
+	}
+	*base++ = '\0';
+	len = strlen(base);
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, base, len) == 0 &&
+		    strncmp(de->d_name + len, ".tmp.", 5) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
 int plexus_cache_remove(const char *path)
 {
+	remove_temps(path);
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 

@@ -26,7 +26,10 @@ struct plexus_record {
 char *plexus_cache_path(const char *dir, const char *container_id,
 			const char *ifname);
 
-/* Write rec crash-safe (temp, fsync, rename; mode 0600). Code 5. */
+/* Write rec atomically (temp, rename; mode 0600), with fsyncs once the
+ * record is complete: an incomplete one only has to survive a crash of
+ * plexus (a machine crash takes the pod's netns with it, and a torn or
+ * missing record makes DEL fall back to the config). Code 5. */
 int plexus_cache_write(const char *path, const struct cni_env *env,
 		       const struct plexus_record *rec, struct cni_err *err);
 

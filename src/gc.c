@@ -135,6 +135,10 @@ static void sweep_cache(const struct attach_ctx *ctx, json_object *valid)
 		size_t len = strlen(de->d_name);
 		char *path;
 
+		if (strstr(de->d_name, ".json.tmp.")) {
+			/* an interrupted write: its record (if any) decides */
+			continue;
+		}
 		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0 ||
 		    asprintf(&path, "%s/%s", ctx->cache_dir, de->d_name) < 0)
 			continue;

@@ -13,8 +13,10 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
+#include "nadsrc.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "select.h"
 
 struct plexus_plan *plexus_plan_new(void)
 {
@@ -32,6 +34,7 @@ void plexus_attachment_clear(struct plexus_attachment *a)
 	json_object_put(a->runtime_config);
 	json_object_put(a->cni_args);
 	free(a->device_id);
+	json_object_put(a->default_route);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -274,6 +277,23 @@ static int plan_pod_args(const struct cni_env *env, struct plexus_plan *plan)
 	return 0;
 }
 
+/* Networks from the pod and its NADs, through the source conf names. */
+static int plan_select(const struct plexus_conf *conf,
+		       const struct cni_env *env, struct plexus_plan *plan,
+		       struct cni_err *err)
+{
+	struct nad_source *src = NULL;
+	/* only an ADD waits for a pod that is not visible yet */
+	int r = nad_source_open(conf,
+				env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0,
+				&src, err);
+
+	if (r == 0)
+		r = plexus_select(conf, env, src, plan, err);
+	nad_source_free(src);
+	return r;
+}
+
 int plexus_plan_build(const struct plexus_conf *conf,
 		      const struct cni_env *env, struct plexus_plan **ret,
 		      struct cni_err *err)
@@ -284,21 +304,22 @@ int plexus_plan_build(const struct plexus_conf *conf,
 	if (!plan)
 		return -ENOMEM;
 	r = plan_pod_args(env, plan);
-	if (r == 0 && (conf->kubeconfig || conf->manifests_dir))
-		r = cni_errf(err, CNI_ERR_UNSUPPORTED_FIELD,
-			     "%s: selection from Kubernetes or manifests is "
-			     "not available in this build",
-			     conf->kubeconfig ? "kubeconfig" : "manifestsDir");
-	if (r == 0 && conf->cluster_network)
-		r = plan_cluster(conf, env, plan, err);
-	else if (r == 0)
-		r = plan_delegates(conf, env, plan, err);
-	/* the runtime's capability args go to the default network, as
-	 * Multus passes them to its cluster network */
-	if (r == 0 && plan->n > 0 && conf->runtime_config &&
-	    !(plan->att[0].runtime_config =
-		      cni_json_copy(conf->runtime_config)))
-		r = -ENOMEM;
+	if (r == 0 && (conf->kubeconfig || conf->manifests_dir)) {
+		/* select.c: pod annotations, NADs, the default network and
+		 * the runtime's capability args */
+		r = plan_select(conf, env, plan, err);
+	} else {
+		if (r == 0 && conf->cluster_network)
+			r = plan_cluster(conf, env, plan, err);
+		else if (r == 0)
+			r = plan_delegates(conf, env, plan, err);
+		/* the runtime's capability args go to the default network,
+		 * as Multus passes them to its cluster network */
+		if (r == 0 && plan->n > 0 && conf->runtime_config &&
+		    !(plan->att[0].runtime_config =
+			      cni_json_copy(conf->runtime_config)))
+			r = -ENOMEM;
+	}
 	if (r < 0) {
 		plexus_plan_free(plan);
 		return r;

@@ -21,6 +21,9 @@ struct plexus_attachment {
 	json_object *runtime_config; /* owned or NULL: capability args */
 	json_object *cni_args;	 /* owned or NULL: becomes args.cni */
 	char *device_id;	 /* owned or NULL */
+	json_object *default_route; /* owned or NULL: the gateways (strings)
+				     * this attachment asks to carry the pod's
+				     * default route ("default-route") */
 };
 
 /* The ordered attachments of one pod; default network first. */

@@ -18,6 +18,7 @@
 #include "cni_log.h"
 #include "cni_result.h"
 #include "gc.h"
+#include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
 
@@ -28,6 +29,7 @@ struct request {
 	struct plexus_conf *conf;
 	char *path;
 	char *cache_path;
+	char *args_others;
 };
 
 static void request_clear(struct request *req)
@@ -36,6 +38,7 @@ static void request_clear(struct request *req)
 	plexus_conf_free(req->conf);
 	free(req->path);
 	free(req->cache_path);
+	free(req->args_others);
 }
 
 static struct attach_ctx ctx_for(const struct request *req)
@@ -47,6 +50,7 @@ static struct attach_ctx ctx_for(const struct request *req)
 		.netns = req->env.netns,
 		.cache_path = req->cache_path,
 		.cache_dir = req->conf->cache_dir,
+		.args_others = req->args_others,
 		.timeout_ms = req->conf->delegate_timeout_ms,
 	};
 }
@@ -105,11 +109,40 @@ static int print_result(const struct plexus_record *rec, enum cni_ver v,
 	return 0;
 }
 
+/* network-status on the pod: a failed write is logged, the ADD stands. */
+static void publish_status(const struct plexus_conf *conf,
+			   const struct plexus_record *rec)
+{
+	struct cni_err serr = { 0 };
+
+	if (!conf->kubeconfig && !conf->manifests_dir)
+		return;
+	if (netstatus_publish(conf, rec->plan, rec->results, &serr) < 0)
+		cni_log(CNI_LOG_ERROR, "network-status not written: %s",
+			serr.msg);
+}
+
+/* A record holding the plan of the current config, no results yet. */
+static int planned_record(struct request *req, struct plexus_record **ret,
+			  struct cni_err *err)
+{
+	struct plexus_plan *plan;
+	int r = plexus_plan_build(req->conf, &req->env, &plan, err);
+
+	if (r < 0)
+		return r;
+	*ret = plexus_record_new(plan);
+	if (!*ret) {
+		plexus_plan_free(plan);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int cmd_add(struct request *req, struct cni_err *err)
 {
+	struct attach_ctx ctx = ctx_for(req);
 	struct plexus_record *rec;
-	struct plexus_plan *plan;
-	struct attach_ctx ctx;
 	int r;
 
 	if (access(req->env.netns, F_OK) < 0)
@@ -118,18 +151,14 @@ static int cmd_add(struct request *req, struct cni_err *err)
 				strerror(errno));
 	r = wait_ready(req->conf, err);
 	if (r == 0)
-		r = plexus_plan_build(req->conf, &req->env, &plan, err);
+		r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
-	rec = plexus_record_new(plan);
-	if (!rec) {
-		plexus_plan_free(plan);
-		return -ENOMEM;
-	}
-	ctx = ctx_for(req);
-	r = check_unique_ifnames(plan, err);
+	r = check_unique_ifnames(rec->plan, err);
 	if (r == 0)
 		r = attach_add(&ctx, rec, err);
+	if (r == 0)
+		publish_status(req->conf, rec);
 	if (r == 0)
 		r = print_result(rec, req->conf->ver, err);
 	plexus_record_free(rec);
@@ -142,22 +171,13 @@ static int load_record(struct request *req, struct plexus_record **ret,
 		       struct cni_err *err)
 {
 	struct cni_err e = { 0 };
-	struct plexus_plan *plan;
 	int r = plexus_cache_read(req->cache_path, ret, &e);
 
 	if (r == 0)
 		return 0;
 	if (r != -ENOENT)
 		cni_log(CNI_LOG_ERROR, "%s; using the config instead", e.msg);
-	r = plexus_plan_build(req->conf, &req->env, &plan, err);
-	if (r < 0)
-		return r;
-	*ret = plexus_record_new(plan);
-	if (!*ret) {
-		plexus_plan_free(plan);
-		return -ENOMEM;
-	}
-	return 0;
+	return planned_record(req, ret, err);
 }
 
 static int cmd_del(struct request *req, struct cni_err *err)
@@ -204,9 +224,8 @@ static int cmd_check(struct request *req, struct cni_err *err)
 
 static int cmd_status(struct request *req, struct cni_err *err)
 {
-	struct plexus_record *rec;
-	struct plexus_plan *plan;
 	struct attach_ctx ctx = ctx_for(req);
+	struct plexus_record *rec;
 	int r;
 
 	if (req->conf->readiness_file &&
@@ -214,14 +233,9 @@ static int cmd_status(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_NOT_AVAILABLE,
 				"readinessindicatorfile: \"%s\" does not "
 				"exist", req->conf->readiness_file);
-	r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
-	rec = plexus_record_new(plan);
-	if (!rec) {
-		plexus_plan_free(plan);
-		return -ENOMEM;
-	}
 	r = attach_status(&ctx, rec, err);
 	plexus_record_free(rec);
 	return r;
@@ -292,6 +306,9 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 		return -ENOMEM;
 	if (!c->bin_dir && !(req->path = strdup(req->env.path ? req->env.path
 							       : "")))
+		return -ENOMEM;
+	req->args_others = attach_args_others(req->env.args_raw);
+	if (!req->args_others)
 		return -ENOMEM;
 	if (req->env.container_id && req->env.ifname) {
 		req->cache_path = plexus_cache_path(

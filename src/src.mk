@@ -1,5 +1,6 @@
-# src/: the meta plugin and plexusctl.
-PLEXUS_LIB_SRCS := $(filter-out src/plexus_main.c src/plexusctl%.c,$(wildcard src/*.c))
+# src/: the meta plugin, plexusctl, and the Kubernetes client module.
+K8S_MODULE_SRCS := src/k8s_client.c src/k8s_response.c src/annot.c $(CNI_SRCS)
+PLEXUS_LIB_SRCS := $(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c,$(wildcard src/*.c))
 PLEXUS_LIB := $(LIBDIR)/libplexus.a
 $(PLEXUS_LIB): $(PLEXUS_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
@@ -7,5 +8,16 @@ $(BINDIR)/plexus: $(OBJDIR)/src/plexus_main.o $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# plexus-k8s.so: the only code linking libcurl, loaded by src/k8s_load.c
+# when plexus talks to the API. Self-contained (its own copies of what it
+# uses, all hidden) and exporting one symbol.
+$(OBJDIR)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+$(BINDIR)/plexus-k8s.so: $(K8S_MODULE_SRCS:%.c=$(OBJDIR)/pic/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -o $@ $^ $(PKG_LIBS)
+
 BINS += $(BINDIR)/plexus
 PLUGINS += $(BINDIR)/plexus
+MODULES += $(BINDIR)/plexus-k8s.so

@@ -1,6 +1,9 @@
 # Shared helpers for shell suites. Each case prints one TAP line:
 # "ok - NAME" or "not ok - NAME"; tests/run.sh counts them.
 # BINDIR: the plexus build to test (build/bin or build/san/bin).
+# Debian's own tools first (a python3 shim elsewhere on PATH costs ~150 ms
+# a call, and the suites call it often).
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 : "${BINDIR:=build/bin}"
 : "${REFDIR:=/usr/lib/cni}"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,12 +29,17 @@ t_netns() {
 # t_link NAME: remember a host link to delete at exit.
 t_link() { T_LINKS="$T_LINKS $1"; }
 
-# t_case NAME FUNC [ARGS...]: run FUNC in a subshell; print the TAP line;
-# on failure show its output indented.
+# t_case NAME FUNC [ARGS...]: run FUNC in a subshell with errexit; print
+# the TAP line; on failure show its output indented. The subshell must not
+# be an if/||/&& operand: bash ignores set -e inside those.
 t_case() {
 	_name=$1; shift
 	_out="$T_TMP/case.out"
-	if ( set -e; "$@" ) >"$_out" 2>&1; then
+	case $- in *e*) _e=1; set +e ;; *) _e=0 ;; esac
+	( set -e; "$@" ) >"$_out" 2>&1
+	_rc=$?
+	[ "$_e" = 0 ] || set -e
+	if [ "$_rc" = 0 ]; then
 		echo "ok - $_name"
 	else
 		echo "not ok - $_name"

@@ -28,6 +28,14 @@ for flavour in build build/san; do
 		run_suite "$t" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 	done
 done
+# the plain build's unit tests once more under valgrind: no leak, no
+# invalid access (a valgrind error fails the binary, so its TAP run fails)
+if command -v valgrind >/dev/null; then
+	for t in build/bin/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_suite "valgrind:$t" tests/valgrind-tap.sh "$t"
+	done
+fi
 for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue
 	for flavour in build build/san; do

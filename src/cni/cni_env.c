@@ -187,6 +187,8 @@ int cni_env_load(struct cni_env *ret, char *const *envp, struct cni_err *err)
 	struct cni_env e = { 0 };
 	int r;
 
+	if (cmd && !*cmd)
+		cmd = NULL;
 	e.cmd = cni_cmd_parse(cmd);
 	if (e.cmd == CNI_CMD_NONE)
 		return cni_errf(err, CNI_ERR_INVALID_ENV,

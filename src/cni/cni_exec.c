@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -72,8 +74,9 @@ static int build_env(const struct cni_exec_req *req, char ***ret)
 
 	if (!envp)
 		return -ENOMEM;
+/* unset values stay unset: STATUS and GC get no container variables */
 #define PUT(k, v) \
-	if (asprintf(&envp[n++], "%s=%s", k, (v) ? (v) : "") < 0) \
+	if ((v) && asprintf(&envp[n++], "%s=%s", k, (v)) < 0) \
 		envp[--n] = NULL
 	PUT("CNI_COMMAND", cni_cmd_str(req->cmd));
 	PUT("CNI_CONTAINERID", req->container_id);
@@ -103,13 +106,18 @@ static void free_env(char **envp)
 	free(envp);
 }
 
-static void child_exec(const char *bin, char **envp, int in, int out, int err)
+static void child_exec(const char *bin, char **envp, int in, int out, int err,
+		       pid_t parent)
 {
 	setpgid(0, 0);
+	/* a plugin whose caller was killed must not go on attaching behind
+	 * the DEL that will follow */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
+	close_range(3, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
 	execve(bin, (char *[]){ (char *)bin, NULL }, envp);
 	dprintf(2, "execve %s: %s", bin, strerror(errno));
@@ -204,18 +212,26 @@ static int pump(int fds[3], struct child_io *io, long deadline)
 	return 0;
 }
 
+/* Reap the child, waiting on its pidfd until the deadline. */
 static int wait_child(pid_t pid, long deadline, int *ret_status)
 {
+	int pfd = pidfd_open(pid, 0);
+
 	for (;;) {
 		pid_t r = waitpid(pid, ret_status, WNOHANG);
+		long left = deadline - now_ms();
 
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (now_ms() >= deadline)
-			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+		if (r == pid || (r < 0 && errno != EINTR) || left <= 0) {
+			int ret = r == pid ? 0 : r < 0 ? -errno : -ETIMEDOUT;
+
+			if (pfd >= 0)
+				close(pfd);
+			return ret;
+		}
+		if (pfd >= 0)
+			poll(&(struct pollfd){ pfd, POLLIN, 0 }, 1, (int)left);
+		else
+			nanosleep(&(struct timespec){ 0, 200000 }, NULL);
 	}
 }
 
@@ -295,10 +311,13 @@ static int plugin_output(const struct cni_exec_req *req,
 		*ret_out = NULL;
 		return 0;
 	}
-	if (cni_json_parse(io->out, len, req->type, ret_out, err) < 0)
-		return cni_errf(err, CNI_ERR_DELEGATE_OUTPUT,
-				"%s: %s printed invalid JSON: %s", req->type,
-				cni_cmd_str(req->cmd), err ? err->msg : "");
+	if (cni_json_parse(io->out, len, "stdout", ret_out, err) < 0) {
+		cni_err_prefix(err, "%s: %s printed invalid JSON", req->type,
+			       cni_cmd_str(req->cmd));
+		if (err)
+			err->code = CNI_ERR_DELEGATE_OUTPUT;
+		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -306,8 +325,8 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		 pid_t *ret_pid)
 {
 	int in[2], out[2], errp[2];
+	pid_t pid, parent;
 	char **envp;
-	pid_t pid;
 
 	if (build_env(req, &envp) < 0)
 		return -ENOMEM;
@@ -319,9 +338,10 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		free_env(envp);
 		return -errno;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child_exec(bin, envp, in[1], out[1], errp[1]);
+		child_exec(bin, envp, in[1], out[1], errp[1], parent);
 	free_env(envp);
 	close(in[1]);
 	close(out[1]);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,8 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
-int cni_fs_write_atomic(const char *path, const char *data, size_t len,
-			mode_t mode, struct cni_err *err)
+static int write_file(const char *path, const char *data, size_t len,
+		      mode_t mode, bool sync, struct cni_err *err)
 {
 	char dir[4096], tmp[4200];
 	int fd, r;
@@ -83,7 +84,7 @@ int cni_fs_write_atomic(const char *path, const char *data, size_t len,
 	r = fchmod(fd, mode) < 0 ? -errno : 0;
 	if (r == 0)
 		r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -94,6 +95,19 @@ int cni_fs_write_atomic(const char *path, const char *data, size_t len,
 		return cni_errf(err, CNI_ERR_IO, "%s: write: %s", path,
 				strerror(-r));
 	}
-	fsync_dir(dir);
+	if (sync)
+		fsync_dir(dir);
 	return 0;
+}
+
+int cni_fs_write_atomic(const char *path, const char *data, size_t len,
+			mode_t mode, struct cni_err *err)
+{
+	return write_file(path, data, len, mode, true, err);
+}
+
+int cni_fs_write_replace(const char *path, const char *data, size_t len,
+			 mode_t mode, struct cni_err *err)
+{
+	return write_file(path, data, len, mode, false, err);
 }

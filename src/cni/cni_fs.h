@@ -13,6 +13,11 @@ struct cni_err;
 int cni_fs_write_atomic(const char *path, const char *data, size_t len,
 			mode_t mode, struct cni_err *err);
 
+/* The same without the fsyncs: atomic against a crash of the process
+ * (readers see the old file or the new one), not of the machine. */
+int cni_fs_write_replace(const char *path, const char *data, size_t len,
+			 mode_t mode, struct cni_err *err);
+
 /* mkdir -p with mode. 0 or -errno. */
 int cni_fs_mkdir_p(const char *path, mode_t mode);
 

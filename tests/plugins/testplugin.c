@@ -5,6 +5,7 @@
  * failed or rolled-back ADD left behind. Config keys:
  *   stateDir  folder for the records (optional)
  *   fail      list of commands that fail ("ADD", "DEL", "CHECK", ...)
+ *   failPercent  ADD fails at random this often (0-100)
  *   failCode  the error code to fail with (default 100 + 11 = 111)
  *   sleepMs   sleep before answering
  *   output    "garbage" | "huge" | "empty": a broken answer to ADD
@@ -33,10 +34,31 @@ static const char *str(json_object *conf, const char *key, const char *dflt)
 	return cni_json_get_string(conf, key, key, &s, NULL) == 0 ? s : dflt;
 }
 
+static int random_fail(json_object *conf, const struct cni_env *env)
+{
+	int64_t pct = 0;
+	unsigned int v = 0;
+	FILE *f;
+
+	if (env->cmd != CNI_CMD_ADD ||
+	    cni_json_get_int(conf, "failPercent", "failPercent", &pct, NULL) < 0 ||
+	    pct <= 0)
+		return 0;
+	f = fopen("/dev/urandom", "r");
+	if (f) {
+		if (fread(&v, sizeof(v), 1, f) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return (int64_t)(v % 100) < pct;
+}
+
 static int should_fail(json_object *conf, const struct cni_env *env)
 {
 	json_object *list;
 
+	if (random_fail(conf, env))
+		return 1;
 	if (cni_json_get_array(conf, "fail", "fail", &list, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(list); i++)

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_K8S_H
+#define PLEXUS_K8S_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+struct cni_err;
+
+#define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define K8S_CONNECT_TIMEOUT_MS 5000
+#define K8S_TIMEOUT_MS 10000
+#define K8S_POD_RETRIES 5	  /* extra pod GETs while the pod is 404 */
+#define K8S_RETRY_DELAY_MS 300
+#define K8S_RESPONSE_MAX (4 * 1024 * 1024)
+
+/* Where the API is and how to authenticate: from a kubeconfig's current
+ * context, or the in-cluster service account. Blobs are PEM bytes (the
+ * *-data fields, base64-decoded); files are absolute paths. Holds secrets:
+ * never print it. */
+struct k8s_config {
+	char *server; /* "https://host:port", no trailing '/' */
+	char *ca_file;
+	char *ca_data;
+	size_t ca_len;
+	char *cert_file;
+	char *cert_data;
+	size_t cert_len;
+	char *key_file;
+	char *key_data;
+	size_t key_len;
+	char *token;	  /* a literal token */
+	char *token_file; /* read afresh by every k8s_client_new */
+	int connect_timeout_ms, timeout_ms;
+	int pod_retries, retry_delay_ms;
+};
+
+/* Parse a kubeconfig (YAML or JSON) and pick its current-context. Relative
+ * paths are taken from base_dir. Refused: no current-context or a missing
+ * cluster/user/context entry, a server that is not https://,
+ * insecure-skip-tls-verify, exec/auth-provider credentials, bad base64.
+ * Code CNI_ERR_KUBERNETES; messages never quote a secret. */
+int k8s_kubeconfig_parse(const char *buf, size_t len, const char *base_dir,
+			 struct k8s_config **ret, struct cni_err *err);
+int k8s_kubeconfig_load(const char *path, struct k8s_config **ret,
+			struct cni_err *err);
+/* KUBERNETES_SERVICE_HOST/PORT from envp and sa_dir/{token,ca.crt}
+ * (sa_dir NULL: K8S_SA_DIR). */
+int k8s_config_in_cluster(char *const *envp, const char *sa_dir,
+			  struct k8s_config **ret, struct cni_err *err);
+void k8s_config_free(struct k8s_config *cfg);
+
+/* Decode standard base64 (padding optional, whitespace skipped) into a
+ * NUL-terminated buffer. 0 or -EINVAL. */
+int k8s_base64_decode(const char *in, size_t len, char **ret,
+		      size_t *ret_len);
+
+/* One API connection (libcurl; TLS always verified). */
+struct k8s_client;
+
+/* Reads the token file now; cfg must outlive the client. */
+int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
+		   struct cni_err *err);
+void k8s_client_free(struct k8s_client *c);
+/* Requests sent so far (each retry counts). */
+unsigned k8s_client_requests(const struct k8s_client *c);
+
+/* GET a pod (retried while it answers 404, as a new pod may not be
+ * visible yet) or a NetworkAttachmentDefinition. A missing object gives
+ * -ENOENT with code CNI_ERR_SELECTION; 401/403 -EACCES, other HTTP and
+ * transport failures -EIO, code CNI_ERR_KUBERNETES. ns and name must be
+ * DNS-1123 names. */
+int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
+		json_object **ret, struct cni_err *err);
+int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
+		json_object **ret, struct cni_err *err);
+/* Set the pod's k8s.v1.cni.cncf.io/network-status annotation to
+ * status_json (a JSON list as text) with one JSON merge patch. */
+int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
+				 const char *name, const char *status_json,
+				 struct cni_err *err);
+
+/* Turn an HTTP answer into an object: 2xx parses the body (must be a JSON
+ * object); an error status takes the message of a Kubernetes Status body
+ * when there is one. `what` names the request in messages. */
+int k8s_response_parse(long status, const char *buf, size_t len,
+		       const char *what, json_object **ret,
+		       struct cni_err *err);
+
+#endif

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Kubernetes API over libcurl: GET pod, GET NAD, PATCH the pod's
+ * network-status. TLS is always verified; every call has a timeout; no
+ * message carries a token, key or certificate. The only file (with the
+ * etcd store) that includes curl. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "annot.h"
+#include "cni_error.h"
+#include "cni_json.h"
+#include "k8s.h"
+#include "k8s_module.h"
+
+#define KE CNI_ERR_KUBERNETES
+
+struct k8s_client {
+	struct k8s_config cfg; /* borrowed strings of the caller's config */
+	char *auth;	       /* "Authorization: Bearer ..." or NULL */
+	CURL *curl;
+	unsigned requests;
+};
+
+struct buf {
+	char *data;
+	size_t len;
+	bool too_big;
+};
+
+static size_t buf_write(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	size_t len = sz * n;
+	char *nd;
+
+	if (b->len + len > K8S_RESPONSE_MAX) {
+		b->too_big = true;
+		return 0;
+	}
+	nd = realloc(b->data, b->len + len + 1);
+	if (!nd)
+		return 0;
+	memcpy(nd + b->len, p, len);
+	b->data = nd;
+	b->len += len;
+	b->data[b->len] = '\0';
+	return len;
+}
+
+static void secret_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void k8s_client_free(struct k8s_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl) {
+		curl_easy_cleanup(c->curl);
+		curl_global_cleanup();
+	}
+	secret_free(c->auth);
+	free(c);
+}
+
+unsigned k8s_client_requests(const struct k8s_client *c)
+{
+	return c ? c->requests : 0;
+}
+
+/* The bearer token: the literal one, else the file read now (so a
+ * rotated service-account token is picked up on every run). */
+static int token_load(const struct k8s_config *cfg, char **ret,
+		      struct cni_err *err)
+{
+	char *tok = NULL, *p;
+	size_t len = 0;
+	int r;
+
+	*ret = NULL;
+	if (cfg->token)
+		return asprintf(ret, "Authorization: Bearer %s", cfg->token) <
+				       0
+			       ? cni_errf(err, CNI_ERR_IO, "out of memory")
+			       : 0;
+	if (!cfg->token_file)
+		return 0;
+	r = cni_read_file(cfg->token_file, &tok, &len, err);
+	if (r) {
+		if (err)
+			err->code = KE;
+		return r;
+	}
+	while (len && strchr(" \t\r\n", tok[len - 1]))
+		tok[--len] = '\0';
+	for (p = tok; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			break;
+	if (!len || *p)
+		r = cni_errf(err, KE, "token file %s: empty or not a token",
+			     cfg->token_file);
+	else if (asprintf(ret, "Authorization: Bearer %s", tok) < 0)
+		r = cni_errf(err, CNI_ERR_IO, "out of memory");
+	secret_free(tok);
+	return r;
+}
+
+static void blob_set(CURL *h, CURLoption opt, char *data, size_t len)
+{
+	struct curl_blob blob = { .data = data, .len = len,
+				  .flags = CURL_BLOB_COPY };
+
+	curl_easy_setopt(h, opt, &blob);
+}
+
+static void curl_tls_set(CURL *h, const struct k8s_config *cfg)
+{
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cfg->ca_data)
+		blob_set(h, CURLOPT_CAINFO_BLOB, cfg->ca_data, cfg->ca_len);
+	else if (cfg->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
+	if (cfg->cert_data)
+		blob_set(h, CURLOPT_SSLCERT_BLOB, cfg->cert_data,
+			 cfg->cert_len);
+	else if (cfg->cert_file)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->cert_file);
+	if (cfg->key_data)
+		blob_set(h, CURLOPT_SSLKEY_BLOB, cfg->key_data, cfg->key_len);
+	else if (cfg->key_file)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->key_file);
+	curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+}
+
+int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
+		   struct cni_err *err)
+{
+	struct k8s_client *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	c->cfg = *cfg;
+	r = token_load(cfg, &c->auth, err);
+	if (r) {
+		free(c);
+		return r;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) ||
+	    !(c->curl = curl_easy_init())) {
+		if (!c->curl)
+			curl_global_cleanup();
+		secret_free(c->auth);
+		free(c);
+		return cni_errf(err, KE, "cannot initialise libcurl");
+	}
+	curl_tls_set(c->curl, cfg);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)cfg->connect_timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "plexus");
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write);
+	*ret = c;
+	return 0;
+}
+
+/* --- one request --- */
+
+static struct curl_slist *headers(const struct k8s_client *c, bool patch)
+{
+	struct curl_slist *h = NULL, *t;
+
+	h = curl_slist_append(h, "Accept: application/json");
+	if (h && patch) {
+		t = curl_slist_append(
+			h, "Content-Type: application/merge-patch+json");
+		h = t ? t : (curl_slist_free_all(h), NULL);
+	}
+	if (h && c->auth) {
+		t = curl_slist_append(h, c->auth);
+		h = t ? t : (curl_slist_free_all(h), NULL);
+	}
+	return h;
+}
+
+/* One HTTP exchange; body NULL means GET, else PATCH. */
+static int request(struct k8s_client *c, const char *path, const char *body,
+		   const char *what, long *ret_status, json_object **ret,
+		   struct cni_err *err)
+{
+	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL;
+	struct curl_slist *h = headers(c, body != NULL);
+	struct buf b = { 0 };
+	long status = 0;
+	CURLcode cr;
+	int r;
+
+	if (!h || asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
+		curl_slist_free_all(h);
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, body ? "PATCH" : NULL);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	if (!body)
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	c->requests++;
+	cr = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	*ret_status = cr == CURLE_OK ? status : 0;
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(h);
+	if (cr != CURLE_OK)
+		r = cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
+			     curl_easy_strerror(cr), *ebuf ? ": " : "",
+			     b.too_big ? "answer too large" : ebuf);
+	else
+		r = k8s_response_parse(status, b.data ? b.data : "", b.len,
+				       what, ret, err);
+	free(url);
+	free(b.data);
+	return r;
+}
+
+static bool retryable(long status)
+{
+	return status == 409 || status == 429 || status >= 500;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A request retried on 5xx/409 twice, and on 404 `retries_404` times. */
+static int request_retry(struct k8s_client *c, const char *path,
+			 const char *body, const char *what, int retries_404,
+			 json_object **ret, struct cni_err *err)
+{
+	int r, other = 2;
+	long st;
+
+	for (;;) {
+		r = request(c, path, body, what, &st, ret, err);
+		if (r == 0)
+			return 0;
+		if (st == 404 && retries_404-- > 0)
+			;
+		else if (retryable(st) && other-- > 0)
+			;
+		else
+			return r;
+		sleep_ms(c->cfg.retry_delay_ms);
+	}
+}
+
+static int names_check(const char *ns, const char *name, const char *what,
+		       struct cni_err *err)
+{
+	if (annot_is_dns1123_label(ns) && annot_is_dns1123_subdomain(name))
+		return 0;
+	return cni_errf(err, KE, "%s: \"%.64s/%.253s\" is not a valid "
+			"namespace/name", what, ns, name);
+}
+
+int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
+		json_object **ret, struct cni_err *err)
+{
+	char path[512], what[400];
+
+	snprintf(what, sizeof(what), "GET pod %s/%s", ns, name);
+	if (names_check(ns, name, what, err))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns,
+		 name);
+	return request_retry(c, path, NULL, what, c->cfg.pod_retries, ret,
+			     err);
+}
+
+int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
+		json_object **ret, struct cni_err *err)
+{
+	char path[512], what[400];
+
+	snprintf(what, sizeof(what), "GET NetworkAttachmentDefinition %s/%s",
+		 ns, name);
+	if (names_check(ns, name, what, err))
+		return -EINVAL;
+	snprintf(path, sizeof(path),
+		 "/apis/k8s.cni.cncf.io/v1/namespaces/%s/"
+		 "network-attachment-definitions/%s",
+		 ns, name);
+	return request_retry(c, path, NULL, what, 0, ret, err);
+}
+
+int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
+				 const char *name, const char *status_json,
+				 struct cni_err *err)
+{
+	json_object *patch, *md, *an, *out = NULL;
+	char path[512], what[400];
+	int r;
+
+	snprintf(what, sizeof(what), "PATCH pod %s/%s network-status", ns,
+		 name);
+	if (names_check(ns, name, what, err))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns,
+		 name);
+	patch = json_object_new_object();
+	md = json_object_new_object();
+	an = json_object_new_object();
+	if (!patch || !md || !an) {
+		json_object_put(patch);
+		json_object_put(md);
+		json_object_put(an);
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	json_object_object_add(an, ANNOT_NETWORK_STATUS,
+			       json_object_new_string(status_json));
+	json_object_object_add(md, "annotations", an);
+	json_object_object_add(patch, "metadata", md);
+	r = request_retry(c, path, cni_json_str(patch), what, 0, &out, err);
+	json_object_put(out);
+	json_object_put(patch);
+	return r;
+}
+
+/* The one symbol this module exports (it is built with hidden
+ * visibility): plexus loads it with dlopen only when it talks to the API,
+ * so that nodes without Kubernetes selection never load libcurl. */
+__attribute__((visibility("default")))
+const struct k8s_client_ops k8s_client_module = {
+	.abi = K8S_MODULE_ABI,
+	.client_new = k8s_client_new,
+	.client_free = k8s_client_free,
+	.client_requests = k8s_client_requests,
+	.pod_get = k8s_pod_get,
+	.nad_get = k8s_nad_get,
+	.pod_patch_network_status = k8s_pod_patch_network_status,
+};

@@ -1,0 +1,55 @@
+#!/bin/bash
+# make bench: every row is measured in this run, the contenders alternating
+# call by call (tests/bench/cnibench.c), and reported as a ratio or a
+# difference against the reference. Nothing here is a pass/fail test.
+#   B_ITER   iterations (default 200)
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$TOP/build/bin
+TB=$BIN/tests
+REF=/usr/lib/cni
+N=${B_ITER:-200}
+W=$(mktemp -d /tmp/plexus-bench.XXXXXX)
+H=plxbench-h$$ P=plxbench-p$$
+cleanup() { ip netns del "$H" 2>/dev/null || true; ip netns del "$P" 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+ip netns add "$H"; ip netns add "$P"
+ip -n "$H" link add plxup type veth peer name plxupp
+ip -n "$H" link set plxup up; ip -n "$H" link set plxupp up
+PNS=/var/run/netns/$P
+
+noop() { echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"plexus-testplugin\"}"; }
+for i in 1 2 3; do noop "noop$i" >"$W/noop$i.conf"; done
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"delegates\":[$(noop noop1),$(noop noop2),$(noop noop3)]}" >"$W/meta-noop.conf"
+
+ipam() { echo "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$W/ipam-$1\",\"ranges\":[[{\"subnet\":\"$2\"}]]}"; }
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r1\",\"type\":\"bridge\",\"bridge\":\"plxb1\",\"isGateway\":true,$(ipam r1 10.200.0.0/16)}" >"$W/r1.conf"
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r2\",\"type\":\"macvlan\",\"master\":\"plxup\",\"mode\":\"bridge\",$(ipam r2 10.201.0.0/16)}" >"$W/r2.conf"
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r3\",\"type\":\"bridge\",\"bridge\":\"plxb3\",$(ipam r3 10.202.0.0/16)}" >"$W/r3.conf"
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"delegates\":[$(cat "$W/r1.conf"),$(cat "$W/r2.conf"),$(cat "$W/r3.conf")]}" >"$W/meta-ref.conf"
+
+bench() { ip netns exec "$H" "$TB/cnibench" -n "$N" -p "$BIN:$TB:$REF" -s "$PNS" "$@"; }
+field() { sed -n "s/^$1 .*$2=\([0-9.]*\).*/\1/p" "$W/out"; }
+echo "plexus bench: $N iterations each, alternating; $(nproc) cores, kernel $(uname -r)"
+
+# P2: meta overhead, three no-op delegates, one pod ADD+DEL
+bench "plexus=ADD:$BIN/plexus:$W/meta-noop.conf:eth0,DEL:$BIN/plexus:$W/meta-noop.conf:eth0" \
+	"direct=ADD:$TB/plexus-testplugin:$W/noop1.conf:eth0,ADD:$TB/plexus-testplugin:$W/noop2.conf:net1,ADD:$TB/plexus-testplugin:$W/noop3.conf:net2,DEL:$TB/plexus-testplugin:$W/noop3.conf:net2,DEL:$TB/plexus-testplugin:$W/noop2.conf:net1,DEL:$TB/plexus-testplugin:$W/noop1.conf:eth0" >"$W/out"
+p2p=$(field plexus median_ms) p2d=$(field direct median_ms) rss=$(field plexus max_rss_kib)
+p2f=$(field plexus failures) p2df=$(field direct failures)
+
+# P1-ref: 3-network pod through the reference plugins, via plexus vs direct
+bench "plexus=ADD:$BIN/plexus:$W/meta-ref.conf:eth0,DEL:$BIN/plexus:$W/meta-ref.conf:eth0" \
+	"direct=ADD:$REF/bridge:$W/r1.conf:eth0,ADD:$REF/macvlan:$W/r2.conf:net1,ADD:$REF/bridge:$W/r3.conf:net2,DEL:$REF/bridge:$W/r3.conf:net2,DEL:$REF/macvlan:$W/r2.conf:net1,DEL:$REF/bridge:$W/r1.conf:eth0" >"$W/out"
+p1p=$(field plexus median_ms) p1d=$(field direct median_ms)
+p1f=$(field plexus failures) p1df=$(field direct failures)
+
+printf '\n%-58s %12s %12s %10s\n' "row" "plexus" "reference" "result"
+row() { printf '%-58s %12s %12s %10s\n' "$@"; }
+row "P2 meta overhead, 3 no-op delegates, ADD+DEL (median)" "${p2p} ms" "${p2d} ms" \
+	"+$(python3 -c "print(f'{$p2p-$p2d:.2f}')") ms"
+row "P1 3-net pod via plexus vs reference direct, ADD+DEL" "${p1p} ms" "${p1d} ms" \
+	"$(python3 -c "print(f'{$p1d/$p1p:.2f}x')")"
+row "P3 plexus peak RSS (max over all calls)" "$(python3 -c "print(f'{$rss/1024:.2f}')") MiB" "-" "-"
+echo "failures: P2 plexus=$p2f direct=$p2df; P1 plexus=$p1f direct=$p1df"
+[ -x "$TOP/tests/bench/ipam.sh" ] && "$TOP/tests/bench/ipam.sh" || true

@@ -1,0 +1,5 @@
+# make soak: 1,000 ADD/DEL cycles (SOAK_CYCLES), plexus killed at random.
+soak: deps
+	$(MAKE) build
+	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4
+.PHONY: soak

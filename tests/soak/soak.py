@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Soak: many ADD/DEL cycles over several pods at once, with a delegate that
+fails at random and plexus killed with SIGKILL at random moments, then DEL
+and GC of everything. Real kernel objects: each pod's networks are a
+reference bridge (host-local) and a macvlan (host-local) plus the test
+plugin (fails 1 ADD in failPercent). Afterwards there must be no link in
+any pod, no address held by host-local, no attachment held by the test
+plugin, and no cache record; at no time may two live pods hold one address.
+
+Prints the counts and a TAP line per check. Exit 1 when a check fails.
+  soak.py --cycles N --pods P --kill-percent K --bindir build/bin
+"""
+import argparse, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time
+
+REF = "/usr/lib/cni"
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, check=check, capture_output=True, text=True)
+
+
+class Soak:
+    def __init__(self, a):
+        self.a = a
+        self.top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.bindir = os.path.join(self.top, a.bindir)
+        self.tp = os.path.join(os.path.dirname(self.bindir), "bin", "tests")
+        self.tmp = tempfile.mkdtemp(prefix="plexus-soak.")
+        self.host = f"plxsoak-h{os.getpid()}"
+        self.pods = [f"plxsoak-p{os.getpid()}-{i}" for i in range(a.pods)]
+        self.lock = threading.Lock()
+        self.live = {}  # pod -> set of addresses
+        self.c = dict(cycles=0, add_ok=0, add_failed=0, killed_add=0, killed_del=0,
+                      del_retries=0, duplicates=0)
+        self.dups = []
+
+    def conf(self):
+        ipam = lambda n, s: {"type": "host-local", "dataDir": f"{self.tmp}/ipam",
+                             "ranges": [[{"subnet": s}]]}
+        c = {"cniVersion": "1.0.0", "name": "soak", "type": "plexus",
+             "cniDir": f"{self.tmp}/cache",
+             "delegates": [
+                 {"cniVersion": "1.0.0", "name": "cluster", "type": "bridge",
+                  "bridge": "plxsoak0", "isGateway": True, "ipam": ipam("c", "10.240.0.0/24")},
+                 {"cniVersion": "1.0.0", "name": "storage", "type": "macvlan",
+                  "master": "plxsoak-up", "mode": "bridge", "ipam": ipam("s", "10.241.0.0/24")},
+                 {"cniVersion": "1.0.0", "name": "flaky", "type": "plexus-testplugin",
+                  "stateDir": f"{self.tmp}/state", "failPercent": self.a.fail_percent}]}
+        p = f"{self.tmp}/soak.conf"
+        with open(p, "w") as f:
+            json.dump(c, f)
+        return p
+
+    def setup(self):
+        sh("ip", "netns", "add", self.host)
+        sh("ip", "-n", self.host, "link", "add", "plxsoak-up", "type", "veth", "peer", "name", "plxsoak-pe")
+        sh("ip", "-n", self.host, "link", "set", "plxsoak-up", "up")
+        sh("ip", "-n", self.host, "link", "set", "plxsoak-pe", "up")
+        for p in self.pods:
+            sh("ip", "netns", "add", p)
+        os.makedirs(f"{self.tmp}/state")
+        self.path = self.conf()
+
+    def cleanup(self):
+        for n in self.pods + [self.host]:
+            sh("ip", "netns", "del", n, check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def plexus(self, cmd, pod, cid, kill_after=None, extra=None):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CNI_COMMAND": cmd,
+               "CNI_CONTAINERID": cid, "CNI_NETNS": f"/var/run/netns/{pod}", "CNI_IFNAME": "eth0",
+               "CNI_PATH": f"{self.bindir}:{self.tp}:{REF}",
+               "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE=soak;K8S_POD_NAME={pod}"}
+        with open(extra or self.path) as stdin:
+            p = subprocess.Popen(["ip", "netns", "exec", self.host, f"{self.bindir}/plexus"],
+                                 env=env, stdin=stdin, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
+            if kill_after is not None:
+                time.sleep(kill_after)
+                p.send_signal(signal.SIGKILL)  # `ip netns exec` execs: this is plexus
+            out, _ = p.communicate()
+        return p.returncode, out
+
+    def check_unique(self, pod, res):
+        # the test plugin reports one fixed address: only host-local's count
+        addrs = {ip["address"].split("/")[0] for ip in res.get("ips", [])
+                 if not ip["address"].startswith("10.99.")}
+        with self.lock:
+            for other, held in self.live.items():
+                if other != pod and held & addrs:
+                    self.c["duplicates"] += 1
+                    self.dups.append((pod, other, sorted(held & addrs)))
+            self.live[pod] = addrs
+
+    def cycle(self, pod, n):
+        cid = f"{pod}-{n}"
+        kill = random.random() * 100 < self.a.kill_percent
+        rc, out = self.plexus("ADD", pod, cid, random.uniform(0, 0.06) if kill else None)
+        with self.lock:
+            self.c["cycles"] += 1
+            if rc == -9:
+                self.c["killed_add"] += 1
+            elif rc == 0:
+                self.c["add_ok"] += 1
+            else:
+                self.c["add_failed"] += 1
+        if rc == 0:
+            self.check_unique(pod, json.loads(out))
+        # the runtime deletes, retrying until DEL succeeds
+        for attempt in range(20):
+            kill = attempt == 0 and random.random() * 100 < self.a.kill_percent
+            rc, _ = self.plexus("DEL", pod, cid, random.uniform(0, 0.03) if kill else None)
+            with self.lock:
+                self.live.pop(pod, None) if rc == 0 else None
+                if rc == -9:
+                    self.c["killed_del"] += 1
+                elif rc != 0:
+                    self.c["del_retries"] += 1
+            if rc == 0:
+                return
+        raise RuntimeError(f"DEL of {cid} never succeeded")
+
+    def worker(self, pod, cycles, errors):
+        try:
+            for n in range(cycles):
+                self.cycle(pod, n)
+        except Exception as e:  # reported as a failed check
+            errors.append(f"{pod}: {e}")
+
+    def final_gc(self):
+        with open(self.path) as f:
+            c = json.load(f)
+        c["cniVersion"] = "1.1.0"
+        c["cni.dev/valid-attachments"] = []
+        p = f"{self.tmp}/gc.conf"
+        with open(p, "w") as f:
+            json.dump(c, f)
+        return self.plexus("GC", self.pods[0], "", extra=p)[0]
+
+    def leftovers(self):
+        links = 0
+        for p in self.pods:
+            out = sh("ip", "-n", p, "-o", "link", "show").stdout
+            links += sum(1 for l in out.splitlines() if ": lo:" not in l)
+        addrs = sum(1 for d, _, fs in os.walk(f"{self.tmp}/ipam") for f in fs
+                    if f[0].isdigit())
+        held = len(os.listdir(f"{self.tmp}/state"))
+        cache = len(os.listdir(f"{self.tmp}/cache")) if os.path.isdir(f"{self.tmp}/cache") else 0
+        return links, addrs, held, cache
+
+    def run(self):
+        per_pod = max(1, self.a.cycles // len(self.pods))
+        errors, threads = [], []
+        t0 = time.time()
+        for p in self.pods:
+            t = threading.Thread(target=self.worker, args=(p, per_pod, errors))
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+        gc_rc = self.final_gc()
+        links, addrs, held, cache = self.leftovers()
+        c = self.c
+        print(f"# soak: {c['cycles']} cycles over {len(self.pods)} pods in {time.time()-t0:.1f} s: "
+              f"ADD ok {c['add_ok']}, ADD failed {c['add_failed']}, plexus killed in ADD "
+              f"{c['killed_add']} and in DEL {c['killed_del']}, DEL retries {c['del_retries']}")
+        print(f"# soak: after DEL+GC: stray links {links}, addresses held {addrs}, "
+              f"attachments held {held}, cache records {cache}, duplicates {c['duplicates']}")
+        checks = [("every cycle ran and every DEL converged", not errors, errors[:3]),
+                  ("GC succeeded", gc_rc == 0, gc_rc),
+                  ("zero stray links in the pods", links == 0, links),
+                  ("zero addresses held by host-local", addrs == 0, addrs),
+                  ("zero attachments held by the test plugin", held == 0, held),
+                  ("zero cache records", cache == 0,
+                   os.listdir(f"{self.tmp}/cache") if cache else 0),
+                  ("zero duplicate addresses at any time", c["duplicates"] == 0, self.dups[:3]),
+                  ("some ADDs were killed and some failed (the soak tested something)",
+                   c["add_failed"] > 0 and (c["killed_add"] > 0 or self.a.kill_percent == 0), c)]
+        ok = True
+        for name, good, detail in checks:
+            print(f"{'ok' if good else 'not ok'} - soak: {name}")
+            if not good:
+                print(f"#   {detail}")
+                ok = False
+        return ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cycles", type=int, default=1000)
+    ap.add_argument("--pods", type=int, default=4)
+    ap.add_argument("--kill-percent", type=float, default=10)
+    ap.add_argument("--fail-percent", type=int, default=15)
+    ap.add_argument("--bindir", default="build/bin")
+    a = ap.parse_args()
+    s = Soak(a)
+    try:
+        s.setup()
+        return 0 if s.run() else 1
+    finally:
+        s.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Network selection against a fake NAD source and a temporary confDir. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "cni_conf.h"
+#include "cni_env.h"
+#include "cni_error.h"
+#include "cni_json.h"
+#include "../fakes/fake_nadsrc.h"
+#include "plan.h"
+#include "plexus_conf.h"
+#include "select.h"
+
+struct fx {
+	char dir[64];	  /* temp root */
+	char confdir[96]; /* root/net.d */
+	char ckpt[96];	  /* root/checkpoint */
+	struct plexus_conf conf;
+	char *sysns[1];
+	struct cni_kv args[3];
+	struct cni_env env;
+	struct nad_source *src;
+	struct plexus_plan *plan;
+	struct cni_err err;
+};
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void put_conf(struct fx *x, const char *file, const char *text)
+{
+	char path[200];
+
+	snprintf(path, sizeof(path), "%s/%s", x->confdir, file);
+	write_file(path, text);
+}
+
+#define BRIDGE(name)                                                     \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"" name "\",\"type\":\"bridge\"}"
+
+/* A NAD whose spec.config is the (JSON-escaped) text cfg. */
+static void add_nad(struct fx *x, const char *ns, const char *name,
+		    const char *cfg, const char *annotations)
+{
+	json_object *nad = json_object_new_object(), *md = json_object_new_object();
+	json_object *spec = json_object_new_object();
+
+	json_object_object_add(md, "name", json_object_new_string(name));
+	json_object_object_add(md, "namespace", json_object_new_string(ns));
+	if (annotations)
+		json_object_object_add(md, "annotations",
+				       json_tokener_parse(annotations));
+	json_object_object_add(nad, "kind", json_object_new_string(
+		"NetworkAttachmentDefinition"));
+	json_object_object_add(nad, "metadata", md);
+	if (cfg)
+		json_object_object_add(spec, "config",
+				       json_object_new_string(cfg));
+	json_object_object_add(nad, "spec", spec);
+	fake_nadsrc_add(x->src, "nad", ns, name, cni_json_str(nad));
+	json_object_put(nad);
+}
+
+/* The pod ns1/p1 (uid u1) with these annotations (a JSON object). */
+static void add_pod(struct fx *x, const char *annotations)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\","
+		 "\"namespace\":\"ns1\",\"uid\":\"u1\",\"annotations\":%s}}",
+		 annotations);
+	fake_nadsrc_add(x->src, "pod", "ns1", "p1", buf);
+}
+
+/* annotations JSON with one networks annotation value. */
+static void add_pod_networks(struct fx *x, const char *value)
+{
+	json_object *an = json_object_new_object();
+
+	json_object_object_add(an, "k8s.v1.cni.cncf.io/networks",
+			       json_object_new_string(value));
+	add_pod(x, cni_json_str(an));
+	json_object_put(an);
+}
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	assert_non_null(x);
+	strcpy(x->dir, "/tmp/plexus-select.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	snprintf(x->confdir, sizeof(x->confdir), "%s/net.d", x->dir);
+	snprintf(x->ckpt, sizeof(x->ckpt), "%s/checkpoint", x->dir);
+	assert_int_equal(mkdir(x->confdir, 0700), 0);
+	x->conf.conf_dir = x->confdir;
+	x->conf.multus_namespace = "kube-system";
+	x->conf.global_namespaces = "default";
+	x->sysns[0] = "kube-system";
+	x->conf.system_namespaces = x->sysns;
+	x->conf.n_system_namespaces = 1;
+	x->conf.checkpoint_file = x->ckpt;
+	x->conf.cluster_network = "cluster";
+	x->args[0] = (struct cni_kv){ "K8S_POD_NAMESPACE", "ns1" };
+	x->args[1] = (struct cni_kv){ "K8S_POD_NAME", "p1" };
+	x->args[2] = (struct cni_kv){ "K8S_POD_UID", "u1" };
+	x->env.cmd = CNI_CMD_ADD;
+	x->env.ifname = "eth0";
+	x->env.args = x->args;
+	x->env.n_args = 3;
+	x->src = fake_nadsrc_new();
+	x->plan = plexus_plan_new();
+	assert_non_null(x->plan);
+	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	char cmd[128];
+
+	plexus_plan_free(x->plan);
+	nad_source_free(x->src);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(x);
+	return 0;
+}
+
+static int run(struct fx *x)
+{
+	memset(&x->err, 0, sizeof(x->err));
+	return plexus_select(&x->conf, &x->env, x->src, x->plan, &x->err);
+}
+
+static void run_ok(struct fx *x)
+{
+	int r = run(x);
+
+	if (r)
+		fail_msg("plexus_select: %d code %d: %s", r, x->err.code,
+			 x->err.msg);
+}
+
+/* Fails with code, the message holding every given piece, plan empty. */
+static void run_fails(struct fx *x, int code, ...)
+{
+	const char *piece;
+	va_list ap;
+
+	assert_int_not_equal(run(x), 0);
+	if (x->err.code != code)
+		fail_msg("code %d, want %d: %s", x->err.code, code, x->err.msg);
+	va_start(ap, code);
+	while ((piece = va_arg(ap, const char *)) != NULL)
+		if (!strstr(x->err.msg, piece))
+			fail_msg("message '%s' lacks '%s'", x->err.msg, piece);
+	va_end(ap);
+	assert_int_equal(x->plan->n, 0);
+}
+
+static void expect_att(const struct plexus_attachment *a, const char *net,
+		       const char *ifname, bool is_def)
+{
+	assert_string_equal(a->network, net);
+	assert_string_equal(a->ifname, ifname);
+	assert_int_equal(a->is_default, is_def);
+	assert_non_null(a->conf);
+}
+
+static void test_select__comma_annotation(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+	add_nad(x, "ns2", "c", BRIDGE("c"), NULL);
+	add_pod_networks(x, "a, b@x, ns2/c");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 4);
+	expect_att(&x->plan->att[0], "kube-system/cluster", "eth0", true);
+	expect_att(&x->plan->att[1], "ns1/a", "net1", false);
+	expect_att(&x->plan->att[2], "ns1/b", "x", false);
+	expect_att(&x->plan->att[3], "ns2/c", "net3", false);
+	assert_string_equal(x->plan->att[3].conf->name, "c");
+	assert_string_equal(x->plan->att[3].source,
+			    "NetworkAttachmentDefinition ns2/c");
+	assert_string_equal(x->plan->pod_namespace, "ns1");
+	assert_string_equal(x->plan->pod_name, "p1");
+	assert_string_equal(x->plan->pod_uid, "u1");
+	assert_int_equal(fake_nadsrc_calls(x->src, "pod"), 1);
+	assert_int_equal(fake_nadsrc_calls(x->src, "nad"), 4);
+}
+
+static void test_select__same_nad_fetched_once(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_pod_networks(x, "a,a,a");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 4);
+	expect_att(&x->plan->att[3], "ns1/a", "net3", false);
+	assert_int_equal(fake_nadsrc_calls(x->src, "nad"), 2);
+}
+
+static void test_select__no_pod_args(void **state)
+{
+	struct fx *x = *state;
+
+	x->env.n_args = 0;
+	run_ok(x);
+	assert_int_equal(x->plan->n, 1);
+	expect_att(&x->plan->att[0], "kube-system/cluster", "eth0", true);
+	assert_int_equal(fake_nadsrc_calls(x->src, "pod"), 0);
+	assert_null(x->plan->pod_name);
+}
+
+static void test_select__no_source(void **state)
+{
+	struct fx *x = *state;
+
+	put_conf(x, "10-c.conf", BRIDGE("cluster"));
+	assert_int_equal(plexus_select(&x->conf, &x->env, NULL, x->plan,
+				       &x->err), 0);
+	assert_int_equal(x->plan->n, 1);
+	assert_string_equal(x->plan->att[0].network, "cluster");
+}
+
+static void test_select__cluster_network_from_confdir(void **state)
+{
+	struct fx *x = *state;
+
+	x->conf.cluster_network = "flannel";
+	put_conf(x, "00-broken.conf", "{not json");
+	put_conf(x, "05-other.conflist",
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"other\","
+		 "\"plugins\":[{\"type\":\"bridge\"}]}");
+	put_conf(x, "10-flannel.conflist",
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"flannel\","
+		 "\"plugins\":[{\"type\":\"flannel\"},{\"type\":\"portmap\"}]}");
+	add_pod(x, "{}");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 1);
+	expect_att(&x->plan->att[0], "flannel", "eth0", true);
+	assert_int_equal(x->plan->att[0].conf->n_plugins, 2);
+	assert_non_null(strstr(x->plan->att[0].source, "10-flannel.conflist"));
+	/* a NAD lookup was tried first */
+	assert_int_equal(fake_nadsrc_calls(x->src, "nad"), 1);
+}
+
+static void test_select__cluster_network_path(void **state)
+{
+	struct fx *x = *state;
+	char path[200];
+
+	put_conf(x, "20-b.conf", BRIDGE("second"));
+	put_conf(x, "10-a.conf", BRIDGE("first"));
+	add_pod(x, "{}");
+	x->conf.cluster_network = x->confdir; /* a directory: first file */
+	run_ok(x);
+	assert_string_equal(x->plan->att[0].network, "first");
+	plexus_plan_free(x->plan);
+	x->plan = plexus_plan_new();
+	snprintf(path, sizeof(path), "%s/20-b.conf", x->confdir);
+	x->conf.cluster_network = path;
+	run_ok(x);
+	assert_string_equal(x->plan->att[0].network, "second");
+	assert_string_equal(x->plan->att[0].source, path);
+	assert_int_equal(fake_nadsrc_calls(x->src, "nad"), 0);
+}
+
+static void test_select__cluster_network_missing(void **state)
+{
+	struct fx *x = *state;
+
+	x->conf.cluster_network = "nope";
+	add_pod(x, "{}");
+	run_fails(x, CNI_ERR_INVALID_CONFIG, "pod ns1/p1",
+		  "clusterNetwork \"nope\"", "no network named \"nope\"", NULL);
+}
+
+static void test_select__no_default_network(void **state)
+{
+	struct fx *x = *state;
+
+	x->conf.cluster_network = NULL;
+	add_pod(x, "{}");
+	run_fails(x, CNI_ERR_INVALID_CONFIG, "no default network", NULL);
+}
+
+static void test_select__delegates(void **state)
+{
+	struct fx *x = *state;
+	json_object *d = json_tokener_parse("[" BRIDGE("d0") "," BRIDGE("d1")
+					    "]");
+
+	x->conf.cluster_network = NULL;
+	x->conf.delegates = d;
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_pod_networks(x, "a");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 3);
+	expect_att(&x->plan->att[0], "d0", "eth0", true);
+	expect_att(&x->plan->att[1], "d1", "net1", false);
+	expect_att(&x->plan->att[2], "ns1/a", "net2", false);
+	assert_string_equal(x->plan->att[1].source, "delegates[1]");
+	json_object_put(d);
+}
+
+static void test_select__default_networks(void **state)
+{
+	struct fx *x = *state;
+	char *dn[] = { "extra", "local" };
+
+	x->conf.default_networks = dn;
+	x->conf.n_default_networks = 2;
+	add_nad(x, "kube-system", "extra", BRIDGE("extra"), NULL);
+	put_conf(x, "local.conf", BRIDGE("local"));
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_pod_networks(x, "a");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 4);
+	expect_att(&x->plan->att[1], "kube-system/extra", "net1", false);
+	expect_att(&x->plan->att[2], "local", "net2", false);
+	expect_att(&x->plan->att[3], "ns1/a", "net3", false);
+}
+
+static void test_select__system_namespace_skips_default_networks(void **state)
+{
+	struct fx *x = *state;
+	char *dn[] = { "extra" };
+
+	x->conf.default_networks = dn;
+	x->conf.n_default_networks = 1;
+	add_nad(x, "kube-system", "extra", BRIDGE("extra"), NULL);
+	x->sysns[0] = "ns1";
+	add_pod(x, "{}");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 1);
+}
+
+static void test_select__default_network_override(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "kube-system", "alt", BRIDGE("alt"), NULL);
+	add_nad(x, "ns1", "mine", BRIDGE("mine"), NULL);
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"alt\"}");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 1);
+	expect_att(&x->plan->att[0], "kube-system/alt", "eth0", true);
+	assert_int_equal(fake_nadsrc_calls(x->src, "nad"), 1);
+}
+
+static void test_select__default_network_override_own_ns(void **state)
+{
+	struct fx *x = *state;
+
+	x->conf.namespace_isolation = true;
+	add_nad(x, "ns1", "mine", BRIDGE("mine"), NULL);
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"ns1/mine\"}");
+	run_ok(x);
+	expect_att(&x->plan->att[0], "ns1/mine", "eth0", true);
+}
+
+static void test_select__default_network_override_rejects(void **state)
+{
+	struct fx *x = *state;
+
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"a,b\"}");
+	run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1",
+		  "v1.multus-cni.io/default-network",
+		  "must name exactly one network", NULL);
+}
+
+static void test_select__default_network_override_ifname(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "kube-system", "alt", BRIDGE("alt"), NULL);
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"alt@eth7\"}");
+	run_fails(x, CNI_ERR_SELECTION, "is CNI_IFNAME (eth0)", NULL);
+}
+
+static void test_select__runtime_config_from_runtime(void **state)
+{
+	struct fx *x = *state;
+	json_object *rc = json_tokener_parse(
+		"{\"portMappings\":[{\"hostPort\":1,\"containerPort\":2}]}");
+
+	x->conf.runtime_config = rc;
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_pod_networks(x, "a");
+	run_ok(x);
+	assert_string_equal(cni_json_str(x->plan->att[0].runtime_config),
+			    cni_json_str(rc));
+	assert_null(x->plan->att[1].runtime_config);
+	json_object_put(rc);
+}
+
+#define CAPS_NAD                                                          \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"caps\",\"plugins\":["       \
+	"{\"type\":\"bridge\",\"capabilities\":{\"ips\":true,"            \
+	"\"mac\":true,\"infinibandGUID\":true}},"                         \
+	"{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}},"\
+	"{\"type\":\"bandwidth\",\"capabilities\":{\"bandwidth\":true}}]}"
+
+static void test_select__json_element_maps_capabilities(void **state)
+{
+	struct fx *x = *state;
+	const struct plexus_attachment *a;
+
+	add_nad(x, "ns1", "caps", CAPS_NAD, NULL);
+	add_pod_networks(x,
+		"[{\"name\":\"caps\",\"interface\":\"data0\","
+		"\"ips\":[\"10.9.0.5/24\"],\"mac\":\"02:00:00:00:00:01\","
+		"\"infiniband-guid\":\"00:11:22:33:44:55:66:77\","
+		"\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}],"
+		"\"bandwidth\":{\"ingressRate\":1},"
+		"\"cni-args\":{\"k\":\"v\"},"
+		"\"default-route\":[\"10.9.0.1\"]}]");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 2);
+	a = &x->plan->att[1];
+	expect_att(a, "ns1/caps", "data0", false);
+	assert_string_equal(cni_json_str(a->runtime_config),
+		"{\"ips\":[\"10.9.0.5/24\"],\"mac\":\"02:00:00:00:00:01\","
+		"\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}],"
+		"\"bandwidth\":{\"ingressRate\":1},"
+		"\"infinibandGUID\":\"00:11:22:33:44:55:66:77\"}");
+	assert_string_equal(cni_json_str(a->cni_args), "{\"k\":\"v\"}");
+	assert_string_equal(cni_json_str(a->default_route),
+			    "[\"10.9.0.1\"]");
+	assert_null(x->plan->att[0].default_route);
+}
+
+static void test_select__capability_not_declared(void **state)
+{
+	static const char *const asks[][2] = {
+		{ "\"ips\":[\"10.0.0.1/24\"]", "\"ips\"" },
+		{ "\"mac\":\"02:00:00:00:00:01\"", "\"mac\"" },
+		{ "\"portMappings\":[]", "\"portMappings\"" },
+		{ "\"bandwidth\":{}", "\"bandwidth\"" },
+		{ "\"infiniband-guid\":\"00:11:22:33:44:55:66:77\"",
+		  "\"infinibandGUID\"" },
+	};
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "plain", BRIDGE("plain"), NULL);
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		char ann[256];
+
+		snprintf(ann, sizeof(ann), "[{\"name\":\"plain\",%s}]",
+			 asks[i][0]);
+		nad_source_free(x->src);
+		x->src = fake_nadsrc_new();
+		add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
+		add_nad(x, "ns1", "plain", BRIDGE("plain"), NULL);
+		add_pod_networks(x, ann);
+		run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1", "network ns1/plain",
+			  asks[i][1], "no plugin of the network declares", NULL);
+	}
+}
+
+static void test_select__two_default_routes(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+	add_pod_networks(x, "[{\"name\":\"a\",\"default-route\":[\"1.1.1.1\"]},"
+			    "{\"name\":\"b\",\"default-route\":[\"2.2.2.2\"]}]");
+	run_fails(x, CNI_ERR_SELECTION, "networks ns1/a and ns1/b both ask "
+		  "for the default route", NULL);
+}
+
+static void test_select__interface_clash(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+	add_pod_networks(x, "a@eth0");
+	run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1", "interface \"eth0\"",
+		  "kube-system/cluster and ns1/a", NULL);
+	/* an explicit name equal to a generated one */
+	nad_source_free(x->src);
+	x->src = fake_nadsrc_new();
+	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+	add_pod_networks(x, "a, b@net1");
+	run_fails(x, CNI_ERR_SELECTION, "interface \"net1\"", NULL);
+}
+
+static void test_select__nad_missing(void **state)
+{
+	struct fx *x = *state;
+
+	add_pod_networks(x, "ghost");
+	run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1",
+		  "NetworkAttachmentDefinition ns1/ghost not found", NULL);
+}
+
+static void test_select__nad_config_not_json(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "bad", "{\"cniVersion\": ", NULL);
+	add_pod_networks(x, "bad");
+	run_fails(x, CNI_ERR_INVALID_CONFIG, "pod ns1/p1", "network ns1/bad",
+		  "NetworkAttachmentDefinition ns1/bad spec.config", NULL);
+}
+
+static void test_select__nad_config_invalid(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "notype", "{\"cniVersion\":\"1.0.0\"}", NULL);
+	add_pod_networks(x, "notype");
+	run_fails(x, CNI_ERR_INVALID_CONFIG, "pod ns1/p1",
+		  "network ns1/notype", NULL);
+}
+
+static void test_select__nad_name_defaults(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "anon", "{\"cniVersion\":\"1.0.0\","
+		"\"type\":\"macvlan\"}", NULL);
+	add_pod_networks(x, "anon");
+	run_ok(x);
+	assert_string_equal(x->plan->att[1].conf->name, "anon");
+}
+
+static void test_select__nad_empty_config_uses_confdir(void **state)
+{
+	struct fx *x = *state;
+
+	put_conf(x, "50-side.conflist",
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"side\","
+		 "\"plugins\":[{\"type\":\"macvlan\"}]}");
+	add_nad(x, "ns1", "side", "", NULL);
+	add_nad(x, "ns1", "nofile", NULL, NULL);
+	add_pod_networks(x, "side");
+	run_ok(x);
+	assert_string_equal(cni_conflist_type(x->plan->att[1].conf, 0),
+			    "macvlan");
+	assert_non_null(strstr(x->plan->att[1].source, "50-side.conflist"));
+	plexus_plan_free(x->plan);
+	x->plan = plexus_plan_new();
+	nad_source_free(x->src);
+	x->src = fake_nadsrc_new();
+	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
+	add_nad(x, "ns1", "nofile", NULL, NULL);
+	add_pod_networks(x, "nofile");
+	run_fails(x, CNI_ERR_INVALID_CONFIG, "spec.config is empty",
+		  "no network named \"nofile\"", NULL);
+}
+
+static void test_select__isolation(void **state)
+{
+	struct fx *x = *state;
+
+	x->conf.namespace_isolation = true;
+	x->conf.global_namespaces = "default, shared";
+	add_nad(x, "ns1", "own", BRIDGE("own"), NULL);
+	add_nad(x, "shared", "g", BRIDGE("g"), NULL);
+	add_nad(x, "default", "d", BRIDGE("d"), NULL);
+	add_nad(x, "ns2", "other", BRIDGE("other"), NULL);
+	add_pod_networks(x, "own, shared/g, default/d");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 4);
+	plexus_plan_free(x->plan);
+	x->plan = plexus_plan_new();
+	nad_source_free(x->src);
+	x->src = fake_nadsrc_new();
+	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
+	add_nad(x, "ns2", "other", BRIDGE("other"), NULL);
+	add_pod_networks(x, "ns2/other");
+	run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1", "namespaceIsolation",
+		  "ns2/other", NULL);
+	/* never fetched */
+	assert_int_equal(fake_nadsrc_calls(x->src, "nad"), 1);
+	/* without isolation it is fine */
+	x->conf.namespace_isolation = false;
+	run_ok(x);
+}
+
+static void test_select__bad_annotation(void **state)
+{
+	struct fx *x = *state;
+
+	add_pod_networks(x, "a,B");
+	run_fails(x, CNI_ERR_SELECTION,
+		  "pod ns1/p1: annotation k8s.v1.cni.cncf.io/networks: "
+		  "element 1: name \"B\"", NULL);
+}
+
+static void test_select__pod_uid_mismatch(void **state)
+{
+	struct fx *x = *state;
+
+	x->args[2].val = "u2";
+	add_pod(x, "{}");
+	run_fails(x, CNI_ERR_SELECTION, "K8S_POD_UID u2 differs", NULL);
+}
+
+static void test_select__pod_get_fails(void **state)
+{
+	struct fx *x = *state;
+
+	fake_nadsrc_fail(x->src, "pod", CNI_ERR_KUBERNETES, -EACCES);
+	assert_int_equal(run(x), -EACCES);
+	assert_int_equal(x->err.code, CNI_ERR_KUBERNETES);
+	assert_non_null(strstr(x->err.msg, "pod ns1/p1: fake pod failure"));
+	assert_int_equal(x->plan->n, 0);
+}
+
+static void test_select__bad_pod_args(void **state)
+{
+	struct fx *x = *state;
+
+	x->args[1].val = "../../x";
+	run_fails(x, CNI_ERR_INVALID_ENV, "not a valid namespace/name", NULL);
+	assert_int_equal(fake_nadsrc_calls(x->src, "pod"), 0);
+}
+
+#define SRIOV_ANN "{\"k8s.v1.cni.cncf.io/resourceName\":\"intel.com/vf\"}"
+#define SRIOV_CONF                                                       \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"sriov\",\"type\":\"sriov\","\
+	"\"capabilities\":{\"deviceID\":true}}"
+
+static void test_select__device_ids(void **state)
+{
+	struct fx *x = *state;
+
+	write_file(x->ckpt,
+		   "{\"Data\":{\"PodDeviceEntries\":["
+		   "{\"PodUID\":\"u1\",\"ContainerName\":\"c\","
+		   "\"ResourceName\":\"intel.com/vf\","
+		   "\"DeviceIDs\":{\"0\":[\"0000:03:02.3\",\"0000:03:02.1\"]}},"
+		   "{\"PodUID\":\"other\",\"ContainerName\":\"c\","
+		   "\"ResourceName\":\"intel.com/vf\","
+		   "\"DeviceIDs\":{\"0\":[\"0000:03:02.0\"]}}],"
+		   "\"RegisteredDevices\":{}},\"Checksum\":1}");
+	add_nad(x, "ns1", "sriov", SRIOV_CONF, SRIOV_ANN);
+	add_pod_networks(x, "sriov, sriov");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 3);
+	assert_string_equal(x->plan->att[1].device_id, "0000:03:02.1");
+	assert_string_equal(x->plan->att[2].device_id, "0000:03:02.3");
+	assert_string_equal(cni_json_str(x->plan->att[1].runtime_config),
+			    "{\"deviceID\":\"0000:03:02.1\"}");
+	assert_null(x->plan->att[0].device_id);
+}
+
+static void test_select__device_ids_old_format_and_exhausted(void **state)
+{
+	struct fx *x = *state;
+
+	write_file(x->ckpt,
+		   "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":\"u1\","
+		   "\"ResourceName\":\"intel.com/vf\","
+		   "\"DeviceIDs\":[\"0000:05:00.1\"]}]}}");
+	add_nad(x, "ns1", "sriov", SRIOV_CONF, SRIOV_ANN);
+	add_pod_networks(x, "sriov");
+	run_ok(x);
+	assert_string_equal(x->plan->att[1].device_id, "0000:05:00.1");
+	plexus_plan_free(x->plan);
+	x->plan = plexus_plan_new();
+	nad_source_free(x->src);
+	x->src = fake_nadsrc_new();
+	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
+	add_nad(x, "ns1", "sriov", SRIOV_CONF, SRIOV_ANN);
+	add_pod_networks(x, "sriov, sriov@x");
+	run_fails(x, CNI_ERR_SELECTION, "network ns1/sriov",
+		  "no device of resource intel.com/vf left", NULL);
+}
+
+static void test_select__device_checkpoint_missing_or_bad(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "sriov", SRIOV_CONF, SRIOV_ANN);
+	add_pod_networks(x, "sriov");
+	run_fails(x, CNI_ERR_SELECTION, "no device of resource", NULL);
+	write_file(x->ckpt, "{\"Data\":{\"PodDeviceEntries\":{}}}");
+	run_fails(x, CNI_ERR_DECODE, "pod ns1/p1", x->ckpt, NULL);
+}
+
+static void test_select__appends_to_plan(void **state)
+{
+	struct fx *x = *state;
+	struct plexus_attachment pre = { 0 };
+
+	pre.network = strdup("pre");
+	pre.ifname = strdup("pre0");
+	assert_int_equal(plexus_plan_add(x->plan, &pre), 0);
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_pod_networks(x, "a, ghost");
+	assert_int_not_equal(run(x), 0);
+	assert_int_equal(x->plan->n, 1); /* rolled back to what was there */
+	add_nad(x, "ns1", "ghost", BRIDGE("ghost"), NULL);
+	run_ok(x);
+	assert_int_equal(x->plan->n, 4);
+	expect_att(&x->plan->att[2], "ns1/a", "net2", false);
+}
+
+
+/* examples/nads (NADs and a pod) through the manifests source. */
+static void test_select__examples(void **state)
+{
+	struct fx *x = *state;
+	struct nad_source *src = NULL;
+	const struct plexus_attachment *a;
+	json_object *rc;
+
+	if (access("examples/nads/pod-multi-net.yaml", R_OK))
+		skip();
+	put_conf(x, "10-cluster.conf", BRIDGE("cluster"));
+	write_file(x->ckpt,
+		   "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":\"u1\","
+		   "\"ResourceName\":\"intel.com/sriov_netdevice\","
+		   "\"DeviceIDs\":{\"0\":[\"0000:3b:02.4\"]}}]}}");
+	x->args[0].val = "default";
+	x->args[1].val = "multi-net";
+	assert_int_equal(nadsrc_dir_open("examples/nads", &src, &x->err), 0);
+	assert_int_equal(plexus_select(&x->conf, &x->env, src, x->plan,
+				       &x->err), 0);
+	nad_source_free(src);
+	assert_int_equal(x->plan->n, 5);
+	expect_att(&x->plan->att[0], "cluster", "eth0", true);
+	expect_att(&x->plan->att[1], "default/macvlan-net", "net1", false);
+	assert_string_equal(x->plan->att[1].conf->name, "macvlan-net");
+	expect_att(&x->plan->att[2], "default/ipvlan-net", "storage", false);
+	a = &x->plan->att[3];
+	expect_att(a, "default/bridge-net", "br1", false);
+	assert_int_equal(a->conf->n_plugins, 3);
+	assert_true(json_object_object_get_ex(a->runtime_config, "ips", &rc));
+	assert_true(json_object_object_get_ex(a->runtime_config, "mac", &rc));
+	assert_true(json_object_object_get_ex(a->runtime_config,
+					      "portMappings", &rc));
+	a = &x->plan->att[4];
+	expect_att(a, "default/sriov-net", "net4", false);
+	assert_string_equal(a->device_id, "0000:3b:02.4");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_select__comma_annotation),
+		T(test_select__same_nad_fetched_once),
+		T(test_select__no_pod_args),
+		T(test_select__no_source),
+		T(test_select__cluster_network_from_confdir),
+		T(test_select__cluster_network_path),
+		T(test_select__cluster_network_missing),
+		T(test_select__no_default_network),
+		T(test_select__delegates),
+		T(test_select__default_networks),
+		T(test_select__system_namespace_skips_default_networks),
+		T(test_select__default_network_override),
+		T(test_select__default_network_override_own_ns),
+		T(test_select__default_network_override_rejects),
+		T(test_select__default_network_override_ifname),
+		T(test_select__runtime_config_from_runtime),
+		T(test_select__json_element_maps_capabilities),
+		T(test_select__capability_not_declared),
+		T(test_select__two_default_routes),
+		T(test_select__interface_clash),
+		T(test_select__nad_missing),
+		T(test_select__nad_config_not_json),
+		T(test_select__nad_config_invalid),
+		T(test_select__nad_name_defaults),
+		T(test_select__nad_empty_config_uses_confdir),
+		T(test_select__isolation),
+		T(test_select__bad_annotation),
+		T(test_select__pod_uid_mismatch),
+		T(test_select__pod_get_fails),
+		T(test_select__bad_pod_args),
+		T(test_select__device_ids),
+		T(test_select__device_ids_old_format_and_exhausted),
+		T(test_select__device_checkpoint_missing_or_bad),
+		T(test_select__appends_to_plan),
+		T(test_select__examples),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
