@@ -254,11 +254,15 @@ static void undo_link(void *arg)
 		return; /* gone already, or nothing more to try */
 }
 
+/* The bridge this ADD created, unless another ADD has put a port on it
+ * meanwhile. */
 static void undo_bridge(void *arg)
 {
 	struct bridge_add *a = arg;
+	size_t ports = 1;
 
-	if (nl_link_delete(a->host, a->br.ifindex, NULL) < 0)
+	if (nl_link_count_ports(a->host, a->br.ifindex, &ports, NULL) < 0 ||
+	    ports > 0 || nl_link_delete(a->host, a->br.ifindex, NULL) < 0)
 		return; /* gone already, or nothing more to try */
 }
 

@@ -498,6 +498,24 @@ int nl_link_delete(struct nl_ctx *ctx, int ifindex, struct cni_err *err)
 	return 0;
 }
 
+int nl_link_count_ports(struct nl_ctx *ctx, int master, size_t *ret,
+			struct cni_err *err)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	size_t n = 0;
+	int r = rtnl_link_alloc_cache(ctx->sk, AF_UNSPEC, &cache);
+
+	if (r < 0)
+		return nl_fail(err, r, "list links", "");
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+		if (rtnl_link_get_master((struct rtnl_link *)o) == master)
+			n++;
+	nl_cache_free(cache);
+	*ret = n;
+	return 0;
+}
+
 int nl_bridge_port_set_hairpin(struct nl_ctx *ctx, int ifindex, bool on,
 			       struct cni_err *err)
 {

@@ -109,6 +109,9 @@ int nl_link_move(struct nl_ctx *ctx, int ifindex, struct nl_ctx *target,
 /* Delete a link; -ENODEV (err not set) when it is gone already. */
 int nl_link_delete(struct nl_ctx *ctx, int ifindex,
 		   struct cni_err *err) NL_WUR;
+/* How many links have master as their master. */
+int nl_link_count_ports(struct nl_ctx *ctx, int master, size_t *ret,
+			struct cni_err *err) NL_WUR;
 /* Set IFLA_BRPORT_MODE (hairpin) on a bridge port. */
 int nl_bridge_port_set_hairpin(struct nl_ctx *ctx, int ifindex, bool on,
 			       struct cni_err *err) NL_WUR;

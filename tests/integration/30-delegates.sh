@@ -260,6 +260,21 @@ fail_ipam() { # VERSION
 	expect_eq "$(ip -n "$H" -o link | grep -c veth || true)" 0 "veths on the host"
 }
 
+# The bridge is made, then the veth fails (a multicast MAC): both the
+# bridge made by this ADD and the allocation go.
+fail_after_bridge() { # VERSION
+	v=$1
+	new_nets
+	conf "$v" plexus-bridge "$T_TMP/c.json" \
+		'{"bridge":"pxbr7","capabilities":{"mac":true},"runtimeConfig":{"mac":"01:00:5e:00:00:01"}}'
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 1
+	has_link "$H" pxbr7 && fail "bridge left behind"
+	has_link "$P" eth0 && fail "pod link left behind"
+	expect_eq "$(allocs)" 0 "allocations"
+	expect_eq "$(ip -n "$H" -o link | grep -c veth || true)" 0 "veths on the host"
+}
+
 fail_bridge_not_bridge() { # VERSION
 	v=$1
 	new_nets
@@ -502,6 +517,7 @@ for v in $VERSIONS; do
 	d_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
 	d_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
 	d_case "[$v] plexus-bridge bridge name taken by a veth" fail_bridge_not_bridge "$v"
+	d_case "[$v] plexus-bridge failure after the bridge was made undoes all" fail_after_bridge "$v"
 	d_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
 	d_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
 	d_case "[$v] refused keys and bad mode" refused_keys "$v"
