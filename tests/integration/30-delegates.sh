@@ -226,6 +226,30 @@ macvlan_add_check_del() { # VERSION
 	expect_rc 0
 }
 
+# linkInContainer: the master is a link inside the pod.
+macvlan_link_in_container() { # VERSION
+	v=$1
+	new_nets
+	ip -n "$P" link add pmaster type veth peer name pmasterp
+	ip -n "$P" link set pmaster up
+	conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"pmaster","linkInContainer":true}'
+	ours macvlan ADD "$T_TMP/c.json" net1
+	expect_rc 0
+	ip -n "$P" -d link show net1 | grep -q 'macvlan mode bridge' || fail "no macvlan in the pod"
+	ip -n "$P" -o link show net1 | grep -q 'net1@pmaster' || fail "net1 is not on pmaster"
+	with_prev "$T_TMP/c.json" "$T_TMP/cp.json"
+	ours macvlan CHECK "$T_TMP/cp.json" net1
+	if [ "$v" = 0.3.1 ]; then expect_code 1; else expect_rc 0; fi
+	ours macvlan DEL "$T_TMP/cp.json" net1
+	expect_rc 0
+	has_link "$P" net1 && fail "net1 left after DEL"
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	# without linkInContainer the master is not found on the host
+	conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"pmaster"}'
+	ours macvlan ADD "$T_TMP/c.json" net1
+	expect_code 7
+}
+
 del_netns_gone() { # VERSION KIND
 	v=$1 k=$2
 	new_nets
@@ -513,6 +537,7 @@ sriov_del_netns_gone() { # VERSION
 for v in $VERSIONS; do
 	d_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
 	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
+	d_case "[$v] plexus-macvlan linkInContainer" macvlan_link_in_container "$v"
 	d_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
 	d_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
 	d_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
