@@ -192,7 +192,7 @@ static int gateway_ensure(struct nl_ctx *host, const struct nl_link_info *br,
 	if (r == 0)
 		r = nl_addr_add(host, br->ifindex, gw, err);
 	/* Pin the bridge's MAC, or it follows its lowest-numbered port. */
-	if (r == 0 && br->mac_len == 6)
+	if (r == 0 && br->mac_len == 6 && memcmp(br->mac, "\0\0\0\0\0\0", 6))
 		r = nl_link_set_mac(host, br->ifindex, br->mac, err);
 out:
 	free(have);
@@ -425,6 +425,9 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 		r = veth_setup(a, err);
 	if (r == 0)
 		r = dl_iface_configure(a->pod, a->pveth.ifindex, a->res, err);
+	/* Read the bridge again: its MAC changes when its first port joins. */
+	if (r == 0)
+		r = nl_link_get_index(a->host, a->br.ifindex, &a->br, err);
 	if (r == 0 && a->b.is_gw)
 		r = gateways_apply(&a->b, a->host, &a->br, a->res, err);
 	if (r == 0 && a->b.ip_masq)

@@ -202,6 +202,26 @@ bridge_add_check_del() { # VERSION
 	expect_rc 0
 }
 
+# A bridge whose last port left has the MAC 00:00:00:00:00:00 until a port
+# joins again; isGateway pins the MAC read after the port joined.
+bridge_reused_empty() { # VERSION
+	v=$1
+	new_nets
+	conf "$v" plexus-bridge "$T_TMP/l2.json" '{"bridge":"pxbr8","ipam":{}}'
+	ours bridge ADD "$T_TMP/l2.json"
+	expect_rc 0
+	ours bridge DEL "$T_TMP/l2.json"
+	expect_rc 0
+	expect_eq "$(ip -n "$H" -j link show pxbr8 | jget /dev/stdin 'j[0]["address"]')" \
+		00:00:00:00:00:00 "MAC of the empty bridge"
+	conf "$v" plexus-bridge "$T_TMP/c.json" '{"bridge":"pxbr8","isGateway":true}'
+	ours bridge ADD "$T_TMP/c.json" eth0 cid2
+	expect_rc 0
+	ip -n "$H" -br addr show dev pxbr8 | grep -q '10.77.0.1/24' || fail "no gateway on the bridge"
+	[ "$(ip -n "$H" -j link show pxbr8 | jget /dev/stdin 'j[0]["address"]')" != 00:00:00:00:00:00 ] ||
+		fail "bridge MAC still zero"
+}
+
 macvlan_add_check_del() { # VERSION
 	v=$1
 	new_nets
@@ -537,6 +557,7 @@ sriov_del_netns_gone() { # VERSION
 for v in $VERSIONS; do
 	d_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
 	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
+	d_case "[$v] plexus-bridge reuses a bridge its last port left" bridge_reused_empty "$v"
 	d_case "[$v] plexus-macvlan linkInContainer" macvlan_link_in_container "$v"
 	d_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
 	d_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
