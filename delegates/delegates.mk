@@ -23,3 +23,10 @@ PLUGINS += $(DELEGATE_BINS)
 
 delegates: $(DELEGATE_BINS)
 .PHONY: delegates
+
+# dl-threads: runs the ops in-process from many threads (the integration
+# suite uses it to show they keep no process-global state).
+$(BINDIR)/tests/dl-threads: $(OBJDIR)/tests/integration/dl_threads.o $(DELEGATE_LIB) $(CNI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+TEST_BINS += $(BINDIR)/tests/dl-threads

@@ -424,6 +424,32 @@ masq() { # VERSION
 	pod_reaches_outside || fail "reference: pod does not reach the outside"
 }
 
+# The ops in-process from 6 threads at once (tests/integration/dl_threads.c):
+# ADD, CHECK, DEL per pod, one shared bridge made by whichever comes first.
+threads() { # VERSION KIND
+	v=$1 k=$2
+	new_nets
+	pods=""
+	for i in 1 2 3 4 5 6; do
+		ip netns add "$P-$i"
+		CASE_NETNS="$CASE_NETNS $P-$i"
+		pods="$pods /var/run/netns/$P-$i"
+	done
+	extra='{"bridge":"pxbr9","isGateway":true}'
+	if [ "$k" = macvlan ]; then
+		ip -n "$H" link add up0 type veth peer name up0p
+		extra='{"master":"up0"}'
+	fi
+	conf "$v" "plexus-$k" "$T_TMP/c.json" "$extra"
+	# shellcheck disable=SC2086
+	ip netns exec "$H" env CNI_PATH="$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes" \
+		"$TOP/$BINDIR/tests/dl-threads" "plexus-$k" "$T_TMP/c.json" $pods
+	for i in 1 2 3 4 5 6; do
+		has_link "$P-$i" eth0 && fail "eth0 left in pod $i"
+	done
+	expect_eq "$(allocs)" 0 "allocations"
+}
+
 # Same config through the reference plugin and ours: same pod state.
 equiv_bridge() { # VERSION EXTRA-KEYS
 	v=$1 rv=$1
@@ -559,6 +585,8 @@ for v in $VERSIONS; do
 	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
 	d_case "[$v] plexus-bridge reuses a bridge its last port left" bridge_reused_empty "$v"
 	d_case "[$v] plexus-macvlan linkInContainer" macvlan_link_in_container "$v"
+	d_case "[$v] plexus-bridge ops in-process from 6 threads at once" threads "$v" bridge
+	d_case "[$v] plexus-macvlan ops in-process from 6 threads at once" threads "$v" macvlan
 	d_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
 	d_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
 	d_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
