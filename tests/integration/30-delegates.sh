@@ -246,6 +246,24 @@ macvlan_add_check_del() { # VERSION
 	expect_rc 0
 }
 
+# No master: the link of the host's default route.
+macvlan_default_master() { # VERSION
+	v=$1
+	new_nets
+	ip -n "$H" link add up0 type veth peer name up0p
+	ip -n "$H" addr add 192.168.88.2/24 dev up0
+	ip -n "$H" link set up0 up
+	ip -n "$H" route add default via 192.168.88.1 dev up0
+	conf "$v" plexus-macvlan "$T_TMP/c.json" '{}'
+	ours macvlan ADD "$T_TMP/c.json" net1
+	expect_rc 0
+	ip -n "$P" -o link show net1 | grep -q 'net1@if[0-9]' || fail "no net1"
+	expect_eq "$(ip -n "$P" -j -d link show net1 | jget /dev/stdin 'j[0]["link_index"]')" \
+		"$(ip -n "$H" -j link show up0 | jget /dev/stdin 'j[0]["ifindex"]')" "lower device"
+	ours macvlan DEL "$T_TMP/c.json" net1
+	expect_rc 0
+}
+
 # linkInContainer: the master is a link inside the pod.
 macvlan_link_in_container() { # VERSION
 	v=$1
@@ -450,7 +468,8 @@ threads() { # VERSION KIND
 	expect_eq "$(allocs)" 0 "allocations"
 }
 
-# Same config through the reference plugin and ours: same pod state.
+# Same config through the reference plugin and ours: same pod state. For
+# 1.1.0 ours runs at 1.1.0, the reference (which stops at 1.0.0) at 1.0.0.
 equiv_bridge() { # VERSION EXTRA-KEYS
 	v=$1 rv=$1
 	[ "$v" = 1.1.0 ] && rv=$REF_MAX
@@ -462,7 +481,7 @@ equiv_bridge() { # VERSION EXTRA-KEYS
 	result_norm >"$T_TMP/res-ref"
 	state "$P" eth0 "$H" pxbr5 >"$T_TMP/st-ref"
 	new_nets
-	conf "$rv" plexus-bridge "$T_TMP/o.json" "$extra"
+	conf "$v" plexus-bridge "$T_TMP/o.json" "$extra"
 	ours bridge ADD "$T_TMP/o.json"
 	expect_rc 0
 	result_norm >"$T_TMP/res-ours"
@@ -483,7 +502,7 @@ equiv_macvlan() { # VERSION MODE
 			conf "$rv" macvlan "$T_TMP/c.json" "$extra"
 			ref macvlan ADD "$T_TMP/c.json" net1
 		else
-			conf "$rv" plexus-macvlan "$T_TMP/c.json" "$extra"
+			conf "$v" plexus-macvlan "$T_TMP/c.json" "$extra"
 			ours macvlan ADD "$T_TMP/c.json" net1
 		fi
 		expect_rc 0
@@ -585,6 +604,7 @@ for v in $VERSIONS; do
 	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
 	d_case "[$v] plexus-bridge reuses a bridge its last port left" bridge_reused_empty "$v"
 	d_case "[$v] plexus-macvlan linkInContainer" macvlan_link_in_container "$v"
+	d_case "[$v] plexus-macvlan master defaults to the default route's link" macvlan_default_master "$v"
 	d_case "[$v] plexus-bridge ops in-process from 6 threads at once" threads "$v" bridge
 	d_case "[$v] plexus-macvlan ops in-process from 6 threads at once" threads "$v" macvlan
 	d_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
