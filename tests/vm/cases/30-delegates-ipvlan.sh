@@ -115,6 +115,23 @@ del_netns_gone() { # VERSION
 	ip link del "$L"
 }
 
+# linkInContainer: the lower device is a dummy inside the pod.
+in_container() { # VERSION
+	fresh
+	ip -n "$P" link add plow type dummy
+	ip -n "$P" link set plow up
+	mkconf "$VM_T/c.json" plexus-ipvlan "$1" l2 plow
+	sed -i 's/}$/,"linkInContainer":true}/' "$VM_T/c.json"
+	plug "$PLX" ADD "$VM_T/c.json"
+	expect_rc 0
+	expect_match "$(ip -n "$P" -d link show eth0)" 'eth0@plow' "eth0 on plow"
+	expect_match "$(ip -n "$P" -d link show eth0)" 'ipvlan +mode l2 ' "ipvlan mode"
+	plug "$PLX" DEL "$VM_T/c.json"
+	expect_rc 0
+	[ -z "$(ip -n "$P" -o link show eth0 2>/dev/null)" ] || fail "eth0 left after DEL"
+	ip link del "$L"
+}
+
 equiv() { # VERSION MODE
 	v=$1 mode=$2
 	fresh
@@ -139,6 +156,7 @@ else
 		vm_case "[$v] plexus-ipvlan ADD/CHECK/DEL" add_check_del "$v" l3
 		vm_case "[$v] plexus-ipvlan bad master leaves nothing" bad_master "$v"
 		vm_case "[$v] plexus-ipvlan DEL with the netns gone" del_netns_gone "$v"
+		vm_case "[$v] plexus-ipvlan linkInContainer" in_container "$v"
 		# the reference plugin speaks up to 1.0.0
 		[ "$v" = 1.1.0 ] && continue
 		for mode in l2 l3 l3s; do
