@@ -86,6 +86,20 @@ static int run_verb(const struct delegate_ops *ops, struct delegate_req *req,
 	}
 }
 
+/* The request's cniVersion, for an error found before the config is
+ * checked (an env error): the newest when there is none to read. */
+static const char *version_hint(json_object *conf)
+{
+	const char *v = NULL;
+	enum cni_ver ver;
+
+	if (conf && cni_json_get_string(conf, "cniVersion", "cniVersion", &v,
+					NULL) == 0 &&
+	    cni_version_parse(v, "cniVersion", &ver, NULL) == 0)
+		return v;
+	return NULL;
+}
+
 static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 {
 	const char *version = NULL;
@@ -99,19 +113,16 @@ static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 	json_object *conf = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int r = cni_env_load(&env, environ, err);
+	int r = cni_read_fd(0, "stdin", &buf, &len, err), rp = -1;
 
 	if (r == 0)
-		r = cni_read_fd(0, "stdin", &buf, &len, err);
+		rp = cni_json_parse(buf, len, "stdin", &conf, err);
+	if (r == 0)
+		r = cni_env_load(&env, environ, err);
 	if (r == 0 && env.cmd == CNI_CMD_VERSION) {
-		const char *v = NULL;
-
-		if (cni_json_parse(buf, len, "stdin", &conf, NULL) == 0)
-			cni_json_get_string(conf, "cniVersion", "cniVersion",
-					    &v, NULL);
-		cni_version_print(v, stdout);
+		cni_version_print(version_hint(conf), stdout);
 	} else if (r == 0) {
-		r = cni_json_parse(buf, len, "stdin", &conf, err);
+		r = rp;
 		if (r == 0)
 			r = conf_version(conf, &req.ver, &version, err);
 		req.conf = conf;
@@ -121,7 +132,8 @@ static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 	if (r < 0) { /* the version string lives in conf: print now */
 		if (!err->code)
 			cni_errf(err, CNI_ERR_IO, "%s", strerror(-r));
-		cni_err_print(err, version, stdout);
+		cni_err_print(err, version ? version : version_hint(conf),
+			      stdout);
 	}
 	json_object_put(conf);
 	free(buf);
