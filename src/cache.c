@@ -19,18 +19,42 @@
 #define CACHE_KIND "plexus-cache"
 #define CACHE_VERSION 1
 
+/* Append s with every byte outside [A-Za-z0-9.-] as %XX, so that two
+ * different IDs never share a file and '_' only separates. */
+static void put_escaped(char *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	out += strlen(out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-') {
+			*out++ = (char)c;
+			continue;
+		}
+		*out++ = '%';
+		*out++ = hex[c >> 4];
+		*out++ = hex[c & 15];
+	}
+	*out = '\0';
+}
+
 char *plexus_cache_path(const char *dir, const char *container_id,
 			const char *ifname)
 {
-	char *path = NULL;
+	size_t len = strlen(dir) + 3 * (strlen(container_id) + strlen(ifname)) +
+		     16;
+	char *path = malloc(len);
 
-	if (asprintf(&path, "%s/%s_%s.json", dir, container_id, ifname) < 0)
+	if (!path)
 		return NULL;
-	for (char *p = path + strlen(dir) + 1; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789._-",
-			    *p))
-			*p = '_';
+	snprintf(path, len, "%s/", dir);
+	put_escaped(path, container_id);
+	strcat(path, "_");
+	put_escaped(path, ifname);
+	strcat(path, ".json");
 	return path;
 }
 
@@ -248,6 +272,7 @@ static int read_record(json_object *doc, struct plexus_record *rec,
 	json_object *v;
 
 	if (!json_object_object_get_ex(doc, "kind", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), CACHE_KIND) != 0 ||
 	    !json_object_object_get_ex(doc, "version", &v) ||
 	    json_object_get_int(v) != CACHE_VERSION)
@@ -268,11 +293,33 @@ static int read_record(json_object *doc, struct plexus_record *rec,
 	return read_plan(doc, rec, err);
 }
 
-int plexus_cache_read(const char *path, struct plexus_record **ret,
-		      struct cni_err *err)
+int plexus_cache_parse(const char *buf, size_t len, const char *what,
+		       struct plexus_record **ret, struct cni_err *err)
 {
 	struct plexus_record *rec;
 	json_object *doc;
+	int r = cni_json_parse(buf, len, what, &doc, err);
+
+	if (r < 0)
+		return r;
+	rec = calloc(1, sizeof(*rec));
+	r = rec ? read_record(doc, rec, err) : -ENOMEM;
+	json_object_put(doc);
+	if (r < 0) {
+		cni_err_prefix(err, "cache %s", what);
+		/* a bad delegate config inside is a bad record, not config */
+		if (err && r != -ENOMEM)
+			err->code = CNI_ERR_DECODE;
+		plexus_record_free(rec);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	*ret = rec;
+	return 0;
+}
+
+int plexus_cache_read(const char *path, struct plexus_record **ret,
+		      struct cni_err *err)
+{
 	size_t len;
 	char *buf;
 	int r = cni_read_file(path, &buf, &len, NULL);
@@ -281,18 +328,7 @@ int plexus_cache_read(const char *path, struct plexus_record **ret,
 		return r == -ENOENT ? r
 				    : cni_errf(err, CNI_ERR_IO, "cache %s: %s",
 					       path, strerror(-r));
-	r = cni_json_parse(buf, len, path, &doc, err);
+	r = plexus_cache_parse(buf, len, path, ret, err);
 	free(buf);
-	if (r < 0)
-		return r;
-	rec = calloc(1, sizeof(*rec));
-	r = rec ? read_record(doc, rec, err) : -ENOMEM;
-	json_object_put(doc);
-	if (r < 0) {
-		cni_err_prefix(err, "cache %s", path);
-		plexus_record_free(rec);
-		return r == -ENOMEM ? r : -EINVAL;
-	}
-	*ret = rec;
-	return 0;
+	return r;
 }

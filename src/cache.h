@@ -3,6 +3,7 @@
 #define PLEXUS_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <json-c/json.h>
 
 struct cni_env;
@@ -21,8 +22,9 @@ struct plexus_record {
 	bool complete;		/* every attachment was added */
 };
 
-/* <dir>/<containerID>_<ifname>.json; the caller frees it. Characters
- * outside [A-Za-z0-9._-] in the id are replaced. NULL on ENOMEM. */
+/* <dir>/<containerID>_<ifname>.json; the caller frees it. Bytes outside
+ * [A-Za-z0-9.-] in either are written %XX (so no two IDs collide and no
+ * ID leaves dir). NULL on ENOMEM. */
 char *plexus_cache_path(const char *dir, const char *container_id,
 			const char *ifname);
 
@@ -37,6 +39,11 @@ int plexus_cache_write(const char *path, const struct cni_env *env,
  * unusable file fails with code 6 (the caller falls back to config). */
 int plexus_cache_read(const char *path, struct plexus_record **ret,
 		      struct cni_err *err);
+
+/* The same from the file's contents buf[0..len); `what` names the source
+ * in messages. */
+int plexus_cache_parse(const char *buf, size_t len, const char *what,
+		       struct plexus_record **ret, struct cni_err *err);
 
 int plexus_cache_remove(const char *path);
 

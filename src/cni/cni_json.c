@@ -84,6 +84,12 @@ int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > CNI_JSON_MAX) {
+			free(buf);
+			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					"%s: larger than the %d-byte limit",
+					what, CNI_JSON_MAX);
+		}
 	}
 	buf[len] = '\0';
 	*ret = buf;

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_IPAM_ETCD_REPLY_H
+#define PLEXUS_IPAM_ETCD_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cni_err;
+struct ipam_kv;
+
+/* The etcd v3 JSON gateway's replies, parsed from (buf, len) so a fuzzer
+ * can drive them. Keys and values come base64-encoded; int64 fields come
+ * as strings. Bad replies fail with code 6. */
+
+/* /v3/kv/range: the "kvs" list; `strip` leading bytes of each key (the
+ * store prefix) are dropped. */
+int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
+			   struct ipam_kv **ret, size_t *ret_n,
+			   struct cni_err *err);
+/* /v3/kv/txn: did the compares hold, and the revision it ran at. */
+int etcd_txn_reply_parse(const char *buf, size_t len, bool *ret_ok,
+			 uint64_t *ret_rev, struct cni_err *err);
+
+/* Base64 (standard alphabet, padded). The caller frees *ret. */
+int etcd_b64_encode(const char *in, size_t len, char **ret);
+int etcd_b64_decode(const char *in, size_t len, char **ret, size_t *ret_len);
+
+#endif

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The etcd store: etcd v3 through its JSON gateway over libcurl.
+ * put_if/del_if are one txn each, comparing mod_revision (or
+ * create_revision == 0 for a create); a version is a key's mod_revision.
+ * Several endpoints: a request that cannot connect moves to the next.
+ * libcurl is loaded with dlopen when an etcd store is opened: loading it
+ * and its libraries costs about 6 ms, which every exec of plexus-ipam
+ * with the file store would otherwise pay. */
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cni_error.h"
+#include "cni_json.h"
+#include "etcd_reply.h"
+#include "store.h"
+
+#define ETCD_ENDPOINTS_MAX 8
+#define ETCD_PREFIX_DEFAULT "/plexus-ipam/"
+#define ETCD_TIMEOUT_MS_DEFAULT 5000
+#define ETCD_REPLY_MAX (64 * 1024 * 1024)
+
+struct etcd_store {
+	struct ipam_store hdr;
+	CURL *curl;
+	char *endpoints[ETCD_ENDPOINTS_MAX];
+	size_t n_endpoints;
+	size_t cur;	/* the endpoint that answered last */
+	char *prefix;
+	char *cacert, *cert, *key;
+	long timeout_ms;
+};
+
+/* The libcurl functions used, resolved from the library at run time. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} cu;
+
+static int curl_sym(void *lib, const char *name, void *ret,
+		    struct cni_err *err)
+{
+	void *f = dlsym(lib, name);
+
+	if (!f)
+		return cni_errf(err, CNI_ERR_IO, "libcurl: no symbol %s", name);
+	memcpy(ret, &f, sizeof(f));
+	return 0;
+}
+
+static int curl_load(struct cni_err *err)
+{
+	static void *lib;
+	int rc = 0;
+
+	if (lib)
+		return 0;
+	lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return cni_errf(err, CNI_ERR_IO, "etcd store: cannot load "
+				"libcurl: %s", dlerror());
+	rc = rc ?: curl_sym(lib, "curl_global_init", &cu.global_init, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_init", &cu.easy_init, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_cleanup", &cu.easy_cleanup, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_reset", &cu.easy_reset, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_setopt", &cu.easy_setopt, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_perform", &cu.easy_perform, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_getinfo", &cu.easy_getinfo, err);
+	rc = rc ?: curl_sym(lib, "curl_easy_strerror", &cu.easy_strerror,
+			    err);
+	rc = rc ?: curl_sym(lib, "curl_slist_append", &cu.slist_append, err);
+	rc = rc ?: curl_sym(lib, "curl_slist_free_all", &cu.slist_free_all,
+			    err);
+	if (rc < 0) {
+		dlclose(lib);
+		lib = NULL;
+	}
+	return rc;
+}
+
+struct reply {
+	char *buf;
+	size_t len;
+};
+
+static struct etcd_store *es_of(struct ipam_store *st)
+{
+	return (struct etcd_store *)st;
+}
+
+static size_t reply_write(char *p, size_t size, size_t n, void *ctx)
+{
+	struct reply *r = ctx;
+	size_t add = size * n;
+	char *nb;
+
+	if (r->len + add > ETCD_REPLY_MAX)
+		return 0;
+	nb = realloc(r->buf, r->len + add + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + r->len, p, add);
+	r->buf = nb;
+	r->len += add;
+	r->buf[r->len] = '\0';
+	return add;
+}
+
+static void es_setup(struct etcd_store *es, const char *url,
+		     const char *body, struct reply *r,
+		     struct curl_slist *hdrs)
+{
+	CURL *c = es->curl;
+
+	cu.easy_reset(c);
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, r);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 es->timeout_ms < 2000 ? es->timeout_ms : 2000);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (es->cacert)
+		cu.easy_setopt(c, CURLOPT_CAINFO, es->cacert);
+	if (es->cert)
+		cu.easy_setopt(c, CURLOPT_SSLCERT, es->cert);
+	if (es->key)
+		cu.easy_setopt(c, CURLOPT_SSLKEY, es->key);
+}
+
+/* An answer that says "this endpoint cannot serve now" (etcd stopping,
+ * no leader, overloaded): try the next one. */
+static bool http_transient(long code)
+{
+	return code == 408 || code == 429 || code >= 500;
+}
+
+/* POST body to path on one endpoint after another. 0 with the reply of
+ * an HTTP 200; code 11 when no endpoint answers (or all answer with a
+ * transient error); code 5 for another etcd error reply. */
+static int es_post(struct etcd_store *es, const char *path, const char *body,
+		   struct reply *ret, struct cni_err *err)
+{
+	struct curl_slist *hdrs;
+	char url[512], last[CURL_ERROR_SIZE + 64] = "";
+	struct reply r = { 0 };
+	size_t i, e;
+	long code = 0;
+	CURLcode cc;
+
+	hdrs = cu.slist_append(NULL, "Content-Type: application/json");
+	for (i = 0; i < es->n_endpoints; i++) {
+		e = (es->cur + i) % es->n_endpoints;
+		snprintf(url, sizeof(url), "%s%s", es->endpoints[e], path);
+		free(r.buf);
+		r = (struct reply){ 0 };
+		es_setup(es, url, body, &r, hdrs);
+		cc = cu.easy_perform(es->curl);
+		code = 0;
+		if (cc == CURLE_OK)
+			cu.easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
+					  &code);
+		if (cc == CURLE_OK && !http_transient(code)) {
+			es->cur = e;
+			break;
+		}
+		if (cc == CURLE_OK)
+			snprintf(last, sizeof(last), "%s: HTTP %ld",
+				 es->endpoints[e], code);
+		else
+			snprintf(last, sizeof(last), "%s: %s",
+				 es->endpoints[e], cu.easy_strerror(cc));
+	}
+	cu.slist_free_all(hdrs);
+	if (i == es->n_endpoints) {
+		free(r.buf);
+		cni_errf(err, CNI_ERR_TRY_AGAIN,
+			 "etcd unreachable (%zu endpoints; last: %s)",
+			 es->n_endpoints, last);
+		return -EHOSTUNREACH;
+	}
+	if (code != 200) {
+		cni_errf(err, CNI_ERR_IO, "etcd %s: HTTP %ld: %.200s", path,
+			 code, r.buf ? r.buf : "");
+		free(r.buf);
+		return -EIO;
+	}
+	*ret = r;
+	return 0;
+}
+
+/* b64(prefix + key), or of the prefix's range end when end is set. */
+static int es_key(struct etcd_store *es, const char *key, bool end,
+		  char **ret)
+{
+	char *full;
+	size_t n;
+	int rc;
+
+	if (asprintf(&full, "%s%s", es->prefix, key) < 0)
+		return -ENOMEM;
+	n = strlen(full);
+	if (end)
+		full[n - 1]++; /* keys ending in '/': '/' + 1 = '0' */
+	rc = etcd_b64_encode(full, n, ret);
+	free(full);
+	return rc;
+}
+
+static int es_range(struct etcd_store *es, const char *key, bool prefix,
+		    bool keys_only, struct ipam_kv **ret, size_t *ret_n,
+		    struct cni_err *err)
+{
+	json_object *req = json_object_new_object();
+	char *k = NULL, *end = NULL;
+	struct reply r;
+	int rc;
+
+	rc = req ? es_key(es, key, false, &k) : -ENOMEM;
+	if (rc == 0 && prefix)
+		rc = es_key(es, key, true, &end);
+	if (rc == 0) {
+		json_object_object_add(req, "key", json_object_new_string(k));
+		if (end)
+			json_object_object_add(req, "range_end",
+					       json_object_new_string(end));
+		if (keys_only)
+			json_object_object_add(req, "keys_only",
+					       json_object_new_boolean(1));
+		rc = es_post(es, "/v3/kv/range", cni_json_str(req), &r, err);
+	}
+	if (rc == 0) {
+		rc = etcd_range_reply_parse(r.buf, r.len, strlen(es->prefix),
+					    ret, ret_n, err);
+		free(r.buf);
+	}
+	free(k);
+	free(end);
+	json_object_put(req);
+	return rc;
+}
+
+static int es_get(struct ipam_store *st, const char *key, char **ret_val,
+		  size_t *ret_len, uint64_t *ret_ver, struct cni_err *err)
+{
+	struct ipam_kv *kv;
+	size_t n;
+	int rc;
+
+	rc = es_range(es_of(st), key, false, false, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	if (n == 0) {
+		ipam_kv_free(kv, n);
+		return -ENOENT;
+	}
+	if (!kv[0].val && !(kv[0].val = strdup(""))) {
+		ipam_kv_free(kv, n);
+		return -ENOMEM;
+	}
+	if (ret_len)
+		*ret_len = kv[0].len;
+	if (ret_ver)
+		*ret_ver = kv[0].ver;
+	if (ret_val) {
+		*ret_val = kv[0].val;
+		kv[0].val = NULL;
+	}
+	ipam_kv_free(kv, n);
+	return 0;
+}
+
+static json_object *es_compare(const char *k, uint64_t ver, bool exists)
+{
+	json_object *c = json_object_new_object();
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)ver);
+	json_object_object_add(c, "key", json_object_new_string(k));
+	if (ver) {
+		json_object_object_add(c, "target",
+				       json_object_new_string("MOD"));
+		json_object_object_add(c, "mod_revision",
+				       json_object_new_string(num));
+		json_object_object_add(c, "result",
+				       json_object_new_string("EQUAL"));
+	} else {
+		json_object_object_add(c, "target",
+				       json_object_new_string("CREATE"));
+		json_object_object_add(c, "create_revision",
+				       json_object_new_string("0"));
+		json_object_object_add(c, "result",
+				       json_object_new_string(exists ? "GREATER" :
+								       "EQUAL"));
+	}
+	return c;
+}
+
+/* One txn: if compare then op. */
+static int es_txn(struct etcd_store *es, json_object *cmp, const char *opname,
+		  json_object *op, bool *ret_ok, uint64_t *ret_rev,
+		  struct cni_err *err)
+{
+	json_object *req = json_object_new_object();
+	json_object *cmps = json_object_new_array();
+	json_object *succ = json_object_new_array();
+	json_object *one = json_object_new_object();
+	struct reply r;
+	int rc;
+
+	json_object_array_add(cmps, cmp);
+	json_object_object_add(one, opname, op);
+	json_object_array_add(succ, one);
+	json_object_object_add(req, "compare", cmps);
+	json_object_object_add(req, "success", succ);
+	rc = es_post(es, "/v3/kv/txn", cni_json_str(req), &r, err);
+	json_object_put(req);
+	if (rc < 0)
+		return rc;
+	rc = etcd_txn_reply_parse(r.buf, r.len, ret_ok, ret_rev, err);
+	free(r.buf);
+	return rc;
+}
+
+static int es_conflict(const char *key, struct cni_err *err)
+{
+	cni_errf(err, CNI_ERR_TRY_AGAIN, "store key %s changed concurrently",
+		 key);
+	return -ECANCELED;
+}
+
+static int es_put_if(struct ipam_store *st, const char *key, const char *val,
+		     size_t len, uint64_t ver, uint64_t *ret_ver,
+		     struct cni_err *err)
+{
+	struct etcd_store *es = es_of(st);
+	char *k = NULL, *v = NULL;
+	json_object *op;
+	uint64_t rev = 0;
+	bool ok = false;
+	int rc;
+
+	rc = es_key(es, key, false, &k);
+	if (rc == 0)
+		rc = etcd_b64_encode(val, len, &v);
+	if (rc == 0) {
+		op = json_object_new_object();
+		json_object_object_add(op, "key", json_object_new_string(k));
+		json_object_object_add(op, "value", json_object_new_string(v));
+		rc = es_txn(es, es_compare(k, ver, false), "request_put", op,
+			    &ok, &rev, err);
+	}
+	free(k);
+	free(v);
+	if (rc == 0 && !ok)
+		return es_conflict(key, err);
+	if (rc == 0 && ret_ver)
+		*ret_ver = rev;
+	return rc;
+}
+
+static int es_del_if(struct ipam_store *st, const char *key, uint64_t ver,
+		     struct cni_err *err)
+{
+	struct etcd_store *es = es_of(st);
+	json_object *op;
+	uint64_t rev;
+	bool ok = false;
+	char *k;
+	int rc;
+
+	rc = es_key(es, key, false, &k);
+	if (rc < 0)
+		return rc;
+	op = json_object_new_object();
+	json_object_object_add(op, "key", json_object_new_string(k));
+	rc = es_txn(es, es_compare(k, ver, true), "request_delete_range", op,
+		    &ok, &rev, err);
+	free(k);
+	if (rc < 0 || ok)
+		return rc;
+	rc = es_get(st, key, NULL, NULL, NULL, err);
+	if (rc == 0)
+		return es_conflict(key, err);
+	return rc;
+}
+
+static int es_list(struct ipam_store *st, const char *prefix, bool keys_only,
+		   struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
+{
+	if (!*prefix || prefix[strlen(prefix) - 1] != '/')
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"store list prefix \"%s\" must end in '/'",
+				prefix);
+	return es_range(es_of(st), prefix, true, keys_only, ret, ret_n, err);
+}
+
+static void es_close(struct ipam_store *st)
+{
+	struct etcd_store *es = es_of(st);
+	size_t i;
+
+	if (!es)
+		return;
+	if (es->curl)
+		cu.easy_cleanup(es->curl);
+	for (i = 0; i < es->n_endpoints; i++)
+		free(es->endpoints[i]);
+	free(es->prefix);
+	free(es->cacert);
+	free(es->cert);
+	free(es->key);
+	free(es);
+}
+
+static int es_str_opt(json_object *conf, const char *key, char **ret,
+		      struct cni_err *err)
+{
+	char field[64];
+	const char *s;
+	int rc;
+
+	snprintf(field, sizeof(field), "ipam.store.%s", key);
+	rc = cni_json_get_string(conf, key, field, &s, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int es_endpoints(struct etcd_store *es, json_object *conf,
+			struct cni_err *err)
+{
+	json_object *arr, *e;
+	size_t i, n;
+	int rc;
+
+	rc = cni_json_get_array(conf, "endpoints", "ipam.store.endpoints",
+				&arr, err);
+	if (rc == -ENOENT || (rc == 0 && json_object_array_length(arr) == 0))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.store.endpoints: missing or empty");
+	if (rc < 0)
+		return rc;
+	n = json_object_array_length(arr);
+	if (n > ETCD_ENDPOINTS_MAX)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.store.endpoints: more than %d",
+				ETCD_ENDPOINTS_MAX);
+	for (i = 0; i < n; i++) {
+		const char *s;
+
+		e = json_object_array_get_idx(arr, i);
+		s = json_object_get_string(e);
+		if (!json_object_is_type(e, json_type_string) ||
+		    (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)))
+			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					"ipam.store.endpoints[%zu]: \"%s\" is "
+					"not an http(s) URL", i, s ? s : "");
+		es->endpoints[i] = strndup(s, strlen(s) -
+						      (s[strlen(s) - 1] == '/'));
+		if (!es->endpoints[i])
+			return -ENOMEM;
+		es->n_endpoints++;
+	}
+	return 0;
+}
+
+static int es_configure(struct etcd_store *es, json_object *conf,
+			struct cni_err *err)
+{
+	const char *lock = "/run/plexus-ipam";
+	int64_t t = ETCD_TIMEOUT_MS_DEFAULT;
+	int rc;
+
+	rc = es_endpoints(es, conf, err);
+	if (rc == 0)
+		rc = es_str_opt(conf, "prefix", &es->prefix, err);
+	if (rc == 0 && !es->prefix && !(es->prefix = strdup(ETCD_PREFIX_DEFAULT)))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = es_str_opt(conf, "cacert", &es->cacert, err);
+	if (rc == 0)
+		rc = es_str_opt(conf, "cert", &es->cert, err);
+	if (rc == 0)
+		rc = es_str_opt(conf, "key", &es->key, err);
+	if (rc == 0)
+		rc = cni_json_get_int(conf, "timeoutMs", "ipam.store.timeoutMs",
+				      &t, err);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0 && (t < 100 || t > 600000))
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "ipam.store.timeoutMs: %lld not in 100..600000",
+			      (long long)t);
+	es->timeout_ms = (long)t;
+	if (rc == 0)
+		rc = cni_json_get_string(conf, "lockDir", "ipam.store.lockDir",
+					 &lock, err);
+	if (rc == -ENOENT)
+		rc = 0;
+	snprintf(es->hdr.lock_dir, sizeof(es->hdr.lock_dir), "%s", lock);
+	return rc;
+}
+
+static int es_open(json_object *conf, struct ipam_store **ret,
+		   struct cni_err *err)
+{
+	struct etcd_store *es;
+	int rc;
+
+	if (!conf)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.store: etcd needs \"endpoints\"");
+	es = calloc(1, sizeof(*es));
+	if (!es)
+		return -ENOMEM;
+	es->hdr.ops = &etcd_store;
+	rc = es_configure(es, conf, err);
+	if (rc == 0)
+		rc = curl_load(err);
+	if (rc == 0 && cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		rc = cni_errf(err, CNI_ERR_IO, "curl_global_init failed");
+	if (rc == 0 && !(es->curl = cu.easy_init()))
+		rc = cni_errf(err, CNI_ERR_IO, "curl_easy_init failed");
+	if (rc < 0) {
+		es_close(&es->hdr);
+		return rc;
+	}
+	*ret = &es->hdr;
+	return 0;
+}
+
+const struct ipam_store_ops etcd_store = {
+	.name = "etcd",
+	.open = es_open,
+	.close = es_close,
+	.get = es_get,
+	.put_if = es_put_if,
+	.del_if = es_del_if,
+	.list = es_list,
+};

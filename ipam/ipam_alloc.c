@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The allocator: own blocks first, then claim a block, then borrow. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cni_error.h"
+#include "cni_fs.h"
+#include "ipam_alloc.h"
+#include "ipam_block.h"
+#include "store.h"
+
+#define ALLOC_RETRIES 100
+#define CLAIM_PROBES 16
+#define SMALL_POOL_BLOCKS 64
+
+/* Blocks this node has records in (its refs), loaded. */
+struct mine {
+	struct ipam_block *b;
+	size_t n;
+};
+
+static uint64_t rnd64(struct ipam_ctx *ctx)
+{
+	uint64_t x = ctx->seed;
+
+	if (!x) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+		    ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ULL;
+	}
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	ctx->seed = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static void backoff(struct ipam_ctx *ctx, int attempt)
+{
+	int max_us = 1000 * (attempt < 20 ? attempt + 1 : 20);
+
+	usleep((useconds_t)(rnd64(ctx) % (uint64_t)max_us));
+}
+
+static int node_lock(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     int *ret_fd, struct cni_err *err)
+{
+	char path[512];
+	int fd, rc;
+
+	*ret_fd = -1;
+	if (!ctx->st->lock_dir[0])
+		return 0;
+	rc = cni_fs_mkdir_p(ctx->st->lock_dir, 0700);
+	if (rc < 0)
+		return cni_errf(err, CNI_ERR_IO, "lock dir %s: %s",
+				ctx->st->lock_dir, strerror(-rc));
+	snprintf(path, sizeof(path), "%s/%s@%s.lock", ctx->st->lock_dir,
+		 r->pool_id, ctx->node);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cni_errf(err, CNI_ERR_IO, "lock %s: %s", path,
+				strerror(errno));
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			rc = errno;
+			close(fd);
+			return cni_errf(err, CNI_ERR_IO, "flock %s: %s", path,
+					strerror(rc));
+		}
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static void node_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void mine_clear(struct mine *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		ipam_block_clear(&m->b[i]);
+	free(m->b);
+	m->b = NULL;
+	m->n = 0;
+}
+
+static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     ipam_u128 idx, struct ipam_block *ret,
+		     struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX], *val;
+	uint64_t ver;
+	size_t len;
+	int rc;
+
+	ipam_block_key(r, idx, key);
+	rc = ipam_store_get(ctx->st, key, &val, &len, &ver, err);
+	if (rc < 0)
+		return rc;
+	rc = ipam_block_load(idx, key, val, len, ver, ret, err);
+	free(val);
+	return rc;
+}
+
+/* Load one ref'd block into m; drop refs that point at nothing of ours. */
+static int mine_add(struct ipam_ctx *ctx, const struct ipam_range *r,
+		    const struct ipam_kv *ref, struct mine *m,
+		    struct cni_err *err)
+{
+	struct ipam_block b;
+	ipam_u128 idx;
+	int rc;
+
+	if (ipam_key_block_idx(ref->key, &idx) < 0)
+		return 0;
+	rc = block_get(ctx, r, idx, &b, err);
+	if (rc == -ENOENT)
+		return ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL),
+		       0;
+	if (rc < 0)
+		return rc;
+	if (strcmp(ipam_block_node(&b), ctx->node) != 0 &&
+	    !ipam_block_has_node(&b, ctx->node)) {
+		ipam_block_clear(&b);
+		ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL);
+		return 0;
+	}
+	m->b[m->n++] = b;
+	return 0;
+}
+
+static int mine_load(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     struct mine *m, struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_kv *refs;
+	size_t i, n;
+	int rc;
+
+	m->b = NULL;
+	m->n = 0;
+	ipam_ref_prefix(r, ctx->node, prefix);
+	rc = ipam_store_list(ctx->st, prefix, true, &refs, &n, err);
+	if (rc < 0)
+		return rc;
+	m->b = calloc(n ? n : 1, sizeof(*m->b));
+	if (!m->b) {
+		ipam_kv_free(refs, n);
+		return -ENOMEM;
+	}
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		rc = mine_add(ctx, r, &refs[i], m, err);
+	ipam_kv_free(refs, n);
+	if (rc < 0)
+		mine_clear(m);
+	return rc;
+}
+
+static void addr_of(const struct ipam_range *r, ipam_u128 idx, uint32_t off,
+		    struct ipam_addr *ret)
+{
+	ret->family = r->net.addr.family;
+	ret->v = ipam_block_base(r, idx) + off;
+}
+
+static int ref_ensure(struct ipam_ctx *ctx, const struct ipam_range *r,
+		      ipam_u128 idx, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX];
+	int rc;
+
+	ipam_ref_key(r, ctx->node, idx, key);
+	rc = ipam_store_put_if(ctx->st, key, "{}", 2, 0, NULL, err);
+	return rc == -ECANCELED ? 0 : rc;
+}
+
+static int block_put(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     struct ipam_block *b, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX];
+	const char *val = ipam_block_str(b);
+
+	ipam_block_key(r, b->idx, key);
+	return ipam_store_put_if(ctx->st, key, val, strlen(val), b->ver,
+				 &b->ver, err);
+}
+
+/* Take slot off of b (already ours to write: ref in place) and store it. */
+static int block_take(struct ipam_ctx *ctx, const struct ipam_range *r,
+		      struct ipam_block *b, uint32_t off,
+		      const struct ipam_owner *o, struct ipam_addr *ret,
+		      struct cni_err *err)
+{
+	int rc;
+
+	rc = ipam_block_add(b, off, o, ctx->node);
+	if (rc == 0)
+		rc = block_put(ctx, r, b, err);
+	if (rc == 0)
+		addr_of(r, b->idx, off, ret);
+	return rc;
+}
+
+static int alloc_own(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     struct mine *m, const struct ipam_owner *o,
+		     struct ipam_addr *ret, struct cni_err *err)
+{
+	uint32_t off;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		if (strcmp(ipam_block_node(&m->b[i]), ctx->node) != 0)
+			continue;
+		if (ipam_block_free_slot(r, &m->b[i], &off) == 0)
+			return block_take(ctx, r, &m->b[i], off, o, ret, err);
+	}
+	return -ENOSPC;
+}
+
+/* The first index >= x whose block can hold an address, or > last. */
+static ipam_u128 live_from(const struct ipam_range *r, ipam_u128 x)
+{
+	ipam_u128 hi = ipam_block_last(r), y;
+
+	while (x <= hi) {
+		y = ipam_block_next_live(r, x);
+		if (y == x)
+			return x;
+		x = y;
+	}
+	return x;
+}
+
+static int probe_random(struct ipam_ctx *ctx, const struct ipam_range *r,
+			ipam_u128 *ret, struct cni_err *err)
+{
+	ipam_u128 lo = ipam_block_first(r), n = ipam_block_last(r) - lo + 1;
+	char key[IPAM_KEY_MAX], *val;
+	int i, rc;
+
+	for (i = 0; n > SMALL_POOL_BLOCKS && i < CLAIM_PROBES; i++) {
+		ipam_u128 x = ((ipam_u128)rnd64(ctx) << 64) | rnd64(ctx);
+		ipam_u128 idx = lo + x % n;
+
+		if (ipam_block_next_live(r, idx) != idx)
+			continue;
+		ipam_block_key(r, idx, key);
+		rc = ipam_store_get(ctx->st, key, &val, NULL, NULL, err);
+		if (rc == -ENOENT) {
+			*ret = idx;
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		free(val);
+	}
+	return -ENOSPC;
+}
+
+/* A block nobody has claimed: random probes in a large pool, then a walk
+ * over the claimed keys (cost grows with claimed blocks, not pool size). */
+static int find_unclaimed(struct ipam_ctx *ctx, const struct ipam_range *r,
+			  ipam_u128 *ret, struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_kv *kv;
+	ipam_u128 cand, c;
+	size_t i, n;
+	int rc;
+
+	rc = probe_random(ctx, r, ret, err);
+	if (rc != -ENOSPC)
+		return rc;
+	ipam_block_prefix(r, prefix);
+	rc = ipam_store_list(ctx->st, prefix, true, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	cand = live_from(r, ipam_block_first(r));
+	for (i = 0; i < n; i++) {
+		if (ipam_key_block_idx(kv[i].key, &c) < 0 || c < cand)
+			continue;
+		if (c > cand)
+			break;
+		cand = live_from(r, cand + 1);
+	}
+	ipam_kv_free(kv, n);
+	if (cand > ipam_block_last(r))
+		return -ENOSPC;
+	*ret = cand;
+	return 0;
+}
+
+static int alloc_claim(struct ipam_ctx *ctx, const struct ipam_range *r,
+		       const struct ipam_owner *o, struct ipam_addr *ret,
+		       struct cni_err *err)
+{
+	struct ipam_block b;
+	ipam_u128 idx;
+	uint32_t off;
+	int rc;
+
+	rc = find_unclaimed(ctx, r, &idx, err);
+	if (rc == 0)
+		rc = ref_ensure(ctx, r, idx, err);
+	if (rc < 0)
+		return rc;
+	rc = ipam_block_new(r, idx, ctx->node, &b);
+	if (rc < 0)
+		return rc;
+	rc = ipam_block_free_slot(r, &b, &off);
+	if (rc == 0)
+		rc = block_take(ctx, r, &b, off, o, ret, err);
+	ipam_block_clear(&b);
+	return rc;
+}
+
+static int borrow_one(struct ipam_ctx *ctx, const struct ipam_range *r,
+		      const struct ipam_kv *kv, const struct ipam_owner *o,
+		      struct ipam_addr *ret, struct cni_err *err)
+{
+	struct ipam_block b;
+	ipam_u128 idx;
+	uint32_t off;
+	int rc;
+
+	if (ipam_key_block_idx(kv->key, &idx) < 0)
+		return -ENOSPC;
+	rc = ipam_block_load(idx, kv->key, kv->val, kv->len, kv->ver, &b, err);
+	if (rc < 0)
+		return rc;
+	rc = ipam_block_free_slot(r, &b, &off);
+	if (rc == 0)
+		rc = ref_ensure(ctx, r, idx, err);
+	if (rc == 0)
+		rc = block_take(ctx, r, &b, off, o, ret, err);
+	ipam_block_clear(&b);
+	return rc;
+}
+
+/* Every block is claimed: take a free slot in another node's block. */
+static int alloc_borrow(struct ipam_ctx *ctx, const struct ipam_range *r,
+			const struct ipam_owner *o, struct ipam_addr *ret,
+			struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_kv *kv;
+	size_t i, n, start;
+	int rc = -ENOSPC;
+
+	ipam_block_prefix(r, prefix);
+	rc = ipam_store_list(ctx->st, prefix, false, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	start = n ? (size_t)(rnd64(ctx) % n) : 0;
+	for (i = 0, rc = -ENOSPC; i < n && rc == -ENOSPC; i++)
+		rc = borrow_one(ctx, r, &kv[(start + i) % n], o, ret, err);
+	ipam_kv_free(kv, n);
+	return rc;
+}
+
+static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
+			const struct ipam_owner *o,
+			const struct ipam_addr *want, struct ipam_addr *ret,
+			struct cni_err *err)
+{
+	char a[IPAM_ADDR_STRLEN], holder[512];
+	ipam_u128 idx = ipam_block_of(r, want->v);
+	struct ipam_block b;
+	uint32_t off;
+	int rc;
+
+	if (ipam_range_reserved(r, want->v))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s is reserved in pool %s (network, broadcast, "
+				"gateway, excluded or outside the range)",
+				ipam_addr_fmt(want, a), r->pool_id);
+	off = (uint32_t)(want->v - ipam_block_base(r, idx));
+	rc = block_get(ctx, r, idx, &b, err);
+	if (rc == -ENOENT)
+		rc = ipam_block_new(r, idx, ctx->node, &b);
+	if (rc < 0)
+		return rc;
+	if (ipam_block_holder(&b, off, holder, sizeof(holder))) {
+		ipam_block_clear(&b);
+		return cni_errf(err, CNI_ERR_ADDRESS_TAKEN,
+				"%s in pool %s is taken by %s",
+				ipam_addr_fmt(want, a), r->pool_id, holder);
+	}
+	rc = ref_ensure(ctx, r, idx, err);
+	if (rc == 0)
+		rc = block_take(ctx, r, &b, off, o, ret, err);
+	ipam_block_clear(&b);
+	return rc;
+}
+
+static int mine_find(const struct mine *m, const char *cid, const char *ifname,
+		     size_t *ret_i, uint32_t *ret_off)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		if (ipam_block_find(&m->b[i], cid, ifname, ret_off) == 0) {
+			*ret_i = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
+		      struct mine *m, const struct ipam_owner *o,
+		      const struct ipam_addr *want, struct ipam_addr *ret,
+		      struct cni_err *err)
+{
+	char a[IPAM_ADDR_STRLEN];
+	uint32_t off;
+	size_t i;
+	int rc;
+
+	if (mine_find(m, o->cid, o->ifname, &i, &off) == 0) {
+		addr_of(r, m->b[i].idx, off, ret);
+		if (want && want->v != ret->v)
+			return cni_errf(err, CNI_ERR_ADDRESS_TAKEN,
+					"container %s interface %s already "
+					"holds %s in pool %s", o->cid,
+					o->ifname, ipam_addr_fmt(ret, a),
+					r->pool_id);
+		return 0;
+	}
+	if (want)
+		return alloc_static(ctx, r, o, want, ret, err);
+	rc = alloc_own(ctx, r, m, o, ret, err);
+	if (rc == -ENOSPC)
+		rc = alloc_claim(ctx, r, o, ret, err);
+	if (rc == -ENOSPC)
+		rc = alloc_borrow(ctx, r, o, ret, err);
+	if (rc == -ENOSPC)
+		return cni_errf(err, CNI_ERR_POOL_EXHAUSTED,
+				"pool %s is exhausted: no free address",
+				r->pool_id);
+	return rc;
+}
+
+static int contention(const struct ipam_range *r, struct cni_err *err)
+{
+	return cni_errf(err, CNI_ERR_TRY_AGAIN,
+			"pool %s: too many concurrent changes, try again",
+			r->pool_id);
+}
+
+int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
+	       const struct ipam_owner *o, const struct ipam_addr *want,
+	       struct ipam_addr *ret, struct cni_err *err)
+{
+	struct ipam_addr got;
+	struct mine m;
+	int fd, rc, attempt;
+
+	rc = node_lock(ctx, r, &fd, err);
+	if (rc < 0)
+		return rc;
+	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
+		rc = mine_load(ctx, r, &m, err);
+		if (rc < 0)
+			break;
+		rc = alloc_once(ctx, r, &m, o, want, &got, err);
+		mine_clear(&m);
+		if (rc != -ECANCELED)
+			break;
+		backoff(ctx, attempt);
+	}
+	node_unlock(fd);
+	if (rc == -ECANCELED)
+		return contention(r, err);
+	if (rc == 0)
+		*ret = got;
+	return rc;
+}
+
+/* After b lost records: drop our ref when b is another node's block and
+ * holds nothing of ours any more. */
+static void ref_drop_if_unused(struct ipam_ctx *ctx,
+			       const struct ipam_range *r,
+			       const struct ipam_block *b)
+{
+	char key[IPAM_KEY_MAX];
+
+	if (strcmp(ipam_block_node(b), ctx->node) == 0 ||
+	    ipam_block_has_node(b, ctx->node))
+		return;
+	ipam_ref_key(r, ctx->node, b->idx, key);
+	ipam_store_del_if(ctx->st, key, 0, NULL);
+}
+
+static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
+			const char *cid, const char *ifname,
+			struct cni_err *err)
+{
+	struct ipam_block *b;
+	struct mine m;
+	uint32_t off;
+	size_t i;
+	int rc;
+
+	rc = mine_load(ctx, r, &m, err);
+	if (rc < 0)
+		return rc;
+	if (mine_find(&m, cid, ifname, &i, &off) < 0) {
+		mine_clear(&m);
+		return 0;
+	}
+	b = &m.b[i];
+	ipam_block_remove(b, off);
+	rc = block_put(ctx, r, b, err);
+	if (rc == 0)
+		ref_drop_if_unused(ctx, r, b);
+	mine_clear(&m);
+	return rc;
+}
+
+int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
+		 const char *cid, const char *ifname, struct cni_err *err)
+{
+	int fd, rc, attempt;
+
+	rc = node_lock(ctx, r, &fd, err);
+	if (rc < 0)
+		return rc;
+	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
+		rc = release_once(ctx, r, cid, ifname, err);
+		if (rc != -ECANCELED)
+			break;
+		backoff(ctx, attempt);
+	}
+	node_unlock(fd);
+	return rc == -ECANCELED ? contention(r, err) : rc;
+}
+
+int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r,
+	      const char *cid, const char *ifname, struct ipam_addr *ret,
+	      struct cni_err *err)
+{
+	struct mine m;
+	uint32_t off;
+	size_t i;
+	int fd, rc;
+
+	rc = node_lock(ctx, r, &fd, err);
+	if (rc < 0)
+		return rc;
+	rc = mine_load(ctx, r, &m, err);
+	node_unlock(fd);
+	if (rc < 0)
+		return rc;
+	rc = mine_find(&m, cid, ifname, &i, &off);
+	if (rc == 0)
+		addr_of(r, m.b[i].idx, off, ret);
+	mine_clear(&m);
+	return rc;
+}
+
+static bool gc_valid(json_object *valid, const char *cid, const char *ifname)
+{
+	size_t i, n = valid ? json_object_array_length(valid) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(valid, i), *c, *f;
+
+		if (json_object_object_get_ex(e, "containerID", &c) &&
+		    json_object_object_get_ex(e, "ifname", &f) &&
+		    strcmp(json_object_get_string(c), cid) == 0 &&
+		    strcmp(json_object_get_string(f), ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const char *rec_get(json_object *rec, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(rec, key, &v))
+		return "";
+	return json_object_get_string(v);
+}
+
+/* Drop this node's stale records from b: how many, or -ENOMEM. */
+static int gc_block(struct ipam_ctx *ctx, struct ipam_block *b,
+		    json_object *valid)
+{
+	json_object *allocs = ipam_block_allocs(b);
+	size_t n = 0, i, max = (size_t)json_object_object_length(allocs);
+	uint32_t *offs = calloc(max ? max : 1, sizeof(*offs));
+
+	if (!offs)
+		return -ENOMEM;
+	json_object_object_foreach(allocs, k, rec)
+	{
+		if (n < max && strcmp(rec_get(rec, "node"), ctx->node) == 0 &&
+		    !gc_valid(valid, rec_get(rec, "cid"), rec_get(rec, "if")))
+			offs[n++] = (uint32_t)strtoul(k, NULL, 10);
+	}
+	for (i = 0; i < n; i++)
+		ipam_block_remove(b, offs[i]);
+	free(offs);
+	return (int)n;
+}
+
+static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
+		   json_object *valid, size_t *count, struct cni_err *err)
+{
+	struct mine m;
+	size_t i;
+	int rc, n;
+
+	rc = mine_load(ctx, r, &m, err);
+	for (i = 0; rc == 0 && i < m.n; i++) {
+		n = gc_block(ctx, &m.b[i], valid);
+		if (n <= 0) {
+			rc = n;
+			continue;
+		}
+		rc = block_put(ctx, r, &m.b[i], err);
+		if (rc == 0)
+			*count += (size_t)n;
+		if (rc == 0)
+			ref_drop_if_unused(ctx, r, &m.b[i]);
+	}
+	mine_clear(&m);
+	return rc;
+}
+
+int ipam_gc(struct ipam_ctx *ctx, const struct ipam_range *r,
+	    json_object *valid, size_t *ret_n, struct cni_err *err)
+{
+	size_t count = 0;
+	int fd, rc, attempt;
+
+	rc = node_lock(ctx, r, &fd, err);
+	if (rc < 0)
+		return rc;
+	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
+		rc = gc_once(ctx, r, valid, &count, err);
+		if (rc != -ECANCELED)
+			break;
+		backoff(ctx, attempt);
+	}
+	node_unlock(fd);
+	if (rc == -ECANCELED)
+		return contention(r, err);
+	if (rc == 0 && ret_n)
+		*ret_n = count;
+	return rc;
+}
+
+static int free_anywhere(struct ipam_ctx *ctx, const struct ipam_range *r,
+			 struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_block b;
+	struct ipam_kv *kv;
+	ipam_u128 idx;
+	uint32_t off;
+	size_t i, n;
+	int rc;
+
+	rc = find_unclaimed(ctx, r, &idx, err);
+	if (rc != -ENOSPC)
+		return rc;
+	ipam_block_prefix(r, prefix);
+	rc = ipam_store_list(ctx->st, prefix, false, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0, rc = -ENOSPC; i < n && rc == -ENOSPC; i++) {
+		if (ipam_key_block_idx(kv[i].key, &idx) < 0 ||
+		    ipam_block_load(idx, kv[i].key, kv[i].val, kv[i].len,
+				    kv[i].ver, &b, NULL) < 0)
+			continue;
+		rc = ipam_block_free_slot(r, &b, &off);
+		ipam_block_clear(&b);
+	}
+	ipam_kv_free(kv, n);
+	return rc;
+}
+
+int ipam_has_free(struct ipam_ctx *ctx, const struct ipam_range *r,
+		  struct cni_err *err)
+{
+	struct mine m;
+	uint32_t off;
+	size_t i;
+	int fd, rc;
+
+	rc = node_lock(ctx, r, &fd, err);
+	if (rc < 0)
+		return rc;
+	rc = mine_load(ctx, r, &m, err);
+	for (i = 0; rc == 0 && i < m.n; i++)
+		if (strcmp(ipam_block_node(&m.b[i]), ctx->node) == 0 &&
+		    ipam_block_free_slot(r, &m.b[i], &off) == 0)
+			break;
+	if (rc == 0 && i == m.n)
+		rc = free_anywhere(ctx, r, err);
+	mine_clear(&m);
+	node_unlock(fd);
+	if (rc == -ENOSPC)
+		return cni_errf(err, CNI_ERR_NO_ADDRESSES,
+				"pool %s has no free address", r->pool_id);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_IPAM_ALLOC_H
+#define PLEXUS_IPAM_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "ipam_addr.h"
+#include "ipam_conf.h"
+
+struct cni_err;
+struct ipam_store;
+
+/* Who holds an allocation. cid and ifname identify it; the rest is
+ * recorded for operators and GC (pod UID, not name: StatefulSets reuse
+ * names). Any of ns/pod/uid may be NULL. */
+struct ipam_owner {
+	const char *cid;
+	const char *ifname;
+	const char *ns;
+	const char *pod;
+	const char *uid;
+};
+
+/* One allocator call: the store, this node, and a random seed. */
+struct ipam_ctx {
+	struct ipam_store *st;
+	const char *node;
+	uint64_t seed;
+};
+
+/* Keys (relative to the store):
+ *   <pool>/b/<hex block index>          a block: owner node + allocations
+ *   <pool>/n/<node>/<hex block index>   "node has records in this block" */
+
+/* Allocate one address of range r for owner: `want` (static) or any.
+ * Idempotent per cid+ifname. Exhausted: code 120 naming the pool; want
+ * taken: code 121 naming the holder; want reserved: code 7. */
+int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
+	       const struct ipam_owner *o, const struct ipam_addr *want,
+	       struct ipam_addr *ret, struct cni_err *err);
+
+/* Release what cid+ifname holds in r; nothing held is success. */
+int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
+		 const char *cid, const char *ifname, struct cni_err *err);
+
+/* The address cid+ifname holds in r: 0, or -ENOENT without err. */
+int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r,
+	      const char *cid, const char *ifname, struct ipam_addr *ret,
+	      struct cni_err *err);
+
+/* Release this node's allocations in r whose containerID+ifname is not in
+ * `valid` (a JSON array of {"containerID", "ifname"}); *ret_n counts them. */
+int ipam_gc(struct ipam_ctx *ctx, const struct ipam_range *r,
+	    json_object *valid, size_t *ret_n, struct cni_err *err);
+
+/* Could an ADD get an address from r now? 0, or -ENOSPC with code 51;
+ * store failures keep their errors. */
+int ipam_has_free(struct ipam_ctx *ctx, const struct ipam_range *r,
+		  struct cni_err *err);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Blocks: geometry, keys, and the JSON value that records allocations. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cni_error.h"
+#include "cni_json.h"
+#include "ipam_block.h"
+
+int ipam_block_host_bits(const struct ipam_range *r)
+{
+	return ipam_addr_bits(r->net.addr.family) - r->block_len;
+}
+
+ipam_u128 ipam_block_base(const struct ipam_range *r, ipam_u128 idx)
+{
+	return r->net.addr.v + (idx << ipam_block_host_bits(r));
+}
+
+ipam_u128 ipam_block_of(const struct ipam_range *r, ipam_u128 a)
+{
+	return (a - r->net.addr.v) >> ipam_block_host_bits(r);
+}
+
+ipam_u128 ipam_block_first(const struct ipam_range *r)
+{
+	return ipam_block_of(r, r->start);
+}
+
+ipam_u128 ipam_block_last(const struct ipam_range *r)
+{
+	return ipam_block_of(r, r->end);
+}
+
+static bool block_has_slot(const struct ipam_range *r, ipam_u128 idx)
+{
+	ipam_u128 base = ipam_block_base(r, idx);
+	uint32_t off, size = 1u << ipam_block_host_bits(r);
+
+	for (off = 0; off < size; off++)
+		if (!ipam_range_reserved(r, base + off))
+			return true;
+	return false;
+}
+
+ipam_u128 ipam_block_next_live(const struct ipam_range *r, ipam_u128 idx)
+{
+	struct ipam_prefix blk = { { r->net.addr.family, 0 }, r->block_len };
+	size_t i;
+
+	blk.addr.v = ipam_block_base(r, idx);
+	for (i = 0; i < r->n_excl; i++) {
+		const struct ipam_prefix *e = &r->excl[i];
+
+		if (e->len <= blk.len && ipam_prefix_contains(e, &blk.addr)) {
+			ipam_u128 last = ipam_prefix_last(e);
+
+			if (last >= ipam_prefix_last(&r->net))
+				return ipam_block_last(r) + 1;
+			return ipam_block_of(r, last) + 1;
+		}
+	}
+	return block_has_slot(r, idx) ? idx : idx + 1;
+}
+
+void ipam_block_key(const struct ipam_range *r, ipam_u128 idx, char *buf)
+{
+	char hex[33];
+
+	snprintf(buf, IPAM_KEY_MAX, "%s/b/%s", r->pool_id,
+		 ipam_u128_hex(idx, r->net.addr.family, hex));
+}
+
+void ipam_block_prefix(const struct ipam_range *r, char *buf)
+{
+	snprintf(buf, IPAM_KEY_MAX, "%s/b/", r->pool_id);
+}
+
+void ipam_ref_key(const struct ipam_range *r, const char *node,
+		  ipam_u128 idx, char *buf)
+{
+	char hex[33];
+
+	snprintf(buf, IPAM_KEY_MAX, "%s/n/%s/%s", r->pool_id, node,
+		 ipam_u128_hex(idx, r->net.addr.family, hex));
+}
+
+void ipam_ref_prefix(const struct ipam_range *r, const char *node,
+		     char *buf)
+{
+	snprintf(buf, IPAM_KEY_MAX, "%s/n/%s/", r->pool_id, node);
+}
+
+int ipam_key_block_idx(const char *key, ipam_u128 *ret)
+{
+	const char *s = strrchr(key, '/');
+
+	return ipam_u128_parse_hex(s ? s + 1 : key, ret);
+}
+
+int ipam_block_new(const struct ipam_range *r, ipam_u128 idx,
+		   const char *node, struct ipam_block *ret)
+{
+	struct ipam_prefix p = { { r->net.addr.family, 0 }, r->block_len };
+	char cidr[IPAM_PREFIX_STRLEN];
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return -ENOMEM;
+	p.addr.v = ipam_block_base(r, idx);
+	json_object_object_add(o, "cidr",
+			       json_object_new_string(ipam_prefix_fmt(&p, cidr)));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "allocs", json_object_new_object());
+	ret->idx = idx;
+	ret->ver = 0;
+	ret->obj = o;
+	return 0;
+}
+
+int ipam_block_load(ipam_u128 idx, const char *key, const char *val,
+		    size_t len, uint64_t ver, struct ipam_block *ret,
+		    struct cni_err *err)
+{
+	json_object *o, *a, *n;
+	int rc;
+
+	rc = cni_json_parse(val, len, key, &o, err);
+	if (rc < 0)
+		return rc;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "allocs", &a) ||
+	    !json_object_is_type(a, json_type_object) ||
+	    !json_object_object_get_ex(o, "node", &n) ||
+	    !json_object_is_type(n, json_type_string)) {
+		json_object_put(o);
+		return cni_errf(err, CNI_ERR_DECODE,
+				"store key %s: not a block record", key);
+	}
+	ret->idx = idx;
+	ret->ver = ver;
+	ret->obj = o;
+	return 0;
+}
+
+void ipam_block_clear(struct ipam_block *b)
+{
+	if (!b)
+		return;
+	json_object_put(b->obj);
+	b->obj = NULL;
+}
+
+const char *ipam_block_node(const struct ipam_block *b)
+{
+	json_object *n;
+
+	json_object_object_get_ex(b->obj, "node", &n);
+	return json_object_get_string(n);
+}
+
+json_object *ipam_block_allocs(const struct ipam_block *b)
+{
+	json_object *a;
+
+	json_object_object_get_ex(b->obj, "allocs", &a);
+	return a;
+}
+
+const char *ipam_block_str(const struct ipam_block *b)
+{
+	return json_object_to_json_string_ext(b->obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int ipam_block_free_slot(const struct ipam_range *r,
+			 const struct ipam_block *b, uint32_t *ret_off)
+{
+	json_object *allocs = ipam_block_allocs(b);
+	ipam_u128 base = ipam_block_base(r, b->idx);
+	uint32_t off, size = 1u << ipam_block_host_bits(r);
+	char k[16];
+
+	for (off = 0; off < size; off++) {
+		if (ipam_range_reserved(r, base + off))
+			continue;
+		snprintf(k, sizeof(k), "%u", off);
+		if (json_object_object_get_ex(allocs, k, NULL))
+			continue;
+		*ret_off = off;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static const char *rec_str(json_object *rec, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(rec, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+int ipam_block_find(const struct ipam_block *b, const char *cid,
+		    const char *ifname, uint32_t *ret_off)
+{
+	json_object_object_foreach(ipam_block_allocs(b), k, rec)
+	{
+		if (strcmp(rec_str(rec, "cid"), cid) == 0 &&
+		    strcmp(rec_str(rec, "if"), ifname) == 0) {
+			*ret_off = (uint32_t)strtoul(k, NULL, 10);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void rec_set(json_object *rec, const char *key, const char *val)
+{
+	if (val && *val)
+		json_object_object_add(rec, key, json_object_new_string(val));
+}
+
+int ipam_block_add(struct ipam_block *b, uint32_t off,
+		   const struct ipam_owner *o, const char *node)
+{
+	json_object *rec = json_object_new_object();
+	char k[16];
+
+	if (!rec)
+		return -ENOMEM;
+	rec_set(rec, "cid", o->cid);
+	rec_set(rec, "if", o->ifname);
+	rec_set(rec, "ns", o->ns);
+	rec_set(rec, "pod", o->pod);
+	rec_set(rec, "uid", o->uid);
+	rec_set(rec, "node", node);
+	snprintf(k, sizeof(k), "%u", off);
+	json_object_object_add(ipam_block_allocs(b), k, rec);
+	return 0;
+}
+
+void ipam_block_remove(struct ipam_block *b, uint32_t off)
+{
+	char k[16];
+
+	snprintf(k, sizeof(k), "%u", off);
+	json_object_object_del(ipam_block_allocs(b), k);
+}
+
+bool ipam_block_has_node(const struct ipam_block *b, const char *node)
+{
+	json_object_object_foreach(ipam_block_allocs(b), k, rec)
+	{
+		(void)k;
+		if (strcmp(rec_str(rec, "node"), node) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool ipam_block_holder(const struct ipam_block *b, uint32_t off, char *buf,
+		       size_t size)
+{
+	json_object *rec;
+	char k[16];
+
+	snprintf(k, sizeof(k), "%u", off);
+	if (!json_object_object_get_ex(ipam_block_allocs(b), k, &rec))
+		return false;
+	snprintf(buf, size, "%s/%s (container %s, interface %s, node %s)",
+		 rec_str(rec, "ns"), rec_str(rec, "pod"), rec_str(rec, "cid"),
+		 rec_str(rec, "if"), rec_str(rec, "node"));
+	return true;
+}

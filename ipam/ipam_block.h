@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_IPAM_BLOCK_H
+#define PLEXUS_IPAM_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "ipam_addr.h"
+#include "ipam_alloc.h"
+#include "ipam_conf.h"
+
+struct cni_err;
+
+#define IPAM_KEY_MAX 512
+
+/* A block as stored: {"cidr": "...", "node": owner, "allocs": {"<offset>":
+ * {"cid","if","ns","pod","uid","node"}}}. */
+struct ipam_block {
+	ipam_u128 idx;
+	uint64_t ver; /* 0: not stored yet */
+	json_object *obj;
+};
+
+/* Geometry: block idx covers [base, base + 2^host_bits). */
+int ipam_block_host_bits(const struct ipam_range *r);
+ipam_u128 ipam_block_base(const struct ipam_range *r, ipam_u128 idx);
+ipam_u128 ipam_block_of(const struct ipam_range *r, ipam_u128 a);
+/* First and last block index that overlap [start, end]. */
+ipam_u128 ipam_block_first(const struct ipam_range *r);
+ipam_u128 ipam_block_last(const struct ipam_range *r);
+/* idx itself when that block has an address to give, else the next index
+ * worth trying (jumping over excluded prefixes); may pass the last. */
+ipam_u128 ipam_block_next_live(const struct ipam_range *r, ipam_u128 idx);
+
+void ipam_block_key(const struct ipam_range *r, ipam_u128 idx, char *buf);
+void ipam_block_prefix(const struct ipam_range *r, char *buf);
+void ipam_ref_key(const struct ipam_range *r, const char *node,
+		  ipam_u128 idx, char *buf);
+void ipam_ref_prefix(const struct ipam_range *r, const char *node,
+		     char *buf);
+/* The block index in the last segment of a block or ref key. */
+int ipam_key_block_idx(const char *key, ipam_u128 *ret);
+
+int ipam_block_new(const struct ipam_range *r, ipam_u128 idx,
+		   const char *node, struct ipam_block *ret);
+/* Parse a stored block value (code 6 naming the key when bad). */
+int ipam_block_load(ipam_u128 idx, const char *key, const char *val,
+		    size_t len, uint64_t ver, struct ipam_block *ret,
+		    struct cni_err *err);
+void ipam_block_clear(struct ipam_block *b);
+const char *ipam_block_node(const struct ipam_block *b);
+json_object *ipam_block_allocs(const struct ipam_block *b);
+const char *ipam_block_str(const struct ipam_block *b);
+
+/* A free, unreserved offset: 0 or -ENOSPC. */
+int ipam_block_free_slot(const struct ipam_range *r,
+			 const struct ipam_block *b, uint32_t *ret_off);
+/* The offset held by cid+ifname: 0 or -ENOENT. */
+int ipam_block_find(const struct ipam_block *b, const char *cid,
+		    const char *ifname, uint32_t *ret_off);
+int ipam_block_add(struct ipam_block *b, uint32_t off,
+		   const struct ipam_owner *o, const char *node);
+void ipam_block_remove(struct ipam_block *b, uint32_t off);
+bool ipam_block_has_node(const struct ipam_block *b, const char *node);
+/* Is off held? Then buf gets "ns/pod (container C, interface I, node N)". */
+bool ipam_block_holder(const struct ipam_block *b, uint32_t off, char *buf,
+		       size_t size);
+
+#endif

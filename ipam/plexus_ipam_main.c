@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* plexus-ipam: the cluster-wide IPAM plugin (ADD, DEL, CHECK, GC, STATUS,
+ * VERSION). stdout carries only the CNI result or error. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cni_env.h"
+#include "cni_error.h"
+#include "cni_json.h"
+#include "cni_result.h"
+#include "cni_version.h"
+#include "ipam_alloc.h"
+#include "ipam_conf.h"
+#include "store.h"
+
+extern char **environ;
+
+struct call {
+	struct cni_env env;
+	struct ipam_conf *conf;
+	struct ipam_store *st;
+	char node[256];
+	struct ipam_ctx ctx;
+	enum cni_ver ver;
+};
+
+static const struct ipam_addr *static_for(const struct ipam_conf *conf,
+					  const struct ipam_range *r)
+{
+	size_t i;
+
+	for (i = 0; i < conf->n_static; i++)
+		if (ipam_prefix_contains(&r->net, &conf->static_ips[i]))
+			return &conf->static_ips[i];
+	return NULL;
+}
+
+static void add_ip(json_object *ips, const struct ipam_range *r,
+		   const struct ipam_addr *a)
+{
+	json_object *ip = json_object_new_object();
+	char s[IPAM_ADDR_STRLEN], cidr[IPAM_PREFIX_STRLEN];
+
+	snprintf(cidr, sizeof(cidr), "%s/%d", ipam_addr_fmt(a, s), r->net.len);
+	json_object_object_add(ip, "address", json_object_new_string(cidr));
+	if (r->has_gw)
+		json_object_object_add(ip, "gateway",
+				       json_object_new_string(
+					       ipam_addr_fmt(&r->gw, s)));
+	json_object_array_add(ips, ip);
+}
+
+/* The result in 1.1.0 form, then converted by the core. */
+static int print_result(struct call *c, json_object *ips,
+			struct cni_err *err)
+{
+	json_object *o = json_object_new_object(), *out;
+	struct cni_result *res;
+	int rc;
+
+	json_object_object_add(o, "cniVersion",
+			       json_object_new_string(CNI_VERSION_LATEST));
+	json_object_object_add(o, "ips", json_object_get(ips));
+	if (c->conf->routes)
+		json_object_object_add(o, "routes",
+				       cni_json_copy(c->conf->routes));
+	if (c->conf->dns)
+		json_object_object_add(o, "dns", cni_json_copy(c->conf->dns));
+	rc = cni_result_parse(o, &res, err);
+	json_object_put(o);
+	if (rc < 0)
+		return rc;
+	out = cni_result_to_json(res, c->ver);
+	cni_result_free(res);
+	if (!out)
+		return -ENOMEM;
+	printf("%s\n", json_object_to_json_string_ext(
+			       out, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+	return 0;
+}
+
+static int cmd_add(struct call *c, struct cni_err *err)
+{
+	struct ipam_owner o = {
+		.cid = c->env.container_id,
+		.ifname = c->env.ifname,
+		.ns = cni_env_arg(&c->env, "K8S_POD_NAMESPACE"),
+		.pod = cni_env_arg(&c->env, "K8S_POD_NAME"),
+		.uid = cni_env_arg(&c->env, "K8S_POD_UID"),
+	};
+	json_object *ips = json_object_new_array();
+	struct ipam_addr a;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < c->conf->n_ranges && rc == 0; i++) {
+		const struct ipam_range *r = &c->conf->ranges[i];
+
+		rc = ipam_alloc(&c->ctx, r, &o, static_for(c->conf, r), &a,
+				err);
+		if (rc == 0)
+			add_ip(ips, r, &a);
+	}
+	if (rc < 0) /* undo the ranges already done, in reverse */
+		for (j = i - 1; j-- > 0;)
+			ipam_release(&c->ctx, &c->conf->ranges[j], o.cid,
+				     o.ifname, NULL);
+	if (rc == 0)
+		rc = print_result(c, ips, err);
+	json_object_put(ips);
+	return rc;
+}
+
+static int cmd_del(struct call *c, struct cni_err *err)
+{
+	size_t i;
+	int rc, first = 0;
+
+	for (i = 0; i < c->conf->n_ranges; i++) {
+		rc = ipam_release(&c->ctx, &c->conf->ranges[i],
+				  c->env.container_id, c->env.ifname,
+				  first ? NULL : err);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	return first;
+}
+
+static int cmd_check(struct call *c, struct cni_err *err)
+{
+	struct ipam_addr a;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->conf->n_ranges; i++) {
+		rc = ipam_find(&c->ctx, &c->conf->ranges[i],
+			       c->env.container_id, c->env.ifname, &a, err);
+		if (rc == -ENOENT)
+			return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
+					"pool %s: no allocation for container "
+					"%s interface %s",
+					c->conf->ranges[i].pool_id,
+					c->env.container_id, c->env.ifname);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int cmd_gc(struct call *c, struct cni_err *err)
+{
+	json_object *valid = NULL;
+	size_t i, n;
+	int rc;
+
+	if (!json_object_object_get_ex(c->conf->root,
+				       "cni.dev/valid-attachments", &valid))
+		json_object_object_get_ex(c->conf->root, "cni.dev/attachments",
+					  &valid);
+	if (!valid || !json_object_is_type(valid, json_type_array))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"cni.dev/valid-attachments: missing or not a "
+				"list");
+	for (i = 0; i < c->conf->n_ranges; i++) {
+		rc = ipam_gc(&c->ctx, &c->conf->ranges[i], valid, &n, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int cmd_status(struct call *c, struct cni_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->conf->n_ranges; i++) {
+		rc = ipam_has_free(&c->ctx, &c->conf->ranges[i], err);
+		if (rc == -ENOSPC)
+			return rc;
+		if (rc < 0) {
+			cni_err_prefix(err, "store unavailable");
+			err->code = CNI_ERR_NOT_AVAILABLE;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void print_version(const char *buf, size_t len)
+{
+	const char *v = NULL;
+	json_object *o = NULL;
+
+	if (cni_json_parse(buf, len, "stdin", &o, NULL) == 0)
+		cni_json_get_string(o, "cniVersion", "cniVersion", &v, NULL);
+	cni_version_print(v, stdout);
+	json_object_put(o);
+}
+
+static int call_open(struct call *c, const char *buf, size_t len,
+		     struct cni_err *err)
+{
+	int rc;
+
+	rc = ipam_conf_parse(buf, len, &c->conf, err);
+	if (rc == 0)
+		rc = cni_version_parse(c->conf->cni_version, "cniVersion",
+				       &c->ver, err);
+	if (rc == 0)
+		rc = ipam_node_name(c->conf, c->node, sizeof(c->node), err);
+	if (rc == 0)
+		rc = ipam_store_open(c->conf->store, &c->st, err);
+	c->ctx.st = c->st;
+	c->ctx.node = c->node;
+	return rc;
+}
+
+/* CHECK came with 0.4.0, STATUS and GC with 1.1.0. */
+static int verb_supported(const struct call *c, struct cni_err *err)
+{
+	enum cni_cmd cmd = c->env.cmd;
+
+	if (cmd == CNI_CMD_CHECK && !cni_version_supports_check(c->ver))
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"CHECK needs cniVersion 0.4.0 or later, not "
+				"\"%s\"", c->conf->cni_version);
+	if ((cmd == CNI_CMD_GC || cmd == CNI_CMD_STATUS) && c->ver < CNI_V110)
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"%s needs cniVersion 1.1.0, not \"%s\"",
+				cni_cmd_str(cmd), c->conf->cni_version);
+	return 0;
+}
+
+static int run(struct call *c, struct cni_err *err)
+{
+	int rc = verb_supported(c, err);
+
+	if (rc < 0)
+		return rc;
+	switch (c->env.cmd) {
+	case CNI_CMD_ADD:
+		return cmd_add(c, err);
+	case CNI_CMD_DEL:
+		return cmd_del(c, err);
+	case CNI_CMD_CHECK:
+		return cmd_check(c, err);
+	case CNI_CMD_GC:
+		return cmd_gc(c, err);
+	case CNI_CMD_STATUS:
+		return cmd_status(c, err);
+	default:
+		return cni_errf(err, CNI_ERR_INVALID_ENV,
+				"CNI_COMMAND: not supported");
+	}
+}
+
+int main(void)
+{
+	struct cni_err err = { 0 };
+	struct call c = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = cni_env_load(&c.env, environ, &err);
+	if (rc == 0)
+		rc = cni_read_fd(STDIN_FILENO, "stdin", &buf, &len, &err);
+	if (rc == 0 && c.env.cmd == CNI_CMD_VERSION) {
+		print_version(buf, len);
+		free(buf);
+		cni_env_free(&c.env);
+		return 0;
+	}
+	if (rc == 0)
+		rc = call_open(&c, buf, len, &err);
+	if (rc == 0)
+		rc = run(&c, &err);
+	if (rc < 0) {
+		if (!err.code)
+			cni_errf(&err, CNI_ERR_IO, "%s", strerror(-rc));
+		cni_err_print(&err, c.conf ? c.conf->cni_version : NULL,
+			      stdout);
+	}
+	ipam_store_close(c.st);
+	ipam_conf_free(c.conf);
+	cni_env_free(&c.env);
+	free(buf);
+	return rc < 0 ? 1 : 0;
+}

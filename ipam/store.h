@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_IPAM_STORE_H
+#define PLEXUS_IPAM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+struct cni_err;
+
+/* A key-value store with versions. Keys are '/'-separated segments of
+ * [A-Za-z0-9._:-]. A version is non-zero for a stored key; version 0 in
+ * put_if means "create: the key must not exist". Errors:
+ *   -ENOENT      get/del_if: no such key (err not set)
+ *   -ECANCELED   put_if/del_if: the version did not match (code 11)
+ *   -EHOSTUNREACH the store cannot be reached (code 11)
+ *   other        code 5 (I/O) or 6 (bad reply) */
+struct ipam_kv {
+	char *key;	/* full key */
+	char *val;	/* NUL-terminated, NULL with keys_only */
+	size_t len;
+	uint64_t ver;
+};
+
+struct ipam_store;
+
+struct ipam_store_ops {
+	const char *name;
+	/* conf is the "store" object (may be NULL for defaults). */
+	int (*open)(json_object *conf, struct ipam_store **ret,
+		    struct cni_err *err);
+	void (*close)(struct ipam_store *st);
+	int (*get)(struct ipam_store *st, const char *key, char **ret_val,
+		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err);
+	int (*put_if)(struct ipam_store *st, const char *key, const char *val,
+		      size_t len, uint64_t ver, uint64_t *ret_ver,
+		      struct cni_err *err);
+	int (*del_if)(struct ipam_store *st, const char *key, uint64_t ver,
+		      struct cni_err *err);
+	/* Keys starting with prefix (which ends in '/'), sorted by key. */
+	int (*list)(struct ipam_store *st, const char *prefix, bool keys_only,
+		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
+};
+
+/* Every store starts with this header. */
+struct ipam_store {
+	const struct ipam_store_ops *ops;
+	char lock_dir[256]; /* where node-local locks live */
+};
+
+extern const struct ipam_store_ops file_store;
+extern const struct ipam_store_ops etcd_store;
+
+/* Open the store named by conf's "type" (default "file"). Code 7 for an
+ * unknown type. */
+int ipam_store_open(json_object *conf, struct ipam_store **ret,
+		    struct cni_err *err);
+void ipam_store_close(struct ipam_store *st);
+
+int ipam_store_get(struct ipam_store *st, const char *key, char **ret_val,
+		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err);
+int ipam_store_put_if(struct ipam_store *st, const char *key, const char *val,
+		      size_t len, uint64_t ver, uint64_t *ret_ver,
+		      struct cni_err *err);
+int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
+		      struct cni_err *err);
+int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
+		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
+void ipam_kv_free(struct ipam_kv *kv, size_t n);
+
+#endif

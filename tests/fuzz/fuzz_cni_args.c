@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+/* libFuzzer: CNI_ARGS ("K=V;K=V", cni_args_parse) and, on the same text,
+ * the interface-name check the environment applies to CNI_IFNAME. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cni_env.h"
+#include "cni_error.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cni_err err = { 0 };
+	struct cni_kv *kv;
+	size_t n;
+	char *s = strndup((const char *)data, size); /* the env is a C string */
+
+	if (!s)
+		return 0;
+	if (cni_args_parse(s, &kv, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			/* every pair is KEY=VALUE with a non-empty key */
+			if (!kv[i].key[0] || strchr(kv[i].key, ';') ||
+			    strchr(kv[i].val, ';'))
+				abort();
+			cni_ifname_check(kv[i].val, "fuzz", CNI_ERR_INVALID_ENV,
+					 &err);
+		}
+		cni_kv_free(kv, n);
+	} else if (err.code != CNI_ERR_INVALID_ENV) {
+		abort();
+	}
+	cni_ifname_check(s, "fuzz", CNI_ERR_INVALID_ENV, &err);
+	free(s);
+	return 0;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The allocator on the in-memory store. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../fakes/mem_store.h"
+#include "cni_error.h"
+#include "ipam_alloc.h"
+#include "ipam_conf.h"
+#include "store.h"
+
+struct fx {
+	struct ipam_store *st;
+	struct ipam_conf *conf;
+	struct ipam_ctx a, b; /* two nodes */
+};
+
+static struct fx *fx_new(const char *ipam)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cni_err err = { 0 };
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":%s}", ipam);
+	if (ipam_conf_parse(buf, strlen(buf), &f->conf, &err) < 0)
+		fail_msg("conf: %s", err.msg);
+	f->st = mem_store_new();
+	f->a = (struct ipam_ctx){ f->st, "node-a", 1 };
+	f->b = (struct ipam_ctx){ f->st, "node-b", 2 };
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	ipam_store_close(f->st);
+	ipam_conf_free(f->conf);
+	free(f);
+}
+
+static struct ipam_owner own(const char *cid, const char *ifname)
+{
+	return (struct ipam_owner){ cid, ifname, "ns1", cid, "uid" };
+}
+
+/* Allocate for cid/eth0 on ctx; return the address as a string. */
+static const char *add(struct fx *f, struct ipam_ctx *ctx, const char *cid)
+{
+	static char s[IPAM_ADDR_STRLEN];
+	struct ipam_owner o = own(cid, "eth0");
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+
+	if (ipam_alloc(ctx, &f->conf->ranges[0], &o, NULL, &a, &err) < 0)
+		fail_msg("alloc %s: %d %s", cid, err.code, err.msg);
+	return ipam_addr_fmt(&a, s);
+}
+
+static int add_err(struct fx *f, struct ipam_ctx *ctx, const char *cid,
+		   const char *want, struct cni_err *err)
+{
+	struct ipam_owner o = own(cid, "eth0");
+	struct ipam_addr w, a;
+
+	if (want)
+		assert_int_equal(ipam_addr_parse(want, &w), 0);
+	return ipam_alloc(ctx, &f->conf->ranges[0], &o, want ? &w : NULL, &a,
+			  err);
+}
+
+static void test_ipam_alloc__idempotent_per_container_ifname(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	struct ipam_owner o = own("c1", "net1");
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+	char first[IPAM_ADDR_STRLEN];
+
+	(void)state;
+	snprintf(first, sizeof(first), "%s", add(f, &f->a, "c1"));
+	assert_string_equal(first, "10.0.0.2");
+	assert_string_equal(add(f, &f->a, "c1"), first);
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.3");
+	/* another interface of the same container is another allocation */
+	assert_int_equal(ipam_alloc(&f->a, &f->conf->ranges[0], &o, NULL, &a,
+				    &err), 0);
+	assert_true(a.v != 0);
+	assert_string_equal(add(f, &f->a, "c1"), first);
+	fx_free(f);
+}
+
+static void test_ipam_release__exact_and_idempotent(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+
+	(void)state;
+	add(f, &f->a, "c1");
+	add(f, &f->a, "c2");
+	assert_int_equal(ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth1",
+				      &err), 0);
+	assert_int_equal(ipam_find(&f->a, &f->conf->ranges[0], "c1", "eth0",
+				   &a, &err), 0);
+	assert_int_equal(ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0",
+				      &err), 0);
+	assert_int_equal(ipam_find(&f->a, &f->conf->ranges[0], "c1", "eth0",
+				   &a, &err), -ENOENT);
+	assert_int_equal(ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0",
+				      &err), 0);
+	assert_int_equal(ipam_find(&f->a, &f->conf->ranges[0], "c2", "eth0",
+				   &a, &err), 0);
+	/* the released address is handed out again */
+	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.1");
+	fx_free(f);
+}
+
+static void test_ipam_alloc__exhaustion_names_pool(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.9.0.0/29\",\"gateway\":"
+			      "\"10.9.0.1\",\"exclude\":[\"10.9.0.6/32\"]}");
+	struct cni_err err = { 0 };
+	char cid[16];
+	int i;
+
+	(void)state;
+	/* .0 network, .1 gateway, .6 excluded, .7 broadcast: 4 left */
+	for (i = 0; i < 4; i++) {
+		snprintf(cid, sizeof(cid), "c%d", i);
+		add(f, i % 2 ? &f->b : &f->a, cid);
+	}
+	assert_true(add_err(f, &f->a, "c9", NULL, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_POOL_EXHAUSTED);
+	assert_non_null(strstr(err.msg, "10.9.0.0_29"));
+	assert_int_equal(ipam_has_free(&f->a, &f->conf->ranges[0], &err),
+			 -ENOSPC);
+	assert_int_equal(err.code, CNI_ERR_NO_ADDRESSES);
+	ipam_release(&f->b, &f->conf->ranges[0], "c1", "eth0", NULL);
+	assert_int_equal(ipam_has_free(&f->a, &f->conf->ranges[0], &err), 0);
+	fx_free(f);
+}
+
+static void test_ipam_alloc__static_taken_names_holder(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	struct cni_err err = { 0 };
+	size_t before;
+
+	(void)state;
+	assert_int_equal(add_err(f, &f->a, "c1", "10.0.0.77", &err), 0);
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.77");
+	before = mem_store_count(f->st, NULL);
+	assert_true(add_err(f, &f->b, "c2", "10.0.0.77", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_ADDRESS_TAKEN);
+	assert_non_null(strstr(err.msg, "10.0.0.77"));
+	assert_non_null(strstr(err.msg, "ns1/c1"));
+	assert_non_null(strstr(err.msg, "node node-a"));
+	assert_int_equal(mem_store_count(f->st, NULL), before);
+	assert_true(add_err(f, &f->b, "c2", "10.0.0.1", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "reserved"));
+	/* a static address in another node's block is fine when free */
+	assert_int_equal(add_err(f, &f->b, "c3", "10.0.0.5", &err), 0);
+	fx_free(f);
+}
+
+static void test_ipam_alloc__own_block_then_claim(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	char cid[16];
+	int i;
+
+	(void)state;
+	/* node a fills its first block (.1-.7), then claims the next */
+	for (i = 0; i < 8; i++) {
+		snprintf(cid, sizeof(cid), "a%d", i);
+		add(f, &f->a, cid);
+	}
+	(void)r;
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 2);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 2);
+	/* node b gets a block of its own, not an address in a's */
+	assert_string_equal(add(f, &f->b, "b0"), "10.0.0.16");
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-b/"), 1);
+	fx_free(f);
+}
+
+static void test_ipam_alloc__borrow_when_no_free_block(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/28\",\"blockSize\":29}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct cni_err err = { 0 };
+	size_t n = 0;
+	char cid[16];
+	int i;
+
+	(void)state;
+	add(f, &f->a, "a0");			 /* a claims block 0 */
+	assert_string_equal(add(f, &f->b, "b0"), "10.0.0.8"); /* b: block 1 */
+	for (i = 1; i < 7; i++) {
+		snprintf(cid, sizeof(cid), "b%d", i);
+		add(f, &f->b, cid); /* .9 - .14 */
+	}
+	/* b's block is full, no block is free: b borrows from a's */
+	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
+	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/n/node-b/"), 2);
+	/* GC of b with nothing valid drops b's records, a's stays */
+	assert_int_equal(ipam_gc(&f->b, r, NULL, &n, &err), 0);
+	assert_int_equal(n, 8);
+	assert_int_equal(ipam_find(&f->a, r, "a0", "eth0",
+				   &(struct ipam_addr){ 0 }, &err), 0);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/n/node-b/"), 1);
+	fx_free(f);
+}
+
+static void test_ipam_gc__keeps_valid_attachments(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	json_object *valid = json_tokener_parse(
+		"[{\"containerID\":\"c1\",\"ifname\":\"eth0\"}]");
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+	size_t n = 0;
+
+	(void)state;
+	add(f, &f->a, "c1");
+	add(f, &f->a, "c2");
+	add(f, &f->b, "c3");
+	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ipam_find(&f->a, r, "c1", "eth0", &a, &err), 0);
+	assert_int_equal(ipam_find(&f->a, r, "c2", "eth0", &a, &err), -ENOENT);
+	assert_int_equal(ipam_find(&f->b, r, "c3", "eth0", &a, &err), 0);
+	json_object_put(valid);
+	fx_free(f);
+}
+
+static void test_ipam_alloc__v6_64_random_blocks(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"fd00:0:0:7::/64\"}");
+	struct ipam_addr first, a;
+	struct cni_err err = { 0 };
+	char cid[16];
+	int i;
+
+	(void)state;
+	assert_int_equal(ipam_addr_parse(add(f, &f->a, "c0"), &first), 0);
+	for (i = 1; i < 130; i++) {
+		snprintf(cid, sizeof(cid), "c%d", i);
+		assert_int_equal(ipam_addr_parse(add(f, &f->a, cid), &a), 0);
+		assert_true(ipam_prefix_contains(&f->conf->ranges[0].net, &a));
+	}
+	/* 130 addresses: 3 blocks of 64 (one address of the first block is
+	 * the network only when the block is the first of the pool) */
+	assert_int_equal(mem_store_count(f->st, "fd00:0:0:7::_64/b/"), 3);
+	(void)first;
+	(void)err;
+	fx_free(f);
+}
+
+static void test_ipam_alloc__slash8_cost_independent(void **state)
+{
+	struct fx *big = fx_new("{\"range\":\"10.0.0.0/8\"}");
+	struct fx *small = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	size_t cb, cs;
+	char cid[16];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		snprintf(cid, sizeof(cid), "c%d", i);
+		add(big, &big->a, cid);
+		if (i < 250)
+			add(small, &small->a, cid);
+	}
+	cb = mem_store_calls(big->st);
+	cs = mem_store_calls(small->st);
+	/* store calls per allocation do not grow with the pool's size */
+	if (cb > cs * 3 / 2)
+		fail_msg("/8: %zu store calls, /24: %zu", cb, cs);
+	assert_int_equal(mem_store_count(big->st, "10.0.0.0_8/b/"), 4);
+	fx_free(big);
+	fx_free(small);
+}
+
+static void test_ipam_alloc__conflicts_are_retried(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+
+	(void)state;
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1");
+	mem_store_fail_puts(f->st, 5);
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
+	fx_free(f);
+}
+
+static void test_ipam_alloc__store_down_try_again(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	struct cni_err err = { 0 };
+
+	(void)state;
+	mem_store_set_down(f->st, true);
+	assert_true(add_err(f, &f->a, "c1", NULL, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	err.code = 0;
+	assert_true(ipam_has_free(&f->a, &f->conf->ranges[0], &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	mem_store_set_down(f->st, false);
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1");
+	fx_free(f);
+}
+
+static void test_ipam_alloc__two_nodes_no_duplicates(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":28}");
+	char cid[16], seen[256] = { 0 };
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+	int i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		snprintf(cid, sizeof(cid), "c%d", i);
+		if (add_err(f, i % 3 ? &f->a : &f->b, cid, NULL, &err) < 0) {
+			assert_int_equal(err.code, CNI_ERR_POOL_EXHAUSTED);
+			break;
+		}
+		assert_int_equal(ipam_find(i % 3 ? &f->a : &f->b,
+					   &f->conf->ranges[0], cid, "eth0", &a,
+					   &err), 0);
+		assert_int_equal(seen[a.v & 0xff], 0);
+		seen[a.v & 0xff] = 1;
+		n++;
+	}
+	assert_int_equal(n, 254);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipam_alloc__idempotent_per_container_ifname),
+		cmocka_unit_test(test_ipam_release__exact_and_idempotent),
+		cmocka_unit_test(test_ipam_alloc__exhaustion_names_pool),
+		cmocka_unit_test(test_ipam_alloc__static_taken_names_holder),
+		cmocka_unit_test(test_ipam_alloc__own_block_then_claim),
+		cmocka_unit_test(test_ipam_alloc__borrow_when_no_free_block),
+		cmocka_unit_test(test_ipam_gc__keeps_valid_attachments),
+		cmocka_unit_test(test_ipam_alloc__v6_64_random_blocks),
+		cmocka_unit_test(test_ipam_alloc__slash8_cost_independent),
+		cmocka_unit_test(test_ipam_alloc__conflicts_are_retried),
+		cmocka_unit_test(test_ipam_alloc__store_down_try_again),
+		cmocka_unit_test(test_ipam_alloc__two_nodes_no_duplicates),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* plexus-ipam configuration: ranges, validation, reserved addresses. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cni_error.h"
+#include "ipam_addr.h"
+#include "ipam_conf.h"
+
+static struct ipam_conf *parse_ok(const char *ipam, const char *extra)
+{
+	struct cni_err err = { 0 };
+	struct ipam_conf *c = NULL;
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"x\","
+		 "\"ipam\":%s%s}", ipam, extra ? extra : "");
+	if (ipam_conf_parse(buf, strlen(buf), &c, &err) < 0)
+		fail_msg("parse failed: %d %s", err.code, err.msg);
+	return c;
+}
+
+/* Parse must fail with code and a message containing want. */
+static void parse_bad(const char *ipam, const char *extra, int code,
+		      const char *want)
+{
+	struct cni_err err = { 0 };
+	struct ipam_conf *c = NULL;
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"x\","
+		 "\"ipam\":%s%s}", ipam, extra ? extra : "");
+	assert_true(ipam_conf_parse(buf, strlen(buf), &c, &err) < 0);
+	assert_null(c);
+	assert_int_equal(err.code, code);
+	if (!strstr(err.msg, want))
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, want);
+}
+
+static ipam_u128 a4(const char *s)
+{
+	struct ipam_addr a;
+
+	assert_int_equal(ipam_addr_parse(s, &a), 0);
+	return a.v;
+}
+
+static void test_ipam_conf_parse__v4_defaults(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"range\":\"10.1.0.0/24\","
+				       "\"gateway\":\"10.1.0.1\"}", NULL);
+	const struct ipam_range *r = &c->ranges[0];
+
+	(void)state;
+	assert_int_equal(c->n_ranges, 1);
+	assert_true(r->start == a4("10.1.0.0"));
+	assert_true(r->end == a4("10.1.0.255"));
+	assert_int_equal(r->block_len, 26);
+	assert_string_equal(r->pool_id, "10.1.0.0_24");
+	assert_true(ipam_range_reserved(r, a4("10.1.0.0")));
+	assert_true(ipam_range_reserved(r, a4("10.1.0.255")));
+	assert_true(ipam_range_reserved(r, a4("10.1.0.1")));
+	assert_false(ipam_range_reserved(r, a4("10.1.0.2")));
+	assert_false(ipam_range_reserved(r, a4("10.1.0.254")));
+	ipam_conf_free(c);
+}
+
+static void test_ipam_conf_parse__start_end_exclude(void **state)
+{
+	struct ipam_conf *c = parse_ok(
+		"{\"range\":\"10.2.0.0/16\",\"range_start\":\"10.2.1.10\","
+		"\"range_end\":\"10.2.1.20\",\"exclude\":[\"10.2.1.12/31\"],"
+		"\"network_name\":\"blue\",\"blockSize\":28}", NULL);
+	const struct ipam_range *r = &c->ranges[0];
+
+	(void)state;
+	assert_true(ipam_range_reserved(r, a4("10.2.1.9")));
+	assert_false(ipam_range_reserved(r, a4("10.2.1.10")));
+	assert_false(ipam_range_reserved(r, a4("10.2.1.11")));
+	assert_true(ipam_range_reserved(r, a4("10.2.1.12")));
+	assert_true(ipam_range_reserved(r, a4("10.2.1.13")));
+	assert_false(ipam_range_reserved(r, a4("10.2.1.20")));
+	assert_true(ipam_range_reserved(r, a4("10.2.1.21")));
+	assert_int_equal(r->block_len, 28);
+	assert_string_equal(r->pool_id, "blue.10.2.0.0_16");
+	ipam_conf_free(c);
+}
+
+static void test_ipam_conf_parse__dash_form(void **state)
+{
+	struct ipam_conf *c = parse_ok(
+		"{\"range\":\"192.168.2.225-192.168.2.230/28\"}", NULL);
+	const struct ipam_range *r = &c->ranges[0];
+
+	(void)state;
+	assert_true(r->start == a4("192.168.2.225"));
+	assert_true(r->end == a4("192.168.2.230"));
+	assert_int_equal(r->net.len, 28);
+	/* a pool smaller than a block is one block */
+	assert_int_equal(r->block_len, 28);
+	ipam_conf_free(c);
+}
+
+static void test_ipam_conf_parse__v6_64_whole(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"range\":\"fd00:1:2:3::/64\"}",
+				       NULL);
+	const struct ipam_range *r = &c->ranges[0];
+	struct ipam_addr last;
+
+	(void)state;
+	assert_int_equal(r->net.addr.family, AF_INET6);
+	assert_int_equal(r->block_len, 122);
+	assert_int_equal(ipam_addr_parse("fd00:1:2:3:ffff:ffff:ffff:ffff",
+					 &last), 0);
+	assert_true(r->end == last.v);
+	/* the upper half of the /64 is usable, not only the first /65 */
+	assert_false(ipam_range_reserved(r, last.v));
+	assert_false(ipam_range_reserved(r, last.v - ((ipam_u128)1 << 63)));
+	assert_true(ipam_range_reserved(r, r->net.addr.v));
+	ipam_conf_free(c);
+}
+
+static void test_ipam_conf_parse__dual_stack(void **state)
+{
+	struct ipam_conf *c = parse_ok(
+		"{\"ipRanges\":[{\"range\":\"10.3.0.0/24\"},"
+		"{\"range\":\"fd00::/120\",\"blockSize\":124}]}",
+		",\"runtimeConfig\":{\"ips\":[\"10.3.0.7/24\",\"fd00::7\"]}");
+	struct ipam_addr a;
+
+	(void)state;
+	assert_int_equal(c->n_ranges, 2);
+	assert_int_equal(c->ranges[1].block_len, 124);
+	assert_int_equal(c->n_static, 2);
+	assert_int_equal(ipam_addr_parse("fd00::7", &a), 0);
+	assert_ptr_equal(ipam_conf_range_of(c, &a), &c->ranges[1]);
+	ipam_conf_free(c);
+}
+
+static const struct {
+	const char *ipam, *extra, *want;
+} bad_cases[] = {
+	{ "{}", NULL, "no \"range\"" },
+	{ "{\"range\":\"10.0.0/8\"}", NULL, "ipam: \"10.0.0/8\"" },
+	{ "{\"range\":\"10.0.0.0/33\"}", NULL, "not a CIDR" },
+	{ "{\"range\":\"10.0.0.0\"}", NULL, "not a CIDR" },
+	{ "{\"range\":42}", NULL, "ipam.range" },
+	{ "{\"range\":\"10.0.0.0/24\",\"range_start\":\"10.0.1.5\"}", NULL,
+	  "range_start: \"10.0.1.5\" is outside" },
+	{ "{\"range\":\"10.0.0.0/24\",\"range_end\":\"bogus\"}", NULL,
+	  "range_end: \"bogus\" is not an IP" },
+	{ "{\"range\":\"10.0.0.0/24\",\"range_start\":\"10.0.0.9\","
+	  "\"range_end\":\"10.0.0.3\"}", NULL, "after range_end" },
+	{ "{\"range\":\"10.0.0.0/24\",\"gateway\":\"10.9.0.1\"}", NULL,
+	  "gateway: \"10.9.0.1\" is outside" },
+	{ "{\"range\":\"10.0.0.0/24\",\"exclude\":[\"x/1\"]}", NULL,
+	  "exclude[0]" },
+	{ "{\"range\":\"10.0.0.0/8\",\"ipRanges\":[{\"range\":"
+	  "\"10.5.0.0/16\"}]}", NULL, "overlaps" },
+	{ "{\"ipRanges\":[{\"range_start\":\"10.0.0.1\"}]}", NULL,
+	  "ipam.ipRanges[0].range: missing" },
+	{ "{\"range\":\"10.0.0.0/8\",\"blockSize\":12}", NULL, "blockSize" },
+	{ "{\"range\":\"10.0.0.0/8\",\"blockSize\":33}", NULL, "blockSize" },
+	{ "{\"range\":\"10.0.0.0/24\",\"network_name\":\"a/b\"}", NULL,
+	  "network_name" },
+	{ "{\"range\":\"10.0.0.0/24\"}", ",\"runtimeConfig\":{\"ips\":"
+	  "[\"10.1.0.5\"]}", "10.1.0.5 is in no range" },
+	{ "{\"range\":\"10.0.0.0/24\"}", ",\"runtimeConfig\":{\"ips\":"
+	  "[\"10.0.0.5\",\"10.0.0.6\"]}", "second address" },
+	{ "{\"range\":\"10.0.0.0/24\"}", ",\"runtimeConfig\":{\"ips\":"
+	  "[\"nope\"]}", "runtimeConfig.ips[0]" },
+};
+
+static void test_ipam_conf_parse__bad(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		parse_bad(bad_cases[i].ipam, bad_cases[i].extra,
+			  CNI_ERR_INVALID_CONFIG, bad_cases[i].want);
+}
+
+static void test_ipam_conf_parse__not_json(void **state)
+{
+	struct cni_err err = { 0 };
+	struct ipam_conf *c = NULL;
+
+	(void)state;
+	assert_true(ipam_conf_parse("{\"ipam\":", 8, &c, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_DECODE);
+	assert_true(ipam_conf_parse("{\"cniVersion\":\"1.0.0\"}", 22, &c,
+				    &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "ipam: missing"));
+}
+
+static void test_ipam_addr__u128_roundtrip(void **state)
+{
+	const char *in[] = { "0.0.0.0", "255.255.255.255", "10.1.2.3", "::",
+			     "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+			     "fd00::1:0:0:1" };
+	char buf[IPAM_ADDR_STRLEN], hex[33];
+	struct ipam_prefix p;
+	struct ipam_addr a;
+	ipam_u128 v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		assert_int_equal(ipam_addr_parse(in[i], &a), 0);
+		assert_string_equal(ipam_addr_fmt(&a, buf), in[i]);
+		assert_int_equal(ipam_u128_parse_hex(
+					 ipam_u128_hex(a.v, a.family, hex), &v),
+				 0);
+		assert_true(v == a.v);
+	}
+	assert_int_equal(ipam_prefix_parse("10.0.0.1/8", true, &p, NULL),
+			 -EINVAL);
+	assert_int_equal(ipam_prefix_parse("10.0.0.1/8", false, &p, NULL), 0);
+	assert_true(p.addr.v == a4("10.0.0.0"));
+	assert_int_equal(ipam_prefix_parse("::/0", true, &p, NULL), 0);
+	assert_true(ipam_prefix_last(&p) == ~(ipam_u128)0);
+	assert_int_equal(ipam_prefix_parse("10.0.0.0/-1", false, &p, NULL),
+			 -EINVAL);
+}
+
+static void test_ipam_node_name__order(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"range\":\"10.0.0.0/24\","
+				       "\"nodeName\":\"from-conf\"}", NULL);
+	struct cni_err err = { 0 };
+	char buf[256], host[256];
+
+	(void)state;
+	setenv("NODE_NAME", "from-env", 1);
+	assert_int_equal(ipam_node_name(c, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "from-conf");
+	c->node = NULL;
+	assert_int_equal(ipam_node_name(c, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "from-env");
+	unsetenv("NODE_NAME");
+	gethostname(host, sizeof(host));
+	assert_int_equal(ipam_node_name(c, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, host);
+	setenv("NODE_NAME", "../etc", 1);
+	assert_true(ipam_node_name(c, buf, sizeof(buf), &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	unsetenv("NODE_NAME");
+	ipam_conf_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipam_conf_parse__v4_defaults),
+		cmocka_unit_test(test_ipam_conf_parse__start_end_exclude),
+		cmocka_unit_test(test_ipam_conf_parse__dash_form),
+		cmocka_unit_test(test_ipam_conf_parse__v6_64_whole),
+		cmocka_unit_test(test_ipam_conf_parse__dual_stack),
+		cmocka_unit_test(test_ipam_conf_parse__bad),
+		cmocka_unit_test(test_ipam_conf_parse__not_json),
+		cmocka_unit_test(test_ipam_addr__u128_roundtrip),
+		cmocka_unit_test(test_ipam_node_name__order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Stores: the file store's compare-and-swap semantics, the etcd gateway
+ * reply parsers and base64. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cni_error.h"
+#include "etcd_reply.h"
+#include "store.h"
+
+static int file_setup(void **state)
+{
+	char tmpl[] = "/tmp/plexus-ipam-unit.XXXXXX", conf[256];
+	struct ipam_store *st;
+	json_object *c;
+
+	if (!mkdtemp(tmpl))
+		return -1;
+	snprintf(conf, sizeof(conf), "{\"type\":\"file\",\"path\":\"%s\"}",
+		 tmpl);
+	c = json_tokener_parse(conf);
+	if (ipam_store_open(c, &st, NULL) < 0)
+		return -1;
+	json_object_put(c);
+	*state = st;
+	return 0;
+}
+
+static int file_teardown(void **state)
+{
+	struct ipam_store *st = *state;
+	char cmd[600];
+
+	/* the store's directory is lock_dir minus "/.locks" */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'",
+		 (int)(strlen(st->lock_dir) - strlen("/.locks")), st->lock_dir);
+	ipam_store_close(st);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_file_store__put_if_versions(void **state)
+{
+	struct ipam_store *st = *state;
+	struct cni_err err = { 0 };
+	uint64_t v1, v2, v;
+	size_t len;
+	char *val;
+
+	assert_int_equal(ipam_store_get(st, "p/b/01", &val, &len, &v, &err),
+			 -ENOENT);
+	assert_int_equal(ipam_store_put_if(st, "p/b/01", "one", 3, 0, &v1,
+					   &err), 0);
+	assert_true(v1 != 0);
+	/* create again: the key exists */
+	assert_int_equal(ipam_store_put_if(st, "p/b/01", "x", 1, 0, NULL,
+					   &err), -ECANCELED);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	assert_int_equal(ipam_store_put_if(st, "p/b/01", "two", 3, v1, &v2,
+					   &err), 0);
+	assert_true(v2 > v1);
+	/* a stale version loses */
+	assert_int_equal(ipam_store_put_if(st, "p/b/01", "x", 1, v1, NULL,
+					   &err), -ECANCELED);
+	assert_int_equal(ipam_store_get(st, "p/b/01", &val, &len, &v, &err),
+			 0);
+	assert_string_equal(val, "two");
+	assert_int_equal(len, 3);
+	assert_true(v == v2);
+	free(val);
+	assert_int_equal(ipam_store_del_if(st, "p/b/01", v1, &err),
+			 -ECANCELED);
+	assert_int_equal(ipam_store_del_if(st, "p/b/01", v2, &err), 0);
+	assert_int_equal(ipam_store_del_if(st, "p/b/01", 0, &err), -ENOENT);
+}
+
+static void test_file_store__list_sorted_skips_dotfiles(void **state)
+{
+	struct ipam_store *st = *state;
+	struct cni_err err = { 0 };
+	const char *keys[] = { "p/n/a/0c", "p/n/a/02", "p/n/a/0a", "p/n/b/01" };
+	struct ipam_kv *kv;
+	char junk[600];
+	size_t i, n;
+	FILE *f;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(ipam_store_put_if(st, keys[i], "{}", 2, 0,
+						   NULL, &err), 0);
+	/* a temp file left by a kill -9 is not a key */
+	snprintf(junk, sizeof(junk), "%.*s/p/n/a/.0d.tmp.123",
+		 (int)(strlen(st->lock_dir) - strlen("/.locks")), st->lock_dir);
+	f = fopen(junk, "w");
+	assert_non_null(f);
+	fputs("garbage", f);
+	fclose(f);
+	assert_int_equal(ipam_store_list(st, "p/n/a/", false, &kv, &n, &err),
+			 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(kv[0].key, "p/n/a/02");
+	assert_string_equal(kv[1].key, "p/n/a/0a");
+	assert_string_equal(kv[2].key, "p/n/a/0c");
+	assert_string_equal(kv[0].val, "{}");
+	assert_true(kv[0].ver != 0);
+	ipam_kv_free(kv, n);
+	assert_int_equal(ipam_store_list(st, "p/none/", true, &kv, &n, &err),
+			 0);
+	assert_int_equal(n, 0);
+	ipam_kv_free(kv, n);
+}
+
+static void test_file_store__bad_keys_refused(void **state)
+{
+	struct ipam_store *st = *state;
+	struct cni_err err = { 0 };
+	const char *bad[] = { "../x", "p/../x", "p/.hidden", "p//x", "p/a b" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.code = 0;
+		assert_true(ipam_store_put_if(st, bad[i], "x", 1, 0, NULL,
+					      &err) < 0);
+		assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	}
+}
+
+static void test_ipam_store_open__unknown_type(void **state)
+{
+	json_object *c = json_tokener_parse("{\"type\":\"kubernetes\"}");
+	struct cni_err err = { 0 };
+	struct ipam_store *st;
+
+	(void)state;
+	assert_true(ipam_store_open(c, &st, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "kubernetes"));
+	json_object_put(c);
+	c = json_tokener_parse("{\"type\":\"etcd\",\"endpoints\":[]}");
+	assert_true(ipam_store_open(c, &st, &err) < 0);
+	assert_non_null(strstr(err.msg, "endpoints"));
+	json_object_put(c);
+}
+
+static void test_etcd_b64__roundtrip(void **state)
+{
+	const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar",
+			     "/plexus-ipam/10.0.0.0_8/b/0000000a" };
+	const char *want[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
+			       "Zm9vYmE=", "Zm9vYmFy", NULL };
+	char *enc, *dec;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		assert_int_equal(etcd_b64_encode(in[i], strlen(in[i]), &enc),
+				 0);
+		if (want[i])
+			assert_string_equal(enc, want[i]);
+		assert_int_equal(etcd_b64_decode(enc, strlen(enc), &dec, &len),
+				 0);
+		assert_int_equal(len, strlen(in[i]));
+		assert_memory_equal(dec, in[i], len);
+		free(enc);
+		free(dec);
+	}
+	assert_int_equal(etcd_b64_decode("Zm9v!", 5, &dec, &len), -EINVAL);
+}
+
+static void test_etcd_range_reply_parse__kvs(void **state)
+{
+	/* key "/px/a/b" = L3B4L2EvYg==, value "{}" = e30= */
+	const char *r = "{\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":"
+			"\"L3B4L2EvYg==\",\"create_revision\":\"3\","
+			"\"mod_revision\":\"7\",\"version\":\"2\",\"value\":"
+			"\"e30=\"}],\"count\":\"1\"}";
+	struct cni_err err = { 0 };
+	struct ipam_kv *kv;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n,
+						&err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(kv[0].key, "a/b");
+	assert_string_equal(kv[0].val, "{}");
+	assert_int_equal(kv[0].len, 2);
+	assert_int_equal(kv[0].ver, 7);
+	ipam_kv_free(kv, n);
+	/* no kvs: an empty range */
+	r = "{\"header\":{\"revision\":\"9\"}}";
+	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n,
+						&err), 0);
+	assert_int_equal(n, 0);
+	ipam_kv_free(kv, n);
+}
+
+static void test_etcd_range_reply_parse__bad(void **state)
+{
+	const char *bad[] = {
+		"", "[]", "{\"kvs\":{}}", "{\"kvs\":[1]}",
+		"{\"kvs\":[{\"key\":\"!!\"}]}", "{\"kvs\":[{\"key\":7}]}",
+		"{\"kvs\":[{\"key\":\"L3B4\",\"value\":\"*\"}]}",
+		/* key shorter than the prefix */
+		"{\"kvs\":[{\"key\":\"Lw==\"}]}",
+	};
+	struct cni_err err = { 0 };
+	struct ipam_kv *kv;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.code = 0;
+		assert_true(etcd_range_reply_parse(bad[i], strlen(bad[i]), 4,
+						   &kv, &n, &err) < 0);
+		assert_int_equal(err.code, CNI_ERR_DECODE);
+	}
+}
+
+static void test_etcd_txn_reply_parse__succeeded_or_not(void **state)
+{
+	const char *ok = "{\"header\":{\"revision\":\"42\"},\"succeeded\":true,"
+			 "\"responses\":[{\"response_put\":{}}]}";
+	const char *no = "{\"header\":{\"revision\":\"43\"}}";
+	struct cni_err err = { 0 };
+	uint64_t rev;
+	bool res;
+
+	(void)state;
+	assert_int_equal(etcd_txn_reply_parse(ok, strlen(ok), &res, &rev,
+					      &err), 0);
+	assert_true(res);
+	assert_int_equal(rev, 42);
+	assert_int_equal(etcd_txn_reply_parse(no, strlen(no), &res, &rev,
+					      &err), 0);
+	assert_false(res);
+	assert_true(etcd_txn_reply_parse("{}", 2, &res, &rev, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_DECODE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_file_store__put_if_versions,
+						file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__list_sorted_skips_dotfiles, file_setup,
+			file_teardown),
+		cmocka_unit_test_setup_teardown(test_file_store__bad_keys_refused,
+						file_setup, file_teardown),
+		cmocka_unit_test(test_ipam_store_open__unknown_type),
+		cmocka_unit_test(test_etcd_b64__roundtrip),
+		cmocka_unit_test(test_etcd_range_reply_parse__kvs),
+		cmocka_unit_test(test_etcd_range_reply_parse__bad),
+		cmocka_unit_test(test_etcd_txn_reply_parse__succeeded_or_not),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

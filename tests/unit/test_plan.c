@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+/* plan: attachments from delegates or clusterNetwork/defaultNetworks
+ * (resolved in a temporary confDir), interface names, runtimeConfig. */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cni_conf.h"
+#include "cni_env.h"
+#include "cni_error.h"
+#include "plan.h"
+#include "plexus_conf.h"
+
+static char dir[64];
+
+static void put(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	char sub[128];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/plexus-plan.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	put("10-default.conflist",
+	    "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\","
+	    "\"plugins\":[{\"type\":\"bridge\"},{\"type\":\"portmap\"}]}");
+	put("20-macvlan.conf", "{\"cniVersion\":\"0.3.1\",\"name\":\"macvlan-net\","
+			       "\"type\":\"macvlan\"}");
+	put("30-broken.conf", "{\"cniVersion\":");
+	put("40-ipvlan.json", "{\"cniVersion\":\"1.1.0\",\"name\":\"ipvlan-net\","
+			      "\"type\":\"ipvlan\"}");
+	put("50-notes.txt", "{\"cniVersion\":\"1.0.0\",\"name\":\"txt-net\","
+			    "\"type\":\"x\"}");
+	put(".60-hidden.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"hidden\","
+			       "\"type\":\"x\"}");
+	snprintf(sub, sizeof(sub), "%s/only", dir);
+	mkdir(sub, 0700);
+	put("only/10-second.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"second\","
+				   "\"type\":\"b\"}");
+	put("only/05-first.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"first\","
+				  "\"type\":\"a\"}");
+	put("only/01-readme", "not a config");
+	snprintf(sub, sizeof(sub), "%s/empty", dir);
+	mkdir(sub, 0700);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static struct plexus_conf *conf_of(const char *body)
+{
+	char doc[2048];
+	json_object *o;
+	struct plexus_conf *c;
+	struct cni_err err = { 0 };
+
+	snprintf(doc, sizeof(doc), "{\"cniVersion\":\"1.0.0\",\"confDir\":\"%s\",%s}",
+		 dir, body);
+	o = json_tokener_parse(doc);
+	assert_non_null(o);
+	if (plexus_conf_parse(o, &c, &err) < 0)
+		print_message("conf: %s\n", err.msg);
+	json_object_put(o);
+	assert_non_null(c);
+	return c;
+}
+
+static void env_init(struct cni_env *env, const char *ifname, const char *args)
+{
+	memset(env, 0, sizeof(*env));
+	env->cmd = CNI_CMD_ADD;
+	env->ifname = (char *)ifname;
+	assert_int_equal(cni_args_parse(args, &env->args, &env->n_args, NULL), 0);
+}
+
+static struct plexus_plan *build_ok(const char *body, const char *ifname)
+{
+	struct plexus_conf *c = conf_of(body);
+	struct plexus_plan *plan = NULL;
+	struct cni_env env;
+	struct cni_err err = { 0 };
+	int r;
+
+	env_init(&env, ifname, "");
+	r = plexus_plan_build(c, &env, &plan, &err);
+	if (r < 0)
+		print_message("plan: %s\n", err.msg);
+	assert_int_equal(r, 0);
+	cni_kv_free(env.args, env.n_args);
+	plexus_conf_free(c);
+	return plan;
+}
+
+static void build_fails(const char *body, int code, const char *want)
+{
+	struct plexus_conf *c = conf_of(body);
+	struct plexus_plan *plan = (struct plexus_plan *)0x1;
+	struct cni_env env;
+	struct cni_err err = { 0 };
+
+	env_init(&env, "eth0", "");
+	assert_true(plexus_plan_build(c, &env, &plan, &err) < 0);
+	print_message("%s -> %d %s\n", body, err.code, err.msg);
+	assert_int_equal(err.code, code);
+	assert_non_null(strstr(err.msg, want));
+	assert_ptr_equal(plan, (struct plexus_plan *)0x1);
+	plexus_conf_free(c);
+}
+
+static void test_plexus_plan_build__delegates_ifnames(void **state)
+{
+	static const char *const ifnames[] = { "eth0", "ens3" };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		struct plexus_plan *p = build_ok(
+			"\"delegates\":[{\"cniVersion\":\"1.0.0\",\"name\":\"a\","
+			"\"type\":\"bridge\"},{\"cniVersion\":\"0.3.1\","
+			"\"type\":\"macvlan\"},{\"cniVersion\":\"1.0.0\","
+			"\"name\":\"c\",\"plugins\":[{\"type\":\"x\"}]}]",
+			ifnames[k]);
+
+		assert_int_equal(p->n, 3);
+		assert_string_equal(p->att[0].ifname, ifnames[k]);
+		assert_string_equal(p->att[1].ifname, "net1");
+		assert_string_equal(p->att[2].ifname, "net2");
+		assert_true(p->att[0].is_default);
+		assert_false(p->att[1].is_default);
+		assert_false(p->att[2].is_default);
+		assert_string_equal(p->att[0].network, "a");
+		assert_string_equal(p->att[1].network, "delegates[1]");
+		assert_string_equal(p->att[1].source, "delegates[1]");
+		assert_string_equal(cni_conflist_type(p->att[2].conf, 0), "x");
+		assert_null(p->att[0].runtime_config);
+		plexus_plan_free(p);
+	}
+	plexus_plan_free(NULL);
+}
+
+static void test_plexus_plan_build__bad_delegate_named(void **state)
+{
+	(void)state;
+	build_fails("\"delegates\":[{\"cniVersion\":\"1.0.0\",\"type\":\"a\"},"
+		    "{\"cniVersion\":\"1.0.0\",\"type\":\"../x\"}]",
+		    CNI_ERR_INVALID_CONFIG, "delegates[1]");
+	build_fails("\"delegates\":[{\"cniVersion\":\"9.0.0\",\"type\":\"a\"}]",
+		    CNI_ERR_INCOMPATIBLE_VERSION, "delegates[0].cniVersion");
+}
+
+static void test_plexus_plan_build__cluster_network_by_name(void **state)
+{
+	struct plexus_plan *p = build_ok(
+		"\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
+		"[\"macvlan-net\",\"ipvlan-net\"]", "eth0");
+	char want[160];
+
+	(void)state;
+	assert_int_equal(p->n, 3);
+	assert_string_equal(p->att[0].network, "k8s-pod-network");
+	assert_string_equal(p->att[0].ifname, "eth0");
+	assert_true(p->att[0].is_default);
+	assert_int_equal(p->att[0].conf->n_plugins, 2);
+	snprintf(want, sizeof(want), "file %s/10-default.conflist", dir);
+	assert_string_equal(p->att[0].source, want);
+	assert_string_equal(p->att[1].network, "macvlan-net");
+	assert_string_equal(p->att[1].ifname, "net1");
+	assert_false(p->att[1].is_default);
+	assert_string_equal(p->att[2].network, "ipvlan-net");
+	assert_string_equal(p->att[2].ifname, "net2");
+	plexus_plan_free(p);
+}
+
+static void test_plexus_plan_build__cluster_network_by_path(void **state)
+{
+	char body[512];
+	struct plexus_plan *p;
+
+	(void)state;
+	/* a file path, even one whose name would not be scanned */
+	snprintf(body, sizeof(body),
+		 "\"clusterNetwork\":\"%s/50-notes.txt\",\"defaultNetworks\":"
+		 "[\"%s/only\"]", dir, dir);
+	p = build_ok(body, "eth0");
+	assert_int_equal(p->n, 2);
+	assert_string_equal(p->att[0].network, "txt-net");
+	/* a directory: its first config file in name order */
+	assert_string_equal(p->att[1].network, "first");
+	assert_string_equal(p->att[1].ifname, "net1");
+	plexus_plan_free(p);
+}
+
+static void test_plexus_plan_build__cluster_network_wins(void **state)
+{
+	struct plexus_plan *p = build_ok(
+		"\"clusterNetwork\":\"macvlan-net\",\"delegates\":[{\"cniVersion\":"
+		"\"1.0.0\",\"name\":\"d\",\"type\":\"x\"}]", "eth0");
+
+	(void)state;
+	assert_int_equal(p->n, 1);
+	assert_string_equal(p->att[0].network, "macvlan-net");
+	plexus_plan_free(p);
+}
+
+static void test_plexus_plan_build__unresolved_names_field(void **state)
+{
+	char body[512];
+
+	(void)state;
+	build_fails("\"clusterNetwork\":\"no-such-net\"", CNI_ERR_INVALID_CONFIG,
+		    "clusterNetwork: no network named \"no-such-net\"");
+	/* an unparsable file is not a match for its name either */
+	build_fails("\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
+		    "[\"macvlan-net\",\"txt-net\"]",
+		    CNI_ERR_INVALID_CONFIG, "defaultNetworks[1]");
+	build_fails("\"clusterNetwork\":\"hidden\"", CNI_ERR_INVALID_CONFIG,
+		    "clusterNetwork");
+	build_fails("\"clusterNetwork\":\"/nonexistent/x.conf\"",
+		    CNI_ERR_INVALID_CONFIG, "clusterNetwork: \"/nonexistent/x.conf\"");
+	snprintf(body, sizeof(body), "\"clusterNetwork\":\"%s/empty\"", dir);
+	build_fails(body, CNI_ERR_INVALID_CONFIG,
+		    "clusterNetwork: no network configuration in directory");
+	snprintf(body, sizeof(body), "\"clusterNetwork\":\"%s/30-broken.conf\"",
+		 dir);
+	build_fails(body, CNI_ERR_DECODE, "30-broken.conf");
+}
+
+static void test_plexus_plan_build__runtime_config_default_only(void **state)
+{
+	struct plexus_plan *p = build_ok(
+		"\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
+		"[\"macvlan-net\"],\"runtimeConfig\":{\"portMappings\":"
+		"[{\"hostPort\":80,\"containerPort\":8080}]}", "eth0");
+	json_object *pm;
+
+	(void)state;
+	assert_non_null(p->att[0].runtime_config);
+	assert_true(json_object_object_get_ex(p->att[0].runtime_config,
+					      "portMappings", &pm));
+	assert_int_equal(json_object_array_length(pm), 1);
+	assert_null(p->att[1].runtime_config);
+	plexus_plan_free(p);
+}
+
+static void test_plexus_plan_build__pod_from_cni_args(void **state)
+{
+	struct plexus_conf *c = conf_of("\"clusterNetwork\":\"macvlan-net\"");
+	struct plexus_plan *p;
+	struct cni_env env;
+
+	(void)state;
+	env_init(&env, "eth0",
+		 "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0;"
+		 "K8S_POD_UID=7a1e");
+	assert_int_equal(plexus_plan_build(c, &env, &p, NULL), 0);
+	assert_string_equal(p->pod_namespace, "ns1");
+	assert_string_equal(p->pod_name, "web-0");
+	assert_string_equal(p->pod_uid, "7a1e");
+	plexus_plan_free(p);
+	cni_kv_free(env.args, env.n_args);
+	plexus_conf_free(c);
+}
+
+/* With a selection source the plan goes through select: a source that
+ * cannot be read fails the plan, naming it. */
+static void test_plexus_plan_build__selection_source_unreadable(void **state)
+{
+	(void)state;
+	build_fails("\"clusterNetwork\":\"x\",\"manifestsDir\":"
+		    "\"/nonexistent-plexus\"",
+		    CNI_ERR_IO, "/nonexistent-plexus");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plexus_plan_build__delegates_ifnames),
+		cmocka_unit_test(test_plexus_plan_build__bad_delegate_named),
+		cmocka_unit_test(test_plexus_plan_build__cluster_network_by_name),
+		cmocka_unit_test(test_plexus_plan_build__cluster_network_by_path),
+		cmocka_unit_test(test_plexus_plan_build__cluster_network_wins),
+		cmocka_unit_test(test_plexus_plan_build__unresolved_names_field),
+		cmocka_unit_test(test_plexus_plan_build__runtime_config_default_only),
+		cmocka_unit_test(test_plexus_plan_build__pod_from_cni_args),
+		cmocka_unit_test(test_plexus_plan_build__selection_source_unreadable),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
