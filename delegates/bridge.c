@@ -18,7 +18,6 @@ static const struct dl_refused bridge_refused[] = {
 	{ "vlan", DL_REFUSE_UNLESS_ZERO, "bridge VLAN filtering is not implemented" },
 	{ "vlanTrunk", DL_REFUSE_ALWAYS, "bridge VLAN filtering is not implemented" },
 	{ "preserveDefaultVlan", DL_REFUSE_UNLESS_TRUE, "bridge VLAN filtering is not implemented" },
-	{ "macspoofchk", DL_REFUSE_UNLESS_FALSE, "MAC spoof checking is not implemented" },
 	{ "enabledad", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "disableContainerInterface", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "portIsolation", DL_REFUSE_UNLESS_FALSE, NULL },
@@ -78,6 +77,8 @@ int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		r = get_flag(conf, "promiscMode", &b.promisc, err);
 	if (r == 0)
 		r = get_flag(conf, "ipMasq", &b.ip_masq, err);
+	if (r == 0)
+		r = get_flag(conf, "macspoofchk", &b.spoofchk, err);
 	if (r == 0)
 		r = masq_backend_check(conf, err);
 	if (r < 0)
@@ -295,6 +296,20 @@ static int masq_setup(struct bridge_add *a, struct cni_err *err)
 	return r;
 }
 
+static void undo_spoofchk(void *arg)
+{
+	struct bridge_add *a = arg;
+
+	dl_spoofchk_del(a->req->env->container_id, a->req->env->ifname, NULL);
+}
+
+static int spoofchk_setup(struct bridge_add *a, struct cni_err *err)
+{
+	dl_undo_push(&a->undo, undo_spoofchk, a); /* removes by tag: safe */
+	return dl_spoofchk_add(a->req->env->container_id, a->req->env->ifname,
+			       a->hveth.name, a->pveth.mac, err);
+}
+
 static int bridge_ensure(struct bridge_add *a, struct cni_err *err)
 {
 	const char *name = a->b.bridge;
@@ -434,6 +449,8 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 		r = masq_setup(a, err);
 	if (r == 0)
 		r = nl_link_get_index(a->pod, a->pveth.ifindex, &a->pveth, err);
+	if (r == 0 && a->b.spoofchk)
+		r = spoofchk_setup(a, err);
 	if (r == 0)
 		r = bridge_result(a, err);
 	return r;
@@ -525,6 +542,9 @@ static int bridge_del(const struct delegate_req *req, struct cni_err *err)
 			r2 = dl_masq_del(req->env->container_id,
 					 req->env->ifname, AF_INET6, e);
 	}
+	if (b.spoofchk && r2 == 0)
+		r2 = dl_spoofchk_del(req->env->container_id, req->env->ifname,
+				     r < 0 ? &e2 : err);
 	if (r < 0 && r2 < 0)
 		cni_err_add_details(err, "also: %s", e2.msg);
 	return r < 0 ? r : r2;

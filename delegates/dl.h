@@ -140,6 +140,13 @@ int dl_masq_add(const char *container_id, const char *ifname,
 		const struct nl_prefix *addr, struct cni_err *err);
 int dl_masq_del(const char *container_id, const char *ifname, int family,
 		struct cni_err *err);
+/* macspoofchk: drop frames entering the bridge from host_port (the pod's
+ * veth end) whose source MAC is not mac; DEL removes that rule. */
+int dl_spoofchk_add(const char *container_id, const char *ifname,
+		    const char *host_port, const uint8_t mac[6],
+		    struct cni_err *err);
+int dl_spoofchk_del(const char *container_id, const char *ifname,
+		    struct cni_err *err);
 
 /* Open the request's pod netns (CNI_NETNS). */
 int dl_pod_open(const struct delegate_req *req, struct nl_ctx **ret,

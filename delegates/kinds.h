@@ -22,6 +22,7 @@ struct bridge_conf {
 	bool hairpin;
 	bool promisc;
 	bool ip_masq; /* ipMasq, with nftables */
+	bool spoofchk; /* macspoofchk, with nftables */
 };
 int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		      struct cni_err *err);

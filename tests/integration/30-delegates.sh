@@ -380,7 +380,7 @@ fail_macvlan_late() { # VERSION: the link fails after IPAM ran
 refused_keys() { # VERSION
 	v=$1
 	new_nets
-	for extra in '{"ipMasqBackend":"iptables"}' '{"vlan":100}' '{"macspoofchk":true}'; do
+	for extra in '{"ipMasqBackend":"iptables"}' '{"vlan":100}' '{"enabledad":true}'; do
 		conf "$v" plexus-bridge "$T_TMP/c.json" "$extra"
 		ours bridge ADD "$T_TMP/c.json"
 		expect_code 2
@@ -466,6 +466,43 @@ threads() { # VERSION KIND
 		has_link "$P-$i" eth0 && fail "eth0 left in pod $i"
 	done
 	expect_eq "$(allocs)" 0 "allocations"
+}
+
+# macspoofchk through nftables: after the pod changes its MAC it no longer
+# reaches its gateway; without macspoofchk it does; DEL removes the rule;
+# the reference plugin does the same.
+gw_reach() { ip netns exec "$P" busybox ping -c 1 -W 1 10.77.0.1 >/dev/null 2>&1; }
+spoof() { ip -n "$P" link set eth0 address 02:de:ad:be:ef:01; }
+spoofchk() { # VERSION
+	v=$1 rv=$1
+	[ "$v" = 1.1.0 ] && rv=$REF_MAX
+	gw='"bridge":"pxbr10","isGateway":true'
+	new_nets
+	conf "$v" plexus-bridge "$T_TMP/c.json" "{$gw}"
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 0
+	spoof
+	gw_reach || fail "without macspoofchk a new MAC should pass"
+	new_nets
+	conf "$v" plexus-bridge "$T_TMP/c.json" "{$gw,\"macspoofchk\":true}"
+	ours bridge ADD "$T_TMP/c.json"
+	expect_rc 0
+	gw_reach || fail "the pod does not reach its gateway"
+	spoof
+	gw_reach && fail "a spoofed MAC passed macspoofchk"
+	ours bridge DEL "$T_TMP/c.json"
+	expect_rc 0
+	ip netns exec "$H" nft list ruleset | grep -q drop && fail "drop rule left after DEL"
+	ours bridge DEL "$T_TMP/c.json"
+	expect_rc 0
+	new_nets
+	conf "$rv" bridge "$T_TMP/r.json" "{$gw,\"macspoofchk\":true}"
+	ref bridge ADD "$T_TMP/r.json"
+	expect_rc 0
+	gw_reach || fail "reference: the pod does not reach its gateway"
+	spoof
+	gw_reach && fail "reference: a spoofed MAC passed"
+	true
 }
 
 # Same config through the reference plugin and ours: same pod state. For
@@ -616,6 +653,7 @@ for v in $VERSIONS; do
 	d_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
 	d_case "[$v] refused keys and bad mode" refused_keys "$v"
 	d_case "[$v] plexus-bridge ipMasq (nftables) masquerades, DEL removes it" masq "$v"
+	d_case "[$v] plexus-bridge macspoofchk (nftables) drops a spoofed MAC, as the reference" spoofchk "$v"
 	d_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge" \
 		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true,"hairpinMode":true'
 	d_case "[$v] plexus-bridge (L2, promisc) same state as reference bridge" \

@@ -79,7 +79,7 @@ static const struct {
 	  "vlanTrunk" },
 	{ "{\"preserveDefaultVlan\":false}", CNI_ERR_UNSUPPORTED_FIELD,
 	  "preserveDefaultVlan" },
-	{ "{\"macspoofchk\":true}", CNI_ERR_UNSUPPORTED_FIELD, "macspoofchk" },
+	{ "{\"macspoofchk\":1}", CNI_ERR_INVALID_CONFIG, "macspoofchk" },
 	{ "{\"enabledad\":true}", CNI_ERR_UNSUPPORTED_FIELD, "enabledad" },
 	{ "{\"portIsolation\":true}", CNI_ERR_UNSUPPORTED_FIELD,
 	  "portIsolation" },

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* IP masquerading for a pod address (the bridge's ipMasq) with nftables:
- * one rule per pod address in table "<family> plexus-bridge", chain
- * postrouting, tagged with a comment naming the attachment so DEL removes
- * exactly its own rules. Runs the `nft` command in the calling thread's
- * netns (the host's). */
+/* The bridge's nftables rules, through the `nft` command run in the
+ * calling thread's netns (the host's): ipMasq (one masquerade rule per pod
+ * address in table "<ip|ip6> plexus-bridge", chain postrouting) and
+ * macspoofchk (one drop rule per pod in table "bridge plexus-bridge",
+ * chain prerouting). Every rule carries a comment naming the attachment,
+ * so DEL removes exactly its own rules. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -154,8 +155,8 @@ int dl_masq_add(const char *container_id, const char *ifname,
 }
 
 /* Handles of the rules tagged tag in the listing, as a delete script. */
-static int masq_del_script(const char *fam, const char *listing,
-			   const char *tag, char **ret)
+static int del_script(const char *fam, const char *chain, const char *listing,
+		      const char *tag, char **ret)
 {
 	char needle[160], *script = NULL;
 	size_t len = 0;
@@ -173,9 +174,8 @@ static int masq_del_script(const char *fam, const char *listing,
 		snprintf(one, sizeof(one), "%.*s", (int)n, line);
 		h = strstr(one, "# handle ");
 		if (strstr(one, needle) && h)
-			fprintf(f, "delete rule %s " MASQ_TABLE
-				   " postrouting handle %ld\n",
-				fam, strtol(h + 9, NULL, 10));
+			fprintf(f, "delete rule %s " MASQ_TABLE " %s handle %ld\n",
+				fam, chain, strtol(h + 9, NULL, 10));
 		line = nl ? nl + 1 : NULL;
 	}
 	fclose(f);
@@ -183,10 +183,11 @@ static int masq_del_script(const char *fam, const char *listing,
 	return 0;
 }
 
-int dl_masq_del(const char *container_id, const char *ifname, int family,
-		struct cni_err *err)
+/* Delete the rules tagged for this attachment in fam's chain. */
+static int tagged_del(const char *fam, const char *chain,
+		      const char *container_id, const char *ifname,
+		      struct cni_err *err)
 {
-	const char *fam = family == AF_INET ? "ip" : "ip6";
 	char tag[128], list[128], *out = NULL, *script = NULL;
 	struct cni_err quiet = { 0 };
 	int r;
@@ -194,13 +195,13 @@ int dl_masq_del(const char *container_id, const char *ifname, int family,
 	if (!nft_find()) /* then ADD could not have added any rule */
 		return 0;
 	masq_tag(container_id, ifname, tag);
-	snprintf(list, sizeof(list), "list chain %s " MASQ_TABLE
-		 " postrouting\n", fam);
+	snprintf(list, sizeof(list), "list chain %s " MASQ_TABLE " %s\n", fam,
+		 chain);
 	/* No table or chain: nothing of ours to delete. */
 	if (nft_run(list, &out, &quiet) < 0)
 		return strstr(quiet.msg, "No such file") ? 0
 			: cni_errf(err, quiet.code, "%s", quiet.msg);
-	r = masq_del_script(fam, out, tag, &script);
+	r = del_script(fam, chain, out, tag, &script);
 	free(out);
 	if (r < 0)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
@@ -210,4 +211,38 @@ int dl_masq_del(const char *container_id, const char *ifname, int family,
 	free(out);
 	free(script);
 	return r;
+}
+
+int dl_masq_del(const char *container_id, const char *ifname, int family,
+		struct cni_err *err)
+{
+	return tagged_del(family == AF_INET ? "ip" : "ip6", "postrouting",
+			  container_id, ifname, err);
+}
+
+int dl_spoofchk_add(const char *container_id, const char *ifname,
+		    const char *host_port, const uint8_t mac[6],
+		    struct cni_err *err)
+{
+	char tag[128], m[18], script[1024], *out = NULL;
+	int r;
+
+	masq_tag(container_id, ifname, tag);
+	dl_mac_format(mac, m);
+	snprintf(script, sizeof(script),
+		 "add table bridge " MASQ_TABLE "\n"
+		 "add chain bridge " MASQ_TABLE " prerouting { type filter hook "
+		 "prerouting priority -300; }\n"
+		 "add rule bridge " MASQ_TABLE " prerouting iifname \"%s\" "
+		 "ether saddr != %s drop comment \"%s\"\n",
+		 host_port, m, tag);
+	r = nft_run(script, &out, err);
+	free(out);
+	return r;
+}
+
+int dl_spoofchk_del(const char *container_id, const char *ifname,
+		    struct cni_err *err)
+{
+	return tagged_del("bridge", "prerouting", container_id, ifname, err);
 }
