@@ -438,6 +438,8 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 		r = bridge_ensure(a, err);
 	if (r == 0)
 		r = veth_setup(a, err);
+	if (r == 0) /* enabledad is refused: DAD off, as the reference */
+		r = dl_iface_sysctls(a->pod, a->req->env->ifname, true, err);
 	if (r == 0)
 		r = dl_iface_configure(a->pod, a->pveth.ifindex, a->res, err);
 	/* Read the bridge again: its MAC changes when its first port joins. */

@@ -86,6 +86,12 @@ int dl_ipam_exec(const struct delegate_req *req, const char *type,
  * without gw uses the gateway of the first IP of its family). */
 int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 		       const struct cni_result *ipam, struct cni_err *err);
+/* As the reference plugins do to a new pod interface: arp_notify on (a
+ * gratuitous ARP when it comes up or changes address) and, with
+ * no_dad, IPv6 duplicate address detection off (skipped where the pod has
+ * no IPv6). Call before dl_iface_configure. */
+int dl_iface_sysctls(struct nl_ctx *pod, const char *ifname, bool no_dad,
+		     struct cni_err *err);
 /* Append an interface to res; *ret_idx is its index. */
 int dl_result_add_iface(struct cni_result *res, const char *name,
 			const struct nl_link_info *link, const char *sandbox,

@@ -103,6 +103,8 @@ static int lower_add_steps(struct lower_add *a, struct cni_err *err)
 	}
 	r = link_create(a, err);
 	if (r == 0)
+		r = dl_iface_sysctls(a->pod, a->req->env->ifname, false, err);
+	if (r == 0)
 		r = dl_iface_configure(a->pod, a->link.ifindex, a->res, err);
 	if (r == 0)
 		r = nl_link_get_index(a->pod, a->link.ifindex, &a->link, err);

@@ -132,6 +132,26 @@ int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 	return r;
 }
 
+int dl_iface_sysctls(struct nl_ctx *pod, const char *ifname, bool no_dad,
+		     struct cni_err *err)
+{
+	char key[96];
+	int r;
+
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/arp_notify", ifname);
+	r = nl_sysctl_set(pod, key, "1", err);
+	if (r < 0 || !no_dad)
+		return r;
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_dad", ifname);
+	r = nl_sysctl_set(pod, key, "0", err);
+	if (r == -ENOENT) { /* no IPv6 in the pod */
+		if (err)
+			memset(err, 0, sizeof(*err));
+		return 0;
+	}
+	return r;
+}
+
 int dl_result_add_iface(struct cni_result *res, const char *name,
 			const struct nl_link_info *link, const char *sandbox,
 			size_t *ret_idx)

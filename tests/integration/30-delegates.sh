@@ -75,13 +75,15 @@ expect_code() { # the CNI error code printed on stdout
 # conf VERSION KIND FILE [JSON-EXTRA]: a config with host-local IPAM.
 conf() {
 	python3 - "$@" "$D" <<'EOF'
-import json, sys
+import json, os, sys
 ver, kind, path, extra, data = sys.argv[1:6]
 # host-local speaks up to 1.0.0; tests/fakes/host-local-110 bridges 1.1.0
 ipam = "host-local-110" if ver == "1.1.0" else "host-local"
+v6 = os.environ.get("IPV6") == "1"
 c = {"cniVersion": ver, "name": "net-" + kind, "type": kind,
-     "ipam": {"type": ipam, "subnet": "10.77.0.0/24",
-              "dataDir": data, "routes": [{"dst": "10.78.0.0/16"}]}}
+     "ipam": {"type": ipam, "subnet": "fd00:77::/64" if v6 else "10.77.0.0/24",
+              "dataDir": data,
+              "routes": [{"dst": "fd00:78::/64" if v6 else "10.78.0.0/16"}]}}
 c.update(json.loads(extra or "{}"))
 json.dump(c, open(path, "w"))
 EOF
@@ -141,9 +143,14 @@ def routes(ns):
                   for fam in ("-4", "-6")
                   for r in ip(ns, fam, "route", "show", "table", "main")
                   if not str(r.get("dst")).startswith("fe80:"))
+def sysctl(ns, key):
+    return subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/sys/" + key],
+                          capture_output=True, text=True).stdout.strip()
 ns, dev = sys.argv[1], sys.argv[2]
 s = {"pod": {"link": link(ns, dev), "addrs": addrs(ns, dev),
-             "routes": routes(ns)}}
+             "routes": routes(ns),
+             "arp_notify": sysctl(ns, "net/ipv4/conf/%s/arp_notify" % dev),
+             "accept_dad": sysctl(ns, "net/ipv6/conf/%s/accept_dad" % dev)}}
 if len(sys.argv) > 4:
     h, br = sys.argv[3], sys.argv[4]
     ports = ip(h, "link", "show", "master", br)
@@ -660,6 +667,10 @@ for v in $VERSIONS; do
 		equiv_bridge "$v" '"promiscMode":true'
 	d_case "[$v] plexus-bridge (gateway only) same state as reference bridge" \
 		equiv_bridge "$v" '"isGateway":true'
+	IPV6=1 d_case "[$v] plexus-bridge (IPv6 gateway) same state as reference bridge" \
+		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true'
+	IPV6=1 d_case "[$v] plexus-macvlan (IPv6) same pod state as reference macvlan" \
+		equiv_macvlan "$v" bridge
 	d_case "[$v] plexus-sriov ADD/CHECK/DEL (stand-in sysfs)" sriov_add_check_del "$v"
 	d_case "[$v] plexus-sriov bad VF settings, deviceID, vlan, VF in use" sriov_bad "$v"
 	d_case "[$v] plexus-sriov DEL with the netns gone" sriov_del_netns_gone "$v"
