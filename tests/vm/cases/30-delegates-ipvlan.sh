@@ -47,11 +47,14 @@ with_prev() {
 	{ sed 's/}$//' "$1"; printf ',"prevResult":'; cat "$VM_T/res"; printf '}\n'; } >"$2"
 }
 
-# What the pod shows: link mode and MTU, addresses, routes.
+# What the pod shows: link mode and MTU, addresses, routes, sysctls.
 pod_state() {
 	ip -n "$P" -d -o link show eth0 | grep -oE 'mtu [0-9]+|ipvlan +mode [a-z0-9]+ [a-z]+'
 	ip -n "$P" -o addr show dev eth0 | awk '$4 !~ /^fe80/ {print $3, $4, $5, $6, $7, $8}'
 	ip -n "$P" route show | sort
+	for k in ipv4/conf/eth0/arp_notify ipv6/conf/eth0/accept_dad; do
+		echo "$k=$(ip netns exec "$P" cat /proc/sys/net/$k)"
+	done
 }
 
 add_check_del() { # VERSION MODE
@@ -146,6 +149,7 @@ equiv() { # VERSION MODE
 	pod_state >"$VM_T/st-ours"
 	cat "$VM_T/st-ref"
 	[ -s "$VM_T/st-ref" ] || fail "no state read"
+	expect_match "$(cat "$VM_T/st-ours")" 'arp_notify=1' "arp_notify read"
 	diff "$VM_T/st-ref" "$VM_T/st-ours" || fail "pod state differs"
 }
 
