@@ -9,8 +9,8 @@
 #include "etcd_reply.h"
 #include "store.h"
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789+/";
 
 int etcd_b64_encode(const char *in, size_t len, char **ret)
 {
@@ -156,10 +156,11 @@ int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
 	json_object_put(o);
 	if (rc < 0) {
 		ipam_kv_free(kv, n);
-		return rc == -ENOMEM ? rc :
-		       cni_errf(err, CNI_ERR_DECODE,
-				"etcd range reply: kvs[%zu] is malformed",
-				i - 1);
+		return rc == -ENOMEM ? rc
+				     : cni_errf(err, CNI_ERR_DECODE,
+						"etcd range reply: kvs[%zu] is "
+						"malformed",
+						i - 1);
 	}
 	*ret = kv;
 	*ret_n = n;

@@ -18,17 +18,17 @@
 #include "etcd_reply.h"
 #include "store.h"
 
-#define ETCD_ENDPOINTS_MAX 8
-#define ETCD_PREFIX_DEFAULT "/plexus-ipam/"
+#define ETCD_ENDPOINTS_MAX	8
+#define ETCD_PREFIX_DEFAULT	"/plexus-ipam/"
 #define ETCD_TIMEOUT_MS_DEFAULT 5000
-#define ETCD_REPLY_MAX (64 * 1024 * 1024)
+#define ETCD_REPLY_MAX		(64 * 1024 * 1024)
 
 struct etcd_store {
 	struct ipam_store hdr;
 	CURL *curl;
 	char *endpoints[ETCD_ENDPOINTS_MAX];
 	size_t n_endpoints;
-	size_t cur;	/* the endpoint that answered last */
+	size_t cur; /* the endpoint that answered last */
 	char *prefix;
 	char *cacert, *cert, *key;
 	long timeout_ms;
@@ -48,8 +48,7 @@ static struct {
 	void (*slist_free_all)(struct curl_slist *l);
 } cu;
 
-static int curl_sym(void *lib, const char *name, void *ret,
-		    struct cni_err *err)
+static int curl_sym(void *lib, const char *name, void *ret, struct cni_err *err)
 {
 	void *f = dlsym(lib, name);
 
@@ -70,8 +69,10 @@ static int curl_load(struct cni_err *err)
 	if (!lib)
 		lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
-		return cni_errf(err, CNI_ERR_IO, "etcd store: cannot load "
-				"libcurl: %s", dlerror());
+		return cni_errf(err, CNI_ERR_IO,
+				"etcd store: cannot load "
+				"libcurl: %s",
+				dlerror());
 	rc = rc ?: curl_sym(lib, "curl_global_init", &cu.global_init, err);
 	rc = rc ?: curl_sym(lib, "curl_easy_init", &cu.easy_init, err);
 	rc = rc ?: curl_sym(lib, "curl_easy_cleanup", &cu.easy_cleanup, err);
@@ -79,11 +80,11 @@ static int curl_load(struct cni_err *err)
 	rc = rc ?: curl_sym(lib, "curl_easy_setopt", &cu.easy_setopt, err);
 	rc = rc ?: curl_sym(lib, "curl_easy_perform", &cu.easy_perform, err);
 	rc = rc ?: curl_sym(lib, "curl_easy_getinfo", &cu.easy_getinfo, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_strerror", &cu.easy_strerror,
-			    err);
+	rc = rc ?: curl_sym(lib, "curl_easy_strerror", &cu.easy_strerror, err);
 	rc = rc ?: curl_sym(lib, "curl_slist_append", &cu.slist_append, err);
-	rc = rc ?: curl_sym(lib, "curl_slist_free_all", &cu.slist_free_all,
-			    err);
+	rc = rc
+		     ?: curl_sym(lib, "curl_slist_free_all", &cu.slist_free_all,
+				 err);
 	if (rc < 0) {
 		dlclose(lib);
 		lib = NULL;
@@ -119,9 +120,8 @@ static size_t reply_write(char *p, size_t size, size_t n, void *ctx)
 	return add;
 }
 
-static void es_setup(struct etcd_store *es, const char *url,
-		     const char *body, struct reply *r,
-		     struct curl_slist *hdrs)
+static void es_setup(struct etcd_store *es, const char *url, const char *body,
+		     struct reply *r, struct curl_slist *hdrs)
 {
 	CURL *c = es->curl;
 
@@ -133,7 +133,7 @@ static void es_setup(struct etcd_store *es, const char *url,
 	cu.easy_setopt(c, CURLOPT_WRITEDATA, r);
 	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
 	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-			 es->timeout_ms < 2000 ? es->timeout_ms : 2000);
+		       es->timeout_ms < 2000 ? es->timeout_ms : 2000);
 	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (es->cacert)
 		cu.easy_setopt(c, CURLOPT_CAINFO, es->cacert);
@@ -174,7 +174,7 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 		code = 0;
 		if (cc == CURLE_OK)
 			cu.easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
-					  &code);
+					&code);
 		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
 			break;
@@ -183,8 +183,8 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 			snprintf(last, sizeof(last), "%s: HTTP %ld",
 				 es->endpoints[e], code);
 		else
-			snprintf(last, sizeof(last), "%s: %s",
-				 es->endpoints[e], cu.easy_strerror(cc));
+			snprintf(last, sizeof(last), "%s: %s", es->endpoints[e],
+				 cu.easy_strerror(cc));
 	}
 	cu.slist_free_all(hdrs);
 	if (i == es->n_endpoints) {
@@ -205,8 +205,7 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 }
 
 /* b64(prefix + key), or of the prefix's range end when end is set. */
-static int es_key(struct etcd_store *es, const char *key, bool end,
-		  char **ret)
+static int es_key(struct etcd_store *es, const char *key, bool end, char **ret)
 {
 	char *full;
 	size_t n;
@@ -304,9 +303,9 @@ static json_object *es_compare(const char *k, uint64_t ver, bool exists)
 				       json_object_new_string("CREATE"));
 		json_object_object_add(c, "create_revision",
 				       json_object_new_string("0"));
-		json_object_object_add(c, "result",
-				       json_object_new_string(exists ? "GREATER" :
-								       "EQUAL"));
+		json_object_object_add(
+			c, "result",
+			json_object_new_string(exists ? "GREATER" : "EQUAL"));
 	}
 	return c;
 }
@@ -452,8 +451,8 @@ static int es_endpoints(struct etcd_store *es, json_object *conf,
 	size_t i, n;
 	int rc;
 
-	rc = cni_json_get_array(conf, "endpoints", "ipam.store.endpoints",
-				&arr, err);
+	rc = cni_json_get_array(conf, "endpoints", "ipam.store.endpoints", &arr,
+				err);
 	if (rc == -ENOENT || (rc == 0 && json_object_array_length(arr) == 0))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"ipam.store.endpoints: missing or empty");
@@ -473,9 +472,10 @@ static int es_endpoints(struct etcd_store *es, json_object *conf,
 		    (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"ipam.store.endpoints[%zu]: \"%s\" is "
-					"not an http(s) URL", i, s ? s : "");
-		es->endpoints[i] = strndup(s, strlen(s) -
-						      (s[strlen(s) - 1] == '/'));
+					"not an http(s) URL",
+					i, s ? s : "");
+		es->endpoints[i] =
+			strndup(s, strlen(s) - (s[strlen(s) - 1] == '/'));
 		if (!es->endpoints[i])
 			return -ENOMEM;
 		es->n_endpoints++;
@@ -493,7 +493,8 @@ static int es_configure(struct etcd_store *es, json_object *conf,
 	rc = es_endpoints(es, conf, err);
 	if (rc == 0)
 		rc = es_str_opt(conf, "prefix", &es->prefix, err);
-	if (rc == 0 && !es->prefix && !(es->prefix = strdup(ETCD_PREFIX_DEFAULT)))
+	if (rc == 0 && !es->prefix &&
+	    !(es->prefix = strdup(ETCD_PREFIX_DEFAULT)))
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = es_str_opt(conf, "cacert", &es->cacert, err);

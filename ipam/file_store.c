@@ -22,7 +22,7 @@
 #include "store.h"
 
 #define FILE_STORE_DEFAULT "/var/lib/plexus-ipam"
-#define FILE_VALUE_MAX (4 * 1024 * 1024)
+#define FILE_VALUE_MAX	   (4 * 1024 * 1024)
 
 struct file_store {
 	struct ipam_store hdr;
@@ -162,8 +162,8 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-static int fs_write(const char *path, uint64_t ver, const char *val,
-		    size_t len, struct cni_err *err)
+static int fs_write(const char *path, uint64_t ver, const char *val, size_t len,
+		    struct cni_err *err)
 {
 	char tmp[800], head[32];
 	int fd, rc;
@@ -363,8 +363,8 @@ static int fs_open(json_object *conf, struct ipam_store **ret,
 	int rc;
 
 	if (conf) {
-		rc = cni_json_get_string(conf, "path", "ipam.store.path",
-					 &path, err);
+		rc = cni_json_get_string(conf, "path", "ipam.store.path", &path,
+					 err);
 		if (rc < 0 && rc != -ENOENT)
 			return rc;
 		rc = cni_json_get_string(conf, "lockDir", "ipam.store.lockDir",
@@ -375,7 +375,8 @@ static int fs_open(json_object *conf, struct ipam_store **ret,
 	if (path[0] != '/' || strlen(path) >= sizeof(fs->path) - 16)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"ipam.store.path: \"%s\" is not an absolute "
-				"path", path);
+				"path",
+				path);
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;

@@ -19,7 +19,7 @@ struct ipam_prefix {
 	int len;
 };
 
-#define IPAM_ADDR_STRLEN 46
+#define IPAM_ADDR_STRLEN   46
 #define IPAM_PREFIX_STRLEN 50
 
 /* Parse an address; 0 or -EINVAL. */

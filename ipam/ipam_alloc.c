@@ -16,8 +16,8 @@
 #include "ipam_block.h"
 #include "store.h"
 
-#define ALLOC_RETRIES 100
-#define CLAIM_PROBES 16
+#define ALLOC_RETRIES	  100
+#define CLAIM_PROBES	  16
 #define SMALL_POOL_BLOCKS 64
 
 /* Blocks this node has records in (its refs), loaded. */
@@ -100,8 +100,7 @@ static void mine_clear(struct mine *m)
 }
 
 static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
-		     ipam_u128 idx, struct ipam_block *ret,
-		     struct cni_err *err)
+		     ipam_u128 idx, struct ipam_block *ret, struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX], *val;
 	uint64_t ver;
@@ -130,8 +129,7 @@ static int mine_add(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return 0;
 	rc = block_get(ctx, r, idx, &b, err);
 	if (rc == -ENOENT)
-		return ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL),
-		       0;
+		return ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL), 0;
 	if (rc < 0)
 		return rc;
 	if (strcmp(ipam_block_node(&b), ctx->node) != 0 &&
@@ -386,7 +384,8 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 	if (ipam_range_reserved(r, want->v))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s is reserved in pool %s (network, broadcast, "
+				"%s is reserved in pool %s (network, "
+				"broadcast, "
 				"gateway, excluded or outside the range)",
 				ipam_addr_fmt(want, a), r->pool_id);
 	off = (uint32_t)(want->v - ipam_block_base(r, idx));
@@ -437,9 +436,9 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		if (want && want->v != ret->v)
 			return cni_errf(err, CNI_ERR_ADDRESS_TAKEN,
 					"container %s interface %s already "
-					"holds %s in pool %s", o->cid,
-					o->ifname, ipam_addr_fmt(ret, a),
-					r->pool_id);
+					"holds %s in pool %s",
+					o->cid, o->ifname,
+					ipam_addr_fmt(ret, a), r->pool_id);
 		return 0;
 	}
 	if (want)
@@ -494,8 +493,7 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 /* After b lost records: drop our ref when b is another node's block and
  * holds nothing of ours any more. */
-static void ref_drop_if_unused(struct ipam_ctx *ctx,
-			       const struct ipam_range *r,
+static void ref_drop_if_unused(struct ipam_ctx *ctx, const struct ipam_range *r,
 			       const struct ipam_block *b)
 {
 	char key[IPAM_KEY_MAX];
@@ -551,9 +549,46 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc == -ECANCELED ? contention(r, err) : rc;
 }
 
-int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r,
-	      const char *cid, const char *ifname, struct ipam_addr *ret,
-	      struct cni_err *err)
+static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
+			   const struct ipam_addr *a, const char *cid,
+			   const char *ifname, struct cni_err *err)
+{
+	ipam_u128 idx = ipam_block_of(r, a->v);
+	struct ipam_block b;
+	uint32_t off;
+	int rc;
+
+	rc = block_get(ctx, r, idx, &b, err);
+	if (rc < 0)
+		return rc;
+	if (ipam_block_find(&b, cid, ifname, &off) < 0 ||
+	    ipam_block_base(r, idx) + off != a->v) {
+		ipam_block_clear(&b);
+		return -ENOENT;
+	}
+	ipam_block_remove(&b, off);
+	rc = block_put(ctx, r, &b, err);
+	ipam_block_clear(&b);
+	return rc;
+}
+
+int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
+		    const struct ipam_addr *a, const char *cid,
+		    const char *ifname, struct cni_err *err)
+{
+	int rc, attempt;
+
+	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
+		rc = release_at_once(ctx, r, a, cid, ifname, err);
+		if (rc != -ECANCELED)
+			break;
+		backoff(ctx, attempt);
+	}
+	return rc == -ECANCELED ? contention(r, err) : rc;
+}
+
+int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r, const char *cid,
+	      const char *ifname, struct ipam_addr *ret, struct cni_err *err)
 {
 	struct mine m;
 	uint32_t off;
@@ -609,8 +644,7 @@ static int gc_block(struct ipam_ctx *ctx, struct ipam_block *b,
 
 	if (!offs)
 		return -ENOMEM;
-	json_object_object_foreach(allocs, k, rec)
-	{
+	json_object_object_foreach (allocs, k, rec) {
 		if (n < max && strcmp(rec_get(rec, "node"), ctx->node) == 0 &&
 		    !gc_valid(valid, rec_get(rec, "cid"), rec_get(rec, "if")))
 			offs[n++] = (uint32_t)strtoul(k, NULL, 10);

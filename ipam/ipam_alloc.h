@@ -45,10 +45,17 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 		 const char *cid, const char *ifname, struct cni_err *err);
 
+/* Release the allocation at address a if cid+ifname still holds it,
+ * whichever node made it (for plexusctl ipam gc). No node lock and no
+ * reference key is touched: a node drops its own stale references. 0,
+ * or -ENOENT without err when a is not held by cid+ifname (any more). */
+int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
+		    const struct ipam_addr *a, const char *cid,
+		    const char *ifname, struct cni_err *err);
+
 /* The address cid+ifname holds in r: 0, or -ENOENT without err. */
-int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r,
-	      const char *cid, const char *ifname, struct ipam_addr *ret,
-	      struct cni_err *err);
+int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r, const char *cid,
+	      const char *ifname, struct ipam_addr *ret, struct cni_err *err);
 
 /* Release this node's allocations in r whose containerID+ifname is not in
  * `valid` (a JSON array of {"containerID", "ifname"}); *ret_n counts them. */

@@ -79,8 +79,8 @@ void ipam_block_prefix(const struct ipam_range *r, char *buf)
 	snprintf(buf, IPAM_KEY_MAX, "%s/b/", r->pool_id);
 }
 
-void ipam_ref_key(const struct ipam_range *r, const char *node,
-		  ipam_u128 idx, char *buf)
+void ipam_ref_key(const struct ipam_range *r, const char *node, ipam_u128 idx,
+		  char *buf)
 {
 	char hex[33];
 
@@ -88,8 +88,7 @@ void ipam_ref_key(const struct ipam_range *r, const char *node,
 		 ipam_u128_hex(idx, r->net.addr.family, hex));
 }
 
-void ipam_ref_prefix(const struct ipam_range *r, const char *node,
-		     char *buf)
+void ipam_ref_prefix(const struct ipam_range *r, const char *node, char *buf)
 {
 	snprintf(buf, IPAM_KEY_MAX, "%s/n/%s/", r->pool_id, node);
 }
@@ -101,8 +100,8 @@ int ipam_key_block_idx(const char *key, ipam_u128 *ret)
 	return ipam_u128_parse_hex(s ? s + 1 : key, ret);
 }
 
-int ipam_block_new(const struct ipam_range *r, ipam_u128 idx,
-		   const char *node, struct ipam_block *ret)
+int ipam_block_new(const struct ipam_range *r, ipam_u128 idx, const char *node,
+		   struct ipam_block *ret)
 {
 	struct ipam_prefix p = { { r->net.addr.family, 0 }, r->block_len };
 	char cidr[IPAM_PREFIX_STRLEN];
@@ -111,8 +110,8 @@ int ipam_block_new(const struct ipam_range *r, ipam_u128 idx,
 	if (!o)
 		return -ENOMEM;
 	p.addr.v = ipam_block_base(r, idx);
-	json_object_object_add(o, "cidr",
-			       json_object_new_string(ipam_prefix_fmt(&p, cidr)));
+	json_object_object_add(
+		o, "cidr", json_object_new_string(ipam_prefix_fmt(&p, cidr)));
 	json_object_object_add(o, "node", json_object_new_string(node));
 	json_object_object_add(o, "allocs", json_object_new_object());
 	ret->idx = idx;
@@ -121,9 +120,8 @@ int ipam_block_new(const struct ipam_range *r, ipam_u128 idx,
 	return 0;
 }
 
-int ipam_block_load(ipam_u128 idx, const char *key, const char *val,
-		    size_t len, uint64_t ver, struct ipam_block *ret,
-		    struct cni_err *err)
+int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
+		    uint64_t ver, struct ipam_block *ret, struct cni_err *err)
 {
 	json_object *o, *a, *n;
 	int rc;
@@ -172,11 +170,13 @@ json_object *ipam_block_allocs(const struct ipam_block *b)
 
 const char *ipam_block_str(const struct ipam_block *b)
 {
-	return json_object_to_json_string_ext(b->obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_to_json_string_ext(
+		b->obj,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-int ipam_block_free_slot(const struct ipam_range *r,
-			 const struct ipam_block *b, uint32_t *ret_off)
+int ipam_block_free_slot(const struct ipam_range *r, const struct ipam_block *b,
+			 uint32_t *ret_off)
 {
 	json_object *allocs = ipam_block_allocs(b);
 	ipam_u128 base = ipam_block_base(r, b->idx);
@@ -208,8 +208,7 @@ static const char *rec_str(json_object *rec, const char *key)
 int ipam_block_find(const struct ipam_block *b, const char *cid,
 		    const char *ifname, uint32_t *ret_off)
 {
-	json_object_object_foreach(ipam_block_allocs(b), k, rec)
-	{
+	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
 		if (strcmp(rec_str(rec, "cid"), cid) == 0 &&
 		    strcmp(rec_str(rec, "if"), ifname) == 0) {
 			*ret_off = (uint32_t)strtoul(k, NULL, 10);
@@ -254,8 +253,7 @@ void ipam_block_remove(struct ipam_block *b, uint32_t off)
 
 bool ipam_block_has_node(const struct ipam_block *b, const char *node)
 {
-	json_object_object_foreach(ipam_block_allocs(b), k, rec)
-	{
+	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
 		(void)k;
 		if (strcmp(rec_str(rec, "node"), node) == 0)
 			return true;

@@ -36,27 +36,25 @@ ipam_u128 ipam_block_next_live(const struct ipam_range *r, ipam_u128 idx);
 
 void ipam_block_key(const struct ipam_range *r, ipam_u128 idx, char *buf);
 void ipam_block_prefix(const struct ipam_range *r, char *buf);
-void ipam_ref_key(const struct ipam_range *r, const char *node,
-		  ipam_u128 idx, char *buf);
-void ipam_ref_prefix(const struct ipam_range *r, const char *node,
-		     char *buf);
+void ipam_ref_key(const struct ipam_range *r, const char *node, ipam_u128 idx,
+		  char *buf);
+void ipam_ref_prefix(const struct ipam_range *r, const char *node, char *buf);
 /* The block index in the last segment of a block or ref key. */
 int ipam_key_block_idx(const char *key, ipam_u128 *ret);
 
-int ipam_block_new(const struct ipam_range *r, ipam_u128 idx,
-		   const char *node, struct ipam_block *ret);
+int ipam_block_new(const struct ipam_range *r, ipam_u128 idx, const char *node,
+		   struct ipam_block *ret);
 /* Parse a stored block value (code 6 naming the key when bad). */
-int ipam_block_load(ipam_u128 idx, const char *key, const char *val,
-		    size_t len, uint64_t ver, struct ipam_block *ret,
-		    struct cni_err *err);
+int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
+		    uint64_t ver, struct ipam_block *ret, struct cni_err *err);
 void ipam_block_clear(struct ipam_block *b);
 const char *ipam_block_node(const struct ipam_block *b);
 json_object *ipam_block_allocs(const struct ipam_block *b);
 const char *ipam_block_str(const struct ipam_block *b);
 
 /* A free, unreserved offset: 0 or -ENOSPC. */
-int ipam_block_free_slot(const struct ipam_range *r,
-			 const struct ipam_block *b, uint32_t *ret_off);
+int ipam_block_free_slot(const struct ipam_range *r, const struct ipam_block *b,
+			 uint32_t *ret_off);
 /* The offset held by cid+ifname: 0 or -ENOENT. */
 int ipam_block_find(const struct ipam_block *b, const char *cid,
 		    const char *ifname, uint32_t *ret_off);

@@ -46,9 +46,10 @@ static int range_cidr_parse(const char *s, const char *field,
 
 	ret_lo->family = ret_hi->family = 0;
 	if (!dash)
-		return ipam_prefix_parse(s, false, &r->net, NULL) < 0 ?
-			cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				 "%s: \"%s\" is not a CIDR", field, s) : 0;
+		return ipam_prefix_parse(s, false, &r->net, NULL) < 0
+			       ? cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					  "%s: \"%s\" is not a CIDR", field, s)
+			       : 0;
 	if (!slash || slash < dash || strlen(s) >= sizeof(buf))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s: \"%s\" is not a CIDR or start-end/len",
@@ -68,18 +69,17 @@ bad:
 			"%s: \"%s\" is not a CIDR or start-end/len", field, s);
 }
 
-static int range_addr_get(json_object *obj, const char *key,
-			  const char *field, const struct ipam_range *r,
-			  struct ipam_addr *ret, struct cni_err *err)
+static int range_addr_get(json_object *obj, const char *key, const char *field,
+			  const struct ipam_range *r, struct ipam_addr *ret,
+			  struct cni_err *err)
 {
 	struct ipam_addr a;
 	const char *s;
 	char sub[96];
 	int rc;
 
-	rc = cni_json_get_string(obj, key,
-				 subfield(sub, sizeof(sub), field, key), &s,
-				 err);
+	rc = cni_json_get_string(
+		obj, key, subfield(sub, sizeof(sub), field, key), &s, err);
 	if (rc < 0)
 		return rc;
 	if (ipam_addr_parse(s, &a) < 0)
@@ -103,7 +103,8 @@ static int range_excl_parse(json_object *obj, const char *field,
 	int rc;
 
 	rc = cni_json_get_array(obj, "exclude",
-				 subfield(sub, sizeof(sub), field, "exclude"), &arr, err);
+				subfield(sub, sizeof(sub), field, "exclude"),
+				&arr, err);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
@@ -136,13 +137,15 @@ static int range_block_len(json_object *obj, const char *field,
 	int rc;
 
 	rc = cni_json_get_int(obj, "blockSize",
-				 subfield(sub, sizeof(sub), field, "blockSize"), &v, err);
+			      subfield(sub, sizeof(sub), field, "blockSize"),
+			      &v, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (v < bits - IPAM_BLOCK_HOST_BITS_MAX || v > bits)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s.blockSize: %lld is not a prefix length in "
-				"%d..%d", field, (long long)v,
+				"%d..%d",
+				field, (long long)v,
 				bits - IPAM_BLOCK_HOST_BITS_MAX, bits);
 	r->block_len = v < r->net.len ? r->net.len : (int)v;
 	return 0;
@@ -162,7 +165,8 @@ static int range_window(json_object *obj, const char *field,
 		    !ipam_prefix_contains(&r->net, hi))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"%s.range: start or end outside the "
-					"CIDR", field);
+					"CIDR",
+					field);
 		r->start = lo->v;
 		r->end = hi->v;
 	}
@@ -196,8 +200,8 @@ static void range_pool_id(struct ipam_range *r, const char *network_name)
 	if (s)
 		*s = '_';
 	if (network_name && *network_name)
-		snprintf(r->pool_id, sizeof(r->pool_id), "%s.%s",
-			 network_name, p);
+		snprintf(r->pool_id, sizeof(r->pool_id), "%s.%s", network_name,
+			 p);
 	else
 		snprintf(r->pool_id, sizeof(r->pool_id), "%s", p);
 }
@@ -216,7 +220,8 @@ int ipam_range_parse(json_object *obj, const char *field,
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s: not an object", field);
 	rc = cni_json_get_string(obj, "range",
-				 subfield(sub, sizeof(sub), field, "range"), &s, err);
+				 subfield(sub, sizeof(sub), field, "range"), &s,
+				 err);
 	if (rc == -ENOENT)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s.range: missing", field);
@@ -286,8 +291,8 @@ static int conf_ranges_add(struct ipam_conf *c, json_object *obj,
 
 			ipam_range_clear(&r);
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-					"%s: range %s overlaps range %s",
-					field, ipam_prefix_fmt(&r.net, a),
+					"%s: range %s overlaps range %s", field,
+					ipam_prefix_fmt(&r.net, a),
 					ipam_prefix_fmt(&c->ranges[i].net, b));
 		}
 	}
@@ -331,14 +336,15 @@ static int conf_ranges(struct ipam_conf *c, json_object *ipam,
 	int rc, b4, b6;
 	size_t i;
 
-	rc = cni_json_get_string(ipam, "network_name", "ipam.network_name",
-				 &nn, err);
+	rc = cni_json_get_string(ipam, "network_name", "ipam.network_name", &nn,
+				 err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (nn && *nn && !ipam_key_safe(nn))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"ipam.network_name: \"%s\" has characters "
-				"outside [A-Za-z0-9._:-]", nn);
+				"outside [A-Za-z0-9._:-]",
+				nn);
 	rc = conf_block_defaults(ipam, &b4, &b6, err);
 	if (rc < 0)
 		return rc;
@@ -376,17 +382,20 @@ static int conf_static_one(struct ipam_conf *c, json_object *e, size_t i,
 	     ipam_prefix_parse(s, false, &p, &a) < 0))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"runtimeConfig.ips[%zu]: \"%s\" is not an IP "
-				"address", i, s ? s : "");
+				"address",
+				i, s ? s : "");
 	if (!ipam_conf_range_of(c, &a))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"runtimeConfig.ips[%zu]: %s is in no range of "
-				"this network", i, s);
+				"this network",
+				i, s);
 	for (j = 0; j < c->n_static; j++)
 		if (ipam_conf_range_of(c, &c->static_ips[j]) ==
 		    ipam_conf_range_of(c, &a))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"runtimeConfig.ips[%zu]: %s: a second "
-					"address in the same range", i, s);
+					"address in the same range",
+					i, s);
 	c->static_ips[c->n_static++] = a;
 	return 0;
 }
@@ -397,8 +406,8 @@ static int conf_static(struct ipam_conf *c, struct cni_err *err)
 	size_t i, n;
 	int rc;
 
-	rc = cni_json_get_object(c->root, "runtimeConfig", "runtimeConfig",
-				 &rt, err);
+	rc = cni_json_get_object(c->root, "runtimeConfig", "runtimeConfig", &rt,
+				 err);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
@@ -444,8 +453,7 @@ static int conf_fill(struct ipam_conf *c, struct cni_err *err)
 	rc = conf_ranges(c, ipam, err);
 	if (rc < 0)
 		return rc;
-	rc = cni_json_get_array(ipam, "routes", "ipam.routes", &c->routes,
-				err);
+	rc = cni_json_get_array(ipam, "routes", "ipam.routes", &c->routes, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	rc = cni_json_get_object(ipam, "dns", "ipam.dns", &c->dns, err);

@@ -10,10 +10,10 @@
 
 struct cni_err;
 
-#define IPAM_POOL_ID_MAX 160
+#define IPAM_POOL_ID_MAX	 160
 #define IPAM_BLOCK_HOST_BITS_MAX 10
-#define IPAM_BLOCK_LEN4_DEFAULT 26
-#define IPAM_BLOCK_LEN6_DEFAULT 122
+#define IPAM_BLOCK_LEN4_DEFAULT	 26
+#define IPAM_BLOCK_LEN6_DEFAULT	 122
 
 /* One range (a pool): a CIDR, the usable window [start, end] inside it,
  * the gateway and excluded prefixes, and the block length. */
@@ -31,15 +31,15 @@ struct ipam_range {
 /* The plexus-ipam part of a plugin config (Whereabouts-compatible keys)
  * plus what the call needs from the rest of the config. */
 struct ipam_conf {
-	json_object *root;   /* the whole stdin config (owned) */
+	json_object *root; /* the whole stdin config (owned) */
 	const char *cni_version;
-	const char *name;    /* network name */
+	const char *name; /* network name */
 	struct ipam_range *ranges;
 	size_t n_ranges;
-	json_object *routes; /* borrowed from root, may be NULL */
-	json_object *dns;    /* borrowed from root, may be NULL */
-	json_object *store;  /* borrowed: {"type": ...}, may be NULL */
-	const char *node;    /* nodeName key, or NULL */
+	json_object *routes;	      /* borrowed from root, may be NULL */
+	json_object *dns;	      /* borrowed from root, may be NULL */
+	json_object *store;	      /* borrowed: {"type": ...}, may be NULL */
+	const char *node;	      /* nodeName key, or NULL */
 	struct ipam_addr *static_ips; /* runtimeConfig.ips */
 	size_t n_static;
 };

@@ -47,15 +47,14 @@ static void add_ip(json_object *ips, const struct ipam_range *r,
 	snprintf(cidr, sizeof(cidr), "%s/%d", ipam_addr_fmt(a, s), r->net.len);
 	json_object_object_add(ip, "address", json_object_new_string(cidr));
 	if (r->has_gw)
-		json_object_object_add(ip, "gateway",
-				       json_object_new_string(
-					       ipam_addr_fmt(&r->gw, s)));
+		json_object_object_add(
+			ip, "gateway",
+			json_object_new_string(ipam_addr_fmt(&r->gw, s)));
 	json_object_array_add(ips, ip);
 }
 
 /* The result in 1.1.0 form, then converted by the core. */
-static int print_result(struct call *c, json_object *ips,
-			struct cni_err *err)
+static int print_result(struct call *c, json_object *ips, struct cni_err *err)
 {
 	json_object *o = json_object_new_object(), *out;
 	struct cni_result *res;
@@ -229,7 +228,8 @@ static int verb_supported(const struct call *c, struct cni_err *err)
 	if (cmd == CNI_CMD_CHECK && !cni_version_supports_check(c->ver))
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"CHECK needs cniVersion 0.4.0 or later, not "
-				"\"%s\"", c->conf->cni_version);
+				"\"%s\"",
+				c->conf->cni_version);
 	if ((cmd == CNI_CMD_GC || cmd == CNI_CMD_STATUS) && c->ver < CNI_V110)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"%s needs cniVersion 1.1.0, not \"%s\"",

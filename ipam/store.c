@@ -11,6 +11,7 @@
 static const struct ipam_store_ops *const stores[] = {
 	&file_store,
 	&etcd_store,
+	&kubernetes_store,
 };
 
 int ipam_store_open(json_object *conf, struct ipam_store **ret,
@@ -21,8 +22,8 @@ int ipam_store_open(json_object *conf, struct ipam_store **ret,
 	int rc;
 
 	if (conf) {
-		rc = cni_json_get_string(conf, "type", "ipam.store.type",
-					 &type, err);
+		rc = cni_json_get_string(conf, "type", "ipam.store.type", &type,
+					 err);
 		if (rc < 0 && rc != -ENOENT)
 			return rc;
 	}
@@ -30,7 +31,8 @@ int ipam_store_open(json_object *conf, struct ipam_store **ret,
 		if (strcmp(stores[i]->name, type) == 0)
 			return stores[i]->open(conf, ret, err);
 	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-			"ipam.store.type: unknown store \"%s\" (file, etcd)",
+			"ipam.store.type: unknown store \"%s\" (file, etcd, "
+			"kubernetes)",
 			type);
 }
 

@@ -17,8 +17,8 @@ struct cni_err;
  *   -EHOSTUNREACH the store cannot be reached (code 11)
  *   other        code 5 (I/O) or 6 (bad reply) */
 struct ipam_kv {
-	char *key;	/* full key */
-	char *val;	/* NUL-terminated, NULL with keys_only */
+	char *key; /* full key */
+	char *val; /* NUL-terminated, NULL with keys_only */
 	size_t len;
 	uint64_t ver;
 };
@@ -51,6 +51,7 @@ struct ipam_store {
 
 extern const struct ipam_store_ops file_store;
 extern const struct ipam_store_ops etcd_store;
+extern const struct ipam_store_ops kubernetes_store;
 
 /* Open the store named by conf's "type" (default "file"). Code 7 for an
  * unknown type. */

@@ -157,7 +157,8 @@ static int name_check(const char *what, size_t i, const char *key,
 {
 	if (annot_is_dns1123_label(val))
 		return 0;
-	return elem_err(err, what, i, "%s \"%s\" is not a DNS-1123 label "
+	return elem_err(err, what, i,
+			"%s \"%s\" is not a DNS-1123 label "
 			"([a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes)",
 			key, val);
 }
@@ -195,8 +196,10 @@ static int comma_item_parse(char *item, const char *what, size_t i,
 	p = strchr(item, '/');
 	if (p) {
 		if (strchr(p + 1, '/'))
-			return elem_err(err, what, i, "\"%s\" has more than "
-					"one '/'", item);
+			return elem_err(err, what, i,
+					"\"%s\" has more than "
+					"one '/'",
+					item);
 		*p = '\0';
 		ns = trim(item);
 		name = p + 1;
@@ -204,8 +207,10 @@ static int comma_item_parse(char *item, const char *what, size_t i,
 	p = strchr(name, '@');
 	if (p) {
 		if (strchr(p + 1, '@'))
-			return elem_err(err, what, i, "\"%s\" has more than "
-					"one '@'", name);
+			return elem_err(err, what, i,
+					"\"%s\" has more than "
+					"one '@'",
+					name);
 		*p = '\0';
 		ifname = trim(p + 1);
 	}
@@ -260,9 +265,12 @@ static int member(json_object *o, const char *key, enum json_type t,
 		  struct cni_err *err)
 {
 	static const char *const names[] = {
-		[json_type_null] = "null",	[json_type_boolean] = "a bool",
-		[json_type_double] = "a number", [json_type_int] = "a number",
-		[json_type_object] = "an object", [json_type_array] = "a list",
+		[json_type_null] = "null",
+		[json_type_boolean] = "a bool",
+		[json_type_double] = "a number",
+		[json_type_int] = "a number",
+		[json_type_object] = "an object",
+		[json_type_array] = "a list",
 		[json_type_string] = "a string",
 	};
 	json_object *v;
@@ -307,11 +315,15 @@ static int strlist_member(json_object *o, const char *key, bool prefix_ok,
 		const char *str = json_object_get_string(s);
 
 		if (!json_object_is_type(s, json_type_string))
-			return elem_err(err, what, i, "\"%s\" must be a list "
-					"of strings", key);
+			return elem_err(err, what, i,
+					"\"%s\" must be a list "
+					"of strings",
+					key);
 		if (!ip_valid(str, prefix_ok))
-			return elem_err(err, what, i, "\"%s\": \"%s\" is not "
-					"an IP address", key, str);
+			return elem_err(err, what, i,
+					"\"%s\": \"%s\" is not "
+					"an IP address",
+					key, str);
 	}
 	*ret = cni_json_copy(v);
 	return *ret ? 0 : cni_errf(err, SEL, "%s: out of memory", what);
@@ -338,7 +350,8 @@ static int port_mappings_check(json_object *pm, const char *what, size_t i,
 	for (size_t k = 0; pm && k < json_object_array_length(pm); k++) {
 		if (!json_object_is_type(json_object_array_get_idx(pm, k),
 					 json_type_object))
-			return elem_err(err, what, i, "\"portMappings\" must "
+			return elem_err(err, what, i,
+					"\"portMappings\" must "
 					"be a list of objects");
 	}
 	return 0;
@@ -352,20 +365,23 @@ static int json_elem_check(const struct annot_elem *e, const char *what,
 		return elem_err(err, what, i, "\"name\" is missing");
 	if (name_check(what, i, "name", e->name, err))
 		return -EINVAL;
-	if (e->namespace &&
-	    name_check(what, i, "namespace", e->namespace, err))
+	if (e->namespace && name_check(what, i, "namespace", e->namespace, err))
 		return -EINVAL;
 	if (e->ifname && ifname_check(what, i, e->ifname, err))
 		return -EINVAL;
 	if (e->mac && !mac_valid(e->mac))
-		return elem_err(err, what, i, "\"mac\": \"%s\" is not a MAC "
-				"address", e->mac);
+		return elem_err(err, what, i,
+				"\"mac\": \"%s\" is not a MAC "
+				"address",
+				e->mac);
 	if (e->infiniband_guid && !guid_valid(e->infiniband_guid))
-		return elem_err(err, what, i, "\"infiniband-guid\": \"%s\" is "
+		return elem_err(err, what, i,
+				"\"infiniband-guid\": \"%s\" is "
 				"not a GUID (8 octets, ':'-separated)",
 				e->infiniband_guid);
 	if (e->ipam_claim && e->ips)
-		return elem_err(err, what, i, "\"ipam-claim-reference\" and "
+		return elem_err(err, what, i,
+				"\"ipam-claim-reference\" and "
 				"\"ips\" exclude each other");
 	return port_mappings_check(e->port_mappings, what, i, err);
 }
@@ -388,10 +404,10 @@ static int json_elem_parse(json_object *o, const char *what, size_t i,
 			   &e->default_route, err) ||
 	    obj_member(o, "portMappings", json_type_array, what, i,
 		       &e->port_mappings, err) ||
-	    obj_member(o, "bandwidth", json_type_object, what, i,
-		       &e->bandwidth, err) ||
-	    obj_member(o, "cni-args", json_type_object, what, i,
-		       &e->cni_args, err))
+	    obj_member(o, "bandwidth", json_type_object, what, i, &e->bandwidth,
+		       err) ||
+	    obj_member(o, "cni-args", json_type_object, what, i, &e->cni_args,
+		       err))
 		return -EINVAL;
 	return json_elem_check(e, what, i, err);
 }
@@ -411,8 +427,10 @@ static int json_parse(const char *s, size_t len, const char *what,
 	}
 	if (!json_object_is_type(doc, json_type_array)) {
 		json_object_put(doc);
-		return cni_errf(err, SEL, "%s: the JSON form must be a list "
-				"of selection elements", what);
+		return cni_errf(err, SEL,
+				"%s: the JSON form must be a list "
+				"of selection elements",
+				what);
 	}
 	n = json_object_array_length(doc);
 	if (n > ANNOT_ELEMS_MAX) {
@@ -426,8 +444,8 @@ static int json_parse(const char *s, size_t len, const char *what,
 		return cni_errf(err, SEL, "%s: out of memory", what);
 	}
 	for (r = 0; r == 0 && l->n < n; l->n++)
-		r = json_elem_parse(json_object_array_get_idx(doc, l->n),
-				    what, l->n, &l->elems[l->n], err);
+		r = json_elem_parse(json_object_array_get_idx(doc, l->n), what,
+				    l->n, &l->elems[l->n], err);
 	json_object_put(doc);
 	return r;
 }
@@ -442,7 +460,8 @@ static int dup_check(const struct annot_list *l, const char *what,
 
 			if (a && l->elems[j].ifname &&
 			    !strcmp(a, l->elems[j].ifname))
-				return cni_errf(err, SEL, "%s: element %zu: "
+				return cni_errf(err, SEL,
+						"%s: element %zu: "
 						"interface \"%s\" already "
 						"used by element %zu",
 						what, i, a, j);

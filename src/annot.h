@@ -8,10 +8,10 @@
 
 struct cni_err;
 
-#define ANNOT_NETWORKS "k8s.v1.cni.cncf.io/networks"
+#define ANNOT_NETWORKS	      "k8s.v1.cni.cncf.io/networks"
 #define ANNOT_DEFAULT_NETWORK "v1.multus-cni.io/default-network"
-#define ANNOT_NETWORK_STATUS "k8s.v1.cni.cncf.io/network-status"
-#define ANNOT_RESOURCE_NAME "k8s.v1.cni.cncf.io/resourceName"
+#define ANNOT_NETWORK_STATUS  "k8s.v1.cni.cncf.io/network-status"
+#define ANNOT_RESOURCE_NAME   "k8s.v1.cni.cncf.io/resourceName"
 
 /* Most elements one annotation may select. */
 #define ANNOT_ELEMS_MAX 256
@@ -21,9 +21,9 @@ struct cni_err;
  * already checked. */
 struct annot_elem {
 	char *name;
-	char *namespace;	    /* NULL: the caller's default namespace */
-	char *ifname;		    /* "interface" or "@ifname"; NULL: auto */
-	json_object *ips;	    /* array of "IP" or "IP/prefix" strings */
+	char *namespace;  /* NULL: the caller's default namespace */
+	char *ifname;	  /* "interface" or "@ifname"; NULL: auto */
+	json_object *ips; /* array of "IP" or "IP/prefix" strings */
 	char *mac;
 	char *infiniband_guid;
 	json_object *default_route; /* array of gateway IP strings */

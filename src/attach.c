@@ -25,30 +25,6 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* args.cni (selection's cni-args) and deviceID into one plugin's conf. */
-static void add_selection(json_object *conf, const struct plexus_attachment *a)
-{
-	json_object *args, *cni;
-
-	if (a->cni_args) {
-		if (!json_object_object_get_ex(conf, "args", &args) ||
-		    !json_object_is_type(args, json_type_object)) {
-			args = json_object_new_object();
-			json_object_object_add(conf, "args", args);
-		}
-		if (!json_object_object_get_ex(args, "cni", &cni) ||
-		    !json_object_is_type(cni, json_type_object)) {
-			cni = json_object_new_object();
-			json_object_object_add(args, "cni", cni);
-		}
-		json_object_object_foreach(a->cni_args, k, v)
-			json_object_object_add(cni, k, cni_json_copy(v));
-	}
-	if (a->device_id)
-		json_object_object_add(conf, "deviceID",
-				       json_object_new_string(a->device_id));
-}
-
 char *attach_args_others(const char *args)
 {
 	char *out = calloc(1, args ? strlen(args) + 1 : 1);
@@ -78,11 +54,13 @@ static int plugin_call(const struct attach_ctx *ctx,
 {
 	const char *type = cni_conflist_type(a->conf, i);
 	struct cni_exec_req req = {
-		.type = type, .cmd = cmd,
+		.type = type,
+		.cmd = cmd,
 		.container_id = ctx->env->container_id,
-		.netns = ctx->netns, .ifname = a->ifname,
+		.netns = ctx->netns,
+		.ifname = a->ifname,
 		.args = a->is_default || !ctx->args_others ? ctx->env->args_raw
-							    : ctx->args_others,
+							   : ctx->args_others,
 		.path = ctx->path,
 		.timeout_ms = ctx->timeout_ms,
 	};
@@ -90,13 +68,11 @@ static int plugin_call(const struct attach_ctx *ctx,
 	double t0 = now_ms();
 	int r;
 
-	r = cni_conflist_plugin_conf(a->conf, i, prev, a->runtime_config,
-				     &req.conf, err);
+	r = plexus_attachment_plugin_conf(a, i, prev, &req.conf, err);
 	if (r < 0)
 		return r;
-	add_selection(req.conf, a);
 	if (extra) {
-		json_object_object_foreach(extra, k, v)
+		json_object_object_foreach (extra, k, v)
 			json_object_object_add(req.conf, k, cni_json_copy(v));
 	}
 	if (cmd == CNI_CMD_STATUS || cmd == CNI_CMD_GC)
@@ -105,8 +81,10 @@ static int plugin_call(const struct attach_ctx *ctx,
 		a->ifname, cni_json_str(req.conf));
 	r = ctx->exec->run(ctx->exec->ctx, &req, &out, err);
 	json_object_put(req.conf);
-	cni_log(CNI_LOG_VERBOSE, "%s network \"%s\" plugin %s ifname %s: %s "
-		"(%.1f ms)", cni_cmd_str(cmd), a->network, type, a->ifname,
+	cni_log(CNI_LOG_VERBOSE,
+		"%s network \"%s\" plugin %s ifname %s: %s "
+		"(%.1f ms)",
+		cni_cmd_str(cmd), a->network, type, a->ifname,
 		r < 0 ? "failed" : "ok", now_ms() - t0);
 	if (r < 0) {
 		cni_err_prefix(err, "network \"%s\" (%s)", a->network,
@@ -129,14 +107,16 @@ static int chain_add(const struct attach_ctx *ctx,
 	for (size_t i = 0; i < a->conf->n_plugins; i++) {
 		struct cni_result *res;
 		json_object *out = NULL;
-		int r = plugin_call(ctx, a, i, CNI_CMD_ADD, *slot, NULL, &out, err);
+		int r = plugin_call(ctx, a, i, CNI_CMD_ADD, *slot, NULL, &out,
+				    err);
 
 		if (r < 0)
 			return r;
 		if (!out)
 			return cni_errf(err, CNI_ERR_DELEGATE_OUTPUT,
 					"network \"%s\" (%s): %s returned "
-					"no result", a->network, a->ifname,
+					"no result",
+					a->network, a->ifname,
 					cni_conflist_type(a->conf, i));
 		r = cni_result_parse(out, &res, err);
 		if (r < 0) {
@@ -166,7 +146,8 @@ static int chain_del(const struct attach_ctx *ctx,
 
 	for (size_t i = a->conf->n_plugins; i-- > 0;) {
 		struct cni_err e = { 0 };
-		int r = plugin_call(ctx, a, i, CNI_CMD_DEL, prev, NULL, NULL, &e);
+		int r = plugin_call(ctx, a, i, CNI_CMD_DEL, prev, NULL, NULL,
+				    &e);
 
 		/* a plugin that is not installed cannot have attached anything
 		 * (or was removed since): failing DEL for ever would not help */
@@ -265,8 +246,8 @@ int attach_del(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	return first;
 }
 
-int attach_check(const struct attach_ctx *ctx,
-		 const struct plexus_record *rec, struct cni_err *err)
+int attach_check(const struct attach_ctx *ctx, const struct plexus_record *rec,
+		 struct cni_err *err)
 {
 	const struct plexus_plan *p = rec->plan;
 
@@ -290,8 +271,8 @@ int attach_check(const struct attach_ctx *ctx,
 	return 0;
 }
 
-int attach_status(const struct attach_ctx *ctx,
-		  const struct plexus_record *rec, struct cni_err *err)
+int attach_status(const struct attach_ctx *ctx, const struct plexus_record *rec,
+		  struct cni_err *err)
 {
 	const struct plexus_plan *p = rec->plan;
 

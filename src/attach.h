@@ -16,10 +16,10 @@ struct plexus_record;
 struct attach_ctx {
 	const struct cni_env *env;
 	const struct cni_exec_ops *exec;
-	const char *path;	/* CNI_PATH for delegates (binDir first) */
-	const char *netns;	/* the pod's netns (may be empty for DEL) */
-	const char *cache_path; /* where the record lives, or NULL */
-	const char *cache_dir;	/* cniDir */
+	const char *path;	 /* CNI_PATH for delegates (binDir first) */
+	const char *netns;	 /* the pod's netns (may be empty for DEL) */
+	const char *cache_path;	 /* where the record lives, or NULL */
+	const char *cache_dir;	 /* cniDir */
 	const char *args_others; /* CNI_ARGS for non-default networks */
 	int timeout_ms;
 };
@@ -44,12 +44,12 @@ int attach_del(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	       struct cni_err *err);
 
 /* CHECK every attachment with its recorded result. */
-int attach_check(const struct attach_ctx *ctx,
-		 const struct plexus_record *rec, struct cni_err *err);
+int attach_check(const struct attach_ctx *ctx, const struct plexus_record *rec,
+		 struct cni_err *err);
 
 /* STATUS of every delegate (1.1.0 configs only). */
-int attach_status(const struct attach_ctx *ctx,
-		  const struct plexus_record *rec, struct cni_err *err);
+int attach_status(const struct attach_ctx *ctx, const struct plexus_record *rec,
+		  struct cni_err *err);
 
 /* GC of every delegate with the attachments still valid for it. */
 int attach_gc(const struct attach_ctx *ctx, const struct plexus_record *rec,

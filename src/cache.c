@@ -16,7 +16,7 @@
 #include "cni_json.h"
 #include "plan.h"
 
-#define CACHE_KIND "plexus-cache"
+#define CACHE_KIND    "plexus-cache"
 #define CACHE_VERSION 1
 
 /* Append s with every byte outside [A-Za-z0-9.-] as %XX, so that two
@@ -44,8 +44,8 @@ static void put_escaped(char *out, const char *s)
 char *plexus_cache_path(const char *dir, const char *container_id,
 			const char *ifname)
 {
-	size_t len = strlen(dir) + 3 * (strlen(container_id) + strlen(ifname)) +
-		     16;
+	size_t len =
+		strlen(dir) + 3 * (strlen(container_id) + strlen(ifname)) + 16;
 	char *path = malloc(len);
 
 	if (!path)
@@ -125,7 +125,8 @@ static json_object *record_json(const struct cni_env *env,
 	const struct plexus_plan *p = rec->plan;
 
 	add_str(o, "kind", CACHE_KIND);
-	json_object_object_add(o, "version", json_object_new_int(CACHE_VERSION));
+	json_object_object_add(o, "version",
+			       json_object_new_int(CACHE_VERSION));
 	add_str(o, "containerID", env->container_id);
 	add_str(o, "ifname", env->ifname);
 	add_str(o, "netns", env->netns);
@@ -136,9 +137,8 @@ static json_object *record_json(const struct cni_env *env,
 	json_object_object_add(o, "complete",
 			       json_object_new_boolean(rec->complete));
 	for (size_t i = 0; i < p->n; i++)
-		json_object_array_add(list,
-				      attachment_json(&p->att[i],
-						      rec->results[i]));
+		json_object_array_add(
+			list, attachment_json(&p->att[i], rec->results[i]));
 	json_object_object_add(o, "attachments", list);
 	return o;
 }

@@ -15,11 +15,11 @@ struct plexus_plan;
  * it has one). Read back by DEL, CHECK and GC. */
 struct plexus_record {
 	struct plexus_plan *plan;
-	json_object **results;	/* plan->n entries, owned */
+	json_object **results; /* plan->n entries, owned */
 	char *netns;
-	char *container_id;	/* as read from the cache, else NULL */
+	char *container_id; /* as read from the cache, else NULL */
 	char *ifname;
-	bool complete;		/* every attachment was added */
+	bool complete; /* every attachment was added */
 };
 
 /* <dir>/<containerID>_<ifname>.json; the caller frees it. Bytes outside

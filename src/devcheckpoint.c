@@ -90,8 +90,7 @@ static int entry_add(struct dev_pool *pool, const char *res, json_object *d)
 		return ids_add(r, d);
 	if (!json_object_is_type(d, json_type_object))
 		return -EINVAL;
-	json_object_object_foreach(d, numa, list)
-	{
+	json_object_object_foreach (d, numa, list) {
 		(void)numa;
 		if (ret == 0)
 			ret = json_object_is_type(list, json_type_array)

@@ -17,11 +17,13 @@
 #include "plan.h"
 #include "plexus_conf.h"
 
-static int valid_list(json_object *raw, json_object **ret,
-		      struct cni_err *err)
+static int valid_list(json_object *raw, json_object **ret, struct cni_err *err)
 {
-	static const char *const keys[] = { "cni.dev/valid-attachments",
-					     "cni.dev/attachments" };
+	static const char *const keys[] = { "cni.dev/valid-attachments", "cni."
+									 "dev/"
+									 "attac"
+									 "hment"
+									 "s" };
 
 	for (size_t k = 0; k < 2; k++) {
 		json_object *l;
@@ -89,10 +91,12 @@ static bool is_valid(json_object *valid, const char *cid, const char *ifname)
 	for (size_t i = 0; i < json_object_array_length(valid); i++) {
 		json_object *e = json_object_array_get_idx(valid, i);
 
-		if (strcmp(json_object_get_string(json_object_object_get(
-				   e, "containerID")), cid) == 0 &&
-		    strcmp(json_object_get_string(json_object_object_get(
-				   e, "ifname")), ifname) == 0)
+		if (strcmp(json_object_get_string(
+				   json_object_object_get(e, "containerID")),
+			   cid) == 0 &&
+		    strcmp(json_object_get_string(
+				   json_object_object_get(e, "ifname")),
+			   ifname) == 0)
 			return true;
 	}
 	return false;
@@ -167,12 +171,14 @@ int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 	for (size_t i = 0; i < json_object_array_length(valid); i++) {
 		json_object *e = json_object_array_get_idx(valid, i);
 
-		translate_one(ctx, plan,
-			      json_object_get_string(
-				      json_object_object_get(e, "containerID")),
-			      json_object_get_string(
-				      json_object_object_get(e, "ifname")),
-			      lists);
+		translate_one(
+			ctx, plan,
+			json_object_get_string(json_object_object_get(e, "conta"
+									 "inerI"
+									 "D")),
+			json_object_get_string(json_object_object_get(e, "ifnam"
+									 "e")),
+			lists);
 	}
 	rec = plexus_record_new(plan);
 	r = rec ? attach_gc(ctx, rec, lists, err) : -ENOMEM;

@@ -7,12 +7,12 @@
 
 struct cni_err;
 
-#define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define K8S_SA_DIR	       "/var/run/secrets/kubernetes.io/serviceaccount"
 #define K8S_CONNECT_TIMEOUT_MS 5000
-#define K8S_TIMEOUT_MS 10000
-#define K8S_POD_RETRIES 5	  /* extra pod GETs while the pod is 404 */
-#define K8S_RETRY_DELAY_MS 300
-#define K8S_RESPONSE_MAX (4 * 1024 * 1024)
+#define K8S_TIMEOUT_MS	       10000
+#define K8S_POD_RETRIES	       5 /* extra pod GETs while the pod is 404 */
+#define K8S_RETRY_DELAY_MS     300
+#define K8S_RESPONSE_MAX       (4 * 1024 * 1024)
 
 /* Where the API is and how to authenticate: from a kubeconfig's current
  * context, or the in-cluster service account. Blobs are PEM bytes (the
@@ -52,8 +52,7 @@ void k8s_config_free(struct k8s_config *cfg);
 
 /* Decode standard base64 (padding optional, whitespace skipped) into a
  * NUL-terminated buffer. 0 or -EINVAL. */
-int k8s_base64_decode(const char *in, size_t len, char **ret,
-		      size_t *ret_len);
+int k8s_base64_decode(const char *in, size_t len, char **ret, size_t *ret_len);
 
 /* One API connection (libcurl; TLS always verified). */
 struct k8s_client;
@@ -79,6 +78,16 @@ int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
 int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 				 const char *name, const char *status_json,
 				 struct cni_err *err);
+
+/* Any request: method ("GET", "POST", "PUT", "DELETE", ...), an API path
+ * with its query (already escaped), a body (NULL: none) sent with
+ * content_type (NULL: application/json). 0 when the server answered,
+ * whatever the status: *ret_status gets it and *ret_body the answer when
+ * it is a JSON object, else NULL (the caller frees it). A transport
+ * failure (no answer) fails with code CNI_ERR_KUBERNETES. No retries. */
+int k8s_request(struct k8s_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, long *ret_status,
+		json_object **ret_body, struct cni_err *err);
 
 /* Turn an HTTP answer into an object: 2xx parses the body (must be a JSON
  * object); an error status takes the message of a Kubernetes Status body

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Kubernetes API over libcurl: GET pod, GET NAD, PATCH the pod's
- * network-status. TLS is always verified; every call has a timeout; no
+ * network-status, and any request for other users (the IPAM store). TLS is always verified; every call has a timeout; no
  * message carries a token, key or certificate. The only file (with the
  * etcd store) that includes curl. */
 #include <curl/curl.h>
@@ -87,8 +87,7 @@ static int token_load(const struct k8s_config *cfg, char **ret,
 
 	*ret = NULL;
 	if (cfg->token)
-		return asprintf(ret, "Authorization: Bearer %s", cfg->token) <
-				       0
+		return asprintf(ret, "Authorization: Bearer %s", cfg->token) < 0
 			       ? cni_errf(err, CNI_ERR_IO, "out of memory")
 			       : 0;
 	if (!cfg->token_file)
@@ -115,7 +114,8 @@ static int token_load(const struct k8s_config *cfg, char **ret,
 
 static void blob_set(CURL *h, CURLoption opt, char *data, size_t len)
 {
-	struct curl_blob blob = { .data = data, .len = len,
+	struct curl_blob blob = { .data = data,
+				  .len = len,
 				  .flags = CURL_BLOB_COPY };
 
 	curl_easy_setopt(h, opt, &blob);
@@ -178,14 +178,16 @@ int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 
 /* --- one request --- */
 
-static struct curl_slist *headers(const struct k8s_client *c, bool patch)
+static struct curl_slist *headers(const struct k8s_client *c,
+				  const char *content_type)
 {
 	struct curl_slist *h = NULL, *t;
+	char ct[128];
 
 	h = curl_slist_append(h, "Accept: application/json");
-	if (h && patch) {
-		t = curl_slist_append(
-			h, "Content-Type: application/merge-patch+json");
+	if (h && content_type) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		t = curl_slist_append(h, ct);
 		h = t ? t : (curl_slist_free_all(h), NULL);
 	}
 	if (h && c->auth) {
@@ -195,17 +197,18 @@ static struct curl_slist *headers(const struct k8s_client *c, bool patch)
 	return h;
 }
 
-/* One HTTP exchange; body NULL means GET, else PATCH. */
-static int request(struct k8s_client *c, const char *path, const char *body,
-		   const char *what, long *ret_status, json_object **ret,
-		   struct cni_err *err)
+/* One HTTP exchange: 0 with the status and the raw answer in b (any
+ * status), or a transport failure (code CNI_ERR_KUBERNETES). */
+static int exchange(struct k8s_client *c, const char *method, const char *path,
+		    const char *content_type, const char *body,
+		    const char *what, long *ret_status, struct buf *b,
+		    struct cni_err *err)
 {
 	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL;
-	struct curl_slist *h = headers(c, body != NULL);
-	struct buf b = { 0 };
+	struct curl_slist *h = headers(c, body ? content_type : NULL);
+	bool get = strcmp(method, "GET") == 0;
 	long status = 0;
 	CURLcode cr;
-	int r;
 
 	if (!h || asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
 		curl_slist_free_all(h);
@@ -213,29 +216,73 @@ static int request(struct k8s_client *c, const char *path, const char *body,
 	}
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, body ? "PATCH" : NULL);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	if (!body)
 		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, get ? NULL : method);
 	c->requests++;
 	cr = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	*ret_status = cr == CURLE_OK ? status : 0;
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(h);
-	if (cr != CURLE_OK)
-		r = cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
-			     curl_easy_strerror(cr), *ebuf ? ": " : "",
-			     b.too_big ? "answer too large" : ebuf);
-	else
-		r = k8s_response_parse(status, b.data ? b.data : "", b.len,
-				       what, ret, err);
 	free(url);
+	if (cr != CURLE_OK) {
+		*ret_status = 0;
+		return cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
+				curl_easy_strerror(cr), *ebuf ? ": " : "",
+				b->too_big ? "answer too large" : ebuf);
+	}
+	*ret_status = status;
+	return 0;
+}
+
+/* One request of the fixed calls; body NULL means GET, else PATCH. */
+static int request(struct k8s_client *c, const char *path, const char *body,
+		   const char *what, long *ret_status, json_object **ret,
+		   struct cni_err *err)
+{
+	struct buf b = { 0 };
+	int r;
+
+	r = exchange(c, body ? "PATCH" : "GET", path,
+		     "application/merge-patch+json", body, what, ret_status, &b,
+		     err);
+	if (r == 0)
+		r = k8s_response_parse(*ret_status, b.data ? b.data : "", b.len,
+				       what, ret, err);
 	free(b.data);
 	return r;
+}
+
+int k8s_request(struct k8s_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, long *ret_status,
+		json_object **ret_body, struct cni_err *err)
+{
+	json_object *doc = NULL;
+	struct buf b = { 0 };
+	char what[300];
+	long st;
+	int r;
+
+	snprintf(what, sizeof(what), "%s %.250s", method, path);
+	r = exchange(c, method, path,
+		     content_type ? content_type : "application/json", body,
+		     what, &st, &b, err);
+	if (r == 0 && b.len &&
+	    cni_json_parse(b.data, b.len, what, &doc, NULL) == 0 &&
+	    !json_object_is_type(doc, json_type_object)) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	free(b.data);
+	if (r < 0)
+		return r;
+	*ret_status = st;
+	*ret_body = doc;
+	return 0;
 }
 
 static bool retryable(long status)
@@ -277,8 +324,10 @@ static int names_check(const char *ns, const char *name, const char *what,
 {
 	if (annot_is_dns1123_label(ns) && annot_is_dns1123_subdomain(name))
 		return 0;
-	return cni_errf(err, KE, "%s: \"%.64s/%.253s\" is not a valid "
-			"namespace/name", what, ns, name);
+	return cni_errf(err, KE,
+			"%s: \"%.64s/%.253s\" is not a valid "
+			"namespace/name",
+			what, ns, name);
 }
 
 int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
@@ -289,10 +338,8 @@ int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
 	snprintf(what, sizeof(what), "GET pod %s/%s", ns, name);
 	if (names_check(ns, name, what, err))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns,
-		 name);
-	return request_retry(c, path, NULL, what, c->cfg.pod_retries, ret,
-			     err);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+	return request_retry(c, path, NULL, what, c->cfg.pod_retries, ret, err);
 }
 
 int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
@@ -323,8 +370,7 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 		 name);
 	if (names_check(ns, name, what, err))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns,
-		 name);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
 	patch = json_object_new_object();
 	md = json_object_new_object();
 	an = json_object_new_object();
@@ -356,4 +402,5 @@ const struct k8s_client_ops k8s_client_module = {
 	.pod_get = k8s_pod_get,
 	.nad_get = k8s_nad_get,
 	.pod_patch_network_status = k8s_pod_patch_network_status,
+	.request = k8s_request,
 };

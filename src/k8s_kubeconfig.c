@@ -50,8 +50,7 @@ static int b64_val(int c)
 	return -1;
 }
 
-int k8s_base64_decode(const char *in, size_t len, char **ret,
-		      size_t *ret_len)
+int k8s_base64_decode(const char *in, size_t len, char **ret, size_t *ret_len)
 {
 	char *out = malloc(len / 4 * 3 + 4);
 	size_t n = 0, pad = 0;
@@ -92,8 +91,8 @@ int k8s_base64_decode(const char *in, size_t len, char **ret,
 }
 
 /* The entry of list `key` whose "name" is name, and its `inner` object. */
-static json_object *named(json_object *doc, const char *key,
-			  const char *name, const char *inner)
+static json_object *named(json_object *doc, const char *key, const char *name,
+			  const char *inner)
 {
 	json_object *list, *o;
 
@@ -164,14 +163,18 @@ static int cluster_read(struct k8s_config *c, json_object *cl,
 	json_object *v;
 
 	if (!server)
-		return cni_errf(err, KE, "kubeconfig: the cluster has no "
+		return cni_errf(err, KE,
+				"kubeconfig: the cluster has no "
 				"server");
 	if (strncmp(server, "https://", 8))
-		return cni_errf(err, KE, "kubeconfig: server \"%s\" is not "
-				"https:// (plexus talks TLS only)", server);
+		return cni_errf(err, KE,
+				"kubeconfig: server \"%s\" is not "
+				"https:// (plexus talks TLS only)",
+				server);
 	if (json_object_object_get_ex(cl, "insecure-skip-tls-verify", &v) &&
 	    json_object_get_boolean(v))
-		return cni_errf(err, KE, "kubeconfig: insecure-skip-tls-verify "
+		return cni_errf(err, KE,
+				"kubeconfig: insecure-skip-tls-verify "
 				"is refused: plexus always verifies TLS");
 	c->server = strdup(server);
 	if (!c->server)
@@ -186,15 +189,16 @@ static int cluster_read(struct k8s_config *c, json_object *cl,
 			"certificate-authority-data", err);
 }
 
-static int user_read(struct k8s_config *c, json_object *u,
-		     const char *base_dir, struct cni_err *err)
+static int user_read(struct k8s_config *c, json_object *u, const char *base_dir,
+		     struct cni_err *err)
 {
 	if (json_object_object_get_ex(u, "exec", NULL) ||
 	    json_object_object_get_ex(u, "auth-provider", NULL))
 		if (!str(u, "token") && !str(u, "tokenFile") &&
 		    !str(u, "client-certificate") &&
 		    !str(u, "client-certificate-data"))
-			return cni_errf(err, KE, "kubeconfig: exec and "
+			return cni_errf(err, KE,
+					"kubeconfig: exec and "
 					"auth-provider credentials are not "
 					"supported; use a token, a tokenFile "
 					"or a client certificate");
@@ -211,7 +215,8 @@ static int user_read(struct k8s_config *c, json_object *u,
 		     "client-key-data", err))
 		return -EINVAL;
 	if (!(c->cert_file || c->cert_data) != !(c->key_file || c->key_data))
-		return cni_errf(err, KE, "kubeconfig: a client certificate "
+		return cni_errf(err, KE,
+				"kubeconfig: a client certificate "
 				"needs its key and the other way round");
 	return 0;
 }
@@ -240,20 +245,26 @@ static int kubeconfig_read(json_object *doc, const char *base_dir,
 		return cni_errf(err, KE, "kubeconfig: no current-context");
 	ctx = named(doc, "contexts", cur, "context");
 	if (!ctx)
-		return cni_errf(err, KE, "kubeconfig: context \"%s\" not "
-				"found", cur);
+		return cni_errf(err, KE,
+				"kubeconfig: context \"%s\" not "
+				"found",
+				cur);
 	cname = str(ctx, "cluster");
 	uname = str(ctx, "user");
 	cl = cname ? named(doc, "clusters", cname, "cluster") : NULL;
 	if (!cl)
-		return cni_errf(err, KE, "kubeconfig: context \"%s\": cluster "
-				"\"%s\" not found", cur, cname ? cname : "");
+		return cni_errf(err, KE,
+				"kubeconfig: context \"%s\": cluster "
+				"\"%s\" not found",
+				cur, cname ? cname : "");
 	r = cluster_read(c, cl, base_dir, err);
 	if (r)
 		return r;
 	if (uname && !(u = named(doc, "users", uname, "user")))
-		return cni_errf(err, KE, "kubeconfig: context \"%s\": user "
-				"\"%s\" not found", cur, uname);
+		return cni_errf(err, KE,
+				"kubeconfig: context \"%s\": user "
+				"\"%s\" not found",
+				cur, uname);
 	return u ? user_read(c, u, base_dir, err) : 0;
 }
 
@@ -331,15 +342,17 @@ int k8s_config_in_cluster(char *const *envp, const char *sa_dir,
 	bool v6;
 
 	if (!host || !*host || !port || !*port)
-		return cni_errf(err, KE, "no kubeconfig, and "
+		return cni_errf(err, KE,
+				"no kubeconfig, and "
 				"KUBERNETES_SERVICE_HOST/PORT are not set "
 				"(not in a cluster)");
 	if (!sa_dir)
 		sa_dir = K8S_SA_DIR;
 	c = config_new();
 	v6 = strchr(host, ':') != NULL;
-	if (!c || asprintf(&c->server, "https://%s%s%s:%s", v6 ? "[" : "",
-			   host, v6 ? "]" : "", port) < 0 ||
+	if (!c ||
+	    asprintf(&c->server, "https://%s%s%s:%s", v6 ? "[" : "", host,
+		     v6 ? "]" : "", port) < 0 ||
 	    asprintf(&c->token_file, "%s/token", sa_dir) < 0 ||
 	    asprintf(&c->ca_file, "%s/ca.crt", sa_dir) < 0) {
 		k8s_config_free(c);

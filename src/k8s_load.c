@@ -69,7 +69,8 @@ static int module_load(struct cni_err *err)
 	if (!k8s_ops || k8s_ops->abi != K8S_MODULE_ABI)
 		return cni_errf(err, CNI_ERR_KUBERNETES,
 				"the Kubernetes client module %s could not be "
-				"loaded: %s", K8S_MODULE_NAME,
+				"loaded: %s",
+				K8S_MODULE_NAME,
 				why[0] ? why : "wrong module version");
 	return 0;
 }
@@ -109,6 +110,13 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 				 const char *name, const char *status_json,
 				 struct cni_err *err)
 {
-	return k8s_ops->pod_patch_network_status(c, ns, name, status_json,
-						 err);
+	return k8s_ops->pod_patch_network_status(c, ns, name, status_json, err);
+}
+
+int k8s_request(struct k8s_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, long *ret_status,
+		json_object **ret_body, struct cni_err *err)
+{
+	return k8s_ops->request(c, method, path, content_type, body, ret_status,
+				ret_body, err);
 }

@@ -8,15 +8,15 @@ struct cni_err;
 struct k8s_client;
 struct k8s_config;
 
-#define K8S_MODULE_ABI 1
+#define K8S_MODULE_ABI	2
 #define K8S_MODULE_NAME "plexus-k8s.so"
 
 /* The client functions of k8s.h as built into plexus-k8s.so (the only
  * code linking libcurl); k8s_load.c forwards to them. */
 struct k8s_client_ops {
 	int abi;
-	int (*client_new)(const struct k8s_config *cfg,
-			  struct k8s_client **ret, struct cni_err *err);
+	int (*client_new)(const struct k8s_config *cfg, struct k8s_client **ret,
+			  struct cni_err *err);
 	void (*client_free)(struct k8s_client *c);
 	unsigned (*client_requests)(const struct k8s_client *c);
 	int (*pod_get)(struct k8s_client *c, const char *ns, const char *name,
@@ -27,6 +27,10 @@ struct k8s_client_ops {
 					const char *name,
 					const char *status_json,
 					struct cni_err *err);
+	int (*request)(struct k8s_client *c, const char *method,
+		       const char *path, const char *content_type,
+		       const char *body, long *ret_status,
+		       json_object **ret_body, struct cni_err *err);
 };
 
 #endif

@@ -13,20 +13,25 @@
 static const char *status_text(long st)
 {
 	switch (st) {
-	case 401: return "Unauthorized: the API server refused the token "
-			 "or certificate";
-	case 403: return "Forbidden: the account may not do this (check "
-			 "the plexus ClusterRole)";
-	case 404: return "Not Found";
-	case 409: return "Conflict";
-	case 429: return "Too Many Requests";
-	default: return st >= 500 ? "server error" : "unexpected status";
+	case 401:
+		return "Unauthorized: the API server refused the token "
+		       "or certificate";
+	case 403:
+		return "Forbidden: the account may not do this (check "
+		       "the plexus ClusterRole)";
+	case 404:
+		return "Not Found";
+	case 409:
+		return "Conflict";
+	case 429:
+		return "Too Many Requests";
+	default:
+		return st >= 500 ? "server error" : "unexpected status";
 	}
 }
 
 int k8s_response_parse(long status, const char *buf, size_t len,
-		       const char *what, json_object **ret,
-		       struct cni_err *err)
+		       const char *what, json_object **ret, struct cni_err *err)
 {
 	json_object *doc = NULL, *m;
 	const char *msg = "";
@@ -38,8 +43,10 @@ int k8s_response_parse(long status, const char *buf, size_t len,
 	}
 	if (status >= 200 && status < 300) {
 		if (!doc)
-			return cni_errf(err, KE, "%s: the answer is not a JSON "
-					"object", what);
+			return cni_errf(err, KE,
+					"%s: the answer is not a JSON "
+					"object",
+					what);
 		*ret = doc;
 		return 0;
 	}
@@ -56,4 +63,3 @@ int k8s_response_parse(long status, const char *buf, size_t len,
 		return -EACCES;
 	return status == 409 ? -EAGAIN : -EIO;
 }
-

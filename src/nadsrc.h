@@ -22,8 +22,7 @@ struct nad_source_ops {
 	/* Merge-patch the pod's network-status annotation; NULL when the
 	 * source cannot write (manifests). */
 	int (*put_network_status)(void *ctx, const char *ns, const char *name,
-				  const char *status_json,
-				  struct cni_err *err);
+				  const char *status_json, struct cni_err *err);
 	/* API requests sent so far; NULL when not counted. */
 	unsigned (*requests)(void *ctx);
 	void (*free)(void *ctx);

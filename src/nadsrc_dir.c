@@ -119,8 +119,8 @@ static int dir_load(struct dirsrc *d, struct cni_err *err)
 		char *path = NULL;
 
 		if (r == 0 && manifest_ext(ents[i]->d_name)) {
-			if (asprintf(&path, "%s/%s", d->dir,
-				     ents[i]->d_name) < 0)
+			if (asprintf(&path, "%s/%s", d->dir, ents[i]->d_name) <
+			    0)
 				r = cni_errf(err, CNI_ERR_IO, "out of memory");
 			else
 				r = file_load(d, path, err);
@@ -133,8 +133,8 @@ static int dir_load(struct dirsrc *d, struct cni_err *err)
 	return r;
 }
 
-static int dir_get(struct dirsrc *d, bool pod, const char *ns,
-		   const char *name, json_object **ret, struct cni_err *err)
+static int dir_get(struct dirsrc *d, bool pod, const char *ns, const char *name,
+		   json_object **ret, struct cni_err *err)
 {
 	int r = d->loaded ? 0 : dir_load(d, err);
 
@@ -150,8 +150,7 @@ static int dir_get(struct dirsrc *d, bool pod, const char *ns,
 		}
 	}
 	cni_errf(err, CNI_ERR_SELECTION, "%s %s/%s not found in %s",
-		 pod ? "pod" : "NetworkAttachmentDefinition", ns, name,
-		 d->dir);
+		 pod ? "pod" : "NetworkAttachmentDefinition", ns, name, d->dir);
 	return -ENOENT;
 }
 

@@ -77,10 +77,10 @@ static void ips_add(json_object *e, const struct cni_result *res, int k)
 		if (k >= 0 && ip->interface != k)
 			continue;
 		json_object_array_add(
-			ips, json_object_new_string_len(
-				     ip->address,
-				     slash ? (int)(slash - ip->address)
-					   : (int)strlen(ip->address)));
+			ips,
+			json_object_new_string_len(
+				ip->address, slash ? (int)(slash - ip->address)
+						   : (int)strlen(ip->address)));
 		if (ip->gateway)
 			json_object_array_add(
 				gws, json_object_new_string(ip->gateway));
@@ -94,7 +94,8 @@ static void ips_add(json_object *e, const struct cni_result *res, int k)
 
 static json_object *device_info(const char *pci)
 {
-	json_object *d = json_object_new_object(), *p = json_object_new_object();
+	json_object *d = json_object_new_object(),
+		    *p = json_object_new_object();
 
 	json_object_object_add(p, "pci-address", json_object_new_string(pci));
 	json_object_object_add(d, "type", json_object_new_string("pci"));
@@ -125,9 +126,8 @@ static json_object *entry(const struct plexus_attachment *a,
 	return e;
 }
 
-int netstatus_build(const struct plexus_plan *plan,
-		    json_object *const *results, json_object **ret,
-		    struct cni_err *err)
+int netstatus_build(const struct plexus_plan *plan, json_object *const *results,
+		    json_object **ret, struct cni_err *err)
 {
 	json_object *list = json_object_new_array();
 

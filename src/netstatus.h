@@ -13,9 +13,8 @@ struct plexus_plan;
  * name, interface, ips (no prefix), mac, default, dns, gateway (the IPs'
  * gateways) and device-info when the pod interface has a pciID. Code
  * CNI_ERR_DECODE for a result that does not parse. */
-int netstatus_build(const struct plexus_plan *plan,
-		    json_object *const *results, json_object **ret,
-		    struct cni_err *err);
+int netstatus_build(const struct plexus_plan *plan, json_object *const *results,
+		    json_object **ret, struct cni_err *err);
 
 /* Build it and merge-patch it onto the pod (plan's pod namespace/name)
  * through the source conf names. Nothing is sent (0) without a pod name

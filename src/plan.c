@@ -175,7 +175,8 @@ static int find_in_dir(const char *dir, const char *name, char **ret)
 			continue;
 		}
 		if (load_file(path, path, &cl, NULL) == 0) {
-			if (!name || (cl->name && strcmp(cl->name, name) == 0)) {
+			if (!name ||
+			    (cl->name && strcmp(cl->name, name) == 0)) {
 				*ret = path;
 				path = NULL;
 				found = 0;
@@ -223,10 +224,9 @@ static int resolve_network(const struct plexus_conf *conf, const char *ref,
 	return 0;
 }
 
-static int plan_named(const struct plexus_conf *conf,
-		      const struct cni_env *env, const char *ref,
-		      const char *field, struct plexus_plan *plan,
-		      struct cni_err *err)
+static int plan_named(const struct plexus_conf *conf, const struct cni_env *env,
+		      const char *ref, const char *field,
+		      struct plexus_plan *plan, struct cni_err *err)
 {
 	struct cni_conflist *cl;
 	char *path, *source = NULL;
@@ -284,9 +284,9 @@ static int plan_select(const struct plexus_conf *conf,
 {
 	struct nad_source *src = NULL;
 	/* only an ADD waits for a pod that is not visible yet */
-	int r = nad_source_open(conf,
-				env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0,
-				&src, err);
+	int r = nad_source_open(
+		conf, env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0, &src,
+		err);
 
 	if (r == 0)
 		r = plexus_select(conf, env, src, plan, err);
@@ -294,9 +294,10 @@ static int plan_select(const struct plexus_conf *conf,
 	return r;
 }
 
-int plexus_plan_build(const struct plexus_conf *conf,
-		      const struct cni_env *env, struct plexus_plan **ret,
-		      struct cni_err *err)
+int plexus_plan_build_from(const struct plexus_conf *conf,
+			   const struct cni_env *env,
+			   const struct nad_source *src,
+			   struct plexus_plan **ret, struct cni_err *err)
 {
 	struct plexus_plan *plan = plexus_plan_new();
 	int r;
@@ -304,7 +305,9 @@ int plexus_plan_build(const struct plexus_conf *conf,
 	if (!plan)
 		return -ENOMEM;
 	r = plan_pod_args(env, plan);
-	if (r == 0 && (conf->kubeconfig || conf->manifests_dir)) {
+	if (r == 0 && src) {
+		r = plexus_select(conf, env, src, plan, err);
+	} else if (r == 0 && (conf->kubeconfig || conf->manifests_dir)) {
 		/* select.c: pod annotations, NADs, the default network and
 		 * the runtime's capability args */
 		r = plan_select(conf, env, plan, err);
@@ -325,5 +328,59 @@ int plexus_plan_build(const struct plexus_conf *conf,
 		return r;
 	}
 	*ret = plan;
+	return 0;
+}
+
+int plexus_plan_build(const struct plexus_conf *conf, const struct cni_env *env,
+		      struct plexus_plan **ret, struct cni_err *err)
+{
+	return plexus_plan_build_from(conf, env, NULL, ret, err);
+}
+
+/* args.cni (selection's cni-args) and deviceID into one plugin's conf. */
+static int add_selection(json_object *conf, const struct plexus_attachment *a)
+{
+	json_object *args, *cni;
+
+	if (a->cni_args) {
+		if (!json_object_object_get_ex(conf, "args", &args) ||
+		    !json_object_is_type(args, json_type_object)) {
+			args = json_object_new_object();
+			if (!args)
+				return -ENOMEM;
+			json_object_object_add(conf, "args", args);
+		}
+		if (!json_object_object_get_ex(args, "cni", &cni) ||
+		    !json_object_is_type(cni, json_type_object)) {
+			cni = json_object_new_object();
+			if (!cni)
+				return -ENOMEM;
+			json_object_object_add(args, "cni", cni);
+		}
+		json_object_object_foreach (a->cni_args, k, v)
+			json_object_object_add(cni, k, cni_json_copy(v));
+	}
+	if (a->device_id)
+		json_object_object_add(conf, "deviceID",
+				       json_object_new_string(a->device_id));
+	return 0;
+}
+
+int plexus_attachment_plugin_conf(const struct plexus_attachment *att, size_t i,
+				  json_object *prev_result, json_object **ret,
+				  struct cni_err *err)
+{
+	json_object *conf;
+	int r = cni_conflist_plugin_conf(att->conf, i, prev_result,
+					 att->runtime_config, &conf, err);
+
+	if (r < 0)
+		return r;
+	r = add_selection(conf, att);
+	if (r < 0) {
+		json_object_put(conf);
+		return r;
+	}
+	*ret = conf;
 	return 0;
 }

@@ -11,7 +11,7 @@
 
 struct cni_err;
 
-#define PLEXUS_CONF_DIR_DEFAULT "/etc/cni/multus/net.d"
+#define PLEXUS_CONF_DIR_DEFAULT	 "/etc/cni/multus/net.d"
 #define PLEXUS_CACHE_DIR_DEFAULT "/var/lib/plexus"
 #define PLEXUS_MULTUS_NS_DEFAULT "kube-system"
 #define PLEXUS_CHECKPOINT_DEFAULT \
@@ -25,28 +25,28 @@ struct plexus_conf {
 	char *cni_version;
 	enum cni_ver ver;
 	char *name;
-	json_object *delegates;		/* "delegates": array or NULL */
-	char *cluster_network;		/* "clusterNetwork" */
-	char **default_networks;	/* "defaultNetworks" */
+	json_object *delegates;	 /* "delegates": array or NULL */
+	char *cluster_network;	 /* "clusterNetwork" */
+	char **default_networks; /* "defaultNetworks" */
 	size_t n_default_networks;
-	char *conf_dir;			/* "confDir" */
-	char *cache_dir;		/* "cniDir" */
-	char *bin_dir;			/* "binDir" */
-	char *kubeconfig;		/* "kubeconfig" */
-	char *manifests_dir;		/* "manifestsDir": NADs from files */
-	char *multus_namespace;		/* "multusNamespace" */
-	bool namespace_isolation;	/* "namespaceIsolation" */
-	char *global_namespaces;	/* "globalNamespaces" (comma string) */
-	char **system_namespaces;	/* "systemNamespaces" */
+	char *conf_dir;		  /* "confDir" */
+	char *cache_dir;	  /* "cniDir" */
+	char *bin_dir;		  /* "binDir" */
+	char *kubeconfig;	  /* "kubeconfig" */
+	char *manifests_dir;	  /* "manifestsDir": NADs from files */
+	char *multus_namespace;	  /* "multusNamespace" */
+	bool namespace_isolation; /* "namespaceIsolation" */
+	char *global_namespaces;  /* "globalNamespaces" (comma string) */
+	char **system_namespaces; /* "systemNamespaces" */
 	size_t n_system_namespaces;
-	char *checkpoint_file;		/* "deviceCheckpointFile" */
-	char *log_file;			/* "logFile" */
-	enum cni_log_level log_level;	/* "logLevel" */
-	bool log_to_stderr;		/* "logToStderr" */
-	char *readiness_file;		/* "readinessindicatorfile" */
-	int delegate_timeout_ms;	/* "delegateTimeout" (seconds) */
-	json_object *runtime_config;	/* "runtimeConfig" from the runtime */
-	json_object *prev_result;	/* "prevResult" (CHECK/DEL) */
+	char *checkpoint_file;	      /* "deviceCheckpointFile" */
+	char *log_file;		      /* "logFile" */
+	enum cni_log_level log_level; /* "logLevel" */
+	bool log_to_stderr;	      /* "logToStderr" */
+	char *readiness_file;	      /* "readinessindicatorfile" */
+	int delegate_timeout_ms;      /* "delegateTimeout" (seconds) */
+	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
+	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
 };
 
 /* Parse the meta plugin's stdin config. Code 7 naming the key. */

@@ -208,7 +208,8 @@ static int cmd_check(struct request *req, struct cni_err *err)
 	if (!cni_version_supports_check(req->conf->ver))
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: CHECK needs 0.4.0 or later, the "
-				"config has %s", req->conf->cni_version);
+				"config has %s",
+				req->conf->cni_version);
 	r = plexus_cache_read(req->cache_path, &rec, err);
 	if (r == -ENOENT)
 		return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
@@ -232,7 +233,8 @@ static int cmd_status(struct request *req, struct cni_err *err)
 	    access(req->conf->readiness_file, F_OK) < 0)
 		return cni_errf(err, CNI_ERR_NOT_AVAILABLE,
 				"readinessindicatorfile: \"%s\" does not "
-				"exist", req->conf->readiness_file);
+				"exist",
+				req->conf->readiness_file);
 	r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
@@ -248,7 +250,8 @@ static int cmd_gc(struct request *req, struct cni_err *err)
 	if (req->conf->ver < CNI_V110)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: GC needs 1.1.0, the config has "
-				"%s", req->conf->cni_version);
+				"%s",
+				req->conf->cni_version);
 	return plexus_gc(&ctx, req->conf, err);
 }
 
@@ -283,8 +286,8 @@ static const char *doc_version(json_object *doc)
 
 	if (doc && json_object_object_get_ex(doc, "cniVersion", &v) &&
 	    json_object_is_type(v, json_type_string) &&
-	    cni_version_parse(json_object_get_string(v), "", &(enum cni_ver){ 0 },
-			      NULL) == 0)
+	    cni_version_parse(json_object_get_string(v), "",
+			      &(enum cni_ver){ 0 }, NULL) == 0)
 		return json_object_get_string(v);
 	return NULL;
 }
@@ -304,8 +307,8 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 	if (c->bin_dir && asprintf(&req->path, "%s:%s", c->bin_dir,
 				   req->env.path ? req->env.path : "") < 0)
 		return -ENOMEM;
-	if (!c->bin_dir && !(req->path = strdup(req->env.path ? req->env.path
-							       : "")))
+	if (!c->bin_dir &&
+	    !(req->path = strdup(req->env.path ? req->env.path : "")))
 		return -ENOMEM;
 	req->args_others = attach_args_others(req->env.args_raw);
 	if (!req->args_others)

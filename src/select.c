@@ -87,9 +87,10 @@ static int pod_uid_check(struct sel *s, struct cni_err *err)
 		return 0;
 	}
 	if (strcmp(uid, s->pod_uid))
-		return cni_errf(err, SEL, "%s: K8S_POD_UID %s differs from "
-				"the API's %s (the pod was replaced)", s->who,
-				s->pod_uid, uid);
+		return cni_errf(err, SEL,
+				"%s: K8S_POD_UID %s differs from "
+				"the API's %s (the pod was replaced)",
+				s->who, s->pod_uid, uid);
 	return 0;
 }
 
@@ -101,10 +102,12 @@ static int pod_load(struct sel *s, struct cni_err *err)
 		return 0;
 	if (!annot_is_dns1123_label(s->pod_ns) ||
 	    !annot_is_dns1123_subdomain(s->pod_name))
-		return cni_errf(err, CNI_ERR_INVALID_ENV, "%s: not a valid "
-				"namespace/name in CNI_ARGS", s->who);
-	r = s->src->ops->get_pod(s->src->ctx, s->pod_ns, s->pod_name,
-				 &s->pod, err);
+		return cni_errf(err, CNI_ERR_INVALID_ENV,
+				"%s: not a valid "
+				"namespace/name in CNI_ARGS",
+				s->who);
+	r = s->src->ops->get_pod(s->src->ctx, s->pod_ns, s->pod_name, &s->pod,
+				 err);
 	if (r) {
 		cni_err_prefix(err, "%s", s->who);
 		return r;
@@ -136,8 +139,8 @@ static int nad_get(struct sel *s, const char *ns, const char *name,
 		return oom(err);
 	}
 	s->nads = n;
-	r = s->src->ops->get_nad(s->src->ctx, ns, name,
-				 &s->nads[s->n_nads].nad, err);
+	r = s->src->ops->get_nad(s->src->ctx, ns, name, &s->nads[s->n_nads].nad,
+				 err);
 	if (r) {
 		free(key);
 		cni_err_prefix(err, "%s", s->who);
@@ -177,9 +180,11 @@ static int isolation_check(const struct sel *s, const char *ns,
 	if (!s->conf->namespace_isolation || !s->pod_ns ||
 	    !strcmp(ns, s->pod_ns) || in_csv(global, ns))
 		return 0;
-	return cni_errf(err, SEL, "%s: namespaceIsolation: network %s/%s is "
+	return cni_errf(err, SEL,
+			"%s: namespaceIsolation: network %s/%s is "
 			"outside the pod's namespace and the global "
-			"namespaces (%s)", s->who, ns, name, global);
+			"namespaces (%s)",
+			s->who, ns, name, global);
 }
 
 /* --- one attachment --- */
@@ -200,9 +205,11 @@ static int rt_put(struct plexus_attachment *att, const char *cap,
 		return 0;
 	if (must && !conf_has_cap(att->conf, cap)) {
 		json_object_put(val);
-		return cni_errf(err, SEL, "%s: network %s: the pod asks for "
+		return cni_errf(err, SEL,
+				"%s: network %s: the pod asks for "
 				"\"%s\" but no plugin of the network declares "
-				"the capability", who, att->network, cap);
+				"the capability",
+				who, att->network, cap);
 	}
 	if (!att->runtime_config)
 		att->runtime_config = json_object_new_object();
@@ -229,8 +236,8 @@ static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 		   s->who, err) ||
 	    rt_put(att, "bandwidth", cni_json_copy(e->bandwidth), true, s->who,
 		   err) ||
-	    rt_put(att, "infinibandGUID", str_or_null(e->infiniband_guid),
-		   true, s->who, err))
+	    rt_put(att, "infinibandGUID", str_or_null(e->infiniband_guid), true,
+		   s->who, err))
 		return -EINVAL;
 	if (e->cni_args && !(att->cni_args = cni_json_copy(e->cni_args)))
 		return oom(err);
@@ -257,11 +264,10 @@ static int device_apply(struct sel *s, struct plexus_attachment *att,
 	    !*(res = json_object_get_string(v)))
 		return 0;
 	if (!s->devs) {
-		r = dev_checkpoint_load(s->conf->checkpoint_file
-						? s->conf->checkpoint_file
-						: PLEXUS_CHECKPOINT_DEFAULT,
-					s->pod_uid ? s->pod_uid : "",
-					&s->devs, err);
+		r = dev_checkpoint_load(
+			s->conf->checkpoint_file ? s->conf->checkpoint_file
+						 : PLEXUS_CHECKPOINT_DEFAULT,
+			s->pod_uid ? s->pod_uid : "", &s->devs, err);
 		if (r) {
 			cni_err_prefix(err, "%s", s->who);
 			return r;
@@ -269,9 +275,11 @@ static int device_apply(struct sel *s, struct plexus_attachment *att,
 	}
 	id = dev_pool_take(s->devs, res);
 	if (!id)
-		return cni_errf(err, SEL, "%s: network %s: no device of "
+		return cni_errf(err, SEL,
+				"%s: network %s: no device of "
 				"resource %s left for the pod in the kubelet "
-				"checkpoint", s->who, att->network, res);
+				"checkpoint",
+				s->who, att->network, res);
 	att->device_id = strdup(id);
 	if (!att->device_id)
 		return oom(err);
@@ -329,8 +337,8 @@ static int add_nad(struct sel *s, const char *ns, const char *name,
 		return r;
 	r = att_init(&att, network, ifname, is_def, err);
 	if (r == 0) {
-		r = select_nad_conf(nad, conf_dir(s), &att.conf,
-				    &att.source, err);
+		r = select_nad_conf(nad, conf_dir(s), &att.conf, &att.source,
+				    err);
 		if (r)
 			cni_err_prefix(err, "%s: network %s", s->who, network);
 	}
@@ -375,9 +383,8 @@ static int add_conf(struct sel *s, struct cni_conflist *cl, char *source,
 static int add_configured(struct sel *s, const char *name, bool is_def,
 			  struct cni_err *err)
 {
-	const char *mns = s->conf->multus_namespace
-				  ? s->conf->multus_namespace
-				  : PLEXUS_MULTUS_NS_DEFAULT;
+	const char *mns = s->conf->multus_namespace ? s->conf->multus_namespace
+						    : PLEXUS_MULTUS_NS_DEFAULT;
 	struct cni_conflist *cl = NULL;
 	char *source = NULL;
 	int r;
@@ -435,9 +442,8 @@ static int add_delegates(struct sel *s, struct cni_err *err)
 static int add_default_override(struct sel *s, const char *val,
 				struct cni_err *err)
 {
-	const char *mns = s->conf->multus_namespace
-				  ? s->conf->multus_namespace
-				  : PLEXUS_MULTUS_NS_DEFAULT;
+	const char *mns = s->conf->multus_namespace ? s->conf->multus_namespace
+						    : PLEXUS_MULTUS_NS_DEFAULT;
 	struct annot_list *l = NULL;
 	const struct annot_elem *e;
 	char what[512];
@@ -455,9 +461,10 @@ static int add_default_override(struct sel *s, const char *val,
 	}
 	e = &l->elems[0];
 	if (e->ifname && s->env->ifname && strcmp(e->ifname, s->env->ifname))
-		r = cni_errf(err, SEL, "%s: the default network's interface "
-			     "is CNI_IFNAME (%s), not \"%s\"", what,
-			     s->env->ifname, e->ifname);
+		r = cni_errf(err, SEL,
+			     "%s: the default network's interface "
+			     "is CNI_IFNAME (%s), not \"%s\"",
+			     what, s->env->ifname, e->ifname);
 	if (r == 0)
 		r = isolation_check(s, e->namespace ? e->namespace : mns,
 				    e->name, err);
@@ -479,8 +486,10 @@ static int add_default(struct sel *s, struct cni_err *err)
 	if (s->conf->delegates &&
 	    json_object_array_length(s->conf->delegates) > 0)
 		return add_delegates(s, err);
-	return cni_errf(err, CNI_ERR_INVALID_CONFIG, "%s: no default network: "
-			"set clusterNetwork or delegates", s->who);
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"%s: no default network: "
+			"set clusterNetwork or delegates",
+			s->who);
 }
 
 static bool system_namespace(const struct sel *s)
@@ -537,19 +546,21 @@ static int plan_check(const struct sel *s, struct cni_err *err)
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->att[i].default_route) {
 			if (route < p->n)
-				return cni_errf(err, SEL, "%s: networks %s and "
+				return cni_errf(err, SEL,
+						"%s: networks %s and "
 						"%s both ask for the default "
-						"route", s->who,
-						p->att[route].network,
+						"route",
+						s->who, p->att[route].network,
 						p->att[i].network);
 			route = i;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->att[i].ifname, p->att[j].ifname))
-				return cni_errf(err, SEL, "%s: interface "
+				return cni_errf(err, SEL,
+						"%s: interface "
 						"\"%s\" is asked for by "
-						"networks %s and %s", s->who,
-						p->att[i].ifname,
+						"networks %s and %s",
+						s->who, p->att[i].ifname,
 						p->att[j].network,
 						p->att[i].network);
 	}
@@ -586,8 +597,8 @@ int plexus_select(const struct plexus_conf *conf, const struct cni_env *env,
 	size_t first = plan->n;
 	int r;
 
-	snprintf(s.who, sizeof(s.who), "pod %s/%s",
-		 s.pod_ns ? s.pod_ns : "-", s.pod_name ? s.pod_name : "-");
+	snprintf(s.who, sizeof(s.who), "pod %s/%s", s.pod_ns ? s.pod_ns : "-",
+		 s.pod_name ? s.pod_name : "-");
 	r = pod_load(&s, err);
 	if (r == 0)
 		r = add_default(&s, err);

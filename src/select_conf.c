@@ -68,8 +68,7 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-static int file_parse(const char *path, json_object **ret,
-		      struct cni_err *err)
+static int file_parse(const char *path, json_object **ret, struct cni_err *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -133,7 +132,8 @@ static int by_name(const char *conf_dir, const char *name,
 	strv_free(files, n);
 	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			"no network named \"%s\" in %s (%zu file(s) there did "
-			"not parse)", name, conf_dir, bad);
+			"not parse)",
+			name, conf_dir, bad);
 }
 
 static int by_path(const char *path, struct cni_conflist **ret,
@@ -154,7 +154,8 @@ static int by_path(const char *path, struct cni_conflist **ret,
 			strv_free(files, n);
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"network \"%s\": no config file in "
-					"the directory", path);
+					"the directory",
+					path);
 		}
 		path = files[0];
 	}
@@ -181,13 +182,12 @@ static int nad_ident(json_object *nad, const char **ret_ns,
 	json_object *md = NULL;
 
 	if (cni_json_get_object(nad, "metadata", "metadata", &md, NULL) ||
-	    cni_json_get_string(md, "name", "metadata.name", ret_name,
-				NULL))
+	    cni_json_get_string(md, "name", "metadata.name", ret_name, NULL))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"NetworkAttachmentDefinition without "
 				"metadata.name");
-	if (cni_json_get_string(md, "namespace", "metadata.namespace",
-				ret_ns, NULL))
+	if (cni_json_get_string(md, "namespace", "metadata.namespace", ret_ns,
+				NULL))
 		*ret_ns = "";
 	return 0;
 }

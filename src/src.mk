@@ -21,3 +21,21 @@ $(BINDIR)/plexus-k8s.so: $(K8S_MODULE_SRCS:%.c=$(OBJDIR)/pic/%.o)
 BINS += $(BINDIR)/plexus
 PLUGINS += $(BINDIR)/plexus
 MODULES += $(BINDIR)/plexus-k8s.so
+
+# plexusctl: the dry run and the validator. Its subcommands live in
+# libplexusctl.a, so the unit tests (tests/unit/test_plexusctl_*.c) link
+# them without main.
+PLEXUSCTL_LIB := $(LIBDIR)/libplexusctl.a
+$(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/plexusctl_*.c))
+
+# (IPAM_LIB comes from ipam/ipam.mk, read later: expanded second)
+$(BINDIR)/plexusctl: $(OBJDIR)/src/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# a more specific pattern than tests.mk's test_%: make picks it for these
+$(BINDIR)/tests/test_plexusctl_%: $(OBJDIR)/tests/unit/test_plexusctl_%.o $(FAKE_OBJS) $(PLEXUSCTL_LIB) $$(UNIT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PLEXUSCTL_LIB) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+BINS += $(BINDIR)/plexusctl

@@ -9,7 +9,7 @@ struct cni_err;
 
 /* Most documents one stream may hold, and deepest nesting. */
 #define YAMLJSON_DOCS_MAX 4096
-#define YAMLJSON_DEPTH 64
+#define YAMLJSON_DEPTH	  64
 
 /* Parse a YAML stream (which may be JSON) into one json-c value per
  * document, with the YAML 1.2 core schema for plain scalars (null, bool,
@@ -18,8 +18,7 @@ struct cni_err;
  * names the source in messages; code CNI_ERR_DECODE. The caller frees
  * each document and the array. */
 int yamljson_parse(const char *buf, size_t len, const char *what,
-		   json_object ***ret_docs, size_t *ret_n,
-		   struct cni_err *err);
+		   json_object ***ret_docs, size_t *ret_n, struct cni_err *err);
 void yamljson_docs_free(json_object **docs, size_t n);
 
 #endif

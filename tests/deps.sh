@@ -24,6 +24,7 @@ golang-go
 golang-github-appc-cni-dev
 valgrind
 clang
+clang-format
 libclang-rt-14-dev
 qemu-system-x86
 busybox-static

@@ -47,6 +47,17 @@ for s in tests/system/*.sh; do
 	run_suite "$s" env BINDIR=build/bin bash "$s"
 done
 
+# style: every tracked C file as .clang-format lays it out (make format-check)
+case "format" in *"$FILTER"*)
+	if out=$(clang-format --dry-run --Werror $(git ls-files '*.c' '*.h') 2>&1); then
+		echo "ok - [format] clang-format --dry-run on every C file" >>"$LOG"
+	else
+		echo "not ok - [format] clang-format --dry-run on every C file" | tee -a "$LOG"
+		echo "$out" | grep -c 'warning:' | sed 's/^/#   lines to change: /' | tee -a "$LOG"
+		echo "$out" | grep 'warning:' | cut -d: -f1 | sort -u | sed 's/^/#   /' | tee -a "$LOG"
+	fi ;;
+esac
+
 after=$(snap)
 if [ "$before" = "$after" ]; then
 	echo "ok - [leftovers] no netns or link left behind" >>"$LOG"

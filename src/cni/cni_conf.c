@@ -45,8 +45,7 @@ const char *cni_conflist_type(const struct cni_conflist *cl, size_t i)
 	return json_object_get_string(t);
 }
 
-static int check_plugin(json_object *p, const char *field,
-			struct cni_err *err)
+static int check_plugin(json_object *p, const char *field, struct cni_err *err)
 {
 	const char *type;
 	int r;
@@ -106,8 +105,8 @@ static int parse_version(json_object *doc, const char *field,
 	if (r == 0)
 		r = pick_versions(list, field, &cl->ver, err);
 	if (r != -ENOENT) {
-		if (r == 0 && !(cl->cni_version =
-					strdup(cni_version_str(cl->ver))))
+		if (r == 0 &&
+		    !(cl->cni_version = strdup(cni_version_str(cl->ver))))
 			r = -ENOMEM;
 		return r;
 	}
@@ -239,8 +238,7 @@ static json_object *filter_runtime(json_object *plugin, json_object *rt)
 
 	if (!rt || !json_object_is_type(rt, json_type_object))
 		return NULL;
-	json_object_object_foreach(rt, key, val)
-	{
+	json_object_object_foreach (rt, key, val) {
 		if (!cni_plugin_has_capability(plugin, key))
 			continue;
 		if (!out)

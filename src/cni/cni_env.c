@@ -10,9 +10,10 @@
 #include "cni_error.h"
 
 static const char *const cmd_names[] = {
-	[CNI_CMD_NONE] = "", [CNI_CMD_ADD] = "ADD", [CNI_CMD_DEL] = "DEL",
-	[CNI_CMD_CHECK] = "CHECK", [CNI_CMD_VERSION] = "VERSION",
-	[CNI_CMD_STATUS] = "STATUS", [CNI_CMD_GC] = "GC",
+	[CNI_CMD_NONE] = "",	       [CNI_CMD_ADD] = "ADD",
+	[CNI_CMD_DEL] = "DEL",	       [CNI_CMD_CHECK] = "CHECK",
+	[CNI_CMD_VERSION] = "VERSION", [CNI_CMD_STATUS] = "STATUS",
+	[CNI_CMD_GC] = "GC",
 };
 
 enum cni_cmd cni_cmd_parse(const char *s)
@@ -51,8 +52,8 @@ void cni_kv_free(struct cni_kv *kv, size_t n)
 	free(kv);
 }
 
-static int args_add(struct cni_kv **kv, size_t *n, const char *item,
-		    size_t len, struct cni_err *err)
+static int args_add(struct cni_kv **kv, size_t *n, const char *item, size_t len,
+		    struct cni_err *err)
 {
 	const char *eq = memchr(item, '=', len);
 	struct cni_kv *grown;
@@ -120,8 +121,10 @@ int cni_ifname_check(const char *name, const char *field, int code,
 				"15 bytes",
 				field, name);
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return cni_errf(err, code, "%s: interface name \"%s\" is not "
-				"allowed", field, name);
+		return cni_errf(err, code,
+				"%s: interface name \"%s\" is not "
+				"allowed",
+				field, name);
 	for (size_t i = 0; i < len; i++)
 		if (name[i] == '/' || name[i] == ':' ||
 		    isspace((unsigned char)name[i]) ||

@@ -108,8 +108,9 @@ void cni_err_print(const struct cni_err *err, const char *cni_version,
 		json_object_object_add(o, "details",
 				       json_object_new_string(err->details));
 	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PRETTY |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(out);
 	json_object_put(o);
 }

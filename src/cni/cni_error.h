@@ -29,7 +29,7 @@ enum cni_code {
 	CNI_ERR_NETLINK = 130,
 };
 
-#define CNI_ERR_MSG_MAX 1024
+#define CNI_ERR_MSG_MAX	    1024
 #define CNI_ERR_DETAILS_MAX 4096
 
 /* One error, owned by the caller; no global state, so in-process

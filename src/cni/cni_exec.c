@@ -63,9 +63,25 @@ struct child_io {
 };
 
 /* Variables passed through to plugins besides the CNI_* ones. */
-static const char *const pass_env[] = { "PATH", "HOME", "TMPDIR", "NODE_NAME",
+static const char *const pass_env[] = { "PATH",
+					"HOME",
+					"TMPDIR",
+					"NODE_NAME",
 					"KUBERNETES_SERVICE_HOST",
-					"KUBERNETES_SERVICE_PORT", NULL };
+					"KUBERNETES_SERVICE_PORT",
+					NULL };
+
+/* Append "k=v" to envp; an unset value stays unset (STATUS and GC get no
+ * container variables). */
+static void env_put(char **envp, size_t *n, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	if (asprintf(&envp[*n], "%s=%s", k, v) >= 0)
+		(*n)++;
+	else
+		envp[*n] = NULL;
+}
 
 static int build_env(const struct cni_exec_req *req, char ***ret)
 {
@@ -74,27 +90,17 @@ static int build_env(const struct cni_exec_req *req, char ***ret)
 
 	if (!envp)
 		return -ENOMEM;
-/* unset values stay unset: STATUS and GC get no container variables */
-#define PUT(k, v) \
-	if ((v) && asprintf(&envp[n++], "%s=%s", k, (v)) < 0) \
-		envp[--n] = NULL
-	PUT("CNI_COMMAND", cni_cmd_str(req->cmd));
-	PUT("CNI_CONTAINERID", req->container_id);
-	PUT("CNI_NETNS", req->netns);
-	PUT("CNI_IFNAME", req->ifname);
-	PUT("CNI_ARGS", req->args);
-	PUT("CNI_PATH", req->path);
-	for (size_t i = 0; pass_env[i]; i++) {
-		const char *v = getenv(pass_env[i]);
-
-		if (v) {
-			PUT(pass_env[i], v);
-		}
-	}
+	env_put(envp, &n, "CNI_COMMAND", cni_cmd_str(req->cmd));
+	env_put(envp, &n, "CNI_CONTAINERID", req->container_id);
+	env_put(envp, &n, "CNI_NETNS", req->netns);
+	env_put(envp, &n, "CNI_IFNAME", req->ifname);
+	env_put(envp, &n, "CNI_ARGS", req->args);
+	env_put(envp, &n, "CNI_PATH", req->path);
+	for (size_t i = 0; pass_env[i]; i++)
+		env_put(envp, &n, pass_env[i], getenv(pass_env[i]));
 	for (char **e = environ; e && *e && n < 30; e++)
-		if (strncmp(*e, "PLEXUS_", 7) == 0)
-			envp[n++] = strdup(*e);
-#undef PUT
+		if (strncmp(*e, "PLEXUS_", 7) == 0 && (envp[n] = strdup(*e)))
+			n++;
 	*ret = envp;
 	return 0;
 }
@@ -194,15 +200,18 @@ static int pump(int fds[3], struct child_io *io, long deadline)
 		r = poll(p, 3, (int)left);
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (fds[0] >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP)))
+		if (fds[0] >= 0 &&
+		    (p[0].revents & (POLLOUT | POLLERR | POLLHUP)))
 			write_some(&fds[0], io);
-		if (fds[1] >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if (fds[1] >= 0 &&
+		    (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    read_some(fds[1], &io->out, &io->out_len,
 			      CNI_EXEC_OUTPUT_MAX, &io->out_overflow)) {
 			close(fds[1]);
 			fds[1] = -1;
 		}
-		if (fds[2] >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if (fds[2] >= 0 &&
+		    (p[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    read_some(fds[2], &io->errbuf, &io->err_len,
 			      CNI_EXEC_STDERR_MAX, &dummy)) {
 			close(fds[2]);
@@ -275,10 +284,12 @@ static int plugin_error(const struct cni_exec_req *req,
 	    cni_json_parse(io->out, io->out_len, req->type, &o, NULL) == 0 &&
 	    json_object_object_get_ex(o, "code", &v) &&
 	    json_object_is_type(v, json_type_int)) {
-		const char *msg = json_object_get_string(
-			json_object_object_get(o, "msg"));
-		const char *det = json_object_get_string(
-			json_object_object_get(o, "details"));
+		const char *msg =
+			json_object_get_string(json_object_object_get(o, "ms"
+									 "g"));
+		const char *det =
+			json_object_get_string(json_object_object_get(o, "detai"
+									 "ls"));
 		int code = json_object_get_int(v);
 
 		r = cni_errf(err, code > 0 ? code : CNI_ERR_DELEGATE_FAILED,
@@ -394,13 +405,12 @@ int cni_exec_run(const struct cni_exec_req *req, json_object **ret_out,
 		r = wait_child(pid, deadline, &status);
 	if (r < 0) {
 		kill_child(pid);
-		r = r == -ETIMEDOUT
-			    ? cni_errf(err, CNI_ERR_DELEGATE_TIMEOUT,
-				       "%s: %s timed out after %d ms",
-				       req->type, cni_cmd_str(req->cmd),
-				       timeout)
-			    : cni_errf(err, CNI_ERR_IO, "%s: %s", req->type,
-				       strerror(-r));
+		r = r == -ETIMEDOUT ? cni_errf(err, CNI_ERR_DELEGATE_TIMEOUT,
+					       "%s: %s timed out after %d ms",
+					       req->type, cni_cmd_str(req->cmd),
+					       timeout)
+				    : cni_errf(err, CNI_ERR_IO, "%s: %s",
+					       req->type, strerror(-r));
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		r = plugin_error(req, &io, status, err);
 	} else {

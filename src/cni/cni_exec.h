@@ -9,22 +9,22 @@
 
 struct cni_err;
 
-#define CNI_EXEC_TIMEOUT_S_DEFAULT 60
+#define CNI_EXEC_TIMEOUT_S_DEFAULT  60
 #define CNI_EXEC_TIMEOUT_MS_DEFAULT (CNI_EXEC_TIMEOUT_S_DEFAULT * 1000)
-#define CNI_EXEC_OUTPUT_MAX (1024 * 1024)
-#define CNI_EXEC_STDERR_MAX (64 * 1024)
+#define CNI_EXEC_OUTPUT_MAX	    (1024 * 1024)
+#define CNI_EXEC_STDERR_MAX	    (64 * 1024)
 
 /* One call of a plugin binary. */
 struct cni_exec_req {
-	const char *type;	  /* plugin name, looked up on path only */
+	const char *type; /* plugin name, looked up on path only */
 	enum cni_cmd cmd;
 	const char *container_id;
 	const char *netns;
 	const char *ifname;
-	const char *args;	  /* CNI_ARGS, may be NULL */
-	const char *path;	  /* CNI_PATH (':'-separated) */
-	json_object *conf;	  /* stdin */
-	int timeout_ms;		  /* 0: default */
+	const char *args;  /* CNI_ARGS, may be NULL */
+	const char *path;  /* CNI_PATH (':'-separated) */
+	json_object *conf; /* stdin */
+	int timeout_ms;	   /* 0: default */
 };
 
 /* Find `type` on the ':'-separated path: the first regular executable

@@ -20,7 +20,8 @@ int cni_json_parse(const char *buf, size_t len, const char *what,
 	if (len > CNI_JSON_MAX)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s: %zu bytes is larger than the %d-byte "
-				"limit", what, len, CNI_JSON_MAX);
+				"limit",
+				what, len, CNI_JSON_MAX);
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
 		len--;
 	if (len == 0)
@@ -61,7 +62,8 @@ int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 				free(buf);
 				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 						"%s: larger than the %d-byte "
-						"limit", what, CNI_JSON_MAX);
+						"limit",
+						what, CNI_JSON_MAX);
 			}
 			grown = realloc(buf, cap * 2);
 			if (!grown) {
@@ -118,9 +120,12 @@ static int get_typed(json_object *obj, const char *key, const char *field,
 		     struct cni_err *err)
 {
 	static const char *const names[] = {
-		[json_type_null] = "null",     [json_type_boolean] = "a boolean",
-		[json_type_double] = "a number", [json_type_int] = "an integer",
-		[json_type_object] = "an object", [json_type_array] = "a list",
+		[json_type_null] = "null",
+		[json_type_boolean] = "a boolean",
+		[json_type_double] = "a number",
+		[json_type_int] = "an integer",
+		[json_type_object] = "an object",
+		[json_type_array] = "a list",
 		[json_type_string] = "a string",
 	};
 	json_object *v;
@@ -195,6 +200,6 @@ json_object *cni_json_copy(json_object *obj)
 
 const char *cni_json_str(json_object *obj)
 {
-	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }

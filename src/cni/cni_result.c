@@ -66,8 +66,8 @@ static int opt_str(json_object *o, const char *key, const char *field,
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int opt_int(json_object *o, const char *key, const char *field,
-		   int dflt, int *ret, struct cni_err *err)
+static int opt_int(json_object *o, const char *key, const char *field, int dflt,
+		   int *ret, struct cni_err *err)
 {
 	int64_t v;
 	int r = cni_json_get_int(o, key, field, &v, err);
@@ -94,7 +94,8 @@ static int parse_iface(json_object *o, size_t i, struct cni_iface *f,
 	if (!json_object_is_type(o, json_type_object))
 		return cni_errf(err, CNI_ERR_DECODE,
 				"result: interfaces[%zu] is not an object", i);
-#define F(k) (snprintf(field, sizeof(field), "result: interfaces[%zu]." k, i), field)
+#define F(k) \
+	(snprintf(field, sizeof(field), "result: interfaces[%zu]." k, i), field)
 	r = opt_str(o, "name", F("name"), &f->name, err);
 	if (!r && !f->name)
 		r = cni_errf(err, CNI_ERR_DECODE, "%s missing", F("name"));
@@ -130,8 +131,8 @@ static int parse_ip(json_object *o, size_t i, size_t n_ifaces,
 	if (!r)
 		r = opt_str(o, "gateway", F("gateway"), &ip->gateway, err);
 	if (!r)
-		r = opt_int(o, "interface", F("interface"), -1,
-			    &ip->interface, err);
+		r = opt_int(o, "interface", F("interface"), -1, &ip->interface,
+			    err);
 	if (!r && ip->interface >= (int)n_ifaces)
 		r = cni_errf(err, CNI_ERR_DECODE,
 			     "%s: %d but there are %zu interfaces",
@@ -149,7 +150,8 @@ static int parse_route(json_object *o, size_t i, struct cni_route *rt,
 	if (!json_object_is_type(o, json_type_object))
 		return cni_errf(err, CNI_ERR_DECODE,
 				"result: routes[%zu] is not an object", i);
-#define F(k) (snprintf(field, sizeof(field), "result: routes[%zu]." k, i), field)
+#define F(k) \
+	(snprintf(field, sizeof(field), "result: routes[%zu]." k, i), field)
 	r = opt_str(o, "dst", F("dst"), &rt->dst, err);
 	if (!r && !rt->dst)
 		r = cni_errf(err, CNI_ERR_DECODE, "%s missing", F("dst"));
@@ -224,8 +226,8 @@ static int parse_dns(json_object *o, struct cni_dns *d, struct cni_err *err)
 }
 
 /* Parse list `key` of o with fn into a calloc'ed array of `size` items. */
-static int parse_list(json_object *o, const char *key, size_t size,
-		      void **ret, size_t *ret_n, struct cni_err *err)
+static int parse_list(json_object *o, const char *key, size_t size, void **ret,
+		      size_t *ret_n, struct cni_err *err)
 {
 	char field[32];
 	json_object *arr;
@@ -259,8 +261,8 @@ static int parse_members(json_object *o, struct cni_result *res,
 			       &res->n_ips, err);
 	a = json_object_object_get(o, "ips");
 	for (size_t i = 0; !r && i < res->n_ips; i++)
-		r = parse_ip(json_object_array_get_idx(a, i), i,
-			     res->n_ifaces, &res->ips[i], err);
+		r = parse_ip(json_object_array_get_idx(a, i), i, res->n_ifaces,
+			     &res->ips[i], err);
 	if (!r)
 		r = parse_list(o, "routes", sizeof(*res->routes),
 			       (void **)&res->routes, &res->n_routes, err);
@@ -390,9 +392,9 @@ static json_object *dns_json(const struct cni_dns *d)
 	json_object *o = json_object_new_object();
 
 	if (d->n_nameservers)
-		json_object_object_add(o, "nameservers",
-				       strv_json(d->nameservers,
-						 d->n_nameservers));
+		json_object_object_add(
+			o, "nameservers",
+			strv_json(d->nameservers, d->n_nameservers));
 	add_str(o, "domain", d->domain);
 	if (d->n_search)
 		json_object_object_add(o, "search",
@@ -411,7 +413,8 @@ json_object *cni_result_to_json(const struct cni_result *res, enum cni_ver v)
 	if (res->n_ifaces) {
 		a = json_object_new_array();
 		for (size_t i = 0; i < res->n_ifaces; i++)
-			json_object_array_add(a, iface_json(&res->ifaces[i], v));
+			json_object_array_add(a,
+					      iface_json(&res->ifaces[i], v));
 		json_object_object_add(o, "interfaces", a);
 	}
 	if (res->n_ips) {

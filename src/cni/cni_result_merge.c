@@ -67,8 +67,8 @@ static int append_ips(struct cni_result *dst, const struct cni_result *src,
 
 		d->address = dup_opt(s->address, &fail);
 		d->gateway = dup_opt(s->gateway, &fail);
-		d->interface = s->interface < 0 ? -1
-						: s->interface + (int)if_offset;
+		d->interface =
+			s->interface < 0 ? -1 : s->interface + (int)if_offset;
 	}
 	return fail ? -ENOMEM : 0;
 }
@@ -120,8 +120,8 @@ static int append_dns(struct cni_dns *d, const struct cni_dns *s)
 	    strv_union(&d->nameservers, &d->n_nameservers, s->nameservers,
 		       s->n_nameservers) < 0 ||
 	    strv_union(&d->search, &d->n_search, s->search, s->n_search) < 0 ||
-	    strv_union(&d->options, &d->n_options, s->options,
-		       s->n_options) < 0)
+	    strv_union(&d->options, &d->n_options, s->options, s->n_options) <
+		    0)
 		return -ENOMEM;
 	return 0;
 }

@@ -42,14 +42,16 @@ void cni_version_print(const char *cni_version, FILE *out)
 	json_object *list = json_object_new_array();
 
 	for (int v = 0; v < CNI_V_COUNT; v++)
-		json_object_array_add(list, json_object_new_string(versions[v]));
-	json_object_object_add(o, "cniVersion",
-			       json_object_new_string(cni_version && *cni_version
-						      ? cni_version
-						      : CNI_VERSION_LATEST));
+		json_object_array_add(list,
+				      json_object_new_string(versions[v]));
+	json_object_object_add(
+		o, "cniVersion",
+		json_object_new_string(cni_version && *cni_version
+					       ? cni_version
+					       : CNI_VERSION_LATEST));
 	json_object_object_add(o, "supportedVersions", list);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(
-				     o, JSON_C_TO_STRING_PLAIN));
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	fflush(out);
 	json_object_put(o);
 }

@@ -66,8 +66,13 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 		    const char *cid, long *rss_kb)
 {
 	char e_cmd[64], e_cid[128], e_ns[512], e_if[64], e_path[4096];
-	char *envp[] = { e_cmd, e_cid, e_ns, e_if, e_path,
-			 "CNI_ARGS=IgnoreUnknown=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	char *envp[] = { e_cmd,
+			 e_cid,
+			 e_ns,
+			 e_if,
+			 e_path,
+			 "CNI_ARGS=IgnoreUnknown=1",
+			 "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 			 NULL };
 	struct rusage ru;
 	int status;
@@ -80,8 +85,8 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", path);
 	pid = fork();
 	if (pid == 0) {
-		int in = open(s->conf, O_RDONLY), out = open("/dev/null",
-							      O_WRONLY);
+		int in = open(s->conf, O_RDONLY),
+		    out = open("/dev/null", O_WRONLY);
 
 		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
 			_exit(126);
@@ -131,14 +136,15 @@ int main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc && n_sc < 8; i++) {
 		if (parse_scenario(argv[i], &sc[n_sc]) < 0) {
-			fprintf(stderr, "cnibench: bad scenario \"%s\"\n", argv[i]);
+			fprintf(stderr, "cnibench: bad scenario \"%s\"\n",
+				argv[i]);
 			return 2;
 		}
 		sc[n_sc++].times = calloc((size_t)n, sizeof(double));
 	}
 	if (n < 1 || n_sc == 0) {
 		fprintf(stderr, "usage: cnibench -n ITER -p CNI_PATH -s NETNS "
-			"LABEL=CMD:BIN:CONF:IFNAME[,...]...\n");
+				"LABEL=CMD:BIN:CONF:IFNAME[,...]...\n");
 		return 2;
 	}
 	for (int it = 0; it < n; it++) {

@@ -1,6 +1,7 @@
 #!/bin/bash
-# plexus-ipam benchmark: ms per allocation (file and etcd stores next to
-# the reference host-local), /8 vs /24 pool, 1/2/4 concurrent allocators
+# plexus-ipam benchmark: ms per allocation (file, etcd and kubernetes
+# stores next to the reference host-local; kubernetes against the Python
+# fixture API server, so its figure is that server's, not kube-apiserver's), /8 vs /24 pool, 1/2/4 concurrent allocators
 # against etcd (one node each), store size for a /8 after 1000
 # allocations. Each allocation is one exec of the plugin (CNI ADD), as a
 # runtime does it. Env: BINDIR (build/bin), REFDIR (/usr/lib/cni),
@@ -17,9 +18,12 @@ IPAM=$TOP/$BINDIR/plexus-ipam
 N=$IPAM_BENCH_N
 TMP=$(mktemp -d /tmp/plexus-bench-ipam.XXXXXX)
 . "$TOP/tests/lib-etcd.sh"
-trap 'etcd_stop; rm -rf "$TMP"' EXIT
+FX=$TOP/tests/fixtures/apiserver
+trap 'etcd_stop; "$FX/stop.sh" "$TMP/api" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 etcd_init "$TMP/etcd"
 etcd_start
+PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$TMP/api" >"$TMP/api.log" 2>&1 ||
+	{ cat "$TMP/api.log" >&2; exit 1; }
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -42,6 +46,7 @@ hostlocal_conf() { # FILE SUBNET
 }
 file_store() { echo "\"store\":{\"type\":\"file\",\"path\":\"$TMP/$1\"}"; }
 etcd_store() { echo "\"store\":{\"type\":\"etcd\",\"endpoints\":[\"$ETCD_URL\"],\"prefix\":\"/$1/\",\"lockDir\":\"$TMP/locks\"}"; }
+k8s_store() { echo "\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"$TMP/api/kubeconfig\",\"lockDir\":\"$TMP/locks\"}"; }
 
 # timed_adds PLUGIN CONF NODE PREFIX COUNT: ms per allocation.
 timed_adds() {
@@ -53,7 +58,7 @@ timed_adds() {
 # best OLD NEW: the smaller (the least disturbed by other load).
 best() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
-ROWS="host-local-/24 host-local-/8 plexus-file-/24 plexus-file-/8 plexus-etcd-/24 plexus-etcd-/8"
+ROWS="host-local-/24 host-local-/8 plexus-file-/24 plexus-file-/8 plexus-etcd-/24 plexus-etcd-/8 plexus-k8s-/24 plexus-k8s-/8"
 # row_conf ROW ROUND FILE: write the config of a fresh pool for ROW.
 row_conf() {
 	case $1 in
@@ -63,6 +68,9 @@ row_conf() {
 	plexus-file-/8) plexus_conf "$3" 12.0.0.0/8 "$(file_store f8-$2)" ;;
 	plexus-etcd-/24) plexus_conf "$3" 10.3.0.0/24 "$(etcd_store e24-$2)" ;;
 	plexus-etcd-/8) plexus_conf "$3" 13.0.0.0/8 "$(etcd_store e8-$2)" ;;
+	# kubernetes keys are cluster-wide: a pool of its own per round
+	plexus-k8s-/24) plexus_conf "$3" "10.$((100 + $2)).0.0/24" "$(k8s_store)" ;;
+	plexus-k8s-/8) plexus_conf "$3" "$((40 + $2)).0.0.0/8" "$(k8s_store)" ;;
 	esac
 }
 row_plugin() { case $1 in host-local*) echo "$REFDIR/host-local" ;; *) echo "$IPAM" ;; esac; }
@@ -86,6 +94,8 @@ printf '  %-34s %8s\n' "/8 vs /24, file (goal <= 1.5)" \
 	"$(echo "scale=2; $MS_plexus_file__8 / $MS_plexus_file__24" | bc)"
 printf '  %-34s %8s\n' "/8 vs /24, etcd (goal <= 1.5)" \
 	"$(echo "scale=2; $MS_plexus_etcd__8 / $MS_plexus_etcd__24" | bc)"
+printf '  %-34s %8s\n' "/8 vs /24, kubernetes (goal <= 1.5)" \
+	"$(echo "scale=2; $MS_plexus_k8s__8 / $MS_plexus_k8s__24" | bc)"
 
 echo "== concurrent allocators against etcd (/8 pool, one node each, $N allocations in all; best of $ROUNDS)"
 base=""

@@ -17,7 +17,8 @@ static int rule_matches(const struct fake_exec_rule *r,
 {
 	return r->cmd == req->cmd &&
 	       (!r->type || (req->type && strcmp(r->type, req->type) == 0)) &&
-	       (!r->ifname || (req->ifname && strcmp(r->ifname, req->ifname) == 0));
+	       (!r->ifname ||
+		(req->ifname && strcmp(r->ifname, req->ifname) == 0));
 }
 
 static json_object *fresh_result(struct fake_exec *f,
@@ -104,8 +105,10 @@ void fake_exec_fail(struct fake_exec *f, const char *type, enum cni_cmd cmd,
 	struct fake_exec_rule *r = new_rule(f);
 
 	if (r)
-		*r = (struct fake_exec_rule){ .type = type, .cmd = cmd,
-					      .ifname = ifname, .code = code,
+		*r = (struct fake_exec_rule){ .type = type,
+					      .cmd = cmd,
+					      .ifname = ifname,
+					      .code = code,
 					      .msg = msg };
 }
 
@@ -115,8 +118,9 @@ void fake_exec_answer(struct fake_exec *f, const char *type, enum cni_cmd cmd,
 	struct fake_exec_rule *r = new_rule(f);
 
 	if (r)
-		*r = (struct fake_exec_rule){ .type = type, .cmd = cmd,
-					      .ifname = ifname, .out = out };
+		*r = (struct fake_exec_rule){
+			.type = type, .cmd = cmd, .ifname = ifname, .out = out
+		};
 }
 
 const char *fake_exec_call_str(const struct fake_exec *f, size_t i, char *buf,

@@ -21,19 +21,19 @@
 struct fake_exec_call {
 	char type[64];
 	enum cni_cmd cmd;
-	char ifname[32];	/* "" when the request had none */
+	char ifname[32]; /* "" when the request had none */
 	char container_id[64];
-	char args[256];		/* CNI_ARGS */
-	json_object *conf;	/* stdin, owned copy */
+	char args[256];	   /* CNI_ARGS */
+	json_object *conf; /* stdin, owned copy */
 };
 
 struct fake_exec_rule {
-	const char *type;	/* NULL: any */
+	const char *type; /* NULL: any */
 	enum cni_cmd cmd;
-	const char *ifname;	/* NULL: any */
-	int code;		/* != 0: fail with this code and msg */
+	const char *ifname; /* NULL: any */
+	int code;	    /* != 0: fail with this code and msg */
 	const char *msg;
-	const char *out;	/* else stdout JSON (NULL: none) */
+	const char *out; /* else stdout JSON (NULL: none) */
 };
 
 struct fake_exec {

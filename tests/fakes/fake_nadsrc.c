@@ -111,8 +111,8 @@ struct nad_source *fake_nadsrc_new(void)
 	return src;
 }
 
-void fake_nadsrc_add(struct nad_source *src, const char *kind,
-		     const char *ns, const char *name, const char *json)
+void fake_nadsrc_add(struct nad_source *src, const char *kind, const char *ns,
+		     const char *name, const char *json)
 {
 	struct fake *f = src->ctx;
 	struct fake_obj *o;
@@ -130,8 +130,7 @@ void fake_nadsrc_add(struct nad_source *src, const char *kind,
 		abort();
 }
 
-void fake_nadsrc_fail(struct nad_source *src, const char *kind, int code,
-		      int r)
+void fake_nadsrc_fail(struct nad_source *src, const char *kind, int code, int r)
 {
 	struct fake *f = src->ctx;
 

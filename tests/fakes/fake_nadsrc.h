@@ -8,8 +8,8 @@
  * counted, failures injected. Free it with nad_source_free(). */
 struct nad_source *fake_nadsrc_new(void);
 /* kind "pod" or "nad"; json is the object's text (must parse). */
-void fake_nadsrc_add(struct nad_source *src, const char *kind,
-		     const char *ns, const char *name, const char *json);
+void fake_nadsrc_add(struct nad_source *src, const char *kind, const char *ns,
+		     const char *name, const char *json);
 /* Make every later call of kind fail with code and -errno r. */
 void fake_nadsrc_fail(struct nad_source *src, const char *kind, int code,
 		      int r);

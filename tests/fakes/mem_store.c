@@ -211,8 +211,8 @@ size_t mem_store_count(struct ipam_store *st, const char *prefix)
 	size_t i, n = 0;
 
 	for (i = 0; i < ms->n; i++)
-		if (!prefix || strncmp(ms->kv[i].key, prefix,
-				       strlen(prefix)) == 0)
+		if (!prefix ||
+		    strncmp(ms->kv[i].key, prefix, strlen(prefix)) == 0)
 			n++;
 	return n;
 }

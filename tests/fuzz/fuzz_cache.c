@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct plexus_record *rec;
 	struct cni_result *merged;
 
-	if (plexus_cache_parse((const char *)data, size, "fuzz", &rec,
-			       &err) < 0) {
+	if (plexus_cache_parse((const char *)data, size, "fuzz", &rec, &err) <
+	    0) {
 		/* an unusable record is code 6 (too big for JSON: 7) */
 		if (err.code != (size > CNI_JSON_MAX ? CNI_ERR_INVALID_CONFIG
 						     : CNI_ERR_DECODE))

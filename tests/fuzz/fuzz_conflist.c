@@ -14,8 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static json_object *runtime_config(void)
 {
-	static const char *const caps[] = { "portMappings", "ips", "mac",
-					    "dns", "bandwidth", "deviceID" };
+	static const char *const caps[] = { "portMappings", "ips",
+					    "mac",	    "dns",
+					    "bandwidth",    "deviceID" };
 	json_object *rt = json_object_new_object();
 
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
@@ -33,8 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cni_conflist_parse_str((const char *)data, size, "fuzz", &cl,
 				   &err) < 0)
 		return 0;
-	if (!cl->cni_version || cl->n_plugins == 0 ||
-	    !cni_conflist_type(cl, 0))
+	if (!cl->cni_version || cl->n_plugins == 0 || !cni_conflist_type(cl, 0))
 		abort(); /* the parser promised all three */
 	json_object_object_get_ex(cl->raw, "prevResult", &prev);
 	rt = runtime_config();

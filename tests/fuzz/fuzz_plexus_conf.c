@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (conf->delegates && !conf->cluster_network &&
 		    !conf->kubeconfig && !conf->manifests_dir &&
 		    plexus_plan_build(conf, &env, &plan, &err) == 0) {
-			if (plan->n != json_object_array_length(conf->delegates))
+			if (plan->n !=
+			    json_object_array_length(conf->delegates))
 				abort(); /* one attachment per delegate */
 			plexus_plan_free(plan);
 		}

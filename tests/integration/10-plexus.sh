@@ -135,7 +135,7 @@ case_chain() { # VERSION: a conflist delegate runs as a chain with prevResult
 	expect_ok DEL
 	case $v in
 	0.3.*) expect_eq "$(jget "$DUMP/DEL_chained_eth0.json" "'prevResult' in j")" False "no prevResult on DEL before 0.4.0" ;;
-	*) expect_eq "$(jget "$DUMP/DEL_chained_eth0.json" "j['prevResult']['ips'][0]['address']")" 10.9.9.10/24 "DEL prevResult (the chain's final result)" ;;
+	*) expect_eq "$(jget "$DUMP/DEL_chained_eth0.json" "j['prevResult']['ips'][0]['address']")" 10.9.9.9/24 "DEL prevResult (the chain's final result)" ;;
 	esac
 	expect_clean
 }

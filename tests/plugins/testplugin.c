@@ -9,7 +9,9 @@
  *   failCode  the error code to fail with (default 100 + 11 = 111)
  *   sleepMs   sleep before answering
  *   output    "garbage" | "huge" | "empty": a broken answer to ADD
- *   address   the IP (CIDR) to report (default 10.99.0.1/24)
+ *   address   the IP (CIDR) to report (default 10.99.0.1/24); a plugin
+ *             chained after another (it gets prevResult) passes that on
+ *             unchanged instead, as portmap or tuning do
  *   dumpDir   write each call's stdin to <dumpDir>/<CMD>_<name>_<ifname>.json
  */
 #include <errno.h>
@@ -41,7 +43,8 @@ static int random_fail(json_object *conf, const struct cni_env *env)
 	FILE *f;
 
 	if (env->cmd != CNI_CMD_ADD ||
-	    cni_json_get_int(conf, "failPercent", "failPercent", &pct, NULL) < 0 ||
+	    cni_json_get_int(conf, "failPercent", "failPercent", &pct, NULL) <
+		    0 ||
 	    pct <= 0)
 		return 0;
 	f = fopen("/dev/urandom", "r");
@@ -62,8 +65,8 @@ static int should_fail(json_object *conf, const struct cni_env *env)
 	if (cni_json_get_array(conf, "fail", "fail", &list, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(list); i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(
-				   list, i)),
+		if (strcmp(json_object_get_string(
+				   json_object_array_get_idx(list, i)),
 			   cni_cmd_str(env->cmd)) == 0)
 			return 1;
 	return 0;
@@ -94,6 +97,12 @@ static int do_add(json_object *conf, const struct cni_env *env)
 	if (*str(conf, "stateDir", "")) {
 		record_path(path, sizeof(path), conf, env);
 		close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	}
+	if (json_object_object_get_ex(conf, "prevResult", NULL)) {
+		printf("%s\n", cni_json_str(json_object_object_get(conf, "prevR"
+									 "esul"
+									 "t")));
+		return 0;
 	}
 	printf("{\"cniVersion\": \"%s\", \"interfaces\": [{\"name\": \"%s\", "
 	       "\"mac\": \"02:00:00:00:00:01\", \"sandbox\": \"%s\"}], "
@@ -150,7 +159,8 @@ static int run(struct cni_env *env, json_object **conf, struct cni_err *err)
 		return r;
 	if (env->cmd == CNI_CMD_VERSION)
 		return cni_version_print(str(*conf, "cniVersion", NULL),
-					 stdout), 0;
+					 stdout),
+		       0;
 	dump(*conf, env);
 	cni_json_get_int(*conf, "sleepMs", "sleepMs", &sleep_ms, NULL);
 	cni_json_get_int(*conf, "failCode", "failCode", &code, NULL);
@@ -159,8 +169,10 @@ static int run(struct cni_env *env, json_object **conf, struct cni_err *err)
 					      (sleep_ms % 1000) * 1000000 },
 			  NULL);
 	if (should_fail(*conf, env))
-		return cni_errf(err, (int)code, "testplugin: %s fails as "
-				"configured", cni_cmd_str(env->cmd));
+		return cni_errf(err, (int)code,
+				"testplugin: %s fails as "
+				"configured",
+				cni_cmd_str(env->cmd));
 	if (env->cmd == CNI_CMD_ADD)
 		return do_add(*conf, env);
 	if (env->cmd == CNI_CMD_DEL)

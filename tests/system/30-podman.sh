@@ -14,6 +14,10 @@
 # tests/podman/confs/fail/*.conflist must make `podman run` fail with the
 # every line of the sidecar NAME.error on its stderr. Sidecar NAME.netopts:
 # appended to the network name in --network (e.g. ":ip=10.1.2.3").
+# Sidecar NAME.runopts: more `podman run` options (e.g. "-p 8080:80").
+# Sidecar NAME.check: a python3 script run after the container exited, with
+# the configuration's data folder as its argument; it fails the run case by
+# exiting non-zero.
 #
 # After every run: no container left, no port left on the
 # configuration's bridges, no file under @DATADIR@ naming the container,
@@ -46,9 +50,13 @@ case_setup() {
 }
 
 case_run() { # DIR SRC
-	prun "$1" "$PM_IMAGE" ip -o addr
+	# shellcheck disable=SC2046
+	prun "$1" $(cat "${2%.conflist}.runopts" 2>/dev/null) "$PM_IMAGE" ip -o addr
 	cat "$1/run.out" "$1/run.err" >&2
 	expect_eq "$(cat "$1/run.rc")" 0 "podman run exit code"
+	if [ -f "${2%.conflist}.check" ]; then
+		python3 "${2%.conflist}.check" "$1/data" || fail "${2%.conflist}.check"
+	fi
 	_exp=${2%.conflist}.expect
 	[ -f "$_exp" ] || { echo "eth0 0.0.0.0/0"; echo "eth0 ::/0"; } >"$1/any"
 	[ -f "$_exp" ] || _exp=$1/any
@@ -126,7 +134,7 @@ case_nothing_left() { # DIR
 	expect_eq "$(pm_mounts)" "" "mounts under the harness"
 }
 
-pm_init
+pm_init "$TOP/$BINDIR/tests"
 t_case "podman harness: busybox image imported" case_setup
 
 idx=0

@@ -55,8 +55,7 @@ static void test_parse__empty_and_blank(void **state)
 
 static void test_parse__comma_forms(void **state)
 {
-	struct annot_list *l =
-		parse_ok("a, ns2/b ,c@eth5,\tns3/d@net-x , e-1");
+	struct annot_list *l = parse_ok("a, ns2/b ,c@eth5,\tns3/d@net-x , e-1");
 
 	(void)state;
 	assert_int_equal(l->n, 5);
@@ -131,8 +130,8 @@ static void test_parse__json_every_key(void **state)
 	assert_int_equal(json_object_array_length(e->default_route), 1);
 	assert_int_equal(json_object_array_length(e->port_mappings), 1);
 	assert_true(json_object_is_type(e->bandwidth, json_type_object));
-	assert_string_equal(cni_json_str(e->cni_args),
-			    "{\"foo\":\"bar\",\"n\":1}");
+	assert_string_equal(cni_json_str(e->cni_args), "{\"foo\":\"bar\",\"n\":"
+						       "1}");
 	assert_null(e->ipam_claim);
 	annot_list_free(l);
 }
@@ -141,9 +140,10 @@ static void test_parse__json_nulls_and_empty_strings(void **state)
 {
 	/* As Go's decoder: null is "absent"; an empty namespace or
 	 * interface means the default. */
-	struct annot_list *l = parse_ok(
-		"[{\"name\":\"a\",\"namespace\":\"\",\"interface\":\"\","
-		"\"ips\":null,\"mac\":null,\"cni-args\":null}]");
+	struct annot_list *l = parse_ok("[{\"name\":\"a\",\"namespace\":\"\","
+					"\"interface\":\"\","
+					"\"ips\":null,\"mac\":null,\"cni-"
+					"args\":null}]");
 
 	(void)state;
 	expect_elem(&l->elems[0], NULL, "a", NULL);
@@ -163,8 +163,8 @@ static void test_parse__json_empty_list(void **state)
 
 static void test_parse__json_ipam_claim(void **state)
 {
-	struct annot_list *l =
-		parse_ok("[{\"name\":\"a\",\"ipam-claim-reference\":\"c1\"}]");
+	struct annot_list *l = parse_ok("[{\"name\":\"a\",\"ipam-claim-"
+					"reference\":\"c1\"}]");
 
 	(void)state;
 	assert_string_equal(l->elems[0].ipam_claim, "c1");
@@ -174,7 +174,8 @@ static void test_parse__json_ipam_claim(void **state)
 static void test_parse__mac_forms(void **state)
 {
 	static const char *const ok[] = {
-		"02:00:00:AA:bb:cc", "02-00-00-aa-bb-cc",
+		"02:00:00:AA:bb:cc",
+		"02-00-00-aa-bb-cc",
 		"00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01",
 		"02:00:00:aa:bb:cc:dd:ee",
 	};
@@ -279,55 +280,70 @@ static const struct {
 	{ "[{}]", "element 0: \"name\" is missing" },
 	{ "[{\"name\":\"\"}]", "element 0: \"name\" is missing" },
 	{ "[{\"name\":1}]", "element 0: \"name\" must be a string" },
-	{ "[{\"name\":\"a\"},{\"name\":\"B\"}]",
-	  "element 1: name \"B\" is not a DNS-1123 label" },
+	{ "[{\"name\":\"a\"},{\"name\":\"B\"}]", "element 1: name \"B\" is not "
+						 "a DNS-1123 label" },
 	{ "[{\"name\":\"a\",\"namespace\":\"n_s\"}]", "namespace \"n_s\"" },
-	{ "[{\"name\":\"a\",\"namespace\":[]}]",
-	  "\"namespace\" must be a string" },
-	{ "[{\"name\":\"a\",\"interface\":\"a/b\"}]",
-	  "interface name \"a/b\" contains" },
-	{ "[{\"name\":\"a\",\"interface\":\"0123456789abcdef\"}]",
-	  "longer than 15 bytes" },
-	{ "[{\"name\":\"a\",\"interface\":5}]",
-	  "\"interface\" must be a string" },
+	{ "[{\"name\":\"a\",\"namespace\":[]}]", "\"namespace\" must be a "
+						 "string" },
+	{ "[{\"name\":\"a\",\"interface\":\"a/b\"}]", "interface name \"a/b\" "
+						      "contains" },
+	{ "[{\"name\":\"a\",\"interface\":\"0123456789abcdef\"}]", "longer "
+								   "than 15 "
+								   "bytes" },
+	{ "[{\"name\":\"a\",\"interface\":5}]", "\"interface\" must be a "
+						"string" },
 	{ "[{\"name\":\"a\",\"interface\":\"e1\"},"
 	  "{\"name\":\"b\",\"interface\":\"e1\"}]",
 	  "element 1: interface \"e1\" already used by element 0" },
 	{ "[{\"name\":\"a\",\"ips\":\"10.0.0.1\"}]", "\"ips\" must be a list" },
-	{ "[{\"name\":\"a\",\"ips\":[1]}]",
-	  "\"ips\" must be a list of strings" },
-	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.300/24\"]}]",
-	  "\"ips\": \"10.0.0.300/24\" is not an IP address" },
+	{ "[{\"name\":\"a\",\"ips\":[1]}]", "\"ips\" must be a list of "
+					    "strings" },
+	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.300/24\"]}]", "\"ips\": "
+							    "\"10.0.0.300/24\" "
+							    "is not an IP "
+							    "address" },
 	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.1/33\"]}]", "is not an IP" },
 	{ "[{\"name\":\"a\",\"ips\":[\"fd00::1/129\"]}]", "is not an IP" },
 	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.1/\"]}]", "is not an IP" },
 	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.1/-1\"]}]", "is not an IP" },
 	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.1/2x\"]}]", "is not an IP" },
 	{ "[{\"name\":\"a\",\"ips\":[\"host\"]}]", "is not an IP" },
-	{ "[{\"name\":\"a\",\"mac\":\"02:00:00:aa:bb\"}]",
-	  "\"mac\": \"02:00:00:aa:bb\" is not a MAC address" },
+	{ "[{\"name\":\"a\",\"mac\":\"02:00:00:aa:bb\"}]", "\"mac\": "
+							   "\"02:00:00:aa:bb\" "
+							   "is not a MAC "
+							   "address" },
 	{ "[{\"name\":\"a\",\"mac\":\"02:00:00:aa:bb:cg\"}]", "not a MAC" },
 	{ "[{\"name\":\"a\",\"mac\":\"02:00-00:aa:bb:cc\"}]", "not a MAC" },
 	{ "[{\"name\":\"a\",\"mac\":\"0200.00aa.bbcc\"}]", "not a MAC" },
 	{ "[{\"name\":\"a\",\"mac\":7}]", "\"mac\" must be a string" },
-	{ "[{\"name\":\"a\",\"infiniband-guid\":\"c2:11:22:33\"}]",
-	  "\"infiniband-guid\": \"c2:11:22:33\" is not a GUID" },
-	{ "[{\"name\":\"a\",\"infiniband-guid\":true}]",
-	  "\"infiniband-guid\" must be a string" },
-	{ "[{\"name\":\"a\",\"default-route\":[\"10.0.0.1/24\"]}]",
-	  "\"default-route\": \"10.0.0.1/24\" is not an IP address" },
-	{ "[{\"name\":\"a\",\"default-route\":\"10.0.0.1\"}]",
-	  "\"default-route\" must be a list" },
-	{ "[{\"name\":\"a\",\"portMappings\":{}}]",
-	  "\"portMappings\" must be a list" },
-	{ "[{\"name\":\"a\",\"portMappings\":[1]}]",
-	  "\"portMappings\" must be a list of objects" },
-	{ "[{\"name\":\"a\",\"bandwidth\":[]}]",
-	  "\"bandwidth\" must be an object" },
-	{ "[{\"name\":\"a\",\"cni-args\":\"x=y\"}]",
-	  "\"cni-args\" must be an object" },
-	{ "[{\"name\":\"a\",\"ipam-claim-reference\":1}]",
-	  "\"ipam-claim-reference\" must be a string" },
+	{ "[{\"name\":\"a\",\"infiniband-guid\":\"c2:11:22:33\"}]", "\"infiniba"
+								    "nd-guid\":"
+								    " \"c2:11:"
+								    "22:33\" "
+								    "is not a "
+								    "GUID" },
+	{ "[{\"name\":\"a\",\"infiniband-guid\":true}]", "\"infiniband-guid\" "
+							 "must be a string" },
+	{ "[{\"name\":\"a\",\"default-route\":[\"10.0.0.1/24\"]}]", "\"default-"
+								    "route\": "
+								    "\"10.0.0."
+								    "1/24\" is "
+								    "not an IP "
+								    "address" },
+	{ "[{\"name\":\"a\",\"default-route\":\"10.0.0.1\"}]", "\"default-"
+							       "route\" must "
+							       "be a list" },
+	{ "[{\"name\":\"a\",\"portMappings\":{}}]", "\"portMappings\" must be "
+						    "a list" },
+	{ "[{\"name\":\"a\",\"portMappings\":[1]}]", "\"portMappings\" must be "
+						     "a list of objects" },
+	{ "[{\"name\":\"a\",\"bandwidth\":[]}]", "\"bandwidth\" must be an "
+						 "object" },
+	{ "[{\"name\":\"a\",\"cni-args\":\"x=y\"}]", "\"cni-args\" must be an "
+						     "object" },
+	{ "[{\"name\":\"a\",\"ipam-claim-reference\":1}]", "\"ipam-claim-"
+							   "reference\" must "
+							   "be a string" },
 	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.1/24\"],"
 	  "\"ipam-claim-reference\":\"c\"}]",
 	  "\"ipam-claim-reference\" and \"ips\" exclude each other" },
@@ -339,16 +355,16 @@ static void test_parse__rejects(void **state)
 	for (size_t i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
 		struct cni_err err = { 0 };
 		struct annot_list *l = NULL;
-		int r = annot_networks_parse(rejects[i].val,
-					     strlen(rejects[i].val), WHAT, &l,
-					     &err);
+		int r = annot_networks_parse(
+			rejects[i].val, strlen(rejects[i].val), WHAT, &l, &err);
 
 		if (r == 0 || !strstr(err.msg, rejects[i].msg) ||
 		    strncmp(err.msg, WHAT ": ", strlen(WHAT ": ")) ||
 		    err.code != CNI_ERR_SELECTION)
 			fail_msg("value %zu '%s': r=%d code=%d msg '%s', want "
-				 "'%s'", i, rejects[i].val, r, err.code,
-				 err.msg, rejects[i].msg);
+				 "'%s'",
+				 i, rejects[i].val, r, err.code, err.msg,
+				 rejects[i].msg);
 		assert_null(l);
 	}
 }

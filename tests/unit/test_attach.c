@@ -24,8 +24,9 @@
 #include "plan.h"
 
 #define NET_A "{\"cniVersion\":\"1.0.0\",\"name\":\"a\",\"type\":\"bridge\"}"
-#define NET_B "{\"cniVersion\":\"1.0.0\",\"name\":\"b\",\"plugins\":" \
-	      "[{\"type\":\"macvlan\"},{\"type\":\"tuning\"}]}"
+#define NET_B                                                   \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"b\",\"plugins\":" \
+	"[{\"type\":\"macvlan\"},{\"type\":\"tuning\"}]}"
 #define NET_C "{\"cniVersion\":\"0.4.0\",\"name\":\"c\",\"type\":\"ipvlan\"}"
 
 static struct cni_env env = {
@@ -53,8 +54,9 @@ static struct plexus_record *record_of(const char *const *confs, size_t n)
 		struct plexus_attachment a = { 0 };
 		char ifname[16];
 
-		assert_int_equal(cni_conflist_parse_str(confs[i], strlen(confs[i]),
-							"t", &a.conf, NULL),
+		assert_int_equal(cni_conflist_parse_str(confs[i],
+							strlen(confs[i]), "t",
+							&a.conf, NULL),
 				 0);
 		snprintf(ifname, sizeof(ifname), i ? "net%zu" : "eth0", i);
 		a.ifname = strdup(ifname);
@@ -74,7 +76,8 @@ static struct fixture *fixture_new(const char *const *confs, size_t n)
 	assert_non_null(fx);
 	fake_exec_init(&fx->fake);
 	fx->rec = record_of(confs, n);
-	fx->ctx = (struct attach_ctx){ .env = &env, .exec = &fx->fake.ops,
+	fx->ctx = (struct attach_ctx){ .env = &env,
+				       .exec = &fx->fake.ops,
 				       .path = "/opt/cni/bin",
 				       .netns = env.netns,
 				       .timeout_ms = 1000 };
@@ -110,8 +113,10 @@ static const char *addr_of(json_object *result)
 
 	if (!result || !json_object_object_get_ex(result, "ips", &ips))
 		return NULL;
-	return json_object_get_string(json_object_object_get(
-		json_object_array_get_idx(ips, 0), "address"));
+	return json_object_get_string(
+		json_object_object_get(json_object_array_get_idx(ips, 0), "addr"
+									  "es"
+									  "s"));
 }
 
 static int setup(void **state)
@@ -124,8 +129,10 @@ static int setup(void **state)
 static void test_attach_add__calls_in_order(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_B, NET_C };
-	static const char *const want[] = { "ADD bridge eth0", "ADD macvlan net1",
-					    "ADD tuning net1", "ADD ipvlan net2" };
+	static const char *const want[] = { "ADD bridge eth0",
+					    "ADD macvlan net1",
+					    "ADD tuning net1",
+					    "ADD ipvlan net2" };
 	struct fixture *fx = fixture_new(confs, 3);
 	struct cni_err err = { 0 };
 	json_object *v;
@@ -139,9 +146,11 @@ static void test_attach_add__calls_in_order(void **state)
 	assert_string_equal(addr_of(fx->rec->results[2]), "10.3.0.2/24");
 	/* the chain's second plugin gets the first one's result */
 	assert_null(fake_exec_prev(&fx->fake, 1));
-	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 2)), "10.2.0.2/24");
+	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 2)), "10.2.0.2/"
+								   "24");
 	/* stdin carries the list's name and version, env the container */
-	assert_true(json_object_object_get_ex(fx->fake.calls[2].conf, "name", &v));
+	assert_true(
+		json_object_object_get_ex(fx->fake.calls[2].conf, "name", &v));
 	assert_string_equal(json_object_get_string(v), "b");
 	assert_string_equal(fx->fake.calls[3].container_id, "c0ffee");
 	fixture_free(fx);
@@ -157,17 +166,26 @@ static void test_attach_add__failure_rolls_back_in_reverse(void **state)
 		const char *want[12];
 		size_t n;
 	} cases[] = {
-		{ "bridge", "eth0", { "ADD bridge eth0", "DEL bridge eth0" }, 2 },
-		{ "macvlan", "net1",
+		{ "bridge",
+		  "eth0",
+		  { "ADD bridge eth0", "DEL bridge eth0" },
+		  2 },
+		{ "macvlan",
+		  "net1",
 		  { "ADD bridge eth0", "ADD macvlan net1", "DEL tuning net1",
-		    "DEL macvlan net1", "DEL bridge eth0" }, 5 },
-		{ "tuning", "net1",
+		    "DEL macvlan net1", "DEL bridge eth0" },
+		  5 },
+		{ "tuning",
+		  "net1",
 		  { "ADD bridge eth0", "ADD macvlan net1", "ADD tuning net1",
-		    "DEL tuning net1", "DEL macvlan net1", "DEL bridge eth0" }, 6 },
-		{ "ipvlan", "net2",
+		    "DEL tuning net1", "DEL macvlan net1", "DEL bridge eth0" },
+		  6 },
+		{ "ipvlan",
+		  "net2",
 		  { "ADD bridge eth0", "ADD macvlan net1", "ADD tuning net1",
 		    "ADD ipvlan net2", "DEL ipvlan net2", "DEL tuning net1",
-		    "DEL macvlan net1", "DEL bridge eth0" }, 8 },
+		    "DEL macvlan net1", "DEL bridge eth0" },
+		  8 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -250,14 +268,16 @@ static void test_attach_add__bad_delegate_output(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_C };
 	static const char *const outs[] = {
-		NULL, "{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"x\"}]}",
+		NULL,
+		"{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"x\"}]}",
 	};
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
 		struct fixture *fx = fixture_new(confs, 2);
 		struct cni_err err = { 0 };
 
-		fake_exec_answer(&fx->fake, "ipvlan", CNI_CMD_ADD, NULL, outs[i]);
+		fake_exec_answer(&fx->fake, "ipvlan", CNI_CMD_ADD, NULL,
+				 outs[i]);
 		assert_true(attach_add(&fx->ctx, fx->rec, &err) < 0);
 		print_message("%s\n", err.msg);
 		assert_int_equal(err.code, CNI_ERR_DELEGATE_OUTPUT);
@@ -277,8 +297,10 @@ static void add_all(struct fixture *fx)
 static void test_attach_del__reverse_past_failures(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_B, NET_C };
-	static const char *const want[] = { "DEL ipvlan net2", "DEL tuning net1",
-					    "DEL macvlan net1", "DEL bridge eth0" };
+	static const char *const want[] = { "DEL ipvlan net2",
+					    "DEL tuning net1",
+					    "DEL macvlan net1",
+					    "DEL bridge eth0" };
 	struct fixture *fx = fixture_new(confs, 3);
 	struct cni_err err = { 0 };
 
@@ -293,17 +315,20 @@ static void test_attach_del__reverse_past_failures(void **state)
 	assert_non_null(strstr(err.msg, "busy"));
 	assert_non_null(strstr(err.details, "io"));
 	/* prevResult: each attachment's own result */
-	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 0)), "10.3.0.2/24");
-	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 1)), "10.2.0.2/24");
-	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 3)), "10.1.0.2/24");
+	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 0)), "10.3.0.2/"
+								   "24");
+	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 1)), "10.2.0.2/"
+								   "24");
+	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 3)), "10.1.0.2/"
+								   "24");
 	fixture_free(fx);
 }
 
 static void test_attach_del__chain_continues_past_failure(void **state)
 {
 	static const char *const confs[] = { NET_B };
-	static const char *const want[] = { "DEL tuning eth0",
-					    "DEL macvlan eth0" };
+	static const char *const want[] = { "DEL tuning eth0", "DEL macvlan "
+							       "eth0" };
 	struct fixture *fx = fixture_new(confs, 1);
 	struct cni_err err = { 0 };
 
@@ -322,7 +347,8 @@ static void test_attach_del__chain_continues_past_failure(void **state)
 static void test_attach_del__prev_result_from_040(void **state)
 {
 	static const char *const confs[] = {
-		NET_A, "{\"cniVersion\":\"0.3.1\",\"name\":\"old\",\"type\":\"x\"}",
+		NET_A,
+		"{\"cniVersion\":\"0.3.1\",\"name\":\"old\",\"type\":\"x\"}",
 		NET_C,
 	};
 	struct fixture *fx = fixture_new(confs, 3);
@@ -378,7 +404,8 @@ static void test_attach_check__skips_old_and_disabled(void **state)
 	static const char *const confs[] = {
 		NET_A,
 		"{\"cniVersion\":\"0.3.1\",\"name\":\"old\",\"type\":\"old\"}",
-		"{\"cniVersion\":\"1.0.0\",\"name\":\"off\",\"disableCheck\":true,"
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"off\",\"disableCheck\":"
+		"true,"
 		"\"plugins\":[{\"type\":\"off\"}]}",
 		NET_B,
 	};
@@ -391,7 +418,8 @@ static void test_attach_check__skips_old_and_disabled(void **state)
 	add_all(fx);
 	assert_int_equal(attach_check(&fx->ctx, fx->rec, NULL), 0);
 	expect_calls(&fx->fake, want, 3);
-	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 0)), "10.1.0.2/24");
+	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 0)), "10.1.0.2/"
+								   "24");
 	assert_non_null(fake_exec_prev(&fx->fake, 2));
 	fixture_free(fx);
 }
@@ -417,7 +445,8 @@ static void test_attach_check__failure_and_missing_result(void **state)
 static void test_attach_status__only_110(void **state)
 {
 	static const char *const confs[] = {
-		NET_A, "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"new\"}",
+		NET_A,
+		"{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"new\"}",
 	};
 	static const char *const want[] = { "STATUS new " };
 	struct fixture *fx = fixture_new(confs, 2);
@@ -444,16 +473,17 @@ static void test_attach_gc__valid_lists_per_network(void **state)
 	};
 	static const char *const want[] = { "GC ga ", "GC gd " };
 	struct fixture *fx = fixture_new(confs, 4);
-	json_object *valid = json_tokener_parse(
-		"[[{\"containerID\":\"c1\",\"ifname\":\"eth0\"}],[],[],"
-		"[{\"containerID\":\"c1\",\"ifname\":\"net3\"}]]");
+	json_object *valid = json_tokener_parse("[[{\"containerID\":\"c1\","
+						"\"ifname\":\"eth0\"}],[],[],"
+						"[{\"containerID\":\"c1\","
+						"\"ifname\":\"net3\"}]]");
 	json_object *l1, *l2;
 
 	(void)state;
 	assert_int_equal(attach_gc(&fx->ctx, fx->rec, valid, NULL), 0);
 	expect_calls(&fx->fake, want, 2);
-	assert_true(json_object_object_get_ex(fx->fake.calls[1].conf,
-					      "cni.dev/valid-attachments", &l1));
+	assert_true(json_object_object_get_ex(
+		fx->fake.calls[1].conf, "cni.dev/valid-attachments", &l1));
 	assert_true(json_object_object_get_ex(fx->fake.calls[1].conf,
 					      "cni.dev/attachments", &l2));
 	assert_true(json_object_equal(l1, json_object_array_get_idx(valid, 3)));
@@ -468,8 +498,8 @@ static void test_attach_args_others__drops_ip_and_mac(void **state)
 		const char *in, *want;
 	} cases[] = {
 		{ "", "" },
-		{ "IgnoreUnknown=1;K8S_POD_NAME=web-0",
-		  "IgnoreUnknown=1;K8S_POD_NAME=web-0" },
+		{ "IgnoreUnknown=1;K8S_POD_NAME=web-0", "IgnoreUnknown=1;K8S_"
+							"POD_NAME=web-0" },
 		{ "IgnoreUnknown=1;IP=10.0.0.5/24;MAC=02:00:00:00:00:01;"
 		  "K8S_POD_NAME=x",
 		  "IgnoreUnknown=1;K8S_POD_NAME=x" },
@@ -544,14 +574,16 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_add__calls_in_order),
-		cmocka_unit_test(test_attach_add__failure_rolls_back_in_reverse),
+		cmocka_unit_test(
+			test_attach_add__failure_rolls_back_in_reverse),
 		cmocka_unit_test(test_attach_add__rollback_errors_in_details),
 		cmocka_unit_test(test_attach_add__record_written_and_removed),
 		cmocka_unit_test(test_attach_add__bad_delegate_output),
 		cmocka_unit_test(test_attach_del__reverse_past_failures),
 		cmocka_unit_test(test_attach_del__chain_continues_past_failure),
 		cmocka_unit_test(test_attach_del__prev_result_from_040),
-		cmocka_unit_test(test_attach_del__missing_plugin_is_not_a_failure),
+		cmocka_unit_test(
+			test_attach_del__missing_plugin_is_not_a_failure),
 		cmocka_unit_test(test_attach_del__nothing_added),
 		cmocka_unit_test(test_attach_check__skips_old_and_disabled),
 		cmocka_unit_test(test_attach_check__failure_and_missing_result),

@@ -68,13 +68,18 @@ static struct plexus_record *sample_record(void)
 	struct plexus_record *rec;
 
 	add_att(p, "default-net", "eth0",
-		"{\"cniVersion\":\"1.0.0\",\"name\":\"default-net\",\"plugins\":"
-		"[{\"type\":\"bridge\",\"bridge\":\"cni0\"},{\"type\":\"portmap\","
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"default-net\","
+		"\"plugins\":"
+		"[{\"type\":\"bridge\",\"bridge\":\"cni0\"},{\"type\":"
+		"\"portmap\","
 		"\"capabilities\":{\"portMappings\":true}}]}");
 	add_att(p, "ns1/macvlan-net", "net1",
-		"{\"cniVersion\":\"0.3.1\",\"type\":\"macvlan\",\"master\":\"eth1\"}");
-	p->att[0].runtime_config = json_tokener_parse(
-		"{\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}]}");
+		"{\"cniVersion\":\"0.3.1\",\"type\":\"macvlan\",\"master\":"
+		"\"eth1\"}");
+	p->att[0].runtime_config = json_tokener_parse("{\"portMappings\":[{"
+						      "\"hostPort\":80,"
+						      "\"containerPort\":8080}]"
+						      "}");
 	p->att[1].cni_args = json_tokener_parse("{\"extra\":\"1\"}");
 	p->att[1].device_id = strdup("0000:3b:02.1");
 	p->pod_namespace = strdup("ns1");
@@ -82,9 +87,11 @@ static struct plexus_record *sample_record(void)
 	p->pod_uid = strdup("7a1e5c1e");
 	rec = plexus_record_new(p);
 	assert_non_null(rec);
-	rec->results[0] = json_tokener_parse(
-		"{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"eth0\"}],"
-		"\"ips\":[{\"address\":\"10.1.0.7/24\",\"interface\":0}]}");
+	rec->results[0] = json_tokener_parse("{\"cniVersion\":\"1.0.0\","
+					     "\"interfaces\":[{\"name\":"
+					     "\"eth0\"}],"
+					     "\"ips\":[{\"address\":\"10.1.0.7/"
+					     "24\",\"interface\":0}]}");
 	rec->complete = false;
 	return rec;
 }
@@ -142,7 +149,8 @@ static void test_plexus_cache_write__read_round_trip(void **state)
 		assert_true(json_object_equal(a->runtime_config,
 					      w->runtime_config));
 		assert_true(json_object_equal(a->cni_args, w->cni_args));
-		assert_true(json_object_equal(got->results[i], want->results[i]));
+		assert_true(
+			json_object_equal(got->results[i], want->results[i]));
 	}
 	assert_null(p->att[0].device_id);
 	assert_string_equal(p->att[1].device_id, "0000:3b:02.1");
@@ -228,17 +236,23 @@ static void test_plexus_cache_read__damaged_records(void **state)
 	} cases[] = {
 		{ "{\"kind\":\"other\",\"version\":1,\"attachments\":[]}",
 		  "not a plexus cache record" },
-		{ "{\"kind\":\"plexus-cache\",\"version\":2,\"attachments\":[]}",
+		{ "{\"kind\":\"plexus-cache\",\"version\":2,\"attachments\":[]"
+		  "}",
 		  "not a plexus cache record of version 1" },
 		{ "{\"version\":1,\"attachments\":[]}", "not a plexus cache" },
-		{ "{\"kind\":null,\"version\":1,\"attachments\":[]}",
-		  "not a plexus cache" },
-		{ "{\"kind\":[1],\"version\":1,\"attachments\":[]}",
-		  "not a plexus cache" },
-		{ "{\"kind\":\"plexus-cache\",\"version\":1}", "attachments missing" },
-		{ "{\"kind\":\"plexus-cache\",\"version\":1,\"attachments\":{}}",
+		{ "{\"kind\":null,\"version\":1,\"attachments\":[]}", "not a "
+								      "plexus "
+								      "cache" },
+		{ "{\"kind\":[1],\"version\":1,\"attachments\":[]}", "not a "
+								     "plexus "
+								     "cache" },
+		{ "{\"kind\":\"plexus-cache\",\"version\":1}", "attachments "
+							       "missing" },
+		{ "{\"kind\":\"plexus-cache\",\"version\":1,\"attachments\":{}"
+		  "}",
 		  "attachments missing" },
-		{ "{\"kind\":\"plexus-cache\",\"version\":1,\"attachments\":[1]}",
+		{ "{\"kind\":\"plexus-cache\",\"version\":1,\"attachments\":[1]"
+		  "}",
 		  "attachments[0]: incomplete" },
 		{ "{\"kind\":\"plexus-cache\",\"version\":1,\"attachments\":"
 		  "[{\"network\":\"a\",\"ifname\":\"eth0\"}]}",
@@ -291,7 +305,8 @@ static void test_plexus_cache_path__sanitises_container_id(void **state)
 		const char *id, *ifname, *want;
 	} cases[] = {
 		{ "3f2a9c0d1e", "eth0", "3f2a9c0d1e_eth0.json" },
-		{ "../../etc/passwd", "eth0", "..%2F..%2Fetc%2Fpasswd_eth0.json" },
+		{ "../../etc/passwd", "eth0",
+		  "..%2F..%2Fetc%2Fpasswd_eth0.json" },
 		{ "a b;c|d", "net1", "a%20b%3Bc%7Cd_net1.json" },
 		{ "", "eth0", "_eth0.json" },
 		{ "\xc3\xa9t\xc3\xa9", "eth0", "%C3%A9t%C3%A9_eth0.json" },
@@ -307,7 +322,8 @@ static void test_plexus_cache_path__sanitises_container_id(void **state)
 					       cases[i].ifname);
 		char want[128];
 
-		snprintf(want, sizeof(want), "/var/lib/plexus/%s", cases[i].want);
+		snprintf(want, sizeof(want), "/var/lib/plexus/%s",
+			 cases[i].want);
 		assert_string_equal(path, want);
 		free(path);
 	}
@@ -317,11 +333,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plexus_cache_write__read_round_trip),
-		cmocka_unit_test(test_plexus_cache_write__complete_flag_and_new_dir),
-		cmocka_unit_test(test_plexus_cache_read__truncated_is_decode_error),
+		cmocka_unit_test(
+			test_plexus_cache_write__complete_flag_and_new_dir),
+		cmocka_unit_test(
+			test_plexus_cache_read__truncated_is_decode_error),
 		cmocka_unit_test(test_plexus_cache_read__damaged_records),
 		cmocka_unit_test(test_plexus_cache_parse__same_as_read),
-		cmocka_unit_test(test_plexus_cache_path__sanitises_container_id),
+		cmocka_unit_test(
+			test_plexus_cache_path__sanitises_container_id),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

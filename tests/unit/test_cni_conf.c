@@ -42,9 +42,9 @@ static void parse_fails(const char *s, int code, const char *want)
 
 static void test_cni_conflist_parse__conf_is_list_of_one(void **state)
 {
-	struct cni_conflist *cl = parse_ok(
-		"{\"cniVersion\":\"0.3.1\",\"name\":\"mv\",\"type\":\"macvlan\","
-		"\"master\":\"eth1\"}");
+	struct cni_conflist *cl = parse_ok("{\"cniVersion\":\"0.3.1\",\"name\":"
+					   "\"mv\",\"type\":\"macvlan\","
+					   "\"master\":\"eth1\"}");
 
 	(void)state;
 	assert_false(cl->is_list);
@@ -61,10 +61,11 @@ static void test_cni_conflist_parse__conf_is_list_of_one(void **state)
 
 static void test_cni_conflist_parse__list(void **state)
 {
-	struct cni_conflist *cl = parse_ok(
-		"{\"cniVersion\":\"1.0.0\",\"name\":\"pod\",\"disableCheck\":true,"
-		"\"disableGC\":true,\"plugins\":[{\"type\":\"bridge\"},"
-		"{\"type\":\"portmap\"}]}");
+	struct cni_conflist *cl = parse_ok("{\"cniVersion\":\"1.0.0\",\"name\":"
+					   "\"pod\",\"disableCheck\":true,"
+					   "\"disableGC\":true,\"plugins\":[{"
+					   "\"type\":\"bridge\"},"
+					   "{\"type\":\"portmap\"}]}");
 
 	(void)state;
 	assert_true(cl->is_list);
@@ -86,8 +87,8 @@ static void test_cni_conflist_parse__version_errors(void **state)
 	} cases[] = {
 		{ "{\"type\":\"x\"}", CNI_ERR_INVALID_CONFIG,
 		  "delegates[0].cniVersion: missing" },
-		{ "{\"cniVersion\":1,\"type\":\"x\"}", CNI_ERR_INCOMPATIBLE_VERSION,
-		  "delegates[0].cniVersion" },
+		{ "{\"cniVersion\":1,\"type\":\"x\"}",
+		  CNI_ERR_INCOMPATIBLE_VERSION, "delegates[0].cniVersion" },
 		{ "{\"cniVersion\":\"0.2.0\",\"type\":\"x\"}",
 		  CNI_ERR_INCOMPATIBLE_VERSION, "\"0.2.0\"" },
 		{ "{\"cniVersion\":\"2.0.0\",\"plugins\":[{\"type\":\"x\"}]}",
@@ -113,12 +114,14 @@ static void test_cni_conflist_parse__cni_versions_picks_highest(void **state)
 		enum cni_ver want;
 	} cases[] = {
 		{ "{\"cniVersions\":[\"0.4.0\",\"1.0.0\",\"9.9.9\"],"
-		  "\"plugins\":[{\"type\":\"x\"}]}", CNI_V100 },
+		  "\"plugins\":[{\"type\":\"x\"}]}",
+		  CNI_V100 },
 		{ "{\"cniVersions\":[\"1.1.0\",\"0.3.1\"],\"type\":\"x\"}",
 		  CNI_V110 },
 		/* cniVersions wins over cniVersion */
 		{ "{\"cniVersion\":\"0.3.0\",\"cniVersions\":[\"0.4.0\"],"
-		  "\"type\":\"x\"}", CNI_V040 },
+		  "\"type\":\"x\"}",
+		  CNI_V040 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -138,10 +141,13 @@ static void test_cni_conflist_parse__plugin_errors(void **state)
 	} cases[] = {
 		{ "[]", "delegates[0].plugins: the list is empty" },
 		{ "{}", "delegates[0].plugins" },
-		{ "[{\"type\":\"a\"},3]", "delegates[0].plugins[1]: must be an object" },
-		{ "[{\"bridge\":\"cni0\"}]", "delegates[0].plugins[0]: \"type\" missing" },
+		{ "[{\"type\":\"a\"},3]", "delegates[0].plugins[1]: must be an "
+					  "object" },
+		{ "[{\"bridge\":\"cni0\"}]", "delegates[0].plugins[0]: "
+					     "\"type\" missing" },
 		{ "[{\"type\":7}]", "delegates[0].plugins[0].type" },
-		{ "[{\"type\":\"\"}]", "delegates[0].plugins[0]: \"type\" is empty" },
+		{ "[{\"type\":\"\"}]", "delegates[0].plugins[0]: \"type\" is "
+				       "empty" },
 		{ "[{\"type\":\"../../bin/sh\"}]", "\"../../bin/sh\"" },
 		{ "[{\"type\":\"/usr/bin/x\"}]", "not a plain plugin name" },
 		{ "[{\"type\":\"..\"}]", "delegates[0].plugins[0]" },
@@ -180,17 +186,19 @@ static void test_cni_type_check__names(void **state)
 		const char *type;
 		int ok;
 	} cases[] = {
-		{ "bridge", 1 }, { "plexus-ipam", 1 }, { "a.b", 1 },
-		{ "..a", 1 },	 { "", 0 },	       { ".", 0 },
-		{ "..", 0 },	 { "a/b", 0 },	       { "/x", 0 },
-		{ NULL, 0 },
+		{ "bridge", 1 }, { "plexus-ipam", 1 },
+		{ "a.b", 1 },	 { "..a", 1 },
+		{ "", 0 },	 { ".", 0 },
+		{ "..", 0 },	 { "a/b", 0 },
+		{ "/x", 0 },	 { NULL, 0 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cni_err err = { 0 };
 		int r = cni_type_check(cases[i].type, "f", &err);
 
-		print_message("type %s\n", cases[i].type ? cases[i].type : "NULL");
+		print_message("type %s\n",
+			      cases[i].type ? cases[i].type : "NULL");
 		assert_int_equal(r, cases[i].ok ? 0 : -EINVAL);
 		if (!cases[i].ok)
 			assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
@@ -200,21 +208,23 @@ static void test_cni_type_check__names(void **state)
 static void
 test_cni_conflist_plugin_conf__injects_name_and_version(void **state)
 {
-	struct cni_conflist *cl = parse_ok(
-		"{\"cniVersions\":[\"1.0.0\",\"0.4.0\"],\"name\":\"pod\","
-		"\"plugins\":[{\"type\":\"bridge\"},{\"type\":\"tuning\","
-		"\"name\":\"other\",\"cniVersion\":\"0.3.0\",\"mtu\":1400}]}");
+	struct cni_conflist *cl = parse_ok("{\"cniVersions\":[\"1.0.0\",\"0.4."
+					   "0\"],\"name\":\"pod\","
+					   "\"plugins\":[{\"type\":\"bridge\"},"
+					   "{\"type\":\"tuning\","
+					   "\"name\":\"other\",\"cniVersion\":"
+					   "\"0.3.0\",\"mtu\":1400}]}");
 	json_object *conf, *raw_copy = cni_json_copy(cl->raw);
 	const char *s;
 	int64_t mtu;
 
 	(void)state;
-	assert_int_equal(cni_conflist_plugin_conf(cl, 1, NULL, NULL, &conf,
-						  NULL),
-			 0);
+	assert_int_equal(
+		cni_conflist_plugin_conf(cl, 1, NULL, NULL, &conf, NULL), 0);
 	assert_int_equal(cni_json_get_string(conf, "name", "", &s, NULL), 0);
 	assert_string_equal(s, "pod");
-	assert_int_equal(cni_json_get_string(conf, "cniVersion", "", &s, NULL), 0);
+	assert_int_equal(cni_json_get_string(conf, "cniVersion", "", &s, NULL),
+			 0);
 	assert_string_equal(s, "1.0.0");
 	assert_int_equal(cni_json_get_string(conf, "type", "", &s, NULL), 0);
 	assert_string_equal(s, "tuning");
@@ -226,9 +236,9 @@ test_cni_conflist_plugin_conf__injects_name_and_version(void **state)
 	/* the list as written is untouched */
 	assert_true(json_object_equal(cl->raw, raw_copy));
 	json_object_put(conf);
-	assert_int_equal(cni_conflist_plugin_conf(cl, 2, NULL, NULL, &conf,
-						  NULL),
-			 -EINVAL);
+	assert_int_equal(
+		cni_conflist_plugin_conf(cl, 2, NULL, NULL, &conf, NULL),
+		-EINVAL);
 	json_object_put(raw_copy);
 	cni_conflist_free(cl);
 }
@@ -264,23 +274,27 @@ static void test_cni_conflist_plugin_conf__prev_result_to_040(void **state)
 	json_object *prev = plugin_prev("0.4.0", prev_110), *ips, *ifs, *v;
 
 	(void)state;
-	assert_string_equal(json_object_get_string(
-				    json_object_object_get(prev, "cniVersion")),
-			    "0.4.0");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(prev, "cniVersio"
+								    "n")),
+		"0.4.0");
 	ips = json_object_object_get(prev, "ips");
 	assert_string_equal(json_object_get_string(json_object_object_get(
-				    json_object_array_get_idx(ips, 0), "version")),
+				    json_object_array_get_idx(ips, 0), "versio"
+								       "n")),
 			    "4");
 	assert_string_equal(json_object_get_string(json_object_object_get(
-				    json_object_array_get_idx(ips, 1), "version")),
+				    json_object_array_get_idx(ips, 1), "versio"
+								       "n")),
 			    "6");
-	ifs = json_object_array_get_idx(json_object_object_get(prev,
-							       "interfaces"),
+	ifs = json_object_array_get_idx(json_object_object_get(prev, "interface"
+								     "s"),
 					0);
 	assert_false(json_object_object_get_ex(ifs, "mtu", &v));
 	assert_false(json_object_object_get_ex(ifs, "pciID", &v));
 	assert_false(json_object_object_get_ex(
-		json_object_array_get_idx(json_object_object_get(prev, "routes"),
+		json_object_array_get_idx(json_object_object_get(prev, "route"
+								       "s"),
 					  0),
 		"table", &v));
 	json_object_put(prev);
@@ -288,29 +302,32 @@ static void test_cni_conflist_plugin_conf__prev_result_to_040(void **state)
 
 static void test_cni_conflist_plugin_conf__prev_result_to_100(void **state)
 {
-	json_object *prev = plugin_prev(
-		"1.0.0", "{\"cniVersion\":\"0.3.1\",\"ips\":[{\"version\":\"4\","
-			 "\"address\":\"10.0.0.5/24\"}]}");
+	json_object *prev = plugin_prev("1.0.0", "{\"cniVersion\":\"0.3.1\","
+						 "\"ips\":[{\"version\":\"4\","
+						 "\"address\":\"10.0.0.5/"
+						 "24\"}]}");
 	json_object *ip;
 
 	(void)state;
-	assert_string_equal(json_object_get_string(
-				    json_object_object_get(prev, "cniVersion")),
-			    "1.0.0");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(prev, "cniVersio"
+								    "n")),
+		"1.0.0");
 	ip = json_object_array_get_idx(json_object_object_get(prev, "ips"), 0);
 	assert_false(json_object_object_get_ex(ip, "version", NULL));
-	assert_string_equal(json_object_get_string(
-				    json_object_object_get(ip, "address")),
-			    "10.0.0.5/24");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(ip, "address")),
+		"10.0.0.5/24");
 	json_object_put(prev);
 }
 
 static void test_cni_conflist_plugin_conf__bad_prev_result(void **state)
 {
-	struct cni_conflist *cl = parse_ok(
-		"{\"cniVersion\":\"1.0.0\",\"type\":\"x\"}");
+	struct cni_conflist *cl = parse_ok("{\"cniVersion\":\"1.0.0\",\"type\":"
+					   "\"x\"}");
 	json_object *p = json_tokener_parse("{\"cniVersion\":\"1.0.0\","
-					    "\"ips\":[{\"address\":\"10.0.0.1\"}]}");
+					    "\"ips\":[{\"address\":\"10.0.0."
+					    "1\"}]}");
 	json_object *conf = (json_object *)0x1;
 	struct cni_err err = { 0 };
 
@@ -324,13 +341,17 @@ static void test_cni_conflist_plugin_conf__bad_prev_result(void **state)
 
 static void test_cni_conflist_plugin_conf__runtime_config_filtered(void **state)
 {
-	struct cni_conflist *cl = parse_ok(
-		"{\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"bridge\"},"
-		"{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true,"
-		"\"mac\":false,\"bandwidth\":\"yes\"}}]}");
-	json_object *rt = json_tokener_parse(
-		"{\"portMappings\":[{\"hostPort\":80}],\"mac\":\"02:00:00:00:00:01\","
-		"\"bandwidth\":{},\"ips\":[]}");
+	struct cni_conflist *cl = parse_ok("{\"cniVersion\":\"1.0.0\","
+					   "\"plugins\":[{\"type\":\"bridge\"},"
+					   "{\"type\":\"portmap\","
+					   "\"capabilities\":{\"portMappings\":"
+					   "true,"
+					   "\"mac\":false,\"bandwidth\":"
+					   "\"yes\"}}]}");
+	json_object *rt = json_tokener_parse("{\"portMappings\":[{\"hostPort\":"
+					     "80}],\"mac\":\"02:00:00:00:00:"
+					     "01\","
+					     "\"bandwidth\":{},\"ips\":[]}");
 	json_object *conf, *got;
 
 	(void)state;
@@ -342,8 +363,10 @@ static void test_cni_conflist_plugin_conf__runtime_config_filtered(void **state)
 			 0);
 	assert_true(json_object_object_get_ex(conf, "runtimeConfig", &got));
 	assert_int_equal(json_object_object_length(got), 1);
-	assert_true(json_object_equal(json_object_object_get(got, "portMappings"),
-				      json_object_object_get(rt, "portMappings")));
+	assert_true(json_object_equal(json_object_object_get(got, "portMapping"
+								  "s"),
+				      json_object_object_get(rt, "portMapping"
+								 "s")));
 	json_object_put(conf);
 	json_object_put(rt);
 	cni_conflist_free(cl);
@@ -378,15 +401,21 @@ int main(void)
 		cmocka_unit_test(test_cni_conflist_parse__conf_is_list_of_one),
 		cmocka_unit_test(test_cni_conflist_parse__list),
 		cmocka_unit_test(test_cni_conflist_parse__version_errors),
-		cmocka_unit_test(test_cni_conflist_parse__cni_versions_picks_highest),
+		cmocka_unit_test(
+			test_cni_conflist_parse__cni_versions_picks_highest),
 		cmocka_unit_test(test_cni_conflist_parse__plugin_errors),
 		cmocka_unit_test(test_cni_conflist_parse__conf_type_errors),
 		cmocka_unit_test(test_cni_type_check__names),
-		cmocka_unit_test(test_cni_conflist_plugin_conf__injects_name_and_version),
-		cmocka_unit_test(test_cni_conflist_plugin_conf__prev_result_to_040),
-		cmocka_unit_test(test_cni_conflist_plugin_conf__prev_result_to_100),
-		cmocka_unit_test(test_cni_conflist_plugin_conf__bad_prev_result),
-		cmocka_unit_test(test_cni_conflist_plugin_conf__runtime_config_filtered),
+		cmocka_unit_test(
+			test_cni_conflist_plugin_conf__injects_name_and_version),
+		cmocka_unit_test(
+			test_cni_conflist_plugin_conf__prev_result_to_040),
+		cmocka_unit_test(
+			test_cni_conflist_plugin_conf__prev_result_to_100),
+		cmocka_unit_test(
+			test_cni_conflist_plugin_conf__bad_prev_result),
+		cmocka_unit_test(
+			test_cni_conflist_plugin_conf__runtime_config_filtered),
 		cmocka_unit_test(test_cni_plugin_has_capability__forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,10 +13,15 @@
 #include "cni_env.h"
 #include "cni_error.h"
 
-#define FULL_ENV(cmd)                                                   \
-	{ "CNI_COMMAND=" cmd, "CNI_CONTAINERID=c0ffee", "CNI_NETNS=/run/netns/p", \
-	  "CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin:/usr/lib/cni",      \
-	  "CNI_ARGS=K8S_POD_NAME=web-0;K8S_POD_NAMESPACE=default", NULL }
+#define FULL_ENV(cmd)                                                    \
+	{                                                                \
+		"CNI_COMMAND=" cmd, "CNI_CONTAINERID=c0ffee",            \
+			"CNI_NETNS=/run/netns/p", "CNI_IFNAME=eth0",     \
+			"CNI_PATH=/opt/cni/bin:/usr/lib/cni",            \
+			"CNI_ARGS=K8S_POD_NAME=web-0;K8S_POD_NAMESPACE=" \
+			"default",                                       \
+			NULL                                             \
+	}
 
 static void test_cni_env_load__every_command(void **state)
 {
@@ -24,9 +29,9 @@ static void test_cni_env_load__every_command(void **state)
 		const char *name;
 		enum cni_cmd cmd;
 	} cases[] = {
-		{ "ADD", CNI_CMD_ADD },		{ "DEL", CNI_CMD_DEL },
-		{ "CHECK", CNI_CMD_CHECK },	{ "VERSION", CNI_CMD_VERSION },
-		{ "STATUS", CNI_CMD_STATUS },	{ "GC", CNI_CMD_GC },
+		{ "ADD", CNI_CMD_ADD },	      { "DEL", CNI_CMD_DEL },
+		{ "CHECK", CNI_CMD_CHECK },   { "VERSION", CNI_CMD_VERSION },
+		{ "STATUS", CNI_CMD_STATUS }, { "GC", CNI_CMD_GC },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -54,7 +59,8 @@ static void test_cni_env_load__every_command(void **state)
 static void test_cni_env_load__command_missing(void **state)
 {
 	static char *const envs[][5] = {
-		{ "CNI_CONTAINERID=x", "CNI_NETNS=/n", "CNI_IFNAME=eth0", NULL },
+		{ "CNI_CONTAINERID=x", "CNI_NETNS=/n", "CNI_IFNAME=eth0",
+		  NULL },
 		{ "CNI_COMMAND=", "CNI_CONTAINERID=x", "CNI_NETNS=/n",
 		  "CNI_IFNAME=eth0", NULL },
 	};
@@ -73,7 +79,8 @@ static void test_cni_env_load__command_missing(void **state)
 static void test_cni_env_load__command_unknown(void **state)
 {
 	static const char *const bad[] = { "CNI_COMMAND=FOO", "CNI_COMMAND=add",
-					   "CNI_COMMAND=ADD ", "CNI_COMMAND=NONE" };
+					   "CNI_COMMAND=ADD ",
+					   "CNI_COMMAND=NONE" };
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *envp[] = FULL_ENV("");
@@ -95,15 +102,24 @@ static void test_cni_env_load__missing_variable_per_command(void **state)
 		const char *cmd, *drop;
 		int fails;
 	} cases[] = {
-		{ "ADD", "CNI_CONTAINERID", 1 },   { "ADD", "CNI_NETNS", 1 },
-		{ "ADD", "CNI_IFNAME", 1 },	   { "ADD", "CNI_PATH", 0 },
-		{ "CHECK", "CNI_CONTAINERID", 1 }, { "CHECK", "CNI_NETNS", 1 },
-		{ "CHECK", "CNI_IFNAME", 1 },	   { "DEL", "CNI_CONTAINERID", 1 },
-		{ "DEL", "CNI_NETNS", 0 },	   { "DEL", "CNI_IFNAME", 1 },
-		{ "VERSION", "CNI_CONTAINERID", 0 }, { "VERSION", "CNI_NETNS", 0 },
-		{ "VERSION", "CNI_IFNAME", 0 },	   { "STATUS", "CNI_CONTAINERID", 0 },
-		{ "STATUS", "CNI_NETNS", 0 },	   { "STATUS", "CNI_IFNAME", 0 },
-		{ "GC", "CNI_CONTAINERID", 0 },	   { "GC", "CNI_NETNS", 0 },
+		{ "ADD", "CNI_CONTAINERID", 1 },
+		{ "ADD", "CNI_NETNS", 1 },
+		{ "ADD", "CNI_IFNAME", 1 },
+		{ "ADD", "CNI_PATH", 0 },
+		{ "CHECK", "CNI_CONTAINERID", 1 },
+		{ "CHECK", "CNI_NETNS", 1 },
+		{ "CHECK", "CNI_IFNAME", 1 },
+		{ "DEL", "CNI_CONTAINERID", 1 },
+		{ "DEL", "CNI_NETNS", 0 },
+		{ "DEL", "CNI_IFNAME", 1 },
+		{ "VERSION", "CNI_CONTAINERID", 0 },
+		{ "VERSION", "CNI_NETNS", 0 },
+		{ "VERSION", "CNI_IFNAME", 0 },
+		{ "STATUS", "CNI_CONTAINERID", 0 },
+		{ "STATUS", "CNI_NETNS", 0 },
+		{ "STATUS", "CNI_IFNAME", 0 },
+		{ "GC", "CNI_CONTAINERID", 0 },
+		{ "GC", "CNI_NETNS", 0 },
 		{ "GC", "CNI_IFNAME", 0 },
 	};
 	(void)state;
@@ -188,7 +204,8 @@ static void test_cni_env_load__ifname_rules(void **state)
 		struct cni_err err = { 0 };
 		int r;
 
-		snprintf(ifname, sizeof(ifname), "CNI_IFNAME=%s", cases[i].name);
+		snprintf(ifname, sizeof(ifname), "CNI_IFNAME=%s",
+			 cases[i].name);
 		envp[3] = ifname;
 		r = cni_env_load(&env, envp, &err);
 		print_message("ifname \"%s\"\n", cases[i].name);
@@ -264,7 +281,8 @@ static void test_cni_args_parse__invalid(void **state)
 		struct cni_err err = { 0 };
 
 		print_message("CNI_ARGS \"%s\"\n", bad[i]);
-		assert_int_equal(cni_args_parse(bad[i], &kv, &n, &err), -EINVAL);
+		assert_int_equal(cni_args_parse(bad[i], &kv, &n, &err),
+				 -EINVAL);
 		assert_int_equal(err.code, CNI_ERR_INVALID_ENV);
 		assert_non_null(strstr(err.msg, "CNI_ARGS"));
 		/* outputs untouched on failure */
@@ -309,11 +327,13 @@ int main(void)
 		cmocka_unit_test(test_cni_env_load__every_command),
 		cmocka_unit_test(test_cni_env_load__command_missing),
 		cmocka_unit_test(test_cni_env_load__command_unknown),
-		cmocka_unit_test(test_cni_env_load__missing_variable_per_command),
+		cmocka_unit_test(
+			test_cni_env_load__missing_variable_per_command),
 		cmocka_unit_test(test_cni_env_load__only_command_for_version),
 		cmocka_unit_test(test_cni_env_load__empty_value_is_missing),
 		cmocka_unit_test(test_cni_env_load__ifname_rules),
-		cmocka_unit_test(test_cni_ifname_check__uses_given_code_and_field),
+		cmocka_unit_test(
+			test_cni_ifname_check__uses_given_code_and_field),
 		cmocka_unit_test(test_cni_args_parse__valid),
 		cmocka_unit_test(test_cni_args_parse__invalid),
 		cmocka_unit_test(test_cni_env_load__bad_args_fail),

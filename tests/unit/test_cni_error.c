@@ -84,7 +84,8 @@ static void test_cni_err_prefix__truncation_is_safe(void **state)
 	static const size_t prefix_lens[] = { 0, 1, 100, 254, 255, 300, 2000 };
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(prefix_lens) / sizeof(prefix_lens[0]); i++) {
+	for (size_t i = 0; i < sizeof(prefix_lens) / sizeof(prefix_lens[0]);
+	     i++) {
 		struct cni_err err;
 		char *prefix = malloc(prefix_lens[i] + 1);
 		size_t len;
@@ -163,7 +164,8 @@ static void test_cni_err_print__json_shape(void **state)
 	json_object *o;
 
 	(void)state;
-	cni_errf(&err, CNI_ERR_INVALID_CONFIG, "delegates[0]: \"type\" "
+	cni_errf(&err, CNI_ERR_INVALID_CONFIG,
+		 "delegates[0]: \"type\" "
 		 "missing in /etc/cni/net.d");
 	o = print_to_json(&err, "0.4.0");
 	assert_int_equal(json_object_object_length(o), 3);
@@ -172,8 +174,8 @@ static void test_cni_err_print__json_shape(void **state)
 			 7);
 	assert_true(json_object_is_type(json_object_object_get(o, "code"),
 					json_type_int));
-	assert_string_equal(str_of(o, "msg"),
-			    "delegates[0]: \"type\" missing in /etc/cni/net.d");
+	assert_string_equal(str_of(o, "msg"), "delegates[0]: \"type\" missing "
+					      "in /etc/cni/net.d");
 	assert_null(str_of(o, "details"));
 	json_object_put(o);
 
@@ -209,7 +211,8 @@ int main(void)
 		cmocka_unit_test(test_cni_errf__truncates_long_message),
 		cmocka_unit_test(test_cni_err_prefix__adds_prefix_keeps_code),
 		cmocka_unit_test(test_cni_err_prefix__truncation_is_safe),
-		cmocka_unit_test(test_cni_err_add_details__separates_and_bounds),
+		cmocka_unit_test(
+			test_cni_err_add_details__separates_and_bounds),
 		cmocka_unit_test(test_cni_err_print__json_shape),
 		cmocka_unit_test(test_cni_err_print__no_error_set),
 	};

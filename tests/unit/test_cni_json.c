@@ -17,7 +17,11 @@
 static void test_cni_json_parse__valid(void **state)
 {
 	static const char *const ok[] = {
-		"{}", "[]", "[1]", "\"s\"", " {\"a\": [1, 2, {\"b\": true}]} \n",
+		"{}",
+		"[]",
+		"[1]",
+		"\"s\"",
+		" {\"a\": [1, 2, {\"b\": true}]} \n",
 		"{\"cniVersion\":\"1.0.0\"}\r\n\t ",
 	};
 	(void)state;
@@ -25,9 +29,8 @@ static void test_cni_json_parse__valid(void **state)
 		json_object *o = (json_object *)0x1;
 
 		print_message("input %zu: %s\n", i, ok[i]);
-		assert_int_equal(cni_json_parse(ok[i], strlen(ok[i]), "t", &o,
-						NULL),
-				 0);
+		assert_int_equal(
+			cni_json_parse(ok[i], strlen(ok[i]), "t", &o, NULL), 0);
 		assert_non_null(o);
 		json_object_put(o);
 	}
@@ -90,7 +93,8 @@ static void test_cni_json_parse__too_deep(void **state)
 	assert_non_null(strstr(err.msg, "deep"));
 	/* CNI_JSON_DEPTH - 1 levels still parse */
 	assert_int_equal(cni_json_parse(buf + n - (CNI_JSON_DEPTH - 1),
-					2 * (CNI_JSON_DEPTH - 1), "ok", &o, &err),
+					2 * (CNI_JSON_DEPTH - 1), "ok", &o,
+					&err),
 			 0);
 	json_object_put(o);
 	free(buf);
@@ -120,9 +124,9 @@ static void test_cni_json_parse__too_large(void **state)
 
 static json_object *doc(void)
 {
-	return json_tokener_parse(
-		"{\"s\":\"str\",\"b\":true,\"i\":42,\"a\":[1],\"o\":{},"
-		"\"d\":1.5,\"n\":null}");
+	return json_tokener_parse("{\"s\":\"str\",\"b\":true,\"i\":42,\"a\":[1]"
+				  ",\"o\":{},"
+				  "\"d\":1.5,\"n\":null}");
 }
 
 /* Each getter against each member: only its own type passes. */
@@ -147,11 +151,26 @@ static void test_cni_json_get__wrong_type_names_field(void **state)
 			snprintf(field, sizeof(field), "delegates[1].%s",
 				 keys[k]);
 			switch (g) {
-			case 0: r = cni_json_get_string(o, keys[k], field, &s, &err); break;
-			case 1: r = cni_json_get_bool(o, keys[k], field, &b, &err); break;
-			case 2: r = cni_json_get_int(o, keys[k], field, &i, &err); break;
-			case 3: r = cni_json_get_array(o, keys[k], field, &v, &err); break;
-			default: r = cni_json_get_object(o, keys[k], field, &v, &err); break;
+			case 0:
+				r = cni_json_get_string(o, keys[k], field, &s,
+							&err);
+				break;
+			case 1:
+				r = cni_json_get_bool(o, keys[k], field, &b,
+						      &err);
+				break;
+			case 2:
+				r = cni_json_get_int(o, keys[k], field, &i,
+						     &err);
+				break;
+			case 3:
+				r = cni_json_get_array(o, keys[k], field, &v,
+						       &err);
+				break;
+			default:
+				r = cni_json_get_object(o, keys[k], field, &v,
+							&err);
+				break;
 			}
 			if (strcmp(own[g], keys[k]) == 0) {
 				assert_int_equal(r, 0);
@@ -196,7 +215,8 @@ static void test_cni_json_get__missing_or_null_is_enoent(void **state)
 	assert_int_equal(cni_json_get_string(o, "nope", "nope", &s, &err),
 			 -ENOENT);
 	assert_int_equal(cni_json_get_string(o, "n", "n", &s, &err), -ENOENT);
-	assert_int_equal(cni_json_get_string(NULL, "s", "s", &s, &err), -ENOENT);
+	assert_int_equal(cni_json_get_string(NULL, "s", "s", &s, &err),
+			 -ENOENT);
 	assert_string_equal(s, "untouched");
 	assert_int_equal(err.code, 0);
 	json_object_put(o);
@@ -314,9 +334,9 @@ static void test_cni_read_file__missing(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(cni_read_file("/nonexistent/plexus.conf", &buf, &len,
-				       &err),
-			 -ENOENT);
+	assert_int_equal(
+		cni_read_file("/nonexistent/plexus.conf", &buf, &len, &err),
+		-ENOENT);
 	assert_int_equal(err.code, CNI_ERR_IO);
 	assert_non_null(strstr(err.msg, "/nonexistent/plexus.conf"));
 }

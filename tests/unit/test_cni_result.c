@@ -23,7 +23,8 @@ static const char *const full_110 =
 	"\"interface\":1},{\"address\":\"fd00::5/64\",\"interface\":1}],"
 	"\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.22.0.1\",\"mtu\":1500,"
 	"\"advmss\":1460,\"priority\":100,\"table\":254,\"scope\":0}],"
-	"\"dns\":{\"nameservers\":[\"10.96.0.10\"],\"domain\":\"cluster.local\","
+	"\"dns\":{\"nameservers\":[\"10.96.0.10\"],\"domain\":\"cluster."
+	"local\","
 	"\"search\":[\"svc.cluster.local\"],\"options\":[\"ndots:5\"]}}";
 
 static struct cni_result *parse_ok(const char *s)
@@ -57,16 +58,21 @@ static void test_cni_result_parse__every_version(void **state)
 		const char *doc;
 		enum cni_ver ver;
 	} cases[] = {
-		{ "{\"cniVersion\":\"0.3.0\",\"interfaces\":[{\"name\":\"eth0\"}],"
+		{ "{\"cniVersion\":\"0.3.0\",\"interfaces\":[{\"name\":"
+		  "\"eth0\"}],"
 		  "\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.2/24\","
-		  "\"interface\":0}],\"dns\":{}}", CNI_V030 },
+		  "\"interface\":0}],\"dns\":{}}",
+		  CNI_V030 },
 		{ "{\"cniVersion\":\"0.3.1\",\"ips\":[{\"version\":\"6\","
-		  "\"address\":\"fd00::2/64\"}]}", CNI_V031 },
+		  "\"address\":\"fd00::2/64\"}]}",
+		  CNI_V031 },
 		{ "{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"e\"}],"
 		  "\"ips\":[{\"version\":\"4\",\"address\":\"1.2.3.4/32\","
-		  "\"interface\":0}],\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}", CNI_V040 },
+		  "\"interface\":0}],\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}",
+		  CNI_V040 },
 		{ "{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"e\"}],"
-		  "\"ips\":[{\"address\":\"1.2.3.4/32\",\"interface\":0}]}", CNI_V100 },
+		  "\"ips\":[{\"address\":\"1.2.3.4/32\",\"interface\":0}]}",
+		  CNI_V100 },
 		{ NULL, CNI_V110 },
 	};
 	(void)state;
@@ -123,23 +129,30 @@ static void test_cni_result_parse__member_errors(void **state)
 	} cases[] = {
 		{ "\"interfaces\":{}", "interfaces: not a list" },
 		{ "\"interfaces\":[1]", "interfaces[0] is not an object" },
-		{ "\"interfaces\":[{\"mac\":\"x\"}]", "interfaces[0].name missing" },
-		{ "\"interfaces\":[{\"name\":\"e\",\"mtu\":1.5}]",
-		  "interfaces[0].mtu" },
-		{ "\"interfaces\":[{\"name\":\"e\",\"mtu\":-5}]",
-		  "interfaces[0].mtu: -5 out of range" },
-		{ "\"ips\":[{\"address\":\"10.0.0.1\"}]",
-		  "ips[0].address: missing or not in CIDR form" },
+		{ "\"interfaces\":[{\"mac\":\"x\"}]", "interfaces[0].name "
+						      "missing" },
+		{ "\"interfaces\":[{\"name\":\"e\",\"mtu\":1.5}]", "interfaces["
+								   "0].mtu" },
+		{ "\"interfaces\":[{\"name\":\"e\",\"mtu\":-5}]", "interfaces["
+								  "0].mtu: -5 "
+								  "out of "
+								  "range" },
+		{ "\"ips\":[{\"address\":\"10.0.0.1\"}]", "ips[0].address: "
+							  "missing or not in "
+							  "CIDR form" },
 		{ "\"ips\":[{\"gateway\":\"10.0.0.1\"}]", "ips[0].address" },
 		{ "\"ips\":[{\"address\":5}]", "ips[0].address" },
 		{ "\"ips\":[{\"address\":\"1.1.1.1/32\",\"interface\":\"0\"}]",
 		  "ips[0].interface" },
-		{ "\"routes\":[{\"gw\":\"1.1.1.1\"}]", "routes[0].dst missing" },
+		{ "\"routes\":[{\"gw\":\"1.1.1.1\"}]", "routes[0].dst "
+						       "missing" },
 		{ "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"table\":\"main\"}]",
 		  "routes[0].table" },
 		{ "\"dns\":[]", "result: dns" },
-		{ "\"dns\":{\"nameservers\":[\"1.1.1.1\",2]}",
-		  "dns.nameservers[1]: not a string" },
+		{ "\"dns\":{\"nameservers\":[\"1.1.1.1\",2]}", "dns."
+							       "nameservers[1]:"
+							       " not a "
+							       "string" },
 		{ "\"dns\":{\"search\":\"a\"}", "dns.search" },
 	};
 	(void)state;
@@ -157,12 +170,14 @@ static void test_cni_result_parse__interface_index_out_of_range(void **state)
 	static const char *const bad[] = {
 		"{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"e\"}],"
 		"\"ips\":[{\"address\":\"1.1.1.1/32\",\"interface\":1}]}",
-		"{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"1.1.1.1/32\","
+		"{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"1.1.1.1/"
+		"32\","
 		"\"interface\":0}]}",
 		"{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"e\"}],"
 		"\"ips\":[{\"address\":\"1.1.1.1/32\",\"interface\":-2}]}",
 		"{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"e\"}],"
-		"\"ips\":[{\"address\":\"1.1.1.1/32\",\"interface\":4294967296}]}",
+		"\"ips\":[{\"address\":\"1.1.1.1/"
+		"32\",\"interface\":4294967296}]}",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -175,7 +190,8 @@ static const char *member_str(json_object *o, const char *list, size_t i,
 	json_object *v;
 
 	if (!json_object_object_get_ex(
-		    json_object_array_get_idx(json_object_object_get(o, list), i),
+		    json_object_array_get_idx(json_object_object_get(o, list),
+					      i),
 		    key, &v))
 		return NULL;
 	return json_object_get_string(v);
@@ -196,20 +212,24 @@ static void test_cni_result_to_json__conversion_rules(void **state)
 
 		print_message("to %s: %s\n", cni_version_str((enum cni_ver)v),
 			      cni_json_str(o));
-		assert_string_equal(json_object_get_string(json_object_object_get(
-					    o, "cniVersion")),
-				    cni_version_str((enum cni_ver)v));
+		assert_string_equal(
+			json_object_get_string(json_object_object_get(o, "cniVe"
+									 "rsio"
+									 "n")),
+			cni_version_str((enum cni_ver)v));
 		for (size_t k = 0; k < 3; k++)
 			assert_int_equal(member_str(o, "interfaces", 1,
 						    if_keys[k]) != NULL,
 					 has110);
 		for (size_t k = 0; k < 5; k++)
-			assert_int_equal(member_str(o, "routes", 0,
-						    rt_keys[k]) != NULL,
-					 has110);
+			assert_int_equal(
+				member_str(o, "routes", 0, rt_keys[k]) != NULL,
+				has110);
 		if (v < CNI_V100) {
-			assert_string_equal(member_str(o, "ips", 0, "version"), "4");
-			assert_string_equal(member_str(o, "ips", 1, "version"), "6");
+			assert_string_equal(member_str(o, "ips", 0, "version"),
+					    "4");
+			assert_string_equal(member_str(o, "ips", 1, "version"),
+					    "6");
 		} else {
 			assert_null(member_str(o, "ips", 0, "version"));
 		}
@@ -217,7 +237,8 @@ static void test_cni_result_to_json__conversion_rules(void **state)
 		assert_string_equal(member_str(o, "interfaces", 1, "sandbox"),
 				    "/var/run/netns/p");
 		assert_string_equal(member_str(o, "ips", 0, "interface"), "1");
-		assert_string_equal(member_str(o, "routes", 0, "gw"), "10.22.0.1");
+		assert_string_equal(member_str(o, "routes", 0, "gw"), "10.22.0."
+								      "1");
 		json_object_put(o);
 	}
 	cni_result_free(res);
@@ -304,9 +325,11 @@ int main(void)
 		cmocka_unit_test(test_cni_result_parse__fields),
 		cmocka_unit_test(test_cni_result_parse__version_errors),
 		cmocka_unit_test(test_cni_result_parse__member_errors),
-		cmocka_unit_test(test_cni_result_parse__interface_index_out_of_range),
+		cmocka_unit_test(
+			test_cni_result_parse__interface_index_out_of_range),
 		cmocka_unit_test(test_cni_result_to_json__conversion_rules),
-		cmocka_unit_test(test_cni_result_to_json__round_trip_every_version),
+		cmocka_unit_test(
+			test_cni_result_to_json__round_trip_every_version),
 		cmocka_unit_test(test_cni_result_append__remaps_and_unions_dns),
 		cmocka_unit_test(test_cni_result_append__into_empty),
 	};

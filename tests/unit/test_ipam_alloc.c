@@ -90,8 +90,8 @@ static void test_ipam_alloc__idempotent_per_container_ifname(void **state)
 	assert_string_equal(add(f, &f->a, "c1"), first);
 	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.3");
 	/* another interface of the same container is another allocation */
-	assert_int_equal(ipam_alloc(&f->a, &f->conf->ranges[0], &o, NULL, &a,
-				    &err), 0);
+	assert_int_equal(
+		ipam_alloc(&f->a, &f->conf->ranges[0], &o, NULL, &a, &err), 0);
 	assert_true(a.v != 0);
 	assert_string_equal(add(f, &f->a, "c1"), first);
 	fx_free(f);
@@ -106,18 +106,24 @@ static void test_ipam_release__exact_and_idempotent(void **state)
 	(void)state;
 	add(f, &f->a, "c1");
 	add(f, &f->a, "c2");
-	assert_int_equal(ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth1",
-				      &err), 0);
-	assert_int_equal(ipam_find(&f->a, &f->conf->ranges[0], "c1", "eth0",
-				   &a, &err), 0);
-	assert_int_equal(ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0",
-				      &err), 0);
-	assert_int_equal(ipam_find(&f->a, &f->conf->ranges[0], "c1", "eth0",
-				   &a, &err), -ENOENT);
-	assert_int_equal(ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0",
-				      &err), 0);
-	assert_int_equal(ipam_find(&f->a, &f->conf->ranges[0], "c2", "eth0",
-				   &a, &err), 0);
+	assert_int_equal(
+		ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth1", &err),
+		0);
+	assert_int_equal(
+		ipam_find(&f->a, &f->conf->ranges[0], "c1", "eth0", &a, &err),
+		0);
+	assert_int_equal(
+		ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0", &err),
+		0);
+	assert_int_equal(
+		ipam_find(&f->a, &f->conf->ranges[0], "c1", "eth0", &a, &err),
+		-ENOENT);
+	assert_int_equal(
+		ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0", &err),
+		0);
+	assert_int_equal(
+		ipam_find(&f->a, &f->conf->ranges[0], "c2", "eth0", &a, &err),
+		0);
 	/* the released address is handed out again */
 	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.1");
 	fx_free(f);
@@ -205,7 +211,7 @@ static void test_ipam_alloc__borrow_when_no_free_block(void **state)
 	int i;
 
 	(void)state;
-	add(f, &f->a, "a0");			 /* a claims block 0 */
+	add(f, &f->a, "a0"); /* a claims block 0 */
 	assert_string_equal(add(f, &f->b, "b0"), "10.0.0.8"); /* b: block 1 */
 	for (i = 1; i < 7; i++) {
 		snprintf(cid, sizeof(cid), "b%d", i);
@@ -219,7 +225,8 @@ static void test_ipam_alloc__borrow_when_no_free_block(void **state)
 	assert_int_equal(ipam_gc(&f->b, r, NULL, &n, &err), 0);
 	assert_int_equal(n, 8);
 	assert_int_equal(ipam_find(&f->a, r, "a0", "eth0",
-				   &(struct ipam_addr){ 0 }, &err), 0);
+				   &(struct ipam_addr){ 0 }, &err),
+			 0);
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/n/node-b/"), 1);
 	fx_free(f);
 }
@@ -228,8 +235,8 @@ static void test_ipam_gc__keeps_valid_attachments(void **state)
 {
 	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
 	const struct ipam_range *r = &f->conf->ranges[0];
-	json_object *valid = json_tokener_parse(
-		"[{\"containerID\":\"c1\",\"ifname\":\"eth0\"}]");
+	json_object *valid = json_tokener_parse("[{\"containerID\":\"c1\","
+						"\"ifname\":\"eth0\"}]");
 	struct cni_err err = { 0 };
 	struct ipam_addr a;
 	size_t n = 0;
@@ -341,7 +348,8 @@ static void test_ipam_alloc__two_nodes_no_duplicates(void **state)
 		}
 		assert_int_equal(ipam_find(i % 3 ? &f->a : &f->b,
 					   &f->conf->ranges[0], cid, "eth0", &a,
-					   &err), 0);
+					   &err),
+				 0);
 		assert_int_equal(seen[a.v & 0xff], 0);
 		seen[a.v & 0xff] = 1;
 		n++;
@@ -353,7 +361,8 @@ static void test_ipam_alloc__two_nodes_no_duplicates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipam_alloc__idempotent_per_container_ifname),
+		cmocka_unit_test(
+			test_ipam_alloc__idempotent_per_container_ifname),
 		cmocka_unit_test(test_ipam_release__exact_and_idempotent),
 		cmocka_unit_test(test_ipam_alloc__exhaustion_names_pool),
 		cmocka_unit_test(test_ipam_alloc__static_taken_names_holder),

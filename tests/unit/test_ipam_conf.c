@@ -24,7 +24,8 @@ static struct ipam_conf *parse_ok(const char *ipam, const char *extra)
 
 	snprintf(buf, sizeof(buf),
 		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"x\","
-		 "\"ipam\":%s%s}", ipam, extra ? extra : "");
+		 "\"ipam\":%s%s}",
+		 ipam, extra ? extra : "");
 	if (ipam_conf_parse(buf, strlen(buf), &c, &err) < 0)
 		fail_msg("parse failed: %d %s", err.code, err.msg);
 	return c;
@@ -40,7 +41,8 @@ static void parse_bad(const char *ipam, const char *extra, int code,
 
 	snprintf(buf, sizeof(buf),
 		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"x\","
-		 "\"ipam\":%s%s}", ipam, extra ? extra : "");
+		 "\"ipam\":%s%s}",
+		 ipam, extra ? extra : "");
 	assert_true(ipam_conf_parse(buf, strlen(buf), &c, &err) < 0);
 	assert_null(c);
 	assert_int_equal(err.code, code);
@@ -59,7 +61,8 @@ static ipam_u128 a4(const char *s)
 static void test_ipam_conf_parse__v4_defaults(void **state)
 {
 	struct ipam_conf *c = parse_ok("{\"range\":\"10.1.0.0/24\","
-				       "\"gateway\":\"10.1.0.1\"}", NULL);
+				       "\"gateway\":\"10.1.0.1\"}",
+				       NULL);
 	const struct ipam_range *r = &c->ranges[0];
 
 	(void)state;
@@ -78,10 +81,13 @@ static void test_ipam_conf_parse__v4_defaults(void **state)
 
 static void test_ipam_conf_parse__start_end_exclude(void **state)
 {
-	struct ipam_conf *c = parse_ok(
-		"{\"range\":\"10.2.0.0/16\",\"range_start\":\"10.2.1.10\","
-		"\"range_end\":\"10.2.1.20\",\"exclude\":[\"10.2.1.12/31\"],"
-		"\"network_name\":\"blue\",\"blockSize\":28}", NULL);
+	struct ipam_conf *c = parse_ok("{\"range\":\"10.2.0.0/"
+				       "16\",\"range_start\":\"10.2.1.10\","
+				       "\"range_end\":\"10.2.1.20\","
+				       "\"exclude\":[\"10.2.1.12/31\"],"
+				       "\"network_name\":\"blue\","
+				       "\"blockSize\":28}",
+				       NULL);
 	const struct ipam_range *r = &c->ranges[0];
 
 	(void)state;
@@ -99,8 +105,9 @@ static void test_ipam_conf_parse__start_end_exclude(void **state)
 
 static void test_ipam_conf_parse__dash_form(void **state)
 {
-	struct ipam_conf *c = parse_ok(
-		"{\"range\":\"192.168.2.225-192.168.2.230/28\"}", NULL);
+	struct ipam_conf *c = parse_ok("{\"range\":\"192.168.2.225-192.168.2."
+				       "230/28\"}",
+				       NULL);
 	const struct ipam_range *r = &c->ranges[0];
 
 	(void)state;
@@ -114,16 +121,15 @@ static void test_ipam_conf_parse__dash_form(void **state)
 
 static void test_ipam_conf_parse__v6_64_whole(void **state)
 {
-	struct ipam_conf *c = parse_ok("{\"range\":\"fd00:1:2:3::/64\"}",
-				       NULL);
+	struct ipam_conf *c = parse_ok("{\"range\":\"fd00:1:2:3::/64\"}", NULL);
 	const struct ipam_range *r = &c->ranges[0];
 	struct ipam_addr last;
 
 	(void)state;
 	assert_int_equal(r->net.addr.family, AF_INET6);
 	assert_int_equal(r->block_len, 122);
-	assert_int_equal(ipam_addr_parse("fd00:1:2:3:ffff:ffff:ffff:ffff",
-					 &last), 0);
+	assert_int_equal(
+		ipam_addr_parse("fd00:1:2:3:ffff:ffff:ffff:ffff", &last), 0);
 	assert_true(r->end == last.v);
 	/* the upper half of the /64 is usable, not only the first /65 */
 	assert_false(ipam_range_reserved(r, last.v));
@@ -134,10 +140,12 @@ static void test_ipam_conf_parse__v6_64_whole(void **state)
 
 static void test_ipam_conf_parse__dual_stack(void **state)
 {
-	struct ipam_conf *c = parse_ok(
-		"{\"ipRanges\":[{\"range\":\"10.3.0.0/24\"},"
-		"{\"range\":\"fd00::/120\",\"blockSize\":124}]}",
-		",\"runtimeConfig\":{\"ips\":[\"10.3.0.7/24\",\"fd00::7\"]}");
+	struct ipam_conf *c = parse_ok("{\"ipRanges\":[{\"range\":\"10.3.0.0/"
+				       "24\"},"
+				       "{\"range\":\"fd00::/"
+				       "120\",\"blockSize\":124}]}",
+				       ",\"runtimeConfig\":{\"ips\":[\"10.3.0."
+				       "7/24\",\"fd00::7\"]}");
 	struct ipam_addr a;
 
 	(void)state;
@@ -162,25 +170,33 @@ static const struct {
 	{ "{\"range\":\"10.0.0.0/24\",\"range_end\":\"bogus\"}", NULL,
 	  "range_end: \"bogus\" is not an IP" },
 	{ "{\"range\":\"10.0.0.0/24\",\"range_start\":\"10.0.0.9\","
-	  "\"range_end\":\"10.0.0.3\"}", NULL, "after range_end" },
+	  "\"range_end\":\"10.0.0.3\"}",
+	  NULL, "after range_end" },
 	{ "{\"range\":\"10.0.0.0/24\",\"gateway\":\"10.9.0.1\"}", NULL,
 	  "gateway: \"10.9.0.1\" is outside" },
 	{ "{\"range\":\"10.0.0.0/24\",\"exclude\":[\"x/1\"]}", NULL,
 	  "exclude[0]" },
 	{ "{\"range\":\"10.0.0.0/8\",\"ipRanges\":[{\"range\":"
-	  "\"10.5.0.0/16\"}]}", NULL, "overlaps" },
+	  "\"10.5.0.0/16\"}]}",
+	  NULL, "overlaps" },
 	{ "{\"ipRanges\":[{\"range_start\":\"10.0.0.1\"}]}", NULL,
 	  "ipam.ipRanges[0].range: missing" },
 	{ "{\"range\":\"10.0.0.0/8\",\"blockSize\":12}", NULL, "blockSize" },
 	{ "{\"range\":\"10.0.0.0/8\",\"blockSize\":33}", NULL, "blockSize" },
 	{ "{\"range\":\"10.0.0.0/24\",\"network_name\":\"a/b\"}", NULL,
 	  "network_name" },
-	{ "{\"range\":\"10.0.0.0/24\"}", ",\"runtimeConfig\":{\"ips\":"
-	  "[\"10.1.0.5\"]}", "10.1.0.5 is in no range" },
-	{ "{\"range\":\"10.0.0.0/24\"}", ",\"runtimeConfig\":{\"ips\":"
-	  "[\"10.0.0.5\",\"10.0.0.6\"]}", "second address" },
-	{ "{\"range\":\"10.0.0.0/24\"}", ",\"runtimeConfig\":{\"ips\":"
-	  "[\"nope\"]}", "runtimeConfig.ips[0]" },
+	{ "{\"range\":\"10.0.0.0/24\"}",
+	  ",\"runtimeConfig\":{\"ips\":"
+	  "[\"10.1.0.5\"]}",
+	  "10.1.0.5 is in no range" },
+	{ "{\"range\":\"10.0.0.0/24\"}",
+	  ",\"runtimeConfig\":{\"ips\":"
+	  "[\"10.0.0.5\",\"10.0.0.6\"]}",
+	  "second address" },
+	{ "{\"range\":\"10.0.0.0/24\"}",
+	  ",\"runtimeConfig\":{\"ips\":"
+	  "[\"nope\"]}",
+	  "runtimeConfig.ips[0]" },
 };
 
 static void test_ipam_conf_parse__bad(void **state)
@@ -209,7 +225,10 @@ static void test_ipam_conf_parse__not_json(void **state)
 
 static void test_ipam_addr__u128_roundtrip(void **state)
 {
-	const char *in[] = { "0.0.0.0", "255.255.255.255", "10.1.2.3", "::",
+	const char *in[] = { "0.0.0.0",
+			     "255.255.255.255",
+			     "10.1.2.3",
+			     "::",
 			     "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 			     "fd00::1:0:0:1" };
 	char buf[IPAM_ADDR_STRLEN], hex[33];
@@ -240,7 +259,8 @@ static void test_ipam_addr__u128_roundtrip(void **state)
 static void test_ipam_node_name__order(void **state)
 {
 	struct ipam_conf *c = parse_ok("{\"range\":\"10.0.0.0/24\","
-				       "\"nodeName\":\"from-conf\"}", NULL);
+				       "\"nodeName\":\"from-conf\"}",
+				       NULL);
 	struct cni_err err = { 0 };
 	char buf[256], host[256];
 

@@ -56,27 +56,26 @@ static void test_file_store__put_if_versions(void **state)
 
 	assert_int_equal(ipam_store_get(st, "p/b/01", &val, &len, &v, &err),
 			 -ENOENT);
-	assert_int_equal(ipam_store_put_if(st, "p/b/01", "one", 3, 0, &v1,
-					   &err), 0);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "one", 3, 0, &v1, &err), 0);
 	assert_true(v1 != 0);
 	/* create again: the key exists */
-	assert_int_equal(ipam_store_put_if(st, "p/b/01", "x", 1, 0, NULL,
-					   &err), -ECANCELED);
+	assert_int_equal(ipam_store_put_if(st, "p/b/01", "x", 1, 0, NULL, &err),
+			 -ECANCELED);
 	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
-	assert_int_equal(ipam_store_put_if(st, "p/b/01", "two", 3, v1, &v2,
-					   &err), 0);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "two", 3, v1, &v2, &err), 0);
 	assert_true(v2 > v1);
 	/* a stale version loses */
-	assert_int_equal(ipam_store_put_if(st, "p/b/01", "x", 1, v1, NULL,
-					   &err), -ECANCELED);
-	assert_int_equal(ipam_store_get(st, "p/b/01", &val, &len, &v, &err),
-			 0);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "x", 1, v1, NULL, &err),
+		-ECANCELED);
+	assert_int_equal(ipam_store_get(st, "p/b/01", &val, &len, &v, &err), 0);
 	assert_string_equal(val, "two");
 	assert_int_equal(len, 3);
 	assert_true(v == v2);
 	free(val);
-	assert_int_equal(ipam_store_del_if(st, "p/b/01", v1, &err),
-			 -ECANCELED);
+	assert_int_equal(ipam_store_del_if(st, "p/b/01", v1, &err), -ECANCELED);
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", v2, &err), 0);
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", 0, &err), -ENOENT);
 }
@@ -92,8 +91,9 @@ static void test_file_store__list_sorted_skips_dotfiles(void **state)
 	FILE *f;
 
 	for (i = 0; i < 4; i++)
-		assert_int_equal(ipam_store_put_if(st, keys[i], "{}", 2, 0,
-						   NULL, &err), 0);
+		assert_int_equal(
+			ipam_store_put_if(st, keys[i], "{}", 2, 0, NULL, &err),
+			0);
 	/* a temp file left by a kill -9 is not a key */
 	snprintf(junk, sizeof(junk), "%.*s/p/n/a/.0d.tmp.123",
 		 (int)(strlen(st->lock_dir) - strlen("/.locks")), st->lock_dir);
@@ -133,14 +133,14 @@ static void test_file_store__bad_keys_refused(void **state)
 
 static void test_ipam_store_open__unknown_type(void **state)
 {
-	json_object *c = json_tokener_parse("{\"type\":\"kubernetes\"}");
+	json_object *c = json_tokener_parse("{\"type\":\"consul\"}");
 	struct cni_err err = { 0 };
 	struct ipam_store *st;
 
 	(void)state;
 	assert_true(ipam_store_open(c, &st, &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
-	assert_non_null(strstr(err.msg, "kubernetes"));
+	assert_non_null(strstr(err.msg, "consul"));
 	json_object_put(c);
 	c = json_tokener_parse("{\"type\":\"etcd\",\"endpoints\":[]}");
 	assert_true(ipam_store_open(c, &st, &err) < 0);
@@ -150,10 +150,12 @@ static void test_ipam_store_open__unknown_type(void **state)
 
 static void test_etcd_b64__roundtrip(void **state)
 {
-	const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar",
-			     "/plexus-ipam/10.0.0.0_8/b/0000000a" };
-	const char *want[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
-			       "Zm9vYmE=", "Zm9vYmFy", NULL };
+	const char *in[] = { "",       "f",
+			     "fo",     "foo",
+			     "foob",   "fooba",
+			     "foobar", "/plexus-ipam/10.0.0.0_8/b/0000000a" };
+	const char *want[] = { "",	   "Zg==",     "Zm8=",	   "Zm9v",
+			       "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy", NULL };
 	char *enc, *dec;
 	size_t i, len;
 
@@ -185,8 +187,8 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n,
-						&err), 0);
+	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, &err),
+			 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(kv[0].key, "a/b");
 	assert_string_equal(kv[0].val, "{}");
@@ -195,8 +197,8 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 	ipam_kv_free(kv, n);
 	/* no kvs: an empty range */
 	r = "{\"header\":{\"revision\":\"9\"}}";
-	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n,
-						&err), 0);
+	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, &err),
+			 0);
 	assert_int_equal(n, 0);
 	ipam_kv_free(kv, n);
 }
@@ -204,8 +206,12 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 static void test_etcd_range_reply_parse__bad(void **state)
 {
 	const char *bad[] = {
-		"", "[]", "{\"kvs\":{}}", "{\"kvs\":[1]}",
-		"{\"kvs\":[{\"key\":\"!!\"}]}", "{\"kvs\":[{\"key\":7}]}",
+		"",
+		"[]",
+		"{\"kvs\":{}}",
+		"{\"kvs\":[1]}",
+		"{\"kvs\":[{\"key\":\"!!\"}]}",
+		"{\"kvs\":[{\"key\":7}]}",
 		"{\"kvs\":[{\"key\":\"L3B4\",\"value\":\"*\"}]}",
 		/* key shorter than the prefix */
 		"{\"kvs\":[{\"key\":\"Lw==\"}]}",
@@ -233,12 +239,12 @@ static void test_etcd_txn_reply_parse__succeeded_or_not(void **state)
 	bool res;
 
 	(void)state;
-	assert_int_equal(etcd_txn_reply_parse(ok, strlen(ok), &res, &rev,
-					      &err), 0);
+	assert_int_equal(etcd_txn_reply_parse(ok, strlen(ok), &res, &rev, &err),
+			 0);
 	assert_true(res);
 	assert_int_equal(rev, 42);
-	assert_int_equal(etcd_txn_reply_parse(no, strlen(no), &res, &rev,
-					      &err), 0);
+	assert_int_equal(etcd_txn_reply_parse(no, strlen(no), &res, &rev, &err),
+			 0);
 	assert_false(res);
 	assert_true(etcd_txn_reply_parse("{}", 2, &res, &rev, &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_DECODE);
@@ -247,13 +253,15 @@ static void test_etcd_txn_reply_parse__succeeded_or_not(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_file_store__put_if_versions,
-						file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__put_if_versions, file_setup,
+			file_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_file_store__list_sorted_skips_dotfiles, file_setup,
 			file_teardown),
-		cmocka_unit_test_setup_teardown(test_file_store__bad_keys_refused,
-						file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__bad_keys_refused, file_setup,
+			file_teardown),
 		cmocka_unit_test(test_ipam_store_open__unknown_type),
 		cmocka_unit_test(test_etcd_b64__roundtrip),
 		cmocka_unit_test(test_etcd_range_reply_parse__kvs),

@@ -51,8 +51,9 @@ static int count(const char *method, const char *prefix)
 	FILE *p;
 	int n = -1;
 
-	snprintf(cmd, sizeof(cmd), "python3 " FX "/fixturectl.py %s count %s %s",
-		 dir, method, prefix);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 " FX "/fixturectl.py %s count %s %s", dir, method,
+		 prefix);
 	p = popen(cmd, "r");
 	if (!p || fscanf(p, "%d", &n) != 1)
 		n = -1;
@@ -139,8 +140,8 @@ static void test_get_pod_and_nad(void **state)
 			fail_msg("%s: %s", kcs[i], err.msg);
 		assert_non_null(strstr(cni_json_str(o), ANNOT_NETWORKS));
 		json_object_put(o);
-		assert_int_equal(k8s_nad_get(k, "default", "macvlan-net", &o,
-					     &err), 0);
+		assert_int_equal(
+			k8s_nad_get(k, "default", "macvlan-net", &o, &err), 0);
 		assert_non_null(strstr(cni_json_str(o), "plexus-m0"));
 		json_object_put(o);
 		assert_int_equal(k8s_client_requests(k), 2);
@@ -151,7 +152,8 @@ static void test_get_pod_and_nad(void **state)
 			 4);
 	assert_int_equal(count("GET", "/apis/k8s.cni.cncf.io/v1/namespaces/"
 				      "default/network-attachment-definitions/"
-				      "macvlan-net"), 4);
+				      "macvlan-net"),
+			 4);
 }
 
 static void test_nad_missing_is_not_retried(void **state)
@@ -165,7 +167,7 @@ static void test_nad_missing_is_not_retried(void **state)
 	assert_int_equal(k8s_nad_get(k, "default", "ghost", &o, &err), -ENOENT);
 	assert_int_equal(err.code, CNI_ERR_SELECTION);
 	assert_non_null(strstr(err.msg, "GET NetworkAttachmentDefinition "
-				       "default/ghost: HTTP 404"));
+					"default/ghost: HTTP 404"));
 	assert_int_equal(k8s_client_requests(k), 1);
 	k8s_client_free(k);
 	k8s_config_free(c);
@@ -184,7 +186,8 @@ static void test_pod_404_retried(void **state)
 	/* a pod that shows up 0.3 s later is found */
 	sh("python3 " FX "/fixturectl.py %s put-object --delay 0.3 "
 	   "'{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
-	   "{\"name\":\"late\",\"namespace\":\"default\"}}' >/dev/null", dir);
+	   "{\"name\":\"late\",\"namespace\":\"default\"}}' >/dev/null",
+	   dir);
 	c->pod_retries = 10;
 	c->retry_delay_ms = 100;
 	k8s_client_free(k);
@@ -207,8 +210,7 @@ static void test_refused_token(void **state)
 	free(c->token);
 	c->token = strdup("wrong-secret-token");
 	k = client(c);
-	assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err),
-			 -EACCES);
+	assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err), -EACCES);
 	assert_int_equal(err.code, CNI_ERR_KUBERNETES);
 	assert_non_null(strstr(err.msg, "HTTP 401 Unauthorized"));
 	assert_null(strstr(err.msg, "wrong-secret-token"));
@@ -232,8 +234,7 @@ static void test_token_file_reread(void **state)
 	c->token_file = strdup(tf);
 	sh("printf 'stale\\n' > %s", tf);
 	k = client(c);
-	assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err),
-			 -EACCES);
+	assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err), -EACCES);
 	k8s_client_free(k);
 	sh("cp %s/token %s", dir, tf); /* rotated */
 	k = client(c);
@@ -260,7 +261,8 @@ static void test_untrusted_server(void **state)
 	/* another CA than the one that signed the server */
 	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
 	   "-nodes -keyout %s/other.key -out %s/other.crt -days 1 "
-	   "-subj /CN=other 2>/dev/null", dir, dir);
+	   "-subj /CN=other 2>/dev/null",
+	   dir, dir);
 	free(c->ca_file);
 	c->ca_file = strdup(in_dir("other.crt"));
 	k = client(c);
@@ -348,8 +350,9 @@ static void test_bad_names_send_nothing(void **state)
 	(void)state;
 	assert_int_equal(k8s_pod_get(k, "default", "../x", &o, &err), -EINVAL);
 	assert_int_equal(k8s_nad_get(k, "De", "x", &o, &err), -EINVAL);
-	assert_int_equal(k8s_pod_patch_network_status(k, "a", "b?c", "[]",
-						      &err), -EINVAL);
+	assert_int_equal(
+		k8s_pod_patch_network_status(k, "a", "b?c", "[]", &err),
+		-EINVAL);
 	assert_int_equal(k8s_client_requests(k), 0);
 	k8s_client_free(k);
 	k8s_config_free(c);
@@ -357,8 +360,9 @@ static void test_bad_names_send_nothing(void **state)
 
 static void test_patch_network_status(void **state)
 {
-	static const char status[] =
-		"[{\"name\":\"ns/a\",\"interface\":\"eth0\",\"default\":true}]";
+	static const char status[] = "[{\"name\":\"ns/"
+				     "a\",\"interface\":\"eth0\",\"default\":"
+				     "true}]";
 	struct k8s_config *c = cfg_load("kubeconfig");
 	struct k8s_client *k = client(c);
 	struct cni_err err = { 0 };
@@ -375,7 +379,8 @@ static void test_patch_network_status(void **state)
 	/* the other annotations are untouched */
 	assert_true(json_object_object_get_ex(an, ANNOT_NETWORKS, NULL));
 	json_object_put(o);
-	assert_int_equal(count("PATCH", "/api/v1/namespaces/default/pods/web-0"),
+	assert_int_equal(count("PATCH", "/api/v1/namespaces/default/pods/"
+					"web-0"),
 			 1);
 	k8s_client_free(k);
 	k8s_config_free(c);
@@ -383,7 +388,8 @@ static void test_patch_network_status(void **state)
 	c = cfg_load("kubeconfig-readonly");
 	k = client(c);
 	assert_int_equal(k8s_pod_patch_network_status(k, "default", "web-0",
-						      status, &err), -EACCES);
+						      status, &err),
+			 -EACCES);
 	assert_non_null(strstr(err.msg, "HTTP 403 Forbidden"));
 	k8s_client_free(k);
 	k8s_config_free(c);
@@ -396,23 +402,28 @@ static void test_nadsrc_k8s(void **state)
 	json_object *o = NULL;
 
 	(void)state;
-	assert_int_equal(nadsrc_k8s_open(in_dir("kubeconfig"), 0, &src, &err), 0);
+	assert_int_equal(nadsrc_k8s_open(in_dir("kubeconfig"), 0, &src, &err),
+			 0);
 	assert_string_equal(src->ops->kind, "kubernetes");
-	assert_int_equal(src->ops->get_nad(src->ctx, "ns2", "bridge-net", &o,
-					   &err), 0);
+	assert_int_equal(
+		src->ops->get_nad(src->ctx, "ns2", "bridge-net", &o, &err), 0);
 	json_object_put(o);
 	assert_int_equal(src->ops->put_network_status(src->ctx, "default",
-						      "web-0", "[]", &err), 0);
+						      "web-0", "[]", &err),
+			 0);
 	assert_int_equal(nad_source_requests(src), 2);
 	/* without NAD_SOURCE_WAIT_POD a missing pod is not waited for */
-	assert_int_equal(src->ops->get_pod(src->ctx, "default", "ghost", &o,
-					   &err), -ENOENT);
+	assert_int_equal(
+		src->ops->get_pod(src->ctx, "default", "ghost", &o, &err),
+		-ENOENT);
 	assert_int_equal(nad_source_requests(src), 3);
 	nad_source_free(src);
 	assert_int_equal(nadsrc_k8s_open(in_dir("kubeconfig"),
-					 NAD_SOURCE_WAIT_POD, &src, &err), 0);
-	assert_int_equal(src->ops->get_pod(src->ctx, "default", "ghost", &o,
-					   &err), -ENOENT);
+					 NAD_SOURCE_WAIT_POD, &src, &err),
+			 0);
+	assert_int_equal(
+		src->ops->get_pod(src->ctx, "default", "ghost", &o, &err),
+		-ENOENT);
 	assert_int_equal(nad_source_requests(src), 1 + K8S_POD_RETRIES);
 	nad_source_free(src);
 	assert_int_not_equal(nadsrc_k8s_open("/nonexistent", 0, &src, &err), 0);

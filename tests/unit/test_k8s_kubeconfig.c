@@ -14,9 +14,9 @@
 #include "cni_json.h"
 #include "k8s.h"
 
-#define KC_HEAD                                                        \
-	"apiVersion: v1\nkind: Config\ncurrent-context: c1\n"            \
-	"contexts:\n- name: c0\n  context: {cluster: a, user: ua}\n"     \
+#define KC_HEAD                                                      \
+	"apiVersion: v1\nkind: Config\ncurrent-context: c1\n"        \
+	"contexts:\n- name: c0\n  context: {cluster: a, user: ua}\n" \
 	"- name: c1\n  context:\n    cluster: b\n    user: ub\n"
 
 static struct k8s_config *parse_ok(const char *text, const char *base)
@@ -31,15 +31,18 @@ static struct k8s_config *parse_ok(const char *text, const char *base)
 
 static void test_kubeconfig__current_context_files(void **state)
 {
-	struct k8s_config *c = parse_ok(
-		KC_HEAD
-		"clusters:\n- name: a\n  cluster: {server: 'https://a:1'}\n"
-		"- name: b\n  cluster:\n    server: https://10.0.0.1:6443/\n"
-		"    certificate-authority: pki/ca.crt\n"
-		"users:\n- name: ua\n  user: {token: nope}\n"
-		"- name: ub\n  user:\n    client-certificate: /abs/c.crt\n"
-		"    client-key: k.key\n    tokenFile: /var/t\n",
-		"/etc/kube");
+	struct k8s_config *c =
+		parse_ok(KC_HEAD "clusters:\n- name: a\n  cluster: {server: "
+				 "'https://a:1'}\n"
+				 "- name: b\n  cluster:\n    server: "
+				 "https://10.0.0.1:6443/\n"
+				 "    certificate-authority: pki/ca.crt\n"
+				 "users:\n- name: ua\n  user: {token: nope}\n"
+				 "- name: ub\n  user:\n    client-certificate: "
+				 "/abs/c.crt\n"
+				 "    client-key: k.key\n    tokenFile: "
+				 "/var/t\n",
+			 "/etc/kube");
 
 	(void)state;
 	assert_string_equal(c->server, "https://10.0.0.1:6443");
@@ -57,16 +60,19 @@ static void test_kubeconfig__current_context_files(void **state)
 static void test_kubeconfig__data_fields(void **state)
 {
 	/* "-----BEGIN X-----\n" and "key\n" in base64 */
-	struct k8s_config *c = parse_ok(
-		"{\"current-context\":\"c1\",\"contexts\":[{\"name\":\"c1\","
-		"\"context\":{\"cluster\":\"b\",\"user\":\"ub\"}}],"
-		"\"clusters\":[{\"name\":\"b\",\"cluster\":{\"server\":"
-		"\"https://h:443\",\"certificate-authority-data\":"
-		"\"LS0tLS1CRUdJTiBYLS0tLS0K\"}}],"
-		"\"users\":[{\"name\":\"ub\",\"user\":{\"token\":\"s3cret\","
-		"\"client-certificate-data\":\"Y2VydAo=\","
-		"\"client-key-data\":\"a2V5Cg==\"}}]}",
-		NULL);
+	struct k8s_config *c =
+		parse_ok("{\"current-context\":\"c1\",\"contexts\":[{\"name\":"
+			 "\"c1\","
+			 "\"context\":{\"cluster\":\"b\",\"user\":\"ub\"}}],"
+			 "\"clusters\":[{\"name\":\"b\",\"cluster\":{"
+			 "\"server\":"
+			 "\"https://h:443\",\"certificate-authority-data\":"
+			 "\"LS0tLS1CRUdJTiBYLS0tLS0K\"}}],"
+			 "\"users\":[{\"name\":\"ub\",\"user\":{\"token\":"
+			 "\"s3cret\","
+			 "\"client-certificate-data\":\"Y2VydAo=\","
+			 "\"client-key-data\":\"a2V5Cg==\"}}]}",
+			 NULL);
 
 	(void)state;
 	assert_int_equal(c->ca_len, 18);
@@ -79,10 +85,12 @@ static void test_kubeconfig__data_fields(void **state)
 
 static void test_kubeconfig__no_user_is_anonymous(void **state)
 {
-	struct k8s_config *c = parse_ok(
-		"current-context: x\ncontexts:\n- name: x\n  context: "
-		"{cluster: k}\nclusters:\n- name: k\n  cluster: "
-		"{server: 'https://k'}\n", NULL);
+	struct k8s_config *c = parse_ok("current-context: x\ncontexts:\n- "
+					"name: x\n  context: "
+					"{cluster: k}\nclusters:\n- name: k\n  "
+					"cluster: "
+					"{server: 'https://k'}\n",
+					NULL);
 
 	(void)state;
 	assert_null(c->token);
@@ -102,8 +110,8 @@ static const struct {
 	{ "current-context: zz\ncontexts: []\n", "context \"zz\" not found" },
 	{ KC_HEAD "clusters:\n- name: b\n  cluster: {server: 'https://b'}\n",
 	  "user \"ub\" not found" },
-	{ KC_HEAD "clusters:\n- name: b\n  cluster: {}\n",
-	  "the cluster has no server" },
+	{ KC_HEAD "clusters:\n- name: b\n  cluster: {}\n", "the cluster has no "
+							   "server" },
 	{ KC_HEAD "clusters:\n- name: b\n  cluster: {server: 'http://b'}\n",
 	  "server \"http://b\" is not https://" },
 	{ KC_HEAD "clusters:\n- name: b\n  cluster: {server: 'https://b', "
@@ -189,20 +197,25 @@ static void test_base64(void **state)
 	static const struct {
 		const char *in, *out;
 	} ok[] = {
-		{ "", "" },	      { "YQ==", "a" },	    { "YQ", "a" },
-		{ "YWI=", "ab" },     { "YWJj", "abc" },    { "YW\nJj\n", "abc" },
+		{ "", "" },
+		{ "YQ==", "a" },
+		{ "YQ", "a" },
+		{ "YWI=", "ab" },
+		{ "YWJj", "abc" },
+		{ "YW\nJj\n", "abc" },
 		{ "aGVsbG8gd29ybGQ=", "hello world" },
 	};
-	static const char *const bad[] = { "Y", "YQ=x", "Y*==", "YR==",
-					   "YQ===" };
+	static const char *const bad[] = { "Y", "YQ=x",
+					   "Y*==", "YR==", "YQ===" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		char *out = NULL;
 		size_t n = 0;
 
-		assert_int_equal(k8s_base64_decode(ok[i].in, strlen(ok[i].in),
-						   &out, &n), 0);
+		assert_int_equal(
+			k8s_base64_decode(ok[i].in, strlen(ok[i].in), &out, &n),
+			0);
 		assert_int_equal(n, strlen(ok[i].out));
 		assert_string_equal(out, ok[i].out);
 		free(out);
@@ -219,15 +232,15 @@ static void test_base64(void **state)
 
 static void test_response_parse(void **state)
 {
-	static const char status_body[] =
-		"{\"kind\":\"Status\",\"message\":\"pods \\\"x\\\" is "
-		"forbidden\",\"code\":403}";
+	static const char status_body[] = "{\"kind\":\"Status\",\"message\":"
+					  "\"pods \\\"x\\\" is "
+					  "forbidden\",\"code\":403}";
 	struct cni_err err = { 0 };
 	json_object *o = NULL;
 
 	(void)state;
-	assert_int_equal(k8s_response_parse(200, "{\"a\":1}", 7, "GET x", &o,
-					    &err), 0);
+	assert_int_equal(
+		k8s_response_parse(200, "{\"a\":1}", 7, "GET x", &o, &err), 0);
 	assert_string_equal(cni_json_str(o), "{\"a\":1}");
 	json_object_put(o);
 	o = NULL;
@@ -238,7 +251,8 @@ static void test_response_parse(void **state)
 			 -EPROTO);
 	assert_int_equal(k8s_response_parse(403, status_body,
 					    strlen(status_body), "GET pod a/b",
-					    &o, &err), -EACCES);
+					    &o, &err),
+			 -EACCES);
 	assert_int_equal(err.code, CNI_ERR_KUBERNETES);
 	assert_non_null(strstr(err.msg, "GET pod a/b: HTTP 403 Forbidden"));
 	assert_non_null(strstr(err.msg, ": pods \"x\" is forbidden"));

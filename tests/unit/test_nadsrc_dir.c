@@ -33,16 +33,21 @@ static void test_yamljson__scalars(void **state)
 			     "f: ~\ng:\nh: null\ni: \"1\"\nj: '0x10'\n"
 			     "k: 0x10\nl: 0o17\nm: hello world\nn: 1e3\n"
 			     "o: !!str 12\np: 10.0.0.1/24\nq: yes\n"
-			     "r: 99999999999999999999\n", &n);
+			     "r: 99999999999999999999\n",
+			     &n);
 
 	(void)state;
 	assert_int_equal(n, 1);
-	assert_string_equal(cni_json_str(d[0]),
-		"{\"a\":1,\"b\":-7,\"c\":1.5,\"d\":true,\"e\":false,"
-		"\"f\":null,\"g\":null,\"h\":null,\"i\":\"1\",\"j\":\"0x10\","
-		"\"k\":16,\"l\":15,\"m\":\"hello world\",\"n\":1000.0,"
-		"\"o\":\"12\",\"p\":\"10.0.0.1/24\",\"q\":\"yes\","
-		"\"r\":1e+20}");
+	assert_string_equal(cni_json_str(d[0]), "{\"a\":1,\"b\":-7,\"c\":1.5,"
+						"\"d\":true,\"e\":false,"
+						"\"f\":null,\"g\":null,\"h\":"
+						"null,\"i\":\"1\",\"j\":"
+						"\"0x10\","
+						"\"k\":16,\"l\":15,\"m\":"
+						"\"hello world\",\"n\":1000.0,"
+						"\"o\":\"12\",\"p\":\"10.0.0.1/"
+						"24\",\"q\":\"yes\","
+						"\"r\":1e+20}");
 	yamljson_docs_free(d, n);
 }
 
@@ -50,12 +55,14 @@ static void test_yamljson__block_scalars_and_nesting(void **state)
 {
 	size_t n;
 	json_object **d = yj("spec:\n  config: |\n    {\"a\": 1}\n"
-			     "  list:\n  - x\n  - {y: [1, 2]}\n", &n);
+			     "  list:\n  - x\n  - {y: [1, 2]}\n",
+			     &n);
 
 	(void)state;
-	assert_string_equal(cni_json_str(d[0]),
-		"{\"spec\":{\"config\":\"{\\\"a\\\": 1}\\n\","
-		"\"list\":[\"x\",{\"y\":[1,2]}]}}");
+	assert_string_equal(cni_json_str(d[0]), "{\"spec\":{\"config\":\"{"
+						"\\\"a\\\": 1}\\n\","
+						"\"list\":[\"x\",{\"y\":[1,2]}]"
+						"}}");
 	yamljson_docs_free(d, n);
 }
 
@@ -92,8 +99,7 @@ static void test_yamljson__rejects(void **state)
 
 		if (yamljson_parse(bad[i][0], strlen(bad[i][0]), "t.yaml",
 				   &docs, &n, &err) == 0 ||
-		    !strstr(err.msg, bad[i][1]) ||
-		    err.code != CNI_ERR_DECODE)
+		    !strstr(err.msg, bad[i][1]) || err.code != CNI_ERR_DECODE)
 			fail_msg("case %zu: code %d msg '%s'", i, err.code,
 				 err.msg);
 	}
@@ -105,8 +111,9 @@ static void test_yamljson__rejects(void **state)
 		json_object **docs = NULL;
 		size_t n = 0;
 
-		assert_int_not_equal(yamljson_parse(deep, 200, "t.yaml", &docs,
-						    &n, &err), 0);
+		assert_int_not_equal(
+			yamljson_parse(deep, 200, "t.yaml", &docs, &n, &err),
+			0);
 		assert_non_null(strstr(err.msg, "nested too deeply"));
 	}
 }
@@ -155,12 +162,14 @@ static void test_dir__finds_pods_and_nads(void **state)
 		   "apiVersion: k8s.cni.cncf.io/v1\n"
 		   "kind: NetworkAttachmentDefinition\n"
 		   "metadata:\n  name: br\n  namespace: ns1\n"
-		   "spec:\n  config: '{\"cniVersion\":\"1.0.0\",\"type\":\"bridge\"}'\n"
+		   "spec:\n  config: "
+		   "'{\"cniVersion\":\"1.0.0\",\"type\":\"bridge\"}'\n"
 		   "---\n"
 		   "apiVersion: k8s.cni.cncf.io/v1\n"
 		   "kind: NetworkAttachmentDefinition\n"
 		   "metadata:\n  name: nons\n"
-		   "---\nkind: ConfigMap\nmetadata:\n  name: br\n  namespace: ns1\n");
+		   "---\nkind: ConfigMap\nmetadata:\n  name: br\n  namespace: "
+		   "ns1\n");
 	write_file(dir, "pods.json",
 		   "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\","
 		   "\"metadata\":{\"name\":\"p1\",\"namespace\":\"ns1\"}}]}");
@@ -171,8 +180,8 @@ static void test_dir__finds_pods_and_nads(void **state)
 	assert_int_equal(src->ops->get_nad(src->ctx, "ns1", "br", &o, &err), 0);
 	assert_non_null(strstr(cni_json_str(o), "\"config\""));
 	json_object_put(o);
-	assert_int_equal(src->ops->get_nad(src->ctx, "default", "nons", &o,
-					   &err), 0);
+	assert_int_equal(
+		src->ops->get_nad(src->ctx, "default", "nons", &o, &err), 0);
 	json_object_put(o);
 	assert_int_equal(src->ops->get_pod(src->ctx, "ns1", "p1", &o, &err), 0);
 	json_object_put(o);
@@ -182,8 +191,8 @@ static void test_dir__finds_pods_and_nads(void **state)
 	assert_non_null(strstr(err.msg, "pod ns1/br not found in"));
 	assert_int_equal(src->ops->get_nad(src->ctx, "ns2", "br", &o, &err),
 			 -ENOENT);
-	assert_non_null(strstr(err.msg,
-			       "NetworkAttachmentDefinition ns2/br not found"));
+	assert_non_null(strstr(err.msg, "NetworkAttachmentDefinition ns2/br "
+					"not found"));
 	nad_source_free(src);
 }
 

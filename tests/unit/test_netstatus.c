@@ -16,8 +16,8 @@
 #include "plan.h"
 #include "plexus_conf.h"
 
-static void plan_add(struct plexus_plan *p, const char *net,
-		     const char *ifname, bool def)
+static void plan_add(struct plexus_plan *p, const char *net, const char *ifname,
+		     bool def)
 {
 	struct plexus_attachment a = { 0 };
 
@@ -27,26 +27,26 @@ static void plan_add(struct plexus_plan *p, const char *net,
 	assert_int_equal(plexus_plan_add(p, &a), 0);
 }
 
-#define RES_DEFAULT                                                       \
-	"{\"cniVersion\":\"1.0.0\",\"interfaces\":["                      \
-	"{\"name\":\"br0\",\"mac\":\"aa:aa:aa:aa:aa:aa\"},"               \
-	"{\"name\":\"veth1\",\"mac\":\"bb:bb:bb:bb:bb:bb\"},"             \
-	"{\"name\":\"eth0\",\"mac\":\"02:00:00:00:00:01\","               \
-	"\"sandbox\":\"/var/run/netns/p\"}],"                             \
-	"\"ips\":[{\"address\":\"10.1.0.5/24\",\"gateway\":\"10.1.0.1\"," \
-	"\"interface\":2},{\"address\":\"fd00::5/64\",\"interface\":2},"  \
-	"{\"address\":\"192.168.0.1/24\",\"interface\":0}],"              \
-	"\"dns\":{\"nameservers\":[\"10.96.0.10\"],\"domain\":\"cluster\","\
+#define RES_DEFAULT                                                         \
+	"{\"cniVersion\":\"1.0.0\",\"interfaces\":["                        \
+	"{\"name\":\"br0\",\"mac\":\"aa:aa:aa:aa:aa:aa\"},"                 \
+	"{\"name\":\"veth1\",\"mac\":\"bb:bb:bb:bb:bb:bb\"},"               \
+	"{\"name\":\"eth0\",\"mac\":\"02:00:00:00:00:01\","                 \
+	"\"sandbox\":\"/var/run/netns/p\"}],"                               \
+	"\"ips\":[{\"address\":\"10.1.0.5/24\",\"gateway\":\"10.1.0.1\","   \
+	"\"interface\":2},{\"address\":\"fd00::5/64\",\"interface\":2},"    \
+	"{\"address\":\"192.168.0.1/24\",\"interface\":0}],"                \
+	"\"dns\":{\"nameservers\":[\"10.96.0.10\"],\"domain\":\"cluster\"," \
 	"\"search\":[\"svc\"],\"options\":[\"ndots:5\"]}}"
 
-#define RES_SRIOV                                                         \
-	"{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"net1\","   \
-	"\"sandbox\":\"/var/run/netns/p\",\"mac\":\"02:00:00:00:00:02\"}],"\
-	"\"ips\":[{\"version\":\"4\",\"address\":\"10.2.0.7/16\","        \
+#define RES_SRIOV                                                           \
+	"{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"net1\","     \
+	"\"sandbox\":\"/var/run/netns/p\",\"mac\":\"02:00:00:00:00:02\"}]," \
+	"\"ips\":[{\"version\":\"4\",\"address\":\"10.2.0.7/16\","          \
 	"\"interface\":0}]}"
 
-#define RES_PCI                                                           \
-	"{\"cniVersion\":\"1.1.0\",\"interfaces\":[{\"name\":\"data0\","  \
+#define RES_PCI                                                          \
+	"{\"cniVersion\":\"1.1.0\",\"interfaces\":[{\"name\":\"data0\"," \
 	"\"sandbox\":\"/x\",\"pciID\":\"0000:03:02.1\"}],\"ips\":[]}"
 
 static void test_build__entries(void **state)
@@ -65,20 +65,26 @@ static void test_build__entries(void **state)
 	res[2] = NULL;
 	res[3] = json_tokener_parse(RES_PCI);
 	assert_int_equal(netstatus_build(p, res, &out, &err), 0);
-	assert_string_equal(
-		cni_json_str(out),
-		"[{\"name\":\"kube-system/cluster\",\"interface\":\"eth0\","
-		"\"ips\":[\"10.1.0.5\",\"fd00::5\"],\"gateway\":[\"10.1.0.1\"],"
-		"\"mac\":\"02:00:00:00:00:01\",\"default\":true,"
-		"\"dns\":{\"nameservers\":[\"10.96.0.10\"],\"domain\":"
-		"\"cluster\",\"search\":[\"svc\"],\"options\":[\"ndots:5\"]}},"
-		"{\"name\":\"ns1/sriov\",\"interface\":\"net1\","
-		"\"ips\":[\"10.2.0.7\"],\"mac\":\"02:00:00:00:00:02\","
-		"\"default\":false,\"dns\":{}},"
-		"{\"name\":\"ns1/pci\",\"interface\":\"data0\",\"ips\":[],"
-		"\"default\":false,\"dns\":{},\"device-info\":{\"type\":\"pci\","
-		"\"version\":\"1.1.0\",\"pci\":{\"pci-address\":"
-		"\"0000:03:02.1\"}}}]");
+	assert_string_equal(cni_json_str(out),
+			    "[{\"name\":\"kube-system/"
+			    "cluster\",\"interface\":\"eth0\","
+			    "\"ips\":[\"10.1.0.5\",\"fd00::5\"],\"gateway\":["
+			    "\"10.1.0.1\"],"
+			    "\"mac\":\"02:00:00:00:00:01\",\"default\":true,"
+			    "\"dns\":{\"nameservers\":[\"10.96.0.10\"],"
+			    "\"domain\":"
+			    "\"cluster\",\"search\":[\"svc\"],\"options\":["
+			    "\"ndots:5\"]}},"
+			    "{\"name\":\"ns1/sriov\",\"interface\":\"net1\","
+			    "\"ips\":[\"10.2.0.7\"],\"mac\":\"02:00:00:00:00:"
+			    "02\","
+			    "\"default\":false,\"dns\":{}},"
+			    "{\"name\":\"ns1/"
+			    "pci\",\"interface\":\"data0\",\"ips\":[],"
+			    "\"default\":false,\"dns\":{},\"device-info\":{"
+			    "\"type\":\"pci\","
+			    "\"version\":\"1.1.0\",\"pci\":{\"pci-address\":"
+			    "\"0000:03:02.1\"}}}]");
 	json_object_put(out);
 	for (int i = 0; i < 4; i++)
 		json_object_put(res[i]);

@@ -42,13 +42,16 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/plexus-plan.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	put("10-default.conflist",
-	    "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\","
-	    "\"plugins\":[{\"type\":\"bridge\"},{\"type\":\"portmap\"}]}");
-	put("20-macvlan.conf", "{\"cniVersion\":\"0.3.1\",\"name\":\"macvlan-net\","
+	put("10-default.conflist", "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-"
+				   "pod-network\","
+				   "\"plugins\":[{\"type\":\"bridge\"},{"
+				   "\"type\":\"portmap\"}]}");
+	put("20-macvlan.conf", "{\"cniVersion\":\"0.3.1\",\"name\":\"macvlan-"
+			       "net\","
 			       "\"type\":\"macvlan\"}");
 	put("30-broken.conf", "{\"cniVersion\":");
-	put("40-ipvlan.json", "{\"cniVersion\":\"1.1.0\",\"name\":\"ipvlan-net\","
+	put("40-ipvlan.json", "{\"cniVersion\":\"1.1.0\",\"name\":\"ipvlan-"
+			      "net\","
 			      "\"type\":\"ipvlan\"}");
 	put("50-notes.txt", "{\"cniVersion\":\"1.0.0\",\"name\":\"txt-net\","
 			    "\"type\":\"x\"}");
@@ -56,9 +59,11 @@ static int setup(void **state)
 			       "\"type\":\"x\"}");
 	snprintf(sub, sizeof(sub), "%s/only", dir);
 	mkdir(sub, 0700);
-	put("only/10-second.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"second\","
+	put("only/10-second.conf", "{\"cniVersion\":\"1.0.0\",\"name\":"
+				   "\"second\","
 				   "\"type\":\"b\"}");
-	put("only/05-first.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"first\","
+	put("only/05-first.conf", "{\"cniVersion\":\"1.0.0\",\"name\":"
+				  "\"first\","
 				  "\"type\":\"a\"}");
 	put("only/01-readme", "not a config");
 	snprintf(sub, sizeof(sub), "%s/empty", dir);
@@ -88,8 +93,8 @@ static struct plexus_conf *conf_of(const char *body)
 	struct plexus_conf *c;
 	struct cni_err err = { 0 };
 
-	snprintf(doc, sizeof(doc), "{\"cniVersion\":\"1.0.0\",\"confDir\":\"%s\",%s}",
-		 dir, body);
+	snprintf(doc, sizeof(doc),
+		 "{\"cniVersion\":\"1.0.0\",\"confDir\":\"%s\",%s}", dir, body);
 	o = json_tokener_parse(doc);
 	assert_non_null(o);
 	if (plexus_conf_parse(o, &c, &err) < 0)
@@ -104,7 +109,8 @@ static void env_init(struct cni_env *env, const char *ifname, const char *args)
 	memset(env, 0, sizeof(*env));
 	env->cmd = CNI_CMD_ADD;
 	env->ifname = (char *)ifname;
-	assert_int_equal(cni_args_parse(args, &env->args, &env->n_args, NULL), 0);
+	assert_int_equal(cni_args_parse(args, &env->args, &env->n_args, NULL),
+			 0);
 }
 
 static struct plexus_plan *build_ok(const char *body, const char *ifname)
@@ -147,12 +153,16 @@ static void test_plexus_plan_build__delegates_ifnames(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < 2; k++) {
-		struct plexus_plan *p = build_ok(
-			"\"delegates\":[{\"cniVersion\":\"1.0.0\",\"name\":\"a\","
-			"\"type\":\"bridge\"},{\"cniVersion\":\"0.3.1\","
-			"\"type\":\"macvlan\"},{\"cniVersion\":\"1.0.0\","
-			"\"name\":\"c\",\"plugins\":[{\"type\":\"x\"}]}]",
-			ifnames[k]);
+		struct plexus_plan *p = build_ok("\"delegates\":[{"
+						 "\"cniVersion\":\"1.0.0\","
+						 "\"name\":\"a\","
+						 "\"type\":\"bridge\"},{"
+						 "\"cniVersion\":\"0.3.1\","
+						 "\"type\":\"macvlan\"},{"
+						 "\"cniVersion\":\"1.0.0\","
+						 "\"name\":\"c\",\"plugins\":[{"
+						 "\"type\":\"x\"}]}]",
+						 ifnames[k]);
 
 		assert_int_equal(p->n, 3);
 		assert_string_equal(p->att[0].ifname, ifnames[k]);
@@ -183,9 +193,10 @@ static void test_plexus_plan_build__bad_delegate_named(void **state)
 
 static void test_plexus_plan_build__cluster_network_by_name(void **state)
 {
-	struct plexus_plan *p = build_ok(
-		"\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
-		"[\"macvlan-net\",\"ipvlan-net\"]", "eth0");
+	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"k8s-pod-"
+					 "network\",\"defaultNetworks\":"
+					 "[\"macvlan-net\",\"ipvlan-net\"]",
+					 "eth0");
 	char want[160];
 
 	(void)state;
@@ -213,7 +224,8 @@ static void test_plexus_plan_build__cluster_network_by_path(void **state)
 	/* a file path, even one whose name would not be scanned */
 	snprintf(body, sizeof(body),
 		 "\"clusterNetwork\":\"%s/50-notes.txt\",\"defaultNetworks\":"
-		 "[\"%s/only\"]", dir, dir);
+		 "[\"%s/only\"]",
+		 dir, dir);
 	p = build_ok(body, "eth0");
 	assert_int_equal(p->n, 2);
 	assert_string_equal(p->att[0].network, "txt-net");
@@ -225,9 +237,11 @@ static void test_plexus_plan_build__cluster_network_by_path(void **state)
 
 static void test_plexus_plan_build__cluster_network_wins(void **state)
 {
-	struct plexus_plan *p = build_ok(
-		"\"clusterNetwork\":\"macvlan-net\",\"delegates\":[{\"cniVersion\":"
-		"\"1.0.0\",\"name\":\"d\",\"type\":\"x\"}]", "eth0");
+	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"macvlan-net\","
+					 "\"delegates\":[{\"cniVersion\":"
+					 "\"1.0.0\",\"name\":\"d\",\"type\":"
+					 "\"x\"}]",
+					 "eth0");
 
 	(void)state;
 	assert_int_equal(p->n, 1);
@@ -240,16 +254,19 @@ static void test_plexus_plan_build__unresolved_names_field(void **state)
 	char body[512];
 
 	(void)state;
-	build_fails("\"clusterNetwork\":\"no-such-net\"", CNI_ERR_INVALID_CONFIG,
+	build_fails("\"clusterNetwork\":\"no-such-net\"",
+		    CNI_ERR_INVALID_CONFIG,
 		    "clusterNetwork: no network named \"no-such-net\"");
 	/* an unparsable file is not a match for its name either */
-	build_fails("\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
+	build_fails("\"clusterNetwork\":\"k8s-pod-network\","
+		    "\"defaultNetworks\":"
 		    "[\"macvlan-net\",\"txt-net\"]",
 		    CNI_ERR_INVALID_CONFIG, "defaultNetworks[1]");
 	build_fails("\"clusterNetwork\":\"hidden\"", CNI_ERR_INVALID_CONFIG,
 		    "clusterNetwork");
 	build_fails("\"clusterNetwork\":\"/nonexistent/x.conf\"",
-		    CNI_ERR_INVALID_CONFIG, "clusterNetwork: \"/nonexistent/x.conf\"");
+		    CNI_ERR_INVALID_CONFIG,
+		    "clusterNetwork: \"/nonexistent/x.conf\"");
 	snprintf(body, sizeof(body), "\"clusterNetwork\":\"%s/empty\"", dir);
 	build_fails(body, CNI_ERR_INVALID_CONFIG,
 		    "clusterNetwork: no network configuration in directory");
@@ -260,10 +277,13 @@ static void test_plexus_plan_build__unresolved_names_field(void **state)
 
 static void test_plexus_plan_build__runtime_config_default_only(void **state)
 {
-	struct plexus_plan *p = build_ok(
-		"\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
-		"[\"macvlan-net\"],\"runtimeConfig\":{\"portMappings\":"
-		"[{\"hostPort\":80,\"containerPort\":8080}]}", "eth0");
+	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"k8s-pod-"
+					 "network\",\"defaultNetworks\":"
+					 "[\"macvlan-net\"],\"runtimeConfig\":{"
+					 "\"portMappings\":"
+					 "[{\"hostPort\":80,\"containerPort\":"
+					 "8080}]}",
+					 "eth0");
 	json_object *pm;
 
 	(void)state;
@@ -309,13 +329,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plexus_plan_build__delegates_ifnames),
 		cmocka_unit_test(test_plexus_plan_build__bad_delegate_named),
-		cmocka_unit_test(test_plexus_plan_build__cluster_network_by_name),
-		cmocka_unit_test(test_plexus_plan_build__cluster_network_by_path),
+		cmocka_unit_test(
+			test_plexus_plan_build__cluster_network_by_name),
+		cmocka_unit_test(
+			test_plexus_plan_build__cluster_network_by_path),
 		cmocka_unit_test(test_plexus_plan_build__cluster_network_wins),
-		cmocka_unit_test(test_plexus_plan_build__unresolved_names_field),
-		cmocka_unit_test(test_plexus_plan_build__runtime_config_default_only),
+		cmocka_unit_test(
+			test_plexus_plan_build__unresolved_names_field),
+		cmocka_unit_test(
+			test_plexus_plan_build__runtime_config_default_only),
 		cmocka_unit_test(test_plexus_plan_build__pod_from_cni_args),
-		cmocka_unit_test(test_plexus_plan_build__selection_source_unreadable),
+		cmocka_unit_test(
+			test_plexus_plan_build__selection_source_unreadable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -54,7 +54,8 @@ static void parse_fails(const char *s, int code, const char *want)
 
 static void test_plexus_conf_parse__defaults(void **state)
 {
-	struct plexus_conf *c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES "}");
+	struct plexus_conf *c =
+		parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES "}");
 
 	(void)state;
 	assert_int_equal(c->ver, CNI_V100);
@@ -78,7 +79,8 @@ static void test_plexus_conf_parse__defaults(void **state)
 	assert_int_equal(c->log_level, CNI_LOG_ERROR);
 	assert_false(c->log_to_stderr);
 	assert_null(c->readiness_file);
-	assert_int_equal(c->delegate_timeout_ms, CNI_EXEC_TIMEOUT_S_DEFAULT * 1000);
+	assert_int_equal(c->delegate_timeout_ms,
+			 CNI_EXEC_TIMEOUT_S_DEFAULT * 1000);
 	assert_null(c->runtime_config);
 	assert_null(c->prev_result);
 	plexus_conf_free(c);
@@ -88,16 +90,20 @@ static void test_plexus_conf_parse__defaults(void **state)
 static void test_plexus_conf_parse__every_key(void **state)
 {
 	struct plexus_conf *c = parse_ok(
-		"{\"cniVersion\":\"0.4.0\",\"name\":\"multus\",\"type\":\"plexus\","
+		"{\"cniVersion\":\"0.4.0\",\"name\":\"multus\",\"type\":"
+		"\"plexus\","
 		"\"clusterNetwork\":\"k8s-pod-network\",\"defaultNetworks\":"
 		"[\"a\",\"b\"],\"confDir\":\"/c\",\"cniDir\":\"/cache\","
-		"\"binDir\":\"/bin\",\"kubeconfig\":\"/k\",\"manifestsDir\":\"/m\","
+		"\"binDir\":\"/bin\",\"kubeconfig\":\"/k\",\"manifestsDir\":\"/"
+		"m\","
 		"\"multusNamespace\":\"mns\",\"namespaceIsolation\":true,"
-		"\"globalNamespaces\":\"default,shared\",\"systemNamespaces\":[],"
+		"\"globalNamespaces\":\"default,shared\",\"systemNamespaces\":["
+		"],"
 		"\"deviceCheckpointFile\":\"/cp\",\"logFile\":\"/log\","
 		"\"logLevel\":\"debug\",\"logToStderr\":true,"
 		"\"readinessindicatorfile\":\"/ready\",\"delegateTimeout\":5,"
-		"\"runtimeConfig\":{\"mac\":\"x\"},\"prevResult\":{\"cniVersion\":"
+		"\"runtimeConfig\":{\"mac\":\"x\"},\"prevResult\":{"
+		"\"cniVersion\":"
 		"\"0.4.0\"}}");
 
 	(void)state;
@@ -194,22 +200,25 @@ static void test_plexus_conf_parse__log_level_values(void **state)
 	static const struct {
 		const char *name;
 		enum cni_log_level lvl;
-	} ok[] = { { "panic", CNI_LOG_PANIC }, { "error", CNI_LOG_ERROR },
-		   { "verbose", CNI_LOG_VERBOSE }, { "debug", CNI_LOG_DEBUG } };
+	} ok[] = { { "panic", CNI_LOG_PANIC },
+		   { "error", CNI_LOG_ERROR },
+		   { "verbose", CNI_LOG_VERBOSE },
+		   { "debug", CNI_LOG_DEBUG } };
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		char doc[160];
 		struct plexus_conf *c;
 
 		snprintf(doc, sizeof(doc),
-			 "{\"cniVersion\":\"1.0.0\"," DELEGATES
-			 ",\"logLevel\":\"%s\"}", ok[i].name);
+			 "{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logLevel\":"
+			 "\"%s\"}",
+			 ok[i].name);
 		c = parse_ok(doc);
 		assert_int_equal(c->log_level, ok[i].lvl);
 		plexus_conf_free(c);
 	}
-	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES
-		    ",\"logLevel\":\"info\"}",
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logLevel\":"
+		    "\"info\"}",
 		    CNI_ERR_INVALID_CONFIG, "logLevel: \"info\"");
 }
 
@@ -219,7 +228,7 @@ static void test_plexus_conf_parse__delegate_timeout_bounds(void **state)
 		const char *val;
 		int ms; /* 0: rejected */
 	} cases[] = {
-		{ "0", 0 },	  { "-5", 0 },	    { "1", 1000 },
+		{ "0", 0 },	     { "-5", 0 },   { "1", 1000 },
 		{ "3600", 3600000 }, { "3601", 0 }, { "99999999999", 0 },
 	};
 	(void)state;
@@ -228,8 +237,9 @@ static void test_plexus_conf_parse__delegate_timeout_bounds(void **state)
 		struct plexus_conf *c;
 
 		snprintf(doc, sizeof(doc),
-			 "{\"cniVersion\":\"1.0.0\"," DELEGATES
-			 ",\"delegateTimeout\":%s}", cases[i].val);
+			 "{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"delegateTim"
+			 "eout\":%s}",
+			 cases[i].val);
 		if (!cases[i].ms) {
 			parse_fails(doc, CNI_ERR_INVALID_CONFIG,
 				    "delegateTimeout");
@@ -270,7 +280,8 @@ int main(void)
 		cmocka_unit_test(test_plexus_conf_parse__list_elements),
 		cmocka_unit_test(test_plexus_conf_parse__version),
 		cmocka_unit_test(test_plexus_conf_parse__log_level_values),
-		cmocka_unit_test(test_plexus_conf_parse__delegate_timeout_bounds),
+		cmocka_unit_test(
+			test_plexus_conf_parse__delegate_timeout_bounds),
 		cmocka_unit_test(test_plexus_conf_parse__delegates_shape),
 		cmocka_unit_test(test_plexus_conf_parse__no_network_source),
 	};

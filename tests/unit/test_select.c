@@ -51,14 +51,15 @@ static void put_conf(struct fx *x, const char *file, const char *text)
 	write_file(path, text);
 }
 
-#define BRIDGE(name)                                                     \
+#define BRIDGE(name) \
 	"{\"cniVersion\":\"1.0.0\",\"name\":\"" name "\",\"type\":\"bridge\"}"
 
 /* A NAD whose spec.config is the (JSON-escaped) text cfg. */
 static void add_nad(struct fx *x, const char *ns, const char *name,
 		    const char *cfg, const char *annotations)
 {
-	json_object *nad = json_object_new_object(), *md = json_object_new_object();
+	json_object *nad = json_object_new_object(),
+		    *md = json_object_new_object();
 	json_object *spec = json_object_new_object();
 
 	json_object_object_add(md, "name", json_object_new_string(name));
@@ -66,8 +67,9 @@ static void add_nad(struct fx *x, const char *ns, const char *name,
 	if (annotations)
 		json_object_object_add(md, "annotations",
 				       json_tokener_parse(annotations));
-	json_object_object_add(nad, "kind", json_object_new_string(
-		"NetworkAttachmentDefinition"));
+	json_object_object_add(nad, "kind",
+			       json_object_new_string("NetworkAttachmentDefinit"
+						      "ion"));
 	json_object_object_add(nad, "metadata", md);
 	if (cfg)
 		json_object_object_add(spec, "config",
@@ -202,8 +204,8 @@ static void test_select__comma_annotation(void **state)
 	expect_att(&x->plan->att[2], "ns1/b", "x", false);
 	expect_att(&x->plan->att[3], "ns2/c", "net3", false);
 	assert_string_equal(x->plan->att[3].conf->name, "c");
-	assert_string_equal(x->plan->att[3].source,
-			    "NetworkAttachmentDefinition ns2/c");
+	assert_string_equal(x->plan->att[3].source, "NetworkAttachmentDefinitio"
+						    "n ns2/c");
 	assert_string_equal(x->plan->pod_namespace, "ns1");
 	assert_string_equal(x->plan->pod_name, "p1");
 	assert_string_equal(x->plan->pod_uid, "u1");
@@ -240,8 +242,8 @@ static void test_select__no_source(void **state)
 	struct fx *x = *state;
 
 	put_conf(x, "10-c.conf", BRIDGE("cluster"));
-	assert_int_equal(plexus_select(&x->conf, &x->env, NULL, x->plan,
-				       &x->err), 0);
+	assert_int_equal(
+		plexus_select(&x->conf, &x->env, NULL, x->plan, &x->err), 0);
 	assert_int_equal(x->plan->n, 1);
 	assert_string_equal(x->plan->att[0].network, "cluster");
 }
@@ -257,7 +259,8 @@ static void test_select__cluster_network_from_confdir(void **state)
 		 "\"plugins\":[{\"type\":\"bridge\"}]}");
 	put_conf(x, "10-flannel.conflist",
 		 "{\"cniVersion\":\"1.0.0\",\"name\":\"flannel\","
-		 "\"plugins\":[{\"type\":\"flannel\"},{\"type\":\"portmap\"}]}");
+		 "\"plugins\":[{\"type\":\"flannel\"},{\"type\":\"portmap\"}]"
+		 "}");
 	add_pod(x, "{}");
 	run_ok(x);
 	assert_int_equal(x->plan->n, 1);
@@ -311,8 +314,8 @@ static void test_select__no_default_network(void **state)
 static void test_select__delegates(void **state)
 {
 	struct fx *x = *state;
-	json_object *d = json_tokener_parse("[" BRIDGE("d0") "," BRIDGE("d1")
-					    "]");
+	json_object *d =
+		json_tokener_parse("[" BRIDGE("d0") "," BRIDGE("d1") "]");
 
 	x->conf.cluster_network = NULL;
 	x->conf.delegates = d;
@@ -405,8 +408,8 @@ static void test_select__default_network_override_ifname(void **state)
 static void test_select__runtime_config_from_runtime(void **state)
 {
 	struct fx *x = *state;
-	json_object *rc = json_tokener_parse(
-		"{\"portMappings\":[{\"hostPort\":1,\"containerPort\":2}]}");
+	json_object *rc = json_tokener_parse("{\"portMappings\":[{\"hostPort\":"
+					     "1,\"containerPort\":2}]}");
 
 	x->conf.runtime_config = rc;
 	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
@@ -418,11 +421,11 @@ static void test_select__runtime_config_from_runtime(void **state)
 	json_object_put(rc);
 }
 
-#define CAPS_NAD                                                          \
-	"{\"cniVersion\":\"1.0.0\",\"name\":\"caps\",\"plugins\":["       \
-	"{\"type\":\"bridge\",\"capabilities\":{\"ips\":true,"            \
-	"\"mac\":true,\"infinibandGUID\":true}},"                         \
-	"{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}},"\
+#define CAPS_NAD                                                           \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"caps\",\"plugins\":["        \
+	"{\"type\":\"bridge\",\"capabilities\":{\"ips\":true,"             \
+	"\"mac\":true,\"infinibandGUID\":true}},"                          \
+	"{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}}," \
 	"{\"type\":\"bandwidth\",\"capabilities\":{\"bandwidth\":true}}]}"
 
 static void test_select__json_element_maps_capabilities(void **state)
@@ -431,26 +434,28 @@ static void test_select__json_element_maps_capabilities(void **state)
 	const struct plexus_attachment *a;
 
 	add_nad(x, "ns1", "caps", CAPS_NAD, NULL);
-	add_pod_networks(x,
-		"[{\"name\":\"caps\",\"interface\":\"data0\","
-		"\"ips\":[\"10.9.0.5/24\"],\"mac\":\"02:00:00:00:00:01\","
-		"\"infiniband-guid\":\"00:11:22:33:44:55:66:77\","
-		"\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}],"
-		"\"bandwidth\":{\"ingressRate\":1},"
-		"\"cni-args\":{\"k\":\"v\"},"
-		"\"default-route\":[\"10.9.0.1\"]}]");
+	add_pod_networks(x, "[{\"name\":\"caps\",\"interface\":\"data0\","
+			    "\"ips\":[\"10.9.0.5/"
+			    "24\"],\"mac\":\"02:00:00:00:00:01\","
+			    "\"infiniband-guid\":\"00:11:22:33:44:55:66:77\","
+			    "\"portMappings\":[{\"hostPort\":80,"
+			    "\"containerPort\":8080}],"
+			    "\"bandwidth\":{\"ingressRate\":1},"
+			    "\"cni-args\":{\"k\":\"v\"},"
+			    "\"default-route\":[\"10.9.0.1\"]}]");
 	run_ok(x);
 	assert_int_equal(x->plan->n, 2);
 	a = &x->plan->att[1];
 	expect_att(a, "ns1/caps", "data0", false);
 	assert_string_equal(cni_json_str(a->runtime_config),
-		"{\"ips\":[\"10.9.0.5/24\"],\"mac\":\"02:00:00:00:00:01\","
-		"\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}],"
-		"\"bandwidth\":{\"ingressRate\":1},"
-		"\"infinibandGUID\":\"00:11:22:33:44:55:66:77\"}");
+			    "{\"ips\":[\"10.9.0.5/"
+			    "24\"],\"mac\":\"02:00:00:00:00:01\","
+			    "\"portMappings\":[{\"hostPort\":80,"
+			    "\"containerPort\":8080}],"
+			    "\"bandwidth\":{\"ingressRate\":1},"
+			    "\"infinibandGUID\":\"00:11:22:33:44:55:66:77\"}");
 	assert_string_equal(cni_json_str(a->cni_args), "{\"k\":\"v\"}");
-	assert_string_equal(cni_json_str(a->default_route),
-			    "[\"10.9.0.1\"]");
+	assert_string_equal(cni_json_str(a->default_route), "[\"10.9.0.1\"]");
 	assert_null(x->plan->att[0].default_route);
 }
 
@@ -461,8 +466,9 @@ static void test_select__capability_not_declared(void **state)
 		{ "\"mac\":\"02:00:00:00:00:01\"", "\"mac\"" },
 		{ "\"portMappings\":[]", "\"portMappings\"" },
 		{ "\"bandwidth\":{}", "\"bandwidth\"" },
-		{ "\"infiniband-guid\":\"00:11:22:33:44:55:66:77\"",
-		  "\"infinibandGUID\"" },
+		{ "\"infiniband-guid\":\"00:11:22:33:44:55:66:77\"", "\"infinib"
+								     "andGUID"
+								     "\"" },
 	};
 	struct fx *x = *state;
 
@@ -477,8 +483,9 @@ static void test_select__capability_not_declared(void **state)
 		add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
 		add_nad(x, "ns1", "plain", BRIDGE("plain"), NULL);
 		add_pod_networks(x, ann);
-		run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1", "network ns1/plain",
-			  asks[i][1], "no plugin of the network declares", NULL);
+		run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1",
+			  "network ns1/plain", asks[i][1],
+			  "no plugin of the network declares", NULL);
 	}
 }
 
@@ -489,9 +496,12 @@ static void test_select__two_default_routes(void **state)
 	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
 	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
 	add_pod_networks(x, "[{\"name\":\"a\",\"default-route\":[\"1.1.1.1\"]},"
-			    "{\"name\":\"b\",\"default-route\":[\"2.2.2.2\"]}]");
-	run_fails(x, CNI_ERR_SELECTION, "networks ns1/a and ns1/b both ask "
-		  "for the default route", NULL);
+			    "{\"name\":\"b\",\"default-route\":[\"2.2.2.2\"]}"
+			    "]");
+	run_fails(x, CNI_ERR_SELECTION,
+		  "networks ns1/a and ns1/b both ask "
+		  "for the default route",
+		  NULL);
 }
 
 static void test_select__interface_clash(void **state)
@@ -538,16 +548,18 @@ static void test_select__nad_config_invalid(void **state)
 
 	add_nad(x, "ns1", "notype", "{\"cniVersion\":\"1.0.0\"}", NULL);
 	add_pod_networks(x, "notype");
-	run_fails(x, CNI_ERR_INVALID_CONFIG, "pod ns1/p1",
-		  "network ns1/notype", NULL);
+	run_fails(x, CNI_ERR_INVALID_CONFIG, "pod ns1/p1", "network ns1/notype",
+		  NULL);
 }
 
 static void test_select__nad_name_defaults(void **state)
 {
 	struct fx *x = *state;
 
-	add_nad(x, "ns1", "anon", "{\"cniVersion\":\"1.0.0\","
-		"\"type\":\"macvlan\"}", NULL);
+	add_nad(x, "ns1", "anon",
+		"{\"cniVersion\":\"1.0.0\","
+		"\"type\":\"macvlan\"}",
+		NULL);
 	add_pod_networks(x, "anon");
 	run_ok(x);
 	assert_string_equal(x->plan->att[1].conf->name, "anon");
@@ -564,8 +576,8 @@ static void test_select__nad_empty_config_uses_confdir(void **state)
 	add_nad(x, "ns1", "nofile", NULL, NULL);
 	add_pod_networks(x, "side");
 	run_ok(x);
-	assert_string_equal(cni_conflist_type(x->plan->att[1].conf, 0),
-			    "macvlan");
+	assert_string_equal(cni_conflist_type(x->plan->att[1].conf, 0), "macvla"
+									"n");
 	assert_non_null(strstr(x->plan->att[1].source, "50-side.conflist"));
 	plexus_plan_free(x->plan);
 	x->plan = plexus_plan_new();
@@ -614,7 +626,8 @@ static void test_select__bad_annotation(void **state)
 	add_pod_networks(x, "a,B");
 	run_fails(x, CNI_ERR_SELECTION,
 		  "pod ns1/p1: annotation k8s.v1.cni.cncf.io/networks: "
-		  "element 1: name \"B\"", NULL);
+		  "element 1: name \"B\"",
+		  NULL);
 }
 
 static void test_select__pod_uid_mismatch(void **state)
@@ -647,23 +660,23 @@ static void test_select__bad_pod_args(void **state)
 }
 
 #define SRIOV_ANN "{\"k8s.v1.cni.cncf.io/resourceName\":\"intel.com/vf\"}"
-#define SRIOV_CONF                                                       \
-	"{\"cniVersion\":\"1.0.0\",\"name\":\"sriov\",\"type\":\"sriov\","\
+#define SRIOV_CONF                                                         \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"sriov\",\"type\":\"sriov\"," \
 	"\"capabilities\":{\"deviceID\":true}}"
 
 static void test_select__device_ids(void **state)
 {
 	struct fx *x = *state;
 
-	write_file(x->ckpt,
-		   "{\"Data\":{\"PodDeviceEntries\":["
-		   "{\"PodUID\":\"u1\",\"ContainerName\":\"c\","
-		   "\"ResourceName\":\"intel.com/vf\","
-		   "\"DeviceIDs\":{\"0\":[\"0000:03:02.3\",\"0000:03:02.1\"]}},"
-		   "{\"PodUID\":\"other\",\"ContainerName\":\"c\","
-		   "\"ResourceName\":\"intel.com/vf\","
-		   "\"DeviceIDs\":{\"0\":[\"0000:03:02.0\"]}}],"
-		   "\"RegisteredDevices\":{}},\"Checksum\":1}");
+	write_file(x->ckpt, "{\"Data\":{\"PodDeviceEntries\":["
+			    "{\"PodUID\":\"u1\",\"ContainerName\":\"c\","
+			    "\"ResourceName\":\"intel.com/vf\","
+			    "\"DeviceIDs\":{\"0\":[\"0000:03:02.3\",\"0000:03:"
+			    "02.1\"]}},"
+			    "{\"PodUID\":\"other\",\"ContainerName\":\"c\","
+			    "\"ResourceName\":\"intel.com/vf\","
+			    "\"DeviceIDs\":{\"0\":[\"0000:03:02.0\"]}}],"
+			    "\"RegisteredDevices\":{}},\"Checksum\":1}");
 	add_nad(x, "ns1", "sriov", SRIOV_CONF, SRIOV_ANN);
 	add_pod_networks(x, "sriov, sriov");
 	run_ok(x);
@@ -679,10 +692,10 @@ static void test_select__device_ids_old_format_and_exhausted(void **state)
 {
 	struct fx *x = *state;
 
-	write_file(x->ckpt,
-		   "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":\"u1\","
-		   "\"ResourceName\":\"intel.com/vf\","
-		   "\"DeviceIDs\":[\"0000:05:00.1\"]}]}}");
+	write_file(x->ckpt, "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":"
+			    "\"u1\","
+			    "\"ResourceName\":\"intel.com/vf\","
+			    "\"DeviceIDs\":[\"0000:05:00.1\"]}]}}");
 	add_nad(x, "ns1", "sriov", SRIOV_CONF, SRIOV_ANN);
 	add_pod_networks(x, "sriov");
 	run_ok(x);
@@ -727,7 +740,6 @@ static void test_select__appends_to_plan(void **state)
 	expect_att(&x->plan->att[2], "ns1/a", "net2", false);
 }
 
-
 /* examples/nads (NADs and a pod) through the manifests source. */
 static void test_select__examples(void **state)
 {
@@ -739,15 +751,15 @@ static void test_select__examples(void **state)
 	if (access("examples/nads/pod-multi-net.yaml", R_OK))
 		skip();
 	put_conf(x, "10-cluster.conf", BRIDGE("cluster"));
-	write_file(x->ckpt,
-		   "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":\"u1\","
-		   "\"ResourceName\":\"intel.com/sriov_netdevice\","
-		   "\"DeviceIDs\":{\"0\":[\"0000:3b:02.4\"]}}]}}");
+	write_file(x->ckpt, "{\"Data\":{\"PodDeviceEntries\":[{\"PodUID\":"
+			    "\"u1\","
+			    "\"ResourceName\":\"intel.com/sriov_netdevice\","
+			    "\"DeviceIDs\":{\"0\":[\"0000:3b:02.4\"]}}]}}");
 	x->args[0].val = "default";
 	x->args[1].val = "multi-net";
 	assert_int_equal(nadsrc_dir_open("examples/nads", &src, &x->err), 0);
-	assert_int_equal(plexus_select(&x->conf, &x->env, src, x->plan,
-				       &x->err), 0);
+	assert_int_equal(
+		plexus_select(&x->conf, &x->env, src, x->plan, &x->err), 0);
 	nad_source_free(src);
 	assert_int_equal(x->plan->n, 5);
 	expect_att(&x->plan->att[0], "cluster", "eth0", true);
@@ -759,8 +771,8 @@ static void test_select__examples(void **state)
 	assert_int_equal(a->conf->n_plugins, 3);
 	assert_true(json_object_object_get_ex(a->runtime_config, "ips", &rc));
 	assert_true(json_object_object_get_ex(a->runtime_config, "mac", &rc));
-	assert_true(json_object_object_get_ex(a->runtime_config,
-					      "portMappings", &rc));
+	assert_true(json_object_object_get_ex(a->runtime_config, "portMappings",
+					      &rc));
 	a = &x->plan->att[4];
 	expect_att(a, "default/sriov-net", "net4", false);
 	assert_string_equal(a->device_id, "0000:3b:02.4");

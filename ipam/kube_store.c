@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The kubernetes store: one IPAMKey custom resource per key (see
+ * kube_obj.h), through the Kubernetes client (src/k8s.h, whose libcurl
+ * part is a module loaded only when this store is opened). A version is
+ * the object's resourceVersion: put_if is a PUT carrying it (409 Conflict
+ * -> -ECANCELED), a create is a POST (409 AlreadyExists -> -ECANCELED),
+ * del_if is a DELETE with a resourceVersion precondition, list is a GET
+ * with the prefix's label selector, in pages. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cni_error.h"
+#include "cni_json.h"
+#include "k8s.h"
+#include "kube_obj.h"
+#include "store.h"
+
+extern char **environ;
+
+#define KUBE_RETRIES  2	  /* extra tries on 429 and 5xx */
+#define KUBE_RETRY_MS 100 /* times the try number */
+#define KUBE_PAGE     500 /* objects per list request (pageSize) */
+#define KUBE_LOCK_DIR "/run/plexus-ipam"
+
+struct kube_store {
+	struct ipam_store hdr;
+	struct k8s_config *cfg;
+	struct k8s_client *c;
+	int page;
+};
+
+static struct kube_store *ks_of(struct ipam_store *st)
+{
+	return (struct kube_store *)st;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool transient(long st)
+{
+	return st == 429 || st >= 500;
+}
+
+/* An answer the store cannot use: code 11 when the server is overloaded
+ * or failing or keeps answering a create with Conflict (try again
+ * later), 111 when it refused the credentials, 5 otherwise; the message
+ * has the Status' own message. */
+static int ks_fail(long st, json_object *doc, const char *what,
+		   struct cni_err *err)
+{
+	const char *msg = "", *why;
+	json_object *m;
+	int code = CNI_ERR_IO, rc = -EIO;
+
+	if (doc && json_object_object_get_ex(doc, "message", &m) &&
+	    json_object_is_type(m, json_type_string))
+		msg = json_object_get_string(m);
+	if (st == 401)
+		why = "Unauthorized: the API server refused the token or "
+		      "certificate";
+	else if (st == 403)
+		why = "Forbidden: the account may not do this (check the "
+		      "plexus-ipam ClusterRole)";
+	else if (st == 409)
+		why = "Conflict on create (not AlreadyExists), try again later";
+	else if (st == 404)
+		why = "Not Found (is the " KUBE_KIND " CRD, crd/ipam.yaml, "
+		      "installed?)";
+	else
+		why = transient(st) ? "the API server cannot serve now"
+				    : "unexpected answer";
+	if (st == 401 || st == 403) {
+		code = CNI_ERR_KUBERNETES;
+		rc = -EACCES;
+	} else if (st == 409) {
+		code = CNI_ERR_TRY_AGAIN;
+		rc = -EAGAIN;
+	} else if (transient(st)) {
+		code = CNI_ERR_TRY_AGAIN;
+		rc = -EHOSTUNREACH;
+	}
+	cni_errf(err, code, "kubernetes store: %s: HTTP %ld %s%s%.300s", what,
+		 st, why, *msg ? ": " : "", msg);
+	return rc;
+}
+
+/* A 409 to a create that is not AlreadyExists: the server could not
+ * apply it now (a conflict inside the server); trying again is right. */
+static bool create_conflict(const char *method, long st, json_object *doc)
+{
+	json_object *r;
+
+	return st == 409 && strcmp(method, "POST") == 0 &&
+	       !(doc && json_object_object_get_ex(doc, "reason", &r) &&
+		 strcmp(json_object_get_string(r), "AlreadyExists") == 0);
+}
+
+/* One request, tried again on 429/5xx (and a create's 409 Conflict). 0
+ * with the final status and body (which may still be one of those:
+ * ks_fail explains it), or -EHOSTUNREACH (code 11) when the server could
+ * not be reached. */
+static int ks_call(struct kube_store *ks, const char *method, const char *path,
+		   json_object *body, long *ret_st, json_object **ret_doc,
+		   struct cni_err *err)
+{
+	const char *b = body ? cni_json_str(body) : NULL;
+	json_object *doc;
+	long st;
+	int i, rc;
+
+	for (i = 0;; i++) {
+		doc = NULL;
+		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
+		if (rc == 0 && i == KUBE_RETRIES)
+			break;
+		if (rc == 0 && !transient(st) &&
+		    !create_conflict(method, st, doc))
+			break;
+		json_object_put(doc);
+		if (rc < 0 && i == KUBE_RETRIES) {
+			if (err) {
+				cni_err_prefix(err, "kubernetes store: cannot "
+						    "reach the API server");
+				err->code = CNI_ERR_TRY_AGAIN;
+			}
+			return -EHOSTUNREACH;
+		}
+		sleep_ms(KUBE_RETRY_MS * (i + 1));
+	}
+	*ret_st = st;
+	*ret_doc = doc;
+	return 0;
+}
+
+static int ks_conflict(const char *key, struct cni_err *err)
+{
+	cni_errf(err, CNI_ERR_TRY_AGAIN, "store key %s changed concurrently",
+		 key);
+	return -ECANCELED;
+}
+
+static int ks_key_check(const char *key, struct cni_err *err)
+{
+	if (kube_key_valid(key) == 0)
+		return 0;
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"store key \"%s\": bad "
+			"segment or more than %d levels",
+			key, KUBE_DEPTH_MAX);
+}
+
+static void obj_path(const char *key, char *buf, size_t size)
+{
+	char name[KUBE_NAME_MAX];
+
+	kube_obj_name(key, name);
+	snprintf(buf, size, KUBE_API_PATH "/%s", name);
+}
+
+/* The value of a fetched object, checked to be key's. */
+static int ks_value(json_object *doc, const char *key, char **ret_val,
+		    size_t *ret_len, uint64_t *ret_ver, struct cni_err *err)
+{
+	const char *k, *v;
+	size_t len;
+	uint64_t ver;
+	int rc;
+
+	rc = kube_obj_parse(doc, &k, &v, &len, &ver, err);
+	if (rc < 0)
+		return rc;
+	if (strcmp(k, key) != 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: the "
+				"object for key %s holds key %s",
+				key, k);
+	if (ret_val && !(*ret_val = strndup(v, len)))
+		return -ENOMEM;
+	if (ret_len)
+		*ret_len = len;
+	if (ret_ver)
+		*ret_ver = ver;
+	return 0;
+}
+
+static int ks_get(struct ipam_store *st, const char *key, char **ret_val,
+		  size_t *ret_len, uint64_t *ret_ver, struct cni_err *err)
+{
+	json_object *doc = NULL;
+	char path[512];
+	long code;
+	int rc;
+
+	rc = ks_key_check(key, err);
+	if (rc < 0)
+		return rc;
+	obj_path(key, path, sizeof(path));
+	rc = ks_call(ks_of(st), "GET", path, NULL, &code, &doc, err);
+	if (rc == 0 && code == 404)
+		rc = -ENOENT;
+	else if (rc == 0 && code == 200)
+		rc = ks_value(doc, key, ret_val, ret_len, ret_ver, err);
+	else if (rc == 0)
+		rc = ks_fail(code, doc, path, err);
+	json_object_put(doc);
+	return rc;
+}
+
+/* The resourceVersion of a written object. */
+static int ks_written(json_object *doc, const char *key, uint64_t *ret_ver,
+		      struct cni_err *err)
+{
+	uint64_t ver;
+	int rc = ks_value(doc, key, NULL, NULL, &ver, err);
+
+	if (rc == 0 && ret_ver)
+		*ret_ver = ver;
+	return rc;
+}
+
+static int ks_put_if(struct ipam_store *st, const char *key, const char *val,
+		     size_t len, uint64_t ver, uint64_t *ret_ver,
+		     struct cni_err *err)
+{
+	json_object *obj, *doc = NULL;
+	char path[512];
+	long code;
+	int rc;
+
+	rc = ks_key_check(key, err);
+	if (rc < 0)
+		return rc;
+	obj = kube_obj_new(key, val, len, ver);
+	if (!obj)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (ver)
+		obj_path(key, path, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "%s", KUBE_API_PATH);
+	rc = ks_call(ks_of(st), ver ? "PUT" : "POST", path, obj, &code, &doc,
+		     err);
+	json_object_put(obj);
+	if (rc == 0 && (code == 200 || code == 201))
+		rc = ks_written(doc, key, ret_ver, err);
+	else if (rc == 0 && create_conflict("POST", code, doc) && !ver)
+		rc = ks_fail(code, doc, path, err);
+	else if (rc == 0 && (code == 409 || (ver && code == 404)))
+		rc = ks_conflict(key, err);
+	else if (rc == 0)
+		rc = ks_fail(code, doc, path, err);
+	json_object_put(doc);
+	return rc;
+}
+
+static int ks_del_if(struct ipam_store *st, const char *key, uint64_t ver,
+		     struct cni_err *err)
+{
+	json_object *opts = NULL, *doc = NULL;
+	char path[512], body[160];
+	long code;
+	int rc;
+
+	rc = ks_key_check(key, err);
+	if (rc < 0)
+		return rc;
+	obj_path(key, path, sizeof(path));
+	if (ver) {
+		snprintf(body, sizeof(body),
+			 "{\"apiVersion\":\"v1\",\"kind\":"
+			 "\"DeleteOptions\",\"preconditions\":{"
+			 "\"resourceVersion\":\"%" PRIu64 "\"}}",
+			 ver);
+		opts = json_tokener_parse(body);
+		if (!opts)
+			return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	rc = ks_call(ks_of(st), "DELETE", path, opts, &code, &doc, err);
+	json_object_put(opts);
+	if (rc == 0 && code == 404)
+		rc = -ENOENT;
+	else if (rc == 0 && code == 409)
+		rc = ks_conflict(key, err);
+	else if (rc == 0 && code != 200 && code != 202)
+		rc = ks_fail(code, doc, path, err);
+	json_object_put(doc);
+	return rc;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ipam_kv *)a)->key,
+		      ((const struct ipam_kv *)b)->key);
+}
+
+struct kv_list {
+	struct ipam_kv *kv;
+	size_t n, cap;
+};
+
+/* Add the items of one page that are under prefix (a label match with
+ * another prefix would need a hash collision; skipped all the same). */
+static int ks_take_items(json_object *items, const char *prefix, bool keys_only,
+			 struct kv_list *l, struct cni_err *err)
+{
+	size_t i, plen = strlen(prefix), len;
+	const char *k, *v;
+	struct ipam_kv *nkv, *kv;
+	uint64_t ver;
+	int rc;
+
+	for (i = 0; i < json_object_array_length(items); i++) {
+		rc = kube_obj_parse(json_object_array_get_idx(items, i), &k, &v,
+				    &len, &ver, err);
+		if (rc < 0)
+			return rc;
+		if (strncmp(k, prefix, plen) != 0)
+			continue;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 16;
+			nkv = realloc(l->kv, l->cap * sizeof(*nkv));
+			if (!nkv)
+				return -ENOMEM;
+			l->kv = nkv;
+		}
+		kv = &l->kv[l->n];
+		*kv = (struct ipam_kv){ .key = strdup(k),
+					.len = len,
+					.ver = ver };
+		if (!keys_only)
+			kv->val = strndup(v, len);
+		l->n++;
+		if (!kv->key || (!keys_only && !kv->val))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One page: 0 with *cont set to the next page's token (or "" when this
+ * was the last). */
+static int ks_list_page(struct kube_store *ks, const char *sel,
+			const char *prefix, bool keys_only, char *cont,
+			size_t cont_size, struct kv_list *l,
+			struct cni_err *err)
+{
+	char path[KUBE_CONT_MAX * 3 + 256], esc[KUBE_CONT_MAX * 3] = "";
+	json_object *doc = NULL, *items, *md, *c;
+	long code;
+	int rc;
+
+	if (*cont)
+		kube_query_escape(cont, esc, sizeof(esc));
+	snprintf(path, sizeof(path), "%s?labelSelector=%s&limit=%d%s%s",
+		 KUBE_API_PATH, sel, ks->page, *esc ? "&continue=" : "", esc);
+	rc = ks_call(ks, "GET", path, NULL, &code, &doc, err);
+	if (rc < 0)
+		return rc;
+	if (code != 200)
+		rc = ks_fail(code, doc, path, err);
+	else if (!json_object_object_get_ex(doc, "items", &items) ||
+		 !json_object_is_type(items, json_type_array))
+		rc = cni_errf(err, CNI_ERR_DECODE,
+			      "kubernetes store: %s: no "
+			      "items in the answer",
+			      path);
+	else
+		rc = ks_take_items(items, prefix, keys_only, l, err);
+	*cont = '\0';
+	if (rc == 0 && json_object_object_get_ex(doc, "metadata", &md) &&
+	    json_object_object_get_ex(md, "continue", &c) &&
+	    json_object_is_type(c, json_type_string))
+		snprintf(cont, cont_size, "%s", json_object_get_string(c));
+	json_object_put(doc);
+	return rc;
+}
+
+static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
+		   struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
+{
+	char lkey[KUBE_LABEL_KEY_MAX], lval[KUBE_LABEL_VAL_MAX];
+	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4];
+	char cont[KUBE_CONT_MAX] = "";
+	struct kv_list l = { 0 };
+	int rc, pages = 0;
+
+	if (kube_prefix_label(prefix, lkey, lval) < 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"store prefix "
+				"\"%s\": must end in '/', at most %d levels",
+				prefix, KUBE_DEPTH_MAX);
+	snprintf(sel, sizeof(sel), "%s%%3D%s", lkey, lval);
+	do {
+		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, cont,
+				  sizeof(cont), &l, err);
+	} while (rc == 0 && *cont && ++pages < 100000);
+	if (rc < 0) {
+		ipam_kv_free(l.kv, l.n);
+		return rc == -ENOMEM
+			       ? cni_errf(err, CNI_ERR_IO, "out of memory")
+			       : rc;
+	}
+	if (l.n)
+		qsort(l.kv, l.n, sizeof(*l.kv), kv_cmp);
+	*ret = l.kv;
+	*ret_n = l.n;
+	return 0;
+}
+
+static void ks_close(struct ipam_store *st)
+{
+	struct kube_store *ks = ks_of(st);
+
+	if (!ks)
+		return;
+	k8s_client_free(ks->c);
+	k8s_config_free(ks->cfg);
+	free(ks);
+}
+
+/* A string option: absent is fine (keeps *val). */
+static int opt_str(json_object *conf, const char *key, const char *field,
+		   const char **val, struct cni_err *err)
+{
+	int rc = cni_json_get_string(conf, key, field, val, err);
+
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int ks_configure(struct kube_store *ks, json_object *conf,
+			struct cni_err *err)
+{
+	const char *kc = "", *lock = KUBE_LOCK_DIR;
+	int64_t page = KUBE_PAGE;
+	int rc = 0;
+
+	if (conf) {
+		rc = opt_str(conf, "kubeconfig", "ipam.store.kubeconfig", &kc,
+			     err);
+		rc = rc
+			     ?: opt_str(conf, "lockDir", "ipam.store.lockDir",
+					&lock, err);
+		rc = rc
+			     ?: cni_json_get_int(conf, "pageSize",
+						 "ipam.store.pageSize", &page,
+						 err);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (rc == 0 && (page < 1 || page > 10000))
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "ipam.store.pageSize:"
+			      " %lld not in 1..10000",
+			      (long long)page);
+	if (rc < 0)
+		return rc;
+	ks->page = (int)page;
+	snprintf(ks->hdr.lock_dir, sizeof(ks->hdr.lock_dir), "%s", lock);
+	if (*kc)
+		rc = k8s_kubeconfig_load(kc, &ks->cfg, err);
+	else
+		rc = k8s_config_in_cluster(environ, NULL, &ks->cfg, err);
+	if (rc < 0)
+		cni_err_prefix(err, "kubernetes store");
+	return rc;
+}
+
+static int ks_open(json_object *conf, struct ipam_store **ret,
+		   struct cni_err *err)
+{
+	struct kube_store *ks = calloc(1, sizeof(*ks));
+	int rc;
+
+	if (!ks)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	ks->hdr.ops = &kubernetes_store;
+	rc = ks_configure(ks, conf, err);
+	if (rc == 0) {
+		rc = k8s_client_new(ks->cfg, &ks->c, err);
+		if (rc < 0)
+			cni_err_prefix(err, "kubernetes store");
+	}
+	if (rc < 0) {
+		ks_close(&ks->hdr);
+		return rc;
+	}
+	*ret = &ks->hdr;
+	return 0;
+}
+
+const struct ipam_store_ops kubernetes_store = {
+	.name = "kubernetes",
+	.open = ks_open,
+	.close = ks_close,
+	.get = ks_get,
+	.put_if = ks_put_if,
+	.del_if = ks_del_if,
+	.list = ks_list,
+};

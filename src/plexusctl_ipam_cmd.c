@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* plexusctl ipam ls / gc: the pools of a plexus-ipam config as stored,
+ * and the release of allocations whose pod UID is gone from the API.
+ * (plexusctl_ipam.c is plexusctl plan's address preview.) */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cni_error.h"
+#include "cni_json.h"
+#include "ipam_alloc.h"
+#include "ipam_block.h"
+#include "ipam_conf.h"
+#include "k8s.h"
+#include "kube_obj.h"
+#include "plexusctl_ipam.h"
+#include "store.h"
+
+extern char **environ;
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE  2
+#define PODS_PAGE   500
+
+struct ipam_cmd {
+	const char *config, *kubeconfig;
+	bool dry_run;
+	struct ipam_conf *conf;
+	struct ipam_store *st;
+};
+
+/* One allocation as read from a block. */
+struct rec {
+	const struct ipam_range *r;
+	struct ipam_addr a;
+	uint32_t off;
+	char *cid, *ifname, *ns, *pod, *uid, *node;
+};
+
+struct recs {
+	struct rec *v;
+	size_t n, cap;
+};
+
+static void recs_free(struct recs *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		free(rs->v[i].cid);
+		free(rs->v[i].ifname);
+		free(rs->v[i].ns);
+		free(rs->v[i].pod);
+		free(rs->v[i].uid);
+		free(rs->v[i].node);
+	}
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = rs->cap = 0;
+}
+
+static char *field(json_object *rec, const char *k)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(rec, k, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return strdup(json_object_get_string(v));
+	return strdup("");
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	return x->a.v < y->a.v ? -1 : x->a.v > y->a.v;
+}
+
+/* Append b's allocations to rs, sorted by address within the block. */
+static int recs_add_block(struct recs *rs, const struct ipam_range *r,
+			  const struct ipam_block *b)
+{
+	size_t first = rs->n;
+	struct rec *nv, *x;
+
+	json_object_object_foreach (ipam_block_allocs(b), k, v) {
+		if (rs->n == rs->cap) {
+			rs->cap = rs->cap ? 2 * rs->cap : 64;
+			nv = realloc(rs->v, rs->cap * sizeof(*nv));
+			if (!nv)
+				return -ENOMEM;
+			rs->v = nv;
+		}
+		x = &rs->v[rs->n++];
+		x->r = r;
+		x->off = (uint32_t)strtoul(k, NULL, 10);
+		x->a.family = r->net.addr.family;
+		x->a.v = ipam_block_base(r, b->idx) + x->off;
+		x->cid = field(v, "cid");
+		x->ifname = field(v, "if");
+		x->ns = field(v, "ns");
+		x->pod = field(v, "pod");
+		x->uid = field(v, "uid");
+		x->node = field(v, "node");
+		if (!x->cid || !x->ifname || !x->ns || !x->pod || !x->uid ||
+		    !x->node)
+			return -ENOMEM;
+	}
+	if (rs->n > first)
+		qsort(rs->v + first, rs->n - first, sizeof(*rs->v), rec_cmp);
+	return 0;
+}
+
+/* The stored blocks of r, in address order. */
+static int blocks_load(struct ipam_store *st, const struct ipam_range *r,
+		       struct ipam_block **ret, size_t *ret_n,
+		       struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_block *bs;
+	struct ipam_kv *kv;
+	size_t i, n, m = 0;
+	ipam_u128 idx;
+	int rc = 0;
+
+	ipam_block_prefix(r, prefix);
+	rc = ipam_store_list(st, prefix, false, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	bs = calloc(n ? n : 1, sizeof(*bs));
+	if (!bs)
+		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (ipam_key_block_idx(kv[i].key, &idx) < 0)
+			continue;
+		rc = ipam_block_load(idx, kv[i].key, kv[i].val, kv[i].len,
+				     kv[i].ver, &bs[m], err);
+		if (rc == 0)
+			m++;
+	}
+	ipam_kv_free(kv, n);
+	if (rc < 0) {
+		while (m)
+			ipam_block_clear(&bs[--m]);
+		free(bs);
+		return rc;
+	}
+	*ret = bs;
+	*ret_n = m;
+	return 0;
+}
+
+static void blocks_free(struct ipam_block *bs, size_t n)
+{
+	while (bs && n)
+		ipam_block_clear(&bs[--n]);
+	free(bs);
+}
+
+/* --- ls --- */
+
+static char *u128_dec(ipam_u128 v, char buf[40])
+{
+	char *p = buf + 39;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+/* Addresses of block b that may be handed out. */
+static unsigned usable_in(const struct ipam_range *r, ipam_u128 idx)
+{
+	ipam_u128 base = ipam_block_base(r, idx), last;
+	unsigned n = 0, off, size = 1u << ipam_block_host_bits(r);
+
+	last = ipam_prefix_last(&r->net);
+	for (off = 0; off < size && base + off <= last; off++)
+		if (!ipam_range_reserved(r, base + off))
+			n++;
+	return n;
+}
+
+static void print_rec(const struct rec *x)
+{
+	char s[IPAM_ADDR_STRLEN];
+
+	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
+	       "node %s\n",
+	       ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
+	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-", x->cid,
+	       x->ifname, x->node);
+}
+
+static void print_block(const struct ipam_range *r, const struct ipam_block *b,
+			const struct recs *rs)
+{
+	struct ipam_prefix p = { .addr = { r->net.addr.family,
+					   ipam_block_base(r, b->idx) },
+				 .len = r->block_len };
+	unsigned used =
+		(unsigned)json_object_object_length(ipam_block_allocs(b));
+	unsigned usable = usable_in(r, b->idx);
+	char s[IPAM_PREFIX_STRLEN];
+	size_t i;
+
+	printf("  block %s  node %s  used %u  free %u\n",
+	       ipam_prefix_fmt(&p, s), ipam_block_node(b), used,
+	       usable > used ? usable - used : 0);
+	for (i = 0; i < rs->n; i++)
+		print_rec(&rs->v[i]);
+}
+
+static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
+		    struct cni_err *err)
+{
+	char s[IPAM_PREFIX_STRLEN], d[40];
+	struct ipam_block *bs;
+	struct recs rs = { 0 };
+	size_t i, n, total = 0;
+	int rc;
+
+	rc = blocks_load(c->st, r, &bs, &n, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		total += (size_t)json_object_object_length(
+			ipam_block_allocs(&bs[i]));
+	printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
+	       "allocations %zu\n",
+	       r->pool_id, ipam_prefix_fmt(&r->net, s), r->block_len, n,
+	       u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d),
+	       total);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = recs_add_block(&rs, r, &bs[i]);
+		if (rc == 0)
+			print_block(r, &bs[i], &rs);
+		recs_free(&rs);
+	}
+	blocks_free(bs, n);
+	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
+}
+
+static int cmd_ls(struct ipam_cmd *c, struct cni_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->conf->n_ranges && rc == 0; i++)
+		rc = ls_range(c, &c->conf->ranges[i], err);
+	return rc;
+}
+
+/* --- gc --- */
+
+struct uids {
+	char **v;
+	size_t n, cap;
+};
+
+static void uids_free(struct uids *u)
+{
+	while (u->v && u->n)
+		free(u->v[--u->n]);
+	free(u->v);
+}
+
+static int uids_add(struct uids *u, const char *s)
+{
+	char **nv;
+
+	if (u->n == u->cap) {
+		u->cap = u->cap ? 2 * u->cap : 256;
+		nv = realloc(u->v, u->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		u->v = nv;
+	}
+	u->v[u->n] = strdup(s);
+	return u->v[u->n++] ? 0 : -ENOMEM;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *str_in(json_object *o, const char *k1, const char *k2)
+{
+	json_object *a, *b;
+
+	if (!json_object_object_get_ex(o, k1, &a) ||
+	    !json_object_object_get_ex(a, k2, &b) ||
+	    !json_object_is_type(b, json_type_string))
+		return NULL;
+	return json_object_get_string(b);
+}
+
+static int api_fail(long st, json_object *doc, const char *what,
+		    struct cni_err *err)
+{
+	const char *msg = NULL;
+	json_object *m;
+
+	if (doc && json_object_object_get_ex(doc, "message", &m) &&
+	    json_object_is_type(m, json_type_string))
+		msg = json_object_get_string(m);
+	return cni_errf(err, CNI_ERR_KUBERNETES, "%s: HTTP %ld%s%s%s", what, st,
+			st == 401   ? " Unauthorized: the API server refused "
+				      "the token or certificate"
+			: st == 403 ? " Forbidden: the account may not list "
+				      "pods"
+				    : "",
+			msg ? ": " : "", msg ? msg : "");
+}
+
+/* One page of GET /api/v1/pods into u; *cont becomes the next token. */
+static int pods_page(struct k8s_client *k, char *cont, size_t cont_size,
+		     struct uids *u, struct cni_err *err)
+{
+	char path[KUBE_CONT_MAX * 3 + 64], esc[KUBE_CONT_MAX * 3] = "";
+	json_object *doc = NULL, *items;
+	const char *uid, *next;
+	long st;
+	size_t i;
+	int rc;
+
+	if (*cont)
+		kube_query_escape(cont, esc, sizeof(esc));
+	snprintf(path, sizeof(path), "/api/v1/pods?limit=%d%s%s", PODS_PAGE,
+		 *esc ? "&continue=" : "", esc);
+	rc = k8s_request(k, "GET", path, NULL, NULL, &st, &doc, err);
+	if (rc < 0)
+		return rc;
+	if (st != 200)
+		rc = api_fail(st, doc, "list pods", err);
+	else if (!json_object_object_get_ex(doc, "items", &items) ||
+		 !json_object_is_type(items, json_type_array))
+		rc = cni_errf(err, CNI_ERR_KUBERNETES,
+			      "list pods: no items "
+			      "in the answer");
+	for (i = 0; rc == 0 && i < json_object_array_length(items); i++) {
+		uid = str_in(json_object_array_get_idx(items, i), "metadata",
+			     "uid");
+		if (uid && uids_add(u, uid) < 0)
+			rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	next = rc == 0 ? str_in(doc, "metadata", "continue") : NULL;
+	snprintf(cont, cont_size, "%s", next ? next : "");
+	json_object_put(doc);
+	return rc;
+}
+
+/* The UIDs of every pod in the cluster, sorted. */
+static int pods_uids(const char *kubeconfig, struct uids *u,
+		     struct cni_err *err)
+{
+	struct k8s_config *cfg = NULL;
+	struct k8s_client *k = NULL;
+	char cont[KUBE_CONT_MAX] = "";
+	int rc;
+
+	if (kubeconfig)
+		rc = k8s_kubeconfig_load(kubeconfig, &cfg, err);
+	else
+		rc = k8s_config_in_cluster(environ, NULL, &cfg, err);
+	if (rc == 0)
+		rc = k8s_client_new(cfg, &k, err);
+	while (rc == 0) {
+		rc = pods_page(k, cont, sizeof(cont), u, err);
+		if (!*cont)
+			break;
+	}
+	k8s_client_free(k);
+	k8s_config_free(cfg);
+	if (rc == 0 && u->n)
+		qsort(u->v, u->n, sizeof(*u->v), str_cmp);
+	return rc;
+}
+
+static bool uid_alive(const struct uids *u, const char *uid)
+{
+	return u->n && bsearch(&uid, u->v, u->n, sizeof(*u->v), str_cmp);
+}
+
+static int recs_load(struct ipam_cmd *c, struct recs *rs, struct cni_err *err)
+{
+	struct ipam_block *bs;
+	size_t i, j, n;
+	int rc = 0;
+
+	for (i = 0; i < c->conf->n_ranges && rc == 0; i++) {
+		bs = NULL;
+		n = 0;
+		rc = blocks_load(c->st, &c->conf->ranges[i], &bs, &n, err);
+		for (j = 0; rc == 0 && j < n; j++)
+			if (recs_add_block(rs, &c->conf->ranges[i], &bs[j]))
+				rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+		blocks_free(bs, n);
+	}
+	return rc;
+}
+
+/* Release x; prints what was done. */
+static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
+		  struct cni_err *err)
+{
+	char s[IPAM_ADDR_STRLEN];
+	int rc = 0;
+
+	if (!c->dry_run) {
+		rc = ipam_release_at(ctx, x->r, &x->a, x->cid, x->ifname, err);
+		if (rc == -ENOENT) {
+			printf("gone      %s (released meanwhile)\n",
+			       ipam_addr_fmt(&x->a, s));
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	printf("%s %-15s pool %s  pod %s/%s  uid %s  container %s  "
+	       "interface %s  node %s\n",
+	       c->dry_run ? "would release" : "released",
+	       ipam_addr_fmt(&x->a, s), x->r->pool_id, x->ns, x->pod, x->uid,
+	       x->cid, x->ifname, x->node);
+	return 0;
+}
+
+/* Allocations are read before the pods are listed: a pod that holds an
+ * allocation existed before its ADD, so it is in the list unless it was
+ * deleted. */
+static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
+{
+	struct ipam_ctx ctx = { .st = c->st,
+				.node = "plexusctl",
+				.seed = (uint64_t)getpid() ^
+					(uint64_t)time(NULL) };
+	size_t i, released = 0, kept = 0, no_uid = 0;
+	struct recs rs = { 0 };
+	struct uids u = { 0 };
+	int rc;
+
+	rc = recs_load(c, &rs, err);
+	if (rc == 0)
+		rc = pods_uids(c->kubeconfig, &u, err);
+	for (i = 0; rc == 0 && i < rs.n; i++) {
+		if (!*rs.v[i].uid)
+			no_uid++;
+		else if (uid_alive(&u, rs.v[i].uid))
+			kept++;
+		else if ((rc = gc_one(c, &ctx, &rs.v[i], err)) == 0)
+			released++;
+	}
+	if (rc == 0)
+		printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
+		       "recorded)\n",
+		       c->dry_run ? "would release" : "released", released,
+		       kept, no_uid);
+	recs_free(&rs);
+	uids_free(&u);
+	return rc;
+}
+
+/* --- command line --- */
+
+static int usage(FILE *out)
+{
+	fprintf(out, "Usage: plexusctl ipam ls --config FILE\n"
+		     "       plexusctl ipam gc --config FILE [--kubeconfig "
+		     "FILE] "
+		     "[--dry-run]\n"
+		     "FILE is a network config with a plexus-ipam \"ipam\" "
+		     "object "
+		     "(what the plugin reads).\n"
+		     "ls: pools, claimed blocks (owner node, used/free) and "
+		     "allocations.\n"
+		     "gc: release allocations whose pod UID is not in the API "
+		     "(kubeconfig, else in-cluster).\n");
+	return out == stdout ? 0 : EXIT_USAGE;
+}
+
+static int args_parse(struct ipam_cmd *c, int argc, char **argv, bool gc)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "kubeconfig", required_argument, NULL, 'k' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	optind = 0; /* glibc: start afresh */
+	while ((o = getopt_long(argc, argv, "+c:k:nh", opts, NULL)) != -1) {
+		if (o == 'c')
+			c->config = optarg;
+		else if (o == 'k' && gc)
+			c->kubeconfig = optarg;
+		else if (o == 'n' && gc)
+			c->dry_run = true;
+		else if (o == 'h')
+			return usage(stdout) - 1;
+		else
+			return usage(stderr);
+	}
+	if (optind != argc || !c->config) {
+		fprintf(stderr, "plexusctl ipam: %s\n",
+			optind != argc ? "unexpected argument"
+				       : "--config FILE is needed");
+		return usage(stderr);
+	}
+	return 0;
+}
+
+static int open_all(struct ipam_cmd *c, struct cni_err *err)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	rc = cni_read_file(c->config, &buf, &len, err);
+	if (rc == 0)
+		rc = ipam_conf_parse(buf, len, &c->conf, err);
+	free(buf);
+	if (rc < 0) {
+		cni_err_prefix(err, "%s", c->config);
+		return EXIT_USAGE;
+	}
+	rc = ipam_store_open(c->conf->store, &c->st, err);
+	return rc < 0 ? EXIT_FAILED : 0;
+}
+
+int plexusctl_ipam(int argc, char **argv)
+{
+	struct ipam_cmd c = { 0 };
+	struct cni_err err = { 0 };
+	bool gc;
+	int rc;
+
+	if (argc < 2 || (strcmp(argv[1], "ls") && strcmp(argv[1], "gc")))
+		return argc >= 2 && (!strcmp(argv[1], "--help") ||
+				     !strcmp(argv[1], "-h"))
+			       ? usage(stdout)
+			       : usage(stderr);
+	gc = strcmp(argv[1], "gc") == 0;
+	rc = args_parse(&c, argc - 1, argv + 1, gc);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	rc = open_all(&c, &err);
+	if (rc == 0 && (gc ? cmd_gc(&c, &err) : cmd_ls(&c, &err)) < 0)
+		rc = EXIT_FAILED;
+	if (rc)
+		fprintf(stderr, "plexusctl ipam %s: %s (code %d)\n", argv[1],
+			err.msg, err.code);
+	ipam_store_close(c.st);
+	ipam_conf_free(c.conf);
+	return rc;
+}

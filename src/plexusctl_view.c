@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The dry-run plan as one JSON tree: what every delegate would get.
+ * Pure: reads the plan, never the node. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cni_conf.h"
+#include "cni_error.h"
+#include "cni_json.h"
+#include "plan.h"
+#include "plexus_conf.h"
+#include "plexusctl.h"
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *copy_or_empty(json_object *o)
+{
+	return o ? cni_json_copy(o) : json_object_new_object();
+}
+
+static json_object *pod_obj(const struct ctl_pod_info *pod)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "namespace", str_or_null(pod->ns));
+	json_object_object_add(o, "name", str_or_null(pod->name));
+	json_object_object_add(o, "uid", str_or_null(pod->uid));
+	return o;
+}
+
+static bool in_csv(const char *csv, const char *word, size_t n)
+{
+	for (const char *p = csv; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && !strncmp(p, word, n))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+const char *ctl_isolation_verdict(const struct plexus_conf *conf,
+				  const char *network, const char *pod_ns)
+{
+	const char *slash = strchr(network, '/');
+	const char *global =
+		conf->global_namespaces ? conf->global_namespaces : "default";
+	size_t n;
+
+	if (!slash)
+		return "n/a: not a NetworkAttachmentDefinition";
+	if (!conf->namespace_isolation)
+		return "off";
+	n = (size_t)(slash - network);
+	if (pod_ns && strlen(pod_ns) == n && !strncmp(network, pod_ns, n))
+		return "allowed: the pod's namespace";
+	if (in_csv(global, network, n))
+		return "allowed: a global namespace";
+	/* select refuses such a NAD when the pod asks for it: here it can
+	 * only be the node's own clusterNetwork or defaultNetworks */
+	return "exempt: the node's clusterNetwork/defaultNetworks";
+}
+
+/* [{"capability": key, "plugins": [types declaring it]}] */
+static json_object *caps_obj(const struct plexus_attachment *a)
+{
+	json_object *out = json_object_new_array();
+
+	if (!out || !a->runtime_config)
+		return out;
+	json_object_object_foreach (a->runtime_config, key, val) {
+		json_object *c = json_object_new_object();
+		json_object *types = json_object_new_array();
+
+		(void)val;
+		if (!c || !types) {
+			json_object_put(c);
+			json_object_put(types);
+			json_object_put(out);
+			return NULL;
+		}
+		for (size_t i = 0; i < a->conf->n_plugins; i++)
+			if (cni_plugin_has_capability(a->conf->plugins[i], key))
+				json_object_array_add(
+					types,
+					json_object_new_string(
+						cni_conflist_type(a->conf, i)));
+		json_object_object_add(c, "capability",
+				       json_object_new_string(key));
+		json_object_object_add(c, "plugins", types);
+		json_object_array_add(out, c);
+	}
+	return out;
+}
+
+/* plugins (types) and delegates (each plugin's stdin, no prevResult,
+ * and with pod->ipam what plexus-ipam would hand out) */
+static int chain_objs(const struct plexus_attachment *a,
+		      const struct ctl_pod_info *pod, json_object *o,
+		      struct cni_err *err)
+{
+	json_object *types = json_object_new_array();
+	json_object *dels = json_object_new_array();
+
+	json_object_object_add(o, "plugins", types);
+	json_object_object_add(o, "delegates", dels);
+	if (!types || !dels)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->conf->n_plugins; i++) {
+		json_object *d, *stdin_conf = NULL;
+		int r = plexus_attachment_plugin_conf(a, i, NULL, &stdin_conf,
+						      err);
+
+		if (r < 0)
+			return r;
+		d = json_object_new_object();
+		if (!d) {
+			json_object_put(stdin_conf);
+			return -ENOMEM;
+		}
+		json_object_object_add(
+			d, "type",
+			json_object_new_string(cni_conflist_type(a->conf, i)));
+		json_object_object_add(d, "stdin", stdin_conf);
+		if (pod->ipam) {
+			json_object *pv = NULL;
+
+			r = ctl_ipam_preview(pod->ipam, stdin_conf, a->ifname,
+					     pod, &pv);
+			if (r < 0) {
+				json_object_put(d);
+				return r;
+			}
+			if (pv)
+				json_object_object_add(d, "ipamPreview", pv);
+		}
+		json_object_array_add(dels, d);
+		json_object_array_add(
+			types,
+			json_object_new_string(cni_conflist_type(a->conf, i)));
+	}
+	return 0;
+}
+
+static int att_obj(const struct plexus_attachment *a,
+		   const struct plexus_conf *conf,
+		   const struct ctl_pod_info *pod, json_object **ret,
+		   struct cni_err *err)
+{
+	json_object *o = json_object_new_object();
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "network", str_or_null(a->network));
+	json_object_object_add(o, "source", str_or_null(a->source));
+	json_object_object_add(o, "interface", str_or_null(a->ifname));
+	json_object_object_add(o, "default",
+			       json_object_new_boolean(a->is_default));
+	json_object_object_add(o, "cniVersion",
+			       str_or_null(a->conf->cni_version));
+	json_object_object_add(o, "runtimeConfig",
+			       copy_or_empty(a->runtime_config));
+	json_object_object_add(o, "cniArgs", cni_json_copy(a->cni_args));
+	json_object_object_add(o, "capabilities", caps_obj(a));
+	json_object_object_add(o, "deviceID", str_or_null(a->device_id));
+	json_object_object_add(o, "defaultRoute",
+			       cni_json_copy(a->default_route));
+	json_object_object_add(o, "namespaceIsolation",
+			       json_object_new_string(ctl_isolation_verdict(
+				       conf, a->network, pod->ns)));
+	r = chain_objs(a, pod, o, err);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+static json_object *head_obj(const struct ctl_pod_info *pod)
+{
+	json_object *o = json_object_new_object();
+
+	if (o) {
+		json_object_object_add(o, "pod", pod_obj(pod));
+		json_object_object_add(o, "source", str_or_null(pod->source));
+	}
+	return o;
+}
+
+int ctl_plan_view(const struct plexus_plan *plan,
+		  const struct plexus_conf *conf,
+		  const struct ctl_pod_info *pod, json_object **ret,
+		  struct cni_err *err)
+{
+	json_object *o = head_obj(pod), *list = json_object_new_array();
+
+	if (!o || !list) {
+		json_object_put(o);
+		json_object_put(list);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "attachments", list);
+	for (size_t i = 0; i < plan->n; i++) {
+		json_object *a;
+		int r = att_obj(&plan->att[i], conf, pod, &a, err);
+
+		if (r < 0) {
+			json_object_put(o);
+			return r;
+		}
+		json_object_array_add(list, a);
+	}
+	*ret = o;
+	return 0;
+}
+
+json_object *ctl_refusal_view(const struct ctl_pod_info *pod,
+			      const struct cni_err *perr)
+{
+	json_object *o = head_obj(pod), *e = json_object_new_object();
+
+	if (!o || !e) {
+		json_object_put(o);
+		json_object_put(e);
+		return NULL;
+	}
+	json_object_object_add(e, "code", json_object_new_int(perr->code));
+	json_object_object_add(e, "msg", json_object_new_string(perr->msg));
+	if (perr->details[0])
+		json_object_object_add(e, "details",
+				       json_object_new_string(perr->details));
+	json_object_object_add(o, "refused", e);
+	return o;
+}

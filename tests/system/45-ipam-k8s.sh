@@ -1,0 +1,341 @@
+#!/bin/bash
+# plexus-ipam with the kubernetes store, and plexusctl ipam ls/gc, against
+# the fixture API server (tests/fixtures/apiserver: HTTPS, tokens, one
+# global resourceVersion with honest compare-and-swap). Every case uses a
+# pool of its own, so cases never see each other's keys.
+# Budget: about 20 s on 2 cores (60 s at most).
+. "$(dirname "$0")/../lib.sh"
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+IPAM="$TOP/$BINDIR/plexus-ipam"
+ipamctl() { "$TOP/$BINDIR/plexusctl" ipam "$@"; }
+FX=$TOP/tests/fixtures/apiserver
+D=$T_TMP/api
+
+stop_all() {
+	"$FX/stop.sh" "$D" >/dev/null 2>&1 || true
+	t_cleanup
+}
+trap stop_all EXIT
+# At the top level: the server lives as long as this shell.
+PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$D" >"$T_TMP/start.log" 2>&1 ||
+	{ echo "not ok - fixture API server"; cat "$T_TMP/start.log" | sed 's/^/#   /'; exit 0; }
+
+ctl() { python3 "$FX/fixturectl.py" "$D" "$@"; }
+KSTORE="\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"$D/kubeconfig\",\"lockDir\":\"$T_TMP/locks\"}"
+FSTORE="\"store\":{\"type\":\"file\",\"path\":\"$T_TMP/store\"}"
+API=/apis/ipam.plexus.dev/v1alpha1/ipamkeys
+
+# conf FILE IPAM-JSON-BODY [TOP-LEVEL-EXTRA]: a plugin config.
+conf() {
+	cat >"$1" <<EOC
+{"cniVersion":"1.1.0","name":"net1","type":"bridge",${3:+$3,}"ipam":{"type":"plexus-ipam",$2}}
+EOC
+}
+# ipam CMD CONF CID [NODE [ARGS]]: stdout of the plugin; returns its rc.
+ipam() {
+	CNI_COMMAND=$1 CNI_CONTAINERID=$3 CNI_NETNS=/var/run/netns/x \
+	CNI_IFNAME=eth0 NODE_NAME=${4:-node1} \
+	CNI_ARGS=${5-"K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod-$3;K8S_POD_UID=uid-$3"} \
+		"$IPAM" <"$2"
+}
+addr_of() { sed -n 's/"address":"\([^"]*\)"/\n\1\n/gp' | sed -n '/^[0-9a-f.:]*\/[0-9]*$/p' | paste -sd' '; }
+code_of() { tr -d ' \n' | sed -n 's/.*"code":\([0-9]*\).*/\1/p'; }
+
+# keys POOL: "key=value" of every IPAMKey of a pool, checking each object
+# on the way (name valid and derived from the key, labels present).
+keys() {
+	ctl objects | python3 -c '
+import json, re, sys, hashlib
+pool = sys.argv[1]
+for o in json.load(sys.stdin)["items"]:
+    if o.get("kind") != "IPAMKey":
+        continue
+    md, spec = o["metadata"], o["spec"]
+    k = spec["key"]
+    if not k.startswith(pool + "/"):
+        continue
+    name = md["name"]
+    assert len(name) <= 253 and re.fullmatch(
+        r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+        name), name
+    assert name.endswith(hashlib.sha256(k.encode()).hexdigest()[:40]), name
+    assert "namespace" not in md, md
+    for d in range(1, k.count("/") + 1):
+        p = "/".join(k.split("/")[:d]) + "/"
+        assert md["labels"]["ipam.plexus.dev/p%d" % d] == \
+            hashlib.sha256(p.encode()).hexdigest()[:40], (k, d)
+    print("%s=%s" % (k, spec["value"]))
+' "$1"
+}
+# records POOL: number of allocation records in the pool's blocks.
+records() {
+	keys "$1" | python3 -c '
+import json, sys
+print(sum(len(json.loads(l.split("=", 1)[1])["allocs"])
+          for l in sys.stdin if "/b/" in l.split("=", 1)[0]))'
+}
+# answered METHOD CODE: requests to the store's API answered with CODE.
+answered() {
+	ctl requests --method "$1" --path "$API" | python3 -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin) if r["code"] == int(sys.argv[1])))' "$2"
+}
+
+case_basic() {
+	conf "$T_TMP/b.json" "\"range\":\"10.60.0.0/24\",\"gateway\":\"10.60.0.1\",$KSTORE"
+	a=$(ipam ADD "$T_TMP/b.json" c1 | addr_of)
+	expect_eq "$a" "10.60.0.2/24" "first address"
+	expect_eq "$(ipam ADD "$T_TMP/b.json" c1 | addr_of)" "$a" "retried ADD"
+	expect_eq "$(ipam ADD "$T_TMP/b.json" c2 | addr_of)" "10.60.0.3/24" "second"
+	expect_eq "$(records 10.60.0.0_24)" 2 "records"
+	keys 10.60.0.0_24 | grep -q '^10.60.0.0_24/n/node1/00000000={}$' ||
+		fail "no node reference: $(keys 10.60.0.0_24)"
+	keys 10.60.0.0_24 | grep '/b/' | grep -q '"uid":"uid-c1"' ||
+		fail "pod UID not recorded"
+	ipam CHECK "$T_TMP/b.json" c1 >/dev/null || fail "CHECK after ADD"
+	ipam DEL "$T_TMP/b.json" c1 >/dev/null || fail DEL
+	ipam DEL "$T_TMP/b.json" c1 >/dev/null || fail "second DEL"
+	out=$(ipam CHECK "$T_TMP/b.json" c1) && fail "CHECK after DEL passed"
+	expect_eq "$(echo "$out" | code_of)" 3 "CHECK code"
+	expect_eq "$(records 10.60.0.0_24)" 1 "records after DEL"
+	CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/b.json" || fail STATUS
+}
+
+case_gc_verb() {
+	conf "$T_TMP/g.json" "\"range\":\"10.61.0.0/24\",$KSTORE"
+	for c in g1 g2 g3; do ipam ADD "$T_TMP/g.json" $c >/dev/null || fail "ADD $c"; done
+	ipam ADD "$T_TMP/g.json" other node2 >/dev/null || fail "ADD node2"
+	conf "$T_TMP/gc.json" "\"range\":\"10.61.0.0/24\",$KSTORE" \
+		'"cni.dev/valid-attachments":[{"containerID":"g1","ifname":"eth0"}]'
+	CNI_COMMAND=GC NODE_NAME=node1 "$IPAM" <"$T_TMP/gc.json" || fail GC
+	ipam CHECK "$T_TMP/g.json" g1 >/dev/null || fail "g1 released"
+	out=$(ipam CHECK "$T_TMP/g.json" g2) && fail "g2 kept"
+	ipam CHECK "$T_TMP/g.json" other node2 >/dev/null || fail "node2's released"
+	expect_eq "$(records 10.61.0.0_24)" 2 "records after GC"
+}
+
+# worker CONF NODE PREFIX N OUT: N ADDs, retrying "try again" (code 11).
+worker() {
+	for i in $(seq "$4"); do
+		for _ in $(seq 100); do
+			if out=$(ipam ADD "$1" "$3-$i" "$2"); then
+				echo "$out" | addr_of >>"$5"
+				break
+			fi
+			c=$(echo "$out" | code_of)
+			[ "$c" = 11 ] || { echo "ADD $3-$i: $out" >&2; return 1; }
+			sleep 0.1
+		done
+	done
+}
+
+# Four nodes race for 8 blocks of a /25 (118 usable addresses) and take
+# 112: every block claimed, some borrowed from, no address twice. Lists
+# come in pages of 3 (pageSize), so the continue tokens are used.
+case_four_nodes() {
+	# pages of 3 objects: listing 8 blocks takes several pages
+	conf "$T_TMP/n.json" "\"range\":\"10.62.0.0/25\",\"blockSize\":28,${KSTORE%\}},\"pageSize\":3}"
+	: >"$T_TMP/n.out"
+	c0=$(answered POST 409)
+	pids=""
+	for w in 1 2 3 4; do
+		worker "$T_TMP/n.json" "node$w" "n$w" 28 "$T_TMP/n.out" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || fail "a worker failed"; done
+	n=$(wc -l <"$T_TMP/n.out"); d=$(sort "$T_TMP/n.out" | uniq -d | head -3)
+	[ -z "$d" ] || fail "duplicate addresses: $d"
+	expect_eq "$n" 112 "allocations"
+	expect_eq "$(records 10.62.0.0_25)" 112 "records"
+	expect_eq "$(keys 10.62.0.0_25 | grep -c /b/)" 8 "blocks"
+	ctl requests --method GET --path "$API" | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["params"].get("limit") == "3"]
+assert r and any("continue" in x["params"] for x in r), "no paged list"'
+	echo "create conflicts: $(( $(answered POST 409) - c0 ))," \
+		"update conflicts: $(answered PUT 409)"
+}
+
+fault() { ctl fault "$1" >/dev/null || fail "fault $1"; }
+
+# An injected 409 to an update makes the allocator reread and try again;
+# to a create (reason Conflict, not AlreadyExists) and a 500 are retried
+# by the store; a 500 that persists is code 11 (50 for STATUS) and leaves
+# nothing behind.
+case_faults() {
+	conf "$T_TMP/f.json" "\"range\":\"10.63.0.0/24\",$KSTORE"
+	ctl clear-faults >/dev/null
+	fault '{"match":"POST '$API'","code":409,"message":"injected conflict"}'
+	a=$(ipam ADD "$T_TMP/f.json" f1 | addr_of)
+	expect_eq "$a" "10.63.0.1/24" "ADD through a create conflict"
+	fault '{"match":"POST '$API'","code":409,"count":-1}'
+	out=$(ipam ADD "$T_TMP/f.json" f1b node2) && fail "ADD passed: $out"
+	expect_eq "$(echo "$out" | code_of)" 11 "persistent create conflict"
+	echo "$out" | grep -q 'HTTP 409 Conflict on create' || fail "message: $out"
+	ctl clear-faults >/dev/null
+	fault '{"match":"PUT '$API'","code":409}'
+	expect_eq "$(ipam ADD "$T_TMP/f.json" f2 | addr_of)" "10.63.0.2/24" \
+		"ADD through an update conflict"
+	fault '{"match":"* '$API'","code":500}'
+	expect_eq "$(ipam ADD "$T_TMP/f.json" f3 | addr_of)" "10.63.0.3/24" \
+		"ADD through one 500"
+	expect_eq "$(ctl faults | tr -d ' \n')" '{"faults":[]}' "faults used up"
+	fault '{"match":"* '$API'","code":500,"count":-1,"message":"etcd down"}'
+	out=$(ipam ADD "$T_TMP/f.json" f4) && fail "ADD passed: $out"
+	expect_eq "$(echo "$out" | code_of)" 11 "persistent 500"
+	echo "$out" | grep -q 'HTTP 500.*etcd down' || fail "message: $out"
+	out=$(CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/f.json") && fail "STATUS passed"
+	expect_eq "$(echo "$out" | code_of)" 50 "STATUS code"
+	ctl clear-faults >/dev/null
+	expect_eq "$(records 10.63.0.0_24)" 3 "records (nothing of f4)"
+	out=$(ipam CHECK "$T_TMP/f.json" f4) && fail "f4 holds an address"
+	expect_eq "$(ipam ADD "$T_TMP/f.json" f4 | addr_of)" "10.63.0.4/24" "f4 later"
+}
+
+# A token the server refuses: code 111 naming the cause; read-only:
+# 403; nothing listening: 11; nothing written in any of them.
+case_refused() {
+	sed "s/token: .*/token: $(printf '%064d' 0)/" "$D/kubeconfig" >"$T_TMP/bad.kc"
+	b="\"range\":\"10.64.0.0/24\",\"store\":{\"type\":\"kubernetes\",\"lockDir\":\"$T_TMP/locks\",\"kubeconfig\":"
+	conf "$T_TMP/r.json" "$b\"$T_TMP/bad.kc\"}"
+	out=$(ipam ADD "$T_TMP/r.json" r1) && fail "ADD passed: $out"
+	expect_eq "$(echo "$out" | code_of)" 111 "refused token"
+	echo "$out" | grep -q 'HTTP 401 Unauthorized: the API server refused the token' ||
+		fail "message: $out"
+	echo "$out" | grep -q "$(printf '%064d' 0)" && fail "token in the message"
+	conf "$T_TMP/r.json" "$b\"$D/kubeconfig-readonly\"}"
+	out=$(ipam ADD "$T_TMP/r.json" r1) && fail "read-only ADD passed"
+	expect_eq "$(echo "$out" | code_of)" 111 "read-only token"
+	echo "$out" | grep -q 'HTTP 403 Forbidden.*ClusterRole' || fail "message: $out"
+	sed "s#server: .*#server: https://127.0.0.1:1#" "$D/kubeconfig" >"$T_TMP/off.kc"
+	conf "$T_TMP/r.json" "$b\"$T_TMP/off.kc\"}"
+	out=$(ipam ADD "$T_TMP/r.json" r1) && fail "unreachable ADD passed"
+	expect_eq "$(echo "$out" | code_of)" 11 "unreachable"
+	echo "$out" | grep -q 'cannot reach the API server' || fail "message: $out"
+	out=$(CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/r.json") && fail "STATUS passed"
+	expect_eq "$(echo "$out" | code_of)" 50 "unreachable STATUS"
+	expect_eq "$(keys 10.64.0.0_24 | wc -l)" 0 "keys written"
+}
+
+# pod NS NAME UID: a pod object on the server.
+pod() {
+	echo "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"$1\",\"name\":\"$2\",\"uid\":\"$3\"}}" >"$T_TMP/pod.json"
+	ctl put-object "$T_TMP/pod.json" >/dev/null
+}
+pod_args() { echo "K8S_POD_NAMESPACE=$1;K8S_POD_NAME=$2;K8S_POD_UID=$3"; }
+
+# plexusctl ipam ls and gc with STORE: web-0's old incarnation (same
+# name, new UID) and a deleted pod are released by UID; the live pods and
+# an allocation without a UID stay. dry-run and a refused token release
+# nothing.
+ctl_case() { # STORE-JSON POOL-RANGE
+	p=$(echo "$2" | tr / _)
+	conf "$T_TMP/p.json" "\"range\":\"$2\",\"blockSize\":28,$1"
+	pod ipamtest web-0 uid-web0-new
+	pod ipamtest keep uid-keep
+	# 600 pods sorted before ipamtest/*: the live ones are on page 2
+	python3 -c 'import json; print(json.dumps({"kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "aaa-filler",
+   "name": "f%03d" % i, "uid": "uid-f%03d" % i}} for i in range(600)]}))' \
+		>"$T_TMP/filler.json"
+	ctl put-object "$T_TMP/filler.json" >/dev/null
+	ipam ADD "$T_TMP/p.json" c-old node1 "$(pod_args ipamtest web-0 uid-web0-old)" >/dev/null
+	ipam ADD "$T_TMP/p.json" c-new node2 "$(pod_args ipamtest web-0 uid-web0-new)" >/dev/null
+	ipam ADD "$T_TMP/p.json" c-keep node1 "$(pod_args ipamtest keep uid-keep)" >/dev/null
+	ipam ADD "$T_TMP/p.json" c-gone node1 "$(pod_args ipamtest gone uid-gone)" >/dev/null
+	ipam ADD "$T_TMP/p.json" c-nouid node1 "" >/dev/null
+	ipamctl ls --config "$T_TMP/p.json" >"$T_TMP/ls.out" || fail "ls: $(cat "$T_TMP/ls.out")"
+	cat "$T_TMP/ls.out"
+	grep -q "^pool $p  range $2  blocks /28: 2 claimed of .*allocations 5$" "$T_TMP/ls.out" || fail "pool line"
+	grep -Eq "^  block ${2%.0/24}.0/28  node node1  used 4  free 11$" "$T_TMP/ls.out" || fail "node1's block"
+	grep -Eq "^  block ${2%.0/24}.16/28  node node2  used 1  free 15$" "$T_TMP/ls.out" || fail "node2's block"
+	grep -Eq "^    [0-9.]+ +pod ipamtest/web-0  uid uid-web0-old  container c-old  interface eth0  node node1$" "$T_TMP/ls.out" || fail "c-old line"
+	grep -Eq "^    [0-9.]+ +pod -/-  uid -  container c-nouid  interface eth0  node node1$" "$T_TMP/ls.out" || fail "c-nouid line"
+
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" --dry-run >"$T_TMP/gc.out" ||
+		fail "gc --dry-run: $(cat "$T_TMP/gc.out")"
+	expect_eq "$(grep -c '^would release ' "$T_TMP/gc.out")" 3 "dry-run lines"
+	grep -q "^would release 2, kept 2 (pod exists), kept 1 (no pod UID recorded)$" "$T_TMP/gc.out" || fail "dry-run summary"
+	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "dry-run released"
+
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$T_TMP/bad.kc" >"$T_TMP/gc.out" 2>&1 &&
+		fail "gc with a refused token passed"
+	grep -q "HTTP 401 Unauthorized" "$T_TMP/gc.out" || fail "gc message: $(cat "$T_TMP/gc.out")"
+	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "refused gc released"
+
+	n0=$(ctl requests --method GET --path /api/v1/pods | grep -c '"continue"')
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" >"$T_TMP/gc.out" ||
+		fail "gc: $(cat "$T_TMP/gc.out")"
+	n1=$(ctl requests --method GET --path /api/v1/pods | grep -c '"continue"')
+	[ "$n1" -gt "$n0" ] || fail "pods not listed in pages"
+	cat "$T_TMP/gc.out"
+	grep -Eq "^released [0-9.]+ +pool $p  pod ipamtest/web-0  uid uid-web0-old  container c-old  interface eth0  node node1$" "$T_TMP/gc.out" || fail "c-old not released"
+	grep -Eq "^released [0-9.]+ +pool $p  pod ipamtest/gone  uid uid-gone  container c-gone " "$T_TMP/gc.out" || fail "c-gone not released"
+	grep -q "^released 2, kept 2 (pod exists), kept 1 (no pod UID recorded)$" "$T_TMP/gc.out" || fail "summary"
+	for c in c-new:node2 c-keep:node1 c-nouid:node1; do
+		ipam CHECK "$T_TMP/p.json" "${c%:*}" "${c#*:}" >/dev/null || fail "${c%:*} released"
+	done
+	for c in c-old c-gone; do
+		out=$(ipam CHECK "$T_TMP/p.json" $c) && fail "$c still held"
+	done
+	# the released addresses are handed out again; DEL of the rest works
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" |
+		grep -q "^released 0," || fail "second gc released"
+	ipam DEL "$T_TMP/p.json" c-new node2 >/dev/null || fail "DEL c-new"
+	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 2$" || fail "after DEL"
+	out=$(ipamctl ls --config /nonexistent.json 2>&1) && fail "ls of a missing config passed"
+	ipamctl ls --config /nonexistent.json >/dev/null 2>&1 || expect_eq "$?" 2 "exit code"
+}
+case_ctl_file() { ctl_case "$FSTORE" 10.65.0.0/24; }
+case_ctl_k8s() { ctl_case "$KSTORE" 10.66.0.0/24; }
+
+# node1 borrowed from node2's block; plexusctl gc releases node1's record
+# there without touching references; node1 drops its stale reference
+# itself on its next call, with a resourceVersion precondition.
+case_stale_ref() {
+	conf "$T_TMP/s.json" "\"range\":\"10.67.0.0/28\",\"blockSize\":28,$KSTORE"
+	pod ipamtest keep uid-keep
+	ipam ADD "$T_TMP/s.json" s1 node2 "$(pod_args ipamtest keep uid-keep)" >/dev/null || fail "node2 ADD"
+	ipam ADD "$T_TMP/s.json" s2 node1 "$(pod_args ipamtest gone uid-gone2)" >/dev/null || fail "node1 borrows"
+	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/n/node1/' || fail "no borrow reference"
+	ipamctl gc --config "$T_TMP/s.json" --kubeconfig "$D/kubeconfig" |
+		grep -q "^released 1, kept 1 " || fail "gc"
+	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/n/node1/' || fail "gc touched a reference"
+	n0=$(ctl count DELETE "$API")
+	out=$(ipam CHECK "$T_TMP/s.json" s2 node1) && fail "s2 still held"
+	keys 10.67.0.0_28 | grep -q '/n/node1/' && fail "stale reference kept"
+	ipam CHECK "$T_TMP/s.json" s1 node2 >/dev/null || fail "s1 released"
+	ctl requests --method DELETE --path "$API" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)[int(sys.argv[1]):]
+assert len(r) == 1 and r[0]["code"] == 200, r
+assert r[0]["body"]["preconditions"]["resourceVersion"].isdigit(), r[0]' "$n0"
+}
+
+# The ClusterRole in crd/rbac-ipam.yaml has exactly the verbs the store
+# used in this suite (run last: the log holds every case's requests).
+case_rbac_verbs() {
+	ctl requests --path "$API" | python3 -c '
+import json, sys, yaml
+used = set()
+for r in json.load(sys.stdin):
+    named = r["path"].rstrip("/") != sys.argv[2]
+    used.add({"GET": "get" if named else "list", "POST": "create",
+              "PUT": "update", "DELETE": "delete", "PATCH": "patch"}[r["method"]])
+roles = {d["metadata"]["name"]: d for d in yaml.safe_load_all(open(sys.argv[1]))
+         if d and d["kind"] == "ClusterRole"}
+rules = roles["plexus-ipam"]["rules"]
+assert len(rules) == 1 and rules[0]["resources"] == ["ipamkeys"], rules
+assert set(rules[0]["verbs"]) == used, (rules[0]["verbs"], used)
+print("verbs used:", sorted(used))' "$TOP/crd/rbac-ipam.yaml" "$API"
+}
+
+t_case "kubernetes store: ADD, retried ADD, CHECK, DEL, objects and labels" case_basic
+t_case "kubernetes store: GC verb keeps valid attachments and other nodes'" case_gc_verb
+t_case "kubernetes store: 4 nodes race for blocks, no duplicate" case_four_nodes
+t_case "kubernetes store: injected 409 and 500, persistent 500 is code 11/50" case_faults
+t_case "kubernetes store: refused token 111, read-only 403, unreachable 11" case_refused
+t_case "plexusctl ipam ls/gc, file store: by pod UID, StatefulSet name reused" case_ctl_file
+t_case "plexusctl ipam ls/gc, kubernetes store: by pod UID, name reused" case_ctl_k8s
+t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" case_stale_ref
+t_case "kubernetes store: ClusterRole has exactly the verbs used" case_rbac_verbs
