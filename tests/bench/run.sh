@@ -54,3 +54,4 @@ row "P3 plexus peak RSS (max over all calls)" "$(python3 -c "print(f'{$rss/1024:
 echo "failures: P2 plexus=$p2f direct=$p2df; P1 plexus=$p1f direct=$p1df"
 [ -x "$TOP/tests/bench/plan.sh" ] && "$TOP/tests/bench/plan.sh" || true
 [ -x "$TOP/tests/bench/ipam.sh" ] && "$TOP/tests/bench/ipam.sh" || true
+[ -x "$TOP/tests/bench/delegates.sh" ] && "$TOP/tests/bench/delegates.sh" || true

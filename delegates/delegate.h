@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_DELEGATE_H
+#define PLEXUS_DELEGATE_H
+
+/* Native delegates: one ops table per link kind. The ops keep no state
+ * outside their arguments, so a caller may run them in-process and from
+ * several threads at once (each thread enters pod netns on its own). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "cni_env.h"
+#include "cni_exec.h"
+#include "cni_result.h"
+#include "cni_version.h"
+
+struct cni_err;
+
+/* One call of a delegate. */
+struct delegate_req {
+	const struct cni_env *env; /* command, container, netns, ifname, path */
+	json_object *conf;	   /* the network config as given on stdin */
+	enum cni_ver ver;	   /* conf's cniVersion */
+	/* How IPAM plugins are run; NULL: cni_exec_default. */
+	const struct cni_exec_ops *exec;
+	const char *sysfs_root; /* NULL: "/sys" (SR-IOV) */
+	const char *state_dir;	/* NULL: the delegate's default */
+};
+
+struct delegate_ops {
+	const char *name;
+	/* Attach: on success *ret is the result (caller frees); on failure
+	 * nothing is left behind (links, addresses, IPAM allocations). */
+	int (*add)(const struct delegate_req *req, struct cni_result **ret,
+		   struct cni_err *err);
+	/* Verify the attachment against conf's prevResult. */
+	int (*check)(const struct delegate_req *req, struct cni_err *err);
+	/* Detach; idempotent, succeeds when netns or link are gone. */
+	int (*del)(const struct delegate_req *req, struct cni_err *err);
+};
+
+extern const struct delegate_ops bridge_delegate;
+extern const struct delegate_ops macvlan_delegate;
+extern const struct delegate_ops ipvlan_delegate;
+extern const struct delegate_ops sriov_delegate;
+
+/* Find an ops table by its plugin name ("plexus-bridge", ...). */
+const struct delegate_ops *delegate_find(const char *name);
+
+#endif
