@@ -15,9 +15,12 @@
 #define PLUGIN "plexus-bridge"
 
 static const struct dl_refused bridge_refused[] = {
-	{ "vlan", DL_REFUSE_UNLESS_ZERO, "bridge VLAN filtering is not implemented" },
-	{ "vlanTrunk", DL_REFUSE_ALWAYS, "bridge VLAN filtering is not implemented" },
-	{ "preserveDefaultVlan", DL_REFUSE_UNLESS_TRUE, "bridge VLAN filtering is not implemented" },
+	{ "vlan", DL_REFUSE_UNLESS_ZERO,
+	  "bridge VLAN filtering is not implemented" },
+	{ "vlanTrunk", DL_REFUSE_ALWAYS,
+	  "bridge VLAN filtering is not implemented" },
+	{ "preserveDefaultVlan", DL_REFUSE_UNLESS_TRUE,
+	  "bridge VLAN filtering is not implemented" },
 	{ "enabledad", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "disableContainerInterface", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "portIsolation", DL_REFUSE_UNLESS_FALSE, NULL },
@@ -48,16 +51,17 @@ static int masq_backend_check(json_object *conf, struct cni_err *err)
 		return r;
 	return cni_errf(err, CNI_ERR_UNSUPPORTED_FIELD,
 			PLUGIN ": \"ipMasqBackend\": \"%.32s\" is not "
-			"supported: only \"nftables\"", s);
+			       "supported: only \"nftables\"",
+			s);
 }
 
 int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		      struct cni_err *err)
 {
 	struct bridge_conf b = { .bridge = "cni0" };
-	int r = dl_conf_refuse(conf, PLUGIN, bridge_refused,
-			       sizeof(bridge_refused) / sizeof(bridge_refused[0]),
-			       err);
+	int r = dl_conf_refuse(
+		conf, PLUGIN, bridge_refused,
+		sizeof(bridge_refused) / sizeof(bridge_refused[0]), err);
 
 	if (r == 0)
 		r = dl_conf_common(conf, PLUGIN, true, &b.c, err);
@@ -86,7 +90,7 @@ int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 	if (b.hairpin && b.promisc)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"hairpinMode\" and \"promiscMode\" "
-				"cannot both be true");
+				       "cannot both be true");
 	if (b.is_default_gw)
 		b.is_gw = true;
 	*ret = b;
@@ -124,8 +128,7 @@ static bool has_default_route(const struct cni_result *res, int family)
 	return false;
 }
 
-static int add_default_route(struct cni_result *res, int family,
-			     const char *gw)
+static int add_default_route(struct cni_result *res, int family, const char *gw)
 {
 	struct cni_route *grown, *rt;
 
@@ -176,16 +179,19 @@ static int gateway_ensure(struct nl_ctx *host, const struct nl_link_info *br,
 
 	dl_prefix_format(gw, true, want, sizeof(want));
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (have[i].len == gw->len && !memcmp(have[i].addr, gw->addr, 16))
+		if (have[i].len == gw->len &&
+		    !memcmp(have[i].addr, gw->addr, 16))
 			goto out; /* there already */
-		if (gw->family == AF_INET6 && !dl_prefix_contains(&have[i], gw) &&
+		if (gw->family == AF_INET6 &&
+		    !dl_prefix_contains(&have[i], gw) &&
 		    !dl_prefix_contains(gw, &have[i]))
 			continue;
 		dl_prefix_format(&have[i], true, old, sizeof(old));
 		if (!force)
 			r = cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				     PLUGIN ": bridge \"%s\" already has address "
-				     "%s, not %s (see \"forceAddress\")",
+				     PLUGIN ": bridge \"%s\" already has "
+					    "address "
+					    "%s, not %s (see \"forceAddress\")",
 				     br->name, old, want);
 		else
 			r = nl_addr_del(host, br->ifindex, &have[i], err);
@@ -290,8 +296,8 @@ static int masq_setup(struct bridge_add *a, struct cni_err *err)
 					a->res->ips[i].address);
 		if (i == 0) /* removes every rule of ours: register once */
 			dl_undo_push(&a->undo, undo_masq, a);
-		r = dl_masq_add(a->req->env->container_id,
-				a->req->env->ifname, &p, err);
+		r = dl_masq_add(a->req->env->container_id, a->req->env->ifname,
+				&p, err);
 	}
 	return r;
 }
@@ -330,7 +336,8 @@ static int bridge_ensure(struct bridge_add *a, struct cni_err *err)
 	if (strcmp(a->br.kind, "bridge"))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"bridge\": \"%s\" is a \"%s\" link, "
-				"not a bridge", name, a->br.kind[0] ? a->br.kind : "plain");
+				       "not a bridge",
+				name, a->br.kind[0] ? a->br.kind : "plain");
 	if (a->b.promisc)
 		r = nl_link_set_promisc(a->host, a->br.ifindex, true, err);
 	if (r == 0)
@@ -357,12 +364,12 @@ static int veth_setup(struct bridge_add *a, struct cni_err *err)
 	do {
 		r = veth_name(host);
 		if (r == 0)
-			r = nl_veth_create(a->host, host, ifname, a->pod,
-					   a->b.c.mtu,
-					   a->b.c.has_mac ? a->b.c.mac : NULL,
-					   err);
+			r = nl_veth_create(
+				a->host, host, ifname, a->pod, a->b.c.mtu,
+				a->b.c.has_mac ? a->b.c.mac : NULL, err);
 	} while (r == -EEXIST && ++tries < 3 &&
-		 nl_link_get(a->pod, ifname, &a->pveth, false, NULL) == -ENODEV);
+		 nl_link_get(a->pod, ifname, &a->pveth, false, NULL) ==
+			 -ENODEV);
 	if (r < 0)
 		return r;
 	r = nl_link_get(a->host, host, &a->hveth, true, err);
@@ -371,8 +378,8 @@ static int veth_setup(struct bridge_add *a, struct cni_err *err)
 	dl_undo_push(&a->undo, undo_link, a);
 	r = nl_link_get(a->pod, ifname, &a->pveth, true, err);
 	if (r == 0)
-		r = nl_link_set_master(a->host, a->hveth.ifindex,
-				       a->br.ifindex, err);
+		r = nl_link_set_master(a->host, a->hveth.ifindex, a->br.ifindex,
+				       err);
 	if (r == 0 && a->b.hairpin)
 		r = nl_bridge_port_set_hairpin(a->host, a->hveth.ifindex, true,
 					       err);
@@ -403,8 +410,8 @@ static int bridge_result(struct bridge_add *a, struct cni_err *err)
 		return r;
 	dl_result_drop_ifaces(a->res);
 	if (dl_result_add_iface(a->res, a->br.name, &a->br, NULL, &idx) < 0 ||
-	    dl_result_add_iface(a->res, a->hveth.name, &a->hveth, NULL,
-				&idx) < 0 ||
+	    dl_result_add_iface(a->res, a->hveth.name, &a->hveth, NULL, &idx) <
+		    0 ||
 	    dl_result_add_iface(a->res, a->pveth.name, &a->pveth,
 				a->req->env->netns, &idx) < 0)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
@@ -424,8 +431,8 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 	if (r < 0)
 		return r;
 	if (a->b.c.ipam_type) {
-		r = dl_ipam_exec(a->req, a->b.c.ipam_type, CNI_CMD_ADD,
-				 &a->res, err);
+		r = dl_ipam_exec(a->req, a->b.c.ipam_type, CNI_CMD_ADD, &a->res,
+				 err);
 		if (r < 0)
 			return r;
 		dl_undo_push(&a->undo, undo_ipam, a);
@@ -497,7 +504,8 @@ static int bridge_check_host(const struct bridge_conf *b,
 	if (r == 0 && hveth.master != br.ifindex)
 		r = cni_errf(err, CNI_ERR_NETLINK,
 			     "CHECK: the host end %s of %s is not a port of "
-			     "bridge %s", hveth.name, pveth->name, b->bridge);
+			     "bridge %s",
+			     hveth.name, pveth->name, b->bridge);
 	nl_ctx_close(host);
 	return r;
 }

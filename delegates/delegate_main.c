@@ -57,16 +57,18 @@ static int run_verb(const struct delegate_ops *ops, struct delegate_req *req,
 		if (r < 0)
 			return r;
 		out = cni_result_to_json(res, req->ver);
-		printf("%s\n", json_object_to_json_string_ext(
-				       out, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       out, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(out);
 		cni_result_free(res);
 		return 0;
 	case CNI_CMD_CHECK:
 		if (!cni_version_supports_check(req->ver))
 			return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
-					"CHECK needs cniVersion 0.4.0 or newer, "
+					"CHECK needs cniVersion 0.4.0 or "
+					"newer, "
 					"the config says %s",
 					cni_version_str(req->ver));
 		return ops->check(req, err);
@@ -93,8 +95,9 @@ static const char *version_hint(json_object *conf)
 	const char *v = NULL;
 	enum cni_ver ver;
 
-	if (conf && cni_json_get_string(conf, "cniVersion", "cniVersion", &v,
-					NULL) == 0 &&
+	if (conf &&
+	    cni_json_get_string(conf, "cniVersion", "cniVersion", &v, NULL) ==
+		    0 &&
 	    cni_version_parse(v, "cniVersion", &ver, NULL) == 0)
 		return v;
 	return NULL;

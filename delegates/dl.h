@@ -107,9 +107,9 @@ int dl_prev_result(const struct delegate_req *req, struct cni_result **ret,
 /* Check the pod interface CNI_IFNAME against prev: it exists (with kind,
  * unless NULL),
  * its MAC, its addresses and the routes. *ret (may be NULL) its info. */
-int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname,
-		       const char *kind, const struct cni_result *prev,
-		       struct nl_link_info *ret, struct cni_err *err);
+int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname, const char *kind,
+		       const struct cni_result *prev, struct nl_link_info *ret,
+		       struct cni_err *err);
 
 /* The common DEL: IPAM DEL (when the config has IPAM), then the pod's
  * CNI_IFNAME link deleted; a missing netns or link is success. Every

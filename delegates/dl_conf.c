@@ -32,8 +32,7 @@ static bool refused(json_object *v, enum dl_refuse_unless unless)
 }
 
 int dl_conf_refuse(json_object *conf, const char *plugin,
-		   const struct dl_refused *keys, size_t n,
-		   struct cni_err *err)
+		   const struct dl_refused *keys, size_t n, struct cni_err *err)
 {
 	json_object *v;
 
@@ -42,7 +41,8 @@ int dl_conf_refuse(json_object *conf, const char *plugin,
 			continue;
 		if (refused(v, keys[i].unless))
 			return cni_errf(err, CNI_ERR_UNSUPPORTED_FIELD,
-					"%s: \"%s\": %.64s is not supported%s%s",
+					"%s: \"%s\": %.64s is not "
+					"supported%s%s",
 					plugin, keys[i].key,
 					json_object_to_json_string(v),
 					keys[i].why ? ": " : "",
@@ -89,8 +89,8 @@ int dl_conf_common(json_object *conf, const char *plugin, bool allow_mac,
 
 	if (json_object_object_get_ex(conf, "ipam", &ipam) &&
 	    json_object_is_type(ipam, json_type_object)) {
-		r = cni_json_get_string(ipam, "type", "ipam.type",
-					&c.ipam_type, err);
+		r = cni_json_get_string(ipam, "type", "ipam.type", &c.ipam_type,
+					err);
 		if (r < 0 && r != -ENOENT)
 			return r;
 		if (c.ipam_type && !*c.ipam_type)

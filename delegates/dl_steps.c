@@ -35,11 +35,10 @@ int dl_pod_open(const struct delegate_req *req, struct nl_ctx **ret,
 }
 
 int dl_ipam_exec(const struct delegate_req *req, const char *type,
-		 enum cni_cmd cmd, struct cni_result **ret,
-		 struct cni_err *err)
+		 enum cni_cmd cmd, struct cni_result **ret, struct cni_err *err)
 {
-	const struct cni_exec_ops *ex = req->exec ? req->exec
-						  : &cni_exec_default;
+	const struct cni_exec_ops *ex =
+		req->exec ? req->exec : &cni_exec_default;
 	struct cni_exec_req x = {
 		.type = type,
 		.cmd = cmd,
@@ -123,7 +122,8 @@ int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 
 		if (dl_prefix_parse(res->ips[i].address, &p) < 0)
 			return cni_errf(err, CNI_ERR_DECODE,
-					"ips[%zu].address: \"%s\" is not a CIDR",
+					"ips[%zu].address: \"%s\" is not a "
+					"CIDR",
 					i, res->ips[i].address);
 		r = nl_addr_add(pod, ifindex, &p, err);
 	}
@@ -317,9 +317,9 @@ static int prev_pod_iface(const struct cni_result *prev, const char *ifname,
 			ifname);
 }
 
-int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname,
-		       const char *kind, const struct cni_result *prev,
-		       struct nl_link_info *ret, struct cni_err *err)
+int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname, const char *kind,
+		       const struct cni_result *prev, struct nl_link_info *ret,
+		       struct cni_err *err)
 {
 	struct nl_link_info l;
 	size_t idx = 0;

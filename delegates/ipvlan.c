@@ -36,7 +36,8 @@ static int mode_parse(json_object *conf, int *ret, struct cni_err *err)
 		}
 	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			PLUGIN ": \"mode\": unknown mode \"%.32s\" (want l2, "
-			"l3 or l3s)", s);
+			       "l3 or l3s)",
+			s);
 }
 
 int ipvlan_conf_parse(json_object *conf, struct ipvlan_conf *ret,
@@ -81,9 +82,12 @@ static int ipvlan_verify(const struct nl_link_info *l, const void *arg,
 	if (l->ipvlan_mode != v->mode)
 		return cni_errf(err, CNI_ERR_NETLINK,
 				"CHECK: %s has ipvlan mode %s, the config "
-				"says %s", l->name,
-				l->ipvlan_mode >= 0 && l->ipvlan_mode < (int)N_MODES
-					? ipvlan_modes[l->ipvlan_mode] : "?",
+				"says %s",
+				l->name,
+				l->ipvlan_mode >= 0 &&
+						l->ipvlan_mode < (int)N_MODES
+					? ipvlan_modes[l->ipvlan_mode]
+					: "?",
 				ipvlan_modes[v->mode]);
 	return 0;
 }

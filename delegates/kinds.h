@@ -21,7 +21,7 @@ struct bridge_conf {
 	bool force_address;
 	bool hairpin;
 	bool promisc;
-	bool ip_masq; /* ipMasq, with nftables */
+	bool ip_masq;  /* ipMasq, with nftables */
 	bool spoofchk; /* macspoofchk, with nftables */
 };
 int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
@@ -47,7 +47,7 @@ int ipvlan_conf_parse(json_object *conf, struct ipvlan_conf *ret,
 
 /* SR-IOV: the SR-IOV CNI plugin's keys. Unset ints are -1. */
 struct sriov_conf {
-	struct dl_common c; /* mac: "mac", overridden by runtimeConfig.mac */
+	struct dl_common c;    /* mac: "mac", overridden by runtimeConfig.mac */
 	const char *device_id; /* runtimeConfig.deviceID, else deviceID */
 	int vlan, qos;
 	uint16_t vlan_proto; /* 0: unset */
@@ -68,8 +68,7 @@ struct sriov_vf_loc {
 };
 /* need_netdev: fail when the VF shows no netdev (it is in a pod, or on a
  * userspace driver); else netdev is left empty. */
-int sriov_vf_locate(const char *root, const char *device_id,
-		    bool need_netdev, struct sriov_vf_loc *ret,
-		    struct cni_err *err);
+int sriov_vf_locate(const char *root, const char *device_id, bool need_netdev,
+		    struct sriov_vf_loc *ret, struct cni_err *err);
 
 #endif

@@ -52,17 +52,17 @@ static int mode_parse(json_object *conf, uint32_t *ret, struct cni_err *err)
 		}
 	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			PLUGIN ": \"mode\": unknown mode \"%.32s\" (want "
-			"bridge, private, vepa or passthru)", s);
+			       "bridge, private, vepa or passthru)",
+			s);
 }
 
 int macvlan_conf_parse(json_object *conf, struct macvlan_conf *ret,
 		       struct cni_err *err)
 {
 	struct macvlan_conf m = { 0 };
-	int r = dl_conf_refuse(conf, PLUGIN, macvlan_refused,
-			       sizeof(macvlan_refused) /
-				       sizeof(macvlan_refused[0]),
-			       err);
+	int r = dl_conf_refuse(
+		conf, PLUGIN, macvlan_refused,
+		sizeof(macvlan_refused) / sizeof(macvlan_refused[0]), err);
 
 	if (r == 0)
 		r = dl_conf_common(conf, PLUGIN, true, &m.c, err);
@@ -102,7 +102,8 @@ static int macvlan_verify(const struct nl_link_info *l, const void *arg,
 	if (l->macvlan_mode != m->mode)
 		return cni_errf(err, CNI_ERR_NETLINK,
 				"CHECK: %s has macvlan mode %s, the config "
-				"says %s", l->name, mode_name(l->macvlan_mode),
+				"says %s",
+				l->name, mode_name(l->macvlan_mode),
 				mode_name(m->mode));
 	return 0;
 }
@@ -121,8 +122,8 @@ static void lower_init(struct dl_lower *l, const struct macvlan_conf *m)
 	};
 }
 
-static int macvlan_add(const struct delegate_req *req,
-		       struct cni_result **ret, struct cni_err *err)
+static int macvlan_add(const struct delegate_req *req, struct cni_result **ret,
+		       struct cni_err *err)
 {
 	struct macvlan_conf m;
 	struct dl_lower l;

@@ -19,7 +19,7 @@
 #include "cni_error.h"
 #include "dl.h"
 
-#define MASQ_TABLE "plexus-bridge"
+#define MASQ_TABLE   "plexus-bridge"
 #define MASQ_OUT_MAX (256 * 1024)
 
 static const char *const nft_paths[] = { "/usr/sbin/nft", "/sbin/nft",
@@ -45,7 +45,8 @@ static char *read_all(int fd)
 
 	while (buf) {
 		if (len + 1 >= cap) {
-			char *g = cap < MASQ_OUT_MAX ? realloc(buf, cap * 2) : NULL;
+			char *g = cap < MASQ_OUT_MAX ? realloc(buf, cap * 2)
+						     : NULL;
 
 			if (!g)
 				break;
@@ -132,7 +133,8 @@ int dl_masq_add(const char *container_id, const char *ifname,
 		const struct nl_prefix *addr, struct cni_err *err)
 {
 	const char *fam = addr->family == AF_INET ? "ip" : "ip6";
-	const char *mcast = addr->family == AF_INET ? "224.0.0.0/4" : "ff00::/8";
+	const char *mcast =
+		addr->family == AF_INET ? "224.0.0.0/4" : "ff00::/8";
 	struct nl_prefix net = *addr;
 	char tag[128], host[64], subnet[64], script[1024], *out = NULL;
 	int r;
@@ -174,7 +176,8 @@ static int del_script(const char *fam, const char *chain, const char *listing,
 		snprintf(one, sizeof(one), "%.*s", (int)n, line);
 		h = strstr(one, "# handle ");
 		if (strstr(one, needle) && h)
-			fprintf(f, "delete rule %s " MASQ_TABLE " %s handle %ld\n",
+			fprintf(f,
+				"delete rule %s " MASQ_TABLE " %s handle %ld\n",
 				fam, chain, strtol(h + 9, NULL, 10));
 		line = nl ? nl + 1 : NULL;
 	}
@@ -199,8 +202,9 @@ static int tagged_del(const char *fam, const char *chain,
 		 chain);
 	/* No table or chain: nothing of ours to delete. */
 	if (nft_run(list, &out, &quiet) < 0)
-		return strstr(quiet.msg, "No such file") ? 0
-			: cni_errf(err, quiet.code, "%s", quiet.msg);
+		return strstr(quiet.msg, "No such file")
+			       ? 0
+			       : cni_errf(err, quiet.code, "%s", quiet.msg);
 	r = del_script(fam, chain, out, tag, &script);
 	free(out);
 	if (r < 0)
@@ -231,7 +235,8 @@ int dl_spoofchk_add(const char *container_id, const char *ifname,
 	dl_mac_format(mac, m);
 	snprintf(script, sizeof(script),
 		 "add table bridge " MASQ_TABLE "\n"
-		 "add chain bridge " MASQ_TABLE " prerouting { type filter hook "
+		 "add chain bridge " MASQ_TABLE " prerouting { type filter "
+		 "hook "
 		 "prerouting priority -300; }\n"
 		 "add rule bridge " MASQ_TABLE " prerouting iifname \"%s\" "
 		 "ether saddr != %s drop comment \"%s\"\n",

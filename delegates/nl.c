@@ -42,13 +42,20 @@ static int nl_errno(int nle)
 	static const struct {
 		int nle, eno;
 	} map[] = {
-		{ NLE_EXIST, EEXIST },	     { NLE_OBJ_NOTFOUND, ENODEV },
-		{ NLE_NODEV, ENODEV },	     { NLE_PERM, EPERM },
-		{ NLE_INVAL, EINVAL },	     { NLE_BUSY, EBUSY },
-		{ NLE_NOMEM, ENOMEM },	     { NLE_RANGE, ERANGE },
-		{ NLE_OPNOTSUPP, EOPNOTSUPP }, { NLE_NOADDR, EADDRNOTAVAIL },
-		{ NLE_AGAIN, EAGAIN },	     { NLE_NOACCESS, EACCES },
-		{ NLE_AF_NOSUPPORT, EAFNOSUPPORT }, { NLE_MSGSIZE, EMSGSIZE },
+		{ NLE_EXIST, EEXIST },
+		{ NLE_OBJ_NOTFOUND, ENODEV },
+		{ NLE_NODEV, ENODEV },
+		{ NLE_PERM, EPERM },
+		{ NLE_INVAL, EINVAL },
+		{ NLE_BUSY, EBUSY },
+		{ NLE_NOMEM, ENOMEM },
+		{ NLE_RANGE, ERANGE },
+		{ NLE_OPNOTSUPP, EOPNOTSUPP },
+		{ NLE_NOADDR, EADDRNOTAVAIL },
+		{ NLE_AGAIN, EAGAIN },
+		{ NLE_NOACCESS, EACCES },
+		{ NLE_AF_NOSUPPORT, EAFNOSUPPORT },
+		{ NLE_MSGSIZE, EMSGSIZE },
 	};
 	int e = nle < 0 ? -nle : nle;
 
@@ -79,8 +86,7 @@ static int ctx_from_fd(int nsfd, struct nl_ctx **ret, struct cni_err *err)
 	if (fstat(nsfd, &st) < 0) {
 		r = -errno;
 		free(ctx);
-		cni_errf(err, CNI_ERR_NETLINK, "netns fstat: %s",
-			 strerror(-r));
+		cni_errf(err, CNI_ERR_NETLINK, "netns fstat: %s", strerror(-r));
 		return r;
 	}
 	ctx->ns_dev = st.st_dev;
@@ -223,9 +229,8 @@ static void link_info_fill(struct rtnl_link *l, struct nl_link_info *info)
 		info->ipvlan_mode = ipm;
 }
 
-int nl_link_get(struct nl_ctx *ctx, const char *name,
-		struct nl_link_info *ret, bool err_missing,
-		struct cni_err *err)
+int nl_link_get(struct nl_ctx *ctx, const char *name, struct nl_link_info *ret,
+		bool err_missing, struct cni_err *err)
 {
 	struct rtnl_link *l = NULL;
 	int r = rtnl_link_get_kernel(ctx->sk, 0, name, &l);
@@ -243,8 +248,8 @@ int nl_link_get(struct nl_ctx *ctx, const char *name,
 	return 0;
 }
 
-int nl_link_get_index(struct nl_ctx *ctx, int ifindex,
-		      struct nl_link_info *ret, struct cni_err *err)
+int nl_link_get_index(struct nl_ctx *ctx, int ifindex, struct nl_link_info *ret,
+		      struct cni_err *err)
 {
 	struct rtnl_link *l = NULL;
 	int r = rtnl_link_get_kernel(ctx->sk, ifindex, NULL, &l);
@@ -295,10 +300,9 @@ static int link_add(struct nl_ctx *ctx, struct rtnl_link *l, const char *what,
 	return 0;
 }
 
-int nl_veth_create(struct nl_ctx *ctx, const char *name,
-		   const char *peer_name, struct nl_ctx *peer_ns,
-		   unsigned int mtu, const uint8_t *peer_mac,
-		   struct cni_err *err)
+int nl_veth_create(struct nl_ctx *ctx, const char *name, const char *peer_name,
+		   struct nl_ctx *peer_ns, unsigned int mtu,
+		   const uint8_t *peer_mac, struct cni_err *err)
 {
 	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer;
 
@@ -363,8 +367,8 @@ int nl_macvlan_create(struct nl_ctx *ctx, const char *name, int master,
 	return link_add(ctx, l, "macvlan", name, err);
 }
 
-int nl_ipvlan_create(struct nl_ctx *ctx, const char *name, int master,
-		     int mode, unsigned int mtu, struct nl_ctx *target,
+int nl_ipvlan_create(struct nl_ctx *ctx, const char *name, int master, int mode,
+		     unsigned int mtu, struct nl_ctx *target,
 		     struct cni_err *err)
 {
 	struct rtnl_link *l = rtnl_link_ipvlan_alloc();
@@ -405,10 +409,10 @@ static int link_change(struct nl_ctx *ctx, int ifindex,
 	return 0;
 }
 
-#define CHANGE_BEGIN(var)                                                 \
-	struct rtnl_link *var = rtnl_link_alloc();                        \
-	if (!var)                                                         \
-		return cni_errf(err, CNI_ERR_NETLINK, "out of memory")
+#define CHANGE_BEGIN(var)                          \
+	struct rtnl_link *var = rtnl_link_alloc(); \
+	if (!var)                                  \
+	return cni_errf(err, CNI_ERR_NETLINK, "out of memory")
 
 int nl_link_set_up(struct nl_ctx *ctx, int ifindex, bool up,
 		   struct cni_err *err)
@@ -633,8 +637,8 @@ int nl_addr_del(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *p,
 	int r = addr_build(ifindex, p, false, &ra);
 
 	prefix_str(p, s, sizeof(s));
-	snprintf(what, sizeof(what), "delete address of link index %d:",
-		 ifindex);
+	snprintf(what, sizeof(what),
+		 "delete address of link index %d:", ifindex);
 	if (r == 0) {
 		r = rtnl_addr_delete(ctx->sk, ra, 0);
 		rtnl_addr_put(ra);
@@ -664,8 +668,7 @@ static int prefix_from_nl(struct nl_addr *a, struct nl_prefix *p)
 /* Walk a cache, growing an array of n elements of size sz with one entry
  * per object for which fill() returns 0. */
 static int cache_collect(struct nl_cache *cache, size_t sz,
-			 int (*fill)(struct nl_object *o, void *arg,
-				     void *out),
+			 int (*fill)(struct nl_object *o, void *arg, void *out),
 			 void *arg, void **ret, size_t *ret_n)
 {
 	size_t n = 0, cap = (size_t)nl_cache_nitems(cache) + 1;
@@ -711,8 +714,8 @@ int nl_addr_list(struct nl_ctx *ctx, int ifindex, int family,
 
 	if (r < 0)
 		return nl_fail(err, r, "list addresses", "");
-	r = cache_collect(cache, sizeof(struct nl_prefix), addr_fill, &f,
-			  &arr, ret_n);
+	r = cache_collect(cache, sizeof(struct nl_prefix), addr_fill, &f, &arr,
+			  ret_n);
 	nl_cache_free(cache);
 	if (r < 0)
 		return cni_errf(err, CNI_ERR_NETLINK, "out of memory");
@@ -727,7 +730,8 @@ int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 {
 	struct rtnl_route *rt = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *d = prefix_to_nl(dst), *g = gw ? prefix_to_nl(gw) : NULL;
+	struct nl_addr *d = prefix_to_nl(dst),
+		       *g = gw ? prefix_to_nl(gw) : NULL;
 	char s[INET6_ADDRSTRLEN + 8];
 	int r = -NLE_NOMEM;
 
@@ -808,8 +812,7 @@ int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 
 /* ---- sysctl ---- */
 
-static int sysctl_write(const char *key, const char *value,
-			struct cni_err *err)
+static int sysctl_write(const char *key, const char *value, struct cni_err *err)
 {
 	char path[256];
 	size_t len = strlen(value);
@@ -871,7 +874,8 @@ static void vf_parse_one(struct nlattr *vfi, struct nl_vf_info *v)
 		v->qos = (int)x->qos;
 	}
 	if (tb[IFLA_VF_VLAN_LIST])
-		nla_for_each_nested(vl, tb[IFLA_VF_VLAN_LIST], rem) {
+		nla_for_each_nested(vl, tb[IFLA_VF_VLAN_LIST], rem)
+		{
 			struct ifla_vf_vlan_info *x = nla_data(vl);
 
 			if (nla_type(vl) == IFLA_VF_VLAN_INFO && x->vlan) {
@@ -882,13 +886,16 @@ static void vf_parse_one(struct nlattr *vfi, struct nl_vf_info *v)
 		}
 	if (tb[IFLA_VF_SPOOFCHK])
 		v->spoofchk = (int)((struct ifla_vf_spoofchk *)nla_data(
-					    tb[IFLA_VF_SPOOFCHK]))->setting;
+					    tb[IFLA_VF_SPOOFCHK]))
+				      ->setting;
 	if (tb[IFLA_VF_TRUST])
 		v->trust = (int)((struct ifla_vf_trust *)nla_data(
-					 tb[IFLA_VF_TRUST]))->setting;
+					 tb[IFLA_VF_TRUST]))
+				   ->setting;
 	if (tb[IFLA_VF_LINK_STATE])
 		v->link_state = (int)((struct ifla_vf_link_state *)nla_data(
-					      tb[IFLA_VF_LINK_STATE]))->link_state;
+					      tb[IFLA_VF_LINK_STATE]))
+					->link_state;
 	if (tb[IFLA_VF_RATE]) {
 		struct ifla_vf_rate *x = nla_data(tb[IFLA_VF_RATE]);
 
@@ -906,9 +913,12 @@ static int vf_find(struct nlmsghdr *h, int vf, struct nl_vf_info *ret)
 	if (nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 ||
 	    !tb[IFLA_VFINFO_LIST])
 		return -ENOENT;
-	nla_for_each_nested(vfi, tb[IFLA_VFINFO_LIST], rem) {
-		struct nl_vf_info v = { .vf = -1, .vlan_proto = 0x8100,
-					.spoofchk = -1, .trust = -1,
+	nla_for_each_nested(vfi, tb[IFLA_VFINFO_LIST], rem)
+	{
+		struct nl_vf_info v = { .vf = -1,
+					.vlan_proto = 0x8100,
+					.spoofchk = -1,
+					.trust = -1,
 					.link_state = -1 };
 
 		if (nla_type(vfi) != IFLA_VF_INFO)
@@ -941,7 +951,8 @@ static int vf_valid(struct nl_msg *msg, void *arg)
  * receive path (so its sequence numbers stay in step), then its ACK. */
 static int vf_getlink(struct nl_ctx *ctx, int ifindex, struct vf_query *q)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = ifindex };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
 	struct nl_cb *cb;
 	int r = -NLE_NOMEM;
@@ -1007,7 +1018,8 @@ static int vf_put(struct nl_msg *msg, const struct nl_vf_info *w,
 		if (l)
 			nla_nest_end(msg, l);
 	} else if (f & NL_VF_VLAN) {
-		struct ifla_vf_vlan x = { .vf = vf, .vlan = (uint32_t)w->vlan,
+		struct ifla_vf_vlan x = { .vf = vf,
+					  .vlan = (uint32_t)w->vlan,
 					  .qos = (uint32_t)w->qos };
 
 		r |= nla_put(msg, IFLA_VF_VLAN, sizeof(x), &x);
@@ -1035,9 +1047,8 @@ static int vf_put(struct nl_msg *msg, const struct nl_vf_info *w,
 	return r ? -NLE_NOMEM : 0;
 }
 
-int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex,
-	      const struct nl_vf_info *want, unsigned int fields,
-	      struct cni_err *err)
+int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex, const struct nl_vf_info *want,
+	      unsigned int fields, struct cni_err *err)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
 				 .ifi_index = pf_ifindex };
@@ -1046,8 +1057,7 @@ int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex,
 	char what[64];
 	int r = -NLE_NOMEM;
 
-	snprintf(what, sizeof(what), "%d on PF index %d", want->vf,
-		 pf_ifindex);
+	snprintf(what, sizeof(what), "%d on PF index %d", want->vf, pf_ifindex);
 	if (!msg)
 		return nl_fail(err, r, "set VF", what);
 	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)

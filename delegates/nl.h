@@ -14,7 +14,7 @@
 struct cni_err;
 struct nl_ctx;
 
-#define NL_WUR __attribute__((warn_unused_result))
+#define NL_WUR	    __attribute__((warn_unused_result))
 #define NL_IFNAMSIZ 16
 
 /* An address with its prefix length; family AF_INET or AF_INET6. */
@@ -28,11 +28,11 @@ struct nl_prefix {
 struct nl_link_info {
 	int ifindex;
 	char name[NL_IFNAMSIZ];
-	char kind[32];	 /* "veth", "bridge", "macvlan", ... or "" */
+	char kind[32];	    /* "veth", "bridge", "macvlan", ... or "" */
 	unsigned int flags; /* IFF_* */
 	unsigned int mtu;
-	int master;	 /* ifindex of the master, 0: none */
-	int link;	 /* IFLA_LINK (lower device or veth peer), 0: none */
+	int master; /* ifindex of the master, 0: none */
+	int link;   /* IFLA_LINK (lower device or veth peer), 0: none */
 	uint8_t mac[6];
 	int mac_len;
 	uint32_t macvlan_mode; /* MACVLAN_MODE_*, when kind is macvlan */
@@ -65,18 +65,16 @@ bool nl_ctx_same_netns(const struct nl_ctx *a, const struct nl_ctx *b);
 
 /* Look a link up by name or by index. A missing link gives -ENODEV; err
  * is set only when err_missing is true (or on other failures). */
-int nl_link_get(struct nl_ctx *ctx, const char *name,
-		struct nl_link_info *ret, bool err_missing,
-		struct cni_err *err) NL_WUR;
-int nl_link_get_index(struct nl_ctx *ctx, int ifindex,
-		      struct nl_link_info *ret, struct cni_err *err) NL_WUR;
+int nl_link_get(struct nl_ctx *ctx, const char *name, struct nl_link_info *ret,
+		bool err_missing, struct cni_err *err) NL_WUR;
+int nl_link_get_index(struct nl_ctx *ctx, int ifindex, struct nl_link_info *ret,
+		      struct cni_err *err) NL_WUR;
 
 /* Create a veth pair: name in ctx's netns, peer_name in peer_ns (NULL:
  * the same netns). mtu 0: the kernel's default; peer_mac NULL: random. */
-int nl_veth_create(struct nl_ctx *ctx, const char *name,
-		   const char *peer_name, struct nl_ctx *peer_ns,
-		   unsigned int mtu, const uint8_t *peer_mac,
-		   struct cni_err *err) NL_WUR;
+int nl_veth_create(struct nl_ctx *ctx, const char *name, const char *peer_name,
+		   struct nl_ctx *peer_ns, unsigned int mtu,
+		   const uint8_t *peer_mac, struct cni_err *err) NL_WUR;
 /* Create a bridge (down). mtu 0: default. */
 int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
 		     struct cni_err *err) NL_WUR;
@@ -86,8 +84,8 @@ int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
 int nl_macvlan_create(struct nl_ctx *ctx, const char *name, int master,
 		      uint32_t mode, unsigned int mtu, const uint8_t *mac,
 		      struct nl_ctx *target, struct cni_err *err) NL_WUR;
-int nl_ipvlan_create(struct nl_ctx *ctx, const char *name, int master,
-		     int mode, unsigned int mtu, struct nl_ctx *target,
+int nl_ipvlan_create(struct nl_ctx *ctx, const char *name, int master, int mode,
+		     unsigned int mtu, struct nl_ctx *target,
 		     struct cni_err *err) NL_WUR;
 
 int nl_link_set_up(struct nl_ctx *ctx, int ifindex, bool up,
@@ -107,8 +105,7 @@ int nl_link_set_promisc(struct nl_ctx *ctx, int ifindex, bool on,
 int nl_link_move(struct nl_ctx *ctx, int ifindex, struct nl_ctx *target,
 		 const char *new_name, struct cni_err *err) NL_WUR;
 /* Delete a link; -ENODEV (err not set) when it is gone already. */
-int nl_link_delete(struct nl_ctx *ctx, int ifindex,
-		   struct cni_err *err) NL_WUR;
+int nl_link_delete(struct nl_ctx *ctx, int ifindex, struct cni_err *err) NL_WUR;
 /* How many links have master as their master. */
 int nl_link_count_ports(struct nl_ctx *ctx, int master, size_t *ret,
 			struct cni_err *err) NL_WUR;
@@ -140,12 +137,12 @@ int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 struct nl_vf_info {
 	int vf;
 	uint8_t mac[6];
-	int vlan;	   /* 0: none */
+	int vlan; /* 0: none */
 	int qos;
 	uint16_t vlan_proto; /* ETH_P_8021Q or ETH_P_8021AD (host order) */
-	int spoofchk;	   /* 0/1; -1: not reported */
-	int trust;	   /* 0/1; -1: not reported */
-	int link_state;	   /* IFLA_VF_LINK_STATE_*; -1: not reported */
+	int spoofchk;	     /* 0/1; -1: not reported */
+	int trust;	     /* 0/1; -1: not reported */
+	int link_state;	     /* IFLA_VF_LINK_STATE_*; -1: not reported */
 	uint32_t min_tx_rate, max_tx_rate; /* Mbps */
 };
 enum nl_vf_field {
@@ -161,9 +158,8 @@ enum nl_vf_field {
 int nl_vf_get(struct nl_ctx *ctx, int pf_ifindex, int vf,
 	      struct nl_vf_info *ret, struct cni_err *err) NL_WUR;
 /* Apply the fields (enum nl_vf_field) of want->vf on the PF. */
-int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex,
-	      const struct nl_vf_info *want, unsigned int fields,
-	      struct cni_err *err) NL_WUR;
+int nl_vf_set(struct nl_ctx *ctx, int pf_ifindex, const struct nl_vf_info *want,
+	      unsigned int fields, struct cni_err *err) NL_WUR;
 
 /* Set a sysctl below /proc/sys of ctx's netns (e.g.
  * "net/ipv4/ip_forward"). */

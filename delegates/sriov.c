@@ -14,7 +14,7 @@
 #include "cni_json.h"
 #include "kinds.h"
 
-#define PLUGIN "plexus-sriov"
+#define PLUGIN		  "plexus-sriov"
 #define STATE_DIR_DEFAULT "/var/lib/cni/plexus-sriov"
 
 /* What ADD changed, and how it was before. */
@@ -37,26 +37,34 @@ static void state_path(const struct delegate_req *req, char *buf, size_t n)
 static json_object *state_json(const struct sriov_state *s)
 {
 	const struct nl_vf_info *v = &s->vf_orig;
-	json_object *o = json_object_new_object(), *vf = json_object_new_object();
+	json_object *o = json_object_new_object(),
+		    *vf = json_object_new_object();
 	char mac[18], vmac[18];
 
 	dl_mac_format(s->mac, mac);
 	dl_mac_format(v->mac, vmac);
-	json_object_object_add(o, "deviceID", json_object_new_string(s->device_id));
+	json_object_object_add(o, "deviceID",
+			       json_object_new_string(s->device_id));
 	json_object_object_add(o, "pf", json_object_new_string(s->pf));
 	json_object_object_add(o, "netdev", json_object_new_string(s->netdev));
 	json_object_object_add(o, "mac", json_object_new_string(mac));
-	json_object_object_add(o, "vfFields", json_object_new_int((int)s->vf_fields));
+	json_object_object_add(o, "vfFields",
+			       json_object_new_int((int)s->vf_fields));
 	json_object_object_add(vf, "vf", json_object_new_int(v->vf));
 	json_object_object_add(vf, "mac", json_object_new_string(vmac));
 	json_object_object_add(vf, "vlan", json_object_new_int(v->vlan));
 	json_object_object_add(vf, "qos", json_object_new_int(v->qos));
-	json_object_object_add(vf, "vlanProto", json_object_new_int(v->vlan_proto));
-	json_object_object_add(vf, "spoofchk", json_object_new_int(v->spoofchk));
+	json_object_object_add(vf, "vlanProto",
+			       json_object_new_int(v->vlan_proto));
+	json_object_object_add(vf, "spoofchk",
+			       json_object_new_int(v->spoofchk));
 	json_object_object_add(vf, "trust", json_object_new_int(v->trust));
-	json_object_object_add(vf, "linkState", json_object_new_int(v->link_state));
-	json_object_object_add(vf, "minTxRate", json_object_new_int64(v->min_tx_rate));
-	json_object_object_add(vf, "maxTxRate", json_object_new_int64(v->max_tx_rate));
+	json_object_object_add(vf, "linkState",
+			       json_object_new_int(v->link_state));
+	json_object_object_add(vf, "minTxRate",
+			       json_object_new_int64(v->min_tx_rate));
+	json_object_object_add(vf, "maxTxRate",
+			       json_object_new_int64(v->max_tx_rate));
 	json_object_object_add(o, "vf", vf);
 	return o;
 }
@@ -117,10 +125,12 @@ static int state_read(const struct delegate_req *req, struct sriov_state *ret,
 	s.vf_fields = (unsigned int)get_i(o, "vfFields");
 	json_object_object_get_ex(o, "vf", &vf);
 	s.vf_orig = (struct nl_vf_info){
-		.vf = get_i(vf, "vf"), .vlan = get_i(vf, "vlan"),
+		.vf = get_i(vf, "vf"),
+		.vlan = get_i(vf, "vlan"),
 		.qos = get_i(vf, "qos"),
 		.vlan_proto = (uint16_t)get_i(vf, "vlanProto"),
-		.spoofchk = get_i(vf, "spoofchk"), .trust = get_i(vf, "trust"),
+		.spoofchk = get_i(vf, "spoofchk"),
+		.trust = get_i(vf, "trust"),
 		.link_state = get_i(vf, "linkState"),
 		.min_tx_rate = (uint32_t)get_i(vf, "minTxRate"),
 		.max_tx_rate = (uint32_t)get_i(vf, "maxTxRate"),
@@ -129,8 +139,8 @@ static int state_read(const struct delegate_req *req, struct sriov_state *ret,
 	json_object_put(o);
 	if (!s.netdev[0] || dl_mac_parse(mac, s.mac) < 0 ||
 	    dl_mac_parse(vmac, s.vf_orig.mac) < 0)
-		return cni_errf(err, CNI_ERR_DECODE, "%s: not a state file of "
-				PLUGIN, path);
+		return cni_errf(err, CNI_ERR_DECODE,
+				"%s: not a state file of " PLUGIN, path);
 	*ret = s;
 	return 0;
 }
@@ -149,9 +159,12 @@ static unsigned int vf_wanted(const struct sriov_conf *c, int vf,
 {
 	unsigned int f = 0;
 
-	*w = (struct nl_vf_info){ .vf = vf, .vlan = c->vlan, .qos = c->qos,
+	*w = (struct nl_vf_info){ .vf = vf,
+				  .vlan = c->vlan,
+				  .qos = c->qos,
 				  .vlan_proto = c->vlan_proto,
-				  .spoofchk = c->spoofchk, .trust = c->trust,
+				  .spoofchk = c->spoofchk,
+				  .trust = c->trust,
 				  .link_state = c->link_state };
 	if (c->c.has_mac) {
 		memcpy(w->mac, c->c.mac, 6);
@@ -163,8 +176,10 @@ static unsigned int vf_wanted(const struct sriov_conf *c, int vf,
 	f |= c->link_state >= 0 ? NL_VF_LINK_STATE : 0;
 	if (c->min_tx_rate >= 0 || c->max_tx_rate >= 0) {
 		f |= NL_VF_RATE;
-		w->min_tx_rate = c->min_tx_rate > 0 ? (uint32_t)c->min_tx_rate : 0;
-		w->max_tx_rate = c->max_tx_rate > 0 ? (uint32_t)c->max_tx_rate : 0;
+		w->min_tx_rate =
+			c->min_tx_rate > 0 ? (uint32_t)c->min_tx_rate : 0;
+		w->max_tx_rate =
+			c->max_tx_rate > 0 ? (uint32_t)c->max_tx_rate : 0;
 	}
 	return f;
 }
@@ -235,8 +250,8 @@ static int sriov_prepare(struct sriov_add *a, struct cni_err *err)
 		r = nl_ctx_open(&a->host, err);
 	if (r == 0)
 		r = dl_pod_open(a->req, &a->pod, err);
-	if (r == 0 && nl_link_get(a->pod, a->req->env->ifname, &l, false,
-				  NULL) == 0)
+	if (r == 0 &&
+	    nl_link_get(a->pod, a->req->env->ifname, &l, false, NULL) == 0)
 		r = cni_errf(err, CNI_ERR_INVALID_ENV,
 			     "CNI_IFNAME: \"%s\" already exists in the pod",
 			     a->req->env->ifname);
@@ -244,7 +259,7 @@ static int sriov_prepare(struct sriov_add *a, struct cni_err *err)
 	    nl_link_get(a->host, a->loc.netdev, &a->vf, false, NULL) < 0)
 		r = cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			     PLUGIN ": \"deviceID\": VF %s: its netdev %s is "
-			     "not in the host netns (in use?)",
+				    "not in the host netns (in use?)",
 			     a->c.device_id, a->loc.netdev);
 	if (r < 0)
 		return r;
@@ -271,8 +286,8 @@ static int sriov_apply(struct sriov_add *a, struct cni_err *err)
 		return r;
 	dl_undo_push(&a->undo, undo_state, a);
 	if (a->st.vf_fields) {
-		r = nl_vf_set(a->host, a->pf.ifindex, &a->want,
-			      a->st.vf_fields, err);
+		r = nl_vf_set(a->host, a->pf.ifindex, &a->want, a->st.vf_fields,
+			      err);
 		if (r < 0)
 			return r;
 		dl_undo_push(&a->undo, undo_vf, a);
@@ -305,8 +320,8 @@ static int sriov_add_steps(struct sriov_add *a, struct cni_err *err)
 	if (r < 0)
 		return r;
 	if (a->c.c.ipam_type) {
-		r = dl_ipam_exec(a->req, a->c.c.ipam_type, CNI_CMD_ADD,
-				 &a->res, err);
+		r = dl_ipam_exec(a->req, a->c.c.ipam_type, CNI_CMD_ADD, &a->res,
+				 err);
 		if (r < 0)
 			return r;
 		dl_undo_push(&a->undo, undo_ipam, a);
@@ -363,7 +378,8 @@ static int netdev_back(const struct delegate_req *req, struct nl_ctx *host,
 			memset(err, 0, sizeof(*err));
 		return 0;
 	}
-	if (r == 0 && nl_link_get(pod, req->env->ifname, &l, false, NULL) == 0) {
+	if (r == 0 &&
+	    nl_link_get(pod, req->env->ifname, &l, false, NULL) == 0) {
 		r = nl_link_set_up(pod, l.ifindex, false, err);
 		if (r == 0)
 			r = nl_link_move(pod, l.ifindex, host, st->netdev, err);
@@ -398,9 +414,9 @@ static int sriov_restore(const struct delegate_req *req,
 		r = netdev_back(req, host, st, err);
 	if (r == 0 && netdev_find(req, host, st, &l) == 0) {
 		if (strcmp(l.name, st->netdev))
-			r = nl_link_set_up(host, l.ifindex, false, err) ?:
-				nl_link_set_name(host, l.ifindex, st->netdev,
-						 err);
+			r = nl_link_set_up(host, l.ifindex, false, err)
+				    ?: nl_link_set_name(host, l.ifindex,
+							st->netdev, err);
 		if (r == 0 && memcmp(l.mac, st->mac, 6))
 			r = nl_link_set_mac(host, l.ifindex, st->mac, err);
 	}
@@ -468,8 +484,8 @@ static int vf_compare(unsigned int f, const struct nl_vf_info *want,
 	return 0;
 }
 
-static int vf_check(const struct delegate_req *req,
-		    const struct sriov_conf *c, struct cni_err *err)
+static int vf_check(const struct delegate_req *req, const struct sriov_conf *c,
+		    struct cni_err *err)
 {
 	const char *root = req->sysfs_root ? req->sysfs_root : "/sys";
 	struct nl_vf_info want, have;

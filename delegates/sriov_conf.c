@@ -36,8 +36,8 @@ static bool pci_addr_valid(const char *s)
 	return s[11] >= '0' && s[11] <= '7';
 }
 
-static int opt_int(json_object *conf, const char *key, int lo, int hi,
-		   int *ret, struct cni_err *err)
+static int opt_int(json_object *conf, const char *key, int lo, int hi, int *ret,
+		   struct cni_err *err)
 {
 	int64_t v;
 	int r = cni_json_get_int(conf, key, key, &v, err);
@@ -82,19 +82,21 @@ static int conf_device_id(json_object *conf, struct sriov_conf *s,
 	int r = -ENOENT;
 
 	if (json_object_object_get_ex(conf, "runtimeConfig", &rt))
-		r = cni_json_get_string(rt, "deviceID", "runtimeConfig.deviceID",
-					&s->device_id, err);
+		r = cni_json_get_string(rt, "deviceID",
+					"runtimeConfig.deviceID", &s->device_id,
+					err);
 	if (r == -ENOENT)
 		r = cni_json_get_string(conf, "deviceID", "deviceID",
 					&s->device_id, err);
 	if (r == -ENOENT)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"deviceID\" missing (the VF's PCI "
-				"address)");
+				       "address)");
 	if (r == 0 && !pci_addr_valid(s->device_id))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"deviceID\": \"%.32s\" is not a PCI "
-				"address like 0000:03:02.1", s->device_id);
+				       "address like 0000:03:02.1",
+				s->device_id);
 	return r;
 }
 
@@ -113,7 +115,8 @@ static int conf_mac(json_object *conf, struct sriov_conf *s,
 	if (r == 0 && dl_mac_parse(m, s->c.mac) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"mac\": \"%.32s\" is not a MAC "
-				"address", m);
+				       "address",
+				m);
 	s->c.has_mac = r == 0;
 	return r;
 }
@@ -175,17 +178,21 @@ static int conf_vf_flags(json_object *conf, struct sriov_conf *s,
 	    s->min_tx_rate > s->max_tx_rate)
 		r = cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			     PLUGIN ": \"min_tx_rate\" %d is above "
-			     "\"max_tx_rate\" %d", s->min_tx_rate,
-			     s->max_tx_rate);
+				    "\"max_tx_rate\" %d",
+			     s->min_tx_rate, s->max_tx_rate);
 	return r;
 }
 
 int sriov_conf_parse(json_object *conf, struct sriov_conf *ret,
 		     struct cni_err *err)
 {
-	struct sriov_conf s = { .vlan = -1, .qos = -1, .spoofchk = -1,
-				.trust = -1, .link_state = -1,
-				.min_tx_rate = -1, .max_tx_rate = -1 };
+	struct sriov_conf s = { .vlan = -1,
+				.qos = -1,
+				.spoofchk = -1,
+				.trust = -1,
+				.link_state = -1,
+				.min_tx_rate = -1,
+				.max_tx_rate = -1 };
 	int r = dl_conf_refuse(conf, PLUGIN, sriov_refused,
 			       sizeof(sriov_refused) / sizeof(sriov_refused[0]),
 			       err);
@@ -263,9 +270,8 @@ static int vf_index(const char *pfdir, const char *device_id)
 	return -ENOENT;
 }
 
-int sriov_vf_locate(const char *root, const char *device_id,
-		    bool need_netdev, struct sriov_vf_loc *ret,
-		    struct cni_err *err)
+int sriov_vf_locate(const char *root, const char *device_id, bool need_netdev,
+		    struct sriov_vf_loc *ret, struct cni_err *err)
 {
 	char vfdir[PATH_MAX], pfdir[PATH_MAX], path[PATH_MAX + 8];
 	struct sriov_vf_loc l = { .vf = -1 };
@@ -281,21 +287,23 @@ int sriov_vf_locate(const char *root, const char *device_id,
 	if (link_base(path, l.pf_pci, sizeof(l.pf_pci)) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"deviceID\": %s is not a VF (no "
-				"physfn)", device_id);
-	snprintf(pfdir, sizeof(pfdir), "%s/bus/pci/devices/%s", root,
-		 l.pf_pci);
+				       "physfn)",
+				device_id);
+	snprintf(pfdir, sizeof(pfdir), "%s/bus/pci/devices/%s", root, l.pf_pci);
 	l.vf = vf_index(pfdir, device_id);
 	snprintf(path, sizeof(path), "%s/net", pfdir);
 	if (l.vf < 0 || first_entry(path, l.pf_netdev, sizeof(l.pf_netdev)))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"deviceID\": %s: its PF %s %s",
 				device_id, l.pf_pci,
-				l.vf < 0 ? "does not list it" : "has no netdev");
+				l.vf < 0 ? "does not list it"
+					 : "has no netdev");
 	snprintf(path, sizeof(path), "%s/net", vfdir);
 	if (first_entry(path, l.netdev, sizeof(l.netdev)) < 0 && need_netdev)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				PLUGIN ": \"deviceID\": VF %s has no netdev "
-				"(in use, or bound to a userspace driver)",
+				       "(in use, or bound to a userspace "
+				       "driver)",
 				device_id);
 	*ret = l;
 	return 0;

@@ -53,8 +53,8 @@ case "format" in *"$FILTER"*)
 		echo "ok - [format] clang-format --dry-run on every C file" >>"$LOG"
 	else
 		echo "not ok - [format] clang-format --dry-run on every C file" | tee -a "$LOG"
-		echo "$out" | grep -c 'warning:' | sed 's/^/#   lines to change: /' | tee -a "$LOG"
-		echo "$out" | grep 'warning:' | cut -d: -f1 | sort -u | sed 's/^/#   /' | tee -a "$LOG"
+		echo "$out" | grep -c 'clang-format-violations' | sed 's/^/#   lines to change: /' | tee -a "$LOG"
+		echo "$out" | grep 'clang-format-violations' | cut -d: -f1 | sort -u | sed 's/^/#   /' | tee -a "$LOG"
 	fi ;;
 esac
 

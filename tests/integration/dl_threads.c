@@ -57,8 +57,10 @@ static int job_steps(struct job *j, struct delegate_req *req,
 static void *job_run(void *arg)
 {
 	struct job *j = arg;
-	struct cni_env env = { .container_id = j->cid, .netns = j->netns,
-			       .ifname = "eth0", .path = getenv("CNI_PATH") };
+	struct cni_env env = { .container_id = j->cid,
+			       .netns = j->netns,
+			       .ifname = "eth0",
+			       .path = getenv("CNI_PATH") };
 	struct delegate_req req = { .env = &env };
 	struct cni_err err = { 0 };
 	const char *v = NULL;
@@ -77,7 +79,8 @@ static void *job_run(void *arg)
 		r = job_steps(j, &req, &err);
 	json_object_put(req.conf);
 	if (own_netns() != before)
-		snprintf(j->msg, sizeof(j->msg), "thread left in another netns");
+		snprintf(j->msg, sizeof(j->msg),
+			 "thread left in another netns");
 	else if (r < 0)
 		snprintf(j->msg, sizeof(j->msg), "code %d: %s", err.code,
 			 err.msg);

@@ -41,13 +41,16 @@ static void test_bridge_conf_parse__defaults(void **state)
 
 static void test_bridge_conf_parse__keys(void **state)
 {
-	json_object *o = conf_of(
-		"{\"bridge\":\"br7\",\"isDefaultGateway\":true,"
-		"\"forceAddress\":true,\"hairpinMode\":true,\"mtu\":1400,"
-		"\"ipMasq\":true,\"ipMasqBackend\":\"nftables\","
-		"\"vlan\":0,\"macspoofchk\":false,"
-		"\"ipam\":{\"type\":\"host-local\"},"
-		"\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:0a\"}}");
+	json_object *o = conf_of("{\"bridge\":\"br7\",\"isDefaultGateway\":"
+				 "true,"
+				 "\"forceAddress\":true,\"hairpinMode\":true,"
+				 "\"mtu\":1400,"
+				 "\"ipMasq\":true,\"ipMasqBackend\":"
+				 "\"nftables\","
+				 "\"vlan\":0,\"macspoofchk\":false,"
+				 "\"ipam\":{\"type\":\"host-local\"},"
+				 "\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:"
+				 "0a\"}}");
 	struct bridge_conf b;
 	struct cni_err err = { 0 };
 
@@ -83,8 +86,8 @@ static const struct {
 	{ "{\"enabledad\":true}", CNI_ERR_UNSUPPORTED_FIELD, "enabledad" },
 	{ "{\"portIsolation\":true}", CNI_ERR_UNSUPPORTED_FIELD,
 	  "portIsolation" },
-	{ "{\"hairpinMode\":true,\"promiscMode\":true}",
-	  CNI_ERR_INVALID_CONFIG, "promiscMode" },
+	{ "{\"hairpinMode\":true,\"promiscMode\":true}", CNI_ERR_INVALID_CONFIG,
+	  "promiscMode" },
 	{ "{\"bridge\":\"a-name-longer-than-15\"}", CNI_ERR_INVALID_CONFIG,
 	  "a-name-longer-than-15" },
 	{ "{\"bridge\":\"a/b\"}", CNI_ERR_INVALID_CONFIG, "a/b" },
@@ -141,8 +144,8 @@ static void test_macvlan_conf_parse__modes(void **state)
 		int r;
 
 		if (t[i].mode)
-			json_object_object_add(o, "mode",
-					       json_object_new_string(t[i].mode));
+			json_object_object_add(
+				o, "mode", json_object_new_string(t[i].mode));
 		r = macvlan_conf_parse(o, &m, &err);
 		if (t[i].want < 0) {
 			assert_int_equal(r < 0, 1);
@@ -222,9 +225,12 @@ static void test_dl_mac_parse__table(void **state)
 		const char *s;
 		int ok;
 	} t[] = {
-		{ "02:aa:BB:cc:dd:ee", 1 }, { "02:aa:bb:cc:dd", 0 },
-		{ "02:aa:bb:cc:dd:ee:ff", 0 }, { "02-aa-bb-cc-dd-ee", 0 },
-		{ "0g:aa:bb:cc:dd:ee", 0 },  { " 2:aa:bb:cc:dd:ee", 0 },
+		{ "02:aa:BB:cc:dd:ee", 1 },
+		{ "02:aa:bb:cc:dd", 0 },
+		{ "02:aa:bb:cc:dd:ee:ff", 0 },
+		{ "02-aa-bb-cc-dd-ee", 0 },
+		{ "0g:aa:bb:cc:dd:ee", 0 },
+		{ " 2:aa:bb:cc:dd:ee", 0 },
 		{ "", 0 },
 	};
 	uint8_t mac[6];
@@ -245,11 +251,11 @@ static void test_dl_prefix_parse__table(void **state)
 		const char *s;
 		int family, len; /* family 0: refused */
 	} t[] = {
-		{ "10.1.2.3/24", AF_INET, 24 },	  { "10.1.2.3/0", AF_INET, 0 },
-		{ "fd00::5/64", AF_INET6, 64 },	  { "10.1.2.3", 0, 0 },
-		{ "10.1.2.3/33", 0, 0 },	  { "10.1.2.3/-1", 0, 0 },
-		{ "10.1.2.3/", 0, 0 },		  { "fd00::5/129", 0, 0 },
-		{ "10.1.2/24", 0, 0 },		  { "10.1.2.3/24x", 0, 0 },
+		{ "10.1.2.3/24", AF_INET, 24 }, { "10.1.2.3/0", AF_INET, 0 },
+		{ "fd00::5/64", AF_INET6, 64 }, { "10.1.2.3", 0, 0 },
+		{ "10.1.2.3/33", 0, 0 },	{ "10.1.2.3/-1", 0, 0 },
+		{ "10.1.2.3/", 0, 0 },		{ "fd00::5/129", 0, 0 },
+		{ "10.1.2/24", 0, 0 },		{ "10.1.2.3/24x", 0, 0 },
 	};
 
 	(void)state;
@@ -339,19 +345,20 @@ static void test_dl_ipam_exec__passes_env_and_parses(void **state)
 			       .netns = "/x" };
 	json_object *conf = conf_of("{\"cniVersion\":\"1.0.0\",\"ipam\":"
 				    "{\"type\":\"fake-ipam\"}}");
-	struct delegate_req req = { .env = &env, .conf = conf,
-				    .ver = CNI_V100, .exec = &ops };
+	struct delegate_req req = {
+		.env = &env, .conf = conf, .ver = CNI_V100, .exec = &ops
+	};
 	struct cni_result *res = NULL;
 	struct cni_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(dl_ipam_exec(&req, "fake-ipam", CNI_CMD_ADD, &res,
-				      &err), 0);
+	assert_int_equal(
+		dl_ipam_exec(&req, "fake-ipam", CNI_CMD_ADD, &res, &err), 0);
 	assert_int_equal(res->n_ips, 1);
 	assert_string_equal(res->ips[0].address, "10.9.0.4/24");
 	cni_result_free(res);
-	assert_int_equal(dl_ipam_exec(&req, "fake-ipam", CNI_CMD_DEL, NULL,
-				      &err), 0);
+	assert_int_equal(
+		dl_ipam_exec(&req, "fake-ipam", CNI_CMD_DEL, NULL, &err), 0);
 	assert_int_equal(f.last_cmd, CNI_CMD_DEL);
 	f.fail_code = CNI_ERR_TRY_AGAIN;
 	assert_true(dl_ipam_exec(&req, "fake-ipam", CNI_CMD_ADD, &res, &err) <

@@ -17,11 +17,14 @@
 
 static void test_sriov_conf_parse__keys(void **state)
 {
-	json_object *o = json_tokener_parse(
-		"{\"deviceID\":\"0000:03:02.1\",\"vlan\":100,\"vlanQoS\":3,"
-		"\"vlanProto\":\"802.1ad\",\"mac\":\"02:00:00:00:00:07\","
-		"\"spoofchk\":\"off\",\"trust\":\"on\",\"link_state\":\"enable\","
-		"\"min_tx_rate\":10,\"max_tx_rate\":100}");
+	json_object *o = json_tokener_parse("{\"deviceID\":\"0000:03:02.1\","
+					    "\"vlan\":100,\"vlanQoS\":3,"
+					    "\"vlanProto\":\"802.1ad\",\"mac\":"
+					    "\"02:00:00:00:00:07\","
+					    "\"spoofchk\":\"off\",\"trust\":"
+					    "\"on\",\"link_state\":\"enable\","
+					    "\"min_tx_rate\":10,\"max_tx_"
+					    "rate\":100}");
 	struct sriov_conf s;
 	struct cni_err err = { 0 };
 
@@ -43,10 +46,11 @@ static void test_sriov_conf_parse__keys(void **state)
 
 static void test_sriov_conf_parse__runtime_config_wins(void **state)
 {
-	json_object *o = json_tokener_parse(
-		"{\"deviceID\":\"0000:03:02.1\",\"mac\":\"02:00:00:00:00:07\","
-		"\"runtimeConfig\":{\"deviceID\":\"0000:03:02.2\","
-		"\"mac\":\"02:00:00:00:00:08\"}}");
+	json_object *o = json_tokener_parse("{\"deviceID\":\"0000:03:02.1\","
+					    "\"mac\":\"02:00:00:00:00:07\","
+					    "\"runtimeConfig\":{\"deviceID\":"
+					    "\"0000:03:02.2\","
+					    "\"mac\":\"02:00:00:00:00:08\"}}");
 	struct sriov_conf s;
 	struct cni_err err = { 0 };
 
@@ -66,7 +70,8 @@ static const struct {
 } sriov_bad[] = {
 	{ "{}", CNI_ERR_INVALID_CONFIG, "deviceID" },
 	{ "{\"deviceID\":\"03:02.1\"}", CNI_ERR_INVALID_CONFIG, "03:02.1" },
-	{ "{\"deviceID\":\"../../etc/x\"}", CNI_ERR_INVALID_CONFIG, "deviceID" },
+	{ "{\"deviceID\":\"../../etc/x\"}", CNI_ERR_INVALID_CONFIG,
+	  "deviceID" },
 	{ "{\"deviceID\":\"0000:03:02.1\",\"vlan\":4095}",
 	  CNI_ERR_INVALID_CONFIG, "vlan" },
 	{ "{\"deviceID\":\"0000:03:02.1\",\"vlanQoS\":2}",
@@ -83,7 +88,8 @@ static const struct {
 	  CNI_ERR_INVALID_CONFIG, "spoofchk" },
 	{ "{\"deviceID\":\"0000:03:02.1\",\"link_state\":\"up\"}",
 	  CNI_ERR_INVALID_CONFIG, "link_state" },
-	{ "{\"deviceID\":\"0000:03:02.1\",\"min_tx_rate\":200,\"max_tx_rate\":100}",
+	{ "{\"deviceID\":\"0000:03:02.1\",\"min_tx_rate\":200,\"max_tx_rate\":"
+	  "100}",
 	  CNI_ERR_INVALID_CONFIG, "min_tx_rate" },
 	{ "{\"deviceID\":\"0000:03:02.1\",\"logLevel\":\"debug\"}",
 	  CNI_ERR_UNSUPPORTED_FIELD, "logLevel" },
@@ -160,13 +166,15 @@ static void test_sriov_vf_locate__tree(void **state)
 	struct cni_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(sriov_vf_locate(root, "0000:00:05.1", true, &l, &err), 0);
+	assert_int_equal(sriov_vf_locate(root, "0000:00:05.1", true, &l, &err),
+			 0);
 	assert_string_equal(l.pf_pci, "0000:00:05.0");
 	assert_string_equal(l.pf_netdev, "pf0");
 	assert_int_equal(l.vf, 0);
 	assert_string_equal(l.netdev, "vf0");
 	/* VF 1 has no netdev: found for CHECK, refused for ADD */
-	assert_int_equal(sriov_vf_locate(root, "0000:00:05.2", false, &l, &err), 0);
+	assert_int_equal(sriov_vf_locate(root, "0000:00:05.2", false, &l, &err),
+			 0);
 	assert_int_equal(l.vf, 1);
 	assert_string_equal(l.netdev, "");
 	assert_true(sriov_vf_locate(root, "0000:00:05.2", true, &l, &err) < 0);
