@@ -45,6 +45,19 @@ extern const struct delegate_ops macvlan_delegate;
 extern const struct delegate_ops ipvlan_delegate;
 extern const struct delegate_ops sriov_delegate;
 
+/* The request's cniVersion (required; code 7 when missing, 1 when not
+ * supported); *ret_str points into conf. */
+int delegate_conf_version(json_object *conf, enum cni_ver *ret,
+			  const char **ret_str, struct cni_err *err);
+
+/* One verb of ops for req, as the plugin binary runs it: ADD's result in
+ * req->ver as *ret_out (the caller owns it; NULL for the other verbs),
+ * CHECK refused before 0.4.0, STATUS and GC passed to the IPAM plugin.
+ * VERSION is the caller's. The binaries' main and the meta plugin's
+ * in-process path both run delegates through this. */
+int delegate_run(const struct delegate_ops *ops, struct delegate_req *req,
+		 json_object **ret_out, struct cni_err *err);
+
 /* Find an ops table by its plugin name ("plexus-bridge", ...). */
 const struct delegate_ops *delegate_find(const char *name);
 

@@ -19,73 +19,11 @@ extern char **environ;
 #error "build with -DDELEGATE_OPS=<kind>_delegate"
 #endif
 
-/* cniVersion of the request; VERSION tolerates a missing one. */
-static int conf_version(json_object *conf, enum cni_ver *ret,
-			const char **ret_str, struct cni_err *err)
-{
-	const char *s;
-	int r = cni_json_get_string(conf, "cniVersion", "cniVersion", &s, err);
-
-	if (r == -ENOENT)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"\"cniVersion\" missing");
-	if (r == 0)
-		r = cni_version_parse(s, "cniVersion", ret, err);
-	if (r == 0)
-		*ret_str = s;
-	return r;
-}
-
 static const char *env_nonempty(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && *v ? v : NULL;
-}
-
-static int run_verb(const struct delegate_ops *ops, struct delegate_req *req,
-		    struct cni_err *err)
-{
-	struct cni_result *res = NULL;
-	json_object *out;
-	struct dl_common c;
-	int r;
-
-	switch (req->env->cmd) {
-	case CNI_CMD_ADD:
-		r = ops->add(req, &res, err);
-		if (r < 0)
-			return r;
-		out = cni_result_to_json(res, req->ver);
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       out, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(out);
-		cni_result_free(res);
-		return 0;
-	case CNI_CMD_CHECK:
-		if (!cni_version_supports_check(req->ver))
-			return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
-					"CHECK needs cniVersion 0.4.0 or "
-					"newer, "
-					"the config says %s",
-					cni_version_str(req->ver));
-		return ops->check(req, err);
-	case CNI_CMD_DEL:
-		return ops->del(req, err);
-	case CNI_CMD_STATUS:
-	case CNI_CMD_GC:
-		/* Nothing of ours to report or collect: ask the IPAM. */
-		r = dl_conf_common(req->conf, ops->name, true, &c, err);
-		if (r == 0 && c.ipam_type)
-			r = dl_ipam_exec(req, c.ipam_type, req->env->cmd, NULL,
-					 err);
-		return r;
-	default:
-		return cni_errf(err, CNI_ERR_INVALID_ENV,
-				"CNI_COMMAND: not supported");
-	}
 }
 
 /* The request's cniVersion, for an error found before the config is
@@ -113,7 +51,7 @@ static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 		.sysfs_root = env_nonempty("PLEXUS_SYSFS_ROOT"),
 		.state_dir = env_nonempty("PLEXUS_STATE_DIR"),
 	};
-	json_object *conf = NULL;
+	json_object *conf = NULL, *out = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	int r = cni_read_fd(0, "stdin", &buf, &len, err), rp = -1;
@@ -127,10 +65,18 @@ static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 	} else if (r == 0) {
 		r = rp;
 		if (r == 0)
-			r = conf_version(conf, &req.ver, &version, err);
+			r = delegate_conf_version(conf, &req.ver, &version,
+						  err);
 		req.conf = conf;
 		if (r == 0)
-			r = run_verb(ops, &req, err);
+			r = delegate_run(ops, &req, &out, err);
+		if (r == 0 && out)
+			printf("%s\n",
+			       json_object_to_json_string_ext(
+				       out,
+				       JSON_C_TO_STRING_PRETTY |
+					       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(out);
 	}
 	if (r < 0) { /* the version string lives in conf: print now */
 		if (!err->code)

@@ -8,6 +8,7 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
+#include "delegate.h"
 #include "inproc.h"
 #include "ipam_plugin.h"
 
@@ -46,6 +47,44 @@ static int run_ipam(const struct cni_exec_req *req, json_object **ret_out,
 	return 0;
 }
 
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* A native delegate through its ops table; its own IPAM call comes back
+ * through inproc_exec, so plexus-ipam under it runs in-process too. */
+static int run_native(const struct delegate_ops *ops,
+		      const struct cni_exec_req *req, json_object **ret_out,
+		      struct cni_err *err)
+{
+	struct cni_env env;
+	struct delegate_req dreq = {
+		.env = &env,
+		.conf = req->conf,
+		.exec = &inproc_exec,
+		.sysfs_root = env_nonempty("PLEXUS_SYSFS_ROOT"),
+		.state_dir = env_nonempty("PLEXUS_STATE_DIR"),
+	};
+	json_object *out = NULL;
+	const char *version;
+	int r = env_of(req, &env, err);
+
+	if (r == 0)
+		r = delegate_conf_version(req->conf, &dreq.ver, &version, err);
+	if (r == 0)
+		r = delegate_run(ops, &dreq, &out, err);
+	cni_kv_free(env.args, env.n_args);
+	if (r < 0) {
+		cni_err_prefix(err, "%s", req->type);
+		return r;
+	}
+	*ret_out = out;
+	return 0;
+}
+
 static bool verb_in_process(enum cni_cmd cmd)
 {
 	return cmd == CNI_CMD_ADD || cmd == CNI_CMD_DEL ||
@@ -63,10 +102,16 @@ static bool forced_exec(void)
 static int inproc_run(void *ctx, const struct cni_exec_req *req,
 		      json_object **ret_out, struct cni_err *err)
 {
+	const struct delegate_ops *ops;
+
 	(void)ctx;
-	if (!forced_exec() && verb_in_process(req->cmd) &&
-	    strcmp(req->type, "plexus-ipam") == 0)
+	if (forced_exec() || !verb_in_process(req->cmd))
+		return cni_exec_run(req, ret_out, err);
+	if (strcmp(req->type, "plexus-ipam") == 0)
 		return run_ipam(req, ret_out, err);
+	ops = delegate_find(req->type);
+	if (ops)
+		return run_native(ops, req, ret_out, err);
 	return cni_exec_run(req, ret_out, err);
 }
 

@@ -5,8 +5,9 @@ PLEXUS_LIB := $(LIBDIR)/libplexus.a
 $(PLEXUS_LIB): $(PLEXUS_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
 # (IPAM_LIB and DELEGATE_LIB come from their folders' fragments, read
-# later: expanded second.) plexus runs plexus-ipam in-process.
-$(BINDIR)/plexus: $(OBJDIR)/src/plexus_main.o $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
+# later: expanded second.) plexus runs its own delegates and plexus-ipam
+# in-process.
+$(BINDIR)/plexus: $(OBJDIR)/src/plexus_main.o $(PLEXUS_LIB) $$(DELEGATE_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -3,7 +3,9 @@
  * run so that every figure is a ratio measured under the same load.
  *
  *   cnibench -n ITER -p CNI_PATH -s NETNS SCENARIO...
- *   SCENARIO: LABEL=STEP[,STEP...]   STEP: CMD:BINARY:CONFFILE:IFNAME
+ *   SCENARIO: LABEL=STEP[,STEP...]   STEP: CMD:BINARY:CONFFILE:IFNAME[:NETNS]
+ *   (NETNS: this step's pod netns path instead of -s, so contenders that
+ *   alternate never share a pod)
  *
  * Each iteration runs every scenario once, in turn, with container ID
  * "bench-<iter>". Prints per scenario the median and mean wall time of
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 struct step {
-	char *cmd, *bin, *conf, *ifname;
+	char *cmd, *bin, *conf, *ifname, *netns;
 };
 
 struct scenario {
@@ -56,6 +58,7 @@ static int parse_scenario(char *arg, struct scenario *sc)
 		s->bin = strtok(NULL, ":");
 		s->conf = strtok(NULL, ":");
 		s->ifname = strtok(NULL, ":");
+		s->netns = strtok(NULL, ":");
 		if (!s->cmd || !s->bin || !s->conf || !s->ifname)
 			return -1;
 	}
@@ -80,7 +83,8 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 
 	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", s->cmd);
 	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s", cid);
-	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=%s", netns);
+	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=%s",
+		 s->netns ? s->netns : netns);
 	snprintf(e_if, sizeof(e_if), "CNI_IFNAME=%s", s->ifname);
 	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", path);
 	pid = fork();

@@ -10,10 +10,11 @@ TB=$BIN/tests
 REF=/usr/lib/cni
 N=${B_ITER:-200}
 W=$(mktemp -d /tmp/plexus-bench.XXXXXX)
-H=plxbench-h$$ P=plxbench-p$$
-cleanup() { ip netns del "$H" 2>/dev/null || true; ip netns del "$P" 2>/dev/null || true; rm -rf "$W"; }
+H=plxbench-h$$ P=plxbench-p$$ Q=plxbench-q$$
+cleanup() { for n in "$H" "$P" "$Q"; do ip netns del "$n" 2>/dev/null || true; done; rm -rf "$W"; }
 trap cleanup EXIT
-ip netns add "$H"; ip netns add "$P"
+ip netns add "$H"; ip netns add "$P"; ip netns add "$Q"
+QNS=/var/run/netns/$Q # the reference contender's pod
 ip -n "$H" link add plxup type veth peer name plxupp
 ip -n "$H" link set plxup up; ip -n "$H" link set plxupp up
 PNS=/var/run/netns/$P
@@ -27,6 +28,12 @@ echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r1\",\"type\":\"bridge\",\"bridge\":\
 echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r2\",\"type\":\"macvlan\",\"master\":\"plxup\",\"mode\":\"bridge\",$(ipam r2 10.201.0.0/16)}" >"$W/r2.conf"
 echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r3\",\"type\":\"bridge\",\"bridge\":\"plxb3\",$(ipam r3 10.202.0.0/16)}" >"$W/r3.conf"
 echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"delegates\":[$(cat "$W/r1.conf"),$(cat "$W/r2.conf"),$(cat "$W/r3.conf")]}" >"$W/meta-ref.conf"
+
+pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"store\":{\"type\":\"file\",\"path\":\"$W/pstore\"}}"; }
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"delegates\":[
+ {\"cniVersion\":\"1.0.0\",\"name\":\"n1\",\"type\":\"plexus-bridge\",\"bridge\":\"plxn1\",\"isGateway\":true,$(pipam 10.210.0.0/16)},
+ {\"cniVersion\":\"1.0.0\",\"name\":\"n2\",\"type\":\"plexus-macvlan\",\"master\":\"plxup\",\"mode\":\"bridge\",$(pipam 10.211.0.0/16)},
+ {\"cniVersion\":\"1.0.0\",\"name\":\"n3\",\"type\":\"plexus-bridge\",\"bridge\":\"plxn3\",$(pipam 10.212.0.0/16)}]}" >"$W/meta-native.conf"
 
 bench() { ip netns exec "$H" "$TB/cnibench" -n "$N" -p "$BIN:$TB:$REF" -s "$PNS" "$@"; }
 field() { sed -n "s/^$1 .*$2=\([0-9.]*\).*/\1/p" "$W/out"; }
@@ -44,14 +51,32 @@ bench "plexus=ADD:$BIN/plexus:$W/meta-ref.conf:eth0,DEL:$BIN/plexus:$W/meta-ref.
 p1p=$(field plexus median_ms) p1d=$(field direct median_ms)
 p1f=$(field plexus failures) p1df=$(field direct failures)
 
+# P1: the same pod with plexus' native delegates and plexus-ipam run
+# in-process, against the reference plugins + host-local called directly;
+# ADD alone and ADD+DEL
+bench "native-add=ADD:$BIN/plexus:$W/meta-native.conf:eth0" \
+	"ref-add=ADD:$REF/bridge:$W/r1.conf:eth0:$QNS,ADD:$REF/macvlan:$W/r2.conf:net1:$QNS,ADD:$REF/bridge:$W/r3.conf:net2:$QNS" \
+	"native-del=DEL:$BIN/plexus:$W/meta-native.conf:eth0" \
+	"ref-del=DEL:$REF/bridge:$W/r3.conf:net2:$QNS,DEL:$REF/macvlan:$W/r2.conf:net1:$QNS,DEL:$REF/bridge:$W/r1.conf:eth0:$QNS" >"$W/out"
+na=$(field native-add median_ms) ra=$(field ref-add median_ms)
+nd=$(field native-del median_ms) rd=$(field ref-del median_ms)
+nrss=$(field native-add max_rss_kib)
+p1nf="$(field native-add failures)/$(field native-del failures) ref add/del=$(field ref-add failures)/$(field ref-del failures)"
+
 printf '\n%-58s %12s %12s %10s\n' "row" "plexus" "reference" "result"
 row() { printf '%-58s %12s %12s %10s\n' "$@"; }
 row "P2 meta overhead, 3 no-op delegates, ADD+DEL (median)" "${p2p} ms" "${p2d} ms" \
 	"+$(python3 -c "print(f'{$p2p-$p2d:.2f}')") ms"
-row "P1 3-net pod via plexus vs reference direct, ADD+DEL" "${p1p} ms" "${p1d} ms" \
+row "P1 3-net pod, native in-process vs reference, ADD" "${na} ms" "${ra} ms" \
+	"$(python3 -c "print(f'{$ra/$na:.2f}x')")"
+row "P1 3-net pod, native in-process vs reference, ADD+DEL" \
+	"$(python3 -c "print(f'{$na+$nd:.3f}')") ms" "$(python3 -c "print(f'{$ra+$rd:.3f}')") ms" \
+	"$(python3 -c "print(f'{($ra+$rd)/($na+$nd):.2f}x')")"
+row "P1' 3-net pod, plexus driving the reference plugins, ADD+DEL" "${p1p} ms" "${p1d} ms" \
 	"$(python3 -c "print(f'{$p1d/$p1p:.2f}x')")"
-row "P3 plexus peak RSS (max over all calls)" "$(python3 -c "print(f'{$rss/1024:.2f}')") MiB" "-" "-"
-echo "failures: P2 plexus=$p2f direct=$p2df; P1 plexus=$p1f direct=$p1df"
+row "P3 plexus peak RSS (no-op delegates)" "$(python3 -c "print(f'{$rss/1024:.2f}')") MiB" "-" "-"
+row "P3 plexus peak RSS (native delegates in-process)" "$(python3 -c "print(f'{$nrss/1024:.2f}')") MiB" "-" "-"
+echo "failures: P2 plexus=$p2f direct=$p2df; P1' plexus=$p1f direct=$p1df; P1 native add/del=$p1nf"
 [ -x "$TOP/tests/bench/plan.sh" ] && "$TOP/tests/bench/plan.sh" || true
 [ -x "$TOP/tests/bench/ipam.sh" ] && "$TOP/tests/bench/ipam.sh" || true
 [ -x "$TOP/tests/bench/delegates.sh" ] && "$TOP/tests/bench/delegates.sh" || true
