@@ -1076,3 +1076,51 @@ out:
 		return nl_fail(err, r, "set VF", what);
 	return 0;
 }
+
+/* ---- link groups (batched teardown) ---- */
+
+/* RTM_SETLINK or RTM_DELLINK carrying only IFLA_GROUP: with ifindex 0 the
+ * kernel deletes every link of the group, in one request. */
+static int group_request(struct nl_ctx *ctx, int type, int ifindex,
+			 uint32_t group)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, 0);
+	int r = -NLE_NOMEM;
+
+	if (!msg)
+		return r;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return r;
+	}
+	return nl_send_sync(ctx->sk, msg); /* frees msg */
+}
+
+int nl_link_set_group(struct nl_ctx *ctx, int ifindex, uint32_t group,
+		      struct cni_err *err)
+{
+	char name[32];
+	int r = group_request(ctx, RTM_SETLINK, ifindex, group);
+
+	if (r < 0) {
+		snprintf(name, sizeof(name), "index %d", ifindex);
+		return nl_fail(err, r, "set link group of", name);
+	}
+	return 0;
+}
+
+int nl_link_delete_group(struct nl_ctx *ctx, uint32_t group,
+			 struct cni_err *err)
+{
+	char name[32];
+	int r = group_request(ctx, RTM_DELLINK, 0, group);
+
+	if (r < 0 && nl_errno(r) != -ENODEV) {
+		snprintf(name, sizeof(name), "%u", group);
+		return nl_fail(err, r, "delete link group", name);
+	}
+	return 0;
+}

@@ -107,6 +107,13 @@ int nl_link_move(struct nl_ctx *ctx, int ifindex, struct nl_ctx *target,
 /* Delete a link; -ENODEV (err not set) when it is gone already. */
 int nl_link_delete(struct nl_ctx *ctx, int ifindex, struct cni_err *err) NL_WUR;
 /* How many links have master as their master. */
+/* A link group: set one link's, or delete every link of a group in one
+ * request (one RCU grace period for all of them instead of one each). A
+ * group with no link is no error. */
+int nl_link_set_group(struct nl_ctx *ctx, int ifindex, uint32_t group,
+		      struct cni_err *err) NL_WUR;
+int nl_link_delete_group(struct nl_ctx *ctx, uint32_t group,
+			 struct cni_err *err) NL_WUR;
 int nl_link_count_ports(struct nl_ctx *ctx, int master, size_t *ret,
 			struct cni_err *err) NL_WUR;
 /* Set IFLA_BRPORT_MODE (hairpin) on a bridge port. */

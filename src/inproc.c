@@ -4,13 +4,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cache.h"
+#include "cni_conf.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "delegate.h"
 #include "inproc.h"
 #include "ipam_plugin.h"
+#include "cni_log.h"
+#include "plan.h"
 
 /* The env a plugin binary would have read from the exec request. */
 static int env_of(const struct cni_exec_req *req, struct cni_env *env,
@@ -116,3 +121,60 @@ static int inproc_run(void *ctx, const struct cni_exec_req *req,
 }
 
 const struct cni_exec_ops inproc_exec = { inproc_run, NULL };
+
+static bool native_link_kind(const struct plexus_attachment *a)
+{
+	const char *type = cni_conflist_type(a->conf, 0);
+
+	return type && (!strcmp(type, "plexus-bridge") ||
+			!strcmp(type, "plexus-macvlan") ||
+			!strcmp(type, "plexus-ipvlan"));
+}
+
+/* The interface names of rec's native attachments; NULL when none. */
+static const char **native_ifnames(const struct plexus_record *rec,
+				   size_t *ret_n)
+{
+	const struct plexus_plan *p = rec->plan;
+	const char **names = calloc(p->n ? p->n : 1, sizeof(char *));
+	size_t n = 0;
+
+	for (size_t i = 0; names && i < p->n; i++)
+		if (native_link_kind(&p->att[i]))
+			names[n++] = p->att[i].ifname;
+	if (n == 0) {
+		free(names);
+		return NULL;
+	}
+	*ret_n = n;
+	return names;
+}
+
+void inproc_pod_tag(const struct plexus_record *rec, const char *netns)
+{
+	struct cni_err e = { 0 };
+	const char **names;
+	size_t n = 0;
+
+	if (forced_exec() || !netns || !*netns ||
+	    !(names = native_ifnames(rec, &n)))
+		return;
+	if (delegate_pod_tag(netns, names, n, &e) < 0)
+		cni_log(CNI_LOG_ERROR, "link group for batched DEL: %s", e.msg);
+	free(names);
+}
+
+void inproc_pod_teardown(const struct plexus_record *rec, const char *netns)
+{
+	struct cni_err e = { 0 };
+	const char **names;
+	size_t n = 0;
+
+	if (forced_exec() || !netns || !*netns || access(netns, F_OK) < 0 ||
+	    !(names = native_ifnames(rec, &n)))
+		return;
+	free(names);
+	if (delegate_pod_teardown(netns, &e) < 0)
+		cni_log(CNI_LOG_ERROR, "batched DEL: %s; deleting link by link",
+			e.msg);
+}

@@ -159,6 +159,8 @@ static int cmd_add(struct request *req, struct cni_err *err)
 	r = check_unique_ifnames(rec->plan, err);
 	if (r == 0)
 		r = attach_add(&ctx, rec, err);
+	if (r == 0 && req->conf->in_process)
+		inproc_pod_tag(rec, req->env.netns);
 	if (r == 0)
 		publish_status(req->conf, rec);
 	if (r == 0)
@@ -194,6 +196,8 @@ static int cmd_del(struct request *req, struct cni_err *err)
 		cni_log(CNI_LOG_ERROR, "DEL: %s; nothing to delete", e.msg);
 		return 0;
 	}
+	if (req->conf->in_process)
+		inproc_pod_teardown(rec, req->env.netns);
 	r = attach_del(&ctx, rec, err);
 	if (r == 0)
 		plexus_cache_remove(req->cache_path);

@@ -106,3 +106,30 @@ for v in 0.3.1 0.4.0 1.0.0 1.1.0; do
 	t_case "[$v] native delegates + plexus-ipam: in-process and exec give the same result and pod" both_case "$v"
 	t_case "[$v] native delegates in-process: a failed ADD leaves no link and no address" rollback_case "$v"
 done
+
+group_case() { # VERSION: batched teardown through one link group
+	local v=$1 c=$T_TMP/g.conf
+	fresh
+	mkconf "$v" "$c"
+	run ADD "$c" "$REF_ONLY"
+	expect_ok ADD
+	grp() { ip -n "$P" -j -d link show "$1" | jget /dev/stdin "j[0].get('group')"; }
+	expect_eq "$(grp eth0) $(grp net1)" "1347180593 1347180593" "native pod links in plexus' group (0x504c5831)"
+	expect_eq "$(grp net2)" "1347180593" "native bridge on host-local in the group too"
+	# one link taken out of the group: DEL still removes it, link by link
+	ip -n "$P" link set net1 group default
+	run DEL "$c" "$REF_ONLY"
+	expect_ok DEL
+	expect_eq "$(pod_links)" 0 "links after the batched DEL"
+	expect_eq "$(held)" 0 "addresses held after the batched DEL"
+	expect_eq "$(ip netns exec "$H" ls /sys/class/net/plxnb0/brif | wc -l)" 0 "host veth ends gone with their pod ends"
+	run ADD "$c" "$ALL" PLEXUS_EXEC_ALWAYS=1
+	expect_ok "exec ADD"
+	expect_eq "$(grp eth0)" "default" "exec mode leaves groups alone"
+	run DEL "$c" "$ALL" PLEXUS_EXEC_ALWAYS=1
+	expect_ok "exec DEL"
+	expect_eq "$(pod_links)" 0 "links after exec DEL"
+}
+for v in 0.4.0 1.0.0; do
+	t_case "[$v] DEL of native attachments: pod links in one link group, deleted in one request" group_case "$v"
+done

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+/* A pod's links as one group, so that DEL removes them in one netlink
+ * request: the kernel then waits for one RCU grace period (about 20 ms
+ * here) instead of one per link. */
+#include <string.h>
+
+#include "cni_error.h"
+#include "delegate.h"
+#include "nl.h"
+
+/* Only links a DEL deletes anyway: never a VF or another physical
+ * device (the kernel refuses a whole group delete if one can't go). */
+static bool deletable_kind(const char *kind)
+{
+	return !strcmp(kind, "veth") || !strcmp(kind, "macvlan") ||
+	       !strcmp(kind, "ipvlan");
+}
+
+int delegate_pod_tag(const char *netns, const char *const *ifnames, size_t n,
+		     struct cni_err *err)
+{
+	struct nl_ctx *ctx = NULL;
+	int r = nl_ctx_open_netns(netns, &ctx, err);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct nl_link_info info;
+
+		if (nl_link_get(ctx, ifnames[i], &info, false, NULL) < 0 ||
+		    !deletable_kind(info.kind))
+			continue;
+		r = nl_link_set_group(ctx, info.ifindex, DELEGATE_POD_GROUP,
+				      err);
+	}
+	nl_ctx_close(ctx);
+	return r;
+}
+
+int delegate_pod_teardown(const char *netns, struct cni_err *err)
+{
+	struct nl_ctx *ctx = NULL;
+	int r = nl_ctx_open_netns(netns, &ctx, err);
+
+	if (r == 0)
+		r = nl_link_delete_group(ctx, DELEGATE_POD_GROUP, err);
+	nl_ctx_close(ctx);
+	return r;
+}
