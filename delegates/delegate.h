@@ -69,6 +69,14 @@ int delegate_pod_tag(const char *netns, const char *const *ifnames, size_t n,
  * the delegates' DEL then finds them gone and releases the rest. */
 int delegate_pod_teardown(const char *netns, struct cni_err *err);
 
+/* The pod's default route (per address family) via each of gws on
+ * ifname, replacing the default routes the delegates set: the selection
+ * element's "default-route". Code 110 for a gateway that is not an
+ * address. */
+int delegate_pod_default_route(const char *netns, const char *ifname,
+			       const char *const *gws, size_t n,
+			       struct cni_err *err);
+
 /* Find an ops table by its plugin name ("plexus-bridge", ...). */
 const struct delegate_ops *delegate_find(const char *name);
 

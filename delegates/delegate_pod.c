@@ -2,10 +2,12 @@
 /* A pod's links as one group, so that DEL removes them in one netlink
  * request: the kernel then waits for one RCU grace period (about 20 ms
  * here) instead of one per link. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cni_error.h"
 #include "delegate.h"
+#include "dl.h"
 #include "nl.h"
 
 /* Only links a DEL deletes anyway: never a VF or another physical
@@ -42,6 +44,47 @@ int delegate_pod_teardown(const char *netns, struct cni_err *err)
 
 	if (r == 0)
 		r = nl_link_delete_group(ctx, DELEGATE_POD_GROUP, err);
+	nl_ctx_close(ctx);
+	return r;
+}
+
+/* Replace the pod's default routes of gw's family by one via gw on
+ * ifindex. */
+static int default_via(struct nl_ctx *ctx, int ifindex, const char *gw_str,
+		       struct cni_err *err)
+{
+	struct nl_prefix gw, dst = { 0 };
+	struct nl_route_info *rts = NULL;
+	size_t n = 0;
+	int r;
+
+	if (dl_ip_parse(gw_str, &gw) < 0)
+		return cni_errf(err, CNI_ERR_SELECTION,
+				"default-route: \"%s\" is not an IP address",
+				gw_str);
+	dst.family = gw.family;
+	r = nl_route_list(ctx, gw.family, &rts, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (rts[i].dst.len == 0)
+			r = nl_route_del(ctx, &rts[i], err);
+	free(rts);
+	if (r == 0)
+		r = nl_route_add(ctx, ifindex, &dst, &gw, err);
+	return r;
+}
+
+int delegate_pod_default_route(const char *netns, const char *ifname,
+			       const char *const *gws, size_t n,
+			       struct cni_err *err)
+{
+	struct nl_link_info info;
+	struct nl_ctx *ctx = NULL;
+	int r = nl_ctx_open_netns(netns, &ctx, err);
+
+	if (r == 0)
+		r = nl_link_get(ctx, ifname, &info, true, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = default_via(ctx, info.ifindex, gws[i], err);
 	nl_ctx_close(ctx);
 	return r;
 }

@@ -764,6 +764,47 @@ out:
 	return 0;
 }
 
+int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
+		 struct cni_err *err)
+{
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *d = prefix_to_nl(&ri->dst),
+		       *g = ri->gw.family ? prefix_to_nl(&ri->gw) : NULL;
+	char s[INET6_ADDRSTRLEN + 8];
+	int r = -NLE_NOMEM;
+
+	prefix_str(&ri->dst, s, sizeof(s));
+	if (!rt || !nh || !d || (ri->gw.family && !g))
+		goto out;
+	rtnl_route_set_family(rt, ri->dst.family);
+	rtnl_route_set_table(rt, ri->table ? ri->table : RT_TABLE_MAIN);
+	rtnl_route_set_priority(rt, ri->priority);
+	/* match any protocol and scope, as `ip route del` does (libnl would
+	 * otherwise ask for RTPROT_STATIC) */
+	rtnl_route_set_protocol(rt, RTPROT_UNSPEC);
+	rtnl_route_set_scope(rt, RT_SCOPE_NOWHERE);
+	if ((r = rtnl_route_set_dst(rt, d)) < 0)
+		goto out;
+	rtnl_route_nh_set_ifindex(nh, ri->oif);
+	if (g)
+		rtnl_route_nh_set_gateway(nh, g);
+	rtnl_route_add_nexthop(rt, nh);
+	nh = NULL;
+	r = rtnl_route_delete(ctx->sk, rt, 0);
+	if (r < 0 && (nl_errno(r) == -ESRCH || nl_errno(r) == -ENODEV))
+		r = 0;
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	rtnl_route_put(rt);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	if (r < 0)
+		return nl_fail(err, r, "delete route", s);
+	return 0;
+}
+
 static int route_fill(struct nl_object *o, void *arg, void *out)
 {
 	struct rtnl_route *rt = (struct rtnl_route *)o;

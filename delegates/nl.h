@@ -137,6 +137,10 @@ int nl_addr_list(struct nl_ctx *ctx, int ifindex, int family,
 int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 		 const struct nl_prefix *gw, struct cni_err *err) NL_WUR;
 /* Routes of the main table in family (AF_UNSPEC: all); the caller frees. */
+/* Delete the route ri describes (as nl_route_list gave it); a route that
+ * is already gone is no error. */
+int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
+		 struct cni_err *err) NL_WUR;
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 		  size_t *ret_n, struct cni_err *err) NL_WUR;
 

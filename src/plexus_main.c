@@ -22,6 +22,7 @@
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "podroute.h"
 
 extern char **environ;
 
@@ -141,6 +142,24 @@ static int planned_record(struct request *req, struct plexus_record **ret,
 	return 0;
 }
 
+/* default-route after everything is attached; on failure the whole pod
+ * is deleted again, as for a failed delegate. */
+static int apply_default_route(const struct attach_ctx *ctx,
+			       struct request *req, struct plexus_record *rec,
+			       struct cni_err *err)
+{
+	struct cni_err e = { 0 };
+	int r = podroute_apply(rec, req->env.netns, err);
+
+	if (r == 0)
+		return 0;
+	if (attach_del(ctx, rec, &e) == 0)
+		plexus_cache_remove(req->cache_path);
+	else
+		cni_err_add_details(err, "rollback: %s", e.msg);
+	return r;
+}
+
 static int cmd_add(struct request *req, struct cni_err *err)
 {
 	struct attach_ctx ctx = ctx_for(req);
@@ -159,6 +178,8 @@ static int cmd_add(struct request *req, struct cni_err *err)
 	r = check_unique_ifnames(rec->plan, err);
 	if (r == 0)
 		r = attach_add(&ctx, rec, err);
+	if (r == 0)
+		r = apply_default_route(&ctx, req, rec, err);
 	if (r == 0 && req->conf->in_process)
 		inproc_pod_tag(rec, req->env.netns);
 	if (r == 0)

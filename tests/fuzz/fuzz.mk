@@ -19,7 +19,8 @@ FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # modules and the IPAM library (no mains, no curl: the Kubernetes client
 # and libcurl are only ever dlopen'ed)
 FUZZ_SRCS := $(wildcard src/cni/*.c) \
-	$(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c, \
+	$(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c \
+		src/inproc.c src/podroute.c, \
 		$(wildcard src/*.c)) \
 	$(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
