@@ -63,6 +63,7 @@ static int plugin_call(const struct attach_ctx *ctx,
 							   : ctx->args_others,
 		.path = ctx->path,
 		.timeout_ms = ctx->timeout_ms,
+		.inherit_fd = ctx->lock_fd >= 0 ? &ctx->lock_fd : NULL,
 	};
 	json_object *out = NULL;
 	double t0 = now_ms();

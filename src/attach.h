@@ -22,6 +22,7 @@ struct attach_ctx {
 	const char *cache_dir;	 /* cniDir */
 	const char *args_others; /* CNI_ARGS for non-default networks */
 	int timeout_ms;
+	int lock_fd; /* the container's lock, inherited by delegates; -1 */
 };
 
 /* CNI_ARGS for the networks other than the default one: without the

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "cache.h"
@@ -122,9 +123,14 @@ static void drop_stale(const struct attach_ctx *ctx, const char *path,
 		c.env = &env;
 		c.netns = rec->netns;
 		c.cache_path = path;
-		if (attach_del(&c, rec, &e) == 0)
+		if (attach_del(&c, rec, &e) == 0) {
+			char *lock = NULL;
+
 			plexus_cache_remove(path);
-		else
+			if (asprintf(&lock, "%s.lock", path) >= 0)
+				unlink(lock);
+			free(lock);
+		} else
 			cni_log(CNI_LOG_ERROR, "GC: %s", e.msg);
 	}
 	plexus_record_free(rec);

@@ -2,6 +2,8 @@
 /* plexus: the meta CNI plugin. Reads the request, plans the pod's
  * attachments, runs the delegates, prints one merged result. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_exec.h"
+#include "cni_fs.h"
 #include "cni_json.h"
 #include "cni_log.h"
 #include "cni_result.h"
@@ -32,6 +35,8 @@ struct request {
 	char *path;
 	char *cache_path;
 	char *args_others;
+	char *lock_path;
+	int lock_fd;
 };
 
 static void request_clear(struct request *req)
@@ -41,6 +46,9 @@ static void request_clear(struct request *req)
 	free(req->path);
 	free(req->cache_path);
 	free(req->args_others);
+	free(req->lock_path);
+	if (req->lock_fd > 0)
+		close(req->lock_fd);
 }
 
 static struct attach_ctx ctx_for(const struct request *req)
@@ -55,6 +63,7 @@ static struct attach_ctx ctx_for(const struct request *req)
 		.cache_dir = req->conf->cache_dir,
 		.args_others = req->args_others,
 		.timeout_ms = req->conf->delegate_timeout_ms,
+		.lock_fd = req->lock_fd > 0 ? req->lock_fd : -1,
 	};
 }
 
@@ -215,13 +224,16 @@ static int cmd_del(struct request *req, struct cni_err *err)
 	if (r < 0) {
 		/* nothing recorded and no usable config: nothing to undo */
 		cni_log(CNI_LOG_ERROR, "DEL: %s; nothing to delete", e.msg);
+		unlink(req->lock_path);
 		return 0;
 	}
 	if (req->conf->in_process)
 		inproc_pod_teardown(rec, req->env.netns);
 	r = attach_del(&ctx, rec, err);
-	if (r == 0)
+	if (r == 0) {
 		plexus_cache_remove(req->cache_path);
+		unlink(req->lock_path); /* still held: nobody waits for it */
+	}
 	plexus_record_free(rec);
 	return r;
 }
@@ -282,8 +294,46 @@ static int cmd_gc(struct request *req, struct cni_err *err)
 	return plexus_gc(&ctx, req->conf, err);
 }
 
+/* One plexus at a time per container and interface: ADD, CHECK and DEL
+ * hold <record>.lock, and the delegates they exec inherit it, so a DEL
+ * after a killed ADD waits for the plugins that ADD left running. */
+static int lock_container(struct request *req, struct cni_err *err)
+{
+	int waited = 0, fd, r;
+
+	if (asprintf(&req->lock_path, "%s.lock", req->cache_path) < 0)
+		return -ENOMEM;
+	r = cni_fs_mkdir_p(req->conf->cache_dir, 0700);
+	fd = r < 0 ? -1
+		   : open(req->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cni_errf(err, CNI_ERR_IO, "cniDir: %s: %s",
+				req->lock_path, strerror(r < 0 ? -r : errno));
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK ||
+		    waited >= req->conf->delegate_timeout_ms) {
+			close(fd);
+			return cni_errf(err, CNI_ERR_TRY_AGAIN,
+					"container \"%s\": another plexus call "
+					"for it is still running",
+					req->env.container_id);
+		}
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		waited += 10;
+	}
+	req->lock_fd = fd;
+	return 0;
+}
+
 static int dispatch(struct request *req, struct cni_err *err)
 {
+	int r = 0;
+
+	if (req->env.cmd == CNI_CMD_ADD || req->env.cmd == CNI_CMD_DEL ||
+	    req->env.cmd == CNI_CMD_CHECK)
+		r = lock_container(req, err);
+	if (r < 0)
+		return r;
 	switch (req->env.cmd) {
 	case CNI_CMD_ADD:
 		return cmd_add(req, err);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -112,18 +111,18 @@ static void free_env(char **envp)
 	free(envp);
 }
 
+/* A plugin whose caller is killed runs on to its end: killed half-way, a
+ * plugin can leave a link under a temporary name that no DEL finds. The
+ * caller's lock (inherit_fd) it holds keeps the DEL waiting meanwhile. */
 static void child_exec(const char *bin, char **envp, int in, int out, int err,
-		       pid_t parent)
+		       const int *inherit_fd)
 {
 	setpgid(0, 0);
-	/* a plugin whose caller was killed must not go on attaching behind
-	 * the DEL that will follow */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
-	close_range(3, ~0U, 0);
+	if (inherit_fd && dup2(*inherit_fd, 3) < 0)
+		_exit(127);
+	close_range(inherit_fd ? 4 : 3, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
 	execve(bin, (char *[]){ (char *)bin, NULL }, envp);
 	dprintf(2, "execve %s: %s", bin, strerror(errno));
@@ -336,8 +335,8 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		 pid_t *ret_pid)
 {
 	int in[2], out[2], errp[2];
-	pid_t pid, parent;
 	char **envp;
+	pid_t pid;
 
 	if (build_env(req, &envp) < 0)
 		return -ENOMEM;
@@ -349,10 +348,9 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		free_env(envp);
 		return -errno;
 	}
-	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child_exec(bin, envp, in[1], out[1], errp[1], parent);
+		child_exec(bin, envp, in[1], out[1], errp[1], req->inherit_fd);
 	free_env(envp);
 	close(in[1]);
 	close(out[1]);

@@ -25,6 +25,11 @@ struct cni_exec_req {
 	const char *path;  /* CNI_PATH (':'-separated) */
 	json_object *conf; /* stdin */
 	int timeout_ms;	   /* 0: default */
+	/* A descriptor the plugin inherits as its fd 3, or NULL: the
+	 * caller's per-container lock, so that a plugin left running by a
+	 * killed caller keeps the next call for that container waiting
+	 * until it is done. */
+	const int *inherit_fd;
 };
 
 /* Find `type` on the ':'-separated path: the first regular executable

@@ -76,7 +76,8 @@ static struct fixture *fixture_new(const char *const *confs, size_t n)
 	assert_non_null(fx);
 	fake_exec_init(&fx->fake);
 	fx->rec = record_of(confs, n);
-	fx->ctx = (struct attach_ctx){ .env = &env,
+	fx->ctx = (struct attach_ctx){ .lock_fd = -1,
+				       .env = &env,
 				       .exec = &fx->fake.ops,
 				       .path = "/opt/cni/bin",
 				       .netns = env.netns,
