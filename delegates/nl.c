@@ -725,40 +725,57 @@ int nl_addr_list(struct nl_ctx *ctx, int ifindex, int family,
 
 /* ---- routes ---- */
 
-int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
-		 const struct nl_prefix *gw, struct cni_err *err)
+/* A main-table route to dst by ifindex (via gw when not NULL); the
+ * caller sets what add and delete differ in. NULL on ENOMEM. */
+static struct rtnl_route *route_build(int ifindex, const struct nl_prefix *dst,
+				      const struct nl_prefix *gw)
 {
 	struct rtnl_route *rt = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	struct nl_addr *d = prefix_to_nl(dst),
 		       *g = gw ? prefix_to_nl(gw) : NULL;
+	bool ok = rt && nh && d && (!gw || g);
+
+	if (ok) {
+		rtnl_route_set_family(rt, dst->family);
+		rtnl_route_set_table(rt, RT_TABLE_MAIN);
+		ok = rtnl_route_set_dst(rt, d) == 0;
+	}
+	if (ok) {
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		if (g)
+			rtnl_route_nh_set_gateway(nh, g);
+		rtnl_route_add_nexthop(rt, nh);
+		nh = NULL;
+	}
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	if (!ok) {
+		rtnl_route_put(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
+		 const struct nl_prefix *gw, struct cni_err *err)
+{
+	struct rtnl_route *rt = route_build(ifindex, dst, gw);
 	char s[INET6_ADDRSTRLEN + 8];
 	int r = -NLE_NOMEM;
 
 	prefix_str(dst, s, sizeof(s));
-	if (!rt || !nh || !d || (gw && !g))
-		goto out;
-	rtnl_route_set_family(rt, dst->family);
-	rtnl_route_set_table(rt, RT_TABLE_MAIN);
-	rtnl_route_set_protocol(rt, RTPROT_BOOT);
-	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
-	rtnl_route_set_type(rt, RTN_UNICAST);
-	if ((r = rtnl_route_set_dst(rt, d)) < 0)
-		goto out;
-	rtnl_route_nh_set_ifindex(nh, ifindex);
-	if (g)
-		rtnl_route_nh_set_gateway(nh, g);
-	rtnl_route_add_nexthop(rt, nh);
-	nh = NULL;
-	r = rtnl_route_add(ctx->sk, rt, NLM_F_EXCL);
-	if (r < 0 && nl_errno(r) == -EEXIST)
-		r = 0;
-out:
-	if (nh)
-		rtnl_route_nh_free(nh);
-	rtnl_route_put(rt);
-	nl_addr_put(d);
-	nl_addr_put(g);
+	if (rt) {
+		rtnl_route_set_protocol(rt, RTPROT_BOOT);
+		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+		rtnl_route_set_type(rt, RTN_UNICAST);
+		r = rtnl_route_add(ctx->sk, rt, NLM_F_EXCL);
+		if (r < 0 && nl_errno(r) == -EEXIST)
+			r = 0;
+		rtnl_route_put(rt);
+	}
 	if (r < 0)
 		return nl_fail(err, r, "add route", s);
 	return 0;
@@ -767,39 +784,25 @@ out:
 int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
 		 struct cni_err *err)
 {
-	struct rtnl_route *rt = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *d = prefix_to_nl(&ri->dst),
-		       *g = ri->gw.family ? prefix_to_nl(&ri->gw) : NULL;
+	struct rtnl_route *rt =
+		route_build(ri->oif, &ri->dst, ri->gw.family ? &ri->gw : NULL);
 	char s[INET6_ADDRSTRLEN + 8];
 	int r = -NLE_NOMEM;
 
 	prefix_str(&ri->dst, s, sizeof(s));
-	if (!rt || !nh || !d || (ri->gw.family && !g))
-		goto out;
-	rtnl_route_set_family(rt, ri->dst.family);
-	rtnl_route_set_table(rt, ri->table ? ri->table : RT_TABLE_MAIN);
-	rtnl_route_set_priority(rt, ri->priority);
-	/* match any protocol and scope, as `ip route del` does (libnl would
-	 * otherwise ask for RTPROT_STATIC) */
-	rtnl_route_set_protocol(rt, RTPROT_UNSPEC);
-	rtnl_route_set_scope(rt, RT_SCOPE_NOWHERE);
-	if ((r = rtnl_route_set_dst(rt, d)) < 0)
-		goto out;
-	rtnl_route_nh_set_ifindex(nh, ri->oif);
-	if (g)
-		rtnl_route_nh_set_gateway(nh, g);
-	rtnl_route_add_nexthop(rt, nh);
-	nh = NULL;
-	r = rtnl_route_delete(ctx->sk, rt, 0);
-	if (r < 0 && (nl_errno(r) == -ESRCH || nl_errno(r) == -ENODEV))
-		r = 0;
-out:
-	if (nh)
-		rtnl_route_nh_free(nh);
-	rtnl_route_put(rt);
-	nl_addr_put(d);
-	nl_addr_put(g);
+	if (rt) {
+		if (ri->table)
+			rtnl_route_set_table(rt, ri->table);
+		rtnl_route_set_priority(rt, ri->priority);
+		/* match any protocol and scope, as `ip route del` does
+		 * (libnl would otherwise ask for RTPROT_STATIC) */
+		rtnl_route_set_protocol(rt, RTPROT_UNSPEC);
+		rtnl_route_set_scope(rt, RT_SCOPE_NOWHERE);
+		r = rtnl_route_delete(ctx->sk, rt, 0);
+		if (r < 0 && (nl_errno(r) == -ESRCH || nl_errno(r) == -ENODEV))
+			r = 0;
+		rtnl_route_put(rt);
+	}
 	if (r < 0)
 		return nl_fail(err, r, "delete route", s);
 	return 0;
