@@ -388,18 +388,6 @@ static int veth_setup(struct bridge_add *a, struct cni_err *err)
 	return r;
 }
 
-static int pod_ifname_free(struct bridge_add *a, struct cni_err *err)
-{
-	struct nl_link_info l;
-	int r = nl_link_get(a->pod, a->req->env->ifname, &l, false, err);
-
-	if (r == 0)
-		return cni_errf(err, CNI_ERR_INVALID_ENV,
-				"CNI_IFNAME: \"%s\" already exists in the pod",
-				a->req->env->ifname);
-	return r == -ENODEV ? 0 : r;
-}
-
 static int bridge_result(struct bridge_add *a, struct cni_err *err)
 {
 	size_t idx;
@@ -427,7 +415,7 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 	if (r == 0)
 		r = dl_pod_open(a->req, &a->pod, err);
 	if (r == 0)
-		r = pod_ifname_free(a, err);
+		r = dl_pod_ifname_free(a->pod, a->req->env->ifname, err);
 	if (r < 0)
 		return r;
 	if (a->b.c.ipam_type) {

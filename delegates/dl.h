@@ -157,5 +157,8 @@ int dl_spoofchk_del(const char *container_id, const char *ifname,
 /* Open the request's pod netns (CNI_NETNS). */
 int dl_pod_open(const struct delegate_req *req, struct nl_ctx **ret,
 		struct cni_err *err);
+/* 0 when the pod has no link named ifname (code 4 naming it when it has). */
+int dl_pod_ifname_free(struct nl_ctx *pod, const char *ifname,
+		       struct cni_err *err);
 
 #endif

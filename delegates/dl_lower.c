@@ -50,18 +50,6 @@ static int master_find(struct lower_add *a, struct cni_err *err)
 	return r;
 }
 
-static int pod_ifname_free(struct lower_add *a, struct cni_err *err)
-{
-	struct nl_link_info l;
-	int r = nl_link_get(a->pod, a->req->env->ifname, &l, false, err);
-
-	if (r == 0)
-		return cni_errf(err, CNI_ERR_INVALID_ENV,
-				"CNI_IFNAME: \"%s\" already exists in the pod",
-				a->req->env->ifname);
-	return r == -ENODEV ? 0 : r;
-}
-
 static int link_create(struct lower_add *a, struct cni_err *err)
 {
 	const struct dl_lower *l = a->l;
@@ -87,7 +75,7 @@ static int lower_add_steps(struct lower_add *a, struct cni_err *err)
 	if (r == 0)
 		r = dl_pod_open(a->req, &a->pod, err);
 	if (r == 0)
-		r = pod_ifname_free(a, err);
+		r = dl_pod_ifname_free(a->pod, a->req->env->ifname, err);
 	if (r == 0)
 		r = master_find(a, err);
 	if (r < 0)

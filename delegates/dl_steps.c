@@ -34,6 +34,19 @@ int dl_pod_open(const struct delegate_req *req, struct nl_ctx **ret,
 	return nl_ctx_open_netns(req->env->netns, ret, err);
 }
 
+int dl_pod_ifname_free(struct nl_ctx *pod, const char *ifname,
+		       struct cni_err *err)
+{
+	struct nl_link_info l;
+	int r = nl_link_get(pod, ifname, &l, false, err);
+
+	if (r == 0)
+		return cni_errf(err, CNI_ERR_INVALID_ENV,
+				"CNI_IFNAME: \"%s\" already exists in the pod",
+				ifname);
+	return r == -ENODEV ? 0 : r;
+}
+
 int dl_ipam_exec(const struct delegate_req *req, const char *type,
 		 enum cni_cmd cmd, struct cni_result **ret, struct cni_err *err)
 {
