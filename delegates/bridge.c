@@ -15,12 +15,6 @@
 #define PLUGIN "plexus-bridge"
 
 static const struct dl_refused bridge_refused[] = {
-	{ "vlan", DL_REFUSE_UNLESS_ZERO,
-	  "bridge VLAN filtering is not implemented" },
-	{ "vlanTrunk", DL_REFUSE_ALWAYS,
-	  "bridge VLAN filtering is not implemented" },
-	{ "preserveDefaultVlan", DL_REFUSE_UNLESS_TRUE,
-	  "bridge VLAN filtering is not implemented" },
 	{ "enabledad", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "disableContainerInterface", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "portIsolation", DL_REFUSE_UNLESS_FALSE, NULL },
@@ -85,6 +79,8 @@ int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		r = get_flag(conf, "macspoofchk", &b.spoofchk, err);
 	if (r == 0)
 		r = masq_backend_check(conf, err);
+	if (r == 0)
+		r = bridge_vlans_parse(conf, &b.v, err);
 	if (r < 0)
 		return r;
 	if (b.hairpin && b.promisc)
@@ -166,8 +162,9 @@ static int gateways_calc(const struct bridge_conf *b, struct cni_result *res,
 	return 0;
 }
 
-/* Put gw (with the subnet length of addr) on the bridge. Another address
- * in the way is replaced with forceAddress, else an error. */
+/* Put gw (with the subnet length of addr) on br (the bridge, or the VLAN
+ * gateway interface). Another address in the way is replaced with
+ * forceAddress, else an error. */
 static int gateway_ensure(struct nl_ctx *host, const struct nl_link_info *br,
 			  const struct nl_prefix *gw, bool force,
 			  struct cni_err *err)
@@ -189,8 +186,7 @@ static int gateway_ensure(struct nl_ctx *host, const struct nl_link_info *br,
 		dl_prefix_format(&have[i], true, old, sizeof(old));
 		if (!force)
 			r = cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				     PLUGIN ": bridge \"%s\" already has "
-					    "address "
+				     PLUGIN ": \"%s\" already has address "
 					    "%s, not %s (see \"forceAddress\")",
 				     br->name, old, want);
 		else
@@ -242,7 +238,8 @@ struct bridge_add {
 	struct nl_ctx *host, *pod;
 	struct cni_result *res;
 	struct nl_link_info br, hveth, pveth;
-	bool br_created;
+	struct nl_link_info gw, gw_port; /* VLAN gateway interface, its peer */
+	bool br_created, has_gw;
 	struct dl_undos undo;
 };
 
@@ -322,7 +319,11 @@ static int bridge_ensure(struct bridge_add *a, struct cni_err *err)
 	int r = nl_link_get(a->host, name, &a->br, false, err);
 
 	if (r == -ENODEV) {
-		r = nl_bridge_create(a->host, name, a->b.c.mtu, err);
+		bool filtering = bridge_vlans_filtering(&a->b.v);
+
+		r = nl_bridge_create(a->host, name, a->b.c.mtu, filtering, err);
+		if (filtering)
+			r = bridge_vlans_unsupported(&a->b.v, r, err);
 		a->br_created = r == 0;
 		if (r == -EEXIST) /* lost a race with another ADD */
 			r = 0;
@@ -384,6 +385,9 @@ static int veth_setup(struct bridge_add *a, struct cni_err *err)
 		r = nl_bridge_port_set_hairpin(a->host, a->hveth.ifindex, true,
 					       err);
 	if (r == 0)
+		r = bridge_vlans_port_apply(a->host, a->hveth.ifindex, &a->b.v,
+					    err);
+	if (r == 0)
 		r = nl_link_set_up(a->host, a->hveth.ifindex, true, err);
 	return r;
 }
@@ -404,7 +408,102 @@ static int bridge_result(struct bridge_add *a, struct cni_err *err)
 				a->req->env->netns, &idx) < 0)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	dl_result_ips_to(a->res, idx);
-	return 0;
+	if (!a->has_gw)
+		return 0;
+	r = nl_link_get_index(a->host, a->gw.ifindex, &a->gw, err);
+	if (r == 0 &&
+	    dl_result_add_iface(a->res, a->gw.name, &a->gw, NULL, &idx) < 0)
+		r = cni_errf(err, CNI_ERR_IO, "out of memory");
+	return r;
+}
+
+/* The VLAN gateway this ADD made, unless a port other than the pod's
+ * and its own has joined its VLAN meanwhile (any bridge: cautious). */
+static void undo_gw(void *arg)
+{
+	struct bridge_add *a = arg;
+	struct nl_bridge_vlan *v = NULL;
+	size_t n = 0;
+	bool used = false;
+
+	if (nl_bridge_vlan_list(a->host, 0, &v, &n, NULL) < 0)
+		return; /* nothing more to try */
+	for (size_t i = 0; i < n; i++)
+		used |= v[i].ifindex != a->hveth.ifindex &&
+			v[i].ifindex != a->gw_port.ifindex &&
+			v[i].ifindex != a->br.ifindex &&
+			a->b.v.vlan >= v[i].vid && a->b.v.vlan <= v[i].vid_end;
+	free(v);
+	if (used || nl_link_delete(a->host, a->gw.ifindex, NULL) < 0)
+		return; /* in use, gone already, or nothing more to try */
+}
+
+/* The found or new gateway's peer: a bridge port in the VLAN. */
+static int vlan_gw_port(struct bridge_add *a, const char *port,
+			struct cni_err *err)
+{
+	int r = nl_link_get(a->host, port, &a->gw_port, true, err);
+
+	if (r == 0)
+		r = nl_link_set_master(a->host, a->gw_port.ifindex,
+				       a->br.ifindex, err);
+	if (r == 0)
+		r = bridge_vlans_port_apply(a->host, a->gw_port.ifindex,
+					    &a->b.v, err);
+	if (r == 0)
+		r = nl_link_set_up(a->host, a->gw_port.ifindex, true, err);
+	if (r == 0)
+		r = nl_link_set_up(a->host, a->gw.ifindex, true, err);
+	return r;
+}
+
+/* isGateway with vlan: as the reference, the gateway addresses go on
+ * "<bridge>.<vlan>", one end of a veth pair whose other end is a port of
+ * the bridge with the VLAN as PVID, untagged; made when missing. */
+static int vlan_gw_ensure(struct bridge_add *a, struct cni_err *err)
+{
+	char name[40], port[NL_IFNAMSIZ];
+	int r;
+
+	snprintf(name, sizeof(name), "%s.%d", a->br.name, a->b.v.vlan);
+	if (strlen(name) >= NL_IFNAMSIZ)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				PLUGIN ": \"bridge\" and \"vlan\": the VLAN "
+				       "gateway \"%s\" is longer than %d "
+				       "characters",
+				name, NL_IFNAMSIZ - 1);
+	r = nl_link_get(a->host, name, &a->gw, false, err);
+	a->has_gw = r == 0;
+	if (r != -ENODEV)
+		return r;
+	r = veth_name(port);
+	if (r == 0)
+		r = nl_veth_create(a->host, port, name, NULL, a->br.mtu, NULL,
+				   err);
+	if (r == -EEXIST && /* lost a race with another ADD */
+	    nl_link_get(a->host, name, &a->gw, false, NULL) == 0) {
+		a->has_gw = true;
+		return 0;
+	}
+	if (r == 0)
+		r = nl_link_get(a->host, name, &a->gw, true, err);
+	if (r < 0)
+		return r; /* cannot undo what we cannot find */
+	a->has_gw = true;
+	dl_undo_push(&a->undo, undo_gw, a);
+	return vlan_gw_port(a, port, err);
+}
+
+static int gateways_setup(struct bridge_add *a, struct cni_err *err)
+{
+	int r = 0;
+
+	if (a->b.v.vlan && a->res->n_ips)
+		r = vlan_gw_ensure(a, err);
+	if (r == 0)
+		r = gateways_apply(&a->b, a->host, a->has_gw ? &a->gw : &a->br,
+				   a->res, err);
+	return r;
 }
 
 static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
@@ -441,7 +540,7 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 	if (r == 0)
 		r = nl_link_get_index(a->host, a->br.ifindex, &a->br, err);
 	if (r == 0 && a->b.is_gw)
-		r = gateways_apply(&a->b, a->host, &a->br, a->res, err);
+		r = gateways_setup(a, err);
 	if (r == 0 && a->b.ip_masq)
 		r = masq_setup(a, err);
 	if (r == 0)
@@ -494,6 +593,9 @@ static int bridge_check_host(const struct bridge_conf *b,
 			     "CHECK: the host end %s of %s is not a port of "
 			     "bridge %s",
 			     hveth.name, pveth->name, b->bridge);
+	if (r == 0)
+		r = bridge_vlans_port_check(host, hveth.ifindex, hveth.name,
+					    &b->v, err);
 	nl_ctx_close(host);
 	return r;
 }

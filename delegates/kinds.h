@@ -6,6 +6,7 @@
  * tests. Strings borrow the JSON they were parsed from. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
 
@@ -13,8 +14,33 @@
 
 struct cni_err;
 
+/* vlan, vlanTrunk, preserveDefaultVlan of plexus-bridge. */
+#define BRIDGE_VLAN_MAX 4094
+struct bridge_vlans {
+	int vlan;	       /* access VLAN (PVID, untagged); 0: none */
+	bool trunk_set;	       /* vlanTrunk given, even empty */
+	bool preserve_default; /* preserveDefaultVlan, default true */
+	size_t n_trunk;	       /* ids in trunk */
+	uint8_t trunk[(BRIDGE_VLAN_MAX + 8) / 8]; /* bit per tagged id */
+};
+int bridge_vlans_parse(json_object *conf, struct bridge_vlans *ret,
+		       struct cni_err *err);
+/* Does the config turn VLAN filtering on for a bridge it creates? */
+bool bridge_vlans_filtering(const struct bridge_vlans *v);
+bool bridge_vlans_trunk_has(const struct bridge_vlans *v, int vid);
+/* -EOPNOTSUPP from a VLAN request: code 2 naming the key; else r. */
+int bridge_vlans_unsupported(const struct bridge_vlans *v, int r,
+			     struct cni_err *err);
+/* Put the config's VLANs on a bridge port (the bridge's default VLAN
+ * removed first unless preserved); CHECK them. */
+int bridge_vlans_port_apply(struct nl_ctx *host, int port,
+			    const struct bridge_vlans *v, struct cni_err *err);
+int bridge_vlans_port_check(struct nl_ctx *host, int port, const char *name,
+			    const struct bridge_vlans *v, struct cni_err *err);
+
 struct bridge_conf {
 	struct dl_common c;
+	struct bridge_vlans v;
 	const char *bridge; /* default "cni0" */
 	bool is_gw;	    /* isGateway (implied by isDefaultGateway) */
 	bool is_default_gw;

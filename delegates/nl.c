@@ -326,17 +326,58 @@ int nl_veth_create(struct nl_ctx *ctx, const char *name, const char *peer_name,
 	return link_add(ctx, l, "veth", name, err);
 }
 
-int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
-		     struct cni_err *err)
+/* RTM_NEWLINK of a bridge by hand: libnl 3.7 cannot put
+ * IFLA_BR_VLAN_FILTERING into IFLA_INFO_DATA. */
+static int bridge_newlink(struct nl_ctx *ctx, const char *name,
+			  unsigned int mtu, bool vlan_filtering)
 {
-	struct rtnl_link *l = rtnl_link_bridge_alloc();
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg =
+		nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *li, *data;
+	int r = -NLE_NOMEM;
 
-	if (!l)
-		return cni_errf(err, CNI_ERR_NETLINK, "out of memory");
-	rtnl_link_set_name(l, name);
-	if (mtu)
-		rtnl_link_set_mtu(l, mtu);
-	return link_add(ctx, l, "bridge", name, err);
+	if (!msg)
+		return r;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+	    (mtu && nla_put_u32(msg, IFLA_MTU, mtu) < 0) ||
+	    !(li = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
+		goto out;
+	if (vlan_filtering) {
+		data = nla_nest_start(msg, IFLA_INFO_DATA);
+		if (!data || nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0)
+			goto out;
+		nla_nest_end(msg, data);
+	}
+	nla_nest_end(msg, li);
+	r = nl_send_sync(ctx->sk, msg); /* frees msg */
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	return r;
+}
+
+int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
+		     bool vlan_filtering, struct cni_err *err)
+{
+	int r = bridge_newlink(ctx, name, mtu, vlan_filtering);
+
+	if (r < 0) {
+		r = nl_errno(r);
+		if (r == -EEXIST)
+			cni_errf(err, CNI_ERR_NETLINK,
+				 "create bridge \"%s\": a link of that name "
+				 "exists",
+				 name);
+		else
+			cni_errf(err, CNI_ERR_NETLINK,
+				 "create bridge \"%s\": %s", name,
+				 strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 static void link_set_target(struct nl_ctx *ctx, struct rtnl_link *l,
@@ -1166,5 +1207,185 @@ int nl_link_delete_group(struct nl_ctx *ctx, uint32_t group,
 		snprintf(name, sizeof(name), "%u", group);
 		return nl_fail(err, r, "delete link group", name);
 	}
+	return 0;
+}
+
+/* ---- bridge port VLANs (AF_BRIDGE, IFLA_AF_SPEC) ---- */
+
+/* RTM_SETLINK (add) or RTM_DELLINK (delete) of vid..vid_end on a port,
+ * sent to its master bridge; a range goes as a RANGE_BEGIN/END pair. */
+static int brvlan_request(struct nl_ctx *ctx, int type, int ifindex,
+			  uint16_t vid, uint16_t vid_end, uint16_t flags)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE,
+				 .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, 0);
+	struct bridge_vlan_info vi = { .flags = flags, .vid = vid };
+	struct bridge_vlan_info ve = { .flags = flags, .vid = vid_end };
+	struct nlattr *af;
+	int r = -NLE_NOMEM;
+
+	if (!msg)
+		return r;
+	if (vid_end > vid) {
+		vi.flags |= BRIDGE_VLAN_INFO_RANGE_BEGIN;
+		ve.flags |= BRIDGE_VLAN_INFO_RANGE_END;
+	}
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(af = nla_nest_start(msg, IFLA_AF_SPEC)) ||
+	    nla_put_u16(msg, IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_MASTER) < 0 ||
+	    nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi) < 0 ||
+	    (vid_end > vid &&
+	     nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(ve), &ve) < 0)) {
+		nlmsg_free(msg);
+		return r;
+	}
+	nla_nest_end(msg, af);
+	return nl_send_sync(ctx->sk, msg); /* frees msg */
+}
+
+static int brvlan_fail(struct cni_err *err, int nle, const char *what,
+		       int ifindex, uint16_t vid, uint16_t vid_end)
+{
+	char name[64];
+
+	if (vid_end > vid)
+		snprintf(name, sizeof(name), "%u-%u on port index %d", vid,
+			 vid_end, ifindex);
+	else
+		snprintf(name, sizeof(name), "%u on port index %d", vid,
+			 ifindex);
+	return nl_fail(err, nle, what, name);
+}
+
+int nl_bridge_vlan_add(struct nl_ctx *ctx, int ifindex, uint16_t vid,
+		       uint16_t vid_end, bool pvid, bool untagged,
+		       struct cni_err *err)
+{
+	uint16_t flags = (pvid ? BRIDGE_VLAN_INFO_PVID : 0) |
+			 (untagged ? BRIDGE_VLAN_INFO_UNTAGGED : 0);
+	int r = brvlan_request(ctx, RTM_SETLINK, ifindex, vid,
+			       vid_end > vid ? vid_end : vid, flags);
+
+	return r < 0 ? brvlan_fail(err, r, "add bridge VLAN", ifindex, vid,
+				   vid_end)
+		     : 0;
+}
+
+int nl_bridge_vlan_del(struct nl_ctx *ctx, int ifindex, uint16_t vid,
+		       uint16_t vid_end, struct cni_err *err)
+{
+	int r = brvlan_request(ctx, RTM_DELLINK, ifindex, vid,
+			       vid_end > vid ? vid_end : vid, 0);
+
+	return r < 0 ? brvlan_fail(err, r, "delete bridge VLAN", ifindex, vid,
+				   vid_end)
+		     : 0;
+}
+
+struct brvlan_dump {
+	int ifindex; /* 0: every port */
+	struct nl_bridge_vlan *v;
+	size_t n, cap;
+	uint16_t begin; /* of an open RANGE_BEGIN, 0: none */
+	int nomem;
+};
+
+static void brvlan_push(struct brvlan_dump *d, int ifindex,
+			const struct bridge_vlan_info *vi, uint16_t begin)
+{
+	struct nl_bridge_vlan *grown;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+
+		grown = realloc(d->v, cap * sizeof(*grown));
+		if (!grown) {
+			d->nomem = 1;
+			return;
+		}
+		d->v = grown;
+		d->cap = cap;
+	}
+	d->v[d->n++] = (struct nl_bridge_vlan){
+		.ifindex = ifindex,
+		.vid = begin ? begin : vi->vid,
+		.vid_end = vi->vid,
+		.pvid = vi->flags & BRIDGE_VLAN_INFO_PVID,
+		.untagged = vi->flags & BRIDGE_VLAN_INFO_UNTAGGED,
+	};
+}
+
+static int brvlan_valid(struct nl_msg *msg, void *arg)
+{
+	struct brvlan_dump *d = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct ifinfomsg *ifi = nlmsg_data(h);
+	struct nlattr *tb[IFLA_MAX + 1], *a;
+	int rem;
+
+	if (nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 ||
+	    !tb[IFLA_AF_SPEC] || (d->ifindex && ifi->ifi_index != d->ifindex))
+		return NL_OK;
+	nla_for_each_nested(a, tb[IFLA_AF_SPEC], rem)
+	{
+		const struct bridge_vlan_info *vi = nla_data(a);
+
+		if (nla_type(a) != IFLA_BRIDGE_VLAN_INFO ||
+		    nla_len(a) < (int)sizeof(*vi))
+			continue;
+		if (vi->flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
+			d->begin = vi->vid;
+			continue;
+		}
+		brvlan_push(d, ifi->ifi_index, vi,
+			    vi->flags & BRIDGE_VLAN_INFO_RANGE_END ? d->begin
+								   : 0);
+		d->begin = 0;
+	}
+	return NL_OK;
+}
+
+static int brvlan_dump(struct nl_ctx *ctx, struct brvlan_dump *d)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
+	struct nl_cb *cb;
+	int r = -NLE_NOMEM;
+
+	if (!msg)
+		return r;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN_COMPRESSED) ==
+		    0)
+		r = nl_send_auto(ctx->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return r;
+	cb = nl_cb_clone(nl_socket_get_cb(ctx->sk));
+	if (!cb)
+		return -NLE_NOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, brvlan_valid, d);
+	nl_socket_enable_msg_peek(ctx->sk);
+	r = nl_recvmsgs(ctx->sk, cb);
+	nl_cb_put(cb);
+	return r < 0 ? r : d->nomem ? -NLE_NOMEM : 0;
+}
+
+int nl_bridge_vlan_list(struct nl_ctx *ctx, int ifindex,
+			struct nl_bridge_vlan **ret, size_t *ret_n,
+			struct cni_err *err)
+{
+	struct brvlan_dump d = { .ifindex = ifindex };
+	char name[32];
+	int r = brvlan_dump(ctx, &d);
+
+	if (r < 0) {
+		free(d.v);
+		snprintf(name, sizeof(name), "of index %d", ifindex);
+		return nl_fail(err, r, "list bridge VLANs", name);
+	}
+	*ret = d.v;
+	*ret_n = d.n;
 	return 0;
 }

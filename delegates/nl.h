@@ -75,9 +75,10 @@ int nl_link_get_index(struct nl_ctx *ctx, int ifindex, struct nl_link_info *ret,
 int nl_veth_create(struct nl_ctx *ctx, const char *name, const char *peer_name,
 		   struct nl_ctx *peer_ns, unsigned int mtu,
 		   const uint8_t *peer_mac, struct cni_err *err) NL_WUR;
-/* Create a bridge (down). mtu 0: default. */
+/* Create a bridge (down). mtu 0: default. vlan_filtering: with
+ * IFLA_BR_VLAN_FILTERING on (-EOPNOTSUPP where the kernel has none). */
 int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
-		     struct cni_err *err) NL_WUR;
+		     bool vlan_filtering, struct cni_err *err) NL_WUR;
 /* Create a macvlan (mode MACVLAN_MODE_*) / ipvlan (mode IPVLAN_MODE_*) on
  * the master ifindex of ctx's netns, created directly inside target (NULL:
  * ctx's netns) under name. */
@@ -119,6 +120,26 @@ int nl_link_count_ports(struct nl_ctx *ctx, int master, size_t *ret,
 /* Set IFLA_BRPORT_MODE (hairpin) on a bridge port. */
 int nl_bridge_port_set_hairpin(struct nl_ctx *ctx, int ifindex, bool on,
 			       struct cni_err *err) NL_WUR;
+
+/* Bridge port VLANs: vid..vid_end (vid_end <= vid: vid alone) on the
+ * port ifindex, through its master bridge. A kernel without bridge VLAN
+ * filtering gives -EOPNOTSUPP. A range cannot be the PVID. */
+int nl_bridge_vlan_add(struct nl_ctx *ctx, int ifindex, uint16_t vid,
+		       uint16_t vid_end, bool pvid, bool untagged,
+		       struct cni_err *err) NL_WUR;
+int nl_bridge_vlan_del(struct nl_ctx *ctx, int ifindex, uint16_t vid,
+		       uint16_t vid_end, struct cni_err *err) NL_WUR;
+/* One VLAN range of a bridge port (or of the bridge itself), as listed. */
+struct nl_bridge_vlan {
+	int ifindex;
+	uint16_t vid, vid_end; /* equal for one VLAN */
+	bool pvid, untagged;
+};
+/* The VLANs of ifindex (0: of every bridge port); the caller frees *ret.
+ * None (or no VLAN filtering in the kernel): *ret_n 0. */
+int nl_bridge_vlan_list(struct nl_ctx *ctx, int ifindex,
+			struct nl_bridge_vlan **ret, size_t *ret_n,
+			struct cni_err *err) NL_WUR;
 
 /* Add an address (IPv4 gets the broadcast address of its prefix, as
  * iproute2's "brd +"); an existing equal address is not an error. */

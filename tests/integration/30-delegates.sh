@@ -387,12 +387,40 @@ fail_macvlan_late() { # VERSION: the link fails after IPAM ran
 refused_keys() { # VERSION
 	v=$1
 	new_nets
-	for extra in '{"ipMasqBackend":"iptables"}' '{"vlan":100}' '{"enabledad":true}'; do
+	for extra in '{"ipMasqBackend":"iptables"}' '{"enabledad":true}'; do
 		conf "$v" plexus-bridge "$T_TMP/c.json" "$extra"
 		ours bridge ADD "$T_TMP/c.json"
 		expect_code 2
 		key=$(echo "$extra" | python3 -c 'import json,sys; print(list(json.load(sys.stdin))[0])')
 		grep -q "$key" "$T_TMP/out.json" || fail "message does not name $key"
+	done
+	# This kernel has no bridge VLAN filtering (the VM suite tests it):
+	# code 2 naming the key, on a new bridge and on an existing one,
+	# and nothing left behind (bridge, port, pod link, address).
+	for extra in '{"bridge":"pxvl","vlan":100,"isGateway":true}' \
+		'{"bridge":"pxvl","vlanTrunk":[{"id":5}]}' \
+		'{"bridge":"pxvl0","vlan":100,"isGateway":true}'; do
+		conf "$v" plexus-bridge "$T_TMP/c.json" "$extra"
+		ours bridge ADD "$T_TMP/c.json"
+		expect_code 2
+		key=$(echo "$extra" | python3 -c 'import json,sys; print(list(json.load(sys.stdin))[1])')
+		msg=$(jget "$T_TMP/out.json" 'j["msg"]')
+		case $msg in *"\"$key\": "*"no bridge VLAN filtering") ;;
+		*) fail "message does not name $key: $msg" ;; esac
+		has_link "$H" pxvl && fail "bridge pxvl left behind"
+		has_link "$P" eth0 && fail "pod link left behind"
+		[ -z "$(ip -n "$H" -o link show type veth)" ] || fail "veth left behind"
+		[ -z "$(ip -n "$H" -o addr show scope global)" ] || fail "address left behind"
+		expect_eq "$(allocs)" 0 "allocations"
+		ip -n "$H" link add pxvl0 type bridge 2>/dev/null || true # existing
+	done
+	expect_eq "$(ip -n "$H" -o link show master pxvl0 | wc -l)" 0 "ports left on pxvl0"
+	for extra in '{"vlan":5000}' '{"vlan":-1}' '{"vlanTrunk":[{"minID":9,"maxID":3}]}' \
+		'{"vlan":3,"vlanTrunk":[{"id":4}]}'; do
+		conf "$v" plexus-bridge "$T_TMP/c.json" "$extra"
+		ours bridge ADD "$T_TMP/c.json"
+		expect_code 7
+		grep -q '"vlan' "$T_TMP/out.json" || fail "message does not name the key: $(cat "$T_TMP/out.json")"
 	done
 	conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"lo","mode":"bogus"}'
 	ours macvlan ADD "$T_TMP/c.json"
