@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Config parsing of the native delegates, and their pure helpers. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,11 +78,9 @@ static const struct {
 	{ "{\"ipMasq\":\"yes\"}", CNI_ERR_INVALID_CONFIG, "ipMasq" },
 	{ "{\"ipMasqBackend\":\"iptables\"}", CNI_ERR_UNSUPPORTED_FIELD,
 	  "ipMasqBackend" },
-	{ "{\"vlan\":100}", CNI_ERR_UNSUPPORTED_FIELD, "vlan" },
-	{ "{\"vlanTrunk\":[{\"id\":5}]}", CNI_ERR_UNSUPPORTED_FIELD,
-	  "vlanTrunk" },
-	{ "{\"preserveDefaultVlan\":false}", CNI_ERR_UNSUPPORTED_FIELD,
-	  "preserveDefaultVlan" },
+	{ "{\"vlan\":5000}", CNI_ERR_INVALID_CONFIG, "\"vlan\": 5000" },
+	{ "{\"vlanTrunk\":[{\"id\":0}]}", CNI_ERR_INVALID_CONFIG,
+	  "vlanTrunk[0].id" },
 	{ "{\"macspoofchk\":1}", CNI_ERR_INVALID_CONFIG, "macspoofchk" },
 	{ "{\"enabledad\":true}", CNI_ERR_UNSUPPORTED_FIELD, "enabledad" },
 	{ "{\"portIsolation\":true}", CNI_ERR_UNSUPPORTED_FIELD,
@@ -116,6 +115,144 @@ static void test_bridge_conf_parse__refused_and_bad(void **state)
 				 err.code, err.msg);
 		json_object_put(o);
 	}
+}
+
+/* ---- bridge VLANs ---- */
+
+static void test_bridge_vlans_parse__access(void **state)
+{
+	json_object *o = conf_of("{\"vlan\":100}");
+	struct bridge_vlans v;
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(bridge_vlans_parse(o, &v, &err), 0);
+	assert_int_equal(v.vlan, 100);
+	assert_true(v.preserve_default);
+	assert_false(v.trunk_set);
+	assert_int_equal(v.n_trunk, 0);
+	assert_true(bridge_vlans_filtering(&v));
+	json_object_put(o);
+}
+
+static void test_bridge_vlans_parse__none(void **state)
+{
+	json_object *o = conf_of("{\"vlan\":0,\"vlanTrunk\":null}");
+	struct bridge_vlans v;
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(bridge_vlans_parse(o, &v, &err), 0);
+	assert_int_equal(v.vlan, 0);
+	assert_false(bridge_vlans_filtering(&v));
+	json_object_put(o);
+}
+
+/* Entries merge (a set, as the reference); an entry may have both an id
+ * and a range; an empty entry adds nothing. */
+static void test_bridge_vlans_parse__trunk_merges(void **state)
+{
+	json_object *o = conf_of("{\"preserveDefaultVlan\":false,\"vlanTrunk\":"
+				 "[{\"id\":5},"
+				 "{\"minID\":10,\"maxID\":12},{\"id\":11},{},"
+				 "{\"minID\":1,\"maxID\":1,\"id\":4094}]}");
+	static const int want[] = { 1, 5, 10, 11, 12, 4094 };
+	struct bridge_vlans v;
+	struct cni_err err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(bridge_vlans_parse(o, &v, &err), 0);
+	assert_false(v.preserve_default);
+	assert_true(v.trunk_set);
+	assert_int_equal(v.n_trunk, 6);
+	for (int id = 0; id <= 4096; id++)
+		if (bridge_vlans_trunk_has(&v, id)) {
+			assert_true(n < 6);
+			assert_int_equal(id, want[n++]);
+		}
+	assert_int_equal(n, 6);
+	json_object_put(o);
+}
+
+/* An empty vlanTrunk still turns filtering on, and may go with vlan. */
+static void test_bridge_vlans_parse__empty_trunk(void **state)
+{
+	json_object *o = conf_of("{\"vlan\":7,\"vlanTrunk\":[]}");
+	struct bridge_vlans v;
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(bridge_vlans_parse(o, &v, &err), 0);
+	assert_int_equal(v.vlan, 7);
+	assert_true(v.trunk_set);
+	assert_int_equal(v.n_trunk, 0);
+	json_object_put(o);
+}
+
+static const struct {
+	const char *conf;
+	const char *names; /* the message must name this (code 7) */
+} vlans_bad[] = {
+	{ "{\"vlan\":4095}", "\"vlan\": 4095 is out of range 0..4094" },
+	{ "{\"vlan\":-1}", "\"vlan\": -1" },
+	{ "{\"vlan\":\"100\"}", "\"vlan\": must be an integer" },
+	{ "{\"preserveDefaultVlan\":\"no\"}", "preserveDefaultVlan" },
+	{ "{\"vlanTrunk\":{\"id\":5}}", "\"vlanTrunk\": must be a list" },
+	{ "{\"vlanTrunk\":[5]}", "\"vlanTrunk[0]\": 5 is not an object" },
+	{ "{\"vlanTrunk\":[{\"id\":1},{\"id\":0}]}", "\"vlanTrunk[1].id\": 0 "
+						     "is out of range "
+						     "1..4094" },
+	{ "{\"vlanTrunk\":[{\"id\":4095}]}", "vlanTrunk[0].id\": 4095" },
+	{ "{\"vlanTrunk\":[{\"id\":\"5\"}]}", "vlanTrunk[0].id" },
+	{ "{\"vlanTrunk\":[{\"minID\":0,\"maxID\":5}]}", "vlanTrunk[0].minID\":"
+							 " 0" },
+	{ "{\"vlanTrunk\":[{\"minID\":1,\"maxID\":4095}]}", "vlanTrunk[0]."
+							    "maxID\": 4095" },
+	{ "{\"vlanTrunk\":[{\"minID\":9,\"maxID\":3}]}", "\"vlanTrunk[0]\": "
+							 "minID 9 is greater "
+							 "than maxID 3" },
+	{ "{\"vlanTrunk\":[{\"minID\":3}]}", "\"maxID\" missing" },
+	{ "{\"vlanTrunk\":[{\"maxID\":3}]}", "\"minID\" missing" },
+	{ "{\"vlan\":3,\"vlanTrunk\":[{\"id\":4}]}", "\"vlan\" (3) and "
+						     "\"vlanTrunk\" cannot "
+						     "both be set" },
+};
+
+static void test_bridge_vlans_parse__bad(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(vlans_bad) / sizeof(vlans_bad[0]); i++) {
+		json_object *o = conf_of(vlans_bad[i].conf);
+		struct bridge_vlans v = { .vlan = -7 };
+		struct cni_err err = { 0 };
+
+		assert_true(bridge_vlans_parse(o, &v, &err) < 0);
+		if (err.code != CNI_ERR_INVALID_CONFIG ||
+		    !strstr(err.msg, vlans_bad[i].names))
+			fail_msg("%s: code %d msg \"%s\"", vlans_bad[i].conf,
+				 err.code, err.msg);
+		assert_int_equal(v.vlan, -7); /* ret untouched */
+		json_object_put(o);
+	}
+}
+
+/* -EOPNOTSUPP (no VLAN filtering in the kernel): code 2 naming the key. */
+static void test_bridge_vlans_unsupported__names_key(void **state)
+{
+	struct bridge_vlans v = { .vlan = 100 };
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_true(bridge_vlans_unsupported(&v, -EOPNOTSUPP, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_UNSUPPORTED_FIELD);
+	assert_non_null(strstr(err.msg, "\"vlan\": 100: this kernel has no "
+					"bridge VLAN filtering"));
+	v.vlan = 0;
+	v.trunk_set = true;
+	assert_true(bridge_vlans_unsupported(&v, -EOPNOTSUPP, &err) < 0);
+	assert_non_null(strstr(err.msg, "\"vlanTrunk\": this kernel"));
+	assert_int_equal(bridge_vlans_unsupported(&v, -EIO, &err), -EIO);
 }
 
 /* ---- macvlan ---- */
@@ -389,6 +526,12 @@ int main(void)
 		cmocka_unit_test(test_bridge_conf_parse__defaults),
 		cmocka_unit_test(test_bridge_conf_parse__keys),
 		cmocka_unit_test(test_bridge_conf_parse__refused_and_bad),
+		cmocka_unit_test(test_bridge_vlans_parse__access),
+		cmocka_unit_test(test_bridge_vlans_parse__none),
+		cmocka_unit_test(test_bridge_vlans_parse__trunk_merges),
+		cmocka_unit_test(test_bridge_vlans_parse__empty_trunk),
+		cmocka_unit_test(test_bridge_vlans_parse__bad),
+		cmocka_unit_test(test_bridge_vlans_unsupported__names_key),
 		cmocka_unit_test(test_macvlan_conf_parse__modes),
 		cmocka_unit_test(test_macvlan_conf_parse__defaults_and_refused),
 		cmocka_unit_test(test_ipvlan_conf_parse__modes),
