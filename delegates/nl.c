@@ -937,6 +937,17 @@ int nl_sysctl_set(struct nl_ctx *ctx, const char *key, const char *value,
 	return r;
 }
 
+/* A copy of the socket's callbacks; nl_socket_get_cb returns a reference
+ * of its own, dropped here. */
+static struct nl_cb *sock_cb_clone(struct nl_sock *sk)
+{
+	struct nl_cb *own = nl_socket_get_cb(sk);
+	struct nl_cb *cb = own ? nl_cb_clone(own) : NULL;
+
+	nl_cb_put(own);
+	return cb;
+}
+
 /* ---- SR-IOV VF settings (on the PF) ---- */
 
 static void vf_parse_one(struct nlattr *vfi, struct nl_vf_info *v)
@@ -1050,7 +1061,7 @@ static int vf_getlink(struct nl_ctx *ctx, int ifindex, struct vf_query *q)
 	nlmsg_free(msg);
 	if (r < 0)
 		return r;
-	cb = nl_cb_clone(nl_socket_get_cb(ctx->sk));
+	cb = sock_cb_clone(ctx->sk);
 	if (!cb)
 		return -NLE_NOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, vf_valid, q);
@@ -1362,7 +1373,7 @@ static int brvlan_dump(struct nl_ctx *ctx, struct brvlan_dump *d)
 	nlmsg_free(msg);
 	if (r < 0)
 		return r;
-	cb = nl_cb_clone(nl_socket_get_cb(ctx->sk));
+	cb = sock_cb_clone(ctx->sk);
 	if (!cb)
 		return -NLE_NOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, brvlan_valid, d);
