@@ -30,11 +30,11 @@ mkconf() {
 		"$3" "$2" "$B" "$4" "$ipam" >"$1"
 }
 
-# run VERSION BIN CMD CONF: through libcni up to 1.0.0, else directly.
-# Output in $VM_T/res, exit code in $VM_T/rc.
+# run VERSION BIN CMD CONF: through libcni up to 1.0.0, else (or with
+# DIRECT=1) directly. Output in $VM_T/res, exit code in $VM_T/rc.
 run() {
 	v=$1 bin=$2 cmd=$3 conf=$4
-	if [ "$v" = 1.1.0 ]; then
+	if [ "$v" = 1.1.0 ] || [ "${DIRECT:-}" = 1 ]; then
 		if [ "$cmd" = CHECK ]; then # prevResult: the ADD's result
 			{ sed 's/}$//' "$conf"; printf ',"prevResult":'; cat "$VM_T/added"; printf '}\n'; } >"$VM_T/prev.json"
 			conf=$VM_T/prev.json
@@ -163,7 +163,9 @@ bad() { # VERSION
 	for x in '"vlan":5000' '"vlanTrunk":[{"minID":9,"maxID":3}]' '"vlanTrunk":[{"id":0}]' \
 		'"vlan":3,"vlanTrunk":[{"id":4}]'; do
 		mkconf "$VM_T/c.json" plexus-bridge "$v" ",$x"
+		DIRECT=1 # a config error: libcni adds nothing to see (faster)
 		run "$v" "$PLX" ADD "$VM_T/c.json"
+		DIRECT=0
 		expect_rc 1
 		expect_match "$(cat "$VM_T/res")" '"code": *7' "error code for $x"
 		expect_match "$(cat "$VM_T/res")" '\\"vlan' "message names the key for $x"
@@ -217,6 +219,7 @@ equiv() { # VERSION EXTRA
 	expect_rc 0
 	state >"$VM_T/st-ours"
 	run "$v" "$PLX" DEL "$VM_T/o.json"
+	expect_rc 0
 	cleanup
 	cat "$VM_T/st-ref"
 	expect_match "$(cat "$VM_T/st-ref")" 'port: .*100 PVID' "state read"
