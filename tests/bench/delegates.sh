@@ -34,16 +34,19 @@ pair() {
 		-s "/var/run/netns/$P" \
 		"plexus=ADD:$BIN/plexus-$2:$W/p$1.conf:eth0,DEL:$BIN/plexus-$2:$W/p$1.conf:eth0" \
 		"reference=ADD:$REF/$2:$W/r$1.conf:eth0,DEL:$REF/$2:$W/r$1.conf:eth0" >"$W/out"
-	p=$(sed -n 's/^plexus .*median_ms=\([0-9.]*\).*/\1/p' "$W/out")
-	r=$(sed -n 's/^reference .*median_ms=\([0-9.]*\).*/\1/p' "$W/out")
+	for step in "1:ADD" "2:DEL"; do
+		p=$(sed -n "s|^plexus/$step .*median_ms=\([0-9.]*\).*|\1|p" "$W/out")
+		r=$(sed -n "s|^reference/$step .*median_ms=\([0-9.]*\).*|\1|p" "$W/out")
+		printf '%-40s %-4s %10s %10s %8s\n' "$5" "${step#*:}" "$p ms" "$r ms" \
+			"$(python3 -c "print(f'{$r/$p:.2f}x')")"
+	done
 	pf=$(sed -n 's/^plexus .*failures=\([0-9]*\).*/\1/p' "$W/out")
 	rf=$(sed -n 's/^reference .*failures=\([0-9]*\).*/\1/p' "$W/out")
-	printf '%-46s %10s %10s %8s   failures %s/%s\n' "$5" "$p ms" "$r ms" \
-		"$(python3 -c "print(f'{$r/$p:.2f}x')")" "$pf" "$rf"
+	[ "$pf$rf" = 00 ] || echo "  failures: plexus $pf, reference $rf"
 }
 
-echo "native delegates vs reference plugins: $N iterations each, alternating; ADD+DEL of one pod interface (median)"
-printf '%-46s %10s %10s %8s\n' "row" "plexus" "reference" "speed-up"
+echo "native delegates vs reference plugins: $N iterations each, alternating; ADD, then DEL, of one pod interface (median per call)"
+printf '%-40s %-4s %10s %10s %8s\n' "row" "verb" "plexus" "reference" "speed-up"
 pair 1 bridge "$br" "" "bridge, no IPAM"
 pair 2 bridge "$br" 10.210.0.0/16 "bridge, host-local"
 pair 3 macvlan "$mv" "" "macvlan, no IPAM"
