@@ -240,15 +240,9 @@ struct bridge_add {
 	struct nl_link_info br, hveth, pveth;
 	struct nl_link_info gw, gw_port; /* VLAN gateway interface, its peer */
 	bool br_created, has_gw;
+	struct dl_ipam_call ipam;
 	struct dl_undos undo;
 };
-
-static void undo_ipam(void *arg)
-{
-	struct bridge_add *a = arg;
-
-	dl_ipam_exec(a->req, a->b.c.ipam_type, CNI_CMD_DEL, NULL, NULL);
-}
 
 static void undo_link(void *arg)
 {
@@ -506,6 +500,20 @@ static int gateways_setup(struct bridge_add *a, struct cni_err *err)
 	return r;
 }
 
+/* The IPAM result (an empty one without IPAM) and the gateways it gives. */
+static int bridge_ipam_result(struct bridge_add *a, struct cni_err *err)
+{
+	int r = 0;
+
+	if (a->b.c.ipam_type)
+		r = dl_ipam_finish(&a->ipam, &a->res, err);
+	else if (!(a->res = cni_result_new()))
+		r = -ENOMEM;
+	if (r == 0 && a->b.is_gw)
+		r = gateways_calc(&a->b, a->res, err);
+	return r;
+}
+
 static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 {
 	int r;
@@ -517,23 +525,17 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 		r = dl_pod_ifname_free(a->pod, a->req->env->ifname, err);
 	if (r < 0)
 		return r;
-	if (a->b.c.ipam_type) {
-		r = dl_ipam_exec(a->req, a->b.c.ipam_type, CNI_CMD_ADD, &a->res,
-				 err);
-		if (r < 0)
-			return r;
-		dl_undo_push(&a->undo, undo_ipam, a);
-	} else if (!(a->res = cni_result_new())) {
-		return -ENOMEM;
+	if (a->b.c.ipam_type) { /* runs while the links are made */
+		dl_ipam_start(&a->ipam, a->req, a->b.c.ipam_type, CNI_CMD_ADD);
+		dl_undo_push(&a->undo, dl_ipam_undo, &a->ipam);
 	}
-	if (a->b.is_gw)
-		r = gateways_calc(&a->b, a->res, err);
-	if (r == 0)
-		r = bridge_ensure(a, err);
+	r = bridge_ensure(a, err);
 	if (r == 0)
 		r = veth_setup(a, err);
 	if (r == 0) /* enabledad is refused: DAD off, as the reference */
 		r = dl_iface_sysctls(a->pod, a->req->env->ifname, true, err);
+	if (r == 0)
+		r = bridge_ipam_result(a, err);
 	if (r == 0)
 		r = dl_iface_configure(a->pod, a->pveth.ifindex, a->res, err);
 	/* Read the bridge again: its MAC changes when its first port joins. */

@@ -5,11 +5,13 @@
 /* Shared steps of the native delegates (delegates/ only): config checks,
  * IPAM calls, pod interface setup and checks, undo lists. */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "cni_error.h"
 #include "delegate.h"
 #include "nl.h"
 
@@ -79,6 +81,32 @@ bool dl_prefix_contains(const struct nl_prefix *a, const struct nl_prefix *b);
 int dl_ipam_exec(const struct delegate_req *req, const char *type,
 		 enum cni_cmd cmd, struct cni_result **ret,
 		 struct cni_err *err);
+
+/* The same call started before the delegate's netlink work and finished
+ * after it: an IPAM plugin that is a child process runs from a thread
+ * meanwhile, so its start-up overlaps with the link setup (the reference
+ * plugins run it in turn). Through other exec ops (in-process plugins)
+ * the call runs inside dl_ipam_start. A started call is finished, or
+ * undone, exactly once; the struct must not move while it runs. */
+struct dl_ipam_call {
+	struct delegate_req req; /* its conf: the thread's copy */
+	json_object *orig_conf, *conf;
+	const char *type;
+	enum cni_cmd cmd;
+	pthread_t thread;
+	bool started, running;
+	int r;
+	struct cni_result *res;
+	struct cni_err err;
+};
+void dl_ipam_start(struct dl_ipam_call *c, const struct delegate_req *req,
+		   const char *type, enum cni_cmd cmd);
+/* Wait for the call; ADD: *ret (may be NULL) takes its result. */
+int dl_ipam_finish(struct dl_ipam_call *c, struct cni_result **ret,
+		   struct cni_err *err);
+/* An undo step (arg: the call): wait for it, and release what an ADD
+ * that succeeded allocated (IPAM DEL). */
+void dl_ipam_undo(void *arg);
 
 /* ---- pod interface ---- */
 

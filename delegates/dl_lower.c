@@ -15,15 +15,9 @@ struct lower_add {
 	struct nl_ctx *host, *pod;
 	struct nl_link_info master, link;
 	struct cni_result *res;
+	struct dl_ipam_call ipam;
 	struct dl_undos undo;
 };
-
-static void undo_ipam(void *arg)
-{
-	struct lower_add *a = arg;
-
-	dl_ipam_exec(a->req, a->l->c->ipam_type, CNI_CMD_DEL, NULL, NULL);
-}
 
 static void undo_link(void *arg)
 {
@@ -80,18 +74,17 @@ static int lower_add_steps(struct lower_add *a, struct cni_err *err)
 		r = master_find(a, err);
 	if (r < 0)
 		return r;
-	if (c->ipam_type) {
-		r = dl_ipam_exec(a->req, c->ipam_type, CNI_CMD_ADD, &a->res,
-				 err);
-		if (r < 0)
-			return r;
-		dl_undo_push(&a->undo, undo_ipam, a);
-	} else if (!(a->res = cni_result_new())) {
-		return -ENOMEM;
+	if (c->ipam_type) { /* runs while the link is made */
+		dl_ipam_start(&a->ipam, a->req, c->ipam_type, CNI_CMD_ADD);
+		dl_undo_push(&a->undo, dl_ipam_undo, &a->ipam);
 	}
 	r = link_create(a, err);
 	if (r == 0)
 		r = dl_iface_sysctls(a->pod, a->req->env->ifname, false, err);
+	if (r == 0 && c->ipam_type)
+		r = dl_ipam_finish(&a->ipam, &a->res, err);
+	else if (r == 0 && !(a->res = cni_result_new()))
+		r = -ENOMEM;
 	if (r == 0)
 		r = dl_iface_configure(a->pod, a->link.ifindex, a->res, err);
 	if (r == 0)

@@ -47,40 +47,6 @@ int dl_pod_ifname_free(struct nl_ctx *pod, const char *ifname,
 	return r == -ENODEV ? 0 : r;
 }
 
-int dl_ipam_exec(const struct delegate_req *req, const char *type,
-		 enum cni_cmd cmd, struct cni_result **ret, struct cni_err *err)
-{
-	const struct cni_exec_ops *ex =
-		req->exec ? req->exec : &cni_exec_default;
-	struct cni_exec_req x = {
-		.type = type,
-		.cmd = cmd,
-		.container_id = req->env->container_id,
-		.netns = req->env->netns,
-		.ifname = req->env->ifname,
-		.args = req->env->args_raw,
-		.path = req->env->path,
-		.conf = req->conf,
-	};
-	json_object *out = NULL;
-	int r = ex->run(ex->ctx, &x, &out, err);
-
-	if (r < 0)
-		return r;
-	if (cmd == CNI_CMD_ADD) {
-		if (!out) {
-			r = cni_errf(err, CNI_ERR_DELEGATE_OUTPUT,
-				     "ipam %s: ADD printed no result", type);
-		} else {
-			r = cni_result_parse(out, ret, err);
-			if (r < 0)
-				cni_err_prefix(err, "ipam %s", type);
-		}
-	}
-	json_object_put(out);
-	return r;
-}
-
 /* ---- pod interface ---- */
 
 static int route_gw(const struct cni_result *res, const struct cni_route *rt,
@@ -388,15 +354,20 @@ static int del_link(const struct delegate_req *req, struct cni_err *err)
 int dl_del_pod_link(const struct delegate_req *req, struct cni_err *err)
 {
 	struct dl_common c;
+	struct dl_ipam_call ipam;
 	struct cni_err e2 = { 0 };
 	int r = dl_conf_common(req->conf, "DEL", true, &c, err), r2;
 
 	if (r < 0)
 		return r;
+	if (c.ipam_type) /* runs while the link is deleted */
+		dl_ipam_start(&ipam, req, c.ipam_type, CNI_CMD_DEL);
+	r2 = del_link(req, &e2);
 	if (c.ipam_type)
-		r = dl_ipam_exec(req, c.ipam_type, CNI_CMD_DEL, NULL, err);
-	r2 = del_link(req, r < 0 ? &e2 : err);
-	if (r < 0 && r2 < 0)
+		r = dl_ipam_finish(&ipam, NULL, err);
+	if (r == 0 && r2 < 0 && err)
+		*err = e2;
+	else if (r < 0 && r2 < 0)
 		cni_err_add_details(err, "also: %s", e2.msg);
 	return r < 0 ? r : r2;
 }

@@ -10,7 +10,9 @@
  * Each iteration runs every scenario once, in turn, with container ID
  * "bench-<iter>". Prints per scenario the median and mean wall time of
  * one pass over its steps, and the largest peak RSS of any step's
- * process (wait4's ru_maxrss: the binary itself, not its children). */
+ * process (wait4's ru_maxrss: the binary itself, not its children); then
+ * a line per step, "LABEL/N:CMD median_ms=...", with that step's own
+ * times. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +32,7 @@ struct scenario {
 	struct step steps[16];
 	int n_steps;
 	double *times;
+	double *step_times[16];
 	long max_rss_kb;
 	int failures;
 };
@@ -111,17 +114,28 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void report(struct scenario *sc, int n)
+/* Sorts TIMES and prints their median, mean and 90th percentile. */
+static void print_stats(double *times, int n)
 {
 	double sum = 0;
 
 	for (int i = 0; i < n; i++)
-		sum += sc->times[i];
-	qsort(sc->times, (size_t)n, sizeof(double), cmp);
-	printf("%s median_ms=%.3f mean_ms=%.3f p90_ms=%.3f max_rss_kib=%ld "
-	       "failures=%d\n",
-	       sc->label, sc->times[n / 2], sum / n, sc->times[n * 9 / 10],
-	       sc->max_rss_kb, sc->failures);
+		sum += times[i];
+	qsort(times, (size_t)n, sizeof(double), cmp);
+	printf("median_ms=%.3f mean_ms=%.3f p90_ms=%.3f", times[n / 2], sum / n,
+	       times[n * 9 / 10]);
+}
+
+static void report(struct scenario *sc, int n)
+{
+	printf("%s ", sc->label);
+	print_stats(sc->times, n);
+	printf(" max_rss_kib=%ld failures=%d\n", sc->max_rss_kb, sc->failures);
+	for (int j = 0; j < sc->n_steps; j++) {
+		printf("%s/%d:%s ", sc->label, j + 1, sc->steps[j].cmd);
+		print_stats(sc->step_times[j], n);
+		printf("\n");
+	}
 }
 
 int main(int argc, char **argv)
@@ -144,7 +158,11 @@ int main(int argc, char **argv)
 				argv[i]);
 			return 2;
 		}
-		sc[n_sc++].times = calloc((size_t)n, sizeof(double));
+		sc[n_sc].times = calloc((size_t)n, sizeof(double));
+		for (int j = 0; j < sc[n_sc].n_steps; j++)
+			sc[n_sc].step_times[j] =
+				calloc((size_t)n, sizeof(double));
+		n_sc++;
 	}
 	if (n < 1 || n_sc == 0) {
 		fprintf(stderr, "usage: cnibench -n ITER -p CNI_PATH -s NETNS "
@@ -156,12 +174,15 @@ int main(int argc, char **argv)
 
 		snprintf(cid, sizeof(cid), "bench-%d", it);
 		for (int k = 0; k < n_sc; k++) {
-			double t0 = now_ms();
+			double t0 = now_ms(), ts = t0;
 
-			for (int j = 0; j < sc[k].n_steps; j++)
+			for (int j = 0; j < sc[k].n_steps; j++) {
 				if (run_step(&sc[k].steps[j], path, netns, cid,
 					     &sc[k].max_rss_kb) < 0)
 					sc[k].failures++;
+				sc[k].step_times[j][it] = now_ms() - ts;
+				ts += sc[k].step_times[j][it];
+			}
 			sc[k].times[it] = now_ms() - t0;
 		}
 	}

@@ -1,9 +1,11 @@
 #!/bin/bash
 # Native delegates against the reference plugins, called the same way (a
 # separate process per call, alternating call by call in one run, through
-# tests/bench/cnibench.c): one pod interface ADD followed by its DEL, with
-# host-local and without IPAM (the delegate's own work alone). Everything
-# happens inside throw-away netns. Not a pass/fail test.
+# tests/bench/cnibench.c): one pod interface ADD followed by its DEL,
+# without IPAM (the delegate's own work alone), with host-local for both,
+# and as each side is deployed: plexus-ipam (file store) under ours,
+# host-local under the reference. Everything happens inside throw-away
+# netns. Not a pass/fail test.
 #   B_ITER   iterations (default 200)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,33 +20,46 @@ ip netns add "$H"; ip netns add "$P"
 ip -n "$H" link add plxup type veth peer name plxupp
 ip -n "$H" link set plxup up
 
-# conf NAME TYPE KEYS [SUBNET]: a config; with SUBNET, host-local IPAM.
+# conf NAME TYPE KEYS [SUBNET [IPAM]]: a config; with SUBNET, IPAM
+# (host-local, or plexus-ipam with a file store).
 conf() {
 	ipam=""
-	[ -n "${4:-}" ] && ipam=",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$W/ipam-$1\",\"ranges\":[[{\"subnet\":\"$4\"}]]}"
+	if [ "${5:-}" = plexus-ipam ]; then
+		ipam=",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$4\",\"store\":{\"type\":\"file\",\"path\":\"$W/ipam-$1\"}}"
+	elif [ -n "${4:-}" ]; then
+		ipam=",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$W/ipam-$1\",\"ranges\":[[{\"subnet\":\"$4\"}]]}"
+	fi
 	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"$2\",$3$ipam}" >"$W/$1.conf"
 }
 br='"bridge":"plxdb0","isGateway":true'
 mv='"master":"plxup","mode":"bridge"'
-# pair ROW KIND KEYS [SUBNET]: plexus-KIND and KIND on the same config
+# pair ROW KIND KEYS SUBNET LABEL [IPAM]: plexus-KIND and KIND on the same
+# config; IPAM (plexus-ipam) replaces host-local under ours only.
+# (a bridge per row: its gateway address follows the row's subnet)
 pair() {
-	conf "p$1" "plexus-$2" "$3" "${4:-}"
+	set -- "$1" "$2" "${3//plxdb0/plxdb$1}" "${@:4}"
+	conf "p$1" "plexus-$2" "$3" "${4:-}" "${6:-}"
 	conf "r$1" "$2" "$3" "${4:-}"
 	ip netns exec "$H" "$BIN/tests/cnibench" -n "$N" -p "$BIN:$REF" \
 		-s "/var/run/netns/$P" \
 		"plexus=ADD:$BIN/plexus-$2:$W/p$1.conf:eth0,DEL:$BIN/plexus-$2:$W/p$1.conf:eth0" \
 		"reference=ADD:$REF/$2:$W/r$1.conf:eth0,DEL:$REF/$2:$W/r$1.conf:eth0" >"$W/out"
-	p=$(sed -n 's/^plexus .*median_ms=\([0-9.]*\).*/\1/p' "$W/out")
-	r=$(sed -n 's/^reference .*median_ms=\([0-9.]*\).*/\1/p' "$W/out")
+	for step in "1:ADD" "2:DEL"; do
+		p=$(sed -n "s|^plexus/$step .*median_ms=\([0-9.]*\).*|\1|p" "$W/out")
+		r=$(sed -n "s|^reference/$step .*median_ms=\([0-9.]*\).*|\1|p" "$W/out")
+		printf '%-40s %-4s %10s %10s %8s\n' "$5" "${step#*:}" "$p ms" "$r ms" \
+			"$(python3 -c "print(f'{$r/$p:.2f}x')")"
+	done
 	pf=$(sed -n 's/^plexus .*failures=\([0-9]*\).*/\1/p' "$W/out")
 	rf=$(sed -n 's/^reference .*failures=\([0-9]*\).*/\1/p' "$W/out")
-	printf '%-46s %10s %10s %8s   failures %s/%s\n' "$5" "$p ms" "$r ms" \
-		"$(python3 -c "print(f'{$r/$p:.2f}x')")" "$pf" "$rf"
+	[ "$pf$rf" = 00 ] || echo "  failures: plexus $pf, reference $rf"
 }
 
-echo "native delegates vs reference plugins: $N iterations each, alternating; ADD+DEL of one pod interface (median)"
-printf '%-46s %10s %10s %8s\n' "row" "plexus" "reference" "speed-up"
+echo "native delegates vs reference plugins: $N iterations each, alternating; ADD, then DEL, of one pod interface (median per call)"
+printf '%-40s %-4s %10s %10s %8s\n' "row" "verb" "plexus" "reference" "speed-up"
 pair 1 bridge "$br" "" "bridge, no IPAM"
 pair 2 bridge "$br" 10.210.0.0/16 "bridge, host-local"
 pair 3 macvlan "$mv" "" "macvlan, no IPAM"
 pair 4 macvlan "$mv" 10.211.0.0/16 "macvlan, host-local"
+pair 5 bridge "$br" 10.212.0.0/16 "bridge, plexus-ipam vs host-local" plexus-ipam
+pair 6 macvlan "$mv" 10.213.0.0/16 "macvlan, plexus-ipam vs host-local" plexus-ipam

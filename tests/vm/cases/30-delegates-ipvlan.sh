@@ -1,6 +1,7 @@
 # plexus-ipvlan in the VM (this machine's kernel has no ipvlan): ADD/CHECK/
 # DEL per spec version, a bad master, DEL with the netns gone, and the same
-# pod state as the reference ipvlan plugin for modes l2, l3, l3s. Sourced
+# pod state and result as the reference ipvlan plugin for modes l2, l3,
+# l3s, both driven through libcni (build/bin/libcni-driver). Sourced
 # after /vm/lib.sh (busybox sh). The lower devices are dummies in the VM's
 # root netns. 1.1.0 runs without IPAM and without the reference plugin
 # (host-local and ipvlan from Debian speak up to 1.0.0).
@@ -135,22 +136,70 @@ in_container() { # VERSION
 	ip link del "$L"
 }
 
-equiv() { # VERSION MODE
-	v=$1 mode=$2
-	fresh
-	mkconf "$VM_T/r.json" ipvlan "$v" "$mode" "$L"
-	plug "$REF" ADD "$VM_T/r.json"
+# Equivalence, both plugins driven through libcni (libcni-driver, what
+# containerd and CRI-O link): ADD (pod state and result compared), CHECK
+# with libcni's cached result (libcni itself refuses CHECK below 0.4.0),
+# DEL with the cached result as prevResult, nothing left, a second DEL.
+DRV=$TOP/build/bin/libcni-driver
+
+# lc VERB CONF: CONF through libcni for pod $P; output in $VM_T/res,
+# $VM_T/stderr, exit code in $VM_T/rc.
+lc() {
+	if "$DRV" "$1" --conf "$2" --netns "/var/run/netns/$P" --ifname eth0 \
+		--cid cid1 --cache-dir "$VM_T/cache-$P" --path "$TOP/$BINDIR:/usr/lib/cni" \
+		>"$VM_T/res" 2>"$VM_T/stderr"; then
+		echo 0 >"$VM_T/rc"
+	else
+		echo $? >"$VM_T/rc"
+	fi
+}
+
+# lifecycle WHO CONF VERSION ROUTE-GW: state and result in $VM_T/st-WHO,
+# res-WHO (what varies with the netns dropped: MAC, sandbox path).
+lifecycle() {
+	lc add "$2"
 	expect_rc 0
-	pod_state >"$VM_T/st-ref"
-	fresh
-	mkconf "$VM_T/o.json" plexus-ipvlan "$v" "$mode" "$L"
-	plug "$PLX" ADD "$VM_T/o.json"
+	sed -e '/"mac"/d' -e '/"sandbox"/d' "$VM_T/res" >"$VM_T/res-$1"
+	pod_state >"$VM_T/st-$1"
+	lc check "$2"
+	if [ "$3" = 0.3.1 ]; then
+		expect_rc 1
+		expect_match "$(cat "$VM_T/stderr")" 'does not support the CHECK command' "libcni CHECK at 0.3.1"
+	elif [ "$1" = ref ] && [ -z "$4" ]; then
+		# Debian's reference plugins (1.1.1) fail CHECK when a result route
+		# has no gateway: containernetworking/plugins#886, fixed in 1.3.0
+		expect_rc 1
+		expect_match "$(cat "$VM_T/stderr")" 'GW:<nil>} not found in routing table' "reference CHECK bug"
+	else
+		expect_rc 0
+	fi
+	lc del "$2"
 	expect_rc 0
-	pod_state >"$VM_T/st-ours"
+	expect_eq "$(ip -n "$P" -o link show | grep -cv ': lo:')" 0 "pod links after DEL"
+	expect_eq "$(allocs)" 0 "allocations after DEL"
+	expect_eq "$(ls "$VM_T/cache-$P/results" 2>/dev/null | wc -l)" 0 "libcni cached results after DEL"
+	lc del "$2"
+	expect_rc 0
+}
+
+equiv() { # VERSION MODE [ROUTE-GW]
+	v=$1 mode=$2 gw=${3:-}
+	[ -x "$DRV" ] || fail "$DRV is not in the VM (tests/vm/bins.txt; make builds it)"
+	for who in ref ours; do
+		fresh
+		t=ipvlan
+		[ $who = ours ] && t=plexus-ipvlan
+		mkconf "$VM_T/c-$who.json" "$t" "$v" "$mode" "$L"
+		[ -z "$gw" ] || sed -i "s|\"dst\":\"10.89.0.0/16\"|&,\"gw\":\"$gw\"|" "$VM_T/c-$who.json"
+		lifecycle $who "$VM_T/c-$who.json" "$v" "$gw"
+		ip link del "$L"
+	done
 	cat "$VM_T/st-ref"
 	[ -s "$VM_T/st-ref" ] || fail "no state read"
 	expect_match "$(cat "$VM_T/st-ours")" 'arp_notify=1' "arp_notify read"
+	[ -z "$gw" ] || expect_match "$(cat "$VM_T/st-ours")" "10.89.0.0/16 via $gw" "route via gw"
 	diff "$VM_T/st-ref" "$VM_T/st-ours" || fail "pod state differs"
+	diff "$VM_T/res-ref" "$VM_T/res-ours" || fail "result differs"
 }
 
 if [ ! -x "$PLX" ] || [ ! -x "$HL" ] || [ ! -x "$REF" ]; then
@@ -163,8 +212,13 @@ else
 		vm_case "[$v] plexus-ipvlan linkInContainer" in_container "$v"
 		# the reference plugin speaks up to 1.0.0
 		[ "$v" = 1.1.0 ] && continue
-		for mode in l2 l3 l3s; do
-			vm_case "[$v] plexus-ipvlan ($mode) same pod state as reference ipvlan" equiv "$v" "$mode"
+		how="ADD/CHECK/DEL through libcni"
+		[ "$v" = 0.3.1 ] && how="$how (which refuses CHECK below 0.4.0)"
+		vm_case "[$v] plexus-ipvlan (l2, route without gw) same pod state as reference ipvlan, $how" \
+			equiv "$v" l2
+		for mode in l3 l3s; do
+			vm_case "[$v] plexus-ipvlan ($mode) same pod state as reference ipvlan, $how" \
+				equiv "$v" "$mode" 10.88.0.1
 		done
 	done
 fi
