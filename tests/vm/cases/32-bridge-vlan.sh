@@ -9,7 +9,7 @@
 # root netns and are deleted by each case.
 
 PLX=$TOP/$BINDIR/plexus-bridge
-DRV=$TOP/$BINDIR/libcni-driver
+DRV=$TOP/build/bin/libcni-driver # one Go build, no sanitizer flavour
 REF=/usr/lib/cni/bridge
 BR=/sbin/bridge
 
