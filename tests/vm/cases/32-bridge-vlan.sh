@@ -43,7 +43,8 @@ run() {
 			CNI_NETNS="/var/run/netns/$P" CNI_IFNAME=eth0 \
 			CNI_PATH="$TOP/$BINDIR:/usr/lib/cni" "$bin"
 	else
-		set -- "$DRV" "$(echo "$cmd" | tr 'A-Z' 'a-z')" --conf "$conf" \
+		case $cmd in ADD) c=add ;; CHECK) c=check ;; *) c=del ;; esac
+		set -- "$DRV" "$c" --conf "$conf" \
 			--netns "/var/run/netns/$P" --ifname eth0 --cid cid1 \
 			--cache-dir "$VM_T/cache" --path "$(dirname "$bin"):/usr/lib/cni"
 	fi
