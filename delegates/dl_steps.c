@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cni_error.h"
 #include "cni_json.h"
@@ -91,6 +92,63 @@ static int iface_routes(struct nl_ctx *pod, int ifindex,
 	return 0;
 }
 
+/* Does an IP of res have an IPv6 gateway? */
+static bool has_v6_gateway(const struct cni_result *res)
+{
+	for (size_t i = 0; i < res->n_ips; i++) {
+		struct nl_prefix g;
+
+		if (res->ips[i].gateway &&
+		    dl_ip_parse(res->ips[i].gateway, &g) == 0 &&
+		    g.family == AF_INET6)
+			return true;
+	}
+	return false;
+}
+
+static int dad_failed(const struct nl_dad_state *st, struct cni_err *err)
+{
+	char a[64];
+
+	dl_prefix_format(&st->first_failed, true, a, sizeof(a));
+	return cni_errf(err, CNI_ERR_ADDRESS_TAKEN,
+			"address %s is in use on the pod's link (IPv6 "
+			"duplicate address detection failed)",
+			a);
+}
+
+/* As the reference plugins do when an IPv6 gateway is given: wait until
+ * no IPv6 address of ifindex is tentative (duplicate address detection
+ * over), polling, before the routes go in, so that the pod starts with
+ * addresses it can use. An address that failed DAD is an error at once;
+ * one still tentative after DL_SETTLE_MS (the link has no carrier, say)
+ * is code 11. */
+#define DL_SETTLE_MS	  10000
+#define DL_SETTLE_POLL_MS 20
+static int iface_settle(struct nl_ctx *pod, int ifindex, struct cni_err *err)
+{
+	struct nl_dad_state st;
+
+	for (int waited = 0;; waited += DL_SETTLE_POLL_MS) {
+		int r = nl_addr_dad_state(pod, ifindex, &st, err);
+
+		if (r < 0)
+			return r;
+		if (st.failed)
+			return dad_failed(&st, err);
+		if (!st.tentative)
+			return 0;
+		if (waited >= DL_SETTLE_MS)
+			break;
+		nanosleep(&(struct timespec){ 0, DL_SETTLE_POLL_MS * 1000000L },
+			  NULL);
+	}
+	return cni_errf(err, CNI_ERR_TRY_AGAIN,
+			"%zu IPv6 address(es) still tentative after %d s (no "
+			"carrier on the link?)",
+			st.tentative, DL_SETTLE_MS / 1000);
+}
+
 int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 		       const struct cni_result *res, struct cni_err *err)
 {
@@ -106,6 +164,8 @@ int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 					i, res->ips[i].address);
 		r = nl_addr_add(pod, ifindex, &p, err);
 	}
+	if (r == 0 && has_v6_gateway(res))
+		r = iface_settle(pod, ifindex, err);
 	if (r == 0)
 		r = iface_routes(pod, ifindex, res, err);
 	return r;

@@ -764,6 +764,38 @@ int nl_addr_list(struct nl_ctx *ctx, int ifindex, int family,
 	return 0;
 }
 
+int nl_addr_dad_state(struct nl_ctx *ctx, int ifindex, struct nl_dad_state *ret,
+		      struct cni_err *err)
+{
+	struct nl_dad_state st = { 0 };
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r = rtnl_addr_alloc_cache(ctx->sk, &cache);
+
+	if (r < 0)
+		return nl_fail(err, r, "list addresses", "");
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *ra = (struct rtnl_addr *)o;
+		unsigned int flags = rtnl_addr_get_flags(ra);
+
+		if (rtnl_addr_get_ifindex(ra) != ifindex ||
+		    rtnl_addr_get_family(ra) != AF_INET6)
+			continue;
+		if (flags & IFA_F_DADFAILED) {
+			if (st.failed++ == 0 &&
+			    prefix_from_nl(rtnl_addr_get_local(ra),
+					   &st.first_failed) == 0)
+				st.first_failed.len =
+					rtnl_addr_get_prefixlen(ra);
+		} else if (flags & IFA_F_TENTATIVE) {
+			st.tentative++;
+		}
+	}
+	nl_cache_free(cache);
+	*ret = st;
+	return 0;
+}
+
 /* ---- routes ---- */
 
 /* A main-table route to dst by ifindex (via gw when not NULL); the

@@ -152,6 +152,14 @@ int nl_addr_del(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *p,
 int nl_addr_list(struct nl_ctx *ctx, int ifindex, int family,
 		 struct nl_prefix **ret, size_t *ret_n,
 		 struct cni_err *err) NL_WUR;
+/* IPv6 duplicate address detection on ifindex: how many addresses are
+ * still tentative, how many failed it, and the first that failed. */
+struct nl_dad_state {
+	size_t tentative, failed;
+	struct nl_prefix first_failed;
+};
+int nl_addr_dad_state(struct nl_ctx *ctx, int ifindex, struct nl_dad_state *ret,
+		      struct cni_err *err) NL_WUR;
 
 /* Add a route to dst via gw (NULL: on-link) out of ifindex in the main
  * table; an equal existing route is not an error. */

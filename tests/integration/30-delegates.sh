@@ -388,6 +388,46 @@ fail_macvlan_late() { # VERSION: the link fails after IPAM ran
 	expect_eq "$(allocs)" 0 "allocations"
 }
 
+# IPv6 with a gateway, as the reference plugins: ADD returns once duplicate
+# address detection is over (nothing tentative). An address someone else
+# on the link holds fails DAD: code 121, nothing left. With NOCARRIER=1
+# (DAD cannot run): code 11 after 10 s, nothing left.
+allocs6() { ls "$D"/*/ 2>/dev/null | grep -c ':' || true; }
+macvlan_dad() { # VERSION
+	v=$1
+	new_nets
+	ip -n "$H" link add up0 type veth peer name up0p
+	ip -n "$H" link set up0 up
+	[ "${NOCARRIER:-}" = 1 ] || ip -n "$H" link set up0p up
+	IPV6=1 conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"up0","mode":"bridge"}'
+	ours macvlan ADD "$T_TMP/c.json" net1
+	if [ "${NOCARRIER:-}" = 1 ]; then
+		expect_code 11
+		grep -q tentative "$T_TMP/out.json" || fail "message does not say tentative"
+		has_link "$P" net1 && fail "pod link left behind"
+		expect_eq "$(allocs6)" 0 "allocations"
+		return 0
+	fi
+	expect_rc 0
+	a=$(jget "$T_TMP/out.json" 'j["ips"][0]["address"]')
+	ip -n "$P" -6 addr show dev net1 | grep -q "${a%/*}" || fail "no $a on net1"
+	ip -n "$P" -6 addr show dev net1 | grep tentative && fail "tentative after ADD"
+	ours macvlan DEL "$T_TMP/c.json" net1
+	expect_rc 0
+	# the same address (fresh IPAM data) is now held by up0p on the link
+	new_nets
+	ip -n "$H" link add up0 type veth peer name up0p
+	ip -n "$H" addr add "$a" dev up0p nodad
+	ip -n "$H" link set up0 up
+	ip -n "$H" link set up0p up
+	IPV6=1 conf "$v" plexus-macvlan "$T_TMP/c.json" '{"master":"up0","mode":"bridge"}'
+	ours macvlan ADD "$T_TMP/c.json" net1
+	expect_code 121
+	grep -q "${a%/*}" "$T_TMP/out.json" || fail "message does not name $a"
+	has_link "$P" net1 && fail "pod link left behind"
+	expect_eq "$(allocs6)" 0 "allocations"
+}
+
 refused_keys() { # VERSION
 	v=$1
 	new_nets
@@ -794,6 +834,7 @@ for v in $VERSIONS; do
 	d_case "[$v] plexus-bridge failure after the bridge was made undoes all" fail_after_bridge "$v"
 	d_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
 	d_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
+	IPV6=1 d_case "[$v] plexus-macvlan IPv6: ADD waits out DAD; a duplicate address is code 121" macvlan_dad "$v"
 	d_case "[$v] refused keys and bad mode" refused_keys "$v"
 	d_case "[$v] plexus-bridge ipMasq (nftables) masquerades, DEL removes it" masq "$v"
 	d_case "[$v] plexus-bridge macspoofchk (nftables) drops a spoofed MAC, as the reference" spoofchk "$v"
@@ -815,3 +856,4 @@ for v in $VERSIONS; do
 			equiv_macvlan "$v" "$mode"
 	done
 done
+NOCARRIER=1 d_case "[1.0.0] plexus-macvlan IPv6 without carrier: code 11 after 10 s, nothing left" macvlan_dad 1.0.0
