@@ -11,18 +11,19 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer \
-	$(FUZZ_SAN) -D_GNU_SOURCE -Isrc/cni -Isrc -Iipam \
-	$(shell pkg-config --cflags json-c yaml-0.1 2>/dev/null)
-FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 2>/dev/null) -ldl
+	$(FUZZ_SAN) -D_GNU_SOURCE -Isrc/cni -Isrc -Iipam -Idelegates \
+	$(shell pkg-config --cflags json-c yaml-0.1 libnl-route-3.0 2>/dev/null)
+FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 libnl-route-3.0 2>/dev/null) -ldl -lpthread
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # the parsers under test and what they call: the core, the meta plugin's
-# modules and the IPAM library (no mains, no curl: the Kubernetes client
-# and libcurl are only ever dlopen'ed)
+# modules, the IPAM library and the native delegates' library (no mains,
+# no curl: the Kubernetes client and libcurl are only ever dlopen'ed)
 FUZZ_SRCS := $(wildcard src/cni/*.c) \
 	$(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c \
 		src/inproc.c src/podroute.c, \
 		$(wildcard src/*.c)) \
-	$(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c))
+	$(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c)) \
+	$(filter-out delegates/delegate_main.c,$(wildcard delegates/*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
