@@ -5,4 +5,5 @@ soak: deps
 	$(MAKE) build
 	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4
 	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4 --native
+	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4 --exec
 .PHONY: soak

@@ -8,7 +8,7 @@ any pod, no address held by host-local, no attachment held by the test
 plugin, and no cache record; at no time may two live pods hold one address.
 
 Prints the counts and a TAP line per check. Exit 1 when a check fails.
-  soak.py --cycles N --pods P --kill-percent K --bindir build/bin
+  soak.py --cycles N --pods P --kill-percent K --bindir build/bin [--native | --exec]
 """
 import argparse, json, os, re, random, shutil, signal, subprocess, sys, tempfile, threading, time
 
@@ -35,7 +35,7 @@ class Soak:
         self.dups = []
 
     def ipam(self, n, subnet):
-        if self.a.native:
+        if self.a.native and not self.a.exec:
             return {"type": "plexus-ipam", "range": subnet,
                     "store": {"type": "file", "path": f"{self.tmp}/pstore"}}
         return {"type": "host-local", "dataDir": f"{self.tmp}/ipam",
@@ -43,7 +43,7 @@ class Soak:
 
     def conf(self):
         ipam = self.ipam
-        kind = "plexus-" if self.a.native else ""
+        kind = "plexus-" if self.a.native or self.a.exec else ""
         c = {"cniVersion": "1.0.0", "name": "soak", "type": "plexus",
              "cniDir": f"{self.tmp}/cache",
              "delegates": [
@@ -78,6 +78,8 @@ class Soak:
                "CNI_CONTAINERID": cid, "CNI_NETNS": f"/var/run/netns/{pod}", "CNI_IFNAME": "eth0",
                "CNI_PATH": f"{self.bindir}:{self.tp}:{REF}",
                "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE=soak;K8S_POD_NAME={pod}"}
+        if self.a.exec:
+            env["PLEXUS_EXEC_ALWAYS"] = "1"
         with open(extra or self.path) as stdin:
             p = subprocess.Popen(["ip", "netns", "exec", self.host, f"{self.bindir}/plexus"],
                                  env=env, stdin=stdin, stdout=subprocess.PIPE,
@@ -147,6 +149,13 @@ class Soak:
             json.dump(c, f)
         return self.plexus("GC", self.pods[0], "", extra=p)[0]
 
+    def label(self):
+        if self.a.exec:
+            return "native delegate binaries exec'ed + host-local"
+        if self.a.native:
+            return "native delegates + plexus-ipam in-process"
+        return "reference plugins + host-local"
+
     def leftovers(self):
         links = 0
         self.stray = []
@@ -158,7 +167,7 @@ class Soak:
                     self.stray.append(f"{p}: {l.split(':')[1].strip()}")
         addrs = sum(1 for d, _, fs in os.walk(f"{self.tmp}/ipam") for f in fs
                     if f[0].isdigit())
-        if self.a.native:
+        if self.a.native and not self.a.exec:
             addrs += self.ipam_allocations()
         held = len(os.listdir(f"{self.tmp}/state"))
         cache = len(os.listdir(f"{self.tmp}/cache")) if os.path.isdir(f"{self.tmp}/cache") else 0
@@ -199,7 +208,7 @@ class Soak:
         gc_rc = self.final_gc()
         links, addrs, held, cache = self.leftovers()
         c = self.c
-        print(f"# soak ({'native delegates + plexus-ipam in-process' if self.a.native else 'reference plugins + host-local'}): {c['cycles']} cycles over {len(self.pods)} pods in {time.time()-t0:.1f} s: "
+        print(f"# soak ({self.label()}): {c['cycles']} cycles over {len(self.pods)} pods in {time.time()-t0:.1f} s: "
               f"ADD ok {c['add_ok']}, ADD failed {c['add_failed']}, plexus killed in ADD "
               f"{c['killed_add']} and in DEL {c['killed_del']}, DEL retries {c['del_retries']}")
         print(f"# soak: after DEL+GC: stray links {links}, addresses held {addrs}, "
@@ -232,6 +241,10 @@ def main():
     ap.add_argument("--bindir", default="build/bin")
     ap.add_argument("--native", action="store_true",
                     help="plexus-bridge/-macvlan with plexus-ipam, in-process")
+    ap.add_argument("--exec", action="store_true",
+                    help="plexus-bridge/-macvlan as separate processes "
+                         "(PLEXUS_EXEC_ALWAYS=1), with host-local run from their "
+                         "IPAM thread")
     a = ap.parse_args()
     s = Soak(a)
     try:
