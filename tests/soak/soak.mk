@@ -1,6 +1,6 @@
 # make soak: 1,000 ADD/DEL cycles (SOAK_CYCLES) through the reference
-# plugins, then through the native delegates in-process; plexus killed at
-# random.
+# plugins, then through the native delegates in-process, then through the
+# native delegate binaries exec'ed; plexus killed at random.
 soak: deps
 	$(MAKE) build
 	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4
