@@ -169,6 +169,16 @@ case_merge_patch() {
 	expect_eq "$(body 'j["metadata"]["annotations"]["x"]')" y "stored"
 	code=$(kpatch "$POD" "{\"metadata\":{\"resourceVersion\":\"$old\",\"labels\":{\"a\":\"b\"}}}")
 	expect_eq "$code" 409 "PATCH with a stale resourceVersion"
+	# a uid in a patch: the same one is fine, another one is invalid
+	# (immutable field, 422 as kube-apiserver), not a 409 precondition
+	code=$(kpatch "$POD" '{"metadata":{"uid":"7d4e5c1a-3b2f-4e8d-9a61-2c5b8f0e4a10","labels":{"u":"same"}}}')
+	expect_eq "$code" 200 "PATCH with the pod's uid"
+	code=$(kpatch "$POD" '{"metadata":{"uid":"another","labels":{"u":"other"}}}')
+	expect_eq "$code" 422 "PATCH with another uid"
+	expect_eq "$(body 'j["reason"]')" Invalid "reason"
+	k "$URL$POD" >/dev/null
+	expect_eq "$(body 'j["metadata"]["labels"]["u"], j["metadata"]["uid"]')" \
+		"same 7d4e5c1a-3b2f-4e8d-9a61-2c5b8f0e4a10" "refused patch not applied"
 	code=$(kpatch "$POD" '{"metadata":{}}' application/apply-patch+yaml)
 	expect_eq "$code" 415 "unsupported patch type"
 	expect_eq "$(kpatch /api/v1/namespaces/default/pods/nope '{}')" 404 "PATCH missing"
@@ -420,7 +430,7 @@ t_case "apiserver: TLS verified only with the CA, HTTP/1.1, no plain HTTP" case_
 t_case "apiserver: no or wrong token -> 401 Status" case_unauthorized
 t_case "apiserver: GET seeded pod, 404 Status, pod list" case_get_pod
 t_case "apiserver: NADs get and list per namespace" case_nads
-t_case "apiserver: merge PATCH of annotations bumps resourceVersion" case_merge_patch
+t_case "apiserver: merge PATCH of annotations bumps resourceVersion; a patched uid must match (422)" case_merge_patch
 t_case "apiserver: PUT stale resourceVersion -> 409, current -> 200" case_put_cas
 t_case "apiserver: POST create, existing -> 409, selectors, paging" case_create
 t_case "apiserver: JSON patch test op as compare-and-swap" case_json_patch
