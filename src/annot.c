@@ -505,3 +505,25 @@ int annot_networks_parse(const char *buf, size_t len, const char *what,
 	*ret = l;
 	return 0;
 }
+
+json_object *annot_status_patch(const char *status_json, const char *uid)
+{
+	json_object *patch = json_object_new_object(),
+		    *md = json_object_new_object(),
+		    *an = json_object_new_object(),
+		    *v = json_object_new_string(status_json);
+
+	if (!patch || !md || !an || !v) {
+		json_object_put(patch);
+		json_object_put(md);
+		json_object_put(an);
+		json_object_put(v);
+		return NULL;
+	}
+	json_object_object_add(an, ANNOT_NETWORK_STATUS, v);
+	if (uid && *uid)
+		json_object_object_add(md, "uid", json_object_new_string(uid));
+	json_object_object_add(md, "annotations", an);
+	json_object_object_add(patch, "metadata", md);
+	return patch;
+}

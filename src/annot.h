@@ -53,4 +53,11 @@ bool annot_is_dns1123_label(const char *s);
 /* DNS-1123 labels joined by '.', at most 253 bytes (object names). */
 bool annot_is_dns1123_subdomain(const char *s);
 
+/* The JSON merge patch that sets a pod's network-status annotation to
+ * status_json (a JSON list as text): {"metadata": {"annotations": {...}}},
+ * plus "uid" in metadata when uid is neither NULL nor "" (the API server
+ * then refuses the patch, 422, if the pod by that name is another one).
+ * NULL when out of memory. */
+json_object *annot_status_patch(const char *status_json, const char *uid);
+
 #endif

@@ -74,10 +74,12 @@ int k8s_pod_get(struct k8s_client *c, const char *ns, const char *name,
 int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
 		json_object **ret, struct cni_err *err);
 /* Set the pod's k8s.v1.cni.cncf.io/network-status annotation to
- * status_json (a JSON list as text) with one JSON merge patch. */
+ * status_json (a JSON list as text) with one JSON merge patch
+ * (annot_status_patch); with a uid (not NULL, not "") only on the pod of
+ * that UID: another pod of the same name answers 422. */
 int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
-				 const char *name, const char *status_json,
-				 struct cni_err *err);
+				 const char *name, const char *uid,
+				 const char *status_json, struct cni_err *err);
 
 /* Any request: method ("GET", "POST", "PUT", "DELETE", ...), an API path
  * with its query (already escaped), a body (NULL: none) sent with

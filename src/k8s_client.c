@@ -359,10 +359,10 @@ int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
 }
 
 int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
-				 const char *name, const char *status_json,
-				 struct cni_err *err)
+				 const char *name, const char *uid,
+				 const char *status_json, struct cni_err *err)
 {
-	json_object *patch, *md, *an, *out = NULL;
+	json_object *patch, *out = NULL;
 	char path[512], what[400];
 	int r;
 
@@ -371,19 +371,9 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 	if (names_check(ns, name, what, err))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
-	patch = json_object_new_object();
-	md = json_object_new_object();
-	an = json_object_new_object();
-	if (!patch || !md || !an) {
-		json_object_put(patch);
-		json_object_put(md);
-		json_object_put(an);
+	patch = annot_status_patch(status_json, uid);
+	if (!patch)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
-	}
-	json_object_object_add(an, ANNOT_NETWORK_STATUS,
-			       json_object_new_string(status_json));
-	json_object_object_add(md, "annotations", an);
-	json_object_object_add(patch, "metadata", md);
 	r = request_retry(c, path, cni_json_str(patch), what, 0, &out, err);
 	json_object_put(out);
 	json_object_put(patch);

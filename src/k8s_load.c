@@ -107,10 +107,11 @@ int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
 }
 
 int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
-				 const char *name, const char *status_json,
-				 struct cni_err *err)
+				 const char *name, const char *uid,
+				 const char *status_json, struct cni_err *err)
 {
-	return k8s_ops->pod_patch_network_status(c, ns, name, status_json, err);
+	return k8s_ops->pod_patch_network_status(c, ns, name, uid, status_json,
+						 err);
 }
 
 int k8s_request(struct k8s_client *c, const char *method, const char *path,

@@ -8,7 +8,7 @@ struct cni_err;
 struct k8s_client;
 struct k8s_config;
 
-#define K8S_MODULE_ABI	2
+#define K8S_MODULE_ABI	3
 #define K8S_MODULE_NAME "plexus-k8s.so"
 
 /* The client functions of k8s.h as built into plexus-k8s.so (the only
@@ -24,7 +24,7 @@ struct k8s_client_ops {
 	int (*nad_get)(struct k8s_client *c, const char *ns, const char *name,
 		       json_object **ret, struct cni_err *err);
 	int (*pod_patch_network_status)(struct k8s_client *c, const char *ns,
-					const char *name,
+					const char *name, const char *uid,
 					const char *status_json,
 					struct cni_err *err);
 	int (*request)(struct k8s_client *c, const char *method,

@@ -19,10 +19,12 @@ struct nad_source_ops {
 		       json_object **ret, struct cni_err *err);
 	int (*get_nad)(void *ctx, const char *ns, const char *name,
 		       json_object **ret, struct cni_err *err);
-	/* Merge-patch the pod's network-status annotation; NULL when the
-	 * source cannot write (manifests). */
+	/* Merge-patch the pod's network-status annotation, only on the pod
+	 * of that uid when uid is set; NULL when the source cannot write
+	 * (manifests). */
 	int (*put_network_status)(void *ctx, const char *ns, const char *name,
-				  const char *status_json, struct cni_err *err);
+				  const char *uid, const char *status_json,
+				  struct cni_err *err);
 	/* API requests sent so far; NULL when not counted. */
 	unsigned (*requests)(void *ctx);
 	void (*free)(void *ctx);

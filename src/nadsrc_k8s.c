@@ -26,10 +26,11 @@ static int k_get_nad(void *ctx, const char *ns, const char *name,
 }
 
 static int k_put_status(void *ctx, const char *ns, const char *name,
-			const char *status_json, struct cni_err *err)
+			const char *uid, const char *status_json,
+			struct cni_err *err)
 {
 	return k8s_pod_patch_network_status(((struct k8ssrc *)ctx)->client, ns,
-					    name, status_json, err);
+					    name, uid, status_json, err);
 }
 
 static unsigned k_requests(void *ctx)

@@ -153,9 +153,12 @@ int netstatus_build(const struct plexus_plan *plan, json_object *const *results,
 	return 0;
 }
 
-int netstatus_publish(const struct plexus_conf *conf,
+/* Write status_json (NULL: build it from plan and results) onto the pod
+ * through the source conf names. */
+static int status_put(const struct plexus_conf *conf,
 		      const struct plexus_plan *plan,
-		      json_object *const *results, struct cni_err *err)
+		      json_object *const *results, const char *status_json,
+		      struct cni_err *err)
 {
 	struct nad_source *src = NULL;
 	json_object *status = NULL;
@@ -168,12 +171,28 @@ int netstatus_publish(const struct plexus_conf *conf,
 		nad_source_free(src);
 		return r;
 	}
-	r = netstatus_build(plan, results, &status, err);
+	if (!status_json) {
+		r = netstatus_build(plan, results, &status, err);
+		status_json = r ? NULL : cni_json_str(status);
+	}
 	if (r == 0)
 		r = src->ops->put_network_status(src->ctx, plan->pod_namespace,
-						 plan->pod_name,
-						 cni_json_str(status), err);
+						 plan->pod_name, plan->pod_uid,
+						 status_json, err);
 	json_object_put(status);
 	nad_source_free(src);
 	return r;
+}
+
+int netstatus_publish(const struct plexus_conf *conf,
+		      const struct plexus_plan *plan,
+		      json_object *const *results, struct cni_err *err)
+{
+	return status_put(conf, plan, results, NULL, err);
+}
+
+int netstatus_clear(const struct plexus_conf *conf,
+		    const struct plexus_plan *plan, struct cni_err *err)
+{
+	return status_put(conf, plan, NULL, NETSTATUS_CLEARED, err);
 }

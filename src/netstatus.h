@@ -16,11 +16,23 @@ struct plexus_plan;
 int netstatus_build(const struct plexus_plan *plan, json_object *const *results,
 		    json_object **ret, struct cni_err *err);
 
-/* Build it and merge-patch it onto the pod (plan's pod namespace/name)
- * through the source conf names. Nothing is sent (0) without a pod name
- * or when the source cannot write (manifests). */
+/* Build it and merge-patch it onto the pod (plan's pod namespace/name;
+ * with plan's pod UID only onto the pod of that UID) through the source
+ * conf names. Nothing is sent (0) without a pod name or when the source
+ * cannot write (manifests). */
 int netstatus_publish(const struct plexus_conf *conf,
 		      const struct plexus_plan *plan,
 		      json_object *const *results, struct cni_err *err);
+
+/* What DEL leaves in the annotation: the empty list, as Multus wrote it
+ * at DEL through the network-attachment-definition-client. */
+#define NETSTATUS_CLEARED "[]"
+
+/* The same with NETSTATUS_CLEARED: one merge patch, no read. A pod that
+ * is gone gives -ENOENT (code CNI_ERR_SELECTION); one of the same name
+ * but another UID is refused by the API server (an error, nothing
+ * written). */
+int netstatus_clear(const struct plexus_conf *conf,
+		    const struct plexus_plan *plan, struct cni_err *err);
 
 #endif

@@ -134,6 +134,35 @@ static void publish_status(const struct plexus_conf *conf,
 			serr.msg);
 }
 
+/* network-status back to the empty list at DEL, only when the pod's
+ * netns is still there (a force-deleted pod has neither), as Multus did.
+ * A pod already gone is fine; any other failure is logged: DEL stands. */
+static void clear_status(const struct request *req,
+			 const struct plexus_record *rec)
+{
+	const struct plexus_conf *conf = req->conf;
+	struct cni_err serr = { 0 };
+	int r;
+
+	if (!conf->kubeconfig || (conf->manifests_dir && *conf->manifests_dir))
+		return;
+	if (!req->env.netns || !*req->env.netns ||
+	    access(req->env.netns, F_OK) < 0) {
+		cni_log(CNI_LOG_VERBOSE, "DEL: netns gone, network-status of "
+					 "the pod left as it is");
+		return;
+	}
+	r = netstatus_clear(conf, rec->plan, &serr);
+	if (r == -ENOENT)
+		cni_log(CNI_LOG_VERBOSE,
+			"DEL: network-status not cleared, "
+			"the pod is gone: %s",
+			serr.msg);
+	else if (r < 0)
+		cni_log(CNI_LOG_ERROR, "DEL: network-status not cleared: %s",
+			serr.msg);
+}
+
 /* A record holding the plan of the current config, no results yet. */
 static int planned_record(struct request *req, struct plexus_record **ret,
 			  struct cni_err *err)
@@ -230,6 +259,7 @@ static int cmd_del(struct request *req, struct cni_err *err)
 	if (req->conf->in_process)
 		inproc_pod_teardown(rec, req->env.netns);
 	r = attach_del(&ctx, rec, err);
+	clear_status(req, rec);
 	if (r == 0) {
 		plexus_cache_remove(req->cache_path);
 		unlink(req->lock_path); /* still held: nobody waits for it */

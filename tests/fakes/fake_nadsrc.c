@@ -63,12 +63,14 @@ static int fake_get_nad(void *ctx, const char *ns, const char *name,
 }
 
 static int fake_put_status(void *ctx, const char *ns, const char *name,
-			   const char *status, struct cni_err *err)
+			   const char *uid, const char *status,
+			   struct cni_err *err)
 {
 	struct fake *f = ctx;
 
 	(void)ns;
 	(void)name;
+	(void)uid;
 	(void)err;
 	f->calls_status++;
 	free(f->status);

@@ -2,9 +2,9 @@
 # Network selection end to end: the pod's annotations and its
 # NetworkAttachmentDefinitions come from the fixture API server; plexus
 # attaches them in a real netns with Debian's reference plugins, writes
-# network-status back, and every bad input fails the ADD with nothing
-# attached. The server, plexus and the host side live in one netns (the
-# server on its 127.0.0.1). About 30 s.
+# network-status back (and clears it at DEL), and every bad input fails
+# the ADD with nothing attached. The server, plexus and the host side
+# live in one netns (the server on its 127.0.0.1). About 35 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 H=plsh$$ P=plsp$$
@@ -38,14 +38,16 @@ print(json.dumps({"apiVersion": "k8s.cni.cncf.io/v1",
   "spec": {"config": sys.argv[3]}}))' "$@" >"$T_TMP/obj.json"
 	ctl put-object "$T_TMP/obj.json" >/dev/null
 }
-# pod NETWORKS [EXTRA-ANNOTATIONS-JSON] [DELAY]: default/p1, uid u1.
+# pod NETWORKS [EXTRA-ANNOTATIONS-JSON] [DELAY]: default/p1, uid $UID1
+# (u1 unless set).
 pod() {
 	python3 -c 'import json,sys
 a = {"k8s.v1.cni.cncf.io/networks": sys.argv[1]} if sys.argv[1] else {}
 if len(sys.argv) > 2 and sys.argv[2]: a.update(json.loads(sys.argv[2]))
 print(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {
-  "name": "p1", "namespace": "default", "uid": "u1", "annotations": a}}))' \
-		"$@" >"$T_TMP/pod.json"
+  "name": "p1", "namespace": "default", "uid": sys.argv[4],
+  "annotations": a}}))' \
+		"$1" "${2:-}" "${3:-}" "${UID1:-u1}" >"$T_TMP/pod.json"
 	if [ -n "${3:-}" ]; then
 		ctl put-object "$T_TMP/pod.json" --delay "$3" >/dev/null
 	else
@@ -117,6 +119,18 @@ p = json.load(open(sys.argv[1]))
 s = json.loads(p["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"])
 print(eval(sys.argv[2]))' "$T_TMP/podnow.json" "$1"
 }
+# codes METHOD PATH-PREFIX: the answers the server gave to those requests
+codes() {
+	ctl requests --method "$1" --path "$2" |
+		python3 -c 'import json,sys
+print(" ".join(str(r["code"]) for r in json.load(sys.stdin)))'
+}
+# the pod's state after DEL: nothing attached, nothing held, no record
+expect_released() {
+	expect_eq "$(pod_links)" "" "links after DEL"
+	expect_eq "$(held)" 0 "addresses after DEL"
+	[ ! -e "$CACHE/c1_eth0.json" ] || fail "cache left after DEL"
+}
 
 case_server() {
 	[ "$START_RC" = 0 ] || { cat "$T_TMP/start.log"; fail "start.sh: $START_RC"; }
@@ -150,8 +164,15 @@ case_add_check_del() {
 	expect_ok CHECK
 	run DEL
 	expect_ok DEL
-	expect_eq "$(pod_links)" "" "links after DEL"
-	expect_eq "$(held)" 0 "addresses after DEL"
+	expect_released
+	# DEL: one PATCH (guarded by the pod's UID), no read; status is []
+	expect_eq "$(count '*' /)" 1 "API requests per CHECK + DEL"
+	expect_eq "$(codes PATCH /api/v1/namespaces/default/pods/p1)" 200 "PATCH"
+	expect_eq "$(ctl requests --method PATCH | python3 -c 'import json,sys
+print(json.load(sys.stdin)[0]["body"])')" \
+		"{'metadata': {'uid': 'u1', 'annotations': {'k8s.v1.cni.cncf.io/network-status': '[]'}}}" \
+		"DEL's patch"
+	expect_eq "$(status 's')" "[]" "network-status after DEL"
 }
 
 case_comma_form_and_default_override() {
@@ -218,10 +239,89 @@ EOF
 	run ADD
 	expect_ok ADD
 	expect_eq "$(pod_links)" "eth0 m0 " "pod links"
-	expect_eq "$(count '*' /api)" 0 "API requests"
 	run DEL
 	expect_ok DEL
 	expect_eq "$(held)" 0 "addresses after DEL"
+	expect_eq "$(count '*' /api)" 0 "API requests (ADD and DEL)"
+}
+
+# DEL of a pod the API server no longer has: the PATCH gets 404, the DEL
+# succeeds and releases everything, and nothing is logged as an error.
+case_del_pod_gone() {
+	fresh
+	pod mv
+	run ADD
+	expect_ok ADD
+	ctl api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok "DEL of a pod deleted from the API"
+	expect_released
+	expect_eq "$(codes '*' /)" 404 "one PATCH, answered 404"
+	[ ! -s "$T_TMP/err.txt" ] || { cat "$T_TMP/err.txt"; fail "logged"; }
+}
+
+# DEL while the API server fails every PATCH: the DEL succeeds, releases
+# everything, and logs the failure; 1 + 2 retries of 500.
+case_del_api_failing() {
+	fresh
+	pod mv
+	run ADD
+	expect_ok ADD
+	ctl fault '{"match": "* /api/", "code": 500, "count": -1}' >/dev/null
+	ctl clear-requests >/dev/null
+	run DEL
+	ctl clear-faults >/dev/null
+	expect_ok "DEL despite the failing API"
+	expect_released
+	expect_eq "$(codes '*' /)" "500 500 500" "PATCH and its 2 retries"
+	grep -q 'DEL: network-status not cleared: .*HTTP 500' "$T_TMP/err.txt" ||
+		{ cat "$T_TMP/err.txt"; fail "not logged"; }
+	expect_eq "$(status 'len(s)')" 2 "network-status of ADD left"
+	# an unreachable server: no answer at all, same outcome
+	sed "s#https://127.0.0.1:[0-9]*#https://127.0.0.1:1#" "$D/kubeconfig" >"$T_TMP/kc-down"
+	run ADD
+	expect_ok "ADD again"
+	KC=$T_TMP/kc-down
+	run DEL
+	expect_ok "DEL with the API unreachable"
+	expect_released
+	grep -q 'DEL: network-status not cleared: .*127.0.0.1:1' "$T_TMP/err.txt" ||
+		{ cat "$T_TMP/err.txt"; fail "not logged"; }
+}
+
+# The StatefulSet race: the pod was deleted and created again under the
+# same name before the old sandbox's DEL. The UID in the patch makes the
+# API server refuse it (422): the new pod's network-status is untouched.
+case_del_replaced_pod() {
+	fresh
+	pod mv
+	run ADD
+	expect_ok ADD
+	UID1=u2 pod mv '{"k8s.v1.cni.cncf.io/network-status": "[{\"name\": \"new\"}]"}'
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok "DEL of the replaced pod"
+	expect_released
+	expect_eq "$(codes '*' /)" 422 "one PATCH, refused"
+	expect_eq "$(status 's[0]["name"]')" new "the new pod's network-status"
+	grep -q 'DEL: network-status not cleared: .*HTTP 422' "$T_TMP/err.txt" ||
+		{ cat "$T_TMP/err.txt"; fail "not logged"; }
+}
+
+# The netns is gone (a force-deleted pod): no API call at all, as Multus.
+case_del_netns_gone() {
+	fresh
+	pod mv
+	run ADD
+	expect_ok ADD
+	ip netns del "$P"
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok "DEL without the netns"
+	expect_eq "$(held)" 0 "addresses after DEL"
+	expect_eq "$(count '*' /)" 0 "API requests"
+	expect_eq "$(status 'len(s)')" 2 "network-status left"
 }
 
 case_del_without_cache() {
@@ -301,11 +401,15 @@ rej_token() {
 }
 
 t_case "select: fixture API server is up" case_server
-t_case "select: [1.0.0] ADD/CHECK/DEL from annotations (JSON form, ips, mac, interface), network-status, 1 pod GET + 3 NAD GETs + 1 PATCH" case_add_check_del
+t_case "select: [1.0.0] ADD/CHECK/DEL from annotations (JSON form, ips, mac, interface), network-status written at ADD (1 pod GET + 3 NAD GETs + 1 PATCH) and [] after DEL (1 PATCH)" case_add_check_del
 t_case "select: comma form and v1.multus-cni.io/default-network override" case_comma_form_and_default_override
 t_case "select: a pod not yet visible is waited for" case_pod_not_yet_visible
 t_case "select: a failed network-status write is logged, the ADD stands" case_status_write_fails
 t_case "select: manifestsDir instead of the API" case_manifests_dir
+t_case "select: DEL of a pod gone from the API (404) succeeds, releases everything" case_del_pod_gone
+t_case "select: DEL with the API failing (500, unreachable) succeeds, releases everything, logs" case_del_api_failing
+t_case "select: DEL of a pod replaced under the same name leaves the new pod's network-status (UID guard, 422)" case_del_replaced_pod
+t_case "select: DEL without the netns sends no API request" case_del_netns_gone
 t_case "select: DEL without a cache re-plans from the pod; a deleted pod is not waited for" case_del_without_cache
 t_case "select: malformed annotation rejected, nothing attached" rej_annotation
 t_case "select: malformed JSON element rejected" rej_json_annotation

@@ -426,6 +426,48 @@ static void test_free__null(void **state)
 	annot_list_free(NULL);
 }
 
+static void test_status_patch__forms(void **state)
+{
+	static const struct {
+		const char *uid, *want;
+	} cases[] = {
+		{ NULL, "{\"metadata\":{\"annotations\":{"
+			"\"" ANNOT_NETWORK_STATUS "\":\"[]\"}}}" },
+		{ "", "{\"metadata\":{\"annotations\":{\"" ANNOT_NETWORK_STATUS
+		      "\":\"[]\"}}}" },
+		{ "u-1", "{\"metadata\":{\"uid\":\"u-1\",\"annotations\":{"
+			 "\"" ANNOT_NETWORK_STATUS "\":\"[]\"}}}" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *p = annot_status_patch("[]", cases[i].uid);
+
+		assert_non_null(p);
+		assert_string_equal(
+			json_object_to_json_string_ext(
+				p, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE),
+			cases[i].want);
+		json_object_put(p);
+	}
+}
+
+/* The status list goes in as a string, quotes escaped, not as JSON. */
+static void test_status_patch__value_is_text(void **state)
+{
+	static const char st[] = "[{\"name\":\"ns/a\",\"default\":true}]";
+	json_object *p = annot_status_patch(st, NULL), *md, *an, *v;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(p, "metadata", &md));
+	assert_true(json_object_object_get_ex(md, "annotations", &an));
+	assert_true(json_object_object_get_ex(an, ANNOT_NETWORK_STATUS, &v));
+	assert_true(json_object_is_type(v, json_type_string));
+	assert_string_equal(json_object_get_string(v), st);
+	json_object_put(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +488,8 @@ int main(void)
 		cmocka_unit_test(test_parse__too_many),
 		cmocka_unit_test(test_parse__too_many_json),
 		cmocka_unit_test(test_free__null),
+		cmocka_unit_test(test_status_patch__forms),
+		cmocka_unit_test(test_status_patch__value_is_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -351,7 +351,7 @@ static void test_bad_names_send_nothing(void **state)
 	assert_int_equal(k8s_pod_get(k, "default", "../x", &o, &err), -EINVAL);
 	assert_int_equal(k8s_nad_get(k, "De", "x", &o, &err), -EINVAL);
 	assert_int_equal(
-		k8s_pod_patch_network_status(k, "a", "b?c", "[]", &err),
+		k8s_pod_patch_network_status(k, "a", "b?c", NULL, "[]", &err),
 		-EINVAL);
 	assert_int_equal(k8s_client_requests(k), 0);
 	k8s_client_free(k);
@@ -369,7 +369,8 @@ static void test_patch_network_status(void **state)
 	json_object *o = NULL, *md, *an, *v;
 
 	(void)state;
-	if (k8s_pod_patch_network_status(k, "default", "web-0", status, &err))
+	if (k8s_pod_patch_network_status(k, "default", "web-0", NULL, status,
+					 &err))
 		fail_msg("patch: %s", err.msg);
 	assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err), 0);
 	assert_true(json_object_object_get_ex(o, "metadata", &md));
@@ -388,9 +389,39 @@ static void test_patch_network_status(void **state)
 	c = cfg_load("kubeconfig-readonly");
 	k = client(c);
 	assert_int_equal(k8s_pod_patch_network_status(k, "default", "web-0",
-						      status, &err),
+						      NULL, status, &err),
 			 -EACCES);
 	assert_non_null(strstr(err.msg, "HTTP 403 Forbidden"));
+	k8s_client_free(k);
+	k8s_config_free(c);
+}
+
+/* With a uid the patch lands only on the pod of that UID: the API server
+ * refuses it (422, not retried) for a pod recreated under the same name. */
+static void test_patch_network_status__uid_guard(void **state)
+{
+	static const char uid[] = "7d4e5c1a-3b2f-4e8d-9a61-2c5b8f0e4a10";
+	struct k8s_config *c = cfg_load("kubeconfig");
+	struct k8s_client *k = client(c);
+	struct cni_err err = { 0 };
+	json_object *o = NULL, *md, *an, *v;
+
+	(void)state;
+	if (k8s_pod_patch_network_status(k, "default", "web-0", uid, "[]",
+					 &err))
+		fail_msg("patch: %s", err.msg);
+	assert_int_equal(k8s_pod_patch_network_status(k, "default", "web-0",
+						      "another-uid", "[{}]",
+						      &err),
+			 -EIO);
+	assert_non_null(strstr(err.msg, "HTTP 422"));
+	assert_int_equal(k8s_client_requests(k), 2);
+	assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err), 0);
+	assert_true(json_object_object_get_ex(o, "metadata", &md));
+	assert_true(json_object_object_get_ex(md, "annotations", &an));
+	assert_true(json_object_object_get_ex(an, ANNOT_NETWORK_STATUS, &v));
+	assert_string_equal(json_object_get_string(v), "[]");
+	json_object_put(o);
 	k8s_client_free(k);
 	k8s_config_free(c);
 }
@@ -409,7 +440,8 @@ static void test_nadsrc_k8s(void **state)
 		src->ops->get_nad(src->ctx, "ns2", "bridge-net", &o, &err), 0);
 	json_object_put(o);
 	assert_int_equal(src->ops->put_network_status(src->ctx, "default",
-						      "web-0", "[]", &err),
+						      "web-0", NULL, "[]",
+						      &err),
 			 0);
 	assert_int_equal(nad_source_requests(src), 2);
 	/* without NAD_SOURCE_WAIT_POD a missing pod is not waited for */
@@ -445,6 +477,7 @@ int main(void)
 		T(test_unreachable),
 		T(test_bad_names_send_nothing),
 		T(test_patch_network_status),
+		T(test_patch_network_status__uid_guard),
 		T(test_nadsrc_k8s),
 	};
 

@@ -136,12 +136,39 @@ static void test_publish__needs_pod_and_writer(void **state)
 	rmdir(dir);
 }
 
+static void test_clear__needs_pod_and_writer(void **state)
+{
+	struct plexus_plan *p = plexus_plan_new();
+	struct plexus_conf conf = { 0 };
+	struct cni_err err = { 0 };
+	char dir[] = "/tmp/plexus-ns.XXXXXX";
+
+	(void)state;
+	assert_string_equal(NETSTATUS_CLEARED, "[]");
+	assert_non_null(mkdtemp(dir));
+	conf.kubeconfig = "/nonexistent/kubeconfig";
+	/* no pod name: nothing is opened, nothing sent */
+	assert_int_equal(netstatus_clear(&conf, p, &err), 0);
+	/* manifests cannot be written */
+	p->pod_namespace = strdup("ns1");
+	p->pod_name = strdup("p1");
+	conf.manifests_dir = dir;
+	assert_int_equal(netstatus_clear(&conf, p, &err), 0);
+	/* the API is tried: an error for the caller to log */
+	conf.manifests_dir = NULL;
+	assert_int_not_equal(netstatus_clear(&conf, p, &err), 0);
+	assert_int_equal(err.code, CNI_ERR_KUBERNETES);
+	plexus_plan_free(p);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build__entries),
 		cmocka_unit_test(test_build__bad_result),
 		cmocka_unit_test(test_publish__needs_pod_and_writer),
+		cmocka_unit_test(test_clear__needs_pod_and_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
