@@ -505,6 +505,71 @@ static void ref_drop_if_unused(struct ipam_ctx *ctx, const struct ipam_range *r,
 	ipam_store_del_if(ctx->st, key, 0, NULL);
 }
 
+static bool own_block(const struct ipam_ctx *ctx, const struct ipam_block *b)
+{
+	return strcmp(ipam_block_node(b), ctx->node) == 0;
+}
+
+static bool block_empty(const struct ipam_block *b)
+{
+	return json_object_object_length(ipam_block_allocs(b)) == 0;
+}
+
+/* Another own block of m than the empty b with a free address, that is
+ * not empty itself or comes first in the pool (of several empty blocks
+ * the first stays)? */
+static bool own_room_elsewhere(const struct ipam_ctx *ctx,
+			       const struct ipam_range *r, const struct mine *m,
+			       const struct ipam_block *b)
+{
+	uint32_t off;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ipam_block *o = &m->b[i];
+
+		if (o != b && own_block(ctx, o) &&
+		    ipam_block_free_slot(r, o, &off) == 0 &&
+		    (!block_empty(o) || o->idx < b->idx))
+			return true;
+	}
+	return false;
+}
+
+/* Delete the empty block b from the store, if it is still the version
+ * just written: a node writing into it meanwhile makes this fail, and b
+ * stays. References to it are dropped by their nodes when they next read
+ * them (mine_add). */
+static bool block_drop(struct ipam_ctx *ctx, const struct ipam_range *r,
+		       const struct ipam_block *b)
+{
+	char key[IPAM_KEY_MAX];
+
+	ipam_block_key(r, b->idx, key);
+	return ipam_store_del_if(ctx->st, key, b->ver, NULL) == 0;
+}
+
+/* After b lost records: an own block left empty goes back to the pool
+ * when another own block still has room (so a node's next ADD needs no
+ * claim, and a node with few pods keeps its one block instead of
+ * claiming and returning it at every ADD and DEL); then this node's ref
+ * goes. */
+static bool block_return_if_empty(struct ipam_ctx *ctx,
+				  const struct ipam_range *r,
+				  const struct mine *m,
+				  const struct ipam_block *b)
+{
+	char key[IPAM_KEY_MAX];
+
+	if (!own_block(ctx, b) || !block_empty(b) ||
+	    !own_room_elsewhere(ctx, r, m, b))
+		return false;
+	if (!block_drop(ctx, r, b))
+		return false;
+	ipam_ref_key(r, ctx->node, b->idx, key);
+	ipam_store_del_if(ctx->st, key, 0, NULL);
+	return true;
+}
+
 static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 			const char *cid, const char *ifname,
 			struct cni_err *err)
@@ -527,6 +592,8 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = block_put(ctx, r, b, err);
 	if (rc == 0)
 		ref_drop_if_unused(ctx, r, b);
+	if (rc == 0)
+		block_return_if_empty(ctx, r, &m, b);
 	mine_clear(&m);
 	return rc;
 }
@@ -568,6 +635,8 @@ static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	}
 	ipam_block_remove(&b, off);
 	rc = block_put(ctx, r, &b, err);
+	if (rc == 0 && block_empty(&b))
+		block_drop(ctx, r, &b);
 	ipam_block_clear(&b);
 	return rc;
 }
@@ -674,6 +743,13 @@ static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 			*count += (size_t)n;
 		if (rc == 0)
 			ref_drop_if_unused(ctx, r, &m.b[i]);
+	}
+	/* returned blocks leave m (own_room_elsewhere must not count them) */
+	for (i = m.n; rc == 0 && i-- > 0;) {
+		if (!block_return_if_empty(ctx, r, &m, &m.b[i]))
+			continue;
+		ipam_block_clear(&m.b[i]);
+		m.b[i] = m.b[--m.n];
 	}
 	mine_clear(&m);
 	return rc;

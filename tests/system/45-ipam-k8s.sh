@@ -289,6 +289,21 @@ ctl_case() { # STORE-JSON POOL-RANGE
 case_ctl_file() { ctl_case "$FSTORE" 10.65.0.0/24; }
 case_ctl_k8s() { ctl_case "$KSTORE" 10.66.0.0/24; }
 
+# A block plexusctl gc empties goes back to the pool (its owner, node3,
+# may be gone for good); node3's dangling reference is dropped when node3
+# allocates again.
+case_ctl_block_back() {
+	conf "$T_TMP/b.json" "\"range\":\"10.68.0.0/24\",\"blockSize\":28,$FSTORE"
+	ipam ADD "$T_TMP/b.json" c-lone node3 "$(pod_args ipamtest gone3 uid-gone3)" >/dev/null || fail "ADD"
+	ipamctl ls --config "$T_TMP/b.json" | grep -q "blocks /28: 1 claimed " || fail "not claimed"
+	ipamctl gc --config "$T_TMP/b.json" --kubeconfig "$D/kubeconfig" |
+		grep -q "^released 1, " || fail "gc"
+	ipamctl ls --config "$T_TMP/b.json" >"$T_TMP/ls.out"
+	grep -q "blocks /28: 0 claimed " "$T_TMP/ls.out" || fail "block kept: $(cat "$T_TMP/ls.out")"
+	a=$(ipam ADD "$T_TMP/b.json" c-next node3 "$(pod_args ipamtest keep uid-keep)" | addr_of)
+	expect_eq "$a" 10.68.0.1/24 "node3 allocates again"
+}
+
 # node1 borrowed from node2's block; plexusctl gc releases node1's record
 # there without touching references; node1 drops its stale reference
 # itself on its next call, with a resourceVersion precondition.
@@ -338,4 +353,5 @@ t_case "kubernetes store: refused token 111, read-only 403, unreachable 11" case
 t_case "plexusctl ipam ls/gc, file store: by pod UID, StatefulSet name reused" case_ctl_file
 t_case "plexusctl ipam ls/gc, kubernetes store: by pod UID, name reused" case_ctl_k8s
 t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" case_stale_ref
+t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_block_back
 t_case "kubernetes store: ClusterRole has exactly the verbs used" case_rbac_verbs

@@ -201,6 +201,68 @@ static void test_ipam_alloc__own_block_then_claim(void **state)
 	fx_free(f);
 }
 
+static void rel(struct fx *f, struct ipam_ctx *ctx, const char *cid)
+{
+	struct cni_err err = { 0 };
+
+	if (ipam_release(ctx, &f->conf->ranges[0], cid, "eth0", &err) < 0)
+		fail_msg("release %s: %d %s", cid, err.code, err.msg);
+}
+
+/* An own block emptied by DEL goes back to the pool when another own
+ * block has room; a node's last block stays. */
+static void test_ipam_release__empty_block_goes_back(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	char cid[16];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 8; i++) { /* block 0: .1-.7, block 1: .8 */
+		snprintf(cid, sizeof(cid), "a%d", i);
+		add(f, &f->a, cid);
+	}
+	rel(f, &f->a, "a7"); /* block 1 empty, but block 0 is full */
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 2);
+	assert_string_equal(add(f, &f->a, "a7"), "10.0.0.8");
+	rel(f, &f->a, "a0"); /* room in block 0 now */
+	rel(f, &f->a, "a7"); /* block 1 empty: returned */
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 1);
+	/* a's next address comes from its remaining block */
+	assert_string_equal(add(f, &f->a, "a8"), "10.0.0.1");
+	for (i = 1; i < 7; i++) { /* block 0 down to a8 alone */
+		snprintf(cid, sizeof(cid), "a%d", i);
+		rel(f, &f->a, cid);
+	}
+	rel(f, &f->a, "a8"); /* the last block stays, empty */
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 1);
+	fx_free(f);
+}
+
+static void test_ipam_gc__two_empty_blocks_keep_one(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	struct cni_err err = { 0 };
+	size_t n = 0;
+	char cid[16];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) { /* blocks 0 and 1 */
+		snprintf(cid, sizeof(cid), "a%d", i);
+		add(f, &f->a, cid);
+	}
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 2);
+	assert_int_equal(ipam_gc(&f->a, &f->conf->ranges[0], NULL, &n, &err),
+			 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 1);
+	fx_free(f);
+}
+
 static void test_ipam_alloc__borrow_when_no_free_block(void **state)
 {
 	struct fx *f = fx_new("{\"range\":\"10.0.0.0/28\",\"blockSize\":29}");
@@ -367,6 +429,8 @@ int main(void)
 		cmocka_unit_test(test_ipam_alloc__exhaustion_names_pool),
 		cmocka_unit_test(test_ipam_alloc__static_taken_names_holder),
 		cmocka_unit_test(test_ipam_alloc__own_block_then_claim),
+		cmocka_unit_test(test_ipam_release__empty_block_goes_back),
+		cmocka_unit_test(test_ipam_gc__two_empty_blocks_keep_one),
 		cmocka_unit_test(test_ipam_alloc__borrow_when_no_free_block),
 		cmocka_unit_test(test_ipam_gc__keeps_valid_attachments),
 		cmocka_unit_test(test_ipam_alloc__v6_64_random_blocks),
