@@ -4,7 +4,7 @@
 # attaches them in a real netns with Debian's reference plugins, writes
 # network-status back (and clears it at DEL), and every bad input fails
 # the ADD with nothing attached. The server, plexus and the host side
-# live in one netns (the server on its 127.0.0.1). About 35 s.
+# live in one netns (the server on its 127.0.0.1). About 15 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 H=plsh$$ P=plsp$$
