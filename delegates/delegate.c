@@ -2,6 +2,7 @@
 /* The table of native delegates, found by plugin name. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cni_error.h"
@@ -24,6 +25,19 @@ const struct delegate_ops *delegate_find(const char *name)
 		if (!strcmp(delegates[i]->name, name))
 			return delegates[i];
 	return NULL;
+}
+
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+void delegate_req_env_paths(struct delegate_req *req)
+{
+	req->sysfs_root = env_nonempty("PLEXUS_SYSFS_ROOT");
+	req->state_dir = env_nonempty("PLEXUS_STATE_DIR");
 }
 
 /* cniVersion of the request; VERSION tolerates a missing one. */

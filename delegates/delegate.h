@@ -28,6 +28,11 @@ struct delegate_req {
 	const char *state_dir;	/* NULL: the delegate's default */
 };
 
+/* sysfs_root and state_dir from PLEXUS_SYSFS_ROOT and PLEXUS_STATE_DIR
+ * (test knobs: a stand-in sysfs tree, a private state folder), NULL when
+ * unset or empty. The strings are the environment's. */
+void delegate_req_env_paths(struct delegate_req *req);
+
 struct delegate_ops {
 	const char *name;
 	/* Attach: on success *ret is the result (caller frees); on failure

@@ -19,13 +19,6 @@ extern char **environ;
 #error "build with -DDELEGATE_OPS=<kind>_delegate"
 #endif
 
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* The request's cniVersion, for an error found before the config is
  * checked (an env error): the newest when there is none to read. */
 static const char *version_hint(json_object *conf)
@@ -45,17 +38,13 @@ static int delegate_main(const struct delegate_ops *ops, struct cni_err *err)
 {
 	const char *version = NULL;
 	struct cni_env env = { 0 };
-	/* Test knobs (a stand-in sysfs tree, a private state folder). */
-	struct delegate_req req = {
-		.env = &env,
-		.sysfs_root = env_nonempty("PLEXUS_SYSFS_ROOT"),
-		.state_dir = env_nonempty("PLEXUS_STATE_DIR"),
-	};
+	struct delegate_req req = { .env = &env };
 	json_object *conf = NULL, *out = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	int r = cni_read_fd(0, "stdin", &buf, &len, err), rp = -1;
 
+	delegate_req_env_paths(&req);
 	if (r == 0)
 		rp = cni_json_parse(buf, len, "stdin", &conf, err);
 	if (r == 0)

@@ -52,13 +52,6 @@ static int run_ipam(const struct cni_exec_req *req, json_object **ret_out,
 	return 0;
 }
 
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* A native delegate through its ops table; its own IPAM call comes back
  * through inproc_exec, so plexus-ipam under it runs in-process too. */
 static int run_native(const struct delegate_ops *ops,
@@ -70,13 +63,12 @@ static int run_native(const struct delegate_ops *ops,
 		.env = &env,
 		.conf = req->conf,
 		.exec = &inproc_exec,
-		.sysfs_root = env_nonempty("PLEXUS_SYSFS_ROOT"),
-		.state_dir = env_nonempty("PLEXUS_STATE_DIR"),
 	};
 	json_object *out = NULL;
 	const char *version;
 	int r = env_of(req, &env, err);
 
+	delegate_req_env_paths(&dreq);
 	if (r == 0)
 		r = delegate_conf_version(req->conf, &dreq.ver, &version, err);
 	if (r == 0)
