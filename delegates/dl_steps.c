@@ -50,22 +50,29 @@ int dl_pod_ifname_free(struct nl_ctx *pod, const char *ifname,
 
 /* ---- pod interface ---- */
 
-static int route_gw(const struct cni_result *res, const struct cni_route *rt,
-		    int family, struct nl_prefix *gw)
+/* The gateway of the first IP of res in family, if any. */
+static bool ip_gateway(const struct cni_result *res, int family,
+		       struct nl_prefix *ret)
 {
-	if (rt->gw)
-		return dl_ip_parse(rt->gw, gw) == 0 ? 1 : -EINVAL;
 	for (size_t i = 0; i < res->n_ips; i++) {
 		struct nl_prefix g;
 
 		if (res->ips[i].gateway &&
 		    dl_ip_parse(res->ips[i].gateway, &g) == 0 &&
 		    g.family == family) {
-			*gw = g;
-			return 1;
+			*ret = g;
+			return true;
 		}
 	}
-	return 0;
+	return false;
+}
+
+static int route_gw(const struct cni_result *res, const struct cni_route *rt,
+		    int family, struct nl_prefix *gw)
+{
+	if (rt->gw)
+		return dl_ip_parse(rt->gw, gw) == 0 ? 1 : -EINVAL;
+	return ip_gateway(res, family, gw) ? 1 : 0;
 }
 
 static int iface_routes(struct nl_ctx *pod, int ifindex,
@@ -90,20 +97,6 @@ static int iface_routes(struct nl_ctx *pod, int ifindex,
 			return r;
 	}
 	return 0;
-}
-
-/* Does an IP of res have an IPv6 gateway? */
-static bool has_v6_gateway(const struct cni_result *res)
-{
-	for (size_t i = 0; i < res->n_ips; i++) {
-		struct nl_prefix g;
-
-		if (res->ips[i].gateway &&
-		    dl_ip_parse(res->ips[i].gateway, &g) == 0 &&
-		    g.family == AF_INET6)
-			return true;
-	}
-	return false;
 }
 
 static int dad_failed(const struct nl_dad_state *st, struct cni_err *err)
@@ -152,6 +145,7 @@ static int iface_settle(struct nl_ctx *pod, int ifindex, struct cni_err *err)
 int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 		       const struct cni_result *res, struct cni_err *err)
 {
+	struct nl_prefix gw6;
 	int r = nl_link_set_up(pod, ifindex, true, err);
 
 	for (size_t i = 0; r == 0 && i < res->n_ips; i++) {
@@ -164,7 +158,7 @@ int dl_iface_configure(struct nl_ctx *pod, int ifindex,
 					i, res->ips[i].address);
 		r = nl_addr_add(pod, ifindex, &p, err);
 	}
-	if (r == 0 && has_v6_gateway(res))
+	if (r == 0 && ip_gateway(res, AF_INET6, &gw6))
 		r = iface_settle(pod, ifindex, err);
 	if (r == 0)
 		r = iface_routes(pod, ifindex, res, err);
