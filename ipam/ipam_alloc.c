@@ -99,6 +99,12 @@ static void mine_clear(struct mine *m)
 	m->n = 0;
 }
 
+/* Is b this node's own block (not one it borrowed from)? */
+static bool own_block(const struct ipam_ctx *ctx, const struct ipam_block *b)
+{
+	return strcmp(ipam_block_node(b), ctx->node) == 0;
+}
+
 static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
 		     ipam_u128 idx, struct ipam_block *ret, struct cni_err *err)
 {
@@ -132,8 +138,7 @@ static int mine_add(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL), 0;
 	if (rc < 0)
 		return rc;
-	if (strcmp(ipam_block_node(&b), ctx->node) != 0 &&
-	    !ipam_block_has_node(&b, ctx->node)) {
+	if (!own_block(ctx, &b) && !ipam_block_has_node(&b, ctx->node)) {
 		ipam_block_clear(&b);
 		ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL);
 		return 0;
@@ -222,7 +227,7 @@ static int alloc_own(struct ipam_ctx *ctx, const struct ipam_range *r,
 	size_t i;
 
 	for (i = 0; i < m->n; i++) {
-		if (strcmp(ipam_block_node(&m->b[i]), ctx->node) != 0)
+		if (!own_block(ctx, &m->b[i]))
 			continue;
 		if (ipam_block_free_slot(r, &m->b[i], &off) == 0)
 			return block_take(ctx, r, &m->b[i], off, o, ret, err);
@@ -498,16 +503,10 @@ static void ref_drop_if_unused(struct ipam_ctx *ctx, const struct ipam_range *r,
 {
 	char key[IPAM_KEY_MAX];
 
-	if (strcmp(ipam_block_node(b), ctx->node) == 0 ||
-	    ipam_block_has_node(b, ctx->node))
+	if (own_block(ctx, b) || ipam_block_has_node(b, ctx->node))
 		return;
 	ipam_ref_key(r, ctx->node, b->idx, key);
 	ipam_store_del_if(ctx->st, key, 0, NULL);
-}
-
-static bool own_block(const struct ipam_ctx *ctx, const struct ipam_block *b)
-{
-	return strcmp(ipam_block_node(b), ctx->node) == 0;
 }
 
 static bool block_empty(const struct ipam_block *b)
@@ -821,7 +820,7 @@ int ipam_has_free(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return rc;
 	rc = mine_load(ctx, r, &m, err);
 	for (i = 0; rc == 0 && i < m.n; i++)
-		if (strcmp(ipam_block_node(&m.b[i]), ctx->node) == 0 &&
+		if (own_block(ctx, &m.b[i]) &&
 		    ipam_block_free_slot(r, &m.b[i], &off) == 0)
 			break;
 	if (rc == 0 && i == m.n)
