@@ -1,5 +1,8 @@
 # Shared helpers for shell suites. Each case prints one TAP line:
-# "ok - NAME" or "not ok - NAME"; tests/run.sh counts them.
+# "ok - NAME", "not ok - NAME" or "ok - NAME # SKIP REASON" (t_skip);
+# tests/run.sh counts them. At exit the suite prints its plan ("1..N",
+# N = cases run) and exits 1 when a case failed, so the runner sees the
+# verdict in the exit status too.
 # BINDIR: the plexus build to test (build/bin or build/san/bin).
 # Debian's own tools first (a python3 shim elsewhere on PATH costs ~150 ms
 # a call, and the suites call it often).
@@ -11,11 +14,22 @@ export TOP
 T_TMP=$(mktemp -d /tmp/plexus-test.XXXXXX)
 T_NETNS=""
 T_LINKS=""
+T_COUNT=0
+T_FAILED=0
+# The sanitizer options tests/run.sh exported, for callers of "env -i":
+# env -i PATH="$PATH" "${T_SAN_ENV[@]}" ...
+T_SAN_ENV=()
+for _v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+	[ -z "${!_v:-}" ] || T_SAN_ENV+=("$_v=${!_v}")
+done
 
+# t_cleanup: the EXIT trap (a suite that sets its own calls it last).
 t_cleanup() {
 	for l in $T_LINKS; do ip link del "$l" 2>/dev/null || true; done
 	for n in $T_NETNS; do ip netns del "$n" 2>/dev/null || true; done
 	rm -rf "$T_TMP"
+	echo "1..$T_COUNT"
+	[ "$T_FAILED" = 0 ] || exit 1
 }
 trap t_cleanup EXIT
 
@@ -39,12 +53,44 @@ t_case() {
 	( set -e; "$@" ) >"$_out" 2>&1
 	_rc=$?
 	[ "$_e" = 0 ] || set -e
-	if [ "$_rc" = 0 ]; then
+	T_COUNT=$((T_COUNT + 1))
+	_san=$(t_san_take)
+	if [ "$_rc" = 0 ] && [ -z "$_san" ]; then
 		echo "ok - $_name"
 	else
+		T_FAILED=$((T_FAILED + 1))
 		echo "not ok - $_name"
 		sed 's/^/#   /' "$_out" | tail -40
+		[ -z "$_san" ] || printf '%s\n' "$_san" | sed 's/^/#   sanitizer: /'
 	fi
+}
+
+# t_skip NAME REASON: a case this machine cannot run (counted as skipped;
+# tests/run.sh fails it under CI=true).
+t_skip() {
+	T_COUNT=$((T_COUNT + 1))
+	echo "ok - $1 # SKIP $2"
+}
+
+# t_abort NAME: a suite cannot go on (a service did not start, a tool is
+# missing): one failed case, then exit (the EXIT trap prints the plan).
+t_abort() {
+	T_COUNT=$((T_COUNT + 1)) T_FAILED=$((T_FAILED + 1))
+	echo "not ok - $1"
+	exit 1
+}
+
+# t_san_take: the sanitizer reports written since the last call (the
+# runner's PLEXUS_SAN_DIR), one line each, moved aside as owned by the case.
+t_san_take() {
+	[ -n "${PLEXUS_SAN_DIR:-}" ] && [ -d "$PLEXUS_SAN_DIR" ] || return 0
+	local f
+	for f in "$PLEXUS_SAN_DIR"/*; do
+		[ -f "$f" ] || continue
+		echo "$(basename "$f"): $(grep -Em1 'ERROR:|runtime error:|SUMMARY:' "$f" || head -n1 "$f")"
+		mkdir -p "$PLEXUS_SAN_DIR/seen"
+		mv "$f" "$PLEXUS_SAN_DIR/seen/"
+	done
 }
 
 # fail MSG: abort the current case.

@@ -1,27 +1,26 @@
 #!/bin/bash
-# Runs every suite and ends with one line: "N passed, N failed".
-# Suites: cmocka unit tests (plain and sanitizer builds), shell suites in
-# tests/integration/ (per build), tests/system/ (once). Each prints TAP
-# lines ("ok - ..." / "not ok - ..."); this script counts them.
-# Usage: tests/run.sh [FILTER]  (runs suites whose path contains FILTER)
+# Runs every suite and ends with one line: "N passed, N failed, N skipped".
+# Suites: the runner's own self-test, cmocka unit tests (plain and
+# sanitizer builds, the plain ones again under valgrind), shell suites in
+# tests/integration/ (per build), tests/system/ (once). Each prints TAP;
+# tests/tap.sh counts it and holds each suite to its exit status, its plan
+# and the sanitizer reports it caused (see there). The full output of every
+# suite is in build/check.log.
+# Usage: tests/run.sh [FILTER]  (runs suites whose label contains FILTER)
 cd "$(dirname "$0")/.." || exit 2
+. tests/tap.sh
 FILTER=${1:-}
-LOG=build/check.log
-mkdir -p build
-: >"$LOG"
+tap_init build/check.log
 snap() { { ip netns list 2>/dev/null | awk '{print $1}'; ip -o link 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'; } | sort; }
 before=$(snap)
 
-run_suite() { # label command...
-	label=$1; shift
-	case "$label" in *"$FILTER"*) ;; *) return 0 ;; esac
-	echo "== $label" | tee -a "$LOG"
-	start=$(date +%s)
-	"$@" 2>&1 | sed "s|^\(not ok\|ok\)\([ 0-9]*\)- |\1 - [$label] |" \
-		| tee -a "$LOG" | grep -E '^(not ok|#   |# FAIL|Bail)' || true
-	echo "   $(( $(date +%s) - start ))s" | tee -a "$LOG"
+run_suite() { # LABEL CMD...
+	case "$1" in *"$FILTER"*) ;; *) return 0 ;; esac
+	echo "== $1"
+	tap_suite "$@"
 }
 
+run_suite tests/runner/selftest.sh bash tests/runner/selftest.sh
 for flavour in build build/san; do
 	for t in "$flavour"/bin/tests/test_*; do
 		[ -x "$t" ] || continue
@@ -30,12 +29,15 @@ for flavour in build build/san; do
 done
 # the plain build's unit tests once more under valgrind: no leak, no
 # invalid access (a valgrind error fails the binary, so its TAP run fails)
-if command -v valgrind >/dev/null; then
-	for t in build/bin/tests/test_*; do
-		[ -x "$t" ] || continue
+for t in build/bin/tests/test_*; do
+	[ -x "$t" ] || continue
+	case "valgrind:$t" in *"$FILTER"*) ;; *) continue ;; esac
+	if command -v valgrind >/dev/null; then
 		run_suite "valgrind:$t" tests/valgrind-tap.sh "$t"
-	done
-fi
+	else
+		tap_line skip "valgrind:$t" "valgrind $(basename "$t"): valgrind is not installed"
+	fi
+done
 for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue
 	for flavour in build build/san; do
@@ -50,22 +52,19 @@ done
 # style: every tracked C file as .clang-format lays it out (make format-check)
 case "format" in *"$FILTER"*)
 	if out=$(clang-format --dry-run --Werror $(git ls-files '*.c' '*.h') 2>&1); then
-		echo "ok - [format] clang-format --dry-run on every C file" >>"$LOG"
+		tap_line ok format "clang-format --dry-run on every C file"
 	else
-		echo "not ok - [format] clang-format --dry-run on every C file" | tee -a "$LOG"
-		echo "$out" | grep -c 'clang-format-violations' | sed 's/^/#   lines to change: /' | tee -a "$LOG"
-		echo "$out" | grep 'clang-format-violations' | cut -d: -f1 | sort -u | sed 's/^/#   /' | tee -a "$LOG"
+		tap_line "not ok" format "clang-format --dry-run on every C file"
+		echo "$out" | grep -c 'clang-format-violations' | sed 's/^/#   lines to change: /' | tee -a "$TAP_LOG"
+		echo "$out" | grep 'clang-format-violations' | cut -d: -f1 | sort -u | sed 's/^/#   /' | tee -a "$TAP_LOG"
 	fi ;;
 esac
 
 after=$(snap)
 if [ "$before" = "$after" ]; then
-	echo "ok - [leftovers] no netns or link left behind" >>"$LOG"
+	tap_line ok leftovers "no netns or link left behind"
 else
-	echo "not ok - [leftovers] no netns or link left behind" | tee -a "$LOG"
-	diff <(echo "$before") <(echo "$after") 2>/dev/null | tee -a "$LOG" || true
+	tap_line "not ok" leftovers "no netns or link left behind"
+	diff <(echo "$before") <(echo "$after") 2>/dev/null | tee -a "$TAP_LOG" || true
 fi
-passed=$(grep -c '^ok ' "$LOG")
-failed=$(grep -c '^not ok ' "$LOG")
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+tap_summary

@@ -61,13 +61,18 @@ struct child_io {
 	bool out_overflow;
 };
 
-/* Variables passed through to plugins besides the CNI_* ones. */
+/* Variables passed through to plugins besides the CNI_* ones. The
+ * sanitizer options (set by the runtime's environment, or by the test
+ * runner) make a sanitized delegate report the way its caller does. */
 static const char *const pass_env[] = { "PATH",
 					"HOME",
 					"TMPDIR",
 					"NODE_NAME",
 					"KUBERNETES_SERVICE_HOST",
 					"KUBERNETES_SERVICE_PORT",
+					"ASAN_OPTIONS",
+					"UBSAN_OPTIONS",
+					"LSAN_OPTIONS",
 					NULL };
 
 /* Append "k=v" to envp; an unset value stays unset (STATUS and GC get no
