@@ -22,7 +22,7 @@ run() {
 	local nsp=/var/run/netns/$P
 	[ $# -ge 5 ] && nsp=$5
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$1" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" \
 		CNI_CONTAINERID="${3:-c1}" CNI_NETNS="$nsp" \
 		CNI_IFNAME="${4:-eth0}" CNI_PATH="$TOP/$BINDIR:$TP:$REFDIR" \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1" \

@@ -17,7 +17,7 @@ raw() {
 	local cmd=$1 in=$2
 	shift 2
 	set +e
-	env -i PATH="$PATH" ${cmd:+CNI_COMMAND=$cmd} "$@" \
+	env -i PATH="$PATH" "${T_SAN_ENV[@]}" ${cmd:+CNI_COMMAND=$cmd} "$@" \
 		"$TOP/$BINDIR/plexus" <"$in" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
 	echo $? >"$T_TMP/rc"
 	set -e

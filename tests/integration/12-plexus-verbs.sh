@@ -12,7 +12,7 @@ run() { # CMD CONF [VAR=VALUE...]
 	local cmd=$1 in=$2
 	shift 2
 	set +e
-	env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID=c1 \
+	env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" CNI_CONTAINERID=c1 \
 		CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
 		CNI_PATH="$TOP/$BINDIR:$TP:$REFDIR" "$@" \
 		"$TOP/$BINDIR/plexus" <"$in" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"

@@ -24,7 +24,7 @@ run() {
 	local cmd=$1 conf=$2 path=$3
 	shift 3
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$cmd" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" \
 		CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
 		CNI_PATH="$path" NODE_NAME=node-a "$@" \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1" \

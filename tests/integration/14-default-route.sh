@@ -20,7 +20,7 @@ fresh() {
 }
 run() { # CMD
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$1" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" \
 		CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
 		CNI_PATH="$TOP/$BINDIR:$REFDIR" NODE_NAME=n1 \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1" \

@@ -13,23 +13,7 @@ VERSIONS="0.3.1 0.4.0 1.0.0 1.1.0"
 REF_MAX=1.0.0 # the newest version Debian's reference plugins speak
 N=0
 
-if [ "$(id -u)" != 0 ]; then
-	echo "not ok - delegates: needs root"
-	exit 0
-fi
-
-# d_case NAME FUNC [ARGS...]: like t_case, but the subshell is not run as
-# an `if` condition, where bash would ignore its `set -e`.
-d_case() {
-	_name=$1; shift
-	( set -e; "$@" ) >"$T_TMP/case.out" 2>&1
-	if [ $? = 0 ]; then
-		echo "ok - $_name"
-	else
-		echo "not ok - $_name"
-		sed 's/^/#   /' "$T_TMP/case.out" | tail -40
-	fi
-}
+[ "$(id -u)" = 0 ] || t_abort "delegates: needs root"
 
 # Cases run in subshells: each removes its own netns on exit.
 case_cleanup() {
@@ -55,7 +39,7 @@ plug() {
 	_bin=$1 _cmd=$2 _conf=$3 _if=${4:-eth0} _cid=${5:-cid1}
 	_nsp=${6-/var/run/netns/$P}
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$_cmd" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$_cmd" \
 		PLEXUS_SYSFS_ROOT="${SYSFS:-}" PLEXUS_STATE_DIR="${STATE:-}" \
 		CNI_CONTAINERID="$_cid" CNI_NETNS="$_nsp" CNI_IFNAME="$_if" \
 		CNI_PATH="$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes" "$_bin" <"$_conf" \
@@ -599,7 +583,7 @@ DRIVER=$TOP/$BINDIR/libcni-driver
 lc() {
 	[ -x "$DRIVER" ] || fail "$DRIVER is missing: make builds it"
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" "$DRIVER" "$1" --conf "$2" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" "$DRIVER" "$1" --conf "$2" \
 		--netns "/var/run/netns/$P" --ifname "$3" --cid cid1 \
 		--cache-dir "$T_TMP/cache-$N" --path "$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes" \
 		>"$T_TMP/out.json" 2>"$T_TMP/err.txt"
@@ -820,40 +804,40 @@ sriov_del_netns_gone() { # VERSION
 
 for v in $VERSIONS; do
 	how=$(equiv_name "$v")
-	d_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
-	d_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
-	d_case "[$v] plexus-bridge reuses a bridge its last port left" bridge_reused_empty "$v"
-	d_case "[$v] plexus-macvlan linkInContainer" macvlan_link_in_container "$v"
-	d_case "[$v] plexus-macvlan master defaults to the default route's link" macvlan_default_master "$v"
-	d_case "[$v] plexus-bridge ops in-process from 6 threads at once" threads "$v" bridge
-	d_case "[$v] plexus-macvlan ops in-process from 6 threads at once" threads "$v" macvlan
-	d_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
-	d_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
-	d_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
-	d_case "[$v] plexus-bridge bridge name taken by a veth" fail_bridge_not_bridge "$v"
-	d_case "[$v] plexus-bridge failure after the bridge was made undoes all" fail_after_bridge "$v"
-	d_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
-	d_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
-	IPV6=1 d_case "[$v] plexus-macvlan IPv6: ADD waits out DAD; a duplicate address is code 121" macvlan_dad "$v"
-	d_case "[$v] refused keys and bad mode" refused_keys "$v"
-	d_case "[$v] plexus-bridge ipMasq (nftables) masquerades, DEL removes it" masq "$v"
-	d_case "[$v] plexus-bridge macspoofchk (nftables) drops a spoofed MAC, as the reference" spoofchk "$v"
-	ROUTE_GW=1 d_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge, $how" \
+	t_case "[$v] plexus-bridge ADD/CHECK/DEL" bridge_add_check_del "$v"
+	t_case "[$v] plexus-macvlan ADD/CHECK/DEL" macvlan_add_check_del "$v"
+	t_case "[$v] plexus-bridge reuses a bridge its last port left" bridge_reused_empty "$v"
+	t_case "[$v] plexus-macvlan linkInContainer" macvlan_link_in_container "$v"
+	t_case "[$v] plexus-macvlan master defaults to the default route's link" macvlan_default_master "$v"
+	t_case "[$v] plexus-bridge ops in-process from 6 threads at once" threads "$v" bridge
+	t_case "[$v] plexus-macvlan ops in-process from 6 threads at once" threads "$v" macvlan
+	t_case "[$v] plexus-bridge DEL with the netns gone" del_netns_gone "$v" bridge
+	t_case "[$v] plexus-macvlan DEL with the netns gone" del_netns_gone "$v" macvlan
+	t_case "[$v] plexus-bridge IPAM failure leaves nothing" fail_ipam "$v"
+	t_case "[$v] plexus-bridge bridge name taken by a veth" fail_bridge_not_bridge "$v"
+	t_case "[$v] plexus-bridge failure after the bridge was made undoes all" fail_after_bridge "$v"
+	t_case "[$v] plexus-bridge CNI_IFNAME already in the pod" fail_ifname_taken "$v"
+	t_case "[$v] plexus-macvlan failure after IPAM releases it" fail_macvlan_late "$v"
+	IPV6=1 t_case "[$v] plexus-macvlan IPv6: ADD waits out DAD; a duplicate address is code 121" macvlan_dad "$v"
+	t_case "[$v] refused keys and bad mode" refused_keys "$v"
+	t_case "[$v] plexus-bridge ipMasq (nftables) masquerades, DEL removes it" masq "$v"
+	t_case "[$v] plexus-bridge macspoofchk (nftables) drops a spoofed MAC, as the reference" spoofchk "$v"
+	ROUTE_GW=1 t_case "[$v] plexus-bridge (gateway, hairpin) same state as reference bridge, $how" \
 		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true,"hairpinMode":true'
-	d_case "[$v] plexus-bridge (L2, promisc, route without gw) same state as reference bridge, $how" \
+	t_case "[$v] plexus-bridge (L2, promisc, route without gw) same state as reference bridge, $how" \
 		equiv_bridge "$v" '"promiscMode":true'
-	d_case "[$v] plexus-bridge (gateway only, route without gw) same state as reference bridge, $how" \
+	t_case "[$v] plexus-bridge (gateway only, route without gw) same state as reference bridge, $how" \
 		equiv_bridge "$v" '"isGateway":true'
-	IPV6=1 ROUTE_GW=1 d_case "[$v] plexus-bridge (IPv6 gateway) same state as reference bridge, $how" \
+	IPV6=1 ROUTE_GW=1 t_case "[$v] plexus-bridge (IPv6 gateway) same state as reference bridge, $how" \
 		equiv_bridge "$v" '"isGateway":true,"isDefaultGateway":true'
-	IPV6=1 d_case "[$v] plexus-macvlan (IPv6, route without gw) same pod state as reference macvlan, $how" \
+	IPV6=1 t_case "[$v] plexus-macvlan (IPv6, route without gw) same pod state as reference macvlan, $how" \
 		equiv_macvlan "$v" bridge
-	d_case "[$v] plexus-sriov ADD/CHECK/DEL (stand-in sysfs)" sriov_add_check_del "$v"
-	d_case "[$v] plexus-sriov bad VF settings, deviceID, vlan, VF in use" sriov_bad "$v"
-	d_case "[$v] plexus-sriov DEL with the netns gone" sriov_del_netns_gone "$v"
+	t_case "[$v] plexus-sriov ADD/CHECK/DEL (stand-in sysfs)" sriov_add_check_del "$v"
+	t_case "[$v] plexus-sriov bad VF settings, deviceID, vlan, VF in use" sriov_bad "$v"
+	t_case "[$v] plexus-sriov DEL with the netns gone" sriov_del_netns_gone "$v"
 	for mode in bridge private vepa passthru; do
-		ROUTE_GW=1 d_case "[$v] plexus-macvlan ($mode) same pod state as reference macvlan, $how" \
+		ROUTE_GW=1 t_case "[$v] plexus-macvlan ($mode) same pod state as reference macvlan, $how" \
 			equiv_macvlan "$v" "$mode"
 	done
 done
-NOCARRIER=1 d_case "[1.0.0] plexus-macvlan IPv6 without carrier: code 11 after 10 s, nothing left" macvlan_dad 1.0.0
+NOCARRIER=1 t_case "[1.0.0] plexus-macvlan IPv6 without carrier: code 11 after 10 s, nothing left" macvlan_dad 1.0.0

@@ -13,7 +13,7 @@ vg() { # CMD CONF [VAR=VALUE...]: plexus under valgrind; rc in $T_TMP/rc
 	local cmd=$1 in=$2
 	shift 2
 	set +e
-	env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID=c1 \
+	env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" CNI_CONTAINERID=c1 \
 		CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
 		CNI_PATH="$TOP/build/bin:$TP:$REFDIR" CNI_ARGS="IgnoreUnknown=1;IP=10.1.1.1" "$@" \
 		valgrind -q --error-exitcode=99 --leak-check=full \

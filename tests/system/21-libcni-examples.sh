@@ -34,7 +34,7 @@ example_case() { # CONF
 	rm -rf /run/plexus-demo
 }
 
-[ -x "$DRV" ] || { echo "not ok - libcni driver not built ($DRV)"; exit 0; }
+[ -x "$DRV" ] || t_abort "libcni driver not built ($DRV)"
 for c in "$TOP"/examples/*.conf "$TOP"/examples/*.conflist; do
 	[ -f "$c" ] || continue
 	grep -q '"kubeconfig"\|"manifestsDir"' "$c" && continue

@@ -287,6 +287,7 @@ if (etcd_start); then
 	t_case "etcd: 4 nodes race for blocks and borrow in a small pool" case_etcd_race
 	t_case "etcd: stopped and restarted mid-run, no duplicates, resumes" case_etcd_restart
 else
+	T_COUNT=$((T_COUNT + 1)) T_FAILED=$((T_FAILED + 1))
 	echo "not ok - etcd: could not start etcd"
 fi
 etcd_stop

@@ -18,7 +18,7 @@ stop_all() {
 trap stop_all EXIT
 # At the top level: the server lives as long as this shell.
 PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$D" >"$T_TMP/start.log" 2>&1 ||
-	{ echo "not ok - fixture API server"; cat "$T_TMP/start.log" | sed 's/^/#   /'; exit 0; }
+	{ sed 's/^/#   /' "$T_TMP/start.log"; t_abort "fixture API server"; }
 
 ctl() { python3 "$FX/fixturectl.py" "$D" "$@"; }
 KSTORE="\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"$D/kubeconfig\",\"lockDir\":\"$T_TMP/locks\"}"

@@ -85,7 +85,7 @@ conf() { # the meta config, into $T_TMP/plexus.conf
 run() { # CMD
 	conf
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$1" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" \
 		CNI_CONTAINERID=c1 CNI_NETNS="/var/run/netns/$P" \
 		CNI_IFNAME=eth0 CNI_PATH="$TOP/$BINDIR:$REFDIR" \
 		CNI_ARGS="$POD_ARGS" "$TOP/$BINDIR/plexus" \

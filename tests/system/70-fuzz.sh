@@ -10,9 +10,10 @@ ART=$TOP/build/fuzz/artifacts
 mkdir -p "$ART"
 
 if ! make -s fuzz-build >"$T_TMP/build.log" 2>&1; then
+	T_COUNT=1 T_FAILED=1
 	echo "not ok - fuzz: harnesses build with clang"
 	sed 's/^/#   /' "$T_TMP/build.log" | tail -20
-	exit 0
+	exit 1
 fi
 for src in tests/fuzz/fuzz_*.c; do
 	h=$(basename "$src" .c)
@@ -24,9 +25,11 @@ for src in tests/fuzz/fuzz_*.c; do
 		"$T_TMP/corpus/$h" "tests/fuzz/corpus/$h" \
 		>"$T_TMP/$h.log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T_TMP/$h.log")
+	T_COUNT=$((T_COUNT + 1))
 	if [ "$rc" = 0 ] && [ -n "$execs" ] && [ "$execs" -gt 0 ]; then
 		echo "ok - fuzz: $h ${FUZZ_SECONDS}s, $execs execs, no crash"
 	else
+		T_FAILED=$((T_FAILED + 1))
 		echo "not ok - fuzz: $h ${FUZZ_SECONDS}s, ${execs:-0} execs, exit $rc"
 		grep -E 'ERROR|SUMMARY|runtime error|Test unit written|^    #[0-9] ' \
 			"$T_TMP/$h.log" | head -20 | sed 's/^/#   /'

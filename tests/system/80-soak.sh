@@ -4,11 +4,23 @@
 # once through the reference plugins + host-local, once through plexus'
 # native delegates + plexus-ipam run in-process, once through the native
 # delegate binaries exec'ed (their host-local call runs from a thread).
+# Exit 1 when any run failed or died (a run that raises prints no TAP line:
+# the runner sees the exit status).
 cd "$(dirname "$0")/../.." || exit 1
-/usr/bin/python3 tests/soak/soak.py --cycles "${SOAK_CYCLES:-160}" --pods 4 \
-	--bindir "${BINDIR:-build/bin}"
-/usr/bin/python3 tests/soak/soak.py --cycles "${SOAK_CYCLES:-160}" --pods 4 \
-	--bindir "${BINDIR:-build/bin}" --native | sed 's/^\(ok\|not ok\) - soak:/\1 - soak (native):/'
-/usr/bin/python3 tests/soak/soak.py --cycles "${SOAK_CYCLES:-160}" --pods 4 \
-	--bindir "${BINDIR:-build/bin}" --exec | sed 's/^\(ok\|not ok\) - soak:/\1 - soak (native exec):/'
-exit 0
+rc=0
+soak() { # NAME [ARGS...]
+	local name=$1
+	shift
+	/usr/bin/python3 tests/soak/soak.py --cycles "${SOAK_CYCLES:-160}" --pods 4 \
+		--bindir "${BINDIR:-build/bin}" "$@" |
+		sed "s/^\(ok\|not ok\) - soak:/\1 - soak$name:/"
+	local st=("${PIPESTATUS[@]}")
+	[ "${st[0]}" = 0 ] && [ "${st[1]}" = 0 ] || {
+		echo "# soak$name: soak.py exited ${st[0]}"
+		rc=1
+	}
+}
+soak ""
+soak " (native)" --native
+soak " (native exec)" --exec
+exit $rc
