@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Helpers for the in-VM cases (busybox sh), sourced before each case file
 # by tests/vm/runner.sh. A case file prints one TAP line per case through
-# vm_case, or a "# SKIP - ..." line through vm_skip (not counted as passed).
+# vm_case, or a TAP skip ("ok - ... # SKIP reason") through vm_skip.
 # Variables: VM_CASE (the case file's name), TOP=/plexus (where --bin put
 # repo-relative binaries), BINDIR (e.g. build/bin), KVER,
 # VM_NETDEVSIM_SKIP (set when netdevsim is missing: the reason).
@@ -41,8 +41,9 @@ vm_case() {
 	fi
 }
 
-# vm_skip NAME REASON: a case that cannot run here (neither ok nor not ok).
-vm_skip() { echo "# SKIP - $VM_CASE: $1: $2"; }
+# vm_skip NAME REASON: a case that cannot run here: a TAP skip, counted as
+# skipped by tests/run.sh (and as failed under CI=true).
+vm_skip() { echo "ok - $VM_CASE: $1 # SKIP $2"; }
 
 # fail MSG: abort the current case.
 fail() {

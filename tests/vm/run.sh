@@ -139,7 +139,9 @@ if [ -f "$nko" ]; then
 	mods="$mods netdevsim"
 else
 	why="not built (tests/vm/netdevsim.sh)"
-	[ -f "$CACHE/netdevsim.skip" ] && why=$(cat "$CACHE/netdevsim.skip")
+	for f in "$CACHE/netdevsim.skip" "$CACHE/netdevsim.skip.now"; do
+		[ -f "$f" ] && why=$(cat "$f")
+	done
 	ENVS+=("VM_NETDEVSIM_SKIP=$why")
 fi
 : >"$ROOT/vm/modules"
