@@ -12,7 +12,10 @@
  * one pass over its steps, and the largest peak RSS of any step's
  * process (wait4's ru_maxrss: the binary itself, not its children); then
  * a line per step, "LABEL/N:CMD median_ms=...", with that step's own
- * times. */
+ * times. A step that fails is left out of its step's times, and the pass
+ * it belongs to out of the scenario's (a side that fails fast must not
+ * look fast); "failures=" counts failed steps, "passes=" the passes
+ * timed. Exits 1 when any step failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,7 +35,9 @@ struct scenario {
 	struct step steps[16];
 	int n_steps;
 	double *times;
+	int n_times;
 	double *step_times[16];
+	int n_step_times[16];
 	long max_rss_kb;
 	int failures;
 };
@@ -119,6 +124,10 @@ static void print_stats(double *times, int n)
 {
 	double sum = 0;
 
+	if (n == 0) {
+		printf("median_ms=none (no successful run)");
+		return;
+	}
 	for (int i = 0; i < n; i++)
 		sum += times[i];
 	qsort(times, (size_t)n, sizeof(double), cmp);
@@ -129,13 +138,39 @@ static void print_stats(double *times, int n)
 static void report(struct scenario *sc, int n)
 {
 	printf("%s ", sc->label);
-	print_stats(sc->times, n);
-	printf(" max_rss_kib=%ld failures=%d\n", sc->max_rss_kb, sc->failures);
+	print_stats(sc->times, sc->n_times);
+	printf(" max_rss_kib=%ld failures=%d passes=%d/%d\n", sc->max_rss_kb,
+	       sc->failures, sc->n_times, n);
 	for (int j = 0; j < sc->n_steps; j++) {
 		printf("%s/%d:%s ", sc->label, j + 1, sc->steps[j].cmd);
-		print_stats(sc->step_times[j], n);
-		printf("\n");
+		print_stats(sc->step_times[j], sc->n_step_times[j]);
+		printf(" ok=%d/%d\n", sc->n_step_times[j], n);
 	}
+}
+
+/* One pass of SC's steps with container ID CID; only what succeeded is
+ * timed. */
+static void run_pass(struct scenario *sc, const char *path, const char *netns,
+		     const char *cid)
+{
+	double t0 = now_ms(), ts = t0;
+	int failed = 0;
+
+	for (int j = 0; j < sc->n_steps; j++) {
+		int r = run_step(&sc->steps[j], path, netns, cid,
+				 &sc->max_rss_kb);
+		double t = now_ms() - ts;
+
+		ts += t;
+		if (r < 0) {
+			sc->failures++;
+			failed = 1;
+			continue;
+		}
+		sc->step_times[j][sc->n_step_times[j]++] = t;
+	}
+	if (!failed)
+		sc->times[sc->n_times++] = now_ms() - t0;
 }
 
 int main(int argc, char **argv)
@@ -173,20 +208,14 @@ int main(int argc, char **argv)
 		char cid[64];
 
 		snprintf(cid, sizeof(cid), "bench-%d", it);
-		for (int k = 0; k < n_sc; k++) {
-			double t0 = now_ms(), ts = t0;
-
-			for (int j = 0; j < sc[k].n_steps; j++) {
-				if (run_step(&sc[k].steps[j], path, netns, cid,
-					     &sc[k].max_rss_kb) < 0)
-					sc[k].failures++;
-				sc[k].step_times[j][it] = now_ms() - ts;
-				ts += sc[k].step_times[j][it];
-			}
-			sc[k].times[it] = now_ms() - t0;
-		}
+		for (int k = 0; k < n_sc; k++)
+			run_pass(&sc[k], path, netns, cid);
 	}
-	for (int k = 0; k < n_sc; k++)
+	int failures = 0;
+
+	for (int k = 0; k < n_sc; k++) {
 		report(&sc[k], n);
-	return 0;
+		failures += sc[k].failures;
+	}
+	return failures ? 1 : 0;
 }

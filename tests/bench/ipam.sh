@@ -76,7 +76,7 @@ row_conf() {
 row_plugin() { case $1 in host-local*) echo "$REFDIR/host-local" ;; *) echo "$IPAM" ;; esac; }
 var() { echo "MS_$1" | tr -c 'a-zA-Z0-9\n' _; }
 
-echo "== $N sequential allocations per row, one exec each; best of $ROUNDS rounds"
+echo "== batches, not alternating: $N sequential allocations per row, one exec each, rows one after another; best of $ROUNDS rounds (a failed allocation stops the bench)"
 for r in $(seq "$ROUNDS"); do
 	for row in $ROWS; do
 		row_conf "$row" "$r" "$TMP/row.json"
@@ -97,7 +97,7 @@ printf '  %-34s %8s\n' "/8 vs /24, etcd (goal <= 1.5)" \
 printf '  %-34s %8s\n' "/8 vs /24, kubernetes (goal <= 1.5)" \
 	"$(echo "scale=2; $MS_plexus_k8s__8 / $MS_plexus_k8s__24" | bc)"
 
-echo "== concurrent allocators against etcd (/8 pool, one node each, $N allocations in all; best of $ROUNDS)"
+echo "== batches: concurrent allocators against etcd (/8 pool, one node each, $N allocations in all; best of $ROUNDS)"
 base=""
 for k in 1 2 4; do
 	rate=""
