@@ -450,26 +450,6 @@ static int json_parse(const char *s, size_t len, const char *what,
 	return r;
 }
 
-/* Two elements may not ask for the same interface name. */
-static int dup_check(const struct annot_list *l, const char *what,
-		     struct cni_err *err)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			const char *a = l->elems[i].ifname;
-
-			if (a && l->elems[j].ifname &&
-			    !strcmp(a, l->elems[j].ifname))
-				return cni_errf(err, SEL,
-						"%s: element %zu: "
-						"interface \"%s\" already "
-						"used by element %zu",
-						what, i, a, j);
-		}
-	}
-	return 0;
-}
-
 int annot_networks_parse(const char *buf, size_t len, const char *what,
 			 struct annot_list **ret, struct cni_err *err)
 {
@@ -495,8 +475,6 @@ int annot_networks_parse(const char *buf, size_t len, const char *what,
 		r = 0;
 	else
 		r = comma_parse(trim(s), what, l, err);
-	if (r == 0)
-		r = dup_check(l, what, err);
 	free(s);
 	if (r) {
 		annot_list_free(l);

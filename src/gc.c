@@ -17,6 +17,7 @@
 #include "gc.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "select.h"
 
 static int valid_list(json_object *raw, json_object **ret, struct cni_err *err)
 {
@@ -160,7 +161,7 @@ static void sweep_cache(const struct attach_ctx *ctx, json_object *valid)
 }
 
 int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
-	      struct cni_err *err)
+	      const struct nad_source *src, struct cni_err *err)
 {
 	struct plexus_record *rec = NULL;
 	struct plexus_plan *plan;
@@ -168,7 +169,7 @@ int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 	int r = valid_list(conf->raw, &valid, err);
 
 	if (r == 0)
-		r = plexus_plan_build(conf, ctx->env, &plan, err);
+		r = select_plan(conf, ctx->env, src, &plan, err);
 	if (r < 0)
 		return r;
 	lists = json_object_new_array();

@@ -2,6 +2,7 @@
 /* plexus: the meta CNI plugin. Reads the request, plans the pod's
  * attachments, runs the delegates, prints one merged result. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <signal.h>
@@ -22,16 +23,21 @@
 #include "cni_result.h"
 #include "gc.h"
 #include "inproc.h"
+#include "nadsrc.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "podroute.h"
+#include "select.h"
 
 extern char **environ;
 
+/* One plugin call: what main builds once and every step shares. */
 struct request {
 	struct cni_env env;
 	struct plexus_conf *conf;
+	struct nad_source *src; /* opened on first use; NULL: static mode */
+	bool src_open;
 	char *path;
 	char *cache_path;
 	char *args_others;
@@ -43,6 +49,7 @@ static void request_clear(struct request *req)
 {
 	cni_env_free(&req->env);
 	plexus_conf_free(req->conf);
+	nad_source_free(req->src);
 	free(req->path);
 	free(req->cache_path);
 	free(req->args_others);
@@ -67,20 +74,21 @@ static struct attach_ctx ctx_for(const struct request *req)
 	};
 }
 
-static int check_unique_ifnames(const struct plexus_plan *plan,
-				struct cni_err *err)
+/* The NAD source the config names (manifestsDir, kubeconfig), opened
+ * once per call on first use: one kubeconfig parse and one API client
+ * for select, network-status and GC. Stays NULL in static mode. */
+static int request_source(struct request *req, struct cni_err *err)
 {
-	for (size_t i = 0; i < plan->n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(plan->att[i].ifname, plan->att[j].ifname) ==
-			    0)
-				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-						"networks \"%s\" and \"%s\" "
-						"both use interface \"%s\"",
-						plan->att[j].network,
-						plan->att[i].network,
-						plan->att[i].ifname);
-	return 0;
+	/* only an ADD waits for a pod that is not visible yet */
+	unsigned flags = req->env.cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0;
+	int r;
+
+	if (req->src_open)
+		return 0;
+	r = nad_source_open(req->conf, flags, &req->src, err);
+	if (r == 0)
+		req->src_open = true;
+	return r;
 }
 
 /* readinessindicatorfile: wait (bounded) for the default network. */
@@ -122,14 +130,12 @@ static int print_result(const struct plexus_record *rec, enum cni_ver v,
 }
 
 /* network-status on the pod: a failed write is logged, the ADD stands. */
-static void publish_status(const struct plexus_conf *conf,
+static void publish_status(const struct request *req,
 			   const struct plexus_record *rec)
 {
 	struct cni_err serr = { 0 };
 
-	if (!conf->kubeconfig && !conf->manifests_dir)
-		return;
-	if (netstatus_publish(conf, rec->plan, rec->results, &serr) < 0)
+	if (netstatus_publish(req->src, rec->plan, rec->results, &serr) < 0)
 		cni_log(CNI_LOG_ERROR, "network-status not written: %s",
 			serr.msg);
 }
@@ -137,8 +143,7 @@ static void publish_status(const struct plexus_conf *conf,
 /* network-status back to the empty list at DEL, only when the pod's
  * netns is still there (a force-deleted pod has neither), as Multus did.
  * A pod already gone is fine; any other failure is logged: DEL stands. */
-static void clear_status(const struct request *req,
-			 const struct plexus_record *rec)
+static void clear_status(struct request *req, const struct plexus_record *rec)
 {
 	const struct plexus_conf *conf = req->conf;
 	struct cni_err serr = { 0 };
@@ -152,7 +157,9 @@ static void clear_status(const struct request *req,
 					 "the pod left as it is");
 		return;
 	}
-	r = netstatus_clear(conf, rec->plan, &serr);
+	r = request_source(req, &serr);
+	if (r == 0)
+		r = netstatus_clear(req->src, rec->plan, &serr);
 	if (r == -ENOENT)
 		cni_log(CNI_LOG_VERBOSE,
 			"DEL: network-status not cleared, "
@@ -167,9 +174,11 @@ static void clear_status(const struct request *req,
 static int planned_record(struct request *req, struct plexus_record **ret,
 			  struct cni_err *err)
 {
-	struct plexus_plan *plan;
-	int r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	struct plexus_plan *plan = NULL;
+	int r = request_source(req, err);
 
+	if (r == 0)
+		r = select_plan(req->conf, &req->env, req->src, &plan, err);
 	if (r < 0)
 		return r;
 	*ret = plexus_record_new(plan);
@@ -213,15 +222,13 @@ static int cmd_add(struct request *req, struct cni_err *err)
 		r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
-	r = check_unique_ifnames(rec->plan, err);
-	if (r == 0)
-		r = attach_add(&ctx, rec, err);
+	r = attach_add(&ctx, rec, err);
 	if (r == 0)
 		r = apply_default_route(&ctx, req, rec, err);
 	if (r == 0 && req->conf->in_process)
 		inproc_pod_tag(rec, req->env.netns);
 	if (r == 0)
-		publish_status(req->conf, rec);
+		publish_status(req, rec);
 	if (r == 0)
 		r = print_result(rec, req->conf->ver, err);
 	plexus_record_free(rec);
@@ -315,13 +322,15 @@ static int cmd_status(struct request *req, struct cni_err *err)
 static int cmd_gc(struct request *req, struct cni_err *err)
 {
 	struct attach_ctx ctx = ctx_for(req);
+	int r;
 
 	if (req->conf->ver < CNI_V110)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: GC needs 1.1.0, the config has "
 				"%s",
 				req->conf->cni_version);
-	return plexus_gc(&ctx, req->conf, err);
+	r = request_source(req, err);
+	return r < 0 ? r : plexus_gc(&ctx, req->conf, req->src, err);
 }
 
 /* One plexus at a time per container and interface: ADD, CHECK and DEL
@@ -464,8 +473,7 @@ int main(void)
 	r = run(&req, &doc, &err);
 	if (r < 0) {
 		if (!err.code)
-			cni_errf(&err, r == -ENOMEM ? CNI_ERR_IO : CNI_ERR_IO,
-				 "%s", strerror(-r));
+			cni_errf(&err, CNI_ERR_IO, "%s", strerror(-r));
 		cni_log(CNI_LOG_ERROR, "%s %s: %s", cni_cmd_str(req.env.cmd),
 			req.env.container_id ? req.env.container_id : "-",
 			err.msg);
