@@ -24,11 +24,16 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# every folder holding headers; which folder may include which is checked
+# by tests/include-directions.sh
+SRC_INCLUDES := -Isrc/cni -Isrc/k8s -Isrc/select -Isrc/plexus -Isrc/ctl \
+	-Iipam -Idelegates
+
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-Isrc/cni -Isrc -Iipam -Idelegates $(PKG_CFLAGS) \
+	$(SRC_INCLUDES) $(PKG_CFLAGS) \
 	-DPLEXUS_PKGLIBDIR='"$(PREFIX)/lib/plexus"' 
 ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
 

@@ -1,13 +1,14 @@
-# src/: the meta plugin, plexusctl, and the Kubernetes client module.
-K8S_MODULE_SRCS := src/k8s_client.c src/k8s_response.c src/annot.c $(CNI_SRCS)
-PLEXUS_LIB_SRCS := $(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c,$(wildcard src/*.c))
+# src/: the Kubernetes client (k8s/), planning (select/), the meta plugin
+# (plexus/), plexusctl (ctl/), and the Kubernetes client module.
+K8S_MODULE_SRCS := src/k8s/k8s_client.c src/k8s/k8s_response.c src/select/annot.c $(CNI_SRCS)
+PLEXUS_LIB_SRCS := $(filter-out src/plexus/plexus_main.c src/k8s/k8s_client.c,$(wildcard src/k8s/*.c src/select/*.c src/plexus/*.c))
 PLEXUS_LIB := $(LIBDIR)/libplexus.a
 $(PLEXUS_LIB): $(PLEXUS_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
 # (IPAM_LIB and DELEGATE_LIB come from their folders' fragments, read
 # later: expanded second.) plexus runs its own delegates and plexus-ipam
 # in-process.
-$(BINDIR)/plexus: $(OBJDIR)/src/plexus_main.o $(PLEXUS_LIB) $$(DELEGATE_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
+$(BINDIR)/plexus: $(OBJDIR)/src/plexus/plexus_main.o $(PLEXUS_LIB) $$(DELEGATE_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -29,10 +30,10 @@ MODULES += $(BINDIR)/plexus-k8s.so
 # libplexusctl.a, so the unit tests (tests/unit/test_plexusctl_*.c) link
 # them without main.
 PLEXUSCTL_LIB := $(LIBDIR)/libplexusctl.a
-$(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/plexusctl_*.c))
+$(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/ctl/plexusctl_*.c))
 
 # (IPAM_LIB comes from ipam/ipam.mk, read later: expanded second)
-$(BINDIR)/plexusctl: $(OBJDIR)/src/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
+$(BINDIR)/plexusctl: $(OBJDIR)/src/ctl/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
