@@ -8,7 +8,7 @@ $(IPAM_LIB): $(IPAM_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 # which is loaded only when a kubernetes store is opened.
 $(BINDIR)/plexus-ipam: $(OBJDIR)/ipam/plexus_ipam_main.o $(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 
 BINS += $(BINDIR)/plexus-ipam
 PLUGINS += $(BINDIR)/plexus-ipam

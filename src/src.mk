@@ -10,17 +10,17 @@ $(PLEXUS_LIB): $(PLEXUS_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 # in-process.
 $(BINDIR)/plexus: $(OBJDIR)/src/plexus/plexus_main.o $(PLEXUS_LIB) $$(DELEGATE_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # plexus-k8s.so: the only code linking libcurl, loaded by src/k8s_load.c
 # when plexus talks to the API. Self-contained (its own copies of what it
 # uses, all hidden) and exporting one symbol.
 $(OBJDIR)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+	$(Q_CC)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 $(BINDIR)/plexus-k8s.so: $(K8S_MODULE_SRCS:%.c=$(OBJDIR)/pic/%.o)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -o $@ $^ $(PKG_LIBS)
+	$(Q_LD)$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -o $@ $^ $(PKG_LIBS)
 
 BINS += $(BINDIR)/plexus
 PLUGINS += $(BINDIR)/plexus
@@ -35,11 +35,11 @@ $(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/ctl/plexusctl_*.c)
 # (IPAM_LIB comes from ipam/ipam.mk, read later: expanded second)
 $(BINDIR)/plexusctl: $(OBJDIR)/src/ctl/plexusctl.o $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $$(IPAM_LIB) $(PLEXUS_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # a more specific pattern than tests.mk's test_%: make picks it for these
 $(BINDIR)/tests/test_plexusctl_%: $(OBJDIR)/tests/unit/test_plexusctl_%.o $(FAKE_OBJS) $(PLEXUSCTL_LIB) $$(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PLEXUSCTL_LIB) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PLEXUSCTL_LIB) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 BINS += $(BINDIR)/plexusctl

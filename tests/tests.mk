@@ -10,7 +10,7 @@ UNIT_LIBS = $(PLEXUSCTL_LIB) $(PLEXUS_LIB) $(IPAM_LIB) $(PLEXUS_LIB) $(DELEGATE_
 
 $(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(FAKE_OBJS) $$(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 TEST_BINS += $(UNIT_SRCS:tests/unit/%.c=$(BINDIR)/tests/%)
 
