@@ -252,12 +252,9 @@ static void range_obj(const struct doc *d, json_object *obj, const char *field,
 
 	snprintf(f, sizeof(f), "%.200s.%s", field, keys[0]);
 	if (!s) {
-		problem(d, f,
-			json_object_object_get_ex(obj, keys[0], NULL) ? "must "
-									"be a "
-									"string"
-								      : "missin"
-									"g");
+		bool there = json_object_object_get_ex(obj, keys[0], NULL);
+
+		problem(d, f, there ? "must be a string" : "missing");
 		return;
 	}
 	if (ctl_range_parse(s, &r, &why)) {
