@@ -61,7 +61,8 @@ int ctl_plan_run(const struct plexus_conf *conf, const struct cni_env *env,
 		 const struct nad_source *src, struct ctl_pod_info *pod,
 		 json_object **ret);
 
-/* --- plexusctl_ipam.c: what plexus-ipam would hand out (read-only) --- */
+/* --- plexusctl_ipam_preview.c: what plexus-ipam would hand out
+ * (read-only) --- */
 struct ctl_ipam *ctl_ipam_new(void);
 void ctl_ipam_free(struct ctl_ipam *c);
 /* For a plugin stdin conf with "ipam": {"type": "plexus-ipam"}: *ret is
