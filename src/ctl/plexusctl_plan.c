@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "annot.h"
+#include "k8s.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "nadsrc.h"
@@ -133,8 +134,8 @@ static int pod_arg(struct plan_run *p)
 		p->pod_name = strdup(slash + 1);
 		if (!p->pod_ns || !p->pod_name)
 			return usage_err("%s", "out of memory");
-		if (!annot_is_dns1123_label(p->pod_ns) ||
-		    !annot_is_dns1123_subdomain(p->pod_name))
+		if (!k8s_name_is_label(p->pod_ns) ||
+		    !k8s_name_is_subdomain(p->pod_name))
 			return usage_err("--pod \"%s\": not a file, nor a "
 					 "NAMESPACE/NAME",
 					 a);

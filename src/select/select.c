@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "annot.h"
+#include "k8s.h"
 #include "cni_conf.h"
 #include "cni_env.h"
 #include "cni_error.h"
@@ -100,8 +101,8 @@ static int pod_load(struct sel *s, struct cni_err *err)
 
 	if (!s->pod_ns || !s->pod_name || !s->src)
 		return 0;
-	if (!annot_is_dns1123_label(s->pod_ns) ||
-	    !annot_is_dns1123_subdomain(s->pod_name))
+	if (!k8s_name_is_label(s->pod_ns) ||
+	    !k8s_name_is_subdomain(s->pod_name))
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
 				"%s: not a valid "
 				"namespace/name in CNI_ARGS",
@@ -440,7 +441,7 @@ static int add_configured(struct sel *s, const char *name, bool is_def,
 	char *source = NULL;
 	int r;
 
-	if (s->src && annot_is_dns1123_label(name)) {
+	if (s->src && k8s_name_is_label(name)) {
 		struct cni_err sub = { 0 };
 
 		r = add_nad(s, mns, name, NULL, is_def, &sub);
