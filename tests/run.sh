@@ -58,6 +58,11 @@ case "format" in *"$FILTER"*)
 	fi ;;
 esac
 
+# layering: no file includes across a forbidden direction
+case "includes" in *"$FILTER"*)
+	tests/include-directions.sh >>"$LOG" 2>&1 || grep -A1 '^not ok - \[includes\]' "$LOG" ;;
+esac
+
 after=$(snap)
 if [ "$before" = "$after" ]; then
 	echo "ok - [leftovers] no netns or link left behind" >>"$LOG"
