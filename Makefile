@@ -5,6 +5,7 @@
 #   make demo         install deps, build, attach a real netns to 3 networks
 #   make bench        benchmarks (ratios against the reference plugins)
 #   make install      plugins to $(DESTDIR)/opt/cni/bin, plexusctl to $(DESTDIR)$(PREFIX)/bin
+#   make V=1 ...      print every command in full (default: one line a step)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -24,13 +25,32 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# every folder holding headers; which folder may include which is checked
+# by tests/include-directions.sh
+SRC_INCLUDES := -Isrc/cni -Isrc/k8s -Isrc/select -Isrc/plexus -Isrc/ctl \
+	-Iipam -Idelegates
+
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-Isrc/cni -Isrc -Iipam -Idelegates $(PKG_CFLAGS) \
+	$(SRC_INCLUDES) $(PKG_CFLAGS) \
 	-DPLEXUS_PKGLIBDIR='"$(PREFIX)/lib/plexus"' 
 ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
+
+# Quiet output: "  CC  file" lines; V=1 prints the full commands.
+ifeq ($(V),1)
+Q_CC :=
+Q_LD :=
+Q_AR :=
+Q_GO :=
+else
+Q_CC = @printf '  CC    %s\n' '$<';
+Q_LD = @printf '  LD    %s\n' '$@';
+Q_AR = @printf '  AR    %s\n' '$@';
+Q_GO = @printf '  GO    %s\n' '$@';
+MAKEFLAGS += --no-print-directory
+endif
 
 BINDIR := $(BUILD)/bin
 OBJDIR := $(BUILD)/obj
@@ -43,15 +63,17 @@ UNIT_TESTS :=
 TEST_BINS :=
 
 .SECONDEXPANSION:
+# keep intermediate objects (no "rm ..." after a build; rebuilds stay small)
+.SECONDARY:
 all: build
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBDIR)/%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q_AR)rm -f $@ && ar rcs $@ $^
 
 # The CNI protocol core: every binary links it.
 CNI_SRCS := $(wildcard src/cni/*.c)

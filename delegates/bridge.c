@@ -394,7 +394,7 @@ static int bridge_result(struct bridge_add *a, struct cni_err *err)
 	r = nl_link_get_index(a->host, a->br.ifindex, &a->br, err);
 	if (r < 0)
 		return r;
-	dl_result_drop_ifaces(a->res);
+	cni_result_ifaces_clear(a->res);
 	if (dl_result_add_iface(a->res, a->br.name, &a->br, NULL, &idx) < 0 ||
 	    dl_result_add_iface(a->res, a->hveth.name, &a->hveth, NULL, &idx) <
 		    0 ||

@@ -63,25 +63,6 @@ int delegate_conf_version(json_object *conf, enum cni_ver *ret,
 int delegate_run(const struct delegate_ops *ops, struct delegate_req *req,
 		 json_object **ret_out, struct cni_err *err);
 
-/* The link group plexus puts a pod's virtual links in (ASCII "PLX1"). */
-#define DELEGATE_POD_GROUP 0x504c5831u
-
-/* Put the pod's links named in ifnames (veth, macvlan and ipvlan only)
- * into DELEGATE_POD_GROUP, in the netns at path netns. */
-int delegate_pod_tag(const char *netns, const char *const *ifnames, size_t n,
-		     struct cni_err *err);
-/* Delete every link of DELEGATE_POD_GROUP in that netns in one request;
- * the delegates' DEL then finds them gone and releases the rest. */
-int delegate_pod_teardown(const char *netns, struct cni_err *err);
-
-/* The pod's default route (per address family) via each of gws on
- * ifname, replacing the default routes the delegates set: the selection
- * element's "default-route". Code 110 for a gateway that is not an
- * address. */
-int delegate_pod_default_route(const char *netns, const char *ifname,
-			       const char *const *gws, size_t n,
-			       struct cni_err *err);
-
 /* Find an ops table by its plugin name ("plexus-bridge", ...). */
 const struct delegate_ops *delegate_find(const char *name);
 

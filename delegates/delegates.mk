@@ -12,7 +12,7 @@ DELEGATE_BINS := $(DELEGATE_KINDS:%=$(BINDIR)/plexus-%)
 # Static pattern rules: they never take part in make's implicit search.
 $(DELEGATE_MAINS): $(OBJDIR)/delegates/main_%.o: delegates/delegate_main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DDELEGATE_OPS=$*_delegate -MMD -MP -c $< -o $@
+	$(Q_CC)$(CC) $(ALL_CFLAGS) -DDELEGATE_OPS=$*_delegate -MMD -MP -c $< -o $@
 
 # json-c and libnl are linked in statically: a delegate is exec'ed once per
 # attachment and its start-up is part of every ADD and DEL; the dynamic
@@ -25,7 +25,7 @@ DELEGATE_LDLIBS := -Wl,-Bstatic -ljson-c -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpth
 
 $(DELEGATE_BINS): $(BINDIR)/plexus-%: $(OBJDIR)/delegates/main_%.o $(DELEGATE_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DELEGATE_LDLIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DELEGATE_LDLIBS)
 
 BINS += $(DELEGATE_BINS)
 PLUGINS += $(DELEGATE_BINS)
@@ -37,5 +37,5 @@ delegates: $(DELEGATE_BINS)
 # suite uses it to show they keep no process-global state).
 $(BINDIR)/tests/dl-threads: $(OBJDIR)/tests/integration/dl_threads.o $(DELEGATE_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 TEST_BINS += $(BINDIR)/tests/dl-threads

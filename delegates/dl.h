@@ -124,8 +124,6 @@ int dl_iface_sysctls(struct nl_ctx *pod, const char *ifname, bool no_dad,
 int dl_result_add_iface(struct cni_result *res, const char *name,
 			const struct nl_link_info *link, const char *sandbox,
 			size_t *ret_idx);
-/* Drop the interfaces of an IPAM result (ours replace them). */
-void dl_result_drop_ifaces(struct cni_result *res);
 /* Point every IP of res at interface idx. */
 void dl_result_ips_to(struct cni_result *res, size_t idx);
 

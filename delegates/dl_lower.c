@@ -91,7 +91,7 @@ static int lower_add_steps(struct lower_add *a, struct cni_err *err)
 		r = nl_link_get_index(a->pod, a->link.ifindex, &a->link, err);
 	if (r < 0)
 		return r;
-	dl_result_drop_ifaces(a->res);
+	cni_result_ifaces_clear(a->res);
 	if (dl_result_add_iface(a->res, a->link.name, &a->link,
 				a->req->env->netns, &idx) < 0)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");

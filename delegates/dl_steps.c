@@ -213,20 +213,6 @@ int dl_result_add_iface(struct cni_result *res, const char *name,
 	return 0;
 }
 
-void dl_result_drop_ifaces(struct cni_result *res)
-{
-	for (size_t i = 0; i < res->n_ifaces; i++) {
-		free(res->ifaces[i].name);
-		free(res->ifaces[i].mac);
-		free(res->ifaces[i].sandbox);
-		free(res->ifaces[i].socket_path);
-		free(res->ifaces[i].pci_id);
-	}
-	free(res->ifaces);
-	res->ifaces = NULL;
-	res->n_ifaces = 0;
-}
-
 void dl_result_ips_to(struct cni_result *res, size_t idx)
 {
 	for (size_t i = 0; i < res->n_ips; i++)

@@ -331,7 +331,7 @@ static int sriov_add_steps(struct sriov_add *a, struct cni_err *err)
 	r = sriov_apply(a, err);
 	if (r < 0)
 		return r;
-	dl_result_drop_ifaces(a->res);
+	cni_result_ifaces_clear(a->res);
 	if (dl_result_add_iface(a->res, a->podl.name, &a->podl,
 				a->req->env->netns, &idx) < 0 ||
 	    !(a->res->ifaces[idx].pci_id = strdup(a->c.device_id)))

@@ -18,7 +18,6 @@
 #include "cni_error.h"
 #include "cni_fs.h"
 #include "cni_json.h"
-#include "ipam_conf.h"
 #include "store.h"
 
 #define FILE_STORE_DEFAULT "/var/lib/plexus-ipam"

@@ -10,6 +10,7 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "ipam_conf.h"
+#include "store.h"
 
 /* "<field>.<key>" for messages. */
 static const char *subfield(char *buf, size_t size, const char *field,
@@ -17,23 +18,6 @@ static const char *subfield(char *buf, size_t size, const char *field,
 {
 	snprintf(buf, size, "%s.%s", field, key);
 	return buf;
-}
-
-bool ipam_key_safe(const char *s)
-{
-	const char *p;
-
-	if (!s || !*s || *s == '.')
-		return false;
-	for (p = s; *p; p++) {
-		char c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return false;
-	}
-	return true;
 }
 
 /* "a.b.c.d/len" or Whereabouts' "start-end/len" form. */

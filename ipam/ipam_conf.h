@@ -71,7 +71,4 @@ const struct ipam_range *ipam_conf_range_of(const struct ipam_conf *conf,
 int ipam_node_name(const struct ipam_conf *conf, char *buf, size_t size,
 		   struct cni_err *err);
 
-/* Is s made of [A-Za-z0-9._:-] only and non-empty, not starting with '.'? */
-bool ipam_key_safe(const char *s);
-
 #endif

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cni_error.h"
-#include "ipam_conf.h"
 #include "kube_obj.h"
+#include "store.h"
 
 /* --- SHA-256 (FIPS 180-4) --- */
 

@@ -79,3 +79,20 @@ void ipam_kv_free(struct ipam_kv *kv, size_t n)
 	}
 	free(kv);
 }
+
+bool ipam_key_safe(const char *s)
+{
+	const char *p;
+
+	if (!s || !*s || *s == '.')
+		return false;
+	for (p = s; *p; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}

@@ -70,4 +70,8 @@ int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
 void ipam_kv_free(struct ipam_kv *kv, size_t n);
 
+/* Is s made of [A-Za-z0-9._:-] only and non-empty, not starting with '.'?
+ * (what a store accepts as one segment of a key) */
+bool ipam_key_safe(const char *s);
+
 #endif

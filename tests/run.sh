@@ -60,6 +60,11 @@ case "format" in *"$FILTER"*)
 	fi ;;
 esac
 
+# layering: no file includes across a forbidden direction
+case "includes" in *"$FILTER"*)
+	tests/include-directions.sh >>"$LOG" 2>&1 || grep -A1 '^not ok - \[includes\]' "$LOG" ;;
+esac
+
 after=$(snap)
 if [ "$before" = "$after" ]; then
 	tap_line ok leftovers "no netns or link left behind"

@@ -3,13 +3,13 @@
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FAKE_SRCS := $(wildcard tests/fakes/*.c)
 FAKE_OBJS := $(FAKE_SRCS:%.c=$(OBJDIR)/%.o)
-# $(PLEXUS_LIB) twice: $(IPAM_LIB)'s kubernetes store needs its client.
-# IPAM_LIB's kubernetes store needs the client in PLEXUS_LIB: listed twice
-UNIT_LIBS = $(PLEXUS_LIB) $(IPAM_LIB) $(PLEXUS_LIB) $(DELEGATE_LIB) $(CNI_LIB)
+# Every library once, in the one order (src/src.mk); $(PLEXUSCTL_LIB):
+# test_select also runs plexusctl plan's path.
+UNIT_LIBS = $(PLEXUS_LIB) $(PLEXUSCTL_LIB) $(SELECT_LIB) $(DELEGATE_LIB) $(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
 
 $(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(FAKE_OBJS) $$(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 TEST_BINS += $(UNIT_SRCS:tests/unit/%.c=$(BINDIR)/tests/%)
 

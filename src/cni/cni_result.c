@@ -20,10 +20,8 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-void cni_result_free(struct cni_result *res)
+void cni_result_ifaces_clear(struct cni_result *res)
 {
-	if (!res)
-		return;
 	for (size_t i = 0; i < res->n_ifaces; i++) {
 		free(res->ifaces[i].name);
 		free(res->ifaces[i].mac);
@@ -31,6 +29,16 @@ void cni_result_free(struct cni_result *res)
 		free(res->ifaces[i].socket_path);
 		free(res->ifaces[i].pci_id);
 	}
+	free(res->ifaces);
+	res->ifaces = NULL;
+	res->n_ifaces = 0;
+}
+
+void cni_result_free(struct cni_result *res)
+{
+	if (!res)
+		return;
+	cni_result_ifaces_clear(res);
 	for (size_t i = 0; i < res->n_ips; i++) {
 		free(res->ips[i].address);
 		free(res->ips[i].gateway);
@@ -39,7 +47,6 @@ void cni_result_free(struct cni_result *res)
 		free(res->routes[i].dst);
 		free(res->routes[i].gw);
 	}
-	free(res->ifaces);
 	free(res->ips);
 	free(res->routes);
 	strv_free(res->dns.nameservers, res->dns.n_nameservers);

@@ -69,5 +69,8 @@ int cni_result_append(struct cni_result *dst, const struct cni_result *src);
 
 struct cni_result *cni_result_new(void);
 void cni_result_free(struct cni_result *res);
+/* Free res's interfaces and leave it with none (a delegate drops an IPAM
+ * result's interfaces to put its own). */
+void cni_result_ifaces_clear(struct cni_result *res);
 
 #endif

@@ -1,5 +1,5 @@
 # make bench: build/bin/tests/cnibench drives tests/bench/run.sh.
 $(BINDIR)/tests/cnibench: $(OBJDIR)/tests/bench/cnibench.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^
 TEST_BINS += $(BINDIR)/tests/cnibench

@@ -18,6 +18,7 @@ struct fake {
 	size_t n;
 	unsigned calls_pod, calls_nad, calls_status;
 	int fail_pod, fail_nad, fail_code_pod, fail_code_nad;
+	int fail_status, fail_code_status;
 	char *status;
 };
 
@@ -71,8 +72,11 @@ static int fake_put_status(void *ctx, const char *ns, const char *name,
 	(void)ns;
 	(void)name;
 	(void)uid;
-	(void)err;
 	f->calls_status++;
+	if (f->fail_status) {
+		cni_errf(err, f->fail_code_status, "fake status failure");
+		return f->fail_status;
+	}
 	free(f->status);
 	f->status = strdup(status);
 	return f->status ? 0 : -ENOMEM;
@@ -139,10 +143,20 @@ void fake_nadsrc_fail(struct nad_source *src, const char *kind, int code, int r)
 	if (!strcmp(kind, "pod")) {
 		f->fail_pod = r;
 		f->fail_code_pod = code;
+	} else if (!strcmp(kind, "status")) {
+		f->fail_status = r;
+		f->fail_code_status = code;
 	} else {
 		f->fail_nad = r;
 		f->fail_code_nad = code;
 	}
+}
+
+void fake_nadsrc_calls_reset(struct nad_source *src)
+{
+	struct fake *f = src->ctx;
+
+	f->calls_pod = f->calls_nad = f->calls_status = 0;
 }
 
 unsigned fake_nadsrc_calls(const struct nad_source *src, const char *kind)

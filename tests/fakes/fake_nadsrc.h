@@ -10,9 +10,11 @@ struct nad_source *fake_nadsrc_new(void);
 /* kind "pod" or "nad"; json is the object's text (must parse). */
 void fake_nadsrc_add(struct nad_source *src, const char *kind, const char *ns,
 		     const char *name, const char *json);
-/* Make every later call of kind fail with code and -errno r. */
+/* Make every later call of kind ("pod", "nad", "status") fail with
+ * code and -errno r. */
 void fake_nadsrc_fail(struct nad_source *src, const char *kind, int code,
 		      int r);
+void fake_nadsrc_calls_reset(struct nad_source *src);
 unsigned fake_nadsrc_calls(const struct nad_source *src, const char *kind);
 /* The last status written with put_network_status (or NULL). */
 const char *fake_nadsrc_status(const struct nad_source *src);

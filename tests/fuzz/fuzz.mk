@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer \
-	$(FUZZ_SAN) -D_GNU_SOURCE -Isrc/cni -Isrc -Iipam -Idelegates \
+	$(FUZZ_SAN) -D_GNU_SOURCE $(SRC_INCLUDES) \
 	$(shell pkg-config --cflags json-c yaml-0.1 libnl-route-3.0 2>/dev/null)
 FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 libnl-route-3.0 2>/dev/null) -ldl -lpthread
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -19,9 +19,9 @@ FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # modules, the IPAM library and the native delegates' library (no mains,
 # no curl: the Kubernetes client and libcurl are only ever dlopen'ed)
 FUZZ_SRCS := $(wildcard src/cni/*.c) \
-	$(filter-out src/plexus_main.c src/plexusctl%.c src/k8s_client.c \
-		src/inproc.c src/podroute.c, \
-		$(wildcard src/*.c)) \
+	$(filter-out src/plexus/plexus_main.c src/k8s/k8s_client.c \
+		src/plexus/inproc.c src/plexus/podroute.c, \
+		$(wildcard src/k8s/*.c src/select/*.c src/plexus/*.c)) \
 	$(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c)) \
 	$(filter-out delegates/delegate_main.c,$(wildcard delegates/*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
@@ -29,10 +29,10 @@ FUZZ_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+	$(Q_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
+	$(Q_LD)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz-select: fuzz-build

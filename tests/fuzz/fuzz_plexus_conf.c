@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer: the meta plugin's own config (cni_json_parse, then
- * plexus_conf_parse); a config with static delegates is also planned,
- * which parses every delegate (planning clusterNetwork would read files
- * the input names, so it is left out). */
+ * plexus_conf_parse); a config with static delegates only is also
+ * planned by select in static mode, which parses every delegate
+ * (planning clusterNetwork or defaultNetworks would read files the input
+ * names, so they are left out). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -11,6 +12,7 @@
 #include "cni_json.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "select.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (plexus_conf_parse(doc, &conf, &err) == 0) {
 		if (conf->delegates && !conf->cluster_network &&
-		    !conf->kubeconfig && !conf->manifests_dir &&
-		    plexus_plan_build(conf, &env, &plan, &err) == 0) {
+		    !conf->n_default_networks &&
+		    select_plan(conf, &env, NULL, &plan, &err) == 0) {
 			if (plan->n !=
 			    json_object_array_length(conf->delegates))
 				abort(); /* one attachment per delegate */

@@ -209,7 +209,7 @@ t_case "CHECK reports the failing network" check_fail_case
 dup_ifname_case() {
 	conf "$T_TMP/dup.conf" "[$(tp a),$(tp b)]"
 	run ADD "$T_TMP/dup.conf" CNI_IFNAME=net1
-	expect_code 7 'both use interface "net1"'
+	expect_code 110 'interface "net1" already used by network'
 	expect_eq "$(held)" 0 "held"
 }
-t_case "two attachments on one interface name -> code 7, nothing attached" dup_ifname_case
+t_case "two attachments on one interface name -> code 110, nothing attached" dup_ifname_case

@@ -101,10 +101,10 @@ cluster_case() {
 	expect_eq "$(ls "$STATE" | wc -l)" 0 held
 	echo '{"cniVersion":"1.1.0","confDir":"'"$CONFD"'","clusterNetwork":"nope"}' >"$T_TMP/cl2.conf"
 	run ADD "$T_TMP/cl2.conf"
-	expect_code 7 "clusterNetwork: no network named \"nope\" in confDir"
+	expect_code 7 "clusterNetwork \"nope\": no network named \"nope\" in $CONFD"
 	echo '{"cniVersion":"1.1.0","confDir":"'"$CONFD"'","clusterNetwork":"cluster","defaultNetworks":["missing"]}' >"$T_TMP/cl3.conf"
 	run ADD "$T_TMP/cl3.conf"
-	expect_code 7 "defaultNetworks[0]: no network named \"missing\""
+	expect_code 7 "defaultNetworks \"missing\": no network named \"missing\""
 	echo '{"cniVersion":"1.1.0","cniDir":"'"$CACHE"'","clusterNetwork":"'"$CONFD"'"}' >"$T_TMP/cl4.conf"
 	run ADD "$T_TMP/cl4.conf"; expect_ok "clusterNetwork as a directory"
 	expect_eq "$(out "j['ips'][0]['address']")" 10.1.0.2/24 "the directory's first file"

@@ -8,6 +8,6 @@ LIBCNI_GOENV := GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= \
 
 $(BINDIR)/libcni-driver: tests/libcni/driver.go
 	@mkdir -p $(dir $@) build/go-cache
-	$(LIBCNI_GOENV) go build -trimpath -o $@ $<
+	$(Q_GO)$(LIBCNI_GOENV) go build -trimpath -o $@ $<
 
 TEST_BINS += $(BINDIR)/libcni-driver

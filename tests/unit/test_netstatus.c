@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* network-status from a plan and its results. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,6 @@
 #include "../fakes/fake_nadsrc.h"
 #include "netstatus.h"
 #include "plan.h"
-#include "plexus_conf.h"
 
 static void plan_add(struct plexus_plan *p, const char *net, const char *ifname,
 		     bool def)
@@ -110,56 +110,52 @@ static void test_build__bad_result(void **state)
 static void test_publish__needs_pod_and_writer(void **state)
 {
 	struct plexus_plan *p = plexus_plan_new();
-	struct plexus_conf conf = { 0 };
+	struct nad_source *src = fake_nadsrc_new();
 	struct cni_err err = { 0 };
 	json_object *res[1];
-	char dir[] = "/tmp/plexus-ns.XXXXXX";
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
 	plan_add(p, "n", "eth0", true);
 	res[0] = json_tokener_parse(RES_SRIOV);
-	/* no pod: nothing to do */
-	conf.manifests_dir = dir;
-	assert_int_equal(netstatus_publish(&conf, p, res, &err), 0);
-	/* manifests cannot be written: nothing sent, no error */
+	/* no source (static mode) or no pod: nothing to do */
+	assert_int_equal(netstatus_publish(NULL, p, res, &err), 0);
+	assert_int_equal(netstatus_publish(src, p, res, &err), 0);
+	assert_null(fake_nadsrc_status(src));
+	/* the pod: written through the request's source */
 	p->pod_namespace = strdup("ns1");
 	p->pod_name = strdup("p1");
-	assert_int_equal(netstatus_publish(&conf, p, res, &err), 0);
-	/* an API that cannot be reached is an error for the caller to log */
-	conf.manifests_dir = NULL;
-	conf.kubeconfig = "/nonexistent/kubeconfig";
-	assert_int_not_equal(netstatus_publish(&conf, p, res, &err), 0);
+	assert_int_equal(netstatus_publish(src, p, res, &err), 0);
+	assert_non_null(strstr(fake_nadsrc_status(src), "\"name\":\"n\""));
+	/* a source that fails is an error for the caller to log */
+	fake_nadsrc_fail(src, "status", CNI_ERR_KUBERNETES, -EIO);
+	assert_int_not_equal(netstatus_publish(src, p, res, &err), 0);
 	assert_int_equal(err.code, CNI_ERR_KUBERNETES);
 	json_object_put(res[0]);
 	plexus_plan_free(p);
-	rmdir(dir);
+	nad_source_free(src);
 }
 
 static void test_clear__needs_pod_and_writer(void **state)
 {
 	struct plexus_plan *p = plexus_plan_new();
-	struct plexus_conf conf = { 0 };
+	struct nad_source *src = fake_nadsrc_new();
 	struct cni_err err = { 0 };
-	char dir[] = "/tmp/plexus-ns.XXXXXX";
 
 	(void)state;
 	assert_string_equal(NETSTATUS_CLEARED, "[]");
-	assert_non_null(mkdtemp(dir));
-	conf.kubeconfig = "/nonexistent/kubeconfig";
-	/* no pod name: nothing is opened, nothing sent */
-	assert_int_equal(netstatus_clear(&conf, p, &err), 0);
-	/* manifests cannot be written */
+	/* no pod name: nothing sent */
+	assert_int_equal(netstatus_clear(src, p, &err), 0);
+	assert_null(fake_nadsrc_status(src));
 	p->pod_namespace = strdup("ns1");
 	p->pod_name = strdup("p1");
-	conf.manifests_dir = dir;
-	assert_int_equal(netstatus_clear(&conf, p, &err), 0);
-	/* the API is tried: an error for the caller to log */
-	conf.manifests_dir = NULL;
-	assert_int_not_equal(netstatus_clear(&conf, p, &err), 0);
+	assert_int_equal(netstatus_clear(NULL, p, &err), 0);
+	assert_int_equal(netstatus_clear(src, p, &err), 0);
+	assert_string_equal(fake_nadsrc_status(src), NETSTATUS_CLEARED);
+	fake_nadsrc_fail(src, "status", CNI_ERR_KUBERNETES, -EIO);
+	assert_int_not_equal(netstatus_clear(src, p, &err), 0);
 	assert_int_equal(err.code, CNI_ERR_KUBERNETES);
 	plexus_plan_free(p);
-	rmdir(dir);
+	nad_source_free(src);
 }
 
 int main(void)

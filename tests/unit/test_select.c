@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Network selection against a fake NAD source and a temporary confDir. */
+/* Network selection against a fake NAD source and a temporary confDir;
+ * every case also runs plexusctl plan's path and checks it gives the
+ * plugin's verdicts. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include "../fakes/fake_nadsrc.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "plexusctl.h"
 #include "select.h"
 
 struct fx {
@@ -128,8 +131,6 @@ static int setup(void **state)
 	x->env.args = x->args;
 	x->env.n_args = 3;
 	x->src = fake_nadsrc_new();
-	x->plan = plexus_plan_new();
-	assert_non_null(x->plan);
 	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
 	*state = x;
 	return 0;
@@ -148,10 +149,79 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The verdicts plexusctl plan shows (view) are the plugin's (r, x->err,
+ * x->plan): the same refusal, or per attachment the same network,
+ * interface, default, deviceID, namespaceIsolation and capabilities. */
+static void same_verdicts(const struct fx *x, int r, int ctl, json_object *view)
+{
+	json_object *v, *list;
+
+	assert_non_null(view);
+	if (r) {
+		assert_int_equal(ctl, CTL_EXIT_REFUSED);
+		assert_true(json_object_object_get_ex(view, "refused", &v));
+		assert_int_equal(
+			json_object_get_int(json_object_object_get(v, "code")),
+			x->err.code);
+		assert_string_equal(
+			json_object_get_string(json_object_object_get(v, "ms"
+									 "g")),
+			x->err.msg);
+		return;
+	}
+	assert_int_equal(ctl, CTL_EXIT_OK);
+	assert_true(json_object_object_get_ex(view, "attachments", &list));
+	assert_int_equal(json_object_array_length(list), x->plan->n);
+	for (size_t i = 0; i < x->plan->n; i++) {
+		const struct plexus_attachment *a = &x->plan->att[i];
+		json_object *o = json_object_array_get_idx(list, i), *caps;
+
+#define STR(k) json_object_get_string(json_object_object_get(o, k))
+		assert_string_equal(STR("network"), a->network);
+		assert_string_equal(STR("interface"), a->ifname);
+		assert_string_equal(STR("namespaceIsolation"),
+				    plan_isolation_str(a->isolation));
+		if (a->device_id)
+			assert_string_equal(STR("deviceID"), a->device_id);
+		else
+			assert_null(json_object_object_get(o, "deviceID"));
+#undef STR
+		assert_int_equal(
+			json_object_get_boolean(json_object_object_get(o, "defa"
+									  "ul"
+									  "t")),
+			a->is_default);
+		caps = json_object_object_get(o, "capabilities");
+		if (a->capabilities)
+			assert_true(json_object_equal(caps, a->capabilities));
+		else
+			assert_int_equal(json_object_array_length(caps), 0);
+	}
+}
+
+/* select as plexus runs it on src, and plexusctl plan on the same
+ * inputs first (its source reads are then forgotten). */
+static int run_on(struct fx *x, const struct nad_source *src)
+{
+	struct ctl_pod_info pod = { .ns = "ns1", .name = "p1" };
+	json_object *view = NULL;
+	int ctl, r;
+
+	plexus_plan_free(x->plan);
+	x->plan = NULL;
+	ctl = ctl_plan_run(&x->conf, &x->env, src, &pod, &view);
+	if (x->src)
+		fake_nadsrc_calls_reset(x->src);
+	memset(&x->err, 0, sizeof(x->err));
+	r = select_plan(&x->conf, &x->env, src, &x->plan, &x->err);
+	same_verdicts(x, r, ctl, view);
+	json_object_put(view);
+	return r;
+}
+
 static int run(struct fx *x)
 {
-	memset(&x->err, 0, sizeof(x->err));
-	return plexus_select(&x->conf, &x->env, x->src, x->plan, &x->err);
+	return run_on(x, x->src);
 }
 
 static void run_ok(struct fx *x)
@@ -159,7 +229,7 @@ static void run_ok(struct fx *x)
 	int r = run(x);
 
 	if (r)
-		fail_msg("plexus_select: %d code %d: %s", r, x->err.code,
+		fail_msg("select_plan: %d code %d: %s", r, x->err.code,
 			 x->err.msg);
 }
 
@@ -177,7 +247,7 @@ static void run_fails(struct fx *x, int code, ...)
 		if (!strstr(x->err.msg, piece))
 			fail_msg("message '%s' lacks '%s'", x->err.msg, piece);
 	va_end(ap);
-	assert_int_equal(x->plan->n, 0);
+	assert_null(x->plan);
 }
 
 static void expect_att(const struct plexus_attachment *a, const char *net,
@@ -242,10 +312,10 @@ static void test_select__no_source(void **state)
 	struct fx *x = *state;
 
 	put_conf(x, "10-c.conf", BRIDGE("cluster"));
-	assert_int_equal(
-		plexus_select(&x->conf, &x->env, NULL, x->plan, &x->err), 0);
+	assert_int_equal(run_on(x, NULL), 0);
 	assert_int_equal(x->plan->n, 1);
 	assert_string_equal(x->plan->att[0].network, "cluster");
+	assert_int_equal(x->plan->att[0].isolation, PLAN_ISOLATION_NA);
 }
 
 static void test_select__cluster_network_from_confdir(void **state)
@@ -282,8 +352,6 @@ static void test_select__cluster_network_path(void **state)
 	x->conf.cluster_network = x->confdir; /* a directory: first file */
 	run_ok(x);
 	assert_string_equal(x->plan->att[0].network, "first");
-	plexus_plan_free(x->plan);
-	x->plan = plexus_plan_new();
 	snprintf(path, sizeof(path), "%s/20-b.conf", x->confdir);
 	x->conf.cluster_network = path;
 	run_ok(x);
@@ -457,6 +525,18 @@ static void test_select__json_element_maps_capabilities(void **state)
 	assert_string_equal(cni_json_str(a->cni_args), "{\"k\":\"v\"}");
 	assert_string_equal(cni_json_str(a->default_route), "[\"10.9.0.1\"]");
 	assert_null(x->plan->att[0].default_route);
+	/* the capability verdict: which plugins take each key */
+	assert_string_equal(cni_json_str(a->capabilities),
+			    "[{\"capability\":\"ips\",\"plugins\":[\"bridge\"]}"
+			    ","
+			    "{\"capability\":\"mac\",\"plugins\":[\"bridge\"]},"
+			    "{\"capability\":\"portMappings\",\"plugins\":["
+			    "\"portmap\"]},"
+			    "{\"capability\":\"bandwidth\",\"plugins\":["
+			    "\"bandwidth\"]},"
+			    "{\"capability\":\"infinibandGUID\",\"plugins\":"
+			    "[\"bridge\"]}]");
+	assert_null(x->plan->att[0].capabilities);
 }
 
 static void test_select__capability_not_declared(void **state)
@@ -511,8 +591,10 @@ static void test_select__interface_clash(void **state)
 	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
 	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
 	add_pod_networks(x, "a@eth0");
-	run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1", "interface \"eth0\"",
-		  "kube-system/cluster and ns1/a", NULL);
+	run_fails(x, CNI_ERR_SELECTION, "pod ns1/p1",
+		  "interface \"eth0\" already used by network "
+		  "kube-system/cluster (asked for again by network ns1/a)",
+		  NULL);
 	/* an explicit name equal to a generated one */
 	nad_source_free(x->src);
 	x->src = fake_nadsrc_new();
@@ -579,8 +661,6 @@ static void test_select__nad_empty_config_uses_confdir(void **state)
 	assert_string_equal(cni_conflist_type(x->plan->att[1].conf, 0), "macvla"
 									"n");
 	assert_non_null(strstr(x->plan->att[1].source, "50-side.conflist"));
-	plexus_plan_free(x->plan);
-	x->plan = plexus_plan_new();
 	nad_source_free(x->src);
 	x->src = fake_nadsrc_new();
 	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
@@ -603,8 +683,11 @@ static void test_select__isolation(void **state)
 	add_pod_networks(x, "own, shared/g, default/d");
 	run_ok(x);
 	assert_int_equal(x->plan->n, 4);
-	plexus_plan_free(x->plan);
-	x->plan = plexus_plan_new();
+	/* the verdicts, recorded for the dry run */
+	assert_int_equal(x->plan->att[0].isolation, PLAN_ISOLATION_EXEMPT);
+	assert_int_equal(x->plan->att[1].isolation, PLAN_ISOLATION_OWN);
+	assert_int_equal(x->plan->att[2].isolation, PLAN_ISOLATION_GLOBAL);
+	assert_int_equal(x->plan->att[3].isolation, PLAN_ISOLATION_GLOBAL);
 	nad_source_free(x->src);
 	x->src = fake_nadsrc_new();
 	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
@@ -617,6 +700,7 @@ static void test_select__isolation(void **state)
 	/* without isolation it is fine */
 	x->conf.namespace_isolation = false;
 	run_ok(x);
+	assert_int_equal(x->plan->att[1].isolation, PLAN_ISOLATION_OFF);
 }
 
 static void test_select__bad_annotation(void **state)
@@ -647,7 +731,7 @@ static void test_select__pod_get_fails(void **state)
 	assert_int_equal(run(x), -EACCES);
 	assert_int_equal(x->err.code, CNI_ERR_KUBERNETES);
 	assert_non_null(strstr(x->err.msg, "pod ns1/p1: fake pod failure"));
-	assert_int_equal(x->plan->n, 0);
+	assert_null(x->plan);
 }
 
 static void test_select__bad_pod_args(void **state)
@@ -700,8 +784,6 @@ static void test_select__device_ids_old_format_and_exhausted(void **state)
 	add_pod_networks(x, "sriov");
 	run_ok(x);
 	assert_string_equal(x->plan->att[1].device_id, "0000:05:00.1");
-	plexus_plan_free(x->plan);
-	x->plan = plexus_plan_new();
 	nad_source_free(x->src);
 	x->src = fake_nadsrc_new();
 	add_nad(x, "kube-system", "cluster", BRIDGE("cluster"), NULL);
@@ -722,24 +804,6 @@ static void test_select__device_checkpoint_missing_or_bad(void **state)
 	run_fails(x, CNI_ERR_DECODE, "pod ns1/p1", x->ckpt, NULL);
 }
 
-static void test_select__appends_to_plan(void **state)
-{
-	struct fx *x = *state;
-	struct plexus_attachment pre = { 0 };
-
-	pre.network = strdup("pre");
-	pre.ifname = strdup("pre0");
-	assert_int_equal(plexus_plan_add(x->plan, &pre), 0);
-	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
-	add_pod_networks(x, "a, ghost");
-	assert_int_not_equal(run(x), 0);
-	assert_int_equal(x->plan->n, 1); /* rolled back to what was there */
-	add_nad(x, "ns1", "ghost", BRIDGE("ghost"), NULL);
-	run_ok(x);
-	assert_int_equal(x->plan->n, 4);
-	expect_att(&x->plan->att[2], "ns1/a", "net2", false);
-}
-
 /* examples/nads (NADs and a pod) through the manifests source. */
 static void test_select__examples(void **state)
 {
@@ -758,8 +822,7 @@ static void test_select__examples(void **state)
 	x->args[0].val = "default";
 	x->args[1].val = "multi-net";
 	assert_int_equal(nadsrc_dir_open("examples/nads", &src, &x->err), 0);
-	assert_int_equal(
-		plexus_select(&x->conf, &x->env, src, x->plan, &x->err), 0);
+	assert_int_equal(run_on(x, src), 0);
 	nad_source_free(src);
 	assert_int_equal(x->plan->n, 5);
 	expect_att(&x->plan->att[0], "cluster", "eth0", true);
@@ -816,7 +879,6 @@ int main(void)
 		T(test_select__device_ids),
 		T(test_select__device_ids_old_format_and_exhausted),
 		T(test_select__device_checkpoint_missing_or_bad),
-		T(test_select__appends_to_plan),
 		T(test_select__examples),
 	};
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* plexus: the meta CNI plugin. Reads the request, plans the pod's
- * attachments, runs the delegates, prints one merged result. */
+/* plexus: the meta CNI plugin on the shared plugin skeleton. Builds the
+ * request, plans the pod's attachments, runs the delegates, hands the
+ * skeleton one merged result to print. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <signal.h>
@@ -20,18 +22,24 @@
 #include "cni_json.h"
 #include "cni_log.h"
 #include "cni_result.h"
+#include "cni_skel.h"
 #include "gc.h"
 #include "inproc.h"
+#include "nadsrc.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "podroute.h"
+#include "select.h"
 
 extern char **environ;
 
+/* One plugin call: what main builds once and every step shares. */
 struct request {
-	struct cni_env env;
+	const struct cni_env *env; /* the skeleton's */
 	struct plexus_conf *conf;
+	struct nad_source *src; /* opened on first use; NULL: static mode */
+	bool src_open;
 	char *path;
 	char *cache_path;
 	char *args_others;
@@ -41,8 +49,8 @@ struct request {
 
 static void request_clear(struct request *req)
 {
-	cni_env_free(&req->env);
 	plexus_conf_free(req->conf);
+	nad_source_free(req->src);
 	free(req->path);
 	free(req->cache_path);
 	free(req->args_others);
@@ -54,11 +62,11 @@ static void request_clear(struct request *req)
 static struct attach_ctx ctx_for(const struct request *req)
 {
 	return (struct attach_ctx){
-		.env = &req->env,
+		.env = req->env,
 		.exec = req->conf->in_process ? &inproc_exec
 					      : &cni_exec_default,
 		.path = req->path,
-		.netns = req->env.netns,
+		.netns = req->env->netns,
 		.cache_path = req->cache_path,
 		.cache_dir = req->conf->cache_dir,
 		.args_others = req->args_others,
@@ -67,20 +75,21 @@ static struct attach_ctx ctx_for(const struct request *req)
 	};
 }
 
-static int check_unique_ifnames(const struct plexus_plan *plan,
-				struct cni_err *err)
+/* The NAD source the config names (manifestsDir, kubeconfig), opened
+ * once per call on first use: one kubeconfig parse and one API client
+ * for select, network-status and GC. Stays NULL in static mode. */
+static int request_source(struct request *req, struct cni_err *err)
 {
-	for (size_t i = 0; i < plan->n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(plan->att[i].ifname, plan->att[j].ifname) ==
-			    0)
-				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-						"networks \"%s\" and \"%s\" "
-						"both use interface \"%s\"",
-						plan->att[j].network,
-						plan->att[i].network,
-						plan->att[i].ifname);
-	return 0;
+	/* only an ADD waits for a pod that is not visible yet */
+	unsigned flags = req->env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0;
+	int r;
+
+	if (req->src_open)
+		return 0;
+	r = nad_source_open(req->conf, flags, &req->src, err);
+	if (r == 0)
+		req->src_open = true;
+	return r;
 }
 
 /* readinessindicatorfile: wait (bounded) for the default network. */
@@ -103,33 +112,27 @@ static int wait_ready(const struct plexus_conf *conf, struct cni_err *err)
 	return 0;
 }
 
-static int print_result(const struct plexus_record *rec, enum cni_ver v,
-			struct cni_err *err)
+/* The merged result in the config's version: what ADD prints. */
+static int result_json(const struct plexus_record *rec, enum cni_ver v,
+		       json_object **ret, struct cni_err *err)
 {
 	struct cni_result *merged;
-	json_object *out;
 	int r = attach_merge(rec, &merged, err);
 
 	if (r < 0)
 		return r;
-	out = cni_result_to_json(merged, v);
-	printf("%s\n", json_object_to_json_string_ext(
-			       out, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(out);
+	*ret = cni_result_to_json(merged, v);
 	cni_result_free(merged);
-	return 0;
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* network-status on the pod: a failed write is logged, the ADD stands. */
-static void publish_status(const struct plexus_conf *conf,
+static void publish_status(const struct request *req,
 			   const struct plexus_record *rec)
 {
 	struct cni_err serr = { 0 };
 
-	if (!conf->kubeconfig && !conf->manifests_dir)
-		return;
-	if (netstatus_publish(conf, rec->plan, rec->results, &serr) < 0)
+	if (netstatus_publish(req->src, rec->plan, rec->results, &serr) < 0)
 		cni_log(CNI_LOG_ERROR, "network-status not written: %s",
 			serr.msg);
 }
@@ -137,8 +140,7 @@ static void publish_status(const struct plexus_conf *conf,
 /* network-status back to the empty list at DEL, only when the pod's
  * netns is still there (a force-deleted pod has neither), as Multus did.
  * A pod already gone is fine; any other failure is logged: DEL stands. */
-static void clear_status(const struct request *req,
-			 const struct plexus_record *rec)
+static void clear_status(struct request *req, const struct plexus_record *rec)
 {
 	const struct plexus_conf *conf = req->conf;
 	struct cni_err serr = { 0 };
@@ -146,13 +148,15 @@ static void clear_status(const struct request *req,
 
 	if (!conf->kubeconfig || (conf->manifests_dir && *conf->manifests_dir))
 		return;
-	if (!req->env.netns || !*req->env.netns ||
-	    access(req->env.netns, F_OK) < 0) {
+	if (!req->env->netns || !*req->env->netns ||
+	    access(req->env->netns, F_OK) < 0) {
 		cni_log(CNI_LOG_VERBOSE, "DEL: netns gone, network-status of "
 					 "the pod left as it is");
 		return;
 	}
-	r = netstatus_clear(conf, rec->plan, &serr);
+	r = request_source(req, &serr);
+	if (r == 0)
+		r = netstatus_clear(req->src, rec->plan, &serr);
 	if (r == -ENOENT)
 		cni_log(CNI_LOG_VERBOSE,
 			"DEL: network-status not cleared, "
@@ -167,9 +171,11 @@ static void clear_status(const struct request *req,
 static int planned_record(struct request *req, struct plexus_record **ret,
 			  struct cni_err *err)
 {
-	struct plexus_plan *plan;
-	int r = plexus_plan_build(req->conf, &req->env, &plan, err);
+	struct plexus_plan *plan = NULL;
+	int r = request_source(req, err);
 
+	if (r == 0)
+		r = select_plan(req->conf, req->env, req->src, &plan, err);
 	if (r < 0)
 		return r;
 	*ret = plexus_record_new(plan);
@@ -187,7 +193,7 @@ static int apply_default_route(const struct attach_ctx *ctx,
 			       struct cni_err *err)
 {
 	struct cni_err e = { 0 };
-	int r = podroute_apply(rec, req->env.netns, err);
+	int r = podroute_apply(rec, req->env->netns, err);
 
 	if (r == 0)
 		return 0;
@@ -198,32 +204,31 @@ static int apply_default_route(const struct attach_ctx *ctx,
 	return r;
 }
 
-static int cmd_add(struct request *req, struct cni_err *err)
+static int cmd_add(struct request *req, json_object **ret_out,
+		   struct cni_err *err)
 {
 	struct attach_ctx ctx = ctx_for(req);
 	struct plexus_record *rec;
 	int r;
 
-	if (access(req->env.netns, F_OK) < 0)
+	if (access(req->env->netns, F_OK) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
-				"CNI_NETNS: \"%s\": %s", req->env.netns,
+				"CNI_NETNS: \"%s\": %s", req->env->netns,
 				strerror(errno));
 	r = wait_ready(req->conf, err);
 	if (r == 0)
 		r = planned_record(req, &rec, err);
 	if (r < 0)
 		return r;
-	r = check_unique_ifnames(rec->plan, err);
-	if (r == 0)
-		r = attach_add(&ctx, rec, err);
+	r = attach_add(&ctx, rec, err);
 	if (r == 0)
 		r = apply_default_route(&ctx, req, rec, err);
 	if (r == 0 && req->conf->in_process)
-		inproc_pod_tag(rec, req->env.netns);
+		inproc_pod_tag(rec, req->env->netns);
 	if (r == 0)
-		publish_status(req->conf, rec);
+		publish_status(req, rec);
 	if (r == 0)
-		r = print_result(rec, req->conf->ver, err);
+		r = result_json(rec, req->conf->ver, ret_out, err);
 	plexus_record_free(rec);
 	return r;
 }
@@ -257,7 +262,7 @@ static int cmd_del(struct request *req, struct cni_err *err)
 		return 0;
 	}
 	if (req->conf->in_process)
-		inproc_pod_teardown(rec, req->env.netns);
+		inproc_pod_teardown(rec, req->env->netns);
 	r = attach_del(&ctx, rec, err);
 	clear_status(req, rec);
 	if (r == 0) {
@@ -284,7 +289,7 @@ static int cmd_check(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
 				"container \"%s\" interface \"%s\": no record "
 				"of an ADD",
-				req->env.container_id, req->env.ifname);
+				req->env->container_id, req->env->ifname);
 	if (r < 0)
 		return r;
 	r = attach_check(&ctx, rec, err);
@@ -298,6 +303,11 @@ static int cmd_status(struct request *req, struct cni_err *err)
 	struct plexus_record *rec;
 	int r;
 
+	if (req->conf->ver < CNI_V110)
+		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
+				"cniVersion: STATUS needs 1.1.0, the config "
+				"has %s",
+				req->conf->cni_version);
 	if (req->conf->readiness_file &&
 	    access(req->conf->readiness_file, F_OK) < 0)
 		return cni_errf(err, CNI_ERR_NOT_AVAILABLE,
@@ -315,13 +325,15 @@ static int cmd_status(struct request *req, struct cni_err *err)
 static int cmd_gc(struct request *req, struct cni_err *err)
 {
 	struct attach_ctx ctx = ctx_for(req);
+	int r;
 
 	if (req->conf->ver < CNI_V110)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: GC needs 1.1.0, the config has "
 				"%s",
 				req->conf->cni_version);
-	return plexus_gc(&ctx, req->conf, err);
+	r = request_source(req, err);
+	return r < 0 ? r : plexus_gc(&ctx, req->conf, req->src, err);
 }
 
 /* One plexus at a time per container and interface: ADD, CHECK and DEL
@@ -346,7 +358,7 @@ static int lock_container(struct request *req, struct cni_err *err)
 			return cni_errf(err, CNI_ERR_TRY_AGAIN,
 					"container \"%s\": another plexus call "
 					"for it is still running",
-					req->env.container_id);
+					req->env->container_id);
 		}
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 		waited += 10;
@@ -355,28 +367,24 @@ static int lock_container(struct request *req, struct cni_err *err)
 	return 0;
 }
 
-static int dispatch(struct request *req, struct cni_err *err)
+static int dispatch(struct request *req, json_object **ret_out,
+		    struct cni_err *err)
 {
 	int r = 0;
 
-	if (req->env.cmd == CNI_CMD_ADD || req->env.cmd == CNI_CMD_DEL ||
-	    req->env.cmd == CNI_CMD_CHECK)
+	if (req->env->cmd == CNI_CMD_ADD || req->env->cmd == CNI_CMD_DEL ||
+	    req->env->cmd == CNI_CMD_CHECK)
 		r = lock_container(req, err);
 	if (r < 0)
 		return r;
-	switch (req->env.cmd) {
+	switch (req->env->cmd) {
 	case CNI_CMD_ADD:
-		return cmd_add(req, err);
+		return cmd_add(req, ret_out, err);
 	case CNI_CMD_DEL:
 		return cmd_del(req, err);
 	case CNI_CMD_CHECK:
 		return cmd_check(req, err);
 	case CNI_CMD_STATUS:
-		if (req->conf->ver < CNI_V110)
-			return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
-					"cniVersion: STATUS needs 1.1.0, the "
-					"config has %s",
-					req->conf->cni_version);
 		return cmd_status(req, err);
 	case CNI_CMD_GC:
 		return cmd_gc(req, err);
@@ -384,19 +392,6 @@ static int dispatch(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
 				"CNI_COMMAND: unsupported");
 	}
-}
-
-/* The cniVersion the caller asked for, for VERSION and error replies. */
-static const char *doc_version(json_object *doc)
-{
-	json_object *v;
-
-	if (doc && json_object_object_get_ex(doc, "cniVersion", &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    cni_version_parse(json_object_get_string(v), "",
-			      &(enum cni_ver){ 0 }, NULL) == 0)
-		return json_object_get_string(v);
-	return NULL;
 }
 
 static int setup(struct request *req, json_object *doc, struct cni_err *err)
@@ -412,67 +407,60 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 		cni_log(CNI_LOG_ERROR, "logFile \"%s\": cannot open",
 			c->log_file);
 	if (c->bin_dir && asprintf(&req->path, "%s:%s", c->bin_dir,
-				   req->env.path ? req->env.path : "") < 0)
+				   req->env->path ? req->env->path : "") < 0)
 		return -ENOMEM;
 	if (!c->bin_dir &&
-	    !(req->path = strdup(req->env.path ? req->env.path : "")))
+	    !(req->path = strdup(req->env->path ? req->env->path : "")))
 		return -ENOMEM;
-	req->args_others = attach_args_others(req->env.args_raw);
+	req->args_others = attach_args_others(req->env->args_raw);
 	if (!req->args_others)
 		return -ENOMEM;
-	if (req->env.container_id && req->env.ifname) {
+	if (req->env->container_id && req->env->ifname) {
 		req->cache_path = plexus_cache_path(
-			c->cache_dir, req->env.container_id, req->env.ifname);
+			c->cache_dir, req->env->container_id, req->env->ifname);
 		if (!req->cache_path)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static int run(struct request *req, json_object **doc, struct cni_err *err)
+/* One verb on the skeleton: the request, then its command. */
+static int plexus_run(void *ctx, struct cni_skel_call *call,
+		      json_object **ret_out, struct cni_err *err)
 {
-	size_t len;
-	char *buf;
-	int r = cni_env_load(&req->env, environ, err);
+	struct request *req = ctx;
+	int r;
 
-	if (r < 0)
-		return r;
-	r = cni_read_fd(0, "stdin", &buf, &len, err);
-	if (r == 0) {
-		r = cni_json_parse(buf, len, "config (stdin)", doc, err);
-		free(buf);
-	}
-	if (req->env.cmd == CNI_CMD_VERSION) {
-		cni_version_print(doc_version(*doc), stdout);
-		return 0;
-	}
-	if (r == 0)
-		r = setup(req, *doc, err);
-	if (r == 0)
-		r = dispatch(req, err);
-	return r;
+	req->env = &call->env;
+	r = setup(req, call->conf, err);
+	return r < 0 ? r : dispatch(req, ret_out, err);
+}
+
+/* A failed call, logged once before the skeleton prints it. */
+static void plexus_failed(void *ctx, const struct cni_skel_call *call,
+			  const struct cni_err *err)
+{
+	(void)ctx;
+	cni_log(CNI_LOG_ERROR, "%s %s: %s", cni_cmd_str(call->env.cmd),
+		call->env.container_id ? call->env.container_id : "-",
+		err->msg);
 }
 
 int main(void)
 {
 	struct request req = { 0 };
-	struct cni_err err = { 0 };
-	json_object *doc = NULL;
-	int r;
+	const struct cni_skel skel = {
+		.run = plexus_run,
+		.failed = plexus_failed,
+		.ctx = &req,
+		.json_flags = JSON_C_TO_STRING_PRETTY |
+			      JSON_C_TO_STRING_NOSLASHESCAPE,
+	};
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	r = run(&req, &doc, &err);
-	if (r < 0) {
-		if (!err.code)
-			cni_errf(&err, r == -ENOMEM ? CNI_ERR_IO : CNI_ERR_IO,
-				 "%s", strerror(-r));
-		cni_log(CNI_LOG_ERROR, "%s %s: %s", cni_cmd_str(req.env.cmd),
-			req.env.container_id ? req.env.container_id : "-",
-			err.msg);
-		cni_err_print(&err, doc_version(doc), stdout);
-	}
+	rc = cni_skel_main(&skel, environ);
 	request_clear(&req);
-	json_object_put(doc);
 	cni_log_close();
-	return r < 0 ? 1 : 0;
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "annot.h"
+#include "k8s.h"
 #include "cni_conf.h"
 #include "cni_env.h"
 #include "cni_error.h"
@@ -100,8 +101,8 @@ static int pod_load(struct sel *s, struct cni_err *err)
 
 	if (!s->pod_ns || !s->pod_name || !s->src)
 		return 0;
-	if (!annot_is_dns1123_label(s->pod_ns) ||
-	    !annot_is_dns1123_subdomain(s->pod_name))
+	if (!k8s_name_is_label(s->pod_ns) ||
+	    !k8s_name_is_subdomain(s->pod_name))
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
 				"%s: not a valid "
 				"namespace/name in CNI_ARGS",
@@ -170,21 +171,32 @@ static bool in_csv(const char *csv, const char *word)
 	return false;
 }
 
-static int isolation_check(const struct sel *s, const char *ns,
-			   const char *name, struct cni_err *err)
+/* namespaceIsolation's verdict on a NAD in ns: a network the pod asks
+ * for (requested) outside its namespace and the global ones is refused;
+ * the node's own clusterNetwork/defaultNetworks are exempt. */
+static int isolation_judge(const struct sel *s, const char *ns,
+			   const char *name, bool requested,
+			   enum plan_isolation *ret, struct cni_err *err)
 {
 	const char *global = s->conf->global_namespaces
 				     ? s->conf->global_namespaces
 				     : "default";
 
-	if (!s->conf->namespace_isolation || !s->pod_ns ||
-	    !strcmp(ns, s->pod_ns) || in_csv(global, ns))
-		return 0;
-	return cni_errf(err, SEL,
-			"%s: namespaceIsolation: network %s/%s is "
-			"outside the pod's namespace and the global "
-			"namespaces (%s)",
-			s->who, ns, name, global);
+	if (!s->conf->namespace_isolation)
+		*ret = PLAN_ISOLATION_OFF;
+	else if (s->pod_ns && !strcmp(ns, s->pod_ns))
+		*ret = PLAN_ISOLATION_OWN;
+	else if (in_csv(global, ns))
+		*ret = PLAN_ISOLATION_GLOBAL;
+	else if (!requested)
+		*ret = PLAN_ISOLATION_EXEMPT;
+	else
+		return cni_errf(err, SEL,
+				"%s: namespaceIsolation: network %s/%s is "
+				"outside the pod's namespace and the global "
+				"namespaces (%s)",
+				s->who, ns, name, global);
+	return 0;
 }
 
 /* --- one attachment --- */
@@ -299,10 +311,44 @@ static int att_init(struct plexus_attachment *att, const char *network,
 	return 0;
 }
 
+/* Per runtimeConfig key, the plugin types of att's chain declaring it:
+ * the capability verdict the dry run shows. */
+static int caps_record(struct plexus_attachment *att)
+{
+	if (!att->runtime_config)
+		return 0;
+	att->capabilities = json_object_new_array();
+	if (!att->capabilities)
+		return -ENOMEM;
+	json_object_object_foreach (att->runtime_config, key, val) {
+		json_object *c = json_object_new_object();
+		json_object *types = json_object_new_array();
+
+		(void)val;
+		if (!c || !types) {
+			json_object_put(c);
+			json_object_put(types);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < att->conf->n_plugins; i++)
+			if (cni_plugin_has_capability(att->conf->plugins[i],
+						      key))
+				json_object_array_add(
+					types, json_object_new_string(
+						       cni_conflist_type(
+							       att->conf, i)));
+		json_object_object_add(c, "capability",
+				       json_object_new_string(key));
+		json_object_object_add(c, "plugins", types);
+		json_object_array_add(att->capabilities, c);
+	}
+	return 0;
+}
+
 static int att_push(struct sel *s, struct plexus_attachment *att,
 		    struct cni_err *err)
 {
-	if (plexus_plan_add(s->plan, att)) {
+	if (caps_record(att) || plexus_plan_add(s->plan, att)) {
 		plexus_attachment_clear(att);
 		return oom(err);
 	}
@@ -321,21 +367,27 @@ static void next_ifname(const struct sel *s, const char *want, bool is_def,
 		snprintf(buf, len, "net%zu", s->plan->n);
 }
 
-/* One NAD-backed attachment; e may be NULL. */
+/* One NAD-backed attachment; e (NULL for the node's own networks) is
+ * the pod's request, judged by namespaceIsolation before the NAD is
+ * read. */
 static int add_nad(struct sel *s, const char *ns, const char *name,
 		   const struct annot_elem *e, bool is_def, struct cni_err *err)
 {
 	struct plexus_attachment att;
 	char network[400], ifname[32];
+	enum plan_isolation iso = PLAN_ISOLATION_NA;
 	json_object *nad = NULL;
 	int r;
 
 	snprintf(network, sizeof(network), "%s/%s", ns, name);
 	next_ifname(s, e ? e->ifname : NULL, is_def, ifname, sizeof(ifname));
-	r = nad_get(s, ns, name, &nad, err);
+	r = isolation_judge(s, ns, name, e != NULL, &iso, err);
+	if (r == 0)
+		r = nad_get(s, ns, name, &nad, err);
 	if (r)
 		return r;
 	r = att_init(&att, network, ifname, is_def, err);
+	att.isolation = iso;
 	if (r == 0) {
 		r = select_nad_conf(nad, conf_dir(s), &att.conf, &att.source,
 				    err);
@@ -365,7 +417,7 @@ static int add_conf(struct sel *s, struct cni_conflist *cl, char *source,
 	int r;
 
 	next_ifname(s, NULL, is_def, ifname, sizeof(ifname));
-	r = att_init(&att, cl->name ? cl->name : "", ifname, is_def, err);
+	r = att_init(&att, cl->name ? cl->name : source, ifname, is_def, err);
 	att.conf = cl;
 	att.source = source;
 	if (r == 0 && is_def && s->conf->runtime_config &&
@@ -389,7 +441,7 @@ static int add_configured(struct sel *s, const char *name, bool is_def,
 	char *source = NULL;
 	int r;
 
-	if (s->src && annot_is_dns1123_label(name)) {
+	if (s->src && k8s_name_is_label(name)) {
 		struct cni_err sub = { 0 };
 
 		r = add_nad(s, mns, name, NULL, is_def, &sub);
@@ -466,9 +518,6 @@ static int add_default_override(struct sel *s, const char *val,
 			     "is CNI_IFNAME (%s), not \"%s\"",
 			     what, s->env->ifname, e->ifname);
 	if (r == 0)
-		r = isolation_check(s, e->namespace ? e->namespace : mns,
-				    e->name, err);
-	if (r == 0)
 		r = add_nad(s, e->namespace ? e->namespace : mns, e->name, e,
 			    true, err);
 	annot_list_free(l);
@@ -529,9 +578,7 @@ static int add_selected(struct sel *s, struct cni_err *err)
 		const struct annot_elem *e = &l->elems[i];
 		const char *ns = e->namespace ? e->namespace : s->pod_ns;
 
-		r = isolation_check(s, ns, e->name, err);
-		if (r == 0)
-			r = add_nad(s, ns, e->name, e, false, err);
+		r = add_nad(s, ns, e->name, e, false, err);
 	}
 	annot_list_free(l);
 	return r;
@@ -557,9 +604,9 @@ static int plan_check(const struct sel *s, struct cni_err *err)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->att[i].ifname, p->att[j].ifname))
 				return cni_errf(err, SEL,
-						"%s: interface "
-						"\"%s\" is asked for by "
-						"networks %s and %s",
+						"%s: interface \"%s\" already "
+						"used by network %s (asked for "
+						"again by network %s)",
 						s->who, p->att[i].ifname,
 						p->att[j].network,
 						p->att[i].network);
@@ -581,22 +628,23 @@ static int plan_pod_set(struct sel *s, struct cni_err *err)
 	return 0;
 }
 
-int plexus_select(const struct plexus_conf *conf, const struct cni_env *env,
-		  const struct nad_source *src, struct plexus_plan *plan,
-		  struct cni_err *err)
+int select_plan(const struct plexus_conf *conf, const struct cni_env *env,
+		const struct nad_source *src, struct plexus_plan **ret,
+		struct cni_err *err)
 {
 	struct sel s = {
 		.conf = conf,
 		.env = env,
 		.src = src,
-		.plan = plan,
+		.plan = plexus_plan_new(),
 		.pod_ns = cni_env_arg(env, "K8S_POD_NAMESPACE"),
 		.pod_name = cni_env_arg(env, "K8S_POD_NAME"),
 		.pod_uid = cni_env_arg(env, "K8S_POD_UID"),
 	};
-	size_t first = plan->n;
 	int r;
 
+	if (!s.plan)
+		return oom(err);
 	snprintf(s.who, sizeof(s.who), "pod %s/%s", s.pod_ns ? s.pod_ns : "-",
 		 s.pod_name ? s.pod_name : "-");
 	r = pod_load(&s, err);
@@ -610,9 +658,10 @@ int plexus_select(const struct plexus_conf *conf, const struct cni_env *env,
 		r = plan_check(&s, err);
 	if (r == 0)
 		r = plan_pod_set(&s, err);
-	if (r)
-		while (plan->n > first)
-			plexus_attachment_clear(&plan->att[--plan->n]);
+	if (r == 0)
+		*ret = s.plan;
+	else
+		plexus_plan_free(s.plan);
 	sel_clear(&s);
 	return r;
 }

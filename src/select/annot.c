@@ -11,51 +11,12 @@
 #include <string.h>
 
 #include "annot.h"
+#include "k8s.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
 
 #define SEL CNI_ERR_SELECTION
-
-bool annot_is_dns1123_label(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (!alnum && !(c == '-' && i > 0 && i < n - 1))
-			return false;
-	}
-	return true;
-}
-
-bool annot_is_dns1123_subdomain(const char *s)
-{
-	char label[64];
-	size_t n = s ? strlen(s) : 0;
-	const char *p = s;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (len == 0 || len >= sizeof(label))
-			return false;
-		memcpy(label, p, len);
-		label[len] = '\0';
-		if (!annot_is_dns1123_label(label))
-			return false;
-		if (!dot)
-			return true;
-		p = dot + 1;
-	}
-}
 
 void annot_list_free(struct annot_list *list)
 {
@@ -155,7 +116,7 @@ static int elem_err(struct cni_err *err, const char *what, size_t i,
 static int name_check(const char *what, size_t i, const char *key,
 		      const char *val, struct cni_err *err)
 {
-	if (annot_is_dns1123_label(val))
+	if (k8s_name_is_label(val))
 		return 0;
 	return elem_err(err, what, i,
 			"%s \"%s\" is not a DNS-1123 label "
@@ -450,26 +411,6 @@ static int json_parse(const char *s, size_t len, const char *what,
 	return r;
 }
 
-/* Two elements may not ask for the same interface name. */
-static int dup_check(const struct annot_list *l, const char *what,
-		     struct cni_err *err)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			const char *a = l->elems[i].ifname;
-
-			if (a && l->elems[j].ifname &&
-			    !strcmp(a, l->elems[j].ifname))
-				return cni_errf(err, SEL,
-						"%s: element %zu: "
-						"interface \"%s\" already "
-						"used by element %zu",
-						what, i, a, j);
-		}
-	}
-	return 0;
-}
-
 int annot_networks_parse(const char *buf, size_t len, const char *what,
 			 struct annot_list **ret, struct cni_err *err)
 {
@@ -495,8 +436,6 @@ int annot_networks_parse(const char *buf, size_t len, const char *what,
 		r = 0;
 	else
 		r = comma_parse(trim(s), what, l, err);
-	if (r == 0)
-		r = dup_check(l, what, err);
 	free(s);
 	if (r) {
 		annot_list_free(l);
@@ -504,26 +443,4 @@ int annot_networks_parse(const char *buf, size_t len, const char *what,
 	}
 	*ret = l;
 	return 0;
-}
-
-json_object *annot_status_patch(const char *status_json, const char *uid)
-{
-	json_object *patch = json_object_new_object(),
-		    *md = json_object_new_object(),
-		    *an = json_object_new_object(),
-		    *v = json_object_new_string(status_json);
-
-	if (!patch || !md || !an || !v) {
-		json_object_put(patch);
-		json_object_put(md);
-		json_object_put(an);
-		json_object_put(v);
-		return NULL;
-	}
-	json_object_object_add(an, ANNOT_NETWORK_STATUS, v);
-	if (uid && *uid)
-		json_object_object_add(md, "uid", json_object_new_string(uid));
-	json_object_object_add(md, "annotations", an);
-	json_object_object_add(patch, "metadata", md);
-	return patch;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The dry-run plan as one JSON tree: what every delegate would get.
- * Pure: reads the plan, never the node. */
+ * Pure: reads the plan, never the node; every verdict shown is the one
+ * select recorded on the attachment. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +11,8 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "plan.h"
-#include "plexus_conf.h"
 #include "plexusctl.h"
+#include "select.h"
 
 static json_object *str_or_null(const char *s)
 {
@@ -32,77 +34,6 @@ static json_object *pod_obj(const struct ctl_pod_info *pod)
 	json_object_object_add(o, "name", str_or_null(pod->name));
 	json_object_object_add(o, "uid", str_or_null(pod->uid));
 	return o;
-}
-
-static bool in_csv(const char *csv, const char *word, size_t n)
-{
-	for (const char *p = csv; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		while (len && (*p == ' ' || *p == '\t'))
-			p++, len--;
-		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == n && !strncmp(p, word, n))
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
-const char *ctl_isolation_verdict(const struct plexus_conf *conf,
-				  const char *network, const char *pod_ns)
-{
-	const char *slash = strchr(network, '/');
-	const char *global =
-		conf->global_namespaces ? conf->global_namespaces : "default";
-	size_t n;
-
-	if (!slash)
-		return "n/a: not a NetworkAttachmentDefinition";
-	if (!conf->namespace_isolation)
-		return "off";
-	n = (size_t)(slash - network);
-	if (pod_ns && strlen(pod_ns) == n && !strncmp(network, pod_ns, n))
-		return "allowed: the pod's namespace";
-	if (in_csv(global, network, n))
-		return "allowed: a global namespace";
-	/* select refuses such a NAD when the pod asks for it: here it can
-	 * only be the node's own clusterNetwork or defaultNetworks */
-	return "exempt: the node's clusterNetwork/defaultNetworks";
-}
-
-/* [{"capability": key, "plugins": [types declaring it]}] */
-static json_object *caps_obj(const struct plexus_attachment *a)
-{
-	json_object *out = json_object_new_array();
-
-	if (!out || !a->runtime_config)
-		return out;
-	json_object_object_foreach (a->runtime_config, key, val) {
-		json_object *c = json_object_new_object();
-		json_object *types = json_object_new_array();
-
-		(void)val;
-		if (!c || !types) {
-			json_object_put(c);
-			json_object_put(types);
-			json_object_put(out);
-			return NULL;
-		}
-		for (size_t i = 0; i < a->conf->n_plugins; i++)
-			if (cni_plugin_has_capability(a->conf->plugins[i], key))
-				json_object_array_add(
-					types,
-					json_object_new_string(
-						cni_conflist_type(a->conf, i)));
-		json_object_object_add(c, "capability",
-				       json_object_new_string(key));
-		json_object_object_add(c, "plugins", types);
-		json_object_array_add(out, c);
-	}
-	return out;
 }
 
 /* plugins (types) and delegates (each plugin's stdin, no prevResult,
@@ -155,7 +86,6 @@ static int chain_objs(const struct plexus_attachment *a,
 }
 
 static int att_obj(const struct plexus_attachment *a,
-		   const struct plexus_conf *conf,
 		   const struct ctl_pod_info *pod, json_object **ret,
 		   struct cni_err *err)
 {
@@ -174,13 +104,15 @@ static int att_obj(const struct plexus_attachment *a,
 	json_object_object_add(o, "runtimeConfig",
 			       copy_or_empty(a->runtime_config));
 	json_object_object_add(o, "cniArgs", cni_json_copy(a->cni_args));
-	json_object_object_add(o, "capabilities", caps_obj(a));
+	json_object_object_add(o, "capabilities",
+			       a->capabilities ? cni_json_copy(a->capabilities)
+					       : json_object_new_array());
 	json_object_object_add(o, "deviceID", str_or_null(a->device_id));
 	json_object_object_add(o, "defaultRoute",
 			       cni_json_copy(a->default_route));
-	json_object_object_add(o, "namespaceIsolation",
-			       json_object_new_string(ctl_isolation_verdict(
-				       conf, a->network, pod->ns)));
+	json_object_object_add(
+		o, "namespaceIsolation",
+		json_object_new_string(plan_isolation_str(a->isolation)));
 	r = chain_objs(a, pod, o, err);
 	if (r < 0) {
 		json_object_put(o);
@@ -202,7 +134,6 @@ static json_object *head_obj(const struct ctl_pod_info *pod)
 }
 
 int ctl_plan_view(const struct plexus_plan *plan,
-		  const struct plexus_conf *conf,
 		  const struct ctl_pod_info *pod, json_object **ret,
 		  struct cni_err *err)
 {
@@ -216,7 +147,7 @@ int ctl_plan_view(const struct plexus_plan *plan,
 	json_object_object_add(o, "attachments", list);
 	for (size_t i = 0; i < plan->n; i++) {
 		json_object *a;
-		int r = att_obj(&plan->att[i], conf, pod, &a, err);
+		int r = att_obj(&plan->att[i], pod, &a, err);
 
 		if (r < 0) {
 			json_object_put(o);
@@ -245,4 +176,27 @@ json_object *ctl_refusal_view(const struct ctl_pod_info *pod,
 				       json_object_new_string(perr->details));
 	json_object_object_add(o, "refused", e);
 	return o;
+}
+
+int ctl_plan_run(const struct plexus_conf *conf, const struct cni_env *env,
+		 const struct nad_source *src, struct ctl_pod_info *pod,
+		 json_object **ret)
+{
+	struct plexus_plan *plan = NULL;
+	struct cni_err err = { 0 };
+	const char *uid = pod->uid;
+	int r = select_plan(conf, env, src, &plan, &err);
+
+	if (r == 0) {
+		pod->uid = plan->pod_uid;
+		r = ctl_plan_view(plan, pod, ret, &err);
+		pod->uid = uid;
+	}
+	plexus_plan_free(plan);
+	if (r == 0)
+		return CTL_EXIT_OK;
+	if (!err.code)
+		cni_errf(&err, CNI_ERR_IO, "%s", strerror(-r));
+	*ret = ctl_refusal_view(pod, &err);
+	return CTL_EXIT_REFUSED;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The NAD source a meta config asks for. */
+/* Opening the NAD source a meta config names, and freeing one. */
+#include <stdlib.h>
+
 #include "nadsrc.h"
 #include "plexus_conf.h"
 
@@ -12,4 +14,18 @@ int nad_source_open(const struct plexus_conf *conf, unsigned flags,
 		return nadsrc_k8s_open(conf->kubeconfig, flags, ret, err);
 	*ret = NULL;
 	return 0;
+}
+
+void nad_source_free(struct nad_source *src)
+{
+	if (!src)
+		return;
+	if (src->ops->free)
+		src->ops->free(src->ctx);
+	free(src);
+}
+
+unsigned nad_source_requests(const struct nad_source *src)
+{
+	return src && src->ops->requests ? src->ops->requests(src->ctx) : 0;
 }

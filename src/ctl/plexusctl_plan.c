@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* plexusctl plan: the plugin's own select and plan code for one pod,
- * stopped before anything is attached. */
+/* plexusctl plan: the plugin's own select_plan for one pod, stopped
+ * before anything is attached. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "annot.h"
+#include "k8s.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "nadsrc.h"
@@ -133,8 +134,8 @@ static int pod_arg(struct plan_run *p)
 		p->pod_name = strdup(slash + 1);
 		if (!p->pod_ns || !p->pod_name)
 			return usage_err("%s", "out of memory");
-		if (!annot_is_dns1123_label(p->pod_ns) ||
-		    !annot_is_dns1123_subdomain(p->pod_name))
+		if (!k8s_name_is_label(p->pod_ns) ||
+		    !k8s_name_is_subdomain(p->pod_name))
 			return usage_err("--pod \"%s\": not a file, nor a "
 					 "NAMESPACE/NAME",
 					 a);
@@ -260,34 +261,25 @@ static void print_view(json_object *view, enum ctl_format f)
 }
 
 /* Plan and print: 0 would attach, 1 refused. */
-static int plan_print(struct plan_run *p, struct cni_err *err)
+static int plan_print(struct plan_run *p)
 {
-	struct ctl_pod_info info = { .ns = p->pod_ns,
-				     .name = p->pod_name,
-				     .source = p->source,
-				     .ipam = ctl_ipam_new() };
-	struct plexus_plan *plan = NULL;
+	struct ctl_pod_info info = {
+		.ns = p->pod_ns,
+		.name = p->pod_name,
+		.uid = p->pod ? ctl_meta_str(p->pod, "uid") : NULL,
+		.source = p->source,
+		.ipam = ctl_ipam_new(),
+	};
 	json_object *view = NULL;
-	int r = info.ipam ? plexus_plan_build_from(p->conf, &p->env, p->src,
-						   &plan, err)
-			  : -ENOMEM;
+	int r = CTL_EXIT_REFUSED;
 
-	if (r == 0) {
-		info.uid = plan->pod_uid;
-		r = ctl_plan_view(plan, p->conf, &info, &view, err);
-	}
-	if (r < 0) {
-		if (!err->code)
-			cni_errf(err, CNI_ERR_IO, "%s", strerror(-r));
-		info.uid = p->pod ? ctl_meta_str(p->pod, "uid") : NULL;
-		view = ctl_refusal_view(&info, err);
-	}
+	if (info.ipam)
+		r = ctl_plan_run(p->conf, &p->env, p->src, &info, &view);
 	if (view)
 		print_view(view, p->o.format);
 	json_object_put(view);
-	plexus_plan_free(plan);
 	ctl_ipam_free(info.ipam);
-	return r < 0 ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
+	return r;
 }
 
 static int plan_steps(struct plan_run *p, struct cni_err *err)
@@ -317,7 +309,7 @@ static int plan_steps(struct plan_run *p, struct cni_err *err)
 				 p->o.pod);
 	if (make_env(p, err) < 0)
 		return usage_err("%s", err->msg);
-	return plan_print(p, err);
+	return plan_print(p);
 }
 
 int ctl_plan_main(int argc, char *argv[])

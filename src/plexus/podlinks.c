@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-/* A pod's links as one group, so that DEL removes them in one netlink
- * request: the kernel then waits for one RCU grace period (about 20 ms
- * here) instead of one per link. */
+/* The meta plugin's work on a pod's links, through the delegates'
+ * netlink helper: the links as one group, so that DEL removes them in one
+ * netlink request (the kernel then waits for one RCU grace period, about
+ * 20 ms here, instead of one per link), and the pod's default route. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cni_error.h"
-#include "delegate.h"
 #include "dl.h"
 #include "nl.h"
+#include "podlinks.h"
 
 /* Only links a DEL deletes anyway: never a VF or another physical
  * device (the kernel refuses a whole group delete if one can't go). */
@@ -18,8 +19,8 @@ static bool deletable_kind(const char *kind)
 	       !strcmp(kind, "ipvlan");
 }
 
-int delegate_pod_tag(const char *netns, const char *const *ifnames, size_t n,
-		     struct cni_err *err)
+int podlinks_tag(const char *netns, const char *const *ifnames, size_t n,
+		 struct cni_err *err)
 {
 	struct nl_ctx *ctx = NULL;
 	int r = nl_ctx_open_netns(netns, &ctx, err);
@@ -30,20 +31,19 @@ int delegate_pod_tag(const char *netns, const char *const *ifnames, size_t n,
 		if (nl_link_get(ctx, ifnames[i], &info, false, NULL) < 0 ||
 		    !deletable_kind(info.kind))
 			continue;
-		r = nl_link_set_group(ctx, info.ifindex, DELEGATE_POD_GROUP,
-				      err);
+		r = nl_link_set_group(ctx, info.ifindex, PODLINKS_GROUP, err);
 	}
 	nl_ctx_close(ctx);
 	return r;
 }
 
-int delegate_pod_teardown(const char *netns, struct cni_err *err)
+int podlinks_teardown(const char *netns, struct cni_err *err)
 {
 	struct nl_ctx *ctx = NULL;
 	int r = nl_ctx_open_netns(netns, &ctx, err);
 
 	if (r == 0)
-		r = nl_link_delete_group(ctx, DELEGATE_POD_GROUP, err);
+		r = nl_link_delete_group(ctx, PODLINKS_GROUP, err);
 	nl_ctx_close(ctx);
 	return r;
 }
@@ -73,9 +73,9 @@ static int default_via(struct nl_ctx *ctx, int ifindex, const char *gw_str,
 	return r;
 }
 
-int delegate_pod_default_route(const char *netns, const char *ifname,
-			       const char *const *gws, size_t n,
-			       struct cni_err *err)
+int podlinks_default_route(const char *netns, const char *ifname,
+			   const char *const *gws, size_t n,
+			   struct cni_err *err)
 {
 	struct nl_link_info info;
 	struct nl_ctx *ctx = NULL;

@@ -17,14 +17,14 @@
 #include "gc.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "select.h"
 
 static int valid_list(json_object *raw, json_object **ret, struct cni_err *err)
 {
-	static const char *const keys[] = { "cni.dev/valid-attachments", "cni."
-									 "dev/"
-									 "attac"
-									 "hment"
-									 "s" };
+	static const char *const keys[] = {
+		"cni.dev/valid-attachments",
+		"cni.dev/attachments",
+	};
 
 	for (size_t k = 0; k < 2; k++) {
 		json_object *l;
@@ -160,7 +160,7 @@ static void sweep_cache(const struct attach_ctx *ctx, json_object *valid)
 }
 
 int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
-	      struct cni_err *err)
+	      const struct nad_source *src, struct cni_err *err)
 {
 	struct plexus_record *rec = NULL;
 	struct plexus_plan *plan;
@@ -168,7 +168,7 @@ int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 	int r = valid_list(conf->raw, &valid, err);
 
 	if (r == 0)
-		r = plexus_plan_build(conf, ctx->env, &plan, err);
+		r = select_plan(conf, ctx->env, src, &plan, err);
 	if (r < 0)
 		return r;
 	lists = json_object_new_array();
@@ -176,15 +176,11 @@ int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 		json_object_array_add(lists, json_object_new_array());
 	for (size_t i = 0; i < json_object_array_length(valid); i++) {
 		json_object *e = json_object_array_get_idx(valid, i);
+		json_object *cid = json_object_object_get(e, "containerID");
+		json_object *ifname = json_object_object_get(e, "ifname");
 
-		translate_one(
-			ctx, plan,
-			json_object_get_string(json_object_object_get(e, "conta"
-									 "inerI"
-									 "D")),
-			json_object_get_string(json_object_object_get(e, "ifnam"
-									 "e")),
-			lists);
+		translate_one(ctx, plan, json_object_get_string(cid),
+			      json_object_get_string(ifname), lists);
 	}
 	rec = plexus_record_new(plan);
 	r = rec ? attach_gc(ctx, rec, lists, err) : -ENOMEM;

@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
+#include "k8s.h"
+
 struct cni_err;
 
 #define ANNOT_NETWORKS	      "k8s.v1.cni.cncf.io/networks"
 #define ANNOT_DEFAULT_NETWORK "v1.multus-cni.io/default-network"
-#define ANNOT_NETWORK_STATUS  "k8s.v1.cni.cncf.io/network-status"
+#define ANNOT_NETWORK_STATUS  K8S_NETWORK_STATUS
 #define ANNOT_RESOURCE_NAME   "k8s.v1.cni.cncf.io/resourceName"
 
 /* Most elements one annotation may select. */
@@ -47,17 +49,5 @@ struct annot_list {
 int annot_networks_parse(const char *buf, size_t len, const char *what,
 			 struct annot_list **ret, struct cni_err *err);
 void annot_list_free(struct annot_list *list);
-
-/* [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
-bool annot_is_dns1123_label(const char *s);
-/* DNS-1123 labels joined by '.', at most 253 bytes (object names). */
-bool annot_is_dns1123_subdomain(const char *s);
-
-/* The JSON merge patch that sets a pod's network-status annotation to
- * status_json (a JSON list as text): {"metadata": {"annotations": {...}}},
- * plus "uid" in metadata when uid is neither NULL nor "" (the API server
- * then refuses the patch, 422, if the pod by that name is another one).
- * NULL when out of memory. */
-json_object *annot_status_patch(const char *status_json, const char *uid);
 
 #endif

@@ -19,9 +19,8 @@
  *
  * Output goes to stdout, errors to stderr. Returns the exit code: 0 ok,
  * 1 the store or the API failed, 2 usage error or unreadable config.
- * In plexusctl_ipam_cmd.c (plexusctl_ipam.c is plan's preview). Links
- * with libplexus-ipam.a, libplexus.a (the Kubernetes client) and
- * libcni.a. */
+ * In plexusctl_ipam.c (plexusctl_ipam_preview.c is plan's preview).
+ * Links with libplexus-ipam.a, the Kubernetes client and libcni.a. */
 int plexusctl_ipam(int argc, char **argv);
 
 #endif

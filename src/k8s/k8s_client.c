@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "annot.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "k8s.h"
@@ -322,7 +321,7 @@ static int request_retry(struct k8s_client *c, const char *path,
 static int names_check(const char *ns, const char *name, const char *what,
 		       struct cni_err *err)
 {
-	if (annot_is_dns1123_label(ns) && annot_is_dns1123_subdomain(name))
+	if (k8s_name_is_label(ns) && k8s_name_is_subdomain(name))
 		return 0;
 	return cni_errf(err, KE,
 			"%s: \"%.64s/%.253s\" is not a valid "
@@ -371,7 +370,7 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 	if (names_check(ns, name, what, err))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
-	patch = annot_status_patch(status_json, uid);
+	patch = k8s_status_patch(status_json, uid);
 	if (!patch)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	r = request_retry(c, path, cni_json_str(patch), what, 0, &out, err);

@@ -11,21 +11,25 @@ struct nad_source;
 struct plexus_conf;
 struct plexus_plan;
 
-/* Work out a pod's networks from conf, its CNI_ARGS (K8S_POD_NAMESPACE,
- * K8S_POD_NAME, K8S_POD_UID), its annotations and the NADs of src, and
- * append them to plan: the default network first (the pod's
+/* The plan for one pod: the only code that turns (node config, CNI
+ * request, NAD source or none) into attachments. From conf, the pod's
+ * CNI_ARGS (K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID), its
+ * annotations and the NADs of src: the default network first (the pod's
  * v1.multus-cni.io/default-network, else clusterNetwork, else
  * delegates[0]) with CNI_IFNAME, then the other delegates, then
- * defaultNetworks (not in systemNamespaces), then the
+ * defaultNetworks (not for pods in systemNamespaces), then the
  * k8s.v1.cni.cncf.io/networks elements, each named net<position> unless
- * it names an interface. src may be NULL (no pod lookups). Pure: reads
- * config files, the device checkpoint and src only. Errors name the pod
- * and the cause: CNI_ERR_SELECTION (110) for what the pod asked,
+ * it names an interface. src NULL is static mode: no pod lookups, the
+ * networks of the node config only. Each attachment carries the
+ * verdicts (namespaceIsolation, capabilities, deviceID) the dry run
+ * prints. Pure: reads config files, the device checkpoint and src only.
+ * Errors name the pod and the cause: CNI_ERR_SELECTION (110) for what
+ * the pod asked (also two attachments on one interface name),
  * CNI_ERR_INVALID_CONFIG (7) for bad configs, CNI_ERR_KUBERNETES (111)
  * from the API. */
-int plexus_select(const struct plexus_conf *conf, const struct cni_env *env,
-		  const struct nad_source *src, struct plexus_plan *plan,
-		  struct cni_err *err);
+int select_plan(const struct plexus_conf *conf, const struct cni_env *env,
+		const struct nad_source *src, struct plexus_plan **ret,
+		struct cni_err *err);
 
 /* Resolve a network by name as Multus' clusterNetwork: a config in
  * conf_dir whose "name" is name, else (name starting with '/') a

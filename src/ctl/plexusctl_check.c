@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "annot.h"
+#include "k8s.h"
 #include "cni_conf.h"
 #include "cni_error.h"
 #include "cni_json.h"
@@ -252,12 +253,9 @@ static void range_obj(const struct doc *d, json_object *obj, const char *field,
 
 	snprintf(f, sizeof(f), "%.200s.%s", field, keys[0]);
 	if (!s) {
-		problem(d, f,
-			json_object_object_get_ex(obj, keys[0], NULL) ? "must "
-									"be a "
-									"string"
-								      : "missin"
-									"g");
+		bool there = json_object_object_get_ex(obj, keys[0], NULL);
+
+		problem(d, f, there ? "must be a string" : "missing");
 		return;
 	}
 	if (ctl_range_parse(s, &r, &why)) {
@@ -430,12 +428,12 @@ static void check_nad_meta(const struct doc *d, json_object *doc,
 			api ? api : "");
 	if (!name)
 		problem(d, "metadata.name", "missing");
-	else if (!annot_is_dns1123_label(name))
+	else if (!k8s_name_is_label(name))
 		problem(d, "metadata.name",
 			"\"%s\" is not a DNS-1123 label: "
 			"no pod annotation can select it",
 			name);
-	if (ns && !annot_is_dns1123_label(ns))
+	if (ns && !k8s_name_is_label(ns))
 		problem(d, "metadata.namespace",
 			"\"%s\" is not a DNS-1123 "
 			"label",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* plan: attachments from delegates or clusterNetwork/defaultNetworks
- * (resolved in a temporary confDir), interface names, runtimeConfig. */
+/* select in static mode (no NAD source): attachments from delegates or
+ * clusterNetwork/defaultNetworks (resolved in a temporary confDir),
+ * interface names, runtimeConfig, systemNamespaces. */
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -18,7 +19,9 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "plan.h"
+#include "nadsrc.h"
 #include "plexus_conf.h"
+#include "select.h"
 
 static char dir[64];
 
@@ -122,7 +125,7 @@ static struct plexus_plan *build_ok(const char *body, const char *ifname)
 	int r;
 
 	env_init(&env, ifname, "");
-	r = plexus_plan_build(c, &env, &plan, &err);
+	r = select_plan(c, &env, NULL, &plan, &err);
 	if (r < 0)
 		print_message("plan: %s\n", err.msg);
 	assert_int_equal(r, 0);
@@ -139,7 +142,7 @@ static void build_fails(const char *body, int code, const char *want)
 	struct cni_err err = { 0 };
 
 	env_init(&env, "eth0", "");
-	assert_true(plexus_plan_build(c, &env, &plan, &err) < 0);
+	assert_true(select_plan(c, &env, NULL, &plan, &err) < 0);
 	print_message("%s -> %d %s\n", body, err.code, err.msg);
 	assert_int_equal(err.code, code);
 	assert_non_null(strstr(err.msg, want));
@@ -147,7 +150,7 @@ static void build_fails(const char *body, int code, const char *want)
 	plexus_conf_free(c);
 }
 
-static void test_plexus_plan_build__delegates_ifnames(void **state)
+static void test_select_static__delegates_ifnames(void **state)
 {
 	static const char *const ifnames[] = { "eth0", "ens3" };
 
@@ -181,7 +184,7 @@ static void test_plexus_plan_build__delegates_ifnames(void **state)
 	plexus_plan_free(NULL);
 }
 
-static void test_plexus_plan_build__bad_delegate_named(void **state)
+static void test_select_static__bad_delegate_named(void **state)
 {
 	(void)state;
 	build_fails("\"delegates\":[{\"cniVersion\":\"1.0.0\",\"type\":\"a\"},"
@@ -191,7 +194,7 @@ static void test_plexus_plan_build__bad_delegate_named(void **state)
 		    CNI_ERR_INCOMPATIBLE_VERSION, "delegates[0].cniVersion");
 }
 
-static void test_plexus_plan_build__cluster_network_by_name(void **state)
+static void test_select_static__cluster_network_by_name(void **state)
 {
 	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"k8s-pod-"
 					 "network\",\"defaultNetworks\":"
@@ -205,7 +208,7 @@ static void test_plexus_plan_build__cluster_network_by_name(void **state)
 	assert_string_equal(p->att[0].ifname, "eth0");
 	assert_true(p->att[0].is_default);
 	assert_int_equal(p->att[0].conf->n_plugins, 2);
-	snprintf(want, sizeof(want), "file %s/10-default.conflist", dir);
+	snprintf(want, sizeof(want), "%s/10-default.conflist", dir);
 	assert_string_equal(p->att[0].source, want);
 	assert_string_equal(p->att[1].network, "macvlan-net");
 	assert_string_equal(p->att[1].ifname, "net1");
@@ -215,7 +218,7 @@ static void test_plexus_plan_build__cluster_network_by_name(void **state)
 	plexus_plan_free(p);
 }
 
-static void test_plexus_plan_build__cluster_network_by_path(void **state)
+static void test_select_static__cluster_network_by_path(void **state)
 {
 	char body[512];
 	struct plexus_plan *p;
@@ -235,7 +238,7 @@ static void test_plexus_plan_build__cluster_network_by_path(void **state)
 	plexus_plan_free(p);
 }
 
-static void test_plexus_plan_build__cluster_network_wins(void **state)
+static void test_select_static__cluster_network_wins(void **state)
 {
 	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"macvlan-net\","
 					 "\"delegates\":[{\"cniVersion\":"
@@ -249,33 +252,34 @@ static void test_plexus_plan_build__cluster_network_wins(void **state)
 	plexus_plan_free(p);
 }
 
-static void test_plexus_plan_build__unresolved_names_field(void **state)
+static void test_select_static__unresolved_names_field(void **state)
 {
 	char body[512];
 
 	(void)state;
 	build_fails("\"clusterNetwork\":\"no-such-net\"",
 		    CNI_ERR_INVALID_CONFIG,
-		    "clusterNetwork: no network named \"no-such-net\"");
+		    "clusterNetwork \"no-such-net\": no network named "
+		    "\"no-such-net\"");
 	/* an unparsable file is not a match for its name either */
 	build_fails("\"clusterNetwork\":\"k8s-pod-network\","
 		    "\"defaultNetworks\":"
 		    "[\"macvlan-net\",\"txt-net\"]",
-		    CNI_ERR_INVALID_CONFIG, "defaultNetworks[1]");
+		    CNI_ERR_INVALID_CONFIG, "defaultNetworks \"txt-net\"");
 	build_fails("\"clusterNetwork\":\"hidden\"", CNI_ERR_INVALID_CONFIG,
 		    "clusterNetwork");
 	build_fails("\"clusterNetwork\":\"/nonexistent/x.conf\"",
 		    CNI_ERR_INVALID_CONFIG,
-		    "clusterNetwork: \"/nonexistent/x.conf\"");
+		    "clusterNetwork \"/nonexistent/x.conf\"");
 	snprintf(body, sizeof(body), "\"clusterNetwork\":\"%s/empty\"", dir);
 	build_fails(body, CNI_ERR_INVALID_CONFIG,
-		    "clusterNetwork: no network configuration in directory");
+		    "no config file in the directory");
 	snprintf(body, sizeof(body), "\"clusterNetwork\":\"%s/30-broken.conf\"",
 		 dir);
 	build_fails(body, CNI_ERR_DECODE, "30-broken.conf");
 }
 
-static void test_plexus_plan_build__runtime_config_default_only(void **state)
+static void test_select_static__runtime_config_default_only(void **state)
 {
 	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"k8s-pod-"
 					 "network\",\"defaultNetworks\":"
@@ -295,7 +299,7 @@ static void test_plexus_plan_build__runtime_config_default_only(void **state)
 	plexus_plan_free(p);
 }
 
-static void test_plexus_plan_build__pod_from_cni_args(void **state)
+static void test_select_static__pod_from_cni_args(void **state)
 {
 	struct plexus_conf *c = conf_of("\"clusterNetwork\":\"macvlan-net\"");
 	struct plexus_plan *p;
@@ -305,7 +309,7 @@ static void test_plexus_plan_build__pod_from_cni_args(void **state)
 	env_init(&env, "eth0",
 		 "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0;"
 		 "K8S_POD_UID=7a1e");
-	assert_int_equal(plexus_plan_build(c, &env, &p, NULL), 0);
+	assert_int_equal(select_plan(c, &env, NULL, &p, NULL), 0);
 	assert_string_equal(p->pod_namespace, "ns1");
 	assert_string_equal(p->pod_name, "web-0");
 	assert_string_equal(p->pod_uid, "7a1e");
@@ -314,33 +318,94 @@ static void test_plexus_plan_build__pod_from_cni_args(void **state)
 	plexus_conf_free(c);
 }
 
-/* With a selection source the plan goes through select: a source that
- * cannot be read fails the plan, naming it. */
-static void test_plexus_plan_build__selection_source_unreadable(void **state)
+/* A source the config names but that cannot be read (opened by the
+ * request, read on first use) fails the plan, naming it. */
+static void test_select_static__source_unreadable(void **state)
 {
+	struct plexus_conf *c = conf_of("\"clusterNetwork\":\"x\","
+					"\"manifestsDir\":\"/"
+					"nonexistent-plexus\"");
+	struct plexus_plan *p = NULL;
+	struct nad_source *src = NULL;
+	struct cni_err err = { 0 };
+	struct cni_env env;
+
 	(void)state;
-	build_fails("\"clusterNetwork\":\"x\",\"manifestsDir\":"
-		    "\"/nonexistent-plexus\"",
-		    CNI_ERR_IO, "/nonexistent-plexus");
+	env_init(&env, "eth0", "K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=p1");
+	assert_int_equal(nad_source_open(c, 0, &src, &err), 0);
+	assert_true(select_plan(c, &env, src, &p, &err) < 0);
+	assert_null(p);
+	assert_int_equal(err.code, CNI_ERR_IO);
+	assert_non_null(strstr(err.msg, "/nonexistent-plexus"));
+	nad_source_free(src);
+	cni_kv_free(env.args, env.n_args);
+	plexus_conf_free(c);
+}
+
+/* The rules of select hold without a source too: defaultNetworks stay
+ * with delegates, and pods in systemNamespaces do not get them. */
+static void test_select_static__default_networks_and_system_ns(void **state)
+{
+	static const char body[] = "\"delegates\":[{\"cniVersion\":\"1.0.0\","
+				   "\"name\":\"a\","
+				   "\"type\":\"bridge\"}],\"defaultNetworks\":["
+				   "\"macvlan-net\"]";
+	struct plexus_conf *c = conf_of(body);
+	struct plexus_plan *p = build_ok(body, "eth0");
+	struct cni_env env;
+
+	(void)state;
+	assert_int_equal(p->n, 2);
+	assert_string_equal(p->att[1].network, "macvlan-net");
+	assert_string_equal(p->att[1].ifname, "net1");
+	plexus_plan_free(p);
+	env_init(&env, "eth0",
+		 "K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns");
+	assert_int_equal(select_plan(c, &env, NULL, &p, NULL), 0);
+	assert_int_equal(p->n, 1);
+	assert_string_equal(p->att[0].network, "a");
+	plexus_plan_free(p);
+	cni_kv_free(env.args, env.n_args);
+	plexus_conf_free(c);
+}
+
+/* Two attachments on one interface name: the selection error. */
+static void test_select_static__duplicate_ifname(void **state)
+{
+	struct plexus_conf *c = conf_of("\"delegates\":[{\"cniVersion\":"
+					"\"1.0.0\",\"name\":\"a\",\"type\":"
+					"\"x\"},{\"cniVersion\":\"1.0.0\","
+					"\"name\":\"b\",\"type\":\"x\"}]");
+	struct plexus_plan *p = NULL;
+	struct cni_err err = { 0 };
+	struct cni_env env;
+
+	(void)state;
+	env_init(&env, "net1", "");
+	assert_true(select_plan(c, &env, NULL, &p, &err) < 0);
+	assert_null(p);
+	assert_int_equal(err.code, CNI_ERR_SELECTION);
+	assert_non_null(strstr(err.msg, "interface \"net1\" already used"));
+	cni_kv_free(env.args, env.n_args);
+	plexus_conf_free(c);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plexus_plan_build__delegates_ifnames),
-		cmocka_unit_test(test_plexus_plan_build__bad_delegate_named),
+		cmocka_unit_test(test_select_static__delegates_ifnames),
+		cmocka_unit_test(test_select_static__bad_delegate_named),
+		cmocka_unit_test(test_select_static__cluster_network_by_name),
+		cmocka_unit_test(test_select_static__cluster_network_by_path),
+		cmocka_unit_test(test_select_static__cluster_network_wins),
+		cmocka_unit_test(test_select_static__unresolved_names_field),
 		cmocka_unit_test(
-			test_plexus_plan_build__cluster_network_by_name),
+			test_select_static__runtime_config_default_only),
+		cmocka_unit_test(test_select_static__pod_from_cni_args),
+		cmocka_unit_test(test_select_static__source_unreadable),
 		cmocka_unit_test(
-			test_plexus_plan_build__cluster_network_by_path),
-		cmocka_unit_test(test_plexus_plan_build__cluster_network_wins),
-		cmocka_unit_test(
-			test_plexus_plan_build__unresolved_names_field),
-		cmocka_unit_test(
-			test_plexus_plan_build__runtime_config_default_only),
-		cmocka_unit_test(test_plexus_plan_build__pod_from_cni_args),
-		cmocka_unit_test(
-			test_plexus_plan_build__selection_source_unreadable),
+			test_select_static__default_networks_and_system_ns),
+		cmocka_unit_test(test_select_static__duplicate_ifname),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

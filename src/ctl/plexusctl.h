@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+struct cni_env;
 struct cni_err;
 struct nad_source;
 struct plexus_conf;
@@ -44,21 +45,24 @@ struct ctl_pod_info {
 /* {"pod": {...}, "source": ..., "attachments": [...]}: per attachment
  * its network, source, interface, default, plugins, runtimeConfig,
  * cniArgs, capabilities, deviceID, defaultRoute, namespaceIsolation and
- * each plugin's stdin ("delegates"). */
+ * each plugin's stdin ("delegates"); the verdicts as select recorded
+ * them. */
 int ctl_plan_view(const struct plexus_plan *plan,
-		  const struct plexus_conf *conf,
 		  const struct ctl_pod_info *pod, json_object **ret,
 		  struct cni_err *err);
 /* {"pod": {...}, "source": ..., "refused": {"code", "msg"[, "details"]}}
  * for a plan the plugin would refuse with perr. */
 json_object *ctl_refusal_view(const struct ctl_pod_info *pod,
 			      const struct cni_err *perr);
-/* The namespace-isolation verdict of a network "ns/name" (or a config
- * name without '/') for a pod in pod_ns. */
-const char *ctl_isolation_verdict(const struct plexus_conf *conf,
-				  const char *network, const char *pod_ns);
+/* select's plan for (conf, env, src) as plexus would make it, as a plan
+ * view or, when the plugin would refuse the pod, a refusal view (*ret;
+ * NULL only when out of memory). CTL_EXIT_OK or CTL_EXIT_REFUSED. */
+int ctl_plan_run(const struct plexus_conf *conf, const struct cni_env *env,
+		 const struct nad_source *src, struct ctl_pod_info *pod,
+		 json_object **ret);
 
-/* --- plexusctl_ipam.c: what plexus-ipam would hand out (read-only) --- */
+/* --- plexusctl_ipam_preview.c: what plexus-ipam would hand out
+ * (read-only) --- */
 struct ctl_ipam *ctl_ipam_new(void);
 void ctl_ipam_free(struct ctl_ipam *c);
 /* For a plugin stdin conf with "ipam": {"type": "plexus-ipam"}: *ret is

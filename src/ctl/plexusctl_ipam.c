@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* plexusctl ipam ls / gc: the pools of a plexus-ipam config as stored,
  * and the release of allocations whose pod UID is gone from the API.
- * (plexusctl_ipam.c is plexusctl plan's address preview.) */
+ * (plexusctl_ipam_preview.c is plexusctl plan's address preview.) */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>

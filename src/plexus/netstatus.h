@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 
 struct cni_err;
-struct plexus_conf;
+struct nad_source;
 struct plexus_plan;
 
 /* The k8s.v1.cni.cncf.io/network-status list for plan: one entry per
@@ -17,10 +17,10 @@ int netstatus_build(const struct plexus_plan *plan, json_object *const *results,
 		    json_object **ret, struct cni_err *err);
 
 /* Build it and merge-patch it onto the pod (plan's pod namespace/name;
- * with plan's pod UID only onto the pod of that UID) through the source
- * conf names. Nothing is sent (0) without a pod name or when the source
- * cannot write (manifests). */
-int netstatus_publish(const struct plexus_conf *conf,
+ * with plan's pod UID only onto the pod of that UID) through src, the
+ * request's open source. Nothing is sent (0) without a pod name, without
+ * a source, or when the source cannot write (manifests). */
+int netstatus_publish(const struct nad_source *src,
 		      const struct plexus_plan *plan,
 		      json_object *const *results, struct cni_err *err);
 
@@ -32,7 +32,7 @@ int netstatus_publish(const struct plexus_conf *conf,
  * is gone gives -ENOENT (code CNI_ERR_SELECTION); one of the same name
  * but another UID is refused by the API server (an error, nothing
  * written). */
-int netstatus_clear(const struct plexus_conf *conf,
+int netstatus_clear(const struct nad_source *src,
 		    const struct plexus_plan *plan, struct cni_err *err);
 
 #endif

@@ -7,10 +7,17 @@
 #include <json-c/json.h>
 
 struct cni_conflist;
-struct cni_env;
 struct cni_err;
-struct nad_source;
-struct plexus_conf;
+
+/* How namespaceIsolation judged an attachment (select decides it; the
+ * dry run prints it). */
+enum plan_isolation {
+	PLAN_ISOLATION_NA,     /* not a NetworkAttachmentDefinition */
+	PLAN_ISOLATION_OFF,    /* namespaceIsolation is off */
+	PLAN_ISOLATION_OWN,    /* the NAD is in the pod's namespace */
+	PLAN_ISOLATION_GLOBAL, /* the NAD is in a global namespace */
+	PLAN_ISOLATION_EXEMPT, /* the node's clusterNetwork/defaultNetworks */
+};
 
 /* One network to attach: one delegate conflist, one pod interface. */
 struct plexus_attachment {
@@ -25,9 +32,14 @@ struct plexus_attachment {
 	json_object *default_route;  /* owned or NULL: the gateways (strings)
 				     * this attachment asks to carry the pod's
 				     * default route ("default-route") */
+	enum plan_isolation isolation;
+	json_object *capabilities; /* owned or NULL: per runtimeConfig key,
+				    * the plugin types declaring it
+				    * ([{"capability", "plugins"}]) */
 };
 
-/* The ordered attachments of one pod; default network first. */
+/* The ordered attachments of one pod; default network first. Built by
+ * select (select.h), the only code that plans. */
 struct plexus_plan {
 	struct plexus_attachment *att;
 	size_t n;
@@ -36,18 +48,8 @@ struct plexus_plan {
 	char *pod_uid;
 };
 
-/* Build the plan for env from conf. Pure: reads config files (confDir)
- * and NAD sources, never execs, writes or touches the kernel. */
-int plexus_plan_build(const struct plexus_conf *conf, const struct cni_env *env,
-		      struct plexus_plan **ret, struct cni_err *err);
-
-/* The same with the pod and NADs read from src instead of the source
- * conf names (src NULL: exactly plexus_plan_build). For the dry run
- * (plexusctl plan), which picks its own source. */
-int plexus_plan_build_from(const struct plexus_conf *conf,
-			   const struct cni_env *env,
-			   const struct nad_source *src,
-			   struct plexus_plan **ret, struct cni_err *err);
+/* The verdict in words ("off", "allowed: the pod's namespace", ...). */
+const char *plan_isolation_str(enum plan_isolation v);
 
 /* The stdin config plugin i of att's chain gets (without env): as
  * cni_conflist_plugin_conf with att's runtimeConfig, plus the

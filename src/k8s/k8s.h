@@ -2,6 +2,7 @@
 #ifndef PLEXUS_K8S_H
 #define PLEXUS_K8S_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
 
@@ -12,7 +13,9 @@ struct cni_err;
 #define K8S_TIMEOUT_MS	       10000
 #define K8S_POD_RETRIES	       5 /* extra pod GETs while the pod is 404 */
 #define K8S_RETRY_DELAY_MS     300
-#define K8S_RESPONSE_MAX       (4 * 1024 * 1024)
+/* The pod annotation the network-status patch sets (NPWG spec). */
+#define K8S_NETWORK_STATUS "k8s.v1.cni.cncf.io/network-status"
+#define K8S_RESPONSE_MAX   (4 * 1024 * 1024)
 
 /* Where the API is and how to authenticate: from a kubeconfig's current
  * context, or the in-cluster service account. Blobs are PEM bytes (the
@@ -75,7 +78,7 @@ int k8s_nad_get(struct k8s_client *c, const char *ns, const char *name,
 		json_object **ret, struct cni_err *err);
 /* Set the pod's k8s.v1.cni.cncf.io/network-status annotation to
  * status_json (a JSON list as text) with one JSON merge patch
- * (annot_status_patch); with a uid (not NULL, not "") only on the pod of
+ * (k8s_status_patch); with a uid (not NULL, not "") only on the pod of
  * that UID: another pod of the same name answers 422. */
 int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 				 const char *name, const char *uid,
@@ -97,5 +100,17 @@ int k8s_request(struct k8s_client *c, const char *method, const char *path,
 int k8s_response_parse(long status, const char *buf, size_t len,
 		       const char *what, json_object **ret,
 		       struct cni_err *err);
+
+/* [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
+bool k8s_name_is_label(const char *s);
+/* DNS-1123 labels joined by '.', at most 253 bytes (object names). */
+bool k8s_name_is_subdomain(const char *s);
+
+/* The JSON merge patch that sets a pod's network-status annotation to
+ * status_json (a JSON list as text): {"metadata": {"annotations": {...}}},
+ * plus "uid" in metadata when uid is neither NULL nor "" (the API server
+ * then refuses the patch, 422, if the pod by that name is another one).
+ * NULL when out of memory. */
+json_object *k8s_status_patch(const char *status_json, const char *uid);
 
 #endif

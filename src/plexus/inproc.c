@@ -16,6 +16,7 @@
 #include "ipam_plugin.h"
 #include "cni_log.h"
 #include "plan.h"
+#include "podlinks.h"
 
 /* The env a plugin binary would have read from the exec request. */
 static int env_of(const struct cni_exec_req *req, struct cni_env *env,
@@ -114,13 +115,13 @@ static int inproc_run(void *ctx, const struct cni_exec_req *req,
 
 const struct cni_exec_ops inproc_exec = { inproc_run, NULL };
 
+/* One of plexus' own delegate kinds (delegates/delegate.c's table);
+ * podlinks_tag keeps only the links a DEL deletes anyway. */
 static bool native_link_kind(const struct plexus_attachment *a)
 {
 	const char *type = cni_conflist_type(a->conf, 0);
 
-	return type && (!strcmp(type, "plexus-bridge") ||
-			!strcmp(type, "plexus-macvlan") ||
-			!strcmp(type, "plexus-ipvlan"));
+	return type && delegate_find(type);
 }
 
 /* The interface names of rec's native attachments; NULL when none. */
@@ -151,7 +152,7 @@ void inproc_pod_tag(const struct plexus_record *rec, const char *netns)
 	if (forced_exec() || !netns || !*netns ||
 	    !(names = native_ifnames(rec, &n)))
 		return;
-	if (delegate_pod_tag(netns, names, n, &e) < 0)
+	if (podlinks_tag(netns, names, n, &e) < 0)
 		cni_log(CNI_LOG_ERROR, "link group for batched DEL: %s", e.msg);
 	free(names);
 }
@@ -166,7 +167,7 @@ void inproc_pod_teardown(const struct plexus_record *rec, const char *netns)
 	    !(names = native_ifnames(rec, &n)))
 		return;
 	free(names);
-	if (delegate_pod_teardown(netns, &e) < 0)
+	if (podlinks_teardown(netns, &e) < 0)
 		cni_log(CNI_LOG_ERROR, "batched DEL: %s; deleting link by link",
 			e.msg);
 }

@@ -6,8 +6,8 @@
 
 #include "cache.h"
 #include "cni_error.h"
-#include "delegate.h"
 #include "plan.h"
+#include "podlinks.h"
 #include "podroute.h"
 
 /* The gateways of a (a JSON list of strings), as a NULL-terminated
@@ -41,7 +41,7 @@ int podroute_apply(const struct plexus_record *rec, const char *netns,
 		gws = gateways(a, &n);
 		if (!gws)
 			return -ENOMEM;
-		r = delegate_pod_default_route(netns, a->ifname, gws, n, err);
+		r = podlinks_default_route(netns, a->ifname, gws, n, err);
 		free(gws);
 		if (r < 0) {
 			cni_err_prefix(err, "network \"%s\" (%s)", a->network,

@@ -12,7 +12,6 @@
 #include "nadsrc.h"
 #include "netstatus.h"
 #include "plan.h"
-#include "plexus_conf.h"
 
 /* The pod-side interface of an attachment: the one named ifname with a
  * sandbox, else the one named ifname; -1 when the result has none. */
@@ -154,23 +153,18 @@ int netstatus_build(const struct plexus_plan *plan, json_object *const *results,
 }
 
 /* Write status_json (NULL: build it from plan and results) onto the pod
- * through the source conf names. */
-static int status_put(const struct plexus_conf *conf,
+ * through src. */
+static int status_put(const struct nad_source *src,
 		      const struct plexus_plan *plan,
 		      json_object *const *results, const char *status_json,
 		      struct cni_err *err)
 {
-	struct nad_source *src = NULL;
 	json_object *status = NULL;
-	int r;
+	int r = 0;
 
-	if (!plan->pod_namespace || !plan->pod_name)
+	if (!plan->pod_namespace || !plan->pod_name || !src ||
+	    !src->ops->put_network_status)
 		return 0;
-	r = nad_source_open(conf, 0, &src, err);
-	if (r || !src || !src->ops->put_network_status) {
-		nad_source_free(src);
-		return r;
-	}
 	if (!status_json) {
 		r = netstatus_build(plan, results, &status, err);
 		status_json = r ? NULL : cni_json_str(status);
@@ -180,19 +174,18 @@ static int status_put(const struct plexus_conf *conf,
 						 plan->pod_name, plan->pod_uid,
 						 status_json, err);
 	json_object_put(status);
-	nad_source_free(src);
 	return r;
 }
 
-int netstatus_publish(const struct plexus_conf *conf,
+int netstatus_publish(const struct nad_source *src,
 		      const struct plexus_plan *plan,
 		      json_object *const *results, struct cni_err *err)
 {
-	return status_put(conf, plan, results, NULL, err);
+	return status_put(src, plan, results, NULL, err);
 }
 
-int netstatus_clear(const struct plexus_conf *conf,
+int netstatus_clear(const struct nad_source *src,
 		    const struct plexus_plan *plan, struct cni_err *err)
 {
-	return status_put(conf, plan, NULL, NETSTATUS_CLEARED, err);
+	return status_put(src, plan, NULL, NETSTATUS_CLEARED, err);
 }

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_PODLINKS_H
+#define PLEXUS_PODLINKS_H
+
+#include <stddef.h>
+
+struct cni_err;
+
+/* The link group plexus puts a pod's virtual links in (ASCII "PLX1"). */
+#define PODLINKS_GROUP 0x504c5831u
+
+/* Put the pod's links named in ifnames (veth, macvlan and ipvlan only)
+ * into PODLINKS_GROUP, in the netns at path netns. */
+int podlinks_tag(const char *netns, const char *const *ifnames, size_t n,
+		 struct cni_err *err);
+/* Delete every link of PODLINKS_GROUP in that netns in one request;
+ * the delegates' DEL then finds them gone and releases the rest. */
+int podlinks_teardown(const char *netns, struct cni_err *err);
+
+/* The pod's default route (per address family) via each of gws on
+ * ifname, replacing the default routes the delegates set: the selection
+ * element's "default-route". Code 110 for a gateway that is not an
+ * address. */
+int podlinks_default_route(const char *netns, const char *ifname,
+			   const char *const *gws, size_t n,
+			   struct cni_err *err);
+
+#endif
