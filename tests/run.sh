@@ -61,9 +61,7 @@ case "format" in *"$FILTER"*)
 esac
 
 # layering: no file includes across a forbidden direction
-case "includes" in *"$FILTER"*)
-	tests/include-directions.sh >>"$LOG" 2>&1 || grep -A1 '^not ok - \[includes\]' "$LOG" ;;
-esac
+run_suite includes bash tests/include-directions.sh
 
 after=$(snap)
 if [ "$before" = "$after" ]; then
