@@ -22,12 +22,17 @@
 #include "cni_result.h"
 #include "gc.h"
 #include "inproc.h"
+#include "ipam_node.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "podroute.h"
 
 extern char **environ;
+
+/* Set in the environment of everything plexus runs (PLEXUS_* variables
+ * pass to delegates and their IPAM plugins). */
+#define PLEXUS_NESTED_ENV "PLEXUS_CALLER"
 
 struct request {
 	struct cni_env env;
@@ -403,7 +408,10 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 {
 	const struct plexus_conf *c;
 	int r = plexus_conf_parse(doc, &req->conf, err);
+	json_object *v;
 
+	if (r == 0 && json_object_object_get_ex(doc, "ipamNodeConfig", &v))
+		r = ipam_node_export(v, "ipamNodeConfig", err);
 	if (r < 0)
 		return r;
 	c = req->conf;
@@ -429,14 +437,38 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 	return 0;
 }
 
+/* plexus runs delegates, never plexus: a plexus whose caller is plexus
+ * (a NAD of "type": "plexus", or plexus as some plugin's IPAM) refuses
+ * before it reads anything of its config (binDir, logFile, cniDir, ...).
+ * The mark is in the environment, which a NAD cannot set. */
+static int refuse_nested(const struct cni_env *env, struct cni_err *err)
+{
+	if (env->cmd == CNI_CMD_VERSION)
+		return 0;
+	/* DEL and GC of a nested plexus: it never added anything, so there
+	 * is nothing to delete, and the rollback of the refused ADD goes on */
+	if (getenv(PLEXUS_NESTED_ENV) &&
+	    (env->cmd == CNI_CMD_DEL || env->cmd == CNI_CMD_GC))
+		return 1;
+	if (getenv(PLEXUS_NESTED_ENV))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"plexus called by plexus (%s is set): plexus "
+				"is never a delegate or an IPAM plugin of a "
+				"network it attaches; refused",
+				PLEXUS_NESTED_ENV);
+	return setenv(PLEXUS_NESTED_ENV, "1", 1) < 0 ? -errno : 0;
+}
+
 static int run(struct request *req, json_object **doc, struct cni_err *err)
 {
 	size_t len;
 	char *buf;
 	int r = cni_env_load(&req->env, environ, err);
 
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = refuse_nested(&req->env, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	r = cni_read_fd(0, "stdin", &buf, &len, err);
 	if (r == 0) {
 		r = cni_json_parse(buf, len, "config (stdin)", doc, err);

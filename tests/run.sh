@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs every suite and ends with one line: "N passed, N failed".
 # Suites: cmocka unit tests (plain and sanitizer builds), shell suites in
-# tests/integration/ (per build), tests/system/ (once). Each prints TAP
+# tests/integration/ and tests/security/ (per build), tests/system/ (once). Each prints TAP
 # lines ("ok - ..." / "not ok - ..."); this script counts them.
 # Usage: tests/run.sh [FILTER]  (runs suites whose path contains FILTER)
 cd "$(dirname "$0")/.." || exit 2
@@ -37,6 +37,13 @@ if command -v valgrind >/dev/null; then
 	done
 fi
 for s in tests/integration/*.sh; do
+	[ -f "$s" ] || continue
+	for flavour in build build/san; do
+		run_suite "$s:$flavour" env BINDIR=$flavour/bin bash "$s"
+	done
+done
+# the trust boundary: every attack through a real ADD (docs/security.md)
+for s in tests/security/*.sh; do
 	[ -f "$s" ] || continue
 	for flavour in build build/san; do
 		run_suite "$s:$flavour" env BINDIR=$flavour/bin bash "$s"
