@@ -202,6 +202,7 @@ static int call_open(struct call *c, const char *buf, size_t len,
 		rc = ipam_store_open(c->conf->store, &c->st, err);
 	c->ctx.st = c->st;
 	c->ctx.node = c->node;
+	c->ctx.net = c->conf ? c->conf->name : NULL;
 	return rc;
 }
 
