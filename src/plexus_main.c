@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,27 +334,45 @@ static int cmd_gc(struct request *req, struct cni_err *err)
 /* One plexus at a time per container and interface: ADD, CHECK and DEL
  * hold <record>.lock, and the delegates they exec inherit it, so a DEL
  * after a killed ADD waits for the plugins that ADD left running. */
+/* Is the file locked through fd still the one at path? A DEL unlinks
+ * the lock file while it holds it; a call that waited on the old file
+ * must not take it for the lock (a third call would create a new file
+ * and hold a second lock at the same time). */
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int lock_container(struct request *req, struct cni_err *err)
 {
-	int waited = 0, fd, r;
+	int waited = 0, fd = -1, r;
 
 	if (asprintf(&req->lock_path, "%s.lock", req->cache_path) < 0)
 		return -ENOMEM;
 	r = cni_fs_mkdir_p(req->conf->cache_dir, 0700);
-	fd = r < 0 ? -1
-		   : open(req->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cni_errf(err, CNI_ERR_IO, "cniDir: %s: %s",
-				req->lock_path, strerror(r < 0 ? -r : errno));
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK ||
-		    waited >= req->conf->delegate_timeout_ms) {
+	for (;;) {
+		fd = r < 0 ? -1
+			   : open(req->lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
+				  0600);
+		if (fd < 0)
+			return cni_errf(err, CNI_ERR_IO, "cniDir: %s: %s",
+					req->lock_path,
+					strerror(r < 0 ? -r : errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (lock_is_current(fd, req->lock_path))
+				break;
+		} else if (errno != EWOULDBLOCK ||
+			   waited >= req->conf->delegate_timeout_ms) {
 			close(fd);
 			return cni_errf(err, CNI_ERR_TRY_AGAIN,
 					"container \"%s\": another plexus call "
 					"for it is still running",
 					req->env.container_id);
 		}
+		close(fd); /* busy, or an unlinked file: open the path again */
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 		waited += 10;
 	}

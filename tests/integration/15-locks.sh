@@ -1,0 +1,47 @@
+#!/bin/bash
+# The per-container lock holds: calls for one container and interface run
+# one at a time, also when a DEL unlinks the lock file while others wait
+# on it (a waiter that then gets the old file opens the path again).
+# A probe delegate notes every time two calls run at once.
+. "$(dirname "$0")/../lib.sh"
+P=plxlk$$
+t_netns "$P"
+PB=$T_TMP/bin CACHE=$T_TMP/cache
+mkdir -p "$PB" "$T_TMP/state"
+# plexus-probe: a delegate that holds a mkdir "mutex" while it runs; when
+# it is already held, two plexus calls overlap
+cat >"$PB/plexus-probe" <<EOF
+#!/bin/sh
+if ! mkdir "$T_TMP/busy" 2>/dev/null; then echo "\$CNI_COMMAND" >>"$T_TMP/overlaps"; fi
+sleep 0.6
+rmdir "$T_TMP/busy" 2>/dev/null
+exec "$TOP/$BINDIR/tests/plexus-testplugin"
+EOF
+chmod +x "$PB/plexus-probe"
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"lk\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"delegates\":[{\"cniVersion\":\"1.0.0\",\"name\":\"probe\",\"type\":\"plexus-probe\",\"stateDir\":\"$T_TMP/state\"}]}" >"$T_TMP/node.conf"
+
+call() { # CMD TAG: one plexus call in the background, its rc in rc.TAG
+	(r=0; CNI_COMMAND=$1 CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
+		CNI_PATH="$PB:$TOP/$BINDIR" "$TOP/$BINDIR/plexus" <"$T_TMP/node.conf" \
+		>"$T_TMP/out.$2" 2>&1 || r=$?; echo $r >"$T_TMP/rc.$2") &
+}
+
+case_overlapping_calls() {
+	rm -f "$T_TMP/overlaps" "$T_TMP"/rc.*
+	# ADD holds the lock; DEL and a second ADD wait; DEL unlinks the lock
+	# file while that ADD waits on it; a late ADD opens the path anew
+	call ADD a; sleep 0.15
+	call DEL b; sleep 0.15
+	call ADD c
+	for _ in $(seq 100); do [ -s "$T_TMP/rc.b" ] && break; sleep 0.05; done
+	sleep 0.1
+	call ADD d
+	wait
+	[ ! -s "$T_TMP/overlaps" ] || fail "calls overlapped: $(paste -sd' ' "$T_TMP/overlaps")"
+	expect_eq "$(cat "$T_TMP/rc.a")" 0 "ADD: $(cat "$T_TMP/out.a")"
+	expect_eq "$(cat "$T_TMP/rc.b")" 0 "DEL"
+	for t in a b c d; do [ -s "$T_TMP/rc.$t" ] || fail "call $t did not end"; done
+	CNI_COMMAND=DEL CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
+		CNI_PATH="$PB:$TOP/$BINDIR" "$TOP/$BINDIR/plexus" <"$T_TMP/node.conf" >/dev/null
+}
+t_case "locks: ADD, DEL, ADD, ADD on one container never overlap (lock file unlinked while waited on)" case_overlapping_calls
