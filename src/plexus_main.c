@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -205,6 +204,29 @@ static int apply_default_route(const struct attach_ctx *ctx,
 	return r;
 }
 
+/* A second ADD for a container and interface whose ADD completed is
+ * refused before it touches anything (its rollback would delete the first
+ * ADD's interfaces and addresses). A record of an ADD that did not
+ * complete (killed half-way) does not block: that ADD's leftovers are
+ * what a new ADD's rollback or the DEL clean up. */
+static int refuse_attached(const struct request *req, struct cni_err *err)
+{
+	struct plexus_record *rec;
+	struct cni_err e = { 0 };
+	bool complete;
+
+	if (plexus_cache_read(req->cache_path, &rec, &e) < 0)
+		return 0;
+	complete = rec->complete;
+	plexus_record_free(rec);
+	if (!complete)
+		return 0;
+	return cni_errf(err, CNI_ERR_INVALID_ENV,
+			"container \"%s\" interface \"%s\": already "
+			"attached by an earlier ADD; DEL it first",
+			req->env.container_id, req->env.ifname);
+}
+
 static int cmd_add(struct request *req, struct cni_err *err)
 {
 	struct attach_ctx ctx = ctx_for(req);
@@ -215,7 +237,9 @@ static int cmd_add(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
 				"CNI_NETNS: \"%s\": %s", req->env.netns,
 				strerror(errno));
-	r = wait_ready(req->conf, err);
+	r = refuse_attached(req, err);
+	if (r == 0)
+		r = wait_ready(req->conf, err);
 	if (r == 0)
 		r = planned_record(req, &rec, err);
 	if (r < 0)
@@ -334,18 +358,6 @@ static int cmd_gc(struct request *req, struct cni_err *err)
 /* One plexus at a time per container and interface: ADD, CHECK and DEL
  * hold <record>.lock, and the delegates they exec inherit it, so a DEL
  * after a killed ADD waits for the plugins that ADD left running. */
-/* Is the file locked through fd still the one at path? A DEL unlinks
- * the lock file while it holds it; a call that waited on the old file
- * must not take it for the lock (a third call would create a new file
- * and hold a second lock at the same time). */
-static bool lock_is_current(int fd, const char *path)
-{
-	struct stat a, b;
-
-	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 static int lock_container(struct request *req, struct cni_err *err)
 {
 	int waited = 0, fd = -1, r;
@@ -362,7 +374,7 @@ static int lock_container(struct request *req, struct cni_err *err)
 					req->lock_path,
 					strerror(r < 0 ? -r : errno));
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			if (lock_is_current(fd, req->lock_path))
+			if (plexus_cache_lock_current(fd, req->lock_path))
 				break;
 		} else if (errno != EWOULDBLOCK ||
 			   waited >= req->conf->delegate_timeout_ms) {
