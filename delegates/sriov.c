@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "cni_error.h"
+#include "cni_env.h"
 #include "cni_fs.h"
+#include "cni_ids.h"
 #include "cni_json.h"
 #include "kinds.h"
 
@@ -27,11 +29,26 @@ struct sriov_state {
 	struct nl_vf_info vf_orig;
 };
 
-static void state_path(const struct delegate_req *req, char *buf, size_t n)
+/* <state dir>/<container ID>-<ifname>.json; both names are checked here
+ * too (the env loader checks them for the binary, but the path must not
+ * depend on every caller having done so). Code 4 otherwise. */
+static int state_path(const struct delegate_req *req, char *buf, size_t n,
+		      struct cni_err *err)
 {
-	snprintf(buf, n, "%s/%s-%s.json",
-		 req->state_dir ? req->state_dir : STATE_DIR_DEFAULT,
-		 req->env->container_id, req->env->ifname);
+	int r = cni_container_id_check(req->env->container_id,
+				       "CNI_CONTAINERID", CNI_ERR_INVALID_ENV,
+				       err);
+
+	if (r == 0)
+		r = cni_ifname_check(req->env->ifname, "CNI_IFNAME",
+				     CNI_ERR_INVALID_ENV, err);
+	if (r == 0 &&
+	    snprintf(buf, n, "%s/%s-%s.json",
+		     req->state_dir ? req->state_dir : STATE_DIR_DEFAULT,
+		     req->env->container_id, req->env->ifname) >= (int)n)
+		r = cni_errf(err, CNI_ERR_INVALID_ENV,
+			     "PLEXUS_STATE_DIR: path too long");
+	return r;
 }
 
 static json_object *state_json(const struct sriov_state *s)
@@ -77,8 +94,9 @@ static int state_write(const struct delegate_req *req,
 	const char *txt = json_object_to_json_string(o);
 	int r;
 
-	state_path(req, path, sizeof(path));
-	r = cni_fs_write_atomic(path, txt, strlen(txt), 0600, err);
+	r = state_path(req, path, sizeof(path), err);
+	if (r == 0)
+		r = cni_fs_write_atomic(path, txt, strlen(txt), 0600, err);
 	json_object_put(o);
 	return r;
 }
@@ -109,7 +127,9 @@ static int state_read(const struct delegate_req *req, struct sriov_state *ret,
 	size_t len;
 	int r;
 
-	state_path(req, path, sizeof(path));
+	r = state_path(req, path, sizeof(path), err);
+	if (r < 0)
+		return r;
 	if (access(path, F_OK) < 0)
 		return -ENOENT;
 	r = cni_read_file(path, &buf, &len, err);
@@ -149,8 +169,8 @@ static void state_remove(const struct delegate_req *req)
 {
 	char path[4096];
 
-	state_path(req, path, sizeof(path));
-	unlink(path);
+	if (state_path(req, path, sizeof(path), NULL) == 0)
+		unlink(path);
 }
 
 /* The VF settings the config asks for, and which fields they are. */

@@ -138,7 +138,8 @@ int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
 	size_t i, n = 0;
 	int rc;
 
-	rc = cni_json_parse(buf, len, "etcd range reply", &o, err);
+	rc = cni_json_parse_max(buf, len, ETCD_REPLY_MAX, "etcd range reply",
+				&o, err);
 	if (rc < 0)
 		return rc;
 	if (!json_object_is_type(o, json_type_object) ||
@@ -173,7 +174,8 @@ int etcd_txn_reply_parse(const char *buf, size_t len, bool *ret_ok,
 	json_object *o, *h, *s;
 	int rc;
 
-	rc = cni_json_parse(buf, len, "etcd txn reply", &o, err);
+	rc = cni_json_parse_max(buf, len, ETCD_REPLY_MAX, "etcd txn reply", &o,
+				err);
 	if (rc < 0)
 		return rc;
 	if (!json_object_is_type(o, json_type_object) ||

@@ -2,6 +2,9 @@
 #ifndef PLEXUS_IPAM_ETCD_REPLY_H
 #define PLEXUS_IPAM_ETCD_REPLY_H
 
+/* Largest etcd answer taken, by the transport and by the parser alike. */
+#define ETCD_REPLY_MAX (64 * 1024 * 1024)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -21,7 +21,6 @@
 #define ETCD_ENDPOINTS_MAX	8
 #define ETCD_PREFIX_DEFAULT	"/plexus-ipam/"
 #define ETCD_TIMEOUT_MS_DEFAULT 5000
-#define ETCD_REPLY_MAX		(64 * 1024 * 1024)
 
 struct etcd_store {
 	struct ipam_store hdr;

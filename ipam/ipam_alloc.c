@@ -203,6 +203,24 @@ static int block_put(struct ipam_ctx *ctx, const struct ipam_range *r,
 				 &b->ver, err);
 }
 
+/* The record at off gets this call's network ("net"), when it has one. */
+static int rec_net_set(struct ipam_block *b, uint32_t off, const char *net)
+{
+	json_object *rec, *s;
+	char k[16];
+
+	if (!net || !*net)
+		return 0;
+	snprintf(k, sizeof(k), "%u", off);
+	if (!json_object_object_get_ex(ipam_block_allocs(b), k, &rec))
+		return -ENOENT;
+	s = json_object_new_string(net);
+	if (!s)
+		return -ENOMEM;
+	json_object_object_add(rec, "net", s);
+	return 0;
+}
+
 /* Take slot off of b (already ours to write: ref in place) and store it. */
 static int block_take(struct ipam_ctx *ctx, const struct ipam_range *r,
 		      struct ipam_block *b, uint32_t off,
@@ -212,6 +230,8 @@ static int block_take(struct ipam_ctx *ctx, const struct ipam_range *r,
 	int rc;
 
 	rc = ipam_block_add(b, off, o, ctx->node);
+	if (rc == 0)
+		rc = rec_net_set(b, off, ctx->net);
 	if (rc == 0)
 		rc = block_put(ctx, r, b, err);
 	if (rc == 0)
@@ -714,6 +734,8 @@ static int gc_block(struct ipam_ctx *ctx, struct ipam_block *b,
 		return -ENOMEM;
 	json_object_object_foreach (allocs, k, rec) {
 		if (n < max && strcmp(rec_get(rec, "node"), ctx->node) == 0 &&
+		    strcmp(rec_get(rec, "net"), ctx->net ? ctx->net : "") ==
+			    0 &&
 		    !gc_valid(valid, rec_get(rec, "cid"), rec_get(rec, "if")))
 			offs[n++] = (uint32_t)strtoul(k, NULL, 10);
 	}

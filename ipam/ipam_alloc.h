@@ -28,6 +28,10 @@ struct ipam_ctx {
 	struct ipam_store *st;
 	const char *node;
 	uint64_t seed;
+	/* this call's network (the config's "name"), recorded with each
+	 * allocation as "net"; GC collects only records of its network
+	 * (NULL: records without one) */
+	const char *net;
 };
 
 /* Keys (relative to the store):

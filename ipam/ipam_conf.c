@@ -11,6 +11,7 @@
 #include "cni_json.h"
 #include "ipam_conf.h"
 #include "store.h"
+#include "ipam_node.h"
 
 /* "<field>.<key>" for messages. */
 static const char *subfield(char *buf, size_t size, const char *field,
@@ -416,6 +417,7 @@ static int conf_static(struct ipam_conf *c, struct cni_err *err)
 
 static int conf_fill(struct ipam_conf *c, struct cni_err *err)
 {
+	const char *store_name;
 	json_object *ipam;
 	int rc;
 
@@ -443,14 +445,13 @@ static int conf_fill(struct ipam_conf *c, struct cni_err *err)
 	rc = cni_json_get_object(ipam, "dns", "ipam.dns", &c->dns, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	rc = cni_json_get_object(ipam, "store", "ipam.store", &c->store, err);
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	rc = cni_json_get_string(ipam, "nodeName", "ipam.nodeName", &c->node,
-				 err);
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	return conf_static(c, err);
+	rc = ipam_node_only_check(ipam, &store_name, err);
+	if (rc == 0)
+		rc = conf_static(c, err);
+	if (rc == 0)
+		rc = ipam_node_resolve(store_name, &c->node_root, &c->store,
+				       &c->node, err);
+	return rc;
 }
 
 int ipam_conf_parse(const char *buf, size_t len, struct ipam_conf **ret,
@@ -483,6 +484,7 @@ void ipam_conf_free(struct ipam_conf *conf)
 		ipam_range_clear(&conf->ranges[i]);
 	free(conf->ranges);
 	free(conf->static_ips);
+	json_object_put(conf->node_root);
 	json_object_put(conf->root);
 	free(conf);
 }

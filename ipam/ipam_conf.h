@@ -36,17 +36,20 @@ struct ipam_conf {
 	const char *name; /* network name */
 	struct ipam_range *ranges;
 	size_t n_ranges;
-	json_object *routes;	      /* borrowed from root, may be NULL */
-	json_object *dns;	      /* borrowed from root, may be NULL */
-	json_object *store;	      /* borrowed: {"type": ...}, may be NULL */
-	const char *node;	      /* nodeName key, or NULL */
+	json_object *routes;	/* borrowed from root, may be NULL */
+	json_object *dns;	/* borrowed from root, may be NULL */
+	json_object *node_root; /* node-side settings (owned), or NULL */
+	json_object *store;	/* from node_root: {"type": ...} or NULL */
+	const char *node;	/* node_root's nodeName, or NULL */
 	struct ipam_addr *static_ips; /* runtimeConfig.ips */
 	size_t n_static;
 };
 
 /* Parse the config from buf[0..len). Code 7 naming the field for bad
  * ranges (malformed, overlapping, range_start/range_end/gateway outside
- * the range, bad blockSize, bad runtimeConfig.ips). */
+ * the range, bad blockSize, bad runtimeConfig.ips) and for node-only keys
+ * (a store definition, nodeName). The store and node name come from the
+ * node's settings (ipam_node.h), the config may only name a store. */
 int ipam_conf_parse(const char *buf, size_t len, struct ipam_conf **ret,
 		    struct cni_err *err);
 void ipam_conf_free(struct ipam_conf *conf);

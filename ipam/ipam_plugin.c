@@ -202,6 +202,7 @@ static int call_open(struct call *c, const char *buf, size_t len,
 		rc = ipam_store_open(c->conf->store, &c->st, err);
 	c->ctx.st = c->st;
 	c->ctx.node = c->node;
+	c->ctx.net = c->conf ? c->conf->name : NULL;
 	return rc;
 }
 
@@ -252,8 +253,15 @@ int ipam_plugin_run(const struct cni_env *env, const char *buf, size_t len,
 	json_object *out = NULL;
 	int rc = call_open(&c, buf, len, err);
 
-	if (rc == 0)
+	/* a config refused as tenant-set (-EPERM) never allocated: its DEL
+	 * has nothing to release, so a rollback or a retried DEL ends */
+	if (rc == -EPERM && env->cmd == CNI_CMD_DEL) {
+		if (err)
+			*err = (struct cni_err){ 0 };
+		rc = 0;
+	} else if (rc == 0) {
 		rc = run(&c, &out, err);
+	}
 	ipam_store_close(c.st);
 	ipam_conf_free(c.conf);
 	if (rc < 0) {

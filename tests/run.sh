@@ -2,8 +2,8 @@
 # Runs every suite and ends with one line: "N passed, N failed, N skipped".
 # Suites: the runner's own self-test, cmocka unit tests (plain and
 # sanitizer builds, the plain ones again under valgrind), shell suites in
-# tests/integration/ (per build), tests/system/ (once). Each prints TAP;
-# tests/tap.sh counts it and holds each suite to its exit status, its plan
+# tests/integration/ and tests/security/ (per build), tests/system/
+# (once). Each prints TAP; tests/tap.sh counts it and holds each suite to its exit status, its plan
 # and the sanitizer reports it caused (see there). The full output of every
 # suite is in build/check.log.
 # Usage: tests/run.sh [FILTER]  (runs suites whose label contains FILTER)
@@ -39,6 +39,13 @@ for t in build/bin/tests/test_*; do
 	fi
 done
 for s in tests/integration/*.sh; do
+	[ -f "$s" ] || continue
+	for flavour in build build/san; do
+		run_suite "$s:$flavour" env BINDIR=$flavour/bin bash "$s"
+	done
+done
+# the trust boundary: every attack through a real ADD (docs/security.md)
+for s in tests/security/*.sh; do
 	[ -f "$s" ] || continue
 	for flavour in build build/san; do
 		run_suite "$s:$flavour" env BINDIR=$flavour/bin bash "$s"

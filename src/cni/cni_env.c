@@ -8,6 +8,7 @@
 
 #include "cni_env.h"
 #include "cni_error.h"
+#include "cni_ids.h"
 
 static const char *const cmd_names[] = {
 	[CNI_CMD_NONE] = "",	       [CNI_CMD_ADD] = "ADD",
@@ -169,6 +170,9 @@ static int env_check(const struct cni_env *e, struct cni_err *err)
 	if (needs_id)
 		r = env_require(e->container_id, "CNI_CONTAINERID", e->cmd,
 				err);
+	if (!r && e->container_id && *e->container_id)
+		r = cni_container_id_check(e->container_id, "CNI_CONTAINERID",
+					   CNI_ERR_INVALID_ENV, err);
 	if (!r && needs_all)
 		r = env_require(e->netns, "CNI_NETNS", e->cmd, err);
 	if (!r && needs_id)

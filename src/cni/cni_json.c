@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Bounded JSON reading and typed getters over json-c. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,22 @@
 int cni_json_parse(const char *buf, size_t len, const char *what,
 		   json_object **ret, struct cni_err *err)
 {
+	return cni_json_parse_max(buf, len, CNI_JSON_MAX, what, ret, err);
+}
+
+int cni_json_parse_max(const char *buf, size_t len, size_t max,
+		       const char *what, json_object **ret, struct cni_err *err)
+{
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
 	json_object *obj;
 	size_t used;
 
-	if (len > CNI_JSON_MAX)
+	if (len > max || len > INT_MAX)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s: %zu bytes is larger than the %d-byte "
+				"%s: %zu bytes is larger than the %zu-byte "
 				"limit",
-				what, len, CNI_JSON_MAX);
+				what, len, max);
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
 		len--;
 	if (len == 0)

@@ -19,6 +19,11 @@ struct cni_err;
  * 7 (too large), `what` naming the source in the message. */
 int cni_json_parse(const char *buf, size_t len, const char *what,
 		   json_object **ret, struct cni_err *err);
+/* The same with the size limit of another transport (the Kubernetes
+ * client's, etcd's): the parser takes what the transport accepted. */
+int cni_json_parse_max(const char *buf, size_t len, size_t max,
+		       const char *what, json_object **ret,
+		       struct cni_err *err);
 
 /* Read all of fd (at most CNI_JSON_MAX bytes) into a NUL-terminated
  * buffer the caller frees. Too large: code 7; read error: code 5. */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -59,6 +60,29 @@ void cni_log_close(void)
 	log_state.out = NULL;
 }
 
+/* One log line per call: control characters (a newline in a NAD's name
+ * or in a plugin's message) are written as \n, \r, \t or \xHH, and a
+ * backslash as \\, so nobody can forge or split a line. */
+static void put_escaped(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
+			fputs("\\\\", out);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
 void cni_log(enum cni_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "panic", "error", "verbose",
@@ -66,7 +90,7 @@ void cni_log(enum cni_log_level level, const char *fmt, ...)
 	FILE *out = log_state.out ? log_state.out : stderr;
 	struct timeval tv;
 	struct tm tm;
-	char ts[32];
+	char ts[32], *msg;
 	va_list ap;
 
 	if (level > log_state.level)
@@ -77,8 +101,11 @@ void cni_log(enum cni_log_level level, const char *fmt, ...)
 	fprintf(out, "%s.%03ldZ [%s] %s[%d]: ", ts, (long)tv.tv_usec / 1000,
 		names[level], log_state.tag, (int)getpid());
 	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	put_escaped(out, msg ? msg : "(no memory for the message)");
+	free(msg);
 	fputc('\n', out);
 	fflush(out);
 }

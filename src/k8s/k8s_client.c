@@ -256,6 +256,31 @@ static int request(struct k8s_client *c, const char *path, const char *body,
 	return r;
 }
 
+/* The body as an object; an unusable body of a 2xx answer is an error
+ * with its cause (a list must never read as "no items"); of any other
+ * status it is dropped (the status says what happened). */
+static int body_parse(long st, const struct buf *b, const char *what,
+		      json_object **ret, struct cni_err *err)
+{
+	struct cni_err perr = { 0 };
+	json_object *doc = NULL;
+	int r = cni_json_parse_max(b->data, b->len, K8S_RESPONSE_MAX, what,
+				   &doc, &perr);
+
+	if (r == 0 && !json_object_is_type(doc, json_type_object)) {
+		json_object_put(doc);
+		doc = NULL;
+		r = cni_errf(&perr, CNI_ERR_DECODE, "%s: not an object", what);
+	}
+	if (r < 0 && st >= 200 && st < 300)
+		return cni_errf(err, CNI_ERR_KUBERNETES,
+				"HTTP %ld, the answer is not a JSON object: "
+				"%s",
+				st, perr.msg);
+	*ret = doc;
+	return 0;
+}
+
 int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err)
@@ -270,12 +295,8 @@ int k8s_request(struct k8s_client *c, const char *method, const char *path,
 	r = exchange(c, method, path,
 		     content_type ? content_type : "application/json", body,
 		     what, &st, &b, err);
-	if (r == 0 && b.len &&
-	    cni_json_parse(b.data, b.len, what, &doc, NULL) == 0 &&
-	    !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
-		doc = NULL;
-	}
+	if (r == 0 && b.len)
+		r = body_parse(st, &b, what, &doc, err);
 	free(b.data);
 	if (r < 0)
 		return r;

@@ -30,23 +30,36 @@ static const char *status_text(long st)
 	}
 }
 
+/* perr's message without the leading "<what>: ". */
+static const char *cause_of(const struct cni_err *perr, const char *what)
+{
+	size_t n = strlen(what);
+
+	if (strncmp(perr->msg, what, n) == 0 && perr->msg[n] == ':')
+		return perr->msg + n + 2;
+	return perr->msg;
+}
+
 int k8s_response_parse(long status, const char *buf, size_t len,
 		       const char *what, json_object **ret, struct cni_err *err)
 {
 	json_object *doc = NULL, *m;
+	struct cni_err perr = { 0 };
 	const char *msg = "";
 
-	if (cni_json_parse(buf, len, what, &doc, NULL) == 0 &&
+	if (cni_json_parse_max(buf, len, K8S_RESPONSE_MAX, what, &doc, &perr) ==
+		    0 &&
 	    !json_object_is_type(doc, json_type_object)) {
 		json_object_put(doc);
 		doc = NULL;
+		cni_errf(&perr, CNI_ERR_DECODE, "%s: not an object", what);
 	}
 	if (status >= 200 && status < 300) {
-		if (!doc)
+		if (!doc) /* the cause, never "no items" */
 			return cni_errf(err, KE,
-					"%s: the answer is not a JSON "
-					"object",
-					what);
+					"%s: the answer is not a JSON object: "
+					"%s",
+					what, cause_of(&perr, what));
 		*ret = doc;
 		return 0;
 	}

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -331,4 +333,36 @@ int plexus_cache_read(const char *path, struct plexus_record **ret,
 	r = plexus_cache_parse(buf, len, path, ret, err);
 	free(buf);
 	return r;
+}
+
+bool plexus_cache_lock_current(int fd, const char *lock_path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(lock_path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int plexus_cache_lock_try(const char *cache_path, int *ret_fd)
+{
+	char *lock = NULL;
+	int fd, r = 0;
+
+	if (asprintf(&lock, "%s.lock", cache_path) < 0)
+		return -ENOMEM;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		r = -errno;
+	else if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	else if (!plexus_cache_lock_current(fd, lock))
+		r = -EBUSY; /* a DEL just removed it: that record is gone */
+	free(lock);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
 }

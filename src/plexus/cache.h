@@ -47,6 +47,16 @@ int plexus_cache_parse(const char *buf, size_t len, const char *what,
 
 int plexus_cache_remove(const char *path);
 
+/* Is the file locked through fd still the one at lock_path? A DEL
+ * unlinks <record>.lock while it holds it; whoever then gets the old
+ * file's lock must open the path again instead of taking it for the
+ * lock. */
+bool plexus_cache_lock_current(int fd, const char *lock_path);
+
+/* Take <record>.lock of cache_path without waiting: 0 and *ret_fd (the
+ * caller closes it), -EBUSY when another call holds it, -errno. */
+int plexus_cache_lock_try(const char *cache_path, int *ret_fd);
+
 /* A record for plan with no results yet; takes ownership of plan. */
 struct plexus_record *plexus_record_new(struct plexus_plan *plan);
 void plexus_record_free(struct plexus_record *rec);

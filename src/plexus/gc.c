@@ -103,7 +103,9 @@ static bool is_valid(json_object *valid, const char *cid, const char *ifname)
 	return false;
 }
 
-/* A record whose attachment the runtime no longer lists: DEL it. */
+/* A record whose attachment the runtime no longer lists: DEL it, under
+ * the record's lock, taken without waiting: a record an ADD, CHECK or DEL
+ * holds is busy and left for the next GC. */
 static void drop_stale(const struct attach_ctx *ctx, const char *path,
 		       json_object *valid)
 {
@@ -111,9 +113,19 @@ static void drop_stale(const struct attach_ctx *ctx, const char *path,
 	struct cni_err e = { 0 };
 	struct cni_env env = *ctx->env;
 	struct attach_ctx c = *ctx;
+	int fd, r = plexus_cache_lock_try(path, &fd);
 
+	if (r < 0) {
+		cni_log(r == -EBUSY ? CNI_LOG_VERBOSE : CNI_LOG_ERROR,
+			"GC: %s: %s, left for the next GC", path,
+			r == -EBUSY ? "in use" : strerror(-r));
+		return;
+	}
+	c.lock_fd = fd;
 	if (plexus_cache_read(path, &rec, &e) < 0) {
-		cni_log(CNI_LOG_ERROR, "GC: %s: left in place", e.msg);
+		if (e.code)
+			cni_log(CNI_LOG_ERROR, "GC: %s: left in place", e.msg);
+		close(fd);
 		return;
 	}
 	if (rec->container_id && rec->ifname &&
@@ -134,6 +146,7 @@ static void drop_stale(const struct attach_ctx *ctx, const char *path,
 			cni_log(CNI_LOG_ERROR, "GC: %s", e.msg);
 	}
 	plexus_record_free(rec);
+	close(fd);
 }
 
 static void sweep_cache(const struct attach_ctx *ctx, json_object *valid)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "gc.h"
 #include "inproc.h"
 #include "nadsrc.h"
+#include "ipam_node.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
@@ -33,6 +35,10 @@
 #include "select.h"
 
 extern char **environ;
+
+/* Set in the environment of everything plexus runs (PLEXUS_* variables
+ * pass to delegates and their IPAM plugins). */
+#define PLEXUS_NESTED_ENV "PLEXUS_CALLER"
 
 /* One plugin call: what main builds once and every step shares. */
 struct request {
@@ -204,6 +210,29 @@ static int apply_default_route(const struct attach_ctx *ctx,
 	return r;
 }
 
+/* A second ADD for a container and interface whose ADD completed is
+ * refused before it touches anything (its rollback would delete the first
+ * ADD's interfaces and addresses). A record of an ADD that did not
+ * complete (killed half-way) does not block: that ADD's leftovers are
+ * what a new ADD's rollback or the DEL clean up. */
+static int refuse_attached(const struct request *req, struct cni_err *err)
+{
+	struct plexus_record *rec;
+	struct cni_err e = { 0 };
+	bool complete;
+
+	if (plexus_cache_read(req->cache_path, &rec, &e) < 0)
+		return 0;
+	complete = rec->complete;
+	plexus_record_free(rec);
+	if (!complete)
+		return 0;
+	return cni_errf(err, CNI_ERR_INVALID_ENV,
+			"container \"%s\" interface \"%s\": already "
+			"attached by an earlier ADD; DEL it first",
+			req->env->container_id, req->env->ifname);
+}
+
 static int cmd_add(struct request *req, json_object **ret_out,
 		   struct cni_err *err)
 {
@@ -215,7 +244,9 @@ static int cmd_add(struct request *req, json_object **ret_out,
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
 				"CNI_NETNS: \"%s\": %s", req->env->netns,
 				strerror(errno));
-	r = wait_ready(req->conf, err);
+	r = refuse_attached(req, err);
+	if (r == 0)
+		r = wait_ready(req->conf, err);
 	if (r == 0)
 		r = planned_record(req, &rec, err);
 	if (r < 0)
@@ -341,25 +372,31 @@ static int cmd_gc(struct request *req, struct cni_err *err)
  * after a killed ADD waits for the plugins that ADD left running. */
 static int lock_container(struct request *req, struct cni_err *err)
 {
-	int waited = 0, fd, r;
+	int waited = 0, fd = -1, r;
 
 	if (asprintf(&req->lock_path, "%s.lock", req->cache_path) < 0)
 		return -ENOMEM;
 	r = cni_fs_mkdir_p(req->conf->cache_dir, 0700);
-	fd = r < 0 ? -1
-		   : open(req->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cni_errf(err, CNI_ERR_IO, "cniDir: %s: %s",
-				req->lock_path, strerror(r < 0 ? -r : errno));
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK ||
-		    waited >= req->conf->delegate_timeout_ms) {
+	for (;;) {
+		fd = r < 0 ? -1
+			   : open(req->lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
+				  0600);
+		if (fd < 0)
+			return cni_errf(err, CNI_ERR_IO, "cniDir: %s: %s",
+					req->lock_path,
+					strerror(r < 0 ? -r : errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (plexus_cache_lock_current(fd, req->lock_path))
+				break;
+		} else if (errno != EWOULDBLOCK ||
+			   waited >= req->conf->delegate_timeout_ms) {
 			close(fd);
 			return cni_errf(err, CNI_ERR_TRY_AGAIN,
 					"container \"%s\": another plexus call "
 					"for it is still running",
 					req->env->container_id);
 		}
+		close(fd); /* busy, or an unlinked file: open the path again */
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 		waited += 10;
 	}
@@ -398,7 +435,10 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 {
 	const struct plexus_conf *c;
 	int r = plexus_conf_parse(doc, &req->conf, err);
+	json_object *v;
 
+	if (r == 0 && json_object_object_get_ex(doc, "ipamNodeConfig", &v))
+		r = ipam_node_export(v, "ipamNodeConfig", err);
 	if (r < 0)
 		return r;
 	c = req->conf;
@@ -424,6 +464,26 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 	return 0;
 }
 
+/* plexus runs delegates, never plexus: a plexus whose caller is plexus
+ * (a NAD of "type": "plexus", or plexus as some plugin's IPAM) refuses
+ * before it reads anything of its config (binDir, logFile, cniDir, ...).
+ * The mark is in the environment, which a NAD cannot set. */
+static int refuse_nested(const struct cni_env *env, struct cni_err *err)
+{
+	/* DEL and GC of a nested plexus: it never added anything, so there
+	 * is nothing to delete, and the rollback of the refused ADD goes on */
+	if (getenv(PLEXUS_NESTED_ENV) &&
+	    (env->cmd == CNI_CMD_DEL || env->cmd == CNI_CMD_GC))
+		return 1;
+	if (getenv(PLEXUS_NESTED_ENV))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"plexus called by plexus (%s is set): plexus "
+				"is never a delegate or an IPAM plugin of a "
+				"network it attaches; refused",
+				PLEXUS_NESTED_ENV);
+	return setenv(PLEXUS_NESTED_ENV, "1", 1) < 0 ? -errno : 0;
+}
+
 /* One verb on the skeleton: the request, then its command. */
 static int plexus_run(void *ctx, struct cni_skel_call *call,
 		      json_object **ret_out, struct cni_err *err)
@@ -432,6 +492,9 @@ static int plexus_run(void *ctx, struct cni_skel_call *call,
 	int r;
 
 	req->env = &call->env;
+	r = refuse_nested(req->env, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	r = setup(req, call->conf, err);
 	return r < 0 ? r : dispatch(req, ret_out, err);
 }

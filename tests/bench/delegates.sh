@@ -20,12 +20,21 @@ ip netns add "$H"; ip netns add "$P"
 ip -n "$H" link add plxup type veth peer name plxupp
 ip -n "$H" link set plxup up
 
+# plexus-ipam's stores are node settings, defined in this node file
+export PLEXUS_IPAM_CONF=$W/ipam-node.conf
 # conf NAME TYPE KEYS [SUBNET [IPAM]]: a config; with SUBNET, IPAM
 # (host-local, or plexus-ipam with a file store).
 conf() {
 	ipam=""
 	if [ "${5:-}" = plexus-ipam ]; then
-		ipam=",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$4\",\"store\":{\"type\":\"file\",\"path\":\"$W/ipam-$1\"}}"
+		ipam=",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$4\",\"store\":\"$1\"}"
+		python3 - "$PLEXUS_IPAM_CONF" "$1" "$W/ipam-$1" <<'PY'
+import json, os, sys
+p, name, path = sys.argv[1:]
+j = json.load(open(p)) if os.path.exists(p) else {"stores": {}}
+j["stores"][name] = {"type": "file", "path": path}
+json.dump(j, open(p, "w"))
+PY
 	elif [ -n "${4:-}" ]; then
 		ipam=",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$W/ipam-$1\",\"ranges\":[[{\"subnet\":\"$4\"}]]}"
 	fi

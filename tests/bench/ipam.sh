@@ -44,9 +44,22 @@ plexus_conf() { # FILE RANGE STORE-JSON
 hostlocal_conf() { # FILE SUBNET
 	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"bridge\",\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"$2\"}]],\"dataDir\":\"$TMP/hl-${2%/*}\"}}" >"$1"
 }
-file_store() { echo "\"store\":{\"type\":\"file\",\"path\":\"$TMP/$1\"}"; }
-etcd_store() { echo "\"store\":{\"type\":\"etcd\",\"endpoints\":[\"$ETCD_URL\"],\"prefix\":\"/$1/\",\"lockDir\":\"$TMP/locks\"}"; }
-k8s_store() { echo "\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"$TMP/api/kubeconfig\",\"lockDir\":\"$TMP/locks\"}"; }
+# Stores are node settings (docs/security.md): each one is defined under
+# its name in the node file $PLEXUS_IPAM_CONF and named by the config.
+export PLEXUS_IPAM_CONF=$TMP/ipam-node.conf
+node_store() { # NAME DEFINITION-JSON: define it; print the config's key
+	python3 - "$PLEXUS_IPAM_CONF" "$1" "$2" <<'PY'
+import json, os, sys
+p, name, d = sys.argv[1:]
+j = json.load(open(p)) if os.path.exists(p) else {"stores": {}}
+j["stores"][name] = json.loads(d)
+json.dump(j, open(p, "w"))
+PY
+	echo "\"store\":\"$1\""
+}
+file_store() { node_store "f-$1" "{\"type\":\"file\",\"path\":\"$TMP/$1\"}"; }
+etcd_store() { node_store "e-$1" "{\"type\":\"etcd\",\"endpoints\":[\"$ETCD_URL\"],\"prefix\":\"/$1/\",\"lockDir\":\"$TMP/locks\"}"; }
+k8s_store() { node_store k8s "{\"type\":\"kubernetes\",\"kubeconfig\":\"$TMP/api/kubeconfig\",\"lockDir\":\"$TMP/locks\"}"; }
 
 # timed_adds PLUGIN CONF NODE PREFIX COUNT: ms per allocation.
 timed_adds() {

@@ -32,8 +32,9 @@ echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r2\",\"type\":\"macvlan\",\"master\":
 echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r3\",\"type\":\"bridge\",\"bridge\":\"plxb3\",$(ipam r3 10.202.0.0/16)}" >"$W/r3.conf"
 echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"delegates\":[$(cat "$W/r1.conf"),$(cat "$W/r2.conf"),$(cat "$W/r3.conf")]}" >"$W/meta-ref.conf"
 
-pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"store\":{\"type\":\"file\",\"path\":\"$W/pstore\"}}"; }
-echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"delegates\":[
+# the store is a node setting: plexus hands "ipamNodeConfig" to plexus-ipam
+pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\"}"; }
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"meta\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$W/pstore\"}},\"delegates\":[
  {\"cniVersion\":\"1.0.0\",\"name\":\"n1\",\"type\":\"plexus-bridge\",\"bridge\":\"plxn1\",\"isGateway\":true,$(pipam 10.210.0.0/16)},
  {\"cniVersion\":\"1.0.0\",\"name\":\"n2\",\"type\":\"plexus-macvlan\",\"master\":\"plxup\",\"mode\":\"bridge\",$(pipam 10.211.0.0/16)},
  {\"cniVersion\":\"1.0.0\",\"name\":\"n3\",\"type\":\"plexus-bridge\",\"bridge\":\"plxn3\",$(pipam 10.212.0.0/16)}]}" >"$W/meta-native.conf"

@@ -36,13 +36,14 @@ expect_ok() { [ "$(rc)" = 0 ] || { cat "$T_TMP/out.json" "$T_TMP/err.txt"; fail 
 ALL="$TOP/$BINDIR:$REFDIR"
 REF_ONLY="$REFDIR"	# our plugins not on CNI_PATH: only in-process can run them
 
-pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"gateway\":\"$2\",\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}"; }
+# the store is a node setting: plexus hands "ipamNodeConfig" to plexus-ipam
+pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"gateway\":\"$2\"}"; }
 hlocal() { echo "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$IPAM\",\"ranges\":[[{\"subnet\":\"$1\"}]]}"; }
 mkconf() { # VERSION FILE [MASTER]
 	local v=$1 rv=$1
 	[ "$v" = 1.1.0 ] && rv=1.0.0 # Debian's host-local speaks up to 1.0.0
 	cat >"$2" <<EOC
-{"cniVersion":"$v","name":"t","type":"plexus","cniDir":"$CACHE","delegates":[
+{"cniVersion":"$v","name":"t","type":"plexus","cniDir":"$CACHE","ipamNodeConfig":{"store":{"type":"file","path":"$STORE"}},"delegates":[
  {"cniVersion":"$v","name":"cluster","type":"plexus-bridge","bridge":"plxnb0","isGateway":true,$(pipam 10.70.1.0/24 10.70.1.1)},
  {"cniVersion":"$v","name":"storage","type":"plexus-macvlan","master":"${3:-plxup}","mode":"bridge",$(pipam 10.70.2.0/24 10.70.2.1)},
  {"cniVersion":"$rv","name":"legacy","type":"plexus-bridge","bridge":"plxnb1",$(hlocal 10.70.3.0/24)}]}

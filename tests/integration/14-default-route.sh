@@ -30,8 +30,8 @@ run() { # CMD
 }
 pipam() { # RANGE GATEWAY [with-default-route]
 	local routes=""
-	[ -n "${3:-}" ] && routes='"routes":[{"dst":"0.0.0.0/0"}],'
-	echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"gateway\":\"$2\",$routes\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}"
+	[ -n "${3:-}" ] && routes=',"routes":[{"dst":"0.0.0.0/0"}]'
+	echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"gateway\":\"$2\"$routes}"
 }
 manifests() { # GATEWAY-REQUESTED
 	cat >"$M/all.yaml" <<EOF
@@ -56,7 +56,7 @@ metadata:
   annotations:
     k8s.v1.cni.cncf.io/networks: '[{"name": "storage", "default-route": ["$1"]}]'
 EOF
-	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$M\",\"clusterNetwork\":\"cluster\"}" >"$T_TMP/node.conf"
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$M\",\"clusterNetwork\":\"cluster\",\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}}" >"$T_TMP/node.conf"
 }
 held() { find "$STORE" -type f | xargs -r grep -l c1 2>/dev/null | wc -l; }
 

@@ -196,7 +196,9 @@ case_ifname_option() {
 # and the plan writes nothing to the store
 case_ipam_preview() {
 	local m=$T_TMP/pi st=$T_TMP/pi-store ipam
-	ipam='"type": "plexus-ipam", "range": "10.93.0.0/24", "gateway": "10.93.0.1", "nodeName": "node-a", "store": {"type": "file", "path": "'$st'"}'
+	ipam='"type": "plexus-ipam", "range": "10.93.0.0/24", "gateway": "10.93.0.1"'
+	# store and node name are node settings (the NADs may not set them)
+	export PLEXUS_IPAM_NODE_CONFIG='{"nodeName": "node-a", "store": {"type": "file", "path": "'$st'"}}'
 	rm -rf "$m" "$st"
 	mkdir -p "$m"
 	cat >"$m/all.yaml" <<YAML

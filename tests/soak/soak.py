@@ -36,8 +36,7 @@ class Soak:
 
     def ipam(self, n, subnet):
         if self.a.native and not self.a.exec:
-            return {"type": "plexus-ipam", "range": subnet,
-                    "store": {"type": "file", "path": f"{self.tmp}/pstore"}}
+            return {"type": "plexus-ipam", "range": subnet}
         return {"type": "host-local", "dataDir": f"{self.tmp}/ipam",
                 "ranges": [[{"subnet": subnet}]]}
 
@@ -46,6 +45,9 @@ class Soak:
         kind = "plexus-" if self.a.native or self.a.exec else ""
         c = {"cniVersion": "1.0.0", "name": "soak", "type": "plexus",
              "cniDir": f"{self.tmp}/cache",
+             # the store is a node setting, handed to plexus-ipam by plexus
+             "ipamNodeConfig": {"store": {"type": "file",
+                                          "path": f"{self.tmp}/pstore"}},
              "delegates": [
                  {"cniVersion": "1.0.0", "name": "cluster", "type": kind + "bridge",
                   "bridge": "plxsoak0", "isGateway": True, "ipam": ipam("c", "10.240.0.0/24")},

@@ -14,8 +14,17 @@ conf() {
 {"cniVersion":"1.1.0","name":"net1","type":"bridge","ipam":{"type":"plexus-ipam",$2}}
 EOC
 }
-FSTORE="\"store\":{\"type\":\"file\",\"path\":\"$T_TMP/store\"}"
-ESTORE="\"store\":{\"type\":\"etcd\",\"endpoints\":[\"http://127.0.0.1:1\",\"$ETCD_URL\"],\"lockDir\":\"$T_TMP/locks\",\"timeoutMs\":2000}"
+# The stores are node settings (docs/security.md): defined in a node file
+# the trusted environment names, picked by name in the network config.
+cat >"$T_TMP/ipam-node.conf" <<EON
+{"stores": {
+  "file": {"type": "file", "path": "$T_TMP/store"},
+  "etcd": {"type": "etcd", "endpoints": ["http://127.0.0.1:1", "$ETCD_URL"], "lockDir": "$T_TMP/locks", "timeoutMs": 2000},
+  "etcd-down": {"type": "etcd", "endpoints": ["http://127.0.0.1:1"], "lockDir": "$T_TMP/locks"}}}
+EON
+export PLEXUS_IPAM_CONF=$T_TMP/ipam-node.conf
+FSTORE='"store":"file"'
+ESTORE='"store":"etcd"'
 
 # ipam CMD CONF CID [NODE [IFNAME]]: stdout of the plugin; returns its rc.
 ipam() {
@@ -198,7 +207,7 @@ case_bad_config() {
 }
 
 case_etcd_unreachable() {
-	conf "$T_TMP/u.json" "\"range\":\"10.80.0.0/24\",\"store\":{\"type\":\"etcd\",\"endpoints\":[\"http://127.0.0.1:1\"],\"lockDir\":\"$T_TMP/locks\"}"
+	conf "$T_TMP/u.json" "\"range\":\"10.80.0.0/24\",\"store\":\"etcd-down\""
 	out=$(ipam ADD "$T_TMP/u.json" u1) && fail "ADD passed"
 	expect_eq "$(echo "$out" | code_of)" 11 "ADD code"
 	out=$(CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/u.json") && fail "STATUS passed"

@@ -21,8 +21,21 @@ PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$D" >"$T_TMP/start.log" 2>&1 ||
 	{ sed 's/^/#   /' "$T_TMP/start.log"; t_abort "fixture API server"; }
 
 ctl() { python3 "$FX/fixturectl.py" "$D" "$@"; }
-KSTORE="\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"$D/kubeconfig\",\"lockDir\":\"$T_TMP/locks\"}"
-FSTORE="\"store\":{\"type\":\"file\",\"path\":\"$T_TMP/store\"}"
+# The stores are node settings (docs/security.md): defined in a node file
+# the trusted environment names, picked by name in the network config.
+kstore() { echo "{\"type\": \"kubernetes\", \"lockDir\": \"$T_TMP/locks\", \"kubeconfig\": \"$1\"}"; }
+cat >"$T_TMP/ipam-node.conf" <<EON
+{"stores": {
+  "k8s": $(kstore "$D/kubeconfig"),
+  "k8s-p3": $(kstore "$D/kubeconfig" | sed 's/}$/, "pageSize": 3}/'),
+  "k8s-bad": $(kstore "$T_TMP/bad.kc"),
+  "k8s-ro": $(kstore "$D/kubeconfig-readonly"),
+  "k8s-off": $(kstore "$T_TMP/off.kc"),
+  "file": {"type": "file", "path": "$T_TMP/store"}}}
+EON
+export PLEXUS_IPAM_CONF=$T_TMP/ipam-node.conf
+KSTORE='"store":"k8s"'
+FSTORE='"store":"file"'
 API=/apis/ipam.plexus.dev/v1alpha1/ipamkeys
 
 # conf FILE IPAM-JSON-BODY [TOP-LEVEL-EXTRA]: a plugin config.
@@ -134,7 +147,7 @@ worker() {
 # come in pages of 3 (pageSize), so the continue tokens are used.
 case_four_nodes() {
 	# pages of 3 objects: listing 8 blocks takes several pages
-	conf "$T_TMP/n.json" "\"range\":\"10.62.0.0/25\",\"blockSize\":28,${KSTORE%\}},\"pageSize\":3}"
+	conf "$T_TMP/n.json" "\"range\":\"10.62.0.0/25\",\"blockSize\":28,\"store\":\"k8s-p3\""
 	: >"$T_TMP/n.out"
 	c0=$(answered POST 409)
 	pids=""
@@ -196,19 +209,19 @@ case_faults() {
 # 403; nothing listening: 11; nothing written in any of them.
 case_refused() {
 	sed "s/token: .*/token: $(printf '%064d' 0)/" "$D/kubeconfig" >"$T_TMP/bad.kc"
-	b="\"range\":\"10.64.0.0/24\",\"store\":{\"type\":\"kubernetes\",\"lockDir\":\"$T_TMP/locks\",\"kubeconfig\":"
-	conf "$T_TMP/r.json" "$b\"$T_TMP/bad.kc\"}"
+	b="\"range\":\"10.64.0.0/24\",\"store\":"
+	conf "$T_TMP/r.json" "$b\"k8s-bad\""
 	out=$(ipam ADD "$T_TMP/r.json" r1) && fail "ADD passed: $out"
 	expect_eq "$(echo "$out" | code_of)" 111 "refused token"
 	echo "$out" | grep -q 'HTTP 401 Unauthorized: the API server refused the token' ||
 		fail "message: $out"
 	echo "$out" | grep -q "$(printf '%064d' 0)" && fail "token in the message"
-	conf "$T_TMP/r.json" "$b\"$D/kubeconfig-readonly\"}"
+	conf "$T_TMP/r.json" "$b\"k8s-ro\""
 	out=$(ipam ADD "$T_TMP/r.json" r1) && fail "read-only ADD passed"
 	expect_eq "$(echo "$out" | code_of)" 111 "read-only token"
 	echo "$out" | grep -q 'HTTP 403 Forbidden.*ClusterRole' || fail "message: $out"
 	sed "s#server: .*#server: https://127.0.0.1:1#" "$D/kubeconfig" >"$T_TMP/off.kc"
-	conf "$T_TMP/r.json" "$b\"$T_TMP/off.kc\"}"
+	conf "$T_TMP/r.json" "$b\"k8s-off\""
 	out=$(ipam ADD "$T_TMP/r.json" r1) && fail "unreachable ADD passed"
 	expect_eq "$(echo "$out" | code_of)" 11 "unreachable"
 	echo "$out" | grep -q 'cannot reach the API server' || fail "message: $out"

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cni_env.h"
+#include "cni_ids.h"
 #include "cni_error.h"
 
 #define FULL_ENV(cmd)                                                    \
@@ -221,6 +222,55 @@ static void test_cni_env_load__ifname_rules(void **state)
 	}
 }
 
+/* CNI_CONTAINERID as the spec says: alphanumerics, '_', '.', '-',
+ * starting with an alphanumeric; code 4 naming the variable. */
+static void test_cni_env_load__container_id_rules(void **state)
+{
+	static const struct {
+		const char *id;
+		int ok;
+	} cases[] = {
+		{ "c1", 1 },	      { "0123abcdef", 1 }, { "a_b.c-d", 1 },
+		{ "../../etc/x", 0 }, { ".hidden", 0 },	   { "-x", 0 },
+		{ "_x", 0 },	      { "a/b", 0 },	   { "a b", 0 },
+		{ "a\nb", 0 },	      { "a;b", 0 },	   { "caf\xc3\xa9", 0 },
+	};
+	char longid[256];
+
+	(void)state;
+	for (size_t i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+		char *envp[] = FULL_ENV("DEL"), id[300];
+		const char *want = i < sizeof(cases) / sizeof(cases[0])
+					   ? cases[i].id
+					   : NULL;
+		struct cni_env env;
+		struct cni_err err = { 0 };
+		int ok = want ? cases[i].ok : 0, r;
+
+		if (!want) { /* one byte over the limit */
+			memset(longid, 'a', CNI_CONTAINER_ID_MAX + 1);
+			longid[CNI_CONTAINER_ID_MAX + 1] = '\0';
+			want = longid;
+		}
+		snprintf(id, sizeof(id), "CNI_CONTAINERID=%s", want);
+		envp[1] = id;
+		r = cni_env_load(&env, envp, &err);
+		print_message("container ID \"%s\"\n", want);
+		if (ok) {
+			assert_int_equal(r, 0);
+			cni_env_free(&env);
+		} else {
+			assert_true(r < 0);
+			assert_int_equal(err.code, CNI_ERR_INVALID_ENV);
+			assert_non_null(strstr(err.msg, "CNI_CONTAINERID"));
+			assert_null(strchr(err.msg, '\n'));
+		}
+	}
+	assert_true(cni_container_id_ok("abc"));
+	assert_false(cni_container_id_ok(""));
+	assert_false(cni_container_id_ok(NULL));
+}
+
 static void test_cni_ifname_check__uses_given_code_and_field(void **state)
 {
 	struct cni_err err = { 0 };
@@ -332,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_cni_env_load__only_command_for_version),
 		cmocka_unit_test(test_cni_env_load__empty_value_is_missing),
 		cmocka_unit_test(test_cni_env_load__ifname_rules),
+		cmocka_unit_test(test_cni_env_load__container_id_rules),
 		cmocka_unit_test(
 			test_cni_ifname_check__uses_given_code_and_field),
 		cmocka_unit_test(test_cni_args_parse__valid),

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
 #include "cni_error.h"
+#include "cni_log.h"
 
 static void test_cni_errf__return_per_code(void **state)
 {
@@ -204,6 +206,29 @@ static void test_cni_err_print__no_error_set(void **state)
 	json_object_put(o);
 }
 
+/* A tenant string with a newline cannot split or forge a log line. */
+static void test_cni_log__escapes_control_characters(void **state)
+{
+	char path[] = "/tmp/plexus-log.XXXXXX", buf[512];
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(cni_log_open(path, CNI_LOG_DEBUG, "t"), 0);
+	cni_log(CNI_LOG_ERROR, "nad \"%s\"",
+		"x\n2026-01-01T00:00:00Z [error] fake\r\t\x01\\");
+	cni_log_close();
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	close(fd);
+	unlink(path);
+	assert_non_null(strstr(buf, "nad \"x\\n2026-01-01T00:00:00Z [error] "
+				    "fake\\r\\t\\x01\\\\\"\n"));
+	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +240,7 @@ int main(void)
 			test_cni_err_add_details__separates_and_bounds),
 		cmocka_unit_test(test_cni_err_print__json_shape),
 		cmocka_unit_test(test_cni_err_print__no_error_set),
+		cmocka_unit_test(test_cni_log__escapes_control_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

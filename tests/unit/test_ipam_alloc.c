@@ -33,8 +33,8 @@ static struct fx *fx_new(const char *ipam)
 	if (ipam_conf_parse(buf, strlen(buf), &f->conf, &err) < 0)
 		fail_msg("conf: %s", err.msg);
 	f->st = mem_store_new();
-	f->a = (struct ipam_ctx){ f->st, "node-a", 1 };
-	f->b = (struct ipam_ctx){ f->st, "node-b", 2 };
+	f->a = (struct ipam_ctx){ .st = f->st, .node = "node-a", .seed = 1 };
+	f->b = (struct ipam_ctx){ .st = f->st, .node = "node-b", .seed = 2 };
 	return f;
 }
 
@@ -420,6 +420,70 @@ static void test_ipam_alloc__two_nodes_no_duplicates(void **state)
 	fx_free(f);
 }
 
+/* Networks sharing a pool (same range, no network_name): GC of one
+ * network collects only its own records, never another network's live
+ * addresses (which would then be handed out twice). Two and three. */
+static void gc_shared_pool(size_t nets)
+{
+	static const char *const names[] = { "net-a", "net-b", "net-c" };
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct ipam_ctx ctx[3];
+	struct cni_err err = { 0 };
+	char cid[32], seen[3][4][IPAM_ADDR_STRLEN];
+	struct ipam_addr a;
+	size_t i, j, n;
+
+	for (i = 0; i < nets; i++) {
+		ctx[i] = f->a;
+		ctx[i].net = names[i];
+		for (j = 0; j < 4; j++) {
+			snprintf(cid, sizeof(cid), "c%zu-%zu", i, j);
+			snprintf(seen[i][j], IPAM_ADDR_STRLEN, "%s",
+				 add(f, &ctx[i], cid));
+		}
+	}
+	/* GC of each network but the last, none of its attachments valid */
+	for (i = 0; i + 1 < nets; i++) {
+		assert_int_equal(ipam_gc(&ctx[i], r, NULL, &n, &err), 0);
+		assert_int_equal(n, 4);
+	}
+	/* the last network's records are all still there */
+	for (j = 0; j < 4; j++) {
+		snprintf(cid, sizeof(cid), "c%zu-%zu", nets - 1, j);
+		assert_int_equal(
+			ipam_find(&ctx[nets - 1], r, cid, "eth0", &a, &err), 0);
+		assert_string_equal(
+			ipam_addr_fmt(&a, (char[IPAM_ADDR_STRLEN]){ 0 }),
+			seen[nets - 1][j]);
+	}
+	/* and no new allocation gets one of them */
+	for (j = 0; j < 8; j++) {
+		const char *s;
+
+		snprintf(cid, sizeof(cid), "new-%zu", j);
+		s = add(f, &ctx[0], cid);
+		for (i = 0; i < 4; i++)
+			assert_string_not_equal(s, seen[nets - 1][i]);
+	}
+	/* a GC without a network touches none of the named records */
+	assert_int_equal(ipam_gc(&f->a, r, NULL, &n, &err), 0);
+	assert_int_equal(n, 0);
+	fx_free(f);
+}
+
+static void test_ipam_gc__shared_pool_two_networks(void **state)
+{
+	(void)state;
+	gc_shared_pool(2);
+}
+
+static void test_ipam_gc__shared_pool_three_networks(void **state)
+{
+	(void)state;
+	gc_shared_pool(3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +501,8 @@ int main(void)
 		cmocka_unit_test(test_ipam_alloc__slash8_cost_independent),
 		cmocka_unit_test(test_ipam_alloc__conflicts_are_retried),
 		cmocka_unit_test(test_ipam_alloc__store_down_try_again),
+		cmocka_unit_test(test_ipam_gc__shared_pool_two_networks),
+		cmocka_unit_test(test_ipam_gc__shared_pool_three_networks),
 		cmocka_unit_test(test_ipam_alloc__two_nodes_no_duplicates),
 	};
 

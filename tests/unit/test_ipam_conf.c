@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "cni_error.h"
 #include "ipam_addr.h"
 #include "ipam_conf.h"
+#include "ipam_node.h"
 
 static struct ipam_conf *parse_ok(const char *ipam, const char *extra)
 {
@@ -258,16 +260,17 @@ static void test_ipam_addr__u128_roundtrip(void **state)
 
 static void test_ipam_node_name__order(void **state)
 {
-	struct ipam_conf *c = parse_ok("{\"range\":\"10.0.0.0/24\","
-				       "\"nodeName\":\"from-conf\"}",
-				       NULL);
+	struct ipam_conf *c;
 	struct cni_err err = { 0 };
 	char buf[256], host[256];
 
 	(void)state;
+	setenv(IPAM_NODE_INLINE_ENV, "{\"nodeName\":\"from-node\"}", 1);
+	c = parse_ok("{\"range\":\"10.0.0.0/24\"}", NULL);
+	unsetenv(IPAM_NODE_INLINE_ENV);
 	setenv("NODE_NAME", "from-env", 1);
 	assert_int_equal(ipam_node_name(c, buf, sizeof(buf), &err), 0);
-	assert_string_equal(buf, "from-conf");
+	assert_string_equal(buf, "from-node");
 	c->node = NULL;
 	assert_int_equal(ipam_node_name(c, buf, sizeof(buf), &err), 0);
 	assert_string_equal(buf, "from-env");
@@ -282,6 +285,82 @@ static void test_ipam_node_name__order(void **state)
 	ipam_conf_free(c);
 }
 
+/* A network config (a NAD) may not define a store or the node name. */
+static void test_ipam_conf_parse__node_only_refused(void **state)
+{
+	(void)state;
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"store\":{\"type\":"
+		  "\"etcd\",\"endpoints\":[\"http://10.9.9.9:2379\"]}}",
+		  NULL, CNI_ERR_INVALID_CONFIG,
+		  "ipam.store: a store definition");
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"store\":{\"type\":"
+		  "\"file\",\"path\":\"/tmp/x\"}}",
+		  NULL, CNI_ERR_INVALID_CONFIG, "node-only setting");
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"nodeName\":\"other\"}", NULL,
+		  CNI_ERR_INVALID_CONFIG, "ipam.nodeName: a node-only");
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"store\":\"nope\"}", NULL,
+		  CNI_ERR_INVALID_CONFIG, "\"nope\" is not a store defined");
+}
+
+/* A store named by the config is looked up in the node settings. */
+static void test_ipam_conf_parse__named_store(void **state)
+{
+	struct ipam_conf *c;
+	json_object *v;
+
+	(void)state;
+	setenv(IPAM_NODE_INLINE_ENV,
+	       "{\"store\":{\"type\":\"file\",\"path\":\"/a\"},"
+	       "\"stores\":{\"b\":{\"type\":\"file\",\"path\":\"/b\"}}}",
+	       1);
+	c = parse_ok("{\"range\":\"10.0.0.0/24\",\"store\":\"b\"}", NULL);
+	assert_true(json_object_object_get_ex(c->store, "path", &v));
+	assert_string_equal(json_object_get_string(v), "/b");
+	ipam_conf_free(c);
+	c = parse_ok("{\"range\":\"10.0.0.0/24\"}", NULL);
+	assert_true(json_object_object_get_ex(c->store, "path", &v));
+	assert_string_equal(json_object_get_string(v), "/a");
+	ipam_conf_free(c);
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"store\":\"c\"}", NULL,
+		  CNI_ERR_INVALID_CONFIG, "\"c\" is not a store defined");
+	setenv(IPAM_NODE_INLINE_ENV, "{\"stores\":[]}", 1);
+	parse_bad("{\"range\":\"10.0.0.0/24\"}", NULL, CNI_ERR_INVALID_CONFIG,
+		  "stores");
+	setenv(IPAM_NODE_INLINE_ENV, "{\"lockdir\":\"/x\"}", 1);
+	parse_bad("{\"range\":\"10.0.0.0/24\"}", NULL, CNI_ERR_INVALID_CONFIG,
+		  "unknown key \"lockdir\"");
+	unsetenv(IPAM_NODE_INLINE_ENV);
+}
+
+/* The node file is taken only when nobody but root (or us) can write it. */
+static void test_ipam_conf_parse__node_file_trust(void **state)
+{
+	char path[] = "/tmp/plexus-ipam-node.XXXXXX";
+	const char *text = "{\"nodeName\":\"node-f\"}";
+	struct ipam_conf *c;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+	setenv(IPAM_NODE_CONF_ENV, path, 1);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	c = parse_ok("{\"range\":\"10.0.0.0/24\"}", NULL);
+	assert_string_equal(c->node, "node-f");
+	ipam_conf_free(c);
+	assert_int_equal(fchmod(fd, 0666), 0);
+	parse_bad("{\"range\":\"10.0.0.0/24\"}", NULL, CNI_ERR_INVALID_CONFIG,
+		  "writable by group or others");
+	close(fd);
+	unlink(path);
+	/* absent: no node settings, the default store */
+	c = parse_ok("{\"range\":\"10.0.0.0/24\"}", NULL);
+	assert_null(c->store);
+	assert_null(c->node);
+	ipam_conf_free(c);
+	unsetenv(IPAM_NODE_CONF_ENV);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +373,9 @@ int main(void)
 		cmocka_unit_test(test_ipam_conf_parse__not_json),
 		cmocka_unit_test(test_ipam_addr__u128_roundtrip),
 		cmocka_unit_test(test_ipam_node_name__order),
+		cmocka_unit_test(test_ipam_conf_parse__node_only_refused),
+		cmocka_unit_test(test_ipam_conf_parse__named_store),
+		cmocka_unit_test(test_ipam_conf_parse__node_file_trust),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

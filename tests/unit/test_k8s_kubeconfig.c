@@ -230,6 +230,34 @@ static void test_base64(void **state)
 	}
 }
 
+/* The parser takes what the client accepts (K8S_RESPONSE_MAX), not the
+ * 1 MiB limit of configs: a 2 MiB list page parses; past the limit the
+ * error says so. */
+static void big_answer_parses(void)
+{
+	size_t n = 2 * 1024 * 1024, i;
+	char *buf = malloc(K8S_RESPONSE_MAX + 16);
+	struct cni_err err = { 0 };
+	json_object *o = NULL;
+
+	assert_non_null(buf);
+	memcpy(buf, "{\"items\":\"", 10);
+	for (i = 10; i < n - 2; i++)
+		buf[i] = 'x';
+	memcpy(buf + n - 2, "\"}", 2);
+	assert_int_equal(k8s_response_parse(200, buf, n, "GET big", &o, &err),
+			 0);
+	json_object_put(o);
+	o = NULL;
+	n = K8S_RESPONSE_MAX + 2;
+	for (i = 10; i < n - 2; i++)
+		buf[i] = 'x';
+	memcpy(buf + n - 2, "\"}", 2);
+	assert_true(k8s_response_parse(200, buf, n, "GET big", &o, &err) < 0);
+	assert_non_null(strstr(err.msg, "limit"));
+	free(buf);
+}
+
 static void test_response_parse(void **state)
 {
 	static const char status_body[] = "{\"kind\":\"Status\",\"message\":"
@@ -249,6 +277,9 @@ static void test_response_parse(void **state)
 	assert_non_null(strstr(err.msg, "GET x: the answer is not a JSON"));
 	assert_int_equal(k8s_response_parse(200, "{", 1, "GET x", &o, &err),
 			 -EPROTO);
+	/* the cause is named: a broken list never reads as "no items" */
+	assert_non_null(strstr(err.msg, "not a JSON object: invalid JSON"));
+	big_answer_parses();
 	assert_int_equal(k8s_response_parse(403, status_body,
 					    strlen(status_body), "GET pod a/b",
 					    &o, &err),
