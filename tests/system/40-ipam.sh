@@ -220,7 +220,7 @@ case_etcd_four_nodes() {
 
 case_etcd_borrow_exhaust() {
 	# 2 blocks of 8, 3 nodes: the third node borrows; then the pool ends
-	conf "$T_TMP/eb.json" "\"range\":\"10.91.0.0/28\",\"blockSize\":29,$ESTORE"
+	conf "$T_TMP/eb.json" "\"noGateway\":true,\"range\":\"10.91.0.0/28\",\"blockSize\":29,$ESTORE"
 	: >"$T_TMP/eb.out"
 	worker "$T_TMP/eb.json" nodeA a 3 "$T_TMP/eb.out"
 	worker "$T_TMP/eb.json" nodeB b 8 "$T_TMP/eb.out"
@@ -234,7 +234,7 @@ case_etcd_borrow_exhaust() {
 # usable addresses) with 60 allocations, so block claims and borrowing
 # race each other; then the pool has 2 left.
 race() {
-	conf "$T_TMP/race$2.json" "\"range\":\"10.93.$2.0/26\",\"blockSize\":29,$1"
+	conf "$T_TMP/race$2.json" "\"noGateway\":true,\"range\":\"10.93.$2.0/26\",\"blockSize\":29,$1"
 	: >"$T_TMP/race$2.out"
 	pids=""
 	for w in 1 2 3 4; do
