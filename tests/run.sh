@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every suite and ends with one line: "N passed, N failed".
 # Suites: cmocka unit tests (plain and sanitizer builds), shell suites in
-# tests/integration/ (per build), tests/system/ (once). Each prints TAP
+# tests/integration/ (per build), tests/differential/ and tests/system/
+# (once). Each prints TAP
 # lines ("ok - ..." / "not ok - ..."); this script counts them.
 # Usage: tests/run.sh [FILTER]  (runs suites whose path contains FILTER)
 cd "$(dirname "$0")/.." || exit 2
@@ -41,6 +42,12 @@ for s in tests/integration/*.sh; do
 	for flavour in build build/san; do
 		run_suite "$s:$flavour" env BINDIR=$flavour/bin bash "$s"
 	done
+done
+# differential suites: ours against the reference plugins, once (plain
+# build): about 5 min on the 2-core dev machine
+for s in tests/differential/*.sh; do
+	[ -f "$s" ] || continue
+	run_suite "$s" env BINDIR=build/bin bash "$s"
 done
 for s in tests/system/*.sh; do
 	[ -f "$s" ] || continue
