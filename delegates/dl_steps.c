@@ -295,8 +295,7 @@ static bool route_match(const struct nl_route_info *ri, int oif,
 			const struct nl_prefix *dst, const struct nl_prefix *gw)
 {
 	if (ri->oif != oif || ri->dst.family != dst->family ||
-	    ri->dst.len != dst->len ||
-	    !dl_prefix_contains(&ri->dst, dst))
+	    ri->dst.len != dst->len || !dl_prefix_contains(&ri->dst, dst))
 		return false;
 	if (!gw)
 		return true;

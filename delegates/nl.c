@@ -987,9 +987,8 @@ int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 	if (r < 0) {
 		if (gw)
 			inet_ntop(gw->family, gw->addr, g, sizeof(g));
-		return cni_errf(err, CNI_ERR_NETLINK,
-				"add route %s%s%s: %s%s", s, gw ? " via " : "",
-				gw ? g : "",
+		return cni_errf(err, CNI_ERR_NETLINK, "add route %s%s%s: %s%s",
+				s, gw ? " via " : "", gw ? g : "",
 				kernel_reason(ctx, r, why, sizeof(why)),
 				route_hint(r));
 	}

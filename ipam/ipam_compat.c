@@ -42,8 +42,8 @@ static int hl_addr(json_object *obj, const char *key, const char *field,
 	return 0;
 }
 
-static int hl_subnet(json_object *obj, const char *field,
-		     struct ipam_range *r, struct cni_err *err)
+static int hl_subnet(json_object *obj, const char *field, struct ipam_range *r,
+		     struct cni_err *err)
 {
 	int bits, rc;
 	char sub[128], p[IPAM_PREFIX_STRLEN];
@@ -76,8 +76,8 @@ static int hl_subnet(json_object *obj, const char *field,
  * first host address and ends at the last (the IPv4 broadcast stays
  * reserved); the gateway is the first host address and never handed
  * out. */
-static int hl_window(json_object *obj, const char *field,
-		     struct ipam_range *r, struct cni_err *err)
+static int hl_window(json_object *obj, const char *field, struct ipam_range *r,
+		     struct cni_err *err)
 {
 	struct ipam_addr a;
 	int rc;
@@ -143,8 +143,8 @@ static int hl_range(struct ipam_conf *c, json_object *obj, const char *field,
 	if (rc < 0)
 		return rc;
 	bits = ipam_addr_bits(r.net.addr.family);
-	r.block_len = bits == 32 ? IPAM_BLOCK_LEN4_DEFAULT
-				 : IPAM_BLOCK_LEN6_DEFAULT;
+	r.block_len =
+		bits == 32 ? IPAM_BLOCK_LEN4_DEFAULT : IPAM_BLOCK_LEN6_DEFAULT;
 	if (r.block_len < r.net.len)
 		r.block_len = r.net.len;
 	if (c->n_ranges && c->ranges[c->n_ranges - 1].set == set &&
@@ -230,9 +230,9 @@ int ipam_hostlocal_ranges(struct ipam_conf *c, json_object *ipam,
 int ipam_compat_check(json_object *ipam, struct cni_err *err)
 {
 	static const char *const keys[] = {
-		"kubernetes",	     "datastore",	  "etcd_host",
-		"etcd_username",     "etcd_password",	  "etcd_key_file",
-		"etcd_cert_file",    "etcd_ca_cert_file", "configuration_path",
+		"kubernetes",	  "datastore",	       "etcd_host",
+		"etcd_username",  "etcd_password",     "etcd_key_file",
+		"etcd_cert_file", "etcd_ca_cert_file", "configuration_path",
 	};
 	size_t i;
 
@@ -240,16 +240,21 @@ int ipam_compat_check(json_object *ipam, struct cni_err *err)
 		return 0;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (json_object_object_get_ex(ipam, keys[i], NULL))
-			return cni_errf(
-				err, CNI_ERR_INVALID_CONFIG,
-				"ipam.%s: a Whereabouts backend key, which "
-				"plexus-ipam does not read; without \"store\" "
-				"the pool would stay on this node alone. "
-				"Remove it and name plexus-ipam's store, e.g. "
-				"\"store\": {\"type\": \"kubernetes\", "
-				"\"kubeconfig\": \"/etc/cni/net.d/"
-				"plexus.kubeconfig\"} or {\"type\": \"etcd\", "
-				"\"endpoints\": [...]} (docs/ipam.md, Stores)",
-				keys[i]);
+			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					"ipam.%s: a Whereabouts backend key, "
+					"which "
+					"plexus-ipam does not read; without "
+					"\"store\" "
+					"the pool would stay on this node "
+					"alone. "
+					"Remove it and name plexus-ipam's "
+					"store, e.g. "
+					"\"store\": {\"type\": \"kubernetes\", "
+					"\"kubeconfig\": \"/etc/cni/net.d/"
+					"plexus.kubeconfig\"} or {\"type\": "
+					"\"etcd\", "
+					"\"endpoints\": [...]} (docs/ipam.md, "
+					"Stores)",
+					keys[i]);
 	return 0;
 }

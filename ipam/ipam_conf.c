@@ -206,8 +206,8 @@ static int range_gateway(json_object *obj, const char *field,
 				field, s);
 	if (ipam_addr_parse(s, &r->gw) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s.gateway: \"%s\" is not an IP address", field,
-				s);
+				"%s.gateway: \"%s\" is not an IP address",
+				field, s);
 	if (!ipam_prefix_contains(&r->net, &r->gw))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s.gateway: \"%s\" is outside the range %s: "

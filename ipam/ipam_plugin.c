@@ -104,8 +104,8 @@ static int set_find(struct call *c, size_t set, const struct ipam_range **ret_r,
 
 		if (r->set != set)
 			continue;
-		rc = ipam_find(&c->ctx, r, c->env->container_id,
-			       c->env->ifname, ret, err);
+		rc = ipam_find(&c->ctx, r, c->env->container_id, c->env->ifname,
+			       ret, err);
 		if (rc == 0)
 			*ret_r = r;
 		if (rc != -ENOENT)

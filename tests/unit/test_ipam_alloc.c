@@ -213,7 +213,8 @@ static void rel(struct fx *f, struct ipam_ctx *ctx, const char *cid)
  * block has room; a node's last block stays. */
 static void test_ipam_release__empty_block_goes_back(void **state)
 {
-	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "24\",\"blockSize\":29}");
 	char cid[16];
 	int i;
 
@@ -265,7 +266,8 @@ static void test_ipam_gc__two_empty_blocks_keep_one(void **state)
 
 static void test_ipam_alloc__borrow_when_no_free_block(void **state)
 {
-	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/28\",\"blockSize\":29}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "28\",\"blockSize\":29}");
 	const struct ipam_range *r = &f->conf->ranges[0];
 	struct cni_err err = { 0 };
 	size_t n = 0;
@@ -395,7 +397,8 @@ static void test_ipam_alloc__store_down_try_again(void **state)
 
 static void test_ipam_alloc__two_nodes_no_duplicates(void **state)
 {
-	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/24\",\"blockSize\":28}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "24\",\"blockSize\":28}");
 	char cid[16], seen[256] = { 0 };
 	struct cni_err err = { 0 };
 	struct ipam_addr a;

@@ -185,8 +185,8 @@ static const struct {
 	{ "{\"range\":\"10.0.0.0/24\",\"kubernetes\":{\"kubeconfig\":"
 	  "\"/etc/whereabouts.kubeconfig\"}}",
 	  NULL, "ipam.kubernetes: a Whereabouts backend key" },
-	{ "{\"range\":\"10.0.0.0/24\",\"etcd_host\":\"10.0.0.9:2379\"}",
-	  NULL, "ipam.etcd_host: a Whereabouts backend key" },
+	{ "{\"range\":\"10.0.0.0/24\",\"etcd_host\":\"10.0.0.9:2379\"}", NULL,
+	  "ipam.etcd_host: a Whereabouts backend key" },
 	{ "{\"ranges\":[]}", NULL, "ipam.ranges: empty" },
 	{ "{\"ranges\":[[]]}", NULL, "ipam.ranges[0]: an empty range set" },
 	{ "{\"ranges\":[{\"subnet\":\"10.0.0.0/24\"}]}", NULL,
@@ -309,14 +309,18 @@ static void test_ipam_conf_parse__exclude_bare_address(void **state)
  * address per set; defaults as host-local's; pools named by network. */
 static void test_ipam_conf_parse__hostlocal_form(void **state)
 {
-	struct ipam_conf *c = parse_ok(
-		"{\"type\":\"plexus-ipam\",\"subnet\":\"10.7.9.0/24\","
-		"\"rangeStart\":\"10.7.9.100\",\"dataDir\":\"/var/lib/x\","
-		"\"ranges\":[[{\"subnet\":\"10.7.0.0/30\"},"
-		"{\"subnet\":\"10.7.1.0/24\",\"gateway\":\"10.7.1.254\"}],"
-		"[{\"subnet\":\"fd00:7::/64\"}]],"
-		"\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}",
-		",\"runtimeConfig\":{\"ips\":[\"10.7.1.5\"]}");
+	struct ipam_conf *c = parse_ok("{\"type\":\"plexus-ipam\",\"subnet\":"
+				       "\"10.7.9.0/24\","
+				       "\"rangeStart\":\"10.7.9.100\","
+				       "\"dataDir\":\"/var/lib/x\","
+				       "\"ranges\":[[{\"subnet\":\"10.7.0.0/"
+				       "30\"},"
+				       "{\"subnet\":\"10.7.1.0/"
+				       "24\",\"gateway\":\"10.7.1.254\"}],"
+				       "[{\"subnet\":\"fd00:7::/64\"}]],"
+				       "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}",
+				       ",\"runtimeConfig\":{\"ips\":[\"10.7.1."
+				       "5\"]}");
 	const struct ipam_range *r = c->ranges;
 
 	(void)state;
