@@ -37,11 +37,12 @@ struct ipam_conf {
 	const char *name; /* network name */
 	struct ipam_range *ranges;
 	size_t n_ranges;
-	size_t n_sets;	     /* ranges[].set < n_sets; ranges of a set adjoin */
-	json_object *routes; /* borrowed from root, may be NULL */
-	json_object *dns;    /* borrowed from root, may be NULL */
-	json_object *store;  /* borrowed: {"type": ...}, may be NULL */
-	const char *node;    /* nodeName key, or NULL */
+	/* ranges[].set < n_sets; the ranges of one set adjoin */
+	size_t n_sets;
+	json_object *routes;	      /* borrowed from root, may be NULL */
+	json_object *dns;	      /* borrowed from root, may be NULL */
+	json_object *store;	      /* borrowed: {"type": ...}, may be NULL */
+	const char *node;	      /* nodeName key, or NULL */
 	struct ipam_addr *static_ips; /* runtimeConfig.ips */
 	size_t n_static;
 };
