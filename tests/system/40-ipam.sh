@@ -118,7 +118,7 @@ case_file_concurrent() {
 }
 
 case_file_kill9() {
-	conf "$T_TMP/k.json" "\"range\":\"10.30.0.0/24\",\"blockSize\":28,$FSTORE"
+	conf "$T_TMP/k.json" "\"noGateway\":true,\"range\":\"10.30.0.0/24\",\"blockSize\":28,$FSTORE"
 	for i in $(seq 30); do
 		ipam ADD "$T_TMP/k.json" "k$i" >/dev/null &
 		p=$!
@@ -129,7 +129,7 @@ case_file_kill9() {
 	# every record file still parses (allocs_of reads them all)
 	allocs_of "$T_TMP/store/10.30.0.0_24" >/dev/null
 	for i in $(seq 15); do ipam DEL "$T_TMP/k.json" "k$i" >/dev/null || fail "DEL k$i"; done
-	echo '{"cniVersion":"1.1.0","name":"net1","type":"bridge","cni.dev/valid-attachments":[],"ipam":{"type":"plexus-ipam","range":"10.30.0.0/24","blockSize":28,'"$FSTORE"'}}' >"$T_TMP/kgc.json"
+	echo '{"cniVersion":"1.1.0","name":"net1","type":"bridge","cni.dev/valid-attachments":[],"ipam":{"type":"plexus-ipam","noGateway":true,"range":"10.30.0.0/24","blockSize":28,'"$FSTORE"'}}' >"$T_TMP/kgc.json"
 	CNI_COMMAND=GC NODE_NAME=node1 "$IPAM" <"$T_TMP/kgc.json" || fail GC
 	expect_eq "$(allocs_of "$T_TMP/store/10.30.0.0_24")" 0 "records left"
 	# the emptied blocks went back to the pool but the node's last one,
