@@ -15,7 +15,6 @@
 #define PLUGIN "plexus-bridge"
 
 static const struct dl_refused bridge_refused[] = {
-	{ "enabledad", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "disableContainerInterface", DL_REFUSE_UNLESS_FALSE, NULL },
 	{ "portIsolation", DL_REFUSE_UNLESS_FALSE, NULL },
 };
@@ -77,6 +76,8 @@ int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		r = get_flag(conf, "ipMasq", &b.ip_masq, err);
 	if (r == 0)
 		r = get_flag(conf, "macspoofchk", &b.spoofchk, err);
+	if (r == 0)
+		r = get_flag(conf, "enabledad", &b.dad, err);
 	if (r == 0)
 		r = masq_backend_check(conf, err);
 	if (r == 0)
@@ -239,6 +240,7 @@ struct bridge_add {
 	struct cni_result *res;
 	struct nl_link_info br, hveth, pveth;
 	struct nl_link_info gw, gw_port; /* VLAN gateway interface, its peer */
+	uint8_t br_mac0[6]; /* the bridge's MAC before this ADD's port */
 	bool br_created, has_gw;
 	struct dl_ipam_call ipam;
 	struct dl_undos undo;
@@ -307,6 +309,17 @@ static int spoofchk_setup(struct bridge_add *a, struct cni_err *err)
 			       a->hveth.name, a->pveth.mac, err);
 }
 
+/* IPv6 router advertisements off on the bridge (accept_ra 0), as the
+ * reference plugin does; best effort, as there (no IPv6: nothing to do). */
+static void bridge_no_ra(struct nl_ctx *host, const char *name)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", name);
+	if (nl_sysctl_set(host, key, "0", NULL) < 0)
+		return; /* no IPv6 on this node: nothing to turn off */
+}
+
 static int bridge_ensure(struct bridge_add *a, struct cni_err *err)
 {
 	const char *name = a->b.bridge;
@@ -337,6 +350,8 @@ static int bridge_ensure(struct bridge_add *a, struct cni_err *err)
 		r = nl_link_set_promisc(a->host, a->br.ifindex, true, err);
 	if (r == 0)
 		r = nl_link_set_up(a->host, a->br.ifindex, true, err);
+	if (r == 0) /* the bridge's routes are ours, as the reference says */
+		bridge_no_ra(a->host, name);
 	return r;
 }
 
@@ -530,19 +545,30 @@ static int bridge_add_steps(struct bridge_add *a, struct cni_err *err)
 		dl_undo_push(&a->undo, dl_ipam_undo, &a->ipam);
 	}
 	r = bridge_ensure(a, err);
+	if (r == 0 && a->br.mac_len == 6)
+		memcpy(a->br_mac0, a->br.mac, 6);
 	if (r == 0)
 		r = veth_setup(a, err);
-	if (r == 0) /* enabledad is refused: DAD off, as the reference */
-		r = dl_iface_sysctls(a->pod, a->req->env->ifname, true, err);
+	if (r == 0) /* DAD off unless enabledad, as the reference */
+		r = dl_iface_sysctls(a->pod, a->req->env->ifname, !a->b.dad,
+				     err);
 	if (r == 0)
 		r = bridge_ipam_result(a, err);
 	if (r == 0)
 		r = dl_iface_configure(a->pod, a->pveth.ifindex, a->res, err);
-	/* Read the bridge again: its MAC changes when its first port joins. */
+	/* Read the bridge again: its MAC changes when its first port joins.
+	 * A gateway pins the MAC it had before (as the reference plugin
+	 * does), so it stays as ports come and go; then read it again. */
 	if (r == 0)
 		r = nl_link_get_index(a->host, a->br.ifindex, &a->br, err);
-	if (r == 0 && a->b.is_gw)
+	if (r == 0 && a->b.is_gw) {
+		if (memcmp(a->br_mac0, "\0\0\0\0\0\0", 6))
+			memcpy(a->br.mac, a->br_mac0, 6);
 		r = gateways_setup(a, err);
+		if (r == 0)
+			r = nl_link_get_index(a->host, a->br.ifindex, &a->br,
+					      err);
+	}
 	if (r == 0 && a->b.ip_masq)
 		r = masq_setup(a, err);
 	if (r == 0)

@@ -277,11 +277,11 @@ static int check_addrs(struct nl_ctx *pod, const struct nl_link_info *l,
 	return r;
 }
 
-static bool route_match(const struct nl_route_info *ri,
+static bool route_match(const struct nl_route_info *ri, int oif,
 			const struct nl_prefix *dst, const struct nl_prefix *gw)
 {
-	if (ri->dst.family != dst->family || ri->dst.len != dst->len ||
-	    !dl_prefix_contains(&ri->dst, dst))
+	if (ri->oif != oif || ri->dst.family != dst->family ||
+	    ri->dst.len != dst->len || !dl_prefix_contains(&ri->dst, dst))
 		return false;
 	if (!gw)
 		return true;
@@ -289,8 +289,10 @@ static bool route_match(const struct nl_route_info *ri,
 	       !memcmp(ri->gw.addr, gw->addr, 16);
 }
 
-static int check_routes(struct nl_ctx *pod, const struct cni_result *prev,
-			struct cni_err *err)
+/* Every route of prev on this interface (ADD put them there, beside
+ * any route to the same destination on another interface). */
+static int check_routes(struct nl_ctx *pod, const struct nl_link_info *l,
+			const struct cni_result *prev, struct cni_err *err)
 {
 	struct nl_route_info *rts = NULL;
 	size_t n = 0;
@@ -310,12 +312,13 @@ static int check_routes(struct nl_ctx *pod, const struct cni_result *prev,
 		has_gw = prev->routes[i].gw &&
 			 dl_ip_parse(prev->routes[i].gw, &gw) == 0;
 		for (size_t j = 0; j < n && !found; j++)
-			found = route_match(&rts[j], &dst, has_gw ? &gw : NULL);
+			found = route_match(&rts[j], l->ifindex, &dst,
+					    has_gw ? &gw : NULL);
 		if (!found)
 			r = cni_errf(err, CNI_ERR_NETLINK,
-				     "CHECK: no route to %s%s%s in the pod",
+				     "CHECK: no route to %s%s%s on %s",
 				     prev->routes[i].dst, has_gw ? " via " : "",
-				     has_gw ? prev->routes[i].gw : "");
+				     has_gw ? prev->routes[i].gw : "", l->name);
 	}
 	free(rts);
 	return r;
@@ -360,7 +363,7 @@ int dl_check_pod_iface(struct nl_ctx *pod, const char *ifname, const char *kind,
 				ifname, mac, prev->ifaces[idx].mac);
 	r = check_addrs(pod, &l, prev, idx, err);
 	if (r == 0)
-		r = check_routes(pod, prev, err);
+		r = check_routes(pod, &l, prev, err);
 	if (r == 0 && ret)
 		*ret = l;
 	return r;

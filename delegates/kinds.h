@@ -49,6 +49,7 @@ struct bridge_conf {
 	bool promisc;
 	bool ip_masq;  /* ipMasq, with nftables */
 	bool spoofchk; /* macspoofchk, with nftables */
+	bool dad;      /* enabledad: IPv6 DAD stays on in the pod */
 };
 int bridge_conf_parse(json_object *conf, struct bridge_conf *ret,
 		      struct cni_err *err);

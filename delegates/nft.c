@@ -4,7 +4,9 @@
  * address in table "<ip|ip6> plexus-bridge", chain postrouting) and
  * macspoofchk (one drop rule per pod in table "bridge plexus-bridge",
  * chain prerouting). Every rule carries a comment naming the attachment,
- * so DEL removes exactly its own rules. */
+ * so DEL removes exactly its own rules; the DEL that removes a table's
+ * last rule removes the table too. Adding and removing hold one lock
+ * (NFT_LOCK), so a DEL never deletes a table another ADD just filled. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -21,6 +24,25 @@
 
 #define MASQ_TABLE   "plexus-bridge"
 #define MASQ_OUT_MAX (256 * 1024)
+#define NFT_LOCK     "/run/plexus-bridge.nft.lock"
+
+/* The lock around our nft changes, or -1 (then none: best effort). */
+static int nft_lock(void)
+{
+	int fd = open(NFT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void nft_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
 
 static const char *const nft_paths[] = { "/usr/sbin/nft", "/sbin/nft",
 					 "/usr/bin/nft", NULL };
@@ -118,6 +140,17 @@ static int nft_run(const char *script, char **ret_out, struct cni_err *err)
 	return 0;
 }
 
+/* nft_run under the lock. */
+static int nft_run_locked(const char *script, struct cni_err *err)
+{
+	char *out = NULL;
+	int fd = nft_lock(), r = nft_run(script, &out, err);
+
+	nft_unlock(fd);
+	free(out);
+	return r;
+}
+
 /* The rule comment naming one attachment; only safe characters. */
 static void masq_tag(const char *container_id, const char *ifname,
 		     char buf[128])
@@ -136,8 +169,7 @@ int dl_masq_add(const char *container_id, const char *ifname,
 	const char *mcast =
 		addr->family == AF_INET ? "224.0.0.0/4" : "ff00::/8";
 	struct nl_prefix net = *addr;
-	char tag[128], host[64], subnet[64], script[1024], *out = NULL;
-	int r;
+	char tag[128], host[64], subnet[64], script[1024];
 
 	masq_tag(container_id, ifname, tag);
 	dl_prefix_format(addr, false, host, sizeof(host));
@@ -151,17 +183,16 @@ int dl_masq_add(const char *container_id, const char *ifname,
 		 "add rule %s " MASQ_TABLE " postrouting %s saddr %s "
 		 "%s daddr != %s %s daddr != %s masquerade comment \"%s\"\n",
 		 fam, fam, fam, fam, host, fam, subnet, fam, mcast, tag);
-	r = nft_run(script, &out, err);
-	free(out);
-	return r;
+	return nft_run_locked(script, err);
 }
 
-/* Handles of the rules tagged tag in the listing, as a delete script. */
+/* Handles of the rules tagged tag in the listing, as a delete script;
+ * when no other rule is left, the whole table instead. */
 static int del_script(const char *fam, const char *chain, const char *listing,
 		      const char *tag, char **ret)
 {
 	char needle[160], *script = NULL;
-	size_t len = 0;
+	size_t len = 0, ours = 0, others = 0;
 	FILE *f = open_memstream(&script, &len);
 	const char *line = listing;
 
@@ -175,12 +206,19 @@ static int del_script(const char *fam, const char *chain, const char *listing,
 
 		snprintf(one, sizeof(one), "%.*s", (int)n, line);
 		h = strstr(one, "# handle ");
-		if (strstr(one, needle) && h)
+		if (h && strstr(one, needle)) {
+			ours++;
 			fprintf(f,
 				"delete rule %s " MASQ_TABLE " %s handle %ld\n",
 				fam, chain, strtol(h + 9, NULL, 10));
+		} else if (h && !strstr(one, "table ") &&
+			   !strstr(one, "chain ")) {
+			others++;
+		}
 		line = nl ? nl + 1 : NULL;
 	}
+	if (ours && !others)
+		fprintf(f, "delete table %s " MASQ_TABLE "\n", fam);
 	fclose(f);
 	*ret = script;
 	return 0;
@@ -193,25 +231,29 @@ static int tagged_del(const char *fam, const char *chain,
 {
 	char tag[128], list[128], *out = NULL, *script = NULL;
 	struct cni_err quiet = { 0 };
-	int r;
+	int r, fd;
 
 	if (!nft_find()) /* then ADD could not have added any rule */
 		return 0;
 	masq_tag(container_id, ifname, tag);
 	snprintf(list, sizeof(list), "list chain %s " MASQ_TABLE " %s\n", fam,
 		 chain);
+	fd = nft_lock();
 	/* No table or chain: nothing of ours to delete. */
-	if (nft_run(list, &out, &quiet) < 0)
+	if (nft_run(list, &out, &quiet) < 0) {
+		nft_unlock(fd);
 		return strstr(quiet.msg, "No such file")
 			       ? 0
 			       : cni_errf(err, quiet.code, "%s", quiet.msg);
+	}
 	r = del_script(fam, chain, out, tag, &script);
 	free(out);
-	if (r < 0)
-		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	out = NULL;
-	if (*script)
+	if (r < 0)
+		r = cni_errf(err, CNI_ERR_IO, "out of memory");
+	else if (*script)
 		r = nft_run(script, &out, err);
+	nft_unlock(fd);
 	free(out);
 	free(script);
 	return r;
@@ -228,8 +270,7 @@ int dl_spoofchk_add(const char *container_id, const char *ifname,
 		    const char *host_port, const uint8_t mac[6],
 		    struct cni_err *err)
 {
-	char tag[128], m[18], script[1024], *out = NULL;
-	int r;
+	char tag[128], m[18], script[1024];
 
 	masq_tag(container_id, ifname, tag);
 	dl_mac_format(mac, m);
@@ -241,9 +282,7 @@ int dl_spoofchk_add(const char *container_id, const char *ifname,
 		 "add rule bridge " MASQ_TABLE " prerouting iifname \"%s\" "
 		 "ether saddr != %s drop comment \"%s\"\n",
 		 host_port, m, tag);
-	r = nft_run(script, &out, err);
-	free(out);
-	return r;
+	return nft_run_locked(script, err);
 }
 
 int dl_spoofchk_del(const char *container_id, const char *ifname,

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
 #include <netlink/netlink.h>
@@ -34,6 +35,7 @@ struct nl_ctx {
 	int nsfd;     /* the socket's netns */
 	dev_t ns_dev; /* identity of that netns */
 	ino_t ns_ino;
+	char ext[160]; /* the kernel's extended ack text of the last nl_sync */
 };
 
 /* libnl error -> errno. libnl folds errno into its own codes. */
@@ -63,6 +65,102 @@ static int nl_errno(int nle)
 		if (map[i].nle == e)
 			return -map[i].eno;
 	return -EIO;
+}
+
+/* ---- requests that keep the kernel's errno and its extended ack ---- */
+
+struct nl_answer {
+	int err; /* the kernel's negative errno, 0: acknowledged */
+	char *ext;
+	size_t size;
+};
+
+/* The NLMSGERR_ATTR_MSG text after an error (NETLINK_EXT_ACK). */
+static void answer_ext(const struct nlmsgerr *e, struct nl_answer *a)
+{
+	const struct nlmsghdr *h =
+		(const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+	size_t off = sizeof(*e), len;
+	const struct nlattr *at;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (h->nlmsg_len < NLMSG_HDRLEN + off)
+		return;
+	len = h->nlmsg_len - NLMSG_HDRLEN - off;
+	at = (const struct nlattr *)((const char *)e + off);
+	while (len >= sizeof(*at) && at->nla_len >= sizeof(*at) &&
+	       at->nla_len <= len) {
+		size_t step = NLA_ALIGN((size_t)at->nla_len);
+
+		if ((at->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG &&
+		    at->nla_len > sizeof(*at)) {
+			snprintf(a->ext, a->size, "%.*s",
+				 (int)(at->nla_len - sizeof(*at)),
+				 (const char *)(at + 1));
+			return;
+		}
+		if (step >= len)
+			return;
+		len -= step;
+		at = (const struct nlattr *)((const char *)at + step);
+	}
+}
+
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct nl_answer *a = arg;
+
+	(void)who;
+	a->err = e->error;
+	if (e->error)
+		answer_ext(e, a);
+	return NL_STOP;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_STOP;
+}
+
+/* Send msg (freed) and wait for the kernel's answer: 0, or the kernel's
+ * negative errno with its extended ack text (if any) in ctx->ext. */
+static int nl_sync(struct nl_ctx *ctx, struct nl_msg *msg)
+{
+	struct nl_answer a = { 0, ctx->ext, sizeof(ctx->ext) };
+	struct nl_cb *orig = nl_socket_get_cb(ctx->sk);
+	struct nl_cb *cb = orig ? nl_cb_clone(orig) : NULL;
+	int r = -ENOMEM;
+
+	ctx->ext[0] = '\0';
+	nl_cb_put(orig);
+	if (cb) {
+		nl_cb_err(cb, NL_CB_CUSTOM, on_error, &a);
+		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, NULL);
+		r = nl_send_auto(ctx->sk, msg);
+		if (r >= 0)
+			r = nl_recvmsgs(ctx->sk, cb);
+		nl_cb_put(cb);
+	}
+	nlmsg_free(msg);
+	if (a.err)
+		return a.err;
+	return r < 0 ? nl_errno(r) : 0;
+}
+
+/* "<strerror>" or "<strerror> (<kernel's text>)", as iproute2 shows both. */
+static const char *kernel_reason(const struct nl_ctx *ctx, int r, char *buf,
+				 size_t size)
+{
+	if (ctx->ext[0])
+		snprintf(buf, size, "%s (%s)", strerror(-r), ctx->ext);
+	else
+		snprintf(buf, size, "%s", strerror(-r));
+	return buf;
 }
 
 /* Set err for a failed libnl call and return the negative errno. */
@@ -102,6 +200,9 @@ static int ctx_from_fd(int nsfd, struct nl_ctx **ret, struct cni_err *err)
 		free(ctx);
 		return nl_fail(err, r, "netlink socket", "connect");
 	}
+	/* the kernel's own words on a refusal (best effort: old kernels) */
+	setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &(int){ 1 }, sizeof(int));
 	*ret = ctx;
 	return 0;
 }
@@ -283,18 +384,21 @@ static int link_set_mac(struct rtnl_link *l, const uint8_t *mac)
 static int link_add(struct nl_ctx *ctx, struct rtnl_link *l, const char *what,
 		    const char *name, struct cni_err *err)
 {
-	int r = rtnl_link_add(ctx->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	struct nl_msg *msg = NULL;
+	char why[256];
+	int r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
 
 	rtnl_link_put(l);
+	r = r < 0 ? nl_errno(r) : nl_sync(ctx, msg);
 	if (r < 0) {
-		r = nl_errno(r);
 		if (r == -EEXIST)
 			cni_errf(err, CNI_ERR_NETLINK,
 				 "create %s \"%s\": a link of that name exists",
 				 what, name);
 		else
 			cni_errf(err, CNI_ERR_NETLINK, "create %s \"%s\": %s",
-				 what, name, strerror(-r));
+				 what, name,
+				 kernel_reason(ctx, r, why, sizeof(why)));
 		return r;
 	}
 	return 0;
@@ -352,20 +456,19 @@ static int bridge_newlink(struct nl_ctx *ctx, const char *name,
 		nla_nest_end(msg, data);
 	}
 	nla_nest_end(msg, li);
-	r = nl_send_sync(ctx->sk, msg); /* frees msg */
-	msg = NULL;
+	return nl_sync(ctx, msg); /* frees msg */
 out:
 	nlmsg_free(msg);
-	return r;
+	return nl_errno(r);
 }
 
 int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
 		     bool vlan_filtering, struct cni_err *err)
 {
 	int r = bridge_newlink(ctx, name, mtu, vlan_filtering);
+	char why[256];
 
 	if (r < 0) {
-		r = nl_errno(r);
 		if (r == -EEXIST)
 			cni_errf(err, CNI_ERR_NETLINK,
 				 "create bridge \"%s\": a link of that name "
@@ -374,7 +477,7 @@ int nl_bridge_create(struct nl_ctx *ctx, const char *name, unsigned int mtu,
 		else
 			cni_errf(err, CNI_ERR_NETLINK,
 				 "create bridge \"%s\": %s", name,
-				 strerror(-r));
+				 kernel_reason(ctx, r, why, sizeof(why)));
 		return r;
 	}
 	return 0;
@@ -661,12 +764,19 @@ int nl_addr_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *p,
 
 	prefix_str(p, s, sizeof(s));
 	snprintf(what, sizeof(what), "add address to link index %d:", ifindex);
+	struct nl_msg *msg = NULL;
+	char why[256];
+
 	if (r == 0) {
-		r = rtnl_addr_add(ctx->sk, ra, 0);
+		r = rtnl_addr_build_add_request(ra, 0, &msg);
 		rtnl_addr_put(ra);
+		r = r < 0 ? nl_errno(r) : nl_sync(ctx, msg);
+	} else {
+		r = nl_errno(r);
 	}
-	if (r < 0 && nl_errno(r) != -EEXIST)
-		return nl_fail(err, r, what, s);
+	if (r < 0 && r != -EEXIST)
+		return cni_errf(err, CNI_ERR_NETLINK, "%s %s: %s", what, s,
+				kernel_reason(ctx, r, why, sizeof(why)));
 	return 0;
 }
 
@@ -832,25 +942,56 @@ static struct rtnl_route *route_build(int ifindex, const struct nl_prefix *dst,
 	return rt;
 }
 
+/* What the user can do about a route the kernel refused. */
+static const char *route_hint(int r)
+{
+	switch (r) {
+	case -ENETUNREACH:
+		return ": the gateway is on no network of the interface "
+		       "(give the interface an address in the gateway's "
+		       "subnet, or route to the gateway first)";
+	case -EHOSTUNREACH:
+		return ": the gateway is not directly reachable";
+	case -EEXIST:
+		return ": the same route is already there";
+	case -ENODEV:
+		return ": no such interface";
+	default:
+		return "";
+	}
+}
+
+/* Appended beside routes to the same destination on other interfaces
+ * (NLM_F_APPEND), as the reference plugins add them: a pod's default
+ * route via net1 goes in next to eth0's. The very same route again is
+ * EEXIST, an error. */
 int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 		 const struct nl_prefix *gw, struct cni_err *err)
 {
 	struct rtnl_route *rt = route_build(ifindex, dst, gw);
-	char s[INET6_ADDRSTRLEN + 8];
-	int r = -NLE_NOMEM;
+	char s[INET6_ADDRSTRLEN + 8], g[INET6_ADDRSTRLEN + 8], why[256];
+	struct nl_msg *msg = NULL;
+	int r = -ENOMEM;
 
 	prefix_str(dst, s, sizeof(s));
+	ctx->ext[0] = '\0';
 	if (rt) {
 		rtnl_route_set_protocol(rt, RTPROT_BOOT);
 		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
 		rtnl_route_set_type(rt, RTN_UNICAST);
-		r = rtnl_route_add(ctx->sk, rt, NLM_F_EXCL);
-		if (r < 0 && nl_errno(r) == -EEXIST)
-			r = 0;
+		r = rtnl_route_build_add_request(
+			rt, NLM_F_CREATE | NLM_F_APPEND, &msg);
 		rtnl_route_put(rt);
+		r = r < 0 ? nl_errno(r) : nl_sync(ctx, msg);
 	}
-	if (r < 0)
-		return nl_fail(err, r, "add route", s);
+	if (r < 0) {
+		if (gw)
+			inet_ntop(gw->family, gw->addr, g, sizeof(g));
+		return cni_errf(err, CNI_ERR_NETLINK, "add route %s%s%s: %s%s",
+				s, gw ? " via " : "", gw ? g : "",
+				kernel_reason(ctx, r, why, sizeof(why)),
+				route_hint(r));
+	}
 	return 0;
 }
 
@@ -881,17 +1022,17 @@ int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
 	return 0;
 }
 
-static int route_fill(struct nl_object *o, void *arg, void *out)
+/* Nexthop i of rt as ri, when rt is a unicast route of the main table
+ * (and of family unless AF_UNSPEC): 0, else -1. */
+static int route_fill(struct rtnl_route *rt, int family, int i,
+		      struct nl_route_info *ri)
 {
-	struct rtnl_route *rt = (struct rtnl_route *)o;
-	struct nl_route_info *ri = out;
 	struct rtnl_nexthop *nh;
-	const int *family = arg;
 
 	if (rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
 	    rtnl_route_get_type(rt) != RTN_UNICAST)
 		return -1;
-	if (*family != AF_UNSPEC && rtnl_route_get_family(rt) != *family)
+	if (family != AF_UNSPEC && rtnl_route_get_family(rt) != family)
 		return -1;
 	memset(ri, 0, sizeof(*ri));
 	if (prefix_from_nl(rtnl_route_get_dst(rt), &ri->dst) < 0) {
@@ -900,8 +1041,8 @@ static int route_fill(struct nl_object *o, void *arg, void *out)
 	}
 	ri->table = rtnl_route_get_table(rt);
 	ri->priority = rtnl_route_get_priority(rt);
-	if (rtnl_route_get_nnexthops(rt) > 0) {
-		nh = rtnl_route_nexthop_n(rt, 0);
+	if (i < rtnl_route_get_nnexthops(rt)) {
+		nh = rtnl_route_nexthop_n(rt, i);
 		ri->oif = rtnl_route_nh_get_ifindex(nh);
 		if (prefix_from_nl(rtnl_route_nh_get_gateway(nh), &ri->gw) < 0)
 			memset(&ri->gw, 0, sizeof(ri->gw));
@@ -909,21 +1050,74 @@ static int route_fill(struct nl_object *o, void *arg, void *out)
 	return 0;
 }
 
+struct route_dump {
+	int family;
+	struct nl_route_info *arr;
+	size_t n, cap;
+	int err;
+};
+
+/* One route of the dump: one entry per nexthop (an IPv6 multipath route
+ * holds the routes of several interfaces). */
+static void route_take(struct nl_object *o, void *arg)
+{
+	struct rtnl_route *rt = (struct rtnl_route *)o;
+	struct route_dump *d = arg;
+	int n = rtnl_route_get_nnexthops(rt);
+
+	for (int i = 0; i < (n ? n : 1) && !d->err; i++) {
+		struct nl_route_info ri, *a;
+
+		if (route_fill(rt, d->family, i, &ri) < 0)
+			continue;
+		if (d->n == d->cap) {
+			a = realloc(d->arr, (d->cap * 2 + 16) * sizeof(*a));
+			if (!a) {
+				d->err = -ENOMEM;
+				return;
+			}
+			d->arr = a;
+			d->cap = d->cap * 2 + 16;
+		}
+		d->arr[d->n++] = ri;
+	}
+}
+
+static int route_msg(struct nl_msg *msg, void *arg)
+{
+	nl_msg_parse(msg, route_take, arg);
+	return NL_OK;
+}
+
+/* A dump read message by message, not through a libnl cache: the cache
+ * keeps one of several routes to one destination (its identity has no
+ * interface), so a default route via net1 beside eth0's would hide. */
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 		  size_t *ret_n, struct cni_err *err)
 {
-	struct nl_cache *cache = NULL;
-	void *arr;
-	int r = rtnl_route_alloc_cache(ctx->sk, family, 0, &cache);
+	struct route_dump d = { .family = family };
+	struct rtmsg rtm = { .rtm_family = (unsigned char)family };
+	struct nl_cb *orig = nl_socket_get_cb(ctx->sk);
+	struct nl_cb *cb = orig ? nl_cb_clone(orig) : NULL;
+	int r = -NLE_NOMEM;
 
-	if (r < 0)
+	nl_cb_put(orig);
+	if (cb) {
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, route_msg, &d);
+		r = nl_send_simple(ctx->sk, RTM_GETROUTE, NLM_F_DUMP, &rtm,
+				   sizeof(rtm));
+		if (r >= 0)
+			r = nl_recvmsgs(ctx->sk, cb);
+		nl_cb_put(cb);
+	}
+	if (r >= 0 && d.err)
+		r = -NLE_NOMEM;
+	if (r < 0) {
+		free(d.arr);
 		return nl_fail(err, r, "list routes", "");
-	r = cache_collect(cache, sizeof(struct nl_route_info), route_fill,
-			  &family, &arr, ret_n);
-	nl_cache_free(cache);
-	if (r < 0)
-		return cni_errf(err, CNI_ERR_NETLINK, "out of memory");
-	*ret = arr;
+	}
+	*ret = d.arr;
+	*ret_n = d.n;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cni_error.h"
 #include "cni_json.h"
+#include "ipam_compat.h"
 #include "ipam_conf.h"
 #include "store.h"
 #include "ipam_node.h"
@@ -79,6 +80,21 @@ static int range_addr_get(json_object *obj, const char *key, const char *field,
 	return 0;
 }
 
+/* An exclude entry: a CIDR, or a bare address (one address, as
+ * Whereabouts accepts it). */
+static int excl_parse(const char *s, struct ipam_prefix *ret)
+{
+	struct ipam_addr a;
+
+	if (ipam_prefix_parse(s, false, ret, NULL) == 0)
+		return 0;
+	if (ipam_addr_parse(s, &a) < 0)
+		return -EINVAL;
+	ret->addr = a;
+	ret->len = ipam_addr_bits(a.family);
+	return 0;
+}
+
 static int range_excl_parse(json_object *obj, const char *field,
 			    struct ipam_range *r, struct cni_err *err)
 {
@@ -103,9 +119,10 @@ static int range_excl_parse(json_object *obj, const char *field,
 		const char *s = json_object_get_string(e);
 
 		if (!json_object_is_type(e, json_type_string) ||
-		    ipam_prefix_parse(s, false, &r->excl[i], NULL) < 0)
+		    excl_parse(s, &r->excl[i]) < 0)
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-					"%s.exclude[%zu]: \"%s\" is not a CIDR",
+					"%s.exclude[%zu]: \"%s\" is not a CIDR "
+					"or an IP address",
 					field, i, s ? s : "");
 		r->n_excl++;
 	}
@@ -133,6 +150,57 @@ static int range_block_len(json_object *obj, const char *field,
 				field, (long long)v,
 				bits - IPAM_BLOCK_HOST_BITS_MAX, bits);
 	r->block_len = v < r->net.len ? r->net.len : (int)v;
+	return 0;
+}
+
+/* The gateway: `gateway`, else the first host address of the CIDR,
+ * unless `noGateway` says the segment has none (docs/ipam.md). It is
+ * never handed out and is returned as ips[].gateway. A point-to-point
+ * prefix (/31, /32, /127, /128) has no implicit gateway. */
+static int range_gateway(json_object *obj, const char *field,
+			 struct ipam_range *r, struct cni_err *err)
+{
+	int bits = ipam_addr_bits(r->net.addr.family);
+	bool none = false;
+	char sub[96], p[IPAM_PREFIX_STRLEN];
+	const char *s;
+	int rc;
+
+	rc = cni_json_get_bool(obj, "noGateway",
+			       subfield(sub, sizeof(sub), field, "noGateway"),
+			       &none, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	rc = cni_json_get_string(obj, "gateway",
+				 subfield(sub, sizeof(sub), field, "gateway"),
+				 &s, err);
+	if (rc == -ENOENT) {
+		if (!none && r->net.len < bits - 1) {
+			r->gw.family = r->net.addr.family;
+			r->gw.v = r->net.addr.v + 1;
+			r->has_gw = true;
+		}
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (none)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s.gateway: \"%s\" given with \"noGateway\": "
+				"true; keep one",
+				field, s);
+	if (ipam_addr_parse(s, &r->gw) < 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s.gateway: \"%s\" is not an IP address",
+				field, s);
+	if (!ipam_prefix_contains(&r->net, &r->gw))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s.gateway: \"%s\" is outside the range %s: "
+				"the pod's prefix would not reach it; write "
+				"the segment's prefix as the range and narrow "
+				"it with range_start/range_end",
+				field, s, ipam_prefix_fmt(&r->net, p));
+	r->has_gw = true;
 	return 0;
 }
 
@@ -168,12 +236,7 @@ static int range_window(json_object *obj, const char *field,
 	if (r->start > r->end)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s: range_start is after range_end", field);
-	rc = range_addr_get(obj, "gateway", field, r, &r->gw, err);
-	if (rc == 0)
-		r->has_gw = true;
-	else if (rc != -ENOENT)
-		return rc;
-	return 0;
+	return range_gateway(obj, field, r, err);
 }
 
 static void range_pool_id(struct ipam_range *r, const char *network_name)
@@ -259,36 +322,48 @@ bool ipam_range_reserved(const struct ipam_range *r, ipam_u128 a)
 	return false;
 }
 
-static int conf_ranges_add(struct ipam_conf *c, json_object *obj,
-			   const char *field, const char *nn, int b4, int b6,
-			   struct cni_err *err)
+int ipam_conf_range_add(struct ipam_conf *c, struct ipam_range *r,
+			const char *field, struct cni_err *err)
 {
-	struct ipam_range r, *n;
+	struct ipam_range *n;
 	size_t i;
-	int rc;
 
-	rc = ipam_range_parse(obj, field, nn, b4, b6, &r, err);
-	if (rc < 0)
-		return rc;
 	for (i = 0; i < c->n_ranges; i++) {
-		if (ipam_prefix_overlaps(&c->ranges[i].net, &r.net)) {
+		if (ipam_prefix_overlaps(&c->ranges[i].net, &r->net)) {
 			char a[IPAM_PREFIX_STRLEN], b[IPAM_PREFIX_STRLEN];
 
-			ipam_range_clear(&r);
+			ipam_range_clear(r);
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"%s: range %s overlaps range %s", field,
-					ipam_prefix_fmt(&r.net, a),
+					ipam_prefix_fmt(&r->net, a),
 					ipam_prefix_fmt(&c->ranges[i].net, b));
 		}
 	}
 	n = realloc(c->ranges, (c->n_ranges + 1) * sizeof(*n));
 	if (!n) {
-		ipam_range_clear(&r);
+		ipam_range_clear(r);
 		return -ENOMEM;
 	}
 	c->ranges = n;
-	c->ranges[c->n_ranges++] = r;
+	c->ranges[c->n_ranges++] = *r;
+	if (r->set >= c->n_sets)
+		c->n_sets = r->set + 1;
 	return 0;
+}
+
+/* A Whereabouts range: a set of its own. */
+static int conf_ranges_add(struct ipam_conf *c, json_object *obj,
+			   const char *field, const char *nn, int b4, int b6,
+			   struct cni_err *err)
+{
+	struct ipam_range r;
+	int rc;
+
+	rc = ipam_range_parse(obj, field, nn, b4, b6, &r, err);
+	if (rc < 0)
+		return rc;
+	r.set = c->n_sets;
+	return ipam_conf_range_add(c, &r, field, err);
 }
 
 static int conf_block_defaults(json_object *ipam, int *b4, int *b6,
@@ -321,6 +396,11 @@ static int conf_ranges(struct ipam_conf *c, json_object *ipam,
 	int rc, b4, b6;
 	size_t i;
 
+	rc = ipam_compat_check(ipam, err);
+	if (rc < 0)
+		return rc;
+	if (ipam_hostlocal_form(ipam))
+		return ipam_hostlocal_ranges(c, ipam, err);
 	rc = cni_json_get_string(ipam, "network_name", "ipam.network_name", &nn,
 				 err);
 	if (rc < 0 && rc != -ENOENT)
@@ -375,8 +455,8 @@ static int conf_static_one(struct ipam_conf *c, json_object *e, size_t i,
 				"this network",
 				i, s);
 	for (j = 0; j < c->n_static; j++)
-		if (ipam_conf_range_of(c, &c->static_ips[j]) ==
-		    ipam_conf_range_of(c, &a))
+		if (ipam_conf_range_of(c, &c->static_ips[j])->set ==
+		    ipam_conf_range_of(c, &a)->set)
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"runtimeConfig.ips[%zu]: %s: a second "
 					"address in the same range",

@@ -26,6 +26,7 @@ struct ipam_range {
 	size_t n_excl;
 	int block_len;
 	char pool_id[IPAM_POOL_ID_MAX]; /* key-safe, e.g. "net1.10.0.0.0_8" */
+	size_t set; /* range set: one address per set, its ranges in order */
 };
 
 /* The plexus-ipam part of a plugin config (Whereabouts-compatible keys)
@@ -36,6 +37,8 @@ struct ipam_conf {
 	const char *name; /* network name */
 	struct ipam_range *ranges;
 	size_t n_ranges;
+	/* ranges[].set < n_sets; the ranges of one set adjoin */
+	size_t n_sets;
 	json_object *routes;	/* borrowed from root, may be NULL */
 	json_object *dns;	/* borrowed from root, may be NULL */
 	json_object *node_root; /* node-side settings (owned), or NULL */
@@ -60,6 +63,11 @@ int ipam_range_parse(json_object *obj, const char *field,
 		     const char *network_name, int block4, int block6,
 		     struct ipam_range *ret, struct cni_err *err);
 void ipam_range_clear(struct ipam_range *r);
+
+/* Append *r (taken over, cleared on failure) as a range of set r->set;
+ * code 7 naming `field` when it overlaps a range already there. */
+int ipam_conf_range_add(struct ipam_conf *c, struct ipam_range *r,
+			const char *field, struct cni_err *err);
 
 /* Is address a (of r's family, inside r.net) never handed out? network,
  * IPv4 broadcast, gateway, outside [start, end], excluded. */

@@ -36,6 +36,18 @@ static const struct ipam_addr *static_for(const struct ipam_conf *conf,
 	return NULL;
 }
 
+/* Does the request name an address in one of set's ranges? */
+static bool set_has_static(const struct call *c, size_t set)
+{
+	size_t i;
+
+	for (i = 0; i < c->conf->n_ranges; i++)
+		if (c->conf->ranges[i].set == set &&
+		    static_for(c->conf, &c->conf->ranges[i]))
+			return true;
+	return false;
+}
+
 static void add_ip(json_object *ips, const struct ipam_range *r,
 		   const struct ipam_addr *a)
 {
@@ -79,6 +91,69 @@ static int make_result(struct call *c, json_object *ips, json_object **ret,
 	return 0;
 }
 
+/* The address cid+ifname already holds in one of set's ranges:
+ * 0 with *ret_r, -ENOENT, or a store failure. */
+static int set_find(struct call *c, size_t set, const struct ipam_range **ret_r,
+		    struct ipam_addr *ret, struct cni_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->conf->n_ranges; i++) {
+		const struct ipam_range *r = &c->conf->ranges[i];
+
+		if (r->set != set)
+			continue;
+		rc = ipam_find(&c->ctx, r, c->env->container_id, c->env->ifname,
+			       ret, err);
+		if (rc == 0)
+			*ret_r = r;
+		if (rc != -ENOENT)
+			return rc;
+	}
+	return -ENOENT;
+}
+
+/* One address from a range set: one it holds already (ADD is
+ * idempotent), the requested one, else the first range with a free
+ * address (host-local's order inside a set). */
+static int set_alloc(struct call *c, size_t set, const struct ipam_owner *o,
+		     const struct ipam_range **ret_r, struct ipam_addr *ret,
+		     struct cni_err *err)
+{
+	int rc = set_find(c, set, ret_r, ret, err);
+	size_t i;
+
+	if (rc != -ENOENT)
+		return rc;
+	rc = -ENOSPC;
+	for (i = 0; i < c->conf->n_ranges; i++) {
+		const struct ipam_range *r = &c->conf->ranges[i];
+		const struct ipam_addr *want = static_for(c->conf, r);
+
+		if (r->set != set)
+			continue;
+		if (c->conf->n_static && !want && set_has_static(c, set))
+			continue;
+		rc = ipam_alloc(&c->ctx, r, o, want, ret, err);
+		if (rc == 0)
+			*ret_r = r;
+		if (rc != -ENOSPC)
+			return rc;
+	}
+	return rc;
+}
+
+static void release_set(struct call *c, size_t set, const struct ipam_owner *o)
+{
+	size_t i;
+
+	for (i = 0; i < c->conf->n_ranges; i++)
+		if (c->conf->ranges[i].set == set)
+			ipam_release(&c->ctx, &c->conf->ranges[i], o->cid,
+				     o->ifname, NULL);
+}
+
 static int cmd_add(struct call *c, json_object **ret, struct cni_err *err)
 {
 	struct ipam_owner o = {
@@ -89,22 +164,19 @@ static int cmd_add(struct call *c, json_object **ret, struct cni_err *err)
 		.uid = cni_env_arg(c->env, "K8S_POD_UID"),
 	};
 	json_object *ips = json_object_new_array();
+	const struct ipam_range *r = NULL;
 	struct ipam_addr a;
-	size_t i, j;
+	size_t set, j;
 	int rc = 0;
 
-	for (i = 0; i < c->conf->n_ranges && rc == 0; i++) {
-		const struct ipam_range *r = &c->conf->ranges[i];
-
-		rc = ipam_alloc(&c->ctx, r, &o, static_for(c->conf, r), &a,
-				err);
+	for (set = 0; set < c->conf->n_sets && rc == 0; set++) {
+		rc = set_alloc(c, set, &o, &r, &a, err);
 		if (rc == 0)
 			add_ip(ips, r, &a);
 	}
-	if (rc < 0) /* undo the ranges already done, in reverse */
-		for (j = i - 1; j-- > 0;)
-			ipam_release(&c->ctx, &c->conf->ranges[j], o.cid,
-				     o.ifname, NULL);
+	if (rc < 0) /* undo the sets already done, in reverse */
+		for (j = set - 1; j-- > 0;)
+			release_set(c, j, &o);
 	if (rc == 0)
 		rc = make_result(c, ips, ret, err);
 	json_object_put(ips);
@@ -128,21 +200,25 @@ static int cmd_del(struct call *c, struct cni_err *err)
 
 static int cmd_check(struct call *c, struct cni_err *err)
 {
+	const struct ipam_range *r;
 	struct ipam_addr a;
-	size_t i;
+	size_t set, i;
 	int rc;
 
-	for (i = 0; i < c->conf->n_ranges; i++) {
-		rc = ipam_find(&c->ctx, &c->conf->ranges[i],
-			       c->env->container_id, c->env->ifname, &a, err);
-		if (rc == -ENOENT)
-			return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
-					"pool %s: no allocation for container "
-					"%s interface %s",
-					c->conf->ranges[i].pool_id,
-					c->env->container_id, c->env->ifname);
-		if (rc < 0)
-			return rc;
+	for (set = 0; set < c->conf->n_sets; set++) {
+		rc = set_find(c, set, &r, &a, err);
+		if (rc != -ENOENT) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		for (i = 0; c->conf->ranges[i].set != set; i++)
+			;
+		return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
+				"pool %s: no allocation for container "
+				"%s interface %s",
+				c->conf->ranges[i].pool_id,
+				c->env->container_id, c->env->ifname);
 	}
 	return 0;
 }
@@ -174,8 +250,16 @@ static int cmd_status(struct call *c, struct cni_err *err)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < c->conf->n_ranges; i++) {
-		rc = ipam_has_free(&c->ctx, &c->conf->ranges[i], err);
+	size_t set;
+
+	/* each set needs one range with a free address */
+	for (set = 0; set < c->conf->n_sets; set++) {
+		rc = -ENOSPC;
+		for (i = 0; i < c->conf->n_ranges && rc == -ENOSPC; i++) {
+			if (c->conf->ranges[i].set != set)
+				continue;
+			rc = ipam_has_free(&c->ctx, &c->conf->ranges[i], err);
+		}
 		if (rc == -ENOSPC)
 			return rc;
 		if (rc < 0) {

@@ -2,10 +2,11 @@
 # Runs every suite and ends with one line: "N passed, N failed, N skipped".
 # Suites: the runner's own self-test, cmocka unit tests (plain and
 # sanitizer builds, the plain ones again under valgrind), shell suites in
-# tests/integration/ and tests/security/ (per build), tests/system/
-# (once). Each prints TAP; tests/tap.sh counts it and holds each suite to its exit status, its plan
-# and the sanitizer reports it caused (see there). The full output of every
-# suite is in build/check.log.
+# tests/integration/ and tests/security/ (per build), tests/differential/
+# and tests/system/ (once). Each prints TAP; tests/tap.sh counts it and
+# holds each suite to its exit status, its plan and the sanitizer reports
+# it caused (see there). The full output of every suite is in
+# build/check.log.
 # Usage: tests/run.sh [FILTER]  (runs suites whose label contains FILTER)
 cd "$(dirname "$0")/.." || exit 2
 . tests/tap.sh
@@ -50,6 +51,12 @@ for s in tests/security/*.sh; do
 	for flavour in build build/san; do
 		run_suite "$s:$flavour" env BINDIR=$flavour/bin bash "$s"
 	done
+done
+# differential suites: ours against the reference plugins, once (plain
+# build)
+for s in tests/differential/[0-9]*.sh; do
+	[ -f "$s" ] || continue
+	run_suite "$s" env BINDIR=build/bin bash "$s"
 done
 for s in tests/system/*.sh; do
 	[ -f "$s" ] || continue

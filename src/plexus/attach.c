@@ -15,6 +15,7 @@
 #include "cni_json.h"
 #include "cni_log.h"
 #include "cni_result.h"
+#include "gwcheck.h"
 #include "plan.h"
 
 static double now_ms(void)
@@ -208,6 +209,9 @@ int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 		return r;
 	for (size_t k = 0; k < p->n; k++) {
 		r = chain_add(ctx, &p->att[k], &rec->results[k], err);
+		if (r == 0 && rec->results[k])
+			r = gwcheck_result(rec->results[k], p->att[k].network,
+					   p->att[k].ifname, err);
 		if (r < 0) {
 			rollback(ctx, rec, k, err);
 			return r;

@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "errleak") == 0) {
 		/* an error path: the CNI error JSON, a leak, exit 1 */
 		leak();
-		printf("{\"cniVersion\":\"1.1.0\",\"code\":7,\"msg\":\"bad\"}\n");
+		printf("{\"cniVersion\":\"1.1.0\",\"code\":7,\"msg\":\"bad\"}"
+		       "\n");
 		fflush(stdout);
 		return 1;
 	}

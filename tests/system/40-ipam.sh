@@ -127,7 +127,7 @@ case_file_concurrent() {
 }
 
 case_file_kill9() {
-	conf "$T_TMP/k.json" "\"range\":\"10.30.0.0/24\",\"blockSize\":28,$FSTORE"
+	conf "$T_TMP/k.json" "\"noGateway\":true,\"range\":\"10.30.0.0/24\",\"blockSize\":28,$FSTORE"
 	for i in $(seq 30); do
 		ipam ADD "$T_TMP/k.json" "k$i" >/dev/null &
 		p=$!
@@ -138,7 +138,7 @@ case_file_kill9() {
 	# every record file still parses (allocs_of reads them all)
 	allocs_of "$T_TMP/store/10.30.0.0_24" >/dev/null
 	for i in $(seq 15); do ipam DEL "$T_TMP/k.json" "k$i" >/dev/null || fail "DEL k$i"; done
-	echo '{"cniVersion":"1.1.0","name":"net1","type":"bridge","cni.dev/valid-attachments":[],"ipam":{"type":"plexus-ipam","range":"10.30.0.0/24","blockSize":28,'"$FSTORE"'}}' >"$T_TMP/kgc.json"
+	echo '{"cniVersion":"1.1.0","name":"net1","type":"bridge","cni.dev/valid-attachments":[],"ipam":{"type":"plexus-ipam","noGateway":true,"range":"10.30.0.0/24","blockSize":28,'"$FSTORE"'}}' >"$T_TMP/kgc.json"
 	CNI_COMMAND=GC NODE_NAME=node1 "$IPAM" <"$T_TMP/kgc.json" || fail GC
 	expect_eq "$(allocs_of "$T_TMP/store/10.30.0.0_24")" 0 "records left"
 	# the emptied blocks went back to the pool but the node's last one,
@@ -229,7 +229,7 @@ case_etcd_four_nodes() {
 
 case_etcd_borrow_exhaust() {
 	# 2 blocks of 8, 3 nodes: the third node borrows; then the pool ends
-	conf "$T_TMP/eb.json" "\"range\":\"10.91.0.0/28\",\"blockSize\":29,$ESTORE"
+	conf "$T_TMP/eb.json" "\"noGateway\":true,\"range\":\"10.91.0.0/28\",\"blockSize\":29,$ESTORE"
 	: >"$T_TMP/eb.out"
 	worker "$T_TMP/eb.json" nodeA a 3 "$T_TMP/eb.out"
 	worker "$T_TMP/eb.json" nodeB b 8 "$T_TMP/eb.out"
@@ -243,7 +243,7 @@ case_etcd_borrow_exhaust() {
 # usable addresses) with 60 allocations, so block claims and borrowing
 # race each other; then the pool has 2 left.
 race() {
-	conf "$T_TMP/race$2.json" "\"range\":\"10.93.$2.0/26\",\"blockSize\":29,$1"
+	conf "$T_TMP/race$2.json" "\"noGateway\":true,\"range\":\"10.93.$2.0/26\",\"blockSize\":29,$1"
 	: >"$T_TMP/race$2.out"
 	pids=""
 	for w in 1 2 3 4; do

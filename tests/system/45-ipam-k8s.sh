@@ -176,7 +176,7 @@ fault() { ctl fault "$1" >/dev/null || fail "fault $1"; }
 # by the store; a 500 that persists is code 11 (50 for STATUS) and leaves
 # nothing behind.
 case_faults() {
-	conf "$T_TMP/f.json" "\"range\":\"10.63.0.0/24\",$KSTORE"
+	conf "$T_TMP/f.json" "\"noGateway\":true,\"range\":\"10.63.0.0/24\",$KSTORE"
 	ctl clear-faults >/dev/null
 	fault '{"match":"POST '$API'","code":409,"message":"injected conflict"}'
 	a=$(ipam ADD "$T_TMP/f.json" f1 | addr_of)
@@ -243,7 +243,7 @@ pod_args() { echo "K8S_POD_NAMESPACE=$1;K8S_POD_NAME=$2;K8S_POD_UID=$3"; }
 # nothing.
 ctl_case() { # STORE-JSON POOL-RANGE
 	p=$(echo "$2" | tr / _)
-	conf "$T_TMP/p.json" "\"range\":\"$2\",\"blockSize\":28,$1"
+	conf "$T_TMP/p.json" "\"noGateway\":true,\"range\":\"$2\",\"blockSize\":28,$1"
 	pod ipamtest web-0 uid-web0-new
 	pod ipamtest keep uid-keep
 	# 600 pods sorted before ipamtest/*: the live ones are on page 2
@@ -306,7 +306,7 @@ case_ctl_k8s() { ctl_case "$KSTORE" 10.66.0.0/24; }
 # may be gone for good); node3's dangling reference is dropped when node3
 # allocates again.
 case_ctl_block_back() {
-	conf "$T_TMP/b.json" "\"range\":\"10.68.0.0/24\",\"blockSize\":28,$FSTORE"
+	conf "$T_TMP/b.json" "\"noGateway\":true,\"range\":\"10.68.0.0/24\",\"blockSize\":28,$FSTORE"
 	ipam ADD "$T_TMP/b.json" c-lone node3 "$(pod_args ipamtest gone3 uid-gone3)" >/dev/null || fail "ADD"
 	ipamctl ls --config "$T_TMP/b.json" | grep -q "blocks /28: 1 claimed " || fail "not claimed"
 	ipamctl gc --config "$T_TMP/b.json" --kubeconfig "$D/kubeconfig" |

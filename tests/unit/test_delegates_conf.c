@@ -49,6 +49,7 @@ static void test_bridge_conf_parse__keys(void **state)
 				 "\"ipMasq\":true,\"ipMasqBackend\":"
 				 "\"nftables\","
 				 "\"vlan\":0,\"macspoofchk\":false,"
+				 "\"enabledad\":true,"
 				 "\"ipam\":{\"type\":\"host-local\"},"
 				 "\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:"
 				 "0a\"}}");
@@ -63,6 +64,7 @@ static void test_bridge_conf_parse__keys(void **state)
 	assert_true(b.force_address);
 	assert_true(b.hairpin);
 	assert_true(b.ip_masq);
+	assert_true(b.dad);
 	assert_int_equal(b.c.mtu, 1400);
 	assert_string_equal(b.c.ipam_type, "host-local");
 	assert_true(b.c.has_mac);
@@ -82,7 +84,7 @@ static const struct {
 	{ "{\"vlanTrunk\":[{\"id\":0}]}", CNI_ERR_INVALID_CONFIG,
 	  "vlanTrunk[0].id" },
 	{ "{\"macspoofchk\":1}", CNI_ERR_INVALID_CONFIG, "macspoofchk" },
-	{ "{\"enabledad\":true}", CNI_ERR_UNSUPPORTED_FIELD, "enabledad" },
+	{ "{\"enabledad\":1}", CNI_ERR_INVALID_CONFIG, "enabledad" },
 	{ "{\"portIsolation\":true}", CNI_ERR_UNSUPPORTED_FIELD,
 	  "portIsolation" },
 	{ "{\"hairpinMode\":true,\"promiscMode\":true}", CNI_ERR_INVALID_CONFIG,

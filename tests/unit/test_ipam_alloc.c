@@ -99,7 +99,7 @@ static void test_ipam_alloc__idempotent_per_container_ifname(void **state)
 
 static void test_ipam_release__exact_and_idempotent(void **state)
 {
-	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/24\"}");
 	struct cni_err err = { 0 };
 	struct ipam_addr a;
 
@@ -213,7 +213,8 @@ static void rel(struct fx *f, struct ipam_ctx *ctx, const char *cid)
  * block has room; a node's last block stays. */
 static void test_ipam_release__empty_block_goes_back(void **state)
 {
-	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "24\",\"blockSize\":29}");
 	char cid[16];
 	int i;
 
@@ -265,7 +266,8 @@ static void test_ipam_gc__two_empty_blocks_keep_one(void **state)
 
 static void test_ipam_alloc__borrow_when_no_free_block(void **state)
 {
-	struct fx *f = fx_new("{\"range\":\"10.0.0.0/28\",\"blockSize\":29}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "28\",\"blockSize\":29}");
 	const struct ipam_range *r = &f->conf->ranges[0];
 	struct cni_err err = { 0 };
 	size_t n = 0;
@@ -366,7 +368,7 @@ static void test_ipam_alloc__slash8_cost_independent(void **state)
 
 static void test_ipam_alloc__conflicts_are_retried(void **state)
 {
-	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/24\"}");
 
 	(void)state;
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1");
@@ -378,7 +380,7 @@ static void test_ipam_alloc__conflicts_are_retried(void **state)
 
 static void test_ipam_alloc__store_down_try_again(void **state)
 {
-	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/24\"}");
 	struct cni_err err = { 0 };
 
 	(void)state;
@@ -395,7 +397,8 @@ static void test_ipam_alloc__store_down_try_again(void **state)
 
 static void test_ipam_alloc__two_nodes_no_duplicates(void **state)
 {
-	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":28}");
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "24\",\"blockSize\":28}");
 	char cid[16], seen[256] = { 0 };
 	struct cni_err err = { 0 };
 	struct ipam_addr a;
@@ -484,6 +487,28 @@ static void test_ipam_gc__shared_pool_three_networks(void **state)
 	gc_shared_pool(3);
 }
 
+/* The shortest config: the first host address is the gateway, never
+ * handed out; a /30 has one address left. A static request for the
+ * gateway is refused naming it. */
+static void test_ipam_alloc__gateway_never_handed_out(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.9.0.0/30\"}");
+	struct cni_err err = { 0 };
+	struct ipam_addr gw;
+
+	(void)state;
+	assert_true(f->conf->ranges[0].has_gw);
+	assert_int_equal(ipam_addr_parse("10.9.0.1", &gw), 0);
+	assert_true(f->conf->ranges[0].gw.v == gw.v);
+	assert_string_equal(add(f, &f->a, "c1"), "10.9.0.2");
+	assert_true(add_err(f, &f->b, "c2", NULL, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_POOL_EXHAUSTED);
+	assert_true(add_err(f, &f->a, "c3", "10.9.0.1", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "10.9.0.1"));
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_gc__shared_pool_two_networks),
 		cmocka_unit_test(test_ipam_gc__shared_pool_three_networks),
 		cmocka_unit_test(test_ipam_alloc__two_nodes_no_duplicates),
+		cmocka_unit_test(test_ipam_alloc__gateway_never_handed_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

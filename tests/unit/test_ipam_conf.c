@@ -178,6 +178,46 @@ static const struct {
 	  "gateway: \"10.9.0.1\" is outside" },
 	{ "{\"range\":\"10.0.0.0/24\",\"exclude\":[\"x/1\"]}", NULL,
 	  "exclude[0]" },
+	{ "{\"range\":\"2001::0/116\",\"gateway\":\"2001::f:1\"}", NULL,
+	  "gateway: \"2001::f:1\" is outside the range 2001::/116: the pod's "
+	  "prefix would not reach it; write the segment's prefix" },
+	{ "{\"range\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.9\","
+	  "\"noGateway\":true}",
+	  NULL, "ipam.gateway: \"10.0.0.9\" given with \"noGateway\"" },
+	{ "{\"range\":\"10.0.0.0/24\",\"kubernetes\":{\"kubeconfig\":"
+	  "\"/etc/whereabouts.kubeconfig\"}}",
+	  NULL, "ipam.kubernetes: a Whereabouts backend key" },
+	{ "{\"range\":\"10.0.0.0/24\",\"etcd_host\":\"10.0.0.9:2379\"}", NULL,
+	  "ipam.etcd_host: a Whereabouts backend key" },
+	{ "{\"ranges\":[]}", NULL, "ipam.ranges: empty" },
+	{ "{\"ranges\":[[]]}", NULL, "ipam.ranges[0]: an empty range set" },
+	{ "{\"ranges\":[{\"subnet\":\"10.0.0.0/24\"}]}", NULL,
+	  "ipam.ranges[0]: not a list of ranges" },
+	{ "{\"ranges\":[[{\"rangeStart\":\"10.0.0.1\"}]]}", NULL,
+	  "ipam.ranges[0][0].subnet: missing" },
+	{ "{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\","
+	  "\"gateway\":\"10.0.1.1\"}]]}",
+	  NULL, "ipam.ranges[0][0].gateway: \"10.0.1.1\" is outside" },
+	{ "{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\","
+	  "\"rangeStart\":\"10.0.0.9\",\"rangeEnd\":\"10.0.0.3\"}]]}",
+	  NULL, "ipam.ranges[0][0].rangeStart: after" },
+	{ "{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\","
+	  "\"rangeEnd\":\"10.0.1.3\"}]]}",
+	  NULL, "ipam.ranges[0][0].rangeEnd: \"10.0.1.3\" is outside" },
+	{ "{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}],"
+	  "[{\"subnet\":\"10.0.0.128/25\"}]]}",
+	  NULL, "ipam.ranges[1][0]: range 10.0.0.128/25 overlaps" },
+	{ "{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"},"
+	  "{\"subnet\":\"fd00::/64\"}]]}",
+	  NULL, "ipam.ranges[0][1].subnet: a range set mixes IPv4 and IPv6" },
+	{ "{\"subnet\":\"10.0.0.1/24\"}", NULL,
+	  "ipam.subnet: \"10.0.0.1/24\" has host bits set" },
+	{ "{\"subnet\":\"10.0.0.0/31\"}", NULL, "too small" },
+	{ "{\"subnet\":\"10.0.0.0/24\",\"range\":\"10.1.0.0/24\"}", NULL,
+	  "ipam.range: Whereabouts' key beside host-local's" },
+	{ "{\"subnet\":\"10.0.0.0/24\",\"resolvConf\":\"/etc/resolv.conf\"}",
+	  NULL, "ipam.resolvConf" },
+
 	{ "{\"range\":\"10.0.0.0/8\",\"ipRanges\":[{\"range\":"
 	  "\"10.5.0.0/16\"}]}",
 	  NULL, "overlaps" },
@@ -223,6 +263,104 @@ static void test_ipam_conf_parse__not_json(void **state)
 				    &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
 	assert_non_null(strstr(err.msg, "ipam: missing"));
+}
+
+/* The gateway: `gateway`, else the first host address (reserved and
+ * returned), none with noGateway or on a point-to-point prefix. */
+static void test_ipam_conf_parse__gateway_rule(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"range\":\"10.5.0.0/27\"}", NULL);
+
+	(void)state;
+	assert_true(c->ranges[0].has_gw);
+	assert_true(c->ranges[0].gw.v == a4("10.5.0.1"));
+	assert_true(ipam_range_reserved(&c->ranges[0], a4("10.5.0.1")));
+	assert_false(ipam_range_reserved(&c->ranges[0], a4("10.5.0.2")));
+	ipam_conf_free(c);
+	c = parse_ok("{\"range\":\"10.5.0.0/27\",\"noGateway\":true}", NULL);
+	assert_false(c->ranges[0].has_gw);
+	assert_false(ipam_range_reserved(&c->ranges[0], a4("10.5.0.1")));
+	ipam_conf_free(c);
+	c = parse_ok("{\"range\":\"10.5.0.0/27\",\"gateway\":\"10.5.0.30\"}",
+		     NULL);
+	assert_true(c->ranges[0].gw.v == a4("10.5.0.30"));
+	assert_false(ipam_range_reserved(&c->ranges[0], a4("10.5.0.1")));
+	ipam_conf_free(c);
+	c = parse_ok("{\"range\":\"10.5.0.4/31\"}", NULL);
+	assert_false(c->ranges[0].has_gw);
+	ipam_conf_free(c);
+}
+
+/* exclude takes bare addresses (one address each), as Whereabouts. */
+static void test_ipam_conf_parse__exclude_bare_address(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"range\":\"10.6.0.0/24\","
+				       "\"exclude\":[\"10.6.0.7\","
+				       "\"10.6.0.16/30\"]}",
+				       NULL);
+
+	(void)state;
+	assert_int_equal(c->ranges[0].n_excl, 2);
+	assert_true(ipam_range_reserved(&c->ranges[0], a4("10.6.0.7")));
+	assert_false(ipam_range_reserved(&c->ranges[0], a4("10.6.0.8")));
+	assert_true(ipam_range_reserved(&c->ranges[0], a4("10.6.0.19")));
+	ipam_conf_free(c);
+}
+
+/* host-local's form: sets in order (the top-level subnet first), one
+ * address per set; defaults as host-local's; pools named by network. */
+static void test_ipam_conf_parse__hostlocal_form(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"type\":\"plexus-ipam\",\"subnet\":"
+				       "\"10.7.9.0/24\","
+				       "\"rangeStart\":\"10.7.9.100\","
+				       "\"dataDir\":\"/var/lib/x\","
+				       "\"ranges\":[[{\"subnet\":\"10.7.0.0/"
+				       "30\"},"
+				       "{\"subnet\":\"10.7.1.0/"
+				       "24\",\"gateway\":\"10.7.1.254\"}],"
+				       "[{\"subnet\":\"fd00:7::/64\"}]],"
+				       "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}",
+				       ",\"runtimeConfig\":{\"ips\":[\"10.7.1."
+				       "5\"]}");
+	const struct ipam_range *r = c->ranges;
+
+	(void)state;
+	assert_int_equal(c->n_ranges, 4);
+	assert_int_equal(c->n_sets, 3);
+	assert_int_equal(r[0].set, 0);
+	assert_string_equal(r[0].pool_id, "n.10.7.9.0_24");
+	assert_true(r[0].start == a4("10.7.9.100"));
+	assert_true(r[0].end == a4("10.7.9.255"));
+	assert_true(ipam_range_reserved(&r[0], a4("10.7.9.255")));
+	assert_true(r[0].gw.v == a4("10.7.9.1"));
+	assert_int_equal(r[1].set, 1);
+	assert_int_equal(r[2].set, 1);
+	assert_true(r[2].gw.v == a4("10.7.1.254"));
+	assert_false(ipam_range_reserved(&r[2], a4("10.7.1.1")));
+	assert_true(ipam_range_reserved(&r[2], a4("10.7.1.254")));
+	assert_int_equal(r[3].set, 2);
+	assert_int_equal(r[3].net.addr.family, AF_INET6);
+	/* IPv6: the last address is eligible, as in host-local */
+	assert_false(ipam_range_reserved(&r[3], ipam_prefix_last(&r[3].net)));
+	assert_non_null(c->routes);
+	assert_int_equal(c->n_static, 1);
+	ipam_conf_free(c);
+}
+
+/* A top-level range comes before ipRanges (Whereabouts' order). */
+static void test_ipam_conf_parse__range_before_ipranges(void **state)
+{
+	struct ipam_conf *c = parse_ok("{\"ipRanges\":[{\"range\":\"10.8.1.0/"
+				       "24\"}],\"range\":\"10.8.0.0/24\"}",
+				       NULL);
+
+	(void)state;
+	assert_int_equal(c->n_ranges, 2);
+	assert_true(c->ranges[0].net.addr.v == a4("10.8.0.0"));
+	assert_int_equal(c->ranges[0].set, 0);
+	assert_int_equal(c->ranges[1].set, 1);
+	ipam_conf_free(c);
 }
 
 static void test_ipam_addr__u128_roundtrip(void **state)
@@ -371,6 +509,10 @@ int main(void)
 		cmocka_unit_test(test_ipam_conf_parse__dual_stack),
 		cmocka_unit_test(test_ipam_conf_parse__bad),
 		cmocka_unit_test(test_ipam_conf_parse__not_json),
+		cmocka_unit_test(test_ipam_conf_parse__gateway_rule),
+		cmocka_unit_test(test_ipam_conf_parse__exclude_bare_address),
+		cmocka_unit_test(test_ipam_conf_parse__hostlocal_form),
+		cmocka_unit_test(test_ipam_conf_parse__range_before_ipranges),
 		cmocka_unit_test(test_ipam_addr__u128_roundtrip),
 		cmocka_unit_test(test_ipam_node_name__order),
 		cmocka_unit_test(test_ipam_conf_parse__node_only_refused),
