@@ -57,6 +57,7 @@ spec:
 EOT
 }
 
+install_done() { [ "$(pod_phase kube-system plexus-install)" = Succeeded ]; }
 pod_phase() { k get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
 
 plexus_deploy() {
@@ -87,7 +88,7 @@ contexts:
 current-context: plexus
 EOT
 	install_pod | k apply -f - >/dev/null
-	wait_for 120 "plexus-install pod" [ "$(pod_phase kube-system plexus-install)" = Succeeded ]
+	wait_for 120 "plexus-install pod Succeeded" install_done
 	# the primary config, as plexusd will write it: written aside and
 	# renamed, so containerd never reads half a file
 	cat >"$W/cni/net.d/00-plexus.conf.new" <<EOT

@@ -5,6 +5,10 @@
 # renamed, so a runtime exec'ing a plugin never sees a half-written file.
 set -eu
 dst=${HOST_CNI_BIN:-/host/opt/cni/bin}
+# the image is complete: each plugin runs here with the libraries shipped
+for f in /opt/cni/bin/*; do
+	CNI_COMMAND=VERSION "$f" </dev/null >/dev/null
+done
 for f in /opt/cni/bin/* /usr/local/lib/plexus/plexus-k8s.so; do
 	n=$(basename "$f")
 	cp "$f" "$dst/.$n.tmp"

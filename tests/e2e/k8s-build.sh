@@ -79,7 +79,9 @@ if [ ! -d "$srcdir/vendor" ]; then
 	dsc=$(ls "$CACHE/dl"/kubernetes_*.dsc | head -1)
 	dpkg-source --no-check -x "$dsc" "$srcdir.tmp" >&2
 	mv "$srcdir.tmp" "$srcdir"
-	rm -rf "$CACHE/dl"
+	# dpkg-source leaves a copy of the upstream tarball beside the tree
+	rm -rf "$CACHE/dl" "$CACHE/src/"*.tar.* "$CACHE/src/"*.dsc
+
 fi
 
 # reflect2 1.0.1 (vendored) faults in map iteration under Go >= 1.18 and
@@ -93,7 +95,7 @@ if ! cmp -s "$r2/reflect2.go" "$srcdir/vendor/github.com/modern-go/reflect2/refl
 fi
 
 # GOPATH mode with Kubernetes' own Makefile, as Debian's packaging builds.
-mkdir -p "$srcdir/.go/src/k8s.io" "$CACHE/home" "$CACHE/gocache"
+mkdir -p "$srcdir/.go/src/k8s.io" "$CACHE/home"
 [ -e "$srcdir/.go/src/k8s.io/kubernetes" ] ||
 	ln -s ../../.. "$srcdir/.go/src/k8s.io/kubernetes"
 # An earlier run killed in the generator step leaves empty tools behind.
@@ -101,7 +103,7 @@ find "$srcdir/_output/bin" -maxdepth 1 -type f -empty -delete 2>/dev/null || tru
 log "building $WHAT (first run only: about 10 min on 2 cores)"
 (cd "$srcdir/.go/src/k8s.io/kubernetes" &&
 	GOPATH=$srcdir/.go GO111MODULE=off CGO_ENABLED=0 HOME=$CACHE/home \
-	GOCACHE=$CACHE/gocache GOFLAGS= make WHAT="$WHAT" >&2)
+	GOFLAGS= make WHAT="$WHAT" >&2)
 mkdir -p "$out.tmp"
 for b in $bins; do cp "$srcdir/_output/bin/$b" "$out.tmp/"; done
 cp "$srcdir/build/pause/linux/pause.c" "$out.tmp/pause.c"

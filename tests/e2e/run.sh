@@ -13,6 +13,9 @@ E=$TOP/tests/e2e
 LOG=$TOP/build/e2e.log
 mkdir -p build
 : >"$LOG"
+# say LINE: to the log and the terminal once, whatever stdout is now
+exec 3>&1
+say() { echo "$*" >>"$LOG"; echo "$*" >&3; }
 T0=$(date +%s)
 NODE=plexus-e2e
 W=""
@@ -29,13 +32,13 @@ finish() {
 		node_down
 		leaks=$(node_leaks)
 		if [ -z "$leaks" ]; then
-			echo "ok - teardown: no process, mount, link, netns, iptables rule, sysctl or host path left" | tee -a "$LOG"
+			say "ok - teardown: no process, mount, link, netns, iptables rule, sysctl or host path left"
 		else
-			echo "not ok - teardown: no process, mount, link, netns, iptables rule, sysctl or host path left" | tee -a "$LOG"
-			echo "$leaks" | sed 's/^/#   /' | tee -a "$LOG"
+			say "not ok - teardown: no process, mount, link, netns, iptables rule, sysctl or host path left"
+			say "$(echo "$leaks" | sed 's/^/#   /')"
 		fi
 		if [ "${E2E_KEEP:-0}" = 1 ]; then
-			log "logs kept in $W/log"
+			say "# logs kept in $W/log"
 		else
 			rm -rf "$W"
 		fi
@@ -43,11 +46,11 @@ finish() {
 	p=$(grep -c '^ok ' "$LOG")
 	f=$(grep -c '^not ok ' "$LOG")
 	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || {
-		echo "not ok - e2e run ended early in $STAGE (exit $rc)" | tee -a "$LOG"
+		say "not ok - e2e run ended early in $STAGE (exit $rc)"
 		f=$((f + 1))
 	}
-	echo "# e2e took $(($(date +%s) - T0)) s" | tee -a "$LOG"
-	echo "e2e: $p passed, $f failed" | tee -a "$LOG"
+	say "# e2e took $(($(date +%s) - T0)) s"
+	say "e2e: $p passed, $f failed"
 	[ "$f" = 0 ] && [ "$rc" = 0 ] && exit 0
 	exit 1
 }

@@ -48,10 +48,11 @@ del_pod() {
 
 # sandbox_pid NS NAME: PID of the pod's sandbox (pause) task, from containerd.
 sandbox_pid() {
-	local id
-	id=$(ctr_ containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$1,labels.\"io.kubernetes.pod.name\"==$2,labels.\"io.cri-containerd.kind\"==sandbox" | head -1)
-	[ -n "$id" ] || return 1
-	ctr_ tasks ls | awk -v id="$id" '$1 == id && $3 == "RUNNING" {print $2}'
+	local ids
+	ids=$(ctr_ containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$1,labels.\"io.kubernetes.pod.name\"==$2,labels.\"io.cri-containerd.kind\"==sandbox" | paste -sd' ')
+	[ -n "$ids" ] || return 1
+	ctr_ tasks ls | awk -v ids="$ids" 'BEGIN {split(ids, a, " "); for (i in a) want[a[i]] = 1}
+		($1 in want) && $3 == "RUNNING" {print $2; exit}'
 }
 # in_pod NS NAME CMD...: run CMD (host binary) in the pod's netns.
 in_pod() {
@@ -76,28 +77,53 @@ expect_addr() {
 # kubernetes store holds, read from the IPAMKey custom resources.
 ipam_recs() {
 	k get ipamkeys.ipam.plexus.dev -o json | python3 -c '
-import json, sys
+import ipaddress, json, sys
 for o in json.load(sys.stdin)["items"]:
     v = json.loads(o["spec"]["value"])
-    for a, r in (v.get("allocs") or {}).items():
-        print(a, "%s/%s" % (r.get("ns"), r.get("pod")), r.get("if"), r.get("node"))'
+    if "/b/" not in o["spec"]["key"]:
+        continue
+    # a block: allocations keyed by offset in the block
+    net = ipaddress.ip_network(v["cidr"])
+    for off, r in (v.get("allocs") or {}).items():
+        print(net[int(off)], "%s/%s" % (r.get("ns"), r.get("pod")), r.get("if"), r.get("node"))'
 }
 # events NS NAME: "reason: message" of the pod's events.
 events() {
 	k get events -n "$1" --field-selector "involvedObject.name=$2" \
 		-o 'jsonpath={range .items[*]}{.reason}: {.message}{"\n"}{end}'
 }
-host_links() { ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
-sandboxes() { ctr_ containers ls -q 'labels."io.cri-containerd.kind"==sandbox' | sort; }
+has_event() { events "$1" "$2" | grep -q "^$3: "; }
+# the node's links (node.sh): e2e-* bridges and parents, and their ports;
+# other links on the machine may come and go during the run
+host_links() { node_links; }
+# sandboxes: IDs of the pod sandboxes whose task runs (the kubelet keeps
+# stopped sandboxes a while, until its garbage collection)
+sandboxes() {
+	local ids
+	ids=$(ctr_ containers ls -q 'labels."io.cri-containerd.kind"==sandbox')
+	ctr_ tasks ls | awk 'NR > 1 && $3 == "RUNNING" {print $1}' | grep -xF "$ids" | sort || true
+}
 netns_count() { find "$W/containerd/state" -path '*netns*' -type f 2>/dev/null | wc -l; }
-audit_count() { # USER: requests in the audit log made by USER so far
-	python3 - "$1" "$W/log/audit.log" <<'PY'
-import json, sys
-n = 0
-for line in open(sys.argv[2]):
-    if json.loads(line).get("user", {}).get("username") == sys.argv[1]:
-        n += 1
-print(n)
+audit_lines() { wc -l <"$W/log/audit.log"; }
+# audit_count FROM: requests plexus' service account made, in the audit log
+# after its line FROM; with a second argument, "N verb resource" lines
+audit_count() {
+	python3 - "$PLEXUS_USER" "$W/log/audit.log" "$1" "${2:-}" <<'PY'
+import collections, json, sys
+user, path, start, detail = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+c = collections.Counter()
+for i, line in enumerate(open(path)):
+    if i < start:
+        continue
+    e = json.loads(line)
+    if e.get("user", {}).get("username") == user:
+        o = e.get("objectRef", {})
+        c[(e["verb"], o.get("resource", "?") + ("/" + o["subresource"] if o.get("subresource") else ""))] += 1
+if detail:
+    for (verb, res), n in sorted(c.items()):
+        print(n, verb, res)
+else:
+    print(sum(c.values()))
 PY
 }
 PLEXUS_USER=system:serviceaccount:kube-system:plexus
@@ -110,6 +136,10 @@ c_node_ready() {
 }
 t_case "node $NODE Ready (kubelet 1.20 + containerd + runc, CRI)" c_node_ready
 
+# can_i VERB RESOURCE: yes or no for the plexus service account
+# (kubectl auth can-i exits 1 on no)
+can_i() { k auth can-i "$1" "$2" --as "$PLEXUS_USER" 2>/dev/null || true; }
+
 c_deploy() {
 	plexus_deploy
 	local f
@@ -119,20 +149,23 @@ c_deploy() {
 			fail "$f in the node's CNI bin dir differs from the build"
 	done
 	k get sa -n kube-system plexus >/dev/null
-	k auth can-i patch pods --as "$PLEXUS_USER" | grep -qx yes
-	k auth can-i get network-attachment-definitions.k8s.cni.cncf.io --as "$PLEXUS_USER" | grep -qx yes
-	k auth can-i create ipamkeys.ipam.plexus.dev --as "$PLEXUS_USER" | grep -qx yes
-	k auth can-i list secrets --as "$PLEXUS_USER" | grep -qx no
+	expect_eq "$(can_i patch pods)" yes "plexus may patch pods"
+	expect_eq "$(can_i get network-attachment-definitions.k8s.cni.cncf.io)" yes "plexus may get NADs"
+	expect_eq "$(can_i create ipamkeys.ipam.plexus.dev)" yes "plexus may create IPAMKeys"
+	expect_eq "$(can_i list secrets)" no "plexus may list secrets"
 }
 t_case "deploy: kubectl apply -f crd/, TokenRequest, plexus image's install pod copies the plugins, primary config" c_deploy
 
 c_nads() {
-	ip link add e2e-dummy0 type dummy
-	ip link set e2e-dummy0 up
+	# the macvlan networks' parent: one end of a veth pair (this kernel
+	# has no dummy links)
+	ip link add e2e-mv0 type veth peer name e2e-mv0p
+	ip link set e2e-mv0p up
+	ip link set e2e-mv0 up
 	nad e2e nbr "{\"cniVersion\":\"1.0.0\",\"name\":\"nbr\",\"type\":\"plexus-bridge\",\"bridge\":\"e2e-nbr\",\"capabilities\":{\"mac\":true},\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.1.0/24\",$KSTORE}}"
-	nad e2e nmv "{\"cniVersion\":\"1.0.0\",\"name\":\"nmv\",\"type\":\"plexus-macvlan\",\"master\":\"e2e-dummy0\",\"mode\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.2.0/24\",\"gateway\":\"10.56.2.1\",$KSTORE}}"
+	nad e2e nmv "{\"cniVersion\":\"1.0.0\",\"name\":\"nmv\",\"type\":\"plexus-macvlan\",\"master\":\"e2e-mv0\",\"mode\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.2.0/24\",\"gateway\":\"10.56.2.1\",$KSTORE}}"
 	nad e2e rbr "{\"cniVersion\":\"1.0.0\",\"name\":\"rbr\",\"type\":\"bridge\",\"bridge\":\"e2e-rbr\",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$W/host-local\",\"ranges\":[[{\"subnet\":\"10.56.3.0/24\"}]]}}"
-	nad e2e rmv "{\"cniVersion\":\"1.0.0\",\"name\":\"rmv\",\"plugins\":[{\"type\":\"macvlan\",\"master\":\"e2e-dummy0\",\"mode\":\"bridge\",\"capabilities\":{\"ips\":true},\"ipam\":{\"type\":\"static\"}}]}"
+	nad e2e rmv "{\"cniVersion\":\"1.0.0\",\"name\":\"rmv\",\"plugins\":[{\"type\":\"macvlan\",\"master\":\"e2e-mv0\",\"mode\":\"bridge\",\"capabilities\":{\"ips\":true},\"ipam\":{\"type\":\"static\"}}]}"
 	nad other private "{\"cniVersion\":\"1.0.0\",\"name\":\"private\",\"type\":\"plexus-bridge\",\"bridge\":\"e2e-opriv\",\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"10.56.9.2/24\"}]}}"
 	expect_eq "$(k get net-attach-def -n e2e -o name | wc -l)" 4 "NADs in e2e"
 }
@@ -160,7 +193,7 @@ c_pod_json() {
 	expect_addr e2e pb br1 10.56.1.
 	expect_eq "$(addr_of e2e pb sm1)" 10.56.5.10 "static address from ips"
 	expect_addr e2e pb mv1 10.56.2.
-	expect_eq "$(in_pod e2e pb cat /sys/class/net/br1/address)" 02:e2:e0:00:00:01 "mac of br1"
+	expect_eq "$(in_pod e2e pb ip -o link show br1 | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')" 02:e2:e0:00:00:01 "mac of br1"
 	local r
 	r=$(in_pod e2e pb ip -4 route show default)
 	[ "$(echo "$r" | wc -l)" = 1 ] || fail "default routes: $r"
@@ -171,9 +204,9 @@ t_case "pod with the JSON form: interface, mac, ips (static IPAM), default-route
 c_ping() {
 	local b
 	b=$(addr_of e2e pb br1)
-	in_pod e2e pa ping -c 2 -W 2 -I net1 "$b"
+	in_pod e2e pa busybox ping -c 2 -W 2 -I net1 "$b"
 	b=$(addr_of e2e pb mv1)
-	in_pod e2e pa ping -c 2 -W 2 -I macv1 "$b"
+	in_pod e2e pa busybox ping -c 2 -W 2 -I macv1 "$b"
 }
 t_case "pods reach each other over secondary networks (plexus-bridge and plexus-macvlan, ping)" c_ping
 
@@ -217,8 +250,7 @@ refused() {
 	sb_before=$(sandboxes)
 	ns_before=$(netns_count)
 	pod "$1" "$2" "$3"
-	wait_for 60 "FailedCreatePodSandBox for $1/$2" sh -c \
-		"'$KBIN/kubectl' --kubeconfig '$W/admin.kubeconfig' get events -n '$1' --field-selector involvedObject.name='$2' | grep -q FailedCreatePodSandBox"
+	wait_for 60 "FailedCreatePodSandBox for $1/$2" has_event "$1" "$2" FailedCreatePodSandBox
 	events "$1" "$2" | grep FailedCreatePodSandBox | head -1 >"$T_TMP/ev"
 	grep -q -- "$4" "$T_TMP/ev" || fail "event without plexus' message /$4/: $(cat "$T_TMP/ev")"
 	[ "$(phase "$1" "$2")" = Pending ] || fail "phase $(phase "$1" "$2")"
@@ -259,12 +291,20 @@ t_case "deleting a pod frees its addresses (IPAMKeys) and its links; other pods 
 # pod_nets NS NAME: the pod's interfaces and addresses (to compare).
 pod_nets() { addrs "$1" "$2" | sort; }
 
+# the kubelet renews its node lease every 10 s
+lease_renewed() { k get lease -n kube-node-lease "$NODE" -o 'jsonpath={.spec.renewTime}'; }
+lease_newer() { [ "$(lease_renewed)" != "$1" ]; }
+
 c_restart_kubelet() {
-	local before
+	local before lease
 	before=$(pod_nets e2e pa)
+	lease=$(lease_renewed)
 	stop_proc kubelet
 	start_kubelet
-	wait_for 90 "node Ready after kubelet restart" node_ready
+	# the node stays Ready in the API while its kubelet is down (no
+	# controller-manager here): wait for the new kubelet's lease renewal
+	wait_for 90 "kubelet's lease renewed after restart" lease_newer "$lease"
+	node_ready || fail "node not Ready"
 	sleep 5
 	running e2e pa && running e2e pb || fail "pods not Running"
 	expect_eq "$(pod_nets e2e pa)" "$before" "pa's networks"
@@ -285,13 +325,14 @@ c_restart_containerd() {
 	running e2e pa && running e2e pb && running e2e pk || fail "pods not Running"
 	expect_eq "$(sandboxes)" "$sb" "sandboxes (none recreated)"
 	expect_eq "$(pod_nets e2e pb)" "$before" "pb's networks"
-	in_pod e2e pa ping -c 1 -W 2 -I net1 "$(addr_of e2e pb br1)"
+	in_pod e2e pa busybox ping -c 1 -W 2 -I net1 "$(addr_of e2e pb br1)"
 }
 t_case "fault: containerd restarted with pods running; pods Running, same sandboxes and networks" c_restart_containerd
 
 c_delete_mid_add() {
-	local links_before
+	local links_before ns_before
 	links_before=$(host_links)
+	ns_before=$(netns_count)
 	# plexus-ipam serialises one node's allocations in a pool with an
 	# flock in lockDir: holding them all stalls the next ADD inside the
 	# sandbox's creation, while the pod is deleted
@@ -306,39 +347,45 @@ time.sleep(20)' "$T_TMP/held" "$W"/ipam-locks/* &
 	local holder=$!
 	wait_for 10 "locks held" [ -e "$T_TMP/held" ]
 	pod e2e pdel "nbr,nmv"
-	wait_for 30 "sandbox of pdel being created" sh -c "ps -eo args | grep -q '^$W/cni/bin/plexus'"
+	wait_for 30 "plexus attaching pdel" plexus_running
 	k delete pod -n e2e pdel --wait=false >/dev/null
+	sleep 2
+	plexus_running || fail "plexus no longer waiting when the pod was deleted"
 	kill "$holder" 2>/dev/null || true
 	wait "$holder" 2>/dev/null || true
 	wait_for 90 "pdel gone" gone e2e pdel
 	sleep 3
 	! ipam_recs | grep -q " e2e/pdel " || fail "pdel's address still held"
 	expect_eq "$(host_links)" "$links_before" "host links"
-	! sandboxes_of e2e pdel | grep -q . || fail "pdel's sandbox left"
+	[ -z "$(sandbox_pid e2e pdel || true)" ] || fail "pdel's sandbox still running"
+	expect_eq "$(netns_count)" "$ns_before" "pod netns"
 	running e2e pa && running e2e pb || fail "other pods disturbed"
 }
-sandboxes_of() { ctr_ containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$1,labels.\"io.kubernetes.pod.name\"==$2"; }
+plexus_running() { ps -eo args | grep -q "^$W/cni/bin/plexus\( \|$\)"; }
 t_case "fault: pod deleted while plexus is attaching it (ADD held on the IPAM lock); nothing leaked" c_delete_mid_add
 
 # --- storm --------------------------------------------------------------------
 
 STORM=${E2E_STORM:-50}
+storm_all_running() {
+	[ "$(k get pods -n e2e -o 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}' |
+		grep -c '^s[0-9]* Running$')" = "$STORM" ]
+}
 c_storm() {
 	local i t0 t1 a0 a1 n
-	a0=$(audit_count "$PLEXUS_USER")
+	a0=$(audit_lines)
 	t0=$(date +%s.%N)
 	for ((i = 0; i < STORM; i++)); do
 		pod e2e "s$i" "nbr,nmv,rbr" &
 		((i % 10 == 9)) && wait
 	done
 	wait
-	wait_for 600 "$STORM storm pods Running" sh -c \
-		"[ \$('$KBIN/kubectl' --kubeconfig '$W/admin.kubeconfig' get pods -n e2e -o 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{\"\\n\"}{end}' | grep -c '^s[0-9]* Running') = $STORM ]"
+	wait_for 600 "$STORM storm pods Running" storm_all_running
 	t1=$(date +%s.%N)
 	sleep 2
-	a1=$(audit_count "$PLEXUS_USER")
-	n=$((a1 - a0))
+	n=$(audit_count "$a0")
 	echo "# storm: $STORM pods x 3 networks Running in $(python3 -c "print('%.1f' % ($t1 - $t0))") s; plexus made $n API requests ($(python3 -c "print('%.2f' % ($n / $STORM))") per pod, kube-apiserver audit log)"
+	audit_count "$a0" by-verb | sed 's/^/# storm:   /' 
 	ipam_recs >"$T_TMP/recs"
 	expect_eq "$(grep -c ' e2e/s[0-9]* ' "$T_TMP/recs")" "$((STORM * 2))" "IPAM records of the storm"
 	expect_eq "$(awk '{print $1}' "$T_TMP/recs" | sort | uniq -d | wc -l)" 0 "duplicate addresses"
@@ -350,16 +397,17 @@ t_case "storm: $STORM pods with 3 networks each reach Running; API requests per 
 grep '^# storm' "$T_TMP/case.out" || true
 
 c_storm_delete() {
-	local i a0 a1
-	a0=$(audit_count "$PLEXUS_USER")
+	local i a0 t0
+	a0=$(audit_lines)
 	t0=$(date +%s)
-	for ((i = 0; i < STORM; i++)); do echo "s$i"; done | xargs k delete pod -n e2e --wait=false >/dev/null
+	for ((i = 0; i < STORM; i++)); do echo "s$i"; done |
+		xargs "$KBIN/kubectl" --kubeconfig "$W/admin.kubeconfig" delete pod -n e2e --wait=false >/dev/null
 	for ((i = 0; i < STORM; i++)); do
 		wait_for 300 "s$i gone" gone e2e "s$i"
 	done
 	sleep 2
-	a1=$(audit_count "$PLEXUS_USER")
-	echo "# storm delete: $STORM pods gone in $(($(date +%s) - t0)) s; plexus made $((a1 - a0)) API requests"
+	echo "# storm delete: $STORM pods gone in $(($(date +%s) - t0)) s; plexus made $(audit_count "$a0") API requests"
+	audit_count "$a0" by-verb | sed 's/^/# storm delete:   /' 
 	! ipam_recs | grep -q ' e2e/s[0-9]* ' || fail "storm addresses still held"
 }
 t_case "storm pods deleted: every address freed" c_storm_delete
@@ -377,7 +425,7 @@ c_final() {
 	expect_eq "$(sandboxes | wc -l)" 0 "sandboxes"
 	expect_eq "$(netns_count)" 0 "pod netns"
 	local v
-	v=$(host_links | grep -E '^(veth|e2e-dummy0@?)' | grep -v '^e2e' || true)
-	[ -z "$v" ] || fail "veths left: $v"
+	v=$(node_links | grep -v '^e2e-' || true)
+	[ -z "$v" ] || fail "bridge ports left: $v"
 }
 t_case "after the faults every remaining pod is Running with its networks; all deleted, nothing held or leaked" c_final
