@@ -1,0 +1,19 @@
+#!/bin/bash
+# Stages the plexus image's root under build/image/ from `make install`
+# (the plugins in /opt/cni/bin, plexusctl, the Kubernetes client module),
+# with every shared library they link and busybox; the top-level
+# Containerfile copies it. Usage: tests/e2e/image.sh  (from the top dir)
+set -euo pipefail
+R=build/image
+rm -rf "$R"
+make -s install DESTDIR="$PWD/$R" CNIBINDIR=/opt/cni/bin PREFIX=/usr/local >/dev/null
+# the libraries, at the paths the dynamic loader looks them up
+for f in "$R"/opt/cni/bin/* "$R"/usr/local/bin/* "$R"/usr/local/lib/plexus/*; do
+	ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}'
+done | sort -u | while read -r lib; do
+	mkdir -p "$R$(dirname "$lib")"
+	cp -L "$lib" "$R$lib"
+done
+mkdir -p "$R/bin"
+cp /bin/busybox "$R/bin/busybox"
+install -m 0755 tests/e2e/install.sh "$R/bin/plexus-install"
