@@ -70,7 +70,6 @@ if side in ("ref", "ours-hl"):
     ipam["dataDir"] = sd + "/hl"
 else:
     ipam["type"] = "plexus-ipam"
-    ipam["store"] = {"type": "file", "path": sd + "/store"}
 c = {"cniVersion": v, "name": "diffnet", "type": typ, "ipam": ipam}
 c.update(e)
 if side == "meta-pi":
@@ -91,7 +90,8 @@ dplug() {
 	path="$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes"
 	[ "$side" = meta-pi ] && path="$REFDIR:$TOP/tests/fakes"
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$cmd" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" \
+		PLEXUS_IPAM_NODE_CONFIG="{\"store\":{\"type\":\"file\",\"path\":\"$SD/store\"}}" \
 		CNI_CONTAINERID=cid-diff CNI_NETNS="/var/run/netns/$P" CNI_IFNAME="$ifn" \
 		CNI_PATH="$path" NODE_NAME=node-diff \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pd;K8S_POD_UID=u1" \

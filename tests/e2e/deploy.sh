@@ -104,7 +104,10 @@ EOT
   "namespaceIsolation": true,
   "globalNamespaces": "default",
   "logFile": "$W/log/plexus.log",
-  "logLevel": "verbose"
+  "logLevel": "verbose",
+  "ipamNodeConfig": {"store": {"type": "kubernetes",
+                               "kubeconfig": "$D/plexus.kubeconfig",
+                               "lockDir": "$W/ipam-locks"}}
 }
 EOT
 	mv "$W/cni/net.d/00-plexus.conf.new" "$W/cni/net.d/00-plexus.conf"

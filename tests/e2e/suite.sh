@@ -4,7 +4,8 @@
 # for the pods; nothing leaves the machine.
 
 D=$W/cni/net.d/plexus.d
-KSTORE="\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"$D/plexus.kubeconfig\",\"lockDir\":\"$W/ipam-locks\"}"
+# plexus-ipam's store is the node's (ipamNodeConfig in deploy.sh's primary
+# config); a NAD carries pool parameters only
 
 # --- helpers ------------------------------------------------------------------
 
@@ -162,8 +163,8 @@ c_nads() {
 	ip link add e2e-mv0 type veth peer name e2e-mv0p
 	ip link set e2e-mv0p up
 	ip link set e2e-mv0 up
-	nad e2e nbr "{\"cniVersion\":\"1.0.0\",\"name\":\"nbr\",\"type\":\"plexus-bridge\",\"bridge\":\"e2e-nbr\",\"capabilities\":{\"mac\":true},\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.1.0/24\",$KSTORE}}"
-	nad e2e nmv "{\"cniVersion\":\"1.0.0\",\"name\":\"nmv\",\"type\":\"plexus-macvlan\",\"master\":\"e2e-mv0\",\"mode\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.2.0/24\",\"gateway\":\"10.56.2.1\",$KSTORE}}"
+	nad e2e nbr "{\"cniVersion\":\"1.0.0\",\"name\":\"nbr\",\"type\":\"plexus-bridge\",\"bridge\":\"e2e-nbr\",\"capabilities\":{\"mac\":true},\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.1.0/24\"}}"
+	nad e2e nmv "{\"cniVersion\":\"1.0.0\",\"name\":\"nmv\",\"type\":\"plexus-macvlan\",\"master\":\"e2e-mv0\",\"mode\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.2.0/24\",\"gateway\":\"10.56.2.1\"}}"
 	nad e2e rbr "{\"cniVersion\":\"1.0.0\",\"name\":\"rbr\",\"type\":\"bridge\",\"bridge\":\"e2e-rbr\",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$W/host-local\",\"ranges\":[[{\"subnet\":\"10.56.3.0/24\"}]]}}"
 	nad e2e rmv "{\"cniVersion\":\"1.0.0\",\"name\":\"rmv\",\"plugins\":[{\"type\":\"macvlan\",\"master\":\"e2e-mv0\",\"mode\":\"bridge\",\"capabilities\":{\"ips\":true},\"ipam\":{\"type\":\"static\"}}]}"
 	nad other private "{\"cniVersion\":\"1.0.0\",\"name\":\"private\",\"type\":\"plexus-bridge\",\"bridge\":\"e2e-opriv\",\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"10.56.9.2/24\"}]}}"
@@ -266,6 +267,14 @@ c_refuse_missing() { refused e2e pmissing "nbr,doesnotexist" "e2e/doesnotexist";
 t_case "a pod asking for a missing NAD: FailedCreatePodSandBox with plexus' message, nothing left on the node" c_refuse_missing
 c_refuse_isolation() { refused e2e pisol "other/private" "namespaceIsolation"; }
 t_case "a pod asking for another namespace's NAD (namespaceIsolation): refused with plexus' message, nothing left" c_refuse_isolation
+# a tenant's NAD naming its own IPAM store (a kubeconfig of its choosing):
+# refused before any connection or file (docs/security.md)
+c_refuse_store() {
+	nad e2e nsteal "{\"cniVersion\":\"1.0.0\",\"name\":\"nsteal\",\"type\":\"plexus-macvlan\",\"master\":\"e2e-mv0\",\"mode\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.56.8.0/24\",\"store\":{\"type\":\"kubernetes\",\"kubeconfig\":\"/var/lib/kubelet/kubeconfig\"}}}"
+	refused e2e psteal "nsteal" "ipam.store"
+	k delete net-attach-def -n e2e nsteal >/dev/null
+}
+t_case "a NAD naming its own IPAM store (node-only key): refused with plexus' message, nothing left" c_refuse_store
 
 # --- delete -------------------------------------------------------------------
 

@@ -14,10 +14,7 @@
 # Every host-side object lives in a test netns. Needs root.
 . "$(dirname "$0")/../lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "ok - drop-in # SKIP needs root"
-	exit 0
-fi
+[ "$(id -u)" = 0 ] || { t_skip "drop-in" "needs root"; exit 0; }
 H=pxdi-h$$ P=pxdi-p$$ Q=pxdi-q$$
 T_NETNS="$H $P $Q"
 STORE=$T_TMP/store CACHE=$T_TMP/cache
@@ -28,11 +25,13 @@ fresh() {
 	rm -rf "$STORE" "$CACHE" "$T_TMP/hl"
 	mkdir -p "$STORE" "$T_TMP/hl"
 }
-# plug BIN CMD CONF [IFNAME [CID [NETNS]]]: a plugin inside $H.
+# plug BIN CMD CONF [IFNAME [CID [NETNS]]]: a plugin inside $H; the
+# node's plexus-ipam settings (the file store) in its environment.
 plug() {
 	local bin=$1 cmd=$2 conf=$3 ifn=${4:-eth0} cid=${5:-$CID} ns=${6:-$P}
 	set +e
-	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$cmd" \
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" \
+		PLEXUS_IPAM_NODE_CONFIG="{\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}" \
 		CNI_CONTAINERID="$cid" CNI_NETNS=/var/run/netns/$ns CNI_IFNAME="$ifn" \
 		CNI_PATH="$TOP/$BINDIR:$REFDIR" NODE_NAME=node-a \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1" \
@@ -53,7 +52,7 @@ EOF
 }
 ping_from() { ip netns exec "$1" busybox ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
 pod_addr() { ip -n "$1" -4 -o addr show dev eth0 | awk '{print $4}'; }
-pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\",\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}"; }
+pipam() { echo "\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"$1\"}"; }
 
 # The shortest config, exec'ed directly and through plexus in-process.
 shortest() { # VERSION
@@ -126,7 +125,7 @@ second_default() { # VERSION GW(0|1)
 	[ "$gw" = 1 ] && rt='{"dst":"0.0.0.0/0","gw":"192.168.1.1"}'
 	echo "{\"cniVersion\":\"$v\",\"name\":\"macvlan-conf\",\"type\":\"plexus-macvlan\",\"master\":\"pxdiup\",\"mode\":\"bridge\",
 	 \"ipam\":{\"type\":\"plexus-ipam\",\"subnet\":\"192.168.1.0/24\",\"rangeStart\":\"192.168.1.200\",\"rangeEnd\":\"192.168.1.216\",
-	 \"routes\":[$rt],\"gateway\":\"192.168.1.1\",\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}}" >"$T_TMP/mv.json"
+	 \"routes\":[$rt],\"gateway\":\"192.168.1.1\"}}" >"$T_TMP/mv.json"
 	ours plexus-macvlan ADD "$T_TMP/mv.json" net1
 	expect_rc 0
 	ip -n "$P" route show default | grep -q 'via 192.168.5.1 dev eth0' || fail "eth0's default route is gone: $(ip -n "$P" route)"
@@ -155,7 +154,7 @@ route_errors() {
 		'twice|{"dst":"10.246.9.0/24"},{"dst":"10.246.9.0/24"}|File exists'; do
 		IFS='|' read -r name routes want <<<"$case"
 		echo "{\"cniVersion\":\"1.0.0\",\"name\":\"r\",\"type\":\"plexus-macvlan\",\"master\":\"pxdiup\",
-		 \"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.246.0.0/24\",\"routes\":[$routes],\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}}" >"$T_TMP/r.json"
+		 \"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.246.0.0/24\",\"routes\":[$routes]}}" >"$T_TMP/r.json"
 		ours plexus-macvlan ADD "$T_TMP/r.json" net1
 		expect_code 130
 		msg_has "$want"
