@@ -114,16 +114,30 @@ static int set_find(struct call *c, size_t set, const struct ipam_range **ret_r,
 	return -ENOENT;
 }
 
+static size_t set_size(const struct call *c, size_t set)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->conf->n_ranges; i++)
+		n += c->conf->ranges[i].set == set;
+	return n;
+}
+
 /* One address from a range set: one it holds already (ADD is
  * idempotent), the requested one, else the first range with a free
- * address (host-local's order inside a set). */
+ * address (host-local's order inside a set). A set of one range needs no
+ * look-up first: ipam_alloc returns what the container holds there (it
+ * saves one read of the pool per allocation: 2 API requests with the
+ * kubernetes store). */
 static int set_alloc(struct call *c, size_t set, const struct ipam_owner *o,
 		     const struct ipam_range **ret_r, struct ipam_addr *ret,
 		     struct cni_err *err)
 {
-	int rc = set_find(c, set, ret_r, ret, err);
+	int rc = -ENOENT;
 	size_t i;
 
+	if (set_size(c, set) > 1)
+		rc = set_find(c, set, ret_r, ret, err);
 	if (rc != -ENOENT)
 		return rc;
 	rc = -ENOSPC;
