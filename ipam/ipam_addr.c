@@ -66,7 +66,10 @@ int ipam_prefix_parse(const char *s, bool strict, struct ipam_prefix *ret,
 	buf[slash - s] = '\0';
 	if (ipam_addr_parse(buf, &a) < 0)
 		return -EINVAL;
-	if (slash[1] < '0' || slash[1] > '9')
+	/* digits only, no leading zero ("/024" is refused: a length written
+	 * two ways would let two parsers disagree) */
+	if (slash[1] < '0' || slash[1] > '9' ||
+	    (slash[1] == '0' && slash[2] != '\0'))
 		return -EINVAL;
 	errno = 0;
 	len = strtol(slash + 1, &end, 10);

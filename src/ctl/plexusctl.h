@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "ipam_addr.h"
+
 struct cni_env;
 struct cni_err;
 struct nad_source;
@@ -107,18 +109,14 @@ const char *ctl_meta_str(json_object *obj, const char *key);
 
 /* --- plexusctl_ranges.c: IPAM ranges --- */
 struct ctl_range {
-	int family;	      /* AF_INET or AF_INET6 */
-	unsigned char lo[16]; /* first address (network order) */
-	unsigned char hi[16]; /* last address */
+	int family;	  /* AF_INET or AF_INET6 */
+	ipam_u128 lo, hi; /* first and last address */
 };
 /* "CIDR" or whereabouts' "START-END/PREFIX" (END may omit; host bits
  * of a CIDR are ignored). 0 or -EINVAL with why set. */
 int ctl_range_parse(const char *s, struct ctl_range *ret, const char **why);
-/* An address (no prefix) into family/bytes. 0 or -EINVAL. */
-int ctl_addr_parse(const char *s, int *ret_family, unsigned char ret[16]);
 bool ctl_range_overlap(const struct ctl_range *a, const struct ctl_range *b);
-bool ctl_range_contains(const struct ctl_range *r, int family,
-			const unsigned char addr[16]);
+bool ctl_range_contains(const struct ctl_range *r, const struct ipam_addr *a);
 
 /* --- plexusctl_check.c: what validate checks --- */
 struct ctl_check;

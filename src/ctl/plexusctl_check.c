@@ -219,11 +219,10 @@ static void range_record(const struct doc *d, const char *field,
  * range written as text). */
 static int addr_in(const struct doc *d, const char *field, json_object *o,
 		   const char *key, const struct ctl_range *r, const char *text,
-		   unsigned char ret[16])
+		   struct ipam_addr *ret)
 {
 	const char *s = str_key(o, key);
 	char f[300];
-	int fam;
 
 	snprintf(f, sizeof(f), "%.200s.%s", field, key);
 	if (!s) {
@@ -231,11 +230,11 @@ static int addr_in(const struct doc *d, const char *field, json_object *o,
 			problem(d, f, "must be a string");
 		return -ENOENT;
 	}
-	if (ctl_addr_parse(s, &fam, ret)) {
+	if (ipam_addr_parse(s, ret)) {
 		problem(d, f, "\"%s\" is not an IP address", s);
 		return -EINVAL;
 	}
-	if (!ctl_range_contains(r, fam, ret)) {
+	if (!ctl_range_contains(r, ret)) {
 		problem(d, f, "%s is outside %s", s, text);
 		return -EINVAL;
 	}
@@ -248,7 +247,7 @@ static void range_obj(const struct doc *d, json_object *obj, const char *field,
 {
 	const char *s = str_key(obj, keys[0]), *why;
 	struct ctl_range r, whole;
-	unsigned char a[16];
+	struct ipam_addr a;
 	char f[300];
 
 	snprintf(f, sizeof(f), "%.200s.%s", field, keys[0]);
@@ -263,12 +262,12 @@ static void range_obj(const struct doc *d, json_object *obj, const char *field,
 		return;
 	}
 	whole = r;
-	addr_in(d, field, obj, keys[3], &whole, s, a); /* the gateway */
-	if (addr_in(d, field, obj, keys[1], &whole, s, a) == 0)
-		memcpy(r.lo, a, 16);
-	if (addr_in(d, field, obj, keys[2], &whole, s, a) == 0)
-		memcpy(r.hi, a, 16);
-	if (memcmp(r.lo, r.hi, 16) > 0)
+	addr_in(d, field, obj, keys[3], &whole, s, &a); /* the gateway */
+	if (addr_in(d, field, obj, keys[1], &whole, s, &a) == 0)
+		r.lo = a.v;
+	if (addr_in(d, field, obj, keys[2], &whole, s, &a) == 0)
+		r.hi = a.v;
+	if (r.lo > r.hi)
 		problem(d, field, "%s: the start is after the end", s);
 	range_record(d, f, network, s, &r);
 }
@@ -290,15 +289,18 @@ static void check_exclude(const struct doc *d, json_object *o,
 			   i < json_object_array_length(ex);
 	     i++) {
 		json_object *e = json_object_array_get_idx(ex, i);
+		const char *s = json_object_get_string(e);
 		struct ctl_range r;
+		struct ipam_addr a;
 		const char *why;
 
 		snprintf(f, sizeof(f), "%.200s.exclude[%zu]", field, i);
 		if (!json_object_is_type(e, json_type_string))
 			problem(d, f, "must be a string");
-		else if (ctl_range_parse(json_object_get_string(e), &r, &why))
-			problem(d, f, "\"%s\" is not a valid CIDR: %s",
-				json_object_get_string(e), why);
+		else if (!strchr(s, '/') && ipam_addr_parse(s, &a) == 0)
+			continue; /* a bare address: one address (Whereabouts) */
+		else if (ctl_range_parse(s, &r, &why))
+			problem(d, f, "\"%s\" is not a valid CIDR: %s", s, why);
 	}
 }
 

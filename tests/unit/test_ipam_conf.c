@@ -394,6 +394,9 @@ static void test_ipam_addr__u128_roundtrip(void **state)
 	assert_true(ipam_prefix_last(&p) == ~(ipam_u128)0);
 	assert_int_equal(ipam_prefix_parse("10.0.0.0/-1", false, &p, NULL),
 			 -EINVAL);
+	assert_int_equal(ipam_prefix_parse("10.0.0.0/024", false, &p, NULL),
+			 -EINVAL);
+	assert_int_equal(ipam_prefix_parse("10.0.0.0/0", false, &p, NULL), 0);
 }
 
 static void test_ipam_node_name__order(void **state)
