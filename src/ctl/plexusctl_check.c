@@ -25,6 +25,7 @@
 struct seen_range {
 	char *where;   /* "FILE: FIELD" */
 	char *network; /* the config's name, or NULL */
+	char *pool;    /* Whereabouts/plexus-ipam network_name, or NULL */
 	char *text;
 	struct ctl_range r;
 };
@@ -66,6 +67,7 @@ void ctl_check_free(struct ctl_check *c)
 	for (size_t i = 0; i < c->n_ranges; i++) {
 		free(c->ranges[i].where);
 		free(c->ranges[i].network);
+		free(c->ranges[i].pool);
 		free(c->ranges[i].text);
 	}
 	free(c->ranges);
@@ -338,16 +340,34 @@ static void check_range_lists(const struct doc *d, json_object *ipam,
 	}
 }
 
+/* Whereabouts and plexus-ipam keep ranges of different network_name
+ * apart (one pool each, even on one CIDR): mark the ranges recorded
+ * since first with it. */
+static void range_pool(struct ctl_check *c, size_t first, json_object *ipam)
+{
+	const char *t = str_key(ipam, "type"), *pool;
+
+	pool = str_key(ipam, "network_name");
+	if (!t || !pool || !*pool ||
+	    (strcmp(t, "whereabouts") && strcmp(t, "plexus-ipam")))
+		return;
+	for (size_t i = first; i < c->n_ranges; i++)
+		if (!(c->ranges[i].pool = strdup(pool)))
+			c->oom = true;
+}
+
 static void check_ipam(const struct doc *d, json_object *plugin,
 		       const char *field, const char *network)
 {
 	json_object *ipam;
+	size_t first;
 	char f[300];
 
 	if (!json_object_object_get_ex(plugin, "ipam", &ipam) ||
 	    !json_object_is_type(ipam, json_type_object))
 		return;
 	snprintf(f, sizeof(f), "%.200s.ipam", field);
+	first = d->c->n_ranges;
 	if (json_object_object_get_ex(ipam, "range", NULL)) {
 		range_obj(d, ipam, f, network, wb_keys);
 		check_exclude(d, ipam, f);
@@ -355,6 +375,7 @@ static void check_ipam(const struct doc *d, json_object *plugin,
 	if (json_object_object_get_ex(ipam, "subnet", NULL))
 		range_obj(d, ipam, f, network, hl_keys);
 	check_range_lists(d, ipam, f, network);
+	range_pool(d->c, first, ipam);
 }
 
 static bool is_plexus_ipam(json_object *plugin)
@@ -663,8 +684,12 @@ void ctl_check_buf(struct ctl_check *c, const char *file, const char *buf,
 	yamljson_docs_free(docs, n);
 }
 
-static bool same_network(const struct seen_range *a, const struct seen_range *b)
+/* One network's ranges, or ranges in pools kept apart by network_name:
+ * an overlap between them is no conflict. */
+static bool no_conflict(const struct seen_range *a, const struct seen_range *b)
 {
+	if (a->pool && b->pool && strcmp(a->pool, b->pool))
+		return true;
 	return a->network && b->network && !strcmp(a->network, b->network);
 }
 
@@ -676,7 +701,7 @@ void ctl_check_finish(struct ctl_check *c)
 			const struct seen_range *b = &c->ranges[i];
 			char *line = NULL;
 
-			if (same_network(a, b) ||
+			if (no_conflict(a, b) ||
 			    !ctl_range_overlap(&a->r, &b->r))
 				continue;
 			if (asprintf(&line,

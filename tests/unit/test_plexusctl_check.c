@@ -117,6 +117,30 @@ static void test_ctl_check__overlap_between_networks_only(void **state)
 				 "spec.config.ipam.ranges[0][0].subnet)");
 }
 
+#define WB(range, net)                                                  \
+	"{\"cniVersion\": \"1.0.0\", \"type\": \"macvlan\", \"ipam\": " \
+	"{\"type\": \"whereabouts\", \"range\": \"" range "\", "        \
+	"\"network_name\": \"" net "\"}}"
+
+/* Whereabouts' network_name keeps two networks on one CIDR apart (one
+ * pool each): no overlap; without it, or with the same name, one. */
+static void test_ctl_check__network_name_keeps_pools_apart(void **state)
+{
+	(void)state;
+	assert_string_equal(check(NULL, "a.yaml",
+				  NAD("a", WB("10.3.0.0/24", "red")), "b.yaml",
+				  NAD("b", WB("10.3.0.0/24", "blue")), NULL),
+			    "");
+	assert_non_null(strstr(
+		check(NULL, "a.yaml", NAD("a", WB("10.3.0.0/24", "red")),
+		      "b.yaml", NAD("b", WB("10.3.0.0/24", "red")), NULL),
+		"overlaps"));
+	assert_non_null(
+		strstr(check(NULL, "a.yaml", NAD("a", WB("10.3.0.0/24", "red")),
+			     "b.yaml", NAD("b", HL("10.3.0.0/25")), NULL),
+		       "overlaps"));
+}
+
 static void test_ctl_check__syntax_and_unknown(void **state)
 {
 	const char *out;
@@ -201,6 +225,8 @@ int main(void)
 		cmocka_unit_test(
 			test_ctl_check__config_errors_name_the_document),
 		cmocka_unit_test(test_ctl_check__overlap_between_networks_only),
+		cmocka_unit_test(
+			test_ctl_check__network_name_keeps_pools_apart),
 		cmocka_unit_test(test_ctl_check__syntax_and_unknown),
 		cmocka_unit_test(test_ctl_check__list_items_and_cni_path),
 		cmocka_unit_test(test_ctl_check__node_config_refusal),
