@@ -480,9 +480,12 @@ static void check_nad(const struct doc *d, json_object *doc)
 	char field[200];
 
 	check_nad_meta(d, doc, &name);
-	if (!json_object_object_get_ex(doc, "spec", &spec) ||
-	    !json_object_is_type(spec, json_type_object)) {
-		problem(d, "spec", "missing");
+	/* no spec, or no spec.config: the confDir file named like the NAD,
+	 * on the node (Multus' form, as select reads it) */
+	if (!json_object_object_get_ex(doc, "spec", &spec))
+		return;
+	if (!json_object_is_type(spec, json_type_object)) {
+		problem(d, "spec", "must be an object");
 		return;
 	}
 	if (json_object_object_get_ex(spec, "config", NULL) &&

@@ -141,6 +141,20 @@ static void test_ctl_check__network_name_keeps_pools_apart(void **state)
 		       "overlaps"));
 }
 
+/* A NAD without spec (or spec.config) names the confDir file of its
+ * name on the node, as Multus' macvlan-conf-2 example: no problem. */
+static void test_ctl_check__nad_without_spec(void **state)
+{
+	(void)state;
+	assert_string_equal(check(NULL, "n.yaml",
+				  "apiVersion: k8s.cni.cncf.io/v1\n"
+				  "kind: NetworkAttachmentDefinition\n"
+				  "metadata: {name: macvlan-conf-2, namespace: "
+				  "default}\n",
+				  NULL),
+			    "");
+}
+
 static void test_ctl_check__syntax_and_unknown(void **state)
 {
 	const char *out;
@@ -227,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_check__overlap_between_networks_only),
 		cmocka_unit_test(
 			test_ctl_check__network_name_keeps_pools_apart),
+		cmocka_unit_test(test_ctl_check__nad_without_spec),
 		cmocka_unit_test(test_ctl_check__syntax_and_unknown),
 		cmocka_unit_test(test_ctl_check__list_items_and_cni_path),
 		cmocka_unit_test(test_ctl_check__node_config_refusal),
