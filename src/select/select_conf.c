@@ -188,7 +188,7 @@ static int nad_ident(json_object *nad, const char **ret_ns,
 				"metadata.name");
 	if (cni_json_get_string(md, "namespace", "metadata.namespace", ret_ns,
 				NULL))
-		*ret_ns = "";
+		*ret_ns = "default"; /* a manifest without one, as kubectl */
 	return 0;
 }
 

@@ -259,6 +259,24 @@ static void expect_att(const struct plexus_attachment *a, const char *net,
 	assert_non_null(a->conf);
 }
 
+/* A NAD manifest without metadata.namespace is in "default" (as kubectl
+ * puts it): the plan names it so, never "/name". */
+static void test_select__nad_without_namespace(void **state)
+{
+	struct fx *x = *state;
+
+	fake_nadsrc_add(x->src, "nad", "default", "nons",
+			"{\"kind\": \"NetworkAttachmentDefinition\", "
+			"\"metadata\": {\"name\": \"nons\"}, \"spec\": "
+			"{\"config\": \"{\\\"cniVersion\\\": \\\"1.0.0\\\", "
+			"\\\"type\\\": \\\"bridge\\\"}\"}}");
+	add_pod_networks(x, "default/nons");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 2);
+	assert_string_equal(x->plan->att[1].source, "NetworkAttachmentDefinitio"
+						    "n default/nons");
+}
+
 static void test_select__comma_annotation(void **state)
 {
 	struct fx *x = *state;
@@ -847,6 +865,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_select__comma_annotation),
+		T(test_select__nad_without_namespace),
 		T(test_select__same_nad_fetched_once),
 		T(test_select__no_pod_args),
 		T(test_select__no_source),
