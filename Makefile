@@ -22,7 +22,8 @@ endif
 
 PKGS := json-c yaml-0.1 libcurl libnl-3.0 libnl-route-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl: its header only; it is loaded at run time (src/k8s/curl_lazy.c)
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # every folder holding headers; which folder may include which is checked
@@ -34,8 +35,8 @@ WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	$(SRC_INCLUDES) $(PKG_CFLAGS) \
-	-DPLEXUS_PKGLIBDIR='"$(PREFIX)/lib/plexus"' 
+	$(SRC_INCLUDES) $(PKG_CFLAGS)
+
 ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
 
 # Quiet output: "  CC  file" lines; V=1 prints the full commands.
@@ -58,7 +59,6 @@ LIBDIR := $(BUILD)/lib
 
 BINS :=
 PLUGINS :=
-MODULES :=
 UNIT_TESTS :=
 TEST_BINS :=
 
@@ -86,14 +86,13 @@ include src/src.mk
 include tests/tests.mk
 -include $(wildcard tests/*/*.mk)
 
-build: $(BINS) $(MODULES) $(TEST_BINS)
+build: $(BINS) $(TEST_BINS)
 
 deps:
 	@tests/deps.sh
 
-install: $(BINS) $(MODULES)
-	install -d $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/plexus
-	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/plexus/
+install: $(BINS)
+	install -d $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(CNIBINDIR)/
 	$(if $(filter-out $(PLUGINS),$(BINS)),install -m 0755 $(filter-out $(PLUGINS),$(BINS)) $(DESTDIR)$(PREFIX)/bin/)
 

@@ -3,11 +3,9 @@
  * put_if/del_if are one txn each, comparing mod_revision (or
  * create_revision == 0 for a create); a version is a key's mod_revision.
  * Several endpoints: a request that cannot connect moves to the next.
- * libcurl is loaded with dlopen when an etcd store is opened: loading it
- * and its libraries costs about 6 ms, which every exec of plexus-ipam
+ * libcurl is loaded when an etcd store is opened (curl_lazy.h): loading
+ * it and its libraries costs about 6 ms, which every exec of plexus-ipam
  * with the file store would otherwise pay. */
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 
 #include "cni_error.h"
 #include "cni_json.h"
+#include "curl_lazy.h"
 #include "etcd_reply.h"
 #include "store.h"
 
@@ -33,63 +32,8 @@ struct etcd_store {
 	long timeout_ms;
 };
 
-/* The libcurl functions used, resolved from the library at run time. */
-static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	void (*easy_cleanup)(CURL *c);
-	void (*easy_reset)(CURL *c);
-	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
-	CURLcode (*easy_perform)(CURL *c);
-	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
-	const char *(*easy_strerror)(CURLcode code);
-	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
-	void (*slist_free_all)(struct curl_slist *l);
-} cu;
-
-static int curl_sym(void *lib, const char *name, void *ret, struct cni_err *err)
-{
-	void *f = dlsym(lib, name);
-
-	if (!f)
-		return cni_errf(err, CNI_ERR_IO, "libcurl: no symbol %s", name);
-	memcpy(ret, &f, sizeof(f));
-	return 0;
-}
-
-static int curl_load(struct cni_err *err)
-{
-	static void *lib;
-	int rc = 0;
-
-	if (lib)
-		return 0;
-	lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return cni_errf(err, CNI_ERR_IO,
-				"etcd store: cannot load "
-				"libcurl: %s",
-				dlerror());
-	rc = rc ?: curl_sym(lib, "curl_global_init", &cu.global_init, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_init", &cu.easy_init, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_cleanup", &cu.easy_cleanup, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_reset", &cu.easy_reset, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_setopt", &cu.easy_setopt, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_perform", &cu.easy_perform, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_getinfo", &cu.easy_getinfo, err);
-	rc = rc ?: curl_sym(lib, "curl_easy_strerror", &cu.easy_strerror, err);
-	rc = rc ?: curl_sym(lib, "curl_slist_append", &cu.slist_append, err);
-	rc = rc
-		     ?: curl_sym(lib, "curl_slist_free_all", &cu.slist_free_all,
-				 err);
-	if (rc < 0) {
-		dlclose(lib);
-		lib = NULL;
-	}
-	return rc;
-}
+/* libcurl's functions (curl_lazy.h), set when a store is opened */
+static const struct curl_fns *cu;
 
 struct reply {
 	char *buf;
@@ -124,22 +68,22 @@ static void es_setup(struct etcd_store *es, const char *url, const char *body,
 {
 	CURL *c = es->curl;
 
-	cu.easy_reset(c);
-	cu.easy_setopt(c, CURLOPT_URL, url);
-	cu.easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
-	cu.easy_setopt(c, CURLOPT_WRITEDATA, r);
-	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
-	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-		       es->timeout_ms < 2000 ? es->timeout_ms : 2000);
-	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_reset(c);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, r);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			es->timeout_ms < 2000 ? es->timeout_ms : 2000);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (es->cacert)
-		cu.easy_setopt(c, CURLOPT_CAINFO, es->cacert);
+		cu->easy_setopt(c, CURLOPT_CAINFO, es->cacert);
 	if (es->cert)
-		cu.easy_setopt(c, CURLOPT_SSLCERT, es->cert);
+		cu->easy_setopt(c, CURLOPT_SSLCERT, es->cert);
 	if (es->key)
-		cu.easy_setopt(c, CURLOPT_SSLKEY, es->key);
+		cu->easy_setopt(c, CURLOPT_SSLKEY, es->key);
 }
 
 /* An answer that says "this endpoint cannot serve now" (etcd stopping,
@@ -162,18 +106,18 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	long code = 0;
 	CURLcode cc;
 
-	hdrs = cu.slist_append(NULL, "Content-Type: application/json");
+	hdrs = cu->slist_append(NULL, "Content-Type: application/json");
 	for (i = 0; i < es->n_endpoints; i++) {
 		e = (es->cur + i) % es->n_endpoints;
 		snprintf(url, sizeof(url), "%s%s", es->endpoints[e], path);
 		free(r.buf);
 		r = (struct reply){ 0 };
 		es_setup(es, url, body, &r, hdrs);
-		cc = cu.easy_perform(es->curl);
+		cc = cu->easy_perform(es->curl);
 		code = 0;
 		if (cc == CURLE_OK)
-			cu.easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
-					&code);
+			cu->easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
+					 &code);
 		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
 			break;
@@ -183,9 +127,9 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 				 es->endpoints[e], code);
 		else
 			snprintf(last, sizeof(last), "%s: %s", es->endpoints[e],
-				 cu.easy_strerror(cc));
+				 cu->easy_strerror(cc));
 	}
-	cu.slist_free_all(hdrs);
+	cu->slist_free_all(hdrs);
 	if (i == es->n_endpoints) {
 		free(r.buf);
 		cni_errf(err, CNI_ERR_TRY_AGAIN,
@@ -416,7 +360,7 @@ static void es_close(struct ipam_store *st)
 	if (!es)
 		return;
 	if (es->curl)
-		cu.easy_cleanup(es->curl);
+		cu->easy_cleanup(es->curl);
 	for (i = 0; i < es->n_endpoints; i++)
 		free(es->endpoints[i]);
 	free(es->prefix);
@@ -535,10 +479,10 @@ static int es_open(json_object *conf, struct ipam_store **ret,
 	es->hdr.ops = &etcd_store;
 	rc = es_configure(es, conf, err);
 	if (rc == 0)
-		rc = curl_load(err);
-	if (rc == 0 && cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		rc = curl_lazy(CNI_ERR_IO, "etcd store", &cu, err);
+	if (rc == 0 && cu->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		rc = cni_errf(err, CNI_ERR_IO, "curl_global_init failed");
-	if (rc == 0 && !(es->curl = cu.easy_init()))
+	if (rc == 0 && !(es->curl = cu->easy_init()))
 		rc = cni_errf(err, CNI_ERR_IO, "curl_easy_init failed");
 	if (rc < 0) {
 		es_close(&es->hdr);

@@ -3,9 +3,9 @@ IPAM_LIB_SRCS := $(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c))
 IPAM_LIB := $(LIBDIR)/libplexus-ipam.a
 $(IPAM_LIB): $(IPAM_LIB_SRCS:%.c=$(OBJDIR)/%.o)
 
-# The kubernetes store uses the Kubernetes client library (src/k8s:
-# k8s_load.c, k8s_kubeconfig.c); libcurl stays in plexus-k8s.so, which is
-# loaded only when a kubernetes store is opened.
+# The kubernetes store uses the Kubernetes client library (src/k8s); it
+# and the etcd store load libcurl through src/k8s/curl_lazy.c, only when
+# such a store is opened.
 $(BINDIR)/plexus-ipam: $(OBJDIR)/ipam/plexus_ipam_main.o $(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -Wl,--as-needed $(PKG_LIBS)

@@ -77,6 +77,19 @@ esac
 # layering: no file includes across a forbidden direction
 run_suite includes bash tests/include-directions.sh
 
+# linkage: libcurl is loaded at run time (src/k8s/curl_lazy.c), never linked
+case "linkage" in *"$FILTER"*)
+	bad=$(for b in build/bin/plexus* build/san/bin/plexus*; do
+		ldd "$b" 2>/dev/null | grep -q libcurl && echo "$b"
+	done)
+	if [ -z "$bad" ]; then
+		tap_line ok linkage "no plexus binary links libcurl"
+	else
+		tap_line "not ok" linkage "no plexus binary links libcurl"
+		echo "$bad" | sed 's/^/#   /' | tee -a "$TAP_LOG"
+	fi ;;
+esac
+
 after=$(snap)
 if [ "$before" = "$after" ]; then
 	tap_line ok leftovers "no netns or link left behind"

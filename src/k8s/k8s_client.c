@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Kubernetes API over libcurl: GET pod, GET NAD, PATCH the pod's
- * network-status, and any request for other users (the IPAM store). TLS is always verified; every call has a timeout; no
- * message carries a token, key or certificate. The only file (with the
- * etcd store) that includes curl. */
-#include <curl/curl.h>
+ * network-status, and any request for other users (the IPAM store). TLS
+ * is always verified; every call has a timeout; no message carries a
+ * token, key or certificate. libcurl is loaded when the first client is
+ * made (curl_lazy.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,8 +13,8 @@
 
 #include "cni_error.h"
 #include "cni_json.h"
+#include "curl_lazy.h"
 #include "k8s.h"
-#include "k8s_module.h"
 
 #define KE CNI_ERR_KUBERNETES
 
@@ -24,6 +24,9 @@ struct k8s_client {
 	CURL *curl;
 	unsigned requests;
 };
+
+/* libcurl's functions, set by the first k8s_client_new */
+static const struct curl_fns *cu;
 
 struct buf {
 	char *data;
@@ -63,8 +66,8 @@ void k8s_client_free(struct k8s_client *c)
 	if (!c)
 		return;
 	if (c->curl) {
-		curl_easy_cleanup(c->curl);
-		curl_global_cleanup();
+		cu->easy_cleanup(c->curl);
+		cu->global_cleanup();
 	}
 	secret_free(c->auth);
 	free(c);
@@ -117,29 +120,29 @@ static void blob_set(CURL *h, CURLoption opt, char *data, size_t len)
 				  .len = len,
 				  .flags = CURL_BLOB_COPY };
 
-	curl_easy_setopt(h, opt, &blob);
+	cu->easy_setopt(h, opt, &blob);
 }
 
 static void curl_tls_set(CURL *h, const struct k8s_config *cfg)
 {
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	cu->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cfg->ca_data)
 		blob_set(h, CURLOPT_CAINFO_BLOB, cfg->ca_data, cfg->ca_len);
 	else if (cfg->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
+		cu->easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
 	if (cfg->cert_data)
 		blob_set(h, CURLOPT_SSLCERT_BLOB, cfg->cert_data,
 			 cfg->cert_len);
 	else if (cfg->cert_file)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->cert_file);
+		cu->easy_setopt(h, CURLOPT_SSLCERT, cfg->cert_file);
 	if (cfg->key_data)
 		blob_set(h, CURLOPT_SSLKEY_BLOB, cfg->key_data, cfg->key_len);
 	else if (cfg->key_file)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->key_file);
-	curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-	curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+		cu->easy_setopt(h, CURLOPT_SSLKEY, cfg->key_file);
+	cu->easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+	cu->easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 }
 
 int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
@@ -151,26 +154,28 @@ int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 	if (!c)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	c->cfg = *cfg;
-	r = token_load(cfg, &c->auth, err);
+	r = curl_lazy(KE, "kubernetes client", &cu, err);
+	if (r == 0)
+		r = token_load(cfg, &c->auth, err);
 	if (r) {
 		free(c);
 		return r;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) ||
-	    !(c->curl = curl_easy_init())) {
+	if (cu->global_init(CURL_GLOBAL_DEFAULT) ||
+	    !(c->curl = cu->easy_init())) {
 		if (!c->curl)
-			curl_global_cleanup();
+			cu->global_cleanup();
 		secret_free(c->auth);
 		free(c);
 		return cni_errf(err, KE, "cannot initialise libcurl");
 	}
 	curl_tls_set(c->curl, cfg);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)cfg->connect_timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "plexus");
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write);
+	cu->easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+			(long)cfg->connect_timeout_ms);
+	cu->easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
+	cu->easy_setopt(c->curl, CURLOPT_USERAGENT, "plexus");
+	cu->easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write);
 	*ret = c;
 	return 0;
 }
@@ -183,15 +188,15 @@ static struct curl_slist *headers(const struct k8s_client *c,
 	struct curl_slist *h = NULL, *t;
 	char ct[128];
 
-	h = curl_slist_append(h, "Accept: application/json");
+	h = cu->slist_append(h, "Accept: application/json");
 	if (h && content_type) {
 		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
-		t = curl_slist_append(h, ct);
-		h = t ? t : (curl_slist_free_all(h), NULL);
+		t = cu->slist_append(h, ct);
+		h = t ? t : (cu->slist_free_all(h), NULL);
 	}
 	if (h && c->auth) {
-		t = curl_slist_append(h, c->auth);
-		h = t ? t : (curl_slist_free_all(h), NULL);
+		t = cu->slist_append(h, c->auth);
+		h = t ? t : (cu->slist_free_all(h), NULL);
 	}
 	return h;
 }
@@ -210,28 +215,28 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	CURLcode cr;
 
 	if (!h || asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
-		curl_slist_free_all(h);
+		cu->slist_free_all(h);
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	}
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(c->curl, CURLOPT_URL, url);
+	cu->easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	cu->easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+	cu->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, ebuf);
+	cu->easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	if (!body)
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, get ? NULL : method);
+		cu->easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	cu->easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, get ? NULL : method);
 	c->requests++;
-	cr = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(h);
+	cr = cu->easy_perform(c->curl);
+	cu->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	cu->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	cu->slist_free_all(h);
 	free(url);
 	if (cr != CURLE_OK) {
 		*ret_status = 0;
 		return cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
-				curl_easy_strerror(cr), *ebuf ? ": " : "",
+				cu->easy_strerror(cr), *ebuf ? ": " : "",
 				b->too_big ? "answer too large" : ebuf);
 	}
 	*ret_status = status;
@@ -399,18 +404,3 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 	json_object_put(patch);
 	return r;
 }
-
-/* The one symbol this module exports (it is built with hidden
- * visibility): plexus loads it with dlopen only when it talks to the API,
- * so that nodes without Kubernetes selection never load libcurl. */
-__attribute__((visibility("default")))
-const struct k8s_client_ops k8s_client_module = {
-	.abi = K8S_MODULE_ABI,
-	.client_new = k8s_client_new,
-	.client_free = k8s_client_free,
-	.client_requests = k8s_client_requests,
-	.pod_get = k8s_pod_get,
-	.nad_get = k8s_nad_get,
-	.pod_patch_network_status = k8s_pod_patch_network_status,
-	.request = k8s_request,
-};
