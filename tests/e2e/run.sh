@@ -27,7 +27,7 @@ STAGE=start
 finish() {
 	local rc=$? p f
 	set +e
-	t_cleanup
+	( t_cleanup ) || true # its exit 1 after a failed case must not skip the teardown
 	if [ -n "$W" ]; then
 		node_down
 		leaks=$(node_leaks)
