@@ -363,18 +363,25 @@ time.sleep(20)' "$T_TMP/held" "$W"/ipam-locks/* &
 	wait "$holder" 2>/dev/null || true
 	wait_for 90 "pdel gone" gone e2e pdel
 	# a DEL that met the held ADD was told to try again (code 11); the
-	# kubelet's next StopPodSandbox frees the address, which can come
-	# after the pod object is gone: wait for it, and say how long
+	# kubelet's next StopPodSandbox frees the address and removes the
+	# sandbox's links and netns, which can come after the pod object is
+	# gone: wait for all of it, say how long, then check each
 	local t0=$SECONDS
-	wait_for 120 "pdel's address freed" no_recs_of e2e/pdel ||
-		fail "pdel's address still held 120 s after the pod was gone"
-	echo "# pdel's address freed $((SECONDS - t0)) s after the pod was gone"
+	wait_for 120 "pdel cleaned up" pdel_cleaned "$links_before" "$ns_before" ||
+		true
+	echo "# pdel cleaned up $((SECONDS - t0)) s after the pod was gone"
+	no_recs_of e2e/pdel || fail "pdel's address still held 120 s after the pod was gone"
 	expect_eq "$(host_links)" "$links_before" "host links"
 	[ -z "$(sandbox_pid e2e pdel || true)" ] || fail "pdel's sandbox still running"
 	expect_eq "$(netns_count)" "$ns_before" "pod netns"
 	running e2e pa && running e2e pb || fail "other pods disturbed"
 }
 no_recs_of() { ! ipam_recs | grep -q " $1 "; }
+# pdel_cleaned LINKS NETNS: pdel's address, links, sandbox and netns gone
+pdel_cleaned() {
+	no_recs_of e2e/pdel && [ "$(host_links)" = "$1" ] &&
+		[ -z "$(sandbox_pid e2e pdel || true)" ] && [ "$(netns_count)" = "$2" ]
+}
 plexus_running() { ps -eo args | grep -q "^$W/cni/bin/plexus\( \|$\)"; }
 t_case "fault: pod deleted while plexus is attaching it (ADD held on the IPAM lock); nothing leaked" c_delete_mid_add
 
