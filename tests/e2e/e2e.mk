@@ -4,7 +4,6 @@
 # docs/e2e.md. Installs what it needs with apt-get (as root).
 e2e:
 	@tests/e2e/deps.sh
-	@tests/deps.sh
 	$(MAKE) build
 	tests/e2e/run.sh
 
