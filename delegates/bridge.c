@@ -678,9 +678,17 @@ static int bridge_del(const struct delegate_req *req, struct cni_err *err)
 	return r < 0 ? r : r2;
 }
 
+static int bridge_conf_check(json_object *conf, struct cni_err *err)
+{
+	struct bridge_conf c;
+
+	return bridge_conf_parse(conf, &c, err);
+}
+
 const struct delegate_ops bridge_delegate = {
 	.name = PLUGIN,
 	.add = bridge_add,
 	.check = bridge_check,
 	.del = bridge_del,
+	.conf_check = bridge_conf_check,
 };

@@ -43,6 +43,9 @@ struct delegate_ops {
 	int (*check)(const struct delegate_req *req, struct cni_err *err);
 	/* Detach; idempotent, succeeds when netns or link are gone. */
 	int (*del)(const struct delegate_req *req, struct cni_err *err);
+	/* Parse conf as add does, touching nothing: the verdict of
+	 * plexusctl validate and plan on a config of this plugin. */
+	int (*conf_check)(json_object *conf, struct cni_err *err);
 };
 
 extern const struct delegate_ops bridge_delegate;

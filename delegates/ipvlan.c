@@ -139,9 +139,17 @@ static int ipvlan_del(const struct delegate_req *req, struct cni_err *err)
 	return r < 0 ? r : dl_del_pod_link(req, err);
 }
 
+static int ipvlan_conf_check(json_object *conf, struct cni_err *err)
+{
+	struct ipvlan_conf c;
+
+	return ipvlan_conf_parse(conf, &c, err);
+}
+
 const struct delegate_ops ipvlan_delegate = {
 	.name = PLUGIN,
 	.add = ipvlan_add,
 	.check = ipvlan_check,
 	.del = ipvlan_del,
+	.conf_check = ipvlan_conf_check,
 };

@@ -155,9 +155,17 @@ static int macvlan_del(const struct delegate_req *req, struct cni_err *err)
 	return r < 0 ? r : dl_del_pod_link(req, err);
 }
 
+static int macvlan_conf_check(json_object *conf, struct cni_err *err)
+{
+	struct macvlan_conf c;
+
+	return macvlan_conf_parse(conf, &c, err);
+}
+
 const struct delegate_ops macvlan_delegate = {
 	.name = PLUGIN,
 	.add = macvlan_add,
 	.check = macvlan_check,
 	.del = macvlan_del,
+	.conf_check = macvlan_conf_check,
 };

@@ -552,9 +552,17 @@ static int sriov_check(const struct delegate_req *req, struct cni_err *err)
 	return r;
 }
 
+static int sriov_conf_check(json_object *conf, struct cni_err *err)
+{
+	struct sriov_conf c;
+
+	return sriov_conf_parse(conf, &c, err);
+}
+
 const struct delegate_ops sriov_delegate = {
 	.name = PLUGIN,
 	.add = sriov_add,
 	.check = sriov_check,
 	.del = sriov_del,
+	.conf_check = sriov_conf_check,
 };

@@ -28,8 +28,10 @@ PLUGINS += $(BINDIR)/plexus
 PLEXUSCTL_LIB := $(LIBDIR)/libplexusctl.a
 $(PLEXUSCTL_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard src/ctl/plexusctl_*.c))
 
-# (IPAM_LIB comes from ipam/ipam.mk, read later: expanded second)
-$(BINDIR)/plexusctl: $(OBJDIR)/src/ctl/plexusctl.o $(PLEXUSCTL_LIB) $(SELECT_LIB) $$(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
+# (IPAM_LIB and DELEGATE_LIB come from their folders' fragments, read
+# later: expanded second.) validate and plan run the native delegates'
+# own config parsers.
+$(BINDIR)/plexusctl: $(OBJDIR)/src/ctl/plexusctl.o $(PLEXUSCTL_LIB) $(SELECT_LIB) $$(DELEGATE_LIB) $$(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

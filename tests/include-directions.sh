@@ -11,7 +11,7 @@ declare -A ALLOW=(
 	[ipam]="ipam src/k8s src/cni"
 	[delegates]="delegates ipam src/cni"
 	[src/plexus]="src/plexus src/select delegates ipam src/k8s src/cni"
-	[src/ctl]="src/ctl src/select ipam src/k8s src/cni"
+	[src/ctl]="src/ctl src/select delegates ipam src/k8s src/cni"
 )
 # the folder a header lives in ("" when no folder above has it)
 home() {

@@ -84,6 +84,12 @@ void cni_err_prefix(struct cni_err *err, const char *fmt, ...)
 	va_end(ap);
 	plen = strlen(err->msg);
 	olen = strnlen(old, sizeof(old) - 1);
+	if (olen > plen + 1 && !memcmp(old, err->msg, plen) &&
+	    !memcmp(old + plen, ": ", 2)) { /* said already: not twice */
+		memcpy(err->msg, old, olen);
+		err->msg[olen] = '\0';
+		return;
+	}
 	if (plen + 2 + olen >= sizeof(err->msg))
 		olen = sizeof(err->msg) - plen - 3;
 	memcpy(err->msg + plen, ": ", 2);

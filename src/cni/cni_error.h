@@ -50,7 +50,8 @@ int cni_errf(struct cni_err *err, int code, const char *fmt, ...)
 void cni_err_add_details(struct cni_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Prefix the message with "<prefix>: ", keeping the code. */
+/* Prefix the message with "<prefix>: ", keeping the code; a message
+ * that starts with that already is left as it is. */
 void cni_err_prefix(struct cni_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

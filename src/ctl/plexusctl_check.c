@@ -15,6 +15,7 @@
 #include "cni_conf.h"
 #include "cni_error.h"
 #include "cni_json.h"
+#include "delegate.h"
 #include "ipam_conf.h"
 #include "plexus_conf.h"
 #include "plexusctl.h"
@@ -269,8 +270,11 @@ static void range_obj(const struct doc *d, json_object *obj, const char *field,
 		r.lo = a.v;
 	if (addr_in(d, field, obj, keys[2], &whole, s, &a) == 0)
 		r.hi = a.v;
-	if (r.lo > r.hi)
-		problem(d, field, "%s: the start is after the end", s);
+	if (r.lo > r.hi) {
+		snprintf(f, sizeof(f), "%.200s.%s", field, keys[1]);
+		problem(d, f, "after %s (in %s)", keys[2], s);
+		snprintf(f, sizeof(f), "%.200s.%s", field, keys[0]);
+	}
 	range_record(d, f, network, s, &r);
 }
 
@@ -409,6 +413,29 @@ static void check_plexus_ipam(const struct doc *d,
 	json_object_put(conf);
 }
 
+/* A native delegate's (plexus-bridge, ...) own config parser on the
+ * stdin it would get, as plexus runs it in-process or execs it. */
+static void check_native(const struct doc *d, const struct cni_conflist *cl,
+			 size_t i, const char *field)
+{
+	const struct delegate_ops *ops =
+		delegate_find(cni_conflist_type(cl, i));
+	struct cni_err err = { 0 };
+	json_object *conf = NULL;
+
+	if (!ops || !ops->conf_check)
+		return;
+	if (cni_conflist_plugin_conf(cl, i, NULL, NULL, &conf, &err) < 0) {
+		d->c->oom = true;
+		return;
+	}
+	if (ops->conf_check(conf, &err) < 0) {
+		cni_err_prefix(&err, "%s", ops->name);
+		problem(d, field, "%s", err.msg);
+	}
+	json_object_put(conf);
+}
+
 static void check_conflist(const struct doc *d, const struct cni_conflist *cl,
 			   const char *field)
 {
@@ -433,6 +460,7 @@ static void check_conflist(const struct doc *d, const struct cni_conflist *cl,
 		check_ipam(d, cl->plugins[i], f, cl->name);
 		if (d->c->n == before && is_plexus_ipam(cl->plugins[i]))
 			check_plexus_ipam(d, cl, i, f);
+		check_native(d, cl, i, f);
 	}
 }
 

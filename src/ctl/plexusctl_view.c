@@ -10,6 +10,7 @@
 #include "cni_conf.h"
 #include "cni_error.h"
 #include "cni_json.h"
+#include "delegate.h"
 #include "plan.h"
 #include "plexusctl.h"
 #include "select.h"
@@ -38,6 +39,24 @@ static json_object *pod_obj(const struct ctl_pod_info *pod)
 
 /* plugins (types) and delegates (each plugin's stdin, no prevResult,
  * and with pod->ipam what plexus-ipam would hand out) */
+/* A native delegate's own config parser on the stdin plexus would give
+ * it: its refusal is plexus' ADD refusal, worded as attach words it. */
+static int native_check(const struct plexus_attachment *a, size_t i,
+			json_object *stdin_conf, struct cni_err *err)
+{
+	const char *type = cni_conflist_type(a->conf, i);
+	const struct delegate_ops *ops = delegate_find(type);
+	int r;
+
+	if (!ops || !ops->conf_check)
+		return 0;
+	r = ops->conf_check(stdin_conf, err);
+	if (r < 0)
+		cni_err_prefix(err, "network \"%s\" (%s): %s", a->network,
+			       a->ifname, type);
+	return r < 0 ? r : 0;
+}
+
 static int chain_objs(const struct plexus_attachment *a,
 		      const struct ctl_pod_info *pod, json_object *o,
 		      struct cni_err *err)
@@ -54,8 +73,12 @@ static int chain_objs(const struct plexus_attachment *a,
 		int r = plexus_attachment_plugin_conf(a, i, NULL, &stdin_conf,
 						      err);
 
-		if (r < 0)
+		if (r == 0)
+			r = native_check(a, i, stdin_conf, err);
+		if (r < 0) {
+			json_object_put(stdin_conf);
 			return r;
+		}
 		d = json_object_new_object();
 		if (!d) {
 			json_object_put(stdin_conf);

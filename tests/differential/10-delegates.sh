@@ -54,6 +54,9 @@ for mode in private vepa passthru; do
 done
 m "(mtu 1280) IPv4" 1.0.0 4 '{"master":"pxup0","mtu":1280}'
 m "(mac from runtimeConfig) IPv4" 1.0.0 4 '{"master":"pxup0","capabilities":{"mac":true},"runtimeConfig":{"mac":"02:aa:bb:cc:dd:03"}}'
+# bad input: both refuse; plexusctl validate and plan must refuse too
+m "(unknown mode: refused) IPv4" 1.0.0 4 '{"master":"pxup0","mode":"bogus"}'
+b "(mtu not a number: refused) IPv4" 1.0.0 4 "{$BR,\"mtu\":\"big\"}"
 m "(IPv6)" 1.0.0 6 '{"master":"pxup0"}'
 m "(dual stack)" 1.0.0 46 '{"master":"pxup0"}'
 SIDES="ref ours-hl ours-pi meta-pi"

@@ -42,6 +42,14 @@ json.dump({"cniVersion": "1.0.0", "name": "ipamdiff", "type": "bridge",
 EOF
 }
 
+# validate CONF: plexusctl validate's exit code and output in $T_TMP/val.
+validate() {
+	set +e
+	"$TOP/$BINDIR/plexusctl" validate --cni-path "$TOP/$BINDIR:$REFDIR" "$1" >"$T_TMP/val" 2>&1
+	echo $? >"$T_TMP/valrc"
+	set -e
+}
+
 # shape FILE: the result without the chosen addresses.
 shape() {
 	jget "$1" 'json.dumps({"keys": sorted(j), "ips": [{"prefix": i["address"].split("/")[1], "v6": ":" in i["address"], "gateway": i.get("gateway"), "keys": sorted(i)} for i in j.get("ips", [])], "routes": j.get("routes"), "dns": j.get("dns")}, sort_keys=True)'
@@ -87,6 +95,9 @@ ipam_case() { # IPAM-JSON
 	! grep -q '^exhausted after 0:' "$T_TMP/seq-ref" || fail "host-local handed out nothing: $(cat "$T_TMP/err.txt")"
 	sequence ours "$1" >"$T_TMP/seq-ours"
 	diff -u "$T_TMP/seq-ref" "$T_TMP/seq-ours" || fail "plexus-ipam differs from host-local"
+	# the plugin took it: so must plexusctl validate
+	validate "$T_TMP/ours.json"
+	expect_eq "$(cat "$T_TMP/valrc")" 0 "plexusctl validate of a config the plugin took: $(cat "$T_TMP/val")"
 }
 
 R='"routes":[{"dst":"10.90.0.0/16"}]'
@@ -115,6 +126,10 @@ bad_case() {
 		expect_eq "$(jget "$T_TMP/out.json" 'j["code"]')" 7 "$key: code"
 		jget "$T_TMP/out.json" 'j["msg"]' | grep -qF "$key" || fail "message lacks $key: $(cat "$T_TMP/out.json")"
 		[ -z "$(find "$T_TMP/ours/store" -path '*/b/*' -type f 2>/dev/null)" ] || fail "$key: something allocated"
+		# the plugin refused it: so must plexusctl validate, naming the key
+		validate "$T_TMP/bad.json"
+		expect_eq "$(cat "$T_TMP/valrc")" 1 "$key: plexusctl validate exit code"
+		grep -qF "$key" "$T_TMP/val" || fail "$key: plexusctl validate does not name it: $(cat "$T_TMP/val")"
 	done <<'EOF'
 ipam.ranges[0][0].gateway|{"ranges":[[{"subnet":"10.80.7.0/24","gateway":"10.80.8.1"}]]}
 ipam.ranges[0][0].rangeStart|{"ranges":[[{"subnet":"10.80.7.0/24","rangeStart":"10.80.7.9","rangeEnd":"10.80.7.3"}]]}
@@ -143,6 +158,8 @@ wb_all() { # IPAM-JSON: every address handed out until exhaustion
 }
 wb_case() { # IPAM-JSON WANT
 	expect_eq "$(wb_all "$1")" "$2" "handed out"
+	validate "$T_TMP/wb.json"
+	expect_eq "$(cat "$T_TMP/valrc")" 0 "plexusctl validate of a config the plugin took: $(cat "$T_TMP/val")"
 }
 t_case "[$VER] IPAM Whereabouts form: range /29 (network, broadcast, gateway .1 reserved)" \
 	wb_case '{"range":"10.82.0.0/29"}' "10.82.0.2 10.82.0.3 10.82.0.4 10.82.0.5 10.82.0.6 "

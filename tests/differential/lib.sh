@@ -122,6 +122,11 @@ run_side() {
 	mkconf "$side" "$kind" "$ver" "$fam" "$extra" "$c"
 	dplug "$side" ADD "$c" "$ifn"
 	cp "$SD/out.json" "$SD/add.json"
+	if [ "$(drc)" = 0 ]; then
+		verdicts "$side" "$c" ok "" "$setup"
+	else
+		verdicts "$side" "$c" failed "$(jget "$SD/out.json" 'j.get("code")' 2>/dev/null)" "$setup"
+	fi
 	{
 		if [ "$(drc)" = 0 ]; then
 			echo "add=ok"
@@ -152,6 +157,35 @@ run_side() {
 	dplug "$side" DEL "$cc" "$ifn"
 	echo "del2=$([ "$(drc)" = 0 ] && echo ok || echo failed)" >>"$st"
 	side_gone
+}
+
+# verdicts SIDE CONF ADD CODE SETUP: plexusctl validate (and, for the meta plugin's
+# config, plexusctl plan) must give the plugin's verdict on CONF: an ADD
+# that succeeded is valid and plannable; an ADD refused with code 7 (a
+# config error) is a problem for validate and a refusal for plan. Other
+# codes, and any refusal in a case that prepared the host first (SETUP),
+# come from the host's state, which neither can see. A disagreement
+# goes to $T_TMP/verdicts-bad; dcase fails on it after every side ran.
+verdicts() {
+	local side=$1 conf=$2 add=$3 code=$4 setup=$5 want v p=""
+	[ "$side" = ref ] && return 0
+	case $add in
+	ok) want=0 ;;
+	*) [ "$code" = 7 ] && [ -z "$setup" ] || return 0; want=1 ;;
+	esac
+	set +e
+	"$TOP/$BINDIR/plexusctl" validate --cni-path "$TOP/$BINDIR:$REFDIR:$TOP/tests/fakes" \
+		"$conf" >"$SD/validate.txt" 2>&1
+	v=$?
+	if [ "$side" = meta-pi ]; then
+		printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: pd, namespace: default, uid: u1}\n' >"$SD/pod.yaml"
+		"$TOP/$BINDIR/plexusctl" plan --config "$conf" --pod "$SD/pod.yaml" >"$SD/plan.txt" 2>&1
+		p=$?
+	fi
+	set -e
+	[ "$v" = "$want" ] || echo "$side: plexusctl validate exit $v, the plugin's ADD $add (code ${code:-none}): $(head -c 300 "$SD/validate.txt")" >>"$T_TMP/verdicts-bad"
+	[ -z "$p" ] || [ "$p" = "$want" ] || echo "$side: plexusctl plan exit $p, the plugin's ADD $add (code ${code:-none}): $(head -c 300 "$SD/plan.txt")" >>"$T_TMP/verdicts-bad"
+	return 0
 }
 
 # known CASE LINE: the reason when docs/delegates.md lists it, else fails.
@@ -191,9 +225,11 @@ compare() {
 dcase_body() {
 	local name=$1 kind=$2 ver=$3 fam=$4 extra=$5 ifn=${6:-eth0} br=${7:-} mac=${8:-} setup=${9:-}
 	local side
+	rm -f "$T_TMP/verdicts-bad"
 	for side in $SIDES; do
 		run_side "$side" "$kind" "$ver" "$fam" "$extra" "$ifn" "$br" "$mac" "$setup"
 	done
 	compare "$name"
+	[ ! -s "$T_TMP/verdicts-bad" ] || fail "plexusctl disagrees with the plugin: $(cat "$T_TMP/verdicts-bad")"
 }
 dcase() { t_case "$1" dcase_body "$@"; }

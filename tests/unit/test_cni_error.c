@@ -81,6 +81,22 @@ static void test_cni_err_prefix__adds_prefix_keeps_code(void **state)
 	cni_err_prefix(NULL, "x");
 }
 
+static void test_cni_err_prefix__not_twice(void **state)
+{
+	struct cni_err err = { 0 };
+
+	(void)state;
+	cni_errf(&err, CNI_ERR_INVALID_CONFIG, "plexus-macvlan: \"mode\": bad");
+	cni_err_prefix(&err, "%s", "plexus-macvlan");
+	assert_string_equal(err.msg, "plexus-macvlan: \"mode\": bad");
+	cni_err_prefix(&err, "%s", "plexus-mac");
+	assert_string_equal(err.msg, "plexus-mac: plexus-macvlan: \"mode\": "
+				     "bad");
+	cni_errf(&err, CNI_ERR_INVALID_CONFIG, "x");
+	cni_err_prefix(&err, "x");
+	assert_string_equal(err.msg, "x: x");
+}
+
 static void test_cni_err_prefix__truncation_is_safe(void **state)
 {
 	static const size_t prefix_lens[] = { 0, 1, 100, 254, 255, 300, 2000 };
@@ -235,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_cni_errf__return_per_code),
 		cmocka_unit_test(test_cni_errf__truncates_long_message),
 		cmocka_unit_test(test_cni_err_prefix__adds_prefix_keeps_code),
+		cmocka_unit_test(test_cni_err_prefix__not_twice),
 		cmocka_unit_test(test_cni_err_prefix__truncation_is_safe),
 		cmocka_unit_test(
 			test_cni_err_add_details__separates_and_bounds),
