@@ -434,65 +434,114 @@ static int conf_ranges(struct ipam_conf *c, json_object *ipam,
 	return 0;
 }
 
-static int conf_static_one(struct ipam_conf *c, json_object *e, size_t i,
-			   struct cni_err *err)
+/* One requested address (field names where it came from): in a range of
+ * this network, at most one per range set; the same address asked for
+ * twice (IP= and runtimeConfig.ips, say) counts once. */
+static int request_one(struct ipam_conf *c, const char *s, const char *field,
+		       struct cni_err *err)
 {
-	const char *s = json_object_get_string(e);
+	const struct ipam_range *r;
 	struct ipam_prefix p;
-	struct ipam_addr a;
+	struct ipam_addr a, *grown;
 	size_t j;
 
-	if (!json_object_is_type(e, json_type_string) ||
-	    (ipam_addr_parse(s, &a) < 0 &&
-	     ipam_prefix_parse(s, false, &p, &a) < 0))
+	if (!s || (ipam_addr_parse(s, &a) < 0 &&
+		   ipam_prefix_parse(s, false, &p, &a) < 0))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"runtimeConfig.ips[%zu]: \"%s\" is not an IP "
-				"address",
-				i, s ? s : "");
-	if (!ipam_conf_range_of(c, &a))
+				"%s: \"%s\" is not an IP address", field,
+				s ? s : "");
+	r = ipam_conf_range_of(c, &a);
+	if (!r)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"runtimeConfig.ips[%zu]: %s is in no range of "
-				"this network",
-				i, s);
-	for (j = 0; j < c->n_static; j++)
-		if (ipam_conf_range_of(c, &c->static_ips[j])->set ==
-		    ipam_conf_range_of(c, &a)->set)
+				"%s: %s is in no range of this network", field,
+				s);
+	for (j = 0; j < c->n_static; j++) {
+		if (c->static_ips[j].family == a.family &&
+		    c->static_ips[j].v == a.v)
+			return 0;
+		if (ipam_conf_range_of(c, &c->static_ips[j])->set == r->set)
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-					"runtimeConfig.ips[%zu]: %s: a second "
-					"address in the same range",
-					i, s);
+					"%s: %s: a second address in the same "
+					"range",
+					field, s);
+	}
+	grown = realloc(c->static_ips, (c->n_static + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	c->static_ips = grown;
 	c->static_ips[c->n_static++] = a;
 	return 0;
 }
 
-static int conf_static(struct ipam_conf *c, struct cni_err *err)
+/* The strings of root's path (two keys) "ips" array, each requested. */
+static int request_array(struct ipam_conf *c, const char *k1, const char *k2,
+			 const char *field, struct cni_err *err)
 {
-	json_object *rt, *arr;
-	size_t i, n;
+	json_object *o = c->root, *arr;
+	char f[64];
 	int rc;
 
-	rc = cni_json_get_object(c->root, "runtimeConfig", "runtimeConfig", &rt,
-				 err);
+	if (!json_object_object_get_ex(o, k1, &o) ||
+	    (k2 && !json_object_object_get_ex(o, k2, &o)) ||
+	    !json_object_is_type(o, json_type_object))
+		return 0;
+	rc = cni_json_get_array(o, "ips", field, &arr, err);
 	if (rc == -ENOENT)
 		return 0;
-	if (rc < 0)
-		return rc;
-	rc = cni_json_get_array(rt, "ips", "runtimeConfig.ips", &arr, err);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0)
-		return rc;
-	n = json_object_array_length(arr);
-	c->static_ips = calloc(n ? n : 1, sizeof(*c->static_ips));
-	if (!c->static_ips)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		rc = conf_static_one(c, json_object_array_get_idx(arr, i), i,
-				     err);
-		if (rc < 0)
-			return rc;
+	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+
+		snprintf(f, sizeof(f), "%s[%zu]", field, i);
+		rc = request_one(c,
+				 json_object_is_type(e, json_type_string)
+					 ? json_object_get_string(e)
+					 : NULL,
+				 f, err);
 	}
-	return 0;
+	return rc;
+}
+
+/* Requested addresses in host-local's order: args.cni.ips, then
+ * runtimeConfig.ips (CNI_ARGS IP= comes first: ipam_conf_request_env). */
+static int conf_static(struct ipam_conf *c, struct cni_err *err)
+{
+	int rc = request_array(c, "args", "cni", "args.cni.ips", err);
+
+	if (rc == 0)
+		rc = request_array(c, "runtimeConfig", NULL,
+				   "runtimeConfig.ips", err);
+	return rc;
+}
+
+int ipam_conf_request_env(struct ipam_conf *c, const char *ip,
+			  struct cni_err *err)
+{
+	struct ipam_addr *had = c->static_ips;
+	size_t n_had = c->n_static;
+	char buf[256], *tok, *save = NULL;
+	int rc = 0;
+
+	if (!ip || !*ip)
+		return 0;
+	if (strlen(ip) >= sizeof(buf))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"CNI_ARGS IP: longer than %zu bytes",
+				sizeof(buf) - 1);
+	strcpy(buf, ip);
+	/* first in the list, as host-local puts it first */
+	c->static_ips = NULL;
+	c->n_static = 0;
+	for (tok = strtok_r(buf, ",", &save); rc == 0 && tok;
+	     tok = strtok_r(NULL, ",", &save))
+		rc = request_one(c, tok, "CNI_ARGS IP", err);
+	for (size_t i = 0; rc == 0 && i < n_had; i++) {
+		char s[IPAM_ADDR_STRLEN];
+
+		rc = request_one(c, ipam_addr_fmt(&had[i], s),
+				 "requested addresses", err);
+	}
+	free(had);
+	return rc;
 }
 
 static int conf_fill(struct ipam_conf *c, struct cni_err *err)

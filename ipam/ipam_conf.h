@@ -44,7 +44,8 @@ struct ipam_conf {
 	json_object *node_root; /* node-side settings (owned), or NULL */
 	json_object *store;	/* from node_root: {"type": ...} or NULL */
 	const char *node;	/* node_root's nodeName, or NULL */
-	struct ipam_addr *static_ips; /* runtimeConfig.ips */
+	/* requested: CNI_ARGS IP=, args.cni.ips, runtimeConfig.ips */
+	struct ipam_addr *static_ips;
 	size_t n_static;
 };
 
@@ -55,6 +56,11 @@ struct ipam_conf {
  * node's settings (ipam_node.h), the config may only name a store. */
 int ipam_conf_parse(const char *buf, size_t len, struct ipam_conf **ret,
 		    struct cni_err *err);
+
+/* CNI_ARGS' IP= (one address, or several separated by commas: one per
+ * range set) put before the config's requested addresses. */
+int ipam_conf_request_env(struct ipam_conf *c, const char *ip,
+			  struct cni_err *err);
 void ipam_conf_free(struct ipam_conf *conf);
 
 /* Parse one range object ({"range", "range_start", "range_end", "exclude",

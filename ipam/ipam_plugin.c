@@ -294,6 +294,9 @@ static int call_open(struct call *c, const char *buf, size_t len,
 	if (rc == 0)
 		rc = cni_version_parse(c->conf->cni_version, "cniVersion",
 				       &c->ver, err);
+	if (rc == 0 && c->env->cmd == CNI_CMD_ADD)
+		rc = ipam_conf_request_env(c->conf, cni_env_arg(c->env, "IP"),
+					   err);
 	if (rc == 0)
 		rc = ipam_node_name(c->conf, c->node, sizeof(c->node), err);
 	if (rc == 0)

@@ -12,7 +12,8 @@
 
 VER=1.0.0 # Debian's host-local speaks up to 1.0.0
 
-# call SIDE CMD CONF CID: the IPAM plugin alone; rc in $T_TMP/rc.
+# call SIDE CMD CONF CID: the IPAM plugin alone (CNI_ARGS from $ARGS); rc
+# in $T_TMP/rc.
 call() {
 	local side=$1 cmd=$2 conf=$3 cid=$4 bin=$REFDIR/host-local
 	[ "$side" = ours ] && bin=$TOP/$BINDIR/plexus-ipam
@@ -20,7 +21,7 @@ call() {
 	env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
 		PLEXUS_IPAM_NODE_CONFIG="{\"store\":{\"type\":\"file\",\"path\":\"$T_TMP/ours/store\"}}" \
 		CNI_NETNS=/var/run/netns/none CNI_IFNAME=eth0 CNI_PATH="$REFDIR" \
-		NODE_NAME=node-diff "$bin" <"$conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+		NODE_NAME=node-diff CNI_ARGS="${ARGS:-}" "$bin" <"$conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
 	echo $? >"$T_TMP/rc"
 	set -e
 }
@@ -113,6 +114,58 @@ t_case "[$VER] IPAM host-local form: dual stack, two sets (IPv6 last address eli
 	ipam_case "{\"ranges\":[[{\"subnet\":\"10.80.5.0/29\"}],[{\"subnet\":\"fd00:80::/125\"}]],$R}"
 t_case "[$VER] IPAM host-local form: legacy top-level subnet" \
 	ipam_case '{"subnet":"10.80.6.0/29","rangeStart":"10.80.6.3"}'
+# Requested addresses: CNI_ARGS IP=, args.cni.ips and runtimeConfig.ips,
+# as host-local takes them; the same outcome on both sides (host-local
+# answers every refusal with its generic 999; ours: 121 for an address
+# someone holds, 7 for the rest, each naming the address).
+requested() { # SIDE: one line per call
+	local side=$1 c=$T_TMP/$1.json r
+	rm -rf "${T_TMP:?}/$side"
+	mkdir -p "$T_TMP/$side"
+	mk "$side" '{"ranges":[[{"subnet":"10.80.8.0/24"}]]}' "$c"
+	r() { # WHAT CID ARGS [CONF]
+		ARGS=$3 call "$side" ADD "${4:-$c}" "$2"
+		if [ "$(rc)" = 0 ]; then
+			echo "$1: $(jget "$T_TMP/out.json" '" ".join(i["address"] for i in j["ips"])')"
+		else
+			echo "$1: refused"
+			if [ "$side" = ours ]; then
+				echo "code $(jget "$T_TMP/out.json" 'j["code"]'): $(jget "$T_TMP/out.json" 'j["msg"]')" >>"$T_TMP/req-codes"
+			fi
+		fi
+	}
+	r "IP= free" q1 "IgnoreUnknown=1;IP=10.80.8.9"
+	r "IP= held by another container" q2 "IgnoreUnknown=1;IP=10.80.8.9"
+	r "IP= the gateway" q3 "IgnoreUnknown=1;IP=10.80.8.1"
+	r "IP= outside the range" q4 "IgnoreUnknown=1;IP=10.80.9.9"
+	python3 - "$c" "$T_TMP/$side/a.json" <<'EOF2'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["args"] = {"cni": {"ips": ["10.80.8.11"]}}
+json.dump(c, open(sys.argv[2], "w"))
+c["runtimeConfig"] = {"ips": ["10.80.8.12/24"]}
+json.dump(c, open(sys.argv[2] + ".two", "w"))
+c["args"] = {"cni": {"ips": ["10.80.8.13"]}}
+c["runtimeConfig"] = {"ips": ["10.80.8.13/24"]}
+json.dump(c, open(sys.argv[2] + ".same", "w"))
+EOF2
+	r "args.cni.ips" q5 "" "$T_TMP/$side/a.json"
+	r "args.cni.ips and runtimeConfig.ips, two addresses for one set" q6 "" "$T_TMP/$side/a.json.two"
+	r "args.cni.ips and runtimeConfig.ips, the same address" q7 "" "$T_TMP/$side/a.json.same"
+	call "$side" DEL "$c" q1
+	r "IP= freed by DEL, asked for again" q8 "IgnoreUnknown=1;IP=10.80.8.9"
+}
+req_case() {
+	rm -f "$T_TMP/req-codes"
+	requested ref >"$T_TMP/req-ref"
+	requested ours >"$T_TMP/req-ours"
+	diff -u "$T_TMP/req-ref" "$T_TMP/req-ours" || fail "plexus-ipam differs from host-local"
+	grep -q '^code 121: 10.80.8.9 .*taken' "$T_TMP/req-codes" || fail "held: $(cat "$T_TMP/req-codes")"
+	grep -q '^code 7: 10.80.8.1 is reserved' "$T_TMP/req-codes" || fail "gateway: $(cat "$T_TMP/req-codes")"
+	grep -q '^code 7: CNI_ARGS IP: 10.80.9.9 is in no range' "$T_TMP/req-codes" || fail "outside: $(cat "$T_TMP/req-codes")"
+	grep -q '^code 7: runtimeConfig.ips\[0\]: 10.80.8.12/24: a second address' "$T_TMP/req-codes" || fail "two: $(cat "$T_TMP/req-codes")"
+}
+t_case "[$VER] IPAM host-local form: requested addresses (CNI_ARGS IP=, args.cni.ips, runtimeConfig.ips)" req_case
 echo "# not compared here: [1.1.0] IPAM GC against host-local: Debian's host-local (1.1.1) predates GC; plexus-ipam's GC: tests/system/40-ipam.sh"
 
 # Bad input: each refused with code 7 naming the key, nothing allocated.

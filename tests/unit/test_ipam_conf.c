@@ -239,7 +239,47 @@ static const struct {
 	  ",\"runtimeConfig\":{\"ips\":"
 	  "[\"nope\"]}",
 	  "runtimeConfig.ips[0]" },
+	{ "{\"range\":\"10.0.0.0/24\"}",
+	  ",\"args\":{\"cni\":{\"ips\":[\"10.0.0.5\"]}},"
+	  "\"runtimeConfig\":{\"ips\":[\"10.0.0.6\"]}",
+	  "runtimeConfig.ips[0]: 10.0.0.6: a second address" },
+	{ "{\"range\":\"10.0.0.0/24\"}", ",\"args\":{\"cni\":{\"ips\":[7]}}",
+	  "args.cni.ips[0]: \"\" is not" },
 };
+
+/* CNI_ARGS IP= first, then args.cni.ips and runtimeConfig.ips; the same
+ * address twice counts once; one per range set. */
+static void test_ipam_conf_request_env(void **state)
+{
+	struct cni_err err = { 0 };
+	struct ipam_conf *c;
+	char s[IPAM_ADDR_STRLEN];
+
+	(void)state;
+	c = parse_ok("{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}],"
+		     "[{\"subnet\":\"fd00::/64\"}]]}",
+		     ",\"runtimeConfig\":{\"ips\":[\"10.0.0.7/24\"]}");
+	assert_int_equal(c->n_static, 1);
+	assert_int_equal(ipam_conf_request_env(c, "fd00::9,10.0.0.7", &err), 0);
+	assert_int_equal(c->n_static, 2);
+	assert_string_equal(ipam_addr_fmt(&c->static_ips[0], s), "fd00::9");
+	assert_string_equal(ipam_addr_fmt(&c->static_ips[1], s), "10.0.0.7");
+	assert_int_equal(ipam_conf_request_env(c, NULL, &err), 0);
+	assert_int_equal(c->n_static, 2);
+	/* a different address in a set already asked for */
+	assert_true(ipam_conf_request_env(c, "10.0.0.8", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "second address"));
+	ipam_conf_free(c);
+
+	c = parse_ok("{\"range\":\"10.0.0.0/24\"}", NULL);
+	assert_true(ipam_conf_request_env(c, "10.0.1.1", &err) < 0);
+	assert_non_null(strstr(err.msg, "CNI_ARGS IP: 10.0.1.1 is in no "
+					"range"));
+	assert_true(ipam_conf_request_env(c, "x", &err) < 0);
+	assert_non_null(strstr(err.msg, "CNI_ARGS IP: \"x\" is not an IP"));
+	ipam_conf_free(c);
+}
 
 static void test_ipam_conf_parse__bad(void **state)
 {
@@ -511,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_conf_parse__v6_64_whole),
 		cmocka_unit_test(test_ipam_conf_parse__dual_stack),
 		cmocka_unit_test(test_ipam_conf_parse__bad),
+		cmocka_unit_test(test_ipam_conf_request_env),
 		cmocka_unit_test(test_ipam_conf_parse__not_json),
 		cmocka_unit_test(test_ipam_conf_parse__gateway_rule),
 		cmocka_unit_test(test_ipam_conf_parse__exclude_bare_address),
