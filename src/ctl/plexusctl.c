@@ -17,7 +17,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "validate", ctl_validate_main,
 	  "check NAD manifests and node configs" },
 	{ "ipam", plexusctl_ipam,
-	  "IPAM pools and allocations (ls); release gone pods' (gc)" },
+	  "IPAM pools and allocations (ls), one address (show, release); "
+	  "release gone pods' (gc)" },
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* plexusctl ipam ls / gc: the pools of a plexus-ipam config as stored,
- * and the release of allocations whose pod UID is gone from the API.
+/* plexusctl ipam ls / gc / show / release: the pools of a plexus-ipam
+ * config as stored, the release of allocations whose pod UID is gone
+ * from the API, and one address: who holds it, and its release.
  * (plexusctl_ipam_preview.c is plexusctl plan's address preview.) */
 #include <errno.h>
 #include <getopt.h>
@@ -28,8 +29,8 @@ extern char **environ;
 #define PODS_PAGE   500
 
 struct ipam_cmd {
-	const char *config, *kubeconfig;
-	bool dry_run;
+	const char *config, *kubeconfig, *addr;
+	bool dry_run, force, json;
 	struct ipam_conf *conf;
 	struct ipam_store *st;
 };
@@ -469,6 +470,200 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 	return rc;
 }
 
+/* --- show / release: one address, one block read --- */
+
+/* What holds a: 0 with *x (rs owns its strings), 1 when nothing does
+ * (*why says what it is), <0 on a failure. */
+static int addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
+		       struct recs *rs, const struct rec **x, const char **why,
+		       char *node, size_t node_size, struct cni_err *err)
+{
+	const struct ipam_range *r = ipam_conf_range_of(c->conf, a);
+	char key[IPAM_KEY_MAX], *val = NULL;
+	struct ipam_block b;
+	ipam_u128 idx;
+	uint64_t ver;
+	size_t len;
+	int rc;
+
+	*node = '\0';
+	if (!r)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s is in no range of %s", c->addr, c->config);
+	if (ipam_range_reserved(r, a->v))
+		return *why = "reserved (network, broadcast, gateway, excluded "
+			      "or outside the range)",
+		       1;
+	idx = ipam_block_of(r, a->v);
+	ipam_block_key(r, idx, key);
+	rc = ipam_store_get(c->st, key, &val, &len, &ver, err);
+	if (rc == -ENOENT)
+		return *why = "free (its block is claimed by no node)", 1;
+	if (rc == 0)
+		rc = ipam_block_load(idx, key, val, len, ver, &b, err);
+	free(val);
+	if (rc < 0)
+		return rc;
+	snprintf(node, node_size, "%s", ipam_block_node(&b));
+	rc = recs_add_block(rs, r, &b);
+	ipam_block_clear(&b);
+	if (rc < 0)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].a.v == a->v)
+			return *x = &rs->v[i], 0;
+	return *why = "free", 1;
+}
+
+static json_object *rec_json(const struct rec *x)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "namespace", json_object_new_string(x->ns));
+	json_object_object_add(o, "pod", json_object_new_string(x->pod));
+	json_object_object_add(o, "uid", json_object_new_string(x->uid));
+	json_object_object_add(o, "container", json_object_new_string(x->cid));
+	json_object_object_add(o, "interface",
+			       json_object_new_string(x->ifname));
+	json_object_object_add(o, "node", json_object_new_string(x->node));
+	return o;
+}
+
+static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
+		       const struct rec *x, const char *why, const char *node)
+{
+	const struct ipam_range *r = ipam_conf_range_of(c->conf, a);
+	char s[IPAM_ADDR_STRLEN];
+	json_object *o;
+
+	if (!c->json) {
+		printf("address %s  pool %s  block node %s\n",
+		       ipam_addr_fmt(a, s), r->pool_id, *node ? node : "-");
+		if (x)
+			print_rec(x);
+		else
+			printf("    %s\n", why);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "address",
+			       json_object_new_string(ipam_addr_fmt(a, s)));
+	json_object_object_add(o, "pool", json_object_new_string(r->pool_id));
+	json_object_object_add(o, "blockNode",
+			       *node ? json_object_new_string(node) : NULL);
+	json_object_object_add(o, "holder", x ? rec_json(x) : NULL);
+	if (!x)
+		json_object_object_add(o, "state", json_object_new_string(why));
+	printf("%s\n",
+	       json_object_to_json_string_ext(
+		       o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int parse_addr(struct ipam_cmd *c, struct ipam_addr *a,
+		      struct cni_err *err)
+{
+	if (ipam_addr_parse(c->addr, a) < 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"\"%s\" is not an IP address", c->addr);
+	return 0;
+}
+
+static int cmd_show(struct ipam_cmd *c, struct cni_err *err)
+{
+	const struct rec *x = NULL;
+	struct recs rs = { 0 };
+	const char *why = NULL;
+	struct ipam_addr a;
+	char node[256];
+	int rc = parse_addr(c, &a, err);
+
+	if (rc == 0)
+		rc = addr_holder(c, &a, &rs, &x, &why, node, sizeof(node), err);
+	if (rc >= 0)
+		show_print(c, &a, x, why, node);
+	recs_free(&rs);
+	return rc < 0 ? rc : 0;
+}
+
+/* Is x's pod (by namespace, name and UID) still in the API? */
+static int holder_alive(struct ipam_cmd *c, const struct rec *x, bool *ret,
+			struct cni_err *err)
+{
+	struct k8s_config *cfg = NULL;
+	struct k8s_client *k = NULL;
+	json_object *doc = NULL;
+	char path[600];
+	long st = 0;
+	int rc;
+
+	if (!k8s_name_is_label(x->ns) || !k8s_name_is_subdomain(x->pod))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"the holder's pod is not recorded (container "
+				"%s): give --force to release it anyway",
+				x->cid);
+	if (c->kubeconfig)
+		rc = k8s_kubeconfig_load(c->kubeconfig, &cfg, err);
+	else
+		rc = k8s_config_in_cluster(environ, NULL, &cfg, err);
+	if (rc == 0)
+		rc = k8s_client_new(cfg, &k, err);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", x->ns,
+		 x->pod);
+	if (rc == 0)
+		rc = k8s_request(k, "GET", path, NULL, NULL, &st, &doc, err);
+	if (rc == 0 && st != 200 && st != 404)
+		rc = api_fail(st, doc, "get the holder's pod", err);
+	if (rc == 0) {
+		const char *uid = str_in(doc, "metadata", "uid");
+
+		*ret = st == 200 && (!*x->uid || (uid && !strcmp(uid, x->uid)));
+	}
+	json_object_put(doc);
+	k8s_client_free(k);
+	k8s_config_free(cfg);
+	return rc;
+}
+
+static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
+{
+	struct ipam_ctx ctx = { .st = c->st, .node = "plexusctl" };
+	const struct rec *x = NULL;
+	struct recs rs = { 0 };
+	const char *why = NULL;
+	bool alive = false;
+	struct ipam_addr a;
+	char node[256], s[IPAM_ADDR_STRLEN];
+	int rc = parse_addr(c, &a, err);
+
+	if (rc == 0)
+		rc = addr_holder(c, &a, &rs, &x, &why, node, sizeof(node), err);
+	if (rc == 1)
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s is not held by anyone: %s", c->addr, why);
+	if (rc == 0 && !c->force)
+		rc = holder_alive(c, x, &alive, err);
+	if (rc == 0 && alive)
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s is held by pod %s/%s (uid %s), which "
+			      "exists: give --force to release it anyway",
+			      c->addr, x->ns, x->pod, x->uid);
+	if (rc == 0 && !c->dry_run)
+		rc = ipam_release_at(&ctx, x->r, &x->a, x->cid, x->ifname, err);
+	if (rc == -ENOENT)
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s was released meanwhile", c->addr);
+	if (rc == 0)
+		printf("%s %s  pool %s  pod %s/%s  uid %s  container %s  "
+		       "interface %s  node %s\n",
+		       c->dry_run ? "would release" : "released",
+		       ipam_addr_fmt(&x->a, s), x->r->pool_id, x->ns, x->pod,
+		       x->uid, x->cid, x->ifname, x->node);
+	recs_free(&rs);
+	return rc < 0 ? rc : 0;
+}
+
 /* --- command line --- */
 
 static int usage(FILE *out)
@@ -477,44 +672,68 @@ static int usage(FILE *out)
 		     "       plexusctl ipam gc --config FILE [--kubeconfig "
 		     "FILE] "
 		     "[--dry-run]\n"
+		     "       plexusctl ipam show --config FILE [-o table|json] "
+		     "ADDRESS\n"
+		     "       plexusctl ipam release --config FILE "
+		     "[--kubeconfig "
+		     "FILE] [--force] [--dry-run] ADDRESS\n"
 		     "FILE is a network config with a plexus-ipam \"ipam\" "
 		     "object "
 		     "(what the plugin reads).\n"
 		     "ls: pools, claimed blocks (owner node, used/free) and "
 		     "allocations.\n"
 		     "gc: release allocations whose pod UID is not in the API "
-		     "(kubeconfig, else in-cluster).\n");
+		     "(kubeconfig, else in-cluster).\n"
+		     "show: who holds ADDRESS (pod, UID, container, interface, "
+		     "node), or why nobody does.\n"
+		     "release: free ADDRESS; refused while its pod (same UID) "
+		     "exists in the API, unless --force.\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
-static int args_parse(struct ipam_cmd *c, int argc, char **argv, bool gc)
+enum ipam_verb { VERB_LS, VERB_GC, VERB_SHOW, VERB_RELEASE };
+
+static int args_parse(struct ipam_cmd *c, int argc, char **argv,
+		      enum ipam_verb v)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "kubeconfig", required_argument, NULL, 'k' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool api = v == VERB_GC || v == VERB_RELEASE;
 	int o;
 
 	optind = 0; /* glibc: start afresh */
-	while ((o = getopt_long(argc, argv, "+c:k:nh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:k:nfo:h", opts, NULL)) != -1) {
 		if (o == 'c')
 			c->config = optarg;
-		else if (o == 'k' && gc)
+		else if (o == 'k' && api)
 			c->kubeconfig = optarg;
-		else if (o == 'n' && gc)
+		else if (o == 'n' && api)
 			c->dry_run = true;
+		else if (o == 'f' && v == VERB_RELEASE)
+			c->force = true;
+		else if (o == 'o' && v == VERB_SHOW &&
+			 (!strcmp(optarg, "json") || !strcmp(optarg, "table")))
+			c->json = !strcmp(optarg, "json");
 		else if (o == 'h')
 			return usage(stdout) - 1;
 		else
 			return usage(stderr);
 	}
-	if (optind != argc || !c->config) {
+	if ((v == VERB_SHOW || v == VERB_RELEASE) && optind + 1 == argc)
+		c->addr = argv[optind++];
+	if (optind != argc || !c->config ||
+	    ((v == VERB_SHOW || v == VERB_RELEASE) && !c->addr)) {
 		fprintf(stderr, "plexusctl ipam: %s\n",
 			optind != argc ? "unexpected argument"
-				       : "--config FILE is needed");
+			: !c->config   ? "--config FILE is needed"
+				       : "ADDRESS is needed");
 		return usage(stderr);
 	}
 	return 0;
@@ -538,24 +757,47 @@ static int open_all(struct ipam_cmd *c, struct cni_err *err)
 	return rc < 0 ? EXIT_FAILED : 0;
 }
 
+static int verb_of(const char *s, enum ipam_verb *ret)
+{
+	static const char *const names[] = { "ls", "gc", "show", "release" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return *ret = (enum ipam_verb)i, 0;
+	return -1;
+}
+
+static int verb_run(struct ipam_cmd *c, enum ipam_verb v, struct cni_err *err)
+{
+	switch (v) {
+	case VERB_LS:
+		return cmd_ls(c, err);
+	case VERB_GC:
+		return cmd_gc(c, err);
+	case VERB_SHOW:
+		return cmd_show(c, err);
+	default:
+		return cmd_release(c, err);
+	}
+}
+
 int plexusctl_ipam(int argc, char **argv)
 {
 	struct ipam_cmd c = { 0 };
 	struct cni_err err = { 0 };
-	bool gc;
+	enum ipam_verb v;
 	int rc;
 
-	if (argc < 2 || (strcmp(argv[1], "ls") && strcmp(argv[1], "gc")))
+	if (argc < 2 || verb_of(argv[1], &v) < 0)
 		return argc >= 2 && (!strcmp(argv[1], "--help") ||
 				     !strcmp(argv[1], "-h"))
 			       ? usage(stdout)
 			       : usage(stderr);
-	gc = strcmp(argv[1], "gc") == 0;
-	rc = args_parse(&c, argc - 1, argv + 1, gc);
+	rc = args_parse(&c, argc - 1, argv + 1, v);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	rc = open_all(&c, &err);
-	if (rc == 0 && (gc ? cmd_gc(&c, &err) : cmd_ls(&c, &err)) < 0)
+	if (rc == 0 && verb_run(&c, v, &err) < 0)
 		rc = EXIT_FAILED;
 	if (rc)
 		fprintf(stderr, "plexusctl ipam %s: %s (code %d)\n", argv[1],

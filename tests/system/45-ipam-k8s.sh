@@ -340,6 +340,47 @@ assert len(r) == 1 and r[0]["code"] == 200, r
 assert r[0]["body"]["preconditions"]["resourceVersion"].isdigit(), r[0]' "$n0"
 }
 
+# plexusctl ipam show and release: one address, who holds it; release
+# refused while the holder's pod (same UID) exists or when no pod was
+# recorded, unless --force; --dry-run touches nothing.
+case_ctl_show_release() {
+	local a1 a2 a3 out
+	conf "$T_TMP/r.json" "\"range\":\"10.69.0.0/24\",\"blockSize\":28,$FSTORE"
+	pod ipamtest live uid-live
+	pod ipamtest renamed uid-renamed-new
+	a1=$(ipam ADD "$T_TMP/r.json" c-live node1 "$(pod_args ipamtest live uid-live)" | addr_of)
+	a2=$(ipam ADD "$T_TMP/r.json" c-dead node1 "$(pod_args ipamtest renamed uid-renamed-old)" | addr_of)
+	a3=$(ipam ADD "$T_TMP/r.json" c-nouid node1 "" | addr_of)
+	a1=${a1%/*} a2=${a2%/*} a3=${a3%/*}
+	ipamctl show --config "$T_TMP/r.json" "$a1" >"$T_TMP/show.out" || fail "show: $(cat "$T_TMP/show.out")"
+	grep -q "^address $a1  pool .*10.69.0.0_24  block node node1$" "$T_TMP/show.out" || fail "show head: $(cat "$T_TMP/show.out")"
+	grep -Eq "^    $a1 +pod ipamtest/live  uid uid-live  container c-live  interface eth0  node node1$" "$T_TMP/show.out" ||
+		fail "show holder: $(cat "$T_TMP/show.out")"
+	ipamctl show --config "$T_TMP/r.json" -o json "$a1" |
+		python3 -c 'import json, sys; j = json.load(sys.stdin); assert j["holder"]["uid"] == "uid-live" and j["blockNode"] == "node1", j' ||
+		fail "show -o json"
+	ipamctl show --config "$T_TMP/r.json" 10.69.0.200 | grep -q "free (its block is claimed by no node)" || fail "show of an unclaimed block"
+	ipamctl show --config "$T_TMP/r.json" 10.69.0.1 | grep -q "reserved" || fail "show of the gateway"
+	out=$(ipamctl show --config "$T_TMP/r.json" 10.70.0.1 2>&1) && fail "show outside passed"
+	echo "$out" | grep -q "10.70.0.1 is in no range" || fail "outside: $out"
+
+	out=$(ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" "$a1" 2>&1) && fail "released a live pod's address"
+	echo "$out" | grep -q "held by pod ipamtest/live (uid uid-live), which exists: give --force" || fail "live: $out"
+	ipam CHECK "$T_TMP/r.json" c-live >/dev/null || fail "live holder lost its address"
+	ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" --dry-run "$a2" | grep -q "^would release $a2 " || fail "dry-run"
+	ipam CHECK "$T_TMP/r.json" c-dead >/dev/null || fail "dry-run released"
+	ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" "$a2" | grep -q "^released $a2 .*uid uid-renamed-old" ||
+		fail "release of a pod whose name has a new UID"
+	out=$(ipam CHECK "$T_TMP/r.json" c-dead) && fail "c-dead still held"
+	out=$(ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" "$a3" 2>&1) && fail "released without a recorded pod"
+	echo "$out" | grep -q "pod is not recorded (container c-nouid): give --force" || fail "no pod: $out"
+	ipamctl release --config "$T_TMP/r.json" --force "$a3" | grep -q "^released $a3 " || fail "--force"
+	ipamctl release --config "$T_TMP/r.json" --force "$a1" | grep -q "^released $a1 " || fail "--force of a live one"
+	out=$(ipamctl release --config "$T_TMP/r.json" --force "$a1" 2>&1) && fail "second release passed"
+	echo "$out" | grep -q "is not held by anyone: free" || fail "second release: $out"
+	ipamctl ls --config "$T_TMP/r.json" | grep -q "allocations 0$" || fail "left: $(ipamctl ls --config "$T_TMP/r.json")"
+}
+
 # The ClusterRole in crd/rbac-ipam.yaml has exactly the verbs the store
 # used in this suite (run last: the log holds every case's requests).
 case_rbac_verbs() {
@@ -367,4 +408,5 @@ t_case "plexusctl ipam ls/gc, file store: by pod UID, StatefulSet name reused" c
 t_case "plexusctl ipam ls/gc, kubernetes store: by pod UID, name reused" case_ctl_k8s
 t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" case_stale_ref
 t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_block_back
+t_case "plexusctl ipam show/release: holder, free, reserved; live pods kept unless --force" case_ctl_show_release
 t_case "kubernetes store: ClusterRole has exactly the verbs used" case_rbac_verbs
