@@ -22,6 +22,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/macvlan.h>
@@ -965,8 +966,9 @@ static const char *route_hint(int r)
  * (NLM_F_APPEND), as the reference plugins add them: a pod's default
  * route via net1 goes in next to eth0's. The very same route again is
  * EEXIST, an error. */
-int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
-		 const struct nl_prefix *gw, struct cni_err *err)
+static int route_add_in(struct nl_ctx *ctx, int ifindex,
+			const struct nl_prefix *dst, const struct nl_prefix *gw,
+			uint32_t table, struct cni_err *err)
 {
 	struct rtnl_route *rt = route_build(ifindex, dst, gw);
 	char s[INET6_ADDRSTRLEN + 8], g[INET6_ADDRSTRLEN + 8], why[256];
@@ -976,23 +978,42 @@ int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 	prefix_str(dst, s, sizeof(s));
 	ctx->ext[0] = '\0';
 	if (rt) {
+		rtnl_route_set_table(rt, table);
 		rtnl_route_set_protocol(rt, RTPROT_BOOT);
-		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+		rtnl_route_set_scope(rt, gw || table == RT_TABLE_MAIN
+						 ? RT_SCOPE_UNIVERSE
+						 : RT_SCOPE_LINK);
 		rtnl_route_set_type(rt, RTN_UNICAST);
 		r = rtnl_route_build_add_request(
 			rt, NLM_F_CREATE | NLM_F_APPEND, &msg);
 		rtnl_route_put(rt);
 		r = r < 0 ? nl_errno(r) : nl_sync(ctx, msg);
 	}
+	if (r == -EEXIST && table != RT_TABLE_MAIN)
+		return 0; /* a table of plexus' own: an ADD tried again */
 	if (r < 0) {
 		if (gw)
 			inet_ntop(gw->family, gw->addr, g, sizeof(g));
-		return cni_errf(err, CNI_ERR_NETLINK, "add route %s%s%s: %s%s",
-				s, gw ? " via " : "", gw ? g : "",
-				kernel_reason(ctx, r, why, sizeof(why)),
-				route_hint(r));
+		return cni_errf(
+			err, CNI_ERR_NETLINK, "add route %s%s%s%s: %s%s", s,
+			gw ? " via " : "", gw ? g : "",
+			table == RT_TABLE_MAIN ? "" : " (own table)",
+			kernel_reason(ctx, r, why, sizeof(why)), route_hint(r));
 	}
 	return 0;
+}
+
+int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
+		 const struct nl_prefix *gw, struct cni_err *err)
+{
+	return route_add_in(ctx, ifindex, dst, gw, RT_TABLE_MAIN, err);
+}
+
+int nl_route_add_table(struct nl_ctx *ctx, int ifindex,
+		       const struct nl_prefix *dst, const struct nl_prefix *gw,
+		       uint32_t table, struct cni_err *err)
+{
+	return route_add_in(ctx, ifindex, dst, gw, table, err);
 }
 
 int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
@@ -1119,6 +1140,82 @@ int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 	*ret = d.arr;
 	*ret_n = d.n;
 	return 0;
+}
+
+/* ---- policy rules ---- */
+
+int nl_rule_add(struct nl_ctx *ctx, const struct nl_prefix *src, uint32_t table,
+		uint32_t prio, struct cni_err *err)
+{
+	struct rtnl_rule *rule = rtnl_rule_alloc();
+	struct nl_addr *a = prefix_to_nl(src);
+	char s[INET6_ADDRSTRLEN + 8];
+	int r = -NLE_NOMEM;
+
+	prefix_str(src, s, sizeof(s));
+	if (rule && a) {
+		rtnl_rule_set_family(rule, src->family);
+		rtnl_rule_set_src(rule, a);
+		rtnl_rule_set_table(rule, table);
+		rtnl_rule_set_prio(rule, prio);
+		rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
+		r = rtnl_rule_add(ctx->sk, rule, NLM_F_CREATE | NLM_F_EXCL);
+		if (r < 0 && nl_errno(r) == -EEXIST)
+			r = 0; /* the same rule: an ADD tried again */
+	}
+	nl_addr_put(a);
+	rtnl_rule_put(rule);
+	if (r < 0)
+		return nl_fail(err, r, "add rule from", s);
+	return 0;
+}
+
+/* Each rule (both families) whose table is table: deleted when del, else
+ * counted in *ret_n when its source is src (NULL: any). */
+static int rules_walk(struct nl_ctx *ctx, uint32_t table,
+		      const struct nl_prefix *src, bool del, size_t *ret_n)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r = rtnl_rule_alloc_cache(ctx->sk, AF_UNSPEC, &cache);
+
+	*ret_n = 0;
+	for (o = r < 0 ? NULL : nl_cache_get_first(cache); o && r >= 0;
+	     o = nl_cache_get_next(o)) {
+		struct rtnl_rule *rule = (struct rtnl_rule *)o;
+		struct nl_prefix p;
+
+		if (rtnl_rule_get_table(rule) != table)
+			continue;
+		if (del) {
+			r = rtnl_rule_delete(ctx->sk, rule, 0);
+			if (r < 0 && nl_errno(r) == -ENOENT)
+				r = 0;
+			continue;
+		}
+		if (!src || (prefix_from_nl(rtnl_rule_get_src(rule), &p) == 0 &&
+			     p.family == src->family &&
+			     !memcmp(p.addr, src->addr, sizeof(p.addr))))
+			(*ret_n)++;
+	}
+	nl_cache_free(cache);
+	return r < 0 ? r : 0;
+}
+
+int nl_rule_del_table(struct nl_ctx *ctx, uint32_t table, struct cni_err *err)
+{
+	size_t n;
+	int r = rules_walk(ctx, table, NULL, true, &n);
+
+	return r < 0 ? nl_fail(err, r, "delete the rules of a table", "") : 0;
+}
+
+int nl_rule_count(struct nl_ctx *ctx, const struct nl_prefix *src,
+		  uint32_t table, size_t *ret_n, struct cni_err *err)
+{
+	int r = rules_walk(ctx, table, src, false, ret_n);
+
+	return r < 0 ? nl_fail(err, r, "list rules", "") : 0;
 }
 
 /* ---- sysctl ---- */

@@ -168,6 +168,20 @@ int nl_route_add(struct nl_ctx *ctx, int ifindex, const struct nl_prefix *dst,
 /* Routes of the main table in family (AF_UNSPEC: all); the caller frees. */
 /* Delete the route ri describes (as nl_route_list gave it); a route that
  * is already gone is no error. */
+/* The same in routing table table (a device route without gw gets scope
+ * link there; the same route again is no error). */
+int nl_route_add_table(struct nl_ctx *ctx, int ifindex,
+		       const struct nl_prefix *dst, const struct nl_prefix *gw,
+		       uint32_t table, struct cni_err *err) NL_WUR;
+/* Policy rules: "from src lookup table" at priority prio (the same rule
+ * again is no error); delete every rule that points at table (both
+ * families); count the rules from src (an address) to table. */
+int nl_rule_add(struct nl_ctx *ctx, const struct nl_prefix *src, uint32_t table,
+		uint32_t prio, struct cni_err *err) NL_WUR;
+int nl_rule_del_table(struct nl_ctx *ctx, uint32_t table,
+		      struct cni_err *err) NL_WUR;
+int nl_rule_count(struct nl_ctx *ctx, const struct nl_prefix *src,
+		  uint32_t table, size_t *ret_n, struct cni_err *err) NL_WUR;
 int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
 		 struct cni_err *err) NL_WUR;
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,

@@ -15,6 +15,7 @@ libnl-route-3-dev
 libcmocka-dev
 containernetworking-plugins
 iproute2
+iputils-ping
 nftables
 etcd-server
 etcd-client

@@ -38,17 +38,21 @@ int ctl_validate_main(int argc, char *argv[]);
 struct ctl_ipam;
 
 /* The pod's identity and where its networks were looked up. */
+struct plexus_policy_routing;
+
 struct ctl_pod_info {
 	const char *ns, *name, *uid; /* any may be NULL */
 	const char *source;	     /* "manifests DIR", ... */
 	struct ctl_ipam *ipam;	     /* NULL: no plexus-ipam preview */
+	/* the node's policyRouting (NULL: off) */
+	const struct plexus_policy_routing *policy_routing;
 };
 
 /* {"pod": {...}, "source": ..., "attachments": [...]}: per attachment
  * its network, source, interface, default, plugins, runtimeConfig,
- * cniArgs, capabilities, deviceID, defaultRoute, namespaceIsolation and
- * each plugin's stdin ("delegates"); the verdicts as select recorded
- * them. */
+ * cniArgs, capabilities, deviceID, defaultRoute, namespaceIsolation,
+ * policyRouting (its table and rule priority, when it has one) and each
+ * plugin's stdin ("delegates"); the verdicts as select recorded them. */
 int ctl_plan_view(const struct plexus_plan *plan,
 		  const struct ctl_pod_info *pod, json_object **ret,
 		  struct cni_err *err);

@@ -12,6 +12,7 @@
 #include "cni_json.h"
 #include "delegate.h"
 #include "plan.h"
+#include "plexus_conf.h"
 #include "plexusctl.h"
 #include "select.h"
 
@@ -108,6 +109,25 @@ static int chain_objs(const struct plexus_attachment *a,
 	return 0;
 }
 
+/* The attachment's own routing table and rule priority, if it has one. */
+static void policy_obj(const struct plexus_plan *plan, size_t i,
+		       const struct ctl_pod_info *pod, json_object *o)
+{
+	unsigned table =
+		pod->policy_routing
+			? plan_policy_table(pod->policy_routing, plan, i)
+			: 0;
+	json_object *pr;
+
+	if (!table || !(pr = json_object_new_object()))
+		return;
+	json_object_object_add(pr, "table", json_object_new_int64(table));
+	json_object_object_add(
+		pr, "rulePriority",
+		json_object_new_int64(pod->policy_routing->priority));
+	json_object_object_add(o, "policyRouting", pr);
+}
+
 static int att_obj(const struct plexus_attachment *a,
 		   const struct ctl_pod_info *pod, json_object **ret,
 		   struct cni_err *err)
@@ -176,6 +196,7 @@ int ctl_plan_view(const struct plexus_plan *plan,
 			json_object_put(o);
 			return r;
 		}
+		policy_obj(plan, i, pod, a);
 		json_object_array_add(list, a);
 	}
 	*ret = o;
@@ -210,6 +231,7 @@ int ctl_plan_run(const struct plexus_conf *conf, const struct cni_env *env,
 	const char *uid = pod->uid;
 	int r = select_plan(conf, env, src, &plan, &err);
 
+	pod->policy_routing = &conf->policy_routing;
 	if (r == 0) {
 		pod->uid = plan->pod_uid;
 		r = ctl_plan_view(plan, pod, ret, &err);

@@ -115,6 +115,11 @@ static json_object *attachment_json(const struct plexus_attachment *a,
 	add_obj(o, "runtimeConfig", a->runtime_config);
 	add_obj(o, "cniArgs", a->cni_args);
 	add_str(o, "deviceID", a->device_id);
+	if (a->policy_routing != PLAN_PR_NODE)
+		json_object_object_add(
+			o, "policyRouting",
+			json_object_new_boolean(a->policy_routing ==
+						PLAN_PR_ON));
 	add_obj(o, "result", result);
 	return o;
 }
@@ -230,6 +235,9 @@ static int read_attachment(json_object *o, size_t i,
 	dup_member(o, "deviceID", &a->device_id);
 	a->is_default = json_object_object_get_ex(o, "default", &def) &&
 			json_object_get_boolean(def);
+	if (json_object_object_get_ex(o, "policyRouting", &def))
+		a->policy_routing =
+			json_object_get_boolean(def) ? PLAN_PR_ON : PLAN_PR_OFF;
 	a->runtime_config = obj_member(o, "runtimeConfig");
 	a->cni_args = obj_member(o, "cniArgs");
 	*result = obj_member(o, "result");

@@ -192,8 +192,8 @@ static int planned_record(struct request *req, struct plexus_record **ret,
 	return 0;
 }
 
-/* default-route after everything is attached; on failure the whole pod
- * is deleted again, as for a failed delegate. */
+/* default-route, then policyRouting, after everything is attached; on
+ * failure the whole pod is deleted again, as for a failed delegate. */
 static int apply_default_route(const struct attach_ctx *ctx,
 			       struct request *req, struct plexus_record *rec,
 			       struct cni_err *err)
@@ -202,7 +202,13 @@ static int apply_default_route(const struct attach_ctx *ctx,
 	int r = podroute_apply(rec, req->env->netns, err);
 
 	if (r == 0)
+		r = podroute_policy_apply(&req->conf->policy_routing, rec,
+					  req->env->netns, err);
+	if (r == 0)
 		return 0;
+	if (podroute_policy_del(&req->conf->policy_routing, rec,
+				req->env->netns, &e) < 0)
+		cni_err_add_details(err, "rollback: %s", e.msg);
 	if (attach_del(ctx, rec, &e) == 0)
 		plexus_cache_remove(req->cache_path);
 	else
@@ -292,6 +298,10 @@ static int cmd_del(struct request *req, struct cni_err *err)
 		unlink(req->lock_path);
 		return 0;
 	}
+	if (podroute_policy_del(&req->conf->policy_routing, rec,
+				req->env->netns, &e) < 0)
+		cni_log(CNI_LOG_ERROR, "DEL: %s (the rules go with the netns)",
+			e.msg);
 	if (req->conf->in_process)
 		inproc_pod_teardown(rec, req->env->netns);
 	r = attach_del(&ctx, rec, err);
@@ -324,6 +334,9 @@ static int cmd_check(struct request *req, struct cni_err *err)
 	if (r < 0)
 		return r;
 	r = attach_check(&ctx, rec, err);
+	if (r == 0)
+		r = podroute_policy_check(&req->conf->policy_routing, rec,
+					  req->env->netns, err);
 	plexus_record_free(rec);
 	return r;
 }

@@ -3,8 +3,10 @@
  * netlink helper: the links as one group, so that DEL removes them in one
  * netlink request (the kernel then waits for one RCU grace period, about
  * 20 ms here, instead of one per link), and the pod's default route. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cni_error.h"
 #include "dl.h"
@@ -85,6 +87,120 @@ int podlinks_default_route(const char *netns, const char *ifname,
 		r = nl_link_get(ctx, ifname, &info, true, err);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = default_via(ctx, info.ifindex, gws[i], err);
+	nl_ctx_close(ctx);
+	return r;
+}
+
+/* The main table's routes by ifindex, copied into table (the kernel's
+ * connected route included). */
+static int copy_routes(struct nl_ctx *ctx, int ifindex, unsigned table,
+		       bool *has_default, struct cni_err *err)
+{
+	struct nl_route_info *rts = NULL;
+	size_t n = 0;
+	int r = nl_route_list(ctx, AF_UNSPEC, &rts, &n, err);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (rts[i].oif != ifindex)
+			continue;
+		if (rts[i].dst.len == 0)
+			has_default[rts[i].dst.family == AF_INET6] = true;
+		r = nl_route_add_table(ctx, ifindex, &rts[i].dst,
+				       rts[i].gw.family ? &rts[i].gw : NULL,
+				       table, err);
+	}
+	free(rts);
+	return r;
+}
+
+static int table_default(struct nl_ctx *ctx, int ifindex, unsigned table,
+			 const char *gw_str, bool *has_default,
+			 struct cni_err *err)
+{
+	struct nl_prefix gw, dst = { 0 };
+
+	if (dl_ip_parse(gw_str, &gw) < 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"policy routing: gateway \"%s\" is not an IP "
+				"address",
+				gw_str);
+	if (has_default[gw.family == AF_INET6])
+		return 0;
+	has_default[gw.family == AF_INET6] = true;
+	dst.family = gw.family;
+	return nl_route_add_table(ctx, ifindex, &dst, &gw, table, err);
+}
+
+static int addr_rule(struct nl_ctx *ctx, const char *addr, unsigned table,
+		     unsigned prio, struct cni_err *err)
+{
+	struct nl_prefix a;
+
+	if (dl_ip_parse(addr, &a) < 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"policy routing: \"%s\" is not an IP address",
+				addr);
+	a.len = a.family == AF_INET ? 32 : 128;
+	return nl_rule_add(ctx, &a, table, prio, err);
+}
+
+int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
+			unsigned prio, const char *const *addrs, size_t n_addrs,
+			const char *const *gws, size_t n_gws,
+			struct cni_err *err)
+{
+	bool has_default[2] = { false, false };
+	struct nl_link_info info;
+	struct nl_ctx *ctx = NULL;
+	int r = nl_ctx_open_netns(netns, &ctx, err);
+
+	if (r == 0)
+		r = nl_link_get(ctx, ifname, &info, true, err);
+	if (r == 0)
+		r = copy_routes(ctx, info.ifindex, table, has_default, err);
+	for (size_t i = 0; r == 0 && i < n_gws; i++)
+		r = table_default(ctx, info.ifindex, table, gws[i], has_default,
+				  err);
+	for (size_t i = 0; r == 0 && i < n_addrs; i++)
+		r = addr_rule(ctx, addrs[i], table, prio, err);
+	nl_ctx_close(ctx);
+	return r;
+}
+
+int podlinks_policy_del(const char *netns, const unsigned *tables, size_t n,
+			struct cni_err *err)
+{
+	struct nl_ctx *ctx = NULL;
+	int r = n ? nl_ctx_open_netns(netns, &ctx, err) : 0;
+
+	if (r == -ENOENT) /* the pod's netns is gone, and its rules */
+		return 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = nl_rule_del_table(ctx, tables[i], err);
+	nl_ctx_close(ctx);
+	return r;
+}
+
+int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
+			  const char *const *addrs, size_t n_addrs,
+			  struct cni_err *err)
+{
+	struct nl_ctx *ctx = NULL;
+	int r = nl_ctx_open_netns(netns, &ctx, err);
+
+	for (size_t i = 0; r == 0 && i < n_addrs; i++) {
+		struct nl_prefix a;
+		size_t n = 0;
+
+		if (dl_ip_parse(addrs[i], &a) < 0)
+			continue;
+		r = nl_rule_count(ctx, &a, table, &n, err);
+		if (r == 0 && n == 0)
+			r = cni_errf(err, CNI_ERR_NETLINK,
+				     "%s: no rule from %s to table %u "
+				     "(policyRouting)",
+				     ifname, addrs[i], table);
+	}
 	nl_ctx_close(ctx);
 	return r;
 }

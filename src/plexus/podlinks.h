@@ -25,4 +25,21 @@ int podlinks_default_route(const char *netns, const char *ifname,
 			   const char *const *gws, size_t n,
 			   struct cni_err *err);
 
+/* Policy routing of one attachment on ifname: every main-table route
+ * by ifname copied into table, a default route via each of gws (one per
+ * family at most) there, and a rule "from addr lookup table" at prio for
+ * each of addrs. */
+int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
+			unsigned prio, const char *const *addrs, size_t n_addrs,
+			const char *const *gws, size_t n_gws,
+			struct cni_err *err);
+/* Delete every rule that points at one of tables (n of them); a gone
+ * netns has none. */
+int podlinks_policy_del(const char *netns, const unsigned *tables, size_t n,
+			struct cni_err *err);
+/* CHECK: each of addrs has its rule to table, and table has a route. */
+int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
+			  const char *const *addrs, size_t n_addrs,
+			  struct cni_err *err);
+
 #endif

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The annotation's "default-route": which interface the pod's default
- * route leaves by. */
+ * route leaves by; and policyRouting: replies leave by the interface
+ * their request came in on. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache.h"
 #include "cni_error.h"
 #include "plan.h"
+#include "plexus_conf.h"
 #include "podlinks.h"
 #include "podroute.h"
 
@@ -50,4 +53,143 @@ int podroute_apply(const struct plexus_record *rec, const char *netns,
 		}
 	}
 	return 0;
+}
+
+/* --- policyRouting --- */
+
+/* The addresses and gateways of the result's ips on ifname (ips without
+ * an interface index count as ifname's), borrowed from result. */
+struct pr_addrs {
+	const char **addrs, **gws;
+	size_t n_addrs, n_gws;
+	char buf[8][64];
+};
+
+static bool ip_on(json_object *result, json_object *ip, const char *ifname)
+{
+	json_object *idx, *ifs, *itf, *name;
+
+	if (!json_object_object_get_ex(ip, "interface", &idx))
+		return true;
+	if (!json_object_object_get_ex(result, "interfaces", &ifs) ||
+	    !(itf = json_object_array_get_idx(
+		      ifs, (size_t)json_object_get_int(idx))))
+		return false;
+	return json_object_object_get_ex(itf, "name", &name) &&
+	       !strcmp(json_object_get_string(name), ifname);
+}
+
+static int pr_addrs_of(json_object *result, const char *ifname,
+		       struct pr_addrs *ret)
+{
+	json_object *ips = NULL, *v;
+	size_t n;
+
+	memset(ret, 0, sizeof(*ret));
+	if (result)
+		json_object_object_get_ex(result, "ips", &ips);
+	n = ips ? json_object_array_length(ips) : 0;
+	ret->addrs = calloc(n + 1, sizeof(char *));
+	ret->gws = calloc(n + 1, sizeof(char *));
+	if (!ret->addrs || !ret->gws)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && ret->n_addrs < 8; i++) {
+		json_object *ip = json_object_array_get_idx(ips, i);
+		char *slash;
+
+		if (!ip_on(result, ip, ifname) ||
+		    !json_object_object_get_ex(ip, "address", &v))
+			continue;
+		snprintf(ret->buf[ret->n_addrs], sizeof(ret->buf[0]), "%s",
+			 json_object_get_string(v));
+		slash = strchr(ret->buf[ret->n_addrs], '/');
+		if (slash)
+			*slash = '\0';
+		ret->addrs[ret->n_addrs] = ret->buf[ret->n_addrs];
+		ret->n_addrs++;
+		if (json_object_object_get_ex(ip, "gateway", &v))
+			ret->gws[ret->n_gws++] = json_object_get_string(v);
+	}
+	return 0;
+}
+
+static void pr_addrs_free(struct pr_addrs *a)
+{
+	free(a->addrs);
+	free(a->gws);
+}
+
+int podroute_policy_apply(const struct plexus_policy_routing *pr,
+			  const struct plexus_record *rec, const char *netns,
+			  struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n; i++) {
+		unsigned table = plan_policy_table(pr, p, i);
+		struct pr_addrs a;
+
+		if (!table)
+			continue;
+		r = pr_addrs_of(rec->results[i], p->att[i].ifname, &a);
+		if (r == 0)
+			r = podlinks_policy_add(netns, p->att[i].ifname, table,
+						pr->priority, a.addrs,
+						a.n_addrs, a.gws, a.n_gws, err);
+		pr_addrs_free(&a);
+		if (r < 0)
+			cni_err_prefix(err,
+				       "network \"%s\" (%s): policyRouting",
+				       p->att[i].network, p->att[i].ifname);
+	}
+	return r;
+}
+
+int podroute_policy_del(const struct plexus_policy_routing *pr,
+			const struct plexus_record *rec, const char *netns,
+			struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	unsigned *tables;
+	size_t n = 0;
+	int r;
+
+	if (!netns || !*netns)
+		return 0;
+	tables = calloc(p->n + 1, sizeof(*tables));
+	if (!tables)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++)
+		if ((tables[n] = plan_policy_table(pr, p, i)))
+			n++;
+	r = podlinks_policy_del(netns, tables, n, err);
+	free(tables);
+	return r;
+}
+
+int podroute_policy_check(const struct plexus_policy_routing *pr,
+			  const struct plexus_record *rec, const char *netns,
+			  struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n; i++) {
+		unsigned table = plan_policy_table(pr, p, i);
+		struct pr_addrs a;
+
+		if (!table)
+			continue;
+		r = pr_addrs_of(rec->results[i], p->att[i].ifname, &a);
+		if (r == 0)
+			r = podlinks_policy_check(netns, p->att[i].ifname,
+						  table, a.addrs, a.n_addrs,
+						  err);
+		pr_addrs_free(&a);
+		if (r < 0)
+			cni_err_prefix(err, "network \"%s\" (%s)",
+				       p->att[i].network, p->att[i].ifname);
+	}
+	return r;
 }

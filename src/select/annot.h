@@ -14,6 +14,8 @@ struct cni_err;
 #define ANNOT_DEFAULT_NETWORK "v1.multus-cni.io/default-network"
 #define ANNOT_NETWORK_STATUS  K8S_NETWORK_STATUS
 #define ANNOT_RESOURCE_NAME   "k8s.v1.cni.cncf.io/resourceName"
+/* plexus's own, on a NAD: "true"/"false", policy routing for it */
+#define ANNOT_POLICY_ROUTING "plexus.dev/policy-routing"
 
 /* Most elements one annotation may select. */
 #define ANNOT_ELEMS_MAX 256

@@ -10,6 +10,7 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "plan.h"
+#include "plexus_conf.h"
 
 struct plexus_plan *plexus_plan_new(void)
 {
@@ -56,6 +57,16 @@ int plexus_plan_add(struct plexus_plan *plan, struct plexus_attachment *att)
 	plan->att[plan->n++] = *att;
 	memset(att, 0, sizeof(*att));
 	return 0;
+}
+
+unsigned plan_policy_table(const struct plexus_policy_routing *pr,
+			   const struct plexus_plan *p, size_t i)
+{
+	const struct plexus_attachment *a = &p->att[i];
+	bool on = a->policy_routing == PLAN_PR_ON ||
+		  (a->policy_routing == PLAN_PR_NODE && pr->on);
+
+	return on && !a->is_default ? pr->table_base + (unsigned)i : 0;
 }
 
 const char *plan_isolation_str(enum plan_isolation v)

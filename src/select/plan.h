@@ -19,6 +19,14 @@ enum plan_isolation {
 	PLAN_ISOLATION_EXEMPT, /* the node's clusterNetwork/defaultNetworks */
 };
 
+/* A NAD's plexus.dev/policy-routing annotation: the node's choice, or
+ * "true" / "false" for this network. */
+enum plan_policy_routing {
+	PLAN_PR_NODE = 0,
+	PLAN_PR_ON,
+	PLAN_PR_OFF,
+};
+
 /* One network to attach: one delegate conflist, one pod interface. */
 struct plexus_attachment {
 	char *network;		   /* "namespace/name" or the conf's name */
@@ -36,6 +44,7 @@ struct plexus_attachment {
 	json_object *capabilities; /* owned or NULL: per runtimeConfig key,
 				    * the plugin types declaring it
 				    * ([{"capability", "plugins"}]) */
+	enum plan_policy_routing policy_routing;
 };
 
 /* The ordered attachments of one pod; default network first. Built by
@@ -47,6 +56,14 @@ struct plexus_plan {
 	char *pod_name;
 	char *pod_uid;
 };
+
+struct plexus_policy_routing;
+
+/* The routing table of attachment i under policy routing (the node's
+ * choice, or its NAD's annotation): table_base + i, or 0 when i keeps the
+ * main table (the default network, or policy routing off for it). */
+unsigned plan_policy_table(const struct plexus_policy_routing *pr,
+			   const struct plexus_plan *p, size_t i);
 
 /* The verdict in words ("off", "allowed: the pod's namespace", ...). */
 const char *plan_isolation_str(enum plan_isolation v);

@@ -213,6 +213,59 @@ static int parse_misc(json_object *doc, struct plexus_conf *c,
 	return r == -ENOENT ? 0 : r;
 }
 
+/* One integer member of the policyRouting object within lo..hi. */
+static int pr_int(json_object *o, const char *key, int64_t lo, int64_t hi,
+		  unsigned *ret, struct cni_err *err)
+{
+	char field[64];
+	int64_t v = *ret;
+	int r;
+
+	snprintf(field, sizeof(field), "policyRouting.%s", key);
+	r = cni_json_get_int(o, key, field, &v, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (v < lo || v > hi)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s: %lld is outside %lld..%lld", field,
+				(long long)v, (long long)lo, (long long)hi);
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* "policyRouting": true/false, or {"enabled", "tableBase",
+ * "rulePriority"}. Tables stay clear of the kernel's 253..255 and below
+ * 2^31; rules come before the main table's (32766). */
+static int parse_policy_routing(json_object *doc, struct plexus_conf *c,
+				struct cni_err *err)
+{
+	struct plexus_policy_routing *pr = &c->policy_routing;
+	json_object *o;
+	int r;
+
+	pr->table_base = PLEXUS_PR_TABLE_BASE_DEFAULT;
+	pr->priority = PLEXUS_PR_PRIORITY_DEFAULT;
+	if (!json_object_object_get_ex(doc, "policyRouting", &o))
+		return 0;
+	if (json_object_is_type(o, json_type_boolean)) {
+		pr->on = json_object_get_boolean(o);
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"policyRouting: must be true, false or an "
+				"object");
+	pr->on = true;
+	r = cni_json_get_bool(o, "enabled", "policyRouting.enabled", &pr->on,
+			      err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = pr_int(o, "tableBase", 256, 0x7fff0000, &pr->table_base, err);
+	if (r == 0)
+		r = pr_int(o, "rulePriority", 1, 32765, &pr->priority, err);
+	return r;
+}
+
 static int check_sources(const struct plexus_conf *c, struct cni_err *err)
 {
 	if (!c->delegates && !c->cluster_network)
@@ -246,6 +299,8 @@ int plexus_conf_parse(json_object *doc, struct plexus_conf **ret,
 		r = parse_log(doc, c, err);
 	if (r == 0)
 		r = parse_misc(doc, c, err);
+	if (r == 0)
+		r = parse_policy_routing(doc, c, err);
 	if (r == 0)
 		r = check_sources(c, err);
 	if (r < 0) {

@@ -17,6 +17,18 @@ struct cni_err;
 #define PLEXUS_CHECKPOINT_DEFAULT \
 	"/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
 
+#define PLEXUS_PR_TABLE_BASE_DEFAULT 1000
+#define PLEXUS_PR_PRIORITY_DEFAULT   1000
+
+/* "policyRouting": each secondary attachment's routes in a table of its
+ * own (table_base + its index in the plan), with rules from its
+ * addresses to that table at priority. */
+struct plexus_policy_routing {
+	bool on; /* for every attachment (a NAD's annotation may differ) */
+	unsigned table_base;
+	unsigned priority;
+};
+
 /* The meta plugin's own config (Multus' keys plus a few of ours), as
  * docs/configuration.md lists them. Strings are owned; `delegates` is
  * borrowed from raw. */
@@ -46,8 +58,9 @@ struct plexus_conf {
 	char *readiness_file;	      /* "readinessindicatorfile" */
 	int delegate_timeout_ms;      /* "delegateTimeout" (seconds) */
 	bool in_process;	      /* "inProcess": own plugins in-process */
-	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
-	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
+	struct plexus_policy_routing policy_routing; /* "policyRouting" */
+	json_object *runtime_config; /* "runtimeConfig" from the runtime */
+	json_object *prev_result;    /* "prevResult" (CHECK/DEL) */
 };
 
 /* Parse the meta plugin's stdin config. Code 7 naming the key. */

@@ -299,6 +299,34 @@ static int device_apply(struct sel *s, struct plexus_attachment *att,
 		      s->who, err);
 }
 
+/* NAD annotation plexus.dev/policy-routing: "true" or "false" for this
+ * network, over the node's policyRouting. */
+static int policy_routing_apply(struct sel *s, struct plexus_attachment *att,
+				json_object *nad, struct cni_err *err)
+{
+	json_object *md, *an, *v;
+	const char *val;
+
+	if (!json_object_object_get_ex(nad, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "annotations", &an) ||
+	    !json_object_object_get_ex(an, ANNOT_POLICY_ROUTING, &v))
+		return 0;
+	val = json_object_is_type(v, json_type_string)
+		      ? json_object_get_string(v)
+		      : "";
+	if (!strcmp(val, "true"))
+		att->policy_routing = PLAN_PR_ON;
+	else if (!strcmp(val, "false"))
+		att->policy_routing = PLAN_PR_OFF;
+	else
+		return cni_errf(err, SEL,
+				"%s: network %s: annotation %s: \"%.32s\" is "
+				"not \"true\" or \"false\"",
+				s->who, att->network, ANNOT_POLICY_ROUTING,
+				val);
+	return 0;
+}
+
 static int att_init(struct plexus_attachment *att, const char *network,
 		    const char *ifname, bool is_default, struct cni_err *err)
 {
@@ -399,6 +427,8 @@ static int add_nad(struct sel *s, const char *ns, const char *name,
 		r = oom(err);
 	if (r == 0 && e)
 		r = elem_apply(s, &att, e, err);
+	if (r == 0)
+		r = policy_routing_apply(s, &att, nad, err);
 	if (r == 0)
 		r = device_apply(s, &att, nad, err);
 	if (r) {

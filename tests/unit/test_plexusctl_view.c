@@ -79,7 +79,8 @@ static struct plexus_plan *two_att_plan(void)
 static void test_ctl_plan_view__attachments(void **state)
 {
 	struct plexus_plan *p = two_att_plan();
-	struct ctl_pod_info info = { "ns2", "p1", "u1", "manifests /m", NULL };
+	struct ctl_pod_info info = { "ns2",	     "p1", "u1",
+				     "manifests /m", NULL, NULL };
 	struct cni_err err = { 0 };
 	json_object *v = NULL, *a;
 
@@ -180,7 +181,8 @@ static char *table_of(json_object *v)
 static void test_ctl_table_print__fits_and_refusal(void **state)
 {
 	struct plexus_plan *p = two_att_plan();
-	struct ctl_pod_info info = { "ns2", "p1", NULL, "manifests /m", NULL };
+	struct ctl_pod_info info = { "ns2",	     "p1", NULL,
+				     "manifests /m", NULL, NULL };
 	struct cni_err err = { 0 }, refusal = { 0 };
 	json_object *v = NULL;
 	char *t, *line;
