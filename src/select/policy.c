@@ -454,7 +454,9 @@ static int pf_of(const char *id, char *buf, size_t len)
 
 	if (!root || !*root)
 		root = "/sys";
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/physfn", root, id);
+	if (snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/physfn", root,
+		     id) >= (int)sizeof(path))
+		return -ENOENT;
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return -ENOENT;
@@ -462,7 +464,9 @@ static int pf_of(const char *id, char *buf, size_t len)
 	pf = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
 	if (!pci_addr_ok(pf))
 		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/net", root, pf);
+	if (snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/net", root,
+		     pf) >= (int)sizeof(path))
+		return -ENOENT;
 	dir = opendir(path);
 	while (dir && (d = readdir(dir)))
 		if (d->d_name[0] != '.') {
