@@ -273,18 +273,18 @@ static void test_plexus_conf_parse__nad_rules(void **state)
 	assert_non_null(c->policy);
 	plexus_conf_free(c);
 	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"metaPlugins\":["
-							    "\"danm\"],"
-							    "\"tenantPolicy\":"
+		     "\"danm\"],"
+		     "\"tenantPolicy\":"
 		     "{\"default\":{\"types\":[]}}}");
 	assert_non_null(c->policy);
 	plexus_conf_free(c);
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"tenantPolicy\":{"
-							   "\"default\":{"
-							   "\"vlan\":[1]}}}",
+		    "\"default\":{"
+		    "\"vlan\":[1]}}}",
 		    CNI_ERR_INVALID_CONFIG,
 		    "tenantPolicy.default: unknown key \"vlan\"");
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"metaPlugins\":{}"
-							   "}",
+		    "}",
 		    CNI_ERR_INVALID_CONFIG, "metaPlugins: must be a list");
 }
 

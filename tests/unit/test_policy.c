@@ -68,7 +68,7 @@ static void allowed(const char *node, const char *ns, const char *conf,
 #define CONF(body) "{\"cniVersion\":\"1.0.0\",\"name\":\"n\"," body "}"
 #define LIST(p1, p2)                                                           \
 	"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"plugins\":[" p1 "," p2 "]" \
-									   "}"
+	"}"
 #define POLICY(entry)                                                        \
 	"\"tenantPolicy\":{\"namespaces\":{\"team\":" entry "},\"default\":" \
 	"{\"types\":[]}}"
