@@ -128,6 +128,9 @@ struct ctl_check;
  * (types not checked). */
 struct ctl_check *ctl_check_new(const char *cni_path);
 void ctl_check_free(struct ctl_check *c);
+/* The node config (borrowed, or NULL: the defaults) whose metaPlugins and
+ * tenantPolicy judge the NADs, as plexus' planner does. */
+void ctl_check_set_node(struct ctl_check *c, const struct plexus_conf *node);
 /* Check one file's bytes (YAML or JSON, several documents allowed). */
 void ctl_check_buf(struct ctl_check *c, const char *file, const char *buf,
 		   size_t len);

@@ -18,6 +18,7 @@
 #include "delegate.h"
 #include "ipam_conf.h"
 #include "plexus_conf.h"
+#include "policy.h"
 #include "plexusctl.h"
 #include "yamljson.h"
 
@@ -37,6 +38,7 @@ struct ctl_check {
 	size_t n, docs;
 	struct seen_range *ranges;
 	size_t n_ranges;
+	const struct plexus_conf *node; /* --config, borrowed; or NULL */
 	bool oom;
 };
 
@@ -74,6 +76,11 @@ void ctl_check_free(struct ctl_check *c)
 	free(c->ranges);
 	free(c->cni_path);
 	free(c);
+}
+
+void ctl_check_set_node(struct ctl_check *c, const struct plexus_conf *node)
+{
+	c->node = node;
 }
 
 size_t ctl_check_count(const struct ctl_check *c)
@@ -499,6 +506,46 @@ static void check_nad_meta(const struct doc *d, json_object *doc,
 	*ret_name = name;
 }
 
+/* Does the node config name ns/name (clusterNetwork, defaultNetworks,
+ * as NADs in multusNamespace)? Then tenantPolicy does not judge it. */
+static bool node_names(const struct plexus_conf *node, const char *ns,
+		       const char *name)
+{
+	const char *mns;
+
+	if (!node)
+		return false;
+	mns = node->multus_namespace ? node->multus_namespace
+				     : PLEXUS_MULTUS_NS_DEFAULT;
+	if (strcmp(ns, mns))
+		return false;
+	if (node->cluster_network && !strcmp(node->cluster_network, name))
+		return true;
+	for (size_t i = 0; i < node->n_default_networks; i++)
+		if (!strcmp(node->default_networks[i], name))
+			return true;
+	return false;
+}
+
+/* The planner's own verdict (metaPlugins, tenantPolicy of --config) on
+ * the NAD as a pod would select it. A deviceID from resourceName is the
+ * node's to know: only plan/ADD judge it. */
+static void check_policy(const struct doc *d, json_object *doc,
+			 const struct cni_conflist *cl)
+{
+	const struct plexus_conf *node = d->c->node;
+	const char *ns = ctl_meta_str(doc, "namespace");
+	const char *name = ctl_meta_str(doc, "name");
+	struct cni_err err = { 0 };
+
+	ns = ns ? ns : "default";
+	if (!name)
+		return;
+	if (tenant_policy_check(node ? node->policy : NULL, ns, name, cl, NULL,
+				!node_names(node, ns, name), &err))
+		problem(d, "spec.config", "%s", err.msg);
+}
+
 static void check_nad(const struct doc *d, json_object *doc)
 {
 	const char *name = NULL, *config;
@@ -530,8 +577,10 @@ static void check_nad(const struct doc *d, json_object *doc)
 		    !json_object_object_get_ex(conf, "name", NULL))
 			json_object_object_add(conf, "name",
 					       json_object_new_string(name));
-		if (cni_conflist_parse(conf, field, &cl, &err) == 0)
+		if (cni_conflist_parse(conf, field, &cl, &err) == 0) {
 			check_conflist(d, cl, "spec.config");
+			check_policy(d, doc, cl);
+		}
 	}
 	if (err.code)
 		problem_err(d, &err);

@@ -2,6 +2,7 @@
 /* plexusctl validate: NAD manifests, node configs and pods checked
  * before they reach a cluster. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,24 @@
 
 #include "cni_error.h"
 #include "cni_json.h"
+#include "plexus_conf.h"
 #include "plexusctl.h"
 
 static void validate_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s validate [--cni-path DIR[:DIR...]] FILE|DIR...\n\n"
+		"Usage: %s validate [--cni-path DIR[:DIR...]] [--config "
+		"NODE.conf] FILE|DIR...\n\n"
 		"Checks NetworkAttachmentDefinitions, node configs (\"type\": "
 		"\"plexus\"), CNI\nconfigs and pods' network annotations in "
 		"YAML/JSON files (a DIR: its *.yaml,\n*.yml, *.json, *.conf, "
 		"*.conflist): syntax, required fields, spec.config,\nplugin "
 		"types on --cni-path, IPAM ranges (well-formed, no overlap "
-		"between\nnetworks). Prints one \"FILE: FIELD: message\" per "
-		"problem.\nExit: 0 valid, 1 invalid, 2 usage.\n",
+		"between\nnetworks), and each NAD against the planner's "
+		"metaPlugins "
+		"and tenantPolicy\n(of --config; without it the defaults: no "
+		"meta plugin as a NAD). Prints one\n\"FILE: FIELD: message\" "
+		"per problem.\nExit: 0 valid, 1 invalid, 2 usage.\n",
 		ctl_prog);
 }
 
@@ -86,21 +92,41 @@ static int check_path(struct ctl_check *c, const char *path, int depth)
 	return files;
 }
 
+/* --config: the node config whose rules judge the NADs. */
+static int node_load(const char *path, struct plexus_conf **ret)
+{
+	struct cni_err err = { 0 };
+	int r = ctl_node_conf_load(path, ret, &err);
+
+	if (r == -EMEDIUMTYPE)
+		fprintf(stderr,
+			"%s validate: --config %s: not a plexus config\n",
+			ctl_prog, path);
+	else if (r < 0)
+		fprintf(stderr, "%s validate: --config %s: %s\n", ctl_prog,
+			path, err.msg);
+	return r;
+}
+
 int ctl_validate_main(int argc, char *argv[])
 {
 	static const struct option longs[] = {
 		{ "cni-path", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *cni_path = NULL;
+	const char *cni_path = NULL, *config = NULL;
+	struct plexus_conf *node = NULL;
 	struct ctl_check *c;
 	int opt, files = 0, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:h", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:c:h", longs, NULL)) != -1) {
 		if (opt == 'p') {
 			cni_path = optarg;
+		} else if (opt == 'c') {
+			config = optarg;
 		} else if (opt == 'h') {
 			validate_usage(stdout);
 			return CTL_EXIT_OK;
@@ -113,9 +139,14 @@ int ctl_validate_main(int argc, char *argv[])
 		validate_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	c = ctl_check_new(cni_path);
-	if (!c)
+	if (config && node_load(config, &node))
 		return CTL_EXIT_USAGE;
+	c = ctl_check_new(cni_path);
+	if (!c) {
+		plexus_conf_free(node);
+		return CTL_EXIT_USAGE;
+	}
+	ctl_check_set_node(c, node);
 	for (int i = optind; files >= 0 && i < argc; i++) {
 		int r = check_path(c, argv[i], 0);
 
@@ -123,6 +154,7 @@ int ctl_validate_main(int argc, char *argv[])
 	}
 	if (files < 0) {
 		ctl_check_free(c);
+		plexus_conf_free(node);
 		return CTL_EXIT_USAGE;
 	}
 	ctl_check_finish(c);
@@ -138,5 +170,6 @@ int ctl_validate_main(int argc, char *argv[])
 		rc = CTL_EXIT_USAGE;
 	}
 	ctl_check_free(c);
+	plexus_conf_free(node);
 	return rc;
 }

@@ -80,6 +80,9 @@ const char *plan_isolation_str(enum plan_isolation v)
 		return "allowed: a global namespace";
 	case PLAN_ISOLATION_EXEMPT:
 		return "exempt: the node's clusterNetwork/defaultNetworks";
+	case PLAN_ISOLATION_DEFAULT_NET:
+		return "exempt: the default-network annotation's NAD in "
+		       "multusNamespace";
 	case PLAN_ISOLATION_NA:
 		break;
 	}

@@ -17,6 +17,8 @@ enum plan_isolation {
 	PLAN_ISOLATION_OWN,    /* the NAD is in the pod's namespace */
 	PLAN_ISOLATION_GLOBAL, /* the NAD is in a global namespace */
 	PLAN_ISOLATION_EXEMPT, /* the node's clusterNetwork/defaultNetworks */
+	PLAN_ISOLATION_DEFAULT_NET, /* the pod's default-network annotation's
+				     * NAD in multusNamespace */
 };
 
 /* A NAD's plexus.dev/policy-routing annotation: the node's choice, or

@@ -8,6 +8,7 @@
 #include "cni_exec.h"
 #include "cni_json.h"
 #include "plexus_conf.h"
+#include "policy.h"
 
 static void strv_free(char **v, size_t n)
 {
@@ -36,6 +37,7 @@ void plexus_conf_free(struct plexus_conf *c)
 	free(c->checkpoint_file);
 	free(c->log_file);
 	free(c->readiness_file);
+	tenant_policy_free(c->policy);
 	free(c);
 }
 
@@ -301,6 +303,8 @@ int plexus_conf_parse(json_object *doc, struct plexus_conf **ret,
 		r = parse_misc(doc, c, err);
 	if (r == 0)
 		r = parse_policy_routing(doc, c, err);
+	if (r == 0)
+		r = tenant_policy_parse(doc, &c->policy, err);
 	if (r == 0)
 		r = check_sources(c, err);
 	if (r < 0) {

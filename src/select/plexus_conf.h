@@ -10,6 +10,7 @@
 #include "cni_version.h"
 
 struct cni_err;
+struct tenant_policy;
 
 #define PLEXUS_CONF_DIR_DEFAULT	 "/etc/cni/multus/net.d"
 #define PLEXUS_CACHE_DIR_DEFAULT "/var/lib/plexus"
@@ -59,8 +60,10 @@ struct plexus_conf {
 	int delegate_timeout_ms;      /* "delegateTimeout" (seconds) */
 	bool in_process;	      /* "inProcess": own plugins in-process */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
-	json_object *runtime_config; /* "runtimeConfig" from the runtime */
-	json_object *prev_result;    /* "prevResult" (CHECK/DEL) */
+	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
+	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
+	struct tenant_policy *policy; /* "metaPlugins", "tenantPolicy";
+				       * NULL: the defaults (policy.h) */
 };
 
 /* Parse the meta plugin's stdin config. Code 7 naming the key. */

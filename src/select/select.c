@@ -17,6 +17,7 @@
 #include "nadsrc.h"
 #include "plan.h"
 #include "plexus_conf.h"
+#include "policy.h"
 #include "select.h"
 
 #define SEL CNI_ERR_SELECTION
@@ -171,11 +172,19 @@ static bool in_csv(const char *csv, const char *word)
 	return false;
 }
 
+static const char *multus_ns(const struct sel *s)
+{
+	return s->conf->multus_namespace ? s->conf->multus_namespace
+					 : PLEXUS_MULTUS_NS_DEFAULT;
+}
+
 /* namespaceIsolation's verdict on a NAD in ns: a network the pod asks
  * for (requested) outside its namespace and the global ones is refused;
- * the node's own clusterNetwork/defaultNetworks are exempt. */
+ * the node's own clusterNetwork/defaultNetworks are exempt, and so is
+ * the default-network annotation's NAD in multusNamespace (def_over),
+ * as Multus does: the operator keeps default networks there. */
 static int isolation_judge(const struct sel *s, const char *ns,
-			   const char *name, bool requested,
+			   const char *name, bool requested, bool def_over,
 			   enum plan_isolation *ret, struct cni_err *err)
 {
 	const char *global = s->conf->global_namespaces
@@ -188,6 +197,8 @@ static int isolation_judge(const struct sel *s, const char *ns,
 		*ret = PLAN_ISOLATION_OWN;
 	else if (in_csv(global, ns))
 		*ret = PLAN_ISOLATION_GLOBAL;
+	else if (def_over && !strcmp(ns, multus_ns(s)))
+		*ret = PLAN_ISOLATION_DEFAULT_NET;
 	else if (!requested)
 		*ret = PLAN_ISOLATION_EXEMPT;
 	else
@@ -409,7 +420,7 @@ static int add_nad(struct sel *s, const char *ns, const char *name,
 
 	snprintf(network, sizeof(network), "%s/%s", ns, name);
 	next_ifname(s, e ? e->ifname : NULL, is_def, ifname, sizeof(ifname));
-	r = isolation_judge(s, ns, name, e != NULL, &iso, err);
+	r = isolation_judge(s, ns, name, e != NULL, e && is_def, &iso, err);
 	if (r == 0)
 		r = nad_get(s, ns, name, &nad, err);
 	if (r)
@@ -431,6 +442,12 @@ static int add_nad(struct sel *s, const char *ns, const char *name,
 		r = policy_routing_apply(s, &att, nad, err);
 	if (r == 0)
 		r = device_apply(s, &att, nad, err);
+	if (r == 0) {
+		r = tenant_policy_check(s->conf->policy, ns, name, att.conf,
+					att.device_id, e != NULL, err);
+		if (r)
+			cni_err_prefix(err, "%s", s->who);
+	}
 	if (r) {
 		plexus_attachment_clear(&att);
 		return r;
@@ -465,8 +482,7 @@ static int add_conf(struct sel *s, struct cni_conflist *cl, char *source,
 static int add_configured(struct sel *s, const char *name, bool is_def,
 			  struct cni_err *err)
 {
-	const char *mns = s->conf->multus_namespace ? s->conf->multus_namespace
-						    : PLEXUS_MULTUS_NS_DEFAULT;
+	const char *mns = multus_ns(s);
 	struct cni_conflist *cl = NULL;
 	char *source = NULL;
 	int r;
@@ -520,12 +536,13 @@ static int add_delegates(struct sel *s, struct cni_err *err)
 }
 
 /* The pod's v1.multus-cni.io/default-network: one NAD reference,
- * namespace defaulting to multusNamespace, under namespaceIsolation. */
+ * namespace defaulting to multusNamespace (Multus' rule). Under
+ * namespaceIsolation a NAD in multusNamespace is exempt (Multus exempts
+ * every namespace here; plexus still judges the others). */
 static int add_default_override(struct sel *s, const char *val,
 				struct cni_err *err)
 {
-	const char *mns = s->conf->multus_namespace ? s->conf->multus_namespace
-						    : PLEXUS_MULTUS_NS_DEFAULT;
+	const char *mns = multus_ns(s);
 	struct annot_list *l = NULL;
 	const struct annot_elem *e;
 	char what[512];

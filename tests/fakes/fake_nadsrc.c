@@ -32,7 +32,7 @@ static int fake_get(struct fake *f, const char *kind, const char *ns,
 			 "fake %s failure", kind);
 		return pod ? f->fail_pod : f->fail_nad;
 	}
-	for (size_t i = 0; i < f->n; i++) {
+	for (size_t i = f->n; i-- > 0;) { /* the last one added wins */
 		if (!strcmp(f->objs[i].kind, kind) &&
 		    !strcmp(f->objs[i].ns, ns) &&
 		    !strcmp(f->objs[i].name, name)) {

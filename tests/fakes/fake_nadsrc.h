@@ -7,7 +7,8 @@
 /* An in-memory nad_source for tests: objects added by hand, calls
  * counted, failures injected. Free it with nad_source_free(). */
 struct nad_source *fake_nadsrc_new(void);
-/* kind "pod" or "nad"; json is the object's text (must parse). */
+/* kind "pod" or "nad"; json is the object's text (must parse). Adding
+ * one again replaces it (the last one added wins). */
 void fake_nadsrc_add(struct nad_source *src, const char *kind, const char *ns,
 		     const char *name, const char *json);
 /* Make every later call of kind ("pod", "nad", "status") fail with

@@ -46,23 +46,30 @@ compare() { # EXPECTED-NAME
 		"$T_TMP=@TMP@" "$TOP=@TOP@" || fail "plan differs from $EXP/$1.json"
 }
 node_conf() { # POD-FILE: the node config its case uses
-	case $1 in *isolation*) echo $FXD/node-isolation.conf ;; *) echo $FXD/node.conf ;; esac
+	case $1 in
+	*isolation*) echo $FXD/node-isolation.conf ;;
+	*policy*) echo $FXD/node-policy.conf ;;
+	*) echo $FXD/node.conf ;;
+	esac
+}
+nads_dir() { # POD-FILE: the NAD folder its case uses
+	case $1 in *policy*) echo $FXD/nads-policy ;; *) echo $FXD/nads ;; esac
 }
 
 # good POD: plan from --nads and a pod file, as table, JSON and YAML
 good() {
-	local pod=$FXD/pods/$1.yaml conf
-	conf=$(node_conf "$pod")
-	plan --config "$conf" --nads $FXD/nads --pod "$pod" -o json
+	local pod=$FXD/pods/$1.yaml conf nads
+	conf=$(node_conf "$pod") nads=$(nads_dir "$pod")
+	plan --config "$conf" --nads "$nads" --pod "$pod" -o json
 	expect_rc 0
 	compare "$1"
 	cp "$T_TMP/plan.out" "$T_TMP/plan.json"
-	plan --config "$conf" --nads $FXD/nads --pod "$pod" -o yaml
+	plan --config "$conf" --nads "$nads" --pod "$pod" -o yaml
 	expect_rc 0
 	python3 -c 'import json,sys,yaml
 a = yaml.safe_load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 sys.exit(0 if a == b else "YAML differs from JSON")' "$T_TMP/plan.out" "$T_TMP/plan.json"
-	plan --config "$conf" --nads $FXD/nads --pod "$pod"
+	plan --config "$conf" --nads "$nads" --pod "$pod"
 	expect_rc 0
 	awk 'length($0) > 100 { print "line " NR " has " length($0) " columns"; bad = 1 } END { exit bad }' \
 		"$T_TMP/plan.out" || fail "table wider than 100 columns"
@@ -75,7 +82,7 @@ plugin_add() {
 	local pod=$1 m=$T_TMP/m conf ns name uid
 	rm -rf "$m" "$T_TMP/cache"
 	mkdir -p "$m"
-	cp $FXD/nads/*.yaml "$pod" "$m/"
+	cp "$(nads_dir "$pod")"/*.yaml "$pod" "$m/"
 	python3 -c 'import json,sys
 c = json.load(open(sys.argv[1])); c["manifestsDir"] = sys.argv[2]; c["cniDir"] = sys.argv[3]
 json.dump(c, open(sys.argv[4], "w"))' "$(node_conf "$pod")" "$m" "$T_TMP/cache" "$T_TMP/plugin.conf"
@@ -98,7 +105,7 @@ print(m.get("namespace", "default"), m["name"], m.get("uid", ""))' "$pod")
 # refused_plan POD CODE: plexusctl refuses as the expected file says
 refused_plan() {
 	local pod=$FXD/pods/$1.yaml
-	plan --config "$(node_conf "$pod")" --nads $FXD/nads --pod "$pod" -o json
+	plan --config "$(node_conf "$pod")" --nads "$(nads_dir "$pod")" --pod "$pod" -o json
 	expect_rc 1
 	compare "$1"
 	expect_eq "$(jget "$T_TMP/plan.out" "j['refused']['code']")" "$2" "code"
@@ -285,6 +292,27 @@ case_validate_broken() {
 	expect_eq "$(rc)" 1 "rc"
 	expect_eq "$(wc -l <"$T_TMP/v.out")" 1 "problem lines"
 }
+# validate judges NADs with the planner's rules: the defaults (no meta
+# plugin) without --config, the node config's tenantPolicy with it
+case_validate_policy() {
+	vrun $FXD/nads-policy
+	expect_eq "$(rc)" 1 "rc without --config"
+	expect_eq "$(cat "$T_TMP/v.out")" "$FXD/nads-policy/nads.yaml: documents[3].spec.config: NAD team/evil-meta: plugins[1].ipam.type \"plexus\": a meta plugin (metaPlugins) never runs as a NAD's delegate" "problems without --config"
+	vrun --config $FXD/node-policy.conf $FXD/nads-policy
+	expect_eq "$(rc)" 1 "rc with --config"
+	expect_eq "$(wc -l <"$T_TMP/v.out")" 2 "problem lines with --config"
+	grep -qF 'documents[2].spec.config: NAD team/wrong-master: master "eth0": not allowed by tenantPolicy.namespaces.team.interfaces' "$T_TMP/v.out" ||
+		fail "the policy's problem: $(cat "$T_TMP/v.out")"
+	# the node's own cluster network is not judged by tenantPolicy (its
+	# bridge plctl0 is not in the team entry, nor is the default entry's)
+	grep -q 'kube-system/cluster' "$T_TMP/v.out" && fail "the cluster network judged"
+	vrun --config /nonexistent.conf $FXD/nads-policy
+	expect_eq "$(rc)" 2 "unreadable --config"
+	echo '{"cniVersion": "1.0.0", "name": "b", "type": "bridge"}' >"$T_TMP/bridge.conf"
+	vrun --config "$T_TMP/bridge.conf" $FXD/nads-policy
+	expect_eq "$(rc)" 2 "not a node config"
+	grep -q 'not a plexus config' "$T_TMP/v.err" || fail "not-a-node-config message"
+}
 case_validate_usage() {
 	vrun; expect_eq "$(rc)" 2 "no argument"
 	vrun /nonexistent.yaml; expect_eq "$(rc)" 2 "missing file"
@@ -293,7 +321,7 @@ case_validate_usage() {
 	vrun "$T_TMP/nothing"; expect_eq "$(rc)" 2 "folder without manifests"
 }
 
-for p in comma json ifname nsprefix override isolation-ok; do
+for p in comma json ifname nsprefix override isolation-ok override-isolation policy-ok; do
 	t_case "plexusctl: plan $p (JSON as expected, YAML = JSON, table <= 100 columns)" good $p
 done
 # refusal WHAT POD CODE: the plan's refusal, then the same verdict as plexus
@@ -314,10 +342,13 @@ refusal "duplicate interface name" dup-ifname 110
 refusal "explicit name equal to a generated one" dup-generated 110
 refusal "capability no plugin declares" capability 110
 refusal "default-network naming another interface" override-ifname 110
+refusal "a meta plugin in a NAD (metaPlugins)" policy-meta 7
+refusal "a master outside tenantPolicy" policy-master 7
 t_case "plexusctl: plan from the fixture API server (--kubeconfig, config's kubeconfig, missing pod)" case_kubeconfig
 t_case "plexusctl: bad input: usage errors exit 2, refusals 1, never a crash" case_bad_input
 t_case "plexusctl: --ifname" case_ifname_option
 t_case "plexusctl: plexus-ipam preview = what plexus-ipam hands out; the store untouched" case_ipam_preview
 t_case "plexusctl: validate examples/ and the test fixtures" case_validate_examples
 t_case "plexusctl: validate broken manifests: every problem as FILE: FIELD: message" case_validate_broken
+t_case "plexusctl: validate --config: metaPlugins and tenantPolicy as the planner judges" case_validate_policy
 t_case "plexusctl: validate usage errors" case_validate_usage

@@ -38,12 +38,12 @@ fresh() {
 	chmod +x "$E/bin/evil"
 	printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:%s"}}]\nusers: [{name: u, user: {tokenFile: /var/run/secrets/other-pod/token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n' "$PORT" >"$E/stolen.kubeconfig"
 }
-run() { # CMD [ENV...]
+run() { # CMD [ENV...] (and $EXTRA_ENV)
 	local cmd=$1; shift
 	set +e
 	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$cmd" \
 		CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
-		CNI_PATH="$TOP/$BINDIR:$REFDIR" NODE_NAME=n1 "$@" \
+		CNI_PATH="$TOP/$BINDIR:$REFDIR" NODE_NAME=n1 "$@" ${EXTRA_ENV:+"$EXTRA_ENV"} \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=tenant;K8S_POD_NAME=p1;K8S_POD_UID=u1" \
 		"$TOP/$BINDIR/plexus" <"$T_TMP/node.conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
 	echo $? >"$T_TMP/rc"
@@ -134,23 +134,46 @@ case_store_unknown_name() {
 nested_conf() { # a NAD that is a plexus config pointing at the tenant's files
 	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"evil\",\"type\":\"plexus\",\"binDir\":\"$E/bin\",\"logFile\":\"$E/log\",\"cniDir\":\"$E/cache\",\"confDir\":\"$E/conf\",\"kubeconfig\":\"$E/stolen.kubeconfig\",\"delegates\":[{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"type\":\"evil\"}]}"
 }
+# the planner refuses a meta plugin as a NAD's delegate (metaPlugins)
 case_nested_plexus() {
 	fresh
 	manifests "$(nested_conf)"
 	run ADD
-	refused 'plexus called by plexus'
+	expect_eq "$(jget "$T_TMP/out.json" "j['code']")" 7 "code"
+	refused 'NAD tenant/evil: type "plexus": a meta plugin (metaPlugins)'
 }
 case_nested_plexus_exec() {
 	fresh
 	manifests "$(nested_conf)"
 	run ADD PLEXUS_EXEC_ALWAYS=1
-	refused 'plexus called by plexus'
+	refused 'NAD tenant/evil: type "plexus": a meta plugin (metaPlugins)'
 }
-# plexus as the IPAM plugin of a reference plugin (exec'ed, Go): the mark
-# passes through the reference plugin's environment
 case_plexus_as_ipam() {
 	fresh
 	manifests "{\"cniVersion\":\"1.0.0\",\"name\":\"evil\",\"type\":\"macvlan\",\"master\":\"plxup\",\"mode\":\"bridge\",\"ipam\":$(nested_conf)}"
+	run ADD
+	refused 'NAD tenant/evil: ipam.type "plexus": a meta plugin (metaPlugins)'
+}
+# Defence in depth: plexus installed on CNI_PATH under another name (the
+# planner cannot know it) is still refused at run time by its mark, as a
+# delegate and, exec'ed, as the IPAM plugin of a reference plugin (the
+# mark passes through the reference plugin's environment).
+alias_path() {
+	mkdir -p "$T_TMP/alias"
+	ln -sf "$TOP/$BINDIR/plexus" "$T_TMP/alias/plxalias"
+	echo "CNI_PATH=$T_TMP/alias:$TOP/$BINDIR:$REFDIR"
+}
+case_nested_alias() {
+	fresh
+	manifests "$(nested_conf | sed 's/"type":"plexus"/"type":"plxalias"/')"
+	EXTRA_ENV=$(alias_path) # for the DEL too
+	run ADD
+	refused 'plexus called by plexus'
+}
+case_alias_as_ipam() {
+	fresh
+	manifests "{\"cniVersion\":\"1.0.0\",\"name\":\"evil\",\"type\":\"macvlan\",\"master\":\"plxup\",\"mode\":\"bridge\",\"ipam\":$(nested_conf | sed 's/"type":"plexus"/"type":"plxalias"/')}"
+	EXTRA_ENV=$(alias_path) # for the DEL too
 	run ADD
 	refused 'plexus called by plexus'
 }
@@ -172,4 +195,6 @@ t_case "security: a NAD naming a store the node does not define is refused" case
 t_case "security: a NAD of type plexus (binDir, logFile, cniDir) is refused, nothing ran" case_nested_plexus
 t_case "security: the same with every plugin exec'ed" case_nested_plexus_exec
 t_case "security: plexus as the IPAM plugin of a reference plugin is refused" case_plexus_as_ipam
+t_case "security: plexus under another name on CNI_PATH is refused by its mark at run time" case_nested_alias
+t_case "security: the same as the IPAM plugin of a reference plugin (exec'ed)" case_alias_as_ipam
 t_case "security: a newline in a NAD's value does not split a log line" case_log_newline

@@ -98,7 +98,7 @@ case_node_name() {
 }
 case_nested() {
 	fresh "{\"cniVersion\":\"1.0.0\",\"name\":\"evil\",\"type\":\"plexus\",\"binDir\":\"$E/bin\",\"logFile\":\"$E/log\",\"cniDir\":\"$E/cache\",\"kubeconfig\":\"$D/kubeconfig\",\"delegates\":[{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"type\":\"evil\"}]}"
-	refused 'plexus called by plexus'
+	refused 'NAD tenant/evil: type "plexus": a meta plugin (metaPlugins)'
 }
 t_case "security (API NAD): ipam.store with an etcd endpoint is refused, nothing contacted" case_store
 t_case "security (API NAD): ipam.store with the node's kubeconfig is refused" case_kubeconfig

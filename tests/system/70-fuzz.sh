@@ -2,7 +2,7 @@
 # libFuzzer harnesses (tests/fuzz/): build them with clang and run each for
 # FUZZ_SECONDS (default 10) on a scratch copy of its seed corpus. One TAP
 # line per harness, with libFuzzer's executed-unit count. Crash inputs are
-# kept in build/fuzz/artifacts/. About 2.5 min (build ~10 s, 13 x 10 s).
+# kept in build/fuzz/artifacts/. About 2.5 min (build ~10 s, 14 x 10 s).
 . "$(dirname "$0")/../lib.sh"
 : "${FUZZ_SECONDS:=10}"
 cd "$TOP" || exit 1

@@ -262,6 +262,32 @@ static void test_plexus_conf_parse__delegates_shape(void **state)
 		    CNI_ERR_INVALID_CONFIG, "delegates");
 }
 
+/* metaPlugins and tenantPolicy: parsed with the rest (a policy always,
+ * the defaults without the keys); a bad one fails the config with 7. */
+static void test_plexus_conf_parse__nad_rules(void **state)
+{
+	struct plexus_conf *c;
+
+	(void)state;
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES "}");
+	assert_non_null(c->policy);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"metaPlugins\":["
+		     "\"danm\"],"
+		     "\"tenantPolicy\":"
+		     "{\"default\":{\"types\":[]}}}");
+	assert_non_null(c->policy);
+	plexus_conf_free(c);
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"tenantPolicy\":{"
+		    "\"default\":{"
+		    "\"vlan\":[1]}}}",
+		    CNI_ERR_INVALID_CONFIG,
+		    "tenantPolicy.default: unknown key \"vlan\"");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"metaPlugins\":{}"
+		    "}",
+		    CNI_ERR_INVALID_CONFIG, "metaPlugins: must be a list");
+}
+
 static void test_plexus_conf_parse__no_network_source(void **state)
 {
 	(void)state;
@@ -284,6 +310,7 @@ int main(void)
 			test_plexus_conf_parse__delegate_timeout_bounds),
 		cmocka_unit_test(test_plexus_conf_parse__delegates_shape),
 		cmocka_unit_test(test_plexus_conf_parse__no_network_source),
+		cmocka_unit_test(test_plexus_conf_parse__nad_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

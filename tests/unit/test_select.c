@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "plexus_conf.h"
 #include "plexusctl.h"
+#include "policy.h"
 #include "select.h"
 
 struct fx {
@@ -721,6 +722,123 @@ static void test_select__isolation(void **state)
 	assert_int_equal(x->plan->att[1].isolation, PLAN_ISOLATION_OFF);
 }
 
+/* The default-network annotation's NAD in multusNamespace is exempt
+ * from namespaceIsolation, as in Multus (bare name or written out);
+ * elsewhere the pod's namespace and the global ones only; the same NAD
+ * asked for by k8s.v1.cni.cncf.io/networks is still refused. */
+static void test_select__default_network_override_isolation(void **state)
+{
+	struct fx *x = *state;
+
+	x->conf.namespace_isolation = true;
+	add_nad(x, "kube-system", "alt", BRIDGE("alt"), NULL);
+	add_nad(x, "ns2", "other", BRIDGE("other"), NULL);
+	add_nad(x, "default", "g", BRIDGE("g"), NULL);
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"alt\"}");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 1);
+	expect_att(&x->plan->att[0], "kube-system/alt", "eth0", true);
+	assert_int_equal(x->plan->att[0].isolation, PLAN_ISOLATION_DEFAULT_NET);
+	assert_string_equal(plan_isolation_str(x->plan->att[0].isolation),
+			    "exempt: the default-network annotation's NAD in "
+			    "multusNamespace");
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":"
+		   "\"kube-system/alt\"}");
+	run_ok(x);
+	assert_int_equal(x->plan->att[0].isolation, PLAN_ISOLATION_DEFAULT_NET);
+	/* multusNamespace is the node's choice */
+	x->conf.multus_namespace = "ns2";
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"other\"}");
+	run_ok(x);
+	expect_att(&x->plan->att[0], "ns2/other", "eth0", true);
+	assert_int_equal(x->plan->att[0].isolation, PLAN_ISOLATION_DEFAULT_NET);
+	x->conf.multus_namespace = "kube-system";
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"default/g\"}");
+	run_ok(x);
+	assert_int_equal(x->plan->att[0].isolation, PLAN_ISOLATION_GLOBAL);
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"ns2/other\"}");
+	run_fails(x, CNI_ERR_SELECTION, "namespaceIsolation", "ns2/other",
+		  NULL);
+	add_pod(x, "{\"k8s.v1.cni.cncf.io/networks\":\"kube-system/alt\"}");
+	run_fails(x, CNI_ERR_SELECTION, "namespaceIsolation", "kube-system/alt",
+		  NULL);
+}
+
+/* No NAD runs a meta plugin: the pod's nor the node's (clusterNetwork);
+ * code 7 naming the pod, the NAD, the key and the rule, at planning. */
+static void test_select__meta_plugin_refused(void **state)
+{
+	struct fx *x = *state;
+
+	add_nad(x, "ns1", "evil",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"evil\",\"plugins\":["
+		"{\"type\":\"bridge\"},{\"type\":\"tuning\",\"ipam\":"
+		"{\"type\":\"plexus\"}}]}",
+		NULL);
+	add_pod_networks(x, "evil");
+	run_fails(x, CNI_ERR_INVALID_CONFIG,
+		  "pod ns1/p1: NAD ns1/evil: plugins[1].ipam.type \"plexus\": "
+		  "a meta plugin (metaPlugins)",
+		  NULL);
+	nad_source_free(x->src);
+	x->src = fake_nadsrc_new();
+	add_nad(x, "kube-system", "cluster",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"c\",\"type\":"
+		"\"multus\"}",
+		NULL);
+	add_pod(x, "{}");
+	run_fails(x, CNI_ERR_INVALID_CONFIG,
+		  "NAD kube-system/cluster: type \"multus\"", NULL);
+}
+
+static void policy_set(struct fx *x, const char *json)
+{
+	json_object *d = json_tokener_parse(json);
+	struct cni_err err = { 0 };
+
+	assert_non_null(d);
+	assert_int_equal(tenant_policy_parse(d, &x->conf.policy, &err), 0);
+	json_object_put(d);
+}
+
+/* tenantPolicy judges the NADs a pod's annotations select, by the NAD's
+ * namespace; the node's own networks are not judged by it. */
+static void test_select__tenant_policy(void **state)
+{
+	struct fx *x = *state;
+
+	policy_set(x, "{\"tenantPolicy\":{\"namespaces\":{\"ns1\":{\"types\":"
+		      "[\"macvlan\"],\"interfaces\":[\"eth1\"],\"vlans\":[]}},"
+		      "\"default\":{\"types\":[]}}}");
+	add_nad(x, "ns1", "ok",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"ok\",\"type\":"
+		"\"macvlan\",\"master\":\"eth1\"}",
+		NULL);
+	add_nad(x, "ns1", "bad",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"bad\",\"type\":"
+		"\"macvlan\",\"master\":\"eth0\"}",
+		NULL);
+	add_nad(x, "kube-system", "alt", BRIDGE("alt"), NULL);
+	/* the cluster network (a bridge, kube-system) is the node's own */
+	add_pod_networks(x, "ok");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 2);
+	add_pod_networks(x, "ok, bad");
+	run_fails(x, CNI_ERR_INVALID_CONFIG,
+		  "pod ns1/p1: NAD ns1/bad: master \"eth0\": not allowed by "
+		  "tenantPolicy.namespaces.ns1.interfaces",
+		  NULL);
+	/* the pod's default-network NAD is the pod's choice: judged by its
+	 * namespace's entry (here the default one) */
+	add_pod(x, "{\"v1.multus-cni.io/default-network\":\"alt\"}");
+	run_fails(x, CNI_ERR_INVALID_CONFIG,
+		  "NAD kube-system/alt: type \"bridge\": not allowed by "
+		  "tenantPolicy.default.types",
+		  NULL);
+	tenant_policy_free(x->conf.policy);
+	x->conf.policy = NULL;
+}
+
 static void test_select__bad_annotation(void **state)
 {
 	struct fx *x = *state;
@@ -880,6 +998,9 @@ int main(void)
 		T(test_select__default_network_override_own_ns),
 		T(test_select__default_network_override_rejects),
 		T(test_select__default_network_override_ifname),
+		T(test_select__default_network_override_isolation),
+		T(test_select__meta_plugin_refused),
+		T(test_select__tenant_policy),
 		T(test_select__runtime_config_from_runtime),
 		T(test_select__json_element_maps_capabilities),
 		T(test_select__capability_not_declared),
