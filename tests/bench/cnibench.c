@@ -77,6 +77,10 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 		    const char *cid, long *rss_kb)
 {
 	char e_cmd[64], e_cid[128], e_ns[512], e_if[64], e_path[4096];
+	char e_ipam[4096];
+	/* plexus-ipam's node settings (its stores) come from the node's
+	 * environment, as the runtime would pass them */
+	const char *ipam_conf = getenv("PLEXUS_IPAM_CONF");
 	char *envp[] = { e_cmd,
 			 e_cid,
 			 e_ns,
@@ -84,6 +88,7 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 			 e_path,
 			 "CNI_ARGS=IgnoreUnknown=1",
 			 "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+			 ipam_conf ? e_ipam : NULL,
 			 NULL };
 	struct rusage ru;
 	int status;
@@ -95,6 +100,9 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 		 s->netns ? s->netns : netns);
 	snprintf(e_if, sizeof(e_if), "CNI_IFNAME=%s", s->ifname);
 	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", path);
+	if (ipam_conf)
+		snprintf(e_ipam, sizeof(e_ipam), "PLEXUS_IPAM_CONF=%s",
+			 ipam_conf);
 	pid = fork();
 	if (pid == 0) {
 		int in = open(s->conf, O_RDONLY),

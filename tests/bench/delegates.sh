@@ -58,7 +58,7 @@ pair() {
 		p=$(sed -n "s|^plexus/$step .*median_ms=\([0-9.]*\).*|\1|p" "$W/out")
 		r=$(sed -n "s|^reference/$step .*median_ms=\([0-9.]*\).*|\1|p" "$W/out")
 		printf '%-40s %-4s %10s %10s %8s\n' "$5" "${step#*:}" "$p ms" "$r ms" \
-			"$(python3 -c "print(f'{$r/$p:.2f}x')")"
+			"$(python3 -c "import sys; p, r = sys.argv[1:]; print(f'{float(r)/float(p):.2f}x' if p and r else '-')" "$p" "$r")"
 	done
 	pf=$(sed -n 's/^plexus .*failures=\([0-9]*\).*/\1/p' "$W/out")
 	rf=$(sed -n 's/^reference .*failures=\([0-9]*\).*/\1/p' "$W/out")
