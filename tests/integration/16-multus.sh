@@ -1,0 +1,220 @@
+#!/bin/bash
+# The Multus drop-in rows of docs/multus-compat.md, each through a real
+# plexus call with the test plugin (which records each call's stdin and
+# CNI_ARGS). Expectations are Multus v4.2's behaviour as read from its
+# code (pkg/multus/multus.go, pkg/types/conf.go, pkg/logging): not
+# observed against a Multus binary.
+. "$(dirname "$0")/../lib.sh"
+P=plxm$$
+T_NETNS=$P
+TP=$TOP/$(dirname "$BINDIR")/bin/tests
+CACHE=$T_TMP/cache STATE=$T_TMP/state DUMP=$T_TMP/dump
+t_netns "$P"
+
+fresh() { rm -rf "$CACHE" "$STATE" "$DUMP"; mkdir -p "$STATE" "$DUMP"; }
+# run CMD CONF [VAR=VALUE...]: plexus with a CRI runtime's environment
+run() {
+	local cmd=$1 in=$2
+	shift 2
+	set +e
+	env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" \
+		CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
+		CNI_PATH="$TOP/$BINDIR:$TP" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1" \
+		"$@" "$TOP/$BINDIR/plexus" <"$in" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+	echo $? >"$T_TMP/rc"
+	set -e
+}
+out() { jget "$T_TMP/out.json" "$1"; }
+dump() { jget "$DUMP/$1.json" "$2"; }
+expect_ok() { [ "$(rc)" = 0 ] || { cat "$T_TMP/out.json" "$T_TMP/err.txt"; fail "$1: rc $(rc)"; }; }
+expect_code() { # CODE MSG-SUBSTRING
+	[ "$(rc)" = 1 ] || { cat "$T_TMP/out.json"; fail "rc $(rc), want 1"; }
+	expect_eq "$(out "j['code']")" "$1" "error code ($(out "j['msg']"))"
+	out "j['msg']" | grep -qF -- "$2" || fail "msg '$(out "j['msg']")' lacks '$2'"
+}
+held() { find "$STATE" -type f | wc -l; }
+tp() { # NAME [EXTRA] [VERSION]
+	echo "{\"cniVersion\":\"${3:-1.0.0}\",\"name\":\"$1\",\"type\":\"plexus-testplugin\",\"stateDir\":\"$STATE\",\"dumpDir\":\"$DUMP\"${2:+,$2}}"
+}
+conf() { # FILE DELEGATES-JSON [EXTRA-KEYS] (cniVersion $VER, none with NOVER=1)
+	local v="\"cniVersion\":\"${VER:-1.0.0}\","
+	[ "${NOVER:-0}" = 1 ] && v=""
+	echo "{${v}\"name\":\"t\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\"${3:+,$3},\"delegates\":$2}" >"$1"
+}
+
+# Row cniVersion: a config without it runs (the CNI library reads it as
+# 0.1.0); ADD answers in the default network's version; CHECK, STATUS
+# and GC are refused with code 1 as the library refuses them for 0.1.0.
+no_version_case() {
+	fresh
+	NOVER=1 conf "$T_TMP/nv.conf" "[$(tp a '' 0.4.0),$(tp b)]"
+	run ADD "$T_TMP/nv.conf"; expect_ok "ADD without cniVersion"
+	expect_eq "$(out "j['cniVersion']")" 0.4.0 "result version: the default network's"
+	expect_eq "$(held)" 2 "attachments"
+	run CHECK "$T_TMP/nv.conf"
+	expect_code 1 "the config has none (cniVersion missing)"
+	run DEL "$T_TMP/nv.conf"; expect_ok DEL
+	expect_eq "$(held)" 0 "attachments after DEL"
+}
+t_case "multus: a config without cniVersion runs; CHECK refused with code 1" no_version_case
+
+# Row logLevel: an unknown level is a warning on stderr, the call runs.
+log_level_case() {
+	fresh
+	conf "$T_TMP/ll.conf" "[$(tp a)]" '"logLevel":"loud"'
+	run ADD "$T_TMP/ll.conf"; expect_ok "ADD with logLevel loud"
+	grep -q 'logLevel: "loud" is not one of' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
+	run DEL "$T_TMP/ll.conf"; expect_ok DEL
+}
+t_case "multus: an unknown logLevel is a warning, not an error" log_level_case
+
+# Row logOptions: a logFile that would pass maxSize (MB) is renamed
+# <name>-<time><ext>, gzipped with compress (the default), and a new one
+# started; with compress false the backup stays plain.
+log_rotate_case() {
+	fresh
+	mkdir -p "$T_TMP/logs"
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'x' >"$T_TMP/logs/plexus.log"
+	conf "$T_TMP/lr.conf" "[$(tp a)]" "\"logFile\":\"$T_TMP/logs/plexus.log\",\"logLevel\":\"verbose\",\"logToStderr\":false,\"logOptions\":{\"maxSize\":1}"
+	run ADD "$T_TMP/lr.conf"; expect_ok ADD
+	expect_eq "$(find "$T_TMP/logs" -name 'plexus-*.log.gz' | wc -l)" 1 "gzipped backup"
+	grep -q 'ADD network "a"' "$T_TMP/logs/plexus.log" || fail "new logFile lacks the ADD line"
+	[ "$(stat -c %s "$T_TMP/logs/plexus.log")" -lt 100000 ] || fail "logFile not rotated"
+	expect_eq "$(zcat "$T_TMP"/logs/plexus-*.log.gz | wc -c)" $((1024 * 1024)) "backup holds the old file"
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'y' >>"$T_TMP/logs/plexus.log"
+	conf "$T_TMP/lr2.conf" "[$(tp a)]" "\"logFile\":\"$T_TMP/logs/plexus.log\",\"logLevel\":\"verbose\",\"logToStderr\":false,\"logOptions\":{\"maxSize\":1,\"compress\":false}"
+	run DEL "$T_TMP/lr2.conf"; expect_ok DEL
+	expect_eq "$(find "$T_TMP/logs" -name 'plexus-*.log' | wc -l)" 1 "plain backup"
+}
+t_case "multus: logOptions rotates logFile by maxSize, gzip by default" log_rotate_case
+
+# Row CNI_ARGS: every delegate gets IgnoreUnknown=true and the K8S_POD_*
+# keys first, then the runtime's items; a runtime that sends nothing still
+# gives the delegates IgnoreUnknown.
+cni_args_case() {
+	fresh
+	conf "$T_TMP/ca.conf" "[$(tp a),$(tp b)]"
+	run ADD "$T_TMP/ca.conf" "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IP=10.1.1.5"
+	expect_ok ADD
+	expect_eq "$(cat "$DUMP/ADD_a_eth0.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IP=10.1.1.5" \
+		"default network's CNI_ARGS"
+	# plexus' own rule: the runtime's IP= is the default network's
+	expect_eq "$(cat "$DUMP/ADD_b_net1.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1" \
+		"other network's CNI_ARGS"
+	run DEL "$T_TMP/ca.conf" CNI_ARGS=
+	expect_ok "DEL without CNI_ARGS"
+	expect_eq "$(cat "$DUMP/DEL_a_eth0.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=;K8S_POD_NAME=;K8S_POD_INFRA_CONTAINER_ID=;K8S_POD_UID=" \
+		"CNI_ARGS from a runtime that sends none"
+}
+t_case "multus: delegates get IgnoreUnknown=true and K8S_POD_* in CNI_ARGS" cni_args_case
+
+# Row binDir: binDir is searched before CNI_PATH (its default,
+# /opt/cni/bin, is held by test_plexus_conf).
+bin_dir_case() {
+	fresh
+	mkdir -p "$T_TMP/bin"
+	printf '#!/bin/sh\necho "$CNI_COMMAND" >>%s/bindir-used\ncat >/dev/null\necho "{\\"cniVersion\\":\\"1.0.0\\"}"\n' "$T_TMP" >"$T_TMP/bin/plexus-testplugin"
+	chmod +x "$T_TMP/bin/plexus-testplugin"
+	conf "$T_TMP/bd.conf" "[$(tp a)]" "\"binDir\":\"$T_TMP/bin\""
+	run ADD "$T_TMP/bd.conf"; expect_ok ADD
+	expect_eq "$(cat "$T_TMP/bindir-used")" ADD "the binDir plugin ran"
+	expect_eq "$(held)" 0 "the CNI_PATH plugin did not run"
+	run DEL "$T_TMP/bd.conf"; expect_ok DEL
+}
+t_case "multus: binDir is searched before CNI_PATH" bin_dir_case
+
+# Row readinessindicatorfile: ADD looks at once, then each second.
+readiness_case() {
+	fresh
+	conf "$T_TMP/rd.conf" "[$(tp a)]" "\"readinessindicatorfile\":\"$T_TMP/ready\""
+	(sleep 1.5; touch "$T_TMP/ready") &
+	local t0 t1
+	t0=$(date +%s%N)
+	run ADD "$T_TMP/rd.conf"
+	t1=$(date +%s%N)
+	wait
+	expect_ok "ADD once the file appears"
+	[ $(((t1 - t0) / 1000000)) -ge 1900 ] || fail "ADD returned after $(((t1 - t0) / 1000000)) ms: not on a 1 s poll"
+	run DEL "$T_TMP/rd.conf"; expect_ok DEL
+}
+t_case "multus: readinessindicatorfile polled each second" readiness_case
+
+# Row pod gone at ADD: success with an empty result (Multus v4.2), nothing
+# attached.
+pod_gone_case() {
+	fresh
+	mkdir -p "$T_TMP/m"
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"t\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$T_TMP/m\",\"clusterNetwork\":\"$T_TMP/cl.conf\"}" >"$T_TMP/pg.conf"
+	tp cl >"$T_TMP/cl.conf"
+	run ADD "$T_TMP/pg.conf"; expect_ok "ADD of a pod that is gone"
+	expect_eq "$(out "sorted(j.items())")" "[('cniVersion', '1.0.0')]" "empty result"
+	expect_eq "$(held)" 0 "attachments"
+}
+t_case "multus: ADD of a pod that no longer exists: empty result, rc 0" pod_gone_case
+
+# Row runtime capabilities: the runtime's runtimeConfig reaches every
+# delegate whose plugin declares the capability (Multus' code), not the
+# others; with a deviceID, a plugin declaring CNIDeviceInfoFile gets
+# Multus' per-attachment path.
+caps_case() {
+	fresh
+	local pm='"capabilities":{"portMappings":true}'
+	local dev='"capabilities":{"deviceID":true,"CNIDeviceInfoFile":true}'
+	conf "$T_TMP/cp.conf" "[$(tp a "$pm"),$(tp b "$pm"),$(tp c),$(tp d "$dev")]" \
+		'"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"deviceID":"0000:03:00.1","CNIDeviceInfoFile":"/run/x.json"}'
+	run ADD "$T_TMP/cp.conf"; expect_ok ADD
+	expect_eq "$(dump ADD_a_eth0 "j['runtimeConfig']['portMappings'][0]['hostPort']")" 8080 "default network"
+	expect_eq "$(dump ADD_b_net1 "j['runtimeConfig']['portMappings'][0]['hostPort']")" 8080 "second network"
+	expect_eq "$(dump ADD_c_net2 "'runtimeConfig' in j")" False "a network that declares nothing"
+	expect_eq "$(dump ADD_d_net3 "j['runtimeConfig']['deviceID']")" 0000:03:00.1 "deviceID"
+	expect_eq "$(dump ADD_d_net3 "j['runtimeConfig']['CNIDeviceInfoFile']")" \
+		/var/run/k8s.cni.cncf.io/devinfo/cni/d-c1_net3 "Multus' device-info path"
+	run DEL "$T_TMP/cp.conf"; expect_ok DEL
+	expect_eq "$(dump DEL_b_net1 "j['runtimeConfig']['portMappings'][0]['hostPort']")" 8080 "DEL gets them too"
+}
+t_case "multus: runtime capabilities to every delegate declaring them; per-attachment CNIDeviceInfoFile" caps_case
+
+# Row retryDeleteOnError (default false): the first failed DEL is
+# answered, the next one succeeds and leaves the record for GC, which
+# finishes the job once the delegate works again.
+retry_del_case() {
+	fresh
+	touch "$T_TMP/broken"
+	VER=1.1.0 conf "$T_TMP/rt.conf" "[$(tp a),$(tp b "\"fail\":[\"DEL\"],\"failWhile\":\"$T_TMP/broken\"")]"
+	run ADD "$T_TMP/rt.conf"; expect_ok ADD
+	run DEL "$T_TMP/rt.conf"
+	expect_code 111 'network "b" (net1)'
+	expect_eq "$(jget "$CACHE/c1_eth0.json" "j.get('delFailed')")" True "record marked"
+	run DEL "$T_TMP/rt.conf"; expect_ok "second DEL answers success"
+	grep -q "recorded in $CACHE/c1_eth0.json for GC" "$T_TMP/err.txt" || fail "the log does not say what is left: $(cat "$T_TMP/err.txt")"
+	[ -e "$CACHE/c1_eth0.json" ] || fail "the record of what is left is gone"
+	expect_eq "$(held)" 1 "b's attachment still held"
+	rm -f "$T_TMP/broken"
+	python3 - "$T_TMP/rt.conf" "$T_TMP/gc.conf" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["cni.dev/valid-attachments"] = []
+json.dump(c, open(sys.argv[2], "w"))
+PY
+	run GC "$T_TMP/gc.conf" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+	expect_ok GC
+	expect_eq "$(held)" 0 "GC reclaimed b's attachment"
+	[ ! -e "$CACHE/c1_eth0.json" ] || fail "record left after GC"
+}
+t_case "multus: retryDeleteOnError false: a failed DEL is not failed for ever; GC reclaims" retry_del_case
+
+retry_del_true_case() {
+	fresh
+	conf "$T_TMP/rtt.conf" "[$(tp a),$(tp b '"fail":["DEL"]')]" '"retryDeleteOnError":true'
+	run ADD "$T_TMP/rtt.conf"; expect_ok ADD
+	for i in 1 2 3; do
+		run DEL "$T_TMP/rtt.conf"
+		expect_code 111 'network "b" (net1)'
+	done
+	[ -e "$CACHE/c1_eth0.json" ] || fail "record removed"
+	rm -rf "$CACHE"
+}
+t_case "multus: retryDeleteOnError true: every failed DEL is answered as failed" retry_del_true_case
