@@ -125,12 +125,31 @@ static const char *conf_version(const struct plexus_conf *c)
 	return c->cni_version ? c->cni_version : "none (cniVersion missing)";
 }
 
+/* mergedResult false: the default network's result as its delegate
+ * gave it, as Multus answers. */
+static int default_result(const struct plexus_record *rec, json_object **ret)
+{
+	for (size_t j = 0; j < rec->plan->n; j++) {
+		if (!rec->plan->att[j].is_default || !rec->results[j])
+			continue;
+		*ret = json_object_get(rec->results[j]);
+		return 0;
+	}
+	*ret = json_object_new_object(); /* no default network result */
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* The merged result in the config's version: what ADD prints. */
 static int result_json(const struct plexus_record *rec, enum cni_ver v,
-		       json_object **ret, struct cni_err *err)
+		       bool merged_result, json_object **ret,
+		       struct cni_err *err)
 {
 	struct cni_result *merged;
-	int r = attach_merge(rec, &merged, err);
+	int r = merged_result ? attach_merge(rec, &merged, err)
+			      : default_result(rec, ret);
+
+	if (!merged_result)
+		return r;
 
 	if (r < 0)
 		return r;
@@ -297,8 +316,8 @@ static int cmd_add(struct request *req, json_object **ret_out,
 	if (r == 0)
 		publish_status(req, rec);
 	if (r == 0)
-		r = result_json(rec, result_version(req->conf, rec), ret_out,
-				err);
+		r = result_json(rec, result_version(req->conf, rec),
+				req->conf->merged_result, ret_out, err);
 	plexus_record_free(rec);
 	return r;
 }
@@ -608,7 +627,16 @@ static int plexus_run(void *ctx, struct cni_skel_call *call,
 	if (r != 0)
 		return r < 0 ? r : 0;
 	r = setup(req, call->conf, err);
-	return r < 0 ? r : dispatch(req, ret_out, err);
+	if (r == 0)
+		r = dispatch(req, ret_out, err);
+	if (r < 0 && req->conf && req->conf->multus_error_codes && err &&
+	    err->code && err->code != CNI_ERR_INTERNAL) {
+		/* errorCodes "multus": every failure is 999, as Multus
+		 * answers; plexus' own code stays in details */
+		cni_err_add_details(err, "plexus code %d", err->code);
+		err->code = CNI_ERR_INTERNAL;
+	}
+	return r;
 }
 
 /* A failed call, logged once before the skeleton prints it. */

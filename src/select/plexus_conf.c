@@ -206,6 +206,30 @@ static int parse_log_options(json_object *doc, struct plexus_conf *c,
 	return r == -ENOENT ? 0 : r;
 }
 
+/* The two rows of docs/multus-compat.md where plexus differs on purpose,
+ * each with the key that selects Multus' behaviour. */
+static int parse_compat(json_object *doc, struct plexus_conf *c,
+			struct cni_err *err)
+{
+	const char *codes = "plexus";
+	int r;
+
+	c->merged_result = true;
+	r = cni_json_get_bool(doc, "mergedResult", "mergedResult",
+			      &c->merged_result, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cni_json_get_string(doc, "errorCodes", "errorCodes", &codes, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (strcmp(codes, "plexus") != 0 && strcmp(codes, "multus") != 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"errorCodes: \"%.32s\" is not plexus or multus",
+				codes);
+	c->multus_error_codes = strcmp(codes, "multus") == 0;
+	return 0;
+}
+
 /* An unknown logLevel is a warning (logged once the log is open), as in
  * Multus; the level stays at its default. */
 static int parse_log(json_object *doc, struct plexus_conf *c,
@@ -229,7 +253,8 @@ static int parse_log(json_object *doc, struct plexus_conf *c,
 			      &c->retry_delete_on_error, err);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	return parse_log_options(doc, c, err);
+	r = parse_compat(doc, c, err);
+	return r < 0 ? r : parse_log_options(doc, c, err);
 }
 
 static int parse_misc(json_object *doc, struct plexus_conf *c,

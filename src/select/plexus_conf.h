@@ -53,6 +53,8 @@ struct plexus_conf {
 		bool compress;	      /* "compress", default true */
 	} log_options;
 	bool retry_delete_on_error;  /* "retryDeleteOnError" */
+	bool merged_result;	     /* "mergedResult" (default true) */
+	bool multus_error_codes;     /* "errorCodes": "multus" */
 	char *readiness_file;	     /* "readinessindicatorfile" */
 	int delegate_timeout_ms;     /* "delegateTimeout" (seconds) */
 	bool in_process;	     /* "inProcess": own plugins in-process */

@@ -218,3 +218,26 @@ retry_del_true_case() {
 	rm -rf "$CACHE"
 }
 t_case "multus: retryDeleteOnError true: every failed DEL is answered as failed" retry_del_true_case
+
+# Rows that differ on purpose, each with its switch: mergedResult false
+# answers only the default network's result, as its delegate gave it
+# (Multus); errorCodes "multus" answers every failure with 999.
+switches_case() {
+	fresh
+	conf "$T_TMP/mr.conf" "[$(tp a '"address":"10.5.0.2/24"' 0.4.0),$(tp b '"address":"10.6.0.2/24"')]"
+	run ADD "$T_TMP/mr.conf"; expect_ok ADD
+	expect_eq "$(out "[i['address'] for i in j['ips']]")" "['10.5.0.2/24', '10.6.0.2/24']" "merged (default)"
+	expect_eq "$(out "j['cniVersion']")" 1.0.0 "merged result's version"
+	run DEL "$T_TMP/mr.conf"; expect_ok DEL
+	conf "$T_TMP/mr2.conf" "[$(tp a '"address":"10.5.0.2/24"' 0.4.0),$(tp b '"address":"10.6.0.2/24"')]" '"mergedResult":false'
+	run ADD "$T_TMP/mr2.conf"; expect_ok ADD
+	expect_eq "$(out "[i['address'] for i in j['ips']]")" "['10.5.0.2/24']" "the default network's only"
+	expect_eq "$(out "j['cniVersion']")" 0.4.0 "as the delegate gave it"
+	run DEL "$T_TMP/mr2.conf"; expect_ok DEL
+	conf "$T_TMP/ec.conf" "[$(tp a),$(tp b '"fail":["ADD"]')]" '"errorCodes":"multus"'
+	run ADD "$T_TMP/ec.conf"
+	expect_code 999 'network "b" (net1)'
+	out "j['details']" | grep -q "plexus code 111" || fail "plexus' code not in details: $(cat "$T_TMP/out.json")"
+	expect_eq "$(held)" 0 "rolled back"
+}
+t_case "multus: mergedResult false and errorCodes multus select Multus' answers" switches_case

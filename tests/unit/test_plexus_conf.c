@@ -84,6 +84,8 @@ static void test_plexus_conf_parse__defaults(void **state)
 	assert_int_equal(c->log_options.max_backups, 5);
 	assert_true(c->log_options.compress);
 	assert_false(c->retry_delete_on_error);
+	assert_true(c->merged_result);
+	assert_false(c->multus_error_codes);
 	assert_false(c->cni_version_missing);
 	assert_null(c->readiness_file);
 	assert_int_equal(c->delegate_timeout_ms,
@@ -261,6 +263,19 @@ static void test_plexus_conf_parse__multus_log_keys(void **state)
 	assert_int_equal(c->log_options.max_backups, 2);
 	assert_false(c->log_options.compress);
 	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
+							    "false,"
+							    "\"errorCodes\":"
+							    "\"multus\"}");
+	assert_false(c->merged_result);
+	assert_true(c->multus_error_codes);
+	plexus_conf_free(c);
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"errorCodes\":"
+							   "\"cni\"}",
+		    CNI_ERR_INVALID_CONFIG, "errorCodes: \"cni\"");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
+							   "0}",
+		    CNI_ERR_INVALID_CONFIG, "mergedResult");
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logOptions\":{"
 		    "\"maxSize\":-1}}",
 		    CNI_ERR_INVALID_CONFIG, "logOptions.maxSize");
