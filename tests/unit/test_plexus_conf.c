@@ -264,17 +264,17 @@ static void test_plexus_conf_parse__multus_log_keys(void **state)
 	assert_false(c->log_options.compress);
 	plexus_conf_free(c);
 	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
-							    "false,"
-							    "\"errorCodes\":"
-							    "\"multus\"}");
+		     "false,"
+		     "\"errorCodes\":"
+		     "\"multus\"}");
 	assert_false(c->merged_result);
 	assert_true(c->multus_error_codes);
 	plexus_conf_free(c);
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"errorCodes\":"
-							   "\"cni\"}",
+		    "\"cni\"}",
 		    CNI_ERR_INVALID_CONFIG, "errorCodes: \"cni\"");
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
-							   "0}",
+		    "0}",
 		    CNI_ERR_INVALID_CONFIG, "mergedResult");
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logOptions\":{"
 		    "\"maxSize\":-1}}",
