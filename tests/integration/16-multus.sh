@@ -66,8 +66,13 @@ log_level_case() {
 	run ADD "$T_TMP/ll.conf"; expect_ok "ADD with logLevel loud"
 	grep -q 'logLevel: "loud" is not one of' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
 	run DEL "$T_TMP/ll.conf"; expect_ok DEL
+	# a Multus key plexus does not implement is named, not ignored silently
+	conf "$T_TMP/aux.conf" "[$(tp a)]" '"auxiliaryCNIChainName":"cni-chain-config"'
+	run ADD "$T_TMP/aux.conf"; expect_ok "ADD with auxiliaryCNIChainName"
+	grep -q 'auxiliaryCNIChainName: not supported by plexus' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
+	run DEL "$T_TMP/aux.conf"; expect_ok DEL
 }
-t_case "multus: an unknown logLevel is a warning, not an error" log_level_case
+t_case "multus: an unknown logLevel and auxiliaryCNIChainName are warnings, not errors" log_level_case
 
 # Row logOptions: a logFile that would pass maxSize (MB) is renamed
 # <name>-<time><ext>, gzipped with compress (the default), and a new one
