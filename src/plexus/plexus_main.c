@@ -29,6 +29,7 @@
 #include "inproc.h"
 #include "nadsrc.h"
 #include "ipam_node.h"
+#include "multus_cache.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
@@ -53,6 +54,7 @@ struct request {
 	char *args_others;
 	char *lock_path;
 	int lock_fd;
+	bool from_multus; /* the record was read from Multus' cache */
 };
 
 static void request_clear(struct request *req)
@@ -322,8 +324,27 @@ static int cmd_add(struct request *req, json_object **ret_out,
 	return r;
 }
 
-/* The record of an earlier ADD; without a usable one, the plan from the
- * current config. -ENOENT when neither is there. */
+/* A container Multus added before the node switched: its cache, read as
+ * a record (docs/migrating-from-multus.md). -ENOENT when there is none. */
+static int multus_record(struct request *req, struct plexus_record **ret)
+{
+	struct cni_err e = { 0 };
+	int r = multus_cache_read(req->conf->multus_cache_dir, req->env,
+				  req->conf->runtime_config, ret, &e);
+
+	if (r == 0) {
+		req->from_multus = true;
+		cni_log(CNI_LOG_VERBOSE, "%s: using Multus' cache in %s",
+			cni_cmd_str(req->env->cmd),
+			req->conf->multus_cache_dir);
+	} else if (r != -ENOENT) {
+		cni_log(CNI_LOG_ERROR, "%s; not used", e.msg);
+	}
+	return r;
+}
+
+/* The record of an earlier ADD (plexus', else Multus'); without a usable
+ * one, the plan from the current config. -ENOENT when none is there. */
 static int load_record(struct request *req, struct plexus_record **ret,
 		       struct cni_err *err)
 {
@@ -334,6 +355,8 @@ static int load_record(struct request *req, struct plexus_record **ret,
 		return 0;
 	if (r != -ENOENT)
 		cni_log(CNI_LOG_ERROR, "%s; using the config instead", e.msg);
+	else if (multus_record(req, ret) == 0)
+		return 0;
 	return planned_record(req, ret, err);
 }
 
@@ -387,6 +410,9 @@ static int cmd_del(struct request *req, struct cni_err *err)
 	if (r == 0) {
 		plexus_cache_remove(req->cache_path);
 		unlink(req->lock_path); /* still held: nobody waits for it */
+		if (req->from_multus)
+			multus_cache_remove(req->conf->multus_cache_dir,
+					    req->env->container_id, rec);
 	} else if (!req->conf->retry_delete_on_error) {
 		r = del_failed(req, rec, r, err);
 	}
@@ -406,6 +432,8 @@ static int cmd_check(struct request *req, struct cni_err *err)
 				"config has %s",
 				conf_version(req->conf));
 	r = plexus_cache_read(req->cache_path, &rec, err);
+	if (r == -ENOENT && multus_record(req, &rec) == 0)
+		r = 0;
 	if (r == -ENOENT) {
 		/* Multus v4.2 checks nothing it has not got from its config
 		 * and answers 0 */

@@ -37,6 +37,7 @@ void plexus_conf_free(struct plexus_conf *c)
 	free(c->checkpoint_file);
 	free(c->log_file);
 	free(c->log_level_unknown);
+	free(c->multus_cache_dir);
 	free(c->readiness_file);
 	free(c);
 }
@@ -227,7 +228,9 @@ static int parse_compat(json_object *doc, struct plexus_conf *c,
 				"errorCodes: \"%.32s\" is not plexus or multus",
 				codes);
 	c->multus_error_codes = strcmp(codes, "multus") == 0;
-	return 0;
+	/* where a node switched from Multus finds Multus' cache; "" off */
+	return str_key(doc, "multusCacheDir", "/var/lib/cni/multus",
+		       &c->multus_cache_dir, err);
 }
 
 /* An unknown logLevel is a warning (logged once the log is open), as in

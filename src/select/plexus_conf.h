@@ -55,6 +55,7 @@ struct plexus_conf {
 	bool retry_delete_on_error;  /* "retryDeleteOnError" */
 	bool merged_result;	     /* "mergedResult" (default true) */
 	bool multus_error_codes;     /* "errorCodes": "multus" */
+	char *multus_cache_dir;	     /* "multusCacheDir": Multus' cniDir */
 	char *readiness_file;	     /* "readinessindicatorfile" */
 	int delegate_timeout_ms;     /* "delegateTimeout" (seconds) */
 	bool in_process;	     /* "inProcess": own plugins in-process */

@@ -246,3 +246,38 @@ switches_case() {
 	expect_eq "$(held)" 0 "rolled back"
 }
 t_case "multus: mergedResult false and errorCodes multus select Multus' answers" switches_case
+
+# Switching a live node: a pod Multus added (its cache in multusCacheDir:
+# <cid> with each delegate's config base64 in "Bytes", libcni's
+# results/<net>-<cid>-<if>) is CHECKed and DELeted from that cache, with
+# its recorded results as prevResult, and Multus' files are removed.
+multus_cache_case() {
+	fresh
+	local MC=$T_TMP/multus
+	mkdir -p "$MC/results"
+	tp a >"$T_TMP/da.json"; tp b '"capabilities":{"mac":true}' >"$T_TMP/db.json"
+	python3 - "$MC" "$T_TMP/da.json" "$T_TMP/db.json" <<'PY'
+import base64, json, sys
+mc, a, b = sys.argv[1], open(sys.argv[2]).read(), open(sys.argv[3]).read()
+d = [{"Conf": json.loads(a), "ConfList": {}, "Name": "a", "Bytes": base64.b64encode(a.encode()).decode()},
+     {"Conf": json.loads(b), "ConfList": {}, "Name": "ns1/b", "ifnameRequest": "data0",
+      "macRequest": "02:00:00:00:00:42", "Bytes": base64.b64encode(b.encode()).decode()}]
+json.dump(d, open(mc + "/c1", "w"))
+for net, ifn, addr in (("a", "eth0", "10.7.0.2/24"), ("b", "data0", "10.8.0.2/24")):
+    json.dump({"kind": "cniCacheV1", "containerId": "c1", "ifName": ifn, "networkName": net,
+               "result": {"cniVersion": "1.0.0", "interfaces": [{"name": ifn, "sandbox": "/x"}],
+                          "ips": [{"address": addr, "interface": 0}]}},
+              open("%s/results/%s-c1-%s" % (mc, net, ifn), "w"))
+PY
+	touch "$STATE/a_c1_eth0" "$STATE/b_c1_data0" # what Multus' ADD left
+	conf "$T_TMP/mc.conf" "[$(tp a)]" "\"multusCacheDir\":\"$MC\""
+	run CHECK "$T_TMP/mc.conf"; expect_ok "CHECK of a pod Multus added"
+	expect_eq "$(dump CHECK_b_data0 "j['prevResult']['ips'][0]['address']")" 10.8.0.2/24 "CHECK's prevResult from libcni's cache"
+	run DEL "$T_TMP/mc.conf"; expect_ok "DEL of a pod Multus added"
+	expect_eq "$(dump DEL_a_eth0 "j['prevResult']['ips'][0]['address']")" 10.7.0.2/24 "DEL's prevResult"
+	expect_eq "$(dump DEL_b_data0 "j['runtimeConfig']['mac']")" 02:00:00:00:00:42 "the saved mac request"
+	expect_eq "$(held)" 0 "attachments Multus made"
+	expect_eq "$(find "$MC" -type f | wc -l)" 0 "Multus' files"
+	run DEL "$T_TMP/mc.conf"; expect_ok "DEL again"
+}
+t_case "multus: CHECK and DEL of a pod Multus added read Multus' cache and remove it" multus_cache_case

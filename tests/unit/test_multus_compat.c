@@ -18,6 +18,9 @@
 #include <cmocka.h>
 
 #include "attach.h"
+#include "cache.h"
+#include "cni_error.h"
+#include "multus_cache.h"
 #include "cni_env.h"
 #include "cni_fs.h"
 #include "cni_log.h"
@@ -232,6 +235,56 @@ static void test_attach_devinfo_path__multus_name(void **state)
 						"devinfo/cni");
 }
 
+/* Multus' delegates cache: "bridge" in base64, as Go writes []byte. */
+#define B64_BRIDGE                                                         \
+	"eyJjbmlWZXJzaW9uIjoiMS4wLjAiLCJuYW1lIjoiYSIsInR5cGUiOiJicmlkZ2Ui" \
+	"fQ=="
+
+static void parse_fails(const char *doc, const char *msg)
+{
+	struct plexus_record *rec = NULL;
+	struct cni_err err = { 0 };
+
+	assert_int_not_equal(
+		multus_cache_parse(doc, strlen(doc), "eth0", NULL, &rec, &err),
+		0);
+	assert_int_equal(err.code, CNI_ERR_DECODE);
+	assert_non_null(strstr(err.msg, msg));
+}
+
+static void test_multus_cache_parse__delegates(void **state)
+{
+	const char *doc = "[{\"Name\":\"\",\"Bytes\":\"" B64_BRIDGE "\"},"
+			  "{\"Name\":\"ns1/b\",\"ifnameRequest\":\"data0\","
+			  "\"macRequest\":\"02:00:00:00:00:42\",\"Bytes\":"
+			  "\"" B64_BRIDGE "\"},"
+			  "{\"Name\":\"ns1/c\",\"Bytes\":\"" B64_BRIDGE "\"}]";
+	struct plexus_record *rec = NULL;
+	json_object *mac;
+
+	(void)state;
+	assert_int_equal(
+		multus_cache_parse(doc, strlen(doc), "eth0", NULL, &rec, NULL),
+		0);
+	assert_int_equal(rec->plan->n, 3);
+	assert_true(rec->plan->att[0].is_default);
+	assert_string_equal(rec->plan->att[0].network, "a");
+	assert_string_equal(rec->plan->att[0].ifname, "eth0");
+	assert_string_equal(rec->plan->att[1].network, "ns1/b");
+	assert_string_equal(rec->plan->att[1].ifname, "data0");
+	assert_true(json_object_object_get_ex(rec->plan->att[1].runtime_config,
+					      "mac", &mac));
+	assert_string_equal(rec->plan->att[2].ifname, "net2");
+	plexus_record_free(rec);
+	parse_fails("{}", "not a list of delegates");
+	parse_fails("[]", "not a list of delegates");
+	parse_fails("[{\"Name\":\"x\",\"Bytes\":\"!!\"}]", "[0].Bytes: missing "
+							   "or not base64");
+	parse_fails("[{\"Name\":\"x\",\"ifnameRequest\":\"a/b\",\"Bytes\":"
+		    "\"" B64_BRIDGE "\"}]",
+		    "ifnameRequest");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_cni_log__rotation),
 		cmocka_unit_test(test_cni_log__rotation_plain_keep_all),
 		cmocka_unit_test(test_attach_devinfo_path__multus_name),
+		cmocka_unit_test(test_multus_cache_parse__delegates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

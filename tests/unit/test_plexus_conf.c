@@ -86,6 +86,7 @@ static void test_plexus_conf_parse__defaults(void **state)
 	assert_false(c->retry_delete_on_error);
 	assert_true(c->merged_result);
 	assert_false(c->multus_error_codes);
+	assert_string_equal(c->multus_cache_dir, "/var/lib/cni/multus");
 	assert_false(c->cni_version_missing);
 	assert_null(c->readiness_file);
 	assert_int_equal(c->delegate_timeout_ms,
