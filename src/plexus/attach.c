@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Running the plan: delegates called in order, all-or-nothing ADD,
  * reverse DEL, CHECK, STATUS, GC, and the merged result. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_exec.h"
+#include "cni_fs.h"
 #include "cni_json.h"
 #include "cni_log.h"
 #include "cni_result.h"
@@ -110,6 +112,79 @@ static int devinfo_add(const struct attach_ctx *ctx,
 	return 0;
 }
 
+static char *dp_file(const char *dp_dir, const char *device_id)
+{
+	char suffix[300], *found = NULL;
+	struct dirent *de;
+	DIR *d = opendir(dp_dir);
+	size_t sl;
+
+	snprintf(suffix, sizeof(suffix), "-%s-device.json", device_id);
+	for (char *c = suffix; *c; c++)
+		if (*c == '/')
+			*c = '-';
+	sl = strlen(suffix);
+	while (d && !found && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l > sl && strcmp(de->d_name + l - sl, suffix) == 0 &&
+		    asprintf(&found, "%s/%s", dp_dir, de->d_name) < 0)
+			found = NULL;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int attach_devinfo_from_dp(const char *dp_dir, const char *device_id,
+			   const char *cni_path)
+{
+	char *src = dp_file(dp_dir, device_id), *buf = NULL, *dir;
+	size_t len = 0;
+	int r;
+
+	if (!src)
+		return -ENOENT;
+	r = cni_read_file(src, &buf, &len, NULL);
+	free(src);
+	if (r < 0)
+		return r;
+	dir = strdup(cni_path);
+	if (dir && strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	r = dir ? cni_fs_mkdir_p(dir, 0755) : -ENOMEM;
+	free(dir);
+	if (r == 0 && access(cni_path, F_OK) == 0)
+		r = -EEXIST; /* Multus does not overwrite it either */
+	if (r == 0)
+		r = cni_fs_write_replace(cni_path, buf, len, 0444, NULL);
+	free(buf);
+	return r;
+}
+
+/* ADD of a resource's device: its device-info file where Multus puts it. */
+static void devinfo_copy(const struct attach_ctx *ctx,
+			 const struct plexus_attachment *a)
+{
+	char *name, *path = NULL;
+	int r;
+
+	if (!a->device_id || !ctx->env->container_id)
+		return;
+	name = attach_devinfo_path(a, ctx->env->container_id);
+	if (name && asprintf(&path, "%s/%s", ATTACH_DEVINFO_DIR, name) < 0)
+		path = NULL;
+	r = path ? attach_devinfo_from_dp(ATTACH_DEVINFO_DP_DIR, a->device_id,
+					  path)
+		 : -ENOMEM;
+	if (r < 0 && r != -ENOENT)
+		cni_log(CNI_LOG_VERBOSE,
+			"network \"%s\": device-info of %s not copied: %s",
+			a->network, a->device_id, strerror(-r));
+	free(name);
+	free(path);
+}
+
 /* One plugin of an attachment's chain; `extra` keys (GC's attachment
  * lists) are added to its config. */
 static int plugin_call(const struct attach_ctx *ctx,
@@ -171,6 +246,7 @@ static int chain_add(const struct attach_ctx *ctx,
 		     const struct plexus_attachment *a, json_object **slot,
 		     struct cni_err *err)
 {
+	devinfo_copy(ctx, a);
 	for (size_t i = 0; i < a->conf->n_plugins; i++) {
 		struct cni_result *res;
 		json_object *out = NULL;

@@ -39,6 +39,15 @@ struct plexus_attachment;
 char *attach_devinfo_path(const struct plexus_attachment *a,
 			  const char *container_id);
 
+/* Multus' copy at ADD of a resource's device: the device plugin's file
+ * for device_id in dp_dir (<resource>-<deviceID>-device.json, '/'
+ * written '-'; device IDs are unique on a node) to cni_path (mode 0444,
+ * its folder made), unless cni_path exists. 0; -ENOENT when the device
+ * plugin wrote none; -errno. */
+#define ATTACH_DEVINFO_DP_DIR "/var/run/k8s.cni.cncf.io/devinfo/dp"
+int attach_devinfo_from_dp(const char *dp_dir, const char *device_id,
+			   const char *cni_path);
+
 /* ADD every attachment of rec->plan in order, recording each result in
  * rec. Before the first delegate runs the record is written (so a crash
  * leaves something for DEL to undo); after the last, written complete.

@@ -235,6 +235,42 @@ static void test_attach_devinfo_path__multus_name(void **state)
 						"devinfo/cni");
 }
 
+/* Multus copies the device plugin's device-info file of a resource's
+ * device to the attachment's CNIDeviceInfoFile at ADD, never over one. */
+static void test_attach_devinfo_from_dp__copy(void **state)
+{
+	char dir[] = "/tmp/plexus-devinfo-XXXXXX", dp[64], src[160], dst[160];
+	char cmd[128], buf[64] = { 0 };
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(dp, sizeof(dp), "%s/dp", dir);
+	mkdir(dp, 0755);
+	snprintf(src, sizeof(src),
+		 "%s/intel.com-sriov_a-0000:03:00.1-device.json", dp);
+	f = fopen(src, "w");
+	assert_non_null(f);
+	fputs("{\"type\":\"pci\"}", f);
+	fclose(f);
+	snprintf(dst, sizeof(dst), "%s/cni/ns1-a-c1_net1", dir);
+	assert_int_equal(attach_devinfo_from_dp(dp, "0000:03:00.2", dst),
+			 -ENOENT);
+	assert_int_equal(attach_devinfo_from_dp(dp, "0000:03:00.1", dst), 0);
+	f = fopen(dst, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "{\"type\":\"pci\"}");
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0444);
+	assert_int_equal(attach_devinfo_from_dp(dp, "0000:03:00.1", dst),
+			 -EEXIST);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Multus' delegates cache: "bridge" in base64, as Go writes []byte. */
 #define B64_BRIDGE                                                         \
 	"eyJjbmlWZXJzaW9uIjoiMS4wLjAiLCJuYW1lIjoiYSIsInR5cGUiOiJicmlkZ2Ui" \
@@ -297,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_cni_log__rotation_plain_keep_all),
 		cmocka_unit_test(test_attach_devinfo_path__multus_name),
 		cmocka_unit_test(test_multus_cache_parse__delegates),
+		cmocka_unit_test(test_attach_devinfo_from_dp__copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
