@@ -20,7 +20,7 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := json-c yaml-0.1 libcurl libnl-3.0 libnl-route-3.0
+PKGS := json-c yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl: its header only; it is loaded at run time (src/k8s/curl_lazy.c)
 PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)

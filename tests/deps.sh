@@ -12,6 +12,7 @@ libyaml-dev
 libcurl4-openssl-dev
 libnl-3-dev
 libnl-route-3-dev
+zlib1g-dev
 libcmocka-dev
 containernetworking-plugins
 iproute2

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,28 @@ static int args_add(struct cni_kv **kv, size_t *n, const char *item, size_t len,
 	return 0;
 }
 
+/* As cni_args_parse, skipping items that are not KEY=VALUE. */
+static int cni_args_parse_lax(const char *s, struct cni_kv **ret, size_t *ret_n)
+{
+	struct cni_kv *kv = NULL;
+	size_t n = 0;
+
+	while (s && *s) {
+		const char *end = strchr(s, ';');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		const char *eq = memchr(s, '=', len);
+
+		if (eq && eq != s && args_add(&kv, &n, s, len, NULL) < 0) {
+			cni_kv_free(kv, n);
+			return -ENOMEM;
+		}
+		s = end ? end + 1 : s + len;
+	}
+	*ret = kv;
+	*ret_n = n;
+	return 0;
+}
+
 int cni_args_parse(const char *s, struct cni_kv **ret, size_t *ret_n,
 		   struct cni_err *err)
 {
@@ -98,6 +121,62 @@ int cni_args_parse(const char *s, struct cni_kv **ret, size_t *ret_n,
 	*ret = kv;
 	*ret_n = n;
 	return 0;
+}
+
+/* The last value of key in env's CNI_ARGS (the CNI library's parse keeps
+ * the last), or "". */
+static const char *arg_last(const struct cni_env *env, const char *key)
+{
+	const char *v = "";
+
+	for (size_t i = 0; env && i < env->n_args; i++)
+		if (strcmp(env->args[i].key, key) == 0)
+			v = env->args[i].val;
+	return v;
+}
+
+char *cni_args_for_delegate(const struct cni_env *env, const char *args)
+{
+	static const char *const lead[] = {
+		"IgnoreUnknown", "K8S_POD_NAMESPACE",
+		"K8S_POD_NAME",	 "K8S_POD_INFRA_CONTAINER_ID",
+		"K8S_POD_UID",
+	};
+	struct cni_kv kv[5], *extra = NULL;
+	size_t n_extra = 0;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	for (size_t i = 0; i < 5; i++) {
+		kv[i].key = (char *)lead[i];
+		kv[i].val = (char *)(i ? arg_last(env, lead[i]) : "true");
+	}
+	/* items without '=' are skipped, as Multus does */
+	if (cni_args_parse_lax(args, &extra, &n_extra) < 0)
+		return NULL;
+	for (size_t j = 0; j < n_extra; j++) {
+		for (size_t i = 1; i < 5; i++) {
+			if (strcmp(kv[i].key, extra[j].key) == 0 &&
+			    !*kv[i].val && *extra[j].val) {
+				kv[i].val = extra[j].val;
+				extra[j].key[0] = '\0'; /* used */
+				break;
+			}
+		}
+	}
+	m = open_memstream(&out, &len);
+	for (size_t i = 0; m && i < 5; i++)
+		fprintf(m, "%s%s=%s", i ? ";" : "", kv[i].key, kv[i].val);
+	for (size_t j = 0; m && j < n_extra; j++)
+		if (extra[j].key[0])
+			fprintf(m, ";%s=%s", extra[j].key, extra[j].val);
+	if (m && fclose(m) != 0) {
+		free(out);
+		out = NULL;
+	}
+	cni_kv_free(extra, n_extra);
+	return out;
 }
 
 const char *cni_env_arg(const struct cni_env *env, const char *key)

@@ -43,6 +43,14 @@ int cni_env_load(struct cni_env *ret, char *const *envp, struct cni_err *err);
 void cni_env_free(struct cni_env *env);
 
 /* Parse CNI_ARGS ("K=V;K=V"); an empty string gives no pairs. */
+/* CNI_ARGS for a delegate as Multus builds them: IgnoreUnknown=true and
+ * K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_INFRA_CONTAINER_ID,
+ * K8S_POD_UID (values from env's CNI_ARGS, "" when absent) first, then
+ * each KEY=VALUE item of `args` in order, except one that gives a value
+ * to a leading key whose value is "" (it fills that key in place).
+ * NULL on ENOMEM; the caller frees it. */
+char *cni_args_for_delegate(const struct cni_env *env, const char *args);
+
 int cni_args_parse(const char *s, struct cni_kv **ret, size_t *ret_n,
 		   struct cni_err *err);
 void cni_kv_free(struct cni_kv *kv, size_t n);

@@ -27,6 +27,8 @@ enum cni_code {
 	CNI_ERR_POOL_EXHAUSTED = 120,
 	CNI_ERR_ADDRESS_TAKEN = 121,
 	CNI_ERR_NETLINK = 130,
+	/* the CNI library's "internal error", every error of Multus */
+	CNI_ERR_INTERNAL = 999,
 };
 
 #define CNI_ERR_MSG_MAX	    1024

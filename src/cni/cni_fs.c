@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cni_error.h"
@@ -110,4 +111,22 @@ int cni_fs_write_replace(const char *path, const char *data, size_t len,
 			 mode_t mode, struct cni_err *err)
 {
 	return write_file(path, data, len, mode, false, err);
+}
+
+int cni_fs_wait_exists(const char *path, int interval_ms, int timeout_ms)
+{
+	struct timespec t0, now,
+		step = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (access(path, F_OK) == 0)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 +
+			    (now.tv_nsec - t0.tv_nsec) / 1000000 + interval_ms >
+		    timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
 }

@@ -671,7 +671,13 @@ static void check_node(const struct doc *d, json_object *doc)
 		return;
 	}
 	/* its messages start with the key, relative to the document */
-	if (plexus_conf_parse(node, &conf, &err) == 0 && conf->delegates)
+	if (plexus_conf_parse(node, &conf, &err) == 0 &&
+	    conf->log_level_unknown)
+		problem(d, "logLevel",
+			"\"%s\" is not one of debug, verbose, error, panic "
+			"(plexus warns and logs at error, as Multus)",
+			conf->log_level_unknown);
+	if (conf && conf->delegates)
 		check_delegates(d, conf->delegates);
 	else if (err.code)
 		problem_rel(d, &err);

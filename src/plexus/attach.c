@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Running the plan: delegates called in order, all-or-nothing ADD,
  * reverse DEL, CHECK, STATUS, GC, and the merged result. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "cache.h"
@@ -12,6 +15,7 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_exec.h"
+#include "cni_fs.h"
 #include "cni_json.h"
 #include "cni_log.h"
 #include "cni_result.h"
@@ -46,6 +50,141 @@ char *attach_args_others(const char *args)
 	return out;
 }
 
+static const char *call_args(const struct attach_ctx *ctx,
+			     const struct plexus_attachment *a)
+{
+	const char *v = a->is_default ? ctx->args_default : ctx->args_others;
+
+	return v ? v : ctx->env->args_raw;
+}
+
+char *attach_devinfo_path(const struct plexus_attachment *a,
+			  const char *container_id)
+{
+	char *p;
+
+	if (asprintf(&p, "%s-%s_%s", a->network, container_id, a->ifname) < 0)
+		return NULL;
+	for (char *c = p; *c; c++)
+		if (*c == '/')
+			*c = '-';
+	return p;
+}
+
+/* The attachment's deviceID (its runtimeConfig's), or NULL. */
+static const char *att_device_id(const struct plexus_attachment *a)
+{
+	json_object *v;
+
+	if (!a->runtime_config ||
+	    !json_object_object_get_ex(a->runtime_config, "deviceID", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* With a deviceID, a plugin declaring CNIDeviceInfoFile gets the
+ * per-attachment path Multus makes, in place of the runtime's. */
+static int devinfo_add(const struct attach_ctx *ctx,
+		       const struct plexus_attachment *a, size_t i,
+		       json_object *conf)
+{
+	json_object *rc;
+	char *name, *path;
+	int r;
+
+	if (!att_device_id(a) || !ctx->env->container_id ||
+	    !cni_plugin_has_capability(a->conf->plugins[i], "CNIDeviceInfoFil"
+							    "e"))
+		return 0;
+	name = attach_devinfo_path(a, ctx->env->container_id);
+	r = name ? asprintf(&path, "%s/%s", ATTACH_DEVINFO_DIR, name) : -1;
+	free(name);
+	if (r < 0)
+		return -ENOMEM;
+	if (!json_object_object_get_ex(conf, "runtimeConfig", &rc)) {
+		rc = json_object_new_object();
+		json_object_object_add(conf, "runtimeConfig", rc);
+	}
+	json_object_object_add(rc, "CNIDeviceInfoFile",
+			       json_object_new_string(path));
+	free(path);
+	return 0;
+}
+
+static char *dp_file(const char *dp_dir, const char *device_id)
+{
+	char suffix[300], *found = NULL;
+	struct dirent *de;
+	DIR *d = opendir(dp_dir);
+	size_t sl;
+
+	snprintf(suffix, sizeof(suffix), "-%s-device.json", device_id);
+	for (char *c = suffix; *c; c++)
+		if (*c == '/')
+			*c = '-';
+	sl = strlen(suffix);
+	while (d && !found && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l > sl && strcmp(de->d_name + l - sl, suffix) == 0 &&
+		    asprintf(&found, "%s/%s", dp_dir, de->d_name) < 0)
+			found = NULL;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int attach_devinfo_from_dp(const char *dp_dir, const char *device_id,
+			   const char *cni_path)
+{
+	char *src = dp_file(dp_dir, device_id), *buf = NULL, *dir;
+	size_t len = 0;
+	int r;
+
+	if (!src)
+		return -ENOENT;
+	r = cni_read_file(src, &buf, &len, NULL);
+	free(src);
+	if (r < 0)
+		return r;
+	dir = strdup(cni_path);
+	if (dir && strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	r = dir ? cni_fs_mkdir_p(dir, 0755) : -ENOMEM;
+	free(dir);
+	if (r == 0 && access(cni_path, F_OK) == 0)
+		r = -EEXIST; /* Multus does not overwrite it either */
+	if (r == 0)
+		r = cni_fs_write_replace(cni_path, buf, len, 0444, NULL);
+	free(buf);
+	return r;
+}
+
+/* ADD of a resource's device: its device-info file where Multus puts it. */
+static void devinfo_copy(const struct attach_ctx *ctx,
+			 const struct plexus_attachment *a)
+{
+	char *name, *path = NULL;
+	int r;
+
+	if (!a->device_id || !ctx->env->container_id)
+		return;
+	name = attach_devinfo_path(a, ctx->env->container_id);
+	if (name && asprintf(&path, "%s/%s", ATTACH_DEVINFO_DIR, name) < 0)
+		path = NULL;
+	r = path ? attach_devinfo_from_dp(ATTACH_DEVINFO_DP_DIR, a->device_id,
+					  path)
+		 : -ENOMEM;
+	if (r < 0 && r != -ENOENT)
+		cni_log(CNI_LOG_VERBOSE,
+			"network \"%s\": device-info of %s not copied: %s",
+			a->network, a->device_id, strerror(-r));
+	free(name);
+	free(path);
+}
+
 /* One plugin of an attachment's chain; `extra` keys (GC's attachment
  * lists) are added to its config. */
 static int plugin_call(const struct attach_ctx *ctx,
@@ -60,8 +199,7 @@ static int plugin_call(const struct attach_ctx *ctx,
 		.container_id = ctx->env->container_id,
 		.netns = ctx->netns,
 		.ifname = a->ifname,
-		.args = a->is_default || !ctx->args_others ? ctx->env->args_raw
-							   : ctx->args_others,
+		.args = call_args(ctx, a),
 		.path = ctx->path,
 		.timeout_ms = ctx->timeout_ms,
 		.inherit_fd = ctx->lock_fd >= 0 ? &ctx->lock_fd : NULL,
@@ -71,6 +209,8 @@ static int plugin_call(const struct attach_ctx *ctx,
 	int r;
 
 	r = plexus_attachment_plugin_conf(a, i, prev, &req.conf, err);
+	if (r == 0 && (r = devinfo_add(ctx, a, i, req.conf)) < 0)
+		json_object_put(req.conf);
 	if (r < 0)
 		return r;
 	if (extra) {
@@ -106,6 +246,7 @@ static int chain_add(const struct attach_ctx *ctx,
 		     const struct plexus_attachment *a, json_object **slot,
 		     struct cni_err *err)
 {
+	devinfo_copy(ctx, a);
 	for (size_t i = 0; i < a->conf->n_plugins; i++) {
 		struct cni_result *res;
 		json_object *out = NULL;
@@ -137,6 +278,22 @@ static int chain_add(const struct attach_ctx *ctx,
 	return 0;
 }
 
+/* Multus removes the attachment's device-info file at DEL. */
+static void devinfo_remove(const struct attach_ctx *ctx,
+			   const struct plexus_attachment *a)
+{
+	char *name, *path;
+
+	if (!att_device_id(a) || !ctx->env->container_id)
+		return;
+	name = attach_devinfo_path(a, ctx->env->container_id);
+	if (name && asprintf(&path, "%s/%s", ATTACH_DEVINFO_DIR, name) >= 0) {
+		unlink(path);
+		free(path);
+	}
+	free(name);
+}
+
 /* DEL one attachment's chain in reverse; keeps going, returns the first
  * failure (message in err). */
 static int chain_del(const struct attach_ctx *ctx,
@@ -145,6 +302,8 @@ static int chain_del(const struct attach_ctx *ctx,
 {
 	json_object *prev = a->conf->ver >= CNI_V040 ? result : NULL;
 	int first = 0;
+
+	devinfo_remove(ctx, a);
 
 	for (size_t i = a->conf->n_plugins; i-- > 0;) {
 		struct cni_err e = { 0 };

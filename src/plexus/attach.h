@@ -16,11 +16,13 @@ struct plexus_record;
 struct attach_ctx {
 	const struct cni_env *env;
 	const struct cni_exec_ops *exec;
-	const char *path;	 /* CNI_PATH for delegates (binDir first) */
-	const char *netns;	 /* the pod's netns (may be empty for DEL) */
-	const char *cache_path;	 /* where the record lives, or NULL */
-	const char *cache_dir;	 /* cniDir */
-	const char *args_others; /* CNI_ARGS for non-default networks */
+	const char *path;	  /* CNI_PATH for delegates (binDir first) */
+	const char *netns;	  /* the pod's netns (may be empty for DEL) */
+	const char *cache_path;	  /* where the record lives, or NULL */
+	const char *cache_dir;	  /* cniDir */
+	const char *args_default; /* CNI_ARGS for the default network, or
+				   * NULL: the runtime's */
+	const char *args_others;  /* CNI_ARGS for non-default networks */
 	int timeout_ms;
 	int lock_fd; /* the container's lock, inherited by delegates; -1 */
 };
@@ -29,6 +31,22 @@ struct attach_ctx {
  * per-interface requests IP= and MAC= (podman's --network net:ip=,mac=),
  * which belong to the pod's default interface only. NULL on ENOMEM. */
 char *attach_args_others(const char *args);
+
+/* Multus' device-info directory and the file name of an attachment's
+ * (<network>-<containerID>_<ifname>, each '/' written '-'). */
+#define ATTACH_DEVINFO_DIR "/var/run/k8s.cni.cncf.io/devinfo/cni"
+struct plexus_attachment;
+char *attach_devinfo_path(const struct plexus_attachment *a,
+			  const char *container_id);
+
+/* Multus' copy at ADD of a resource's device: the device plugin's file
+ * for device_id in dp_dir (<resource>-<deviceID>-device.json, '/'
+ * written '-'; device IDs are unique on a node) to cni_path (mode 0444,
+ * its folder made), unless cni_path exists. 0; -ENOENT when the device
+ * plugin wrote none; -errno. */
+#define ATTACH_DEVINFO_DP_DIR "/var/run/k8s.cni.cncf.io/devinfo/dp"
+int attach_devinfo_from_dp(const char *dp_dir, const char *device_id,
+			   const char *cni_path);
 
 /* ADD every attachment of rec->plan in order, recording each result in
  * rec. Before the first delegate runs the record is written (so a crash

@@ -143,6 +143,9 @@ static json_object *record_json(const struct cni_env *env,
 	add_str(o, "podUID", p->pod_uid);
 	json_object_object_add(o, "complete",
 			       json_object_new_boolean(rec->complete));
+	if (rec->del_failed)
+		json_object_object_add(o, "delFailed",
+				       json_object_new_boolean(true));
 	for (size_t i = 0; i < p->n; i++)
 		json_object_array_add(
 			list, attachment_json(&p->att[i], rec->results[i]));
@@ -300,6 +303,8 @@ static int read_record(json_object *doc, struct plexus_record *rec,
 	dup_member(doc, "podUID", &rec->plan->pod_uid);
 	rec->complete = json_object_object_get_ex(doc, "complete", &v) &&
 			json_object_get_boolean(v);
+	rec->del_failed = json_object_object_get_ex(doc, "delFailed", &v) &&
+			  json_object_get_boolean(v);
 	return read_plan(doc, rec, err);
 }
 

@@ -19,7 +19,8 @@ struct plexus_record {
 	char *netns;
 	char *container_id; /* as read from the cache, else NULL */
 	char *ifname;
-	bool complete; /* every attachment was added */
+	bool complete;	 /* every attachment was added */
+	bool del_failed; /* a DEL failed (retryDeleteOnError false) */
 };
 
 /* <dir>/<containerID>_<ifname>.json; the caller frees it. Bytes outside

@@ -16,6 +16,7 @@
 
 #include "attach.h"
 #include "cache.h"
+#include "cni_conf.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_exec.h"
@@ -28,6 +29,7 @@
 #include "inproc.h"
 #include "nadsrc.h"
 #include "ipam_node.h"
+#include "multus_cache.h"
 #include "netstatus.h"
 #include "plan.h"
 #include "plexus_conf.h"
@@ -48,9 +50,11 @@ struct request {
 	bool src_open;
 	char *path;
 	char *cache_path;
+	char *args_default; /* CNI_ARGS for the default network */
 	char *args_others;
 	char *lock_path;
 	int lock_fd;
+	bool from_multus; /* the record was read from Multus' cache */
 };
 
 static void request_clear(struct request *req)
@@ -59,6 +63,7 @@ static void request_clear(struct request *req)
 	nad_source_free(req->src);
 	free(req->path);
 	free(req->cache_path);
+	free(req->args_default);
 	free(req->args_others);
 	free(req->lock_path);
 	if (req->lock_fd > 0)
@@ -75,6 +80,7 @@ static struct attach_ctx ctx_for(const struct request *req)
 		.netns = req->env->netns,
 		.cache_path = req->cache_path,
 		.cache_dir = req->conf->cache_dir,
+		.args_default = req->args_default,
 		.args_others = req->args_others,
 		.timeout_ms = req->conf->delegate_timeout_ms,
 		.lock_fd = req->lock_fd > 0 ? req->lock_fd : -1,
@@ -98,32 +104,54 @@ static int request_source(struct request *req, struct cni_err *err)
 	return r;
 }
 
-/* readinessindicatorfile: wait (bounded) for the default network. */
+/* readinessindicatorfile: Multus' wait (look at once, then each second,
+ * 45 s in all) and its error code. */
+#define READY_POLL_MS	 1000
+#define READY_TIMEOUT_MS 45000
+
 static int wait_ready(const struct plexus_conf *conf, struct cni_err *err)
 {
-	int waited_ms = 0;
-
-	if (!conf->readiness_file)
+	if (!conf->readiness_file ||
+	    cni_fs_wait_exists(conf->readiness_file, READY_POLL_MS,
+			       READY_TIMEOUT_MS) == 0)
 		return 0;
-	while (access(conf->readiness_file, F_OK) < 0) {
-		if (waited_ms >= conf->delegate_timeout_ms)
-			return cni_errf(err, CNI_ERR_TRY_AGAIN,
-					"readinessindicatorfile: \"%s\" does "
-					"not exist: the default network is "
-					"not ready",
-					conf->readiness_file);
-		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-		waited_ms += 100;
+	return cni_errf(err, CNI_ERR_INTERNAL,
+			"readinessindicatorfile: \"%s\" still does not exist "
+			"after %d s: the default network is not ready",
+			conf->readiness_file, READY_TIMEOUT_MS / 1000);
+}
+
+/* The version of the config, for messages. */
+static const char *conf_version(const struct plexus_conf *c)
+{
+	return c->cni_version ? c->cni_version : "none (cniVersion missing)";
+}
+
+/* mergedResult false: the default network's result as its delegate
+ * gave it, as Multus answers. */
+static int default_result(const struct plexus_record *rec, json_object **ret)
+{
+	for (size_t j = 0; j < rec->plan->n; j++) {
+		if (!rec->plan->att[j].is_default || !rec->results[j])
+			continue;
+		*ret = json_object_get(rec->results[j]);
+		return 0;
 	}
-	return 0;
+	*ret = json_object_new_object(); /* no default network result */
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* The merged result in the config's version: what ADD prints. */
 static int result_json(const struct plexus_record *rec, enum cni_ver v,
-		       json_object **ret, struct cni_err *err)
+		       bool merged_result, json_object **ret,
+		       struct cni_err *err)
 {
 	struct cni_result *merged;
-	int r = attach_merge(rec, &merged, err);
+	int r = merged_result ? attach_merge(rec, &merged, err)
+			      : default_result(rec, ret);
+
+	if (!merged_result)
+		return r;
 
 	if (r < 0)
 		return r;
@@ -239,6 +267,35 @@ static int refuse_attached(const struct request *req, struct cni_err *err)
 			req->env->container_id, req->env->ifname);
 }
 
+/* Without a cniVersion, ADD answers in the default network's version,
+ * as Multus prints its default network's result as it came. */
+static enum cni_ver result_version(const struct plexus_conf *c,
+				   const struct plexus_record *rec)
+{
+	if (!c->cni_version_missing || rec->plan->n == 0)
+		return c->ver;
+	return rec->plan->att[0].conf->ver;
+}
+
+/* A pod deleted before its ADD ran: success with an empty result, as
+ * Multus v4.2 answers. */
+static int pod_gone(const struct request *req, const struct cni_err *e,
+		    json_object **ret_out)
+{
+	const struct plexus_conf *c = req->conf;
+
+	cni_log(CNI_LOG_VERBOSE,
+		"ADD: %s; the pod is gone, exiting with an empty result",
+		e->msg);
+	*ret_out = json_object_new_object();
+	if (!*ret_out)
+		return -ENOMEM;
+	json_object_object_add(
+		*ret_out, "cniVersion",
+		json_object_new_string(c->cni_version ? c->cni_version : ""));
+	return 0;
+}
+
 static int cmd_add(struct request *req, json_object **ret_out,
 		   struct cni_err *err)
 {
@@ -255,6 +312,8 @@ static int cmd_add(struct request *req, json_object **ret_out,
 		r = wait_ready(req->conf, err);
 	if (r == 0)
 		r = planned_record(req, &rec, err);
+	if (r == -ESRCH)
+		return pod_gone(req, err, ret_out);
 	if (r < 0)
 		return r;
 	r = attach_add(&ctx, rec, err);
@@ -265,13 +324,33 @@ static int cmd_add(struct request *req, json_object **ret_out,
 	if (r == 0)
 		publish_status(req, rec);
 	if (r == 0)
-		r = result_json(rec, req->conf->ver, ret_out, err);
+		r = result_json(rec, result_version(req->conf, rec),
+				req->conf->merged_result, ret_out, err);
 	plexus_record_free(rec);
 	return r;
 }
 
-/* The record of an earlier ADD; without a usable one, the plan from the
- * current config. -ENOENT when neither is there. */
+/* A container Multus added before the node switched: its cache, read as
+ * a record (docs/migrating-from-multus.md). -ENOENT when there is none. */
+static int multus_record(struct request *req, struct plexus_record **ret)
+{
+	struct cni_err e = { 0 };
+	int r = multus_cache_read(req->conf->multus_cache_dir, req->env,
+				  req->conf->runtime_config, ret, &e);
+
+	if (r == 0) {
+		req->from_multus = true;
+		cni_log(CNI_LOG_VERBOSE, "%s: using Multus' cache in %s",
+			cni_cmd_str(req->env->cmd),
+			req->conf->multus_cache_dir);
+	} else if (r != -ENOENT) {
+		cni_log(CNI_LOG_ERROR, "%s; not used", e.msg);
+	}
+	return r;
+}
+
+/* The record of an earlier ADD (plexus', else Multus'); without a usable
+ * one, the plan from the current config. -ENOENT when none is there. */
 static int load_record(struct request *req, struct plexus_record **ret,
 		       struct cni_err *err)
 {
@@ -282,7 +361,39 @@ static int load_record(struct request *req, struct plexus_record **ret,
 		return 0;
 	if (r != -ENOENT)
 		cni_log(CNI_LOG_ERROR, "%s; using the config instead", e.msg);
+	else if (multus_record(req, ret) == 0)
+		return 0;
 	return planned_record(req, ret, err);
+}
+
+/* retryDeleteOnError false (Multus' default): a DEL that fails is not
+ * failed for ever. The first failure is answered (the runtime retries)
+ * and marked in the record; a later DEL that fails again answers success,
+ * so the sandbox is released, and the record stays behind for GC (the
+ * CNI GC verb DELs it again once the runtime no longer lists the
+ * container; plexusctl ipam gc frees the addresses of pods gone). */
+static int del_failed(struct request *req, struct plexus_record *rec, int r,
+		      struct cni_err *err)
+{
+	struct cni_err e = { 0 };
+
+	if (rec->del_failed) {
+		cni_log(CNI_LOG_ERROR,
+			"DEL: failed again: %s; answered success "
+			"(retryDeleteOnError is false); what is left is "
+			"recorded in %s for GC",
+			err ? err->msg : "", req->cache_path);
+		return 0;
+	}
+	rec->del_failed = true;
+	if (plexus_cache_write(req->cache_path, req->env, rec, &e) < 0)
+		cni_log(CNI_LOG_ERROR, "DEL: %s", e.msg);
+	cni_log(CNI_LOG_ERROR,
+		"DEL: %s; the next DEL of this container answers success "
+		"(retryDeleteOnError is false), what it leaves is recorded in "
+		"%s for GC",
+		err ? err->msg : "", req->cache_path);
+	return r;
 }
 
 static int cmd_del(struct request *req, struct cni_err *err)
@@ -309,6 +420,11 @@ static int cmd_del(struct request *req, struct cni_err *err)
 	if (r == 0) {
 		plexus_cache_remove(req->cache_path);
 		unlink(req->lock_path); /* still held: nobody waits for it */
+		if (req->from_multus)
+			multus_cache_remove(req->conf->multus_cache_dir,
+					    req->env->container_id, rec);
+	} else if (!req->conf->retry_delete_on_error) {
+		r = del_failed(req, rec, r, err);
 	}
 	plexus_record_free(rec);
 	return r;
@@ -324,13 +440,19 @@ static int cmd_check(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: CHECK needs 0.4.0 or later, the "
 				"config has %s",
-				req->conf->cni_version);
+				conf_version(req->conf));
 	r = plexus_cache_read(req->cache_path, &rec, err);
-	if (r == -ENOENT)
-		return cni_errf(err, CNI_ERR_UNKNOWN_CONTAINER,
-				"container \"%s\" interface \"%s\": no record "
-				"of an ADD",
-				req->env->container_id, req->env->ifname);
+	if (r == -ENOENT && multus_record(req, &rec) == 0)
+		r = 0;
+	if (r == -ENOENT) {
+		/* Multus v4.2 checks nothing it has not got from its config
+		 * and answers 0 */
+		cni_log(CNI_LOG_VERBOSE,
+			"CHECK: container \"%s\" interface \"%s\": no record "
+			"of an ADD, nothing to check",
+			req->env->container_id, req->env->ifname);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	r = attach_check(&ctx, rec, err);
@@ -351,7 +473,7 @@ static int cmd_status(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: STATUS needs 1.1.0, the config "
 				"has %s",
-				req->conf->cni_version);
+				conf_version(req->conf));
 	if (req->conf->readiness_file &&
 	    access(req->conf->readiness_file, F_OK) < 0)
 		return cni_errf(err, CNI_ERR_NOT_AVAILABLE,
@@ -375,7 +497,7 @@ static int cmd_gc(struct request *req, struct cni_err *err)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: GC needs 1.1.0, the config has "
 				"%s",
-				req->conf->cni_version);
+				conf_version(req->conf));
 	r = request_source(req, err);
 	return r < 0 ? r : plexus_gc(&ctx, req->conf, req->src, err);
 }
@@ -444,6 +566,48 @@ static int dispatch(struct request *req, json_object **ret_out,
 	}
 }
 
+/* The delegates' CNI_ARGS, built as Multus builds them; the others do
+ * not get the runtime's IP= and MAC= (plexus' own rule). */
+static int delegate_args(struct request *req)
+{
+	char *others = attach_args_others(req->env->args_raw);
+
+	if (!others)
+		return -ENOMEM;
+	req->args_default = cni_args_for_delegate(req->env, req->env->args_raw);
+	req->args_others = cni_args_for_delegate(req->env, others);
+	free(others);
+	return req->args_default && req->args_others ? 0 : -ENOMEM;
+}
+
+/* logFile and/or stderr (logToStderr, default true), rotated by
+ * logOptions; an unknown logLevel is a warning, as in Multus. */
+static void log_open(const struct plexus_conf *c)
+{
+	struct cni_log_opts o = {
+		.path = c->log_file,
+		.to_stderr = c->log_to_stderr,
+		.level = c->log_level,
+		.tag = "plexus",
+		.rot = {
+			.max_bytes = (long long)c->log_options.max_size_mb
+				     << 20,
+			.max_age_days = c->log_options.max_age_days,
+			.max_backups = c->log_options.max_backups,
+			.compress = c->log_options.compress,
+		},
+	};
+
+	if (cni_log_open_opts(&o) < 0)
+		cni_log(CNI_LOG_ERROR, "logFile \"%s\": cannot open: %s",
+			c->log_file, strerror(errno));
+	if (c->log_level_unknown)
+		cni_log(CNI_LOG_ERROR,
+			"logLevel: \"%s\" is not one of debug, verbose, "
+			"error, panic; using error",
+			c->log_level_unknown);
+}
+
 static int setup(struct request *req, json_object *doc, struct cni_err *err)
 {
 	const struct plexus_conf *c;
@@ -455,18 +619,17 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 	if (r < 0)
 		return r;
 	c = req->conf;
-	if (cni_log_open(c->log_to_stderr ? NULL : c->log_file, c->log_level,
-			 "plexus") < 0)
-		cni_log(CNI_LOG_ERROR, "logFile \"%s\": cannot open",
-			c->log_file);
-	if (c->bin_dir && asprintf(&req->path, "%s:%s", c->bin_dir,
-				   req->env->path ? req->env->path : "") < 0)
+	log_open(c);
+	if (json_object_object_get_ex(doc, "auxiliaryCNIChainName", NULL))
+		cni_log(CNI_LOG_ERROR, "auxiliaryCNIChainName: not supported "
+				       "by plexus (docs/multus-compat.md); "
+				       "ignored");
+	/* binDir (default /opt/cni/bin) first, then CNI_PATH, as Multus */
+	if (asprintf(&req->path, "%s%s%s", c->bin_dir,
+		     req->env->path && *req->env->path ? ":" : "",
+		     req->env->path ? req->env->path : "") < 0)
 		return -ENOMEM;
-	if (!c->bin_dir &&
-	    !(req->path = strdup(req->env->path ? req->env->path : "")))
-		return -ENOMEM;
-	req->args_others = attach_args_others(req->env->args_raw);
-	if (!req->args_others)
+	if (delegate_args(req) < 0)
 		return -ENOMEM;
 	if (req->env->container_id && req->env->ifname) {
 		req->cache_path = plexus_cache_path(
@@ -509,7 +672,16 @@ static int plexus_run(void *ctx, struct cni_skel_call *call,
 	if (r != 0)
 		return r < 0 ? r : 0;
 	r = setup(req, call->conf, err);
-	return r < 0 ? r : dispatch(req, ret_out, err);
+	if (r == 0)
+		r = dispatch(req, ret_out, err);
+	if (r < 0 && req->conf && req->conf->multus_error_codes && err &&
+	    err->code && err->code != CNI_ERR_INTERNAL) {
+		/* errorCodes "multus": every failure is 999, as Multus
+		 * answers; plexus' own code stays in details */
+		cni_err_add_details(err, "plexus code %d", err->code);
+		err->code = CNI_ERR_INTERNAL;
+	}
+	return r;
 }
 
 /* A failed call, logged once before the skeleton prints it. */

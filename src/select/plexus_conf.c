@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The meta plugin's configuration: Multus' keys and a few of plexus'. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ void plexus_conf_free(struct plexus_conf *c)
 	strv_free(c->system_namespaces, c->n_system_namespaces);
 	free(c->checkpoint_file);
 	free(c->log_file);
+	free(c->log_level_unknown);
+	free(c->multus_cache_dir);
 	free(c->readiness_file);
 	tenant_policy_free(c->policy);
 	free(c);
@@ -87,9 +90,14 @@ static int parse_version(json_object *doc, struct plexus_conf *c,
 	const char *v;
 	int r = cni_json_get_string(doc, "cniVersion", "cniVersion", &v, err);
 
-	if (r == -ENOENT)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"cniVersion: missing");
+	if (r == -ENOENT) {
+		/* Multus runs such a config (the CNI library reads it as
+		 * 0.1.0): ADD answers in the default network's version,
+		 * CHECK, STATUS and GC are refused with code 1 */
+		c->cni_version_missing = true;
+		c->ver = CNI_V030;
+		return 0;
+	}
 	if (r < 0)
 		return cni_errf(err, CNI_ERR_INCOMPATIBLE_VERSION,
 				"cniVersion: must be a string");
@@ -111,7 +119,7 @@ static int parse_strings(json_object *doc, struct plexus_conf *c,
 	S("clusterNetwork", NULL, cluster_network);
 	S("confDir", PLEXUS_CONF_DIR_DEFAULT, conf_dir);
 	S("cniDir", PLEXUS_CACHE_DIR_DEFAULT, cache_dir);
-	S("binDir", NULL, bin_dir);
+	S("binDir", PLEXUS_BIN_DIR_DEFAULT, bin_dir);
 	S("kubeconfig", NULL, kubeconfig);
 	S("manifestsDir", NULL, manifests_dir);
 	S("multusNamespace", PLEXUS_MULTUS_NS_DEFAULT, multus_namespace);
@@ -162,6 +170,73 @@ static int parse_delegates(json_object *doc, struct plexus_conf *c,
 	return 0;
 }
 
+/* logOptions: each key an integer >= 0 (compress a bool); Multus'
+ * (lumberjack's) defaults for what is not given. */
+static int parse_log_options(json_object *doc, struct plexus_conf *c,
+			     struct cni_err *err)
+{
+	static const char *const keys[] = { "maxSize", "maxAge", "maxBackups" };
+	int *dst[] = { &c->log_options.max_size_mb,
+		       &c->log_options.max_age_days,
+		       &c->log_options.max_backups };
+	json_object *o;
+	int r;
+
+	c->log_options = (struct plexus_log_options){ 100, 5, 5, true };
+	r = cni_json_get_object(doc, "logOptions", "logOptions", &o, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < 3; i++) {
+		char field[32];
+		int64_t v;
+
+		snprintf(field, sizeof(field), "logOptions.%s", keys[i]);
+		r = cni_json_get_int(o, keys[i], field, &v, err);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		if (v < 0 || v > 1000000)
+			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					"%s: %lld is outside 0..1000000", field,
+					(long long)v);
+		*dst[i] = (int)v;
+	}
+	r = cni_json_get_bool(o, "compress", "logOptions.compress",
+			      &c->log_options.compress, err);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The two rows of docs/multus-compat.md where plexus differs on purpose,
+ * each with the key that selects Multus' behaviour. */
+static int parse_compat(json_object *doc, struct plexus_conf *c,
+			struct cni_err *err)
+{
+	const char *codes = "plexus";
+	int r;
+
+	c->merged_result = true;
+	r = cni_json_get_bool(doc, "mergedResult", "mergedResult",
+			      &c->merged_result, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cni_json_get_string(doc, "errorCodes", "errorCodes", &codes, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (strcmp(codes, "plexus") != 0 && strcmp(codes, "multus") != 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"errorCodes: \"%.32s\" is not plexus or multus",
+				codes);
+	c->multus_error_codes = strcmp(codes, "multus") == 0;
+	/* where a node switched from Multus finds Multus' cache; "" off */
+	return str_key(doc, "multusCacheDir", "/var/lib/cni/multus",
+		       &c->multus_cache_dir, err);
+}
+
+/* An unknown logLevel is a warning (logged once the log is open), as in
+ * Multus; the level stays at its default. */
 static int parse_log(json_object *doc, struct plexus_conf *c,
 		     struct cni_err *err)
 {
@@ -169,16 +244,22 @@ static int parse_log(json_object *doc, struct plexus_conf *c,
 	int r = cni_json_get_string(doc, "logLevel", "logLevel", &lvl, err);
 
 	c->log_level = CNI_LOG_ERROR;
-	if (r == 0 && cni_log_level_parse(lvl, &c->log_level) < 0)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"logLevel: \"%.32s\" is not one of debug, "
-				"verbose, error, panic",
-				lvl);
+	if (r == 0 && cni_log_level_parse(lvl, &c->log_level) < 0 &&
+	    !(c->log_level_unknown = strndup(lvl, 64)))
+		return -ENOMEM;
 	if (r < 0 && r != -ENOENT)
 		return r;
+	c->log_to_stderr = true;
 	r = cni_json_get_bool(doc, "logToStderr", "logToStderr",
 			      &c->log_to_stderr, err);
-	return r == -ENOENT ? 0 : r;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cni_json_get_bool(doc, "retryDeleteOnError", "retryDeleteOnError",
+			      &c->retry_delete_on_error, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = parse_compat(doc, c, err);
+	return r < 0 ? r : parse_log_options(doc, c, err);
 }
 
 static int parse_misc(json_object *doc, struct plexus_conf *c,

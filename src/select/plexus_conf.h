@@ -15,6 +15,7 @@ struct tenant_policy;
 #define PLEXUS_CONF_DIR_DEFAULT	 "/etc/cni/multus/net.d"
 #define PLEXUS_CACHE_DIR_DEFAULT "/var/lib/plexus"
 #define PLEXUS_MULTUS_NS_DEFAULT "kube-system"
+#define PLEXUS_BIN_DIR_DEFAULT	 "/opt/cni/bin"
 #define PLEXUS_CHECKPOINT_DEFAULT \
 	"/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
 
@@ -35,8 +36,9 @@ struct plexus_policy_routing {
  * borrowed from raw. */
 struct plexus_conf {
 	json_object *raw;
-	char *cni_version;
-	enum cni_ver ver;
+	char *cni_version;	  /* NULL when the config has none */
+	enum cni_ver ver;	  /* CNI_V030 when cniVersion is missing */
+	bool cni_version_missing; /* see docs/multus-compat.md */
 	char *name;
 	json_object *delegates;	 /* "delegates": array or NULL */
 	char *cluster_network;	 /* "clusterNetwork" */
@@ -55,10 +57,21 @@ struct plexus_conf {
 	char *checkpoint_file;	      /* "deviceCheckpointFile" */
 	char *log_file;		      /* "logFile" */
 	enum cni_log_level log_level; /* "logLevel" */
-	bool log_to_stderr;	      /* "logToStderr" */
-	char *readiness_file;	      /* "readinessindicatorfile" */
-	int delegate_timeout_ms;      /* "delegateTimeout" (seconds) */
-	bool in_process;	      /* "inProcess": own plugins in-process */
+	bool log_to_stderr;	      /* "logToStderr" (default true) */
+	char *log_level_unknown;      /* a "logLevel" we do not know */
+	struct plexus_log_options {   /* "logOptions": rotation of logFile */
+		int max_size_mb;      /* "maxSize" (MB), default 100 */
+		int max_age_days;     /* "maxAge", default 5; 0: any age */
+		int max_backups;      /* "maxBackups", default 5; 0: all */
+		bool compress;	      /* "compress", default true */
+	} log_options;
+	bool retry_delete_on_error; /* "retryDeleteOnError" */
+	bool merged_result;	    /* "mergedResult" (default true) */
+	bool multus_error_codes;    /* "errorCodes": "multus" */
+	char *multus_cache_dir;	    /* "multusCacheDir": Multus' cniDir */
+	char *readiness_file;	    /* "readinessindicatorfile" */
+	int delegate_timeout_ms;    /* "delegateTimeout" (seconds) */
+	bool in_process;	    /* "inProcess": own plugins in-process */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */

@@ -112,7 +112,7 @@ static int pod_load(struct sel *s, struct cni_err *err)
 				 err);
 	if (r) {
 		cni_err_prefix(err, "%s", s->who);
-		return r;
+		return r == -ENOENT ? -ESRCH : r; /* -ESRCH: the pod is gone */
 	}
 	return pod_uid_check(s, err);
 }
@@ -433,7 +433,9 @@ static int add_nad(struct sel *s, const char *ns, const char *name,
 		if (r)
 			cni_err_prefix(err, "%s: network %s", s->who, network);
 	}
-	if (r == 0 && is_def && s->conf->runtime_config &&
+	/* every network, as Multus' code does (its docs say the default
+	 * network only); each plugin gets the keys it declares */
+	if (r == 0 && s->conf->runtime_config &&
 	    !(att.runtime_config = cni_json_copy(s->conf->runtime_config)))
 		r = oom(err);
 	if (r == 0 && e)
@@ -467,7 +469,9 @@ static int add_conf(struct sel *s, struct cni_conflist *cl, char *source,
 	r = att_init(&att, cl->name ? cl->name : source, ifname, is_def, err);
 	att.conf = cl;
 	att.source = source;
-	if (r == 0 && is_def && s->conf->runtime_config &&
+	/* every network, as Multus' code does (its docs say the default
+	 * network only); each plugin gets the keys it declares */
+	if (r == 0 && s->conf->runtime_config &&
 	    !(att.runtime_config = cni_json_copy(s->conf->runtime_config)))
 		r = oom(err);
 	if (r) {

@@ -26,7 +26,7 @@ struct plexus_plan;
  * Errors name the pod and the cause: CNI_ERR_SELECTION (110) for what
  * the pod asked (also two attachments on one interface name),
  * CNI_ERR_INVALID_CONFIG (7) for bad configs, CNI_ERR_KUBERNETES (111)
- * from the API. */
+ * from the API; -ESRCH (code 110) when the pod itself is not found. */
 int select_plan(const struct plexus_conf *conf, const struct cni_env *env,
 		const struct nad_source *src, struct plexus_plan **ret,
 		struct cni_err *err);

@@ -13,7 +13,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	$(FUZZ_SAN) -D_GNU_SOURCE $(SRC_INCLUDES) \
 	$(shell pkg-config --cflags json-c yaml-0.1 libnl-route-3.0 libcurl 2>/dev/null)
-FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 libnl-route-3.0 2>/dev/null) -ldl -lpthread
+FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 libnl-route-3.0 zlib 2>/dev/null) -ldl -lpthread
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # the parsers under test and what they call: the core, the meta plugin's
 # modules, the IPAM library and the native delegates' library (no mains;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer: CNI_ARGS ("K=V;K=V", cni_args_parse) and, on the same text,
- * the interface-name check the environment applies to CNI_IFNAME. */
+/* libFuzzer: CNI_ARGS ("K=V;K=V", cni_args_parse), the delegates' CNI_ARGS
+ * built from it as Multus builds them (cni_args_for_delegate) and, on the
+ * same text, the interface-name check the environment applies to
+ * CNI_IFNAME. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		return 0;
 	if (cni_args_parse(s, &kv, &n, &err) == 0) {
+		struct cni_env env = { .args_raw = s, .args = kv, .n_args = n };
+		char *d = cni_args_for_delegate(&env, s);
+
+		/* always the Multus prefix, and parseable again */
+		if (d &&
+		    (strncmp(d, "IgnoreUnknown=true;K8S_POD_NAMESPACE=", 37) !=
+			     0 ||
+		     cni_args_parse(d, &kv, &n, &err) < 0))
+			abort();
+		if (d)
+			cni_kv_free(kv, n);
+		free(d);
+		kv = env.args;
+		n = env.n_args;
 		for (size_t i = 0; i < n; i++) {
 			/* every pair is KEY=VALUE with a non-empty key */
 			if (!kv[i].key[0] || strchr(kv[i].key, ';') ||

@@ -116,9 +116,14 @@ log_case() {
 	conf "$T_TMP/l.conf" "[$(tp a)]" "\"logFile\":\"$T_TMP/plexus.log\",\"logLevel\":\"verbose\""
 	run ADD "$T_TMP/l.conf"; expect_ok ADD
 	grep -q 'ADD network "a" plugin plexus-testplugin ifname eth0: ok' "$T_TMP/plexus.log" || fail "no verbose line in logFile"
-	[ ! -s "$T_TMP/err.txt" ] || fail "stderr used although logFile is set"
+	# logToStderr defaults to true, as in Multus: stderr too
+	grep -q 'ADD network "a" plugin plexus-testplugin ifname eth0: ok' "$T_TMP/err.txt" || fail "no verbose line on stderr (logToStderr default true)"
 	expect_eq "$(stat -c %a "$T_TMP/plexus.log")" 600 "log mode"
 	run DEL "$T_TMP/l.conf"; expect_ok DEL
 	expect_eq "$(out "j")" "" "DEL prints nothing" 2>/dev/null || true
+	conf "$T_TMP/l2.conf" "[$(tp a)]" "\"logFile\":\"$T_TMP/plexus.log\",\"logLevel\":\"verbose\",\"logToStderr\":false"
+	run ADD "$T_TMP/l2.conf"; expect_ok ADD
+	[ ! -s "$T_TMP/err.txt" ] || fail "stderr used although logToStderr is false"
+	run DEL "$T_TMP/l2.conf"; expect_ok DEL
 }
-t_case "logFile and logLevel: verbose lines go to the file, not to stdout" log_case
+t_case "logFile and logLevel: verbose lines go to the file and stderr (logToStderr), not to stdout" log_case

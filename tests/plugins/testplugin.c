@@ -13,6 +13,8 @@
  *             chained after another (it gets prevResult) passes that on
  *             unchanged instead, as portmap or tuning do
  *   dumpDir   write each call's stdin to <dumpDir>/<CMD>_<name>_<ifname>.json
+ *             and its CNI_ARGS to <dumpDir>/<CMD>_<name>_<ifname>.args
+ *   failWhile the commands of "fail" fail only while this file exists
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,9 @@ static int should_fail(json_object *conf, const struct cni_env *env)
 	if (random_fail(conf, env))
 		return 1;
 	if (cni_json_get_array(conf, "fail", "fail", &list, NULL) < 0)
+		return 0;
+	if (*str(conf, "failWhile", "") &&
+	    access(str(conf, "failWhile", ""), F_OK) < 0)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		if (strcmp(json_object_get_string(
@@ -138,6 +143,14 @@ static void dump(json_object *conf, const struct cni_env *env)
 	f = fopen(path, "w");
 	if (f) {
 		fputs(cni_json_str(conf), f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/%s_%s_%s.args",
+		 str(conf, "dumpDir", ""), cni_cmd_str(env->cmd),
+		 str(conf, "name", "net"), env->ifname ? env->ifname : "-");
+	f = fopen(path, "w");
+	if (f) {
+		fputs(env->args_raw ? env->args_raw : "", f);
 		fclose(f);
 	}
 }

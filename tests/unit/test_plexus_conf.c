@@ -66,7 +66,7 @@ static void test_plexus_conf_parse__defaults(void **state)
 	assert_int_equal(c->n_default_networks, 0);
 	assert_string_equal(c->conf_dir, "/etc/cni/multus/net.d");
 	assert_string_equal(c->cache_dir, PLEXUS_CACHE_DIR_DEFAULT);
-	assert_null(c->bin_dir);
+	assert_string_equal(c->bin_dir, "/opt/cni/bin"); /* Multus' */
 	assert_null(c->kubeconfig);
 	assert_null(c->manifests_dir);
 	assert_string_equal(c->multus_namespace, "kube-system");
@@ -77,7 +77,17 @@ static void test_plexus_conf_parse__defaults(void **state)
 	assert_string_equal(c->checkpoint_file, PLEXUS_CHECKPOINT_DEFAULT);
 	assert_null(c->log_file);
 	assert_int_equal(c->log_level, CNI_LOG_ERROR);
-	assert_false(c->log_to_stderr);
+	assert_true(c->log_to_stderr); /* Multus' default */
+	assert_null(c->log_level_unknown);
+	assert_int_equal(c->log_options.max_size_mb, 100);
+	assert_int_equal(c->log_options.max_age_days, 5);
+	assert_int_equal(c->log_options.max_backups, 5);
+	assert_true(c->log_options.compress);
+	assert_false(c->retry_delete_on_error);
+	assert_true(c->merged_result);
+	assert_false(c->multus_error_codes);
+	assert_string_equal(c->multus_cache_dir, "/var/lib/cni/multus");
+	assert_false(c->cni_version_missing);
 	assert_null(c->readiness_file);
 	assert_int_equal(c->delegate_timeout_ms,
 			 CNI_EXEC_TIMEOUT_S_DEFAULT * 1000);
@@ -185,9 +195,14 @@ static void test_plexus_conf_parse__list_elements(void **state)
 
 static void test_plexus_conf_parse__version(void **state)
 {
+	struct plexus_conf *c = parse_ok("{" DELEGATES "}");
+
 	(void)state;
-	parse_fails("{" DELEGATES "}", CNI_ERR_INVALID_CONFIG,
-		    "cniVersion: missing");
+	/* Multus runs a config without cniVersion */
+	assert_true(c->cni_version_missing);
+	assert_null(c->cni_version);
+	assert_int_equal(c->ver, CNI_V030);
+	plexus_conf_free(c);
 	parse_fails("{\"cniVersion\":1," DELEGATES "}",
 		    CNI_ERR_INCOMPATIBLE_VERSION, "cniVersion");
 	parse_fails("{\"cniVersion\":\"0.2.0\"," DELEGATES "}",
@@ -204,10 +219,11 @@ static void test_plexus_conf_parse__log_level_values(void **state)
 		   { "error", CNI_LOG_ERROR },
 		   { "verbose", CNI_LOG_VERBOSE },
 		   { "debug", CNI_LOG_DEBUG } };
+	struct plexus_conf *c;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		char doc[160];
-		struct plexus_conf *c;
 
 		snprintf(doc, sizeof(doc),
 			 "{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logLevel\":"
@@ -217,9 +233,62 @@ static void test_plexus_conf_parse__log_level_values(void **state)
 		assert_int_equal(c->log_level, ok[i].lvl);
 		plexus_conf_free(c);
 	}
-	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logLevel\":"
-		    "\"info\"}",
-		    CNI_ERR_INVALID_CONFIG, "logLevel: \"info\"");
+	/* unknown: a warning in Multus, the level stays at its default;
+	 * Multus reads the level case-insensitively */
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logLevel\":"
+		     "\"info\"}");
+	assert_int_equal(c->log_level, CNI_LOG_ERROR);
+	assert_string_equal(c->log_level_unknown, "info");
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logLevel\":"
+		     "\"DEBUG\"}");
+	assert_int_equal(c->log_level, CNI_LOG_DEBUG);
+	assert_null(c->log_level_unknown);
+	plexus_conf_free(c);
+}
+
+static void test_plexus_conf_parse__multus_log_keys(void **state)
+{
+	struct plexus_conf *c =
+		parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logToStderr"
+			 "\":false,"
+			 "\"retryDeleteOnError\":true,\"logOptions\":{"
+			 "\"maxSize\":1,"
+			 "\"maxAge\":0,\"maxBackups\":2,\"compress\":false}}");
+
+	(void)state;
+	assert_false(c->log_to_stderr);
+	assert_true(c->retry_delete_on_error);
+	assert_int_equal(c->log_options.max_size_mb, 1);
+	assert_int_equal(c->log_options.max_age_days, 0);
+	assert_int_equal(c->log_options.max_backups, 2);
+	assert_false(c->log_options.compress);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
+		     "false,"
+		     "\"errorCodes\":"
+		     "\"multus\"}");
+	assert_false(c->merged_result);
+	assert_true(c->multus_error_codes);
+	plexus_conf_free(c);
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"errorCodes\":"
+		    "\"cni\"}",
+		    CNI_ERR_INVALID_CONFIG, "errorCodes: \"cni\"");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
+		    "0}",
+		    CNI_ERR_INVALID_CONFIG, "mergedResult");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logOptions\":{"
+		    "\"maxSize\":-1}}",
+		    CNI_ERR_INVALID_CONFIG, "logOptions.maxSize");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logOptions\":{"
+		    "\"compress\":1}}",
+		    CNI_ERR_INVALID_CONFIG, "logOptions.compress");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"logOptions\":[]"
+		    "}",
+		    CNI_ERR_INVALID_CONFIG, "logOptions");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"retryDeleteOnErr"
+		    "or\":\"yes\"}",
+		    CNI_ERR_INVALID_CONFIG, "retryDeleteOnError");
 }
 
 static void test_plexus_conf_parse__delegate_timeout_bounds(void **state)
@@ -306,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_plexus_conf_parse__list_elements),
 		cmocka_unit_test(test_plexus_conf_parse__version),
 		cmocka_unit_test(test_plexus_conf_parse__log_level_values),
+		cmocka_unit_test(test_plexus_conf_parse__multus_log_keys),
 		cmocka_unit_test(
 			test_plexus_conf_parse__delegate_timeout_bounds),
 		cmocka_unit_test(test_plexus_conf_parse__delegates_shape),

@@ -1,0 +1,283 @@
+#!/bin/bash
+# The Multus drop-in rows of docs/multus-compat.md, each through a real
+# plexus call with the test plugin (which records each call's stdin and
+# CNI_ARGS). Expectations are Multus v4.2's behaviour as read from its
+# code (pkg/multus/multus.go, pkg/types/conf.go, pkg/logging): not
+# observed against a Multus binary.
+. "$(dirname "$0")/../lib.sh"
+P=plxm$$
+T_NETNS=$P
+TP=$TOP/$(dirname "$BINDIR")/bin/tests
+CACHE=$T_TMP/cache STATE=$T_TMP/state DUMP=$T_TMP/dump
+t_netns "$P"
+
+fresh() { rm -rf "$CACHE" "$STATE" "$DUMP"; mkdir -p "$STATE" "$DUMP"; }
+# run CMD CONF [VAR=VALUE...]: plexus with a CRI runtime's environment
+run() {
+	local cmd=$1 in=$2
+	shift 2
+	set +e
+	env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$cmd" \
+		CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
+		CNI_PATH="$TOP/$BINDIR:$TP" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1" \
+		"$@" "$TOP/$BINDIR/plexus" <"$in" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+	echo $? >"$T_TMP/rc"
+	set -e
+}
+out() { jget "$T_TMP/out.json" "$1"; }
+dump() { jget "$DUMP/$1.json" "$2"; }
+expect_ok() { [ "$(rc)" = 0 ] || { cat "$T_TMP/out.json" "$T_TMP/err.txt"; fail "$1: rc $(rc)"; }; }
+expect_code() { # CODE MSG-SUBSTRING
+	[ "$(rc)" = 1 ] || { cat "$T_TMP/out.json"; fail "rc $(rc), want 1"; }
+	expect_eq "$(out "j['code']")" "$1" "error code ($(out "j['msg']"))"
+	out "j['msg']" | grep -qF -- "$2" || fail "msg '$(out "j['msg']")' lacks '$2'"
+}
+held() { find "$STATE" -type f | wc -l; }
+tp() { # NAME [EXTRA] [VERSION]
+	echo "{\"cniVersion\":\"${3:-1.0.0}\",\"name\":\"$1\",\"type\":\"plexus-testplugin\",\"stateDir\":\"$STATE\",\"dumpDir\":\"$DUMP\"${2:+,$2}}"
+}
+conf() { # FILE DELEGATES-JSON [EXTRA-KEYS] (cniVersion $VER, none with NOVER=1)
+	local v="\"cniVersion\":\"${VER:-1.0.0}\","
+	[ "${NOVER:-0}" = 1 ] && v=""
+	echo "{${v}\"name\":\"t\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\"${3:+,$3},\"delegates\":$2}" >"$1"
+}
+
+# Row cniVersion: a config without it runs (the CNI library reads it as
+# 0.1.0); ADD answers in the default network's version; CHECK, STATUS
+# and GC are refused with code 1 as the library refuses them for 0.1.0.
+no_version_case() {
+	fresh
+	NOVER=1 conf "$T_TMP/nv.conf" "[$(tp a '' 0.4.0),$(tp b)]"
+	run ADD "$T_TMP/nv.conf"; expect_ok "ADD without cniVersion"
+	expect_eq "$(out "j['cniVersion']")" 0.4.0 "result version: the default network's"
+	expect_eq "$(held)" 2 "attachments"
+	run CHECK "$T_TMP/nv.conf"
+	expect_code 1 "the config has none (cniVersion missing)"
+	run DEL "$T_TMP/nv.conf"; expect_ok DEL
+	expect_eq "$(held)" 0 "attachments after DEL"
+}
+t_case "multus: a config without cniVersion runs; CHECK refused with code 1" no_version_case
+
+# Row logLevel: an unknown level is a warning on stderr, the call runs.
+log_level_case() {
+	fresh
+	conf "$T_TMP/ll.conf" "[$(tp a)]" '"logLevel":"loud"'
+	run ADD "$T_TMP/ll.conf"; expect_ok "ADD with logLevel loud"
+	grep -q 'logLevel: "loud" is not one of' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
+	run DEL "$T_TMP/ll.conf"; expect_ok DEL
+	# a Multus key plexus does not implement is named, not ignored silently
+	conf "$T_TMP/aux.conf" "[$(tp a)]" '"auxiliaryCNIChainName":"cni-chain-config"'
+	run ADD "$T_TMP/aux.conf"; expect_ok "ADD with auxiliaryCNIChainName"
+	grep -q 'auxiliaryCNIChainName: not supported by plexus' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
+	run DEL "$T_TMP/aux.conf"; expect_ok DEL
+}
+t_case "multus: an unknown logLevel and auxiliaryCNIChainName are warnings, not errors" log_level_case
+
+# Row logOptions: a logFile that would pass maxSize (MB) is renamed
+# <name>-<time><ext>, gzipped with compress (the default), and a new one
+# started; with compress false the backup stays plain.
+log_rotate_case() {
+	fresh
+	mkdir -p "$T_TMP/logs"
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'x' >"$T_TMP/logs/plexus.log"
+	conf "$T_TMP/lr.conf" "[$(tp a)]" "\"logFile\":\"$T_TMP/logs/plexus.log\",\"logLevel\":\"verbose\",\"logToStderr\":false,\"logOptions\":{\"maxSize\":1}"
+	run ADD "$T_TMP/lr.conf"; expect_ok ADD
+	expect_eq "$(find "$T_TMP/logs" -name 'plexus-*.log.gz' | wc -l)" 1 "gzipped backup"
+	grep -q 'ADD network "a"' "$T_TMP/logs/plexus.log" || fail "new logFile lacks the ADD line"
+	[ "$(stat -c %s "$T_TMP/logs/plexus.log")" -lt 100000 ] || fail "logFile not rotated"
+	expect_eq "$(zcat "$T_TMP"/logs/plexus-*.log.gz | wc -c)" $((1024 * 1024)) "backup holds the old file"
+	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'y' >>"$T_TMP/logs/plexus.log"
+	conf "$T_TMP/lr2.conf" "[$(tp a)]" "\"logFile\":\"$T_TMP/logs/plexus.log\",\"logLevel\":\"verbose\",\"logToStderr\":false,\"logOptions\":{\"maxSize\":1,\"compress\":false}"
+	run DEL "$T_TMP/lr2.conf"; expect_ok DEL
+	expect_eq "$(find "$T_TMP/logs" -name 'plexus-*.log' | wc -l)" 1 "plain backup"
+}
+t_case "multus: logOptions rotates logFile by maxSize, gzip by default" log_rotate_case
+
+# Row CNI_ARGS: every delegate gets IgnoreUnknown=true and the K8S_POD_*
+# keys first, then the runtime's items; a runtime that sends nothing still
+# gives the delegates IgnoreUnknown.
+cni_args_case() {
+	fresh
+	conf "$T_TMP/ca.conf" "[$(tp a),$(tp b)]"
+	run ADD "$T_TMP/ca.conf" "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IP=10.1.1.5"
+	expect_ok ADD
+	expect_eq "$(cat "$DUMP/ADD_a_eth0.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IP=10.1.1.5" \
+		"default network's CNI_ARGS"
+	# plexus' own rule: the runtime's IP= is the default network's
+	expect_eq "$(cat "$DUMP/ADD_b_net1.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c1;K8S_POD_UID=u1" \
+		"other network's CNI_ARGS"
+	run DEL "$T_TMP/ca.conf" CNI_ARGS=
+	expect_ok "DEL without CNI_ARGS"
+	expect_eq "$(cat "$DUMP/DEL_a_eth0.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=;K8S_POD_NAME=;K8S_POD_INFRA_CONTAINER_ID=;K8S_POD_UID=" \
+		"CNI_ARGS from a runtime that sends none"
+}
+t_case "multus: delegates get IgnoreUnknown=true and K8S_POD_* in CNI_ARGS" cni_args_case
+
+# Row binDir: binDir is searched before CNI_PATH (its default,
+# /opt/cni/bin, is held by test_plexus_conf).
+bin_dir_case() {
+	fresh
+	mkdir -p "$T_TMP/bin"
+	printf '#!/bin/sh\necho "$CNI_COMMAND" >>%s/bindir-used\ncat >/dev/null\necho "{\\"cniVersion\\":\\"1.0.0\\"}"\n' "$T_TMP" >"$T_TMP/bin/plexus-testplugin"
+	chmod +x "$T_TMP/bin/plexus-testplugin"
+	conf "$T_TMP/bd.conf" "[$(tp a)]" "\"binDir\":\"$T_TMP/bin\""
+	run ADD "$T_TMP/bd.conf"; expect_ok ADD
+	expect_eq "$(cat "$T_TMP/bindir-used")" ADD "the binDir plugin ran"
+	expect_eq "$(held)" 0 "the CNI_PATH plugin did not run"
+	run DEL "$T_TMP/bd.conf"; expect_ok DEL
+}
+t_case "multus: binDir is searched before CNI_PATH" bin_dir_case
+
+# Row readinessindicatorfile: ADD looks at once, then each second.
+readiness_case() {
+	fresh
+	conf "$T_TMP/rd.conf" "[$(tp a)]" "\"readinessindicatorfile\":\"$T_TMP/ready\""
+	(sleep 1.5; touch "$T_TMP/ready") &
+	local t0 t1
+	t0=$(date +%s%N)
+	run ADD "$T_TMP/rd.conf"
+	t1=$(date +%s%N)
+	wait
+	expect_ok "ADD once the file appears"
+	[ $(((t1 - t0) / 1000000)) -ge 1900 ] || fail "ADD returned after $(((t1 - t0) / 1000000)) ms: not on a 1 s poll"
+	run DEL "$T_TMP/rd.conf"; expect_ok DEL
+}
+t_case "multus: readinessindicatorfile polled each second" readiness_case
+
+# Row pod gone at ADD: success with an empty result (Multus v4.2), nothing
+# attached.
+pod_gone_case() {
+	fresh
+	mkdir -p "$T_TMP/m"
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"t\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$T_TMP/m\",\"clusterNetwork\":\"$T_TMP/cl.conf\"}" >"$T_TMP/pg.conf"
+	tp cl >"$T_TMP/cl.conf"
+	run ADD "$T_TMP/pg.conf"; expect_ok "ADD of a pod that is gone"
+	expect_eq "$(out "sorted(j.items())")" "[('cniVersion', '1.0.0')]" "empty result"
+	expect_eq "$(held)" 0 "attachments"
+}
+t_case "multus: ADD of a pod that no longer exists: empty result, rc 0" pod_gone_case
+
+# Row runtime capabilities: the runtime's runtimeConfig reaches every
+# delegate whose plugin declares the capability (Multus' code), not the
+# others; with a deviceID, a plugin declaring CNIDeviceInfoFile gets
+# Multus' per-attachment path.
+caps_case() {
+	fresh
+	local pm='"capabilities":{"portMappings":true}'
+	local dev='"capabilities":{"deviceID":true,"CNIDeviceInfoFile":true}'
+	conf "$T_TMP/cp.conf" "[$(tp a "$pm"),$(tp b "$pm"),$(tp c),$(tp d "$dev")]" \
+		'"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"deviceID":"0000:03:00.1","CNIDeviceInfoFile":"/run/x.json"}'
+	run ADD "$T_TMP/cp.conf"; expect_ok ADD
+	expect_eq "$(dump ADD_a_eth0 "j['runtimeConfig']['portMappings'][0]['hostPort']")" 8080 "default network"
+	expect_eq "$(dump ADD_b_net1 "j['runtimeConfig']['portMappings'][0]['hostPort']")" 8080 "second network"
+	expect_eq "$(dump ADD_c_net2 "'runtimeConfig' in j")" False "a network that declares nothing"
+	expect_eq "$(dump ADD_d_net3 "j['runtimeConfig']['deviceID']")" 0000:03:00.1 "deviceID"
+	expect_eq "$(dump ADD_d_net3 "j['runtimeConfig']['CNIDeviceInfoFile']")" \
+		/var/run/k8s.cni.cncf.io/devinfo/cni/d-c1_net3 "Multus' device-info path"
+	run DEL "$T_TMP/cp.conf"; expect_ok DEL
+	expect_eq "$(dump DEL_b_net1 "j['runtimeConfig']['portMappings'][0]['hostPort']")" 8080 "DEL gets them too"
+}
+t_case "multus: runtime capabilities to every delegate declaring them; per-attachment CNIDeviceInfoFile" caps_case
+
+# Row retryDeleteOnError (default false): the first failed DEL is
+# answered, the next one succeeds and leaves the record for GC, which
+# finishes the job once the delegate works again.
+retry_del_case() {
+	fresh
+	touch "$T_TMP/broken"
+	VER=1.1.0 conf "$T_TMP/rt.conf" "[$(tp a),$(tp b "\"fail\":[\"DEL\"],\"failWhile\":\"$T_TMP/broken\"")]"
+	run ADD "$T_TMP/rt.conf"; expect_ok ADD
+	run DEL "$T_TMP/rt.conf"
+	expect_code 111 'network "b" (net1)'
+	expect_eq "$(jget "$CACHE/c1_eth0.json" "j.get('delFailed')")" True "record marked"
+	run DEL "$T_TMP/rt.conf"; expect_ok "second DEL answers success"
+	grep -q "recorded in $CACHE/c1_eth0.json for GC" "$T_TMP/err.txt" || fail "the log does not say what is left: $(cat "$T_TMP/err.txt")"
+	[ -e "$CACHE/c1_eth0.json" ] || fail "the record of what is left is gone"
+	expect_eq "$(held)" 1 "b's attachment still held"
+	rm -f "$T_TMP/broken"
+	python3 - "$T_TMP/rt.conf" "$T_TMP/gc.conf" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["cni.dev/valid-attachments"] = []
+json.dump(c, open(sys.argv[2], "w"))
+PY
+	run GC "$T_TMP/gc.conf" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+	expect_ok GC
+	expect_eq "$(held)" 0 "GC reclaimed b's attachment"
+	[ ! -e "$CACHE/c1_eth0.json" ] || fail "record left after GC"
+}
+t_case "multus: retryDeleteOnError false: a failed DEL is not failed for ever; GC reclaims" retry_del_case
+
+retry_del_true_case() {
+	fresh
+	conf "$T_TMP/rtt.conf" "[$(tp a),$(tp b '"fail":["DEL"]')]" '"retryDeleteOnError":true'
+	run ADD "$T_TMP/rtt.conf"; expect_ok ADD
+	for i in 1 2 3; do
+		run DEL "$T_TMP/rtt.conf"
+		expect_code 111 'network "b" (net1)'
+	done
+	[ -e "$CACHE/c1_eth0.json" ] || fail "record removed"
+	rm -rf "$CACHE"
+}
+t_case "multus: retryDeleteOnError true: every failed DEL is answered as failed" retry_del_true_case
+
+# Rows that differ on purpose, each with its switch: mergedResult false
+# answers only the default network's result, as its delegate gave it
+# (Multus); errorCodes "multus" answers every failure with 999.
+switches_case() {
+	fresh
+	conf "$T_TMP/mr.conf" "[$(tp a '"address":"10.5.0.2/24"' 0.4.0),$(tp b '"address":"10.6.0.2/24"')]"
+	run ADD "$T_TMP/mr.conf"; expect_ok ADD
+	expect_eq "$(out "[i['address'] for i in j['ips']]")" "['10.5.0.2/24', '10.6.0.2/24']" "merged (default)"
+	expect_eq "$(out "j['cniVersion']")" 1.0.0 "merged result's version"
+	run DEL "$T_TMP/mr.conf"; expect_ok DEL
+	conf "$T_TMP/mr2.conf" "[$(tp a '"address":"10.5.0.2/24"' 0.4.0),$(tp b '"address":"10.6.0.2/24"')]" '"mergedResult":false'
+	run ADD "$T_TMP/mr2.conf"; expect_ok ADD
+	expect_eq "$(out "[i['address'] for i in j['ips']]")" "['10.5.0.2/24']" "the default network's only"
+	expect_eq "$(out "j['cniVersion']")" 0.4.0 "as the delegate gave it"
+	run DEL "$T_TMP/mr2.conf"; expect_ok DEL
+	conf "$T_TMP/ec.conf" "[$(tp a),$(tp b '"fail":["ADD"]')]" '"errorCodes":"multus"'
+	run ADD "$T_TMP/ec.conf"
+	expect_code 999 'network "b" (net1)'
+	out "j['details']" | grep -q "plexus code 111" || fail "plexus' code not in details: $(cat "$T_TMP/out.json")"
+	expect_eq "$(held)" 0 "rolled back"
+}
+t_case "multus: mergedResult false and errorCodes multus select Multus' answers" switches_case
+
+# Switching a live node: a pod Multus added (its cache in multusCacheDir:
+# <cid> with each delegate's config base64 in "Bytes", libcni's
+# results/<net>-<cid>-<if>) is CHECKed and DELeted from that cache, with
+# its recorded results as prevResult, and Multus' files are removed.
+multus_cache_case() {
+	fresh
+	local MC=$T_TMP/multus
+	mkdir -p "$MC/results"
+	tp a >"$T_TMP/da.json"; tp b '"capabilities":{"mac":true}' >"$T_TMP/db.json"
+	python3 - "$MC" "$T_TMP/da.json" "$T_TMP/db.json" <<'PY'
+import base64, json, sys
+mc, a, b = sys.argv[1], open(sys.argv[2]).read(), open(sys.argv[3]).read()
+d = [{"Conf": json.loads(a), "ConfList": {}, "Name": "a", "Bytes": base64.b64encode(a.encode()).decode()},
+     {"Conf": json.loads(b), "ConfList": {}, "Name": "ns1/b", "ifnameRequest": "data0",
+      "macRequest": "02:00:00:00:00:42", "Bytes": base64.b64encode(b.encode()).decode()}]
+json.dump(d, open(mc + "/c1", "w"))
+for net, ifn, addr in (("a", "eth0", "10.7.0.2/24"), ("b", "data0", "10.8.0.2/24")):
+    json.dump({"kind": "cniCacheV1", "containerId": "c1", "ifName": ifn, "networkName": net,
+               "result": {"cniVersion": "1.0.0", "interfaces": [{"name": ifn, "sandbox": "/x"}],
+                          "ips": [{"address": addr, "interface": 0}]}},
+              open("%s/results/%s-c1-%s" % (mc, net, ifn), "w"))
+PY
+	touch "$STATE/a_c1_eth0" "$STATE/b_c1_data0" # what Multus' ADD left
+	conf "$T_TMP/mc.conf" "[$(tp a)]" "\"multusCacheDir\":\"$MC\""
+	run CHECK "$T_TMP/mc.conf"; expect_ok "CHECK of a pod Multus added"
+	expect_eq "$(dump CHECK_b_data0 "j['prevResult']['ips'][0]['address']")" 10.8.0.2/24 "CHECK's prevResult from libcni's cache"
+	run DEL "$T_TMP/mc.conf"; expect_ok "DEL of a pod Multus added"
+	expect_eq "$(dump DEL_a_eth0 "j['prevResult']['ips'][0]['address']")" 10.7.0.2/24 "DEL's prevResult"
+	expect_eq "$(dump DEL_b_data0 "j['runtimeConfig']['mac']")" 02:00:00:00:00:42 "the saved mac request"
+	expect_eq "$(held)" 0 "attachments Multus made"
+	expect_eq "$(find "$MC" -type f | wc -l)" 0 "Multus' files"
+	run DEL "$T_TMP/mc.conf"; expect_ok "DEL again"
+}
+t_case "multus: CHECK and DEL of a pod Multus added read Multus' cache and remove it" multus_cache_case
