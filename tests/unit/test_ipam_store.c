@@ -187,8 +187,9 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, &err),
-			 0);
+	assert_int_equal(
+		etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, NULL, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(kv[0].key, "a/b");
 	assert_string_equal(kv[0].val, "{}");
@@ -197,9 +198,40 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 	ipam_kv_free(kv, n);
 	/* no kvs: an empty range */
 	r = "{\"header\":{\"revision\":\"9\"}}";
-	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, &err),
-			 0);
+	assert_int_equal(
+		etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, NULL, &err),
+		0);
 	assert_int_equal(n, 0);
+	ipam_kv_free(kv, n);
+}
+
+/* A page of a limited range: "more" and the revision it was read at (the
+ * next pages are read at that revision); "more" is absent when false. */
+static void test_etcd_range_reply_parse__page_meta(void **state)
+{
+	const char *page = "{\"header\":{\"revision\":\"12\"},\"kvs\":[{"
+			   "\"key\":\"L3B4L2EvYg==\",\"mod_revision\":\"7\"}],"
+			   "\"more\":true,\"count\":\"3\"}";
+	const char *last = "{\"header\":{\"revision\":\"12\"},\"kvs\":[{"
+			   "\"key\":\"L3B4L2EvYg==\",\"mod_revision\":\"7\"}],"
+			   "\"count\":\"1\"}";
+	struct etcd_range_meta m = { .more = false, .rev = 0 };
+	struct cni_err err = { 0 };
+	struct ipam_kv *kv;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(etcd_range_reply_parse(page, strlen(page), 4, &kv, &n,
+						&m, &err),
+			 0);
+	assert_true(m.more);
+	assert_int_equal(m.rev, 12);
+	assert_int_equal(n, 1);
+	ipam_kv_free(kv, n);
+	assert_int_equal(etcd_range_reply_parse(last, strlen(last), 4, &kv, &n,
+						&m, &err),
+			 0);
+	assert_false(m.more);
 	ipam_kv_free(kv, n);
 }
 
@@ -224,7 +256,7 @@ static void test_etcd_range_reply_parse__bad(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err.code = 0;
 		assert_true(etcd_range_reply_parse(bad[i], strlen(bad[i]), 4,
-						   &kv, &n, &err) < 0);
+						   &kv, &n, NULL, &err) < 0);
 		assert_int_equal(err.code, CNI_ERR_DECODE);
 	}
 }
@@ -265,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_store_open__unknown_type),
 		cmocka_unit_test(test_etcd_b64__roundtrip),
 		cmocka_unit_test(test_etcd_range_reply_parse__kvs),
+		cmocka_unit_test(test_etcd_range_reply_parse__page_meta),
 		cmocka_unit_test(test_etcd_range_reply_parse__bad),
 		cmocka_unit_test(test_etcd_txn_reply_parse__succeeded_or_not),
 	};
