@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "curl_lazy.h"
@@ -68,6 +69,8 @@ static size_t reply_write(char *p, size_t size, size_t n, void *ctx)
 static void es_setup(struct etcd_store *es, const char *url, const char *body,
 		     struct reply *r, struct curl_slist *hdrs)
 {
+	/* 0 would mean "no timeout" to libcurl: at least 1 ms */
+	long t = (long)cni_deadline_left(es->hdr.deadline, es->timeout_ms) ?: 1;
 	CURL *c = es->curl;
 
 	cu->easy_reset(c);
@@ -76,9 +79,8 @@ static void es_setup(struct etcd_store *es, const char *url, const char *body,
 	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
 	cu->easy_setopt(c, CURLOPT_WRITEDATA, r);
-	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
-	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-			es->timeout_ms < 2000 ? es->timeout_ms : 2000);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, t);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t < 2000 ? t : 2000);
 	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (es->cacert)
 		cu->easy_setopt(c, CURLOPT_CAINFO, es->cacert);
@@ -105,11 +107,19 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	char url[512], last[CURL_ERROR_SIZE + 64] = "";
 	struct reply r = { 0 };
 	size_t i, e;
+	bool ok = false;
 	long code = 0;
 	CURLcode cc;
 
+	if (cni_deadline_passed(es->hdr.deadline)) {
+		cni_errf(err, CNI_ERR_TRY_AGAIN,
+			 "etcd %s: the call's deadline passed", path);
+		return -ETIMEDOUT;
+	}
 	hdrs = cu->slist_append(NULL, "Content-Type: application/json");
-	for (i = 0; i < es->n_endpoints; i++) {
+	for (i = 0;
+	     i < es->n_endpoints && !cni_deadline_passed(es->hdr.deadline);
+	     i++) {
 		e = (es->cur + i) % es->n_endpoints;
 		snprintf(url, sizeof(url), "%s%s", es->endpoints[e], path);
 		free(r.buf);
@@ -122,6 +132,7 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 					 &code);
 		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
+			ok = true;
 			break;
 		}
 		if (cc == CURLE_OK)
@@ -132,11 +143,15 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 				 cu->easy_strerror(cc));
 	}
 	cu->slist_free_all(hdrs);
-	if (i == es->n_endpoints) {
+	if (!ok) {
 		free(r.buf);
 		cni_errf(err, CNI_ERR_TRY_AGAIN,
-			 "etcd unreachable (%zu endpoints; last: %s)",
-			 es->n_endpoints, last);
+			 "etcd unreachable (%zu endpoints; last: %s)%s",
+			 es->n_endpoints, last,
+			 cni_deadline_passed(es->hdr.deadline) ? "; the call's "
+								 "deadline "
+								 "passed"
+							       : "");
 		return -EHOSTUNREACH;
 	}
 	if (code != 200) {

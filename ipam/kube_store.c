@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "k8s.h"
@@ -118,9 +119,13 @@ static int ks_call(struct kube_store *ks, const char *method, const char *path,
 	long st;
 	int i, rc;
 
+	k8s_client_set_deadline(ks->c, ks->hdr.deadline);
 	for (i = 0;; i++) {
 		doc = NULL;
 		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
+		/* no time for another try: this answer stands */
+		if (cni_deadline_passed(ks->hdr.deadline))
+			i = KUBE_RETRIES;
 		if (rc == 0 && i == KUBE_RETRIES)
 			break;
 		if (rc == 0 && !transient(st) &&

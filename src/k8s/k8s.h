@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 struct cni_err;
@@ -64,6 +65,10 @@ struct k8s_client;
 int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 		   struct cni_err *err);
 void k8s_client_free(struct k8s_client *c);
+/* Every later request ends by this deadline (cni_deadline.h; 0: none):
+ * its timeouts are cut to what is left, and once it passed a request
+ * fails at once with code 11 (CNI_ERR_TRY_AGAIN). */
+void k8s_client_set_deadline(struct k8s_client *c, int64_t deadline);
 /* Requests sent so far (each retry counts). */
 unsigned k8s_client_requests(const struct k8s_client *c);
 

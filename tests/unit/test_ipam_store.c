@@ -2,6 +2,7 @@
 /* Stores: the file store's compare-and-swap semantics, the etcd gateway
  * reply parsers and base64. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "etcd_reply.h"
 #include "store.h"
@@ -146,6 +149,65 @@ static void test_ipam_store_open__unknown_type(void **state)
 	assert_true(ipam_store_open(c, &st, &err) < 0);
 	assert_non_null(strstr(err.msg, "endpoints"));
 	json_object_put(c);
+}
+
+/* A record lock held by another process: a write waits until the
+ * store's deadline, then fails with code 11 naming the lock. */
+static void test_file_store__record_lock_deadline(void **state)
+{
+	struct ipam_store *st = *state;
+	struct cni_err err = { 0 };
+	char dir[300], lock[400];
+	uint64_t v1;
+	int64_t t0;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%.*s",
+		 (int)(strlen(st->lock_dir) - strlen("/.locks")), st->lock_dir);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "one", 3, 0, &v1, &err), 0);
+	snprintf(lock, sizeof(lock), "%s/p/b/.01.lock", dir);
+	fd = open(lock, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	st->deadline = cni_deadline_after(100);
+	t0 = cni_now_ms();
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "two", 3, v1, NULL, &err),
+		-ETIMEDOUT);
+	assert_true(cni_now_ms() - t0 >= 100);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	assert_non_null(strstr(err.msg, lock));
+	close(fd);
+	st->deadline = cni_deadline_after(1000);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "two", 3, v1, NULL, &err), 0);
+	st->deadline = 0;
+}
+
+/* An etcd store whose call's deadline has passed sends nothing and
+ * fails at once with code 11 (libcurl is loaded, no server is needed). */
+static void test_etcd_store__deadline_passed(void **state)
+{
+	json_object *c = json_tokener_parse("{\"type\":\"etcd\",\"endpoints\":["
+					    "\"http://127.0.0.1:1\"]}");
+	struct cni_err err = { 0 };
+	struct ipam_store *st;
+	struct ipam_kv *kv;
+	int64_t t0;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(ipam_store_open(c, &st, &err), 0);
+	json_object_put(c);
+	st->deadline = cni_now_ms() - 1;
+	t0 = cni_now_ms();
+	assert_int_equal(ipam_store_list(st, "p/", true, &kv, &n, &err),
+			 -ETIMEDOUT);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	assert_non_null(strstr(err.msg, "deadline"));
+	assert_true(cni_now_ms() - t0 < 100);
+	ipam_store_close(st);
 }
 
 static void test_etcd_b64__roundtrip(void **state)
@@ -294,10 +356,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_file_store__bad_keys_refused, file_setup,
 			file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__record_lock_deadline, file_setup,
+			file_teardown),
 		cmocka_unit_test(test_ipam_store_open__unknown_type),
 		cmocka_unit_test(test_etcd_b64__roundtrip),
 		cmocka_unit_test(test_etcd_range_reply_parse__kvs),
 		cmocka_unit_test(test_etcd_range_reply_parse__page_meta),
+		cmocka_unit_test(test_etcd_store__deadline_passed),
 		cmocka_unit_test(test_etcd_range_reply_parse__bad),
 		cmocka_unit_test(test_etcd_txn_reply_parse__succeeded_or_not),
 	};
