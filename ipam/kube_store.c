@@ -371,11 +371,16 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 		return rc;
 	if (code != 200)
 		rc = ks_fail(code, doc, path, err);
+	else if (!doc) /* a body that does not parse fails in k8s_request */
+		rc = cni_errf(err, CNI_ERR_DECODE,
+			      "kubernetes store: %s: HTTP 200 with an empty "
+			      "answer",
+			      path);
 	else if (!json_object_object_get_ex(doc, "items", &items) ||
 		 !json_object_is_type(items, json_type_array))
 		rc = cni_errf(err, CNI_ERR_DECODE,
-			      "kubernetes store: %s: no "
-			      "items in the answer",
+			      "kubernetes store: %s: the answer has no "
+			      "\"items\" list",
 			      path);
 	else
 		rc = ks_take_items(items, prefix, keys_only, l, err);
