@@ -123,6 +123,8 @@ static int ks_call(struct kube_store *ks, const char *method, const char *path,
 	for (i = 0;; i++) {
 		doc = NULL;
 		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
+		if (rc == -EFBIG) /* the same again would be as large */
+			return rc;
 		/* no time for another try: this answer stands */
 		if (cni_deadline_passed(ks->hdr.deadline))
 			i = KUBE_RETRIES;
@@ -353,8 +355,8 @@ static int ks_take_items(json_object *items, const char *prefix, bool keys_only,
 /* One page: 0 with *cont set to the next page's token (or "" when this
  * was the last). */
 static int ks_list_page(struct kube_store *ks, const char *sel,
-			const char *prefix, bool keys_only, char *cont,
-			size_t cont_size, struct kv_list *l,
+			const char *prefix, bool keys_only, int limit,
+			char *cont, size_t cont_size, struct kv_list *l,
 			struct cni_err *err)
 {
 	char path[KUBE_CONT_MAX * 3 + 256], esc[KUBE_CONT_MAX * 3] = "";
@@ -365,7 +367,7 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 	if (*cont)
 		kube_query_escape(cont, esc, sizeof(esc));
 	snprintf(path, sizeof(path), "%s?labelSelector=%s&limit=%d%s%s",
-		 KUBE_API_PATH, sel, ks->page, *esc ? "&continue=" : "", esc);
+		 KUBE_API_PATH, sel, limit, *esc ? "&continue=" : "", esc);
 	rc = ks_call(ks, "GET", path, NULL, &code, &doc, err);
 	if (rc < 0)
 		return rc;
@@ -400,7 +402,7 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4];
 	char cont[KUBE_CONT_MAX] = "";
 	struct kv_list l = { 0 };
-	int rc, pages = 0;
+	int rc, pages = 0, limit = ks_of(st)->page;
 
 	if (kube_prefix_label(prefix, lkey, lval) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
@@ -408,10 +410,19 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 				"\"%s\": must end in '/', at most %d levels",
 				prefix, KUBE_DEPTH_MAX);
 	snprintf(sel, sizeof(sel), "%s%%3D%s", lkey, lval);
-	do {
-		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, cont,
-				  sizeof(cont), &l, err);
-	} while (rc == 0 && *cont && ++pages < 100000);
+	for (;;) {
+		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, limit,
+				  cont, sizeof(cont), &l, err);
+		/* a page over the answer limit (pageSize counts objects, a
+		 * block's object may weigh 100 KB): the same page again in
+		 * halves, the rest of the list at that size */
+		if (rc == -EFBIG && limit > 1) {
+			limit /= 2;
+			continue;
+		}
+		if (rc < 0 || !*cont || ++pages >= 100000)
+			break;
+	}
 	if (rc < 0) {
 		ipam_kv_free(l.kv, l.n);
 		return rc == -ENOMEM

@@ -94,7 +94,9 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
  * content_type (NULL: application/json). 0 when the server answered,
  * whatever the status: *ret_status gets it and *ret_body the answer when
  * it is a JSON object, else NULL (the caller frees it). A transport
- * failure (no answer) fails with code CNI_ERR_KUBERNETES. No retries. */
+ * failure (no answer) fails with code CNI_ERR_KUBERNETES (-EFBIG when the
+ * answer was larger than K8S_RESPONSE_MAX: a list asks for a smaller
+ * page). No retries. */
 int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err);

@@ -254,10 +254,13 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	cu->slist_free_all(h);
 	free(url);
 	if (cr != CURLE_OK) {
+		int r = cni_errf(
+			err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
+			cu->easy_strerror(cr), *ebuf || b->too_big ? ": " : "",
+			b->too_big ? "answer larger than 4 MiB" : ebuf);
+
 		*ret_status = 0;
-		return cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
-				cu->easy_strerror(cr), *ebuf ? ": " : "",
-				b->too_big ? "answer too large" : ebuf);
+		return b->too_big ? -EFBIG : r;
 	}
 	*ret_status = status;
 	return 0;
