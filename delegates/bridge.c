@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "kinds.h"
@@ -269,10 +270,11 @@ static void undo_bridge(void *arg)
 static void undo_masq(void *arg)
 {
 	struct bridge_add *a = arg;
+	int64_t d = cni_deadline_after(DL_UNDO_GRACE_MS);
 
-	dl_masq_del(a->req->env->container_id, a->req->env->ifname, AF_INET,
+	dl_masq_del(a->req->env->container_id, a->req->env->ifname, AF_INET, d,
 		    NULL);
-	dl_masq_del(a->req->env->container_id, a->req->env->ifname, AF_INET6,
+	dl_masq_del(a->req->env->container_id, a->req->env->ifname, AF_INET6, d,
 		    NULL);
 }
 
@@ -290,7 +292,7 @@ static int masq_setup(struct bridge_add *a, struct cni_err *err)
 		if (i == 0) /* removes every rule of ours: register once */
 			dl_undo_push(&a->undo, undo_masq, a);
 		r = dl_masq_add(a->req->env->container_id, a->req->env->ifname,
-				&p, err);
+				&p, a->req->deadline, err);
 	}
 	return r;
 }
@@ -299,14 +301,16 @@ static void undo_spoofchk(void *arg)
 {
 	struct bridge_add *a = arg;
 
-	dl_spoofchk_del(a->req->env->container_id, a->req->env->ifname, NULL);
+	dl_spoofchk_del(a->req->env->container_id, a->req->env->ifname,
+			cni_deadline_after(DL_UNDO_GRACE_MS), NULL);
 }
 
 static int spoofchk_setup(struct bridge_add *a, struct cni_err *err)
 {
 	dl_undo_push(&a->undo, undo_spoofchk, a); /* removes by tag: safe */
 	return dl_spoofchk_add(a->req->env->container_id, a->req->env->ifname,
-			       a->hveth.name, a->pveth.mac, err);
+			       a->hveth.name, a->pveth.mac, a->req->deadline,
+			       err);
 }
 
 /* IPv6 router advertisements off on the bridge (accept_ra 0), as the
@@ -665,14 +669,15 @@ static int bridge_del(const struct delegate_req *req, struct cni_err *err)
 		struct cni_err *e = r < 0 ? &e2 : err;
 
 		r2 = dl_masq_del(req->env->container_id, req->env->ifname,
-				 AF_INET, e);
+				 AF_INET, req->deadline, e);
 		if (r2 == 0)
 			r2 = dl_masq_del(req->env->container_id,
-					 req->env->ifname, AF_INET6, e);
+					 req->env->ifname, AF_INET6,
+					 req->deadline, e);
 	}
 	if (b.spoofchk && r2 == 0)
 		r2 = dl_spoofchk_del(req->env->container_id, req->env->ifname,
-				     r < 0 ? &e2 : err);
+				     req->deadline, r < 0 ? &e2 : err);
 	if (r < 0 && r2 < 0)
 		cni_err_add_details(err, "also: %s", e2.msg);
 	return r < 0 ? r : r2;

@@ -26,6 +26,10 @@ struct delegate_req {
 	const struct cni_exec_ops *exec;
 	const char *sysfs_root; /* NULL: "/sys" (SR-IOV) */
 	const char *state_dir;	/* NULL: the delegate's default */
+	/* The call ends by this (cni_deadline.h; 0: none): its IPAM call
+	 * and the nft child keep it, then code 11. Set by the meta plugin
+	 * (delegateTimeout) for the delegates it runs in-process. */
+	int64_t deadline;
 };
 
 /* sysfs_root and state_dir from PLEXUS_SYSFS_ROOT and PLEXUS_STATE_DIR

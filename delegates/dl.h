@@ -165,20 +165,27 @@ int dl_lower_add(const struct delegate_req *req, const struct dl_lower *l,
 int dl_lower_check(const struct delegate_req *req, const struct dl_lower *l,
 		   struct cni_err *err);
 
+/* An undo runs when the call's deadline may have passed: it gets a
+ * short deadline of its own, so it still removes what the ADD made. */
+#define DL_UNDO_GRACE_MS 10000
+
 /* Masquerade traffic from addr (its subnet and multicast excepted) with an
  * nftables rule tagged with the attachment; DEL removes the rules of that
- * tag in family (none there is success). Runs `nft` in the caller's netns. */
+ * tag in family (none there is success). Runs `nft` in the caller's netns.
+ * The nft lock's wait and the nft child end by deadline (cni_deadline.h,
+ * 0: none): then the child is killed and the call fails with code 11. */
 int dl_masq_add(const char *container_id, const char *ifname,
-		const struct nl_prefix *addr, struct cni_err *err);
-int dl_masq_del(const char *container_id, const char *ifname, int family,
+		const struct nl_prefix *addr, int64_t deadline,
 		struct cni_err *err);
+int dl_masq_del(const char *container_id, const char *ifname, int family,
+		int64_t deadline, struct cni_err *err);
 /* macspoofchk: drop frames entering the bridge from host_port (the pod's
  * veth end) whose source MAC is not mac; DEL removes that rule. */
 int dl_spoofchk_add(const char *container_id, const char *ifname,
 		    const char *host_port, const uint8_t mac[6],
-		    struct cni_err *err);
+		    int64_t deadline, struct cni_err *err);
 int dl_spoofchk_del(const char *container_id, const char *ifname,
-		    struct cni_err *err);
+		    int64_t deadline, struct cni_err *err);
 
 /* Open the request's pod netns (CNI_NETNS). */
 int dl_pod_open(const struct delegate_req *req, struct nl_ctx **ret,

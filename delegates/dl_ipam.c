@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "dl.h"
@@ -24,6 +25,7 @@ int dl_ipam_exec(const struct delegate_req *req, const char *type,
 		.args = req->env->args_raw,
 		.path = req->env->path,
 		.conf = req->conf,
+		.deadline = req->deadline,
 	};
 	json_object *out = NULL;
 	int r = ex->run(ex->ctx, &x, &out, err);
@@ -119,7 +121,11 @@ void dl_ipam_undo(void *arg)
 	call_join(c);
 	cni_result_free(c->res);
 	c->res = NULL;
-	if (c->cmd == CNI_CMD_ADD && c->r == 0)
-		dl_ipam_exec(&c->req, c->type, CNI_CMD_DEL, NULL, NULL);
+	if (c->cmd == CNI_CMD_ADD && c->r == 0) {
+		struct delegate_req undo = c->req;
+
+		undo.deadline = cni_deadline_after(DL_UNDO_GRACE_MS);
+		dl_ipam_exec(&undo, c->type, CNI_CMD_DEL, NULL, NULL);
+	}
 	c->started = false;
 }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "dl.h"
 
@@ -26,16 +27,27 @@
 #define MASQ_OUT_MAX (256 * 1024)
 #define NFT_LOCK     "/run/plexus-bridge.nft.lock"
 
-/* The lock around our nft changes, or -1 (then none: best effort). */
-static int nft_lock(void)
+/* The lock around our nft changes in *ret_fd, or -1 (then none: best
+ * effort); code 11 when the deadline passes while another holds it. */
+static int nft_lock(int64_t deadline, int *ret_fd, struct cni_err *err)
 {
-	int fd = open(NFT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(NFT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600), r;
 
-	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
-		close(fd);
-		fd = -1;
+	*ret_fd = -1;
+	if (fd < 0)
+		return 0;
+	r = cni_flock_until(fd, deadline);
+	if (r == 0) {
+		*ret_fd = fd;
+		return 0;
 	}
-	return fd;
+	close(fd);
+	if (r != -ETIMEDOUT)
+		return 0;
+	return cni_errf(err, CNI_ERR_TRY_AGAIN,
+			"timed out waiting for the nft lock %s: the call's "
+			"deadline passed",
+			NFT_LOCK);
 }
 
 static void nft_unlock(int fd)
@@ -58,14 +70,36 @@ static void nft_child(const char *nft, int in, int out)
 	_exit(127);
 }
 
-/* Read everything from fd into a NUL-terminated buffer (bounded). */
-static char *read_all(int fd)
+/* Wait until fd is readable or the deadline passes (-ETIMEDOUT). */
+static int wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&p, 1,
+			 deadline ? (int)cni_deadline_left(deadline, 1000)
+				  : -1);
+		if (r == 0 && cni_deadline_passed(deadline))
+			return -ETIMEDOUT;
+	} while (r == 0 || (r < 0 && errno == EINTR));
+	return 0;
+}
+
+/* Read everything from fd into a NUL-terminated buffer (bounded); NULL
+ * with errno ETIMEDOUT when the deadline passes first. */
+static char *read_all(int fd, int64_t deadline)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	ssize_t n;
 
 	while (buf) {
+		if (wait_readable(fd, deadline) < 0) {
+			free(buf);
+			errno = ETIMEDOUT;
+			return NULL;
+		}
 		if (len + 1 >= cap) {
 			char *g = cap < MASQ_OUT_MAX ? realloc(buf, cap * 2)
 						     : NULL;
@@ -95,11 +129,24 @@ static const char *nft_find(void)
 	return NULL;
 }
 
-/* Run `nft -a -f -` with script on stdin; *ret_out gets its output. */
-static int nft_run(const char *script, char **ret_out, struct cni_err *err)
+/* nft did not finish by the deadline: killed, reaped, code 11. */
+static int nft_timeout(pid_t pid, char *text, struct cni_err *err)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	free(text);
+	return cni_errf(err, CNI_ERR_TRY_AGAIN,
+			"ipMasq: nft did not finish: the call's deadline "
+			"passed (nft killed)");
+}
+
+/* Run `nft -a -f -` with script on stdin until the deadline; *ret_out
+ * gets its output. */
+static int nft_run(const char *script, int64_t deadline, char **ret_out,
+		   struct cni_err *err)
 {
 	const char *nft = nft_find();
-	int in[2], out[2], status = 0;
+	int in[2], out[2], status = 0, r;
 	char *text;
 	pid_t pid;
 
@@ -123,12 +170,17 @@ static int nft_run(const char *script, char **ret_out, struct cni_err *err)
 	if (pid > 0 && write(in[1], script, strlen(script)) < 0)
 		kill(pid, SIGKILL); /* scripts are far below a pipe's size */
 	close(in[1]);
-	text = pid > 0 ? read_all(out[0]) : NULL;
+	text = pid > 0 ? read_all(out[0], deadline) : NULL;
 	close(out[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+	if (pid > 0 && !text && errno == ETIMEDOUT)
+		return nft_timeout(pid, text, err);
+	r = pid > 0 ? cni_waitpid_until(pid, &status, deadline) : -errno;
+	if (r == -ETIMEDOUT)
+		return nft_timeout(pid, text, err);
+	if (r < 0) {
 		free(text);
 		return cni_errf(err, CNI_ERR_IO, "ipMasq: run nft: %s",
-				strerror(errno));
+				strerror(-r));
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		cni_errf(err, CNI_ERR_IO, "ipMasq: nft failed: %.300s",
@@ -141,11 +193,15 @@ static int nft_run(const char *script, char **ret_out, struct cni_err *err)
 }
 
 /* nft_run under the lock. */
-static int nft_run_locked(const char *script, struct cni_err *err)
+static int nft_run_locked(const char *script, int64_t deadline,
+			  struct cni_err *err)
 {
 	char *out = NULL;
-	int fd = nft_lock(), r = nft_run(script, &out, err);
+	int fd, r = nft_lock(deadline, &fd, err);
 
+	if (r < 0)
+		return r;
+	r = nft_run(script, deadline, &out, err);
 	nft_unlock(fd);
 	free(out);
 	return r;
@@ -163,7 +219,8 @@ static void masq_tag(const char *container_id, const char *ifname,
 }
 
 int dl_masq_add(const char *container_id, const char *ifname,
-		const struct nl_prefix *addr, struct cni_err *err)
+		const struct nl_prefix *addr, int64_t deadline,
+		struct cni_err *err)
 {
 	const char *fam = addr->family == AF_INET ? "ip" : "ip6";
 	const char *mcast =
@@ -183,7 +240,7 @@ int dl_masq_add(const char *container_id, const char *ifname,
 		 "add rule %s " MASQ_TABLE " postrouting %s saddr %s "
 		 "%s daddr != %s %s daddr != %s masquerade comment \"%s\"\n",
 		 fam, fam, fam, fam, host, fam, subnet, fam, mcast, tag);
-	return nft_run_locked(script, err);
+	return nft_run_locked(script, deadline, err);
 }
 
 /* Handles of the rules tagged tag in the listing, as a delete script;
@@ -227,7 +284,7 @@ static int del_script(const char *fam, const char *chain, const char *listing,
 /* Delete the rules tagged for this attachment in fam's chain. */
 static int tagged_del(const char *fam, const char *chain,
 		      const char *container_id, const char *ifname,
-		      struct cni_err *err)
+		      int64_t deadline, struct cni_err *err)
 {
 	char tag[128], list[128], *out = NULL, *script = NULL;
 	struct cni_err quiet = { 0 };
@@ -238,9 +295,11 @@ static int tagged_del(const char *fam, const char *chain,
 	masq_tag(container_id, ifname, tag);
 	snprintf(list, sizeof(list), "list chain %s " MASQ_TABLE " %s\n", fam,
 		 chain);
-	fd = nft_lock();
+	r = nft_lock(deadline, &fd, err);
+	if (r < 0)
+		return r;
 	/* No table or chain: nothing of ours to delete. */
-	if (nft_run(list, &out, &quiet) < 0) {
+	if (nft_run(list, deadline, &out, &quiet) < 0) {
 		nft_unlock(fd);
 		return strstr(quiet.msg, "No such file")
 			       ? 0
@@ -252,7 +311,7 @@ static int tagged_del(const char *fam, const char *chain,
 	if (r < 0)
 		r = cni_errf(err, CNI_ERR_IO, "out of memory");
 	else if (*script)
-		r = nft_run(script, &out, err);
+		r = nft_run(script, deadline, &out, err);
 	nft_unlock(fd);
 	free(out);
 	free(script);
@@ -260,15 +319,15 @@ static int tagged_del(const char *fam, const char *chain,
 }
 
 int dl_masq_del(const char *container_id, const char *ifname, int family,
-		struct cni_err *err)
+		int64_t deadline, struct cni_err *err)
 {
 	return tagged_del(family == AF_INET ? "ip" : "ip6", "postrouting",
-			  container_id, ifname, err);
+			  container_id, ifname, deadline, err);
 }
 
 int dl_spoofchk_add(const char *container_id, const char *ifname,
 		    const char *host_port, const uint8_t mac[6],
-		    struct cni_err *err)
+		    int64_t deadline, struct cni_err *err)
 {
 	char tag[128], m[18], script[1024];
 
@@ -282,11 +341,12 @@ int dl_spoofchk_add(const char *container_id, const char *ifname,
 		 "add rule bridge " MASQ_TABLE " prerouting iifname \"%s\" "
 		 "ether saddr != %s drop comment \"%s\"\n",
 		 host_port, m, tag);
-	return nft_run_locked(script, err);
+	return nft_run_locked(script, deadline, err);
 }
 
 int dl_spoofchk_del(const char *container_id, const char *ifname,
-		    struct cni_err *err)
+		    int64_t deadline, struct cni_err *err)
 {
-	return tagged_del("bridge", "prerouting", container_id, ifname, err);
+	return tagged_del("bridge", "prerouting", container_id, ifname,
+			  deadline, err);
 }

@@ -129,8 +129,22 @@ static int range_kv(json_object *e, size_t strip, struct ipam_kv *kv)
 	return 0;
 }
 
+/* "more" (a bool; absent when false) and header.revision. */
+static void range_meta(json_object *o, struct etcd_range_meta *ret)
+{
+	json_object *m, *h;
+
+	ret->more = json_object_object_get_ex(o, "more", &m) &&
+		    json_object_get_boolean(m);
+	ret->rev = json_object_object_get_ex(o, "header", &h) &&
+				   json_object_is_type(h, json_type_object)
+			   ? num_get(h, "revision")
+			   : 0;
+}
+
 int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
 			   struct ipam_kv **ret, size_t *ret_n,
+			   struct etcd_range_meta *ret_meta,
 			   struct cni_err *err)
 {
 	json_object *o, *kvs = NULL;
@@ -154,6 +168,8 @@ int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
 	kv = calloc(n ? n : 1, sizeof(*kv));
 	for (i = 0, rc = kv ? 0 : -ENOMEM; rc == 0 && i < n; i++)
 		rc = range_kv(json_object_array_get_idx(kvs, i), strip, &kv[i]);
+	if (ret_meta)
+		range_meta(o, ret_meta);
 	json_object_put(o);
 	if (rc < 0) {
 		ipam_kv_free(kv, n);

@@ -16,10 +16,18 @@ struct ipam_kv;
  * can drive them. Keys and values come base64-encoded; int64 fields come
  * as strings. Bad replies fail with code 6. */
 
+/* What a range reply says beyond its keys: more keys past this page (a
+ * request with "limit"), and the store revision it was read at. */
+struct etcd_range_meta {
+	bool more;
+	uint64_t rev;
+};
+
 /* /v3/kv/range: the "kvs" list; `strip` leading bytes of each key (the
- * store prefix) are dropped. */
+ * store prefix) are dropped. ret_meta may be NULL. */
 int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
 			   struct ipam_kv **ret, size_t *ret_n,
+			   struct etcd_range_meta *ret_meta,
 			   struct cni_err *err);
 /* /v3/kv/txn: did the compares hold, and the revision it ran at. */
 int etcd_txn_reply_parse(const char *buf, size_t len, bool *ret_ok,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "curl_lazy.h"
@@ -20,6 +21,7 @@
 #define ETCD_ENDPOINTS_MAX	8
 #define ETCD_PREFIX_DEFAULT	"/plexus-ipam/"
 #define ETCD_TIMEOUT_MS_DEFAULT 5000
+#define ETCD_PAGE_DEFAULT	500 /* keys per range request */
 
 struct etcd_store {
 	struct ipam_store hdr;
@@ -30,6 +32,7 @@ struct etcd_store {
 	char *prefix;
 	char *cacert, *cert, *key;
 	long timeout_ms;
+	long page; /* keys per range request (pageSize) */
 };
 
 /* libcurl's functions (curl_lazy.h), set when a store is opened */
@@ -66,6 +69,8 @@ static size_t reply_write(char *p, size_t size, size_t n, void *ctx)
 static void es_setup(struct etcd_store *es, const char *url, const char *body,
 		     struct reply *r, struct curl_slist *hdrs)
 {
+	/* 0 would mean "no timeout" to libcurl: at least 1 ms */
+	long t = (long)cni_deadline_left(es->hdr.deadline, es->timeout_ms) ?: 1;
 	CURL *c = es->curl;
 
 	cu->easy_reset(c);
@@ -74,9 +79,8 @@ static void es_setup(struct etcd_store *es, const char *url, const char *body,
 	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
 	cu->easy_setopt(c, CURLOPT_WRITEDATA, r);
-	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, es->timeout_ms);
-	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-			es->timeout_ms < 2000 ? es->timeout_ms : 2000);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, t);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t < 2000 ? t : 2000);
 	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (es->cacert)
 		cu->easy_setopt(c, CURLOPT_CAINFO, es->cacert);
@@ -103,11 +107,19 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	char url[512], last[CURL_ERROR_SIZE + 64] = "";
 	struct reply r = { 0 };
 	size_t i, e;
+	bool ok = false;
 	long code = 0;
 	CURLcode cc;
 
+	if (cni_deadline_passed(es->hdr.deadline)) {
+		cni_errf(err, CNI_ERR_TRY_AGAIN,
+			 "etcd %s: the call's deadline passed", path);
+		return -ETIMEDOUT;
+	}
 	hdrs = cu->slist_append(NULL, "Content-Type: application/json");
-	for (i = 0; i < es->n_endpoints; i++) {
+	for (i = 0;
+	     i < es->n_endpoints && !cni_deadline_passed(es->hdr.deadline);
+	     i++) {
 		e = (es->cur + i) % es->n_endpoints;
 		snprintf(url, sizeof(url), "%s%s", es->endpoints[e], path);
 		free(r.buf);
@@ -120,6 +132,7 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 					 &code);
 		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
+			ok = true;
 			break;
 		}
 		if (cc == CURLE_OK)
@@ -130,11 +143,15 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 				 cu->easy_strerror(cc));
 	}
 	cu->slist_free_all(hdrs);
-	if (i == es->n_endpoints) {
+	if (!ok) {
 		free(r.buf);
 		cni_errf(err, CNI_ERR_TRY_AGAIN,
-			 "etcd unreachable (%zu endpoints; last: %s)",
-			 es->n_endpoints, last);
+			 "etcd unreachable (%zu endpoints; last: %s)%s",
+			 es->n_endpoints, last,
+			 cni_deadline_passed(es->hdr.deadline) ? "; the call's "
+								 "deadline "
+								 "passed"
+							       : "");
 		return -EHOSTUNREACH;
 	}
 	if (code != 200) {
@@ -164,36 +181,139 @@ static int es_key(struct etcd_store *es, const char *key, bool end, char **ret)
 	return rc;
 }
 
-static int es_range(struct etcd_store *es, const char *key, bool prefix,
-		    bool keys_only, struct ipam_kv **ret, size_t *ret_n,
-		    struct cni_err *err)
+/* One range request: key (b64) up to end (b64, NULL: key alone), at
+ * most limit keys (0: no limit), at revision rev (0: the newest). */
+static int es_range_req(struct etcd_store *es, const char *k, const char *end,
+			bool keys_only, long limit, uint64_t rev,
+			struct ipam_kv **ret, size_t *ret_n,
+			struct etcd_range_meta *ret_meta, struct cni_err *err)
 {
 	json_object *req = json_object_new_object();
-	char *k = NULL, *end = NULL;
 	struct reply r;
 	int rc;
 
-	rc = req ? es_key(es, key, false, &k) : -ENOMEM;
-	if (rc == 0 && prefix)
-		rc = es_key(es, key, true, &end);
-	if (rc == 0) {
-		json_object_object_add(req, "key", json_object_new_string(k));
-		if (end)
-			json_object_object_add(req, "range_end",
-					       json_object_new_string(end));
-		if (keys_only)
-			json_object_object_add(req, "keys_only",
-					       json_object_new_boolean(1));
-		rc = es_post(es, "/v3/kv/range", cni_json_str(req), &r, err);
+	if (!req)
+		return -ENOMEM;
+	json_object_object_add(req, "key", json_object_new_string(k));
+	if (end)
+		json_object_object_add(req, "range_end",
+				       json_object_new_string(end));
+	if (limit)
+		json_object_object_add(req, "limit",
+				       json_object_new_int64(limit));
+	if (rev)
+		json_object_object_add(req, "revision",
+				       json_object_new_int64((int64_t)rev));
+	if (keys_only)
+		json_object_object_add(req, "keys_only",
+				       json_object_new_boolean(1));
+	rc = es_post(es, "/v3/kv/range", cni_json_str(req), &r, err);
+	json_object_put(req);
+	if (rc < 0)
+		return rc;
+	rc = etcd_range_reply_parse(r.buf, r.len, strlen(es->prefix), ret,
+				    ret_n, ret_meta, err);
+	free(r.buf);
+	return rc;
+}
+
+/* Append page (n keys) to *all (an array of *all_n). */
+static int kv_append(struct ipam_kv **all, size_t *all_n, struct ipam_kv *page,
+		     size_t n)
+{
+	struct ipam_kv *nkv;
+
+	if (n == 0) {
+		free(page);
+		return 0;
 	}
-	if (rc == 0) {
-		rc = etcd_range_reply_parse(r.buf, r.len, strlen(es->prefix),
-					    ret, ret_n, err);
-		free(r.buf);
+	nkv = realloc(*all, (*all_n + n) * sizeof(*nkv));
+	if (!nkv) {
+		ipam_kv_free(page, n);
+		return -ENOMEM;
+	}
+	memcpy(nkv + *all_n, page, n * sizeof(*nkv));
+	free(page);
+	*all = nkv;
+	*all_n += n;
+	return 0;
+}
+
+/* b64 of the key just after key (prefix + key + "\0"): where the next
+ * page starts. */
+static int es_key_after(struct etcd_store *es, const char *key, char **ret)
+{
+	char *full;
+	int n, rc;
+
+	n = asprintf(&full, "%s%s%c", es->prefix, key, 'x');
+	if (n < 0)
+		return -ENOMEM;
+	full[n - 1] = '\0';
+	rc = etcd_b64_encode(full, (size_t)n, ret);
+	free(full);
+	return rc;
+}
+
+/* Every key under a prefix, es->page keys a request, each page starting
+ * after the last key of the one before and read at the first page's
+ * revision (one consistent view), until etcd says there is no more: a
+ * prefix of any size stays within ETCD_REPLY_MAX per answer. */
+static int es_range_paged(struct etcd_store *es, const char *prefix,
+			  bool keys_only, struct ipam_kv **ret, size_t *ret_n,
+			  struct cni_err *err)
+{
+	struct etcd_range_meta m = { .more = true, .rev = 0 };
+	struct ipam_kv *all = NULL, *page;
+	char *k = NULL, *end = NULL;
+	size_t all_n = 0, n;
+	int rc;
+
+	rc = es_key(es, prefix, false, &k);
+	if (rc == 0)
+		rc = es_key(es, prefix, true, &end);
+	while (rc == 0 && m.more) {
+		rc = es_range_req(es, k, end, keys_only, es->page, m.rev, &page,
+				  &n, &m, err);
+		if (rc < 0)
+			break;
+		if (m.more && n == 0) {
+			rc = cni_errf(err, CNI_ERR_DECODE,
+				      "etcd range reply: \"more\" without "
+				      "keys");
+		} else if (m.more) {
+			free(k);
+			k = NULL;
+			rc = es_key_after(es, page[n - 1].key, &k);
+		}
+		if (rc < 0) {
+			ipam_kv_free(page, n);
+			break;
+		}
+		rc = kv_append(&all, &all_n, page, n);
 	}
 	free(k);
 	free(end);
-	json_object_put(req);
+	if (rc < 0) {
+		ipam_kv_free(all, all_n);
+		return rc;
+	}
+	*ret = all ? all : calloc(1, sizeof(*all));
+	*ret_n = all_n;
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* One key. */
+static int es_range(struct etcd_store *es, const char *key,
+		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
+{
+	char *k = NULL;
+	int rc = es_key(es, key, false, &k);
+
+	if (rc == 0)
+		rc = es_range_req(es, k, NULL, false, 0, 0, ret, ret_n, NULL,
+				  err);
+	free(k);
 	return rc;
 }
 
@@ -204,7 +324,7 @@ static int es_get(struct ipam_store *st, const char *key, char **ret_val,
 	size_t n;
 	int rc;
 
-	rc = es_range(es_of(st), key, false, false, &kv, &n, err);
+	rc = es_range(es_of(st), key, &kv, &n, err);
 	if (rc < 0)
 		return rc;
 	if (n == 0) {
@@ -349,7 +469,7 @@ static int es_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"store list prefix \"%s\" must end in '/'",
 				prefix);
-	return es_range(es_of(st), prefix, true, keys_only, ret, ret_n, err);
+	return es_range_paged(es_of(st), prefix, keys_only, ret, ret_n, err);
 }
 
 static void es_close(struct ipam_store *st)
@@ -426,6 +546,23 @@ static int es_endpoints(struct etcd_store *es, json_object *conf,
 	return 0;
 }
 
+/* pageSize: keys per range request, 1..10000 (default 500). */
+static int es_page_opt(json_object *conf, long *ret, struct cni_err *err)
+{
+	int64_t page = ETCD_PAGE_DEFAULT;
+	int rc = cni_json_get_int(conf, "pageSize", "ipam.store.pageSize",
+				  &page, err);
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (page < 1 || page > 10000)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.store.pageSize: %lld not in 1..10000",
+				(long long)page);
+	*ret = (long)page;
+	return 0;
+}
+
 static int es_configure(struct etcd_store *es, json_object *conf,
 			struct cni_err *err)
 {
@@ -455,6 +592,8 @@ static int es_configure(struct etcd_store *es, json_object *conf,
 			      "ipam.store.timeoutMs: %lld not in 100..600000",
 			      (long long)t);
 	es->timeout_ms = (long)t;
+	if (rc == 0)
+		rc = es_page_opt(conf, &es->page, err);
 	if (rc == 0)
 		rc = cni_json_get_string(conf, "lockDir", "ipam.store.lockDir",
 					 &lock, err);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_fs.h"
 #include "cni_json.h"
@@ -109,22 +110,29 @@ static int fs_get(struct ipam_store *st, const char *key, char **ret_val,
 	return fs_read(path, ret_val, ret_len, ret_ver, err);
 }
 
-static int fs_lock(const char *path, int *ret_fd, struct cni_err *err)
+static int fs_lock(const char *path, int64_t deadline, int *ret_fd,
+		   struct cni_err *err)
 {
 	char lock[800];
-	int fd;
+	int fd, rc;
 
 	fs_sibling(path, ".lock", lock, sizeof(lock));
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cni_errf(err, CNI_ERR_IO, "open %s: %s", lock,
 				strerror(errno));
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return cni_errf(err, CNI_ERR_IO, "flock %s: %s", lock,
-					strerror(errno));
+	rc = cni_flock_until(fd, deadline);
+	if (rc < 0) {
+		close(fd);
+		if (rc == -ETIMEDOUT) {
+			cni_errf(err, CNI_ERR_TRY_AGAIN,
+				 "timed out waiting for the record lock %s: "
+				 "the call's deadline passed",
+				 lock);
+			return rc;
 		}
+		return cni_errf(err, CNI_ERR_IO, "flock %s: %s", lock,
+				strerror(-rc));
 	}
 	*ret_fd = fd;
 	return 0;
@@ -236,7 +244,7 @@ static int fs_put_if(struct ipam_store *st, const char *key, const char *val,
 	if (rc == 0)
 		rc = fs_mkdir_parent(path, err);
 	if (rc == 0)
-		rc = fs_lock(path, &fd, err);
+		rc = fs_lock(path, st->deadline, &fd, err);
 	if (rc < 0)
 		return rc;
 	rc = fs_read(path, NULL, NULL, &cur, err);
@@ -268,7 +276,7 @@ static int fs_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		return rc;
 	if (access(path, F_OK) < 0)
 		return -ENOENT;
-	rc = fs_lock(path, &fd, err);
+	rc = fs_lock(path, st->deadline, &fd, err);
 	if (rc < 0)
 		return rc;
 	rc = fs_read(path, NULL, NULL, &cur, err);

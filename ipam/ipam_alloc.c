@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The allocator: own blocks first, then claim a block, then borrow. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_fs.h"
 #include "ipam_alloc.h"
@@ -51,6 +53,21 @@ static void backoff(struct ipam_ctx *ctx, int attempt)
 	usleep((useconds_t)(rnd64(ctx) % (uint64_t)max_us));
 }
 
+/* The call's deadline passed while waiting for `what`: code 11. */
+__attribute__((format(printf, 2, 3))) static int
+ipam_timeout(struct cni_err *err, const char *what, ...)
+{
+	char buf[600];
+	va_list ap;
+
+	va_start(ap, what);
+	vsnprintf(buf, sizeof(buf), what, ap);
+	va_end(ap);
+	cni_errf(err, CNI_ERR_TRY_AGAIN,
+		 "timed out waiting for %s: the call's deadline passed", buf);
+	return -ETIMEDOUT;
+}
+
 static int node_lock(struct ipam_ctx *ctx, const struct ipam_range *r,
 		     int *ret_fd, struct cni_err *err)
 {
@@ -70,13 +87,17 @@ static int node_lock(struct ipam_ctx *ctx, const struct ipam_range *r,
 	if (fd < 0)
 		return cni_errf(err, CNI_ERR_IO, "lock %s: %s", path,
 				strerror(errno));
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			rc = errno;
-			close(fd);
-			return cni_errf(err, CNI_ERR_IO, "flock %s: %s", path,
-					strerror(rc));
-		}
+	rc = cni_flock_until(fd, ctx->deadline);
+	if (rc < 0) {
+		close(fd);
+		if (rc == -ETIMEDOUT)
+			return ipam_timeout(err,
+					    "the node lock %s (another "
+					    "call for this pool and node "
+					    "holds it)",
+					    path);
+		return cni_errf(err, CNI_ERR_IO, "flock %s: %s", path,
+				strerror(-rc));
 	}
 	*ret_fd = fd;
 	return 0;
@@ -480,6 +501,13 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* Another compare-and-swap round? Not past the deadline. */
+static bool retry_more(const struct ipam_ctx *ctx, int attempt)
+{
+	return attempt + 1 < ALLOC_RETRIES &&
+	       !cni_deadline_passed(ctx->deadline);
+}
+
 static int contention(const struct ipam_range *r, struct cni_err *err)
 {
 	return cni_errf(err, CNI_ERR_TRY_AGAIN,
@@ -504,7 +532,7 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 			break;
 		rc = alloc_once(ctx, r, &m, o, want, &got, err);
 		mine_clear(&m);
-		if (rc != -ECANCELED)
+		if (rc != -ECANCELED || !retry_more(ctx, attempt))
 			break;
 		backoff(ctx, attempt);
 	}
@@ -627,7 +655,7 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return rc;
 	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
 		rc = release_once(ctx, r, cid, ifname, err);
-		if (rc != -ECANCELED)
+		if (rc != -ECANCELED || !retry_more(ctx, attempt))
 			break;
 		backoff(ctx, attempt);
 	}
@@ -668,7 +696,7 @@ int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
 		rc = release_at_once(ctx, r, a, cid, ifname, err);
-		if (rc != -ECANCELED)
+		if (rc != -ECANCELED || !retry_more(ctx, attempt))
 			break;
 		backoff(ctx, attempt);
 	}
@@ -787,7 +815,7 @@ int ipam_gc(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return rc;
 	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
 		rc = gc_once(ctx, r, valid, &count, err);
-		if (rc != -ECANCELED)
+		if (rc != -ECANCELED || !retry_more(ctx, attempt))
 			break;
 		backoff(ctx, attempt);
 	}

@@ -32,6 +32,9 @@ struct ipam_ctx {
 	 * allocation as "net"; GC collects only records of its network
 	 * (NULL: records without one) */
 	const char *net;
+	/* the call's deadline (cni_deadline.h; 0: none): the node lock and
+	 * compare-and-swap retries end by it with code 11 */
+	int64_t deadline;
 };
 
 /* Keys (relative to the store):

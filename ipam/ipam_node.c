@@ -58,6 +58,33 @@ static int check_stores(json_object *stores, const char *what,
 	return 0;
 }
 
+/* callTimeout: seconds, 1..3600, like plexus' delegateTimeout. */
+static int call_timeout_check(json_object *root, const char *what,
+			      struct cni_err *err)
+{
+	int64_t t;
+	int rc = cni_json_get_int(root, "callTimeout", "callTimeout", &t, err);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && (t < 1 || t > 3600))
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s: callTimeout: %lld is outside 1..3600 "
+			      "seconds",
+			      what, (long long)t);
+	return rc;
+}
+
+int ipam_node_call_timeout_ms(json_object *root)
+{
+	json_object *v;
+
+	if (root && json_object_object_get_ex(root, "callTimeout", &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int(v) * 1000;
+	return IPAM_CALL_TIMEOUT_S_DEFAULT * 1000;
+}
+
 static int check_root(json_object *root, const char *what, struct cni_err *err)
 {
 	json_object *v;
@@ -70,12 +97,15 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 	json_object_object_foreach (root, key, val) {
 		(void)val;
 		if (strcmp(key, "store") && strcmp(key, "stores") &&
-		    strcmp(key, "nodeName"))
+		    strcmp(key, "nodeName") && strcmp(key, "callTimeout"))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"%s: unknown key \"%s\" (store, "
-					"stores, nodeName)",
+					"stores, nodeName, callTimeout)",
 					what, key);
 	}
+	rc = call_timeout_check(root, what, err);
+	if (rc < 0)
+		return rc;
 	rc = cni_json_get_object(root, "store", "store", &v, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;

@@ -15,10 +15,19 @@ struct cni_err;
  *   else the file $PLEXUS_IPAM_CONF, else /etc/plexus/ipam.conf, which
  *   must be a regular file owned by root (or this process' user) and
  *   writable by nobody else. Absent: no settings (the default store).
- * Shape: {"store": {...}, "stores": {"<name>": {...}}, "nodeName": "..."}. */
+ * Shape: {"store": {...}, "stores": {"<name>": {...}}, "nodeName": "...",
+ *         "callTimeout": <seconds>}. */
 #define IPAM_NODE_CONF_DEFAULT "/etc/plexus/ipam.conf"
 #define IPAM_NODE_CONF_ENV     "PLEXUS_IPAM_CONF"
 #define IPAM_NODE_INLINE_ENV   "PLEXUS_IPAM_NODE_CONFIG"
+
+/* A plexus-ipam call run as a binary ends by this bound (node setting
+ * "callTimeout", seconds): lock waits, store requests and retries keep
+ * it, then code 11. Run in-process, the caller's deadline is used. */
+#define IPAM_CALL_TIMEOUT_S_DEFAULT 60
+
+/* The node settings' callTimeout in ms (root may be NULL: the default). */
+int ipam_node_call_timeout_ms(json_object *root);
 
 /* Refuse what a plugin config may not set in its "ipam" object: a store
  * definition ("store" other than a name) and "nodeName". Code 7 naming

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni_deadline.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
@@ -13,6 +14,7 @@
 #include "cni_version.h"
 #include "ipam_alloc.h"
 #include "ipam_conf.h"
+#include "ipam_node.h"
 #include "ipam_plugin.h"
 #include "store.h"
 
@@ -286,7 +288,7 @@ static int cmd_status(struct call *c, struct cni_err *err)
 }
 
 static int call_open(struct call *c, const char *buf, size_t len,
-		     struct cni_err *err)
+		     int64_t deadline, struct cni_err *err)
 {
 	int rc;
 
@@ -301,6 +303,13 @@ static int call_open(struct call *c, const char *buf, size_t len,
 		rc = ipam_node_name(c->conf, c->node, sizeof(c->node), err);
 	if (rc == 0)
 		rc = ipam_store_open(c->conf->store, &c->st, err);
+	/* run as a binary: the node's callTimeout from now */
+	if (rc == 0 && !deadline)
+		deadline = cni_deadline_after(
+			ipam_node_call_timeout_ms(c->conf->node_root));
+	if (c->st)
+		c->st->deadline = deadline;
+	c->ctx.deadline = deadline;
 	c->ctx.st = c->st;
 	c->ctx.node = c->node;
 	c->ctx.net = c->conf ? c->conf->name : NULL;
@@ -348,11 +357,11 @@ static int run(struct call *c, json_object **ret, struct cni_err *err)
 }
 
 int ipam_plugin_run(const struct cni_env *env, const char *buf, size_t len,
-		    json_object **ret, struct cni_err *err)
+		    int64_t deadline, json_object **ret, struct cni_err *err)
 {
 	struct call c = { .env = env };
 	json_object *out = NULL;
-	int rc = call_open(&c, buf, len, err);
+	int rc = call_open(&c, buf, len, deadline, err);
 
 	/* a config refused as tenant-set (-EPERM) never allocated: its DEL
 	 * has nothing to release, so a rollback or a retried DEL ends */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "k8s.h"
@@ -118,9 +119,15 @@ static int ks_call(struct kube_store *ks, const char *method, const char *path,
 	long st;
 	int i, rc;
 
+	k8s_client_set_deadline(ks->c, ks->hdr.deadline);
 	for (i = 0;; i++) {
 		doc = NULL;
 		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
+		if (rc == -EFBIG) /* the same again would be as large */
+			return rc;
+		/* no time for another try: this answer stands */
+		if (cni_deadline_passed(ks->hdr.deadline))
+			i = KUBE_RETRIES;
 		if (rc == 0 && i == KUBE_RETRIES)
 			break;
 		if (rc == 0 && !transient(st) &&
@@ -348,8 +355,8 @@ static int ks_take_items(json_object *items, const char *prefix, bool keys_only,
 /* One page: 0 with *cont set to the next page's token (or "" when this
  * was the last). */
 static int ks_list_page(struct kube_store *ks, const char *sel,
-			const char *prefix, bool keys_only, char *cont,
-			size_t cont_size, struct kv_list *l,
+			const char *prefix, bool keys_only, int limit,
+			char *cont, size_t cont_size, struct kv_list *l,
 			struct cni_err *err)
 {
 	char path[KUBE_CONT_MAX * 3 + 256], esc[KUBE_CONT_MAX * 3] = "";
@@ -360,17 +367,22 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 	if (*cont)
 		kube_query_escape(cont, esc, sizeof(esc));
 	snprintf(path, sizeof(path), "%s?labelSelector=%s&limit=%d%s%s",
-		 KUBE_API_PATH, sel, ks->page, *esc ? "&continue=" : "", esc);
+		 KUBE_API_PATH, sel, limit, *esc ? "&continue=" : "", esc);
 	rc = ks_call(ks, "GET", path, NULL, &code, &doc, err);
 	if (rc < 0)
 		return rc;
 	if (code != 200)
 		rc = ks_fail(code, doc, path, err);
+	else if (!doc) /* a body that does not parse fails in k8s_request */
+		rc = cni_errf(err, CNI_ERR_DECODE,
+			      "kubernetes store: %s: HTTP 200 with an empty "
+			      "answer",
+			      path);
 	else if (!json_object_object_get_ex(doc, "items", &items) ||
 		 !json_object_is_type(items, json_type_array))
 		rc = cni_errf(err, CNI_ERR_DECODE,
-			      "kubernetes store: %s: no "
-			      "items in the answer",
+			      "kubernetes store: %s: the answer has no "
+			      "\"items\" list",
 			      path);
 	else
 		rc = ks_take_items(items, prefix, keys_only, l, err);
@@ -390,7 +402,7 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4];
 	char cont[KUBE_CONT_MAX] = "";
 	struct kv_list l = { 0 };
-	int rc, pages = 0;
+	int rc, pages = 0, limit = ks_of(st)->page;
 
 	if (kube_prefix_label(prefix, lkey, lval) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
@@ -398,10 +410,19 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 				"\"%s\": must end in '/', at most %d levels",
 				prefix, KUBE_DEPTH_MAX);
 	snprintf(sel, sizeof(sel), "%s%%3D%s", lkey, lval);
-	do {
-		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, cont,
-				  sizeof(cont), &l, err);
-	} while (rc == 0 && *cont && ++pages < 100000);
+	for (;;) {
+		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, limit,
+				  cont, sizeof(cont), &l, err);
+		/* a page over the answer limit (pageSize counts objects, a
+		 * block's object may weigh 100 KB): the same page again in
+		 * halves, the rest of the list at that size */
+		if (rc == -EFBIG && limit > 1) {
+			limit /= 2;
+			continue;
+		}
+		if (rc < 0 || !*cont || ++pages >= 100000)
+			break;
+	}
 	if (rc < 0) {
 		ipam_kv_free(l.kv, l.n);
 		return rc == -ENOMEM

@@ -13,7 +13,8 @@ static int ipam_main_run(void *ctx, struct cni_skel_call *call,
 			 json_object **ret_out, struct cni_err *err)
 {
 	(void)ctx;
-	return ipam_plugin_run(&call->env, call->buf, call->len, ret_out, err);
+	return ipam_plugin_run(&call->env, call->buf, call->len, 0, ret_out,
+			       err);
 }
 
 int main(void)

@@ -47,6 +47,10 @@ struct ipam_store_ops {
 struct ipam_store {
 	const struct ipam_store_ops *ops;
 	char lock_dir[256]; /* where node-local locks live */
+	/* the call's deadline (cni_deadline.h; 0: none), set by the caller
+	 * after open: lock waits and requests end by it with code 11
+	 * (-ETIMEDOUT) */
+	int64_t deadline;
 };
 
 extern const struct ipam_store_ops file_store;

@@ -397,6 +397,10 @@ int cni_exec_run(const struct cni_exec_req *req, json_object **ret_out,
 	io.in = req->conf ? cni_json_str(req->conf) : "{}";
 	io.in_len = strlen(io.in);
 	deadline = now_ms() + timeout;
+	if (req->deadline && req->deadline < deadline) {
+		timeout -= (int)(deadline - req->deadline);
+		deadline = (long)req->deadline; /* the caller's, sooner */
+	}
 	r = spawn(bin, req, fds, &pid);
 	free(bin);
 	if (r < 0)

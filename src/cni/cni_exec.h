@@ -3,6 +3,7 @@
 #define PLEXUS_CNI_EXEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #include "cni_env.h"
@@ -25,6 +26,9 @@ struct cni_exec_req {
 	const char *path;  /* CNI_PATH (':'-separated) */
 	json_object *conf; /* stdin */
 	int timeout_ms;	   /* 0: default */
+	/* An absolute deadline (cni_deadline.h) the call must also keep, 0:
+	 * none: a delegate's own IPAM call keeps the delegate's. */
+	int64_t deadline;
 	/* A descriptor the plugin inherits as its fd 3, or NULL: the
 	 * caller's per-container lock, so that a plugin left running by a
 	 * killed caller keeps the next call for that container waiting

@@ -343,11 +343,13 @@ static int pods_page(struct k8s_client *k, char *cont, size_t cont_size,
 		return rc;
 	if (st != 200)
 		rc = api_fail(st, doc, "list pods", err);
+	else if (!doc) /* a body that does not parse fails in k8s_request */
+		rc = cni_errf(err, CNI_ERR_KUBERNETES,
+			      "list pods: HTTP 200 with an empty answer");
 	else if (!json_object_object_get_ex(doc, "items", &items) ||
 		 !json_object_is_type(items, json_type_array))
 		rc = cni_errf(err, CNI_ERR_KUBERNETES,
-			      "list pods: no items "
-			      "in the answer");
+			      "list pods: the answer has no \"items\" list");
 	for (i = 0; rc == 0 && i < json_object_array_length(items); i++) {
 		uid = str_in(json_object_array_get_idx(items, i), "metadata",
 			     "uid");

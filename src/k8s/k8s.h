@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 struct cni_err;
@@ -64,6 +65,10 @@ struct k8s_client;
 int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 		   struct cni_err *err);
 void k8s_client_free(struct k8s_client *c);
+/* Every later request ends by this deadline (cni_deadline.h; 0: none):
+ * its timeouts are cut to what is left, and once it passed a request
+ * fails at once with code 11 (CNI_ERR_TRY_AGAIN). */
+void k8s_client_set_deadline(struct k8s_client *c, int64_t deadline);
 /* Requests sent so far (each retry counts). */
 unsigned k8s_client_requests(const struct k8s_client *c);
 
@@ -89,7 +94,9 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
  * content_type (NULL: application/json). 0 when the server answered,
  * whatever the status: *ret_status gets it and *ret_body the answer when
  * it is a JSON object, else NULL (the caller frees it). A transport
- * failure (no answer) fails with code CNI_ERR_KUBERNETES. No retries. */
+ * failure (no answer) fails with code CNI_ERR_KUBERNETES (-EFBIG when the
+ * answer was larger than K8S_RESPONSE_MAX: a list asks for a smaller
+ * page). No retries. */
 int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err);

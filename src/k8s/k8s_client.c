@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "cni_json.h"
 #include "curl_lazy.h"
@@ -23,6 +24,7 @@ struct k8s_client {
 	char *auth;	       /* "Authorization: Bearer ..." or NULL */
 	CURL *curl;
 	unsigned requests;
+	int64_t deadline; /* cni_deadline.h; 0: none */
 };
 
 /* libcurl's functions, set by the first k8s_client_new */
@@ -71,6 +73,11 @@ void k8s_client_free(struct k8s_client *c)
 	}
 	secret_free(c->auth);
 	free(c);
+}
+
+void k8s_client_set_deadline(struct k8s_client *c, int64_t deadline)
+{
+	c->deadline = deadline;
 }
 
 unsigned k8s_client_requests(const struct k8s_client *c)
@@ -214,6 +221,11 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	long status = 0;
 	CURLcode cr;
 
+	if (cni_deadline_passed(c->deadline)) {
+		cu->slist_free_all(h);
+		return cni_errf(err, CNI_ERR_TRY_AGAIN,
+				"%s: the call's deadline passed", what);
+	}
 	if (!h || asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
 		cu->slist_free_all(h);
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
@@ -226,6 +238,14 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	if (!body)
 		cu->easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 	cu->easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, get ? NULL : method);
+	/* 0 would mean "no timeout" to libcurl: at least 1 ms */
+	cu->easy_setopt(c->curl, CURLOPT_TIMEOUT_MS,
+			(long)cni_deadline_left(c->deadline, c->cfg.timeout_ms)
+				?: 1L);
+	cu->easy_setopt(
+		c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+		(long)cni_deadline_left(c->deadline, c->cfg.connect_timeout_ms)
+			?: 1L);
 	c->requests++;
 	cr = cu->easy_perform(c->curl);
 	cu->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -234,10 +254,13 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	cu->slist_free_all(h);
 	free(url);
 	if (cr != CURLE_OK) {
+		int r = cni_errf(
+			err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
+			cu->easy_strerror(cr), *ebuf || b->too_big ? ": " : "",
+			b->too_big ? "answer larger than 4 MiB" : ebuf);
+
 		*ret_status = 0;
-		return cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
-				cu->easy_strerror(cr), *ebuf ? ": " : "",
-				b->too_big ? "answer too large" : ebuf);
+		return b->too_big ? -EFBIG : r;
 	}
 	*ret_status = status;
 	return 0;

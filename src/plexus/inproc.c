@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "cni_conf.h"
+#include "cni_deadline.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
@@ -33,8 +34,8 @@ static int env_of(const struct cni_exec_req *req, struct cni_env *env,
 	return cni_args_parse(req->args, &env->args, &env->n_args, err);
 }
 
-static int run_ipam(const struct cni_exec_req *req, json_object **ret_out,
-		    struct cni_err *err)
+static int run_ipam(const struct cni_exec_req *req, int64_t deadline,
+		    json_object **ret_out, struct cni_err *err)
 {
 	const char *conf = cni_json_str(req->conf);
 	json_object *out = NULL;
@@ -42,7 +43,8 @@ static int run_ipam(const struct cni_exec_req *req, json_object **ret_out,
 	int r = env_of(req, &env, err);
 
 	if (r == 0)
-		r = ipam_plugin_run(&env, conf, strlen(conf), &out, err);
+		r = ipam_plugin_run(&env, conf, strlen(conf), deadline, &out,
+				    err);
 	cni_kv_free(env.args, env.n_args);
 	if (r < 0) {
 		/* as the exec path reports a plugin's own error */
@@ -56,14 +58,15 @@ static int run_ipam(const struct cni_exec_req *req, json_object **ret_out,
 /* A native delegate through its ops table; its own IPAM call comes back
  * through inproc_exec, so plexus-ipam under it runs in-process too. */
 static int run_native(const struct delegate_ops *ops,
-		      const struct cni_exec_req *req, json_object **ret_out,
-		      struct cni_err *err)
+		      const struct cni_exec_req *req, int64_t deadline,
+		      json_object **ret_out, struct cni_err *err)
 {
 	struct cni_env env;
 	struct delegate_req dreq = {
 		.env = &env,
 		.conf = req->conf,
 		.exec = &inproc_exec,
+		.deadline = deadline,
 	};
 	json_object *out = NULL;
 	const char *version;
@@ -97,19 +100,32 @@ static bool forced_exec(void)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+/* An in-process call ends when an exec'ed one would be killed: its
+ * timeout (delegateTimeout) from now, or its caller's deadline when that
+ * comes first (a native delegate's IPAM call keeps the delegate's). */
+static int64_t call_deadline(const struct cni_exec_req *req)
+{
+	int t = req->timeout_ms > 0 ? req->timeout_ms
+				    : CNI_EXEC_TIMEOUT_MS_DEFAULT;
+
+	return cni_deadline_min(req->deadline, cni_deadline_after(t));
+}
+
 static int inproc_run(void *ctx, const struct cni_exec_req *req,
 		      json_object **ret_out, struct cni_err *err)
 {
 	const struct delegate_ops *ops;
+	int64_t d;
 
 	(void)ctx;
 	if (forced_exec() || !verb_in_process(req->cmd))
 		return cni_exec_run(req, ret_out, err);
+	d = call_deadline(req);
 	if (strcmp(req->type, "plexus-ipam") == 0)
-		return run_ipam(req, ret_out, err);
+		return run_ipam(req, d, ret_out, err);
 	ops = delegate_find(req->type);
 	if (ops)
-		return run_native(ops, req, ret_out, err);
+		return run_native(ops, req, d, ret_out, err);
 	return cni_exec_run(req, ret_out, err);
 }
 

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool ok = false;
 	size_t n = 0;
 
-	if (etcd_range_reply_parse((const char *)data, size, 0, &kvs, &n,
+	if (etcd_range_reply_parse((const char *)data, size, 0, &kvs, &n, NULL,
 				   &err) == 0)
 		ipam_kv_free(kvs, n);
 	etcd_txn_reply_parse((const char *)data, size, &ok, &rev, &err);

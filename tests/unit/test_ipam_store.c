@@ -2,6 +2,7 @@
 /* Stores: the file store's compare-and-swap semantics, the etcd gateway
  * reply parsers and base64. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "etcd_reply.h"
 #include "store.h"
@@ -148,6 +151,65 @@ static void test_ipam_store_open__unknown_type(void **state)
 	json_object_put(c);
 }
 
+/* A record lock held by another process: a write waits until the
+ * store's deadline, then fails with code 11 naming the lock. */
+static void test_file_store__record_lock_deadline(void **state)
+{
+	struct ipam_store *st = *state;
+	struct cni_err err = { 0 };
+	char dir[300], lock[400];
+	uint64_t v1;
+	int64_t t0;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%.*s",
+		 (int)(strlen(st->lock_dir) - strlen("/.locks")), st->lock_dir);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "one", 3, 0, &v1, &err), 0);
+	snprintf(lock, sizeof(lock), "%s/p/b/.01.lock", dir);
+	fd = open(lock, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	st->deadline = cni_deadline_after(100);
+	t0 = cni_now_ms();
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "two", 3, v1, NULL, &err),
+		-ETIMEDOUT);
+	assert_true(cni_now_ms() - t0 >= 100);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	assert_non_null(strstr(err.msg, lock));
+	close(fd);
+	st->deadline = cni_deadline_after(1000);
+	assert_int_equal(
+		ipam_store_put_if(st, "p/b/01", "two", 3, v1, NULL, &err), 0);
+	st->deadline = 0;
+}
+
+/* An etcd store whose call's deadline has passed sends nothing and
+ * fails at once with code 11 (libcurl is loaded, no server is needed). */
+static void test_etcd_store__deadline_passed(void **state)
+{
+	json_object *c = json_tokener_parse("{\"type\":\"etcd\",\"endpoints\":["
+					    "\"http://127.0.0.1:1\"]}");
+	struct cni_err err = { 0 };
+	struct ipam_store *st;
+	struct ipam_kv *kv;
+	int64_t t0;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(ipam_store_open(c, &st, &err), 0);
+	json_object_put(c);
+	st->deadline = cni_now_ms() - 1;
+	t0 = cni_now_ms();
+	assert_int_equal(ipam_store_list(st, "p/", true, &kv, &n, &err),
+			 -ETIMEDOUT);
+	assert_int_equal(err.code, CNI_ERR_TRY_AGAIN);
+	assert_non_null(strstr(err.msg, "deadline"));
+	assert_true(cni_now_ms() - t0 < 100);
+	ipam_store_close(st);
+}
+
 static void test_etcd_b64__roundtrip(void **state)
 {
 	const char *in[] = { "",       "f",
@@ -187,8 +249,9 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, &err),
-			 0);
+	assert_int_equal(
+		etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, NULL, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(kv[0].key, "a/b");
 	assert_string_equal(kv[0].val, "{}");
@@ -197,9 +260,40 @@ static void test_etcd_range_reply_parse__kvs(void **state)
 	ipam_kv_free(kv, n);
 	/* no kvs: an empty range */
 	r = "{\"header\":{\"revision\":\"9\"}}";
-	assert_int_equal(etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, &err),
-			 0);
+	assert_int_equal(
+		etcd_range_reply_parse(r, strlen(r), 4, &kv, &n, NULL, &err),
+		0);
 	assert_int_equal(n, 0);
+	ipam_kv_free(kv, n);
+}
+
+/* A page of a limited range: "more" and the revision it was read at (the
+ * next pages are read at that revision); "more" is absent when false. */
+static void test_etcd_range_reply_parse__page_meta(void **state)
+{
+	const char *page = "{\"header\":{\"revision\":\"12\"},\"kvs\":[{"
+			   "\"key\":\"L3B4L2EvYg==\",\"mod_revision\":\"7\"}],"
+			   "\"more\":true,\"count\":\"3\"}";
+	const char *last = "{\"header\":{\"revision\":\"12\"},\"kvs\":[{"
+			   "\"key\":\"L3B4L2EvYg==\",\"mod_revision\":\"7\"}],"
+			   "\"count\":\"1\"}";
+	struct etcd_range_meta m = { .more = false, .rev = 0 };
+	struct cni_err err = { 0 };
+	struct ipam_kv *kv;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(etcd_range_reply_parse(page, strlen(page), 4, &kv, &n,
+						&m, &err),
+			 0);
+	assert_true(m.more);
+	assert_int_equal(m.rev, 12);
+	assert_int_equal(n, 1);
+	ipam_kv_free(kv, n);
+	assert_int_equal(etcd_range_reply_parse(last, strlen(last), 4, &kv, &n,
+						&m, &err),
+			 0);
+	assert_false(m.more);
 	ipam_kv_free(kv, n);
 }
 
@@ -224,7 +318,7 @@ static void test_etcd_range_reply_parse__bad(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err.code = 0;
 		assert_true(etcd_range_reply_parse(bad[i], strlen(bad[i]), 4,
-						   &kv, &n, &err) < 0);
+						   &kv, &n, NULL, &err) < 0);
 		assert_int_equal(err.code, CNI_ERR_DECODE);
 	}
 }
@@ -262,9 +356,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_file_store__bad_keys_refused, file_setup,
 			file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__record_lock_deadline, file_setup,
+			file_teardown),
 		cmocka_unit_test(test_ipam_store_open__unknown_type),
 		cmocka_unit_test(test_etcd_b64__roundtrip),
 		cmocka_unit_test(test_etcd_range_reply_parse__kvs),
+		cmocka_unit_test(test_etcd_range_reply_parse__page_meta),
+		cmocka_unit_test(test_etcd_store__deadline_passed),
 		cmocka_unit_test(test_etcd_range_reply_parse__bad),
 		cmocka_unit_test(test_etcd_txn_reply_parse__succeeded_or_not),
 	};

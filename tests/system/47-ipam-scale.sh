@@ -1,0 +1,185 @@
+#!/bin/bash
+# The 10,000-allocation pool over 20 node names (issue 13 item 5), with
+# the etcd store (Debian's etcd on 127.0.0.1) and the kubernetes store
+# (the fixture API server): seeded through the allocator's block code and
+# the store (tests/ipamseed/seed.c: one write per block and reference),
+# then ADD (a node whose blocks are full borrows: the whole pool is read;
+# a node with room takes its own block), STATUS, DEL, the GC verb and
+# plexusctl ipam ls/gc on it. The pool is 10.64.0.0/18 in /26 blocks: 256
+# blocks, 157 of them full, the other 99 claimed empty by node-19. etcd
+# lists in pages of 100 keys (pageSize), so every list of the pool's 256
+# blocks takes three range requests: without paging ls would show 100.
+# Each call's time, and its requests and bytes (through a counting relay,
+# tests/ipamseed/tcpcount.py), are printed as "# figure:" lines.
+# Budget: about 60 s on 2 cores (120 s at most).
+. "$(dirname "$0")/../lib.sh"
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+IPAM="$TOP/$BINDIR/plexus-ipam"
+SEED="$TOP/$BINDIR/tests/plexus-ipam-seed"
+ipamctl() { "$TOP/$BINDIR/plexusctl" ipam "$@"; }
+FX=$TOP/tests/fixtures/apiserver
+D=$T_TMP/api
+. "$TOP/tests/lib-etcd.sh"
+
+stop_all() {
+	etcd_stop
+	"$FX/stop.sh" "$D" >/dev/null 2>&1 || true
+	t_cleanup
+}
+trap stop_all EXIT
+etcd_init "$T_TMP/etcd"
+etcd_start || t_abort "etcd did not start"
+PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$D" >"$T_TMP/start.log" 2>&1 ||
+	{ sed 's/^/#   /' "$T_TMP/start.log"; t_abort "fixture API server"; }
+ctl() { python3 "$FX/fixturectl.py" "$D" "$@"; }
+
+# relay NAME HOST PORT: a counting relay; sets RELAY_PORT.
+relay() {
+	python3 "$TOP/tests/ipamseed/tcpcount.py" "$T_TMP/$1.port" \
+		"$T_TMP/$1.log" "$2" "$3" &
+	for _ in $(seq 50); do [ -s "$T_TMP/$1.port" ] && break; sleep 0.1; done
+	RELAY_PORT=$(cat "$T_TMP/$1.port")
+}
+relay etcd 127.0.0.1 "${ETCD_URL##*:}"
+ETCD_RELAY=http://127.0.0.1:$RELAY_PORT
+relay api 127.0.0.1 "$(cat "$D/port")"
+sed "s#127.0.0.1:$(cat "$D/port")#127.0.0.1:$RELAY_PORT#" "$D/kubeconfig" >"$T_TMP/kc-relay"
+
+cat >"$T_TMP/ipam-node.conf" <<EON
+{"stores": {
+  "etcd": {"type": "etcd", "endpoints": ["$ETCD_RELAY"], "lockDir": "$T_TMP/locks", "pageSize": 100},
+  "k8s": {"type": "kubernetes", "kubeconfig": "$T_TMP/kc-relay", "lockDir": "$T_TMP/locks"}}}
+EON
+export PLEXUS_IPAM_CONF=$T_TMP/ipam-node.conf
+
+# conf FILE STORE: the pool's network config.
+conf() {
+	cat >"$1" <<EOC
+{"cniVersion":"1.1.0","name":"big","type":"bridge","ipam":{"type":"plexus-ipam","store":"$2","range":"10.64.0.0/18","blockSize":26}}
+EOC
+}
+ipam() { # CMD CONF CID NODE
+	CNI_COMMAND=$1 CNI_CONTAINERID=$3 CNI_NETNS=/var/run/netns/x \
+	CNI_IFNAME=eth0 NODE_NAME=$4 \
+	CNI_ARGS="K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod-$3;K8S_POD_UID=uid-$3" \
+		"$IPAM" <"$2"
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# wire NAME: requests and bytes the relay saw since the last call.
+wire_reset() { : >"$T_TMP/$1.log"; }
+wire() {
+	sleep 0.05 # the relay logs a connection once both sides closed
+	awk '{s+=$1; r+=$2; q+=$3; c++} END {printf "%d connections, %d requests, %d bytes sent, %d bytes received", c, q, s, r}' "$T_TMP/$1.log"
+}
+# timed STORE LABEL CMD...: run, print "# figure:" with time and wire.
+timed() {
+	_s=$1 _l=$2; shift 2
+	wire_reset "$RELAYLOG"
+	_t=$(now_ms)
+	"$@" >"$T_TMP/out" 2>"$T_TMP/err" || { cat "$T_TMP/out" "$T_TMP/err"; fail "$_l failed"; }
+	_t=$(($(now_ms) - _t))
+	if [ "$RELAYLOG" = api ]; then
+		_q=$(ctl count '*' /apis/ipam.plexus.dev/ | tr -d '\n')
+		_p=$(ctl count GET /api/v1/pods | tr -d '\n')
+		echo "# figure: $_s $_l: $_t ms; $(wire api | sed 's/, [0-9]* requests//'), $_q ipamkeys requests, $_p pods requests" >>"$T_TMP/figures"
+		ctl clear-requests >/dev/null
+	else
+		echo "# figure: $_s $_l: $_t ms; $(wire etcd)" >>"$T_TMP/figures"
+	fi
+}
+
+# records OUT: "container node" per allocation from plexusctl ipam ls.
+records() { sed -n 's/^    .* container \([^ ]*\)  interface [^ ]*  node \([^ ]*\).*/\1 \2/p'; }
+
+# The UIDs of all seeded pods but those of n % 1000 == 7 (10 pods).
+pods_list() {
+	python3 -c '
+import json
+items = [{"apiVersion": "v1", "kind": "Pod",
+          "metadata": {"name": "pod-%d" % n, "namespace": "seed", "uid": "uid-%d" % n}}
+         for n in range(10000) if n % 1000 != 7]
+print(json.dumps({"kind": "List", "items": items}))'
+}
+ctl put-object - < <(pods_list) >/dev/null || t_abort "pods fixture"
+
+scale() { # STORE
+	S=$1 C=$T_TMP/$1.conf
+	conf "$C" "$S"
+	# seed
+	timed "$S" "seed 10000 allocations over 20 nodes" "$SEED" "$C" 20 10000
+	cat "$T_TMP/out" >>"$T_TMP/figures.seed"
+	grep -q "^blocks 256 allocations 10000 " "$T_TMP/out" || fail "seed: $(cat "$T_TMP/out")"
+	# ls: every allocation, every block
+	timed "$S" "plexusctl ipam ls" ipamctl ls --config "$C"
+	cp "$T_TMP/out" "$T_TMP/ls"
+	grep -q "blocks /26: 256 claimed of 256  allocations 10000" "$T_TMP/ls" || fail "ls head: $(head -1 "$T_TMP/ls")"
+	expect_eq "$(records <"$T_TMP/ls" | wc -l)" 10000 "ls allocations"
+	expect_eq "$(records <"$T_TMP/ls" | awk '{print $2}' | sort -u | wc -l)" 20 "ls node names"
+	# ADD by a node whose blocks are all full: it borrows
+	timed "$S" "ADD, node with full blocks (borrows)" ipam ADD "$C" new-05 node-05
+	a5=$(sed -n 's/.*"address": *"\([^/"]*\)\/18".*/\1/p' "$T_TMP/out")
+	[ -n "$a5" ] || fail "ADD node-05: $(cat "$T_TMP/out")"
+	grep -q "^    $a5 " "$T_TMP/ls" && fail "ADD node-05 got $a5, which was held"
+	# ADD by the node with room in its own blocks
+	timed "$S" "ADD, node with room in its own block" ipam ADD "$C" new-19 node-19
+	a19=$(sed -n 's/.*"address": *"\([^/"]*\)\/18".*/\1/p' "$T_TMP/out")
+	[ -n "$a19" ] && [ "$a19" != "$a5" ] || fail "ADD node-19: $(cat "$T_TMP/out")"
+	grep -q "^    $a19 " "$T_TMP/ls" && fail "ADD node-19 got $a19, which was held"
+	# STATUS of a full node: there is room by borrowing
+	timed "$S" "STATUS, node with full blocks" ipam STATUS "$C" status node-05
+	# DEL of both
+	timed "$S" "DEL, borrowed address" ipam DEL "$C" new-05 node-05
+	timed "$S" "DEL, own block" ipam DEL "$C" new-19 node-19
+	# the GC verb of node-03: all its records valid but 5
+	records <"$T_TMP/ls" | awk '$2 == "node-03" {print $1}' >"$T_TMP/n3"
+	n3=$(wc -l <"$T_TMP/n3")
+	[ "$n3" -gt 400 ] || fail "node-03 holds $n3"
+	python3 -c '
+import json, sys
+cids = open(sys.argv[1]).read().split()
+print(json.dumps({"cniVersion": "1.1.0", "name": "big", "type": "bridge",
+    "ipam": {"type": "plexus-ipam", "store": sys.argv[2], "range": "10.64.0.0/18", "blockSize": 26},
+    "cni.dev/valid-attachments": [{"containerID": c, "ifname": "eth0"} for c in cids[5:]]}))' \
+		"$T_TMP/n3" "$S" >"$T_TMP/gc.conf"
+	timed "$S" "GC verb, node-03 ($n3 records, 5 stale)" ipam GC "$T_TMP/gc.conf" gc node-03
+	# plexusctl ipam gc: the pods of 10 UIDs are gone
+	timed "$S" "plexusctl ipam gc (9990 pods listed)" ipamctl gc --config "$C" --kubeconfig "$D/kubeconfig"
+	expect_eq "$(grep -c '^released .* pool ' "$T_TMP/out")" 10 "plexusctl ipam gc released"
+	grep '^released .* pool ' "$T_TMP/out" |
+		awk '{for (i = 1; i < NF; i++) if ($i == "uid") print substr($(i+1), 5) % 1000}' |
+		grep -vx 7 && fail "released a live pod's address"
+	ipamctl ls --config "$C" >"$T_TMP/ls2"
+	expect_eq "$(records <"$T_TMP/ls2" | wc -l)" $((10000 - 5 - 10)) "allocations after GC and gc"
+	for c in $(head -5 "$T_TMP/n3"); do
+		grep -q " container $c  " "$T_TMP/ls2" && fail "GC kept $c"
+	done
+	true
+}
+
+# Kubernetes list pages are counted in objects (pageSize), not bytes: a
+# pool of /22 blocks (about 150 KB an object when full) makes the default
+# page of 500 objects larger than the 4 MiB answer limit. The store asks
+# for the same page again in halves; ls sees all 40,000 allocations.
+big_blocks() {
+	C=$T_TMP/k8s22.conf
+	cat >"$C" <<EOC
+{"cniVersion":"1.1.0","name":"big22","type":"bridge","ipam":{"type":"plexus-ipam","store":"k8s","range":"10.96.0.0/16","blockSize":22}}
+EOC
+	"$SEED" "$C" 20 40000 >"$T_TMP/out" || fail "seed: $(cat "$T_TMP/out")"
+	grep -q "^blocks 64 allocations 40000 " "$T_TMP/out" || fail "seed: $(cat "$T_TMP/out")"
+	ctl clear-requests >/dev/null
+	ipamctl ls --config "$C" >"$T_TMP/ls22" 2>"$T_TMP/err" || fail "ls: $(cat "$T_TMP/err")"
+	expect_eq "$(records <"$T_TMP/ls22" | wc -l)" 40000 "ls allocations"
+	ctl requests --method GET --path /apis/ipam.plexus.dev/ |
+		python3 -c 'import json,sys; print(" ".join(r["params"].get("limit", "-") for r in (lambda j: j["requests"] if isinstance(j, dict) else j)(json.load(sys.stdin))))' >"$T_TMP/limits"
+	echo "# list requests' limit: $(cat "$T_TMP/limits")"
+	grep -q "^500 250 " "$T_TMP/limits" || fail "no smaller page asked for: $(cat "$T_TMP/limits")"
+}
+
+RELAYLOG=etcd
+t_case "etcd store: 10,000 allocations over 20 nodes: seed, ls, ADD (borrow and own), STATUS, DEL, GC, plexusctl ipam gc" scale etcd
+RELAYLOG=api
+t_case "kubernetes store: 10,000 allocations over 20 nodes: seed, ls, ADD (borrow and own), STATUS, DEL, GC, plexusctl ipam gc" scale k8s
+t_case "kubernetes store: a list page over 4 MiB (40,000 allocations in /22 blocks) is asked for again in halves" big_blocks
+[ -f "$T_TMP/figures" ] && cat "$T_TMP/figures"
+true
