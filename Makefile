@@ -29,7 +29,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # every folder holding headers; which folder may include which is checked
 # by tests/include-directions.sh
 SRC_INCLUDES := -Isrc/cni -Isrc/k8s -Isrc/select -Isrc/plexus -Isrc/ctl \
-	-Iipam -Idelegates
+	-Isrc/plexusd -Iipam -Idelegates
 
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Werror
