@@ -151,10 +151,13 @@ int pd_http_parse(const char *buf, size_t len, struct pd_http_req *ret)
 	bool host = false;
 	int s;
 
+	/* the head ends at the first blank line; what follows is not ours */
+	head_end = find_head_end(buf, scan);
+	if (head_end)
+		scan = (size_t)(head_end - buf);
 	for (size_t i = 0; i < scan; i++)
 		if (bad_byte((unsigned char)buf[i]))
 			return -400;
-	head_end = find_head_end(buf, scan);
 	if (!head_end)
 		return len >= PD_HTTP_HEAD_MAX ? -431 : -EAGAIN;
 	p = buf;
