@@ -20,6 +20,7 @@
 
 #include "cni_error.h"
 #include "cni_json.h"
+#include "k8s.h"
 #include "pd_http.h"
 #include "pd_install.h"
 #include "pd_kubeconfig.h"
@@ -618,6 +619,27 @@ static void test_kubeconfig__build(void **state)
 	assert_non_null(strstr(text, "\"server\": \"https://a:1\""));
 	json_object_put(doc);
 	free(text);
+	/* the Kubernetes client reads what plexusd writes; every CA length
+	 * (base64 padding) decodes back */
+	for (int n = 1; n <= 4; n++) {
+		static const char ca[] = "-----BEGIN X";
+		struct k8s_config *cfg = NULL;
+		char buf[16];
+
+		snprintf(buf, sizeof(buf), "%.*s", n + 8, ca);
+		put_file(d, "ca.crt", buf);
+		assert_int_equal(
+			pd_kubeconfig_build(d, "https://a:1", &text, &err), 0);
+		assert_int_equal(
+			k8s_kubeconfig_parse(text, strlen(text), d, &cfg, &err),
+			0);
+		assert_string_equal(cfg->server, "https://a:1");
+		assert_string_equal(cfg->token, "eyJ.tok-en_1");
+		assert_int_equal(cfg->ca_len, strlen(buf));
+		assert_memory_equal(cfg->ca_data, buf, cfg->ca_len);
+		k8s_config_free(cfg);
+		free(text);
+	}
 	rm_rf(d);
 	free(d);
 }
