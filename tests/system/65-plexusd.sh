@@ -380,6 +380,28 @@ case_real_add() {
 	return 0
 }
 
+# the shipped manifests: the DaemonSet parses (PyYAML), mounts what it
+# must, its command's flags are plexusd's; the example node file loads
+case_manifests() {
+	python3 - "$TOP/crd/plexusd/plexusd-daemonset.yaml" >"$T_TMP/args" <<'EOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+assert [d["kind"] for d in docs] == ["DaemonSet"], docs
+spec = docs[0]["spec"]["template"]["spec"]
+assert spec["hostNetwork"] is True and spec["serviceAccountName"] == "plexus"
+c = spec["containers"][0]
+assert c["command"][0] == "/usr/local/bin/plexusd"
+mounts = {m["mountPath"] for m in c["volumeMounts"]}
+assert {"/host/opt/cni/bin", "/host/etc/cni/net.d", "/run/plexus"} <= mounts, mounts
+print("\n".join(c["command"][1:]))
+EOF
+	mapfile -t args <"$T_TMP/args"
+	"$PD" "${args[@]}" --help >/dev/null || fail "a DaemonSet flag plexusd refuses: ${args[*]}"
+	grep -q 'name: plexus$' "$TOP/crd/rbac-select.yaml" || fail "no plexus service account in crd/"
+	"$PD" --config "$TOP/examples/plexusd.json" --cni-conf-dir "$T_TMP/empty" \
+		--uninstall || fail "examples/plexusd.json"
+}
+
 exec 3>&1
 t_case "install: every binary copied 0755, a restart copies nothing" case_install
 t_case "install: atomic (readers see whole files) and a running binary is replaced" case_install_atomic
@@ -389,4 +411,5 @@ t_case "kubeconfig: from the service account, 0600, rewritten when ..data rotate
 t_case "http: /healthz /readyz /metrics; malformed, oversized, over the limit refused; daemon lives" case_http
 t_case "SIGTERM exits 0; --cleanup-on-exit and --uninstall remove only plexus' files" case_exit_and_uninstall
 t_case "bad flags and node settings refused (exit 2)" case_bad_flags
+t_case "manifests: the DaemonSet parses, its flags are plexusd's; examples/plexusd.json loads" case_manifests
 t_case "[1.0.0] the generated config runs ADD/CHECK/DEL through plexus (bridge + host-local)" case_real_add
