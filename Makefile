@@ -4,7 +4,8 @@
 #   make check        install deps, build both, run every suite
 #   make demo         install deps, build, attach a real netns to 3 networks
 #   make bench        benchmarks (ratios against the reference plugins)
-#   make install      plugins to $(DESTDIR)/opt/cni/bin, plexusctl to $(DESTDIR)$(PREFIX)/bin
+#   make install      plugins to $(DESTDIR)/opt/cni/bin, plexusctl and plexusd to
+#                     $(DESTDIR)$(PREFIX)/bin
 #   make V=1 ...      print every command in full (default: one line a step)
 
 PREFIX ?= /usr/local

@@ -238,7 +238,9 @@ static json_object *plugin_entry(json_object *master, const char *master_path,
 		add_str(pl, "kubeconfig",
 			pd_netconf_host_path(p->host_prefix, p->kubeconfig));
 	if (p->readiness_file)
-		add_str(pl, "readinessindicatorfile", p->readiness_file);
+		add_str(pl, "readinessindicatorfile",
+			pd_netconf_host_path(p->host_prefix,
+					     p->readiness_file));
 	caps = master_caps(master);
 	if (caps && json_object_object_length(caps))
 		json_object_object_add(pl, "capabilities", caps);

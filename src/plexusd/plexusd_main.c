@@ -484,6 +484,16 @@ static int resolve_defaults(struct pd *d, struct cni_err *err)
 	return 0;
 }
 
+/* path lies under prefix (a dir of it or below) */
+static bool under(const char *prefix, const char *path)
+{
+	size_t n = strlen(prefix);
+
+	while (n > 1 && prefix[n - 1] == '/')
+		n--;
+	return !strncmp(path, prefix, n) && path[n] == '/';
+}
+
 static int check_opts(const struct pd_opts *o, struct cni_err *err)
 {
 	const char *dot = strrchr(o->conf_name, '.');
@@ -497,6 +507,18 @@ static int check_opts(const struct pd_opts *o, struct cni_err *err)
 	    need_abs("readiness-indicator-file", o->readiness_file, err) ||
 	    (o->host_prefix[0] && need_abs("host-prefix", o->host_prefix, err)))
 		return -EINVAL;
+	if (o->host_prefix[0] &&
+	    (!under(o->host_prefix, o->cni_conf_dir) ||
+	     !under(o->host_prefix, o->kubeconfig) ||
+	     (o->readiness_file && !under(o->host_prefix, o->readiness_file))))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"--host-prefix \"%s\": --cni-conf-dir, "
+				"--kubeconfig-out and "
+				"--readiness-indicator-file "
+				"must be under it (their host paths go into "
+				"the "
+				"config)",
+				o->host_prefix);
 	if (strchr(o->conf_name, '/') || o->conf_name[0] == '.' || !dot ||
 	    strcmp(dot, ".conflist"))
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,

@@ -344,6 +344,18 @@ case_bad_flags() {
 	"$PD" --once --no-kubeconfig --plugin-conf "$T_TMP/extra.json" --cni-conf-dir "$T_TMP/x" 2>"$T_TMP/e" || rc=$?
 	expect_eq "$rc" 2 "plugin-conf sets an owned key"
 	"$PD" --help | grep -q -- '--cni-conf-dir' || fail "--help"
+	rc=0
+	"$PD" --once --no-kubeconfig --host-prefix /host --cni-conf-dir "$T_TMP/x" 2>"$T_TMP/e" || rc=$?
+	expect_eq "$rc" 2 "conf dir outside --host-prefix"
+	# --host-prefix: the paths written are the host's
+	fresh
+	bridge_conflist "$NET/10-cluster.conflist" 1.0.0
+	"$PD" --once --source-dir "$SRC" --cni-bin-dir "$BIN" --cni-conf-dir "$NET" \
+		--token-dir "$SA" --api-server https://127.0.0.1:6443 \
+		--host-prefix "$T_TMP" || fail "--once with --host-prefix"
+	expect_eq "$(cluster)" /net.d/10-cluster.conflist "clusterNetwork, host view"
+	expect_eq "$(jget "$OWN" "j['plugins'][0]['kubeconfig']")" \
+		/net.d/plexus.d/plexus.kubeconfig "kubeconfig, host view"
 }
 
 # the generated config is valid: the runtime's view of it (the plugin
@@ -410,6 +422,6 @@ t_case "config: never wraps a plexus config; no default network removes it; a br
 t_case "kubeconfig: from the service account, 0600, rewritten when ..data rotates" case_token
 t_case "http: /healthz /readyz /metrics; malformed, oversized, over the limit refused; daemon lives" case_http
 t_case "SIGTERM exits 0; --cleanup-on-exit and --uninstall remove only plexus' files" case_exit_and_uninstall
-t_case "bad flags and node settings refused (exit 2)" case_bad_flags
+t_case "flags: bad ones refused (exit 2); --host-prefix writes host paths" case_bad_flags
 t_case "manifests: the DaemonSet parses, its flags are plexusd's; examples/plexusd.json loads" case_manifests
 t_case "[1.0.0] the generated config runs ADD/CHECK/DEL through plexus (bridge + host-local)" case_real_add

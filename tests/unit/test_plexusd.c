@@ -412,7 +412,7 @@ static void test_netconf__build(void **state)
 		.network_name = "plexus-net",
 		.host_prefix = "/host",
 		.kubeconfig = "/host/etc/cni/net.d/plexus.d/k",
-		.readiness_file = "/run/flannel/subnet.env",
+		.readiness_file = "/host/run/flannel/subnet.env",
 	};
 	struct cni_err err = { 0 };
 	char *text = NULL;
