@@ -4,7 +4,8 @@
 #   make check        install deps, build both, run every suite
 #   make demo         install deps, build, attach a real netns to 3 networks
 #   make bench        benchmarks (ratios against the reference plugins)
-#   make install      plugins to $(DESTDIR)/opt/cni/bin, plexusctl to $(DESTDIR)$(PREFIX)/bin
+#   make install      plugins to $(DESTDIR)/opt/cni/bin, plexusctl and plexusd to
+#                     $(DESTDIR)$(PREFIX)/bin
 #   make V=1 ...      print every command in full (default: one line a step)
 
 PREFIX ?= /usr/local
@@ -29,7 +30,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # every folder holding headers; which folder may include which is checked
 # by tests/include-directions.sh
 SRC_INCLUDES := -Isrc/cni -Isrc/k8s -Isrc/select -Isrc/plexus -Isrc/ctl \
-	-Iipam -Idelegates
+	-Isrc/plexusd -Iipam -Idelegates
 
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Werror

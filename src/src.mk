@@ -1,8 +1,8 @@
 # src/: the Kubernetes client (k8s/), planning (select/), the meta plugin
-# (plexus/), plexusctl (ctl/).
+# (plexus/), plexusctl (ctl/), the node daemon (plexusd/).
 # One library per folder, linked once each in one order (a library only
-# needs those after it): plexus, plexusctl, select, delegates, ipam, k8s,
-# cni.
+# needs those after it): plexusd, plexus, plexusctl, select, delegates,
+# ipam, k8s, cni.
 # libk8s.a: the Kubernetes client and the one libcurl loader (curl_lazy.c:
 # no binary links libcurl; it is loaded when a client or an etcd store is
 # first opened).
@@ -38,3 +38,15 @@ $(BINDIR)/plexusctl: $(OBJDIR)/src/ctl/plexusctl.o $(PLEXUSCTL_LIB) $(SELECT_LIB
 # a more specific pattern than tests.mk's test_%: make picks it for these
 
 BINS += $(BINDIR)/plexusctl
+
+# plexusd: the node daemon (docs/plexusd.md). Its modules live in
+# libplexusd.a, so the unit tests link them without main. It needs only
+# the CNI core today (the watch caches will add the Kubernetes client).
+PLEXUSD_LIB := $(LIBDIR)/libplexusd.a
+$(PLEXUSD_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out src/plexusd/plexusd_main.c,$(wildcard src/plexusd/*.c)))
+
+$(BINDIR)/plexusd: $(OBJDIR)/src/plexusd/plexusd_main.o $(PLEXUSD_LIB) $(CNI_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+BINS += $(BINDIR)/plexusd

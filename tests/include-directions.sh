@@ -12,6 +12,7 @@ declare -A ALLOW=(
 	[delegates]="delegates ipam src/cni"
 	[src/plexus]="src/plexus src/select delegates ipam src/k8s src/cni"
 	[src/ctl]="src/ctl src/select delegates ipam src/k8s src/cni"
+	[src/plexusd]="src/plexusd src/k8s src/cni"
 )
 # the folder a header lives in ("" when no folder above has it)
 home() {
@@ -20,7 +21,7 @@ home() {
 	done
 }
 rc=0
-for dir in src/cni src/k8s src/select ipam delegates src/plexus src/ctl; do
+for dir in src/cni src/k8s src/select ipam delegates src/plexus src/ctl src/plexusd; do
 	bad=
 	for f in $(git ls-files "$dir/*.c" "$dir/*.h"); do
 		[ "$(dirname "$f")" = "$dir" ] || continue
@@ -41,5 +42,5 @@ for dir in src/cni src/k8s src/select ipam delegates src/plexus src/ctl; do
 		rc=1
 	fi
 done
-echo "1..7"
+echo "1..8"
 exit $rc

@@ -5,7 +5,7 @@ FAKE_SRCS := $(wildcard tests/fakes/*.c)
 FAKE_OBJS := $(FAKE_SRCS:%.c=$(OBJDIR)/%.o)
 # Every library once, in the one order (src/src.mk); $(PLEXUSCTL_LIB):
 # test_select also runs plexusctl plan's path.
-UNIT_LIBS = $(PLEXUS_LIB) $(PLEXUSCTL_LIB) $(SELECT_LIB) $(DELEGATE_LIB) $(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
+UNIT_LIBS = $(PLEXUSD_LIB) $(PLEXUS_LIB) $(PLEXUSCTL_LIB) $(SELECT_LIB) $(DELEGATE_LIB) $(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
 
 $(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(FAKE_OBJS) $$(UNIT_LIBS)
 	@mkdir -p $(dir $@)

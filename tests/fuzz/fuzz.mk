@@ -16,14 +16,16 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 FUZZ_LIBS := $(shell pkg-config --libs json-c yaml-0.1 libnl-route-3.0 zlib 2>/dev/null) -ldl -lpthread
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # the parsers under test and what they call: the core, the meta plugin's
-# modules, the IPAM library and the native delegates' library (no mains;
+# modules, the IPAM library, the native delegates' library and plexusd's
+# modules (no mains;
 # libcurl's header only: it is loaded at run time, src/k8s/curl_lazy.c)
 FUZZ_SRCS := $(wildcard src/cni/*.c) \
 	$(filter-out src/plexus/plexus_main.c \
 		src/plexus/inproc.c src/plexus/podroute.c, \
 		$(wildcard src/k8s/*.c src/select/*.c src/plexus/*.c)) \
 	$(filter-out ipam/plexus_ipam_main.c,$(wildcard ipam/*.c)) \
-	$(filter-out delegates/delegate_main.c,$(wildcard delegates/*.c))
+	$(filter-out delegates/delegate_main.c,$(wildcard delegates/*.c)) \
+	$(filter-out src/plexusd/plexusd_main.c,$(wildcard src/plexusd/*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+/* plexusd's metrics in the Prometheus text exposition format (0.0.4). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "pd_metrics.h"
+
+static const int http_codes[PD_HTTP_NCODES] = PD_HTTP_CODES;
+static const char *const err_kinds[PD_ERR_KINDS] = {
+	[PD_ERR_INSTALL] = "install",
+	[PD_ERR_CONFIG] = "config",
+	[PD_ERR_KUBECONFIG] = "kubeconfig",
+	[PD_ERR_HTTP] = "http",
+};
+
+bool pd_metrics_ready(const struct pd_metrics *m)
+{
+	return m->installed && m->kubeconfig && m->config;
+}
+
+void pd_metrics_http(struct pd_metrics *m, int status)
+{
+	for (int i = 0; i < PD_HTTP_NCODES; i++)
+		if (http_codes[i] == status)
+			m->http_requests[i]++;
+}
+
+long pd_metrics_rss(void)
+{
+	long pages = -1, rss = -1;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss < 0 ? -1 : rss * sysconf(_SC_PAGESIZE);
+}
+
+struct out {
+	char *buf;
+	size_t size, len;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct out *o,
+						      const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len)
+		o->err = -ENOSPC;
+	else
+		o->len += (size_t)n;
+}
+
+static void counter(struct out *o, const char *name, const char *help,
+		    unsigned long v)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", name, help, name,
+	    name, v);
+}
+
+static void gauge(struct out *o, const char *name, const char *help, long v)
+{
+	put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help, name,
+	    name, v);
+}
+
+static void labelled(struct out *o, const struct pd_metrics *m)
+{
+	put(o, "# HELP plexusd_http_requests_total HTTP requests answered, "
+	       "by status.\n# TYPE plexusd_http_requests_total counter\n");
+	for (int i = 0; i < PD_HTTP_NCODES; i++)
+		put(o, "plexusd_http_requests_total{code=\"%d\"} %lu\n",
+		    http_codes[i], m->http_requests[i]);
+	put(o, "# HELP plexusd_errors_total Failed operations, by kind.\n"
+	       "# TYPE plexusd_errors_total counter\n");
+	for (int i = 0; i < PD_ERR_KINDS; i++)
+		put(o, "plexusd_errors_total{kind=\"%s\"} %lu\n", err_kinds[i],
+		    m->errors[i]);
+}
+
+int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
+		      size_t size)
+{
+	struct out o = { .buf = buf, .size = size };
+
+	if (size == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	counter(&o, "plexusd_config_writes_total",
+		"Times the primary CNI config was written.", m->config_writes);
+	counter(&o, "plexusd_config_removals_total",
+		"Times the primary CNI config was removed.",
+		m->config_removals);
+	counter(&o, "plexusd_config_refusals_total",
+		"Plexus configs found in the conf dir and not wrapped.",
+		m->config_refusals);
+	counter(&o, "plexusd_installs_total",
+		"Binaries copied into the CNI bin dir.", m->installs);
+	counter(&o, "plexusd_installs_skipped_total",
+		"Binaries already identical in the CNI bin dir.",
+		m->installs_skipped);
+	counter(&o, "plexusd_kubeconfig_writes_total",
+		"Times the plugin's kubeconfig was written.",
+		m->kubeconfig_writes);
+	counter(&o, "plexusd_inotify_events_total",
+		"inotify events read (conf dir and token dir).",
+		m->inotify_events);
+	counter(&o, "plexusd_http_refused_busy_total",
+		"Connections refused over the connection limit.",
+		m->http_refused_busy);
+	labelled(&o, m);
+	gauge(&o, "plexusd_ready", "1 when /readyz answers 200.",
+	      pd_metrics_ready(m) ? 1 : 0);
+	gauge(&o, "process_resident_memory_bytes",
+	      "Resident memory size in bytes.", rss);
+	return o.err ? o.err : (int)o.len;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_PD_METRICS_H
+#define PLEXUS_PD_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* plexusd's counters and readiness, owned by the event loop (one
+ * thread), rendered in the Prometheus text exposition format. */
+enum pd_err_kind {
+	PD_ERR_INSTALL,
+	PD_ERR_CONFIG,
+	PD_ERR_KUBECONFIG,
+	PD_ERR_HTTP,
+	PD_ERR_KINDS,
+};
+
+/* the statuses plexusd answers, in the order pd_metrics counts them */
+#define PD_HTTP_CODES                                       \
+	{                                                   \
+		200, 400, 404, 405, 408, 414, 431, 503, 505 \
+	}
+#define PD_HTTP_NCODES 9
+
+struct pd_metrics {
+	unsigned long config_writes;	/* the primary config (re)written */
+	unsigned long config_removals;	/* removed (no default network, exit) */
+	unsigned long config_refusals;	/* a plexus config not wrapped */
+	unsigned long installs;		/* binaries copied */
+	unsigned long installs_skipped; /* binaries already identical */
+	unsigned long kubeconfig_writes; /* the plugin's kubeconfig written */
+	unsigned long inotify_events;
+	unsigned long http_requests[PD_HTTP_NCODES];
+	unsigned long http_refused_busy; /* over the connection limit */
+	unsigned long errors[PD_ERR_KINDS];
+	bool installed;	 /* every binary in place */
+	bool kubeconfig; /* the kubeconfig written (or not asked for) */
+	bool config;	 /* the primary config written */
+};
+
+/* ready: /readyz answers 200 */
+bool pd_metrics_ready(const struct pd_metrics *m);
+/* count one answer of status (unknown statuses are not counted) */
+void pd_metrics_http(struct pd_metrics *m, int status);
+/* The process' resident set in bytes (/proc/self/statm), -1 if unknown. */
+long pd_metrics_rss(void);
+/* Render into buf (NUL-terminated). Returns the length, or -ENOSPC. */
+int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
+		      size_t size);
+
+#endif
