@@ -410,8 +410,8 @@ EOF
 	mapfile -t args <"$T_TMP/args"
 	"$PD" "${args[@]}" --help >/dev/null || fail "a DaemonSet flag plexusd refuses: ${args[*]}"
 	grep -q 'name: plexus$' "$TOP/crd/rbac-select.yaml" || fail "no plexus service account in crd/"
-	"$PD" --config "$TOP/examples/plexusd.json" --cni-conf-dir "$T_TMP/empty" \
-		--uninstall || fail "examples/plexusd.json"
+	"$PD" --config "$TOP/crd/plexusd/plexusd.json" --cni-conf-dir "$T_TMP/empty" \
+		--uninstall || fail "crd/plexusd/plexusd.json"
 }
 
 exec 3>&1
@@ -423,5 +423,5 @@ t_case "kubeconfig: from the service account, 0600, rewritten when ..data rotate
 t_case "http: /healthz /readyz /metrics; malformed, oversized, over the limit refused; daemon lives" case_http
 t_case "SIGTERM exits 0; --cleanup-on-exit and --uninstall remove only plexus' files" case_exit_and_uninstall
 t_case "flags: bad ones refused (exit 2); --host-prefix writes host paths" case_bad_flags
-t_case "manifests: the DaemonSet parses, its flags are plexusd's; examples/plexusd.json loads" case_manifests
+t_case "manifests: the DaemonSet parses, its flags are plexusd's; crd/plexusd/plexusd.json loads" case_manifests
 t_case "[1.0.0] the generated config runs ADD/CHECK/DEL through plexus (bridge + host-local)" case_real_add
