@@ -57,6 +57,36 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
+# reap_stale: a run killed before its teardown (a session cut short, a
+# kill -9) leaves its work dir, mounts, links (e2e-*) and maybe processes;
+# the next run would trip over them ("RTNETLINK answers: File exists").
+# Only one make e2e runs at a time (the pid check below), so every work dir
+# found here is dead: its processes are killed and node_down undoes the rest.
+reap_stale() {
+	local d p l
+	for d in /tmp/plexus-e2e.*; do
+		[ -d "$d" ] || continue
+		say "# reaping a killed run's leftovers: $d"
+		for p in $(pgrep -f "$d/" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+		rm -rf "$d/pids"
+		( W=$d; node_down ) >/dev/null 2>&1 || true
+		rm -rf "$d"
+	done
+	for l in $(node_links | sort -r); do ip link del "$l" 2>/dev/null || true; done
+}
+
+# the run's pid in a file, not a flock: the daemons started below would
+# inherit a lock's descriptor and outlive a killed run
+RUNPID=${E2E_CACHE:-/var/cache/plexus-e2e}/run.pid
+mkdir -p "$(dirname "$RUNPID")"
+if p=$(cat "$RUNPID" 2>/dev/null) && [ "$p" != $$ ] &&
+	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'tests/e2e/run.sh'; then
+	say "not ok - another make e2e (pid $p) is running on this machine"
+	exit 1
+fi
+echo $$ >"$RUNPID"
+reap_stale
+
 log "Kubernetes binaries (cached after the first build)"
 t=$(date +%s)
 KBIN=$("$E/k8s-build.sh")
