@@ -16,10 +16,13 @@
 # then the first of the other).
 #
 # tests/libcni/podip.py holds each pick against the addresses the kernel
-# has on eth0 and the cluster network's subnets. The last cases feed
-# results with a secondary address on eth0's index (or first in the list)
-# through the same checks, which must then fail. Runs in a host netns and
-# a pod netns of its own with Debian's reference plugins; about 10 s.
+# has on eth0 and the cluster network's subnets. One case has a secondary
+# whose result gives its address no interface index (go-cni would file it
+# under eth0; plexus' merge gives it the secondary's interface). The last
+# case feeds results with a secondary address on eth0's index (or first
+# in the list) through the same checks, which must then fail. Runs in a host netns and
+# a pod netns of its own with Debian's reference plugins; about 20 s (IPv6
+# duplicate address detection on the bridges takes most of it).
 . "$(dirname "$0")/../lib.sh"
 H=plxgh$$ P=plxgp$$
 T_NETNS="$H $P"
@@ -198,6 +201,22 @@ EOF
 	remove_ok
 }
 
+# A secondary whose result gives its address no interface index (here
+# host-local called as the network's plugin): go-cni files such an
+# address under eth0, so plexus gives it the secondary's interface (else
+# containerd's ip_pref "ipv4" takes it as the pod IP here).
+case_unset_index() {
+	fresh
+	node_conf "\"delegates\":[$(bridge cluster plxgb0 fd72::/64),{\"cniVersion\":\"1.0.0\",\"name\":\"bare\",\"type\":\"host-local\",$(ipam 10.72.3.0/24)}]"
+	setup_ok
+	picks fd72::/64
+	expect_eq "$(cat "$T_TMP/containerd.ips")" "$(eth0_ip 6)" "containerd: the pod IP, nothing else"
+	bare=$(jget "$(cached)" "[a['address'].split('/')[0] for a in j['result']['ips'] if a['address'].startswith('10.72.3.')][0]")
+	expect_eq "$(jget "$T_TMP/setup.out" "j['interfaces']['net1']")" \
+		"['$bare']" "go-cni: the secondary's address under net1"
+	remove_ok
+}
+
 # canned RESULT-FILE: a plugin that answers ADD with that result, and the
 # node config directory naming it, for results plexus must never give.
 canned() {
@@ -265,4 +284,5 @@ t_case "containerd (go-cni) and CRI-O: the pod IP is eth0's, static delegates, d
 t_case "IPv6-only cluster network, IPv4 secondary: containerd's pod IP is eth0's; CRI-O + kubelet list the secondary's IPv4 too" case_v6_cluster true
 t_case "the same with mergedResult false: only the cluster network's address anywhere" case_v6_cluster false
 t_case "selection from the pod's annotation, a secondary taking the default route: the pod IP is eth0's" case_annotation
+t_case "a secondary's address without an interface index is not taken for eth0's" case_unset_index
 t_case "the checks fail on a secondary address on eth0's index or first in the result" case_checks_fail
