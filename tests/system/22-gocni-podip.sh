@@ -243,7 +243,9 @@ json.dump(r, open(sys.argv[3], "w"))' "$(cached)" "$1" "$T_TMP/bad.json"
 }
 
 # The checks can fail: a secondary's address on eth0's interface index
-# becomes containerd's pod IP, and first in the list CRI-O's.
+# becomes containerd's pod IP, and first in the list CRI-O's. The order
+# alone (the secondary's address first, indexes right) moves CRI-O's pod
+# IP but not containerd's.
 case_checks_fail() {
 	fresh
 	node_conf "$V6CLUSTER"
@@ -275,6 +277,15 @@ for a in r["ips"]:
 	fi
 	cat "$T_TMP/why"
 	grep -q "pod IP (the result's first address) 10.72.1" "$T_TMP/why" || fail "CRI-O's check: wrong reason"
+	# containerd goes by the indexes, not the order: the same reordered
+	# result still gives eth0's address
+	canned "$T_TMP/bad.json"
+	CONFD=$T_TMP/canned/net.d BINS=$T_TMP/canned/bin:$REFDIR GCID=$CID-order gocni setup ||
+		{ cat "$T_TMP/setup.err"; fail "canned setup (reordered)"; }
+	python3 "$PODIP" containerd "$P" "$T_TMP/setup.out" fd72::/64 ||
+		fail "containerd's pick changed with the order of the result"
+	CONFD=$T_TMP/canned/net.d BINS=$T_TMP/canned/bin:$REFDIR GCID=$CID-order gocni remove ||
+		fail "canned remove"
 	remove_ok
 }
 
@@ -285,4 +296,4 @@ t_case "IPv6-only cluster network, IPv4 secondary: containerd's pod IP is eth0's
 t_case "the same with mergedResult false: only the cluster network's address anywhere" case_v6_cluster false
 t_case "selection from the pod's annotation, a secondary taking the default route: the pod IP is eth0's" case_annotation
 t_case "a secondary's address without an interface index is not taken for eth0's" case_unset_index
-t_case "the checks fail on a secondary address on eth0's index or first in the result" case_checks_fail
+t_case "the checks fail on a secondary address on eth0's index or first in the result; order alone does not move containerd's" case_checks_fail
