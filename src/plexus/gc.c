@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "plexus_conf.h"
 #include "select.h"
+#include "tombstone.h"
 
 static int valid_list(json_object *raw, json_object **ret, struct cni_err *err)
 {
@@ -202,5 +203,6 @@ int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 	plexus_record_free(rec);
 	json_object_put(lists);
 	sweep_cache(ctx, valid);
+	tombstone_sweep(ctx->cache_dir, TOMBSTONE_TTL);
 	return r;
 }

@@ -35,6 +35,7 @@
 #include "plexus_conf.h"
 #include "podroute.h"
 #include "select.h"
+#include "tombstone.h"
 
 extern char **environ;
 
@@ -309,6 +310,8 @@ static int cmd_add(struct request *req, json_object **ret_out,
 				strerror(errno));
 	r = refuse_attached(req, err);
 	if (r == 0)
+		tombstone_clear(req->cache_path); /* an ADD after a DEL */
+	if (r == 0)
 		r = wait_ready(req->conf, err);
 	if (r == 0)
 		r = planned_record(req, &rec, err);
@@ -402,8 +405,17 @@ static int cmd_del(struct request *req, struct cni_err *err)
 	struct plexus_record *rec;
 	struct cni_err e = { 0 };
 	struct attach_ctx ctx = ctx_for(req);
-	int r = load_record(req, &rec, &e);
+	int r;
 
+	if (tombstone_fresh(req->cache_path, TOMBSTONE_TTL) &&
+	    access(req->cache_path, F_OK) < 0) {
+		cni_log(CNI_LOG_VERBOSE,
+			"DEL: container \"%s\" interface \"%s\" was deleted "
+			"already; nothing to do",
+			req->env->container_id, req->env->ifname);
+		return 0;
+	}
+	r = load_record(req, &rec, &e);
 	if (r < 0) {
 		/* nothing recorded and no usable config: nothing to undo */
 		cni_log(CNI_LOG_ERROR, "DEL: %s; nothing to delete", e.msg);
@@ -420,6 +432,9 @@ static int cmd_del(struct request *req, struct cni_err *err)
 	clear_status(req, rec);
 	if (r == 0) {
 		plexus_cache_remove(req->cache_path);
+		/* the DELs the runtime repeats answer at once */
+		tombstone_set(req->cache_path);
+		tombstone_sweep(req->conf->cache_dir, TOMBSTONE_TTL);
 		unlink(req->lock_path); /* still held: nobody waits for it */
 		if (req->from_multus)
 			multus_cache_remove(req->conf->multus_cache_dir,

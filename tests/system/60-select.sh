@@ -336,12 +336,52 @@ case_del_without_cache() {
 	expect_ok DEL
 	expect_eq "$(pod_links)" "" "links after DEL"
 	expect_eq "$(held)" 0 "addresses after DEL"
-	# the pod is gone as well: DEL succeeds at once, one pod GET
+	# the pod is gone as well: DEL succeeds at once, one pod GET (the
+	# tombstone of the DEL above removed, else it would answer)
+	rm -f "$CACHE/c1_eth0.gone"
 	ctl api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
 	ctl clear-requests >/dev/null
 	run DEL
 	expect_ok "DEL of a deleted pod"
 	expect_eq "$(count GET /api/v1/namespaces/default/pods/p1)" 1 "pod GETs"
+}
+
+# The DELs a runtime repeats (the kubelet stops a sandbox several times)
+# answer from the first one's tombstone: no plan, no API request. An ADD
+# of the same container clears it; an old one is swept and re-plans.
+case_del_tombstone() {
+	fresh
+	pod mv
+	run ADD
+	expect_ok ADD
+	run DEL
+	expect_ok DEL
+	[ -f "$CACHE/c1_eth0.gone" ] || fail "no tombstone after DEL"
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok "DEL again"
+	expect_eq "$(count '*' /)" 0 "API requests of the repeated DEL"
+	expect_eq "$(pod_links)" "" "links after DEL"
+	expect_eq "$(held)" 0 "addresses after DEL"
+	# ADD again with the same container ID: the tombstone goes, and the
+	# DEL after it really deletes
+	run ADD
+	expect_ok "ADD after DEL"
+	[ ! -e "$CACHE/c1_eth0.gone" ] || fail "tombstone kept by ADD"
+	expect_eq "$(held)" 2 "addresses after the second ADD (cluster, mv)"
+	run DEL
+	expect_ok "second DEL"
+	expect_eq "$(held)" 0 "addresses after the second DEL"
+	# an old tombstone (past 600 s) answers nothing: the DEL plans again
+	touch -d '-11 minutes' "$CACHE/c1_eth0.gone"
+	touch -d '-11 minutes' "$CACHE/old_eth0.gone"
+	touch "$CACHE/new_eth0.gone"
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok "DEL past the tombstone's time"
+	expect_eq "$(count GET /api/v1/namespaces/default/pods/p1)" 1 "pod GETs"
+	[ ! -e "$CACHE/old_eth0.gone" ] || fail "an old tombstone not swept"
+	[ -e "$CACHE/new_eth0.gone" ] || fail "a fresh tombstone swept"
 }
 
 rej_annotation() { fresh; pod 'mv@'; run ADD; expect_reject 110 "pod default/p1" "element 0" "interface name is empty"; }
@@ -411,6 +451,7 @@ t_case "select: DEL with the API failing (500, unreachable) succeeds, releases e
 t_case "select: DEL of a pod replaced under the same name leaves the new pod's network-status (UID guard, 422)" case_del_replaced_pod
 t_case "select: DEL without the netns sends no API request" case_del_netns_gone
 t_case "select: DEL without a cache re-plans from the pod; a deleted pod is not waited for" case_del_without_cache
+t_case "select: a repeated DEL answers from the first one's tombstone (no API request); ADD clears it, an old one is swept" case_del_tombstone
 t_case "select: malformed annotation rejected, nothing attached" rej_annotation
 t_case "select: malformed JSON element rejected" rej_json_annotation
 t_case "select: missing NAD rejected" rej_missing_nad
