@@ -249,6 +249,56 @@ static json_object *str_or_null(const char *v)
 	return v ? json_object_new_string(v) : NULL;
 }
 
+/* The element's "mac" and "ips" for CNI_ARGS MAC= and IP= (Multus
+ * appends them at ADD, besides runtimeConfig). They come from the pod
+ * annotation: a value that could add or hide another key is refused. */
+static int elem_args(const struct sel *s, struct plexus_attachment *att,
+		     const struct annot_elem *e, struct cni_err *err)
+{
+	char field[1024];
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+	int r;
+
+	if (e->mac) {
+		snprintf(field, sizeof(field), "%s: network %s: \"mac\"",
+			 s->who, att->network);
+		if (cni_args_value_check(e->mac, field, SEL, err) < 0)
+			return -EINVAL;
+		if (!(att->args_mac = strdup(e->mac)))
+			return oom(err);
+	}
+	if (!e->ips || !json_object_array_length(e->ips))
+		return 0;
+	m = open_memstream(&out, &len);
+	if (!m)
+		return oom(err);
+	for (size_t k = 0; k < json_object_array_length(e->ips); k++) {
+		const char *ip = json_object_get_string(
+			json_object_array_get_idx(e->ips, k));
+
+		snprintf(field, sizeof(field), "%s: network %s: \"ips\"[%zu]",
+			 s->who, att->network, k);
+		r = strchr(ip, ',') ? cni_errf(err, SEL,
+					       "%s: \"%.64s\" holds ',', "
+					       "which would request another "
+					       "address; refused",
+					       field, ip)
+				    : cni_args_value_check(ip, field, SEL, err);
+		if (r < 0) {
+			fclose(m);
+			free(out);
+			return r;
+		}
+		fprintf(m, "%s%s", k ? "," : "", ip);
+	}
+	if (fclose(m) != 0)
+		return oom(err);
+	att->args_ip = out;
+	return 0;
+}
+
 /* The element's requests: runtimeConfig, args.cni, default-route. */
 static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 		      const struct annot_elem *e, struct cni_err *err)
@@ -261,6 +311,8 @@ static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 		   err) ||
 	    rt_put(att, "infinibandGUID", str_or_null(e->infiniband_guid), true,
 		   s->who, err))
+		return -EINVAL;
+	if (elem_args(s, att, e, err) < 0)
 		return -EINVAL;
 	if (e->cni_args && !(att->cni_args = cni_json_copy(e->cni_args)))
 		return oom(err);

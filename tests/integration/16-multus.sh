@@ -5,8 +5,8 @@
 # code (pkg/multus/multus.go, pkg/types/conf.go, pkg/logging): not
 # observed against a Multus binary.
 . "$(dirname "$0")/../lib.sh"
-P=plxm$$
-T_NETNS=$P
+P=plxm$$ H=plxmh$$ # H: the host side of sel_args_ipam_case's bridge
+T_NETNS="$P $H"
 TP=$TOP/$(dirname "$BINDIR")/bin/tests
 CACHE=$T_TMP/cache STATE=$T_TMP/state DUMP=$T_TMP/dump
 t_netns "$P"
@@ -281,3 +281,83 @@ PY
 	run DEL "$T_TMP/mc.conf"; expect_ok "DEL again"
 }
 t_case "multus: CHECK and DEL of a pod Multus added read Multus' cache and remove it" multus_cache_case
+
+# Row a selection element's mac / ips: besides runtimeConfig, appended
+# to that delegate's CNI_ARGS as MAC= and IP= (ips comma-joined) at ADD
+# only, as Multus' DelegateAdd does; the runtime's IP= of the default
+# network is replaced, not repeated. A value that would smuggle other
+# CNI_ARGS keys is refused, naming the field, and nothing runs.
+sel_args_manifests() { # ELEMENT-EXTRA
+	rm -rf "$T_TMP/sm"; mkdir -p "$T_TMP/sm"
+	cat >"$T_TMP/sm/all.yaml" <<EOY
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: caps, namespace: default}
+spec:
+  config: '$(tp caps '"capabilities":{"ips":true,"mac":true}')'
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-0
+  namespace: default
+  uid: u1
+  annotations:
+    k8s.v1.cni.cncf.io/networks: '[{"name": "caps"$1}]'
+EOY
+	conf "$T_TMP/sa.conf" "[$(tp a)]" "\"manifestsDir\":\"$T_TMP/sm\""
+}
+sel_args_case() {
+	fresh
+	sel_args_manifests ', "mac": "02:00:00:00:00:42", "ips": ["10.9.0.5/24", "fd00:9::5/64"]'
+	run ADD "$T_TMP/sa.conf" "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_UID=u1;IP=10.1.1.5"
+	expect_ok ADD
+	expect_eq "$(cat "$DUMP/ADD_caps_net1.args")" \
+		"IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=;K8S_POD_UID=u1;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_UID=u1;MAC=02:00:00:00:00:42;IP=10.9.0.5/24,fd00:9::5/64" \
+		"the element's network: MAC= and IP= last"
+	expect_eq "$(dump ADD_caps_net1 "j['runtimeConfig']['ips']")" "['10.9.0.5/24', 'fd00:9::5/64']" "runtimeConfig too"
+	case "$(cat "$DUMP/ADD_a_eth0.args")" in
+	*MAC=* | *IP=10.9*) fail "the default network got the element's: $(cat "$DUMP/ADD_a_eth0.args")" ;;
+	*";IP=10.1.1.5") ;;
+	*) fail "the default network lost the runtime's IP=: $(cat "$DUMP/ADD_a_eth0.args")" ;;
+	esac
+	run DEL "$T_TMP/sa.conf"; expect_ok DEL
+	case "$(cat "$DUMP/DEL_caps_net1.args")" in
+	*MAC=* | *IP=*) fail "DEL got MAC=/IP=: $(cat "$DUMP/DEL_caps_net1.args")" ;;
+	esac
+	# tenant text that would add keys never reaches a delegate
+	fresh
+	sel_args_manifests ', "mac": "02:00:00:00:00:42;K8S_POD_NAMESPACE=kube-system"'
+	run ADD "$T_TMP/sa.conf"
+	expect_code 110 '"mac"'
+	expect_eq "$(find "$DUMP" -type f | wc -l)" 0 "delegates called"
+	fresh
+	sel_args_manifests ', "ips": ["10.9.0.5/24;IgnoreUnknown=false"]'
+	run ADD "$T_TMP/sa.conf"
+	expect_code 110 '"ips"'
+	expect_eq "$(find "$DUMP" -type f | wc -l)" 0 "delegates called"
+}
+t_case "multus: a selection element's mac and ips also go to its delegate's CNI_ARGS as MAC= and IP=" sel_args_case
+
+# The same request reaching plexus-ipam twice (IP= and runtimeConfig.ips,
+# issue 16's requested addresses) is one address, not a conflict: a
+# bridge network with plexus-ipam gets the pod's address, held once.
+sel_args_ipam_case() {
+	local ST=$T_TMP/ipstore
+	t_netns "$H"
+	fresh
+	rm -rf "$ST"; mkdir -p "$ST"
+	local ipam="\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.73.1.0/24\"}"
+	local nad="{\"cniVersion\":\"1.0.0\",\"name\":\"sel\",\"type\":\"plexus-bridge\",\"bridge\":\"plxmb0\",\"capabilities\":{\"ips\":true},$ipam}"
+	sel_args_manifests ', "ips": ["10.73.1.7/24"]'
+	sed -i "s|config: '.*'|config: '$nad'|" "$T_TMP/sm/all.yaml"
+	conf "$T_TMP/sa.conf" "[$(tp a)]" "\"manifestsDir\":\"$T_TMP/sm\",\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$ST\"}}"
+	run ADD "$T_TMP/sa.conf" ip netns exec "$H" env NODE_NAME=n1
+	expect_ok ADD
+	expect_eq "$(ip -n "$P" -4 -o addr show dev net1 | awk '{print $4}')" 10.73.1.7/24 "the pod's address on net1"
+	expect_eq "$(grep -rl c1 "$ST" | wc -l)" 1 "addresses held for the pod"
+	run DEL "$T_TMP/sa.conf" ip netns exec "$H" env NODE_NAME=n1
+	expect_ok DEL
+	expect_eq "$(grep -rl c1 "$ST" | wc -l)" 0 "addresses held after DEL"
+}
+t_case "multus: a pod's ips as IP= and runtimeConfig reach plexus-ipam as one request" sel_args_ipam_case
