@@ -361,3 +361,59 @@ sel_args_ipam_case() {
 	expect_eq "$(grep -rl c1 "$ST" | wc -l)" 0 "addresses held after DEL"
 }
 t_case "multus: a pod's ips as IP= and runtimeConfig reach plexus-ipam as one request" sel_args_ipam_case
+
+# Row cniDir (GC): Multus' cache of containers the runtime no longer
+# lists is swept as plexus' own records are: the container's delegates
+# are DELeted from it (the default network's interface name taken from
+# libcni's result file) and its files removed; a listed container's files
+# stay; a result file whose container is gone and has no <cid> file goes.
+multus_gc_case() {
+	fresh
+	local MC=$T_TMP/multus
+	rm -rf "$MC"; mkdir -p "$MC/results"
+	tp a >"$T_TMP/da.json"; tp b >"$T_TMP/db.json"
+	python3 - "$MC" "$T_TMP/da.json" "$T_TMP/db.json" <<'PY'
+import base64, json, sys
+mc, a, b = sys.argv[1], open(sys.argv[2]).read(), open(sys.argv[3]).read()
+def deleg(raw, name):
+    return {"Conf": json.loads(raw), "ConfList": {}, "Name": name,
+            "Bytes": base64.b64encode(raw.encode()).decode()}
+def res(cid, net, ifn):
+    json.dump({"kind": "cniCacheV1", "containerId": cid, "ifName": ifn, "networkName": net,
+               "result": {"cniVersion": "1.0.0"}},
+              open("%s/results/%s-%s-%s" % (mc, net, cid, ifn), "w"))
+for cid, ifn in (("gone1", "ens0"), ("live2", "eth0")):
+    json.dump([deleg(a, "a"), deleg(b, "ns1/b")], open("%s/%s" % (mc, cid), "w"))
+    res(cid, "a", ifn); res(cid, "b", "net1")
+res("orphan3", "a", "eth0")
+PY
+	touch "$STATE/a_gone1_ens0" "$STATE/b_gone1_net1" "$STATE/a_live2_eth0" "$STATE/b_live2_net1"
+	VER=1.1.0 conf "$T_TMP/mg.conf" "[$(tp a)]" "\"multusCacheDir\":\"$MC\",\"cni.dev/valid-attachments\":[{\"containerID\":\"live2\",\"ifname\":\"eth0\"}]"
+	run GC "$T_TMP/mg.conf" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+	expect_ok GC
+	expect_eq "$(dump DEL_a_ens0 "j['name']")" a "the gone container's default network DELeted on its interface"
+	expect_eq "$(dump DEL_b_net1 "j['name']")" b "and its second network"
+	expect_eq "$(ls "$STATE" | sort | tr '\n' ' ')" "a_live2_eth0 b_live2_net1 " "what is held"
+	expect_eq "$(cd "$MC" && find . -type f | sort | tr '\n' ' ')" \
+		"./live2 ./results/a-live2-eth0 ./results/b-live2-net1 " "Multus' files left"
+	# a DEL that fails keeps the files for the next GC
+	touch "$T_TMP/broken"
+	VER=1.1.0 conf "$T_TMP/mg2.conf" "[$(tp a)]" "\"multusCacheDir\":\"$MC\",\"cni.dev/valid-attachments\":[]"
+	python3 - "$MC/live2" "$T_TMP/broken" <<'PY'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+c = json.loads(base64.b64decode(d[1]["Bytes"])); c["fail"] = ["DEL"]; c["failWhile"] = sys.argv[2]
+raw = json.dumps(c); d[1]["Bytes"] = base64.b64encode(raw.encode()).decode()
+json.dump(d, open(sys.argv[1], "w"))
+PY
+	run GC "$T_TMP/mg2.conf" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+	expect_ok "GC with a failing DEL"
+	[ -e "$MC/live2" ] || fail "the files of a container whose DEL failed were removed"
+	grep -q "GC: Multus' container live2" "$T_TMP/err.txt" || fail "the failure is not logged: $(cat "$T_TMP/err.txt")"
+	rm -f "$T_TMP/broken"
+	run GC "$T_TMP/mg2.conf" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+	expect_ok "GC once the delegate works"
+	expect_eq "$(find "$MC" -type f | wc -l)" 0 "Multus' files"
+	expect_eq "$(held)" 0 "attachments held"
+}
+t_case "multus: GC sweeps Multus' cache of containers that are gone" multus_gc_case
