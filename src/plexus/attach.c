@@ -221,6 +221,27 @@ static void devinfo_copy(const struct attach_ctx *ctx,
 	free(path);
 }
 
+/* Multus' passthru at the head of the auxiliaryCNIChainName chain, as it
+ * behaves: ADD answers an empty result in the chain's version (the
+ * prevResult the node's plugins after it need), every other verb does
+ * nothing. plexus answers it itself: no passthru binary is needed. */
+static int passthru_call(const struct plexus_attachment *a, enum cni_cmd cmd,
+			 json_object **ret)
+{
+	json_object *out;
+
+	if (cmd != CNI_CMD_ADD || !ret)
+		return 0;
+	out = json_object_new_object();
+	if (!out)
+		return -ENOMEM;
+	json_object_object_add(out, "cniVersion",
+			       json_object_new_string(a->conf->cni_version));
+	json_object_object_add(out, "dns", json_object_new_object());
+	*ret = out;
+	return 0;
+}
+
 /* One plugin of an attachment's chain; `extra` keys (GC's attachment
  * lists) are added to its config. */
 static int plugin_call(const struct attach_ctx *ctx,
@@ -245,6 +266,8 @@ static int plugin_call(const struct attach_ctx *ctx,
 	double t0 = now_ms();
 	int r = cmd == CNI_CMD_ADD ? add_args(ctx, a, &args, err) : 0;
 
+	if (a->aux_chain && i == 0)
+		return passthru_call(a, cmd, ret);
 	if (r < 0)
 		return r;
 	if (args)

@@ -50,6 +50,8 @@ struct plexus_attachment {
 				    * the plugin types declaring it
 				    * ([{"capability", "plugins"}]) */
 	enum plan_policy_routing policy_routing;
+	bool aux_chain; /* auxiliaryCNIChainName's chain: its first plugin is
+			 * Multus' passthru, which plexus answers itself */
 };
 
 /* The ordered attachments of one pod; default network first. Built by

@@ -688,6 +688,47 @@ static int add_selected(struct sel *s, struct cni_err *err)
 }
 
 /* Across the whole plan: distinct interface names, one default-route. */
+/* auxiliaryCNIChainName (Multus v4.2.4): after every other network, a
+ * chain of the node's plugin files from the directory of that name beside
+ * the clusterNetwork file, on its own interface name (net<position>).
+ * Multus refuses an ADD whose clusterNetwork is not a path; the other
+ * verbs go on without the chain. */
+static int add_aux_chain(struct sel *s, struct cni_err *err)
+{
+	const char *name = s->conf->aux_chain_name;
+	const char *cn = s->conf->cluster_network;
+	const char *ver = s->conf->cni_version;
+	struct cni_conflist *cl = NULL;
+	char *source = NULL;
+	size_t at = s->plan->n;
+	int r;
+
+	if (!name || !*name)
+		return 0;
+	if (!cn || !strchr(cn, '/'))
+		return s->env->cmd != CNI_CMD_ADD
+			       ? 0
+			       : cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					  "auxiliaryCNIChainName: "
+					  "clusterNetwork "
+					  "must be a file path to find the "
+					  "chain beside it, and \"%s\" is not",
+					  cn ? cn : "");
+	if (!ver && at > 0)
+		ver = s->plan->att[0].conf->cni_version;
+	r = select_aux_chain(cn, name, ver ? ver : "1.0.0", &cl, &source, err);
+	if (r) {
+		cni_err_prefix(err, "auxiliaryCNIChainName \"%s\"", name);
+		return r;
+	}
+	if (!cl)
+		return 0;
+	r = add_conf(s, cl, source, false, err);
+	if (r == 0)
+		s->plan->att[at].aux_chain = true;
+	return r;
+}
+
 static int plan_check(const struct sel *s, struct cni_err *err)
 {
 	const struct plexus_plan *p = s->plan;
@@ -757,6 +798,8 @@ int select_plan(const struct plexus_conf *conf, const struct cni_env *env,
 		r = add_default_networks(&s, err);
 	if (r == 0)
 		r = add_selected(&s, err);
+	if (r == 0)
+		r = add_aux_chain(&s, err);
 	if (r == 0)
 		r = plan_check(&s, err);
 	if (r == 0)

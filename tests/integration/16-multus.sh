@@ -66,13 +66,8 @@ log_level_case() {
 	run ADD "$T_TMP/ll.conf"; expect_ok "ADD with logLevel loud"
 	grep -q 'logLevel: "loud" is not one of' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
 	run DEL "$T_TMP/ll.conf"; expect_ok DEL
-	# a Multus key plexus does not implement is named, not ignored silently
-	conf "$T_TMP/aux.conf" "[$(tp a)]" '"auxiliaryCNIChainName":"cni-chain-config"'
-	run ADD "$T_TMP/aux.conf"; expect_ok "ADD with auxiliaryCNIChainName"
-	grep -q 'auxiliaryCNIChainName: not supported by plexus' "$T_TMP/err.txt" || fail "no warning: $(cat "$T_TMP/err.txt")"
-	run DEL "$T_TMP/aux.conf"; expect_ok DEL
 }
-t_case "multus: an unknown logLevel and auxiliaryCNIChainName are warnings, not errors" log_level_case
+t_case "multus: an unknown logLevel is a warning, not an error" log_level_case
 
 # Row logOptions: a logFile that would pass maxSize (MB) is renamed
 # <name>-<time><ext>, gzipped with compress (the default), and a new one
@@ -417,3 +412,37 @@ PY
 	expect_eq "$(held)" 0 "attachments held"
 }
 t_case "multus: GC sweeps Multus' cache of containers that are gone" multus_gc_case
+
+# Row auxiliaryCNIChainName (Multus v4.2.4): after the pod's networks, a
+# chain on net<position> of Multus' passthru (answered by plexus: no
+# passthru binary is on CNI_PATH here) and the node's ".conf" plugin files
+# from the directory of that name beside the clusterNetwork file, each
+# given the list's name and the passthru's empty result as prevResult;
+# DEL runs it from the record. With delegates (no clusterNetwork path)
+# an ADD is refused, as Multus refuses it.
+aux_chain_case() {
+	fresh
+	local ND=$T_TMP/netd
+	rm -rf "$ND"; mkdir -p "$ND/cni-chain-config"
+	tp cl >"$ND/00-cluster.conf"
+	tp ignored >"$ND/cni-chain-config/10-tp.conf"
+	echo '{"type":"plexus-testplugin"}' >"$ND/cni-chain-config/20-skipped.json"
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"t\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"clusterNetwork\":\"$ND/00-cluster.conf\",\"defaultNetworks\":[\"$ND/00-cluster.conf\"],\"auxiliaryCNIChainName\":\"cni-chain-config\"}" >"$T_TMP/ax.conf"
+	run ADD "$T_TMP/ax.conf"; expect_ok "ADD with the chain"
+	expect_eq "$(dump ADD_cni-chain-config_net2 "j['prevResult']")" "{'cniVersion': '1.0.0', 'dns': {}}" "the passthru's result as prevResult"
+	expect_eq "$(dump ADD_cni-chain-config_net2 "j['name']")" cni-chain-config "the list's name"
+	expect_eq "$(ls "$DUMP" | grep -c '^ADD_.*json$')" 3 "ADD calls (cluster, defaultNetworks, the chain's one file)"
+	expect_eq "$(held)" 3 "attachments"
+	# the record keeps the chain's passthru plexus' own: no binary wanted
+	run CHECK "$T_TMP/ax.conf"; expect_ok "CHECK from the record"
+	expect_eq "$(dump CHECK_cni-chain-config_net2 "j['prevResult']")" "{'cniVersion': '1.0.0', 'dns': {}}" "CHECK's prevResult"
+	run DEL "$T_TMP/ax.conf"; expect_ok DEL
+	expect_eq "$(dump DEL_cni-chain-config_net2 "j['name']")" cni-chain-config "the chain DELeted"
+	expect_eq "$(held)" 0 "attachments after DEL"
+	conf "$T_TMP/ax2.conf" "[$(tp a)]" '"auxiliaryCNIChainName":"cni-chain-config"'
+	run ADD "$T_TMP/ax2.conf"
+	expect_code 7 "clusterNetwork must be a file path"
+	expect_eq "$(held)" 0 "attachments after the refusal"
+	run DEL "$T_TMP/ax2.conf"; expect_ok "DEL goes on without the chain"
+}
+t_case "multus: auxiliaryCNIChainName runs the node's chain from the directory beside clusterNetwork" aux_chain_case
