@@ -127,21 +127,44 @@ bin_dir_case() {
 }
 t_case "multus: binDir is searched before CNI_PATH" bin_dir_case
 
-# Row readinessindicatorfile: ADD looks at once, then each second.
+# Row readinessindicatorfile, run for real with Multus' timing (its
+# GetReadinessIndicatorFile: look at once, then each second, 45 s): a
+# file that appears after 3 s lets the ADD go on at the next look, and no
+# delegate runs before it is there.
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 readiness_case() {
 	fresh
 	conf "$T_TMP/rd.conf" "[$(tp a)]" "\"readinessindicatorfile\":\"$T_TMP/ready\""
-	(sleep 1.5; touch "$T_TMP/ready") &
-	local t0 t1
+	local t0 ms
 	t0=$(date +%s%N)
+	(sleep 3; touch "$T_TMP/ready") &
 	run ADD "$T_TMP/rd.conf"
-	t1=$(date +%s%N)
+	ms=$(ms_since "$t0")
 	wait
 	expect_ok "ADD once the file appears"
-	[ $(((t1 - t0) / 1000000)) -ge 1900 ] || fail "ADD returned after $(((t1 - t0) / 1000000)) ms: not on a 1 s poll"
+	[ "$ms" -ge 2900 ] && [ "$ms" -le 5500 ] || fail "ADD returned after $ms ms, want 3 to 5 s (a 1 s poll)"
+	[ "$DUMP/ADD_a_eth0.json" -nt "$T_TMP/ready" ] || fail "the delegate ran before the file appeared"
 	run DEL "$T_TMP/rd.conf"; expect_ok DEL
 }
 t_case "multus: readinessindicatorfile polled each second" readiness_case
+
+# ... and a file that never appears fails the ADD after 45 s with code
+# 999, nothing attached. 45 s of waiting: run once, in the plain build.
+readiness_timeout_case() {
+	fresh
+	conf "$T_TMP/rt45.conf" "[$(tp a)]" "\"readinessindicatorfile\":\"$T_TMP/never\""
+	local t0 ms
+	t0=$(date +%s%N)
+	run ADD "$T_TMP/rt45.conf"
+	ms=$(ms_since "$t0")
+	expect_code 999 "readinessindicatorfile"
+	[ "$ms" -ge 44900 ] && [ "$ms" -le 47500 ] || fail "ADD failed after $ms ms, want 45 s"
+	expect_eq "$(find "$DUMP" -type f | wc -l)" 0 "delegates called"
+	expect_eq "$(held)" 0 "attachments"
+}
+if [ "$BINDIR" = build/bin ]; then
+	t_case "multus: readinessindicatorfile missing for 45 s: ADD fails with 999" readiness_timeout_case
+fi
 
 # Row pod gone at ADD: success with an empty result (Multus v4.2), nothing
 # attached.

@@ -159,7 +159,8 @@ static void test_cni_fs_wait_exists__timing(void **state)
 	assert_int_equal(cni_fs_wait_exists(path, 100, 350), -ETIMEDOUT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-	assert_true(ms >= 250 && ms < 2000);
+	/* fails at the limit, after a last look there (Multus' poll) */
+	assert_true(ms >= 350 && ms < 2000);
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 	assert_int_equal(cni_fs_wait_exists(path, 1000, 45000), 0);
 	unlink(path);
