@@ -264,10 +264,11 @@ static int plugin_call(const struct attach_ctx *ctx,
 	json_object *out = NULL;
 	char *args = NULL;
 	double t0 = now_ms();
-	int r = cmd == CNI_CMD_ADD ? add_args(ctx, a, &args, err) : 0;
+	int r;
 
 	if (a->aux_chain && i == 0)
 		return passthru_call(a, cmd, ret);
+	r = cmd == CNI_CMD_ADD ? add_args(ctx, a, &args, err) : 0;
 	if (r < 0)
 		return r;
 	if (args)
