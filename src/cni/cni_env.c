@@ -179,6 +179,52 @@ char *cni_args_for_delegate(const struct cni_env *env, const char *args)
 	return out;
 }
 
+int cni_args_value_check(const char *val, const char *field, int code,
+			 struct cni_err *err)
+{
+	const char *bad = strpbrk(val, ";=");
+
+	if (!bad)
+		return 0;
+	return cni_errf(err, code,
+			"%s: \"%.64s\" holds '%c', which would add or hide "
+			"other CNI_ARGS keys; refused",
+			field, val, *bad);
+}
+
+int cni_args_set(const char *args, const char *key, const char *val,
+		 const char *field, int code, char **ret, struct cni_err *err)
+{
+	size_t klen = strlen(key);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+	int r = cni_args_value_check(val, field, code, err);
+
+	if (r < 0)
+		return r;
+	m = open_memstream(&out, &len);
+	if (!m)
+		return -ENOMEM;
+	while (args && *args) {
+		const char *end = strchr(args, ';');
+		size_t n = end ? (size_t)(end - args) : strlen(args);
+
+		/* the runtime's item of the same key goes: one value only */
+		if (n && !(n > klen && !strncmp(args, key, klen) &&
+			   args[klen] == '='))
+			fprintf(m, "%s%.*s", ftell(m) ? ";" : "", (int)n, args);
+		args += n + (end ? 1 : 0);
+	}
+	fprintf(m, "%s%s=%s", ftell(m) ? ";" : "", key, val);
+	if (fclose(m) != 0) {
+		free(out);
+		return -ENOMEM;
+	}
+	*ret = out;
+	return 0;
+}
+
 const char *cni_env_arg(const struct cni_env *env, const char *key)
 {
 	for (size_t i = 0; env && i < env->n_args; i++)

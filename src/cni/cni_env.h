@@ -51,6 +51,18 @@ void cni_env_free(struct cni_env *env);
  * NULL on ENOMEM; the caller frees it. */
 char *cni_args_for_delegate(const struct cni_env *env, const char *args);
 
+/* Refuse (code `code`, naming `field`) a value for a CNI_ARGS item that
+ * holds ';' or '=': it would add or hide other keys. */
+int cni_args_value_check(const char *val, const char *field, int code,
+			 struct cni_err *err);
+
+/* *ret = `args` without its items of `key`, then key=val last (where
+ * Multus appends a selection element's MAC= / IP=, so a plugin that
+ * keeps the last value sees the same one); val is checked as by
+ * cni_args_value_check. The caller frees *ret. */
+int cni_args_set(const char *args, const char *key, const char *val,
+		 const char *field, int code, char **ret, struct cni_err *err);
+
 int cni_args_parse(const char *s, struct cni_kv **ret, size_t *ret_n,
 		   struct cni_err *err);
 void cni_kv_free(struct cni_kv *kv, size_t n);

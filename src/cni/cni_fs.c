@@ -115,18 +115,24 @@ int cni_fs_write_replace(const char *path, const char *data, size_t len,
 
 int cni_fs_wait_exists(const char *path, int interval_ms, int timeout_ms)
 {
-	struct timespec t0, now,
-		step = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
+	struct timespec t0, now;
+	long long left; /* ns */
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		if (access(path, F_OK) == 0)
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 +
-			    (now.tv_nsec - t0.tv_nsec) / 1000000 + interval_ms >
-		    timeout_ms)
+		left = timeout_ms * 1000000LL -
+		       ((now.tv_sec - t0.tv_sec) * 1000000000LL +
+			(now.tv_nsec - t0.tv_nsec));
+		if (left <= 0)
 			return -ETIMEDOUT;
-		nanosleep(&step, NULL);
+		/* the last look is at the limit itself, as Multus' poll */
+		if (left > interval_ms * 1000000LL)
+			left = interval_ms * 1000000LL;
+		nanosleep(&(struct timespec){ left / 1000000000LL,
+					      left % 1000000000LL },
+			  NULL);
 	}
 }

@@ -22,7 +22,8 @@ int cni_fs_write_replace(const char *path, const char *data, size_t len,
 int cni_fs_mkdir_p(const char *path, mode_t mode);
 
 /* Wait for path to exist: look at once, then every interval_ms until
- * timeout_ms have passed. 0, or -ETIMEDOUT. */
+ * timeout_ms have passed, the last look at timeout_ms (as Multus'
+ * readiness poll). 0, or -ETIMEDOUT. */
 int cni_fs_wait_exists(const char *path, int interval_ms, int timeout_ms);
 
 #endif

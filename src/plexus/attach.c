@@ -58,6 +58,42 @@ static const char *call_args(const struct attach_ctx *ctx,
 	return v ? v : ctx->env->args_raw;
 }
 
+/* ADD's CNI_ARGS: the selection element's mac and ips appended as MAC=
+ * and IP= (as Multus' DelegateAdd), each replacing the runtime's item of
+ * that key, so a plugin sees one value. *ret stays NULL without them. */
+static int add_args(const struct attach_ctx *ctx,
+		    const struct plexus_attachment *a, char **ret,
+		    struct cni_err *err)
+{
+	char field[256], *mac = NULL, *both = NULL;
+	const char *base = call_args(ctx, a);
+	int r = 0;
+
+	if (!a->args_mac && !a->args_ip)
+		return 0;
+	if (a->args_mac) {
+		snprintf(field, sizeof(field), "network %s: \"mac\"",
+			 a->network);
+		r = cni_args_set(base, "MAC", a->args_mac, field,
+				 CNI_ERR_SELECTION, &mac, err);
+		base = mac;
+	}
+	if (r == 0 && a->args_ip) {
+		snprintf(field, sizeof(field), "network %s: \"ips\"",
+			 a->network);
+		r = cni_args_set(base, "IP", a->args_ip, field,
+				 CNI_ERR_SELECTION, &both, err);
+		free(mac);
+		mac = both;
+	}
+	if (r < 0) {
+		free(mac);
+		return r;
+	}
+	*ret = mac;
+	return 0;
+}
+
 char *attach_devinfo_path(const struct plexus_attachment *a,
 			  const char *container_id)
 {
@@ -185,6 +221,27 @@ static void devinfo_copy(const struct attach_ctx *ctx,
 	free(path);
 }
 
+/* Multus' passthru at the head of the auxiliaryCNIChainName chain, as it
+ * behaves: ADD answers an empty result in the chain's version (the
+ * prevResult the node's plugins after it need), every other verb does
+ * nothing. plexus answers it itself: no passthru binary is needed. */
+static int passthru_call(const struct plexus_attachment *a, enum cni_cmd cmd,
+			 json_object **ret)
+{
+	json_object *out;
+
+	if (cmd != CNI_CMD_ADD || !ret)
+		return 0;
+	out = json_object_new_object();
+	if (!out)
+		return -ENOMEM;
+	json_object_object_add(out, "cniVersion",
+			       json_object_new_string(a->conf->cni_version));
+	json_object_object_add(out, "dns", json_object_new_object());
+	*ret = out;
+	return 0;
+}
+
 /* One plugin of an attachment's chain; `extra` keys (GC's attachment
  * lists) are added to its config. */
 static int plugin_call(const struct attach_ctx *ctx,
@@ -205,14 +262,24 @@ static int plugin_call(const struct attach_ctx *ctx,
 		.inherit_fd = ctx->lock_fd >= 0 ? &ctx->lock_fd : NULL,
 	};
 	json_object *out = NULL;
+	char *args = NULL;
 	double t0 = now_ms();
 	int r;
 
+	if (a->aux_chain && i == 0)
+		return passthru_call(a, cmd, ret);
+	r = cmd == CNI_CMD_ADD ? add_args(ctx, a, &args, err) : 0;
+	if (r < 0)
+		return r;
+	if (args)
+		req.args = args;
 	r = plexus_attachment_plugin_conf(a, i, prev, &req.conf, err);
 	if (r == 0 && (r = devinfo_add(ctx, a, i, req.conf)) < 0)
 		json_object_put(req.conf);
-	if (r < 0)
+	if (r < 0) {
+		free(args);
 		return r;
+	}
 	if (extra) {
 		json_object_object_foreach (extra, k, v)
 			json_object_object_add(req.conf, k, cni_json_copy(v));
@@ -223,6 +290,7 @@ static int plugin_call(const struct attach_ctx *ctx,
 		a->ifname, cni_json_str(req.conf));
 	r = ctx->exec->run(ctx->exec->ctx, &req, &out, err);
 	json_object_put(req.conf);
+	free(args);
 	cni_log(CNI_LOG_VERBOSE,
 		"%s network \"%s\" plugin %s ifname %s: %s "
 		"(%.1f ms)",

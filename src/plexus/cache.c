@@ -115,6 +115,9 @@ static json_object *attachment_json(const struct plexus_attachment *a,
 	add_obj(o, "runtimeConfig", a->runtime_config);
 	add_obj(o, "cniArgs", a->cni_args);
 	add_str(o, "deviceID", a->device_id);
+	if (a->aux_chain)
+		json_object_object_add(o, "auxChain",
+				       json_object_new_boolean(true));
 	if (a->policy_routing != PLAN_PR_NODE)
 		json_object_object_add(
 			o, "policyRouting",
@@ -238,6 +241,8 @@ static int read_attachment(json_object *o, size_t i,
 	dup_member(o, "deviceID", &a->device_id);
 	a->is_default = json_object_object_get_ex(o, "default", &def) &&
 			json_object_get_boolean(def);
+	a->aux_chain = json_object_object_get_ex(o, "auxChain", &def) &&
+		       json_object_get_boolean(def);
 	if (json_object_object_get_ex(o, "policyRouting", &def))
 		a->policy_routing =
 			json_object_get_boolean(def) ? PLAN_PR_ON : PLAN_PR_OFF;

@@ -12,9 +12,11 @@
 #include "cache.h"
 #include "cni_env.h"
 #include "cni_error.h"
+#include "cni_fs.h"
 #include "cni_json.h"
 #include "cni_log.h"
 #include "gc.h"
+#include "multus_cache.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "select.h"
@@ -173,6 +175,97 @@ static void sweep_cache(const struct attach_ctx *ctx, json_object *valid)
 		closedir(d);
 }
 
+static bool cid_valid(const char *cid, void *valid)
+{
+	for (size_t i = 0; i < json_object_array_length(valid); i++) {
+		json_object *e = json_object_array_get_idx(valid, i);
+
+		if (!strcmp(json_object_get_string(
+				    json_object_object_get(e, "containerID")),
+			    cid))
+			return true;
+	}
+	return false;
+}
+
+/* A container Multus added that the runtime no longer lists: DEL it from
+ * Multus' cache as a DEL would (no netns: it is gone), then remove Multus'
+ * files; under plexus' lock of the container's record, taken without
+ * waiting. A failed DEL leaves the files for the next GC. */
+static void drop_multus(const struct attach_ctx *ctx,
+			const struct plexus_conf *conf, const char *cid)
+{
+	struct cni_env env = { .cmd = CNI_CMD_DEL,
+			       .container_id = (char *)cid };
+	struct attach_ctx c = *ctx;
+	struct plexus_record *rec = NULL;
+	struct cni_err e = { 0 };
+	char *path = NULL, *lock = NULL;
+	int fd = -1, r;
+
+	r = multus_cache_read(conf->multus_cache_dir, &env,
+			      conf->runtime_config, &rec, &e);
+	if (r < 0) {
+		if (r != -ENOENT)
+			cni_log(CNI_LOG_ERROR, "GC: %s; left in place", e.msg);
+		return;
+	}
+	env.ifname = rec->plan->att[0].ifname;
+	path = plexus_cache_path(ctx->cache_dir, cid, env.ifname);
+	r = path ? cni_fs_mkdir_p(ctx->cache_dir, 0700) : -ENOMEM;
+	if (r == 0)
+		r = plexus_cache_lock_try(path, &fd);
+	if (r < 0) {
+		cni_log(r == -EBUSY ? CNI_LOG_VERBOSE : CNI_LOG_ERROR,
+			"GC: Multus' container %s: %s, left for the next GC",
+			cid, r == -EBUSY ? "in use" : strerror(-r));
+		goto out;
+	}
+	c.env = &env;
+	c.netns = NULL;
+	c.cache_path = path;
+	c.lock_fd = fd;
+	if (attach_del(&c, rec, &e) == 0) {
+		multus_cache_remove(conf->multus_cache_dir, cid, rec);
+		cni_log(CNI_LOG_VERBOSE,
+			"GC: Multus' container %s deleted, its files in %s "
+			"removed",
+			cid, conf->multus_cache_dir);
+		if (asprintf(&lock, "%s.lock", path) >= 0)
+			unlink(lock);
+	} else {
+		cni_log(CNI_LOG_ERROR, "GC: Multus' container %s: %s", cid,
+			e.msg);
+	}
+	close(fd);
+out:
+	free(lock);
+	free(path);
+	plexus_record_free(rec);
+}
+
+/* Multus' cache (multusCacheDir: <cid> files and results/) of the
+ * containers that are gone, swept as plexus' own records are. */
+static void sweep_multus(const struct attach_ctx *ctx,
+			 const struct plexus_conf *conf, json_object *valid)
+{
+	const char *dir = conf->multus_cache_dir;
+	DIR *d = dir && *dir ? opendir(dir) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		/* <cid> files only: results/ and anything not a file stay */
+		if (de->d_name[0] == '.' || de->d_type == DT_DIR ||
+		    cid_valid(de->d_name, valid))
+			continue;
+		drop_multus(ctx, conf, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (dir && *dir)
+		multus_cache_sweep_results(dir, cid_valid, valid);
+}
+
 int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 	      const struct nad_source *src, struct cni_err *err)
 {
@@ -204,5 +297,6 @@ int plexus_gc(const struct attach_ctx *ctx, const struct plexus_conf *conf,
 	json_object_put(lists);
 	sweep_cache(ctx, valid);
 	tombstone_sweep(ctx->cache_dir, TOMBSTONE_TTL);
+	sweep_multus(ctx, conf, valid);
 	return r;
 }

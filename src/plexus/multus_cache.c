@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Reading Multus' cache, so a node switched from Multus can DEL and
  * CHECK the pods Multus added (docs/migrating-from-multus.md). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_json.h"
+#include "cni_log.h"
 #include "k8s.h"
 #include "multus_cache.h"
 #include "plan.h"
@@ -154,6 +156,41 @@ static json_object *cached_result(const char *dir, const char *cid,
 	return res;
 }
 
+/* The default network's interface name of a container Multus added, from
+ * libcni's result file of its first delegate (results/<net>-<cid>-<if>);
+ * "eth0" (what kubelet's runtimes always give) when there is none. */
+static int default_ifname(const char *dir, const char *cid,
+			  struct plexus_attachment *a)
+{
+	const char *name = a->conf->name ? a->conf->name : "";
+	char *rdir, *found = NULL;
+	size_t plen = strlen(name) + strlen(cid) + 2;
+	struct dirent *de;
+	DIR *d;
+
+	if (asprintf(&rdir, "%s/results", dir) < 0)
+		return -ENOMEM;
+	d = opendir(rdir);
+	free(rdir);
+	while (d && !found && (de = readdir(d))) {
+		const char *f = de->d_name;
+
+		if (strlen(f) > plen && !strncmp(f, name, strlen(name)) &&
+		    f[strlen(name)] == '-' &&
+		    !strncmp(f + strlen(name) + 1, cid, strlen(cid)) &&
+		    f[plen - 1] == '-' &&
+		    cni_ifname_check(f + plen, "", CNI_ERR_DECODE, NULL) == 0)
+			found = strdup(f + plen);
+	}
+	if (d)
+		closedir(d);
+	if (!found && !(found = strdup("eth0")))
+		return -ENOMEM;
+	free(a->ifname);
+	a->ifname = found;
+	return 0;
+}
+
 int multus_cache_read(const char *dir, const struct cni_env *env,
 		      json_object *runtime_config, struct plexus_record **ret,
 		      struct cni_err *err)
@@ -172,8 +209,13 @@ int multus_cache_read(const char *dir, const struct cni_env *env,
 	}
 	r = cni_read_file(path, &buf, &len, err);
 	if (r == 0)
-		r = multus_cache_parse(buf, len, env->ifname, runtime_config,
-				       ret, err);
+		r = multus_cache_parse(buf, len,
+				       env->ifname ? env->ifname : "eth0",
+				       runtime_config, ret, err);
+	if (r == 0 && !env->ifname &&
+	    (r = default_ifname(dir, env->container_id,
+				&(*ret)->plan->att[0])) < 0)
+		plexus_record_free(*ret);
 	if (r < 0)
 		cni_err_prefix(err, "%s", path);
 	free(buf);
@@ -199,4 +241,59 @@ void multus_cache_remove(const char *dir, const char *container_id,
 		unlink(path);
 		free(path);
 	}
+}
+
+/* The containerId of libcni's result file at path, or NULL. */
+static char *result_container(const char *path)
+{
+	json_object *doc = NULL;
+	const char *cid = NULL;
+	char *buf = NULL, *out = NULL;
+	size_t len = 0;
+
+	if (cni_read_file(path, &buf, &len, NULL) == 0 &&
+	    cni_json_parse(buf, len, path, &doc, NULL) == 0 &&
+	    cni_json_get_string(doc, "containerId", "containerId", &cid,
+				NULL) == 0)
+		out = strdup(cid);
+	json_object_put(doc);
+	free(buf);
+	return out;
+}
+
+void multus_cache_sweep_results(const char *dir,
+				bool (*live)(const char *cid, void *arg),
+				void *arg)
+{
+	char *rdir, *path, *cid;
+	struct dirent *de;
+	DIR *d;
+
+	if (asprintf(&rdir, "%s/results", dir) < 0)
+		return;
+	d = opendir(rdir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    asprintf(&path, "%s/%s", rdir, de->d_name) < 0)
+			continue;
+		cid = result_container(path);
+		if (cid && !strchr(cid, '/') && !live(cid, arg)) {
+			char *own;
+
+			/* a <cid> file left means its DEL failed: keep both */
+			if (asprintf(&own, "%s/%s", dir, cid) >= 0) {
+				if (access(own, F_OK) < 0 && unlink(path) == 0)
+					cni_log(CNI_LOG_VERBOSE,
+						"GC: removed Multus' %s (its "
+						"container is gone)",
+						path);
+				free(own);
+			}
+		}
+		free(cid);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(rdir);
 }

@@ -636,10 +636,6 @@ static int setup(struct request *req, json_object *doc, struct cni_err *err)
 		return r;
 	c = req->conf;
 	log_open(c);
-	if (json_object_object_get_ex(doc, "auxiliaryCNIChainName", NULL))
-		cni_log(CNI_LOG_ERROR, "auxiliaryCNIChainName: not supported "
-				       "by plexus (docs/multus-compat.md); "
-				       "ignored");
 	/* binDir (default /opt/cni/bin) first, then CNI_PATH, as Multus */
 	if (asprintf(&req->path, "%s%s%s", c->bin_dir,
 		     req->env->path && *req->env->path ? ":" : "",

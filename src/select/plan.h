@@ -39,7 +39,10 @@ struct plexus_attachment {
 	json_object *runtime_config; /* owned or NULL: capability args */
 	json_object *cni_args;	     /* owned or NULL: becomes args.cni */
 	char *device_id;	     /* owned or NULL */
-	json_object *default_route;  /* owned or NULL: the gateways (strings)
+	char *args_mac; /* owned or NULL: the selection element's "mac",
+			 * MAC= in CNI_ARGS at ADD (as Multus) */
+	char *args_ip;	/* owned or NULL: its "ips" joined by ',', IP= */
+	json_object *default_route; /* owned or NULL: the gateways (strings)
 				     * this attachment asks to carry the pod's
 				     * default route ("default-route") */
 	enum plan_isolation isolation;
@@ -47,6 +50,8 @@ struct plexus_attachment {
 				    * the plugin types declaring it
 				    * ([{"capability", "plugins"}]) */
 	enum plan_policy_routing policy_routing;
+	bool aux_chain; /* auxiliaryCNIChainName's chain: its first plugin is
+			 * Multus' passthru, which plexus answers itself */
 };
 
 /* The ordered attachments of one pod; default network first. Built by

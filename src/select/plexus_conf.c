@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The meta plugin's configuration: Multus' keys and a few of plexus'. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@ void plexus_conf_free(struct plexus_conf *c)
 	free(c->log_file);
 	free(c->log_level_unknown);
 	free(c->multus_cache_dir);
+	free(c->aux_chain_name);
 	free(c->readiness_file);
 	tenant_policy_free(c->policy);
 	free(c);
@@ -107,6 +110,22 @@ static int parse_version(json_object *doc, struct plexus_conf *c,
 	return r;
 }
 
+/* auxiliaryCNIChainName: a directory name, as the CNI spec's network
+ * names ([a-zA-Z0-9][a-zA-Z0-9_.-]*, Multus' check); "" is unset. */
+static int aux_name_check(const char *v, struct cni_err *err)
+{
+	bool ok = isalnum((unsigned char)v[0]);
+
+	for (const char *p = v; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || strchr("_.-", *p);
+	if (ok || !*v)
+		return 0;
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"auxiliaryCNIChainName: \"%.64s\" is not a network "
+			"name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+			v);
+}
+
 static int parse_strings(json_object *doc, struct plexus_conf *c,
 			 struct cni_err *err)
 {
@@ -127,7 +146,10 @@ static int parse_strings(json_object *doc, struct plexus_conf *c,
 	S("deviceCheckpointFile", PLEXUS_CHECKPOINT_DEFAULT, checkpoint_file);
 	S("logFile", NULL, log_file);
 	S("readinessindicatorfile", NULL, readiness_file);
+	S("auxiliaryCNIChainName", NULL, aux_chain_name);
 #undef S
+	if (r == 0 && c->aux_chain_name)
+		r = aux_name_check(c->aux_chain_name, err);
 	return r;
 }
 

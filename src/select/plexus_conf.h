@@ -69,9 +69,11 @@ struct plexus_conf {
 	bool merged_result;	    /* "mergedResult" (default true) */
 	bool multus_error_codes;    /* "errorCodes": "multus" */
 	char *multus_cache_dir;	    /* "multusCacheDir": Multus' cniDir */
-	char *readiness_file;	    /* "readinessindicatorfile" */
-	int delegate_timeout_ms;    /* "delegateTimeout" (seconds) */
-	bool in_process;	    /* "inProcess": own plugins in-process */
+	char *aux_chain_name;	 /* "auxiliaryCNIChainName": plugins from that
+			       * directory beside clusterNetwork's file */
+	char *readiness_file;	 /* "readinessindicatorfile" */
+	int delegate_timeout_ms; /* "delegateTimeout" (seconds) */
+	bool in_process;	 /* "inProcess": own plugins in-process */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */

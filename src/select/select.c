@@ -249,6 +249,56 @@ static json_object *str_or_null(const char *v)
 	return v ? json_object_new_string(v) : NULL;
 }
 
+/* The element's "mac" and "ips" for CNI_ARGS MAC= and IP= (Multus
+ * appends them at ADD, besides runtimeConfig). They come from the pod
+ * annotation: a value that could add or hide another key is refused. */
+static int elem_args(const struct sel *s, struct plexus_attachment *att,
+		     const struct annot_elem *e, struct cni_err *err)
+{
+	char field[1024];
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+	int r;
+
+	if (e->mac) {
+		snprintf(field, sizeof(field), "%s: network %s: \"mac\"",
+			 s->who, att->network);
+		if (cni_args_value_check(e->mac, field, SEL, err) < 0)
+			return -EINVAL;
+		if (!(att->args_mac = strdup(e->mac)))
+			return oom(err);
+	}
+	if (!e->ips || !json_object_array_length(e->ips))
+		return 0;
+	m = open_memstream(&out, &len);
+	if (!m)
+		return oom(err);
+	for (size_t k = 0; k < json_object_array_length(e->ips); k++) {
+		const char *ip = json_object_get_string(
+			json_object_array_get_idx(e->ips, k));
+
+		snprintf(field, sizeof(field), "%s: network %s: \"ips\"[%zu]",
+			 s->who, att->network, k);
+		r = strchr(ip, ',') ? cni_errf(err, SEL,
+					       "%s: \"%.64s\" holds ',', "
+					       "which would request another "
+					       "address; refused",
+					       field, ip)
+				    : cni_args_value_check(ip, field, SEL, err);
+		if (r < 0) {
+			fclose(m);
+			free(out);
+			return r;
+		}
+		fprintf(m, "%s%s", k ? "," : "", ip);
+	}
+	if (fclose(m) != 0)
+		return oom(err);
+	att->args_ip = out;
+	return 0;
+}
+
 /* The element's requests: runtimeConfig, args.cni, default-route. */
 static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 		      const struct annot_elem *e, struct cni_err *err)
@@ -261,6 +311,8 @@ static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 		   err) ||
 	    rt_put(att, "infinibandGUID", str_or_null(e->infiniband_guid), true,
 		   s->who, err))
+		return -EINVAL;
+	if (elem_args(s, att, e, err) < 0)
 		return -EINVAL;
 	if (e->cni_args && !(att->cni_args = cni_json_copy(e->cni_args)))
 		return oom(err);
@@ -636,6 +688,47 @@ static int add_selected(struct sel *s, struct cni_err *err)
 }
 
 /* Across the whole plan: distinct interface names, one default-route. */
+/* auxiliaryCNIChainName (Multus v4.2.4): after every other network, a
+ * chain of the node's plugin files from the directory of that name beside
+ * the clusterNetwork file, on its own interface name (net<position>).
+ * Multus refuses an ADD whose clusterNetwork is not a path; the other
+ * verbs go on without the chain. */
+static int add_aux_chain(struct sel *s, struct cni_err *err)
+{
+	const char *name = s->conf->aux_chain_name;
+	const char *cn = s->conf->cluster_network;
+	const char *ver = s->conf->cni_version;
+	struct cni_conflist *cl = NULL;
+	char *source = NULL;
+	size_t at = s->plan->n;
+	int r;
+
+	if (!name || !*name)
+		return 0;
+	if (!cn || !strchr(cn, '/'))
+		return s->env->cmd != CNI_CMD_ADD
+			       ? 0
+			       : cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					  "auxiliaryCNIChainName: "
+					  "clusterNetwork "
+					  "must be a file path to find the "
+					  "chain beside it, and \"%s\" is not",
+					  cn ? cn : "");
+	if (!ver && at > 0)
+		ver = s->plan->att[0].conf->cni_version;
+	r = select_aux_chain(cn, name, ver ? ver : "1.0.0", &cl, &source, err);
+	if (r) {
+		cni_err_prefix(err, "auxiliaryCNIChainName \"%s\"", name);
+		return r;
+	}
+	if (!cl)
+		return 0;
+	r = add_conf(s, cl, source, false, err);
+	if (r == 0)
+		s->plan->att[at].aux_chain = true;
+	return r;
+}
+
 static int plan_check(const struct sel *s, struct cni_err *err)
 {
 	const struct plexus_plan *p = s->plan;
@@ -705,6 +798,8 @@ int select_plan(const struct plexus_conf *conf, const struct cni_env *env,
 		r = add_default_networks(&s, err);
 	if (r == 0)
 		r = add_selected(&s, err);
+	if (r == 0)
+		r = add_aux_chain(&s, err);
 	if (r == 0)
 		r = plan_check(&s, err);
 	if (r == 0)

@@ -38,6 +38,17 @@ int select_conf_local(const char *conf_dir, const char *name,
 		      struct cni_conflist **ret, char **ret_source,
 		      struct cni_err *err);
 
+/* auxiliaryCNIChainName as Multus v4.2.4 builds it: a conflist named
+ * name, of version, whose plugins are Multus' passthru (SELECT_AUX_PASSTHRU,
+ * which plexus answers itself) then each ".conf" file, sorted, of the
+ * directory name beside cluster_network (a path: its Go filepath.Dir).
+ * *ret NULL when there is no such file (Multus then adds no chain); code
+ * 7 naming the file for one that does not parse. */
+#define SELECT_AUX_PASSTHRU "passthru"
+int select_aux_chain(const char *cluster_network, const char *name,
+		     const char *version, struct cni_conflist **ret,
+		     char **ret_source, struct cni_err *err);
+
 /* The conflist of a NetworkAttachmentDefinition: spec.config (conf or
  * conflist; a missing "name" takes the NAD's), or when that is empty the
  * config in conf_dir named like the NAD. Code 7 on a bad config. */

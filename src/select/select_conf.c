@@ -231,3 +231,117 @@ int select_nad_conf(json_object *nad, const char *conf_dir,
 	json_object_put(doc);
 	return r;
 }
+
+/* Go's filepath.Dir: all before the last '/', trailing '/'s dropped
+ * (but "/" stays). */
+static char *path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return n ? strndup(path, n) : strdup("/");
+}
+
+/* The ".conf" files of dir (libcni's NetworkPluginConfsFromFiles takes
+ * no other extension), sorted; none when dir does not exist. */
+static int plugin_files(const char *dir, char ***ret, size_t *ret_n)
+{
+	char **all = NULL;
+	size_t n = 0, k = 0;
+	int r = dir_list(dir, &all, &n);
+
+	if (r == -ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		const char *dot = strrchr(all[i], '.');
+		struct stat st;
+
+		if (dot && !strcmp(dot, ".conf") && stat(all[i], &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			all[k++] = all[i];
+		else
+			free(all[i]);
+	}
+	*ret = all;
+	*ret_n = k;
+	return 0;
+}
+
+/* The chain's document: Multus' passthru first, then each file's plugin. */
+static int aux_doc(const char *name, const char *version, char **files,
+		   size_t n, json_object **ret, struct cni_err *err)
+{
+	json_object *doc = json_object_new_object();
+	json_object *plugins = json_object_new_array();
+	json_object *pt = json_object_new_object();
+	int r = 0;
+
+	if (!doc || !plugins || !pt) {
+		json_object_put(doc);
+		json_object_put(plugins);
+		json_object_put(pt);
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	json_object_object_add(doc, "cniVersion",
+			       json_object_new_string(version));
+	json_object_object_add(doc, "name", json_object_new_string(name));
+	json_object_object_add(pt, "type",
+			       json_object_new_string(SELECT_AUX_PASSTHRU));
+	json_object_object_add(pt, "name",
+			       json_object_new_string("passthru-cni"));
+	json_object_array_add(plugins, pt);
+	json_object_object_add(doc, "plugins", plugins);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		json_object *p = NULL;
+
+		r = file_parse(files[i], &p, err);
+		if (r == 0 && !json_object_is_type(p, json_type_object))
+			r = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				     "%s: not a JSON object", files[i]);
+		if (r == 0)
+			json_object_array_add(plugins, p);
+		else
+			json_object_put(p);
+	}
+	if (r)
+		json_object_put(doc);
+	else
+		*ret = doc;
+	return r;
+}
+
+int select_aux_chain(const char *cluster_network, const char *name,
+		     const char *version, struct cni_conflist **ret,
+		     char **ret_source, struct cni_err *err)
+{
+	char *dir = path_dir(cluster_network), *path = NULL, **files = NULL;
+	json_object *doc = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!dir || asprintf(&path, "%s/%s", dir, name) < 0) {
+		free(dir);
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	free(dir);
+	r = plugin_files(path, &files, &n);
+	if (r)
+		r = cni_errf(err, CNI_ERR_INVALID_CONFIG, "%s: %s", path,
+			     strerror(-r));
+	*ret = NULL;
+	if (r == 0 && n > 0)
+		r = aux_doc(name, version, files, n, &doc, err);
+	if (r == 0 && doc)
+		r = conf_from_doc(doc, path, path, ret, ret_source, err);
+	json_object_put(doc);
+	strv_free(files, n);
+	free(path);
+	return r;
+}

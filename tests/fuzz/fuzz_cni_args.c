@@ -2,7 +2,8 @@
 /* libFuzzer: CNI_ARGS ("K=V;K=V", cni_args_parse), the delegates' CNI_ARGS
  * built from it as Multus builds them (cni_args_for_delegate) and, on the
  * same text, the interface-name check the environment applies to
- * CNI_IFNAME. */
+ * CNI_IFNAME; and a selection element's value (the input after its first
+ * NUL byte, tenant text) set as IP= by cni_args_set. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,37 @@
 #include "cni_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* IP=<value> last, the only IP= item, or a refusal of a value that holds
+ * ';' or '='. */
+static void set_check(const char *args, const uint8_t *data, size_t size)
+{
+	size_t alen = strlen(args);
+	char *val = alen < size ? strndup((const char *)data + alen + 1,
+					  size - alen - 1)
+				: NULL;
+	struct cni_err err = { 0 };
+	char *out = NULL, *last;
+	int r;
+
+	if (!val)
+		return;
+	r = cni_args_set(args, "IP", val, "fuzz", CNI_ERR_SELECTION, &out,
+			 &err);
+	if (r < 0 && (!strpbrk(val, ";=") || err.code != CNI_ERR_SELECTION))
+		abort();
+	if (r == 0) {
+		last = strrchr(out, ';');
+		last = last ? last + 1 : out;
+		if (strncmp(last, "IP=", 3) != 0 || strcmp(last + 3, val) != 0)
+			abort();
+		for (const char *p = out; (p = strstr(p, "IP=")); p++)
+			if (p != last && (p == out || p[-1] == ';'))
+				abort();
+	}
+	free(out);
+	free(val);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	cni_ifname_check(s, "fuzz", CNI_ERR_INVALID_ENV, &err);
+	set_check(s, data, size);
 	free(s);
 	return 0;
 }

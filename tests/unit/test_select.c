@@ -546,6 +546,11 @@ static void test_select__json_element_maps_capabilities(void **state)
 	assert_string_equal(cni_json_str(a->cni_args), "{\"k\":\"v\"}");
 	assert_string_equal(cni_json_str(a->default_route), "[\"10.9.0.1\"]");
 	assert_null(x->plan->att[0].default_route);
+	/* and MAC= / IP= for the delegate's CNI_ARGS at ADD, as Multus */
+	assert_string_equal(a->args_mac, "02:00:00:00:00:01");
+	assert_string_equal(a->args_ip, "10.9.0.5/24");
+	assert_null(x->plan->att[0].args_ip);
+	assert_null(x->plan->att[0].args_mac);
 	/* the capability verdict: which plugins take each key */
 	assert_string_equal(cni_json_str(a->capabilities),
 			    "[{\"capability\":\"ips\",\"plugins\":[\"bridge\"]}"

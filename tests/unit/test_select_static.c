@@ -238,6 +238,88 @@ static void test_select_static__cluster_network_by_path(void **state)
 	plexus_plan_free(p);
 }
 
+/* auxiliaryCNIChainName (Multus v4.2.4): after every other network, a
+ * chain named so, on net<position>: Multus' passthru, then each ".conf"
+ * file of the directory of that name beside the clusterNetwork file, in
+ * name order (other extensions are not read). */
+static void test_select_static__aux_chain(void **state)
+{
+	char body[512], sub[128];
+	struct plexus_plan *p;
+	const struct plexus_attachment *a;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/chain", dir);
+	mkdir(sub, 0700);
+	put("chain/20-tune.conf", "{\"type\":\"tuning\",\"sysctl\":{}}");
+	put("chain/10-first.conf", "{\"name\":\"x\",\"type\":\"sbr\"}");
+	put("chain/30-other.json", "{\"type\":\"skipped\"}");
+	snprintf(body, sizeof(body),
+		 "\"clusterNetwork\":\"%s/10-default.conflist\","
+		 "\"defaultNetworks\":[\"macvlan-net\"],"
+		 "\"auxiliaryCNIChainName\":\"chain\"",
+		 dir);
+	p = build_ok(body, "eth0");
+	assert_int_equal(p->n, 3);
+	a = &p->att[2];
+	assert_true(a->aux_chain);
+	assert_false(a->is_default);
+	assert_false(p->att[0].aux_chain);
+	assert_string_equal(a->network, "chain");
+	assert_string_equal(a->ifname, "net2");
+	assert_string_equal(a->conf->cni_version, "1.0.0");
+	assert_int_equal(a->conf->n_plugins, 3);
+	assert_string_equal(cni_conflist_type(a->conf, 0), "passthru");
+	assert_string_equal(cni_conflist_type(a->conf, 1), "sbr");
+	assert_string_equal(cni_conflist_type(a->conf, 2), "tuning");
+	plexus_plan_free(p);
+	/* no such directory: no chain, as Multus */
+	snprintf(body, sizeof(body),
+		 "\"clusterNetwork\":\"%s/10-default.conflist\","
+		 "\"auxiliaryCNIChainName\":\"nochain\"",
+		 dir);
+	p = build_ok(body, "eth0");
+	assert_int_equal(p->n, 1);
+	plexus_plan_free(p);
+	/* a plugin file without "type": refused, naming the file */
+	snprintf(sub, sizeof(sub), "%s/badchain", dir);
+	mkdir(sub, 0700);
+	put("badchain/1.conf", "{\"sysctl\":{}}");
+	snprintf(body, sizeof(body),
+		 "\"clusterNetwork\":\"%s/10-default.conflist\","
+		 "\"auxiliaryCNIChainName\":\"badchain\"",
+		 dir);
+	build_fails(body, CNI_ERR_INVALID_CONFIG, "badchain");
+	/* a clusterNetwork that is a name, not a path: ADD refused */
+	build_fails("\"clusterNetwork\":\"macvlan-net\","
+		    "\"auxiliaryCNIChainName\":\"chain\"",
+		    CNI_ERR_INVALID_CONFIG, "must be a file path");
+}
+
+static void test_plexus_conf_parse__aux_chain_name(void **state)
+{
+	static const char *const bad[] = { "../etc", "a/b", ".hidden", "-x" };
+	char doc[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct plexus_conf *c = NULL;
+		struct cni_err err = { 0 };
+		json_object *o;
+
+		snprintf(doc, sizeof(doc),
+			 "{\"cniVersion\":\"1.0.0\",\"clusterNetwork\":"
+			 "\"/x/y.conf\",\"auxiliaryCNIChainName\":\"%s\"}",
+			 bad[i]);
+		o = json_tokener_parse(doc);
+		assert_true(plexus_conf_parse(o, &c, &err) < 0);
+		assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+		assert_non_null(strstr(err.msg, "auxiliaryCNIChainName"));
+		assert_null(c);
+		json_object_put(o);
+	}
+}
+
 static void test_select_static__cluster_network_wins(void **state)
 {
 	struct plexus_plan *p = build_ok("\"clusterNetwork\":\"macvlan-net\","
@@ -400,6 +482,8 @@ int main(void)
 		cmocka_unit_test(test_select_static__bad_delegate_named),
 		cmocka_unit_test(test_select_static__cluster_network_by_name),
 		cmocka_unit_test(test_select_static__cluster_network_by_path),
+		cmocka_unit_test(test_select_static__aux_chain),
+		cmocka_unit_test(test_plexus_conf_parse__aux_chain_name),
 		cmocka_unit_test(test_select_static__cluster_network_wins),
 		cmocka_unit_test(test_select_static__unresolved_names_field),
 		cmocka_unit_test(
