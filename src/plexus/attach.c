@@ -20,6 +20,7 @@
 #include "cni_log.h"
 #include "cni_result.h"
 #include "gwcheck.h"
+#include "ipam_claim.h"
 #include "plan.h"
 
 static double now_ms(void)
@@ -50,12 +51,37 @@ char *attach_args_others(const char *args)
 	return out;
 }
 
-static const char *call_args(const struct attach_ctx *ctx,
-			     const struct plexus_attachment *a)
+/* The attachment's CNI_ARGS: the runtime's (as Multus builds them) with
+ * IPAM_CLAIM_ARG set to its "ipam-claim-reference", or left out: only
+ * plexus sets it, per attachment, never the runtime or a NAD. NULL on
+ * ENOMEM; the caller frees it. */
+static char *call_args(const struct attach_ctx *ctx,
+		       const struct plexus_attachment *a)
 {
 	const char *v = a->is_default ? ctx->args_default : ctx->args_others;
+	const char *p = v ? v : ctx->env->args_raw;
+	size_t klen = strlen(IPAM_CLAIM_ARG "=");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
 
-	return v ? v : ctx->env->args_raw;
+	while (m && p && *p) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n && strncmp(p, IPAM_CLAIM_ARG "=", klen) != 0)
+			fprintf(m, "%s%.*s", ftell(m) > 0 ? ";" : "", (int)n,
+				p);
+		p += n + (end ? 1 : 0);
+	}
+	if (m && a->ipam_claim)
+		fprintf(m, "%s" IPAM_CLAIM_ARG "=%s", ftell(m) > 0 ? ";" : "",
+			a->ipam_claim);
+	if (!m || fclose(m) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 char *attach_devinfo_path(const struct plexus_attachment *a,
@@ -193,13 +219,14 @@ static int plugin_call(const struct attach_ctx *ctx,
 		       json_object **ret, struct cni_err *err)
 {
 	const char *type = cni_conflist_type(a->conf, i);
+	char *args = call_args(ctx, a);
 	struct cni_exec_req req = {
 		.type = type,
 		.cmd = cmd,
 		.container_id = ctx->env->container_id,
 		.netns = ctx->netns,
 		.ifname = a->ifname,
-		.args = call_args(ctx, a),
+		.args = args,
 		.path = ctx->path,
 		.timeout_ms = ctx->timeout_ms,
 		.inherit_fd = ctx->lock_fd >= 0 ? &ctx->lock_fd : NULL,
@@ -208,11 +235,14 @@ static int plugin_call(const struct attach_ctx *ctx,
 	double t0 = now_ms();
 	int r;
 
-	r = plexus_attachment_plugin_conf(a, i, prev, &req.conf, err);
+	r = args ? plexus_attachment_plugin_conf(a, i, prev, &req.conf, err)
+		 : -ENOMEM;
 	if (r == 0 && (r = devinfo_add(ctx, a, i, req.conf)) < 0)
 		json_object_put(req.conf);
-	if (r < 0)
+	if (r < 0) {
+		free(args);
 		return r;
+	}
 	if (extra) {
 		json_object_object_foreach (extra, k, v)
 			json_object_object_add(req.conf, k, cni_json_copy(v));
@@ -223,6 +253,7 @@ static int plugin_call(const struct attach_ctx *ctx,
 		a->ifname, cni_json_str(req.conf));
 	r = ctx->exec->run(ctx->exec->ctx, &req, &out, err);
 	json_object_put(req.conf);
+	free(args);
 	cni_log(CNI_LOG_VERBOSE,
 		"%s network \"%s\" plugin %s ifname %s: %s "
 		"(%.1f ms)",

@@ -28,6 +28,7 @@ void plexus_attachment_clear(struct plexus_attachment *a)
 	json_object_put(a->runtime_config);
 	json_object_put(a->cni_args);
 	free(a->device_id);
+	free(a->ipam_claim);
 	json_object_put(a->default_route);
 	json_object_put(a->capabilities);
 	memset(a, 0, sizeof(*a));

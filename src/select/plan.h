@@ -39,6 +39,10 @@ struct plexus_attachment {
 	json_object *runtime_config; /* owned or NULL: capability args */
 	json_object *cni_args;	     /* owned or NULL: becomes args.cni */
 	char *device_id;	     /* owned or NULL */
+	char *ipam_claim;	     /* owned or NULL: the element's
+			   * "ipam-claim-reference", an IPAMClaim in the
+			   * pod's namespace; given to the delegates as
+			   * CNI_ARGS PLEXUS_IPAM_CLAIM (ipam_claim.h) */
 	json_object *default_route;  /* owned or NULL: the gateways (strings)
 				     * this attachment asks to carry the pod's
 				     * default route ("default-route") */
