@@ -294,6 +294,9 @@ int ipam_claims_get(struct ipam_claims *cl, const char *ns, const char *name,
 	long st;
 	int rc;
 
+	rc = ipam_claim_ref(ns, name, "IPAMClaim", what, sizeof(what), err);
+	if (rc < 0)
+		return rc;
 	snprintf(what, sizeof(what), "IPAMClaim %s/%s", ns, name);
 	snprintf(path, sizeof(path), CLAIM_API "/%s/ipamclaims/%s", ns, name);
 	rc = claims_call(cl, "GET", path, NULL, &st, &doc, what, err);
