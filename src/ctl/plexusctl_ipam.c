@@ -623,6 +623,9 @@ static json_object *rec_json(const struct rec *x)
 	json_object_object_add(o, "interface",
 			       json_object_new_string(x->ifname));
 	json_object_object_add(o, "node", json_object_new_string(x->node));
+	if (*x->claim)
+		json_object_object_add(o, "claim",
+				       json_object_new_string(x->claim));
 	return o;
 }
 

@@ -220,6 +220,10 @@ case_ctl_gc() {
 	echo "$out" | grep -q "^released 0, kept 1 (pod exists), kept 0 (no pod UID recorded), kept 1 for their IPAMClaims$" || fail "gc summary: $out"
 	ipamctl ls --config "$T_TMP/c.json" | grep "${a%/*} " | grep -q "container -  interface -  node node1  claim ns/ctl-$S" ||
 		fail "ls: $(ipamctl ls --config "$T_TMP/c.json")"
+	ipamctl show --config "$T_TMP/c.json" -o json "${a%/*}" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["holder"]
+assert h["claim"] == sys.argv[1] and h["container"] == "", h' "ns/ctl-$S" || fail "show -o json"
 	expect_eq "$(ipam ADD "$T_TMP/c.json" g3 node2 "ctl-$S" | addr_of)" "$a" "the claim's next pod after gc"
 	ipam DEL "$T_TMP/c.json" g3 node2 >/dev/null || fail "DEL g3"
 	unclaim "ctl-$S"
