@@ -178,6 +178,27 @@ case_race() {
 		expect_eq "$(claim_ips "race$i-$S")" "$(addr_of <"$T_TMP/$w")" "race $i: status.ips is the winner's"
 		expect_eq "$(allocs "$T_TMP/x.json")" "$i" "race $i: one allocation per claim"
 	done
+	# both read the claim before either writes it (the first status
+	# write is held back 2 s before the server applies it): both
+	# allocate, the first writer gets 409, its ADD gives its address back
+	# and finds the winner's held (121)
+	claim "race6-$S" net1 net1
+	ctl fault "{\"match\": \"PUT $CLAIMS/race6-$S/status\", \"stall_seconds\": 2, \"count\": 1}" >/dev/null
+	ctl clear-requests >/dev/null
+	ipam ADD "$T_TMP/x.json" ra6 node1 "race6-$S" >"$T_TMP/ra" 2>&1 &
+	p1=$!
+	ipam ADD "$T_TMP/x.json" rb6 node2 "race6-$S" >"$T_TMP/rb" 2>&1 &
+	p2=$!
+	wait $p1 && r1=0 || r1=$?
+	wait $p2 && r2=0 || r2=$?
+	ctl clear-faults >/dev/null
+	expect_eq "$(( (r1 == 0) + (r2 == 0) ))" 1 "race 6: winners ($(cat "$T_TMP/ra") / $(cat "$T_TMP/rb"))"
+	expect_eq "$(ctl requests --method PUT --path "$CLAIMS/race6-$S/status" | python3 -c '
+import json, sys
+print(" ".join(sorted(str(r["code"]) for r in json.load(sys.stdin))))')" "200 409" "race 6: status writes ($(cat "$T_TMP/ra") / $(cat "$T_TMP/rb")))"
+	if [ $r1 = 0 ]; then l=rb; else l=ra; fi
+	expect_eq "$(code_of <"$T_TMP/$l")" 121 "race 6: the loser's code ($(cat "$T_TMP/$l"))"
+	expect_eq "$(allocs "$T_TMP/x.json")" 6 "race 6: the loser's address given back"
 }
 
 # The claim's status cannot be written (API failing), the store fails
@@ -254,7 +275,7 @@ for S in k8s etcd; do
 	t_case "$S store: claim kept across DEL, same address on another node, GC frees a deleted claim" case_lifecycle
 	t_case "$S store: DEL frees a deleted claim's address; API down at DEL keeps it" case_del_after_unclaim
 	t_case "$S store: other network, other interface, missing, bad name, with IP=, bad status: refused, nothing left" case_refusals
-	t_case "$S store: two pods on two nodes race for a new claim: exactly one wins" case_race
+	t_case "$S store: two pods on two nodes race for a new claim (6 times, once both writing status): exactly one wins" case_race
 	t_case "$S store: status write failing, store down mid-claim: nothing left, claim unwritten" case_faults
 	t_case "$S store: plexusctl ipam gc gives a gone pod's address to its claim, frees a gone claim's" case_ctl_gc
 done
