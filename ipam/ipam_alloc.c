@@ -417,6 +417,16 @@ static int alloc_borrow(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* Is the record at off o's claim's, without a container (o may take it)? */
+static bool claim_free_for(const struct ipam_block *b, uint32_t off,
+			   const struct ipam_owner *o)
+{
+	bool attached;
+	const char *claim = ipam_block_claim(b, off, &attached);
+
+	return o->claim && claim && !attached && strcmp(claim, o->claim) == 0;
+}
+
 static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 			const struct ipam_owner *o,
 			const struct ipam_addr *want, struct ipam_addr *ret,
@@ -440,7 +450,8 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 		rc = ipam_block_new(r, idx, ctx->node, &b);
 	if (rc < 0)
 		return rc;
-	if (ipam_block_holder(&b, off, holder, sizeof(holder))) {
+	if (!claim_free_for(&b, off, o) &&
+	    ipam_block_holder(&b, off, holder, sizeof(holder))) {
 		ipam_block_clear(&b);
 		return cni_errf(err, CNI_ERR_ADDRESS_TAKEN,
 				"%s in pool %s is taken by %s",
@@ -617,6 +628,20 @@ static bool block_return_if_empty(struct ipam_ctx *ctx,
 	return true;
 }
 
+/* Does the record at off of b stay for its IPAMClaim? While the claim
+ * lists the address, and when that cannot be told (GC frees it later). */
+static bool claim_keeps(struct ipam_ctx *ctx, const struct ipam_range *r,
+			const struct ipam_block *b, uint32_t off)
+{
+	const char *claim = ipam_block_claim(b, off, NULL);
+	struct ipam_addr a;
+
+	if (!claim || !ctx->claim_holds)
+		return false;
+	addr_of(r, b->idx, off, &a);
+	return ctx->claim_holds(ctx->claim_arg, claim, &a) != 0;
+}
+
 static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 			const char *cid, const char *ifname,
 			struct cni_err *err)
@@ -635,7 +660,10 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return 0;
 	}
 	b = &m.b[i];
-	ipam_block_remove(b, off);
+	if (claim_keeps(ctx, r, b, off))
+		ipam_block_detach(b, off);
+	else
+		ipam_block_remove(b, off);
 	rc = block_put(ctx, r, b, err);
 	if (rc == 0)
 		ref_drop_if_unused(ctx, r, b);
@@ -663,9 +691,31 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc == -ECANCELED ? contention(r, err) : rc;
 }
 
+/* Does the record at a (offset off of b) match what the caller read:
+ * held by cid+ifname (cid "": by no container), of IPAMClaim claim when
+ * claim is not NULL? */
+static bool rec_is(const struct ipam_block *b, uint32_t off,
+		   const struct ipam_range *r, const struct ipam_addr *a,
+		   const char *cid, const char *ifname, const char *claim)
+{
+	const char *cl = ipam_block_claim(b, off, NULL);
+	bool attached = false;
+	uint32_t held;
+
+	if (claim && (!cl || strcmp(cl, claim) != 0))
+		return false;
+	if (!*cid) {
+		ipam_block_claim(b, off, &attached);
+		return cl && !attached;
+	}
+	return ipam_block_find(b, cid, ifname, &held) == 0 && held == off &&
+	       ipam_block_base(r, b->idx) + off == a->v;
+}
+
 static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 			   const struct ipam_addr *a, const char *cid,
-			   const char *ifname, struct cni_err *err)
+			   const char *ifname, const char *claim, bool detach,
+			   struct cni_err *err)
 {
 	ipam_u128 idx = ipam_block_of(r, a->v);
 	struct ipam_block b;
@@ -675,12 +725,15 @@ static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = block_get(ctx, r, idx, &b, err);
 	if (rc < 0)
 		return rc;
-	if (ipam_block_find(&b, cid, ifname, &off) < 0 ||
-	    ipam_block_base(r, idx) + off != a->v) {
+	off = (uint32_t)(a->v - ipam_block_base(r, idx));
+	if (!rec_is(&b, off, r, a, cid, ifname, claim)) {
 		ipam_block_clear(&b);
 		return -ENOENT;
 	}
-	ipam_block_remove(&b, off);
+	if (detach)
+		ipam_block_detach(&b, off);
+	else
+		ipam_block_remove(&b, off);
 	rc = block_put(ctx, r, &b, err);
 	if (rc == 0 && block_empty(&b))
 		block_drop(ctx, r, &b);
@@ -688,19 +741,36 @@ static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
-int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
-		    const struct ipam_addr *a, const char *cid,
-		    const char *ifname, struct cni_err *err)
+static int release_at_retry(struct ipam_ctx *ctx, const struct ipam_range *r,
+			    const struct ipam_addr *a, const char *cid,
+			    const char *ifname, const char *claim, bool detach,
+			    struct cni_err *err)
 {
 	int rc, attempt;
 
 	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
-		rc = release_at_once(ctx, r, a, cid, ifname, err);
+		rc = release_at_once(ctx, r, a, cid, ifname, claim, detach,
+				     err);
 		if (rc != -ECANCELED || !retry_more(ctx, attempt))
 			break;
 		backoff(ctx, attempt);
 	}
 	return rc == -ECANCELED ? contention(r, err) : rc;
+}
+
+int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
+		    const struct ipam_addr *a, const char *cid,
+		    const char *ifname, struct cni_err *err)
+{
+	return release_at_retry(ctx, r, a, cid, ifname, NULL, false, err);
+}
+
+int ipam_claim_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
+			  const struct ipam_addr *a, const char *claim,
+			  const char *cid, const char *ifname, bool detach,
+			  struct cni_err *err)
+{
+	return release_at_retry(ctx, r, a, cid, ifname, claim, detach, err);
 }
 
 int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r, const char *cid,
@@ -750,16 +820,45 @@ static const char *rec_get(json_object *rec, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Drop this node's stale records from b: how many, or -ENOMEM. */
-static int gc_block(struct ipam_ctx *ctx, struct ipam_block *b,
-		    json_object *valid)
+/* What GC does with a record of this node and network whose container
+ * is not valid: drop it, or, when its claim holds it (or may), keep it
+ * for the claim without the container (GC_DETACH; GC_KEEP when it has
+ * none already). */
+enum gc_act { GC_KEEP, GC_DROP, GC_DETACH };
+
+static enum gc_act gc_decide(struct ipam_ctx *ctx, const struct ipam_range *r,
+			     const struct ipam_block *b, uint32_t off)
+{
+	bool attached;
+	const char *claim = ipam_block_claim(b, off, &attached);
+	struct ipam_addr a;
+	int h;
+
+	if (!claim || !ctx->claim_holds)
+		return GC_DROP;
+	addr_of(r, b->idx, off, &a);
+	h = ctx->claim_holds(ctx->claim_arg, claim, &a);
+	if (h == 0)
+		return GC_DROP;
+	return attached ? GC_DETACH : GC_KEEP;
+}
+
+/* Drop (or give to their claims) this node's stale records in b: how
+ * many changed, or -ENOMEM; *ret_dropped counts the dropped ones. */
+static int gc_block(struct ipam_ctx *ctx, const struct ipam_range *r,
+		    struct ipam_block *b, json_object *valid,
+		    size_t *ret_dropped)
 {
 	json_object *allocs = ipam_block_allocs(b);
 	size_t n = 0, i, max = (size_t)json_object_object_length(allocs);
 	uint32_t *offs = calloc(max ? max : 1, sizeof(*offs));
+	enum gc_act *act = calloc(max ? max : 1, sizeof(*act));
 
-	if (!offs)
+	if (!offs || !act) {
+		free(offs);
+		free(act);
 		return -ENOMEM;
+	}
 	json_object_object_foreach (allocs, k, rec) {
 		if (n < max && strcmp(rec_get(rec, "node"), ctx->node) == 0 &&
 		    strcmp(rec_get(rec, "net"), ctx->net ? ctx->net : "") ==
@@ -768,28 +867,37 @@ static int gc_block(struct ipam_ctx *ctx, struct ipam_block *b,
 			offs[n++] = (uint32_t)strtoul(k, NULL, 10);
 	}
 	for (i = 0; i < n; i++)
-		ipam_block_remove(b, offs[i]);
+		act[i] = gc_decide(ctx, r, b, offs[i]);
+	for (i = 0, max = 0, *ret_dropped = 0; i < n; i++) {
+		if (act[i] == GC_DROP)
+			ipam_block_remove(b, offs[i]);
+		else if (act[i] == GC_DETACH)
+			ipam_block_detach(b, offs[i]);
+		*ret_dropped += act[i] == GC_DROP;
+		max += act[i] != GC_KEEP;
+	}
 	free(offs);
-	return (int)n;
+	free(act);
+	return (int)max;
 }
 
 static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		   json_object *valid, size_t *count, struct cni_err *err)
 {
 	struct mine m;
-	size_t i;
+	size_t i, dropped;
 	int rc, n;
 
 	rc = mine_load(ctx, r, &m, err);
 	for (i = 0; rc == 0 && i < m.n; i++) {
-		n = gc_block(ctx, &m.b[i], valid);
+		n = gc_block(ctx, r, &m.b[i], valid, &dropped);
 		if (n <= 0) {
 			rc = n;
 			continue;
 		}
 		rc = block_put(ctx, r, &m.b[i], err);
 		if (rc == 0)
-			*count += (size_t)n;
+			*count += dropped;
 		if (rc == 0)
 			ref_drop_if_unused(ctx, r, &m.b[i]);
 	}

@@ -2,6 +2,7 @@
 #ifndef PLEXUS_IPAM_ALLOC_H
 #define PLEXUS_IPAM_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -21,6 +22,9 @@ struct ipam_owner {
 	const char *ns;
 	const char *pod;
 	const char *uid;
+	/* the IPAMClaim ("ns/name") the address is for, or NULL: its record
+	 * outlives the container while the claim holds it */
+	const char *claim;
 };
 
 /* One allocator call: the store, this node, and a random seed. */
@@ -35,6 +39,14 @@ struct ipam_ctx {
 	/* the call's deadline (cni_deadline.h; 0: none): the node lock and
 	 * compare-and-swap retries end by it with code 11 */
 	int64_t deadline;
+	/* Does IPAMClaim `claim` ("ns/name") exist and list a in its
+	 * status.ips? 1, 0, or negative when that cannot be told now. NULL:
+	 * claims are not looked at, a claim's record goes like any other.
+	 * DEL and GC keep a record its claim holds (or may hold), without
+	 * its container. */
+	int (*claim_holds)(void *arg, const char *claim,
+			   const struct ipam_addr *a);
+	void *claim_arg;
 };
 
 /* Keys (relative to the store):
@@ -43,12 +55,14 @@ struct ipam_ctx {
 
 /* Allocate one address of range r for owner: `want` (static) or any.
  * Idempotent per cid+ifname. Exhausted: code 120 naming the pool; want
- * taken: code 121 naming the holder; want reserved: code 7. */
+ * taken: code 121 naming the holder; want reserved: code 7. A want held
+ * by o->claim's record without a container is taken over, on any node. */
 int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 	       const struct ipam_owner *o, const struct ipam_addr *want,
 	       struct ipam_addr *ret, struct cni_err *err);
 
-/* Release what cid+ifname holds in r; nothing held is success. */
+/* Release what cid+ifname holds in r; nothing held is success. A claim's
+ * record stays, without the container, unless ctx->claim_holds says 0. */
 int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 		 const char *cid, const char *ifname, struct cni_err *err);
 
@@ -59,6 +73,14 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
 		    const struct ipam_addr *a, const char *cid,
 		    const char *ifname, struct cni_err *err);
+
+/* As ipam_release_at for the record at a of IPAMClaim claim ("ns/name"),
+ * held by cid+ifname or, with cid "", by no container: the record goes,
+ * or with `detach` only its container (the claim keeps the address). */
+int ipam_claim_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
+			  const struct ipam_addr *a, const char *claim,
+			  const char *cid, const char *ifname, bool detach,
+			  struct cni_err *err);
 
 /* The address cid+ifname holds in r: 0, or -ENOENT without err. */
 int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r, const char *cid,

@@ -209,7 +209,7 @@ int ipam_block_find(const struct ipam_block *b, const char *cid,
 		    const char *ifname, uint32_t *ret_off)
 {
 	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
-		if (strcmp(rec_str(rec, "cid"), cid) == 0 &&
+		if (*cid && strcmp(rec_str(rec, "cid"), cid) == 0 &&
 		    strcmp(rec_str(rec, "if"), ifname) == 0) {
 			*ret_off = (uint32_t)strtoul(k, NULL, 10);
 			return 0;
@@ -238,6 +238,7 @@ int ipam_block_add(struct ipam_block *b, uint32_t off,
 	rec_set(rec, "pod", o->pod);
 	rec_set(rec, "uid", o->uid);
 	rec_set(rec, "node", node);
+	rec_set(rec, "claim", o->claim);
 	snprintf(k, sizeof(k), "%u", off);
 	json_object_object_add(ipam_block_allocs(b), k, rec);
 	return 0;
@@ -261,17 +262,56 @@ bool ipam_block_has_node(const struct ipam_block *b, const char *node)
 	return false;
 }
 
-bool ipam_block_holder(const struct ipam_block *b, uint32_t off, char *buf,
-		       size_t size)
+static json_object *rec_at(const struct ipam_block *b, uint32_t off)
 {
 	json_object *rec;
 	char k[16];
 
 	snprintf(k, sizeof(k), "%u", off);
 	if (!json_object_object_get_ex(ipam_block_allocs(b), k, &rec))
+		return NULL;
+	return rec;
+}
+
+bool ipam_block_holder(const struct ipam_block *b, uint32_t off, char *buf,
+		       size_t size)
+{
+	json_object *rec = rec_at(b, off);
+	const char *claim;
+
+	if (!rec)
 		return false;
-	snprintf(buf, size, "%s/%s (container %s, interface %s, node %s)",
-		 rec_str(rec, "ns"), rec_str(rec, "pod"), rec_str(rec, "cid"),
-		 rec_str(rec, "if"), rec_str(rec, "node"));
+	claim = rec_str(rec, "claim");
+	if (*claim && !*rec_str(rec, "cid"))
+		snprintf(buf, size, "IPAMClaim %s (no pod, last node %s)",
+			 claim, rec_str(rec, "node"));
+	else
+		snprintf(buf, size,
+			 "%s/%s (container %s, interface %s, node %s%s%s)",
+			 rec_str(rec, "ns"), rec_str(rec, "pod"),
+			 rec_str(rec, "cid"), rec_str(rec, "if"),
+			 rec_str(rec, "node"), *claim ? ", IPAMClaim " : "",
+			 claim);
 	return true;
+}
+
+const char *ipam_block_claim(const struct ipam_block *b, uint32_t off,
+			     bool *ret_attached)
+{
+	json_object *rec = rec_at(b, off);
+
+	if (!rec || !*rec_str(rec, "claim"))
+		return NULL;
+	if (ret_attached)
+		*ret_attached = *rec_str(rec, "cid") != '\0';
+	return rec_str(rec, "claim");
+}
+
+void ipam_block_detach(struct ipam_block *b, uint32_t off)
+{
+	static const char *const gone[] = { "cid", "if", "pod", "uid" };
+	json_object *rec = rec_at(b, off);
+
+	for (size_t i = 0; rec && i < sizeof(gone) / sizeof(gone[0]); i++)
+		json_object_object_del(rec, gone[i]);
 }

@@ -16,7 +16,8 @@ struct cni_err;
 #define IPAM_KEY_MAX 512
 
 /* A block as stored: {"cidr": "...", "node": owner, "allocs": {"<offset>":
- * {"cid","if","ns","pod","uid","node"}}}. */
+ * {"cid","if","ns","pod","uid","node","net","claim"}}}; a claim's record
+ * without a pod has no cid, if, pod, uid. */
 struct ipam_block {
 	ipam_u128 idx;
 	uint64_t ver; /* 0: not stored yet */
@@ -62,8 +63,18 @@ int ipam_block_add(struct ipam_block *b, uint32_t off,
 		   const struct ipam_owner *o, const char *node);
 void ipam_block_remove(struct ipam_block *b, uint32_t off);
 bool ipam_block_has_node(const struct ipam_block *b, const char *node);
-/* Is off held? Then buf gets "ns/pod (container C, interface I, node N)". */
+/* Is off held? Then buf gets "ns/pod (container C, interface I, node N)"
+ * (", IPAMClaim ns/name" added for a claim's record), or for a claim's
+ * record without a pod "IPAMClaim ns/name (no pod, last node N)". */
 bool ipam_block_holder(const struct ipam_block *b, uint32_t off, char *buf,
 		       size_t size);
+
+/* The IPAMClaim ("ns/name") whose record is at off, or NULL; with
+ * *ret_attached (may be NULL) true while a container holds it. */
+const char *ipam_block_claim(const struct ipam_block *b, uint32_t off,
+			     bool *ret_attached);
+/* The record at off keeps its claim, network, namespace and node and
+ * loses its container, interface, pod and UID: the claim holds it. */
+void ipam_block_detach(struct ipam_block *b, uint32_t off);
 
 #endif

@@ -437,8 +437,8 @@ static int conf_ranges(struct ipam_conf *c, json_object *ipam,
 /* One requested address (field names where it came from): in a range of
  * this network, at most one per range set; the same address asked for
  * twice (IP= and runtimeConfig.ips, say) counts once. */
-static int request_one(struct ipam_conf *c, const char *s, const char *field,
-		       struct cni_err *err)
+int ipam_conf_request(struct ipam_conf *c, const char *s, const char *field,
+		      struct cni_err *err)
 {
 	const struct ipam_range *r;
 	struct ipam_prefix p;
@@ -492,11 +492,11 @@ static int request_array(struct ipam_conf *c, const char *k1, const char *k2,
 		json_object *e = json_object_array_get_idx(arr, i);
 
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
-		rc = request_one(c,
-				 json_object_is_type(e, json_type_string)
-					 ? json_object_get_string(e)
-					 : NULL,
-				 f, err);
+		rc = ipam_conf_request(c,
+				       json_object_is_type(e, json_type_string)
+					       ? json_object_get_string(e)
+					       : NULL,
+				       f, err);
 	}
 	return rc;
 }
@@ -533,12 +533,12 @@ int ipam_conf_request_env(struct ipam_conf *c, const char *ip,
 	c->n_static = 0;
 	for (tok = strtok_r(buf, ",", &save); rc == 0 && tok;
 	     tok = strtok_r(NULL, ",", &save))
-		rc = request_one(c, tok, "CNI_ARGS IP", err);
+		rc = ipam_conf_request(c, tok, "CNI_ARGS IP", err);
 	for (size_t i = 0; rc == 0 && i < n_had; i++) {
 		char s[IPAM_ADDR_STRLEN];
 
-		rc = request_one(c, ipam_addr_fmt(&had[i], s),
-				 "requested addresses", err);
+		rc = ipam_conf_request(c, ipam_addr_fmt(&had[i], s),
+				       "requested addresses", err);
 	}
 	free(had);
 	return rc;

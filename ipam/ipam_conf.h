@@ -61,6 +61,11 @@ int ipam_conf_parse(const char *buf, size_t len, struct ipam_conf **ret,
  * range set) put before the config's requested addresses. */
 int ipam_conf_request_env(struct ipam_conf *c, const char *ip,
 			  struct cni_err *err);
+/* Request address s (an address or "addr/len"): code 7 naming `field`
+ * when it is not an address, in no range, or a second one in a range
+ * set; the same address again counts once. */
+int ipam_conf_request(struct ipam_conf *c, const char *s, const char *field,
+		      struct cni_err *err);
 void ipam_conf_free(struct ipam_conf *conf);
 
 /* Parse one range object ({"range", "range_start", "range_end", "exclude",

@@ -97,10 +97,12 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 	json_object_object_foreach (root, key, val) {
 		(void)val;
 		if (strcmp(key, "store") && strcmp(key, "stores") &&
-		    strcmp(key, "nodeName") && strcmp(key, "callTimeout"))
+		    strcmp(key, "nodeName") && strcmp(key, "callTimeout") &&
+		    strcmp(key, "kubeconfig"))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"%s: unknown key \"%s\" (store, "
-					"stores, nodeName, callTimeout)",
+					"stores, nodeName, callTimeout, "
+					"kubeconfig)",
 					what, key);
 	}
 	rc = call_timeout_check(root, what, err);
@@ -110,6 +112,9 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	rc = cni_json_get_string(root, "nodeName", "nodeName", &s, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	rc = cni_json_get_string(root, "kubeconfig", "kubeconfig", &s, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	rc = cni_json_get_object(root, "stores", "stores", &v, err);

@@ -13,6 +13,7 @@
 #include "cni_result.h"
 #include "cni_version.h"
 #include "ipam_alloc.h"
+#include "ipam_claim.h"
 #include "ipam_conf.h"
 #include "ipam_node.h"
 #include "ipam_plugin.h"
@@ -25,6 +26,7 @@ struct call {
 	char node[256];
 	struct ipam_ctx ctx;
 	enum cni_ver ver;
+	struct ipam_claims_lazy claims; /* the API of IPAMClaims, lazily */
 };
 
 static const struct ipam_addr *static_for(const struct ipam_conf *conf,
@@ -160,14 +162,192 @@ static int set_alloc(struct call *c, size_t set, const struct ipam_owner *o,
 	return rc;
 }
 
-static void release_set(struct call *c, size_t set, const struct ipam_owner *o)
+/* Give back what o holds in set; `drop`: also a claim's record (an ADD
+ * whose claim never listed it), else a claim keeps its own. */
+static void release_set(struct call *c, size_t set, const struct ipam_owner *o,
+			bool drop)
 {
+	struct ipam_ctx ctx = c->ctx;
 	size_t i;
 
+	if (drop)
+		ctx.claim_holds = NULL;
 	for (i = 0; i < c->conf->n_ranges; i++)
 		if (c->conf->ranges[i].set == set)
-			ipam_release(&c->ctx, &c->conf->ranges[i], o->cid,
+			ipam_release(&ctx, &c->conf->ranges[i], o->cid,
 				     o->ifname, NULL);
+}
+
+static void release_sets(struct call *c, size_t n, const struct ipam_owner *o,
+			 bool drop)
+{
+	while (n-- > 0)
+		release_set(c, n, o, drop);
+}
+
+/* One address per range set for o, in *ret_ips (result "ips" entries);
+ * on failure the sets done are given back (`drop` as release_set). */
+static int add_sets(struct call *c, const struct ipam_owner *o, bool drop,
+		    json_object **ret_ips, struct cni_err *err)
+{
+	json_object *ips = json_object_new_array();
+	const struct ipam_range *r = NULL;
+	struct ipam_addr a;
+	size_t set;
+	int rc = 0;
+
+	for (set = 0; set < c->conf->n_sets && rc == 0; set++) {
+		rc = set_alloc(c, set, o, &r, &a, err);
+		if (rc == 0)
+			add_ip(ips, r, &a);
+	}
+	if (rc < 0) { /* undo the sets already done, in reverse */
+		release_sets(c, set - 1, o, drop);
+		json_object_put(ips);
+		return rc;
+	}
+	*ret_ips = ips;
+	return 0;
+}
+
+/* The claim, checked to be for this network and interface. */
+static int claim_read(struct call *c, const char *ns, const char *name,
+		      struct ipam_claim **ret, struct cni_err *err)
+{
+	struct ipam_claim *cl;
+	int rc;
+
+	ipam_claims_set_deadline(c->claims.cl, c->ctx.deadline);
+	rc = ipam_claims_get(c->claims.cl, ns, name, &cl, err);
+	if (rc < 0)
+		return rc;
+	if (strcmp(cl->network, c->conf->name ? c->conf->name : "") != 0)
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "IPAMClaim %s/%s: spec.network \"%.64s\" is not "
+			      "this network \"%.64s\"",
+			      ns, name, cl->network,
+			      c->conf->name ? c->conf->name : "");
+	else if (strcmp(cl->interface, c->env->ifname) != 0)
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "IPAMClaim %s/%s: spec.interface \"%.16s\" is "
+			      "not this attachment's interface \"%s\"",
+			      ns, name, cl->interface, c->env->ifname);
+	if (rc < 0) {
+		ipam_claim_free(cl);
+		return rc;
+	}
+	*ret = cl;
+	return 0;
+}
+
+/* The claim's status.ips become the call's requested addresses: one per
+ * range set, each in a range of this network (code 7 naming it). */
+static int claim_wants(struct call *c, const struct ipam_claim *cl,
+		       struct cni_err *err)
+{
+	char a[IPAM_ADDR_STRLEN], field[400];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < cl->n_ips && rc == 0; i++) {
+		snprintf(field, sizeof(field),
+			 "IPAMClaim %s/%s: status.ips[%zu]", cl->ns, cl->name,
+			 i);
+		rc = ipam_conf_request(c->conf, ipam_addr_fmt(&cl->ips[i], a),
+				       field, err);
+	}
+	for (i = 0; i < c->conf->n_sets && rc == 0; i++)
+		if (!set_has_static(c, i))
+			rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				      "IPAMClaim %s/%s: status.ips has no "
+				      "address for range set %zu of network "
+				      "\"%s\"",
+				      cl->ns, cl->name, i,
+				      c->conf->name ? c->conf->name : "");
+	return rc;
+}
+
+/* status.ips from a result's ips: their "address" strings. */
+static json_object *claim_ips_of(json_object *ips)
+{
+	json_object *out = json_object_new_array(), *v;
+	size_t i;
+
+	for (i = 0; out && i < json_object_array_length(ips); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(ips, i),
+					      "address", &v))
+			json_object_array_add(out, json_object_get(v));
+	return out;
+}
+
+/* The first ADD of a claim: fresh addresses, then status.ips written with
+ * the resourceVersion read. Any failure gives the addresses back (the
+ * claim never listed them); -ECANCELED: another pod wrote it first. */
+static int claim_first(struct call *c, const struct ipam_owner *o,
+		       const struct ipam_claim *cl, json_object **ret_ips,
+		       struct cni_err *err)
+{
+	json_object *ips = NULL, *st;
+	int rc = add_sets(c, o, true, &ips, err);
+
+	if (rc < 0)
+		return rc;
+	st = claim_ips_of(ips);
+	rc = st ? ipam_claims_set_ips(c->claims.cl, cl, st, err) : -ENOMEM;
+	json_object_put(st);
+	if (rc < 0) {
+		release_sets(c, c->conf->n_sets, o, true);
+		json_object_put(ips);
+		return rc;
+	}
+	*ret_ips = ips;
+	return 0;
+}
+
+/* ADD through an IPAMClaim in the pod's namespace (CNI_ARGS
+ * IPAM_CLAIM_ARG, which plexus sets from "ipam-claim-reference"). */
+static int claim_add(struct call *c, struct ipam_owner *o, const char *name,
+		     json_object **ret_ips, struct cni_err *err)
+{
+	struct ipam_claim *cl = NULL;
+	char ref[320];
+	int rc;
+
+	if (c->conf->n_static)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"ipam-claim-reference (CNI_ARGS " IPAM_CLAIM_ARG
+				") and requested addresses (ips, IP=) exclude "
+				"each other");
+	rc = ipam_claim_ref(o->ns, name, "ipam-claim-reference", ref,
+			    sizeof(ref), err);
+	if (rc == 0 && !c->claims.cl)
+		rc = ipam_claims_open(c->conf->node_root, c->conf->store,
+				      &c->claims.cl, err);
+	if (rc < 0)
+		return rc;
+	o->claim = ref;
+	rc = claim_read(c, o->ns, name, &cl, err);
+	if (rc == 0 && cl->n_ips == 0) {
+		rc = claim_first(c, o, cl, ret_ips, err);
+		if (rc != -ECANCELED)
+			goto out;
+		/* lost the race: the winner's addresses, if it is gone */
+		ipam_claim_free(cl);
+		cl = NULL;
+		rc = claim_read(c, o->ns, name, &cl, err);
+		if (rc == 0 && cl->n_ips == 0)
+			rc = cni_errf(err, CNI_ERR_TRY_AGAIN,
+				      "IPAMClaim %s changed meanwhile, try "
+				      "again",
+				      ref);
+	}
+	if (rc == 0)
+		rc = claim_wants(c, cl, err);
+	if (rc == 0)
+		rc = add_sets(c, o, false, ret_ips, err);
+out:
+	ipam_claim_free(cl);
+	return rc;
 }
 
 static int cmd_add(struct call *c, json_object **ret, struct cni_err *err)
@@ -179,20 +359,14 @@ static int cmd_add(struct call *c, json_object **ret, struct cni_err *err)
 		.pod = cni_env_arg(c->env, "K8S_POD_NAME"),
 		.uid = cni_env_arg(c->env, "K8S_POD_UID"),
 	};
-	json_object *ips = json_object_new_array();
-	const struct ipam_range *r = NULL;
-	struct ipam_addr a;
-	size_t set, j;
-	int rc = 0;
+	const char *claim = cni_env_arg(c->env, IPAM_CLAIM_ARG);
+	json_object *ips = NULL;
+	int rc;
 
-	for (set = 0; set < c->conf->n_sets && rc == 0; set++) {
-		rc = set_alloc(c, set, &o, &r, &a, err);
-		if (rc == 0)
-			add_ip(ips, r, &a);
-	}
-	if (rc < 0) /* undo the sets already done, in reverse */
-		for (j = set - 1; j-- > 0;)
-			release_set(c, j, &o);
+	if (claim && *claim)
+		rc = claim_add(c, &o, claim, &ips, err);
+	else
+		rc = add_sets(c, &o, false, &ips, err);
 	if (rc == 0)
 		rc = make_result(c, ips, ret, err);
 	json_object_put(ips);
@@ -313,6 +487,11 @@ static int call_open(struct call *c, const char *buf, size_t len,
 	c->ctx.st = c->st;
 	c->ctx.node = c->node;
 	c->ctx.net = c->conf ? c->conf->name : NULL;
+	c->claims.node_root = c->conf ? c->conf->node_root : NULL;
+	c->claims.store = c->conf ? c->conf->store : NULL;
+	c->claims.deadline = deadline;
+	c->ctx.claim_holds = ipam_claims_holds;
+	c->ctx.claim_arg = &c->claims;
 	return rc;
 }
 
@@ -372,6 +551,7 @@ int ipam_plugin_run(const struct cni_env *env, const char *buf, size_t len,
 	} else if (rc == 0) {
 		rc = run(&c, &out, err);
 	}
+	ipam_claims_lazy_clear(&c.claims);
 	ipam_store_close(c.st);
 	ipam_conf_free(c.conf);
 	if (rc < 0) {

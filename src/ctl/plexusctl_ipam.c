@@ -16,6 +16,7 @@
 #include "cni_json.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_claim.h"
 #include "ipam_conf.h"
 #include "k8s.h"
 #include "kube_obj.h"
@@ -41,6 +42,7 @@ struct rec {
 	struct ipam_addr a;
 	uint32_t off;
 	char *cid, *ifname, *ns, *pod, *uid, *node;
+	char *claim; /* "ns/name" of an IPAMClaim, or "" */
 };
 
 struct recs {
@@ -59,6 +61,7 @@ static void recs_free(struct recs *rs)
 		free(rs->v[i].pod);
 		free(rs->v[i].uid);
 		free(rs->v[i].node);
+		free(rs->v[i].claim);
 	}
 	free(rs->v);
 	rs->v = NULL;
@@ -108,8 +111,9 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 		x->pod = field(v, "pod");
 		x->uid = field(v, "uid");
 		x->node = field(v, "node");
+		x->claim = field(v, "claim");
 		if (!x->cid || !x->ifname || !x->ns || !x->pod || !x->uid ||
-		    !x->node)
+		    !x->node || !x->claim)
 			return -ENOMEM;
 	}
 	if (rs->n > first)
@@ -195,10 +199,11 @@ static void print_rec(const struct rec *x)
 	char s[IPAM_ADDR_STRLEN];
 
 	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
-	       "node %s\n",
+	       "node %s%s%s\n",
 	       ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
-	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-", x->cid,
-	       x->ifname, x->node);
+	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-",
+	       *x->cid ? x->cid : "-", *x->ifname ? x->ifname : "-", x->node,
+	       *x->claim ? "  claim " : "", x->claim);
 }
 
 static void print_block(const struct ipam_range *r, const struct ipam_block *b,
@@ -437,6 +442,87 @@ static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
 	return 0;
 }
 
+struct gc_count {
+	size_t released, kept, no_uid, claimed;
+};
+
+/* Does x's IPAMClaim exist and list x's address? 1, 0 (gone or not
+ * listed), or a failure of the API. */
+static int gc_claim_holds(struct ipam_cmd *c, struct ipam_claims **cl,
+			  const struct rec *x, struct cni_err *err)
+{
+	const char *slash = strchr(x->claim, '/');
+	struct ipam_claim *got = NULL;
+	json_object *node;
+	char ns[64];
+	int rc = 0;
+	size_t i;
+
+	if (!slash || (size_t)(slash - x->claim) >= sizeof(ns))
+		return 0;
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - x->claim), x->claim);
+	if (!*cl) {
+		node = json_object_new_object();
+		json_object_object_add(
+			node, "kubeconfig",
+			json_object_new_string(c->kubeconfig ? c->kubeconfig
+							     : ""));
+		rc = ipam_claims_open(node, NULL, cl, err);
+		json_object_put(node);
+	}
+	if (rc == 0)
+		rc = ipam_claims_get(*cl, ns, slash + 1, &got, err);
+	if (rc == -ENOENT) {
+		if (err)
+			*err = (struct cni_err){ 0 };
+		return 0;
+	}
+	for (i = 0; rc == 0 && i < got->n_ips; i++)
+		if (got->ips[i].family == x->a.family &&
+		    got->ips[i].v == x->a.v)
+			rc = 1;
+	ipam_claim_free(got);
+	return rc;
+}
+
+/* A claim's record whose pod is gone (or that has none): its container
+ * goes while the claim lists the address, the record when the claim is
+ * gone or does not. */
+static int gc_claim_one(struct ipam_cmd *c, struct ipam_ctx *ctx,
+			struct ipam_claims **cl, const struct rec *x,
+			struct gc_count *n, struct cni_err *err)
+{
+	char s[IPAM_ADDR_STRLEN];
+	int held = gc_claim_holds(c, cl, x, err), rc = 0;
+
+	if (held < 0)
+		return held;
+	if (held && !*x->cid) {
+		n->claimed++;
+		return 0;
+	}
+	if (!c->dry_run)
+		rc = ipam_claim_release_at(ctx, x->r, &x->a, x->claim, x->cid,
+					   x->ifname, held, err);
+	if (rc == -ENOENT) {
+		printf("gone      %s (changed meanwhile)\n",
+		       ipam_addr_fmt(&x->a, s));
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	printf("%s %-15s pool %s  %s  claim %s  pod %s/%s  uid %s  node %s\n",
+	       c->dry_run ? "would release" : "released",
+	       ipam_addr_fmt(&x->a, s), x->r->pool_id,
+	       held ? "to its claim" : "claim gone", x->claim, x->ns,
+	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-", x->node);
+	if (held)
+		n->claimed++;
+	else
+		n->released++;
+	return 0;
+}
+
 /* Allocations are read before the pods are listed: a pod that holds an
  * allocation existed before its ADD, so it is in the list unless it was
  * deleted. */
@@ -446,27 +532,36 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 				.node = "plexusctl",
 				.seed = (uint64_t)getpid() ^
 					(uint64_t)time(NULL) };
-	size_t i, released = 0, kept = 0, no_uid = 0;
+	struct ipam_claims *cl = NULL;
+	struct gc_count n = { 0 };
 	struct recs rs = { 0 };
 	struct uids u = { 0 };
+	const struct rec *x;
+	size_t i;
 	int rc;
 
 	rc = recs_load(c, &rs, err);
 	if (rc == 0)
 		rc = pods_uids(c->kubeconfig, &u, err);
 	for (i = 0; rc == 0 && i < rs.n; i++) {
-		if (!*rs.v[i].uid)
-			no_uid++;
-		else if (uid_alive(&u, rs.v[i].uid))
-			kept++;
-		else if ((rc = gc_one(c, &ctx, &rs.v[i], err)) == 0)
-			released++;
+		x = &rs.v[i];
+		if (*x->uid && uid_alive(&u, x->uid))
+			n.kept++;
+		else if (*x->claim && (*x->uid || !*x->cid))
+			rc = gc_claim_one(c, &ctx, &cl, x, &n, err);
+		else if (!*x->uid)
+			n.no_uid++;
+		else if ((rc = gc_one(c, &ctx, x, err)) == 0)
+			n.released++;
 	}
 	if (rc == 0)
 		printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
-		       "recorded)\n",
-		       c->dry_run ? "would release" : "released", released,
-		       kept, no_uid);
+		       "recorded)%s",
+		       c->dry_run ? "would release" : "released", n.released,
+		       n.kept, n.no_uid, n.claimed ? "" : "\n");
+	if (rc == 0 && n.claimed)
+		printf(", kept %zu for their IPAMClaims\n", n.claimed);
+	ipam_claims_free(cl);
 	recs_free(&rs);
 	uids_free(&u);
 	return rc;
@@ -528,6 +623,9 @@ static json_object *rec_json(const struct rec *x)
 	json_object_object_add(o, "interface",
 			       json_object_new_string(x->ifname));
 	json_object_object_add(o, "node", json_object_new_string(x->node));
+	if (*x->claim)
+		json_object_object_add(o, "claim",
+				       json_object_new_string(x->claim));
 	return o;
 }
 

@@ -261,8 +261,11 @@ int ctl_ipam_preview(struct ctl_ipam *ctx, json_object *conf,
 	list = json_object_new_array();
 	if (!list)
 		return -ENOMEM;
-	p.owner = (struct ipam_owner){ "plexusctl-plan", ifname, pod->ns,
-				       pod->name, pod->uid };
+	p.owner = (struct ipam_owner){ .cid = "plexusctl-plan",
+				       .ifname = ifname,
+				       .ns = pod->ns,
+				       .pod = pod->name,
+				       .uid = pod->uid };
 	rc = ipam_conf_parse(text, strlen(text), &p.conf, &err);
 	if (rc == 0)
 		rc = ipam_node_name(p.conf, p.node, sizeof(p.node), &err);

@@ -153,6 +153,9 @@ static int att_obj(const struct plexus_attachment *a,
 	json_object_object_add(o, "deviceID", str_or_null(a->device_id));
 	json_object_object_add(o, "defaultRoute",
 			       cni_json_copy(a->default_route));
+	if (a->ipam_claim)
+		json_object_object_add(o, "ipamClaim",
+				       json_object_new_string(a->ipam_claim));
 	json_object_object_add(
 		o, "namespaceIsolation",
 		json_object_new_string(plan_isolation_str(a->isolation)));

@@ -20,6 +20,7 @@
 #include "cni_log.h"
 #include "cni_result.h"
 #include "gwcheck.h"
+#include "ipam_claim.h"
 #include "plan.h"
 
 static double now_ms(void)
@@ -50,23 +51,46 @@ char *attach_args_others(const char *args)
 	return out;
 }
 
-static const char *call_args(const struct attach_ctx *ctx,
-			     const struct plexus_attachment *a)
+/* The attachment's CNI_ARGS: the runtime's (as Multus builds them) with
+ * IPAM_CLAIM_ARG set to its "ipam-claim-reference", or left out: only
+ * plexus sets it, per attachment, never the runtime or a NAD. NULL on
+ * ENOMEM; the caller frees it. */
+static char *call_args(const struct attach_ctx *ctx,
+		       const struct plexus_attachment *a)
 {
 	const char *v = a->is_default ? ctx->args_default : ctx->args_others;
+	const char *p = v ? v : ctx->env->args_raw;
+	size_t klen = strlen(IPAM_CLAIM_ARG "=");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
 
-	return v ? v : ctx->env->args_raw;
+	while (m && p && *p) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n && strncmp(p, IPAM_CLAIM_ARG "=", klen) != 0)
+			fprintf(m, "%s%.*s", ftell(m) > 0 ? ";" : "", (int)n,
+				p);
+		p += n + (end ? 1 : 0);
+	}
+	if (m && a->ipam_claim)
+		fprintf(m, "%s" IPAM_CLAIM_ARG "=%s", ftell(m) > 0 ? ";" : "",
+			a->ipam_claim);
+	if (!m || fclose(m) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* ADD's CNI_ARGS: the selection element's mac and ips appended as MAC=
  * and IP= (as Multus' DelegateAdd), each replacing the runtime's item of
  * that key, so a plugin sees one value. *ret stays NULL without them. */
-static int add_args(const struct attach_ctx *ctx,
-		    const struct plexus_attachment *a, char **ret,
-		    struct cni_err *err)
+static int add_args(const struct plexus_attachment *a, const char *base,
+		    char **ret, struct cni_err *err)
 {
 	char field[256], *mac = NULL, *both = NULL;
-	const char *base = call_args(ctx, a);
 	int r = 0;
 
 	if (!a->args_mac && !a->args_ip)
@@ -92,6 +116,26 @@ static int add_args(const struct attach_ctx *ctx,
 	}
 	*ret = mac;
 	return 0;
+}
+
+/* *ret: the CNI_ARGS of one plugin call (call_args, and at ADD
+ * add_args'); the caller frees it. */
+static int call_args_for(const struct attach_ctx *ctx,
+			 const struct plexus_attachment *a, enum cni_cmd cmd,
+			 char **ret, struct cni_err *err)
+{
+	char *base = call_args(ctx, a), *more = NULL;
+	int r;
+
+	if (!base)
+		return -ENOMEM;
+	r = cmd == CNI_CMD_ADD ? add_args(a, base, &more, err) : 0;
+	if (r < 0 || more) {
+		free(base);
+		base = more;
+	}
+	*ret = base;
+	return r;
 }
 
 char *attach_devinfo_path(const struct plexus_attachment *a,
@@ -256,7 +300,6 @@ static int plugin_call(const struct attach_ctx *ctx,
 		.container_id = ctx->env->container_id,
 		.netns = ctx->netns,
 		.ifname = a->ifname,
-		.args = call_args(ctx, a),
 		.path = ctx->path,
 		.timeout_ms = ctx->timeout_ms,
 		.inherit_fd = ctx->lock_fd >= 0 ? &ctx->lock_fd : NULL,
@@ -268,11 +311,10 @@ static int plugin_call(const struct attach_ctx *ctx,
 
 	if (a->aux_chain && i == 0)
 		return passthru_call(a, cmd, ret);
-	r = cmd == CNI_CMD_ADD ? add_args(ctx, a, &args, err) : 0;
+	r = call_args_for(ctx, a, cmd, &args, err);
 	if (r < 0)
 		return r;
-	if (args)
-		req.args = args;
+	req.args = args;
 	r = plexus_attachment_plugin_conf(a, i, prev, &req.conf, err);
 	if (r == 0 && (r = devinfo_add(ctx, a, i, req.conf)) < 0)
 		json_object_put(req.conf);

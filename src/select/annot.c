@@ -340,6 +340,11 @@ static int json_elem_check(const struct annot_elem *e, const char *what,
 				"\"infiniband-guid\": \"%s\" is "
 				"not a GUID (8 octets, ':'-separated)",
 				e->infiniband_guid);
+	if (e->ipam_claim && !k8s_name_is_subdomain(e->ipam_claim))
+		return elem_err(err, what, i,
+				"\"ipam-claim-reference\": \"%.64s\" is not "
+				"an object name (DNS-1123 subdomain)",
+				e->ipam_claim);
 	if (e->ipam_claim && e->ips)
 		return elem_err(err, what, i,
 				"\"ipam-claim-reference\" and "

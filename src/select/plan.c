@@ -30,6 +30,7 @@ void plexus_attachment_clear(struct plexus_attachment *a)
 	free(a->device_id);
 	free(a->args_mac);
 	free(a->args_ip);
+	free(a->ipam_claim);
 	json_object_put(a->default_route);
 	json_object_put(a->capabilities);
 	memset(a, 0, sizeof(*a));

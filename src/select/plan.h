@@ -39,9 +39,13 @@ struct plexus_attachment {
 	json_object *runtime_config; /* owned or NULL: capability args */
 	json_object *cni_args;	     /* owned or NULL: becomes args.cni */
 	char *device_id;	     /* owned or NULL */
-	char *args_mac; /* owned or NULL: the selection element's "mac",
+	char *args_mac;	  /* owned or NULL: the selection element's "mac",
 			 * MAC= in CNI_ARGS at ADD (as Multus) */
-	char *args_ip;	/* owned or NULL: its "ips" joined by ',', IP= */
+	char *args_ip;	  /* owned or NULL: its "ips" joined by ',', IP= */
+	char *ipam_claim; /* owned or NULL: the element's
+			   * "ipam-claim-reference", an IPAMClaim in the
+			   * pod's namespace; given to the delegates as
+			   * CNI_ARGS PLEXUS_IPAM_CLAIM (ipam_claim.h) */
 	json_object *default_route; /* owned or NULL: the gateways (strings)
 				     * this attachment asks to carry the pod's
 				     * default route ("default-route") */

@@ -316,6 +316,8 @@ static int elem_apply(const struct sel *s, struct plexus_attachment *att,
 		return -EINVAL;
 	if (e->cni_args && !(att->cni_args = cni_json_copy(e->cni_args)))
 		return oom(err);
+	if (e->ipam_claim && !(att->ipam_claim = strdup(e->ipam_claim)))
+		return oom(err);
 	if (e->default_route &&
 	    !(att->default_route = cni_json_copy(e->default_route)))
 		return oom(err);

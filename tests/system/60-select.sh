@@ -245,6 +245,49 @@ EOF
 	expect_eq "$(count '*' /api)" 0 "API requests (ADD and DEL)"
 }
 
+# ipam-claim-reference end to end: plexus hands the claim to the NAD's
+# reference bridge as CNI_ARGS PLEXUS_IPAM_CLAIM, the bridge passes it to
+# plexus-ipam (exec), which keeps the claim's address across the pod's
+# DEL and gives it to the pod's next incarnation; a claim for another
+# interface is refused with nothing attached.
+case_ipam_claim() {
+	fresh
+	local ps=$T_TMP/pstore cls=/apis/k8s.cni.cncf.io/v1alpha1/namespaces/default/ipamclaims
+	rm -rf "$ps"
+	nad default cl "{\"cniVersion\":\"1.0.0\",\"name\":\"cl\",\"type\":\"bridge\",\"bridge\":\"plsbr5\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.67.5.0/24\"}}"
+	for c in vm-a:net1 vm-b:data0; do
+		printf '{"apiVersion":"k8s.cni.cncf.io/v1alpha1","kind":"IPAMClaim","metadata":{"name":"%s","namespace":"default"},"spec":{"network":"cl","interface":"%s"}}' \
+			"${c%%:*}" "${c#*:}" >"$T_TMP/claim.json"
+		ctl api POST "$cls" - <"$T_TMP/claim.json" >/dev/null || fail "claim $c"
+	done
+	EXTRA="\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$ps\",\"lockDir\":\"$ps/.locks\"},\"kubeconfig\":\"$KC\",\"nodeName\":\"n1\"}"
+	pod '[{"name":"cl","ipam-claim-reference":"vm-a"}]'
+	run ADD
+	expect_ok ADD
+	ip -n "$P" -br addr show net1 | grep -q ' 10\.67\.5\.2/24' || fail "net1: $(ip -n "$P" -br addr show net1)"
+	ips() { ctl api GET "$cls/$1" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get("status",{}).get("ips",[])))'; }
+	expect_eq "$(ips vm-a)" 10.67.5.2/24 "status.ips"
+	run DEL
+	expect_ok DEL
+	grep -q '"claim":"default/vm-a"' "$ps"/*/b/* || fail "the claim's record went at DEL"
+	# the pod's next incarnation (another UID) gets the same address
+	UID1=u2 pod '[{"name":"cl","ipam-claim-reference":"vm-a"}]'
+	POD_ARGS=${POD_ARGS/K8S_POD_UID=u1/K8S_POD_UID=u2}
+	run ADD
+	expect_ok "ADD of the next incarnation"
+	ip -n "$P" -br addr show net1 | grep -q ' 10\.67\.5\.2/24' || fail "net1 again: $(ip -n "$P" -br addr show net1)"
+	run DEL
+	expect_ok DEL
+	# a claim for another interface: refused naming the field, nothing left
+	t_netns "$P"
+	POD_ARGS=${POD_ARGS/K8S_POD_UID=u2/K8S_POD_UID=u1}
+	ctl clear-requests >/dev/null
+	pod '[{"name":"cl","ipam-claim-reference":"vm-b"}]'
+	run ADD
+	expect_reject 7 'IPAMClaim default/vm-b: spec.interface "data0" is not this attachment' "interface \"net1\""
+	expect_eq "$(ips vm-b)" "" "vm-b unwritten"
+}
+
 # DEL of a pod the API server no longer has: the PATCH gets 404, the DEL
 # succeeds and releases everything, and nothing is logged as an error.
 case_del_pod_gone() {
@@ -446,6 +489,7 @@ t_case "select: comma form and v1.multus-cni.io/default-network override" case_c
 t_case "select: a pod not yet visible is waited for" case_pod_not_yet_visible
 t_case "select: a failed network-status write is logged, the ADD stands" case_status_write_fails
 t_case "select: manifestsDir instead of the API" case_manifests_dir
+t_case "select: ipam-claim-reference reaches plexus-ipam through the reference bridge, the address outlives the pod, another interface's claim refused" case_ipam_claim
 t_case "select: DEL of a pod gone from the API (404) succeeds, releases everything" case_del_pod_gone
 t_case "select: DEL with the API failing (500, unreachable) succeeds, releases everything, logs" case_del_api_failing
 t_case "select: DEL of a pod replaced under the same name leaves the new pod's network-status (UID guard, 422)" case_del_replaced_pod

@@ -344,6 +344,20 @@ static const struct {
 	{ "[{\"name\":\"a\",\"ips\":[\"10.0.0.1/24\"],"
 	  "\"ipam-claim-reference\":\"c\"}]",
 	  "\"ipam-claim-reference\" and \"ips\" exclude each other" },
+	{ "[{\"name\":\"a\",\"ipam-claim-reference\":\"../x\"}]", "\"ipam-"
+								  "claim-"
+								  "reference\":"
+								  " \"../x\" "
+								  "is not an "
+								  "object "
+								  "name" },
+	{ "[{\"name\":\"a\",\"ipam-claim-reference\":\"ns/c\"}]", "\"ipam-"
+								  "claim-"
+								  "reference\":"
+								  " \"ns/c\" "
+								  "is not an "
+								  "object "
+								  "name" },
 };
 
 static void test_parse__rejects(void **state)

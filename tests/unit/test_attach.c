@@ -539,6 +539,36 @@ static void test_attach_add__args_per_network(void **state)
 	fixture_free(fx);
 }
 
+/* "ipam-claim-reference" reaches only its own attachment, as CNI_ARGS
+ * PLEXUS_IPAM_CLAIM; one the runtime passed never reaches any. */
+static void test_attach_add__ipam_claim_arg(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_B, NET_C };
+	struct fixture *fx = fixture_new(confs, 3);
+	struct cni_env e = env;
+
+	(void)state;
+	e.args_raw = "K8S_POD_NAMESPACE=ns;PLEXUS_IPAM_CLAIM=forged;"
+		     "K8S_POD_NAME=web-0";
+	fx->ctx.env = &e;
+	fx->rec->plan->att[1].ipam_claim = strdup("vm-a");
+	assert_int_equal(attach_add(&fx->ctx, fx->rec, NULL), 0);
+	assert_true(fx->fake.n_calls >= 3);
+	for (size_t i = 0; i < fx->fake.n_calls; i++) {
+		const struct fake_exec_call *c = &fx->fake.calls[i];
+
+		if (strcmp(c->ifname, "net1") == 0)
+			assert_string_equal(c->args, "K8S_POD_NAMESPACE=ns;K8S_"
+						     "POD_NAME="
+						     "web-0;PLEXUS_IPAM_CLAIM="
+						     "vm-a");
+		else
+			assert_string_equal(c->args, "K8S_POD_NAMESPACE=ns;"
+						     "K8S_POD_NAME=web-0");
+	}
+	fixture_free(fx);
+}
+
 static void test_attach_merge__default_first(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_B, NET_C };
@@ -630,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_attach_gc__valid_lists_per_network),
 		cmocka_unit_test(test_attach_args_others__drops_ip_and_mac),
 		cmocka_unit_test(test_attach_add__args_per_network),
+		cmocka_unit_test(test_attach_add__ipam_claim_arg),
 		cmocka_unit_test(test_attach_merge__default_first),
 		cmocka_unit_test(
 			test_attach_merge__secondary_unset_index_claimed),

@@ -47,7 +47,11 @@ static void fx_free(struct fx *f)
 
 static struct ipam_owner own(const char *cid, const char *ifname)
 {
-	return (struct ipam_owner){ cid, ifname, "ns1", cid, "uid" };
+	return (struct ipam_owner){ .cid = cid,
+				    .ifname = ifname,
+				    .ns = "ns1",
+				    .pod = cid,
+				    .uid = "uid" };
 }
 
 /* Allocate for cid/eth0 on ctx; return the address as a string. */
@@ -318,6 +322,139 @@ static void test_ipam_gc__keeps_valid_attachments(void **state)
 	fx_free(f);
 }
 
+/* A fake claim_holds: the answer the test sets, and what it was asked. */
+struct holds {
+	int answer;
+	int calls;
+	char last[64];
+};
+
+static int fake_holds(void *arg, const char *claim, const struct ipam_addr *a)
+{
+	struct holds *h = arg;
+
+	(void)a;
+	h->calls++;
+	snprintf(h->last, sizeof(h->last), "%s", claim);
+	return h->answer;
+}
+
+/* ADD of cid for claim ns1/k1 on ctx, asking for want (or any). */
+static int add_claim(struct fx *f, struct ipam_ctx *ctx, const char *cid,
+		     const char *claim, const char *want, struct cni_err *err)
+{
+	struct ipam_owner o = own(cid, "eth0");
+	struct ipam_addr w, a;
+
+	o.claim = claim;
+	if (want)
+		assert_int_equal(ipam_addr_parse(want, &w), 0);
+	return ipam_alloc(ctx, &f->conf->ranges[0], &o, want ? &w : NULL, &a,
+			  err);
+}
+
+static void test_ipam_release__claim_keeps_address(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct holds h = { .answer = 1 };
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+
+	(void)state;
+	f->a.claim_holds = f->b.claim_holds = fake_holds;
+	f->a.claim_arg = f->b.claim_arg = &h;
+	assert_int_equal(add_claim(f, &f->a, "c1", "ns1/k1", NULL, &err), 0);
+	assert_int_equal(ipam_find(&f->a, r, "c1", "eth0", &a, &err), 0);
+	assert_string_equal(ipam_addr_fmt(&a, (char[IPAM_ADDR_STRLEN]){ 0 }),
+			    "10.0.0.2");
+	/* DEL: the claim lists it, the record stays without the container */
+	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
+	assert_int_equal(h.calls, 1);
+	assert_string_equal(h.last, "ns1/k1");
+	assert_int_equal(ipam_find(&f->a, r, "c1", "eth0", &a, &err), -ENOENT);
+	/* an ordinary ADD does not get it */
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.3");
+	/* nor another claim's pod, nor a pod of no claim asking for it */
+	assert_int_equal(add_claim(f, &f->b, "c3", "ns1/k2", "10.0.0.2", &err),
+			 -EEXIST);
+	assert_int_equal(err.code, CNI_ERR_ADDRESS_TAKEN);
+	assert_non_null(strstr(err.msg, "IPAMClaim ns1/k1 (no pod"));
+	assert_true(add_err(f, &f->b, "c4", "10.0.0.2", &err) < 0);
+	/* the claim's next pod takes it over on another node */
+	assert_int_equal(add_claim(f, &f->b, "c5", "ns1/k1", "10.0.0.2", &err),
+			 0);
+	assert_int_equal(ipam_find(&f->b, r, "c5", "eth0", &a, &err), 0);
+	/* while c5 holds it, a third pod of the claim is refused */
+	assert_true(add_claim(f, &f->a, "c6", "ns1/k1", "10.0.0.2", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_ADDRESS_TAKEN);
+	assert_non_null(strstr(err.msg, "ns1/c5 (container c5"));
+	/* the claim is gone: DEL frees the address */
+	h.answer = 0;
+	assert_int_equal(ipam_release(&f->b, r, "c5", "eth0", &err), 0);
+	assert_int_equal(add_err(f, &f->b, "c7", "10.0.0.2", &err), 0);
+	fx_free(f);
+}
+
+static void test_ipam_release__claim_unknown_keeps(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct holds h = { .answer = -1 };
+	struct cni_err err = { 0 };
+	size_t before;
+
+	(void)state;
+	f->a.claim_holds = fake_holds;
+	f->a.claim_arg = &h;
+	assert_int_equal(add_claim(f, &f->a, "c1", "ns1/k1", NULL, &err), 0);
+	before = mem_store_count(f->st, NULL);
+	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
+	assert_true(add_err(f, &f->a, "c2", "10.0.0.2", &err) < 0);
+	/* no claim_holds: a claim's record goes like any other */
+	f->a.claim_holds = NULL;
+	assert_int_equal(add_claim(f, &f->a, "c3", "ns1/k1", "10.0.0.2", &err),
+			 0);
+	assert_int_equal(ipam_release(&f->a, r, "c3", "eth0", &err), 0);
+	assert_int_equal(add_err(f, &f->a, "c4", "10.0.0.2", &err), 0);
+	assert_int_equal(mem_store_count(f->st, NULL), before);
+	fx_free(f);
+}
+
+static void test_ipam_gc__claims(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	json_object *valid = json_tokener_parse("[]");
+	struct holds h = { .answer = 1 };
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+	size_t n = 9;
+
+	(void)state;
+	f->a.claim_holds = fake_holds;
+	f->a.claim_arg = &h;
+	assert_int_equal(add_claim(f, &f->a, "c1", "ns1/k1", NULL, &err), 0);
+	add(f, &f->a, "c2");
+	/* the claim holds it: c1 goes, the address stays; c2 is dropped */
+	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ipam_find(&f->a, r, "c1", "eth0", &a, &err), -ENOENT);
+	assert_true(add_err(f, &f->a, "c3", "10.0.0.2", &err) < 0);
+	/* cannot tell: kept */
+	h.answer = -1;
+	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_true(add_err(f, &f->a, "c3", "10.0.0.2", &err) < 0);
+	/* the claim is gone: freed */
+	h.answer = 0;
+	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(add_err(f, &f->a, "c3", "10.0.0.2", &err), 0);
+	json_object_put(valid);
+	fx_free(f);
+}
+
 static void test_ipam_alloc__v6_64_random_blocks(void **state)
 {
 	struct fx *f = fx_new("{\"range\":\"fd00:0:0:7::/64\"}");
@@ -522,6 +659,9 @@ int main(void)
 		cmocka_unit_test(test_ipam_gc__two_empty_blocks_keep_one),
 		cmocka_unit_test(test_ipam_alloc__borrow_when_no_free_block),
 		cmocka_unit_test(test_ipam_gc__keeps_valid_attachments),
+		cmocka_unit_test(test_ipam_release__claim_keeps_address),
+		cmocka_unit_test(test_ipam_release__claim_unknown_keeps),
+		cmocka_unit_test(test_ipam_gc__claims),
 		cmocka_unit_test(test_ipam_alloc__v6_64_random_blocks),
 		cmocka_unit_test(test_ipam_alloc__slash8_cost_independent),
 		cmocka_unit_test(test_ipam_alloc__conflicts_are_retried),
