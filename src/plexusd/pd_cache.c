@@ -81,15 +81,19 @@ static json_object *cut(const struct pd_cache *c, json_object *obj,
 	json_object_object_add(out, "apiVersion",
 			       json_object_new_string(c->kind == PD_CACHE_PODS
 							      ? "v1"
-							      : "k8s.cni.cncf.io/v1"));
+							      : "k8s.cni.cncf."
+								"io/v1"));
 	json_object_object_add(out, "kind",
 			       json_object_new_string(c->kind == PD_CACHE_PODS
 							      ? "Pod"
-							      : "NetworkAttachmentDefinition"));
+							      : "NetworkAttachm"
+								"entDefinitio"
+								"n"));
 	json_object_object_add(out, "metadata", omd);
-	for (const char *const *k = (const char *const[]){
-		     "namespace", "name", "uid", "resourceVersion",
-		     "annotations", NULL };
+	for (const char *const *k =
+		     (const char *const[]){ "namespace", "name", "uid",
+					    "resourceVersion", "annotations",
+					    NULL };
 	     *k; k++)
 		copy_key(md, omd, *k);
 	if (c->kind == PD_CACHE_NADS &&

@@ -93,8 +93,7 @@ static void per_cache(struct out *o, const struct pd_metrics *m,
 	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (int i = 0; i < 2; i++)
 		put(o, "%s{cache=\"%s\"} %lu\n", name, caches[i],
-		    *(const unsigned long *)((const char *)&m->cache[i] +
-					     off));
+		    *(const unsigned long *)((const char *)&m->cache[i] + off));
 }
 
 static void cache_metrics(struct out *o, const struct pd_metrics *m)

@@ -196,7 +196,8 @@ static void lines(struct pd_sock *s, struct conn *c, long long now)
 		c->in_len -= n + 1;
 		memmove(c->in, nl + 1, c->in_len);
 		if (r < 0) {
-			refuse(s, c, PD_SOCK_MALFORMED, "ERR malformed request");
+			refuse(s, c, PD_SOCK_MALFORMED,
+			       "ERR malformed request");
 			return;
 		}
 		answer(s, c, now, true);
@@ -207,8 +208,8 @@ static void lines(struct pd_sock *s, struct conn *c, long long now)
 
 static void conn_read(struct pd_sock *s, struct conn *c, long long now)
 {
-	ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
-			 0);
+	ssize_t n =
+		recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -241,8 +242,8 @@ static void accept_all(struct pd_sock *s, long long now)
 			if (s->conns[i].fd < 0)
 				c = &s->conns[i];
 		if (!c || !peer_is_root(fd)) {
-			const char *why = c ? "ERR peer is not root\n"
-					    : "ERR busy\n";
+			const char *why =
+				c ? "ERR peer is not root\n" : "ERR busy\n";
 
 			s->count(s->ctx, c ? PD_SOCK_NOT_ROOT : PD_SOCK_BUSY);
 			if (send(fd, why, strlen(why), MSG_NOSIGNAL) < 0) {
@@ -251,7 +252,8 @@ static void accept_all(struct pd_sock *s, long long now)
 			close(fd);
 			continue;
 		}
-		*c = (struct conn){ .fd = fd, .idle_at = now + PD_SOCK_IDLE_MS };
+		*c = (struct conn){ .fd = fd,
+				    .idle_at = now + PD_SOCK_IDLE_MS };
 	}
 }
 
@@ -273,7 +275,7 @@ size_t pd_sock_fill(struct pd_sock *s, struct pollfd *fds)
 
 		fds[n++] = (struct pollfd){
 			.fd = c->fd,
-			.events = c->out ? POLLOUT
+			.events = c->out	  ? POLLOUT
 				  : c->wait_until ? 0
 						  : POLLIN,
 		};
@@ -369,9 +371,8 @@ static int sock_bind(struct pd_sock *s, const char *path, struct cni_err *err)
 	return 0;
 }
 
-int pd_sock_open(const char *path, pd_sock_lookup lookup,
-		 pd_sock_counter count, void *ctx, struct pd_sock **ret,
-		 struct cni_err *err)
+int pd_sock_open(const char *path, pd_sock_lookup lookup, pd_sock_counter count,
+		 void *ctx, struct pd_sock **ret, struct cni_err *err)
 {
 	struct pd_sock *s;
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];

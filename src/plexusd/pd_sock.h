@@ -57,9 +57,8 @@ typedef void (*pd_sock_counter)(void *ctx, enum pd_sock_result res);
 
 /* Bind path (a stale socket there is replaced; anything else refused),
  * mode 0600, its dir created 0700 when missing. Code 5/7. */
-int pd_sock_open(const char *path, pd_sock_lookup lookup,
-		 pd_sock_counter count, void *ctx, struct pd_sock **ret,
-		 struct cni_err *err);
+int pd_sock_open(const char *path, pd_sock_lookup lookup, pd_sock_counter count,
+		 void *ctx, struct pd_sock **ret, struct cni_err *err);
 /* Close every connection and remove the socket file. */
 void pd_sock_close(struct pd_sock *s);
 

@@ -41,10 +41,10 @@ struct pd_watch {
 	char last_err[CNI_ERR_MSG_MAX];
 };
 
-#define STAT(w, expr)                          \
-	do {                                   \
-		pthread_mutex_lock(&(w)->lock);  \
-		(w)->st.expr;                  \
+#define STAT(w, expr)                             \
+	do {                                      \
+		pthread_mutex_lock(&(w)->lock);   \
+		(w)->st.expr;                     \
 		pthread_mutex_unlock(&(w)->lock); \
 	} while (0)
 
@@ -102,9 +102,11 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 	}
 	for (size_t i = 0; i < json_object_array_length(items); i++)
 		json_object_array_add(
-			all, json_object_get(json_object_array_get_idx(items, i)));
+			all,
+			json_object_get(json_object_array_get_idx(items, i)));
 	if (json_object_object_get_ex(body, "metadata", &md)) {
-		if (!*rv && json_object_object_get_ex(md, "resourceVersion", &v))
+		if (!*rv &&
+		    json_object_object_get_ex(md, "resourceVersion", &v))
 			snprintf(rv, rv_size, "%s", json_object_get_string(v));
 		if (json_object_object_get_ex(md, "continue", &v) &&
 		    *json_object_get_string(v))
