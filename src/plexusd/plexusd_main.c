@@ -187,6 +187,7 @@ static void config_write(struct pd *d, json_object *master, const char *path)
 		.host_prefix = d->o.host_prefix,
 		.kubeconfig = d->o.no_kubeconfig ? NULL : d->o.kubeconfig,
 		.readiness_file = d->o.readiness_file,
+		.socket = d->m.caches_on ? d->o.socket : NULL,
 		.plugin_extra = d->extra,
 	};
 	struct cni_err err = { 0 };
