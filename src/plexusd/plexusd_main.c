@@ -24,6 +24,7 @@
 #include "cni_fs.h"
 #include "cni_json.h"
 #include "cni_log.h"
+#include "curl_lazy.h"
 #include "k8s.h"
 #include "pd_install.h"
 #include "pd_kubeconfig.h"
@@ -58,6 +59,8 @@ struct pd {
 	struct pd_watch *watch[2];
 	char *api_kubeconfig;
 	int efd; /* the watch threads wake the loop */
+	const struct curl_fns *curl;
+	bool curl_inited;
 	bool conf_dirty, kube_dirty;
 	long long debounce_at, retry_at, resync_at;
 	char last_err[PD_ERR_KINDS][CNI_ERR_MSG_MAX];
@@ -356,6 +359,15 @@ static int caches_start(struct pd *d, struct cni_err *err)
 				     .node_name = d->o.node_name };
 	int r;
 
+	/* libcurl loaded and initialised here, once, before the threads
+	 * (their clients' init and cleanup then only count) */
+	r = curl_lazy(CNI_ERR_KUBERNETES, "plexusd caches", &d->curl, err);
+	if (r < 0)
+		return r;
+	if (d->curl->global_init(CURL_GLOBAL_DEFAULT))
+		return cni_errf(err, CNI_ERR_KUBERNETES,
+				"cannot initialise libcurl");
+	d->curl_inited = true;
 	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->efd < 0)
 		return cni_errf(err, CNI_ERR_IO, "eventfd: %s",
@@ -727,6 +739,8 @@ static void pd_free(struct pd *d)
 		pd_watch_stop(d->watch[i]); /* before its cache goes */
 		pd_cache_free(d->cache[i]);
 	}
+	if (d->curl_inited)
+		d->curl->global_cleanup();
 	pd_sock_close(d->sock);
 	if (d->efd >= 0)
 		close(d->efd);
