@@ -76,19 +76,45 @@ static void fail(struct pd_watch *w, const struct cni_err *e)
 	}
 }
 
+/* a query value: unreserved bytes as they are, the rest %XX */
+static void query_escape(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < size; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || strchr("-._~", ch)) {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
 /* one page: its items appended to all, the next continue token */
 static int list_page(struct pd_watch *w, struct k8s_client *cl,
 		     const char *cont, json_object *all, char *rv,
 		     size_t rv_size, char **ret_cont, struct cni_err *err)
 {
 	json_object *body = NULL, *items, *md, *v;
-	char path[PATH_MAX_LEN];
+	char path[PATH_MAX_LEN], esc[PATH_MAX_LEN / 2];
 	long st = 0;
 	int r;
 
 	*ret_cont = NULL;
+	if (cont && strlen(cont) * 3 >= sizeof(esc))
+		return cni_errf(err, CNI_ERR_KUBERNETES,
+				"list %s: continue token of %zu bytes", what(w),
+				strlen(cont));
+	query_escape(cont ? cont : "", esc, sizeof(esc));
 	snprintf(path, sizeof(path), "%s?%slimit=" PAGE "%s%s", base(w),
-		 w->selector, cont ? "&continue=" : "", cont ? cont : "");
+		 w->selector, cont ? "&continue=" : "", esc);
 	STAT(w, lists++);
 	r = k8s_request(cl, "GET", path, NULL, NULL, &st, &body, err);
 	if (r == 0 && (st != 200 || !body ||
