@@ -23,6 +23,7 @@
 #define LIST_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS	200
 #define BACKOFF_MAX_MS	30000
+#define RELIST_PAUSE_MS 1000
 #define PATH_MAX_LEN	1024
 #define PODS_PATH	"/api/v1/pods"
 #define NADS_PATH	"/apis/k8s.cni.cncf.io/v1/network-attachment-definitions"
@@ -38,6 +39,9 @@ struct pd_watch {
 	pthread_mutex_t lock; /* st */
 	struct pd_watch_stats st;
 	bool need_list;
+	bool bad_event; /* on_line refused an event: bad_msg says why */
+	char bad_msg[CNI_ERR_MSG_MAX];
+	unsigned long applied; /* events since the last list */
 	char last_err[CNI_ERR_MSG_MAX];
 };
 
@@ -164,6 +168,7 @@ static int list_all(struct pd_watch *w, struct k8s_client *cl,
 	if (r < 0)
 		return r;
 	w->need_list = false;
+	w->applied = 0;
 	STAT(w, synced = true);
 	cni_log(CNI_LOG_VERBOSE, "%s cache: listed %zu at resourceVersion %s",
 		what(w), pd_cache_size(w->cache), rv);
@@ -179,13 +184,16 @@ static int on_line(void *ctx, char *line, size_t len)
 
 	if (r == 0) {
 		STAT(w, events++);
+		w->applied++;
 		wake(w);
 		return 0;
 	}
-	if (r == -ESTALE)
+	if (r == -ESTALE) {
 		STAT(w, relists++);
-	else
-		fail(w, &err); /* an event we cannot apply: list again */
+	} else { /* an event we cannot apply: list again, after a backoff */
+		w->bad_event = true;
+		snprintf(w->bad_msg, sizeof(w->bad_msg), "%s", err.msg);
+	}
 	w->need_list = true;
 	return 1;
 }
@@ -209,6 +217,10 @@ static int watch_once(struct pd_watch *w, struct k8s_client *cl,
 		 base(w), w->selector, WATCH_TIMEOUT_S, rv);
 	STAT(w, watches++);
 	r = k8s_watch(cl, path, WATCH_IDLE_S, on_line, stopping, w, &st, err);
+	if (r == -ECANCELED && w->bad_event) {
+		w->bad_event = false;
+		return cni_errf(err, CNI_ERR_KUBERNETES, "%s", w->bad_msg);
+	}
 	if (r == -ECANCELED)
 		return 0; /* stopping, or a relist asked by on_line */
 	if (r == 0 && st == 410) {
@@ -262,6 +274,9 @@ static void *run(void *arg)
 
 		if (round_once(w, &err) == 0) {
 			backoff = 0;
+			/* a 410 at once after a list: do not list in a loop */
+			if (w->need_list && !w->applied)
+				nap(w, RELIST_PAUSE_MS);
 			continue;
 		}
 		fail(w, &err);
