@@ -30,9 +30,11 @@ struct pdc {
 	struct nad_source *direct; /* opened on first need */
 };
 
+/* plexusd absent, slow or broken: logged as an error (plexusd is
+ * configured and not working); a miss it answered is only verbose */
 static void give_up(struct pdc *p, const char *what, const char *why)
 {
-	cni_log(CNI_LOG_VERBOSE, "plexusd %s: %s: %s; asking the API",
+	cni_log(CNI_LOG_ERROR, "plexusd %s: %s: %s; asking the API",
 		p->conf->plexusd_socket, what, why);
 	if (p->fd >= 0)
 		close(p->fd);

@@ -15,7 +15,8 @@ struct plexus_conf;
  * for the pod of uid and the NADs it names, and the source conf names
  * (nad_source_open: the API) for anything plexusd does not serve:
  * plexusd absent, slow, not synced, the pod unknown or of another uid,
- * a NAD it does not have. Each fallback is logged (verbose). The direct
+ * a NAD it does not have. Each fallback is logged (an error when plexusd
+ * is absent, slow or broken; verbose for a miss it answered). The direct
  * source is opened only when first needed; network-status always goes
  * through it. */
 int pdclient_open(const struct plexus_conf *conf, const char *uid,

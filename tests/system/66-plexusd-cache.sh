@@ -251,6 +251,8 @@ time.sleep(30)' "$SOCK" &
 	expect_eq "$(pod_gets)" 1 "pod GETs (direct after a silent plexusd)"
 	grep -q "plexusd $SOCK: pod default/p1: Connection timed out; asking the API" \
 		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "timeout not logged"; }
+	# DEL never asked it: one timeout logged, the ADD's
+	expect_eq "$(grep -c 'Connection timed out' "$T_TMP/plexus.log")" 1 "timeouts logged"
 	# the silent socket stays open 30 s: an ADD that waited for it
 	# would take that long
 	[ $(((t1 - t0) / 1000000)) -lt 10000 ] || fail "ADD+DEL took $(((t1 - t0) / 1000000)) ms"
