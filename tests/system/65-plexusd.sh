@@ -411,7 +411,7 @@ EOF
 	"$PD" "${args[@]}" --help >/dev/null || fail "a DaemonSet flag plexusd refuses: ${args[*]}"
 	grep -q 'name: plexus$' "$TOP/crd/rbac-select.yaml" || fail "no plexus service account in crd/"
 	# plexusd's own role: exactly the verbs its caches use
-	python3 - "$TOP/crd/plexusd/rbac-plexusd.yaml" <<'EOF' || fail "crd/plexusd/rbac-plexusd.yaml"
+	python3 - "$TOP/crd/rbac-plexusd.yaml" <<'EOF' || fail "crd/rbac-plexusd.yaml"
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 role = [d for d in docs if d["kind"] == "ClusterRole"][0]
