@@ -26,7 +26,8 @@ struct pdc {
 	unsigned flags;
 	int fd;		  /* -1: not connected, or given up */
 	bool gave_up;	  /* plexusd absent, slow or broken: API only */
-	int64_t deadline; /* set at connect */
+	int64_t deadline; /* of the request in flight */
+	int64_t spent_ms; /* waited on plexusd so far, of the budget */
 	struct nad_source *direct; /* opened on first need */
 };
 
@@ -50,7 +51,6 @@ static int pd_connect(struct pdc *p)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	p->deadline = cni_deadline_after(PDCLIENT_DEADLINE_MS);
 	p->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0)
 		return -errno;
@@ -143,15 +143,21 @@ static int recv_line(struct pdc *p, char **ret)
 static int ask(struct pdc *p, const char *req, json_object **ret, char *why,
 	       size_t why_size)
 {
+	int64_t t0 = cni_now_ms();
 	char *line = NULL;
 	int r = 0;
 
-	if (p->fd < 0 && !p->gave_up)
+	/* what is left of the budget; the API's time does not count */
+	p->deadline = cni_deadline_after(PDCLIENT_DEADLINE_MS - p->spent_ms);
+	if (PDCLIENT_DEADLINE_MS - p->spent_ms <= 0)
+		r = -ETIMEDOUT;
+	if (r == 0 && p->fd < 0 && !p->gave_up)
 		r = pd_connect(p);
 	if (r == 0)
 		r = send_all(p, req, strlen(req));
 	if (r == 0)
 		r = recv_line(p, &line);
+	p->spent_ms += cni_now_ms() - t0;
 	if (r < 0) {
 		snprintf(why, why_size, "%s", strerror(-r));
 		return r;

@@ -6,9 +6,10 @@ struct cni_err;
 struct nad_source;
 struct plexus_conf;
 
-/* How long one ADD may spend on plexusd in all (connect, the pod, its
- * NADs) before it asks the API itself. plexusd waits at most 100 ms for
- * a pod its watch has not delivered yet (PD_SOCK_WAIT_MS). */
+/* How long one ADD may wait on plexusd in all (connect, the pod, its
+ * NADs; time spent asking the API in between does not count) before it
+ * asks the API itself. plexusd waits at most 100 ms for a pod its watch
+ * has not delivered yet (PD_SOCK_WAIT_MS). */
 #define PDCLIENT_DEADLINE_MS 200
 
 /* A NAD source that asks plexusd's socket (conf->plexusd_socket) first

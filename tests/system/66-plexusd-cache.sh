@@ -116,7 +116,7 @@ fresh() {
 	stop_pd
 	ctl reset >/dev/null
 	t_netns "$P"
-	rm -rf "$IPAM" "$CACHE" "$NETD" "$T_TMP/run"
+	rm -rf "$IPAM" "$CACHE" "$NETD" "$T_TMP/run" "$T_TMP/plexus.log"
 	mkdir -p "$IPAM" "$NETD"
 	nad kube-system cluster "$(bridge_c cluster plcbr0 10.68.0.0/24)"
 	nad default a1 "$(bridge_c a1 plcbr1 10.68.1.0/24)"
@@ -225,6 +225,26 @@ case_relist_410() {
 	expect_eq "$(pod_gets)" 0 "pod GETs"
 }
 
+case_pod_late() {
+	fresh
+	# the pod reappears under a new uid 0.5 s from now: plexusd waits
+	# 100 ms, answers UNKNOWN, plexus asks the API (which waits for it)
+	ctl api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
+	python3 -c 'import json,sys
+p = json.load(open(sys.argv[1])); p["metadata"]["uid"] = "u1"
+print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
+	wait_for "the pod gone from the cache" eval '[ "$(ask "POD default p1 u1")" = UNKNOWN ]'
+	ctl clear-requests >/dev/null
+	ctl put-object "$T_TMP/pod2.json" --delay 0.5 >/dev/null
+	add_del 10.68.1.
+	[ "$(pod_gets)" -ge 1 ] || fail "the pod was not fetched directly"
+	expect_eq "$(nad_gets)" 0 "NAD GETs (still served by plexusd)"
+	grep -q "plexusd $SOCK: pod default/p1: answered UNKNOWN; asking the API" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "the miss not logged"; }
+	[ "$(metric 'plexusd_socket_requests_total{result="unknown"}')" -ge 2 ] ||
+		fail "unknown not counted"
+}
+
 case_killed_fallback() {
 	fresh
 	kill -9 "$PD_PID"
@@ -312,6 +332,7 @@ t_case "plexusd cache: [1.0.0] ADD served from the socket (no pod or NAD GET), 0
 t_case "plexusd cache: a NAD changed through the API is seen by the next ADD" case_nad_change_seen
 t_case "plexusd cache: a dropped watch resumes from its resourceVersion (no relist)" case_resume
 t_case "plexusd cache: an expired resourceVersion (410) relists" case_relist_410
+t_case "plexusd cache: a pod not cached yet: waited for, answered unknown, fetched by plexus; its NADs still served" case_pod_late
 t_case "plexusd cache: plexusd killed or silent: ADD falls back to the API, logged, within the deadline" case_killed_fallback
 t_case "plexusd cache: a peer that is not root is refused (mode 0600, SO_PEERCRED)" case_not_root
 t_case "plexusd cache: malformed and oversized requests refused, daemon unharmed" case_malformed
