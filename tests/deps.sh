@@ -24,6 +24,7 @@ openssl
 python3
 golang-go
 golang-github-appc-cni-dev
+golang-github-containerd-go-cni-dev
 valgrind
 clang
 clang-format

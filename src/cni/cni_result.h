@@ -67,6 +67,13 @@ json_object *cni_result_to_json(const struct cni_result *res, enum cni_ver v);
 /* Append all of src to dst, remapping ips[].interface. 0 or -ENOMEM. */
 int cni_result_append(struct cni_result *dst, const struct cni_result *src);
 
+/* Give every address of res without an interface index the index of its
+ * interface called ifname with a sandbox, adding {ifname, sandbox} to
+ * res' interfaces when it has none: a delegate called with CNI_IFNAME
+ * ifname configured them there. 0 or -ENOMEM. */
+int cni_result_ips_claim(struct cni_result *res, const char *ifname,
+			 const char *sandbox);
+
 struct cni_result *cni_result_new(void);
 void cni_result_free(struct cni_result *res);
 /* Free res's interfaces and leave it with none (a delegate drops an IPAM

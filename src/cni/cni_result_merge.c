@@ -140,3 +140,46 @@ int cni_result_append(struct cni_result *dst, const struct cni_result *src)
 		r = append_dns(&dst->dns, &src->dns);
 	return r;
 }
+
+/* The index of res' interface called name with a sandbox, or -1. */
+static int iface_in_sandbox(const struct cni_result *res, const char *name)
+{
+	for (size_t i = 0; i < res->n_ifaces; i++)
+		if (res->ifaces[i].sandbox && res->ifaces[i].name &&
+		    strcmp(res->ifaces[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int cni_result_ips_claim(struct cni_result *res, const char *ifname,
+			 const char *sandbox)
+{
+	struct cni_iface *d;
+	size_t unset = 0;
+	int idx;
+
+	for (size_t i = 0; i < res->n_ips; i++)
+		unset += res->ips[i].interface < 0;
+	if (unset == 0)
+		return 0;
+	idx = iface_in_sandbox(res, ifname);
+	if (idx < 0) {
+		if (grow((void **)&res->ifaces, res->n_ifaces, 1,
+			 sizeof(*res->ifaces)) < 0)
+			return -ENOMEM;
+		d = &res->ifaces[res->n_ifaces];
+		d->name = strdup(ifname);
+		d->sandbox = strdup(sandbox);
+		if (!d->name || !d->sandbox) {
+			free(d->name);
+			free(d->sandbox);
+			d->name = d->sandbox = NULL;
+			return -ENOMEM;
+		}
+		idx = (int)res->n_ifaces++;
+	}
+	for (size_t i = 0; i < res->n_ips; i++)
+		if (res->ips[i].interface < 0)
+			res->ips[i].interface = idx;
+	return 0;
+}

@@ -499,8 +499,8 @@ int attach_gc(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	return first;
 }
 
-int attach_merge(const struct plexus_record *rec, struct cni_result **ret,
-		 struct cni_err *err)
+int attach_merge(const struct plexus_record *rec, const char *netns,
+		 struct cni_result **ret, struct cni_err *err)
 {
 	const struct plexus_plan *p = rec->plan;
 	struct cni_result *merged = cni_result_new();
@@ -515,10 +515,17 @@ int attach_merge(const struct plexus_record *rec, struct cni_result **ret,
 			    !rec->results[j])
 				continue;
 			r = cni_result_parse(rec->results[j], &res, err);
-			if (r == 0) {
+			if (r < 0)
+				break;
+			/* an address without an interface index is read as
+			 * the default network's (go-cni files it under
+			 * eth0): give a secondary's its own interface */
+			if (pass == 1 && netns)
+				r = cni_result_ips_claim(res, p->att[j].ifname,
+							 netns);
+			if (r == 0)
 				r = cni_result_append(merged, res);
-				cni_result_free(res);
-			}
+			cni_result_free(res);
 		}
 	}
 	if (r < 0) {

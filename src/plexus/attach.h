@@ -75,8 +75,12 @@ int attach_gc(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	      json_object *valid, struct cni_err *err);
 
 /* The merged result of rec: every attachment's interfaces, IPs (indexes
- * remapped), routes and DNS, default network first. */
-int attach_merge(const struct plexus_record *rec, struct cni_result **ret,
-		 struct cni_err *err);
+ * remapped), routes and DNS, default network first. With netns (the
+ * pod's CNI_NETNS), a secondary network's address without an interface
+ * index gets the index of that network's interface in netns
+ * (cni_result_ips_claim), so that no runtime reads it as the default
+ * network's. */
+int attach_merge(const struct plexus_record *rec, const char *netns,
+		 struct cni_result **ret, struct cni_err *err);
 
 #endif

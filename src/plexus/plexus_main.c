@@ -152,12 +152,12 @@ static int default_result(const struct plexus_record *rec, json_object **ret)
 }
 
 /* The merged result in the config's version: what ADD prints. */
-static int result_json(const struct plexus_record *rec, enum cni_ver v,
-		       bool merged_result, json_object **ret,
+static int result_json(const struct plexus_record *rec, const char *netns,
+		       enum cni_ver v, bool merged_result, json_object **ret,
 		       struct cni_err *err)
 {
 	struct cni_result *merged;
-	int r = merged_result ? attach_merge(rec, &merged, err)
+	int r = merged_result ? attach_merge(rec, netns, &merged, err)
 			      : default_result(rec, ret);
 
 	if (!merged_result)
@@ -334,7 +334,8 @@ static int cmd_add(struct request *req, json_object **ret_out,
 	if (r == 0)
 		publish_status(req, rec);
 	if (r == 0)
-		r = result_json(rec, result_version(req->conf, rec),
+		r = result_json(rec, req->env->netns,
+				result_version(req->conf, rec),
 				req->conf->merged_result, ret_out, err);
 	plexus_record_free(rec);
 	return r;

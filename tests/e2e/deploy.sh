@@ -1,10 +1,9 @@
-# plexus deployed on the e2e node as a user would, as far as that goes
-# without the node daemon (plexusd, issue 14): the cluster's own CNI (a
-# bridge + host-local conflist) is there first; then `kubectl apply -f
-# crd/`, a service-account token through TokenRequest, a kubeconfig for
-# the plugin, the binaries copied into the node's CNI bin dir by a pod of
-# the plexus image, and the primary config written around the cluster's
-# network. Sourced by run.sh; uses node.sh's helpers.
+# plexus deployed on the e2e node as a user deploys it: the cluster's own
+# CNI (a bridge + host-local conflist) is there first; then `kubectl apply
+# -f crd/` and the plexusd DaemonSet (crd/plexusd/), whose pod installs
+# the plugins into the node's CNI bin dir, writes the plugin's kubeconfig
+# from its service account and the primary config 00-plexus.conflist
+# around the cluster's network. Sourced by run.sh; uses node.sh's helpers.
 
 # The "cluster CNI" that was on the node before plexus: Debian's reference
 # plugins in the node's bin dir and a bridge + host-local conflist.
@@ -24,80 +23,60 @@ cluster_cni() {
 EOT
 }
 
-# TokenRequest for kube-system/plexus, one hour.
-plexus_token() {
-	echo '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":3600}}' \
-		>"$W/tokenrequest.json"
-	k create --raw /api/v1/namespaces/kube-system/serviceaccounts/plexus/token \
-		-f "$W/tokenrequest.json" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["token"])'
+# plexus_daemonset: crd/plexusd/plexusd-daemonset.yaml with what an
+# operator sets for a cluster (docs/plexusd.md): the image's name, the
+# node's CNI dirs (this node keeps them under $W), the API server the
+# plugin's kubeconfig names (no kube-proxy here, so not the service IP),
+# the health port, and the plexus keys of the generated config from a
+# ConfigMap. Everything else is the file as shipped.
+plexus_daemonset() {
+	k create --dry-run=client -o json -f "$TOP/crd/plexusd/plexusd-daemonset.yaml" \
+		>"$W/plexusd-ds.json"
+	python3 - "$W" "$API_PORT" "$PD_PORT" <<'PY'
+import json, sys
+w, api, port = sys.argv[1:]
+ds = json.load(open(w + "/plexusd-ds.json"))
+spec = ds["spec"]["template"]["spec"]
+c = spec["containers"][0]
+c["image"] = "localhost/plexus:e2e"
+c["imagePullPolicy"] = "Never"
+args = [a for a in c["command"] if not a.startswith("--listen=")]
+args += ["--listen=127.0.0.1:" + port,
+         "--api-server=https://127.0.0.1:" + api,
+         "--plugin-conf=/etc/plexus/plugin.json"]
+c["command"] = args
+for p in (c["livenessProbe"], c["readinessProbe"]):
+    p["httpGet"]["port"] = int(port)
+# the node's dirs, mounted under /host at their host paths (what
+# --host-prefix cuts from the paths written into the config)
+paths = {"/opt/cni/bin": w + "/cni/bin", "/etc/cni/net.d": w + "/cni/net.d",
+         "/run/plexus": w + "/run-plexus"}
+moved = {}
+for v in spec["volumes"]:
+    if "hostPath" in v:
+        moved[v["name"]] = paths[v["hostPath"]["path"]]
+        v["hostPath"]["path"] = moved[v["name"]]
+for m in c["volumeMounts"]:
+    if m["mountPath"].startswith("/host/"):
+        m["mountPath"] = "/host" + moved[m["name"]]
+args = [{"--cni-bin-dir=/host/opt/cni/bin": "--cni-bin-dir=/host" + paths["/opt/cni/bin"],
+         "--cni-conf-dir=/host/etc/cni/net.d": "--cni-conf-dir=/host" + paths["/etc/cni/net.d"]}.get(a, a)
+        for a in c["command"]]
+assert args != c["command"]
+c["command"] = args
+spec["volumes"].append({"name": "plugin-conf",
+                        "configMap": {"name": "plexus-plugin-conf"}})
+c["volumeMounts"].append({"name": "plugin-conf", "mountPath": "/etc/plexus",
+                          "readOnly": True})
+print(json.dumps(ds))
+PY
 }
 
-install_pod() {
+# the plexus keys of the primary config plexusd writes (--plugin-conf):
+# paths as the host sees them, since the plugin runs on the host
+plugin_conf() {
 	cat <<EOT
-apiVersion: v1
-kind: Pod
-metadata:
-  name: plexus-install
-  namespace: kube-system
-spec:
-  nodeName: $NODE
-  hostNetwork: true
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: install
-    image: localhost/plexus:e2e
-    imagePullPolicy: Never
-    volumeMounts:
-    - {name: cnibin, mountPath: /host/opt/cni/bin}
-  volumes:
-  - name: cnibin
-    hostPath: {path: $W/cni/bin, type: Directory}
-EOT
-}
-
-install_done() { [ "$(pod_phase kube-system plexus-install)" = Succeeded ]; }
-pod_phase() { k get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
-
-plexus_deploy() {
-	local D=$W/cni/net.d/plexus.d
-	k apply -f "$TOP/crd/" >/dev/null
-	k wait --for condition=established --timeout=60s \
-		crd/network-attachment-definitions.k8s.cni.cncf.io crd/ipamkeys.ipam.plexus.dev >/dev/null
-	k create namespace e2e >/dev/null
-	k create namespace other >/dev/null
-	mkdir -p "$D" "$W/plexus-cache" "$W/ipam-locks"
-	plexus_token >"$D/token"
-	chmod 600 "$D/token"
-	cat >"$D/plexus.kubeconfig" <<EOT
-apiVersion: v1
-kind: Config
-clusters:
-- name: e2e
-  cluster:
-    server: https://127.0.0.1:$API_PORT
-    certificate-authority: $W/pki/ca.crt
-users:
-- name: plexus
-  user:
-    tokenFile: $D/token
-contexts:
-- name: plexus
-  context: {cluster: e2e, user: plexus}
-current-context: plexus
-EOT
-	install_pod | k apply -f - >/dev/null
-	wait_for 120 "plexus-install pod Succeeded" install_done
-	# the primary config, as plexusd will write it: written aside and
-	# renamed, so containerd never reads half a file
-	cat >"$W/cni/net.d/00-plexus.conf.new" <<EOT
 {
-  "cniVersion": "1.0.0",
-  "name": "plexus",
-  "type": "plexus",
-  "kubeconfig": "$D/plexus.kubeconfig",
-  "clusterNetwork": "$W/cni/net.d/10-cluster.conflist",
   "multusNamespace": "kube-system",
   "confDir": "$W/cni/multus.d",
   "cniDir": "$W/plexus-cache",
@@ -106,9 +85,36 @@ EOT
   "logFile": "$W/log/plexus.log",
   "logLevel": "verbose",
   "ipamNodeConfig": {"store": {"type": "kubernetes",
-                               "kubeconfig": "$D/plexus.kubeconfig",
+                               "kubeconfig": "$W/cni/net.d/plexus.d/plexus.kubeconfig",
                                "lockDir": "$W/ipam-locks"}}
 }
 EOT
-	mv "$W/cni/net.d/00-plexus.conf.new" "$W/cni/net.d/00-plexus.conf"
+}
+
+pod_phase() { k get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+# plexusd_pod: the name of the DaemonSet's pod on this node
+plexusd_pod() {
+	k get pod -n kube-system -l app=plexusd -o 'jsonpath={.items[0].metadata.name}' 2>/dev/null
+}
+plexusd_ready() {
+	[ "$(k get pod -n kube-system -l app=plexusd \
+		-o 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+plexus_deploy() {
+	k apply -f "$TOP/crd/" >/dev/null
+	k wait --for condition=established --timeout=60s \
+		crd/network-attachment-definitions.k8s.cni.cncf.io crd/ipamkeys.ipam.plexus.dev >/dev/null
+	k create namespace e2e >/dev/null
+	k create namespace other >/dev/null
+	mkdir -p "$W/plexus-cache" "$W/ipam-locks" "$W/run-plexus"
+	wait_for 60 "plexus' service account token" sa_token_ready kube-system plexus
+	wait_for 60 "e2e's default service account" sa_token_ready e2e default
+	wait_for 60 "other's default service account" sa_token_ready other default
+	PD_PORT=$(free_port)
+	plugin_conf >"$W/plugin.json"
+	k create configmap -n kube-system plexus-plugin-conf \
+		--from-file=plugin.json="$W/plugin.json" >/dev/null
+	plexus_daemonset | k apply -f - >/dev/null
+	wait_for 180 "plexusd's pod Ready" plexusd_ready
 }

@@ -9,7 +9,7 @@ R=build/image
 rm -rf "$R"
 make -s install DESTDIR="$PWD/$R" CNIBINDIR=/opt/cni/bin PREFIX=/usr/local >/dev/null
 # the libraries, at the paths the dynamic loader looks them up
-curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" {print $NF; exit}')
+curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" && !n++ {print $NF}')
 [ -n "$curl" ] || { echo "image.sh: libcurl.so.4 not found" >&2; exit 1; }
 for f in "$R"/opt/cni/bin/* "$R"/usr/local/bin/* "$curl"; do
 	ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}'
@@ -19,4 +19,3 @@ done | { cat; echo "$curl"; } | sort -u | while read -r lib; do
 done
 mkdir -p "$R/bin"
 cp /bin/busybox "$R/bin/busybox"
-install -m 0755 tests/e2e/install.sh "$R/bin/plexus-install"

@@ -9,7 +9,7 @@
 # set-up is never changed and no mirror is named here.
 set -euo pipefail
 CACHE=${E2E_CACHE:-/var/cache/plexus-e2e}
-WHAT=${E2E_K8S_WHAT:-"cmd/kube-apiserver cmd/kubelet cmd/kubectl"}
+WHAT=${E2E_K8S_WHAT:-"cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet cmd/kubectl"}
 APTD=$CACHE/apt
 mkdir -p "$APTD/sources" "$APTD/lists/partial" "$CACHE/src"
 

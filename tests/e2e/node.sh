@@ -1,12 +1,13 @@
 # A one-node Kubernetes cluster from real parts, all on loopback:
-# etcd, kube-apiserver (TLS, tokens, RBAC, audit log), containerd + runc
+# etcd, kube-apiserver (TLS, tokens, RBAC, audit log),
+# kube-controller-manager, kube-scheduler, containerd + runc
 # (CRI, its CNI dirs the node's), kubelet. Sourced by tests/e2e/run.sh.
 #
 # node_up starts it under $W; node_down stops it and removes everything it
 # made outside $W (and $W itself). node_down is safe to call at any point
 # of node_up, and twice.
 #
-# Needs: W (work dir), KBIN (kube-apiserver, kubelet, kubectl), NODE (name).
+# Needs: W (work dir), KBIN (the Kubernetes binaries), NODE (name).
 
 E2E_NS_LIST="e2e other kube-system"
 
@@ -157,7 +158,6 @@ EOT
 		--service-account-issuer=https://kubernetes.default.svc \
 		--authorization-mode=Node,RBAC \
 		--service-cluster-ip-range=10.96.0.0/24 \
-		--disable-admission-plugins=ServiceAccount \
 		--audit-policy-file="$W/audit-policy.yaml" \
 		--audit-log-path="$W/log/audit.log" \
 		--audit-log-maxsize=1000 \
@@ -293,6 +293,33 @@ EOT
 
 # --- up / down --------------------------------------------------------------
 
+# kube-controller-manager (the DaemonSet, service-account and token
+# controllers plexusd's DaemonSet needs) and kube-scheduler (it binds
+# DaemonSet pods), no serving ports, no leader election.
+start_controllers() {
+	kubeconfig "$W/controllers.kubeconfig" "$ADMIN_TOKEN"
+	"$KBIN/kube-controller-manager" \
+		--kubeconfig="$W/controllers.kubeconfig" \
+		--service-account-private-key-file="$W/pki/sa.key" \
+		--root-ca-file="$W/pki/ca.crt" \
+		--leader-elect=false --port=0 --secure-port=0 \
+		>"$W/log/kube-controller-manager.log" 2>&1 &
+	echo $! >"$W/pids/kube-controller-manager"
+	"$KBIN/kube-scheduler" \
+		--kubeconfig="$W/controllers.kubeconfig" \
+		--leader-elect=false --port=0 --secure-port=0 \
+		>"$W/log/kube-scheduler.log" 2>&1 &
+	echo $! >"$W/pids/kube-scheduler"
+	# the service-account admission needs each namespace's "default"
+	# account (and its token secret) before a pod may be created there
+	wait_for 60 "kube-system's default service account token" \
+		sa_token_ready kube-system default
+}
+# sa_token_ready NS NAME: the account exists with its token secret
+sa_token_ready() {
+	[ -n "$(k get sa -n "$1" "$2" -o 'jsonpath={.secrets[0].name}' 2>/dev/null)" ]
+}
+
 node_up() {
 	mkdir -p "$W/log" "$W/pids" "$W/cni/bin" "$W/cni/net.d"
 	host_snapshot
@@ -303,6 +330,8 @@ node_up() {
 	start_etcd
 	log "kube-apiserver on 127.0.0.1:$API_PORT"
 	start_apiserver
+	log "kube-controller-manager and kube-scheduler"
+	start_controllers
 	log "the cluster's CNI (bridge + host-local), there before plexus"
 	cluster_cni
 	log "containerd"
@@ -379,6 +408,8 @@ node_down() {
 	for p in $(pgrep -f "containerd-shim.*-address $W/containerd" 2>/dev/null); do
 		kill -9 "$p" 2>/dev/null || true
 	done
+	stop_proc kube-scheduler
+	stop_proc kube-controller-manager
 	stop_proc kube-apiserver
 	stop_proc etcd
 	# mounts under the work dir (kubelet's root dir, containerd's rootfs,

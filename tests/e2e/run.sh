@@ -38,6 +38,7 @@ finish() {
 			say "$(echo "$leaks" | sed 's/^/#   /')"
 		fi
 		if [ "${E2E_KEEP:-0}" = 1 ]; then
+			: >"$W/torn-down" # reap_stale leaves it to its owner
 			say "# logs kept in $W/log"
 		else
 			rm -rf "$W"
@@ -65,7 +66,7 @@ trap 'exit 130' INT TERM
 reap_stale() {
 	local d p l
 	for d in /tmp/plexus-e2e.*; do
-		[ -d "$d" ] || continue
+		[ -d "$d" ] && [ ! -e "$d/torn-down" ] || continue
 		say "# reaping a killed run's leftovers: $d"
 		for p in $(pgrep -f "$d/" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
 		rm -rf "$d/pids"
@@ -80,7 +81,7 @@ reap_stale() {
 RUNPID=${E2E_CACHE:-/var/cache/plexus-e2e}/run.pid
 mkdir -p "$(dirname "$RUNPID")"
 if p=$(cat "$RUNPID" 2>/dev/null) && [ "$p" != $$ ] &&
-	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'tests/e2e/run.sh'; then
+	tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q 'tests/e2e/run.sh'; then
 	say "not ok - another make e2e (pid $p) is running on this machine"
 	exit 1
 fi

@@ -53,7 +53,7 @@ sandbox_pid() {
 	ids=$(ctr_ containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$1,labels.\"io.kubernetes.pod.name\"==$2,labels.\"io.cri-containerd.kind\"==sandbox" | paste -sd' ')
 	[ -n "$ids" ] || return 1
 	ctr_ tasks ls | awk -v ids="$ids" 'BEGIN {split(ids, a, " "); for (i in a) want[a[i]] = 1}
-		($1 in want) && $3 == "RUNNING" {print $2; exit}'
+		($1 in want) && $3 == "RUNNING" && !n++ {print $2}'
 }
 # in_pod NS NAME CMD...: run CMD (host binary) in the pod's netns.
 in_pod() {
@@ -98,10 +98,11 @@ has_event() { events "$1" "$2" | grep -q "^$3: "; }
 # other links on the machine may come and go during the run
 host_links() { node_links; }
 # sandboxes: IDs of the pod sandboxes whose task runs (the kubelet keeps
-# stopped sandboxes a while, until its garbage collection)
+# stopped sandboxes a while, until its garbage collection), but for
+# kube-system's (plexusd's pod, on the host's network)
 sandboxes() {
 	local ids
-	ids=$(ctr_ containers ls -q 'labels."io.cri-containerd.kind"==sandbox')
+	ids=$(ctr_ containers ls -q 'labels."io.cri-containerd.kind"==sandbox,labels."io.kubernetes.pod.namespace"!=kube-system')
 	ctr_ tasks ls | awk 'NR > 1 && $3 == "RUNNING" {print $1}' | grep -xF "$ids" | sort || true
 }
 netns_count() { find "$W/containerd/state" -path '*netns*' -type f 2>/dev/null | wc -l; }
@@ -143,7 +144,15 @@ can_i() { k auth can-i "$1" "$2" --as "$PLEXUS_USER" 2>/dev/null || true; }
 
 c_deploy() {
 	plexus_deploy
-	local f
+	local f c
+	# the primary config plexusd generated around the cluster's network
+	c=$W/cni/net.d/00-plexus.conflist
+	[ -f "$c" ] || fail "plexusd wrote no $c"
+	expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["clusterNetwork"])' "$c")" \
+		"$W/cni/net.d/10-cluster.conflist" "clusterNetwork of the generated config"
+	expect_eq "$(stat -c %a "$D/plexus.kubeconfig")" 600 "mode of the plugin's kubeconfig"
+	grep -q "server: https://127.0.0.1:$API_PORT\|\"server\": *\"https://127.0.0.1:$API_PORT\"" "$D/plexus.kubeconfig" ||
+		fail "the plugin's kubeconfig does not name the API server"
 	for f in plexus plexus-ipam plexus-bridge plexus-macvlan; do
 		cmp "$TOP/build/image/opt/cni/bin/$f" "$W/cni/bin/$f" ||
 			fail "$f in the node's CNI bin dir differs from the build"
@@ -154,7 +163,7 @@ c_deploy() {
 	expect_eq "$(can_i create ipamkeys.ipam.plexus.dev)" yes "plexus may create IPAMKeys"
 	expect_eq "$(can_i list secrets)" no "plexus may list secrets"
 }
-t_case "deploy: kubectl apply -f crd/, TokenRequest, plexus image's install pod copies the plugins, primary config" c_deploy
+t_case "deploy: kubectl apply -f crd/ and the plexusd DaemonSet: plugins installed, the plugin's kubeconfig and 00-plexus.conflist written" c_deploy
 
 c_nads() {
 	# the macvlan networks' parent: one end of a veth pair (this kernel
@@ -316,10 +325,12 @@ c_restart_kubelet() {
 	lease=$(lease_renewed)
 	stop_proc kubelet
 	start_kubelet
-	# the node stays Ready in the API while its kubelet is down (no
-	# controller-manager here): wait for the new kubelet's lease renewal
+	# the node stays Ready in the API while its kubelet is down for less
+	# than the node controller's grace period (40 s): wait for the new
+	# kubelet's lease renewal, then for its status (a kubelet that just
+	# started may report NotReady until its runtime and PLEG checks pass)
 	wait_for 90 "kubelet's lease renewed after restart" lease_newer "$lease"
-	node_ready || fail "node not Ready"
+	wait_for 60 "node Ready after the kubelet's restart" node_ready || fail "node not Ready"
 	sleep 5
 	running e2e pa && running e2e pb || fail "pods not Running"
 	expect_eq "$(pod_nets e2e pa)" "$before" "pa's networks"
@@ -399,17 +410,30 @@ storm_all_running() {
 	[ "$(k get pods -n e2e -o 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}' |
 		grep -c '^s[0-9]* Running$')" = "$STORM" ]
 }
+# plexusd_back OLD: the DaemonSet's pod is a new one, and Ready
+plexusd_back() {
+	local p
+	p=$(plexusd_pod)
+	[ -n "$p" ] && [ "$p" != "$1" ] && plexusd_ready
+}
 c_storm() {
-	local i t0 t1 a0 a1 n
+	local i t0 t1 a0 a1 n pd0 conf
+	pd0=$(plexusd_pod)
+	conf=$(cat "$W/cni/net.d/00-plexus.conflist")
 	a0=$(audit_lines)
 	t0=$(date +%s.%N)
 	for ((i = 0; i < STORM; i++)); do
 		pod e2e "s$i" "nbr,nmv,rbr" &
 		((i % 10 == 9)) && wait
+		# half-way: plexusd's pod is deleted (the DaemonSet makes a new
+		# one); ADDs in flight must not notice
+		((i == STORM / 2)) && k delete pod -n kube-system "$pd0" --wait=false >/dev/null
 	done
 	wait
 	wait_for 600 "$STORM storm pods Running" storm_all_running
 	t1=$(date +%s.%N)
+	wait_for 180 "plexusd's new pod Ready" plexusd_back "$pd0" || fail "plexusd not back after its pod was deleted"
+	expect_eq "$(cat "$W/cni/net.d/00-plexus.conflist")" "$conf" "the primary config after plexusd's restart"
 	sleep 2
 	n=$(audit_count "$a0")
 	echo "# storm: $STORM pods x 3 networks Running in $(python3 -c "print('%.1f' % ($t1 - $t0))") s; plexus made $n API requests ($(python3 -c "print('%.2f' % ($n / $STORM))") per pod, kube-apiserver audit log)"
@@ -421,7 +445,7 @@ c_storm() {
 		expect_addr e2e "s$i" net3 10.56.3.
 	done
 }
-t_case "storm: $STORM pods with 3 networks each reach Running; API requests per pod from the audit log" c_storm
+t_case "storm: $STORM pods with 3 networks each reach Running while plexusd's pod is deleted and recreated; API requests per pod from the audit log" c_storm
 grep '^# storm' "$T_TMP/case.out" || true
 
 c_storm_delete() {

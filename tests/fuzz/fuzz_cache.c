@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < rec->plan->n; i++)
 		if (!rec->plan->att[i].conf || !rec->plan->att[i].ifname)
 			abort();
-	if (attach_merge(rec, &merged, &err) == 0)
+	if (attach_merge(rec, rec->netns, &merged, &err) == 0)
 		cni_result_free(merged);
 	plexus_record_free(rec);
 	return 0;

@@ -550,7 +550,7 @@ static void test_attach_merge__default_first(void **state)
 	/* make the second attachment the default network */
 	fx->rec->plan->att[0].is_default = false;
 	fx->rec->plan->att[1].is_default = true;
-	assert_int_equal(attach_merge(fx->rec, &m, NULL), 0);
+	assert_int_equal(attach_merge(fx->rec, NULL, &m, NULL), 0);
 	assert_int_equal(m->n_ifaces, 3);
 	assert_string_equal(m->ifaces[0].name, "net1");
 	assert_string_equal(m->ifaces[1].name, "eth0");
@@ -565,8 +565,46 @@ static void test_attach_merge__default_first(void **state)
 	/* attachments without a result are left out */
 	json_object_put(fx->rec->results[2]);
 	fx->rec->results[2] = NULL;
-	assert_int_equal(attach_merge(fx->rec, &m, NULL), 0);
+	assert_int_equal(attach_merge(fx->rec, NULL, &m, NULL), 0);
 	assert_int_equal(m->n_ifaces, 2);
+	cni_result_free(m);
+	fixture_free(fx);
+}
+
+static void test_attach_merge__secondary_unset_index_claimed(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_C };
+	static const char *const res[] = {
+		"{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"eth0\","
+		"\"sandbox\":\"/var/run/netns/pod\"}],\"ips\":[{\"address\":"
+		"\"10.1.0.9/24\"}]}",
+		"{\"cniVersion\":\"0.4.0\",\"ips\":[{\"version\":\"4\","
+		"\"address\":\"10.3.0.9/24\"}]}",
+	};
+	struct fixture *fx = fixture_new(confs, 2);
+	struct cni_result *m;
+
+	(void)state;
+	add_all(fx);
+	/* neither network gives its address an interface index */
+	for (size_t i = 0; i < 2; i++) {
+		json_object_put(fx->rec->results[i]);
+		fx->rec->results[i] = json_tokener_parse(res[i]);
+		assert_non_null(fx->rec->results[i]);
+	}
+	assert_int_equal(attach_merge(fx->rec, env.netns, &m, NULL), 0);
+	assert_int_equal(m->n_ifaces, 2);
+	assert_string_equal(m->ifaces[1].name, "net1");
+	assert_string_equal(m->ifaces[1].sandbox, env.netns);
+	assert_int_equal(m->n_ips, 2);
+	/* the default network's stays unset: runtimes read it as eth0's */
+	assert_int_equal(m->ips[0].interface, -1);
+	assert_int_equal(m->ips[1].interface, 1);
+	cni_result_free(m);
+	/* without a netns (a record read back) nothing is claimed */
+	assert_int_equal(attach_merge(fx->rec, NULL, &m, NULL), 0);
+	assert_int_equal(m->n_ifaces, 1);
+	assert_int_equal(m->ips[1].interface, -1);
 	cni_result_free(m);
 	fixture_free(fx);
 }
@@ -593,6 +631,8 @@ int main(void)
 		cmocka_unit_test(test_attach_args_others__drops_ip_and_mac),
 		cmocka_unit_test(test_attach_add__args_per_network),
 		cmocka_unit_test(test_attach_merge__default_first),
+		cmocka_unit_test(
+			test_attach_merge__secondary_unset_index_claimed),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -318,6 +318,46 @@ static void test_cni_result_append__into_empty(void **state)
 	cni_result_free(dst);
 }
 
+static void test_cni_result_ips_claim__unset_index(void **state)
+{
+	/* net1 listed with a sandbox (after a host-side one of that name):
+	 * the unset index points there, the set one is kept */
+	struct cni_result *res = parse_ok("{\"cniVersion\":\"1.0.0\","
+					  "\"interfaces\":[{\"name\":\"net1\"},"
+					  "{\"name\":\"net1\",\"sandbox\":\"/"
+					  "p\"}],\"ips\":[{\"address\":"
+					  "\"10.9.0.5/"
+					  "24\"},{\"address\":\"10.9.1.5/"
+					  "24\",\"interface\":0}]}");
+	/* no interfaces at all: {net1, sandbox} added for it */
+	struct cni_result *bare = parse_ok("{\"cniVersion\":\"1.0.0\",\"ips\":["
+					   "{\"address\":"
+					   "\"10.9.2.5/"
+					   "24\"},{\"address\":\"fd09::5/"
+					   "64\"}]}");
+	/* every index set: nothing changes */
+	struct cni_result *full = parse_ok(full_110);
+
+	(void)state;
+	assert_int_equal(cni_result_ips_claim(res, "net1", "/q"), 0);
+	assert_int_equal(res->n_ifaces, 2);
+	assert_int_equal(res->ips[0].interface, 1);
+	assert_int_equal(res->ips[1].interface, 0);
+	assert_int_equal(cni_result_ips_claim(bare, "net2", "/p"), 0);
+	assert_int_equal(bare->n_ifaces, 1);
+	assert_string_equal(bare->ifaces[0].name, "net2");
+	assert_string_equal(bare->ifaces[0].sandbox, "/p");
+	assert_null(bare->ifaces[0].mac);
+	assert_int_equal(bare->ips[0].interface, 0);
+	assert_int_equal(bare->ips[1].interface, 0);
+	assert_int_equal(cni_result_ips_claim(full, "net3", "/p"), 0);
+	assert_int_equal(full->n_ifaces, 2);
+	assert_int_equal(full->ips[0].interface, 1);
+	cni_result_free(res);
+	cni_result_free(bare);
+	cni_result_free(full);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +372,7 @@ int main(void)
 			test_cni_result_to_json__round_trip_every_version),
 		cmocka_unit_test(test_cni_result_append__remaps_and_unions_dns),
 		cmocka_unit_test(test_cni_result_append__into_empty),
+		cmocka_unit_test(test_cni_result_ips_claim__unset_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
