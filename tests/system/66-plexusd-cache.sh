@@ -225,6 +225,29 @@ case_relist_410() {
 	expect_eq "$(pod_gets)" 0 "pod GETs"
 }
 
+case_pages() {
+	stop_pd
+	ctl reset >/dev/null
+	# 600 NADs: two pages of 500 (limit + continue)
+	python3 -c 'import json
+print(json.dumps({"kind": "List", "items": [{"apiVersion": "k8s.cni.cncf.io/v1",
+  "kind": "NetworkAttachmentDefinition",
+  "metadata": {"name": "n%03d" % i, "namespace": "many"},
+  "spec": {"config": "{}"}} for i in range(600)]}))' >"$T_TMP/many.json"
+	ctl put-object "$T_TMP/many.json" >/dev/null
+	ctl clear-requests >/dev/null
+	rm -rf "$T_TMP/run"
+	start_pd
+	[ "$(metric 'plexusd_cache_objects{cache="nads"}')" -ge 600 ] || fail "NADs cached: $(metric 'plexusd_cache_objects{cache="nads"}')"
+	expect_eq "$(metric 'plexusd_watch_lists_total{cache="nads"}')" 2 "NAD list pages"
+	ctl requests --path "$NADS" >"$T_TMP/reqs.json"
+	expect_eq "$(python3 -c 'import json,sys
+r = [x for x in json.load(open(sys.argv[1])) if x["params"].get("watch") != "1"]
+print(len(r), [x["params"].get("limit") for x in r], "continue" in r[1]["params"])' "$T_TMP/reqs.json")" \
+		"2 ['500', '500'] True" "list requests"
+	expect_eq "$(ask 'NAD many n599' | cut -c1-2)" OK "the last NAD of page 2"
+}
+
 case_pod_late() {
 	fresh
 	# the pod reappears under a new uid 0.5 s from now: plexusd waits
@@ -332,6 +355,7 @@ t_case "plexusd cache: [1.0.0] ADD served from the socket (no pod or NAD GET), 0
 t_case "plexusd cache: a NAD changed through the API is seen by the next ADD" case_nad_change_seen
 t_case "plexusd cache: a dropped watch resumes from its resourceVersion (no relist)" case_resume
 t_case "plexusd cache: an expired resourceVersion (410) relists" case_relist_410
+t_case "plexusd cache: lists in pages of 500 (600 NADs: limit and continue)" case_pages
 t_case "plexusd cache: a pod not cached yet: waited for, answered unknown, fetched by plexus; its NADs still served" case_pod_late
 t_case "plexusd cache: plexusd killed or silent: ADD falls back to the API, logged, within the deadline" case_killed_fallback
 t_case "plexusd cache: a peer that is not root is refused (mode 0600, SO_PEERCRED)" case_not_root
