@@ -4,10 +4,12 @@
 # server's pods of this node and NADs; plexus' ADD is then served from
 # the socket (the server's request log shows no pod or NAD GET); a NAD
 # changed through the API is seen; a dropped watch resumes from its
-# resourceVersion; an expired one (410) relists; plexusd killed → plexus
-# falls back to the API and works; a peer that is not root and malformed
-# or oversized requests are refused, the daemon unharmed. The server,
-# plexusd and plexus live in one netns. About 20 s.
+# resourceVersion; an expired one (410) relists; lists come in pages; a
+# pod not cached yet is waited for, then fetched by plexus; plexusd
+# killed or silent → plexus falls back to the API and works; a peer that
+# is not root and malformed or oversized requests are refused, the
+# daemon unharmed. The server, plexusd and plexus live in one netns.
+# About 30 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 H=plch$$ P=plcp$$
