@@ -40,12 +40,12 @@ $(BINDIR)/plexusctl: $(OBJDIR)/src/ctl/plexusctl.o $(PLEXUSCTL_LIB) $(SELECT_LIB
 BINS += $(BINDIR)/plexusctl
 
 # plexusd: the node daemon (docs/plexusd.md). Its modules live in
-# libplexusd.a, so the unit tests link them without main. It needs only
-# the CNI core today (the watch caches will add the Kubernetes client).
+# libplexusd.a, so the unit tests link them without main. It needs the
+# Kubernetes client (the watch caches) and the CNI core.
 PLEXUSD_LIB := $(LIBDIR)/libplexusd.a
 $(PLEXUSD_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out src/plexusd/plexusd_main.c,$(wildcard src/plexusd/*.c)))
 
-$(BINDIR)/plexusd: $(OBJDIR)/src/plexusd/plexusd_main.o $(PLEXUSD_LIB) $(CNI_LIB)
+$(BINDIR)/plexusd: $(OBJDIR)/src/plexusd/plexusd_main.o $(PLEXUSD_LIB) $(K8S_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -319,6 +320,8 @@ static char *format_line(enum cni_log_level level, const char *msg,
 	return buf;
 }
 
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void cni_log(enum cni_log_level level, const char *fmt, ...)
 {
 	char *msg, *line;
@@ -336,11 +339,15 @@ void cni_log(enum cni_log_level level, const char *fmt, ...)
 	free(msg);
 	if (!line)
 		return;
+	/* one line at a time, and one rotation at a time: plexusd's watch
+	 * threads log too */
+	pthread_mutex_lock(&log_lock);
 	if (log_state.to_stderr) {
 		fwrite(line, 1, len, stderr);
 		fflush(stderr);
 	}
 	if (log_state.out)
 		log_file_write(line, len);
+	pthread_mutex_unlock(&log_lock);
 	free(line);
 }

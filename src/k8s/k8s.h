@@ -101,6 +101,20 @@ int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err);
 
+/* A watch stream: GET path (a list path with "watch=1" in its query),
+ * each line of a 200 answer handed to on_line as it arrives (at most
+ * K8S_RESPONSE_MAX bytes a line; the line is NUL-terminated, without its
+ * '\n'); on_line returning non-zero ends the stream. Blocks until the
+ * server ends the stream, the connection drops, nothing arrived for
+ * idle_s seconds, or stop(ctx) returns true (asked at least once a
+ * second). 0 when the server answered (*ret_status its status; the body
+ * of another status than 200 is dropped), else a transport failure, code
+ * CNI_ERR_KUBERNETES (a stop or an on_line refusal too: -ECANCELED). */
+int k8s_watch(struct k8s_client *c, const char *path, int idle_s,
+	      int (*on_line)(void *ctx, char *line, size_t len),
+	      bool (*stop)(void *ctx), void *ctx, long *ret_status,
+	      struct cni_err *err);
+
 /* Turn an HTTP answer into an object: 2xx parses the body (must be a JSON
  * object); an error status takes the message of a Kubernetes Status body
  * when there is one. `what` names the request in messages. */

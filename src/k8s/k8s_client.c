@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Kubernetes API over libcurl: GET pod, GET NAD, PATCH the pod's
- * network-status, and any request for other users (the IPAM store). TLS
+ * network-status, any request for other users (the IPAM store), and a
+ * watch stream read line by line (plexusd's caches). TLS
  * is always verified; every call has a timeout; no message carries a
  * token, key or certificate. libcurl is loaded when the first client is
  * made (curl_lazy.h). */
@@ -426,4 +427,141 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 	json_object_put(out);
 	json_object_put(patch);
 	return r;
+}
+
+/* --- a watch stream --- */
+
+struct watch_io {
+	struct k8s_client *c;
+	int (*on_line)(void *ctx, char *line, size_t len);
+	bool (*stop)(void *ctx);
+	void *ctx;
+	char *line;
+	size_t len, cap;
+	bool refused; /* on_line or stop ended it */
+};
+
+static int watch_lines(struct watch_io *w)
+{
+	char *nl;
+
+	while ((nl = memchr(w->line, '\n', w->len))) {
+		size_t n = (size_t)(nl - w->line);
+
+		*nl = '\0';
+		if (n && w->on_line(w->ctx, w->line, n)) {
+			w->refused = true;
+			return -1;
+		}
+		w->len -= n + 1;
+		memmove(w->line, nl + 1, w->len);
+	}
+	return 0;
+}
+
+static size_t watch_write(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct watch_io *w = ctx;
+	size_t len = sz * n;
+	long status = 0;
+
+	cu->easy_getinfo(w->c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return len; /* another status: its body is dropped */
+	if (w->len + len + 1 > w->cap) {
+		size_t cap = w->len + len + 1 + 16384;
+		char *nl;
+
+		if (cap > K8S_RESPONSE_MAX + 16384 + 1)
+			return 0; /* a line over the bound */
+		nl = realloc(w->line, cap);
+		if (!nl)
+			return 0;
+		w->line = nl;
+		w->cap = cap;
+	}
+	memcpy(w->line + w->len, p, len);
+	w->len += len;
+	return watch_lines(w) ? 0 : len;
+}
+
+static int watch_progress(void *ctx, curl_off_t dt, curl_off_t dn,
+			  curl_off_t ut, curl_off_t un)
+{
+	struct watch_io *w = ctx;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	if (w->stop && w->stop(w->ctx)) {
+		w->refused = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void watch_opts(struct k8s_client *c, struct watch_io *w, int idle_s)
+{
+	cu->easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, watch_write);
+	cu->easy_setopt(c->curl, CURLOPT_WRITEDATA, w);
+	cu->easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	cu->easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, watch_progress);
+	cu->easy_setopt(c->curl, CURLOPT_XFERINFODATA, w);
+	cu->easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 0L);
+	cu->easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu->easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, (long)idle_s);
+	cu->easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+static void watch_opts_undo(struct k8s_client *c)
+{
+	cu->easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write);
+	cu->easy_setopt(c->curl, CURLOPT_NOPROGRESS, 1L);
+	cu->easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, NULL);
+	cu->easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+	cu->easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 0L);
+}
+
+int k8s_watch(struct k8s_client *c, const char *path, int idle_s,
+	      int (*on_line)(void *ctx, char *line, size_t len),
+	      bool (*stop)(void *ctx), void *ctx, long *ret_status,
+	      struct cni_err *err)
+{
+	struct watch_io w = {
+		.c = c, .on_line = on_line, .stop = stop, .ctx = ctx
+	};
+	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL;
+	struct curl_slist *h = headers(c, NULL);
+	long status = 0;
+	CURLcode cr;
+
+	if (!h || asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
+		cu->slist_free_all(h);
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
+	cu->easy_setopt(c->curl, CURLOPT_URL, url);
+	cu->easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	cu->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, ebuf);
+	cu->easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	cu->easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	cu->easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+			(long)c->cfg.connect_timeout_ms);
+	watch_opts(c, &w, idle_s);
+	c->requests++;
+	cr = cu->easy_perform(c->curl);
+	cu->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	watch_opts_undo(c);
+	cu->easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	cu->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	cu->slist_free_all(h);
+	free(url);
+	free(w.line);
+	*ret_status = status;
+	if (cr == CURLE_OK)
+		return 0;
+	if (w.refused) {
+		cni_errf(err, KE, "watch %.200s: ended by the reader", path);
+		return -ECANCELED;
+	}
+	return cni_errf(err, KE, "watch %.200s: %s: %s%s%s", path,
+			c->cfg.server, cu->easy_strerror(cr), *ebuf ? ": " : "",
+			ebuf);
 }

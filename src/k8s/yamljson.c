@@ -3,6 +3,7 @@
  * kubeconfigs. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -37,7 +38,11 @@ static int yj_next(struct yj *y, yaml_event_t *ev)
 
 /* Each pattern is compiled once per process and kept: compiling it for
  * every scalar cost ~90% of reading a folder of manifests. */
-static bool matches(const char *s, const char *re)
+/* The compiled patterns are shared by every thread (plexusd's watch
+ * threads each parse a kubeconfig): one mutex over the cache. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool matches_locked(const char *s, const char *re)
 {
 	static struct {
 		const char *re;
@@ -65,6 +70,16 @@ static bool matches(const char *s, const char *re)
 		cache[i].re = re;
 	}
 	return cache[i].ok && regexec(&cache[i].rx, s, 0, NULL, 0) == 0;
+}
+
+static bool matches(const char *s, const char *re)
+{
+	bool ok;
+
+	pthread_mutex_lock(&cache_lock);
+	ok = matches_locked(s, re);
+	pthread_mutex_unlock(&cache_lock);
+	return ok;
 }
 
 static bool is_null(const char *s)

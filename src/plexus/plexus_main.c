@@ -31,6 +31,7 @@
 #include "ipam_node.h"
 #include "multus_cache.h"
 #include "netstatus.h"
+#include "pdclient.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "podroute.h"
@@ -97,9 +98,18 @@ static int request_source(struct request *req, struct cni_err *err)
 	unsigned flags = req->env->cmd == CNI_CMD_ADD ? NAD_SOURCE_WAIT_POD : 0;
 	int r;
 
+	const char *uid = cni_env_arg(req->env, "K8S_POD_UID");
+
 	if (req->src_open)
 		return 0;
-	r = nad_source_open(req->conf, flags, &req->src, err);
+	/* plexusd vouches only for a pod of a known uid, and only an ADD
+	 * asks it: DEL and CHECK never depend on plexusd */
+	if (req->env->cmd == CNI_CMD_ADD && req->conf->plexusd_socket && uid &&
+	    *uid && req->conf->kubeconfig &&
+	    !(req->conf->manifests_dir && *req->conf->manifests_dir))
+		r = pdclient_open(req->conf, uid, flags, &req->src, err);
+	else
+		r = nad_source_open(req->conf, flags, &req->src, err);
 	if (r == 0)
 		req->src_open = true;
 	return r;

@@ -2,6 +2,7 @@
 /* plexusd's metrics in the Prometheus text exposition format (0.0.4). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -17,7 +18,8 @@ static const char *const err_kinds[PD_ERR_KINDS] = {
 
 bool pd_metrics_ready(const struct pd_metrics *m)
 {
-	return m->installed && m->kubeconfig && m->config;
+	return m->installed && m->kubeconfig && m->config &&
+	       (!m->caches_on || (m->cache[0].synced && m->cache[1].synced));
 }
 
 void pd_metrics_http(struct pd_metrics *m, int status)
@@ -76,6 +78,59 @@ static void gauge(struct out *o, const char *name, const char *help, long v)
 	    name, v);
 }
 
+static const char *const sock_results[PD_SOCK_RESULTS] = {
+	[PD_SOCK_SERVED] = "served",	   [PD_SOCK_UNKNOWN] = "unknown",
+	[PD_SOCK_MISMATCH] = "mismatch",   [PD_SOCK_NOTREADY] = "notready",
+	[PD_SOCK_MALFORMED] = "malformed", [PD_SOCK_NOT_ROOT] = "not_root",
+	[PD_SOCK_BUSY] = "busy",
+};
+static const char *const caches[2] = { "pods", "nads" };
+
+/* one counter per cache, from the stats field at off */
+static void per_cache(struct out *o, const struct pd_metrics *m,
+		      const char *name, const char *help, size_t off)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (int i = 0; i < 2; i++)
+		put(o, "%s{cache=\"%s\"} %lu\n", name, caches[i],
+		    *(const unsigned long *)((const char *)&m->cache[i] + off));
+}
+
+static void cache_metrics(struct out *o, const struct pd_metrics *m)
+{
+	put(o, "# HELP plexusd_socket_requests_total Socket requests, by "
+	       "result (served from the cache, or a miss).\n"
+	       "# TYPE plexusd_socket_requests_total counter\n");
+	for (int i = 0; i < PD_SOCK_RESULTS; i++)
+		put(o, "plexusd_socket_requests_total{result=\"%s\"} %lu\n",
+		    sock_results[i], m->sock[i]);
+	put(o, "# HELP plexusd_cache_objects Objects in each cache.\n"
+	       "# TYPE plexusd_cache_objects gauge\n");
+	for (int i = 0; i < 2; i++)
+		put(o, "plexusd_cache_objects{cache=\"%s\"} %zu\n", caches[i],
+		    m->cache_objects[i]);
+	put(o, "# HELP plexusd_cache_synced 1 once the cache was listed.\n"
+	       "# TYPE plexusd_cache_synced gauge\n");
+	for (int i = 0; i < 2; i++)
+		put(o, "plexusd_cache_synced{cache=\"%s\"} %d\n", caches[i],
+		    m->cache[i].synced ? 1 : 0);
+	per_cache(o, m, "plexusd_watch_lists_total", "List requests (pages).",
+		  offsetof(struct pd_watch_stats, lists));
+	per_cache(o, m, "plexusd_watch_streams_total", "Watch streams opened.",
+		  offsetof(struct pd_watch_stats, watches));
+	per_cache(o, m, "plexusd_watch_restarts_total",
+		  "Watch streams ended by a failure (resumed).",
+		  offsetof(struct pd_watch_stats, restarts));
+	per_cache(o, m, "plexusd_watch_relists_total",
+		  "Relists after 410 Gone.",
+		  offsetof(struct pd_watch_stats, relists));
+	per_cache(o, m, "plexusd_watch_events_total", "Watch events applied.",
+		  offsetof(struct pd_watch_stats, events));
+	per_cache(o, m, "plexusd_watch_errors_total",
+		  "Failed lists and watches, events not applied.",
+		  offsetof(struct pd_watch_stats, errors));
+}
+
 static void labelled(struct out *o, const struct pd_metrics *m)
 {
 	put(o, "# HELP plexusd_http_requests_total HTTP requests answered, "
@@ -121,6 +176,8 @@ int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 		"Connections refused over the connection limit.",
 		m->http_refused_busy);
 	labelled(&o, m);
+	if (m->caches_on)
+		cache_metrics(&o, m);
 	gauge(&o, "plexusd_ready", "1 when /readyz answers 200.",
 	      pd_metrics_ready(m) ? 1 : 0);
 	gauge(&o, "process_resident_memory_bytes",

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pd_sock.h"
+#include "pd_watch.h"
+
 /* plexusd's counters and readiness, owned by the event loop (one
  * thread), rendered in the Prometheus text exposition format. */
 enum pd_err_kind {
@@ -36,6 +39,10 @@ struct pd_metrics {
 	bool installed;	 /* every binary in place */
 	bool kubeconfig; /* the kubeconfig written (or not asked for) */
 	bool config;	 /* the primary config written */
+	bool caches_on;	 /* --socket: the caches must sync for /readyz */
+	struct pd_watch_stats cache[2]; /* pods, NADs (a snapshot) */
+	size_t cache_objects[2];
+	unsigned long sock[PD_SOCK_RESULTS]; /* socket answers by result */
 };
 
 /* ready: /readyz answers 200 */

@@ -237,6 +237,9 @@ static json_object *plugin_entry(json_object *master, const char *master_path,
 	if (p->kubeconfig)
 		add_str(pl, "kubeconfig",
 			pd_netconf_host_path(p->host_prefix, p->kubeconfig));
+	if (p->socket)
+		add_str(pl, "plexusdSocket",
+			pd_netconf_host_path(p->host_prefix, p->socket));
 	if (p->readiness_file)
 		add_str(pl, "readinessindicatorfile",
 			pd_netconf_host_path(p->host_prefix,

@@ -16,6 +16,7 @@ struct pd_netconf_params {
 	const char *host_prefix;    /* stripped from paths written ("" none) */
 	const char *kubeconfig;	    /* plexusd's kubeconfig, NULL: none */
 	const char *readiness_file; /* NULL: none */
+	const char *socket;	    /* plexusdSocket, NULL: none */
 	json_object *plugin_extra;  /* node keys for plexus' entry, or NULL */
 };
 

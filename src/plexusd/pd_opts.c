@@ -65,6 +65,12 @@ static const struct opt {
 	  "install and write once, then exit (0: ready)"),
 	O("log-file", STR, log_file, NULL, "log file (default stderr)"),
 	O("log-level", STR, log_level, "error", "error, verbose or debug"),
+	O("socket", STR, socket, "none",
+	  "the unix socket plexus asks first (watch caches), or none"),
+	O("node-name", STR, node_name, NULL,
+	  "this node's name: its pods are cached (default $NODE_NAME)"),
+	O("api-kubeconfig", STR, api_kubeconfig, NULL,
+	  "the caches' API credentials (default the written kubeconfig)"),
 	O("help", BOOL, help, NULL, "this text"),
 #undef O
 };

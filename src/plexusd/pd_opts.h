@@ -33,6 +33,9 @@ struct pd_opts {
 	bool once;	      /* --once */
 	char *log_file;	      /* --log-file */
 	char *log_level;      /* --log-level */
+	char *socket;	      /* --socket: plexus asks it first | none */
+	char *node_name;      /* --node-name (default $NODE_NAME) */
+	char *api_kubeconfig; /* --api-kubeconfig: the caches' credentials */
 	bool help;	      /* --help */
 };
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* plexusd: the plexus node daemon. One poll() loop over inotify (the CNI
- * conf dir and the service account's token dir), a signalfd and the
- * health/metrics server. It installs plexus' binaries, writes the
- * plugin's kubeconfig and the primary CNI config, and keeps both current.
- * Not built yet (docs/plexusd.md): watch caches, the /run/plexus socket,
- * warm IPAM stores. */
+ * conf dir and the service account's token dir), a signalfd, the
+ * health/metrics server and, with --socket, the socket plexus asks first
+ * and an eventfd the two watch threads (pd_watch.c) write when a cache
+ * changed. It installs plexus' binaries, writes the plugin's kubeconfig
+ * and the primary CNI config, and keeps both current. Not built yet
+ * (docs/plexusd.md): warm IPAM stores, network-status through plexusd. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -21,12 +24,16 @@
 #include "cni_fs.h"
 #include "cni_json.h"
 #include "cni_log.h"
+#include "curl_lazy.h"
+#include "k8s.h"
 #include "pd_install.h"
 #include "pd_kubeconfig.h"
 #include "pd_metrics.h"
 #include "pd_netconf.h"
 #include "pd_opts.h"
 #include "pd_server.h"
+#include "pd_sock.h"
+#include "pd_watch.h"
 
 #define DEBOUNCE_MS	100
 #define RETRY_MS	1000
@@ -47,6 +54,13 @@ struct pd {
 	char *own_path; /* <conf dir>/<conf name> */
 	int ifd, wd_conf, wd_token, sfd;
 	struct pd_server *srv;
+	struct pd_sock *sock; /* --socket */
+	struct pd_cache *cache[2];
+	struct pd_watch *watch[2];
+	char *api_kubeconfig;
+	int efd; /* the watch threads wake the loop */
+	const struct curl_fns *curl;
+	bool curl_inited;
 	bool conf_dirty, kube_dirty;
 	long long debounce_at, retry_at, resync_at;
 	char last_err[PD_ERR_KINDS][CNI_ERR_MSG_MAX];
@@ -176,6 +190,7 @@ static void config_write(struct pd *d, json_object *master, const char *path)
 		.host_prefix = d->o.host_prefix,
 		.kubeconfig = d->o.no_kubeconfig ? NULL : d->o.kubeconfig,
 		.readiness_file = d->o.readiness_file,
+		.socket = d->m.caches_on ? d->o.socket : NULL,
 		.plugin_extra = d->extra,
 	};
 	struct cni_err err = { 0 };
@@ -302,6 +317,86 @@ static void signal_read(struct pd *d)
 	}
 }
 
+/* --- the caches and the socket --- */
+
+static void caches_snapshot(struct pd *d)
+{
+	for (int i = 0; i < 2 && d->watch[i]; i++) {
+		pd_watch_stats(d->watch[i], &d->m.cache[i]);
+		d->m.cache_objects[i] = pd_cache_size(d->cache[i]);
+	}
+}
+
+static int sock_lookup(void *ctx, const struct pd_sock_req *req,
+		       char **ret_json)
+{
+	struct pd *d = ctx;
+	int i = req->verb == PD_SOCK_POD ? PD_CACHE_PODS : PD_CACHE_NADS;
+	struct pd_watch_stats st;
+
+	pd_watch_stats(d->watch[i], &st);
+	if (!st.synced)
+		return -EAGAIN;
+	return pd_cache_get(d->cache[i], req->ns, req->name,
+			    req->verb == PD_SOCK_POD ? req->uid : NULL,
+			    ret_json);
+}
+
+static void sock_count(void *ctx, enum pd_sock_result res)
+{
+	struct pd *d = ctx;
+
+	d->m.sock[res]++;
+	if (res == PD_SOCK_NOT_ROOT || res == PD_SOCK_MALFORMED)
+		cni_log(CNI_LOG_ERROR, "socket: %s refused",
+			res == PD_SOCK_NOT_ROOT ? "a peer that is not root"
+						: "a malformed request");
+}
+
+static int caches_start(struct pd *d, struct cni_err *err)
+{
+	struct pd_watch_params p = { .kubeconfig = d->api_kubeconfig,
+				     .node_name = d->o.node_name };
+	int r;
+
+	/* libcurl loaded and initialised here, once, before the threads
+	 * (their clients' init and cleanup then only count) */
+	r = curl_lazy(CNI_ERR_KUBERNETES, "plexusd caches", &d->curl, err);
+	if (r < 0)
+		return r;
+	if (d->curl->global_init(CURL_GLOBAL_DEFAULT))
+		return cni_errf(err, CNI_ERR_KUBERNETES,
+				"cannot initialise libcurl");
+	d->curl_inited = true;
+	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->efd < 0)
+		return cni_errf(err, CNI_ERR_IO, "eventfd: %s",
+				strerror(errno));
+	p.wake_fd = d->efd;
+	r = pd_sock_open(d->o.socket, sock_lookup, sock_count, d, &d->sock,
+			 err);
+	for (int i = 0; i < 2 && r == 0; i++) {
+		p.kind = i;
+		r = pd_cache_new(i, &d->cache[i]);
+		if (r < 0)
+			return cni_errf(err, CNI_ERR_IO, "out of memory");
+		r = pd_watch_start(&p, d->cache[i], &d->watch[i], err);
+	}
+	if (r == 0)
+		cni_log(CNI_LOG_VERBOSE,
+			"socket %s; caching the pods of node %s and all NADs",
+			d->o.socket, d->o.node_name);
+	return r;
+}
+
+static void efd_read(struct pd *d, long long now)
+{
+	uint64_t n;
+
+	if (read(d->efd, &n, sizeof(n)) == sizeof(n) && d->sock)
+		pd_sock_changed(d->sock, now);
+}
+
 static void reply_text(struct pd_reply *r, int status, const char *text)
 {
 	r->status = status;
@@ -316,15 +411,20 @@ static void http_handle(void *ctx, const struct pd_http_req *req,
 	char *buf;
 	int n;
 
+	caches_snapshot(d);
 	if (!strcmp(req->path, "/healthz")) {
 		reply_text(r, 200, "ok\n");
 	} else if (!strcmp(req->path, "/readyz")) {
 		char why[160];
 
-		snprintf(why, sizeof(why), "not ready:%s%s%s\n",
+		snprintf(why, sizeof(why), "not ready:%s%s%s%s\n",
 			 d->m.installed ? "" : " install",
 			 d->m.kubeconfig ? "" : " kubeconfig",
-			 d->m.config ? "" : " config");
+			 d->m.config ? "" : " config",
+			 !d->m.caches_on || (d->m.cache[0].synced &&
+					     d->m.cache[1].synced)
+				 ? ""
+				 : " caches");
 		reply_text(r, pd_metrics_ready(&d->m) ? 200 : 503,
 			   pd_metrics_ready(&d->m) ? "ready\n" : why);
 	} else if (!strcmp(req->path, "/metrics") &&
@@ -394,12 +494,21 @@ static int next_timeout(const struct pd *d, long long now)
 		if (s >= 0 && now + s < t)
 			t = now + s;
 	}
+	if (d->sock) {
+		int s = pd_sock_timeout(d->sock, now);
+
+		if (s >= 0 && now + s < t)
+			t = now + s;
+	}
 	return t <= now ? 0 : (int)(t - now);
 }
 
+/* fds: inotify, signalfd, eventfd (-1 without caches), the socket's,
+ * the HTTP server's */
 static int loop(struct pd *d)
 {
-	size_t max = 2 + (d->srv ? pd_server_nfds(d->srv) : 0), n;
+	size_t ns = d->sock ? pd_sock_nfds(d->sock) : 0, nh;
+	size_t max = 3 + ns + (d->srv ? pd_server_nfds(d->srv) : 0);
 	struct pollfd *fds = calloc(max, sizeof(*fds));
 
 	if (!fds)
@@ -410,8 +519,11 @@ static int loop(struct pd *d)
 		timers(d, now);
 		fds[0] = (struct pollfd){ .fd = d->ifd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
-		n = 2 + (d->srv ? pd_server_fill(d->srv, fds + 2) : 0);
-		if (poll(fds, n, next_timeout(d, now)) < 0) {
+		fds[2] = (struct pollfd){ .fd = d->efd, .events = POLLIN };
+		if (d->sock)
+			pd_sock_fill(d->sock, fds + 3);
+		nh = d->srv ? pd_server_fill(d->srv, fds + 3 + ns) : 0;
+		if (poll(fds, 3 + ns + nh, next_timeout(d, now)) < 0) {
 			if (errno == EINTR)
 				continue;
 			free(fds);
@@ -422,8 +534,12 @@ static int loop(struct pd *d)
 			inotify_read(d, now);
 		if (fds[1].revents)
 			signal_read(d);
+		if (fds[2].revents)
+			efd_read(d, now);
+		if (d->sock)
+			pd_sock_handle(d->sock, fds + 3, ns, now);
 		if (d->srv)
-			pd_server_handle(d->srv, fds + 2, n - 2, now);
+			pd_server_handle(d->srv, fds + 3 + ns, nh, now);
 	}
 	free(fds);
 	return 0;
@@ -548,6 +664,32 @@ static int load_extra(struct pd *d, struct cni_err *err)
 	return r;
 }
 
+/* --socket asks for the caches: a node name and API credentials */
+static int setup_caches(struct pd *d, struct cni_err *err)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (!d->o.node_name && env && (d->o.node_name = strdup(env)) == NULL)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (!d->o.node_name || !k8s_name_is_subdomain(d->o.node_name))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"--socket needs --node-name (or NODE_NAME): "
+				"\"%.253s\" is not a node name",
+				d->o.node_name ? d->o.node_name : "");
+	if (need_abs("socket", d->o.socket, err) ||
+	    need_abs("api-kubeconfig", d->o.api_kubeconfig, err))
+		return -EINVAL;
+	if (!d->o.api_kubeconfig && d->o.no_kubeconfig)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"--socket with --no-kubeconfig needs "
+				"--api-kubeconfig");
+	d->api_kubeconfig = strdup(d->o.api_kubeconfig ? d->o.api_kubeconfig
+						       : d->o.kubeconfig);
+	d->m.caches_on = true;
+	return d->api_kubeconfig ? 0
+				 : cni_errf(err, CNI_ERR_IO, "out of memory");
+}
+
 static int setup(struct pd *d, struct cni_err *err)
 {
 	int r = resolve_defaults(d, err);
@@ -556,6 +698,9 @@ static int setup(struct pd *d, struct cni_err *err)
 		r = check_opts(&d->o, err);
 	if (r == 0)
 		r = load_extra(d, err);
+	if (r == 0 && strcmp(d->o.socket, "none") && !d->o.uninstall &&
+	    !d->o.once)
+		r = setup_caches(d, err);
 	if (r < 0 || d->o.no_kubeconfig || d->o.uninstall)
 		return r;
 	d->server_url = d->o.api_server ? strdup(d->o.api_server)
@@ -590,6 +735,16 @@ static int open_fds(struct pd *d, struct cni_err *err)
 
 static void pd_free(struct pd *d)
 {
+	for (int i = 0; i < 2; i++) {
+		pd_watch_stop(d->watch[i]); /* before its cache goes */
+		pd_cache_free(d->cache[i]);
+	}
+	if (d->curl_inited)
+		d->curl->global_cleanup();
+	pd_sock_close(d->sock);
+	if (d->efd >= 0)
+		close(d->efd);
+	free(d->api_kubeconfig);
 	pd_server_close(d->srv);
 	if (d->ifd >= 0)
 		close(d->ifd);
@@ -615,6 +770,8 @@ static int run(struct pd *d, struct cni_err *err)
 	sync_all(d);
 	if (d->o.once)
 		return pd_metrics_ready(&d->m) ? 0 : 1;
+	if (d->m.caches_on && caches_start(d, err) < 0)
+		return 1;
 	d->retry_at = pd_now_ms() + RETRY_MS;
 	d->resync_at = pd_now_ms() + TOKEN_RESYNC_MS;
 	r = loop(d);
@@ -627,7 +784,9 @@ static int run(struct pd *d, struct cni_err *err)
 
 int main(int argc, char **argv)
 {
-	struct pd d = { .ifd = -1, .wd_conf = -1, .wd_token = -1, .sfd = -1 };
+	struct pd d = {
+		.ifd = -1, .wd_conf = -1, .wd_token = -1, .sfd = -1, .efd = -1
+	};
 	struct cni_err err = { 0 };
 	enum cni_log_level lvl = CNI_LOG_ERROR;
 	int rc;

@@ -34,6 +34,7 @@ void plexus_conf_free(struct plexus_conf *c)
 	free(c->bin_dir);
 	free(c->kubeconfig);
 	free(c->manifests_dir);
+	free(c->plexusd_socket);
 	free(c->multus_namespace);
 	free(c->global_namespaces);
 	strv_free(c->system_namespaces, c->n_system_namespaces);
@@ -141,6 +142,7 @@ static int parse_strings(json_object *doc, struct plexus_conf *c,
 	S("binDir", PLEXUS_BIN_DIR_DEFAULT, bin_dir);
 	S("kubeconfig", NULL, kubeconfig);
 	S("manifestsDir", NULL, manifests_dir);
+	S("plexusdSocket", NULL, plexusd_socket);
 	S("multusNamespace", PLEXUS_MULTUS_NS_DEFAULT, multus_namespace);
 	S("globalNamespaces", "default", global_namespaces);
 	S("deviceCheckpointFile", PLEXUS_CHECKPOINT_DEFAULT, checkpoint_file);

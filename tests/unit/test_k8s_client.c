@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +465,108 @@ static void test_nadsrc_k8s(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, setup)
 
+/* ---- a watch stream (plexusd's caches) ---- */
+
+struct lines {
+	char text[8192];
+	int n;
+	int stop_after; /* on_line refuses the line after that many */
+	int asked;	/* stop_now's calls */
+};
+
+static int on_line(void *ctx, char *line, size_t len)
+{
+	struct lines *l = ctx;
+
+	assert_int_equal(strlen(line), len);
+	assert_null(strchr(line, '\n'));
+	if (l->stop_after && l->n >= l->stop_after)
+		return 1;
+	l->n++;
+	strncat(l->text, line, sizeof(l->text) - strlen(l->text) - 2);
+	strcat(l->text, "\n");
+	return 0;
+}
+
+static void test_watch__lines_end_410_status(void **state)
+{
+	struct k8s_config *c = cfg_load("kubeconfig");
+	struct k8s_client *k = client(c);
+	struct cni_err err = { 0 };
+	struct lines l = { 0 };
+	long st = 0;
+
+	(void)state;
+	/* from "0": an ADDED line per object, then the server's timeout */
+	assert_int_equal(k8s_watch(k, "/api/v1/pods?watch=1&timeoutSeconds=1",
+				   10, on_line, NULL, &l, &st, &err),
+			 0);
+	assert_int_equal(st, 200);
+	assert_int_equal(l.n, 1);
+	assert_non_null(strstr(l.text, "{\"type\": \"ADDED\""));
+	assert_non_null(strstr(l.text, "web-0"));
+	/* a refusal by the reader ends the stream */
+	memset(&l, 0, sizeof(l));
+	l.stop_after = 1;
+	assert_int_equal(k8s_watch(k,
+				   "/apis/k8s.cni.cncf.io/v1/"
+				   "network-attachment-definitions?watch=1"
+				   "&timeoutSeconds=5",
+				   10, on_line, NULL, &l, &st, &err),
+			 -ECANCELED);
+	assert_int_equal(l.n, 1);
+	/* an expired resourceVersion: 200 and one ERROR line with 410 */
+	sh("python3 " FX "/fixturectl.py %s compact >/dev/null", dir);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(k8s_watch(k, "/api/v1/pods?watch=1&resourceVersion=1",
+				   10, on_line, NULL, &l, &st, &err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_non_null(strstr(l.text, "\"ERROR\""));
+	assert_non_null(strstr(l.text, "\"code\": 410"));
+	/* another status: its body is not handed over as lines */
+	fault("{\"match\": \"GET /api/v1/pods\", \"code\": 403}");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(k8s_watch(k, "/api/v1/pods?watch=1", 10, on_line, NULL,
+				   &l, &st, &err),
+			 0);
+	assert_int_equal(st, 403);
+	assert_int_equal(l.n, 0);
+	k8s_client_free(k);
+	k8s_config_free(c);
+}
+
+static bool stop_now(void *ctx)
+{
+	return ++((struct lines *)ctx)->asked > 1;
+}
+
+static void test_watch__stop(void **state)
+{
+	struct k8s_config *c = cfg_load("kubeconfig");
+	struct k8s_client *k = client(c);
+	struct cni_err err = { 0 };
+	struct lines l = { 0 };
+	time_t t0 = time(NULL);
+	long st = 0;
+
+	(void)state;
+	assert_int_equal(k8s_watch(k, "/api/v1/pods?watch=1&timeoutSeconds=30",
+				   60, on_line, stop_now, &l, &st, &err),
+			 -ECANCELED);
+	assert_true(time(NULL) - t0 < 10);
+	/* the client still serves plain requests afterwards */
+	{
+		json_object *o = NULL;
+
+		assert_int_equal(k8s_pod_get(k, "default", "web-0", &o, &err),
+				 0);
+		json_object_put(o);
+	}
+	k8s_client_free(k);
+	k8s_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +582,8 @@ int main(void)
 		T(test_patch_network_status),
 		T(test_patch_network_status__uid_guard),
 		T(test_nadsrc_k8s),
+		T(test_watch__lines_end_410_status),
+		T(test_watch__stop),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

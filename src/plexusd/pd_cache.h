@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_PD_CACHE_H
+#define PLEXUS_PD_CACHE_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+struct cni_err;
+
+/* One warm cache: the objects of one resource (this node's pods, or the
+ * NetworkAttachmentDefinitions) as a list and a watch deliver them,
+ * keyed "namespace/name". Only what selection reads is kept: a pod's
+ * namespace, name, uid, annotations; a NAD's those and spec.config.
+ * One mutex: the watch thread writes, the event loop reads. */
+enum pd_cache_kind {
+	PD_CACHE_PODS,
+	PD_CACHE_NADS,
+};
+
+struct pd_cache;
+
+int pd_cache_new(enum pd_cache_kind kind, struct pd_cache **ret);
+void pd_cache_free(struct pd_cache *c);
+
+/* Replace every object with the items of a list answer (all pages
+ * gathered in one array) at resourceVersion rv. Code CNI_ERR_KUBERNETES
+ * on an item without metadata.namespace/name. */
+int pd_cache_relist(struct pd_cache *c, json_object *items, const char *rv,
+		    struct cni_err *err);
+/* One line of a watch stream ({"type": ..., "object": ...}): ADDED and
+ * MODIFIED store, DELETED removes, BOOKMARK moves the resourceVersion.
+ * An ERROR event with code 410 (the resourceVersion expired) is -ESTALE:
+ * relist; any other ERROR, or a line that is not such an event, -EINVAL
+ * with err set (nothing changed). */
+int pd_cache_event(struct pd_cache *c, const char *line, size_t len,
+		   struct cni_err *err);
+/* The resourceVersion to resume from (a copy in buf; "" before a list). */
+void pd_cache_rv(struct pd_cache *c, char *buf, size_t size);
+/* The object ns/name as JSON text (malloc'ed) in *ret_json: 0; -ENOENT
+ * when absent; with uid (pods) -ESTALE when the cached one has another
+ * uid (never served). */
+int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
+		 const char *uid, char **ret_json);
+size_t pd_cache_size(struct pd_cache *c);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_PD_SOCK_H
+#define PLEXUS_PD_SOCK_H
+
+#include <poll.h>
+#include <stddef.h>
+
+struct cni_err;
+struct pd_sock;
+
+/* The socket plexus asks first (docs/plexusd.md, "The socket"). One
+ * request a line, answered in order, several per connection:
+ *   POD <namespace> <name> <uid>\n   NAD <namespace> <name>\n
+ * answered "OK <object as one line of JSON>\n", "UNKNOWN\n" (not cached;
+ * a pod after a wait of PD_SOCK_WAIT_MS), "MISMATCH\n" (the cached pod
+ * has another uid), "NOTREADY\n" (not listed yet), or "ERR <why>\n" and
+ * the connection closed (malformed, oversized, a peer that is not
+ * root). */
+#define PD_SOCK_LINE_MAX  512 /* a request line with its '\n' */
+#define PD_SOCK_WAIT_MS	  100
+#define PD_SOCK_IDLE_MS	  2000 /* a connection without a request */
+#define PD_SOCK_MAX_CONNS 64
+
+enum pd_sock_verb {
+	PD_SOCK_POD,
+	PD_SOCK_NAD,
+};
+
+struct pd_sock_req {
+	enum pd_sock_verb verb;
+	char ns[64];
+	char name[254];
+	char uid[65]; /* POD only */
+};
+
+/* One request line without its '\n': the verb, single spaces, a DNS-1123
+ * label namespace, a DNS-1123 subdomain name, a uid of 1..64 bytes of
+ * [0-9A-Za-z-]. 0, or -EINVAL. */
+int pd_sock_parse(const char *line, size_t len, struct pd_sock_req *ret);
+
+enum pd_sock_result {
+	PD_SOCK_SERVED,
+	PD_SOCK_UNKNOWN,
+	PD_SOCK_MISMATCH,
+	PD_SOCK_NOTREADY,
+	PD_SOCK_MALFORMED,
+	PD_SOCK_NOT_ROOT,
+	PD_SOCK_BUSY,
+	PD_SOCK_RESULTS,
+};
+
+/* The cache lookup: 0 and the object's JSON text (malloc'ed), -ENOENT,
+ * -ESTALE (uid mismatch), -EAGAIN (not synced). */
+typedef int (*pd_sock_lookup)(void *ctx, const struct pd_sock_req *req,
+			      char **ret_json);
+typedef void (*pd_sock_counter)(void *ctx, enum pd_sock_result res);
+
+/* Bind path (a stale socket there is replaced; anything else refused),
+ * mode 0600, its dir created 0700 when missing. Code 5/7. */
+int pd_sock_open(const char *path, pd_sock_lookup lookup, pd_sock_counter count,
+		 void *ctx, struct pd_sock **ret, struct cni_err *err);
+/* Close every connection and remove the socket file. */
+void pd_sock_close(struct pd_sock *s);
+
+size_t pd_sock_nfds(const struct pd_sock *s);
+size_t pd_sock_fill(struct pd_sock *s, struct pollfd *fds);
+void pd_sock_handle(struct pd_sock *s, const struct pollfd *fds, size_t n,
+		    long long now_ms);
+/* the caches changed: answer the requests waiting for a pod */
+void pd_sock_changed(struct pd_sock *s, long long now_ms);
+/* ms until the next deadline, -1 when none */
+int pd_sock_timeout(const struct pd_sock *s, long long now_ms);
+
+#endif

@@ -1,0 +1,364 @@
+#!/bin/bash
+# plexusd's warm caches and the socket plexus asks first (docs/plexusd.md,
+# "Caches" and "The socket"): plexusd lists and watches the fixture API
+# server's pods of this node and NADs; plexus' ADD is then served from
+# the socket (the server's request log shows no pod or NAD GET); a NAD
+# changed through the API is seen; a dropped watch resumes from its
+# resourceVersion; an expired one (410) relists; lists come in pages; a
+# pod not cached yet is waited for, then fetched by plexus; plexusd
+# killed or silent → plexus falls back to the API and works; a peer that
+# is not root and malformed or oversized requests are refused, the
+# daemon unharmed. The server, plexusd and plexus live in one netns.
+# About 30 s.
+. "$(dirname "$0")/../lib.sh"
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+H=plch$$ P=plcp$$
+T_NETNS="$H $P"
+FX=$TOP/tests/fixtures/apiserver
+D=$T_TMP/api IPAM=$T_TMP/ipam CACHE=$T_TMP/cache NETD=$T_TMP/net.d
+SOCK=$T_TMP/run/plexusd.sock PDNET=$T_TMP/pdnet
+POD_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1;K8S_POD_INFRA_CONTAINER_ID=c1"
+PD_PID="" PORT=""
+
+stop_pd() {
+	[ -n "$PD_PID" ] || return 0
+	kill "$PD_PID" 2>/dev/null || true
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+}
+stop_all() {
+	stop_pd
+	ip netns exec "$H" "$FX/stop.sh" "$D" >/dev/null 2>&1 || true
+	t_cleanup
+}
+trap stop_all EXIT
+
+t_netns "$H"
+PLEXUS_APISERVER_PARENT=$$ ip netns exec "$H" "$FX/start.sh" "$D" \
+	>"$T_TMP/start.log" 2>&1
+START_RC=$?
+
+ctl() { ip netns exec "$H" python3 "$FX/fixturectl.py" "$D" "$@"; }
+count() { ctl count "$1" "$2"; }
+
+nad() { # NS NAME CONFIG-JSON
+	python3 -c 'import json,sys
+print(json.dumps({"apiVersion": "k8s.cni.cncf.io/v1",
+  "kind": "NetworkAttachmentDefinition",
+  "metadata": {"name": sys.argv[2], "namespace": sys.argv[1]},
+  "spec": {"config": sys.argv[3]}}))' "$@" >"$T_TMP/obj.json"
+	ctl put-object "$T_TMP/obj.json" >/dev/null
+}
+pod() { # NETWORKS: default/p1 on node1, uid u1
+	python3 -c 'import json,sys
+print(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {
+  "name": "p1", "namespace": "default", "uid": "u1",
+  "annotations": {"k8s.v1.cni.cncf.io/networks": sys.argv[1]}},
+  "spec": {"nodeName": "node1"}}))' "$1" >"$T_TMP/pod.json"
+	ctl put-object "$T_TMP/pod.json" >/dev/null
+}
+bridge_c() { # NAME BRIDGE SUBNET
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"bridge\",\"bridge\":\"$2\",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$IPAM\",\"ranges\":[[{\"subnet\":\"$3\"}]]}}"
+}
+
+# start_pd: plexusd in $H against the fixture, caches on, no install;
+# waits for its port and for both caches to be listed
+start_pd() {
+	trap stop_pd EXIT # each case runs in a subshell
+	: >"$T_TMP/pd.log"
+	mkdir -p "$PDNET"
+	ip netns exec "$H" "$TOP/$BINDIR/plexusd" --no-install \
+		--cni-conf-dir "$PDNET" --no-kubeconfig \
+		--api-kubeconfig "$D/kubeconfig" --socket "$SOCK" \
+		--node-name node1 --listen 127.0.0.1:0 --log-level verbose \
+		2>"$T_TMP/pd.log" &
+	PD_PID=$!
+	for _ in $(seq 100); do
+		PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
+		[ -n "$PORT" ] && break
+		sleep 0.05
+	done
+	[ -n "$PORT" ] || { cat "$T_TMP/pd.log"; fail "plexusd did not listen"; }
+	wait_for "caches synced" synced
+}
+metric() { # NAME{LABELS}
+	ip netns exec "$H" curl -sS "http://127.0.0.1:$PORT/metrics" |
+		awk -v m="$1" '$1 == m {print $2}'
+}
+synced() {
+	[ "$(metric 'plexusd_cache_synced{cache="pods"}')" = 1 ] &&
+		[ "$(metric 'plexusd_cache_synced{cache="nads"}')" = 1 ]
+}
+wait_for() { # DESCRIPTION COMMAND...: up to 5 s
+	local what=$1; shift
+	for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done
+	cat "$T_TMP/pd.log"
+	fail "timed out waiting for: $what"
+}
+# ask LINE...: send request lines on one connection, print the replies
+ask() {
+	python3 - "$SOCK" "$@" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+for line in sys.argv[2:]:
+    f.write(line.encode() + b"\n")
+    f.flush()
+    print(f.readline().decode().rstrip("\n"))
+EOF
+}
+served_config() { # NS NAME: the NAD's spec.config as plexusd serves it
+	ask "NAD $1 $2" | sed -n 's/^OK //p' |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["config"])'
+}
+
+fresh() {
+	stop_pd
+	ctl reset >/dev/null
+	t_netns "$P"
+	rm -rf "$IPAM" "$CACHE" "$NETD" "$T_TMP/run" "$T_TMP/plexus.log"
+	mkdir -p "$IPAM" "$NETD"
+	nad kube-system cluster "$(bridge_c cluster plcbr0 10.68.0.0/24)"
+	nad default a1 "$(bridge_c a1 plcbr1 10.68.1.0/24)"
+	pod a1
+	start_pd
+	ctl clear-requests >/dev/null
+}
+conf() {
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus-k8s\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"confDir\":\"$NETD\",\"kubeconfig\":\"$D/kubeconfig\",\"clusterNetwork\":\"cluster\",\"plexusdSocket\":\"$SOCK\",\"logFile\":\"$T_TMP/plexus.log\",\"logLevel\":\"verbose\"}" >"$T_TMP/plexus.conf"
+}
+run() { # CMD
+	conf
+	set +e
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" \
+		CNI_CONTAINERID=c1 CNI_NETNS="/var/run/netns/$P" \
+		CNI_IFNAME=eth0 CNI_PATH="$TOP/$BINDIR:$REFDIR" \
+		CNI_ARGS="$POD_ARGS" "$TOP/$BINDIR/plexus" \
+		<"$T_TMP/plexus.conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+	echo $? >"$T_TMP/rc"
+	set -e
+}
+rc() { cat "$T_TMP/rc"; }
+expect_ok() {
+	[ "$(rc)" = 0 ] || { cat "$T_TMP/out.json" "$T_TMP/err.txt"; fail "$1: rc $(rc)"; }
+}
+pod_links() { ip -n "$P" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -v '^lo$' | sort | tr '\n' ' '; }
+NADS=/apis/k8s.cni.cncf.io/v1/network-attachment-definitions
+# lists PATH: "<lists of PATH> <every watch of PATH has a resourceVersion>"
+lists() {
+	ctl requests --path "$1" | python3 -c 'import json,sys
+r = json.load(sys.stdin)
+w = [x for x in r if x["params"].get("watch") == "1"]
+print(len(r) - len(w), all(int(x["params"].get("resourceVersion") or 0) > 0 for x in w))'
+}
+# GETs of one pod or NAD (not the lists and watches of plexusd)
+pod_gets() { count GET /api/v1/namespaces/; }
+nad_gets() { count GET /apis/k8s.cni.cncf.io/v1/namespaces/; }
+add_del() { # SUBNET-OF-net1: ADD, check net1's address, DEL
+	run ADD
+	expect_ok ADD
+	expect_eq "$(pod_links)" "eth0 net1 " "pod links"
+	ip -n "$P" -br addr show net1 | grep -q " $1" || fail "net1 not in $1"
+	run DEL
+	expect_ok DEL
+}
+
+case_server() {
+	[ "$START_RC" = 0 ] || { cat "$T_TMP/start.log"; fail "start.sh: $START_RC"; }
+}
+
+case_served() {
+	fresh
+	expect_eq "$(stat -c %a "$SOCK")" 600 "socket mode"
+	add_del 10.68.1.
+	expect_eq "$(pod_gets)" 0 "pod GETs (served by plexusd)"
+	expect_eq "$(nad_gets)" 0 "NAD GETs (served by plexusd)"
+	expect_eq "$(count PATCH /api/v1/namespaces/default/pods/p1)" 2 "network-status PATCHes (ADD, DEL)"
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="served"}')" 3 "served (pod, 2 NADs)"
+	expect_eq "$(metric 'plexusd_cache_objects{cache="pods"}')" 1 "pods cached"
+	# another node's pod is not cached
+	ctl put-object '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"other","namespace":"default","uid":"u9"},"spec":{"nodeName":"node2"}}' >/dev/null
+	expect_eq "$(ask 'POD default other u9')" UNKNOWN "another node's pod"
+	expect_eq "$(ask 'POD default p1 u2')" MISMATCH "a pod of another uid"
+}
+
+case_nad_change_seen() {
+	fresh
+	ctl api PATCH /apis/k8s.cni.cncf.io/v1/namespaces/default/network-attachment-definitions/a1 \
+		"{\"spec\":{\"config\":$(bridge_c a1 plcbr1 10.68.5.0/24 | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}}" \
+		--content-type application/merge-patch+json >/dev/null
+	wait_for "the changed NAD" eval 'served_config default a1 | grep -q 10.68.5.0'
+	add_del 10.68.5.
+	expect_eq "$(nad_gets)" 0 "NAD GETs"
+	grep -q "asking the API" "$T_TMP/plexus.log" 2>/dev/null && fail "a fallback was logged"
+	true
+}
+
+case_resume() {
+	fresh
+	expect_eq "$(ctl watch-drop | python3 -c 'import json,sys; print(json.load(sys.stdin)["dropped"])')" 2 "watches dropped"
+	nad default a2 "$(bridge_c a2 plcbr2 10.68.2.0/24)"
+	wait_for "a NAD made after the drop" eval 'ask "NAD default a2" | grep -q "^OK"'
+	wait_for "restarts counted" eval '[ "$(metric "plexusd_watch_restarts_total{cache=\"nads\"}")" -ge 1 ]'
+	expect_eq "$(metric 'plexusd_watch_relists_total{cache="nads"}')" 0 "relists"
+	# resumed: watch streams with a resourceVersion, no list
+	expect_eq "$(lists "$NADS")" "0 True" "NAD lists after the drop; watches from a resourceVersion"
+	pod a2
+	wait_for "the pod's new annotation" eval 'ask "POD default p1 u1" | grep -q "networks\":\"a2"'
+	expect_eq "$(lists /api/v1/pods)" "0 True" "pod lists after the drop; watches from a resourceVersion"
+	add_del 10.68.2.
+	expect_eq "$(nad_gets)" 0 "NAD GETs"
+}
+
+case_relist_410() {
+	fresh
+	ctl compact >/dev/null
+	nad default a3 "$(bridge_c a3 plcbr3 10.68.3.0/24)"
+	wait_for "relists after 410" eval '[ "$(metric "plexusd_watch_relists_total{cache=\"nads\"}")" -ge 1 ]'
+	wait_for "a NAD made while expired" eval 'ask "NAD default a3" | grep -q "^OK"'
+	[ "$(lists "$NADS" | cut -d' ' -f1)" -ge 1 ] || fail "no list after the 410"
+	pod a3
+	wait_for "the pod's new annotation" eval 'ask "POD default p1 u1" | grep -q "networks\":\"a3"'
+	ctl clear-requests >/dev/null
+	add_del 10.68.3.
+	expect_eq "$(nad_gets)" 0 "NAD GETs"
+	expect_eq "$(pod_gets)" 0 "pod GETs"
+}
+
+case_pages() {
+	stop_pd
+	ctl reset >/dev/null
+	# 600 NADs: two pages of 500 (limit + continue)
+	python3 -c 'import json
+print(json.dumps({"kind": "List", "items": [{"apiVersion": "k8s.cni.cncf.io/v1",
+  "kind": "NetworkAttachmentDefinition",
+  "metadata": {"name": "n%03d" % i, "namespace": "many"},
+  "spec": {"config": "{}"}} for i in range(600)]}))' >"$T_TMP/many.json"
+	ctl put-object "$T_TMP/many.json" >/dev/null
+	ctl clear-requests >/dev/null
+	rm -rf "$T_TMP/run"
+	start_pd
+	[ "$(metric 'plexusd_cache_objects{cache="nads"}')" -ge 600 ] || fail "NADs cached: $(metric 'plexusd_cache_objects{cache="nads"}')"
+	expect_eq "$(metric 'plexusd_watch_lists_total{cache="nads"}')" 2 "NAD list pages"
+	ctl requests --path "$NADS" >"$T_TMP/reqs.json"
+	expect_eq "$(python3 -c 'import json,sys
+r = [x for x in json.load(open(sys.argv[1])) if x["params"].get("watch") != "1"]
+print(len(r), [x["params"].get("limit") for x in r], "continue" in r[1]["params"])' "$T_TMP/reqs.json")" \
+		"2 ['500', '500'] True" "list requests"
+	expect_eq "$(ask 'NAD many n599' | cut -c1-2)" OK "the last NAD of page 2"
+}
+
+case_pod_late() {
+	fresh
+	# the pod reappears under a new uid 0.5 s from now: plexusd waits
+	# 100 ms, answers UNKNOWN, plexus asks the API (which waits for it)
+	ctl api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
+	python3 -c 'import json,sys
+p = json.load(open(sys.argv[1])); p["metadata"]["uid"] = "u1"
+print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
+	wait_for "the pod gone from the cache" eval '[ "$(ask "POD default p1 u1")" = UNKNOWN ]'
+	ctl clear-requests >/dev/null
+	ctl put-object "$T_TMP/pod2.json" --delay 0.5 >/dev/null
+	add_del 10.68.1.
+	[ "$(pod_gets)" -ge 1 ] || fail "the pod was not fetched directly"
+	expect_eq "$(nad_gets)" 0 "NAD GETs (still served by plexusd)"
+	grep -q "plexusd $SOCK: pod default/p1: answered UNKNOWN; asking the API" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "the miss not logged"; }
+	[ "$(metric 'plexusd_socket_requests_total{result="unknown"}')" -ge 2 ] ||
+		fail "unknown not counted"
+}
+
+case_killed_fallback() {
+	fresh
+	kill -9 "$PD_PID"
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+	add_del 10.68.1.
+	expect_eq "$(pod_gets)" 1 "pod GETs (direct)"
+	expect_eq "$(nad_gets)" 2 "NAD GETs (direct)"
+	grep -q "plexusd $SOCK: pod default/p1: .*asking the API" "$T_TMP/plexus.log" ||
+		{ cat "$T_TMP/plexus.log"; fail "fallback not logged"; }
+	# a plexusd that never answers: the ADD waits at most its deadline
+	rm -f "$SOCK"
+	python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+time.sleep(30)' "$SOCK" &
+	local mute=$!
+	sleep 0.3
+	ctl clear-requests >/dev/null
+	local t0 t1
+	t0=$(date +%s%N)
+	add_del 10.68.1.
+	t1=$(date +%s%N)
+	kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null || true
+	expect_eq "$(pod_gets)" 1 "pod GETs (direct after a silent plexusd)"
+	grep -q "plexusd $SOCK: pod default/p1: Connection timed out; asking the API" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "timeout not logged"; }
+	# DEL never asked it: one timeout logged, the ADD's
+	expect_eq "$(grep -c 'Connection timed out' "$T_TMP/plexus.log")" 1 "timeouts logged"
+	# the silent socket stays open 30 s: an ADD that waited for it
+	# would take that long
+	[ $(((t1 - t0) / 1000000)) -lt 10000 ] || fail "ADD+DEL took $(((t1 - t0) / 1000000)) ms"
+}
+
+case_not_root() {
+	fresh
+	# no capability: the 0600 socket refuses the connect itself
+	local py=/usr/bin/python3
+	[ -x "$py" ] || py=$(command -v python3)
+	# the dirs searchable by all: the socket's own mode is what refuses
+	chmod 0711 "$T_TMP" "$(dirname "$SOCK")"
+	ip netns exec "$H" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		"$py" -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1]); print("connected")
+except PermissionError:
+    print("EACCES")' "$SOCK" >"$T_TMP/nr.txt" 2>&1 || true
+	expect_eq "$(cat "$T_TMP/nr.txt")" EACCES "non-root connect"
+	# past the mode (CAP_DAC_OVERRIDE): SO_PEERCRED refuses uid 65534
+	ip netns exec "$H" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		--inh-caps +dac_override --ambient-caps +dac_override \
+		"$py" -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
+try:
+    s.sendall(b"POD default p1 u1\n")
+except BrokenPipeError:
+    pass    # refused at accept: the answer may already be there
+print(s.makefile("rb").readline().decode().strip())' "$SOCK" >"$T_TMP/nr.txt" 2>&1 || true
+	expect_eq "$(cat "$T_TMP/nr.txt")" "ERR peer is not root" "non-root peer"
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="not_root"}')" 1 "not_root counted"
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="served"}')" 0 "nothing served"
+	expect_eq "$(ask 'POD default p1 u1' | cut -c1-2)" OK "root still served"
+}
+
+case_malformed() {
+	fresh
+	local big
+	big=$(head -c 700 /dev/zero | tr '\0' a)
+	for bad in "GET / HTTP/1.1" "POD default p1" "POD Default p1 u1" \
+		"NAD default a1 extra" "POD default p1 u1 " "POD  default p1 u1" \
+		"POD default p1 u/1" "$big"; do
+		expect_eq "$(ask "$bad" 2>&1 | head -1)" \
+			"$([ "$bad" = "$big" ] && echo 'ERR request too long' || echo 'ERR malformed request')" \
+			"reply to '${bad:0:40}'"
+	done
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="malformed"}')" 8 "malformed counted"
+	kill -0 "$PD_PID" || fail "plexusd died"
+	expect_eq "$(ask 'POD default p1 u1' 'NAD default a1' | cut -c1-2 | tr '\n' ' ')" "OK OK " "then served"
+	add_del 10.68.1.
+	expect_eq "$(pod_gets)" 0 "pod GETs"
+}
+
+t_case "plexusd cache: fixture API server is up" case_server
+t_case "plexusd cache: [1.0.0] ADD served from the socket (no pod or NAD GET), 0600; other node's pod unknown; another uid never served" case_served
+t_case "plexusd cache: a NAD changed through the API is seen by the next ADD" case_nad_change_seen
+t_case "plexusd cache: a dropped watch resumes from its resourceVersion (no relist)" case_resume
+t_case "plexusd cache: an expired resourceVersion (410) relists" case_relist_410
+t_case "plexusd cache: lists in pages of 500 (600 NADs: limit and continue)" case_pages
+t_case "plexusd cache: a pod not cached yet: waited for, answered unknown, fetched by plexus; its NADs still served" case_pod_late
+t_case "plexusd cache: plexusd killed or silent: ADD falls back to the API, logged, within the deadline" case_killed_fallback
+t_case "plexusd cache: a peer that is not root is refused (mode 0600, SO_PEERCRED)" case_not_root
+t_case "plexusd cache: malformed and oversized requests refused, daemon unharmed" case_malformed

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* plexusd's warm caches and socket: the request parser (table), watch
+ * events applied to a cache (every type, 410, refusals that change
+ * nothing), what a cached object keeps, and the socket served from a
+ * cache over a real unix socket (served, mismatch, unknown after the
+ * wait, not ready, malformed and oversized refused, mode 0600). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cni_error.h"
+#include "pd_cache.h"
+#include "pd_server.h"
+#include "pd_sock.h"
+
+static void test_pd_sock_parse__table(void **state)
+{
+	static const struct {
+		const char *line;
+		int r;
+	} t[] = {
+		{ "POD default p1 0f1e-2d3c", 0 },
+		{ "NAD kube-system cluster.net", 0 },
+		{ "POD default p1", -EINVAL },
+		{ "NAD default n1 extra", -EINVAL },
+		{ "POD default p1 u1 ", -EINVAL },
+		{ " POD default p1 u1", -EINVAL },
+		{ "POD  default p1 u1", -EINVAL },
+		{ "POD Default p1 u1", -EINVAL },
+		{ "POD default P1 u1", -EINVAL },
+		{ "POD default p1 u/1", -EINVAL },
+		{ "GET default p1 u1", -EINVAL },
+		{ "pod default p1 u1", -EINVAL },
+		{ "NAD default", -EINVAL },
+		{ "", -EINVAL },
+		{ "POD default p1 "
+		  "012345678901234567890123456789012345678901234567890123456789"
+		  "0"
+		  "12345",
+		  -EINVAL },
+	};
+	struct pd_sock_req r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int got = pd_sock_parse(t[i].line, strlen(t[i].line), &r);
+
+		if (got != t[i].r)
+			fail_msg("\"%s\": got %d, want %d", t[i].line, got,
+				 t[i].r);
+	}
+	assert_int_equal(pd_sock_parse("POD ns1 p.1 U-1", 15, &r), 0);
+	assert_int_equal(r.verb, PD_SOCK_POD);
+	assert_string_equal(r.ns, "ns1");
+	assert_string_equal(r.name, "p.1");
+	assert_string_equal(r.uid, "U-1");
+	/* a NUL inside the line is refused, not cut */
+	assert_int_equal(pd_sock_parse("NAD a b\0c", 9, &r), -EINVAL);
+}
+
+static int ev(struct pd_cache *c, const char *line)
+{
+	struct cni_err err = { 0 };
+
+	return pd_cache_event(c, line, strlen(line), &err);
+}
+
+#define POD_EV(type, uid, rv, ann)                                             \
+	"{\"type\":\"" type "\",\"object\":{\"metadata\":{\"namespace\":"      \
+	"\"default\",\"name\":\"p1\",\"uid\":\"" uid "\",\"resourceVersion\":" \
+	"\"" rv "\",\"labels\":{\"l\":\"x\"},\"annotations\":" ann "},"        \
+	"\"spec\":{\"nodeName\":\"n1\",\"containers\":[]}}}"
+
+static void test_pd_cache_event__lifecycle(void **state)
+{
+	struct pd_cache *c;
+	char rv[64], *json = NULL;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &c), 0);
+	assert_int_equal(ev(c, POD_EV("ADDED", "u1", "5", "{\"a\":\"1\"}")), 0);
+	assert_int_equal(pd_cache_get(c, "default", "p1", "u1", &json), 0);
+	assert_non_null(strstr(json, "\"a\":\"1\""));
+	/* only what selection reads: no labels, no spec */
+	assert_null(strstr(json, "labels"));
+	assert_null(strstr(json, "nodeName"));
+	assert_non_null(strstr(json, "\"kind\":\"Pod\""));
+	free(json);
+	assert_int_equal(pd_cache_get(c, "default", "p1", "u2", &json),
+			 -ESTALE);
+	assert_int_equal(ev(c, POD_EV("MODIFIED", "u1", "6", "{\"a\":\"2\"}")),
+			 0);
+	assert_int_equal(pd_cache_get(c, "default", "p1", "u1", &json), 0);
+	assert_non_null(strstr(json, "\"a\":\"2\""));
+	free(json);
+	assert_int_equal(ev(c, "{\"type\":\"BOOKMARK\",\"object\":{"
+			       "\"metadata\":{"
+			       "\"resourceVersion\":\"8\"}}}"),
+			 0);
+	pd_cache_rv(c, rv, sizeof(rv));
+	assert_string_equal(rv, "8");
+	/* refused: nothing changes */
+	assert_int_equal(ev(c, "not json"), -EINVAL);
+	assert_int_equal(ev(c, "{\"type\":\"ADDED\"}"), -EINVAL);
+	assert_int_equal(ev(c, POD_EV("TOUCHED", "u1", "9", "{}")), -EINVAL);
+	assert_int_equal(ev(c, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{"
+			       "\"namespace\":\"Bad_NS\",\"name\":\"p\","
+			       "\"resourceVersion\":\"9\"}}}"),
+			 -EINVAL);
+	assert_int_equal(ev(c, "{\"type\":\"ERROR\",\"object\":{\"code\":500,"
+			       "\"message\":\"boom\"}}"),
+			 -EINVAL);
+	pd_cache_rv(c, rv, sizeof(rv));
+	assert_string_equal(rv, "8");
+	assert_int_equal(pd_cache_size(c), 1);
+	/* 410: relist */
+	assert_int_equal(ev(c, "{\"type\":\"ERROR\",\"object\":{\"kind\":"
+			       "\"Status\",\"code\":410,\"reason\":"
+			       "\"Expired\"}}"),
+			 -ESTALE);
+	assert_int_equal(ev(c, POD_EV("DELETED", "u1", "10", "{}")), 0);
+	assert_int_equal(pd_cache_get(c, "default", "p1", "u1", &json),
+			 -ENOENT);
+	assert_int_equal(pd_cache_size(c), 0);
+	pd_cache_free(c);
+}
+
+static void test_pd_cache_relist__replaces_keeps_nad_config(void **state)
+{
+	struct cni_err err = { 0 };
+	struct pd_cache *c;
+	json_object *items;
+	char rv[64], *json = NULL;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_NADS, &c), 0);
+	assert_int_equal(ev(c, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{"
+			       "\"namespace\":\"a\",\"name\":\"old\","
+			       "\"resourceVersion\":\"3\"}}}"),
+			 0);
+	items = json_tokener_parse("[{\"metadata\":{\"namespace\":\"ns2\","
+				   "\"name\":\"n1\","
+				   "\"annotations\":{\"k8s.v1.cni.cncf.io/"
+				   "resourceName\":\"r\"}},"
+				   "\"spec\":{\"config\":\"{\\\"type\\\":"
+				   "\\\"bridge\\\"}\","
+				   "\"other\":1}}]");
+	assert_non_null(items);
+	assert_int_equal(pd_cache_relist(c, items, "42", &err), 0);
+	assert_int_equal(pd_cache_size(c), 1);
+	assert_int_equal(pd_cache_get(c, "a", "old", NULL, &json), -ENOENT);
+	assert_int_equal(pd_cache_get(c, "ns2", "n1", NULL, &json), 0);
+	assert_non_null(strstr(json, "\"config\":\"{\\\"type\\\""));
+	assert_non_null(strstr(json, "resourceName"));
+	assert_null(strstr(json, "other"));
+	free(json);
+	pd_cache_rv(c, rv, sizeof(rv));
+	assert_string_equal(rv, "42");
+	json_object_put(items);
+	/* an item without a name: refused, the cache kept */
+	items = json_tokener_parse("[{\"metadata\":{\"namespace\":\"x\"}}]");
+	assert_true(pd_cache_relist(c, items, "50", &err) < 0);
+	assert_int_equal(pd_cache_size(c), 1);
+	json_object_put(items);
+	pd_cache_free(c);
+}
+
+/* ---- the socket, served from a real cache ---- */
+
+struct srv {
+	struct pd_cache *pods;
+	bool synced;
+	unsigned counts[PD_SOCK_RESULTS];
+};
+
+static int lookup(void *ctx, const struct pd_sock_req *req, char **ret)
+{
+	struct srv *s = ctx;
+
+	if (!s->synced)
+		return -EAGAIN;
+	if (req->verb == PD_SOCK_NAD)
+		return -ENOENT;
+	return pd_cache_get(s->pods, req->ns, req->name, req->uid, ret);
+}
+
+static void count(void *ctx, enum pd_sock_result res)
+{
+	((struct srv *)ctx)->counts[res]++;
+}
+
+/* run the server side for up to ms */
+static void pump(struct pd_sock *s, int ms)
+{
+	struct pollfd fds[1 + PD_SOCK_MAX_CONNS];
+	long long end = pd_now_ms() + ms;
+
+	while (pd_now_ms() < end) {
+		size_t n = pd_sock_fill(s, fds);
+		int t = pd_sock_timeout(s, pd_now_ms());
+
+		poll(fds, n, t < 0 || t > 10 ? 10 : t);
+		pd_sock_handle(s, fds, n, pd_now_ms());
+	}
+}
+
+static int client(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* send req, run the server for ms, the reply's first line (or "") */
+static char *exchange(struct pd_sock *s, int fd, const char *req, int ms)
+{
+	static char buf[4096];
+	ssize_t n;
+
+	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
+			 (ssize_t)strlen(req));
+	pump(s, ms);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = '\0';
+	if (strchr(buf, '\n'))
+		*strchr(buf, '\n') = '\0';
+	return buf;
+}
+
+static void test_pd_sock__served_from_cache(void **state)
+{
+	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128], big[700];
+	struct srv sv = { 0 };
+	struct pd_sock *s = NULL;
+	struct cni_err err = { 0 };
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/run/pd.sock", dir);
+	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &sv.pods), 0);
+	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fd = client(path);
+	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 50), "NOTREA"
+									"DY");
+	sv.synced = true;
+	/* not cached: waited for PD_SOCK_WAIT_MS, then unknown */
+	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 30), "");
+	pump(s, PD_SOCK_WAIT_MS);
+	{
+		char buf[64];
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_string_equal(buf, "UNKNOWN\n");
+	}
+	assert_int_equal(ev(sv.pods, POD_EV("ADDED", "u1", "5", "{}")), 0);
+	assert_memory_equal(exchange(s, fd, "POD default p1 u1\n", 30), "OK {",
+			    4);
+	assert_string_equal(exchange(s, fd, "POD default p1 u2\n", 30), "MISMAT"
+									"CH");
+	assert_string_equal(exchange(s, fd, "NAD default n1\n", 30), "UNKNOWN");
+	/* a pod that arrives during the wait is served */
+	assert_string_equal(exchange(s, fd, "POD default p2 u1\n", 20), "");
+	assert_int_equal(ev(sv.pods, "{\"type\":\"ADDED\",\"object\":{"
+				     "\"metadata\":{"
+				     "\"namespace\":\"default\",\"name\":"
+				     "\"p2\","
+				     "\"uid\":\"u1\",\"resourceVersion\":\"6\"}"
+				     "}}"),
+			 0);
+	pd_sock_changed(s, pd_now_ms());
+	assert_memory_equal(exchange(s, fd, "", 20), "OK {", 4);
+	assert_string_equal(exchange(s, fd, "POD default p1\n", 30), "ERR "
+								     "malformed"
+								     " reques"
+								     "t");
+	close(fd);
+	fd = client(path);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_string_equal(exchange(s, fd, big, 30), "ERR request too long");
+	close(fd);
+	assert_int_equal(sv.counts[PD_SOCK_SERVED], 2);
+	assert_int_equal(sv.counts[PD_SOCK_MALFORMED], 2);
+	assert_int_equal(sv.counts[PD_SOCK_MISMATCH], 1);
+	assert_int_equal(sv.counts[PD_SOCK_UNKNOWN], 2);
+	assert_int_equal(sv.counts[PD_SOCK_NOTREADY], 1);
+	/* still serving */
+	fd = client(path);
+	assert_memory_equal(exchange(s, fd, "POD default p1 u1\n", 30), "OK {",
+			    4);
+	close(fd);
+	pd_sock_close(s);
+	assert_int_equal(access(path, F_OK), -1);
+	pd_cache_free(sv.pods);
+	snprintf(path, sizeof(path), "%s/run", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pd_sock_parse__table),
+		cmocka_unit_test(test_pd_cache_event__lifecycle),
+		cmocka_unit_test(
+			test_pd_cache_relist__replaces_keeps_nad_config),
+		cmocka_unit_test(test_pd_sock__served_from_cache),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
