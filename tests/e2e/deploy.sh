@@ -59,8 +59,13 @@ for v in spec["volumes"]:
 for m in c["volumeMounts"]:
     if m["mountPath"].startswith("/host/"):
         m["mountPath"] = "/host" + moved[m["name"]]
+    elif m["name"] == "run-plexus":
+        # the socket's dir at the same path as on the host: plexusd writes
+        # its path into the config for plexus, which runs on the host
+        m["mountPath"] = moved[m["name"]]
 args = [{"--cni-bin-dir=/host/opt/cni/bin": "--cni-bin-dir=/host" + paths["/opt/cni/bin"],
-         "--cni-conf-dir=/host/etc/cni/net.d": "--cni-conf-dir=/host" + paths["/etc/cni/net.d"]}.get(a, a)
+         "--cni-conf-dir=/host/etc/cni/net.d": "--cni-conf-dir=/host" + paths["/etc/cni/net.d"],
+         "--socket=/run/plexus/plexusd.sock": "--socket=" + paths["/run/plexus"] + "/plexusd.sock"}.get(a, a)
         for a in c["command"]]
 assert args != c["command"]
 c["command"] = args

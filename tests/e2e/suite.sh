@@ -151,6 +151,10 @@ c_deploy() {
 	expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["clusterNetwork"])' "$c")" \
 		"$W/cni/net.d/10-cluster.conflist" "clusterNetwork of the generated config"
 	expect_eq "$(stat -c %a "$D/plexus.kubeconfig")" 600 "mode of the plugin's kubeconfig"
+	expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["plexusdSocket"])' "$c")" \
+		"$W/run-plexus/plexusd.sock" "plexusdSocket of the generated config"
+	[ -S "$W/run-plexus/plexusd.sock" ] || fail "no plexusd socket on the host"
+	expect_eq "$(stat -c %a "$W/run-plexus/plexusd.sock")" 600 "mode of plexusd's socket"
 	grep -q "server: https://127.0.0.1:$API_PORT\|\"server\": *\"https://127.0.0.1:$API_PORT\"" "$D/plexus.kubeconfig" ||
 		fail "the plugin's kubeconfig does not name the API server"
 	for f in plexus plexus-ipam plexus-bridge plexus-macvlan; do
@@ -438,6 +442,10 @@ c_storm() {
 	n=$(audit_count "$a0")
 	echo "# storm: $STORM pods x 3 networks Running in $(python3 -c "print('%.1f' % ($t1 - $t0))") s; plexus made $n API requests ($(python3 -c "print('%.2f' % ($n / $STORM))") per pod, kube-apiserver audit log)"
 	audit_count "$a0" by-verb | sed 's/^/# storm:   /' 
+	# plexusd's cache serves the pods and NADs (but for the ADDs while
+	# its pod is replaced, which fall back to the API)
+	n=$(audit_count "$a0" by-verb | awk '$2 == "get" && $3 == "network-attachment-definitions" {print $1}')
+	[ "${n:-0}" -lt $((STORM * 3)) ] || fail "$n NAD GETs for $STORM pods x 3: plexusd's cache served none"
 	ipam_recs >"$T_TMP/recs"
 	expect_eq "$(grep -c ' e2e/s[0-9]* ' "$T_TMP/recs")" "$((STORM * 2))" "IPAM records of the storm"
 	expect_eq "$(awk '{print $1}' "$T_TMP/recs" | sort | uniq -d | wc -l)" 0 "duplicate addresses"
