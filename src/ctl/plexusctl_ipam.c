@@ -3,8 +3,8 @@
  * config as stored, the release of allocations whose pod UID is gone
  * from the API, and one address: who holds it, and its release; the
  * command line of every verb. (plexusctl_ipam_reserve.c: reserve and
- * unreserve; plexusctl_ipam_preview.c is plexusctl plan's address
- * preview.) */
+ * unreserve; plexusctl_ipam_claims.c: claims; plexusctl_ipam_preview.c
+ * is plexusctl plan's address preview.) */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -878,6 +878,8 @@ static int usage(FILE *out)
 		"[--dry-run] [-o table|json] ADDRESS|CIDR|FIRST-LAST\n"
 		"       plexusctl ipam unreserve --config FILE [--dry-run] "
 		"[-o table|json] ADDRESS|CIDR|FIRST-LAST\n"
+		"       plexusctl ipam claims --config FILE [--kubeconfig "
+		"FILE] [-n NAMESPACE] [-o table|json]\n"
 		"FILE is a network config with a plexus-ipam \"ipam\" object "
 		"(what the plugin reads).\n"
 		"ls: pools, claimed blocks (owner node, used/free), "
@@ -892,7 +894,11 @@ static int usage(FILE *out)
 		"holds is refused unless --force\n"
 		"  (then it stays with its holder and is reserved after its "
 		"release).\n"
-		"unreserve: hand them out again.\n");
+		"unreserve: hand them out again.\n"
+		"claims: IPAMClaims (all namespaces, or -n) with their "
+		"addresses and who holds each in the pool\n"
+		"  (kubeconfig: --kubeconfig, else the node settings' "
+		"\"kubeconfig\" or kubernetes store).\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -903,6 +909,7 @@ enum ipam_verb {
 	VERB_RELEASE,
 	VERB_RESERVE,
 	VERB_UNRESERVE,
+	VERB_CLAIMS,
 };
 
 /* Is option o (its getopt value) one verb v takes? */
@@ -910,7 +917,7 @@ static bool opt_for(int o, enum ipam_verb v)
 {
 	switch (o) {
 	case 'k':
-		return v == VERB_GC || v == VERB_RELEASE;
+		return v == VERB_GC || v == VERB_RELEASE || v == VERB_CLAIMS;
 	case 'N':
 		return v == VERB_GC || v == VERB_RELEASE || v == VERB_RESERVE ||
 		       v == VERB_UNRESERVE;
@@ -918,7 +925,9 @@ static bool opt_for(int o, enum ipam_verb v)
 		return v == VERB_RELEASE || v == VERB_RESERVE;
 	case 'o':
 		return v == VERB_SHOW || v == VERB_RESERVE ||
-		       v == VERB_UNRESERVE;
+		       v == VERB_UNRESERVE || v == VERB_CLAIMS;
+	case 'n':
+		return v == VERB_CLAIMS;
 	default:
 		return o == 'c' || o == 'h';
 	}
@@ -939,13 +948,14 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 		{ "dry-run", no_argument, NULL, 'N' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "namespace", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 
 	optind = 0; /* glibc: start afresh */
-	while ((o = getopt_long(argc, argv, "+c:k:fo:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:k:fo:n:h", opts, NULL)) != -1) {
 		if (o == '?' || !opt_for(o, v))
 			return usage(stderr);
 		if (o == 'c')
@@ -956,6 +966,8 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 			c->dry_run = true;
 		else if (o == 'f')
 			c->force = true;
+		else if (o == 'n')
+			c->ns = optarg;
 		else if (o == 'o' &&
 			 (!strcmp(optarg, "json") || !strcmp(optarg, "table")))
 			c->json = !strcmp(optarg, "json");
@@ -998,9 +1010,9 @@ static int open_all(struct ipam_cmd *c, struct cni_err *err)
 
 static int verb_of(const char *s, enum ipam_verb *ret)
 {
-	static const char *const names[] = {
-		"ls", "gc", "show", "release", "reserve", "unreserve"
-	};
+	static const char *const names[] = { "ls",	"gc",	   "show",
+					     "release", "reserve", "unreserve",
+					     "claims" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i]))
@@ -1019,8 +1031,11 @@ static int verb_run(struct ipam_cmd *c, enum ipam_verb v, struct cni_err *err)
 		return cmd_show(c, err);
 	case VERB_RELEASE:
 		return cmd_release(c, err);
-	default:
+	case VERB_RESERVE:
+	case VERB_UNRESERVE:
 		return ipamctl_reserve(c, v == VERB_UNRESERVE, err);
+	default:
+		return ipamctl_claims(c, err);
 	}
 }
 

@@ -3,8 +3,8 @@
 #define PLEXUS_PLEXUSCTL_IPAM_INT_H
 
 /* What the files of `plexusctl ipam` share: plexusctl_ipam.c (the command
- * line, ls, gc, show, release) and plexusctl_ipam_reserve.c (reserve,
- * unreserve). */
+ * line, ls, gc, show, release), plexusctl_ipam_reserve.c (reserve,
+ * unreserve) and plexusctl_ipam_claims.c (claims). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@ struct cni_err;
 struct ipam_store;
 
 struct ipam_cmd {
-	const char *config, *kubeconfig, *addr;
+	const char *config, *kubeconfig, *addr, *ns;
 	bool dry_run, force, json;
 	struct ipam_conf *conf;
 	struct ipam_store *st;
@@ -58,5 +58,6 @@ void ipamctl_rec_print(const struct rec *x);
 void ipamctl_json_print(json_object *o);
 
 int ipamctl_reserve(struct ipam_cmd *c, bool unreserve, struct cni_err *err);
+int ipamctl_claims(struct ipam_cmd *c, struct cni_err *err);
 
 #endif

@@ -445,6 +445,54 @@ assert all(a["state"] == "reserved" and a["pool"] == sys.argv[1] for a in j["add
 case_ctl_reserve_file() { ctl_reserve_case "$FSTORE" 10.71.0.0/24; }
 case_ctl_reserve_k8s() { ctl_reserve_case "$KSTORE" 10.72.0.0/24; }
 
+# plexusctl ipam claims: the IPAMClaims through the node settings'
+# kubeconfig (the file store beside it), each address with its holder in
+# the pool: the pod, the claim alone after DEL, an operator's
+# reservation refusing the claim's next pod.
+case_ctl_claims() {
+	local CL=/apis/k8s.cni.cncf.io/v1alpha1/namespaces/ipamtest/ipamclaims out
+	cat >"$T_TMP/ipam-claims.conf" <<EON
+{"stores": {"file": {"type": "file", "path": "$T_TMP/store"}}, "kubeconfig": "$D/kubeconfig"}
+EON
+	for c in vm-a:net1 vm-b:net1 vm-c:net9; do
+		printf '{"apiVersion":"k8s.cni.cncf.io/v1alpha1","kind":"IPAMClaim","metadata":{"name":"%s","namespace":"ipamtest"},"spec":{"network":"%s","interface":"eth0"}}' \
+			"${c%:*}" "${c#*:}" | ctl api POST "$CL" - >/dev/null || fail "create claim $c"
+	done
+	conf "$T_TMP/c.json" "\"range\":\"10.73.0.0/24\",$FSTORE"
+	export PLEXUS_IPAM_CONF=$T_TMP/ipam-claims.conf
+	a=$(ipam ADD "$T_TMP/c.json" c-vm node1 "$(pod_args ipamtest vm-a-0 uid-vm);PLEXUS_IPAM_CLAIM=vm-a" | addr_of)
+	expect_eq "$a" 10.73.0.2/24 "the claim's ADD"
+	ipamctl claims --config "$T_TMP/c.json" >"$T_TMP/cl.out" || fail "claims: $(cat "$T_TMP/cl.out")"
+	cat "$T_TMP/cl.out"
+	head -1 "$T_TMP/cl.out" | grep -q "^NAMESPACE  *NAME  *NETWORK  *INTERFACE  *ADDRESS  *HOLDER$" || fail "header"
+	grep -q "^ipamtest  *vm-a  *net1  *eth0  *10.73.0.2/24  *pod ipamtest/vm-a-0 (container c-vm, interface eth0, node node1)$" "$T_TMP/cl.out" || fail "vm-a"
+	grep -q "^ipamtest  *vm-b  *net1  *eth0  *-  *(no address yet" "$T_TMP/cl.out" || fail "vm-b"
+	grep -q "^ipamtest  *vm-c  *net9  *eth0  *-  " "$T_TMP/cl.out" || fail "vm-c"
+	ipam DEL "$T_TMP/c.json" c-vm node1 "$(pod_args ipamtest vm-a-0 uid-vm);PLEXUS_IPAM_CLAIM=vm-a" >/dev/null || fail "DEL"
+	ipamctl claims --config "$T_TMP/c.json" -n ipamtest -o json | python3 -c '
+import json, sys
+j = {c["name"]: c for c in json.load(sys.stdin)["claims"]}
+a = j["vm-a"]
+assert a["network"] == "net1" and a["interface"] == "eth0", a
+assert a["ips"] == [{"address": "10.73.0.2/24", "state": "kept for its claim",
+    "holder": {"namespace": "ipamtest", "pod": "", "uid": "", "container": "",
+               "interface": "", "node": "node1", "claim": "ipamtest/vm-a"},
+    "reserved": None}], a
+assert j["vm-b"]["ips"] == [], j["vm-b"]' || fail "claims -o json after DEL"
+	ipamctl claims --config "$T_TMP/c.json" | grep -q "10.73.0.2/24  *no pod (kept for the claim, last node node1)$" || fail "kept"
+	expect_eq "$(ipamctl claims --config "$T_TMP/c.json" -n nobody | wc -l)" 1 "another namespace: the header only"
+	ipamctl reserve --config "$T_TMP/c.json" 10.73.0.2 >/dev/null 2>&1 && fail "reserved the claim's address without --force"
+	ipamctl reserve --config "$T_TMP/c.json" --force 10.73.0.2 >/dev/null || fail "reserve --force"
+	out=$(ipam ADD "$T_TMP/c.json" c-vm2 node2 "$(pod_args ipamtest vm-a-1 uid-vm2);PLEXUS_IPAM_CLAIM=vm-a") && fail "the claim's next pod got a reserved address"
+	expect_eq "$(echo "$out" | code_of)" 7 "claim + reserved code"
+	echo "$out" | grep -q "10.73.0.2 in pool 10.73.0.0_24 is reserved by an operator" || fail "claim + reserved: $out"
+	out=$(ipamctl claims --config "$T_TMP/c.json" --kubeconfig "$T_TMP/bad.kc" 2>&1) && fail "claims with a refused token passed"
+	echo "$out" | grep -q "HTTP 401" || fail "refused token: $out"
+	export PLEXUS_IPAM_CONF=$T_TMP/ipam-node.conf
+	out=$(ipamctl claims --config "$T_TMP/c.json" 2>&1) && fail "claims without an API passed"
+	echo "$out" | grep -q "IPAMClaims are read through the Kubernetes API.*(code 7)$" || fail "no API: $out"
+}
+
 # The ClusterRole in crd/rbac-ipam.yaml has exactly the verbs the store
 # used in this suite (run last: the log holds every case's requests).
 case_rbac_verbs() {
@@ -475,4 +523,5 @@ t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_bl
 t_case "plexusctl ipam show/release: holder, free, reserved; live pods kept unless --force" case_ctl_show_release
 t_case "plexusctl ipam reserve/unreserve, file store: never handed out, --force, ls/show, dry-run" case_ctl_reserve_file
 t_case "plexusctl ipam reserve/unreserve, kubernetes store: the same" case_ctl_reserve_k8s
+t_case "plexusctl ipam claims: holders from the pool, after DEL, reserved, JSON, refused token" case_ctl_claims
 t_case "kubernetes store: ClusterRole has exactly the verbs used" case_rbac_verbs
