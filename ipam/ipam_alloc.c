@@ -390,6 +390,10 @@ static int borrow_one(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = ipam_block_free_slot(r, &b, &off);
 	if (rc == 0)
 		rc = ref_ensure(ctx, r, idx, err);
+	/* a block plexusctl made for reservations has no owner: this node
+	 * takes it (the compare-and-swap below decides) */
+	if (rc == 0 && !*ipam_block_node(&b))
+		ipam_block_set_node(&b, ctx->node);
 	if (rc == 0)
 		rc = block_take(ctx, r, &b, off, o, ret, err);
 	ipam_block_clear(&b);
@@ -434,6 +438,7 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 {
 	char a[IPAM_ADDR_STRLEN], holder[512];
 	ipam_u128 idx = ipam_block_of(r, want->v);
+	const char *at;
 	struct ipam_block b;
 	uint32_t off;
 	int rc;
@@ -450,6 +455,15 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 		rc = ipam_block_new(r, idx, ctx->node, &b);
 	if (rc < 0)
 		return rc;
+	if (ipam_block_reserved(&b, off, &at)) {
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s in pool %s is reserved by an operator "
+			      "(plexusctl ipam reserve, since %s)",
+			      ipam_addr_fmt(want, a), r->pool_id,
+			      *at ? at : "?");
+		ipam_block_clear(&b);
+		return rc;
+	}
 	if (!claim_free_for(&b, off, o) &&
 	    ipam_block_holder(&b, off, holder, sizeof(holder))) {
 		ipam_block_clear(&b);
@@ -568,11 +582,6 @@ static void ref_drop_if_unused(struct ipam_ctx *ctx, const struct ipam_range *r,
 	ipam_store_del_if(ctx->st, key, 0, NULL);
 }
 
-static bool block_empty(const struct ipam_block *b)
-{
-	return json_object_object_length(ipam_block_allocs(b)) == 0;
-}
-
 /* Another own block of m than the empty b with a free address, that is
  * not empty itself or comes first in the pool (of several empty blocks
  * the first stays)? */
@@ -587,7 +596,7 @@ static bool own_room_elsewhere(const struct ipam_ctx *ctx,
 
 		if (o != b && own_block(ctx, o) &&
 		    ipam_block_free_slot(r, o, &off) == 0 &&
-		    (!block_empty(o) || o->idx < b->idx))
+		    (!ipam_block_empty(o) || o->idx < b->idx))
 			return true;
 	}
 	return false;
@@ -618,7 +627,7 @@ static bool block_return_if_empty(struct ipam_ctx *ctx,
 {
 	char key[IPAM_KEY_MAX];
 
-	if (!own_block(ctx, b) || !block_empty(b) ||
+	if (!own_block(ctx, b) || !ipam_block_empty(b) ||
 	    !own_room_elsewhere(ctx, r, m, b))
 		return false;
 	if (!block_drop(ctx, r, b))
@@ -735,7 +744,7 @@ static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	else
 		ipam_block_remove(&b, off);
 	rc = block_put(ctx, r, &b, err);
-	if (rc == 0 && block_empty(&b))
+	if (rc == 0 && ipam_block_empty(&b))
 		block_drop(ctx, r, &b);
 	ipam_block_clear(&b);
 	return rc;

@@ -55,7 +55,8 @@ struct ipam_ctx {
 
 /* Allocate one address of range r for owner: `want` (static) or any.
  * Idempotent per cid+ifname. Exhausted: code 120 naming the pool; want
- * taken: code 121 naming the holder; want reserved: code 7. A want held
+ * taken: code 121 naming the holder; want reserved (by the config, or by
+ * an operator: ipam_reserve.h): code 7. A want held
  * by o->claim's record without a container is taken over, on any node. */
 int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 	       const struct ipam_owner *o, const struct ipam_addr *want,

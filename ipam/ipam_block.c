@@ -123,7 +123,7 @@ int ipam_block_new(const struct ipam_range *r, ipam_u128 idx, const char *node,
 int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
 		    uint64_t ver, struct ipam_block *ret, struct cni_err *err)
 {
-	json_object *o, *a, *n;
+	json_object *o, *a, *n, *r = NULL;
 	int rc;
 
 	rc = cni_json_parse(val, len, key, &o, err);
@@ -133,7 +133,9 @@ int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
 	    !json_object_object_get_ex(o, "allocs", &a) ||
 	    !json_object_is_type(a, json_type_object) ||
 	    !json_object_object_get_ex(o, "node", &n) ||
-	    !json_object_is_type(n, json_type_string)) {
+	    !json_object_is_type(n, json_type_string) ||
+	    (json_object_object_get_ex(o, "reserved", &r) &&
+	     !json_object_is_type(r, json_type_object))) {
 		json_object_put(o);
 		return cni_errf(err, CNI_ERR_DECODE,
 				"store key %s: not a block record", key);
@@ -187,7 +189,8 @@ int ipam_block_free_slot(const struct ipam_range *r, const struct ipam_block *b,
 		if (ipam_range_reserved(r, base + off))
 			continue;
 		snprintf(k, sizeof(k), "%u", off);
-		if (json_object_object_get_ex(allocs, k, NULL))
+		if (json_object_object_get_ex(allocs, k, NULL) ||
+		    ipam_block_reserved(b, off, NULL))
 			continue;
 		*ret_off = off;
 		return 0;
@@ -252,6 +255,19 @@ void ipam_block_remove(struct ipam_block *b, uint32_t off)
 	json_object_object_del(ipam_block_allocs(b), k);
 }
 
+bool ipam_block_empty(const struct ipam_block *b)
+{
+	json_object *r = ipam_block_reservations(b);
+
+	return json_object_object_length(ipam_block_allocs(b)) == 0 &&
+	       (!r || json_object_object_length(r) == 0);
+}
+
+void ipam_block_set_node(struct ipam_block *b, const char *node)
+{
+	json_object_object_add(b->obj, "node", json_object_new_string(node));
+}
+
 bool ipam_block_has_node(const struct ipam_block *b, const char *node)
 {
 	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
@@ -314,4 +330,61 @@ void ipam_block_detach(struct ipam_block *b, uint32_t off)
 
 	for (size_t i = 0; rec && i < sizeof(gone) / sizeof(gone[0]); i++)
 		json_object_object_del(rec, gone[i]);
+}
+
+json_object *ipam_block_reservations(const struct ipam_block *b)
+{
+	json_object *r;
+
+	if (!json_object_object_get_ex(b->obj, "reserved", &r) ||
+	    !json_object_is_type(r, json_type_object))
+		return NULL;
+	return r;
+}
+
+bool ipam_block_reserved(const struct ipam_block *b, uint32_t off,
+			 const char **ret_at)
+{
+	json_object *r = ipam_block_reservations(b), *e;
+	char k[16];
+
+	snprintf(k, sizeof(k), "%u", off);
+	if (!r || !json_object_object_get_ex(r, k, &e))
+		return false;
+	if (ret_at)
+		*ret_at = rec_str(e, "at");
+	return true;
+}
+
+int ipam_block_reserve(struct ipam_block *b, uint32_t off, const char *at)
+{
+	json_object *r = ipam_block_reservations(b), *e;
+	char k[16];
+
+	if (!r) {
+		r = json_object_new_object();
+		if (!r)
+			return -ENOMEM;
+		json_object_object_add(b->obj, "reserved", r);
+	}
+	e = json_object_new_object();
+	if (!e)
+		return -ENOMEM;
+	rec_set(e, "at", at);
+	snprintf(k, sizeof(k), "%u", off);
+	json_object_object_add(r, k, e);
+	return 0;
+}
+
+void ipam_block_unreserve(struct ipam_block *b, uint32_t off)
+{
+	json_object *r = ipam_block_reservations(b);
+	char k[16];
+
+	if (!r)
+		return;
+	snprintf(k, sizeof(k), "%u", off);
+	json_object_object_del(r, k);
+	if (json_object_object_length(r) == 0)
+		json_object_object_del(b->obj, "reserved");
 }

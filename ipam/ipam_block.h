@@ -16,8 +16,11 @@ struct cni_err;
 #define IPAM_KEY_MAX 512
 
 /* A block as stored: {"cidr": "...", "node": owner, "allocs": {"<offset>":
- * {"cid","if","ns","pod","uid","node","net","claim"}}}; a claim's record
- * without a pod has no cid, if, pod, uid. */
+ * {"cid","if","ns","pod","uid","node","net","claim"}}, "reserved":
+ * {"<offset>": {"at": "<RFC 3339 UTC>"}}}; a claim's record without a pod
+ * has no cid, if, pod, uid. "reserved" (optional) holds the addresses an
+ * operator reserved (plexusctl ipam reserve): never handed out, held or
+ * not. A block that only holds reservations has owner "" (no node). */
 struct ipam_block {
 	ipam_u128 idx;
 	uint64_t ver; /* 0: not stored yet */
@@ -62,6 +65,9 @@ int ipam_block_find(const struct ipam_block *b, const char *cid,
 int ipam_block_add(struct ipam_block *b, uint32_t off,
 		   const struct ipam_owner *o, const char *node);
 void ipam_block_remove(struct ipam_block *b, uint32_t off);
+/* No allocation and no reservation left? */
+bool ipam_block_empty(const struct ipam_block *b);
+void ipam_block_set_node(struct ipam_block *b, const char *node);
 bool ipam_block_has_node(const struct ipam_block *b, const char *node);
 /* Is off held? Then buf gets "ns/pod (container C, interface I, node N)"
  * (", IPAMClaim ns/name" added for a claim's record), or for a claim's
@@ -76,5 +82,14 @@ const char *ipam_block_claim(const struct ipam_block *b, uint32_t off,
 /* The record at off keeps its claim, network, namespace and node and
  * loses its container, interface, pod and UID: the claim holds it. */
 void ipam_block_detach(struct ipam_block *b, uint32_t off);
+
+/* Is off reserved by an operator? *ret_at (may be NULL) gets when. */
+bool ipam_block_reserved(const struct ipam_block *b, uint32_t off,
+			 const char **ret_at);
+/* Reserve off (at: when, RFC 3339), or drop its reservation. */
+int ipam_block_reserve(struct ipam_block *b, uint32_t off, const char *at);
+void ipam_block_unreserve(struct ipam_block *b, uint32_t off);
+/* The "reserved" object ({"<offset>": {"at"}}), or NULL when none. */
+json_object *ipam_block_reservations(const struct ipam_block *b);
 
 #endif

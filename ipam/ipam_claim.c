@@ -13,11 +13,13 @@
 #include "cni_json.h"
 #include "ipam_claim.h"
 #include "k8s.h"
+#include "kube_obj.h"
 
 extern char **environ;
 
 #define CLAIM_API     "/apis/k8s.cni.cncf.io/v1alpha1/namespaces"
 #define CLAIM_VERSION "k8s.cni.cncf.io/v1alpha1"
+#define CLAIM_ALL     "/apis/k8s.cni.cncf.io/v1alpha1/ipamclaims"
 
 struct ipam_claims {
 	struct k8s_config *cfg;
@@ -350,6 +352,84 @@ int ipam_claims_set_ips(struct ipam_claims *cl, const struct ipam_claim *c,
 	} else if (rc == 0 && st != 200 && st != 201)
 		rc = claims_fail(st, doc, what, err);
 	json_object_put(doc);
+	return rc;
+}
+
+/* Give each item of one list page to each(); *cont becomes the next
+ * page's token ("" after the last). */
+static int list_items(json_object *doc, char *cont, size_t cont_size,
+		      int (*each)(void *arg, json_object *item), void *arg,
+		      struct cni_err *err)
+{
+	json_object *items, *it, *meta, *c;
+	size_t i;
+	int rc = 0;
+
+	*cont = '\0';
+	if (!doc || !json_object_object_get_ex(doc, "items", &items) ||
+	    !json_object_is_type(items, json_type_array))
+		return cni_errf(err, CNI_ERR_KUBERNETES,
+				"list IPAMClaims: the answer has no "
+				"\"items\" list");
+	for (i = 0; rc == 0 && i < json_object_array_length(items); i++) {
+		it = json_object_array_get_idx(items, i);
+		if (!json_object_is_type(it, json_type_object))
+			continue;
+		if (!json_object_object_get_ex(it, "kind", NULL))
+			json_object_object_add(it, "kind",
+					       json_object_new_string("IPAMClai"
+								      "m"));
+		if (!json_object_object_get_ex(it, "apiVersion", NULL))
+			json_object_object_add(
+				it, "apiVersion",
+				json_object_new_string(CLAIM_VERSION));
+		rc = each(arg, it);
+	}
+	if (rc == 0 && json_object_object_get_ex(doc, "metadata", &meta) &&
+	    json_object_object_get_ex(meta, "continue", &c) &&
+	    json_object_is_type(c, json_type_string))
+		snprintf(cont, cont_size, "%s", json_object_get_string(c));
+	return rc;
+}
+
+int ipam_claims_list(struct ipam_claims *cl, const char *ns, int limit,
+		     int (*each)(void *arg, json_object *item), void *arg,
+		     struct cni_err *err)
+{
+	char cont[KUBE_CONT_MAX] = "", esc[KUBE_CONT_MAX * 3];
+	char path[KUBE_CONT_MAX * 3 + 512];
+	json_object *doc;
+	long st;
+	int rc;
+
+	if (ns && !k8s_name_is_label(ns))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"namespace \"%.64s\" is not a DNS-1123 label",
+				ns);
+	do {
+		kube_query_escape(cont, esc, sizeof(esc));
+		if (ns)
+			snprintf(path, sizeof(path), CLAIM_API "/%s/ipamclaims",
+				 ns);
+		else
+			snprintf(path, sizeof(path), CLAIM_ALL);
+		snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			 "?limit=%d%s%s", limit, *esc ? "&continue=" : "", esc);
+		doc = NULL;
+		rc = claims_call(cl, "GET", path, NULL, &st, &doc,
+				 "list IPAMClaims", err);
+		if (rc == 0 && st == 404)
+			rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				      "list IPAMClaims: HTTP 404: is the "
+				      "IPAMClaim CRD installed "
+				      "(crd/ipamclaims.yaml)?");
+		else if (rc == 0 && st != 200)
+			rc = claims_fail(st, doc, "list IPAMClaims", err);
+		else if (rc == 0)
+			rc = list_items(doc, cont, sizeof(cont), each, arg,
+					err);
+		json_object_put(doc);
+	} while (rc == 0 && *cont);
 	return rc;
 }
 

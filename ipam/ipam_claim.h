@@ -59,6 +59,15 @@ int ipam_claims_get(struct ipam_claims *cl, const char *ns, const char *name,
  * (code 7) when it is gone; other failures as ipam_claims_get. */
 int ipam_claims_set_ips(struct ipam_claims *cl, const struct ipam_claim *c,
 			json_object *ips, struct cni_err *err);
+/* List the IPAMClaims of namespace ns (NULL: of every namespace), in
+ * pages of `limit`; each item goes to each(arg, item) (borrowed; kind and
+ * apiVersion filled in when the list left them out, so
+ * ipam_claim_parse takes it), which returns 0 or a negative value that
+ * stops the list. API failures as ipam_claims_get (a 404: code 7, the
+ * CRD is not installed). */
+int ipam_claims_list(struct ipam_claims *cl, const char *ns, int limit,
+		     int (*each)(void *arg, json_object *item), void *arg,
+		     struct cni_err *err);
 /* For ipam_ctx.claim_holds: does claim "ns/name" exist and list a? 1, 0,
  * or -1 (cannot tell: no API, or it failed). arg is a struct
  * ipam_claims_lazy. */

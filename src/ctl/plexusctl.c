@@ -18,7 +18,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "check NAD manifests and node configs" },
 	{ "ipam", plexusctl_ipam,
 	  "IPAM pools and allocations (ls), one address (show, release); "
-	  "release gone pods' (gc)" },
+	  "release gone pods' (gc); keep addresses out (reserve, "
+	  "unreserve); IPAMClaims (claims)" },
 };
 
 static void usage(FILE *out)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* plexusctl ipam ls / gc / show / release: the pools of a plexus-ipam
  * config as stored, the release of allocations whose pod UID is gone
- * from the API, and one address: who holds it, and its release.
- * (plexusctl_ipam_preview.c is plexusctl plan's address preview.) */
+ * from the API, and one address: who holds it, and its release; the
+ * command line of every verb. (plexusctl_ipam_reserve.c: reserve and
+ * unreserve; plexusctl_ipam_claims.c: claims; plexusctl_ipam_preview.c
+ * is plexusctl plan's address preview.) */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,6 +23,7 @@
 #include "k8s.h"
 #include "kube_obj.h"
 #include "plexusctl_ipam.h"
+#include "plexusctl_ipam_int.h"
 #include "store.h"
 
 extern char **environ;
@@ -29,28 +32,7 @@ extern char **environ;
 #define EXIT_USAGE  2
 #define PODS_PAGE   500
 
-struct ipam_cmd {
-	const char *config, *kubeconfig, *addr;
-	bool dry_run, force, json;
-	struct ipam_conf *conf;
-	struct ipam_store *st;
-};
-
-/* One allocation as read from a block. */
-struct rec {
-	const struct ipam_range *r;
-	struct ipam_addr a;
-	uint32_t off;
-	char *cid, *ifname, *ns, *pod, *uid, *node;
-	char *claim; /* "ns/name" of an IPAMClaim, or "" */
-};
-
-struct recs {
-	struct rec *v;
-	size_t n, cap;
-};
-
-static void recs_free(struct recs *rs)
+void ipamctl_recs_free(struct recs *rs)
 {
 	size_t i;
 
@@ -62,6 +44,7 @@ static void recs_free(struct recs *rs)
 		free(rs->v[i].uid);
 		free(rs->v[i].node);
 		free(rs->v[i].claim);
+		free(rs->v[i].at);
 	}
 	free(rs->v);
 	rs->v = NULL;
@@ -85,26 +68,81 @@ static int rec_cmp(const void *a, const void *b)
 	return x->a.v < y->a.v ? -1 : x->a.v > y->a.v;
 }
 
-/* Append b's allocations to rs, sorted by address within the block. */
+/* A new entry at the end of rs for offset off of b: its strings NULL. */
+static struct rec *recs_push(struct recs *rs, const struct ipam_range *r,
+			     const struct ipam_block *b, uint32_t off)
+{
+	struct rec *nv, *x;
+
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 64;
+		nv = realloc(rs->v, rs->cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		rs->v = nv;
+	}
+	x = &rs->v[rs->n++];
+	*x = (struct rec){ .r = r, .off = off };
+	x->a.family = r->net.addr.family;
+	x->a.v = ipam_block_base(r, b->idx) + off;
+	return x;
+}
+
+/* The operator's reservations of b: onto their allocation when held,
+ * else an entry of their own (no holder). */
+static int recs_add_reserved(struct recs *rs, size_t first,
+			     const struct ipam_range *r,
+			     const struct ipam_block *b)
+{
+	json_object *resv = ipam_block_reservations(b), *at;
+	struct rec *x;
+	uint32_t off;
+	size_t i;
+
+	if (!resv)
+		return 0;
+	json_object_object_foreach (resv, k, v) {
+		off = (uint32_t)strtoul(k, NULL, 10);
+		for (i = first, x = NULL; i < rs->n && !x; i++)
+			if (rs->v[i].off == off)
+				x = &rs->v[i];
+		if (!x) {
+			x = recs_push(rs, r, b, off);
+			if (!x)
+				return -ENOMEM;
+			x->cid = strdup("");
+			x->ifname = strdup("");
+			x->ns = strdup("");
+			x->pod = strdup("");
+			x->uid = strdup("");
+			x->node = strdup("");
+			x->claim = strdup("");
+		}
+		free(x->at);
+		x->at = json_object_object_get_ex(v, "at", &at)
+				? strdup(json_object_get_string(at))
+				: strdup("?");
+		if (!x->at || !x->cid || !x->ifname || !x->ns || !x->pod ||
+		    !x->uid || !x->node || !x->claim)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Append b's allocations and reservations to rs, sorted by address
+ * within the block. */
 static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 			  const struct ipam_block *b)
 {
 	size_t first = rs->n;
-	struct rec *nv, *x;
+	struct rec *x;
 
 	json_object_object_foreach (ipam_block_allocs(b), k, v) {
-		if (rs->n == rs->cap) {
-			rs->cap = rs->cap ? 2 * rs->cap : 64;
-			nv = realloc(rs->v, rs->cap * sizeof(*nv));
-			if (!nv)
-				return -ENOMEM;
-			rs->v = nv;
-		}
-		x = &rs->v[rs->n++];
-		x->r = r;
-		x->off = (uint32_t)strtoul(k, NULL, 10);
-		x->a.family = r->net.addr.family;
-		x->a.v = ipam_block_base(r, b->idx) + x->off;
+		x = recs_push(rs, r, b, (uint32_t)strtoul(k, NULL, 10));
+		if (!x)
+			return -ENOMEM;
+		x->held = true;
+		x->at = strdup("");
 		x->cid = field(v, "cid");
 		x->ifname = field(v, "if");
 		x->ns = field(v, "ns");
@@ -113,9 +151,11 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 		x->node = field(v, "node");
 		x->claim = field(v, "claim");
 		if (!x->cid || !x->ifname || !x->ns || !x->pod || !x->uid ||
-		    !x->node || !x->claim)
+		    !x->node || !x->claim || !x->at)
 			return -ENOMEM;
 	}
+	if (recs_add_reserved(rs, first, r, b) < 0)
+		return -ENOMEM;
 	if (rs->n > first)
 		qsort(rs->v + first, rs->n - first, sizeof(*rs->v), rec_cmp);
 	return 0;
@@ -194,16 +234,43 @@ static unsigned usable_in(const struct ipam_range *r, ipam_u128 idx)
 	return n;
 }
 
-static void print_rec(const struct rec *x)
+void ipamctl_rec_print(const struct rec *x)
 {
 	char s[IPAM_ADDR_STRLEN];
 
+	if (!x->held) {
+		printf("    %-15s reserved by an operator since %s\n",
+		       ipam_addr_fmt(&x->a, s), x->at);
+		return;
+	}
 	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
-	       "node %s%s%s\n",
+	       "node %s%s%s",
 	       ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
 	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-",
 	       *x->cid ? x->cid : "-", *x->ifname ? x->ifname : "-", x->node,
 	       *x->claim ? "  claim " : "", x->claim);
+	if (*x->at)
+		printf("  reserved since %s (after its release)", x->at);
+	printf("\n");
+}
+
+/* How many addresses of b an operator reserved, and of those held by
+ * nobody. */
+static unsigned reserved_in(const struct ipam_block *b, unsigned *ret_free)
+{
+	json_object *resv = ipam_block_reservations(b), *rec;
+	unsigned n = 0;
+
+	*ret_free = 0;
+	if (!resv)
+		return 0;
+	json_object_object_foreach (resv, k, v) {
+		(void)v;
+		n++;
+		if (!json_object_object_get_ex(ipam_block_allocs(b), k, &rec))
+			(*ret_free)++;
+	}
+	return n;
 }
 
 static void print_block(const struct ipam_range *r, const struct ipam_block *b,
@@ -214,15 +281,19 @@ static void print_block(const struct ipam_range *r, const struct ipam_block *b,
 				 .len = r->block_len };
 	unsigned used =
 		(unsigned)json_object_object_length(ipam_block_allocs(b));
-	unsigned usable = usable_in(r, b->idx);
-	char s[IPAM_PREFIX_STRLEN];
+	unsigned usable = usable_in(r, b->idx), idle;
+	unsigned resv = reserved_in(b, &idle);
+	char s[IPAM_PREFIX_STRLEN], rs_s[32] = "";
 	size_t i;
 
-	printf("  block %s  node %s  used %u  free %u\n",
-	       ipam_prefix_fmt(&p, s), ipam_block_node(b), used,
-	       usable > used ? usable - used : 0);
+	if (resv)
+		snprintf(rs_s, sizeof(rs_s), "  reserved %u", resv);
+	printf("  block %s  node %s  used %u  free %u%s\n",
+	       ipam_prefix_fmt(&p, s),
+	       *ipam_block_node(b) ? ipam_block_node(b) : "-", used,
+	       usable > used + idle ? usable - used - idle : 0, rs_s);
 	for (i = 0; i < rs->n; i++)
-		print_rec(&rs->v[i]);
+		ipamctl_rec_print(&rs->v[i]);
 }
 
 static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
@@ -231,25 +302,31 @@ static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
 	char s[IPAM_PREFIX_STRLEN], d[40];
 	struct ipam_block *bs;
 	struct recs rs = { 0 };
-	size_t i, n, total = 0;
+	size_t i, n, total = 0, resv = 0;
+	unsigned idle;
 	int rc;
 
 	rc = blocks_load(c->st, r, &bs, &n, err);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		total += (size_t)json_object_object_length(
 			ipam_block_allocs(&bs[i]));
+		resv += reserved_in(&bs[i], &idle);
+	}
 	printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
-	       "allocations %zu\n",
+	       "allocations %zu",
 	       r->pool_id, ipam_prefix_fmt(&r->net, s), r->block_len, n,
 	       u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d),
 	       total);
+	if (resv)
+		printf("  reserved %zu", resv);
+	printf("\n");
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = recs_add_block(&rs, r, &bs[i]);
 		if (rc == 0)
 			print_block(r, &bs[i], &rs);
-		recs_free(&rs);
+		ipamctl_recs_free(&rs);
 	}
 	blocks_free(bs, n);
 	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
@@ -545,6 +622,8 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 		rc = pods_uids(c->kubeconfig, &u, err);
 	for (i = 0; rc == 0 && i < rs.n; i++) {
 		x = &rs.v[i];
+		if (!x->held)
+			continue; /* an operator's reservation only */
 		if (*x->uid && uid_alive(&u, x->uid))
 			n.kept++;
 		else if (*x->claim && (*x->uid || !*x->cid))
@@ -562,19 +641,18 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 	if (rc == 0 && n.claimed)
 		printf(", kept %zu for their IPAMClaims\n", n.claimed);
 	ipam_claims_free(cl);
-	recs_free(&rs);
+	ipamctl_recs_free(&rs);
 	uids_free(&u);
 	return rc;
 }
 
 /* --- show / release: one address, one block read --- */
 
-/* What holds a: 0 with *x (rs owns its strings), 1 when nothing does
- * (*why says what it is), <0 on a failure. */
-static int addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
-		       struct recs *rs, const struct rec **x, const char **why,
-		       char *node, size_t node_size, struct cni_err *err)
+int ipamctl_addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
+			struct recs *rs, const struct rec **x, const char **why,
+			char *node, size_t node_size, struct cni_err *err)
 {
+	char s[IPAM_ADDR_STRLEN];
 	const struct ipam_range *r = ipam_conf_range_of(c->conf, a);
 	char key[IPAM_KEY_MAX], *val = NULL;
 	struct ipam_block b;
@@ -586,7 +664,8 @@ static int addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
 	*node = '\0';
 	if (!r)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s is in no range of %s", c->addr, c->config);
+				"%s is in no range of %s", ipam_addr_fmt(a, s),
+				c->config);
 	if (ipam_range_reserved(r, a->v))
 		return *why = "reserved (network, broadcast, gateway, excluded "
 			      "or outside the range)",
@@ -612,7 +691,7 @@ static int addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
 	return *why = "free", 1;
 }
 
-static json_object *rec_json(const struct rec *x)
+json_object *ipamctl_rec_json(const struct rec *x)
 {
 	json_object *o = json_object_new_object();
 
@@ -640,7 +719,7 @@ static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
 		printf("address %s  pool %s  block node %s\n",
 		       ipam_addr_fmt(a, s), r->pool_id, *node ? node : "-");
 		if (x)
-			print_rec(x);
+			ipamctl_rec_print(x);
 		else
 			printf("    %s\n", why);
 		return;
@@ -651,9 +730,21 @@ static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
 	json_object_object_add(o, "pool", json_object_new_string(r->pool_id));
 	json_object_object_add(o, "blockNode",
 			       *node ? json_object_new_string(node) : NULL);
-	json_object_object_add(o, "holder", x ? rec_json(x) : NULL);
-	if (!x)
-		json_object_object_add(o, "state", json_object_new_string(why));
+	json_object_object_add(o, "holder",
+			       x && x->held ? ipamctl_rec_json(x) : NULL);
+	json_object_object_add(o, "reserved",
+			       x && *x->at ? json_object_new_string(x->at)
+					   : NULL);
+	if (!x || !x->held)
+		json_object_object_add(o, "state",
+				       json_object_new_string(x ? "reserved by "
+								  "an operator"
+								: why));
+	ipamctl_json_print(o);
+}
+
+void ipamctl_json_print(json_object *o)
+{
 	printf("%s\n",
 	       json_object_to_json_string_ext(
 		       o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -680,10 +771,11 @@ static int cmd_show(struct ipam_cmd *c, struct cni_err *err)
 	int rc = parse_addr(c, &a, err);
 
 	if (rc == 0)
-		rc = addr_holder(c, &a, &rs, &x, &why, node, sizeof(node), err);
+		rc = ipamctl_addr_holder(c, &a, &rs, &x, &why, node,
+					 sizeof(node), err);
 	if (rc >= 0)
 		show_print(c, &a, x, why, node);
-	recs_free(&rs);
+	ipamctl_recs_free(&rs);
 	return rc < 0 ? rc : 0;
 }
 
@@ -738,10 +830,16 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 	int rc = parse_addr(c, &a, err);
 
 	if (rc == 0)
-		rc = addr_holder(c, &a, &rs, &x, &why, node, sizeof(node), err);
+		rc = ipamctl_addr_holder(c, &a, &rs, &x, &why, node,
+					 sizeof(node), err);
 	if (rc == 1)
 		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			      "%s is not held by anyone: %s", c->addr, why);
+	if (rc == 0 && !x->held)
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s is not held by anyone: reserved by an "
+			      "operator since %s (plexusctl ipam unreserve)",
+			      c->addr, x->at);
 	if (rc == 0 && !c->force)
 		rc = holder_alive(c, x, &alive, err);
 	if (rc == 0 && alive)
@@ -760,7 +858,7 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 		       c->dry_run ? "would release" : "released",
 		       ipam_addr_fmt(&x->a, s), x->r->pool_id, x->ns, x->pod,
 		       x->uid, x->cid, x->ifname, x->node);
-	recs_free(&rs);
+	ipamctl_recs_free(&rs);
 	return rc < 0 ? rc : 0;
 }
 
@@ -768,30 +866,78 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 
 static int usage(FILE *out)
 {
-	fprintf(out, "Usage: plexusctl ipam ls --config FILE\n"
-		     "       plexusctl ipam gc --config FILE [--kubeconfig "
-		     "FILE] "
-		     "[--dry-run]\n"
-		     "       plexusctl ipam show --config FILE [-o table|json] "
-		     "ADDRESS\n"
-		     "       plexusctl ipam release --config FILE "
-		     "[--kubeconfig "
-		     "FILE] [--force] [--dry-run] ADDRESS\n"
-		     "FILE is a network config with a plexus-ipam \"ipam\" "
-		     "object "
-		     "(what the plugin reads).\n"
-		     "ls: pools, claimed blocks (owner node, used/free) and "
-		     "allocations.\n"
-		     "gc: release allocations whose pod UID is not in the API "
-		     "(kubeconfig, else in-cluster).\n"
-		     "show: who holds ADDRESS (pod, UID, container, interface, "
-		     "node), or why nobody does.\n"
-		     "release: free ADDRESS; refused while its pod (same UID) "
-		     "exists in the API, unless --force.\n");
+	fprintf(out,
+		"Usage: plexusctl ipam ls --config FILE\n"
+		"       plexusctl ipam gc --config FILE [--kubeconfig FILE] "
+		"[--dry-run]\n"
+		"       plexusctl ipam show --config FILE [-o table|json] "
+		"ADDRESS\n"
+		"       plexusctl ipam release --config FILE [--kubeconfig "
+		"FILE] [--force] [--dry-run] ADDRESS\n"
+		"       plexusctl ipam reserve --config FILE [--force] "
+		"[--dry-run] [-o table|json] ADDRESS|CIDR|FIRST-LAST\n"
+		"       plexusctl ipam unreserve --config FILE [--dry-run] "
+		"[-o table|json] ADDRESS|CIDR|FIRST-LAST\n"
+		"       plexusctl ipam claims --config FILE [--kubeconfig "
+		"FILE] [-n NAMESPACE] [-o table|json]\n"
+		"FILE is a network config with a plexus-ipam \"ipam\" object "
+		"(what the plugin reads).\n"
+		"ls: pools, claimed blocks (owner node, used/free), "
+		"allocations and reservations.\n"
+		"gc: release allocations whose pod UID is not in the API "
+		"(kubeconfig, else in-cluster).\n"
+		"show: who holds ADDRESS (pod, UID, container, interface, "
+		"node), or why nobody does.\n"
+		"release: free ADDRESS; refused while its pod (same UID) "
+		"exists in the API, unless --force.\n"
+		"reserve: never hand out these addresses; one a pod or claim "
+		"holds is refused unless --force\n"
+		"  (then it stays with its holder and is reserved after its "
+		"release).\n"
+		"unreserve: hand them out again.\n"
+		"claims: IPAMClaims (all namespaces, or -n) with their "
+		"addresses and who holds each in the pool\n"
+		"  (kubeconfig: --kubeconfig, else the node settings' "
+		"\"kubeconfig\" or kubernetes store).\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
-enum ipam_verb { VERB_LS, VERB_GC, VERB_SHOW, VERB_RELEASE };
+enum ipam_verb {
+	VERB_LS,
+	VERB_GC,
+	VERB_SHOW,
+	VERB_RELEASE,
+	VERB_RESERVE,
+	VERB_UNRESERVE,
+	VERB_CLAIMS,
+};
+
+/* Is option o (its getopt value) one verb v takes? */
+static bool opt_for(int o, enum ipam_verb v)
+{
+	switch (o) {
+	case 'k':
+		return v == VERB_GC || v == VERB_RELEASE || v == VERB_CLAIMS;
+	case 'N':
+		return v == VERB_GC || v == VERB_RELEASE || v == VERB_RESERVE ||
+		       v == VERB_UNRESERVE;
+	case 'f':
+		return v == VERB_RELEASE || v == VERB_RESERVE;
+	case 'o':
+		return v == VERB_SHOW || v == VERB_RESERVE ||
+		       v == VERB_UNRESERVE || v == VERB_CLAIMS;
+	case 'n':
+		return v == VERB_CLAIMS;
+	default:
+		return o == 'c' || o == 'h';
+	}
+}
+
+static bool verb_has_arg(enum ipam_verb v)
+{
+	return v == VERB_SHOW || v == VERB_RELEASE || v == VERB_RESERVE ||
+	       v == VERB_UNRESERVE;
+}
 
 static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 		      enum ipam_verb v)
@@ -799,26 +945,30 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "dry-run", no_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'N' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "namespace", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool api = v == VERB_GC || v == VERB_RELEASE;
 	int o;
 
 	optind = 0; /* glibc: start afresh */
-	while ((o = getopt_long(argc, argv, "+c:k:nfo:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:k:fo:n:h", opts, NULL)) != -1) {
+		if (o == '?' || !opt_for(o, v))
+			return usage(stderr);
 		if (o == 'c')
 			c->config = optarg;
-		else if (o == 'k' && api)
+		else if (o == 'k')
 			c->kubeconfig = optarg;
-		else if (o == 'n' && api)
+		else if (o == 'N')
 			c->dry_run = true;
-		else if (o == 'f' && v == VERB_RELEASE)
+		else if (o == 'f')
 			c->force = true;
-		else if (o == 'o' && v == VERB_SHOW &&
+		else if (o == 'n')
+			c->ns = optarg;
+		else if (o == 'o' &&
 			 (!strcmp(optarg, "json") || !strcmp(optarg, "table")))
 			c->json = !strcmp(optarg, "json");
 		else if (o == 'h')
@@ -826,14 +976,15 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 		else
 			return usage(stderr);
 	}
-	if ((v == VERB_SHOW || v == VERB_RELEASE) && optind + 1 == argc)
+	if (verb_has_arg(v) && optind + 1 == argc)
 		c->addr = argv[optind++];
-	if (optind != argc || !c->config ||
-	    ((v == VERB_SHOW || v == VERB_RELEASE) && !c->addr)) {
+	if (optind != argc || !c->config || (verb_has_arg(v) && !c->addr)) {
 		fprintf(stderr, "plexusctl ipam: %s\n",
 			optind != argc ? "unexpected argument"
 			: !c->config   ? "--config FILE is needed"
-				       : "ADDRESS is needed");
+			: v == VERB_RESERVE || v == VERB_UNRESERVE
+				? "ADDRESS, CIDR or FIRST-LAST is needed"
+				: "ADDRESS is needed");
 		return usage(stderr);
 	}
 	return 0;
@@ -859,7 +1010,9 @@ static int open_all(struct ipam_cmd *c, struct cni_err *err)
 
 static int verb_of(const char *s, enum ipam_verb *ret)
 {
-	static const char *const names[] = { "ls", "gc", "show", "release" };
+	static const char *const names[] = { "ls",	"gc",	   "show",
+					     "release", "reserve", "unreserve",
+					     "claims" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i]))
@@ -876,8 +1029,13 @@ static int verb_run(struct ipam_cmd *c, enum ipam_verb v, struct cni_err *err)
 		return cmd_gc(c, err);
 	case VERB_SHOW:
 		return cmd_show(c, err);
-	default:
+	case VERB_RELEASE:
 		return cmd_release(c, err);
+	case VERB_RESERVE:
+	case VERB_UNRESERVE:
+		return ipamctl_reserve(c, v == VERB_UNRESERVE, err);
+	default:
+		return ipamctl_claims(c, err);
 	}
 }
 

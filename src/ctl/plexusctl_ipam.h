@@ -16,6 +16,9 @@
  *       a pod of the same namespace/name with a new UID (a StatefulSet
  *       replica) does not keep the old allocation. Allocations without a
  *       recorded UID are kept. Prints one line per release.
+ *   ipam show | release | reserve | unreserve ...
+ *       one address (show, release) or a span of them (reserve,
+ *       unreserve: kept out of allocation at run time); docs/ipam.md.
  *
  * Output goes to stdout, errors to stderr. Returns the exit code: 0 ok,
  * 1 the store or the API failed, 2 usage error or unreadable config.

@@ -149,6 +149,12 @@ static int preview_static(struct preview *p, const struct ipam_range *r,
 	rc = block_load(p, r, idx, &b, err);
 	if (rc < 0)
 		return rc;
+	if (ipam_block_reserved(b, off, NULL)) {
+		set(e, want,
+		    "requested, but reserved by an operator (plexusctl "
+		    "ipam reserve): ADD fails");
+		return 0;
+	}
 	if (ipam_block_holder(b, off, holder, sizeof(holder))) {
 		snprintf(how, sizeof(how),
 			 "requested, but held by %s: ADD "

@@ -258,6 +258,17 @@ print(" ".join(str(e.get("address")) for a in j["attachments"] for d in a["deleg
 	grep -q '^    plexus-ipam      10.93.0.3 (the next free address' "$T_TMP/plan.out" || fail "table line"
 	# what the preview said is what plexus-ipam gives next
 	expect_eq "$(ipam_add pod-p)" 10.93.0.3 "plexus-ipam's next address"
+	# an operator's reservations: the requested one fails, the next free
+	# skips them, as plexus-ipam does
+	echo "{\"cniVersion\": \"1.0.0\", \"name\": \"cluster\", \"type\": \"bridge\", \"ipam\": {$ipam}}" >"$T_TMP/pi-net.json"
+	"$CTL" ipam reserve --config "$T_TMP/pi-net.json" --force 10.93.0.2 >/dev/null || fail "reserve 10.93.0.2"
+	"$CTL" ipam reserve --config "$T_TMP/pi-net.json" 10.93.0.4 >/dev/null || fail "reserve 10.93.0.4"
+	plan --config "$T_TMP/pi.conf" --nads "$m" --pod default/p -o json
+	expect_rc 0
+	expect_eq "$(pv)" "10.93.0.5 10.93.0.2 10.93.0.6" "preview with reservations"
+	jget "$T_TMP/plan.out" "j['attachments'][1]['delegates'][0]['ipamPreview'][0]['how']" |
+		grep -q 'reserved by an operator (plexusctl ipam reserve): ADD fails' || fail "the reservation is not named"
+	expect_eq "$(ipam_add pod-q)" 10.93.0.5 "plexus-ipam's next address skips the reserved"
 }
 
 # validate

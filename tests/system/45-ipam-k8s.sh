@@ -3,7 +3,7 @@
 # the fixture API server (tests/fixtures/apiserver: HTTPS, tokens, one
 # global resourceVersion with honest compare-and-swap). Every case uses a
 # pool of its own, so cases never see each other's keys.
-# Budget: about 20 s on 2 cores (60 s at most).
+# Budget: about 25 s on 2 cores (60 s at most).
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
@@ -381,6 +381,118 @@ case_ctl_show_release() {
 	ipamctl ls --config "$T_TMP/r.json" | grep -q "allocations 0$" || fail "left: $(ipamctl ls --config "$T_TMP/r.json")"
 }
 
+# plexusctl ipam reserve / unreserve with STORE: reserved addresses are
+# never handed out (ADD skips them, IP= is refused with code 7), a held
+# one needs --force and stays reserved after its DEL, ls/show show them,
+# --dry-run writes nothing, a block made for reservations goes with its
+# last one.
+ctl_reserve_case() { # STORE-JSON POOL-RANGE (a /24)
+	local p n out
+	p=$(echo "$2" | tr / _) n=${2%.0/24}
+	conf "$T_TMP/v.json" "\"range\":\"$2\",\"blockSize\":28,$1"
+	pod ipamtest live uid-live
+	expect_eq "$(ipam ADD "$T_TMP/v.json" v-live node1 "$(pod_args ipamtest live uid-live)" | addr_of)" "$n.2/24" "first ADD"
+	ipamctl reserve --config "$T_TMP/v.json" "$n.3-$n.5" >"$T_TMP/v.out" || fail "reserve: $(cat "$T_TMP/v.out")"
+	expect_eq "$(grep -c "^reserved  *$n\.[345]  *pool $p$" "$T_TMP/v.out")" 3 "reserve lines: $(cat "$T_TMP/v.out")"
+	grep -q "^reserved 3, already reserved 0, skipped 0$" "$T_TMP/v.out" || fail "summary: $(cat "$T_TMP/v.out")"
+	expect_eq "$(ipam ADD "$T_TMP/v.json" v-a node1 | addr_of)" "$n.6/24" "ADD skips the reserved"
+	out=$(ipam ADD "$T_TMP/v.json" v-req node1 "$(pod_args ipamtest req uid-req);IP=$n.4") && fail "IP= of a reserved address passed"
+	expect_eq "$(echo "$out" | code_of)" 7 "IP= code"
+	echo "$out" | grep -q "$n.4 in pool $p is reserved by an operator" || fail "IP= message: $out"
+	ipamctl reserve --config "$T_TMP/v.json" "$n.3" | grep -q "^already reserved  *$n.3  *pool $p  (since " || fail "again"
+
+	out=$(ipamctl reserve --config "$T_TMP/v.json" "$n.2-$n.3" 2>&1) && fail "reserved a live pod's address"
+	echo "$out" | grep -q "$n.2 is held by ipamtest/live (container v-live, interface eth0, node node1): give --force" || fail "held: $out"
+	ipamctl show --config "$T_TMP/v.json" -o json "$n.2" | python3 -c 'import json, sys; j = json.load(sys.stdin); assert j["reserved"] is None and j["holder"]["pod"] == "live", j' ||
+		fail "refused reserve wrote"
+	ipamctl reserve --config "$T_TMP/v.json" --force "$n.2" | grep -q "^reserved after release  *$n.2  *pool $p  held by ipamtest/live " || fail "--force"
+	ipam CHECK "$T_TMP/v.json" v-live >/dev/null || fail "the holder lost its address"
+	expect_eq "$(ipam ADD "$T_TMP/v.json" v-live node1 "$(pod_args ipamtest live uid-live)" | addr_of)" "$n.2/24" "the holder's retried ADD"
+	ipam DEL "$T_TMP/v.json" v-live >/dev/null || fail "DEL"
+	expect_eq "$(ipam ADD "$T_TMP/v.json" v-b node1 | addr_of)" "$n.7/24" "released but reserved"
+	ipamctl ls --config "$T_TMP/v.json" >"$T_TMP/ls.out"
+	grep -q "^pool $p  .*allocations 2  reserved 4$" "$T_TMP/ls.out" || fail "ls pool: $(cat "$T_TMP/ls.out")"
+	grep -q "^  block $n.0/28  node node1  used 2  free 8  reserved 4$" "$T_TMP/ls.out" || fail "ls block: $(cat "$T_TMP/ls.out")"
+	grep -Eq "^    $n.4 +reserved by an operator since 20[0-9-]+T[0-9:]+Z$" "$T_TMP/ls.out" || fail "ls line: $(cat "$T_TMP/ls.out")"
+	ipamctl show --config "$T_TMP/v.json" "$n.4" | grep -q "reserved by an operator since" || fail "show"
+	ipamctl show --config "$T_TMP/v.json" -o json "$n.4" | python3 -c 'import json, sys; j = json.load(sys.stdin); assert j["holder"] is None and j["reserved"] and j["state"] == "reserved by an operator", j' ||
+		fail "show -o json"
+	out=$(ipamctl release --config "$T_TMP/v.json" --force "$n.4" 2>&1) && fail "released a reservation"
+	echo "$out" | grep -q "not held by anyone: reserved by an operator" || fail "release: $out"
+
+	ipamctl reserve --config "$T_TMP/v.json" --dry-run "$n.16/28" | grep -q "^would be reserved  *$n.16 " || fail "dry-run"
+	ipamctl ls --config "$T_TMP/v.json" | grep -q "blocks /28: 1 claimed " || fail "dry-run wrote"
+	ipamctl reserve --config "$T_TMP/v.json" -o json "$n.16/28" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert not j["dryRun"] and len(j["addresses"]) == 16, j
+assert all(a["state"] == "reserved" and a["pool"] == sys.argv[1] for a in j["addresses"]), j' "$p" || fail "reserve -o json"
+	ipamctl ls --config "$T_TMP/v.json" >"$T_TMP/ls.out"
+	grep -q "^  block $n.16/28  node -  used 0  free 0  reserved 16$" "$T_TMP/ls.out" || fail "ownerless block: $(cat "$T_TMP/ls.out")"
+	ipamctl unreserve --config "$T_TMP/v.json" "$n.16/28" | grep -q "^unreserved 16, not reserved 0, skipped 0$" || fail "unreserve"
+	ipamctl ls --config "$T_TMP/v.json" | grep -q "blocks /28: 1 claimed " || fail "ownerless block kept"
+	ipamctl unreserve --config "$T_TMP/v.json" "$n.0-$n.5" >"$T_TMP/v.out" || fail "unreserve: $(cat "$T_TMP/v.out")"
+	grep -q "^unreserved 4, not reserved 0, skipped 2$" "$T_TMP/v.out" || fail "unreserve summary: $(cat "$T_TMP/v.out")"
+	expect_eq "$(ipam ADD "$T_TMP/v.json" v-c node1 | addr_of)" "$n.2/24" "unreserved handed out"
+
+	for bad in 10.99.0.1 "$n.5-$n.3" "$n.0/16" "$n.3/28" "$n.0-$n.255x"; do
+		out=$(ipamctl reserve --config "$T_TMP/v.json" "$bad" 2>&1) && fail "reserve $bad passed"
+		echo "$out" | grep -q "(code 7)$" || fail "reserve $bad: $out"
+	done
+	ipamctl reserve --config "$T_TMP/v.json" >/dev/null 2>&1 || expect_eq "$?" 2 "no span: usage"
+	ipamctl unreserve --config "$T_TMP/v.json" --force "$n.3" >/dev/null 2>&1 || expect_eq "$?" 2 "unreserve --force: usage"
+}
+case_ctl_reserve_file() { ctl_reserve_case "$FSTORE" 10.71.0.0/24; }
+case_ctl_reserve_k8s() { ctl_reserve_case "$KSTORE" 10.72.0.0/24; }
+
+# plexusctl ipam claims: the IPAMClaims through the node settings'
+# kubeconfig (the file store beside it), each address with its holder in
+# the pool: the pod, the claim alone after DEL, an operator's
+# reservation refusing the claim's next pod.
+case_ctl_claims() {
+	local CL=/apis/k8s.cni.cncf.io/v1alpha1/namespaces/ipamtest/ipamclaims out
+	cat >"$T_TMP/ipam-claims.conf" <<EON
+{"stores": {"file": {"type": "file", "path": "$T_TMP/store"}}, "kubeconfig": "$D/kubeconfig"}
+EON
+	for c in vm-a:net1 vm-b:net1 vm-c:net9; do
+		printf '{"apiVersion":"k8s.cni.cncf.io/v1alpha1","kind":"IPAMClaim","metadata":{"name":"%s","namespace":"ipamtest"},"spec":{"network":"%s","interface":"eth0"}}' \
+			"${c%:*}" "${c#*:}" | ctl api POST "$CL" - >/dev/null || fail "create claim $c"
+	done
+	conf "$T_TMP/c.json" "\"range\":\"10.73.0.0/24\",$FSTORE"
+	export PLEXUS_IPAM_CONF=$T_TMP/ipam-claims.conf
+	a=$(ipam ADD "$T_TMP/c.json" c-vm node1 "$(pod_args ipamtest vm-a-0 uid-vm);PLEXUS_IPAM_CLAIM=vm-a" | addr_of)
+	expect_eq "$a" 10.73.0.2/24 "the claim's ADD"
+	ipamctl claims --config "$T_TMP/c.json" >"$T_TMP/cl.out" || fail "claims: $(cat "$T_TMP/cl.out")"
+	cat "$T_TMP/cl.out"
+	head -1 "$T_TMP/cl.out" | grep -q "^NAMESPACE  *NAME  *NETWORK  *INTERFACE  *ADDRESS  *HOLDER$" || fail "header"
+	grep -q "^ipamtest  *vm-a  *net1  *eth0  *10.73.0.2/24  *pod ipamtest/vm-a-0 (container c-vm, interface eth0, node node1)$" "$T_TMP/cl.out" || fail "vm-a"
+	grep -q "^ipamtest  *vm-b  *net1  *eth0  *-  *(no address yet" "$T_TMP/cl.out" || fail "vm-b"
+	grep -q "^ipamtest  *vm-c  *net9  *eth0  *-  " "$T_TMP/cl.out" || fail "vm-c"
+	ipam DEL "$T_TMP/c.json" c-vm node1 "$(pod_args ipamtest vm-a-0 uid-vm);PLEXUS_IPAM_CLAIM=vm-a" >/dev/null || fail "DEL"
+	ipamctl claims --config "$T_TMP/c.json" -n ipamtest -o json | python3 -c '
+import json, sys
+j = {c["name"]: c for c in json.load(sys.stdin)["claims"]}
+a = j["vm-a"]
+assert a["network"] == "net1" and a["interface"] == "eth0", a
+assert a["ips"] == [{"address": "10.73.0.2/24", "state": "kept for its claim",
+    "holder": {"namespace": "ipamtest", "pod": "", "uid": "", "container": "",
+               "interface": "", "node": "node1", "claim": "ipamtest/vm-a"},
+    "reserved": None}], a
+assert j["vm-b"]["ips"] == [], j["vm-b"]' || fail "claims -o json after DEL"
+	ipamctl claims --config "$T_TMP/c.json" | grep -q "10.73.0.2/24  *no pod (kept for the claim, last node node1)$" || fail "kept"
+	expect_eq "$(ipamctl claims --config "$T_TMP/c.json" -n nobody | wc -l)" 1 "another namespace: the header only"
+	ipamctl reserve --config "$T_TMP/c.json" 10.73.0.2 >/dev/null 2>&1 && fail "reserved the claim's address without --force"
+	ipamctl reserve --config "$T_TMP/c.json" --force 10.73.0.2 >/dev/null || fail "reserve --force"
+	out=$(ipam ADD "$T_TMP/c.json" c-vm2 node2 "$(pod_args ipamtest vm-a-1 uid-vm2);PLEXUS_IPAM_CLAIM=vm-a") && fail "the claim's next pod got a reserved address"
+	expect_eq "$(echo "$out" | code_of)" 7 "claim + reserved code"
+	echo "$out" | grep -q "10.73.0.2 in pool 10.73.0.0_24 is reserved by an operator" || fail "claim + reserved: $out"
+	out=$(ipamctl claims --config "$T_TMP/c.json" --kubeconfig "$T_TMP/bad.kc" 2>&1) && fail "claims with a refused token passed"
+	echo "$out" | grep -q "HTTP 401" || fail "refused token: $out"
+	export PLEXUS_IPAM_CONF=$T_TMP/ipam-node.conf
+	out=$(ipamctl claims --config "$T_TMP/c.json" 2>&1) && fail "claims without an API passed"
+	echo "$out" | grep -q "IPAMClaims are read through the Kubernetes API.*(code 7)$" || fail "no API: $out"
+}
+
 # The ClusterRole in crd/rbac-ipam.yaml has exactly the verbs the store
 # used in this suite (run last: the log holds every case's requests).
 case_rbac_verbs() {
@@ -409,4 +521,7 @@ t_case "plexusctl ipam ls/gc, kubernetes store: by pod UID, name reused" case_ct
 t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" case_stale_ref
 t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_block_back
 t_case "plexusctl ipam show/release: holder, free, reserved; live pods kept unless --force" case_ctl_show_release
+t_case "plexusctl ipam reserve/unreserve, file store: never handed out, --force, ls/show, dry-run" case_ctl_reserve_file
+t_case "plexusctl ipam reserve/unreserve, kubernetes store: the same" case_ctl_reserve_k8s
+t_case "plexusctl ipam claims: holders from the pool, after DEL, reserved, JSON, refused token" case_ctl_claims
 t_case "kubernetes store: ClusterRole has exactly the verbs used" case_rbac_verbs

@@ -261,6 +261,34 @@ assert h["claim"] == sys.argv[1] and h["container"] == "", h' "ns/ctl-$S" || fai
 	unclaim "live-$S"
 }
 
+# plexusctl ipam reserve with this store: the reservation is part of the
+# block's value, so the allocator skips it, and a claim's address
+# reserved with --force is refused to the claim's next pod (code 7) until
+# unreserved.
+case_reserve() {
+	conf "$T_TMP/r.json" "10.$O.7.0/24"
+	ipamctl reserve --config "$T_TMP/r.json" "10.$O.7.2-10.$O.7.3" >/dev/null || fail "reserve"
+	claim "resv-$S" net1 net1
+	# the block plexusctl made for the reservations has no owner: node1
+	# claims the next block (it takes the ownerless one only by borrowing)
+	a=$(ipam ADD "$T_TMP/r.json" r1 node1 "resv-$S" | addr_of)
+	expect_eq "$a" "10.$O.7.64/24" "the claim's first ADD"
+	ipam DEL "$T_TMP/r.json" r1 node1 >/dev/null || fail DEL
+	ipamctl reserve --config "$T_TMP/r.json" "${a%/*}" >/dev/null 2>&1 && fail "reserved the claim's address without --force"
+	ipamctl reserve --config "$T_TMP/r.json" --force "${a%/*}" >/dev/null || fail "reserve --force"
+	out=$(ipam ADD "$T_TMP/r.json" r2 node2 "resv-$S") && fail "the claim's next pod got a reserved address"
+	expect_eq "$(echo "$out" | code_of)" 7 "code"
+	echo "$out" | msg_of | grep -q "${a%/*} in pool .* is reserved by an operator" || fail "message: $out"
+	expect_eq "$(ipam ADD "$T_TMP/r.json" r3 node1 | addr_of)" "10.$O.7.65/24" "ADD without a claim"
+	ipam DEL "$T_TMP/r.json" r3 node1 >/dev/null || fail "DEL r3"
+	ipamctl ls --config "$T_TMP/r.json" | grep -q "allocations 1  reserved 3$" ||
+		fail "ls: $(ipamctl ls --config "$T_TMP/r.json")"
+	ipamctl unreserve --config "$T_TMP/r.json" "10.$O.7.0/24" | grep -q "^unreserved 3, " || fail "unreserve"
+	expect_eq "$(ipam ADD "$T_TMP/r.json" r2 node2 "resv-$S" | addr_of)" "$a" "the claim's next pod after unreserve"
+	ipam DEL "$T_TMP/r.json" r2 node2 >/dev/null || fail "DEL r2"
+	unclaim "resv-$S"
+}
+
 for S in k8s etcd; do
 	export PLEXUS_IPAM_CONF=$T_TMP/ipam-$S.conf
 	if [ $S = k8s ]; then
@@ -278,6 +306,7 @@ for S in k8s etcd; do
 	t_case "$S store: two pods on two nodes race for a new claim (6 times, once both writing status): exactly one wins" case_race
 	t_case "$S store: status write failing, store down mid-claim: nothing left, claim unwritten" case_faults
 	t_case "$S store: plexusctl ipam gc gives a gone pod's address to its claim, frees a gone claim's" case_ctl_gc
+	t_case "$S store: plexusctl ipam reserve: skipped by ADD, a claim's address refused to its next pod (7)" case_reserve
 done
 
 # The ClusterRole plexus-ipam-claims (crd/rbac-ipam.yaml) grants what the

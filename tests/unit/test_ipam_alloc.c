@@ -13,7 +13,9 @@
 #include "../fakes/mem_store.h"
 #include "cni_error.h"
 #include "ipam_alloc.h"
+#include "ipam_block.h"
 #include "ipam_conf.h"
+#include "ipam_reserve.h"
 #include "store.h"
 
 struct fx {
@@ -646,6 +648,164 @@ static void test_ipam_alloc__gateway_never_handed_out(void **state)
 	fx_free(f);
 }
 
+/* (Un)reserve [lo, hi] of range 0 (one block) into res; returns rc. */
+static int resv(struct fx *f, const char *lo, const char *hi, bool un,
+		bool force, bool dry, struct ipam_resv_addr *res,
+		struct cni_err *err)
+{
+	struct ipam_resv_opts o = { .unreserve = un,
+				    .force = force,
+				    .dry_run = dry,
+				    .at = "2026-01-02T03:04:05Z" };
+	struct ipam_addr a, b;
+
+	assert_int_equal(ipam_addr_parse(lo, &a), 0);
+	assert_int_equal(ipam_addr_parse(hi, &b), 0);
+	return ipam_reserve_span(f->st, &f->conf->ranges[0], a.v, b.v, &o, res,
+				 err);
+}
+
+/* The value stored under key, or "" (static buffer). */
+static const char *stored(struct fx *f, const char *key)
+{
+	static char buf[4096];
+	char *val = NULL;
+	size_t len;
+
+	buf[0] = '\0';
+	if (ipam_store_get(f->st, key, &val, &len, NULL, NULL) == 0)
+		snprintf(buf, sizeof(buf), "%s", val);
+	free(val);
+	return buf;
+}
+
+/* A reserved address is never handed out: not by ADD, not on request
+ * (code 7 naming it reserved by an operator); the block plexusctl made
+ * for it has no owner until a node borrowing from it takes it. */
+static void test_ipam_alloc__operator_reserved_never_handed_out(void **state)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "29\",\"blockSize\":29}");
+	struct ipam_resv_addr res[2];
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(
+		resv(f, "10.0.0.1", "10.0.0.2", false, false, false, res, &err),
+		0);
+	assert_int_equal(res[0].state, IPAM_RESV_CHANGED);
+	assert_int_equal(res[1].state, IPAM_RESV_CHANGED);
+	assert_non_null(strstr(stored(f, "10.0.0.0_29/b/00000000"), "\"node\":"
+								    "\"\""));
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.3");
+	assert_non_null(strstr(stored(f, "10.0.0.0_29/b/00000000"), "\"node\":"
+								    "\"node-"
+								    "a\""));
+	assert_true(add_err(f, &f->b, "c2", "10.0.0.2", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "10.0.0.2"));
+	assert_non_null(strstr(err.msg, "reserved by an operator"));
+	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.4");
+	assert_string_equal(add(f, &f->b, "c4"), "10.0.0.5");
+	assert_string_equal(add(f, &f->a, "c5"), "10.0.0.6");
+	assert_true(add_err(f, &f->a, "c6", NULL, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_POOL_EXHAUSTED);
+	assert_int_equal(ipam_has_free(&f->a, &f->conf->ranges[0], &err),
+			 -ENOSPC);
+	fx_free(f);
+}
+
+/* Reserving a held address needs force; then the holder keeps it, and
+ * after its release the address stays out of allocation (and its block
+ * stays, not empty) until unreserved. */
+static void test_ipam_reserve_span__held_needs_force(void **state)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "24\",\"blockSize\":28}");
+	struct ipam_resv_addr res[1];
+	struct cni_err err = { 0 };
+	char before[4096];
+
+	(void)state;
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1");
+	snprintf(before, sizeof(before), "%s",
+		 stored(f, "10.0.0.0_24/b/00000000"));
+	assert_true(resv(f, "10.0.0.1", "10.0.0.1", false, false, false, res,
+			 &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_int_equal(res[0].state, IPAM_RESV_HELD);
+	assert_non_null(strstr(res[0].holder, "ns1/c1"));
+	assert_string_equal(stored(f, "10.0.0.0_24/b/00000000"), before);
+	assert_int_equal(
+		resv(f, "10.0.0.1", "10.0.0.1", false, true, false, res, &err),
+		0);
+	assert_int_equal(res[0].state, IPAM_RESV_HELD);
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1"); /* idempotent */
+	rel(f, &f->a, "c1");
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
+	assert_int_equal(
+		resv(f, "10.0.0.1", "10.0.0.1", false, false, false, res, &err),
+		0);
+	assert_int_equal(res[0].state, IPAM_RESV_SAME);
+	assert_string_equal(res[0].at, "2026-01-02T03:04:05Z");
+	assert_int_equal(
+		resv(f, "10.0.0.1", "10.0.0.1", true, false, false, res, &err),
+		0);
+	assert_int_equal(res[0].state, IPAM_RESV_CHANGED);
+	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.1");
+	fx_free(f);
+}
+
+/* dry_run writes nothing; a block made only for reservations goes when
+ * its last one does; the config's reserved addresses are left alone. */
+static void test_ipam_reserve_span__dry_run_and_ownerless_block(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\",\"blockSize\":28}");
+	struct ipam_resv_addr res[3];
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(
+		resv(f, "10.0.0.0", "10.0.0.2", false, false, true, res, &err),
+		0);
+	assert_int_equal(res[0].state, IPAM_RESV_CONFIG);
+	assert_int_equal(res[1].state, IPAM_RESV_CONFIG);
+	assert_int_equal(res[2].state, IPAM_RESV_CHANGED);
+	assert_int_equal(mem_store_count(f->st, NULL), 0);
+	assert_int_equal(
+		resv(f, "10.0.0.0", "10.0.0.2", false, false, false, res, &err),
+		0);
+	assert_int_equal(mem_store_count(f->st, NULL), 1);
+	assert_int_equal(
+		resv(f, "10.0.0.2", "10.0.0.2", true, false, true, res, &err),
+		0);
+	assert_int_equal(mem_store_count(f->st, NULL), 1);
+	assert_int_equal(
+		resv(f, "10.0.0.2", "10.0.0.2", true, false, false, res, &err),
+		0);
+	assert_int_equal(res[0].state, IPAM_RESV_CHANGED);
+	assert_int_equal(mem_store_count(f->st, NULL), 0);
+	/* a span over two blocks is refused */
+	assert_true(resv(f, "10.0.0.15", "10.0.0.16", false, false, false, res,
+			 &err) < 0);
+	fx_free(f);
+}
+
+/* A stored block whose "reserved" is not an object does not load. */
+static void test_ipam_block_load__bad_reserved(void **state)
+{
+	static const char bad[] = "{\"node\":\"n\",\"allocs\":{},"
+				  "\"reserved\":[1]}";
+	struct cni_err err = { 0 };
+	struct ipam_block b;
+
+	(void)state;
+	assert_true(ipam_block_load(0, "k", bad, strlen(bad), 1, &b, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_DECODE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +830,12 @@ int main(void)
 		cmocka_unit_test(test_ipam_gc__shared_pool_three_networks),
 		cmocka_unit_test(test_ipam_alloc__two_nodes_no_duplicates),
 		cmocka_unit_test(test_ipam_alloc__gateway_never_handed_out),
+		cmocka_unit_test(
+			test_ipam_alloc__operator_reserved_never_handed_out),
+		cmocka_unit_test(test_ipam_reserve_span__held_needs_force),
+		cmocka_unit_test(
+			test_ipam_reserve_span__dry_run_and_ownerless_block),
+		cmocka_unit_test(test_ipam_block_load__bad_reserved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
