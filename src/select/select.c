@@ -393,6 +393,11 @@ static int policy_routing_apply(struct sel *s, struct plexus_attachment *att,
 	return 0;
 }
 
+#define PR_DEFAULT "it is the pod's default network"
+#define PR_OFF                                       \
+	"policy routing is off for it (node config " \
+	"policyRouting, annotation " ANNOT_POLICY_ROUTING ")"
+
 /* NAD annotation plexus.dev/policy-routes: routes for this network's
  * own table; refused where the network has no table of its own (the
  * routes would be lost, or would land in the main table). */
@@ -430,14 +435,7 @@ static int policy_routes_apply(struct sel *s, struct plexus_attachment *att,
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"%s: %s, so the network has no routing "
 				"table of its own for these routes",
-				what,
-				att->is_default ? "it is the pod's default "
-						  "network"
-						: "policy routing is off for "
-						  "it "
-						  "(node config policyRouting, "
-						  "annotation"
-						  " " ANNOT_POLICY_ROUTING ")");
+				what, att->is_default ? PR_DEFAULT : PR_OFF);
 	}
 	att->policy_routes = routes;
 	return 0;
