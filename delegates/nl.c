@@ -1043,14 +1043,14 @@ int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
 	return 0;
 }
 
-/* Nexthop i of rt as ri, when rt is a unicast route of the main table
- * (and of family unless AF_UNSPEC): 0, else -1. */
-static int route_fill(struct rtnl_route *rt, int family, int i,
+/* Nexthop i of rt as ri, when rt is a unicast route of table (and of
+ * family unless AF_UNSPEC): 0, else -1. */
+static int route_fill(struct rtnl_route *rt, int family, uint32_t table, int i,
 		      struct nl_route_info *ri)
 {
 	struct rtnl_nexthop *nh;
 
-	if (rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
+	if (rtnl_route_get_table(rt) != table ||
 	    rtnl_route_get_type(rt) != RTN_UNICAST)
 		return -1;
 	if (family != AF_UNSPEC && rtnl_route_get_family(rt) != family)
@@ -1073,6 +1073,7 @@ static int route_fill(struct rtnl_route *rt, int family, int i,
 
 struct route_dump {
 	int family;
+	uint32_t table;
 	struct nl_route_info *arr;
 	size_t n, cap;
 	int err;
@@ -1089,7 +1090,7 @@ static void route_take(struct nl_object *o, void *arg)
 	for (int i = 0; i < (n ? n : 1) && !d->err; i++) {
 		struct nl_route_info ri, *a;
 
-		if (route_fill(rt, d->family, i, &ri) < 0)
+		if (route_fill(rt, d->family, d->table, i, &ri) < 0)
 			continue;
 		if (d->n == d->cap) {
 			a = realloc(d->arr, (d->cap * 2 + 16) * sizeof(*a));
@@ -1116,7 +1117,14 @@ static int route_msg(struct nl_msg *msg, void *arg)
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 		  size_t *ret_n, struct cni_err *err)
 {
-	struct route_dump d = { .family = family };
+	return nl_route_list_table(ctx, family, RT_TABLE_MAIN, ret, ret_n, err);
+}
+
+int nl_route_list_table(struct nl_ctx *ctx, int family, uint32_t table,
+			struct nl_route_info **ret, size_t *ret_n,
+			struct cni_err *err)
+{
+	struct route_dump d = { .family = family, .table = table };
 	struct rtmsg rtm = { .rtm_family = (unsigned char)family };
 	struct nl_cb *orig = nl_socket_get_cb(ctx->sk);
 	struct nl_cb *cb = orig ? nl_cb_clone(orig) : NULL;

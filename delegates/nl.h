@@ -186,6 +186,10 @@ int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
 		 struct cni_err *err) NL_WUR;
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,
 		  size_t *ret_n, struct cni_err *err) NL_WUR;
+/* The same of routing table table. */
+int nl_route_list_table(struct nl_ctx *ctx, int family, uint32_t table,
+			struct nl_route_info **ret, size_t *ret_n,
+			struct cni_err *err) NL_WUR;
 
 /* SR-IOV: the settings of one VF as the PF reports and takes them. */
 struct nl_vf_info {

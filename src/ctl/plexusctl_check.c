@@ -19,6 +19,7 @@
 #include "ipam_conf.h"
 #include "plexus_conf.h"
 #include "policy.h"
+#include "proutes.h"
 #include "plexusctl.h"
 #include "yamljson.h"
 
@@ -473,6 +474,53 @@ static void check_conflist(const struct doc *d, const struct cni_conflist *cl,
 
 /* --- documents --- */
 
+/* plexus.dev/policy-routing and plexus.dev/policy-routes as the planner
+ * reads them (select.c): routes only where the network gets a table of
+ * its own (the annotation "true", or else the node's policyRouting of
+ * --config). */
+static void check_nad_routing(const struct doc *d, json_object *an)
+{
+	const struct plexus_conf *node = d->c->node;
+	json_object *v, *routes = NULL;
+	struct cni_err err = { 0 };
+	const char *pr = NULL;
+	char what[300];
+	bool on;
+
+	if (json_object_object_get_ex(an, ANNOT_POLICY_ROUTING, &v)) {
+		pr = json_object_is_type(v, json_type_string)
+			     ? json_object_get_string(v)
+			     : "";
+		if (strcmp(pr, "true") && strcmp(pr, "false"))
+			problem(d, "metadata.annotations." ANNOT_POLICY_ROUTING,
+				"\"%.32s\" is not \"true\" or \"false\"", pr);
+	}
+	if (!json_object_object_get_ex(an, ANNOT_POLICY_ROUTES, &v))
+		return;
+	if (!json_object_is_type(v, json_type_string)) {
+		problem(d, "metadata.annotations." ANNOT_POLICY_ROUTES,
+			"not a string");
+		return;
+	}
+	snprintf(what, sizeof(what), "%smetadata.annotations.%s", d->where,
+		 ANNOT_POLICY_ROUTES);
+	if (proutes_parse(json_object_get_string(v),
+			  (size_t)json_object_get_string_len(v), what, &routes,
+			  &err)) {
+		problem_err(d, &err);
+		return;
+	}
+	on = pr ? !strcmp(pr, "true") : node && node->policy_routing.on;
+	if (json_object_array_length(routes) && !on)
+		problem(d, "metadata.annotations." ANNOT_POLICY_ROUTES,
+			"policy routing is off for it (node config "
+			"policyRouting%s, annotation " ANNOT_POLICY_ROUTING
+			"), so the network has no routing table of its own "
+			"for these routes",
+			node ? "" : ": none without --config");
+	json_object_put(routes);
+}
+
 static void check_nad_meta(const struct doc *d, json_object *doc,
 			   const char **ret_name)
 {
@@ -503,6 +551,10 @@ static void check_nad_meta(const struct doc *d, json_object *doc,
 	     !*json_object_get_string(v)))
 		problem(d, "metadata.annotations." ANNOT_RESOURCE_NAME,
 			"must be a non-empty string");
+	if (json_object_object_get_ex(doc, "metadata", &md) &&
+	    json_object_object_get_ex(md, "annotations", &an) &&
+	    json_object_is_type(an, json_type_object))
+		check_nad_routing(d, an);
 	*ret_name = name;
 }
 

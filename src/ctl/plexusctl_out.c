@@ -304,6 +304,40 @@ static void ipam_line(FILE *out, json_object *att)
 		kv(out, "plexus-ipam", buf);
 }
 
+/* The attachment's own table under policy routing, when it has one:
+ * "table 1001, rule priority 1000; routes 10.83.0.0/24 via ...". */
+static void policy_line(FILE *out, json_object *att)
+{
+	json_object *pr, *v, *rts = NULL;
+	char buf[2048];
+	size_t used;
+
+	if (!json_object_object_get_ex(att, "policyRouting", &pr))
+		return;
+	used = (size_t)snprintf(
+		buf, sizeof(buf), "table %lld, rule priority %lld",
+		json_object_object_get_ex(pr, "table", &v)
+			? (long long)json_object_get_int64(v)
+			: 0LL,
+		json_object_object_get_ex(pr, "rulePriority", &v)
+			? (long long)json_object_get_int64(v)
+			: 0LL);
+	if (!json_object_object_get_ex(pr, "routes", &rts) ||
+	    !json_object_is_type(rts, json_type_array))
+		rts = NULL;
+	for (size_t j = 0; rts && j < json_object_array_length(rts); j++) {
+		json_object *rt = json_object_array_get_idx(rts, j);
+
+		if (used >= sizeof(buf))
+			break;
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+					 "%s%s via %s", j ? ", " : "; routes ",
+					 jstr(rt, "dst", "?"),
+					 jstr(rt, "gw", "?"));
+	}
+	kv(out, "policy-routing", buf);
+}
+
 static void att_details(FILE *out, size_t i, json_object *att)
 {
 	fprintf(out, "\n[%zu] %s -> %s\n", i, jstr(att, "network", "?"),
@@ -316,6 +350,7 @@ static void att_details(FILE *out, size_t i, json_object *att)
 	kv(out, "deviceID", json_or_dash(att, "deviceID"));
 	kv(out, "default-route", json_or_dash(att, "defaultRoute"));
 	kv(out, "isolation", jstr(att, "namespaceIsolation", "-"));
+	policy_line(out, att);
 	ipam_line(out, att);
 }
 

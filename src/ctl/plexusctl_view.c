@@ -125,6 +125,10 @@ static void policy_obj(const struct plexus_plan *plan, size_t i,
 	json_object_object_add(
 		pr, "rulePriority",
 		json_object_new_int64(pod->policy_routing->priority));
+	if (plan->att[i].policy_routes)
+		json_object_object_add(
+			pr, "routes",
+			cni_json_copy(plan->att[i].policy_routes));
 	json_object_object_add(o, "policyRouting", pr);
 }
 

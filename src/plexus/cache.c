@@ -17,6 +17,7 @@
 #include "cni_fs.h"
 #include "cni_json.h"
 #include "plan.h"
+#include "proutes.h"
 
 #define CACHE_KIND    "plexus-cache"
 #define CACHE_VERSION 1
@@ -123,6 +124,7 @@ static json_object *attachment_json(const struct plexus_attachment *a,
 			o, "policyRouting",
 			json_object_new_boolean(a->policy_routing ==
 						PLAN_PR_ON));
+	add_obj(o, "policyRoutes", a->policy_routes);
 	add_obj(o, "result", result);
 	return o;
 }
@@ -221,12 +223,29 @@ static json_object *obj_member(json_object *o, const char *key)
 	return json_object_get(v);
 }
 
+/* "policyRoutes" checked again as at planning: the record is a file. */
+static int routes_member(json_object *o, const char *field, json_object **ret,
+			 struct cni_err *err)
+{
+	const char *text;
+	json_object *v;
+	int r;
+
+	if (!json_object_object_get_ex(o, "policyRoutes", &v))
+		return 0;
+	text = cni_json_str(v);
+	r = proutes_parse(text, strlen(text), field, ret, err);
+	if (r < 0 && err)
+		err->code = CNI_ERR_DECODE;
+	return r;
+}
+
 static int read_attachment(json_object *o, size_t i,
 			   struct plexus_attachment *a, json_object **result,
 			   struct cni_err *err)
 {
 	json_object *conf, *def;
-	char field[40];
+	char field[64];
 	int r;
 
 	snprintf(field, sizeof(field), "attachments[%zu]", i);
@@ -250,6 +269,11 @@ static int read_attachment(json_object *o, size_t i,
 	a->cni_args = obj_member(o, "cniArgs");
 	*result = obj_member(o, "result");
 	r = cni_conflist_parse(conf, field, &a->conf, err);
+	if (r == 0) {
+		snprintf(field, sizeof(field), "attachments[%zu].policyRoutes",
+			 i);
+		r = routes_member(o, field, &a->policy_routes, err);
+	}
 	return r < 0 ? -EINVAL : 0;
 }
 

@@ -131,6 +131,21 @@ static int table_default(struct nl_ctx *ctx, int ifindex, unsigned table,
 	return nl_route_add_table(ctx, ifindex, &dst, &gw, table, err);
 }
 
+/* One route of the NAD's plexus.dev/policy-routes (checked at
+ * planning) into table. */
+static int table_route(struct nl_ctx *ctx, int ifindex, unsigned table,
+		       const struct podlinks_route *rt, struct cni_err *err)
+{
+	struct nl_prefix dst, gw;
+
+	if (dl_prefix_parse(rt->dst, &dst) < 0 || dl_ip_parse(rt->gw, &gw) < 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"policy routing: route %s via %s: not a CIDR "
+				"and an address",
+				rt->dst, rt->gw);
+	return nl_route_add_table(ctx, ifindex, &dst, &gw, table, err);
+}
+
 static int addr_rule(struct nl_ctx *ctx, const char *addr, unsigned table,
 		     unsigned prio, struct cni_err *err)
 {
@@ -147,6 +162,7 @@ static int addr_rule(struct nl_ctx *ctx, const char *addr, unsigned table,
 int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
 			unsigned prio, const char *const *addrs, size_t n_addrs,
 			const char *const *gws, size_t n_gws,
+			const struct podlinks_route *routes, size_t n_routes,
 			struct cni_err *err)
 {
 	bool has_default[2] = { false, false };
@@ -161,6 +177,8 @@ int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
 	for (size_t i = 0; r == 0 && i < n_gws; i++)
 		r = table_default(ctx, info.ifindex, table, gws[i], has_default,
 				  err);
+	for (size_t i = 0; r == 0 && i < n_routes; i++)
+		r = table_route(ctx, info.ifindex, table, &routes[i], err);
 	for (size_t i = 0; r == 0 && i < n_addrs; i++)
 		r = addr_rule(ctx, addrs[i], table, prio, err);
 	nl_ctx_close(ctx);
@@ -181,8 +199,55 @@ int podlinks_policy_del(const char *netns, const unsigned *tables, size_t n,
 	return r;
 }
 
+/* Is rt in rts (table's routes) by ifindex? */
+static bool route_in(const struct nl_route_info *rts, size_t n, int ifindex,
+		     const struct nl_prefix *dst, const struct nl_prefix *gw)
+{
+	size_t alen;
+
+	for (size_t i = 0; i < n; i++) {
+		alen = dst->family == AF_INET ? 4 : 16;
+		if (rts[i].oif == ifindex && rts[i].dst.family == dst->family &&
+		    rts[i].dst.len == dst->len &&
+		    !memcmp(rts[i].dst.addr, dst->addr, alen) &&
+		    rts[i].gw.family == gw->family &&
+		    !memcmp(rts[i].gw.addr, gw->addr, alen))
+			return true;
+	}
+	return false;
+}
+
+/* Each of routes in table by ifname. */
+static int check_routes(struct nl_ctx *ctx, const char *ifname, unsigned table,
+			const struct podlinks_route *routes, size_t n_routes,
+			struct cni_err *err)
+{
+	struct nl_route_info *rts = NULL;
+	struct nl_link_info info;
+	size_t n = 0;
+	int r = n_routes ? nl_link_get(ctx, ifname, &info, true, err) : 0;
+
+	if (r == 0 && n_routes)
+		r = nl_route_list_table(ctx, AF_UNSPEC, table, &rts, &n, err);
+	for (size_t i = 0; r == 0 && i < n_routes; i++) {
+		struct nl_prefix dst, gw;
+
+		if (dl_prefix_parse(routes[i].dst, &dst) < 0 ||
+		    dl_ip_parse(routes[i].gw, &gw) < 0 ||
+		    !route_in(rts, n, info.ifindex, &dst, &gw))
+			r = cni_errf(err, CNI_ERR_NETLINK,
+				     "%s: no route to %s via %s in table %u "
+				     "(plexus.dev/policy-routes)",
+				     ifname, routes[i].dst, routes[i].gw,
+				     table);
+	}
+	free(rts);
+	return r;
+}
+
 int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
 			  const char *const *addrs, size_t n_addrs,
+			  const struct podlinks_route *routes, size_t n_routes,
 			  struct cni_err *err)
 {
 	struct nl_ctx *ctx = NULL;
@@ -201,6 +266,8 @@ int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
 				     "(policyRouting)",
 				     ifname, addrs[i], table);
 	}
+	if (r == 0)
+		r = check_routes(ctx, ifname, table, routes, n_routes, err);
 	nl_ctx_close(ctx);
 	return r;
 }

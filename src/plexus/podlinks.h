@@ -25,21 +25,29 @@ int podlinks_default_route(const char *netns, const char *ifname,
 			   const char *const *gws, size_t n,
 			   struct cni_err *err);
 
+/* A route of a NAD's plexus.dev/policy-routes: dst (a CIDR) via gw. */
+struct podlinks_route {
+	const char *dst, *gw;
+};
+
 /* Policy routing of one attachment on ifname: every main-table route
  * by ifname copied into table, a default route via each of gws (one per
- * family at most) there, and a rule "from addr lookup table" at prio for
- * each of addrs. */
+ * family at most) there, then each of routes, and a rule "from addr
+ * lookup table" at prio for each of addrs. */
 int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
 			unsigned prio, const char *const *addrs, size_t n_addrs,
 			const char *const *gws, size_t n_gws,
+			const struct podlinks_route *routes, size_t n_routes,
 			struct cni_err *err);
 /* Delete every rule that points at one of tables (n of them); a gone
  * netns has none. */
 int podlinks_policy_del(const char *netns, const unsigned *tables, size_t n,
 			struct cni_err *err);
-/* CHECK: each of addrs has its rule to table, and table has a route. */
+/* CHECK: each of addrs has its rule to table, and each of routes is in
+ * table by ifname (code 130 naming the missing one). */
 int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
 			  const char *const *addrs, size_t n_addrs,
+			  const struct podlinks_route *routes, size_t n_routes,
 			  struct cni_err *err);
 
 #endif

@@ -8,10 +8,13 @@
 
 #include "cache.h"
 #include "cni_error.h"
+#include "dl.h"
+#include "nl.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "podlinks.h"
 #include "podroute.h"
+#include "proutes.h"
 
 /* The gateways of a (a JSON list of strings), as a NULL-terminated
  * array borrowed from it. */
@@ -63,6 +66,8 @@ struct pr_addrs {
 	const char **addrs, **gws;
 	size_t n_addrs, n_gws;
 	char buf[8][64];
+	struct nl_prefix nets[8]; /* the addresses with their prefixes */
+	size_t n_nets;
 };
 
 static bool ip_on(json_object *result, json_object *ip, const char *ifname)
@@ -102,6 +107,9 @@ static int pr_addrs_of(json_object *result, const char *ifname,
 			continue;
 		snprintf(ret->buf[ret->n_addrs], sizeof(ret->buf[0]), "%s",
 			 json_object_get_string(v));
+		if (dl_prefix_parse(ret->buf[ret->n_addrs],
+				    &ret->nets[ret->n_nets]) == 0)
+			ret->n_nets++;
 		slash = strchr(ret->buf[ret->n_addrs], '/');
 		if (slash)
 			*slash = '\0';
@@ -119,6 +127,109 @@ static void pr_addrs_free(struct pr_addrs *a)
 	free(a->gws);
 }
 
+/* --- a NAD's plexus.dev/policy-routes --- */
+
+static bool prefix_has(const struct nl_prefix *net, const struct nl_prefix *ip)
+{
+	if (net->family != ip->family)
+		return false;
+	for (int b = 0; b < net->len; b++) {
+		unsigned char m = (unsigned char)(0x80 >> (b % 8));
+
+		if ((net->addr[b / 8] & m) != (ip->addr[b / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+/* The gateway of each route lies in one of the attachment's own subnets
+ * (from its result): else the route is the tenant's mistake, code 7. */
+static int routes_gw_check(const struct plexus_attachment *att,
+			   const struct podlinks_route *rts, size_t n,
+			   const struct pr_addrs *a, struct cni_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct nl_prefix gw;
+		char nets[256] = "";
+		size_t off = 0;
+		bool ok = false;
+
+		if (dl_ip_parse(rts[i].gw, &gw) < 0)
+			gw.family = 0;
+		for (size_t j = 0; j < a->n_nets; j++) {
+			ok = ok || prefix_has(&a->nets[j], &gw);
+			if (off < sizeof(nets) - 64) {
+				off += (size_t)snprintf(nets + off,
+							sizeof(nets) - off,
+							"%s", j ? ", " : "");
+				dl_prefix_format(&a->nets[j], true, nets + off,
+						 sizeof(nets) - off);
+				off += strlen(nets + off);
+			}
+		}
+		if (!ok)
+			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+					"annotation %s: route "
+					"{\"dst\": \"%s\", \"gw\": \"%s\"}: gw "
+					"is in none of the subnets of %s's "
+					"addresses (%s)",
+					ANNOT_POLICY_ROUTES, rts[i].dst,
+					rts[i].gw, att->ifname,
+					a->n_nets ? nets : "none");
+	}
+	return 0;
+}
+
+/* The attachment's routes, borrowed from att->policy_routes. */
+static struct podlinks_route *routes_of(const struct plexus_attachment *att,
+					size_t *ret_n)
+{
+	size_t n = att->policy_routes
+			   ? json_object_array_length(att->policy_routes)
+			   : 0;
+	struct podlinks_route *rts = calloc(n + 1, sizeof(*rts));
+
+	for (size_t i = 0; rts && i < n; i++) {
+		json_object *o = json_object_array_get_idx(att->policy_routes,
+							   i),
+			    *v;
+
+		rts[i].dst = json_object_object_get_ex(o, "dst", &v)
+				     ? json_object_get_string(v)
+				     : "";
+		rts[i].gw = json_object_object_get_ex(o, "gw", &v)
+				    ? json_object_get_string(v)
+				    : "";
+	}
+	*ret_n = n;
+	return rts;
+}
+
+/* One attachment's table, rules and routes. */
+static int policy_apply_one(const struct plexus_policy_routing *pr,
+			    const struct plexus_attachment *att,
+			    json_object *result, unsigned table,
+			    const char *netns, struct cni_err *err)
+{
+	struct podlinks_route *rts;
+	struct pr_addrs a;
+	size_t n_rts = 0;
+	int r = pr_addrs_of(result, att->ifname, &a);
+
+	rts = r == 0 ? routes_of(att, &n_rts) : NULL;
+	if (r == 0 && !rts)
+		r = -ENOMEM;
+	if (r == 0)
+		r = routes_gw_check(att, rts, n_rts, &a, err);
+	if (r == 0)
+		r = podlinks_policy_add(netns, att->ifname, table, pr->priority,
+					a.addrs, a.n_addrs, a.gws, a.n_gws, rts,
+					n_rts, err);
+	free(rts);
+	pr_addrs_free(&a);
+	return r;
+}
+
 int podroute_policy_apply(const struct plexus_policy_routing *pr,
 			  const struct plexus_record *rec, const char *netns,
 			  struct cni_err *err)
@@ -128,16 +239,11 @@ int podroute_policy_apply(const struct plexus_policy_routing *pr,
 
 	for (size_t i = 0; r == 0 && i < p->n; i++) {
 		unsigned table = plan_policy_table(pr, p, i);
-		struct pr_addrs a;
 
 		if (!table)
 			continue;
-		r = pr_addrs_of(rec->results[i], p->att[i].ifname, &a);
-		if (r == 0)
-			r = podlinks_policy_add(netns, p->att[i].ifname, table,
-						pr->priority, a.addrs,
-						a.n_addrs, a.gws, a.n_gws, err);
-		pr_addrs_free(&a);
+		r = policy_apply_one(pr, &p->att[i], rec->results[i], table,
+				     netns, err);
 		if (r < 0)
 			cni_err_prefix(err,
 				       "network \"%s\" (%s): policyRouting",
@@ -177,15 +283,20 @@ int podroute_policy_check(const struct plexus_policy_routing *pr,
 
 	for (size_t i = 0; r == 0 && i < p->n; i++) {
 		unsigned table = plan_policy_table(pr, p, i);
+		struct podlinks_route *rts = NULL;
 		struct pr_addrs a;
+		size_t n_rts = 0;
 
 		if (!table)
 			continue;
 		r = pr_addrs_of(rec->results[i], p->att[i].ifname, &a);
+		if (r == 0 && !(rts = routes_of(&p->att[i], &n_rts)))
+			r = -ENOMEM;
 		if (r == 0)
 			r = podlinks_policy_check(netns, p->att[i].ifname,
 						  table, a.addrs, a.n_addrs,
-						  err);
+						  rts, n_rts, err);
+		free(rts);
 		pr_addrs_free(&a);
 		if (r < 0)
 			cni_err_prefix(err, "network \"%s\" (%s)",

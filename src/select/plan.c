@@ -33,6 +33,7 @@ void plexus_attachment_clear(struct plexus_attachment *a)
 	free(a->ipam_claim);
 	json_object_put(a->default_route);
 	json_object_put(a->capabilities);
+	json_object_put(a->policy_routes);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -54,6 +54,10 @@ struct plexus_attachment {
 				    * the plugin types declaring it
 				    * ([{"capability", "plugins"}]) */
 	enum plan_policy_routing policy_routing;
+	json_object *policy_routes; /* owned or NULL: the NAD's
+				     * plexus.dev/policy-routes, checked
+				     * (proutes.h), for the network's own
+				     * table; never an empty list */
 	bool aux_chain; /* auxiliaryCNIChainName's chain: its first plugin is
 			 * Multus' passthru, which plexus answers itself */
 };

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "plexus_conf.h"
 #include "policy.h"
+#include "proutes.h"
 #include "select.h"
 
 #define SEL CNI_ERR_SELECTION
@@ -392,6 +393,54 @@ static int policy_routing_apply(struct sel *s, struct plexus_attachment *att,
 	return 0;
 }
 
+#define PR_DEFAULT "it is the pod's default network"
+#define PR_OFF                                       \
+	"policy routing is off for it (node config " \
+	"policyRouting, annotation " ANNOT_POLICY_ROUTING ")"
+
+/* NAD annotation plexus.dev/policy-routes: routes for this network's
+ * own table; refused where the network has no table of its own (the
+ * routes would be lost, or would land in the main table). */
+static int policy_routes_apply(struct sel *s, struct plexus_attachment *att,
+			       json_object *nad, struct cni_err *err)
+{
+	json_object *md, *an, *v, *routes = NULL;
+	char what[512];
+	bool on;
+	int r;
+
+	if (!json_object_object_get_ex(nad, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "annotations", &an) ||
+	    !json_object_object_get_ex(an, ANNOT_POLICY_ROUTES, &v))
+		return 0;
+	snprintf(what, sizeof(what), "%s: network %s: annotation %s", s->who,
+		 att->network, ANNOT_POLICY_ROUTES);
+	if (!json_object_is_type(v, json_type_string))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG, "%s: not a string",
+				what);
+	r = proutes_parse(json_object_get_string(v),
+			  (size_t)json_object_get_string_len(v), what, &routes,
+			  err);
+	if (r)
+		return r;
+	on = att->policy_routing == PLAN_PR_ON ||
+	     (att->policy_routing == PLAN_PR_NODE &&
+	      s->conf->policy_routing.on);
+	if (json_object_array_length(routes) == 0) {
+		json_object_put(routes);
+		return 0;
+	}
+	if (!on || att->is_default) {
+		json_object_put(routes);
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s: %s, so the network has no routing "
+				"table of its own for these routes",
+				what, att->is_default ? PR_DEFAULT : PR_OFF);
+	}
+	att->policy_routes = routes;
+	return 0;
+}
+
 static int att_init(struct plexus_attachment *att, const char *network,
 		    const char *ifname, bool is_default, struct cni_err *err)
 {
@@ -496,6 +545,8 @@ static int add_nad(struct sel *s, const char *ns, const char *name,
 		r = elem_apply(s, &att, e, err);
 	if (r == 0)
 		r = policy_routing_apply(s, &att, nad, err);
+	if (r == 0)
+		r = policy_routes_apply(s, &att, nad, err);
 	if (r == 0)
 		r = device_apply(s, &att, nad, err);
 	if (r == 0) {

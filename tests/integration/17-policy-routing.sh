@@ -7,12 +7,14 @@
 # table of its own and a rule sends replies from its addresses there.
 # net1 is Debian's reference bridge (exec'ed), net2 plexus-bridge
 # (in-process); net1 is dual stack. A NAD's plexus.dev/policy-routing
-# annotation turns it on or off for that network. Needs root.
+# annotation turns it on or off for that network. A third remote host
+# sits behind a second router on red's subnet: only red's
+# plexus.dev/policy-routes route reaches it. Needs root.
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { t_skip "policyRouting" "needs root"; exit 0; }
 command -v ping >/dev/null || t_abort "ping is missing (iputils-ping, tests/deps.sh)"
-H=plxrh$$ P=plxrp$$ R1=plxr1$$ R2=plxr2$$
-T_NETNS="$H $P $R1 $R2"
+H=plxrh$$ P=plxrp$$ R1=plxr1$$ R2=plxr2$$ G=plxrg$$ R3=plxr3$$
+T_NETNS="$H $P $R1 $R2 $G $R3"
 STORE=$T_TMP/store CACHE=$T_TMP/cache M=$T_TMP/manifests
 
 # remote NS N: a host at 10.8N.0.2 behind the router's 10.8N.0.1
@@ -47,10 +49,36 @@ run() { # CMD
 	echo $? >"$T_TMP/rc"
 	set -e
 }
-# manifests NODE-POLICY [RED-ANNOTATION [BLUE-ANNOTATION]]
+# remote 3 (10.83.0.2) behind a second router G (10.73.0.254 and
+# fd00:73::fe on red's bridge, strict rp_filter); the main router has no
+# route to it
+gateway2() {
+	t_netns "$G"
+	t_netns "$R3"
+	ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 \
+		net.ipv6.conf.all.forwarding=1
+	ip -n "$H" link add plxrg type veth peer name eth0 netns "$G"
+	ip -n "$H" link set plxrg master plxrb1 up
+	ip -n "$G" addr add 10.73.0.254/24 dev eth0
+	ip -n "$G" addr add fd00:73::fe/64 dev eth0 nodad
+	ip -n "$G" link set eth0 up
+	ip -n "$G" link add eth1 type veth peer name eth0 netns "$R3"
+	ip -n "$G" addr add 10.83.0.1/24 dev eth1
+	ip -n "$G" addr add fd00:83::1/64 dev eth1 nodad
+	ip -n "$G" link set eth1 up
+	ip -n "$R3" addr add 10.83.0.2/24 dev eth0
+	ip -n "$R3" addr add fd00:83::2/64 dev eth0 nodad
+	ip -n "$R3" link set eth0 up
+	ip -n "$R3" route add default via 10.83.0.1
+	ip -n "$R3" -6 route add default via fd00:83::1
+}
+# manifests NODE-POLICY [RED-ANNOTATION [BLUE-ANNOTATION [RED-ROUTES]]]
 manifests() {
-	local ra="" ba=""
-	[ -z "${2:-}" ] || ra="annotations: {plexus.dev/policy-routing: \"$2\"}"
+	local ra="" ba="" an=()
+	[ -z "${2:-}" ] || an+=("plexus.dev/policy-routing: \"$2\"")
+	[ -z "${4:-}" ] || an+=("plexus.dev/policy-routes: '$4'")
+	[ ${#an[@]} = 0 ] || ra="annotations: {$(IFS=,; echo "${an[*]}")}"
 	[ -z "${3:-}" ] || ba="annotations: {plexus.dev/policy-routing: \"$3\"}"
 	cat >"$M/all.yaml" <<EOF
 apiVersion: k8s.cni.cncf.io/v1
@@ -170,3 +198,82 @@ bad_case() {
 	jget "$T_TMP/out.json" 'j["msg"]' | grep -q 'policyRouting.tableBase: 254 is outside 256' || fail "tableBase msg: $(cat "$T_TMP/out.json")"
 }
 t_case "policyRouting: a bad annotation or tableBase is refused, nothing attached" bad_case
+
+ROUTES='[{"dst":"10.83.0.0/24","gw":"10.73.0.254"},{"dst":"fd00:83::/64","gw":"fd00:73::fe"}]'
+routes_case() {
+	local a1 a6
+	fresh
+	manifests true "" "" "$ROUTES"
+	"$TOP/$BINDIR/plexusctl" plan --config "$T_TMP/node.conf" --pod default/p1 -o json >"$T_TMP/plan.json" ||
+		fail "plan: $(cat "$T_TMP/plan.json")"
+	expect_eq "$(jget "$T_TMP/plan.json" 'j["attachments"][1]["policyRouting"]["routes"]')" \
+		"[{'dst': '10.83.0.0/24', 'gw': '10.73.0.254'}, {'dst': 'fd00:83::/64', 'gw': 'fd00:73::fe'}]" "plan's routes"
+	added
+	gateway2
+	a1=$(addr4 net1)
+	ip -n "$P" route show table 1001 | grep -q "^10.83.0.0/24 via 10.73.0.254 dev net1" ||
+		fail "table 1001: $(ip -n "$P" route show table 1001)"
+	ip -n "$P" -6 route show table 1001 | grep -q "^fd00:83::/64 via fd00:73::fe dev net1" ||
+		fail "IPv6 table 1001: $(ip -n "$P" -6 route show table 1001)"
+	expect_eq "$(ip -n "$P" route show table main | grep -c '10.83' || true)" 0 "main table routes to 10.83"
+	expect_eq "$(ip -n "$P" -6 route show table main | grep -c 'fd00:83' || true)" 0 "main table routes to fd00:83"
+	ip netns exec "$P" ping -c 1 -W 1 -I "$a1" 10.83.0.2 >/dev/null 2>&1 ||
+		fail "the pod does not reach remote 3 from net1's address"
+	reaches "$R3" "$a1" || fail "remote 3 does not reach net1 ($a1)"
+	a6=$(ip -n "$P" -6 -o addr show dev net1 scope global | awk '{print $4}' | cut -d/ -f1)
+	# (the second router's links settle first: a few tries)
+	ip netns exec "$P" ping -6 -c 3 -i 0.5 -w 4 -I "$a6" fd00:83::2 >/dev/null 2>&1 ||
+		fail "the pod does not reach remote 3 (IPv6) from net1's address $a6"
+	ip netns exec "$P" ping -c 1 -W 1 -I "$(addr4 eth0)" 10.83.0.2 >/dev/null 2>&1 &&
+		fail "remote 3 reached from eth0's address: the main table has a way there"
+	run CHECK
+	expect_eq "$(rc)" 0 "CHECK: $(cat "$T_TMP/out.json")"
+	ip -n "$P" route del 10.83.0.0/24 via 10.73.0.254 dev net1 table 1001
+	run CHECK
+	expect_eq "$(rc)" 1 "CHECK without the route"
+	expect_eq "$(jget "$T_TMP/out.json" 'j["code"]')" 130 "CHECK code"
+	jget "$T_TMP/out.json" 'j["msg"]' | grep -q "net1: no route to 10.83.0.0/24 via 10.73.0.254 in table 1001" ||
+		fail "CHECK msg: $(cat "$T_TMP/out.json")"
+	deleted
+	expect_eq "$(ip -n "$P" -6 route show table all | grep -c 'fd00:83' || true)" 0 "IPv6 routes after DEL"
+	# the same pod, red without the route: remote 3 is out of reach
+	manifests true
+	added
+	a1=$(addr4 net1)
+	ip netns exec "$P" ping -c 1 -W 1 -I "$a1" 10.83.0.2 >/dev/null 2>&1 &&
+		fail "remote 3 reached without red's route: the test shows nothing"
+	reaches "$R3" "$a1" && fail "remote 3 reached net1 without red's route"
+	a6=$(ip -n "$P" -6 -o addr show dev net1 scope global | awk '{print $4}' | cut -d/ -f1)
+	ip netns exec "$P" ping -6 -c 1 -w 3 -I "$a6" fd00:83::2 >/dev/null 2>&1 &&
+		fail "remote 3 (IPv6) reached without red's route"
+	deleted
+}
+t_case "plexus.dev/policy-routes: a remote subnet behind a second router only through red's route (its table only), CHECK, DEL" routes_case
+
+# refused: nothing attached, no rule, the message names the NAD, the key
+# and the route
+refused() { # WHAT CODE MSG
+	run ADD
+	expect_eq "$(rc)" 1 "$1: ADD rc"
+	expect_eq "$(jget "$T_TMP/out.json" 'j["code"]')" "$2" "$1: code"
+	jget "$T_TMP/out.json" 'j["msg"]' | grep -qF "$3" || fail "$1: msg: $(cat "$T_TMP/out.json")"
+	expect_eq "$(ip -n "$P" -o link show | grep -vc ': lo:' || true)" 0 "$1: links in the pod"
+	expect_eq "$(rules)" 0 "$1: rules"
+}
+routes_bad_case() {
+	fresh
+	manifests true "" "" '[{"dst":"10.83.0.0/24","gw":"10.99.0.1"}]'
+	refused "gw outside" 7 'network "default/red" (net1): policyRouting: annotation plexus.dev/policy-routes: route {"dst": "10.83.0.0/24", "gw": "10.99.0.1"}: gw is in none of the subnets'
+	manifests false "" "" "$ROUTES"
+	refused "policy routing off" 7 "network default/red: annotation plexus.dev/policy-routes: policy routing is off for it"
+	set +e
+	"$TOP/$BINDIR/plexusctl" plan --config "$T_TMP/node.conf" --pod default/p1 -o json >"$T_TMP/plan.json"
+	expect_eq "$?" 1 "plan of the refused pod"
+	set -e
+	expect_eq "$(jget "$T_TMP/plan.json" 'j["refused"]["msg"]')" "$(jget "$T_TMP/out.json" 'j["msg"]')" "plan's verdict"
+	manifests true "" "" '[{"dst":"0.0.0.0/0","gw":"10.73.0.254"}]'
+	refused "default route" 7 'route 0: dst "0.0.0.0/0" is a default route'
+	manifests true "" "" '[{"dst":"10.83.0.0/24",'
+	refused "malformed" 7 "annotation plexus.dev/policy-routes: invalid JSON"
+}
+t_case "plexus.dev/policy-routes: a gw outside the network's subnets, policy routing off, a default route, bad JSON: refused, nothing attached" routes_bad_case

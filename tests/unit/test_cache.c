@@ -82,6 +82,9 @@ static struct plexus_record *sample_record(void)
 						      "}");
 	p->att[1].cni_args = json_tokener_parse("{\"extra\":\"1\"}");
 	p->att[1].device_id = strdup("0000:3b:02.1");
+	p->att[1].policy_routes = json_tokener_parse("[{\"dst\":\"10.83.0.0/"
+						     "24\",\"gw\":\"10.73.0."
+						     "254\"}]");
 	p->pod_namespace = strdup("ns1");
 	p->pod_name = strdup("web-0");
 	p->pod_uid = strdup("7a1e5c1e");
@@ -149,6 +152,8 @@ static void test_plexus_cache_write__read_round_trip(void **state)
 		assert_true(json_object_equal(a->runtime_config,
 					      w->runtime_config));
 		assert_true(json_object_equal(a->cni_args, w->cni_args));
+		assert_true(
+			json_object_equal(a->policy_routes, w->policy_routes));
 		assert_true(
 			json_object_equal(got->results[i], want->results[i]));
 	}
@@ -268,6 +273,13 @@ static void test_plexus_cache_read__damaged_records(void **state)
 		  "[{\"network\":\"a\",\"ifname\":\"eth0\",\"conf\":"
 		  "{\"cniVersion\":\"1.0.0\"}}]}",
 		  "attachments[0]: \"type\" missing" },
+		{ "{\"kind\":\"plexus-cache\",\"version\":1,\"attachments\":"
+		  "[{\"network\":\"a\",\"ifname\":\"eth0\",\"conf\":"
+		  "{\"cniVersion\":\"1.0.0\",\"type\":\"x\"},"
+		  "\"policyRoutes\":[{\"dst\":\"10.0.0.1/8\",\"gw\":\"10.1."
+		  "0.1\"}]}]}",
+		  "attachments[0].policyRoutes: route 0: dst \"10.0.0.1/8\" "
+		  "has host bits set" },
 		{ "[]", "not a plexus cache" },
 	};
 	char *path = plexus_cache_path(dir, "damaged", "eth0");

@@ -193,6 +193,58 @@ static void test_ctl_check__list_items_and_cni_path(void **state)
 			    "--cni-path /nonexistent:/also-not");
 }
 
+#define ROUTED_NAD(annotations)                                               \
+	"apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\n" \
+	"metadata:\n  name: red\n  annotations:\n" annotations                \
+	"spec:\n  config: '" HL("10.73.0.0/24") "'\n"
+#define ROUTE_83 "'[{\"dst\": \"10.83.0.0/24\", \"gw\": \"10.73.0.254\"}]'"
+
+/* plexus.dev/policy-routing and plexus.dev/policy-routes as the planner
+ * judges them (without --config policy routing is off). */
+static void test_ctl_check__policy_routes(void **state)
+{
+	(void)state;
+	assert_string_equal(check(NULL, "n.yaml",
+				  ROUTED_NAD("    plexus.dev/policy-routing: "
+					     "\"true\"\n"
+					     "    "
+					     "plexus.dev/"
+					     "policy-routes: " ROUTE_83 "\n"),
+				  NULL),
+			    "");
+	assert_string_equal(check(NULL, "n.yaml",
+				  ROUTED_NAD("    "
+					     "plexus.dev/"
+					     "policy-routes: " ROUTE_83 "\n"),
+				  NULL),
+			    "n.yaml: "
+			    "metadata.annotations.plexus.dev/policy-routes: "
+			    "policy routing is off for it (node config "
+			    "policyRouting: "
+			    "none without --config, annotation "
+			    "plexus.dev/policy-routing), "
+			    "so the network has no routing table of its own "
+			    "for these "
+			    "routes");
+	assert_string_equal(check(NULL, "n.yaml",
+				  ROUTED_NAD("    plexus.dev/policy-routing: "
+					     "\"yes\"\n"
+					     "    plexus.dev/policy-routes: "
+					     "'[{\"dst\": "
+					     "\"0.0.0.0/0\", \"gw\": "
+					     "\"10.73.0.1\"}]'\n"),
+				  NULL),
+			    "n.yaml: "
+			    "metadata.annotations.plexus.dev/policy-routing: "
+			    "\"yes\" is not \"true\" or \"false\"\n"
+			    "n.yaml: "
+			    "metadata.annotations.plexus.dev/policy-routes: "
+			    "route "
+			    "0: dst \"0.0.0.0/0\" is a default route: the "
+			    "table has the "
+			    "network's gateway as its default already");
+}
+
 static void test_ctl_check__node_config_refusal(void **state)
 {
 	(void)state;
@@ -245,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_check__syntax_and_unknown),
 		cmocka_unit_test(test_ctl_check__list_items_and_cni_path),
 		cmocka_unit_test(test_ctl_check__node_config_refusal),
+		cmocka_unit_test(test_ctl_check__policy_routes),
 		cmocka_unit_test(test_ctl_check__plexus_ipam_own_parser),
 	};
 

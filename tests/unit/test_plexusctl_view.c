@@ -13,6 +13,7 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "plan.h"
+#include "plexus_conf.h"
 #include "plexusctl.h"
 #include "yamljson.h"
 
@@ -216,6 +217,42 @@ static void test_ctl_table_print__fits_and_refusal(void **state)
 	plexus_plan_free(p);
 }
 
+/* policyRouting of an attachment with a table: table, rule priority and
+ * the NAD's routes, in the tree and in the table output; none for the
+ * default network. */
+static void test_ctl_plan_view__policy_routes(void **state)
+{
+	struct plexus_policy_routing pr = { true, 1000, 1000 };
+	struct plexus_plan *p = two_att_plan();
+	struct ctl_pod_info info = { "ns2",	     "p1", NULL,
+				     "manifests /m", NULL, &pr };
+	struct cni_err err = { 0 };
+	json_object *v = NULL, *list;
+	char *t;
+
+	(void)state;
+	p->att[1].policy_routes = js("[{\"dst\":\"10.83.0.0/"
+				     "24\",\"gw\":\"10.73.0.254\"}]");
+	assert_int_equal(ctl_plan_view(p, &info, &v, &err), 0);
+	list = json_object_object_get(v, "attachments");
+	assert_null(json_object_object_get(json_object_array_get_idx(list, 0),
+					   "policyRouting"));
+	assert_string_equal(cni_json_str(json_object_object_get(
+				    json_object_array_get_idx(list, 1), "policy"
+									"Routin"
+									"g")),
+			    "{\"table\":1001,\"rulePriority\":1000,\"routes\":["
+			    "{\"dst\":"
+			    "\"10.83.0.0/24\",\"gw\":\"10.73.0.254\"}]}");
+	t = table_of(v);
+	assert_non_null(strstr(t, "policy-routing   table 1001, rule priority "
+				  "1000; routes 10.83.0.0/24 via "
+				  "10.73.0.254\n"));
+	free(t);
+	json_object_put(v);
+	plexus_plan_free(p);
+}
+
 static void test_ctl_format_parse__names(void **state)
 {
 	enum ctl_format f;
@@ -236,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_plan_view__attachments),
 		cmocka_unit_test(test_ctl_yaml_emit__round_trip),
 		cmocka_unit_test(test_ctl_table_print__fits_and_refusal),
+		cmocka_unit_test(test_ctl_plan_view__policy_routes),
 		cmocka_unit_test(test_ctl_format_parse__names),
 	};
 

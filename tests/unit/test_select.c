@@ -192,6 +192,13 @@ static void same_verdicts(const struct fx *x, int r, int ctl, json_object *view)
 									  "ul"
 									  "t")),
 			a->is_default);
+		if (a->policy_routes)
+			assert_true(json_object_equal(
+				json_object_object_get(
+					json_object_object_get(o, "policyRout"
+								  "ing"),
+					"routes"),
+				a->policy_routes));
 		caps = json_object_object_get(o, "capabilities");
 		if (a->capabilities)
 			assert_true(json_object_equal(caps, a->capabilities));
@@ -986,6 +993,88 @@ static void test_select__examples(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+#define ROUTES_ANNOT(v) "{\"plexus.dev/policy-routes\": \"" v "\"}"
+#define ROUTE_83                                                     \
+	"[{\\\"dst\\\":\\\"10.83.0.0/24\\\",\\\"gw\\\":\\\"10.73.0." \
+	"254\\\"}]"
+
+static void pr_on(struct fx *x)
+{
+	x->conf.policy_routing.on = true;
+	x->conf.policy_routing.table_base = 1000;
+	x->conf.policy_routing.priority = 1000;
+}
+
+/* A NAD's plexus.dev/policy-routes: checked, canonical, in the plan and
+ * in plexusctl plan's policyRouting (same_verdicts); an empty list is no
+ * list. */
+static void test_select__policy_routes(void **state)
+{
+	struct fx *x = *state;
+
+	pr_on(x);
+	add_nad(x, "ns1", "red", BRIDGE("red"), ROUTES_ANNOT(ROUTE_83));
+	add_nad(x, "ns1", "blue", BRIDGE("blue"), ROUTES_ANNOT("[]"));
+	add_pod_networks(x, "red, blue");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 3);
+	assert_string_equal(cni_json_str(x->plan->att[1].policy_routes),
+			    "[{\"dst\":\"10.83.0.0/24\",\"gw\":\"10.73.0."
+			    "254\"}]");
+	assert_null(x->plan->att[2].policy_routes);
+}
+
+/* Refused at planning, code 7, naming the NAD and the key: bad routes,
+ * and routes where the network has no table of its own. */
+static void test_select__policy_routes_refused(void **state)
+{
+	static const struct {
+		bool node_on;
+		const char *annot, *piece;
+	} cases[] = {
+		{ true, ROUTES_ANNOT("[{"), "invalid JSON" },
+		{ true,
+		  ROUTES_ANNOT("[{\\\"dst\\\":\\\"10.83.0.1/24\\\","
+			       "\\\"gw\\\":\\\"10.73.0.254\\\"}]"),
+		  "route 0: dst \"10.83.0.1/24\" has host bits set" },
+		{ false, ROUTES_ANNOT(ROUTE_83), "policy routing is off" },
+		{ true,
+		  "{\"plexus.dev/policy-routing\": \"false\", "
+		  "\"plexus.dev/policy-routes\": \"" ROUTE_83 "\"}",
+		  "policy routing is off" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *x;
+
+		teardown(state);
+		setup(state);
+		x = *state;
+		if (cases[i].node_on)
+			pr_on(x);
+		add_nad(x, "ns1", "red", BRIDGE("red"), cases[i].annot);
+		add_pod_networks(x, "red");
+		run_fails(x, CNI_ERR_INVALID_CONFIG,
+			  "pod ns1/p1: network ns1/red: annotation "
+			  "plexus.dev/policy-routes: ",
+			  cases[i].piece, NULL);
+	}
+}
+
+/* The default network keeps the main table: its routes are refused. */
+static void test_select__policy_routes_default_network(void **state)
+{
+	struct fx *x = *state;
+
+	pr_on(x);
+	add_nad(x, "ns1", "red", BRIDGE("red"), ROUTES_ANNOT(ROUTE_83));
+	add_pod(x, "{\"v1.multus-cni.io/default-network\": \"ns1/red\"}");
+	run_fails(x, CNI_ERR_INVALID_CONFIG,
+		  "annotation plexus.dev/policy-routes: it is the pod's "
+		  "default network",
+		  NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1012,6 +1101,9 @@ int main(void)
 		T(test_select__json_element_maps_capabilities),
 		T(test_select__capability_not_declared),
 		T(test_select__two_default_routes),
+		T(test_select__policy_routes),
+		T(test_select__policy_routes_refused),
+		T(test_select__policy_routes_default_network),
 		T(test_select__interface_clash),
 		T(test_select__nad_missing),
 		T(test_select__nad_config_not_json),
