@@ -423,6 +423,7 @@ static int cmd_del(struct request *req, struct cni_err *err)
 			"DEL: container \"%s\" interface \"%s\" was deleted "
 			"already; nothing to do",
 			req->env->container_id, req->env->ifname);
+		unlink(req->lock_path); /* made by this call, still held */
 		return 0;
 	}
 	r = load_record(req, &rec, &e);

@@ -404,6 +404,7 @@ case_del_tombstone() {
 	run DEL
 	expect_ok "DEL again"
 	expect_eq "$(count '*' /)" 0 "API requests of the repeated DEL"
+	expect_eq "$(ls "$CACHE")" "c1_eth0.gone" "the cache dir after the repeated DEL (no lock file left)"
 	expect_eq "$(pod_links)" "" "links after DEL"
 	expect_eq "$(held)" 0 "addresses after DEL"
 	# ADD again with the same container ID: the tombstone goes, and the
