@@ -187,29 +187,49 @@ static int direct(struct pdc *p, struct cni_err *err)
 	return nad_source_open(p->conf, p->flags, &p->direct, err);
 }
 
+/* Ask plexusd with req (about `what`): 0 when it served *ret; else the
+ * miss is logged (a miss plexusd answered keeps the connection for the
+ * next question; anything else gives plexusd up for this call). */
+static int served(struct pdc *p, const char *req, const char *what,
+		  json_object **ret)
+{
+	char why[128];
+	int r = ask(p, req, ret, why, sizeof(why));
+
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT)
+		cni_log(CNI_LOG_VERBOSE, "plexusd %s: %s: %s; asking the API",
+			p->conf->plexusd_socket, what, why);
+	else
+		give_up(p, what, why);
+	return r;
+}
+
+/* The direct API source, opened on first use, for `what`. */
+static int direct_for(struct pdc *p, const char *what, struct cni_err *err)
+{
+	int r = direct(p, err);
+
+	if (r == 0 && !p->direct)
+		r = cni_errf(err, CNI_ERR_SELECTION, "%s: no source", what);
+	return r;
+}
+
 static int c_get_pod(void *ctx, const char *ns, const char *name,
 		     json_object **ret, struct cni_err *err)
 {
 	struct pdc *p = ctx;
-	char req[512], what[400], why[128];
-	int r = -EINVAL;
+	char req[512], what[400];
+	int r;
 
 	snprintf(what, sizeof(what), "pod %s/%s", ns, name);
 	if (!p->gave_up) {
 		snprintf(req, sizeof(req), "POD %s %s %s\n", ns, name, p->uid);
-		r = ask(p, req, ret, why, sizeof(why));
-		if (r == 0)
+		if (served(p, req, what, ret) == 0)
 			return 0;
-		if (r == -ENOENT) /* keep the connection for the NADs */
-			cni_log(CNI_LOG_VERBOSE,
-				"plexusd %s: %s: %s; asking the API",
-				p->conf->plexusd_socket, what, why);
-		else
-			give_up(p, what, why);
 	}
-	r = direct(p, err);
-	if (r == 0 && !p->direct)
-		r = cni_errf(err, CNI_ERR_SELECTION, "%s: no source", what);
+	r = direct_for(p, what, err);
 	return r ? r
 		 : p->direct->ops->get_pod(p->direct->ctx, ns, name, ret, err);
 }
@@ -218,26 +238,17 @@ static int c_get_nad(void *ctx, const char *ns, const char *name,
 		     json_object **ret, struct cni_err *err)
 {
 	struct pdc *p = ctx;
-	char req[512], what[400], why[128];
+	char req[512], what[400];
 	int r;
 
 	snprintf(what, sizeof(what), "NetworkAttachmentDefinition %s/%s", ns,
 		 name);
 	if (!p->gave_up && p->fd >= 0) {
 		snprintf(req, sizeof(req), "NAD %s %s\n", ns, name);
-		r = ask(p, req, ret, why, sizeof(why));
-		if (r == 0)
+		if (served(p, req, what, ret) == 0)
 			return 0;
-		if (r == -ENOENT)
-			cni_log(CNI_LOG_VERBOSE,
-				"plexusd %s: %s: %s; asking the API",
-				p->conf->plexusd_socket, what, why);
-		else
-			give_up(p, what, why);
 	}
-	r = direct(p, err);
-	if (r == 0 && !p->direct)
-		r = cni_errf(err, CNI_ERR_SELECTION, "%s: no source", what);
+	r = direct_for(p, what, err);
 	return r ? r
 		 : p->direct->ops->get_nad(p->direct->ctx, ns, name, ret, err);
 }
