@@ -26,6 +26,7 @@ golang-go
 golang-github-appc-cni-dev
 golang-github-containerd-go-cni-dev
 valgrind
+strace
 clang
 clang-format
 libclang-rt-14-dev

@@ -63,6 +63,48 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
+/* st_dev of path, or of its nearest existing parent. */
+static int dev_of(const char *path, dev_t *ret)
+{
+	char buf[4096];
+	struct stat st;
+	char *slash;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	while (stat(buf, &st) < 0) {
+		slash = strrchr(buf, '/');
+		if (errno != ENOENT || !slash || slash == buf)
+			return -errno;
+		*slash = '\0';
+	}
+	*ret = st.st_dev;
+	return 0;
+}
+
+bool cni_fs_sync_deferred(const char *path)
+{
+	const char *dir = getenv(CNI_FS_SYNC_DIR_ENV);
+	dev_t a, b;
+
+	if (!dir || !*dir)
+		return false;
+	return dev_of(dir, &a) == 0 && dev_of(path, &b) == 0 && a == b;
+}
+
+int cni_fs_commit(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syncfs(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 static int write_file(const char *path, const char *data, size_t len,
 		      mode_t mode, bool sync, struct cni_err *err)
 {

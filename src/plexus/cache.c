@@ -158,16 +158,39 @@ static json_object *record_json(const struct cni_env *env,
 	return o;
 }
 
+/* The pod's commit (syncMode "pod", cni_fs.h): the complete record
+ * replaces the old one, then one syncfs makes it durable together with
+ * every store write the delegates left on the same filesystem. */
+static int commit_complete(const char *path, const char *s, struct cni_err *err)
+{
+	char *dir = strdup(path), *slash;
+	int r = cni_fs_write_replace(path, s, strlen(s), 0600, err);
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (r == 0 && (r = cni_fs_commit(dir)) < 0)
+		cni_errf(err, CNI_ERR_IO, "%s: syncfs: %s", path, strerror(-r));
+	free(dir);
+	return r;
+}
+
 int plexus_cache_write(const char *path, const struct cni_env *env,
 		       const struct plexus_record *rec, struct cni_err *err)
 {
 	json_object *o = record_json(env, rec);
 	const char *s = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int r = rec->complete
-			? cni_fs_write_atomic(path, s, strlen(s), 0600, err)
-			: cni_fs_write_replace(path, s, strlen(s), 0600, err);
+	int r;
 
+	if (!rec->complete)
+		r = cni_fs_write_replace(path, s, strlen(s), 0600, err);
+	else if (cni_fs_sync_deferred(path))
+		r = commit_complete(path, s, err);
+	else
+		r = cni_fs_write_atomic(path, s, strlen(s), 0600, err);
 	json_object_put(o);
 	return r;
 }

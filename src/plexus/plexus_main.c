@@ -57,6 +57,7 @@ struct request {
 	char *lock_path;
 	int lock_fd;
 	bool from_multus; /* the record was read from Multus' cache */
+	bool uncommitted; /* writes left to the call's commit (syncMode) */
 };
 
 static void request_clear(struct request *req)
@@ -329,9 +330,14 @@ static int cmd_add(struct request *req, json_object **ret_out,
 		return pod_gone(req, err, ret_out);
 	if (r < 0)
 		return r;
+	req->uncommitted = true;
 	r = attach_add(&ctx, rec, err);
+	/* a complete record's write was the commit (plexus_cache_write) */
+	req->uncommitted = r < 0;
 	if (r == 0)
 		r = apply_default_route(&ctx, req, rec, err);
+	if (r < 0)
+		req->uncommitted = true; /* rolled back */
 	if (r == 0 && req->conf->in_process)
 		inproc_pod_tag(rec, req->env->netns);
 	if (r == 0)
@@ -426,6 +432,7 @@ static int cmd_del(struct request *req, struct cni_err *err)
 		unlink(req->lock_path); /* made by this call, still held */
 		return 0;
 	}
+	req->uncommitted = true;
 	r = load_record(req, &rec, &e);
 	if (r < 0) {
 		/* nothing recorded and no usable config: nothing to undo */
@@ -526,7 +533,45 @@ static int cmd_gc(struct request *req, struct cni_err *err)
 				"%s",
 				conf_version(req->conf));
 	r = request_source(req, err);
+	req->uncommitted = true;
 	return r < 0 ? r : plexus_gc(&ctx, req->conf, req->src, err);
+}
+
+/* syncMode "pod": the store writes of this call's delegates (plexus-ipam's
+ * file store) and plexus' own files on cniDir's filesystem are left
+ * without fsyncs, and made durable together by one commit: the complete
+ * record's write at ADD (plexus_cache_write), else commit_call. "write":
+ * every write is fsync'ed on its own, as before. */
+static int sync_begin(struct request *req)
+{
+	const struct plexus_conf *c = req->conf;
+	enum cni_cmd cmd = req->env->cmd;
+
+	if (!c->sync_per_pod ||
+	    (cmd != CNI_CMD_ADD && cmd != CNI_CMD_DEL && cmd != CNI_CMD_GC))
+		return unsetenv(CNI_FS_SYNC_DIR_ENV) < 0 ? -errno : 0;
+	if (cni_fs_mkdir_p(c->cache_dir, 0700) < 0)
+		return unsetenv(CNI_FS_SYNC_DIR_ENV) < 0 ? -errno : 0;
+	return setenv(CNI_FS_SYNC_DIR_ENV, c->cache_dir, 1) < 0 ? -errno : 0;
+}
+
+/* The commit of what a DEL, a GC or a failed ADD wrote; a DEL or GC that
+ * cannot commit fails with code 5 (the runtime repeats it). */
+static int commit_call(struct request *req, int r, struct cni_err *err)
+{
+	int c;
+
+	if (!req->uncommitted || !getenv(CNI_FS_SYNC_DIR_ENV))
+		return r;
+	c = cni_fs_commit(req->conf->cache_dir);
+	if (c == 0)
+		return r;
+	cni_log(CNI_LOG_ERROR, "cniDir: %s: syncfs: %s", req->conf->cache_dir,
+		strerror(-c));
+	if (r < 0 || req->env->cmd == CNI_CMD_ADD)
+		return r;
+	return cni_errf(err, CNI_ERR_IO, "cniDir: %s: syncfs: %s",
+			req->conf->cache_dir, strerror(-c));
 }
 
 /* One plexus at a time per container and interface: ADD, CHECK and DEL
@@ -574,19 +619,21 @@ static int dispatch(struct request *req, json_object **ret_out,
 	if (req->env->cmd == CNI_CMD_ADD || req->env->cmd == CNI_CMD_DEL ||
 	    req->env->cmd == CNI_CMD_CHECK)
 		r = lock_container(req, err);
+	if (r == 0)
+		r = sync_begin(req);
 	if (r < 0)
 		return r;
 	switch (req->env->cmd) {
 	case CNI_CMD_ADD:
-		return cmd_add(req, ret_out, err);
+		return commit_call(req, cmd_add(req, ret_out, err), err);
 	case CNI_CMD_DEL:
-		return cmd_del(req, err);
+		return commit_call(req, cmd_del(req, err), err);
 	case CNI_CMD_CHECK:
 		return cmd_check(req, err);
 	case CNI_CMD_STATUS:
 		return cmd_status(req, err);
 	case CNI_CMD_GC:
-		return cmd_gc(req, err);
+		return commit_call(req, cmd_gc(req, err), err);
 	default:
 		return cni_errf(err, CNI_ERR_INVALID_ENV,
 				"CNI_COMMAND: unsupported");

@@ -286,6 +286,24 @@ static int parse_log(json_object *doc, struct plexus_conf *c,
 	return r < 0 ? r : parse_log_options(doc, c, err);
 }
 
+/* "syncMode": "pod" (one syncfs for everything a call wrote on cniDir's
+ * filesystem) or "write" (every write fsync'ed on its own). */
+static int parse_sync_mode(json_object *doc, struct plexus_conf *c,
+			   struct cni_err *err)
+{
+	const char *mode = "pod";
+	int r = cni_json_get_string(doc, "syncMode", "syncMode", &mode, err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (strcmp(mode, "pod") != 0 && strcmp(mode, "write") != 0)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"syncMode: \"%.32s\" is not pod or write",
+				mode);
+	c->sync_per_pod = strcmp(mode, "pod") == 0;
+	return 0;
+}
+
 static int parse_misc(json_object *doc, struct plexus_conf *c,
 		      struct cni_err *err)
 {
@@ -300,6 +318,9 @@ static int parse_misc(json_object *doc, struct plexus_conf *c,
 	r = cni_json_get_bool(doc, "inProcess", "inProcess", &c->in_process,
 			      err);
 	if (r < 0 && r != -ENOENT)
+		return r;
+	r = parse_sync_mode(doc, c, err);
+	if (r < 0)
 		return r;
 	r = cni_json_get_int(doc, "delegateTimeout", "delegateTimeout", &secs,
 			     err);

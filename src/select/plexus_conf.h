@@ -75,6 +75,8 @@ struct plexus_conf {
 	char *readiness_file;	 /* "readinessindicatorfile" */
 	int delegate_timeout_ms; /* "delegateTimeout" (seconds) */
 	bool in_process;	 /* "inProcess": own plugins in-process */
+	bool sync_per_pod;	 /* "syncMode": "pod" (default), one commit per
+			    * call, or "write", every write fsync'ed */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */

@@ -134,3 +134,47 @@ group_case() { # VERSION: batched teardown through one link group
 for v in 0.4.0 1.0.0; do
 	t_case "[$v] DEL of native attachments: pod links in one link group, deleted in one request" group_case "$v"
 done
+
+# syncs: fsync/fdatasync/syncfs calls (strace -f, children included)
+# of the last run, "name=count ..." sorted
+syncs() { awk '$NF ~ /^(fsync|fdatasync|syncfs)$/ {print $NF "=" $4}' "$T_TMP/st" | sort | tr '\n' ' ' | sed 's/ $//'; }
+# total of them
+nsyncs() { awk '$NF ~ /^(fsync|fdatasync|syncfs)$/ {n += $4} END {print n + 0}' "$T_TMP/st"; }
+sync_case() { # EXEC(0|1): one durable commit per pod ADD and DEL
+	local c=$T_TMP/s.conf mode=$1 xenv=() n
+	[ "$mode" = 1 ] && xenv=(PLEXUS_EXEC_ALWAYS=1)
+	fresh
+	mkconf 1.0.0 "$c"
+	for verb in ADD DEL ADD DEL; do
+		strace -f -c -o "$T_TMP/st" -e trace=fsync,fdatasync,syncfs \
+			ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" ASAN_OPTIONS=detect_leaks=0 \
+			CNI_COMMAND=$verb CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
+			CNI_PATH="$ALL" NODE_NAME=node-a "${xenv[@]}" \
+			CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1" \
+			"$TOP/$BINDIR/plexus" <"$c" >"$T_TMP/out.json" 2>"$T_TMP/err.txt" ||
+			{ cat "$T_TMP/out.json" "$T_TMP/err.txt"; fail "$verb failed"; }
+		n=$(nsyncs)
+		echo "# figure: syncMode pod, exec=$mode, 3-network pod $verb: $(syncs)" >>"$T_TMP/figures"
+		[ "$n" -le 2 ] || fail "$verb: $n sync calls ($(syncs)), at most 2 per pod"
+		[ "$n" -ge 1 ] || fail "$verb: made nothing durable"
+	done
+	expect_eq "$(held)" 0 "addresses held after DEL"
+	# syncMode "write": every store write fsync'ed on its own (the count
+	# this replaces: 2 per block write, 2 for the record)
+	sed 's/"cniDir"/"syncMode":"write","cniDir"/' "$c" >"$T_TMP/w.conf"
+	strace -f -c -o "$T_TMP/st" -e trace=fsync,fdatasync,syncfs \
+		ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" ASAN_OPTIONS=detect_leaks=0 \
+		CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
+		CNI_PATH="$ALL" NODE_NAME=node-a "${xenv[@]}" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1" \
+		"$TOP/$BINDIR/plexus" <"$T_TMP/w.conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt" ||
+		fail "syncMode write ADD failed"
+	echo "# figure: syncMode write, exec=$mode, 3-network pod ADD: $(syncs)" >>"$T_TMP/figures"
+	[ "$(nsyncs)" -ge 6 ] || fail "syncMode write: $(syncs), expected every write fsync'ed"
+	run DEL "$T_TMP/w.conf" "$ALL" "${xenv[@]}"
+	expect_ok "syncMode write DEL"
+	expect_eq "$(held)" 0 "addresses held after DEL"
+}
+t_case "syncMode pod: a 3-network pod's ADD and DEL make their writes durable with at most 2 sync calls (in-process)" sync_case 0
+t_case "syncMode pod: the same with every plugin exec'ed" sync_case 1
+[ ! -f "$T_TMP/figures" ] || cat "$T_TMP/figures"

@@ -274,6 +274,19 @@ static void test_plexus_conf_parse__multus_log_keys(void **state)
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"errorCodes\":"
 		    "\"cni\"}",
 		    CNI_ERR_INVALID_CONFIG, "errorCodes: \"cni\"");
+	/* syncMode: "pod" (the default) or "write" */
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES "}");
+	assert_true(c->sync_per_pod);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"syncMode\":"
+							    "\"write\"}");
+	assert_false(c->sync_per_pod);
+	plexus_conf_free(c);
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"syncMode\":"
+		    "\"never\"}",
+		    CNI_ERR_INVALID_CONFIG, "syncMode: \"never\" is not pod");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"syncMode\":1}",
+		    CNI_ERR_INVALID_CONFIG, "syncMode");
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"mergedResult\":"
 		    "0}",
 		    CNI_ERR_INVALID_CONFIG, "mergedResult");
