@@ -5,7 +5,8 @@
  *   cnibench -n ITER -p CNI_PATH -s NETNS SCENARIO...
  *   SCENARIO: LABEL=STEP[,STEP...]   STEP: CMD:BINARY:CONFFILE:IFNAME[:NETNS]
  *   (NETNS: this step's pod netns path instead of -s, so contenders that
- *   alternate never share a pod)
+ *   alternate never share a pod); CNI_ARGS: $CNIBENCH_ARGS, else
+ *   "IgnoreUnknown=1"
  *
  * Each iteration runs every scenario once, in turn, with container ID
  * "bench-<iter>". Prints per scenario the median and mean wall time of
@@ -77,16 +78,18 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 		    const char *cid, long *rss_kb)
 {
 	char e_cmd[64], e_cid[128], e_ns[512], e_if[64], e_path[4096];
-	char e_ipam[4096];
+	char e_ipam[4096], e_args[1024];
 	/* plexus-ipam's node settings (its stores) come from the node's
-	 * environment, as the runtime would pass them */
+	 * environment, as the runtime would pass them; CNIBENCH_ARGS, when
+	 * set, is the steps' CNI_ARGS (a pod's K8S_POD_* keys) */
 	const char *ipam_conf = getenv("PLEXUS_IPAM_CONF");
+	const char *args = getenv("CNIBENCH_ARGS");
 	char *envp[] = { e_cmd,
 			 e_cid,
 			 e_ns,
 			 e_if,
 			 e_path,
-			 "CNI_ARGS=IgnoreUnknown=1",
+			 e_args,
 			 "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 			 ipam_conf ? e_ipam : NULL,
 			 NULL };
@@ -94,6 +97,8 @@ static int run_step(const struct step *s, const char *path, const char *netns,
 	int status;
 	pid_t pid;
 
+	snprintf(e_args, sizeof(e_args), "CNI_ARGS=%s",
+		 args ? args : "IgnoreUnknown=1");
 	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", s->cmd);
 	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s", cid);
 	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=%s",

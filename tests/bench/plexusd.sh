@@ -1,0 +1,132 @@
+#!/bin/bash
+# plexusd against direct mode on the fixture API server (issue 14's bench
+# rows): the same 3-network pods (the cluster network and two NADs, every
+# delegate plexus-testplugin, which does nothing: what is measured is
+# plexus' control plane) added and deleted by plexus asking the API
+# itself, and asking plexusd's caches first.
+#  - a 100-pod storm (4 calls at a time): wall time, and API requests per
+#    pod ADD and DEL by the fixture's request log (plexusd's own lists and
+#    watches are counted apart);
+#  - one pod's ADD+DEL alternating call by call (tests/bench/cnibench.c):
+#    plexus with plexusd, plexus without, and the three delegates called
+#    directly: the meta overhead with plexusd;
+#  - plexusd's RSS with those caches.
+# Process starts dominate the times (exec-bound: plexus, 3 delegates per
+# call); the request counts do not depend on the machine.
+#   B_PODS  storm size (default 100)   B_ITER  cnibench iterations (200)
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$TOP/build/bin
+TB=$BIN/tests
+FX=$TOP/tests/fixtures/apiserver
+NPODS=${B_PODS:-100}
+N=${B_ITER:-200}
+W=$(mktemp -d /tmp/plexus-bench-pd.XXXXXX)
+H=plxbpd-h$$ P=plxbpd-p$$
+D=$W/api SOCK=$W/run/plexusd.sock
+PD_PID=""
+cleanup() {
+	[ -z "$PD_PID" ] || { kill "$PD_PID" 2>/dev/null; wait "$PD_PID" 2>/dev/null; } || true
+	ip netns exec "$H" "$FX/stop.sh" "$D" >/dev/null 2>&1 || true
+	for n in "$H" "$P"; do ip netns del "$n" 2>/dev/null || true; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+ip netns add "$H"; ip netns add "$P"
+ip -n "$H" link set lo up
+PLEXUS_APISERVER_PARENT=$$ ip netns exec "$H" "$FX/start.sh" "$D" >"$W/start.log" 2>&1
+ctl() { ip netns exec "$H" python3 "$FX/fixturectl.py" "$D" "$@"; }
+
+noop() { echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"plexus-testplugin\"}"; }
+for i in 1 2 3; do noop "noop$i" >"$W/noop$i.conf"; done
+python3 - "$NPODS" "$(noop cluster)" "$(noop n1)" "$(noop n2)" >"$W/objects.json" <<'EOF'
+import json, sys
+n, cluster, n1, n2 = int(sys.argv[1]), *sys.argv[2:]
+def nad(ns, name, conf):
+    return {"apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
+            "metadata": {"name": name, "namespace": ns}, "spec": {"config": conf}}
+items = [nad("kube-system", "cluster", cluster), nad("default", "n1", n1), nad("default", "n2", n2)]
+items += [{"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": f"p{i}", "namespace": "default", "uid": f"u{i}",
+                        "annotations": {"k8s.v1.cni.cncf.io/networks": "n1,n2"}},
+           "spec": {"nodeName": "node1"}} for i in range(n)]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+EOF
+ctl put-object "$W/objects.json" >/dev/null
+
+conf() { # FILE [plexusdSocket]
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus-k8s\",\"type\":\"plexus\",\"cniDir\":\"$W/cache\",\"confDir\":\"$W/net.d\",\"binDir\":\"$TB\",\"kubeconfig\":\"$D/kubeconfig\",\"clusterNetwork\":\"cluster\"${2:+,\"plexusdSocket\":\"$2\"}}" >"$1"
+}
+mkdir -p "$W/net.d"
+conf "$W/direct.conf"
+conf "$W/pd.conf" "$SOCK"
+
+start_pd() {
+	mkdir -p "$W/pdnet" "$W/run"
+	ip netns exec "$H" "$BIN/plexusd" --no-install --cni-conf-dir "$W/pdnet" \
+		--no-kubeconfig --api-kubeconfig "$D/kubeconfig" --socket "$SOCK" \
+		--node-name node1 --listen 127.0.0.1:0 --log-level verbose 2>"$W/pd.log" &
+	PD_PID=$!
+	for _ in $(seq 200); do
+		PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$W/pd.log")
+		[ -n "$PORT" ] && [ "$(metric 'plexusd_cache_synced{cache="pods"}')$(metric 'plexusd_cache_synced{cache="nads"}')" = 11 ] && return 0
+		sleep 0.05
+	done
+	cat "$W/pd.log"; echo "plexusd did not sync" >&2; exit 1
+}
+metric() { ip netns exec "$H" curl -sS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | awk -v m="$1" '$1 == m {print $2}'; }
+
+one() { # VERB CONF I
+	ip netns exec "$H" env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID="c$3" \
+		CNI_NETNS="/var/run/netns/$P" CNI_IFNAME=eth0 CNI_PATH="$TB" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p$3;K8S_POD_UID=u$3;K8S_POD_INFRA_CONTAINER_ID=c$3" \
+		"$BIN/plexus" <"$2" >/dev/null 2>>"$W/errors" || echo "$1 c$3" >>"$W/failed"
+}
+export -f one
+export H P TB BIN W
+# storm VERB CONF: NPODS calls, 4 at a time; prints "<ms> <requests>"
+# (requests by plexus only: plexusd's lists and watches are left out)
+storm() {
+	ctl clear-requests >/dev/null
+	local t0 t1
+	t0=$(date +%s%N)
+	seq 0 $((NPODS - 1)) | xargs -P 4 -I{} bash -c 'one "$@"' _ "$1" "$2" {}
+	t1=$(date +%s%N)
+	echo "$(((t1 - t0) / 1000000)) $(ctl requests | python3 -c 'import json,sys
+r = [x for x in json.load(sys.stdin) if not (x["method"] == "GET" and x["params"].get("watch") == "1")
+     and not (x["method"] == "GET" and x["path"] in ("/api/v1/pods", "/apis/k8s.cni.cncf.io/v1/network-attachment-definitions"))]
+print(len(r))')"
+}
+: >"$W/failed"
+read -r dat dar < <(storm ADD "$W/direct.conf")
+read -r ddt ddr < <(storm DEL "$W/direct.conf")
+rm -rf "$W/cache"
+start_pd
+read -r pat par < <(storm ADD "$W/pd.conf")
+read -r pdt pdr < <(storm DEL "$W/pd.conf")
+rss=$(metric process_resident_memory_bytes)
+fails=$(wc -l <"$W/failed")
+
+echo
+echo "plexusd vs direct: $NPODS-pod storm on the fixture API server, 3 networks a pod (no-op delegates), 4 calls at a time; $(nproc) cores"
+printf '%-58s %12s %12s %10s\n' "row" "plexusd" "direct" "result"
+row() { printf '%-58s %12s %12s %10s\n' "$@"; }
+per() { python3 -c "print(f'{$1/$NPODS:.2f}')"; }
+row "storm ADD, wall time" "$pat ms" "$dat ms" "$(python3 -c "print(f'{$dat/$pat:.2f}x')")"
+row "storm DEL, wall time" "$pdt ms" "$ddt ms" "$(python3 -c "print(f'{$ddt/$pdt:.2f}x')")"
+row "API requests per pod ADD (plexus' own)" "$(per "$par")" "$(per "$dar")" "-"
+row "API requests per pod DEL (plexus' own)" "$(per "$pdr")" "$(per "$ddr")" "-"
+row "plexusd RSS with $NPODS pods, 3 NADs cached" "$(python3 -c "print(f'{${rss:-0}/1048576:.2f}')") MiB" "-" "-"
+echo "failed calls: $fails"
+
+# one pod, alternating call by call: with plexusd, without, the delegates
+CNIBENCH_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p0;K8S_POD_UID=u0;K8S_POD_INFRA_CONTAINER_ID=c0" \
+	ip netns exec "$H" "$TB/cnibench" -n "$N" -p "$TB" -s "/var/run/netns/$P" \
+	"plexusd=ADD:$BIN/plexus:$W/pd.conf:eth0,DEL:$BIN/plexus:$W/pd.conf:eth0" \
+	"api=ADD:$BIN/plexus:$W/direct.conf:eth0,DEL:$BIN/plexus:$W/direct.conf:eth0" \
+	"delegates=ADD:$TB/plexus-testplugin:$W/noop1.conf:eth0,ADD:$TB/plexus-testplugin:$W/noop2.conf:net1,ADD:$TB/plexus-testplugin:$W/noop3.conf:net2,DEL:$TB/plexus-testplugin:$W/noop3.conf:net2,DEL:$TB/plexus-testplugin:$W/noop2.conf:net1,DEL:$TB/plexus-testplugin:$W/noop1.conf:eth0" \
+	>"$W/out" || true
+field() { sed -n "s/^$1 .*$2=\([0-9.]*\).*/\1/p" "$W/out"; }
+pm=$(field plexusd median_ms) am=$(field api median_ms) dm=$(field delegates median_ms)
+row "3-net pod ADD+DEL, meta overhead vs delegates (median)" "+$(python3 -c "print(f'{$pm-$dm:.2f}')") ms" "+$(python3 -c "print(f'{$am-$dm:.2f}')") ms" "-"
+echo "  (medians: with plexusd $pm ms, asking the API $am ms, delegates alone $dm ms; failures plexusd=$(field plexusd failures) api=$(field api failures) delegates=$(field delegates failures))"
