@@ -68,6 +68,14 @@ nd=$(field native-del median_ms) rd=$(field ref-del median_ms)
 nrss=$(field native-add max_rss_kib)
 p1nf="$(field native-add failures)/$(field native-del failures) ref add/del=$(field ref-add failures)/$(field ref-del failures)"
 
+# P4: the cost of policy routing: the same native pod, ADD+DEL, with
+# policyRouting on (two secondary networks: a table and rules each) and off
+sed 's/"cniDir"/"policyRouting":true,"cniDir"/' "$W/meta-native.conf" >"$W/meta-native-pr.conf"
+bench "pr-on=ADD:$BIN/plexus:$W/meta-native-pr.conf:eth0,DEL:$BIN/plexus:$W/meta-native-pr.conf:eth0" \
+	"pr-off=ADD:$BIN/plexus:$W/meta-native.conf:eth0,DEL:$BIN/plexus:$W/meta-native.conf:eth0" >"$W/out"
+pon=$(field pr-on median_ms) poff=$(field pr-off median_ms)
+p4f="$(field pr-on failures)/$(field pr-off failures)"
+
 printf '\n%-58s %12s %12s %10s\n' "row" "plexus" "reference" "result"
 row() { printf '%-58s %12s %12s %10s\n' "$@"; }
 row "P2 meta overhead, 3 no-op delegates, ADD+DEL (median)" "${p2p} ms" "${p2d} ms" \
@@ -79,9 +87,11 @@ row "P1 3-net pod, native in-process vs reference, ADD+DEL" \
 	"$(python3 -c "print(f'{($ra+$rd)/($na+$nd):.2f}x')")"
 row "P1' 3-net pod, plexus driving the reference plugins, ADD+DEL" "${p1p} ms" "${p1d} ms" \
 	"$(python3 -c "print(f'{$p1d/$p1p:.2f}x')")"
+row "P4 policy routing, native 3-net pod ADD+DEL, on vs off" "${pon} ms" "${poff} ms" \
+	"+$(python3 -c "print(f'{($pon-$poff)/2:.2f}')") ms/net"
 row "P3 plexus peak RSS (no-op delegates)" "$(python3 -c "print(f'{$rss/1024:.2f}')") MiB" "-" "-"
 row "P3 plexus peak RSS (native delegates in-process)" "$(python3 -c "print(f'{$nrss/1024:.2f}')") MiB" "-" "-"
-echo "failures: P2 plexus=$p2f direct=$p2df; P1' plexus=$p1f direct=$p1df; P1 native add/del=$p1nf"
+echo "failures: P2 plexus=$p2f direct=$p2df; P1' plexus=$p1f direct=$p1df; P1 native add/del=$p1nf; P4 on/off=$p4f"
 [ -x "$TOP/tests/bench/plan.sh" ] && "$TOP/tests/bench/plan.sh" || true
 [ -x "$TOP/tests/bench/ipam.sh" ] && "$TOP/tests/bench/ipam.sh" || true
 [ -x "$TOP/tests/bench/delegates.sh" ] && "$TOP/tests/bench/delegates.sh" || true
