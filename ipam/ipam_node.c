@@ -30,6 +30,13 @@ int ipam_node_only_check(json_object *ipam, const char **ret_store_name,
 			 WHERE);
 		return -EPERM;
 	}
+	if (json_object_object_get_ex(ipam, "storeSocket", NULL)) {
+		cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			 "ipam.storeSocket: a node-only setting, not taken "
+			 "from a network config: set it in %s",
+			 WHERE);
+		return -EPERM;
+	}
 	if (!json_object_object_get_ex(ipam, "store", &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_string)) {
@@ -98,11 +105,11 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 		(void)val;
 		if (strcmp(key, "store") && strcmp(key, "stores") &&
 		    strcmp(key, "nodeName") && strcmp(key, "callTimeout") &&
-		    strcmp(key, "kubeconfig"))
+		    strcmp(key, "kubeconfig") && strcmp(key, "storeSocket"))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"%s: unknown key \"%s\" (store, "
 					"stores, nodeName, callTimeout, "
-					"kubeconfig)",
+					"kubeconfig, storeSocket)",
 					what, key);
 	}
 	rc = call_timeout_check(root, what, err);
@@ -117,6 +124,14 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 	rc = cni_json_get_string(root, "kubeconfig", "kubeconfig", &s, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
+	rc = cni_json_get_string(root, "storeSocket", "storeSocket", &s, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (rc == 0 && (s[0] != '/' || strlen(s) >= 108))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s: storeSocket: \"%.64s\" is not an absolute "
+				"path of at most 107 bytes",
+				what, s);
 	rc = cni_json_get_object(root, "stores", "stores", &v, err);
 	if (rc == -ENOENT)
 		return 0;

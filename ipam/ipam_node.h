@@ -16,8 +16,9 @@ struct cni_err;
  *   must be a regular file owned by root (or this process' user) and
  *   writable by nobody else. Absent: no settings (the default store).
  * Shape: {"store": {...}, "stores": {"<name>": {...}}, "nodeName": "...",
- *         "callTimeout": <seconds>, "kubeconfig": "<file>"} (kubeconfig:
- *         the API of IPAMClaims, ipam_claim.h). */
+ *         "callTimeout": <seconds>, "kubeconfig": "<file>",
+ *         "storeSocket": "<plexusd's --store-socket>"} (kubeconfig: the
+ *         API of IPAMClaims, ipam_claim.h; storeSocket: store.h). */
 #define IPAM_NODE_CONF_DEFAULT "/etc/plexus/ipam.conf"
 #define IPAM_NODE_CONF_ENV     "PLEXUS_IPAM_CONF"
 #define IPAM_NODE_INLINE_ENV   "PLEXUS_IPAM_NODE_CONFIG"

@@ -476,7 +476,8 @@ static int call_open(struct call *c, const char *buf, size_t len,
 	if (rc == 0)
 		rc = ipam_node_name(c->conf, c->node, sizeof(c->node), err);
 	if (rc == 0)
-		rc = ipam_store_open(c->conf->store, &c->st, err);
+		rc = ipam_store_open_node(c->conf->node_root, c->conf->store,
+					  &c->st, err);
 	/* run as a binary: the node's callTimeout from now */
 	if (rc == 0 && !deadline)
 		deadline = cni_deadline_after(

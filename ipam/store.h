@@ -63,6 +63,13 @@ int ipam_store_open(json_object *conf, struct ipam_store **ret,
 		    struct cni_err *err);
 void ipam_store_close(struct ipam_store *st);
 
+/* The store as plexus-ipam opens it: through plexusd's warm stores when
+ * the node settings (node_root) name a "storeSocket" and conf is an etcd
+ * or kubernetes store (ipam/via_plexusd.c: every operation falls back to
+ * the store itself when plexusd does not answer), else ipam_store_open. */
+int ipam_store_open_node(json_object *node_root, json_object *conf,
+			 struct ipam_store **ret, struct cni_err *err);
+
 int ipam_store_get(struct ipam_store *st, const char *key, char **ret_val,
 		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err);
 int ipam_store_put_if(struct ipam_store *st, const char *key, const char *val,

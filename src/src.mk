@@ -41,11 +41,12 @@ BINS += $(BINDIR)/plexusctl
 
 # plexusd: the node daemon (docs/plexusd.md). Its modules live in
 # libplexusd.a, so the unit tests link them without main. It needs the
-# Kubernetes client (the watch caches) and the CNI core.
+# Kubernetes client (the watch caches), plexus-ipam's stores (the warm
+# stores) and the CNI core.
 PLEXUSD_LIB := $(LIBDIR)/libplexusd.a
 $(PLEXUSD_LIB): $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out src/plexusd/plexusd_main.c,$(wildcard src/plexusd/*.c)))
 
-$(BINDIR)/plexusd: $(OBJDIR)/src/plexusd/plexusd_main.o $(PLEXUSD_LIB) $(K8S_LIB) $(CNI_LIB)
+$(BINDIR)/plexusd: $(OBJDIR)/src/plexusd/plexusd_main.o $(PLEXUSD_LIB) $$(IPAM_LIB) $(K8S_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

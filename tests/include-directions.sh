@@ -12,7 +12,7 @@ declare -A ALLOW=(
 	[delegates]="delegates ipam src/cni"
 	[src/plexus]="src/plexus src/select delegates ipam src/k8s src/cni"
 	[src/ctl]="src/ctl src/select delegates ipam src/k8s src/cni"
-	[src/plexusd]="src/plexusd src/k8s src/cni"
+	[src/plexusd]="src/plexusd ipam src/k8s src/cni"
 )
 # the folder a header lives in ("" when no folder above has it)
 home() {

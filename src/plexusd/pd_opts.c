@@ -67,6 +67,9 @@ static const struct opt {
 	O("log-level", STR, log_level, "error", "error, verbose or debug"),
 	O("socket", STR, socket, "none",
 	  "the unix socket plexus asks first (watch caches), or none"),
+	O("store-socket", STR, store_socket, "none",
+	  "the unix socket plexus-ipam sends its etcd and Kubernetes store "
+	  "operations to (warm stores), or none"),
 	O("node-name", STR, node_name, NULL,
 	  "this node's name: its pods are cached (default $NODE_NAME)"),
 	O("api-kubeconfig", STR, api_kubeconfig, NULL,

@@ -34,6 +34,7 @@ struct pd_opts {
 	char *log_file;	      /* --log-file */
 	char *log_level;      /* --log-level */
 	char *socket;	      /* --socket: plexus asks it first | none */
+	char *store_socket;   /* --store-socket: warm IPAM stores | none */
 	char *node_name;      /* --node-name (default $NODE_NAME) */
 	char *api_kubeconfig; /* --api-kubeconfig: the caches' credentials */
 	bool help;	      /* --help */

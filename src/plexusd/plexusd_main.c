@@ -33,6 +33,7 @@
 #include "pd_opts.h"
 #include "pd_server.h"
 #include "pd_sock.h"
+#include "pd_store.h"
 #include "pd_watch.h"
 
 #define DEBOUNCE_MS	100
@@ -54,7 +55,8 @@ struct pd {
 	char *own_path; /* <conf dir>/<conf name> */
 	int ifd, wd_conf, wd_token, sfd;
 	struct pd_server *srv;
-	struct pd_sock *sock; /* --socket */
+	struct pd_sock *sock;	/* --socket */
+	struct pd_store *store; /* --store-socket */
 	struct pd_cache *cache[2];
 	struct pd_watch *watch[2];
 	char *api_kubeconfig;
@@ -353,6 +355,36 @@ static void sock_count(void *ctx, enum pd_sock_result res)
 						: "a malformed request");
 }
 
+/* libcurl loaded and initialised once, before any thread uses it */
+static int curl_start(struct pd *d, const char *who, struct cni_err *err)
+{
+	int r;
+
+	if (d->curl_inited)
+		return 0;
+	r = curl_lazy(CNI_ERR_KUBERNETES, who, &d->curl, err);
+	if (r < 0)
+		return r;
+	if (d->curl->global_init(CURL_GLOBAL_DEFAULT))
+		return cni_errf(err, CNI_ERR_KUBERNETES,
+				"cannot initialise libcurl");
+	d->curl_inited = true;
+	return 0;
+}
+
+/* --store-socket: the warm stores' threads */
+static int store_start(struct pd *d, struct cni_err *err)
+{
+	int r;
+
+	r = curl_start(d, "plexusd stores", err);
+	if (r == 0)
+		r = pd_store_open(d->o.store_socket, &d->store, err);
+	if (r == 0)
+		cni_log(CNI_LOG_VERBOSE, "store socket %s", d->o.store_socket);
+	return r;
+}
+
 static int caches_start(struct pd *d, struct cni_err *err)
 {
 	struct pd_watch_params p = { .kubeconfig = d->api_kubeconfig,
@@ -361,13 +393,9 @@ static int caches_start(struct pd *d, struct cni_err *err)
 
 	/* libcurl loaded and initialised here, once, before the threads
 	 * (their clients' init and cleanup then only count) */
-	r = curl_lazy(CNI_ERR_KUBERNETES, "plexusd caches", &d->curl, err);
+	r = curl_start(d, "plexusd caches", err);
 	if (r < 0)
 		return r;
-	if (d->curl->global_init(CURL_GLOBAL_DEFAULT))
-		return cni_errf(err, CNI_ERR_KUBERNETES,
-				"cannot initialise libcurl");
-	d->curl_inited = true;
 	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->efd < 0)
 		return cni_errf(err, CNI_ERR_IO, "eventfd: %s",
@@ -431,6 +459,12 @@ static void http_handle(void *ctx, const struct pd_http_req *req,
 		   (buf = malloc(METRICS_BUF))) {
 		n = pd_metrics_render(&d->m, pd_metrics_rss(), buf,
 				      METRICS_BUF);
+		if (n >= 0 && d->store) {
+			int k = pd_store_metrics(d->store, buf + n,
+						 METRICS_BUF - (size_t)n);
+
+			n = k < 0 ? k : n + k;
+		}
 		r->status = n < 0 ? 503 : 200;
 		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		r->body = buf;
@@ -701,6 +735,9 @@ static int setup(struct pd *d, struct cni_err *err)
 	if (r == 0 && strcmp(d->o.socket, "none") && !d->o.uninstall &&
 	    !d->o.once)
 		r = setup_caches(d, err);
+	if (r == 0 && strcmp(d->o.store_socket, "none") &&
+	    need_abs("store-socket", d->o.store_socket, err))
+		r = -EINVAL;
 	if (r < 0 || d->o.no_kubeconfig || d->o.uninstall)
 		return r;
 	d->server_url = d->o.api_server ? strdup(d->o.api_server)
@@ -739,6 +776,7 @@ static void pd_free(struct pd *d)
 		pd_watch_stop(d->watch[i]); /* before its cache goes */
 		pd_cache_free(d->cache[i]);
 	}
+	pd_store_close(d->store); /* its threads, before libcurl goes */
 	if (d->curl_inited)
 		d->curl->global_cleanup();
 	pd_sock_close(d->sock);
@@ -771,6 +809,8 @@ static int run(struct pd *d, struct cni_err *err)
 	if (d->o.once)
 		return pd_metrics_ready(&d->m) ? 0 : 1;
 	if (d->m.caches_on && caches_start(d, err) < 0)
+		return 1;
+	if (strcmp(d->o.store_socket, "none") && store_start(d, err) < 0)
 		return 1;
 	d->retry_at = pd_now_ms() + RETRY_MS;
 	d->resync_at = pd_now_ms() + TOKEN_RESYNC_MS;

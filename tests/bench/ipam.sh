@@ -19,11 +19,20 @@ N=$IPAM_BENCH_N
 TMP=$(mktemp -d /tmp/plexus-bench-ipam.XXXXXX)
 . "$TOP/tests/lib-etcd.sh"
 FX=$TOP/tests/fixtures/apiserver
-trap 'etcd_stop; "$FX/stop.sh" "$TMP/api" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+PD_PID=""
+trap 'etcd_stop; "$FX/stop.sh" "$TMP/api" >/dev/null 2>&1; [ -z "$PD_PID" ] || kill "$PD_PID"; rm -rf "$TMP"' EXIT
 etcd_init "$TMP/etcd"
 etcd_start
 PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$TMP/api" >"$TMP/api.log" 2>&1 ||
 	{ cat "$TMP/api.log" >&2; exit 1; }
+
+# plexusd's warm stores (docs/plexusd.md): the row plexus-etcd-plexusd
+# sends its store operations to it (node setting "storeSocket")
+mkdir -p "$TMP/pdnet"
+"$TOP/$BINDIR/plexusd" --no-install --no-kubeconfig --cni-conf-dir "$TMP/pdnet" \
+	--store-socket "$TMP/store.sock" --listen none 2>"$TMP/pd.log" &
+PD_PID=$!
+for _ in $(seq 100); do [ -S "$TMP/store.sock" ] && break; sleep 0.05; done
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -54,6 +63,8 @@ p, name, d = sys.argv[1:]
 j = json.load(open(p)) if os.path.exists(p) else {"stores": {}}
 j["stores"][name] = json.loads(d)
 json.dump(j, open(p, "w"))
+j["storeSocket"] = os.path.join(os.path.dirname(p), "store.sock")
+json.dump(j, open(p + ".plexusd", "w"))
 PY
 	echo "\"store\":\"$1\""
 }
@@ -71,7 +82,7 @@ timed_adds() {
 # best OLD NEW: the smaller (the least disturbed by other load).
 best() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
-ROWS="host-local-/24 host-local-/8 plexus-file-/24 plexus-file-/8 plexus-etcd-/24 plexus-etcd-/8 plexus-k8s-/24 plexus-k8s-/8"
+ROWS="host-local-/24 host-local-/8 plexus-file-/24 plexus-file-/8 plexus-etcd-/24 plexus-etcd-/8 plexus-etcd-plexusd-/24 plexus-k8s-/24 plexus-k8s-/8"
 # row_conf ROW ROUND FILE: write the config of a fresh pool for ROW.
 row_conf() {
 	case $1 in
@@ -81,6 +92,7 @@ row_conf() {
 	plexus-file-/8) plexus_conf "$3" 12.0.0.0/8 "$(file_store f8-$2)" ;;
 	plexus-etcd-/24) plexus_conf "$3" 10.3.0.0/24 "$(etcd_store e24-$2)" ;;
 	plexus-etcd-/8) plexus_conf "$3" 13.0.0.0/8 "$(etcd_store e8-$2)" ;;
+	plexus-etcd-plexusd-/24) plexus_conf "$3" 10.4.0.0/24 "$(etcd_store ep24-$2)" ;;
 	# kubernetes keys are cluster-wide: a pool of its own per round
 	plexus-k8s-/24) plexus_conf "$3" "10.$((100 + $2)).0.0/24" "$(k8s_store)" ;;
 	plexus-k8s-/8) plexus_conf "$3" "$((40 + $2)).0.0.0/8" "$(k8s_store)" ;;
@@ -93,7 +105,9 @@ echo "== batches, not alternating: $N sequential allocations per row, one exec e
 for r in $(seq "$ROUNDS"); do
 	for row in $ROWS; do
 		row_conf "$row" "$r" "$TMP/row.json"
-		ms=$(timed_adds "$(row_plugin "$row")" "$TMP/row.json" node1 \
+		node=$PLEXUS_IPAM_CONF
+		case $row in *plexusd*) node=$PLEXUS_IPAM_CONF.plexusd ;; esac
+		ms=$(PLEXUS_IPAM_CONF=$node timed_adds "$(row_plugin "$row")" "$TMP/row.json" node1 \
 			"r$r-$(echo "$row" | tr -c 'a-zA-Z0-9\n' -)" "$N")
 		v=$(var "$row")
 		eval "$v=\$(best \"\${$v:-}\" $ms)"
@@ -103,6 +117,10 @@ for row in $ROWS; do
 	v=$(var "$row")
 	printf '  %-34s %8s ms/alloc\n' "$row" "$(eval echo "\$$v")"
 done
+printf '  %-34s %8s\n' "etcd through plexusd vs host-local, /24 (goal <= 2)" \
+	"$(echo "scale=2; $MS_plexus_etcd_plexusd__24 / $MS_host_local__24" | bc)"
+printf '  %-34s %8s\n' "etcd direct vs host-local, /24" \
+	"$(echo "scale=2; $MS_plexus_etcd__24 / $MS_host_local__24" | bc)"
 printf '  %-34s %8s\n' "/8 vs /24, file (goal <= 1.5)" \
 	"$(echo "scale=2; $MS_plexus_file__8 / $MS_plexus_file__24" | bc)"
 printf '  %-34s %8s\n' "/8 vs /24, etcd (goal <= 1.5)" \

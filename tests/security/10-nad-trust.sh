@@ -125,6 +125,12 @@ case_node_name() {
 	run ADD
 	refused 'ipam.nodeName: a node-only setting'
 }
+case_store_socket() {
+	fresh
+	manifests "$(tenant_ipam "\"storeSocket\":\"$E/evil.sock\"")"
+	run ADD
+	refused 'ipam.storeSocket: a node-only setting'
+}
 case_store_unknown_name() {
 	fresh
 	manifests "$(tenant_ipam "\"store\":\"etcd-of-another-cluster\"")"
@@ -191,6 +197,7 @@ t_case "security: a NAD's ipam.store (etcd endpoint) is refused, nothing contact
 t_case "security: a NAD's ipam.store kubeconfig (a stolen token) is refused" case_store_kubeconfig
 t_case "security: a NAD's ipam.store file path and lockDir are refused, nothing created" case_store_file_path
 t_case "security: a NAD's ipam.nodeName (another node's allocator) is refused" case_node_name
+t_case "security: a NAD's ipam.storeSocket (its store operations sent elsewhere) is refused" case_store_socket
 t_case "security: a NAD naming a store the node does not define is refused" case_store_unknown_name
 t_case "security: a NAD of type plexus (binDir, logFile, cniDir) is refused, nothing ran" case_nested_plexus
 t_case "security: the same with every plugin exec'ed" case_nested_plexus_exec

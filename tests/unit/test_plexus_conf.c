@@ -279,7 +279,7 @@ static void test_plexus_conf_parse__multus_log_keys(void **state)
 	assert_true(c->sync_per_pod);
 	plexus_conf_free(c);
 	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"syncMode\":"
-							    "\"write\"}");
+		     "\"write\"}");
 	assert_false(c->sync_per_pod);
 	plexus_conf_free(c);
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"syncMode\":"

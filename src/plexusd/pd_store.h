@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PLEXUS_PD_STORE_H
+#define PLEXUS_PD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+struct cni_err;
+struct pd_store;
+
+/* plexusd's warm IPAM stores (docs/plexusd.md "Warm stores"): a unix
+ * socket (mode 0600, root peers only) served by a fixed set of threads,
+ * each keeping its own open etcd and Kubernetes stores (and so their
+ * kept-alive connections) across requests. plexus-ipam sends each store
+ * operation there (ipam/via_plexusd.c): one JSON line a request, one a
+ * reply; the compare-and-swap stays the store's own. The protocol:
+ *   {"op": "get"|"put"|"del"|"list", "store": {the node's store object},
+ *    "key": K, "val": V, "ver": N, "keysOnly": B, "timeoutMs": T}
+ *   {"rc": 0, "val": V, "ver": N} | {"rc": 0, "kvs": [{"key", "val",
+ *    "ver"}]} | {"rc": -errno, "code": C, "msg": M}
+ * A request line is at most PD_STORE_REQ_MAX bytes, a reply at most
+ * PD_STORE_REPLY_MAX ("rc": -EMSGSIZE: the client asks the store
+ * itself). */
+#define PD_STORE_REQ_MAX   (4 << 20)
+#define PD_STORE_REPLY_MAX (64 << 20)
+#define PD_STORE_THREADS   4
+
+/* Listen on path (made 0600; an old socket file is replaced) and start
+ * the threads. Code 5 when the socket cannot be made. */
+int pd_store_open(const char *path, struct pd_store **ret, struct cni_err *err);
+/* Stop the threads, close every store and the socket, remove it. */
+void pd_store_close(struct pd_store *s);
+
+/* Prometheus text of its counters into buf (NUL-terminated; the end of
+ * the metrics page): plexusd_store_requests_total{op,result} and
+ * plexusd_store_refused_total. The length, or -ENOSPC. */
+int pd_store_metrics(const struct pd_store *s, char *buf, size_t size);
+
+/* A request line parsed (pd_store.c checks every member's type and the
+ * bounds: op one of the four, "store" an object, "key" a string, "ver" an
+ * integer, "timeoutMs" 1..60000, "val" present for put). */
+struct pd_store_req {
+	int op; /* 0 get, 1 put, 2 del, 3 list */
+	json_object *store;
+	const char *key, *val;
+	size_t val_len;
+	uint64_t ver;
+	bool keys_only;
+	int64_t timeout_ms;
+};
+/* 0 with *ret borrowing from *ret_doc (the caller puts it), or a
+ * negative errno with err naming the member. */
+int pd_store_parse(const char *line, size_t len, json_object **ret_doc,
+		   struct pd_store_req *ret, struct cni_err *err);
+
+/* One request line (len bytes, no '\n') run against the stores of
+ * *cache (opened as needed, kept; at most PD_STORE_CACHE of them, the
+ * oldest closed first): the reply line (no '\n'), malloc'ed. Exposed for
+ * the unit tests and the fuzzer. *ret_op is the op's index (0 get, 1
+ * put, 2 del, 3 list, 4 malformed) and *ret_ok whether rc was 0. */
+#define PD_STORE_CACHE 8
+struct pd_store_cache;
+struct pd_store_cache *pd_store_cache_new(void);
+void pd_store_cache_free(struct pd_store_cache *c);
+char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
+		      int *ret_op, int *ret_ok);
+
+#endif

@@ -1,0 +1,160 @@
+#!/bin/bash
+# plexusd's warm stores (docs/plexusd.md "Warm stores"): plexus-ipam with
+# the etcd store (Debian's etcd, behind a counting relay) and the node
+# setting "storeSocket" sends its store operations to plexusd, which runs
+# them over its own kept-alive connection: the plugin opens no etcd
+# connection of its own (the relay logs one line per closed connection,
+# and plexusd's stays open), concurrent allocators through plexusd get
+# distinct addresses, DEL frees them. plexusd killed: every call falls
+# back to the store itself and works. A peer that is not root and
+# malformed request lines are refused, the daemon unharmed. About 20 s.
+. "$(dirname "$0")/../lib.sh"
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+IPAM="$TOP/$BINDIR/plexus-ipam"
+SOCK=$T_TMP/run/store.sock
+PD_PID="" PORT=""
+. "$TOP/tests/lib-etcd.sh"
+
+stop_pd() {
+	[ -n "$PD_PID" ] || return 0
+	kill "$PD_PID" 2>/dev/null || true
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+}
+stop_all() {
+	stop_pd
+	[ -z "${RELAY_PID:-}" ] || kill "$RELAY_PID" 2>/dev/null || true
+	etcd_stop
+	t_cleanup
+}
+trap stop_all EXIT
+etcd_init "$T_TMP/etcd"
+etcd_start || t_abort "etcd did not start"
+python3 "$TOP/tests/ipamseed/tcpcount.py" "$T_TMP/relay.port" "$T_TMP/relay.log" \
+	127.0.0.1 "${ETCD_URL##*:}" &
+RELAY_PID=$!
+for _ in $(seq 50); do [ -s "$T_TMP/relay.port" ] && break; sleep 0.1; done
+RELAY=http://127.0.0.1:$(cat "$T_TMP/relay.port")
+
+cat >"$T_TMP/node.conf" <<EON
+{"store": {"type": "etcd", "endpoints": ["$RELAY"], "lockDir": "$T_TMP/locks"},
+ "storeSocket": "$SOCK"}
+EON
+chmod 600 "$T_TMP/node.conf"
+export PLEXUS_IPAM_CONF=$T_TMP/node.conf
+NET='{"cniVersion":"1.0.0","name":"warm","type":"bridge","ipam":{"type":"plexus-ipam","range":"10.66.0.0/24"}}'
+echo "$NET" >"$T_TMP/net.conf"
+
+ipam() { # CMD CID
+	CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=/var/run/netns/x \
+		CNI_IFNAME=eth0 NODE_NAME=node-a \
+		CNI_ARGS="K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod-$2;K8S_POD_UID=uid-$2" \
+		"$IPAM" <"$T_TMP/net.conf"
+}
+export -f ipam
+export IPAM T_TMP
+
+start_pd() {
+	: >"$T_TMP/pd.log"
+	mkdir -p "$T_TMP/pdnet" "$T_TMP/run"
+	"$TOP/$BINDIR/plexusd" --no-install --no-kubeconfig \
+		--cni-conf-dir "$T_TMP/pdnet" --store-socket "$SOCK" \
+		--listen 127.0.0.1:0 --log-level verbose 2>"$T_TMP/pd.log" &
+	PD_PID=$!
+	for _ in $(seq 100); do
+		PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
+		[ -n "$PORT" ] && [ -S "$SOCK" ] && return 0
+		sleep 0.05
+	done
+	cat "$T_TMP/pd.log"
+	fail "plexusd did not start"
+}
+metric() { # NAME{LABELS}
+	curl -sS "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
+}
+conns() { sleep 0.2; wc -l <"$T_TMP/relay.log"; }
+addr_of() { sed -n 's/.*"address": *"\([^/"]*\)\/24".*/\1/p' "$T_TMP/out.$1"; }
+held() { "$TOP/$BINDIR/plexusctl" ipam ls --config "$T_TMP/net.conf" | grep -c ' container ' || true; }
+
+case_warm() {
+	start_pd
+	expect_eq "$(stat -c %a "$SOCK")" 600 "socket mode"
+	: >"$T_TMP/relay.log"
+	for i in 1 2 3 4 5; do
+		ipam ADD "w$i" >"$T_TMP/out.w$i" 2>"$T_TMP/err" || { cat "$T_TMP/out.w$i" "$T_TMP/err"; fail "ADD w$i"; }
+		[ -n "$(addr_of "w$i")" ] || fail "ADD w$i: $(cat "$T_TMP/out.w$i")"
+	done
+	expect_eq "$(conns)" 0 "etcd connections made by the plugin (closed ones)"
+	[ "$(metric 'plexusd_store_requests_total{op="put",result="ok"}')" -ge 5 ] ||
+		fail "puts served: $(metric 'plexusd_store_requests_total{op="put",result="ok"}')"
+	expect_eq "$(for i in 1 2 3 4 5; do addr_of "w$i"; done | sort -u | wc -l)" 5 "distinct addresses"
+	grep -q "using the store directly" "$T_TMP/pd.log" && fail "a fallback was logged"
+	# four allocators at once, through plexusd
+	seq 1 16 | xargs -P 4 -I{} bash -c 'ipam ADD "c{}" >"$T_TMP/out.c{}" 2>/dev/null'
+	for i in $(seq 1 16); do addr_of "c$i"; done | sort >"$T_TMP/addrs"
+	expect_eq "$(wc -l <"$T_TMP/addrs")" 16 "concurrent ADDs answered"
+	expect_eq "$(sort -u "$T_TMP/addrs" | wc -l)" 16 "concurrent ADDs: distinct addresses"
+	expect_eq "$(conns)" 0 "etcd connections made by the plugins"
+	expect_eq "$(held)" 21 "allocations in the pool"
+	for i in 1 2 3 4 5; do ipam DEL "w$i" >/dev/null || fail "DEL w$i"; done
+	for i in $(seq 1 16); do ipam DEL "c$i" >/dev/null || fail "DEL c$i"; done
+	expect_eq "$(held)" 0 "allocations after DEL"
+	stop_pd
+	[ -S "$SOCK" ] && fail "socket left after plexusd stopped"
+	true
+}
+
+case_fallback() {
+	start_pd
+	kill -9 "$PD_PID"
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+	: >"$T_TMP/relay.log"
+	ipam ADD f1 >"$T_TMP/out.f1" 2>"$T_TMP/err" || { cat "$T_TMP/out.f1" "$T_TMP/err"; fail "ADD with plexusd gone"; }
+	[ -n "$(addr_of f1)" ] || fail "ADD f1: $(cat "$T_TMP/out.f1")"
+	[ "$(conns)" -ge 1 ] || fail "the plugin made no etcd connection of its own"
+	ipam DEL f1 >/dev/null || fail "DEL with plexusd gone"
+	expect_eq "$(held)" 0 "allocations after DEL"
+}
+
+case_refusals() {
+	start_pd
+	# not root: the connection is closed unanswered, and counted
+	python3 - "$SOCK" <<'EOF' || fail "a non-root peer was answered"
+import os, socket, sys
+os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except PermissionError:
+    sys.exit(0)  # 0600 root: not even a connect
+s.settimeout(3)
+s.sendall(b'{"op":"get","store":{"type":"etcd"},"key":"k"}\n')
+sys.exit(1 if s.recv(100) else 0)
+EOF
+	# malformed lines: each answered with an error, the next still served
+	python3 - "$SOCK" "$RELAY" <<'EOF' >"$T_TMP/replies" || fail "malformed requests"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+store = {"type": "etcd", "endpoints": [sys.argv[2]]}
+for line in [b"not json", b"[]", b'{"op":"zap","store":{},"key":"k"}',
+             b'{"op":"put","store":{},"key":"k"}',
+             b'{"op":"get","store":{"type":"etcd"},"key":"k","timeoutMs":0}',
+             json.dumps({"op": "get", "store": store, "key": "no/such/key"}).encode()]:
+    f.write(line + b"\n"); f.flush()
+    print(json.loads(f.readline())["rc"])
+EOF
+	expect_eq "$(tr '\n' ' ' <"$T_TMP/replies")" "-22 -22 -22 -22 -22 -2 " "replies' rc (the last: no such key)"
+	expect_eq "$(metric 'plexusd_store_requests_total{op="malformed",result="error"}')" 5 "malformed counted"
+	ipam ADD r1 >"$T_TMP/out.r1" || fail "ADD after refusals"
+	ipam DEL r1 >/dev/null || fail "DEL after refusals"
+	kill -0 "$PD_PID" || fail "plexusd died"
+	stop_pd
+}
+
+t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
+t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
+t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals
