@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+/* pd_store: the warm stores' request handling on a file store, the cache
+ * of open stores, and the socket with its threads. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cni_error.h"
+#include "pd_store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_pd_store.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* one request on store number n (a file store of its own under dir) */
+static char *ask(struct pd_store_cache *c, int n, const char *fmt, ...)
+{
+	char body[512], line[1024];
+	int op, ok;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line),
+		 "{\"store\":{\"type\":\"file\",\"path\":\"%s/s%d\","
+		 "\"lockDir\":\"%s/locks\"},%s}",
+		 dir, n, dir, body);
+	return pd_store_handle(c, line, strlen(line), &op, &ok);
+}
+
+static void test_pd_store__ops_on_a_file_store(void **state)
+{
+	struct pd_store_cache *c = pd_store_cache_new();
+	char *r;
+
+	(void)state;
+	r = ask(c, 0, "\"op\":\"get\",\"key\":\"p/b/1\"");
+	assert_non_null(strstr(r, "\"rc\":-2"));
+	free(r);
+	r = ask(c, 0,
+		"\"op\":\"put\",\"key\":\"p/b/1\",\"val\":\"v1\",\"ver\":0");
+	assert_non_null(strstr(r, "\"rc\":0"));
+	free(r);
+	/* create again: the version does not match */
+	r = ask(c, 0,
+		"\"op\":\"put\",\"key\":\"p/b/1\",\"val\":\"v2\",\"ver\":0");
+	assert_non_null(strstr(r, "\"rc\":-125")); /* ECANCELED */
+	free(r);
+	r = ask(c, 0, "\"op\":\"list\",\"key\":\"p/b/\"");
+	assert_non_null(strstr(r, "\"key\":\"p/b/1\",\"val\":\"v1\""));
+	free(r);
+	r = ask(c, 0, "\"op\":\"list\",\"key\":\"p/b/\",\"keysOnly\":true");
+	assert_null(strstr(r, "\"val\""));
+	free(r);
+	r = ask(c, 0, "\"op\":\"del\",\"key\":\"p/b/1\"");
+	assert_non_null(strstr(r, "\"rc\":0"));
+	free(r);
+	pd_store_cache_free(c);
+}
+
+static void test_pd_store__malformed(void **state)
+{
+	static const char *const bad[] = {
+		"not json",
+		"[]",
+		"{\"op\":\"zap\",\"store\":{},\"key\":\"k\"}",
+		"{\"op\":\"get\",\"key\":\"k\"}",
+		"{\"op\":\"get\",\"store\":{}}",
+		"{\"op\":\"put\",\"store\":{},\"key\":\"k\"}",
+		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"ver\":\"1\"}",
+		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"timeoutMs\":0}",
+		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"keysOnly\":1}",
+		"{\"op\":\"get\",\"store\":{\"type\":\"nope\"},\"key\":\"k\"}",
+	};
+	struct pd_store_cache *c = pd_store_cache_new();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int op, ok;
+		char *r = pd_store_handle(c, bad[i], strlen(bad[i]), &op, &ok);
+
+		assert_false(ok);
+		assert_non_null(strstr(r, "\"msg\""));
+		free(r);
+	}
+	pd_store_cache_free(c);
+}
+
+/* more stores than the cache holds: the oldest is closed, and opened
+ * again when asked for */
+static void test_pd_store__cache_bound(void **state)
+{
+	struct pd_store_cache *c = pd_store_cache_new();
+
+	(void)state;
+	for (int n = 0; n < PD_STORE_CACHE + 3; n++) {
+		char *r =
+			ask(c, n, "\"op\":\"put\",\"key\":\"k\",\"val\":\"x\"");
+
+		assert_non_null(strstr(r, "\"rc\":0"));
+		free(r);
+	}
+	for (int n = 0; n < PD_STORE_CACHE + 3; n++) {
+		char *r = ask(c, n, "\"op\":\"get\",\"key\":\"k\"");
+
+		assert_non_null(strstr(r, "\"val\":\"x\""));
+		free(r);
+	}
+	pd_store_cache_free(c);
+}
+
+static void test_pd_store__socket(void **state)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct cni_err err = { 0 };
+	struct pd_store *s = NULL;
+	char line[512], buf[4096] = "";
+	struct stat st;
+	size_t have = 0;
+	int fd;
+
+	(void)state;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/s.sock", dir);
+	assert_int_equal(pd_store_open(a.sun_path, &s, &err), 0);
+	assert_int_equal(stat(a.sun_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(line, sizeof(line),
+		 "{\"op\":\"put\",\"store\":{\"type\":\"file\",\"path\":"
+		 "\"%s/st\"},\"key\":\"k\",\"val\":\"x\"}\nbad\n",
+		 dir);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	while (!strchr(buf, '\n') || !strchr(strchr(buf, '\n') + 1, '\n')) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have - 1);
+
+		assert_true(n > 0);
+		have += (size_t)n;
+		buf[have] = '\0';
+	}
+	assert_non_null(strstr(buf, "{\"rc\":0"));
+	assert_non_null(strstr(buf, "invalid JSON"));
+	close(fd);
+	assert_int_equal(pd_store_metrics(s, buf, sizeof(buf)) > 0, 1);
+	assert_non_null(strstr(buf, "plexusd_store_requests_total{op=\"put\","
+				    "result=\"ok\"} 1"));
+	assert_non_null(strstr(buf, "plexusd_store_requests_total{op="
+				    "\"malformed\",result=\"error\"} "
+				    "1"));
+	assert_int_equal(pd_store_metrics(s, buf, 10), -ENOSPC);
+	pd_store_close(s);
+	assert_int_equal(stat(a.sun_path, &st), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_pd_store__ops_on_a_file_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__cache_bound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__socket, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
