@@ -194,15 +194,23 @@ static int direct(struct via *v, struct ipam_store **ret, struct cni_err *err)
 }
 
 /* The reply's rc: 0; a store error as the store would report it (err
- * set from plexusd's code and message); 1: ask the store directly. */
+ * set from plexusd's code and message); 1: ask the store directly; 2:
+ * plexusd cannot open this store: directly for the rest of the call. */
 static int reply_rc(json_object *rep, struct cni_err *err)
 {
-	json_object *rc, *code, *msg;
+	json_object *rc, *code, *msg = NULL, *dir;
 	int r;
 
 	if (!json_object_object_get_ex(rep, "rc", &rc) ||
 	    !json_object_is_type(rc, json_type_int))
 		return 1;
+	if (json_object_object_get_ex(rep, "direct", &dir) &&
+	    json_object_get_boolean(dir)) {
+		json_object_object_get_ex(rep, "msg", &msg);
+		cni_log(CNI_LOG_VERBOSE, "plexusd store: %s; asking the store",
+			msg ? json_object_get_string(msg) : "");
+		return json_object_get_int(rc) == -ESRCH ? 2 : 1;
+	}
 	r = json_object_get_int(rc);
 	if (r == 0 || r == -ENOENT)
 		return r;
@@ -238,6 +246,10 @@ static int via_run(struct via *v, json_object *req, json_object **ret_rep,
 		return 1;
 	}
 	r = reply_rc(rep, err);
+	if (r == 2) {
+		v->gave_up = true;
+		r = 1;
+	}
 	if (r == 0)
 		*ret_rep = rep;
 	else

@@ -113,6 +113,10 @@ static json_object *reply_err(int rc, const struct cni_err *err)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "rc", json_object_new_int(rc));
+	/* what plexusd cannot do, the client does itself */
+	if (rc == -EMSGSIZE || rc == -ESRCH)
+		json_object_object_add(o, "direct",
+				       json_object_new_boolean(true));
 	json_object_object_add(o, "code", json_object_new_int(err->code));
 	json_object_object_add(o, "msg", json_object_new_string(err->msg));
 	return o;
@@ -285,8 +289,10 @@ char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 	json_object *o = NULL, *rep, *rc;
 	int r = pd_store_parse(line, len, &o, &q, &err);
 
-	if (r == 0)
-		r = cache_get(c, q.store, &st, &err);
+	/* a store plexusd cannot open (its view of the node's files may
+	 * differ from the plugin's): -ESRCH, the client opens it itself */
+	if (r == 0 && cache_get(c, q.store, &st, &err) < 0)
+		r = -ESRCH;
 	rep = r < 0 ? reply_err(r, &err) : run(st, &q, &err);
 	*ret_op = q.op;
 	*ret_ok = json_object_object_get_ex(rep, "rc", &rc) &&

@@ -155,6 +155,46 @@ EOF
 	stop_pd
 }
 
+# a stand-in for plexusd that cannot open the store: every line answered
+# with rc -ESRCH and "direct"; the lines it got are counted in FILE
+case_cannot_open() {
+	mkdir -p "$T_TMP/run"
+	python3 - "$SOCK" "$T_TMP/lines" <<'EOF' &
+import json, os, socket, sys
+path, out = sys.argv[1:]
+if os.path.exists(path):
+    os.unlink(path)
+s = socket.socket(socket.AF_UNIX)
+s.bind(path); s.listen(4); s.settimeout(20)
+n = 0
+while True:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    f = c.makefile("rwb")
+    for line in f:
+        n += 1
+        open(out, "w").write(str(n))
+        f.write(json.dumps({"rc": -3, "direct": True, "code": 5, "msg": "cannot open"}).encode() + b"\n")
+        f.flush()
+    c.close()
+EOF
+	local fake=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	: >"$T_TMP/relay.log"
+	ipam ADD o1 >"$T_TMP/out.o1" 2>"$T_TMP/err" || { kill $fake; cat "$T_TMP/out.o1" "$T_TMP/err"; fail "ADD"; }
+	[ -n "$(addr_of o1)" ] || { kill $fake; fail "ADD o1: $(cat "$T_TMP/out.o1")"; }
+	expect_eq "$(cat "$T_TMP/lines")" 1 "requests sent before going direct for the call"
+	[ "$(conns)" -ge 1 ] || { kill $fake; fail "the plugin made no etcd connection of its own"; }
+	ipam DEL o1 >/dev/null || { kill $fake; fail "DEL"; }
+	kill $fake 2>/dev/null || true
+	wait $fake 2>/dev/null || true
+	rm -f "$SOCK"
+	expect_eq "$(held)" 0 "allocations after DEL"
+}
+
 t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
 t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
 t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals
+t_case "plexusd cannot open the store (answers direct): the plugin uses it itself for the rest of the call" case_cannot_open

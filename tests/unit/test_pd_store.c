@@ -95,7 +95,6 @@ static void test_pd_store__malformed(void **state)
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"ver\":\"1\"}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"timeoutMs\":0}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"keysOnly\":1}",
-		"{\"op\":\"get\",\"store\":{\"type\":\"nope\"},\"key\":\"k\"}",
 	};
 	struct pd_store_cache *c = pd_store_cache_new();
 
@@ -106,6 +105,28 @@ static void test_pd_store__malformed(void **state)
 
 		assert_false(ok);
 		assert_non_null(strstr(r, "\"msg\""));
+		free(r);
+	}
+	pd_store_cache_free(c);
+}
+
+/* a store plexusd cannot open: the client is told to use it itself */
+static void test_pd_store__cannot_open(void **state)
+{
+	static const char *const req[] = {
+		"{\"op\":\"get\",\"store\":{\"type\":\"nope\"},\"key\":\"k\"}",
+		"{\"op\":\"get\",\"store\":{\"type\":\"kubernetes\","
+		"\"kubeconfig\":\"/nonexistent/kc\"},\"key\":\"k\"}",
+	};
+	struct pd_store_cache *c = pd_store_cache_new();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		int op, ok;
+		char *r = pd_store_handle(c, req[i], strlen(req[i]), &op, &ok);
+
+		assert_false(ok);
+		assert_non_null(strstr(r, "\"rc\":-3,\"direct\":true"));
 		free(r);
 	}
 	pd_store_cache_free(c);
@@ -184,6 +205,8 @@ int main(void)
 			test_pd_store__ops_on_a_file_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__malformed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__cannot_open,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__cache_bound,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__socket, setup,
