@@ -38,11 +38,13 @@ struct cached {
 struct pd_store_cache {
 	struct cached c[PD_STORE_CACHE];
 	size_t n;
+	const char *host_prefix; /* "" for none; borrowed */
 };
 
 struct pd_store {
 	int lfd;
 	char *path;
+	char *host_prefix;
 	pthread_t th[PD_STORE_THREADS];
 	size_t n_th;
 	atomic_bool stop;
@@ -52,9 +54,37 @@ struct pd_store {
 
 /* --- one request --- */
 
-struct pd_store_cache *pd_store_cache_new(void)
+struct pd_store_cache *pd_store_cache_new(const char *host_prefix)
 {
-	return calloc(1, sizeof(struct pd_store_cache));
+	struct pd_store_cache *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->host_prefix = host_prefix ? host_prefix : "";
+	return c;
+}
+
+/* conf with the files it names seen through the host prefix: a copy
+ * (the caller puts it), or conf itself with a reference taken */
+static json_object *host_view(json_object *conf, const char *prefix)
+{
+	static const char *const files[] = { "kubeconfig", "cacert", "cert",
+					     "key" };
+	json_object *c, *v;
+	char *p;
+
+	if (!*prefix)
+		return json_object_get(conf);
+	c = cni_json_copy(conf);
+	for (size_t i = 0; c && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!json_object_object_get_ex(c, files[i], &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    json_object_get_string(v)[0] != '/' ||
+		    asprintf(&p, "%s%s", prefix, json_object_get_string(v)) < 0)
+			continue;
+		json_object_object_add(c, files[i], json_object_new_string(p));
+		free(p);
+	}
+	return c;
 }
 
 void pd_store_cache_free(struct pd_store_cache *c)
@@ -82,7 +112,11 @@ static int cache_get(struct pd_store_cache *c, json_object *conf,
 			*ret = c->c[i].st;
 			return 0;
 		}
+	conf = host_view(conf, c->host_prefix);
+	if (!conf)
+		return -ENOMEM;
 	r = ipam_store_open(conf, &st, err);
+	json_object_put(conf);
 	if (r < 0)
 		return r;
 	if (!(key = strdup(text))) {
@@ -387,7 +421,7 @@ static void serve(struct pd_store *s, struct pd_store_cache *c, int fd)
 static void *worker(void *arg)
 {
 	struct pd_store *s = arg;
-	struct pd_store_cache *c = pd_store_cache_new();
+	struct pd_store_cache *c = pd_store_cache_new(s->host_prefix);
 
 	while (c && !atomic_load(&s->stop)) {
 		struct pollfd p = { s->lfd, POLLIN, 0 };
@@ -438,11 +472,15 @@ static int listen_unix(const char *path, struct cni_err *err)
 	return fd;
 }
 
-int pd_store_open(const char *path, struct pd_store **ret, struct cni_err *err)
+int pd_store_open(const char *path, const char *host_prefix,
+		  struct pd_store **ret, struct cni_err *err)
 {
 	struct pd_store *s = calloc(1, sizeof(*s));
 
-	if (!s || !(s->path = strdup(path))) {
+	if (!s || !(s->path = strdup(path)) ||
+	    !(s->host_prefix = strdup(host_prefix ? host_prefix : ""))) {
+		if (s)
+			free(s->path);
 		free(s);
 		return -ENOMEM;
 	}
@@ -451,6 +489,7 @@ int pd_store_open(const char *path, struct pd_store **ret, struct cni_err *err)
 		int r = s->lfd;
 
 		free(s->path);
+		free(s->host_prefix);
 		free(s);
 		return r;
 	}
@@ -475,6 +514,7 @@ void pd_store_close(struct pd_store *s)
 	close(s->lfd);
 	unlink(s->path);
 	free(s->path);
+	free(s->host_prefix);
 	free(s);
 }
 

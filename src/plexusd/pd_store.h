@@ -28,8 +28,12 @@ struct pd_store;
 #define PD_STORE_THREADS   4
 
 /* Listen on path (made 0600; an old socket file is replaced) and start
- * the threads. Code 5 when the socket cannot be made. */
-int pd_store_open(const char *path, struct pd_store **ret, struct cni_err *err);
+ * the threads. host_prefix ("" for none): where the host's / is in
+ * plexusd's view (--host-prefix): the files a store definition names
+ * (kubeconfig, cacert, cert, key: host paths, as the plugin sees them)
+ * are read under it. Code 5 when the socket cannot be made. */
+int pd_store_open(const char *path, const char *host_prefix,
+		  struct pd_store **ret, struct cni_err *err);
 /* Stop the threads, close every store and the socket, remove it. */
 void pd_store_close(struct pd_store *s);
 
@@ -62,7 +66,7 @@ int pd_store_parse(const char *line, size_t len, json_object **ret_doc,
  * put, 2 del, 3 list, 4 malformed) and *ret_ok whether rc was 0. */
 #define PD_STORE_CACHE 8
 struct pd_store_cache;
-struct pd_store_cache *pd_store_cache_new(void);
+struct pd_store_cache *pd_store_cache_new(const char *host_prefix);
 void pd_store_cache_free(struct pd_store_cache *c);
 char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 		      int *ret_op, int *ret_ok);

@@ -379,7 +379,8 @@ static int store_start(struct pd *d, struct cni_err *err)
 
 	r = curl_start(d, "plexusd stores", err);
 	if (r == 0)
-		r = pd_store_open(d->o.store_socket, &d->store, err);
+		r = pd_store_open(d->o.store_socket, d->o.host_prefix,
+				  &d->store, err);
 	if (r == 0)
 		cni_log(CNI_LOG_VERBOSE, "store socket %s", d->o.store_socket);
 	return r;

@@ -65,7 +65,8 @@ for m in c["volumeMounts"]:
         m["mountPath"] = moved[m["name"]]
 args = [{"--cni-bin-dir=/host/opt/cni/bin": "--cni-bin-dir=/host" + paths["/opt/cni/bin"],
          "--cni-conf-dir=/host/etc/cni/net.d": "--cni-conf-dir=/host" + paths["/etc/cni/net.d"],
-         "--socket=/run/plexus/plexusd.sock": "--socket=" + paths["/run/plexus"] + "/plexusd.sock"}.get(a, a)
+         "--socket=/run/plexus/plexusd.sock": "--socket=" + paths["/run/plexus"] + "/plexusd.sock",
+         "--store-socket=/run/plexus/plexusd-store.sock": "--store-socket=" + paths["/run/plexus"] + "/plexusd-store.sock"}.get(a, a)
         for a in c["command"]]
 assert args != c["command"]
 c["command"] = args
@@ -91,7 +92,8 @@ plugin_conf() {
   "logLevel": "verbose",
   "ipamNodeConfig": {"store": {"type": "kubernetes",
                                "kubeconfig": "$W/cni/net.d/plexus.d/plexus.kubeconfig",
-                               "lockDir": "$W/ipam-locks"}}
+                               "lockDir": "$W/ipam-locks"},
+                     "storeSocket": "$W/run-plexus/plexusd-store.sock"}
 }
 EOT
 }

@@ -251,8 +251,18 @@ c_ipam_records() {
 	grep -q "^$(addr_of e2e pb br1) e2e/pb br1 " "$T_TMP/recs" || fail "no record for pb br1"
 	grep -q "^$(addr_of e2e pa macv1) e2e/pa macv1 " "$T_TMP/recs" || fail "no record for pa macv1"
 	expect_eq "$(wc -l <"$T_TMP/recs")" 4 "allocations"
+	# their store operations went through plexusd's warm stores
+	# (storeSocket in the node settings; plexusd reads the kubeconfig
+	# they name through --host-prefix)
+	local port puts
+	port=$(k get ds -n kube-system plexusd -o 'jsonpath={.spec.template.spec.containers[0].livenessProbe.httpGet.port}')
+	puts=$(curl -sf "http://127.0.0.1:$port/metrics" |
+		awk '$1 == "plexusd_store_requests_total{op=\"put\",result=\"ok\"}" {print $2}')
+	[ "${puts:-0}" -ge 4 ] || fail "IPAM writes through plexusd: ${puts:-none}"
+	! grep -q "using the store directly\|asking the store" "$W/log/plexus.log" ||
+		fail "plexus-ipam fell back: $(grep -m1 "using the store directly\|asking the store" "$W/log/plexus.log")"
 }
-t_case "plexus-ipam's IPAMKey resources (kubectl) hold one record per pod interface on its networks" c_ipam_records
+t_case "plexus-ipam's IPAMKey resources (kubectl) hold one record per pod interface on its networks, written through plexusd's warm stores" c_ipam_records
 
 # --- refusals -----------------------------------------------------------------
 

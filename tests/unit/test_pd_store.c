@@ -55,7 +55,7 @@ static char *ask(struct pd_store_cache *c, int n, const char *fmt, ...)
 
 static void test_pd_store__ops_on_a_file_store(void **state)
 {
-	struct pd_store_cache *c = pd_store_cache_new();
+	struct pd_store_cache *c = pd_store_cache_new("");
 	char *r;
 
 	(void)state;
@@ -96,7 +96,7 @@ static void test_pd_store__malformed(void **state)
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"timeoutMs\":0}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"keysOnly\":1}",
 	};
-	struct pd_store_cache *c = pd_store_cache_new();
+	struct pd_store_cache *c = pd_store_cache_new("");
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -118,7 +118,7 @@ static void test_pd_store__cannot_open(void **state)
 		"{\"op\":\"get\",\"store\":{\"type\":\"kubernetes\","
 		"\"kubeconfig\":\"/nonexistent/kc\"},\"key\":\"k\"}",
 	};
-	struct pd_store_cache *c = pd_store_cache_new();
+	struct pd_store_cache *c = pd_store_cache_new("");
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
@@ -132,11 +132,54 @@ static void test_pd_store__cannot_open(void **state)
 	pd_store_cache_free(c);
 }
 
+/* --host-prefix: the kubeconfig a store names (a host path) is read under
+ * it; without it, plexusd cannot open that store */
+static void test_pd_store__host_prefix(void **state)
+{
+	static const char kc[] =
+		"apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+		"clusters:\n- name: k\n  cluster:\n    server: "
+		"https://127.0.0.1:1\n"
+		"contexts:\n- name: c\n  context:\n    cluster: k\n    user: "
+		"u\n"
+		"users:\n- name: u\n  user:\n    token: t\n";
+	static const char req[] = "{\"op\":\"get\",\"store\":{\"type\":"
+				  "\"kubernetes\","
+				  "\"kubeconfig\":\"/etc/plexus-test/"
+				  "kc\",\"timeoutMs\":100},"
+				  "\"key\":\"k\",\"timeoutMs\":500}";
+	char host[128], path[192];
+	struct pd_store_cache *c;
+	int op, ok;
+	char *r;
+	FILE *f;
+
+	(void)state;
+	snprintf(host, sizeof(host), "%s/host", dir);
+	snprintf(path, sizeof(path), "mkdir -p %s/etc/plexus-test", host);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/etc/plexus-test/kc", host);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(kc, f);
+	fclose(f);
+	c = pd_store_cache_new(host);
+	r = pd_store_handle(c, req, strlen(req), &op, &ok);
+	assert_null(strstr(r, "\"direct\"")); /* opened; the API is away */
+	assert_false(ok);
+	free(r);
+	pd_store_cache_free(c);
+	c = pd_store_cache_new("");
+	r = pd_store_handle(c, req, strlen(req), &op, &ok);
+	assert_non_null(strstr(r, "\"direct\":true"));
+	free(r);
+	pd_store_cache_free(c);
+}
+
 /* more stores than the cache holds: the oldest is closed, and opened
  * again when asked for */
 static void test_pd_store__cache_bound(void **state)
 {
-	struct pd_store_cache *c = pd_store_cache_new();
+	struct pd_store_cache *c = pd_store_cache_new("");
 
 	(void)state;
 	for (int n = 0; n < PD_STORE_CACHE + 3; n++) {
@@ -167,7 +210,7 @@ static void test_pd_store__socket(void **state)
 
 	(void)state;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s/s.sock", dir);
-	assert_int_equal(pd_store_open(a.sun_path, &s, &err), 0);
+	assert_int_equal(pd_store_open(a.sun_path, "", &s, &err), 0);
 	assert_int_equal(stat(a.sun_path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -206,6 +249,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pd_store__malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__cannot_open,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__host_prefix,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__cache_bound,
 						setup, teardown),
