@@ -431,6 +431,28 @@ static bool claim_free_for(const struct ipam_block *b, uint32_t off,
 	return o->claim && claim && !attached && strcmp(claim, o->claim) == 0;
 }
 
+/* A request for an address reserved at `at`: code 7 saying by whom. */
+static int reserved_refuse(const struct ipam_block *b, uint32_t off,
+			   const struct ipam_range *r,
+			   const struct ipam_addr *want, const char *at,
+			   struct cni_err *err)
+{
+	char a[IPAM_ADDR_STRLEN];
+
+	if (ipam_block_reserve_reason(b, off))
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s in pool %s is reserved as a conflict "
+				"(another host on the segment answered ARP "
+				"for it, since %s; plexusctl ipam unreserve "
+				"frees it)",
+				ipam_addr_fmt(want, a), r->pool_id,
+				*at ? at : "?");
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"%s in pool %s is reserved by an operator "
+			"(plexusctl ipam reserve, since %s)",
+			ipam_addr_fmt(want, a), r->pool_id, *at ? at : "?");
+}
+
 static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 			const struct ipam_owner *o,
 			const struct ipam_addr *want, struct ipam_addr *ret,
@@ -456,11 +478,7 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 	if (rc < 0)
 		return rc;
 	if (ipam_block_reserved(&b, off, &at)) {
-		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
-			      "%s in pool %s is reserved by an operator "
-			      "(plexusctl ipam reserve, since %s)",
-			      ipam_addr_fmt(want, a), r->pool_id,
-			      *at ? at : "?");
+		rc = reserved_refuse(&b, off, r, want, at, err);
 		ipam_block_clear(&b);
 		return rc;
 	}
@@ -651,6 +669,46 @@ static bool claim_keeps(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return ctx->claim_holds(ctx->claim_arg, claim, &a) != 0;
 }
 
+/* Is a in ctx->conflict (addresses separated by commas)? */
+static bool in_conflict(const struct ipam_ctx *ctx, const struct ipam_addr *a)
+{
+	const char *p = ctx->conflict;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		char one[64];
+		struct ipam_addr x;
+
+		if (n < sizeof(one)) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (ipam_addr_parse(one, &x) == 0 &&
+			    x.family == a->family && x.v == a->v)
+				return true;
+		}
+		p += n + (p[n] ? 1 : 0);
+	}
+	return false;
+}
+
+/* The record at off goes; with its address in ctx->conflict, the address
+ * stays out of use, reserved with the reason "conflict". */
+static int release_rec(struct ipam_ctx *ctx, const struct ipam_range *r,
+		       struct ipam_block *b, uint32_t off)
+{
+	struct ipam_addr a;
+	char at[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	addr_of(r, b->idx, off, &a);
+	ipam_block_remove(b, off);
+	if (!in_conflict(ctx, &a))
+		return 0;
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	return ipam_block_reserve_why(b, off, at, IPAM_RESV_CONFLICT);
+}
+
 static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 			const char *cid, const char *ifname,
 			struct cni_err *err)
@@ -671,8 +729,10 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	b = &m.b[i];
 	if (claim_keeps(ctx, r, b, off))
 		ipam_block_detach(b, off);
-	else
-		ipam_block_remove(b, off);
+	else if ((rc = release_rec(ctx, r, b, off)) < 0) {
+		mine_clear(&m);
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	}
 	rc = block_put(ctx, r, b, err);
 	if (rc == 0)
 		ref_drop_if_unused(ctx, r, b);

@@ -47,7 +47,16 @@ struct ipam_ctx {
 	int (*claim_holds)(void *arg, const char *claim,
 			   const struct ipam_addr *a);
 	void *claim_arg;
+	/* DEL of a conflict (IPAM_CONFLICT_ENV, set by plexus only): these
+	 * addresses (separated by commas) are released and stay reserved
+	 * with the reason "conflict"; NULL: none */
+	const char *conflict;
 };
+
+/* The environment variable plexus sets on the DEL that undoes an
+ * attachment whose IPv4 address another host on the segment answered
+ * for: the addresses, separated by commas. */
+#define IPAM_CONFLICT_ENV "PLEXUS_IPAM_CONFLICT"
 
 /* Keys (relative to the store):
  *   <pool>/b/<hex block index>          a block: owner node + allocations
@@ -63,7 +72,9 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 	       struct ipam_addr *ret, struct cni_err *err);
 
 /* Release what cid+ifname holds in r; nothing held is success. A claim's
- * record stays, without the container, unless ctx->claim_holds says 0. */
+ * record stays, without the container, unless ctx->claim_holds says 0.
+ * An address in ctx->conflict is reserved as a conflict in the same
+ * write. */
 int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 		 const char *cid, const char *ifname, struct cni_err *err);
 

@@ -358,6 +358,24 @@ bool ipam_block_reserved(const struct ipam_block *b, uint32_t off,
 
 int ipam_block_reserve(struct ipam_block *b, uint32_t off, const char *at)
 {
+	return ipam_block_reserve_why(b, off, at, NULL);
+}
+
+const char *ipam_block_reserve_reason(const struct ipam_block *b, uint32_t off)
+{
+	json_object *r = ipam_block_reservations(b), *e;
+	char k[16];
+
+	snprintf(k, sizeof(k), "%u", off);
+	if (!r || !json_object_object_get_ex(r, k, &e) ||
+	    !json_object_object_get_ex(e, "reason", NULL))
+		return NULL;
+	return rec_str(e, "reason");
+}
+
+int ipam_block_reserve_why(struct ipam_block *b, uint32_t off, const char *at,
+			   const char *reason)
+{
 	json_object *r = ipam_block_reservations(b), *e;
 	char k[16];
 
@@ -371,6 +389,8 @@ int ipam_block_reserve(struct ipam_block *b, uint32_t off, const char *at)
 	if (!e)
 		return -ENOMEM;
 	rec_set(e, "at", at);
+	if (reason)
+		rec_set(e, "reason", reason);
 	snprintf(k, sizeof(k), "%u", off);
 	json_object_object_add(r, k, e);
 	return 0;

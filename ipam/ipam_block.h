@@ -17,7 +17,7 @@ struct cni_err;
 
 /* A block as stored: {"cidr": "...", "node": owner, "allocs": {"<offset>":
  * {"cid","if","ns","pod","uid","node","net","claim"}}, "reserved":
- * {"<offset>": {"at": "<RFC 3339 UTC>"}}}; a claim's record without a pod
+ * {"<offset>": {"at": "<RFC 3339 UTC>", "reason"}}}; a claim's record without a pod
  * has no cid, if, pod, uid. "reserved" (optional) holds the addresses an
  * operator reserved (plexusctl ipam reserve): never handed out, held or
  * not. A block that only holds reservations has owner "" (no node). */
@@ -88,6 +88,13 @@ bool ipam_block_reserved(const struct ipam_block *b, uint32_t off,
 			 const char **ret_at);
 /* Reserve off (at: when, RFC 3339), or drop its reservation. */
 int ipam_block_reserve(struct ipam_block *b, uint32_t off, const char *at);
+/* The same with a reason recorded ("reason": IPAM_RESV_CONFLICT when
+ * plexus found another host using the address); NULL: an operator's. */
+#define IPAM_RESV_CONFLICT "conflict"
+int ipam_block_reserve_why(struct ipam_block *b, uint32_t off, const char *at,
+			   const char *reason);
+/* The reason of off's reservation, or NULL (an operator's, or none). */
+const char *ipam_block_reserve_reason(const struct ipam_block *b, uint32_t off);
 void ipam_block_unreserve(struct ipam_block *b, uint32_t off);
 /* The "reserved" object ({"<offset>": {"at"}}), or NULL when none. */
 json_object *ipam_block_reservations(const struct ipam_block *b);

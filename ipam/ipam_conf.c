@@ -568,6 +568,11 @@ static int conf_fill(struct ipam_conf *c, struct cni_err *err)
 	rc = conf_ranges(c, ipam, err);
 	if (rc < 0)
 		return rc;
+	rc = cni_json_get_bool(ipam, "conflictDetection",
+			       "ipam.conflictDetection", &c->conflict_detection,
+			       err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
 	rc = cni_json_get_array(ipam, "routes", "ipam.routes", &c->routes, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;

@@ -47,6 +47,9 @@ struct ipam_conf {
 	/* requested: CNI_ARGS IP=, args.cni.ips, runtimeConfig.ips */
 	struct ipam_addr *static_ips;
 	size_t n_static;
+	/* conflictDetection: plexus probes the IPv4 addresses handed out
+	 * (ARP) and undoes an attachment another host answers for */
+	bool conflict_detection;
 };
 
 /* Parse the config from buf[0..len). Code 7 naming the field for bad

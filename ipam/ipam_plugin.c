@@ -493,6 +493,9 @@ static int call_open(struct call *c, const char *buf, size_t len,
 	c->claims.deadline = deadline;
 	c->ctx.claim_holds = ipam_claims_holds;
 	c->ctx.claim_arg = &c->claims;
+	/* the runtime's, or plexus' on the DEL undoing a conflict */
+	if (c->env->cmd == CNI_CMD_DEL)
+		c->ctx.conflict = getenv(IPAM_CONFLICT_ENV);
 	return rc;
 }
 

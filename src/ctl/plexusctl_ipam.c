@@ -119,6 +119,9 @@ static int recs_add_reserved(struct recs *rs, size_t first,
 			x->claim = strdup("");
 		}
 		free(x->at);
+		x->conflict = json_object_object_get_ex(v, "reason", &at) &&
+			      strcmp(json_object_get_string(at),
+				     IPAM_RESV_CONFLICT) == 0;
 		x->at = json_object_object_get_ex(v, "at", &at)
 				? strdup(json_object_get_string(at))
 				: strdup("?");
@@ -239,8 +242,8 @@ void ipamctl_rec_print(const struct rec *x)
 	char s[IPAM_ADDR_STRLEN];
 
 	if (!x->held) {
-		printf("    %-15s reserved by an operator since %s\n",
-		       ipam_addr_fmt(&x->a, s), x->at);
+		printf("    %-15s reserved %s since %s\n",
+		       ipam_addr_fmt(&x->a, s), ipamctl_resv_by(x), x->at);
 		return;
 	}
 	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
@@ -708,6 +711,13 @@ json_object *ipamctl_rec_json(const struct rec *x)
 	return o;
 }
 
+const char *ipamctl_resv_by(const struct rec *x)
+{
+	return x->conflict ? "as a conflict (another host on the segment "
+			     "answered ARP for it)"
+			   : "by an operator";
+}
+
 static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
 		       const struct rec *x, const char *why, const char *node)
 {
@@ -735,11 +745,19 @@ static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
 	json_object_object_add(o, "reserved",
 			       x && *x->at ? json_object_new_string(x->at)
 					   : NULL);
+	if (x && *x->at)
+		json_object_object_add(
+			o, "reason",
+			json_object_new_string(x->conflict ? IPAM_RESV_CONFLICT
+							   : "operator"));
 	if (!x || !x->held)
-		json_object_object_add(o, "state",
-				       json_object_new_string(x ? "reserved by "
-								  "an operator"
-								: why));
+		json_object_object_add(
+			o, "state",
+			json_object_new_string(!x	     ? why
+					       : x->conflict ? "reserved as a "
+							       "conflict"
+							     : "reserved by an "
+							       "operator"));
 	ipamctl_json_print(o);
 }
 

@@ -80,10 +80,12 @@ static int ip_lookup(struct ipam_cmd *c, const char *ref, struct claim_ip *p,
 		p->state = why;
 		snprintf(p->holder, sizeof(p->holder), "nobody: %s", why);
 	} else if (rc == 0 && !x->held) {
-		p->state = "reserved by an operator";
+		p->state = x->conflict ? "reserved as a conflict"
+				       : "reserved by an operator";
 		p->reserved = json_object_new_string(x->at);
 		snprintf(p->holder, sizeof(p->holder),
-			 "nobody: reserved by an operator since %s", x->at);
+			 "nobody: reserved %s since %s", ipamctl_resv_by(x),
+			 x->at);
 	} else if (rc == 0) {
 		ip_held(x, ref, p);
 	}

@@ -32,9 +32,14 @@ struct rec {
 	uint32_t off;
 	bool held;
 	char *cid, *ifname, *ns, *pod, *uid, *node;
-	char *claim; /* "ns/name" of an IPAMClaim, or "" */
-	char *at;    /* when an operator reserved it, or "" */
+	char *claim;   /* "ns/name" of an IPAMClaim, or "" */
+	char *at;      /* when an operator reserved it, or "" */
+	bool conflict; /* reserved as a conflict: plexus' ARP probe found
+			* another host using it (reason "conflict") */
 };
+
+/* Who reserved x: "by an operator" or "as a conflict (...)". */
+const char *ipamctl_resv_by(const struct rec *x);
 
 struct recs {
 	struct rec *v;

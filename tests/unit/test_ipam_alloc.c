@@ -715,6 +715,40 @@ static void test_ipam_alloc__operator_reserved_never_handed_out(void **state)
 	fx_free(f);
 }
 
+/* A DEL with the address in ctx->conflict (plexus' conflict undo) frees
+ * the record and keeps the address reserved with the reason "conflict":
+ * the next ADD gets another, a request for it is code 7 saying so; an
+ * address not in the list is released as usual. */
+static void test_ipam_release__conflict_reserves(void **state)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "29\",\"blockSize\":29}");
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1");
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
+	f->a.conflict = "10.0.0.9,10.0.0.1";
+	assert_int_equal(
+		ipam_release(&f->a, &f->conf->ranges[0], "c1", "eth0", &err),
+		0);
+	f->a.conflict = "10.0.0.1";
+	assert_int_equal(
+		ipam_release(&f->a, &f->conf->ranges[0], "c2", "eth0", &err),
+		0);
+	f->a.conflict = NULL;
+	assert_non_null(strstr(stored(f, "10.0.0.0_29/b/00000000"), "\"reason\""
+								    ":\"conflic"
+								    "t\""));
+	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.2");
+	assert_string_equal(add(f, &f->a, "c4"), "10.0.0.3");
+	assert_true(add_err(f, &f->b, "c5", "10.0.0.1", &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(err.msg, "10.0.0.1"));
+	assert_non_null(strstr(err.msg, "reserved as a conflict"));
+	fx_free(f);
+}
+
 /* Reserving a held address needs force; then the holder keeps it, and
  * after its release the address stays out of allocation (and its block
  * stays, not empty) until unreserved. */
@@ -832,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_alloc__gateway_never_handed_out),
 		cmocka_unit_test(
 			test_ipam_alloc__operator_reserved_never_handed_out),
+		cmocka_unit_test(test_ipam_release__conflict_reserves),
 		cmocka_unit_test(test_ipam_reserve_span__held_needs_force),
 		cmocka_unit_test(
 			test_ipam_reserve_span__dry_run_and_ownerless_block),
