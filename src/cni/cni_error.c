@@ -25,6 +25,7 @@ static int code_to_errno(int code)
 	case CNI_ERR_NO_ADDRESSES:
 		return -ENOSPC;
 	case CNI_ERR_ADDRESS_TAKEN:
+	case CNI_ERR_ADDRESS_CONFLICT:
 		return -EEXIST;
 	case CNI_ERR_INCOMPATIBLE_VERSION:
 	case CNI_ERR_UNSUPPORTED_FIELD:

@@ -26,6 +26,7 @@ enum cni_code {
 	CNI_ERR_KUBERNETES = 111,
 	CNI_ERR_POOL_EXHAUSTED = 120,
 	CNI_ERR_ADDRESS_TAKEN = 121,
+	CNI_ERR_ADDRESS_CONFLICT = 122,
 	CNI_ERR_NETLINK = 130,
 	/* the CNI library's "internal error", every error of Multus */
 	CNI_ERR_INTERNAL = 999,

@@ -19,7 +19,9 @@
 #include "cni_json.h"
 #include "cni_log.h"
 #include "cni_result.h"
+#include "conflict.h"
 #include "gwcheck.h"
+#include "ipam_alloc.h"
 #include "ipam_claim.h"
 #include "plan.h"
 
@@ -466,6 +468,114 @@ static int rollback(const struct attach_ctx *ctx, struct plexus_record *rec,
 	return failed ? -EIO : 0;
 }
 
+/* chain_add, then the gateway check of its result. */
+static int add_checked(const struct attach_ctx *ctx,
+		       const struct plexus_attachment *a, json_object **slot,
+		       struct cni_err *err)
+{
+	int r = chain_add(ctx, a, slot, err);
+
+	if (r == 0 && *slot)
+		r = gwcheck_result(*slot, a->network, a->ifname, err);
+	return r;
+}
+
+/* Undo an attachment another host's address conflicts with: its chain's
+ * DEL, with IPAM_CONFLICT_ENV=addrs when not NULL (plexus-ipam, in this
+ * process or under any delegate, which inherit plexus' PLEXUS_*
+ * variables, then keeps them reserved as conflicts). Only here is it
+ * set; plexus clears the runtime's at start. On failure *slot stays, for
+ * the rollback to DEL again. */
+static int conflict_undo(const struct attach_ctx *ctx,
+			 const struct plexus_attachment *a, json_object **slot,
+			 const char *addrs, struct cni_err *err)
+{
+	int r;
+
+	if (addrs && setenv(IPAM_CONFLICT_ENV, addrs, 1) < 0)
+		return cni_errf(err, CNI_ERR_IO, "setenv: %s", strerror(errno));
+	r = chain_del(ctx, a, *slot, err);
+	unsetenv(IPAM_CONFLICT_ENV);
+	if (r < 0) {
+		cni_err_prefix(err, "undoing the address conflict of %s",
+			       a->network);
+		return r;
+	}
+	json_object_put(*slot);
+	*slot = NULL;
+	return 0;
+}
+
+/* Did the attachment ask for its address (then no other is tried)? */
+static bool add_requested(const struct attach_ctx *ctx,
+			  const struct plexus_attachment *a)
+{
+	char *args = NULL;
+	bool req;
+
+	if (call_args_for(ctx, a, CNI_CMD_ADD, &args, NULL) < 0)
+		return true;
+	req = conflict_requested(a, args);
+	free(args);
+	return req;
+}
+
+static int conflict_fail(const struct plexus_attachment *a, bool requested,
+			 const char *all, struct cni_err *err)
+{
+	if (requested)
+		return cni_errf(err, CNI_ERR_ADDRESS_CONFLICT,
+				"network \"%s\" (%s): the requested address "
+				"is in use on the segment by a host outside "
+				"plexus (it answered ARP): %s; not retried",
+				a->network, a->ifname, all);
+	return cni_errf(err, CNI_ERR_ADDRESS_CONFLICT,
+			"network \"%s\" (%s): %d addresses in a row in use on "
+			"the segment by hosts outside plexus (they answered "
+			"ARP): %s; each is reserved as a conflict in its pool",
+			a->network, a->ifname, CONFLICT_RETRIES + 1, all);
+}
+
+/* ADD one attachment; with conflictDetection its IPv4 addresses are
+ * probed, and one another host answers for is given back (reserved as a
+ * conflict) and the attachment made again, CONFLICT_RETRIES times at
+ * most; a requested address is not retried. Then code 122. */
+static int add_probed(const struct attach_ctx *ctx,
+		      const struct plexus_attachment *a, json_object **slot,
+		      struct cni_err *err)
+{
+	bool probe = ctx->netns && *ctx->netns && conflict_enabled(a);
+	char who[512], all[2048] = "";
+	int r;
+
+	for (int n = 0;; n++) {
+		char *addrs = NULL;
+		bool requested;
+
+		r = add_checked(ctx, a, slot, err);
+		if (r < 0 || !probe || !*slot)
+			return r;
+		r = conflict_probe(ctx->netns, a, *slot, &addrs, who,
+				   sizeof(who), err);
+		if (r <= 0)
+			return r;
+		requested = add_requested(ctx, a);
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+			 *all ? ", " : "", who);
+		cni_log(CNI_LOG_ERROR,
+			"network \"%s\" (%s): in use on the segment: %s; %s",
+			a->network, a->ifname, who,
+			requested || n == CONFLICT_RETRIES ? "giving up"
+							   : "trying another");
+		r = conflict_undo(ctx, a, slot, requested ? NULL : addrs, err);
+		free(addrs);
+		if (r < 0)
+			return r;
+		if (requested || n == CONFLICT_RETRIES)
+			return conflict_fail(a, requested, all, err);
+	}
+}
+
 int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 	       struct cni_err *err)
 {
@@ -477,10 +587,7 @@ int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 	if (r < 0)
 		return r;
 	for (size_t k = 0; k < p->n; k++) {
-		r = chain_add(ctx, &p->att[k], &rec->results[k], err);
-		if (r == 0 && rec->results[k])
-			r = gwcheck_result(rec->results[k], p->att[k].network,
-					   p->att[k].ifname, err);
+		r = add_probed(ctx, &p->att[k], &rec->results[k], err);
 		if (r < 0) {
 			rollback(ctx, rec, k, err);
 			return r;

@@ -28,6 +28,7 @@
 #include "gc.h"
 #include "inproc.h"
 #include "nadsrc.h"
+#include "ipam_alloc.h"
 #include "ipam_node.h"
 #include "multus_cache.h"
 #include "netstatus.h"
@@ -777,6 +778,8 @@ int main(void)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* only plexus sets it, on the DEL that undoes a conflict (attach.c) */
+	unsetenv(IPAM_CONFLICT_ENV);
 	rc = cni_skel_main(&skel, environ);
 	request_clear(&req);
 	cni_log_close();
