@@ -34,13 +34,15 @@ fresh() { # FOREIGN-ADDRESS...: the netns, the bridge, the foreign host
 	ip -n "$F" link set eth0 up
 }
 # conf CONFLICT-DETECTION [RANGE-START RANGE-END]: plexus with one
-# plexus-bridge network on cf0 in the node config
+# network on cf0 in the node config: $KIND (plexus-bridge, or the
+# reference bridge) in version $V
+V=1.0.0 KIND=plexus-bridge
 conf() {
 	local cd=$1 rs=${2:-10.231.0.2} re=${3:-10.231.0.20}
 	cat >"$T_TMP/m.json" <<EOC
-{"cniVersion":"1.0.0","name":"t","type":"plexus","cniDir":"$CACHE",
+{"cniVersion":"$V","name":"t","type":"plexus","cniDir":"$CACHE",
  "logFile":"$LOG","logLevel":"verbose",
- "delegates":[{"cniVersion":"1.0.0","name":"lan","type":"plexus-bridge","bridge":"cf0",
+ "delegates":[{"cniVersion":"$V","name":"lan","type":"$KIND","bridge":"cf0",
   "ipam":{"type":"plexus-ipam","range":"10.231.0.0/24","range_start":"$rs","range_end":"$re",
           "gateway":"10.231.0.1","conflictDetection":$cd}}]}
 EOC
@@ -51,7 +53,7 @@ px() {
 	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" \
 		PLEXUS_IPAM_NODE_CONFIG="$NODECONF" \
 		CNI_CONTAINERID=cf-c1 CNI_NETNS=/var/run/netns/$P CNI_IFNAME=eth0 \
-		CNI_PATH="$TOP/$BINDIR:$REFDIR" \
+		CNI_PATH="$TOP/$BINDIR:$REFDIR" ${EXEC:+PLEXUS_EXEC_ALWAYS=1} \
 		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1${2:+;$2}" \
 		"$TOP/$BINDIR/plexus" <"$T_TMP/m.json" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
 	echo $? >"$T_TMP/rc"
@@ -149,8 +151,20 @@ off() {
 	nothing_left
 }
 
+with() { # VERSION KIND EXEC FUNC: FUNC with that network
+	V=$1 KIND=$2 EXEC=$3
+	shift 3
+	"$@"
+}
+
 : >"$COSTS"
-t_case "[1.0.0] ADD/DEL conflictDetection: a foreign host's address is skipped and reserved as a conflict (ls, show), nothing left after DEL" skips_foreign
+for v in 0.3.1 0.4.0 1.0.0 1.1.0; do
+	t_case "[$v] ADD/DEL conflictDetection: a foreign host's address is skipped and reserved as a conflict (ls, show), nothing left after DEL" with "$v" plexus-bridge "" skips_foreign
+done
+# exec'ed: PLEXUS_IPAM_CONFLICT reaches plexus-ipam under the reference
+# bridge (Debian's speaks up to 1.0.0) and under plexus-bridge's binary
+t_case "[1.0.0] ADD/DEL conflictDetection, the reference bridge exec'ed: the same" with 1.0.0 bridge 1 skips_foreign
+t_case "[1.0.0] ADD/DEL conflictDetection, plexus-bridge exec'ed (PLEXUS_EXEC_ALWAYS): the same" with 1.0.0 plexus-bridge 1 skips_foreign
 t_case "[1.0.0] ADD conflictDetection: every candidate answers ARP: code 122 naming them, all reserved, nothing left" all_taken
 t_case "[1.0.0] ADD conflictDetection: a requested address (IP=) in use fails at once with 122, not reserved, nothing left" requested
 t_case "[1.0.0] ADD/DEL without conflictDetection: no probe, the foreign address is handed out" off
