@@ -151,8 +151,12 @@ static int preview_static(struct preview *p, const struct ipam_range *r,
 		return rc;
 	if (ipam_block_reserved(b, off, NULL)) {
 		set(e, want,
-		    "requested, but reserved by an operator (plexusctl "
-		    "ipam reserve): ADD fails");
+		    ipam_block_reserve_reason(b, off)
+			    ? "requested, but reserved as a conflict (another "
+			      "host on the segment answered ARP for it): ADD "
+			      "fails"
+			    : "requested, but reserved by an operator "
+			      "(plexusctl ipam reserve): ADD fails");
 		return 0;
 	}
 	if (ipam_block_holder(b, off, holder, sizeof(holder))) {

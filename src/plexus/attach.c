@@ -530,9 +530,10 @@ static int conflict_fail(const struct plexus_attachment *a, bool requested,
 				"plexus (it answered ARP): %s; not retried",
 				a->network, a->ifname, all);
 	return cni_errf(err, CNI_ERR_ADDRESS_CONFLICT,
-			"network \"%s\" (%s): %d addresses in a row in use on "
-			"the segment by hosts outside plexus (they answered "
-			"ARP): %s; each is reserved as a conflict in its pool",
+			"network \"%s\" (%s): the addresses of %d attempts in "
+			"a row are in use on the segment by hosts outside "
+			"plexus (they answered ARP): %s; each is reserved as a "
+			"conflict in its pool",
 			a->network, a->ifname, CONFLICT_RETRIES + 1, all);
 }
 
