@@ -145,6 +145,11 @@ static int bind_link(int fd, const char *ifname, struct sockaddr_ll *ret_to,
 				"ARP probe: link %s: %s", ifname,
 				strerror(errno));
 	sll.sll_ifindex = ifr.ifr_ifindex;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return cni_errf(err, CNI_ERR_IO, "ARP probe: link %s: %s",
+				ifname, strerror(errno));
+	if (ifr.ifr_flags & IFF_NOARP)
+		return -EOPNOTSUPP;
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return cni_errf(err, CNI_ERR_IO, "ARP probe: link %s: %s",

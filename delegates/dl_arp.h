@@ -35,7 +35,9 @@ int dl_arp_frame_conflict(const uint8_t *frame, size_t len,
 /* Probe ip from the link ifname in the netns at netns_path (the calling
  * thread enters it to open a packet socket and comes back). 1: another
  * host answered (its MAC in ret_mac), 0: nobody within DL_ARP_WAIT_MS;
- * negative errno with code 5 (or 4: no such netns or link) naming it. */
+ * -EOPNOTSUPP without err: the link does not use ARP (IFF_NOARP, e.g.
+ * ipvlan l3); other negative errno with code 5 (or 4: no such netns or
+ * link) naming it. */
 int dl_arp_probe(const char *netns_path, const char *ifname, uint32_t ip,
 		 uint8_t ret_mac[6], struct cni_err *err);
 

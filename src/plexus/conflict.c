@@ -118,10 +118,13 @@ static int probe_one(const char *netns, const struct plexus_attachment *a,
 	cni_log(CNI_LOG_VERBOSE,
 		"network \"%s\" (%s): ARP probe of %s: %s (%.1f ms)",
 		a->network, a->ifname, s,
-		r < 0	 ? "failed"
-		: r == 1 ? "answered: in use"
-			 : "no answer",
+		r == -EOPNOTSUPP ? "not probed: the link does not use ARP"
+		: r < 0		 ? "failed"
+		: r == 1	 ? "answered: in use"
+				 : "no answer",
 		now_ms() - t0);
+	if (r == -EOPNOTSUPP)
+		return 0;
 	if (r < 0) {
 		cni_err_prefix(err, "network \"%s\" (%s)", a->network,
 			       a->ifname);

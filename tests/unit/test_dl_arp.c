@@ -2,11 +2,16 @@
 /* dl_arp: the RFC 5227 probe frame and the frames that mean a conflict. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cni_error.h"
@@ -14,6 +19,14 @@
 
 static const uint8_t own[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t other[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static uint32_t ip4(const char *s)
 {
@@ -132,6 +145,62 @@ static void test_dl_arp_probe__no_netns(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/cf-netns"));
 }
 
+/* In a child in a netns of its own (root only): a veth pair cfa0-cfa1
+ * with ARP off on cfa0 (NOARP: not probed), then on (nobody answers,
+ * within the wait), then with the address on cfa1 (its kernel answers:
+ * a conflict, with cfa1's MAC). The child's exit status is the number
+ * of the failed check. */
+static int probe_in_child(void)
+{
+	const char *self = "/proc/self/ns/net";
+	struct cni_err err = { 0 };
+	uint8_t mac[6];
+	int64_t t0;
+
+	if (unshare(CLONE_NEWNET) < 0 || system("ip link add cfa0 type veth "
+						"peer name cfa1 && "
+						"ip link set cfa0 up arp off "
+						"&& ip link set cfa1 up") != 0)
+		return 1;
+	if (dl_arp_probe(self, "cfa0", ip4("10.1.2.3"), mac, &err) !=
+		    -EOPNOTSUPP ||
+	    err.code != 0)
+		return 2;
+	if (system("ip link set cfa0 arp on") != 0)
+		return 3;
+	t0 = mono_ms();
+	if (dl_arp_probe(self, "cfa0", ip4("10.1.2.3"), mac, &err) != 0)
+		return 4;
+	if (mono_ms() - t0 < DL_ARP_WAIT_MS - 5 ||
+	    mono_ms() - t0 > DL_ARP_WAIT_MS + 300)
+		return 5;
+	if (system("ip addr add 10.1.2.3/24 dev cfa1") != 0)
+		return 6;
+	if (dl_arp_probe(self, "cfa0", ip4("10.1.2.3"), mac, &err) != 1)
+		return 7;
+	if (dl_arp_probe(self, "cf-none", ip4("10.1.2.3"), mac, &err) >= 0 ||
+	    err.code != CNI_ERR_INVALID_ENV)
+		return 8;
+	return 0;
+}
+
+static void test_dl_arp_probe__noarp_and_silence(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(probe_in_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_dl_arp_frame_conflict__table),
 		cmocka_unit_test(test_dl_arp_frame_conflict__malformed),
 		cmocka_unit_test(test_dl_arp_probe__no_netns),
+		cmocka_unit_test(test_dl_arp_probe__noarp_and_silence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
