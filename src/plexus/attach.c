@@ -563,11 +563,12 @@ static int add_probed(const struct attach_ctx *ctx,
 		requested = add_requested(ctx, a);
 		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
 			 *all ? ", " : "", who);
-		cni_log(CNI_LOG_ERROR,
-			"network \"%s\" (%s): in use on the segment: %s; %s",
-			a->network, a->ifname, who,
-			requested || n == CONFLICT_RETRIES ? "giving up"
-							   : "trying another");
+		/* the last one is in the error, which main logs */
+		if (!requested && n < CONFLICT_RETRIES)
+			cni_log(CNI_LOG_ERROR,
+				"network \"%s\" (%s): in use on the segment: "
+				"%s; reserved as a conflict, trying another",
+				a->network, a->ifname, who);
 		r = conflict_undo(ctx, a, slot, requested ? NULL : addrs, err);
 		free(addrs);
 		if (r < 0)
