@@ -10,25 +10,39 @@
 #include "cni_error.h"
 #include "cni_json.h"
 
+static int json_parse(const char *buf, size_t len, const char *what,
+		      json_object **ret, struct cni_err *err);
+
 int cni_json_parse(const char *buf, size_t len, const char *what,
 		   json_object **ret, struct cni_err *err)
 {
-	return cni_json_parse_max(buf, len, CNI_JSON_MAX, what, ret, err);
+	if (len > CNI_JSON_MAX)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s: %zu bytes is larger than the %d-byte "
+				"limit",
+				what, len, CNI_JSON_MAX);
+	return json_parse(buf, len, what, ret, err);
 }
 
 int cni_json_parse_max(const char *buf, size_t len, size_t max,
 		       const char *what, json_object **ret, struct cni_err *err)
+{
+	if (len > max || len > INT_MAX)
+		return cni_err_too_large(err, "the JSON parse limit",
+					 max < INT_MAX ? max : INT_MAX, what,
+					 len);
+	return json_parse(buf, len, what, ret, err);
+}
+
+/* buf[0..len), len at most INT_MAX: one JSON value. */
+static int json_parse(const char *buf, size_t len, const char *what,
+		      json_object **ret, struct cni_err *err)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
 	json_object *obj;
 	size_t used;
 
-	if (len > max || len > INT_MAX)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s: %zu bytes is larger than the %zu-byte "
-				"limit",
-				what, len, max);
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
 		len--;
 	if (len == 0)

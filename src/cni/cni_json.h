@@ -20,7 +20,8 @@ struct cni_err;
 int cni_json_parse(const char *buf, size_t len, const char *what,
 		   json_object **ret, struct cni_err *err);
 /* The same with the size limit of another transport (the Kubernetes
- * client's, etcd's): the parser takes what the transport accepted. */
+ * client's, etcd's): the parser takes what the transport accepted; over
+ * max is code 122 (cni_err_too_large, -EFBIG), not 7. */
 int cni_json_parse_max(const char *buf, size_t len, size_t max,
 		       const char *what, json_object **ret,
 		       struct cni_err *err);
