@@ -347,6 +347,47 @@ static void test_etcd_txn_reply_parse__succeeded_or_not(void **state)
 	assert_int_equal(err.code, CNI_ERR_DECODE);
 }
 
+/* etcd's refusals for size (HTTP 400 over --max-request-bytes, 429 over
+ * the gRPC message limit, which names it) are told from other errors. */
+static void test_etcd_reply_too_large__refusals(void **state)
+{
+	static const struct {
+		const char *body;
+		bool big;
+		size_t limit;
+	} cases[] = {
+		{ "{\"error\":\"etcdserver: request is too large\","
+		  "\"message\":\"etcdserver: request is too large\","
+		  "\"code\":3}",
+		  true, 0 },
+		{ "{\"error\":\"x\",\"message\":\"grpc: received message "
+		  "larger than max (700015 vs. 528384)\",\"code\":8}",
+		  true, 528384 },
+		{ "{\"message\":\"grpc: received message larger than max "
+		  "(1 vs. x)\"}",
+		  true, 0 },
+		{ "{\"message\":\"etcdserver: too many requests\","
+		  "\"code\":8}",
+		  false, 0 },
+		{ "{\"message\":3}", false, 0 },
+		{ "[\"request is too large\"]", false, 0 },
+		{ "request is too large", false, 0 },
+		{ "", false, 0 },
+	};
+	size_t limit;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *b = cases[i].body;
+
+		print_message("%s\n", b);
+		assert_int_equal(etcd_reply_too_large(b, strlen(b), &limit),
+				 cases[i].big);
+		assert_int_equal(limit, cases[i].limit);
+	}
+	assert_false(etcd_reply_too_large(NULL, 0, &limit));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_etcd_store__deadline_passed),
 		cmocka_unit_test(test_etcd_range_reply_parse__bad),
 		cmocka_unit_test(test_etcd_txn_reply_parse__succeeded_or_not),
+		cmocka_unit_test(test_etcd_reply_too_large__refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
