@@ -68,6 +68,15 @@ static int json_parse(const char *buf, size_t len, const char *what,
 	return 0;
 }
 
+/* Code 7 (a config over the limit is a bad config), but -EFBIG so a
+ * reader of stored data can say code 122 instead. */
+static int read_too_large(const char *what, struct cni_err *err)
+{
+	cni_errf(err, CNI_ERR_INVALID_CONFIG,
+		 "%s: larger than the %d-byte limit", what, CNI_JSON_MAX);
+	return -EFBIG;
+}
+
 int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		struct cni_err *err)
 {
@@ -81,10 +90,7 @@ int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		if (len + 1 >= cap) {
 			if (cap > CNI_JSON_MAX) {
 				free(buf);
-				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-						"%s: larger than the %d-byte "
-						"limit",
-						what, CNI_JSON_MAX);
+				return read_too_large(what, err);
 			}
 			grown = realloc(buf, cap * 2);
 			if (!grown) {
@@ -109,9 +115,7 @@ int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		len += (size_t)n;
 		if (len > CNI_JSON_MAX) {
 			free(buf);
-			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-					"%s: larger than the %d-byte limit",
-					what, CNI_JSON_MAX);
+			return read_too_large(what, err);
 		}
 	}
 	buf[len] = '\0';

@@ -27,7 +27,8 @@ int cni_json_parse_max(const char *buf, size_t len, size_t max,
 		       struct cni_err *err);
 
 /* Read all of fd (at most CNI_JSON_MAX bytes) into a NUL-terminated
- * buffer the caller frees. Too large: code 7; read error: code 5. */
+ * buffer the caller frees. Too large: code 7, -EFBIG; read error: code
+ * 5. */
 int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		struct cni_err *err);
 /* Same for a file path. Missing file: -ENOENT with code 5. */

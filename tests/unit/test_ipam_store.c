@@ -16,6 +16,7 @@
 
 #include "cni_deadline.h"
 #include "cni_error.h"
+#include "cni_json.h"
 #include "etcd_reply.h"
 #include "store.h"
 
@@ -81,6 +82,34 @@ static void test_file_store__put_if_versions(void **state)
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", v1, &err), -ECANCELED);
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", v2, &err), 0);
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", 0, &err), -ENOENT);
+}
+
+/* A record over the 1 MiB read limit: code 122 naming the file, not 7;
+ * a value just under it reads. */
+static void test_file_store__record_over_limit(void **state)
+{
+	struct ipam_store *st = *state;
+	size_t n = CNI_JSON_MAX - 64; /* with the version line */
+	struct cni_err err = { 0 };
+	char *big = malloc(CNI_JSON_MAX + 2), *val = NULL;
+	uint64_t v;
+
+	assert_non_null(big);
+	memset(big, 'x', CNI_JSON_MAX + 1);
+	assert_int_equal(ipam_store_put_if(st, "p/b/02", big, n, 0, &v, &err),
+			 0);
+	assert_int_equal(ipam_store_get(st, "p/b/02", &val, &n, &v, &err), 0);
+	free(val);
+	assert_int_equal(ipam_store_put_if(st, "p/b/02", big, CNI_JSON_MAX + 1,
+					   v, &v, &err),
+			 0);
+	assert_int_equal(ipam_store_get(st, "p/b/02", &val, &n, &v, &err),
+			 -EFBIG);
+	assert_int_equal(err.code, CNI_ERR_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "/p/b/02: more than 1048576 bytes, "
+					"over the file store's record limit "
+					"of 1048576 bytes"));
+	free(big);
 }
 
 static void test_file_store__list_sorted_skips_dotfiles(void **state)
@@ -396,6 +425,9 @@ int main(void)
 			file_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_file_store__list_sorted_skips_dotfiles, file_setup,
+			file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__record_over_limit, file_setup,
 			file_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_file_store__bad_keys_refused, file_setup,
