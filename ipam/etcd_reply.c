@@ -207,3 +207,42 @@ int etcd_txn_reply_parse(const char *buf, size_t len, bool *ret_ok,
 	json_object_put(o);
 	return 0;
 }
+
+/* "... (N vs. M)": M, else 0. */
+static size_t limit_of(const char *msg)
+{
+	const char *p = strstr(msg, " vs. ");
+	char *end;
+	unsigned long long v;
+
+	if (!p || p[5] < '0' || p[5] > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(p + 5, &end, 10);
+	return errno || *end != ')' ? 0 : (size_t)v;
+}
+
+bool etcd_reply_too_large(const char *buf, size_t len, size_t *ret_limit)
+{
+	json_object *o = NULL, *m;
+	const char *msg;
+	bool big = false;
+
+	*ret_limit = 0;
+	if (!buf || cni_json_parse_max(buf, len, ETCD_REPLY_MAX, "etcd reply",
+				       &o, NULL) < 0)
+		return false;
+	if (json_object_is_type(o, json_type_object) &&
+	    json_object_object_get_ex(o, "message", &m) &&
+	    json_object_is_type(m, json_type_string)) {
+		msg = json_object_get_string(m);
+		if (strstr(msg, "request is too large"))
+			big = true;
+		else if (strstr(msg, "received message larger than max")) {
+			big = true;
+			*ret_limit = limit_of(msg);
+		}
+	}
+	json_object_put(o);
+	return big;
+}

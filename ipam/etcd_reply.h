@@ -33,6 +33,13 @@ int etcd_range_reply_parse(const char *buf, size_t len, size_t strip,
 int etcd_txn_reply_parse(const char *buf, size_t len, bool *ret_ok,
 			 uint64_t *ret_rev, struct cni_err *err);
 
+/* Does an etcd error reply (any HTTP status) say the request was over
+ * a size limit? etcd's own ("etcdserver: request is too large", over
+ * --max-request-bytes, HTTP 400) or gRPC's ("received message larger
+ * than max (N vs. M)", over --max-request-bytes plus 512 KiB, HTTP 429).
+ * *ret_limit gets M when the reply names it, else 0. */
+bool etcd_reply_too_large(const char *buf, size_t len, size_t *ret_limit);
+
 /* Base64 (standard alphabet, padded). The caller frees *ret. */
 int etcd_b64_encode(const char *in, size_t len, char **ret);
 int etcd_b64_decode(const char *in, size_t len, char **ret, size_t *ret_len);

@@ -41,7 +41,14 @@ static const struct curl_fns *cu;
 struct reply {
 	char *buf;
 	size_t len;
+	bool too_big; /* cut at ETCD_REPLY_MAX */
 };
+
+#define ETCD_REPLY_LIMIT "the etcd store's reply limit"
+#define ETCD_REQUEST_LIMIT \
+	"etcd's --max-request-bytes (a server setting, 1.5 MiB by default)"
+#define ETCD_GRPC_LIMIT \
+	"etcd's gRPC message limit (--max-request-bytes + 512 KiB)"
 
 static struct etcd_store *es_of(struct ipam_store *st)
 {
@@ -54,8 +61,10 @@ static size_t reply_write(char *p, size_t size, size_t n, void *ctx)
 	size_t add = size * n;
 	char *nb;
 
-	if (r->len + add > ETCD_REPLY_MAX)
+	if (r->len + add > ETCD_REPLY_MAX) {
+		r->too_big = true;
 		return 0;
+	}
 	nb = realloc(r->buf, r->len + add + 1);
 	if (!nb)
 		return 0;
@@ -97,11 +106,39 @@ static bool http_transient(long code)
 	return code == 408 || code == 429 || code >= 500;
 }
 
+/* A request or reply over a size limit (code 123), what names it. */
+static int es_too_large(const struct reply *r, const char *what,
+			const char *body, struct cni_err *err)
+{
+	size_t limit;
+
+	if (r->too_big)
+		return cni_err_too_large(err, ETCD_REPLY_LIMIT, ETCD_REPLY_MAX,
+					 what, 0);
+	etcd_reply_too_large(r->buf, r->len, &limit);
+	return cni_err_too_large(err,
+				 limit ? ETCD_GRPC_LIMIT : ETCD_REQUEST_LIMIT,
+				 limit, what, strlen(body));
+}
+
+/* Did the endpoint refuse the request or cut the reply for its size? */
+static bool es_big(CURLcode cc, const struct reply *r, long code)
+{
+	size_t limit;
+
+	if (r->too_big)
+		return true;
+	return cc == CURLE_OK && code != 200 &&
+	       etcd_reply_too_large(r->buf, r->len, &limit);
+}
+
 /* POST body to path on one endpoint after another. 0 with the reply of
  * an HTTP 200; code 11 when no endpoint answers (or all answer with a
- * transient error); code 5 for another etcd error reply. */
+ * transient error); code 123 when the request or the reply is over a
+ * size limit (`what` names the key in the message); code 5 for another
+ * etcd error reply. */
 static int es_post(struct etcd_store *es, const char *path, const char *body,
-		   struct reply *ret, struct cni_err *err)
+		   const char *what, struct reply *ret, struct cni_err *err)
 {
 	struct curl_slist *hdrs;
 	char url[512], last[CURL_ERROR_SIZE + 64] = "";
@@ -110,6 +147,7 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	bool ok = false;
 	long code = 0;
 	CURLcode cc;
+	int rc;
 
 	if (cni_deadline_passed(es->hdr.deadline)) {
 		cni_errf(err, CNI_ERR_TRY_AGAIN,
@@ -130,6 +168,12 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 		if (cc == CURLE_OK)
 			cu->easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
 					 &code);
+		if (es_big(cc, &r, code)) { /* the same elsewhere */
+			cu->slist_free_all(hdrs);
+			rc = es_too_large(&r, what, body, err);
+			free(r.buf);
+			return rc;
+		}
 		if (cc == CURLE_OK && !http_transient(code)) {
 			es->cur = e;
 			ok = true;
@@ -164,6 +208,13 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	return 0;
 }
 
+/* What a request is about, for messages: "etcd <op> <prefix><key>". */
+static void es_what(const struct etcd_store *es, const char *op,
+		    const char *key, char *buf, size_t size)
+{
+	snprintf(buf, size, "etcd %s %.100s%.300s", op, es->prefix, key);
+}
+
 /* b64(prefix + key), or of the prefix's range end when end is set. */
 static int es_key(struct etcd_store *es, const char *key, bool end, char **ret)
 {
@@ -183,9 +234,9 @@ static int es_key(struct etcd_store *es, const char *key, bool end, char **ret)
 
 /* One range request: key (b64) up to end (b64, NULL: key alone), at
  * most limit keys (0: no limit), at revision rev (0: the newest). */
-static int es_range_req(struct etcd_store *es, const char *k, const char *end,
-			bool keys_only, long limit, uint64_t rev,
-			struct ipam_kv **ret, size_t *ret_n,
+static int es_range_req(struct etcd_store *es, const char *what, const char *k,
+			const char *end, bool keys_only, long limit,
+			uint64_t rev, struct ipam_kv **ret, size_t *ret_n,
 			struct etcd_range_meta *ret_meta, struct cni_err *err)
 {
 	json_object *req = json_object_new_object();
@@ -207,7 +258,7 @@ static int es_range_req(struct etcd_store *es, const char *k, const char *end,
 	if (keys_only)
 		json_object_object_add(req, "keys_only",
 				       json_object_new_boolean(1));
-	rc = es_post(es, "/v3/kv/range", cni_json_str(req), &r, err);
+	rc = es_post(es, "/v3/kv/range", cni_json_str(req), what, &r, err);
 	json_object_put(req);
 	if (rc < 0)
 		return rc;
@@ -265,16 +316,17 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 {
 	struct etcd_range_meta m = { .more = true, .rev = 0 };
 	struct ipam_kv *all = NULL, *page;
-	char *k = NULL, *end = NULL;
+	char *k = NULL, *end = NULL, what[480];
 	size_t all_n = 0, n;
 	int rc;
 
+	es_what(es, "list of prefix", prefix, what, sizeof(what));
 	rc = es_key(es, prefix, false, &k);
 	if (rc == 0)
 		rc = es_key(es, prefix, true, &end);
 	while (rc == 0 && m.more) {
-		rc = es_range_req(es, k, end, keys_only, es->page, m.rev, &page,
-				  &n, &m, err);
+		rc = es_range_req(es, what, k, end, keys_only, es->page, m.rev,
+				  &page, &n, &m, err);
 		if (rc < 0)
 			break;
 		if (m.more && n == 0) {
@@ -307,12 +359,13 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 static int es_range(struct etcd_store *es, const char *key,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
 {
-	char *k = NULL;
+	char *k = NULL, what[480];
 	int rc = es_key(es, key, false, &k);
 
+	es_what(es, "get of key", key, what, sizeof(what));
 	if (rc == 0)
-		rc = es_range_req(es, k, NULL, false, 0, 0, ret, ret_n, NULL,
-				  err);
+		rc = es_range_req(es, what, k, NULL, false, 0, 0, ret, ret_n,
+				  NULL, err);
 	free(k);
 	return rc;
 }
@@ -374,9 +427,9 @@ static json_object *es_compare(const char *k, uint64_t ver, bool exists)
 }
 
 /* One txn: if compare then op. */
-static int es_txn(struct etcd_store *es, json_object *cmp, const char *opname,
-		  json_object *op, bool *ret_ok, uint64_t *ret_rev,
-		  struct cni_err *err)
+static int es_txn(struct etcd_store *es, const char *what, json_object *cmp,
+		  const char *opname, json_object *op, bool *ret_ok,
+		  uint64_t *ret_rev, struct cni_err *err)
 {
 	json_object *req = json_object_new_object();
 	json_object *cmps = json_object_new_array();
@@ -390,7 +443,7 @@ static int es_txn(struct etcd_store *es, json_object *cmp, const char *opname,
 	json_object_array_add(succ, one);
 	json_object_object_add(req, "compare", cmps);
 	json_object_object_add(req, "success", succ);
-	rc = es_post(es, "/v3/kv/txn", cni_json_str(req), &r, err);
+	rc = es_post(es, "/v3/kv/txn", cni_json_str(req), what, &r, err);
 	json_object_put(req);
 	if (rc < 0)
 		return rc;
@@ -411,7 +464,7 @@ static int es_put_if(struct ipam_store *st, const char *key, const char *val,
 		     struct cni_err *err)
 {
 	struct etcd_store *es = es_of(st);
-	char *k = NULL, *v = NULL;
+	char *k = NULL, *v = NULL, what[480];
 	json_object *op;
 	uint64_t rev = 0;
 	bool ok = false;
@@ -424,8 +477,9 @@ static int es_put_if(struct ipam_store *st, const char *key, const char *val,
 		op = json_object_new_object();
 		json_object_object_add(op, "key", json_object_new_string(k));
 		json_object_object_add(op, "value", json_object_new_string(v));
-		rc = es_txn(es, es_compare(k, ver, false), "request_put", op,
-			    &ok, &rev, err);
+		es_what(es, "put of key", key, what, sizeof(what));
+		rc = es_txn(es, what, es_compare(k, ver, false), "request_put",
+			    op, &ok, &rev, err);
 	}
 	free(k);
 	free(v);
@@ -443,7 +497,7 @@ static int es_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	json_object *op;
 	uint64_t rev;
 	bool ok = false;
-	char *k;
+	char *k, what[480];
 	int rc;
 
 	rc = es_key(es, key, false, &k);
@@ -451,8 +505,9 @@ static int es_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		return rc;
 	op = json_object_new_object();
 	json_object_object_add(op, "key", json_object_new_string(k));
-	rc = es_txn(es, es_compare(k, ver, true), "request_delete_range", op,
-		    &ok, &rev, err);
+	es_what(es, "delete of key", key, what, sizeof(what));
+	rc = es_txn(es, what, es_compare(k, ver, true), "request_delete_range",
+		    op, &ok, &rev, err);
 	free(k);
 	if (rc < 0 || ok)
 		return rc;

@@ -80,6 +80,9 @@ static int fs_read(const char *path, char **ret_val, size_t *ret_len,
 	rc = cni_read_file(path, &buf, &len, err);
 	if (rc == -ENOENT)
 		return -ENOENT;
+	if (rc == -EFBIG) /* a record over the limit: code 123, not 7 */
+		return cni_err_too_large(err, "the file store's record limit",
+					 CNI_JSON_MAX, path, 0);
 	if (rc < 0)
 		return rc;
 	nl = memchr(buf, '\n', len);

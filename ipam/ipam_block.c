@@ -124,9 +124,12 @@ int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
 		    uint64_t ver, struct ipam_block *ret, struct cni_err *err)
 {
 	json_object *o, *a, *n, *r = NULL;
+	char what[320];
 	int rc;
 
-	rc = cni_json_parse(val, len, key, &o, err);
+	snprintf(what, sizeof(what), "store key %.300s", key);
+	/* a value over the limit is code 123, naming the key, not 7 */
+	rc = cni_json_parse_max(val, len, CNI_JSON_MAX, what, &o, err);
 	if (rc < 0)
 		return rc;
 	if (!json_object_is_type(o, json_type_object) ||

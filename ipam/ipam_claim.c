@@ -279,6 +279,8 @@ static int claims_call(struct ipam_claims *cl, const char *method,
 	int rc = k8s_request(cl->c, method, path, NULL, body, ret_st, ret_doc,
 			     err);
 
+	if (rc == -EFBIG) /* an answer over the limit: code 123 */
+		return rc;
 	if (rc < 0) {
 		cni_err_prefix(err, "%s: cannot reach the API server", what);
 		if (err)

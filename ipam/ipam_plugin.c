@@ -454,7 +454,9 @@ static int cmd_status(struct call *c, struct cni_err *err)
 			return rc;
 		if (rc < 0) {
 			cni_err_prefix(err, "store unavailable");
-			err->code = CNI_ERR_NOT_AVAILABLE;
+			/* a reply over a limit keeps its code (123) */
+			if (err->code != CNI_ERR_TOO_LARGE)
+				err->code = CNI_ERR_NOT_AVAILABLE;
 			return rc;
 		}
 	}

@@ -52,6 +52,17 @@ static bool transient(long st)
 	return st == 429 || st >= 500;
 }
 
+/* The message of a Status body, else "". */
+static const char *status_msg(json_object *doc)
+{
+	json_object *m;
+
+	if (doc && json_object_object_get_ex(doc, "message", &m) &&
+	    json_object_is_type(m, json_type_string))
+		return json_object_get_string(m);
+	return "";
+}
+
 /* An answer the store cannot use: code 11 when the server is overloaded
  * or failing or keeps answering a create with Conflict (try again
  * later), 111 when it refused the credentials, 5 otherwise; the message
@@ -59,13 +70,9 @@ static bool transient(long st)
 static int ks_fail(long st, json_object *doc, const char *what,
 		   struct cni_err *err)
 {
-	const char *msg = "", *why;
-	json_object *m;
+	const char *msg = status_msg(doc), *why;
 	int code = CNI_ERR_IO, rc = -EIO;
 
-	if (doc && json_object_object_get_ex(doc, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
-		msg = json_object_get_string(m);
 	if (st == 401)
 		why = "Unauthorized: the API server refused the token or "
 		      "certificate";
@@ -93,6 +100,38 @@ static int ks_fail(long st, json_object *doc, const char *what,
 	cni_errf(err, code, "kubernetes store: %s: HTTP %ld %s%s%.300s", what,
 		 st, why, *msg ? ": " : "", msg);
 	return rc;
+}
+
+/* The API server refused a write for its size: 413 (its request body
+ * limit) or etcd's "request is too large" behind it (an older server
+ * answers that with 500: not worth a retry). */
+static bool ks_refused_large(long st, json_object *doc)
+{
+	return st == 413 || (st >= 400 && strstr(status_msg(doc), "request is "
+								  "too large"));
+}
+
+/* That refusal as code 123: the limit (its value when the Status says
+ * "limit is N"), the key and the bytes sent. */
+static int ks_fail_large(long st, json_object *doc, const char *key,
+			 size_t sent, struct cni_err *err)
+{
+	const char *p = strstr(status_msg(doc), "limit is ");
+	char what[400];
+	size_t limit = 0;
+
+	if (st == 413 && p)
+		limit = strtoul(p + 9, NULL, 10);
+	snprintf(what, sizeof(what), "kubernetes store: write of key %.300s",
+		 key);
+	return cni_err_too_large(err,
+				 st == 413 ? "the API server's request body "
+					     "limit (3 MiB by default)"
+					   : "etcd's --max-request-bytes "
+					     "behind "
+					     "the API server (1.5 MiB by "
+					     "default)",
+				 limit, what, sent);
 }
 
 /* A 409 to a create that is not AlreadyExists: the server could not
@@ -130,8 +169,9 @@ static int ks_call(struct kube_store *ks, const char *method, const char *path,
 			i = KUBE_RETRIES;
 		if (rc == 0 && i == KUBE_RETRIES)
 			break;
-		if (rc == 0 && !transient(st) &&
-		    !create_conflict(method, st, doc))
+		if (rc == 0 &&
+		    ((!transient(st) && !create_conflict(method, st, doc)) ||
+		     ks_refused_large(st, doc)))
 			break;
 		json_object_put(doc);
 		if (rc < 0 && i == KUBE_RETRIES) {
@@ -241,6 +281,7 @@ static int ks_put_if(struct ipam_store *st, const char *key, const char *val,
 {
 	json_object *obj, *doc = NULL;
 	char path[512];
+	size_t sent;
 	long code;
 	int rc;
 
@@ -250,6 +291,7 @@ static int ks_put_if(struct ipam_store *st, const char *key, const char *val,
 	obj = kube_obj_new(key, val, len, ver);
 	if (!obj)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	sent = strlen(cni_json_str(obj));
 	if (ver)
 		obj_path(key, path, sizeof(path));
 	else
@@ -259,6 +301,8 @@ static int ks_put_if(struct ipam_store *st, const char *key, const char *val,
 	json_object_put(obj);
 	if (rc == 0 && (code == 200 || code == 201))
 		rc = ks_written(doc, key, ret_ver, err);
+	else if (rc == 0 && ks_refused_large(code, doc))
+		rc = ks_fail_large(code, doc, key, sent, err);
 	else if (rc == 0 && create_conflict("POST", code, doc) && !ver)
 		rc = ks_fail(code, doc, path, err);
 	else if (rc == 0 && (code == 409 || (ver && code == 404)))

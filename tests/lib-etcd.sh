@@ -2,7 +2,8 @@
 # etcd_init DIR: pick free ports, set ETCD_URL; data and pid file in DIR.
 # etcd_start / etcd_stop: start (waits until it answers) and stop it; the
 # pid lives in a file so subshells may restart it and an EXIT trap finds
-# the current one. Call etcd_stop from your EXIT trap.
+# the current one. Call etcd_stop from your EXIT trap. ETCD_EXTRA_ARGS,
+# when set, adds flags to etcd_start (e.g. "--max-request-bytes 4096").
 etcd_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -20,7 +21,7 @@ etcd_start() {
 		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER" \
 		--initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER" \
 		--initial-cluster "plexus-test=http://127.0.0.1:$ETCD_PEER" \
-		>>"$ETCD_DIR/etcd.log" 2>&1 &
+		${ETCD_EXTRA_ARGS:-} >>"$ETCD_DIR/etcd.log" 2>&1 &
 	echo $! >"$ETCD_PIDFILE"
 	for _ in $(seq 100); do
 		curl -sf -X POST "$ETCD_URL/v3/kv/range" -d '{"key":"AA=="}' \

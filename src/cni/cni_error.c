@@ -27,6 +27,8 @@ static int code_to_errno(int code)
 	case CNI_ERR_ADDRESS_TAKEN:
 	case CNI_ERR_ADDRESS_CONFLICT:
 		return -EEXIST;
+	case CNI_ERR_TOO_LARGE:
+		return -EFBIG;
 	case CNI_ERR_INCOMPATIBLE_VERSION:
 	case CNI_ERR_UNSUPPORTED_FIELD:
 	case CNI_ERR_INVALID_ENV:
@@ -50,6 +52,21 @@ int cni_errf(struct cni_err *err, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return code_to_errno(code);
+}
+
+int cni_err_too_large(struct cni_err *err, const char *limit_name, size_t limit,
+		      const char *object, size_t size)
+{
+	char seen[48], lim[48] = "";
+
+	if (size)
+		snprintf(seen, sizeof(seen), "%zu bytes", size);
+	else
+		snprintf(seen, sizeof(seen), "more than %zu bytes", limit);
+	if (limit)
+		snprintf(lim, sizeof(lim), " of %zu bytes", limit);
+	return cni_errf(err, CNI_ERR_TOO_LARGE, "%.400s: %s, over %.200s%s",
+			object, seen, limit_name, lim);
 }
 
 void cni_err_add_details(struct cni_err *err, const char *fmt, ...)

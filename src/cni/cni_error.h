@@ -27,6 +27,7 @@ enum cni_code {
 	CNI_ERR_POOL_EXHAUSTED = 120,
 	CNI_ERR_ADDRESS_TAKEN = 121,
 	CNI_ERR_ADDRESS_CONFLICT = 122,
+	CNI_ERR_TOO_LARGE = 123,
 	CNI_ERR_NETLINK = 130,
 	/* the CNI library's "internal error", every error of Multus */
 	CNI_ERR_INTERNAL = 999,
@@ -48,6 +49,14 @@ struct cni_err {
  * A NULL err is allowed: then only the return value is computed. */
 int cni_errf(struct cni_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A reply or object over a size limit: code CNI_ERR_TOO_LARGE, -EFBIG.
+ * The message names the object (a URL path, a store key, a file), the
+ * size seen (size 0: the read was cut at the limit, "more than <limit>")
+ * and the limit (limit_name, "the ... limit", and its value when limit
+ * is not 0): "<object>: <size> bytes, over <limit_name> of <limit> bytes". */
+int cni_err_too_large(struct cni_err *err, const char *limit_name, size_t limit,
+		      const char *object, size_t size);
 
 /* Append text to err->details (separated by "; "). */
 void cni_err_add_details(struct cni_err *err, const char *fmt, ...)

@@ -10,25 +10,39 @@
 #include "cni_error.h"
 #include "cni_json.h"
 
+static int json_parse(const char *buf, size_t len, const char *what,
+		      json_object **ret, struct cni_err *err);
+
 int cni_json_parse(const char *buf, size_t len, const char *what,
 		   json_object **ret, struct cni_err *err)
 {
-	return cni_json_parse_max(buf, len, CNI_JSON_MAX, what, ret, err);
+	if (len > CNI_JSON_MAX)
+		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				"%s: %zu bytes is larger than the %d-byte "
+				"limit",
+				what, len, CNI_JSON_MAX);
+	return json_parse(buf, len, what, ret, err);
 }
 
 int cni_json_parse_max(const char *buf, size_t len, size_t max,
 		       const char *what, json_object **ret, struct cni_err *err)
+{
+	if (len > max || len > INT_MAX)
+		return cni_err_too_large(err, "the JSON parse limit",
+					 max < INT_MAX ? max : INT_MAX, what,
+					 len);
+	return json_parse(buf, len, what, ret, err);
+}
+
+/* buf[0..len), len at most INT_MAX: one JSON value. */
+static int json_parse(const char *buf, size_t len, const char *what,
+		      json_object **ret, struct cni_err *err)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
 	json_object *obj;
 	size_t used;
 
-	if (len > max || len > INT_MAX)
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s: %zu bytes is larger than the %zu-byte "
-				"limit",
-				what, len, max);
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
 		len--;
 	if (len == 0)
@@ -54,6 +68,15 @@ int cni_json_parse_max(const char *buf, size_t len, size_t max,
 	return 0;
 }
 
+/* Code 7 (a config over the limit is a bad config), but -EFBIG so a
+ * reader of stored data can say code 123 instead. */
+static int read_too_large(const char *what, struct cni_err *err)
+{
+	cni_errf(err, CNI_ERR_INVALID_CONFIG,
+		 "%s: larger than the %d-byte limit", what, CNI_JSON_MAX);
+	return -EFBIG;
+}
+
 int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		struct cni_err *err)
 {
@@ -67,10 +90,7 @@ int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		if (len + 1 >= cap) {
 			if (cap > CNI_JSON_MAX) {
 				free(buf);
-				return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-						"%s: larger than the %d-byte "
-						"limit",
-						what, CNI_JSON_MAX);
+				return read_too_large(what, err);
 			}
 			grown = realloc(buf, cap * 2);
 			if (!grown) {
@@ -95,9 +115,7 @@ int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		len += (size_t)n;
 		if (len > CNI_JSON_MAX) {
 			free(buf);
-			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-					"%s: larger than the %d-byte limit",
-					what, CNI_JSON_MAX);
+			return read_too_large(what, err);
 		}
 	}
 	buf[len] = '\0';

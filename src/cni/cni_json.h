@@ -20,13 +20,15 @@ struct cni_err;
 int cni_json_parse(const char *buf, size_t len, const char *what,
 		   json_object **ret, struct cni_err *err);
 /* The same with the size limit of another transport (the Kubernetes
- * client's, etcd's): the parser takes what the transport accepted. */
+ * client's, etcd's): the parser takes what the transport accepted; over
+ * max is code 123 (cni_err_too_large, -EFBIG), not 7. */
 int cni_json_parse_max(const char *buf, size_t len, size_t max,
 		       const char *what, json_object **ret,
 		       struct cni_err *err);
 
 /* Read all of fd (at most CNI_JSON_MAX bytes) into a NUL-terminated
- * buffer the caller frees. Too large: code 7; read error: code 5. */
+ * buffer the caller frees. Too large: code 7, -EFBIG; read error: code
+ * 5. */
 int cni_read_fd(int fd, const char *what, char **ret, size_t *ret_len,
 		struct cni_err *err);
 /* Same for a file path. Missing file: -ENOENT with code 5. */

@@ -94,9 +94,10 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
  * content_type (NULL: application/json). 0 when the server answered,
  * whatever the status: *ret_status gets it and *ret_body the answer when
  * it is a JSON object, else NULL (the caller frees it). A transport
- * failure (no answer) fails with code CNI_ERR_KUBERNETES (-EFBIG when the
- * answer was larger than K8S_RESPONSE_MAX: a list asks for a smaller
- * page). No retries. */
+ * failure (no answer) fails with code CNI_ERR_KUBERNETES; an answer
+ * larger than K8S_RESPONSE_MAX with code CNI_ERR_TOO_LARGE, -EFBIG
+ * (cni_err_too_large naming the path: a list asks for a smaller page).
+ * No retries. */
 int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err);
@@ -109,7 +110,8 @@ int k8s_request(struct k8s_client *c, const char *method, const char *path,
  * idle_s seconds, or stop(ctx) returns true (asked at least once a
  * second). 0 when the server answered (*ret_status its status; the body
  * of another status than 200 is dropped), else a transport failure, code
- * CNI_ERR_KUBERNETES (a stop or an on_line refusal too: -ECANCELED). */
+ * CNI_ERR_KUBERNETES (a stop or an on_line refusal too: -ECANCELED; a
+ * line over the bound: CNI_ERR_TOO_LARGE, -EFBIG). */
 int k8s_watch(struct k8s_client *c, const char *path, int idle_s,
 	      int (*on_line)(void *ctx, char *line, size_t len),
 	      bool (*stop)(void *ctx), void *ctx, long *ret_status,

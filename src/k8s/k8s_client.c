@@ -222,6 +222,7 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	long status = 0;
 	CURLcode cr;
 
+	*ret_status = 0;
 	if (cni_deadline_passed(c->deadline)) {
 		cu->slist_free_all(h);
 		return cni_errf(err, CNI_ERR_TRY_AGAIN,
@@ -254,16 +255,15 @@ static int exchange(struct k8s_client *c, const char *method, const char *path,
 	cu->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
 	cu->slist_free_all(h);
 	free(url);
-	if (cr != CURLE_OK) {
-		int r = cni_errf(
-			err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
-			cu->easy_strerror(cr), *ebuf || b->too_big ? ": " : "",
-			b->too_big ? "answer larger than 4 MiB" : ebuf);
-
-		*ret_status = 0;
-		return b->too_big ? -EFBIG : r;
-	}
-	*ret_status = status;
+	*ret_status = cr == CURLE_OK ? status : 0;
+	if (b->too_big) /* cut at the limit: a list asks for smaller pages */
+		return cni_err_too_large(err,
+					 "the Kubernetes client's answer "
+					 "limit",
+					 K8S_RESPONSE_MAX, what, 0);
+	if (cr != CURLE_OK)
+		return cni_errf(err, KE, "%s: %s: %s%s%s", what, c->cfg.server,
+				cu->easy_strerror(cr), *ebuf ? ": " : "", ebuf);
 	return 0;
 }
 
@@ -300,6 +300,11 @@ static int body_parse(long st, const struct buf *b, const char *what,
 		json_object_put(doc);
 		doc = NULL;
 		r = cni_errf(&perr, CNI_ERR_DECODE, "%s: not an object", what);
+	}
+	if (r < 0 && st >= 200 && st < 300 && perr.code == CNI_ERR_TOO_LARGE) {
+		if (err)
+			*err = perr;
+		return r;
 	}
 	if (r < 0 && st >= 200 && st < 300)
 		return cni_errf(err, CNI_ERR_KUBERNETES,
@@ -439,6 +444,7 @@ struct watch_io {
 	char *line;
 	size_t len, cap;
 	bool refused; /* on_line or stop ended it */
+	bool too_big; /* a line over K8S_RESPONSE_MAX */
 };
 
 static int watch_lines(struct watch_io *w)
@@ -472,8 +478,10 @@ static size_t watch_write(char *p, size_t sz, size_t n, void *ctx)
 		size_t cap = w->len + len + 1 + 16384;
 		char *nl;
 
-		if (cap > K8S_RESPONSE_MAX + 16384 + 1)
-			return 0; /* a line over the bound */
+		if (cap > K8S_RESPONSE_MAX + 16384 + 1) {
+			w->too_big = true;
+			return 0;
+		}
 		nl = realloc(w->line, cap);
 		if (!nl)
 			return 0;
@@ -557,6 +565,15 @@ int k8s_watch(struct k8s_client *c, const char *path, int idle_s,
 	*ret_status = status;
 	if (cr == CURLE_OK)
 		return 0;
+	if (w.too_big) {
+		char what[220];
+
+		snprintf(what, sizeof(what), "watch %.200s: an event", path);
+		return cni_err_too_large(err,
+					 "the Kubernetes client's answer "
+					 "limit",
+					 K8S_RESPONSE_MAX, what, 0);
+	}
 	if (w.refused) {
 		cni_errf(err, KE, "watch %.200s: ended by the reader", path);
 		return -ECANCELED;

@@ -55,6 +55,11 @@ int k8s_response_parse(long status, const char *buf, size_t len,
 		cni_errf(&perr, CNI_ERR_DECODE, "%s: not an object", what);
 	}
 	if (status >= 200 && status < 300) {
+		if (!doc && perr.code == CNI_ERR_TOO_LARGE) {
+			if (err)
+				*err = perr;
+			return -EFBIG;
+		}
 		if (!doc) /* the cause, never "no items" */
 			return cni_errf(err, KE,
 					"%s: the answer is not a JSON object: "

@@ -11,6 +11,10 @@
 # blocks takes three range requests: without paging ls would show 100.
 # Each call's time, and its requests and bytes (through a counting relay,
 # tests/ipamseed/tcpcount.py), are printed as "# figure:" lines.
+# Limits: etcd restarted with a small --max-request-bytes, and the
+# fixture API server's faults with the real server's messages for size,
+# refuse a block's write: code 123 naming the limit, the key and the
+# size, nothing allocated.
 # Budget: about 60 s on 2 cores (120 s at most).
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
@@ -176,10 +180,81 @@ EOC
 	grep -q "^500 250 " "$T_TMP/limits" || fail "no smaller page asked for: $(cat "$T_TMP/limits")"
 }
 
+# ADD CONF NODE COUNT: ADDs of lim-1.. until one fails; its number in
+# LIM_N, its output in $T_TMP/lim.out.
+adds_until_fail() {
+	LIM_N=0
+	for i in $(seq "$3"); do
+		if ! ipam ADD "$1" "lim-$i" "$2" >"$T_TMP/lim.out" 2>"$T_TMP/lim.err"; then
+			LIM_N=$i
+			return 0
+		fi
+	done
+}
+# lim_checks STORE WANT...: the failed ADD's error is code 123 and its
+# message has each WANT; no record of the failed container anywhere.
+lim_checks() {
+	_s=$1; shift
+	[ "$LIM_N" -gt 0 ] || fail "$_s: no ADD failed"
+	echo "# $_s: ADD lim-$LIM_N: $(tr -d '\n' <"$T_TMP/lim.out" | tr -s ' ')"
+	python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(e["code"] != 123)' \
+		"$T_TMP/lim.out" || fail "$_s: not code 123: $(cat "$T_TMP/lim.out")"
+	for w in "$@"; do
+		grep -qF -- "$w" "$T_TMP/lim.out" || fail "$_s: message lacks \"$w\""
+	done
+	ipamctl ls --config "$C" >"$T_TMP/lim.ls" 2>"$T_TMP/err" || fail "ls: $(cat "$T_TMP/err")"
+	grep -q " container lim-$LIM_N " "$T_TMP/lim.ls" && fail "$_s: lim-$LIM_N holds an address"
+	expect_eq "$(records <"$T_TMP/lim.ls" | wc -l)" $((LIM_N - 1)) "$_s: allocations after the refusal"
+	true
+}
+
+# Limits (issue 20 item 6): etcd restarted with --max-request-bytes 4096
+# refuses the write of a block grown past it. The ADD fails at once with
+# code 123 naming etcd's limit, the block's key and the request's size,
+# and leaves nothing behind (its reference is rolled back).
+limits_etcd() {
+	C=$T_TMP/lim-etcd.conf
+	cat >"$C" <<EOC
+{"cniVersion":"1.1.0","name":"lim","type":"bridge","ipam":{"type":"plexus-ipam","store":"etcd","range":"10.200.0.0/24","blockSize":26}}
+EOC
+	etcd_stop
+	ETCD_EXTRA_ARGS="--max-request-bytes 4096" etcd_start || t_abort "etcd with a small limit"
+	adds_until_fail "$C" node-01 40
+	lim_checks etcd "etcd's --max-request-bytes" \
+		"etcd put of key /plexus-ipam/10.200.0.0_24/b/" " bytes, over "
+	etcd_stop
+	etcd_start || t_abort "etcd restart"
+}
+
+# The API server's refusals for size (fixture faults with the real
+# server's messages): 413 with its limit and etcd's "request is too
+# large" behind it (500, not retried). Code 123, the key, the size.
+limits_k8s() {
+	C=$T_TMP/lim-k8s.conf
+	cat >"$C" <<EOC
+{"cniVersion":"1.1.0","name":"lim","type":"bridge","ipam":{"type":"plexus-ipam","store":"k8s","range":"10.201.0.0/24","blockSize":26}}
+EOC
+	ipam ADD "$C" lim-1 node-01 >"$T_TMP/lim.out" || fail "first ADD: $(cat "$T_TMP/lim.out")"
+	ctl fault '{"match": "PUT /apis/ipam.plexus.dev/", "code": 413, "count": -1, "message": "Request entity too large: limit is 3145728"}' >/dev/null
+	adds_until_fail "$C" node-01 3
+	ctl clear-faults >/dev/null
+	lim_checks k8s "the API server's request body limit" "of 3145728 bytes" \
+		"kubernetes store: write of key 10.201.0.0_24/b/"
+	ctl clear-requests >/dev/null
+	ctl fault '{"match": "PUT /apis/ipam.plexus.dev/", "code": 500, "count": -1, "message": "etcdserver: request is too large"}' >/dev/null
+	adds_until_fail "$C" node-01 3
+	expect_eq "$(ctl count PUT /apis/ipam.plexus.dev/ | tr -d '\n')" 1 "PUTs of the refused block (no retry)"
+	ctl clear-faults >/dev/null
+	lim_checks k8s "etcd's --max-request-bytes behind the API server" \
+		"kubernetes store: write of key " " bytes, over "
+}
+
 RELAYLOG=etcd
 t_case "etcd store: 10,000 allocations over 20 nodes: seed, ls, ADD (borrow and own), STATUS, DEL, GC, plexusctl ipam gc" scale etcd
 RELAYLOG=api
 t_case "kubernetes store: 10,000 allocations over 20 nodes: seed, ls, ADD (borrow and own), STATUS, DEL, GC, plexusctl ipam gc" scale k8s
 t_case "kubernetes store: a list page over 4 MiB (40,000 allocations in /22 blocks) is asked for again in halves" big_blocks
+t_case "etcd store: a block write over etcd's --max-request-bytes is code 123 naming the limit, key and size; nothing allocated" limits_etcd
+t_case "kubernetes store: a write the API server refuses for its size (413, etcd's limit behind it) is code 123; not retried, nothing allocated" limits_k8s
 [ -f "$T_TMP/figures" ] && cat "$T_TMP/figures"
 true

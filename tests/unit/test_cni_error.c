@@ -39,6 +39,7 @@ static void test_cni_errf__return_per_code(void **state)
 		{ CNI_ERR_KUBERNETES, -EPROTO },
 		{ CNI_ERR_POOL_EXHAUSTED, -ENOSPC },
 		{ CNI_ERR_ADDRESS_TAKEN, -EEXIST },
+		{ CNI_ERR_TOO_LARGE, -EFBIG },
 		{ CNI_ERR_NETLINK, -EPROTO },
 	};
 	(void)state;
@@ -54,6 +55,36 @@ static void test_cni_errf__return_per_code(void **state)
 		assert_int_equal(cni_errf(NULL, cases[i].code, "x"),
 				 cases[i].ret);
 	}
+}
+
+/* The limit (name, value), the object and the size seen; a read cut
+ * at the limit says "more than". */
+static void test_cni_err_too_large__names_limit_object_size(void **state)
+{
+	static const struct {
+		size_t limit, size;
+		const char *want;
+	} cases[] = {
+		{ 4096, 6120,
+		  "etcd put of key /p/k: 6120 bytes, over the L of 4096 "
+		  "bytes" },
+		{ 4096, 0,
+		  "etcd put of key /p/k: more than 4096 bytes, over the L of "
+		  "4096 bytes" },
+		{ 0, 6120, "etcd put of key /p/k: 6120 bytes, over the L" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cni_err err = { 0 };
+
+		assert_int_equal(cni_err_too_large(
+					 &err, "the L", cases[i].limit,
+					 "etcd put of key /p/k", cases[i].size),
+				 -EFBIG);
+		assert_int_equal(err.code, CNI_ERR_TOO_LARGE);
+		assert_string_equal(err.msg, cases[i].want);
+	}
+	assert_int_equal(cni_err_too_large(NULL, "the L", 1, "x", 2), -EFBIG);
 }
 
 static void test_cni_errf__truncates_long_message(void **state)
@@ -255,6 +286,8 @@ int main(void)
 		cmocka_unit_test(test_cni_err_prefix__truncation_is_safe),
 		cmocka_unit_test(
 			test_cni_err_add_details__separates_and_bounds),
+		cmocka_unit_test(
+			test_cni_err_too_large__names_limit_object_size),
 		cmocka_unit_test(test_cni_err_print__json_shape),
 		cmocka_unit_test(test_cni_err_print__no_error_set),
 		cmocka_unit_test(test_cni_log__escapes_control_characters),

@@ -284,7 +284,8 @@ static void test_cni_read_fd__over_limit(void **state)
 		size_t len = 1234;
 
 		print_message("%zu bytes\n", bad[i]);
-		assert_true(cni_read_fd(fd, "stdin", &buf, &len, &err) < 0);
+		assert_int_equal(cni_read_fd(fd, "stdin", &buf, &len, &err),
+				 -EFBIG);
 		assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
 		assert_non_null(strstr(err.msg, "stdin"));
 		assert_ptr_equal(buf, (char *)0x1);

@@ -16,6 +16,7 @@
 
 #include "cni_deadline.h"
 #include "cni_error.h"
+#include "cni_json.h"
 #include "etcd_reply.h"
 #include "store.h"
 
@@ -81,6 +82,34 @@ static void test_file_store__put_if_versions(void **state)
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", v1, &err), -ECANCELED);
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", v2, &err), 0);
 	assert_int_equal(ipam_store_del_if(st, "p/b/01", 0, &err), -ENOENT);
+}
+
+/* A record over the 1 MiB read limit: code 123 naming the file, not 7;
+ * a value just under it reads. */
+static void test_file_store__record_over_limit(void **state)
+{
+	struct ipam_store *st = *state;
+	size_t n = CNI_JSON_MAX - 64; /* with the version line */
+	struct cni_err err = { 0 };
+	char *big = malloc(CNI_JSON_MAX + 2), *val = NULL;
+	uint64_t v;
+
+	assert_non_null(big);
+	memset(big, 'x', CNI_JSON_MAX + 1);
+	assert_int_equal(ipam_store_put_if(st, "p/b/02", big, n, 0, &v, &err),
+			 0);
+	assert_int_equal(ipam_store_get(st, "p/b/02", &val, &n, &v, &err), 0);
+	free(val);
+	assert_int_equal(ipam_store_put_if(st, "p/b/02", big, CNI_JSON_MAX + 1,
+					   v, &v, &err),
+			 0);
+	assert_int_equal(ipam_store_get(st, "p/b/02", &val, &n, &v, &err),
+			 -EFBIG);
+	assert_int_equal(err.code, CNI_ERR_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "/p/b/02: more than 1048576 bytes, "
+					"over the file store's record limit "
+					"of 1048576 bytes"));
+	free(big);
 }
 
 static void test_file_store__list_sorted_skips_dotfiles(void **state)
@@ -347,6 +376,47 @@ static void test_etcd_txn_reply_parse__succeeded_or_not(void **state)
 	assert_int_equal(err.code, CNI_ERR_DECODE);
 }
 
+/* etcd's refusals for size (HTTP 400 over --max-request-bytes, 429 over
+ * the gRPC message limit, which names it) are told from other errors. */
+static void test_etcd_reply_too_large__refusals(void **state)
+{
+	static const struct {
+		const char *body;
+		bool big;
+		size_t limit;
+	} cases[] = {
+		{ "{\"error\":\"etcdserver: request is too large\","
+		  "\"message\":\"etcdserver: request is too large\","
+		  "\"code\":3}",
+		  true, 0 },
+		{ "{\"error\":\"x\",\"message\":\"grpc: received message "
+		  "larger than max (700015 vs. 528384)\",\"code\":8}",
+		  true, 528384 },
+		{ "{\"message\":\"grpc: received message larger than max "
+		  "(1 vs. x)\"}",
+		  true, 0 },
+		{ "{\"message\":\"etcdserver: too many requests\","
+		  "\"code\":8}",
+		  false, 0 },
+		{ "{\"message\":3}", false, 0 },
+		{ "[\"request is too large\"]", false, 0 },
+		{ "request is too large", false, 0 },
+		{ "", false, 0 },
+	};
+	size_t limit;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *b = cases[i].body;
+
+		print_message("%s\n", b);
+		assert_int_equal(etcd_reply_too_large(b, strlen(b), &limit),
+				 cases[i].big);
+		assert_int_equal(limit, cases[i].limit);
+	}
+	assert_false(etcd_reply_too_large(NULL, 0, &limit));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +425,9 @@ int main(void)
 			file_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_file_store__list_sorted_skips_dotfiles, file_setup,
+			file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__record_over_limit, file_setup,
 			file_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_file_store__bad_keys_refused, file_setup,
@@ -369,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_etcd_store__deadline_passed),
 		cmocka_unit_test(test_etcd_range_reply_parse__bad),
 		cmocka_unit_test(test_etcd_txn_reply_parse__succeeded_or_not),
+		cmocka_unit_test(test_etcd_reply_too_large__refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,6 +323,45 @@ static void test_server_errors_and_stall(void **state)
 	k8s_config_free(c);
 }
 
+#define BIG_POD                                                             \
+	"import json; print(json.dumps({\"apiVersion\": \"v1\", \"kind\": " \
+	"\"Pod\", \"metadata\": {\"name\": \"big\", \"namespace\": "        \
+	"\"default\", \"annotations\": {\"x\": \"y\" * (5 << 20)}}}))"
+
+/* An answer over K8S_RESPONSE_MAX: code 123 naming the request and the
+ * limit, cut at the limit ("more than"), and not asked again. */
+static void test_answer_over_limit(void **state)
+{
+	struct k8s_config *c = cfg_load("kubeconfig");
+	struct k8s_client *k;
+	struct cni_err err = { 0 };
+	json_object *o = NULL;
+
+	(void)state;
+	c->timeout_ms = 20000; /* 5 MiB from the fixture, under ASan too */
+	k = client(c);
+	sh("python3 " FX "/fixturectl.py %s put-object - >/dev/null <<'EOF'\n"
+	   "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": "
+	   "{\"name\": \"big\", \"namespace\": \"default\"}}\nEOF",
+	   dir);
+	assert_int_equal(k8s_pod_get(k, "default", "big", &o, &err), 0);
+	json_object_put(o);
+	o = NULL;
+	sh("python3 -c '%s' | python3 " FX "/fixturectl.py %s put-object - "
+	   ">/dev/null",
+	   BIG_POD, dir);
+	if (k8s_pod_get(k, "default", "big", &o, &err) != -EFBIG)
+		fail_msg("not -EFBIG: %s (code %d)", err.msg, err.code);
+	assert_null(o);
+	assert_int_equal(err.code, CNI_ERR_TOO_LARGE);
+	assert_string_equal(err.msg, "GET pod default/big: more than 4194304 "
+				     "bytes, over the Kubernetes client's "
+				     "answer limit of 4194304 bytes");
+	assert_int_equal(k8s_client_requests(k), 2); /* not asked again */
+	k8s_client_free(k);
+	k8s_config_free(c);
+}
+
 static void test_unreachable(void **state)
 {
 	struct k8s_config *c = cfg_load("kubeconfig");
@@ -577,6 +616,7 @@ int main(void)
 		T(test_token_file_reread),
 		T(test_untrusted_server),
 		T(test_server_errors_and_stall),
+		T(test_answer_over_limit),
 		T(test_unreachable),
 		T(test_bad_names_send_nothing),
 		T(test_patch_network_status),

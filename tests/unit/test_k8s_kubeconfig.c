@@ -253,8 +253,11 @@ static void big_answer_parses(void)
 	for (i = 10; i < n - 2; i++)
 		buf[i] = 'x';
 	memcpy(buf + n - 2, "\"}", 2);
-	assert_true(k8s_response_parse(200, buf, n, "GET big", &o, &err) < 0);
-	assert_non_null(strstr(err.msg, "limit"));
+	assert_int_equal(k8s_response_parse(200, buf, n, "GET big", &o, &err),
+			 -EFBIG);
+	assert_int_equal(err.code, CNI_ERR_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "GET big: 4194306 bytes, over the "
+					"JSON parse limit of 4194304 bytes"));
 	free(buf);
 }
 
