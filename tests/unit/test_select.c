@@ -171,6 +171,10 @@ static void same_verdicts(const struct fx *x, int r, int ctl, json_object *view)
 		return;
 	}
 	assert_int_equal(ctl, CTL_EXIT_OK);
+	assert_true(json_object_object_get_ex(view, "parallelAttach", &v));
+	assert_int_equal(
+		json_object_get_boolean(json_object_object_get(v, "parallel")),
+		x->plan->parallel);
 	assert_true(json_object_object_get_ex(view, "attachments", &list));
 	assert_int_equal(json_object_array_length(list), x->plan->n);
 	for (size_t i = 0; i < x->plan->n; i++) {
@@ -1121,6 +1125,22 @@ static void test_select__parallel_attach(void **state)
 	}
 }
 
+/* plexusctl plan's groups for x's pod are `want` (json-c's spaced form). */
+static void groups_shown(struct fx *x, const char *want)
+{
+	struct ctl_pod_info pod = { .ns = "ns1", .name = "p1" };
+	json_object *view = NULL, *pa, *g;
+
+	assert_int_equal(ctl_plan_run(&x->conf, &x->env, x->src, &pod, &view),
+			 CTL_EXIT_OK);
+	assert_true(json_object_object_get_ex(view, "parallelAttach", &pa));
+	assert_true(json_object_object_get_ex(pa, "groups", &g));
+	assert_string_equal(
+		json_object_to_json_string_ext(g, JSON_C_TO_STRING_SPACED),
+		want);
+	json_object_put(view);
+}
+
 #define LINKED(name, key, ifname)                                             \
 	"{\"cniVersion\":\"1.0.0\",\"name\":\"" name "\",\"plugins\":[{"      \
 	"\"type\":\"macvlan\",\"linkInContainer\":true,\"" key "\":\"" ifname \
@@ -1151,6 +1171,8 @@ static void test_select__parallel_waves(void **state)
 	assert_int_equal(wave[4], 2);
 	assert_int_equal(wave[5], 0);
 	assert_true(plan_depends(x->plan, 2, 1));
+	x->conf.parallel_attach = PLEXUS_PARALLEL_ALL;
+	groups_shown(x, "[ [ 0, 1, 3, 5 ], [ 2 ], [ 4 ] ]");
 	assert_true(plan_depends(x->plan, 4, 2));
 	assert_false(plan_depends(x->plan, 4, 1));
 	assert_false(plan_depends(x->plan, 1, 2)); /* only on earlier ones */
