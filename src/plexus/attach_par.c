@@ -37,6 +37,7 @@ struct par_child {
 	char *buf;
 	size_t len, cap;
 	bool too_big;
+	bool killed; /* past the group's deadline */
 };
 
 static void write_all(int fd, const char *s, size_t len)
@@ -164,6 +165,7 @@ static void collect(struct par_child *cs, size_t n, int64_t d)
 		if (cs[i].fd < 0)
 			continue;
 		kill(cs[i].pid, SIGKILL);
+		cs[i].killed = true;
 		close(cs[i].fd);
 		cs[i].fd = -1;
 		free(cs[i].buf);
@@ -215,11 +217,15 @@ static int child_finish(struct par_child *c, const struct plexus_record *rec,
 			       &msg, NULL) < 0 ||
 	    !json_object_is_type(msg, json_type_object)) {
 		json_object_put(msg);
-		return cni_errf(e, CNI_ERR_DELEGATE_TIMEOUT,
-				"network \"%s\" (%s): its ADD process %s "
-				"before it answered",
-				a->network, a->ifname,
-				WIFSIGNALED(status) ? "was killed" : "ended");
+		if (c->killed)
+			return cni_errf(e, CNI_ERR_DELEGATE_TIMEOUT,
+					"network \"%s\" (%s): its ADD process "
+					"outlived its deadlines and was killed",
+					a->network, a->ifname);
+		return cni_errf(e, CNI_ERR_DELEGATE_FAILED,
+				"network \"%s\" (%s): its ADD process ended "
+				"(status 0x%x) without an answer",
+				a->network, a->ifname, (unsigned)status);
 	}
 	r = json_object_get_int(json_object_object_get(msg, "rc"));
 	e->code = json_object_get_int(json_object_object_get(msg, "code"));

@@ -189,6 +189,7 @@ bad_node_case() {
 t_case "node config parallelAttach \"always\" is refused (code 7)" bad_node_case
 
 deadline_case() { # [VAR=VALUE...]: n2's test plugin outlives delegateTimeout
+	local ms
 	fresh
 	manifests true "" "" n2
 	run ADD "$@"
@@ -199,7 +200,11 @@ deadline_case() { # [VAR=VALUE...]: n2's test plugin outlives delegateTimeout
 	jget "$T_TMP/out.json" "j['msg'] + ' ' + j.get('details', '')" |
 		grep -q 'network "default/n2" (net2): plexus-testplugin: ADD timed out after 2000 ms' ||
 		fail "msg: $(cat "$T_TMP/out.json")"
-	[ "$(cat "$T_TMP/ms")" -lt 5500 ] || fail "ADD took $(cat "$T_TMP/ms") ms: the 2 s deadline was not kept"
+	# the group's own time (the rollback after it is not counted: exec'ed
+	# sanitizer builds take long to delete)
+	ms=$(sed -n 's/.*ADD group 0: 4 network(s) failed (\([0-9]*\)\..*/\1/p' "$T_TMP/err.txt")
+	[ -n "$ms" ] || fail "no group line: $(grep -m3 ADD "$T_TMP/err.txt")"
+	[ "$ms" -lt 5500 ] || fail "the group took $ms ms: the 2 s deadline was not kept"
 	expect_eq "$(pod_links)" 0 "links in the pod after the rollback"
 	expect_eq "$(held)" 0 "addresses held after the rollback"
 	[ ! -e "$CACHE/c1_eth0.json" ] || fail "record left"
