@@ -367,6 +367,42 @@ static void summary_row(FILE *out, size_t i, json_object *att)
 		json_object_get_boolean(def) ? "yes" : "no", plugins);
 }
 
+/* "parallel ADD: yes, groups [0 1 3] then [2]" or "no". */
+static void parallel_line(FILE *out, json_object *view)
+{
+	json_object *pa, *groups;
+	char buf[1024] = "";
+	size_t used = 0;
+
+	if (!json_object_object_get_ex(view, "parallelAttach", &pa))
+		return;
+	if (!json_object_get_boolean(json_object_object_get(pa, "parallel")) ||
+	    !json_object_object_get_ex(pa, "groups", &groups)) {
+		fprintf(out, "parallel ADD: no (one network after the "
+			     "other)\n");
+		return;
+	}
+	for (size_t w = 0; w < json_object_array_length(groups); w++) {
+		json_object *g = json_object_array_get_idx(groups, w);
+
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s[",
+					 w ? " then " : "");
+		for (size_t i = 0;
+		     i < json_object_array_length(g) && used < sizeof(buf); i++)
+			used += (size_t)snprintf(
+				buf + used, sizeof(buf) - used, "%s%s",
+				i ? " " : "",
+				json_object_get_string(
+					json_object_array_get_idx(g, i)));
+		if (used < sizeof(buf))
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+						 "]");
+		if (used >= sizeof(buf))
+			break;
+	}
+	fprintf(out, "parallel ADD: yes, groups %s\n", buf);
+}
+
 void ctl_table_print(json_object *view, FILE *out)
 {
 	json_object *pod = NULL, *list, *ref;
@@ -386,6 +422,7 @@ void ctl_table_print(json_object *view, FILE *out)
 	}
 	if (!json_object_object_get_ex(view, "attachments", &list))
 		return;
+	parallel_line(out, view);
 	fprintf(out, "\n%-3s %-36s %-15s %-7s %s\n", "#", "NETWORK",
 		"INTERFACE", "DEFAULT", "PLUGINS");
 	for (size_t i = 0; i < json_object_array_length(list); i++)

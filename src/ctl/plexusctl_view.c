@@ -172,6 +172,38 @@ static int att_obj(const struct plexus_attachment *a,
 	return 0;
 }
 
+/* {"parallel": bool, "groups": [[i, ...], ...]}: whether ADD would
+ * attach in parallel, and then its groups of attachment indexes, in the
+ * order they would run (plan_waves). */
+static json_object *parallel_obj(const struct plexus_plan *plan)
+{
+	json_object *o = json_object_new_object(), *groups;
+	size_t *wave = calloc(plan->n ? plan->n : 1, sizeof(*wave)), n;
+
+	if (!o || !wave) {
+		json_object_put(o);
+		free(wave);
+		return NULL;
+	}
+	json_object_object_add(o, "parallel",
+			       json_object_new_boolean(plan->parallel));
+	n = plan->parallel ? plan_waves(plan, wave) : 0;
+	groups = n ? json_object_new_array() : NULL;
+	for (size_t w = 0; groups && w < n; w++) {
+		json_object *g = json_object_new_array();
+
+		for (size_t i = 0; g && i < plan->n; i++)
+			if (wave[i] == w)
+				json_object_array_add(
+					g, json_object_new_int64((int64_t)i));
+		json_object_array_add(groups, g);
+	}
+	if (groups)
+		json_object_object_add(o, "groups", groups);
+	free(wave);
+	return o;
+}
+
 static json_object *head_obj(const struct ctl_pod_info *pod)
 {
 	json_object *o = json_object_new_object();
@@ -194,6 +226,7 @@ int ctl_plan_view(const struct plexus_plan *plan,
 		json_object_put(list);
 		return -ENOMEM;
 	}
+	json_object_object_add(o, "parallelAttach", parallel_obj(plan));
 	json_object_object_add(o, "attachments", list);
 	for (size_t i = 0; i < plan->n; i++) {
 		json_object *a;

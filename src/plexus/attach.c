@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "attach_par.h"
 #include "cache.h"
 #include "cni_conf.h"
 #include "cni_env.h"
@@ -352,8 +353,8 @@ static int plugin_call(const struct attach_ctx *ctx,
 	return 0;
 }
 
-/* ADD one attachment's chain; *slot always holds the latest result, so
- * a failed chain can still be deleted with what it got so far. */
+/* ADD the attachment's chain, plugin after plugin; *slot holds the
+ * latest result, so a failed chain can still be deleted with it. */
 static int chain_add(const struct attach_ctx *ctx,
 		     const struct plexus_attachment *a, json_object **slot,
 		     struct cni_err *err)
@@ -447,16 +448,20 @@ static int record_write(const struct attach_ctx *ctx,
 	return plexus_cache_write(ctx->cache_path, ctx->env, rec, err);
 }
 
-/* Undo attachments k..0 after a failure; their errors become details. */
+/* Undo, in reverse of the plan's order, the attachments an ADD started:
+ * those of a group up to `last` (with waves, parallel ADD), else those
+ * up to index `last`. Their errors become details. */
 static int rollback(const struct attach_ctx *ctx, struct plexus_record *rec,
-		    size_t k, struct cni_err *err)
+		    const size_t *wave, size_t last, struct cni_err *err)
 {
 	const struct plexus_plan *p = rec->plan;
 	int failed = 0;
 
-	for (size_t j = k + 1; j-- > 0;) {
+	for (size_t j = p->n; j-- > 0;) {
 		struct cni_err e = { 0 };
 
+		if (wave ? wave[j] > last : j > last)
+			continue;
 		if (chain_del(ctx, &p->att[j], rec->results[j], &e) < 0) {
 			failed = 1;
 			cni_err_add_details(err, "rollback: %s", e.msg);
@@ -541,9 +546,9 @@ static int conflict_fail(const struct plexus_attachment *a, bool requested,
  * probed, and one another host answers for is given back (reserved as a
  * conflict) and the attachment made again, CONFLICT_RETRIES times at
  * most; a requested address is not retried. Then code 122. */
-static int add_probed(const struct attach_ctx *ctx,
-		      const struct plexus_attachment *a, json_object **slot,
-		      struct cni_err *err)
+int attach_one_add(const struct attach_ctx *ctx,
+		   const struct plexus_attachment *a, json_object **slot,
+		   struct cni_err *err)
 {
 	bool probe = ctx->netns && *ctx->netns && conflict_enabled(a);
 	char who[512], all[2048] = "";
@@ -578,6 +583,72 @@ static int add_probed(const struct attach_ctx *ctx,
 	}
 }
 
+/* One attachment in this process. */
+static int add_one(const struct attach_ctx *ctx, struct plexus_record *rec,
+		   size_t k, struct cni_err *err)
+{
+	return attach_one_add(ctx, &rec->plan->att[k], &rec->results[k], err);
+}
+
+static int add_in_order(const struct attach_ctx *ctx, struct plexus_record *rec,
+			struct cni_err *err)
+{
+	for (size_t k = 0; k < rec->plan->n; k++) {
+		int r = add_one(ctx, rec, k, err);
+
+		if (r < 0) {
+			rollback(ctx, rec, NULL, k, err);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Group w: a lone member in this process, more in a process each. */
+static int add_wave(const struct attach_ctx *ctx, struct plexus_record *rec,
+		    const size_t *wave, size_t w, struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	size_t *idx = calloc(p->n, sizeof(*idx)), n = 0;
+	double t0 = now_ms();
+	int r;
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t j = 0; j < p->n; j++)
+		if (wave[j] == w)
+			idx[n++] = j;
+	if (n == 1)
+		r = add_one(ctx, rec, idx[0], err);
+	else
+		r = attach_par_run(ctx, rec, idx, n, err);
+	cni_log(CNI_LOG_VERBOSE, "ADD group %zu: %zu network(s) %s (%.1f ms)",
+		w, n, r < 0 ? "failed" : "ok", now_ms() - t0);
+	free(idx);
+	return r;
+}
+
+/* Parallel ADD: group after group (plan_waves); a failure rolls back
+ * every attachment started so far. */
+static int add_in_waves(const struct attach_ctx *ctx, struct plexus_record *rec,
+			struct cni_err *err)
+{
+	const struct plexus_plan *p = rec->plan;
+	size_t *wave = calloc(p->n ? p->n : 1, sizeof(*wave)), n_waves;
+	int r = 0;
+
+	if (!wave)
+		return -ENOMEM;
+	n_waves = plan_waves(p, wave);
+	for (size_t w = 0; r == 0 && w < n_waves; w++) {
+		r = add_wave(ctx, rec, wave, w, err);
+		if (r < 0)
+			rollback(ctx, rec, wave, w, err);
+	}
+	free(wave);
+	return r;
+}
+
 int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 	       struct cni_err *err)
 {
@@ -588,17 +659,14 @@ int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 	r = record_write(ctx, rec, err);
 	if (r < 0)
 		return r;
-	for (size_t k = 0; k < p->n; k++) {
-		r = add_probed(ctx, &p->att[k], &rec->results[k], err);
-		if (r < 0) {
-			rollback(ctx, rec, k, err);
-			return r;
-		}
-	}
+	r = p->parallel && p->n > 1 ? add_in_waves(ctx, rec, err)
+				    : add_in_order(ctx, rec, err);
+	if (r < 0)
+		return r;
 	rec->complete = true;
 	r = record_write(ctx, rec, err);
 	if (r < 0 && p->n > 0)
-		rollback(ctx, rec, p->n - 1, err);
+		rollback(ctx, rec, NULL, p->n - 1, err);
 	return r;
 }
 

@@ -16,6 +16,9 @@ struct cni_err;
 #define ANNOT_RESOURCE_NAME   "k8s.v1.cni.cncf.io/resourceName"
 /* plexus's own, on a NAD: "true"/"false", policy routing for it */
 #define ANNOT_POLICY_ROUTING "plexus.dev/policy-routing"
+/* plexus's own, on a pod: "true"/"false", parallel ADD where the node's
+ * parallelAttach is "pod" */
+#define ANNOT_PARALLEL_ATTACH "plexus.dev/parallel-attach"
 
 /* Most elements one annotation may select. */
 #define ANNOT_ELEMS_MAX 256

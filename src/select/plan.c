@@ -73,6 +73,51 @@ unsigned plan_policy_table(const struct plexus_policy_routing *pr,
 	return on && !a->is_default ? pr->table_base + (unsigned)i : 0;
 }
 
+/* A plugin config's "master" or "link" is ifname. */
+static bool names_link(json_object *plugin, const char *ifname)
+{
+	static const char *const keys[] = { "master", "link" };
+	json_object *v;
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (json_object_object_get_ex(plugin, keys[k], &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), ifname) == 0)
+			return true;
+	return false;
+}
+
+bool plan_depends(const struct plexus_plan *p, size_t j, size_t i)
+{
+	const struct plexus_attachment *a = &p->att[j];
+
+	if (i >= j || j >= p->n)
+		return false;
+	if (a->aux_chain)
+		return true;
+	for (size_t k = 0; k < a->conf->n_plugins; k++)
+		if (names_link(a->conf->plugins[k], p->att[i].ifname))
+			return true;
+	return false;
+}
+
+size_t plan_waves(const struct plexus_plan *p, size_t *ret_wave)
+{
+	size_t n_waves = 0;
+
+	for (size_t j = 0; j < p->n; j++) {
+		size_t w = 0;
+
+		for (size_t i = 0; i < j; i++)
+			if (plan_depends(p, j, i) && ret_wave[i] + 1 > w)
+				w = ret_wave[i] + 1;
+		ret_wave[j] = w;
+		if (w + 1 > n_waves)
+			n_waves = w + 1;
+	}
+	return n_waves;
+}
+
 const char *plan_isolation_str(enum plan_isolation v)
 {
 	switch (v) {

@@ -70,7 +70,20 @@ struct plexus_plan {
 	char *pod_namespace; /* from CNI_ARGS, or NULL */
 	char *pod_name;
 	char *pod_uid;
+	bool parallel; /* ADD attaches independent networks at once (the
+			* node's parallelAttach, the pod's annotation) */
 };
+
+/* Parallel ADD's order. Attachment j depends on an earlier attachment i
+ * when a plugin of j's chain names i's interface in its "master" or
+ * "link" (a link inside the pod: vlan, macvlan or ipvlan with
+ * linkInContainer); auxiliaryCNIChainName's chain depends on every
+ * other. Each attachment's group (wave) is one more than the highest
+ * of those it depends on, 0 without any: the members of a group do not
+ * depend on each other and every group runs after the ones before it.
+ * Fills ret_wave[0..p->n-1]; returns the number of groups. Pure. */
+bool plan_depends(const struct plexus_plan *p, size_t j, size_t i);
+size_t plan_waves(const struct plexus_plan *p, size_t *ret_wave);
 
 struct plexus_policy_routing;
 

@@ -394,6 +394,31 @@ static int parse_policy_routing(json_object *doc, struct plexus_conf *c,
 	return r;
 }
 
+/* "parallelAttach": false, true or "pod"; nothing else. */
+static int parse_parallel(json_object *doc, struct plexus_conf *c,
+			  struct cni_err *err)
+{
+	json_object *o;
+
+	c->parallel_attach = PLEXUS_PARALLEL_OFF;
+	if (!json_object_object_get_ex(doc, "parallelAttach", &o))
+		return 0;
+	if (json_object_is_type(o, json_type_boolean)) {
+		c->parallel_attach = json_object_get_boolean(o)
+					     ? PLEXUS_PARALLEL_ALL
+					     : PLEXUS_PARALLEL_OFF;
+		return 0;
+	}
+	if (json_object_is_type(o, json_type_string) &&
+	    strcmp(json_object_get_string(o), "pod") == 0) {
+		c->parallel_attach = PLEXUS_PARALLEL_POD;
+		return 0;
+	}
+	return cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			"parallelAttach: %.32s is not true, false or \"pod\"",
+			json_object_to_json_string(o));
+}
+
 static int check_sources(const struct plexus_conf *c, struct cni_err *err)
 {
 	if (!c->delegates && !c->cluster_network)
@@ -429,6 +454,8 @@ int plexus_conf_parse(json_object *doc, struct plexus_conf **ret,
 		r = parse_misc(doc, c, err);
 	if (r == 0)
 		r = parse_policy_routing(doc, c, err);
+	if (r == 0)
+		r = parse_parallel(doc, c, err);
 	if (r == 0)
 		r = tenant_policy_parse(doc, &c->policy, err);
 	if (r == 0)

@@ -31,6 +31,14 @@ struct plexus_policy_routing {
 	unsigned priority;
 };
 
+/* "parallelAttach": who attaches a pod's independent networks at once. */
+enum plexus_parallel {
+	PLEXUS_PARALLEL_OFF = 0, /* false (default): one after the other */
+	PLEXUS_PARALLEL_ALL,	 /* true: every pod */
+	PLEXUS_PARALLEL_POD,	 /* "pod": a pod that asks with the annotation
+				  * plexus.dev/parallel-attach: "true" */
+};
+
 /* The meta plugin's own config (Multus' keys plus a few of ours), as
  * docs/configuration.md lists them. Strings are owned; `delegates` is
  * borrowed from raw. */
@@ -78,6 +86,7 @@ struct plexus_conf {
 	bool sync_per_pod;	 /* "syncMode": "pod" (default), one commit per
 			    * call, or "write", every write fsync'ed */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
+	enum plexus_parallel parallel_attach;	     /* "parallelAttach" */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
 	struct tenant_policy *policy; /* "metaPlugins", "tenantPolicy";

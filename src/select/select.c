@@ -811,6 +811,33 @@ static int plan_check(const struct sel *s, struct cni_err *err)
 	return 0;
 }
 
+/* The node's parallelAttach, and under "pod" the pod's annotation
+ * plexus.dev/parallel-attach: "true" or "false", nothing else (checked
+ * whatever the node allows: a typo is an error, not a silent "no"). */
+static int parallel_set(struct sel *s, struct cni_err *err)
+{
+	const char *val = pod_annotation(s, ANNOT_PARALLEL_ATTACH);
+	json_object *md, *an, *v;
+	bool asked = false;
+
+	if (!val && s->pod &&
+	    json_object_object_get_ex(s->pod, "metadata", &md) &&
+	    json_object_object_get_ex(md, "annotations", &an) &&
+	    json_object_object_get_ex(an, ANNOT_PARALLEL_ATTACH, &v))
+		val = ""; /* present but not a string */
+	if (val && strcmp(val, "true") == 0)
+		asked = true;
+	else if (val && strcmp(val, "false") != 0)
+		return cni_errf(err, SEL,
+				"%s: annotation %s: \"%.32s\" is not "
+				"\"true\" or \"false\"",
+				s->who, ANNOT_PARALLEL_ATTACH, val);
+	s->plan->parallel =
+		s->conf->parallel_attach == PLEXUS_PARALLEL_ALL ||
+		(s->conf->parallel_attach == PLEXUS_PARALLEL_POD && asked);
+	return 0;
+}
+
 static int plan_pod_set(struct sel *s, struct cni_err *err)
 {
 	struct plexus_plan *p = s->plan;
@@ -857,6 +884,8 @@ int select_plan(const struct plexus_conf *conf, const struct cni_env *env,
 		r = plan_check(&s, err);
 	if (r == 0)
 		r = plan_pod_set(&s, err);
+	if (r == 0)
+		r = parallel_set(&s, err);
 	if (r == 0)
 		*ret = s.plan;
 	else

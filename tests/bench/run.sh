@@ -92,6 +92,7 @@ row "P4 policy routing, native 3-net pod ADD+DEL, on vs off" "${pon} ms" "${poff
 row "P3 plexus peak RSS (no-op delegates)" "$(python3 -c "print(f'{$rss/1024:.2f}')") MiB" "-" "-"
 row "P3 plexus peak RSS (native delegates in-process)" "$(python3 -c "print(f'{$nrss/1024:.2f}')") MiB" "-" "-"
 echo "failures: P2 plexus=$p2f direct=$p2df; P1' plexus=$p1f direct=$p1df; P1 native add/del=$p1nf; P4 on/off=$p4f"
+[ -x "$TOP/tests/bench/parallel.sh" ] && "$TOP/tests/bench/parallel.sh" || true
 [ -x "$TOP/tests/bench/plan.sh" ] && "$TOP/tests/bench/plan.sh" || true
 [ -x "$TOP/tests/bench/ipam.sh" ] && "$TOP/tests/bench/ipam.sh" || true
 [ -x "$TOP/tests/bench/delegates.sh" ] && "$TOP/tests/bench/delegates.sh" || true

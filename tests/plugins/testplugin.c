@@ -8,6 +8,7 @@
  *   failPercent  ADD fails at random this often (0-100)
  *   failCode  the error code to fail with (default 100 + 11 = 111)
  *   sleepMs   sleep before answering
+ *   sleepOn   the one command that sleeps ("ADD", ...); all when absent
  *   output    "garbage" | "huge" | "empty": a broken answer to ADD
  *   address   the IP (CIDR) to report (default 10.99.0.1/24); a plugin
  *             chained after another (it gets prevResult) passes that on
@@ -177,6 +178,9 @@ static int run(struct cni_env *env, json_object **conf, struct cni_err *err)
 	dump(*conf, env);
 	cni_json_get_int(*conf, "sleepMs", "sleepMs", &sleep_ms, NULL);
 	cni_json_get_int(*conf, "failCode", "failCode", &code, NULL);
+	if (*str(*conf, "sleepOn", "") &&
+	    strcmp(str(*conf, "sleepOn", ""), cni_cmd_str(env->cmd)) != 0)
+		sleep_ms = 0;
 	if (sleep_ms > 0)
 		nanosleep(&(struct timespec){ sleep_ms / 1000,
 					      (sleep_ms % 1000) * 1000000 },

@@ -1,9 +1,12 @@
 # make soak: 1,000 ADD/DEL cycles (SOAK_CYCLES) through the reference
 # plugins, then through the native delegates in-process, then through the
-# native delegate binaries exec'ed; plexus killed at random.
+# native delegate binaries exec'ed, then the native delegates with
+# parallelAttach (each network in a process of its own); plexus killed at
+# random.
 soak: deps
 	$(MAKE) build
 	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4
 	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4 --native
 	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4 --exec
+	/usr/bin/python3 tests/soak/soak.py --cycles $${SOAK_CYCLES:-1000} --pods 4 --native --parallel
 .PHONY: soak

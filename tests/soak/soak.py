@@ -8,7 +8,12 @@ any pod, no address held by host-local, no attachment held by the test
 plugin, and no cache record; at no time may two live pods hold one address.
 
 Prints the counts and a TAP line per check. Exit 1 when a check fails.
-  soak.py --cycles N --pods P --kill-percent K --bindir build/bin [--native | --exec]
+  soak.py --cycles N --pods P --kill-percent K --bindir build/bin [--native | --exec] [--parallel]
+
+--parallel: the node's parallelAttach is true, so every ADD attaches the
+three networks at once (a forked process each; a killed plexus leaves
+them running, and the DEL after it waits for them on the container lock);
+its netns and links are named pasoak-*.
 """
 import argparse, json, os, re, random, shutil, signal, subprocess, sys, tempfile, threading, time
 
@@ -26,8 +31,10 @@ class Soak:
         self.bindir = os.path.join(self.top, a.bindir)
         self.tp = os.path.join(os.path.dirname(self.bindir), "bin", "tests")
         self.tmp = tempfile.mkdtemp(prefix="plexus-soak.")
-        self.host = f"plxsoak-h{os.getpid()}"
-        self.pods = [f"plxsoak-p{os.getpid()}-{i}" for i in range(a.pods)]
+        pre = "pasoak" if a.parallel else "plxsoak"
+        self.host = f"{pre}-h{os.getpid()}"
+        self.pods = [f"{pre}-p{os.getpid()}-{i}" for i in range(a.pods)]
+        self.bridge, self.up, self.pe = pre + "0", pre + "-up", pre + "-pe"
         self.lock = threading.Lock()
         self.live = {}  # pod -> set of addresses
         self.c = dict(cycles=0, add_ok=0, add_failed=0, killed_add=0, killed_del=0,
@@ -50,11 +57,13 @@ class Soak:
                                           "path": f"{self.tmp}/pstore"}},
              "delegates": [
                  {"cniVersion": "1.0.0", "name": "cluster", "type": kind + "bridge",
-                  "bridge": "plxsoak0", "isGateway": True, "ipam": ipam("c", "10.240.0.0/24")},
+                  "bridge": self.bridge, "isGateway": True, "ipam": ipam("c", "10.240.0.0/24")},
                  {"cniVersion": "1.0.0", "name": "storage", "type": kind + "macvlan",
-                  "master": "plxsoak-up", "mode": "bridge", "ipam": ipam("s", "10.241.0.0/24")},
+                  "master": self.up, "mode": "bridge", "ipam": ipam("s", "10.241.0.0/24")},
                  {"cniVersion": "1.0.0", "name": "flaky", "type": "plexus-testplugin",
                   "stateDir": f"{self.tmp}/state", "failPercent": self.a.fail_percent}]}
+        if self.a.parallel:
+            c["parallelAttach"] = True
         p = f"{self.tmp}/soak.conf"
         with open(p, "w") as f:
             json.dump(c, f)
@@ -62,9 +71,9 @@ class Soak:
 
     def setup(self):
         sh("ip", "netns", "add", self.host)
-        sh("ip", "-n", self.host, "link", "add", "plxsoak-up", "type", "veth", "peer", "name", "plxsoak-pe")
-        sh("ip", "-n", self.host, "link", "set", "plxsoak-up", "up")
-        sh("ip", "-n", self.host, "link", "set", "plxsoak-pe", "up")
+        sh("ip", "-n", self.host, "link", "add", self.up, "type", "veth", "peer", "name", self.pe)
+        sh("ip", "-n", self.host, "link", "set", self.up, "up")
+        sh("ip", "-n", self.host, "link", "set", self.pe, "up")
         for p in self.pods:
             sh("ip", "netns", "add", p)
         os.makedirs(f"{self.tmp}/state")
@@ -152,11 +161,12 @@ class Soak:
         return self.plexus("GC", self.pods[0], "", extra=p)[0]
 
     def label(self):
+        par = ", parallel ADD" if self.a.parallel else ""
         if self.a.exec:
-            return "native delegate binaries exec'ed + host-local"
+            return "native delegate binaries exec'ed + host-local" + par
         if self.a.native:
-            return "native delegates + plexus-ipam in-process"
-        return "reference plugins + host-local"
+            return "native delegates + plexus-ipam in-process" + par
+        return "reference plugins + host-local" + par
 
     def leftovers(self):
         links = 0
@@ -249,6 +259,8 @@ def main():
                     help="plexus-bridge/-macvlan as separate processes "
                          "(PLEXUS_EXEC_ALWAYS=1), with host-local run from their "
                          "IPAM thread")
+    ap.add_argument("--parallel", action="store_true",
+                    help="parallelAttach true: the networks of a pod at once")
     a = ap.parse_args()
     s = Soak(a)
     try:

@@ -219,6 +219,87 @@ static void test_attach_add__failure_rolls_back_in_reverse(void **state)
 	}
 }
 
+#define NET_D                                                         \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"d\",\"type\":\"vlan\"," \
+	"\"master\":"                                                 \
+	"\"net1\",\"linkInContainer\":true}"
+
+/* Parallel ADD: a group of more than one runs in forked processes (the
+ * parent's fake sees none of their calls); the results land at their
+ * plan positions and the record is complete. */
+static void test_attach_add__parallel_results_in_plan_order(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_B, NET_C };
+	struct fixture *fx = fixture_new(confs, 3);
+	struct cni_err err = { 0 };
+
+	(void)state;
+	fx->rec->plan->parallel = true;
+	fake_exec_answer(&fx->fake, "ipvlan", CNI_CMD_ADD, "net2",
+			 "{\"cniVersion\":\"0.4.0\",\"ips\":[{\"version\":"
+			 "\"4\",\"address\":\"10.9.9.9/24\"}]}");
+	assert_int_equal(attach_add(&fx->ctx, fx->rec, &err), 0);
+	assert_int_equal(fx->fake.n_calls, 0);
+	assert_true(fx->rec->complete);
+	for (size_t i = 0; i < 3; i++)
+		assert_non_null(fx->rec->results[i]);
+	assert_string_equal(addr_of(fx->rec->results[2]), "10.9.9.9/24");
+	fixture_free(fx);
+}
+
+/* A failure in a parallel group: every attachment of it (and of the
+ * groups before) deleted in this process, in reverse of the plan's
+ * order, each with what its process got; the first failure the error. */
+static void test_attach_add__parallel_failure_rolls_back_all(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_B, NET_C };
+	static const char *const want[] = { "DEL ipvlan net2",
+					    "DEL tuning net1",
+					    "DEL macvlan net1",
+					    "DEL bridge eth0" };
+	struct fixture *fx = fixture_new(confs, 3);
+	struct cni_err err = { 0 };
+
+	(void)state;
+	fx->rec->plan->parallel = true;
+	fake_exec_fail(&fx->fake, "macvlan", CNI_CMD_ADD, "net1", 11,
+		       "no luck");
+	fake_exec_fail(&fx->fake, "ipvlan", CNI_CMD_ADD, "net2", 5, "no disk");
+	assert_int_equal(attach_add(&fx->ctx, fx->rec, &err), -EAGAIN);
+	assert_int_equal(err.code, 11);
+	assert_non_null(strstr(err.msg, "network \"b\" (net1)"));
+	assert_non_null(strstr(err.msg, "no luck"));
+	assert_non_null(strstr(err.details, "no disk"));
+	assert_false(fx->rec->complete);
+	expect_calls(&fx->fake, want, 4);
+	assert_null(fake_exec_prev(&fx->fake, 1)); /* b got nothing */
+	assert_string_equal(addr_of(fake_exec_prev(&fx->fake, 3)), "10.1.0.2/"
+								   "24");
+	fixture_free(fx);
+}
+
+/* d's vlan sits on net1: it runs after a, b, c (alone, so in this
+ * process), and its failure rolls back all four in reverse. */
+static void test_attach_add__parallel_dependent_runs_later(void **state)
+{
+	static const char *const confs[] = { NET_A, NET_B, NET_C, NET_D };
+	static const char *const want[] = {
+		"ADD vlan net3",   "DEL vlan net3",    "DEL ipvlan net2",
+		"DEL tuning net1", "DEL macvlan net1", "DEL bridge eth0"
+	};
+	struct fixture *fx = fixture_new(confs, 4);
+	struct cni_err err = { 0 };
+
+	(void)state;
+	fx->rec->plan->parallel = true;
+	fake_exec_fail(&fx->fake, "vlan", CNI_CMD_ADD, "net3", 11, "no luck");
+	assert_int_equal(attach_add(&fx->ctx, fx->rec, &err), -EAGAIN);
+	expect_calls(&fx->fake, want, 6);
+	/* the group before it had finished: b's tuning got its result */
+	assert_non_null(fake_exec_prev(&fx->fake, 3));
+	fixture_free(fx);
+}
+
 static void test_attach_add__rollback_errors_in_details(void **state)
 {
 	static const char *const confs[] = { NET_A, NET_C };
@@ -646,6 +727,12 @@ int main(void)
 		cmocka_unit_test(
 			test_attach_add__failure_rolls_back_in_reverse),
 		cmocka_unit_test(test_attach_add__rollback_errors_in_details),
+		cmocka_unit_test(
+			test_attach_add__parallel_results_in_plan_order),
+		cmocka_unit_test(
+			test_attach_add__parallel_failure_rolls_back_all),
+		cmocka_unit_test(
+			test_attach_add__parallel_dependent_runs_later),
 		cmocka_unit_test(test_attach_add__record_written_and_removed),
 		cmocka_unit_test(test_attach_add__bad_delegate_output),
 		cmocka_unit_test(test_attach_del__reverse_past_failures),

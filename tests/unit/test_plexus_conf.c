@@ -333,6 +333,44 @@ static void test_plexus_conf_parse__delegate_timeout_bounds(void **state)
 	}
 }
 
+static void test_plexus_conf_parse__parallel_attach(void **state)
+{
+	static const struct {
+		const char *val; /* NULL: the key left out */
+		int want;	 /* -1: refused */
+	} cases[] = {
+		{ NULL, PLEXUS_PARALLEL_OFF },
+		{ "false", PLEXUS_PARALLEL_OFF },
+		{ "true", PLEXUS_PARALLEL_ALL },
+		{ "\"pod\"", PLEXUS_PARALLEL_POD },
+		{ "\"Pod\"", -1 },
+		{ "\"true\"", -1 },
+		{ "\"\"", -1 },
+		{ "1", -1 },
+		{ "null", -1 },
+		{ "{\"pod\":true}", -1 },
+		{ "[\"pod\"]", -1 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char doc[200];
+		struct plexus_conf *c;
+
+		snprintf(doc, sizeof(doc),
+			 "{\"cniVersion\":\"1.0.0\"," DELEGATES "%s%s}",
+			 cases[i].val ? ",\"parallelAttach\":" : "",
+			 cases[i].val ? cases[i].val : "");
+		if (cases[i].want < 0) {
+			parse_fails(doc, CNI_ERR_INVALID_CONFIG,
+				    "parallelAttach: ");
+			continue;
+		}
+		c = parse_ok(doc);
+		assert_int_equal(c->parallel_attach, cases[i].want);
+		plexus_conf_free(c);
+	}
+}
+
 static void test_plexus_conf_parse__delegates_shape(void **state)
 {
 	(void)state;
@@ -392,6 +430,7 @@ int main(void)
 		cmocka_unit_test(
 			test_plexus_conf_parse__delegate_timeout_bounds),
 		cmocka_unit_test(test_plexus_conf_parse__delegates_shape),
+		cmocka_unit_test(test_plexus_conf_parse__parallel_attach),
 		cmocka_unit_test(test_plexus_conf_parse__no_network_source),
 		cmocka_unit_test(test_plexus_conf_parse__nad_rules),
 	};

@@ -171,6 +171,10 @@ static void same_verdicts(const struct fx *x, int r, int ctl, json_object *view)
 		return;
 	}
 	assert_int_equal(ctl, CTL_EXIT_OK);
+	assert_true(json_object_object_get_ex(view, "parallelAttach", &v));
+	assert_int_equal(
+		json_object_get_boolean(json_object_object_get(v, "parallel")),
+		x->plan->parallel);
 	assert_true(json_object_object_get_ex(view, "attachments", &list));
 	assert_int_equal(json_object_array_length(list), x->plan->n);
 	for (size_t i = 0; i < x->plan->n; i++) {
@@ -1061,6 +1065,136 @@ static void test_select__policy_routes_refused(void **state)
 	}
 }
 
+/* The pod with networks a, b and, unless NULL, the JSON value of
+ * plexus.dev/parallel-attach. */
+static void add_pod_parallel(struct fx *x, const char *value)
+{
+	char ann[512];
+
+	snprintf(ann, sizeof(ann),
+		 "{\"k8s.v1.cni.cncf.io/networks\": \"a, b\"%s%s}",
+		 value ? ", \"plexus.dev/parallel-attach\": " : "",
+		 value ? value : "");
+	add_pod(x, ann);
+}
+
+/* parallelAttach decides; under "pod" the annotation chooses, strictly. */
+static void test_select__parallel_attach(void **state)
+{
+	static const struct {
+		enum plexus_parallel node;
+		const char *annot; /* the JSON value, NULL: none */
+		int want;	   /* 1 parallel, 0 not, -1 refused */
+	} cases[] = {
+		{ PLEXUS_PARALLEL_OFF, NULL, 0 },
+		{ PLEXUS_PARALLEL_OFF, "\"true\"", 0 },
+		{ PLEXUS_PARALLEL_ALL, NULL, 1 },
+		{ PLEXUS_PARALLEL_ALL, "\"false\"", 1 },
+		{ PLEXUS_PARALLEL_POD, NULL, 0 },
+		{ PLEXUS_PARALLEL_POD, "\"true\"", 1 },
+		{ PLEXUS_PARALLEL_POD, "\"false\"", 0 },
+		{ PLEXUS_PARALLEL_POD, "\"yes\"", -1 },
+		{ PLEXUS_PARALLEL_POD, "\"True\"", -1 },
+		{ PLEXUS_PARALLEL_POD, "\"\"", -1 },
+		{ PLEXUS_PARALLEL_POD, "true", -1 },
+		{ PLEXUS_PARALLEL_OFF, "\"1\"", -1 },
+		{ PLEXUS_PARALLEL_ALL, "\"true \"", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *x;
+
+		teardown(state);
+		setup(state);
+		x = *state;
+		x->conf.parallel_attach = cases[i].node;
+		add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+		add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+		add_pod_parallel(x, cases[i].annot);
+		print_message("case %zu: %s\n", i,
+			      cases[i].annot ? cases[i].annot : "(none)");
+		if (cases[i].want < 0) {
+			run_fails(x, CNI_ERR_SELECTION,
+				  "pod ns1/p1: annotation "
+				  "plexus.dev/parallel-attach: ",
+				  "is not \"true\" or \"false\"", NULL);
+			continue;
+		}
+		run_ok(x);
+		assert_int_equal(x->plan->parallel, cases[i].want);
+	}
+}
+
+/* plexusctl plan's groups for x's pod are `want` (json-c's spaced form). */
+static void groups_shown(struct fx *x, const char *want)
+{
+	struct ctl_pod_info pod = { .ns = "ns1", .name = "p1" };
+	json_object *view = NULL, *pa, *g;
+
+	assert_int_equal(ctl_plan_run(&x->conf, &x->env, x->src, &pod, &view),
+			 CTL_EXIT_OK);
+	assert_true(json_object_object_get_ex(view, "parallelAttach", &pa));
+	assert_true(json_object_object_get_ex(pa, "groups", &g));
+	assert_string_equal(
+		json_object_to_json_string_ext(g, JSON_C_TO_STRING_SPACED),
+		want);
+	json_object_put(view);
+}
+
+#define LINKED(name, key, ifname)                                             \
+	"{\"cniVersion\":\"1.0.0\",\"name\":\"" name "\",\"plugins\":[{"      \
+	"\"type\":\"macvlan\",\"linkInContainer\":true,\"" key "\":\"" ifname \
+	"\"}]}"
+
+/* plan_waves: an attachment naming an earlier one's pod interface in
+ * "master" or "link" runs in a later group; the rest in group 0. */
+static void test_select__parallel_waves(void **state)
+{
+	struct fx *x = *state;
+	size_t wave[8] = { 0 };
+
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_nad(x, "ns1", "v1", LINKED("v1", "master", "net1"), NULL);
+	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+	add_nad(x, "ns1", "v2", LINKED("v2", "link", "net2"), NULL);
+	add_nad(x, "ns1", "h", LINKED("h", "master", "eth9"), NULL);
+	add_pod_networks(x, "a, v1, b, v2, h");
+	run_ok(x);
+	assert_int_equal(x->plan->n, 6);
+	/* eth0 cluster, net1 a, net2 v1 (on net1), net3 b, net4 v2 (on
+	 * net2), net5 h (eth9: not a pod interface of this plan) */
+	assert_int_equal(plan_waves(x->plan, wave), 3);
+	assert_int_equal(wave[0], 0);
+	assert_int_equal(wave[1], 0);
+	assert_int_equal(wave[2], 1);
+	assert_int_equal(wave[3], 0);
+	assert_int_equal(wave[4], 2);
+	assert_int_equal(wave[5], 0);
+	assert_true(plan_depends(x->plan, 2, 1));
+	x->conf.parallel_attach = PLEXUS_PARALLEL_ALL;
+	groups_shown(x, "[ [ 0, 1, 3, 5 ], [ 2 ], [ 4 ] ]");
+	assert_true(plan_depends(x->plan, 4, 2));
+	assert_false(plan_depends(x->plan, 4, 1));
+	assert_false(plan_depends(x->plan, 1, 2)); /* only on earlier ones */
+	assert_false(plan_depends(x->plan, 5, 0));
+}
+
+/* Without any dependency every attachment is in group 0. */
+static void test_select__parallel_waves_independent(void **state)
+{
+	struct fx *x = *state;
+	size_t wave[4] = { 9, 9, 9, 9 };
+
+	add_nad(x, "ns1", "a", BRIDGE("a"), NULL);
+	add_nad(x, "ns1", "b", BRIDGE("b"), NULL);
+	add_nad(x, "ns1", "c", BRIDGE("c"), NULL);
+	add_pod_networks(x, "a, b, c");
+	run_ok(x);
+	assert_int_equal(plan_waves(x->plan, wave), 1);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(wave[i], 0);
+}
+
 /* The default network keeps the main table: its routes are refused. */
 static void test_select__policy_routes_default_network(void **state)
 {
@@ -1104,6 +1238,9 @@ int main(void)
 		T(test_select__policy_routes),
 		T(test_select__policy_routes_refused),
 		T(test_select__policy_routes_default_network),
+		T(test_select__parallel_attach),
+		T(test_select__parallel_waves),
+		T(test_select__parallel_waves_independent),
 		T(test_select__interface_clash),
 		T(test_select__nad_missing),
 		T(test_select__nad_config_not_json),

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Parallel ADD of one group of attachments: a forked process each, its
+ * result and error sent back as one JSON message over a pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "attach_par.h"
+#include "cache.h"
+#include "cni_conf.h"
+#include "cni_deadline.h"
+#include "cni_error.h"
+#include "cni_exec.h"
+#include "cni_json.h"
+#include "cni_log.h"
+#include "plan.h"
+
+/* A message larger than this is refused: a result is at most
+ * CNI_EXEC_OUTPUT_MAX, and an error a few KiB. */
+#define PAR_MSG_MAX (CNI_EXEC_OUTPUT_MAX + 64 * 1024)
+/* How long after its own deadlines a process is killed. */
+#define PAR_GRACE_MS 1000
+
+/* One forked attachment. */
+struct par_child {
+	size_t att; /* index in the plan */
+	pid_t pid;
+	int fd; /* the pipe's read end; -1 once read to its end */
+	char *buf;
+	size_t len, cap;
+	bool too_big;
+	bool killed; /* past the group's deadline */
+};
+
+static void write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, s, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		len -= (size_t)w;
+	}
+}
+
+/* The forked process: ADD attachment k, send {rc, code, msg, details,
+ * result} and leave without running the parent's exit handlers. */
+static void __attribute__((noreturn))
+child_main(const struct attach_ctx *ctx, const struct plexus_record *rec,
+	   size_t k, int fd)
+{
+	const struct plexus_attachment *a = &rec->plan->att[k];
+	struct cni_err e = { 0 };
+	json_object *slot = NULL, *msg = json_object_new_object();
+	int r = attach_one_add(ctx, a, &slot, &e);
+	const char *s;
+
+	if (msg) {
+		json_object_object_add(msg, "rc", json_object_new_int(r));
+		json_object_object_add(msg, "code",
+				       json_object_new_int(e.code));
+		json_object_object_add(msg, "msg",
+				       json_object_new_string(e.msg));
+		json_object_object_add(msg, "details",
+				       json_object_new_string(e.details));
+		json_object_object_add(msg, "result", slot);
+		s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+		if (s)
+			write_all(fd, s, strlen(s));
+	}
+	fflush(NULL); /* only this process' own log lines are buffered */
+	_exit(0);
+}
+
+static int spawn(const struct attach_ctx *ctx, const struct plexus_record *rec,
+		 struct par_child *c)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL); /* nothing buffered is written twice */
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (c->pid == 0) {
+		close(fds[0]);
+		child_main(ctx, rec, c->att, fds[1]);
+	}
+	close(fds[1]);
+	c->fd = fds[0];
+	return 0;
+}
+
+/* Read what is there; at the end (or past PAR_MSG_MAX) close the fd. */
+static void child_read(struct par_child *c)
+{
+	char chunk[65536];
+	ssize_t n = read(c->fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n > 0 && c->len + (size_t)n + 1 > PAR_MSG_MAX)
+		c->too_big = true;
+	if (n > 0 && !c->too_big && c->len + (size_t)n + 1 > c->cap) {
+		size_t cap = (c->len + (size_t)n + 1) * 2;
+		char *b = realloc(c->buf, cap);
+
+		if (!b)
+			c->too_big = true;
+		else
+			c->buf = b, c->cap = cap;
+	}
+	if (n > 0 && !c->too_big) {
+		memcpy(c->buf + c->len, chunk, (size_t)n);
+		c->len += (size_t)n;
+		c->buf[c->len] = '\0';
+	}
+	if (n <= 0 || c->too_big) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* Read every pipe to its end, or until d: then the processes still
+ * writing are killed (their fds closed, their messages missing). */
+static void collect(struct par_child *cs, size_t n, int64_t d)
+{
+	struct pollfd *pf = calloc(n, sizeof(*pf));
+
+	for (;;) {
+		size_t open_n = 0;
+		int t = (int)cni_deadline_left(d, 1000);
+
+		for (size_t i = 0; pf && i < n; i++) {
+			pf[i] = (struct pollfd){ .fd = cs[i].fd,
+						 .events = POLLIN };
+			open_n += cs[i].fd >= 0;
+		}
+		if (!pf || open_n == 0 || cni_deadline_passed(d))
+			break;
+		if (poll(pf, n, t) < 0 && errno != EINTR)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (cs[i].fd >= 0 && pf[i].revents)
+				child_read(&cs[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cs[i].fd < 0)
+			continue;
+		kill(cs[i].pid, SIGKILL);
+		cs[i].killed = true;
+		close(cs[i].fd);
+		cs[i].fd = -1;
+		free(cs[i].buf);
+		cs[i].buf = NULL;
+		cs[i].len = 0;
+	}
+	free(pf);
+}
+
+/* The latest a group's processes may take: for each, delegateTimeout per
+ * plugin of its chain (what its own deadlines allow), and a grace. */
+static int64_t group_deadline(const struct attach_ctx *ctx,
+			      const struct plexus_record *rec,
+			      const struct par_child *cs, size_t n)
+{
+	int64_t per = ctx->timeout_ms > 0 ? ctx->timeout_ms
+					  : CNI_EXEC_TIMEOUT_MS_DEFAULT;
+	size_t most = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t np = rec->plan->att[cs[i].att].conf->n_plugins;
+
+		if (np > most)
+			most = np;
+	}
+	return cni_deadline_after(per * (int64_t)most + PAR_GRACE_MS);
+}
+
+static const char *msg_str(json_object *msg, const char *key)
+{
+	const char *s =
+		json_object_get_string(json_object_object_get(msg, key));
+
+	return s ? s : "";
+}
+
+/* The message of child c into its slot and e; its return code. */
+static int child_finish(struct par_child *c, const struct plexus_record *rec,
+			struct cni_err *e)
+{
+	const struct plexus_attachment *a = &rec->plan->att[c->att];
+	json_object *msg = NULL, *v;
+	int status = 0, r;
+
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!c->buf ||
+	    cni_json_parse_max(c->buf, c->len, PAR_MSG_MAX, "parallel ADD",
+			       &msg, NULL) < 0 ||
+	    !json_object_is_type(msg, json_type_object)) {
+		json_object_put(msg);
+		if (c->killed)
+			return cni_errf(e, CNI_ERR_DELEGATE_TIMEOUT,
+					"network \"%s\" (%s): its ADD process "
+					"outlived its deadlines and was killed",
+					a->network, a->ifname);
+		return cni_errf(e, CNI_ERR_DELEGATE_FAILED,
+				"network \"%s\" (%s): its ADD process ended "
+				"(status 0x%x) without an answer",
+				a->network, a->ifname, (unsigned)status);
+	}
+	r = json_object_get_int(json_object_object_get(msg, "rc"));
+	e->code = json_object_get_int(json_object_object_get(msg, "code"));
+	snprintf(e->msg, sizeof(e->msg), "%s", msg_str(msg, "msg"));
+	snprintf(e->details, sizeof(e->details), "%s", msg_str(msg, "details"));
+	if (json_object_object_get_ex(msg, "result", &v) &&
+	    !json_object_is_type(v, json_type_null))
+		rec->results[c->att] = json_object_get(v);
+	json_object_put(msg);
+	if (r < 0 && !e->code)
+		cni_errf(e, CNI_ERR_DELEGATE_FAILED, "network \"%s\" (%s): %s",
+			 a->network, a->ifname, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+/* The first failure (plan order) becomes err, the others its details. */
+static int report(const int *rcs, const struct cni_err *es, size_t n,
+		  struct cni_err *err)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] == 0)
+			continue;
+		if (first == 0) {
+			first = rcs[i];
+			if (err)
+				*err = es[i];
+		} else {
+			cni_err_add_details(err, "%s", es[i].msg);
+		}
+	}
+	return first;
+}
+
+/* Wait for the processes of cs[0..n) and fill rec and the errors. */
+static void finish_all(struct par_child *cs, size_t n,
+		       struct plexus_record *rec, int *rcs, struct cni_err *es)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cs[i].pid > 0)
+			rcs[i] = child_finish(&cs[i], rec, &es[i]);
+		free(cs[i].buf);
+	}
+}
+
+int attach_par_run(const struct attach_ctx *ctx, struct plexus_record *rec,
+		   const size_t *idx, size_t n, struct cni_err *err)
+{
+	struct par_child *cs = calloc(n, sizeof(*cs));
+	struct cni_err *es = calloc(n, sizeof(*es));
+	int *rcs = calloc(n, sizeof(*rcs)), r = 0;
+
+	for (size_t i = 0; cs && es && rcs && i < n; i++) {
+		cs[i] = (struct par_child){ .att = idx[i], .fd = -1 };
+		rcs[i] = spawn(ctx, rec, &cs[i]);
+		if (rcs[i] < 0)
+			cni_errf(&es[i], CNI_ERR_INTERNAL,
+				 "network \"%s\": fork: %s",
+				 rec->plan->att[idx[i]].network,
+				 strerror(-rcs[i]));
+	}
+	if (cs && es && rcs) {
+		collect(cs, n, group_deadline(ctx, rec, cs, n));
+		finish_all(cs, n, rec, rcs, es);
+		r = report(rcs, es, n, err);
+	} else {
+		r = -ENOMEM;
+	}
+	free(cs);
+	free(es);
+	free(rcs);
+	return r;
+}
