@@ -300,8 +300,7 @@ static int status_via_plexusd(struct pdc *p, const char *ns, const char *name,
 	}
 	free(req);
 	if (r < 0) {
-		give_up(p, what, strerror(-r));
-		cni_log(CNI_LOG_ERROR, "writing it directly");
+		give_up(p, what, strerror(-r)); /* logged: asking the API */
 		return -EAGAIN;
 	}
 	if (!strcmp(line, "OK")) {

@@ -21,6 +21,7 @@
 
 #define TRIES	       3 /* a 409, 429 or 5xx is sent again, twice */
 #define RETRY_DELAY_MS 300
+#define TIMEOUT_MS     4000 /* a request; plexus waits 5 s in all */
 
 struct job {
 	unsigned long long id;
@@ -38,7 +39,6 @@ struct pd_status {
 	bool stop;
 	struct job *todo[PD_STATUS_QUEUE], *done[PD_STATUS_QUEUE];
 	size_t n_todo, n_done;
-	struct pd_status_stats st;
 	/* the thread's own */
 	struct k8s_config *cfg;
 	struct k8s_client *cl;
@@ -79,8 +79,10 @@ static int client(struct pd_status *s, struct cni_err *err)
 	if (s->cl)
 		return 0;
 	r = k8s_kubeconfig_load(s->kubeconfig, &s->cfg, err);
-	if (r == 0)
+	if (r == 0) {
+		s->cfg->timeout_ms = TIMEOUT_MS;
 		r = k8s_client_new(s->cfg, &s->cl, err);
+	}
 	if (r < 0) {
 		client_drop(s);
 		return r;
@@ -172,9 +174,6 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		patch(s, j);
 		pthread_mutex_lock(&s->lock);
-		s->st.patched += j->rc == PD_STATUS_OK;
-		s->st.gone += j->rc == PD_STATUS_GONE;
-		s->st.failed += j->rc == PD_STATUS_FAILED;
 		s->done[s->n_done++] = j; /* room: submit counts done too */
 		wake(s);
 	}
@@ -277,11 +276,4 @@ int pd_status_take(struct pd_status *s, unsigned long long *ret_id,
 	snprintf(msg, msg_size, "%s", j->msg);
 	job_free(j);
 	return 1;
-}
-
-void pd_status_stats(struct pd_status *s, struct pd_status_stats *ret)
-{
-	pthread_mutex_lock(&s->lock);
-	*ret = s->st;
-	pthread_mutex_unlock(&s->lock);
 }

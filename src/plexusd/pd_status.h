@@ -24,11 +24,6 @@ enum pd_status_rc {
 			    * write it itself */
 };
 
-/* jobs by outcome, for the metrics */
-struct pd_status_stats {
-	unsigned long patched, gone, failed; /* jobs by outcome */
-};
-
 int pd_status_start(const char *kubeconfig, int wake_fd, struct pd_status **ret,
 		    struct cni_err *err);
 /* Stop the thread (after the job in flight), join it, free everything;
@@ -43,6 +38,5 @@ int pd_status_submit(struct pd_status *s, unsigned long long id, const char *ns,
  * error, for FAILED and GONE), 0 when none is done. */
 int pd_status_take(struct pd_status *s, unsigned long long *ret_id,
 		   enum pd_status_rc *ret_rc, char *msg, size_t msg_size);
-void pd_status_stats(struct pd_status *s, struct pd_status_stats *ret);
 
 #endif

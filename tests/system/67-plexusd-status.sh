@@ -303,6 +303,23 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.b
 	expect_eq "$(grep -c '^plexus_delegate_duration_seconds_count' "$T_TMP/metrics.txt")" 65 "series (the cap of 64, and _other)"
 }
 
+case_clean_exit() {
+	fresh
+	run ADD
+	expect_ok ADD
+	run DEL
+	expect_ok DEL
+	ask 'STATUS default p1 u1 []' >/dev/null
+	kill "$PD_PID"
+	local rc=0
+	wait "$PD_PID" || rc=$?
+	PD_PID=""
+	expect_eq "$rc" 0 "plexusd's exit status after SIGTERM"
+	if grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T_TMP/pd.log"; then
+		fail "a sanitizer report in plexusd's log"
+	fi
+}
+
 t_case "plexusd status: fixture API server is up" case_server
 t_case "plexusd status: [1.0.0] ADD: network-status PATCHed by plexusd (its token, the pod's uid), no API request by the plugin" case_via_plexusd
 t_case "plexusd status: plexusd killed: plexus writes network-status directly" case_stopped_direct
@@ -310,3 +327,4 @@ t_case "plexusd status: plexusd's PATCH fails: plexus writes it directly, logged
 t_case "plexusd status: a pod of another uid, or not cached, is never patched by plexusd" case_uid_refused
 t_case "plexusd status: malformed and oversized STATUS and report lines refused, daemon unharmed" case_malformed
 t_case "plexusd status: /metrics: verb and delegate histograms, errors by code, escaping, the 64-series cap" case_metrics
+t_case "plexusd status: plexusd exits 0 on SIGTERM, its status thread joined (no sanitizer report)" case_clean_exit

@@ -115,7 +115,7 @@ static void test_pd_sock_parse__status_and_reports(void **state)
 		{ "CALL ADD 0 10 a b c", -EINVAL },
 	};
 	struct pd_sock_req r;
-	char line[PD_SOCK_STATUS_MAX + 16];
+	static char line[PD_SOCK_STATUS_MAX + 16];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -138,7 +138,7 @@ static void test_pd_sock_parse__status_and_reports(void **state)
 	assert_memory_equal(r.body, "[{}]", 4);
 	/* STATUS up to PD_SOCK_STATUS_MAX - 1 bytes, other lines 511 */
 	snprintf(line, sizeof(line), "STATUS ns p u [{\"a\":\"");
-	memset(line + strlen(line), 'x', PD_SOCK_STATUS_MAX);
+	memset(line + strlen(line), 'x', sizeof(line) - strlen(line) - 1);
 	strcpy(line + PD_SOCK_STATUS_MAX - 1 - 4, "\"}]");
 	assert_int_equal(pd_sock_parse(line, PD_SOCK_STATUS_MAX - 2, &r), 0);
 	strcpy(line + PD_SOCK_STATUS_MAX - 4, "\"}]");
