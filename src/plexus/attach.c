@@ -341,6 +341,10 @@ static int plugin_call(const struct attach_ctx *ctx,
 		"(%.1f ms)",
 		cni_cmd_str(cmd), a->network, type, a->ifname,
 		r < 0 ? "failed" : "ok", now_ms() - t0);
+	if (ctx->observe)
+		ctx->observe(ctx->observe_ctx, cmd, a->network, type,
+			     now_ms() - t0,
+			     r < 0 ? (err && err->code ? err->code : 999) : 0);
 	if (r < 0) {
 		cni_err_prefix(err, "network \"%s\" (%s)", a->network,
 			       a->ifname);

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "cni_env.h"
 #include "cni_version.h"
 
 struct cni_env;
@@ -25,6 +26,11 @@ struct attach_ctx {
 	const char *args_others;  /* CNI_ARGS for non-default networks */
 	int timeout_ms;
 	int lock_fd; /* the container's lock, inherited by delegates; -1 */
+	/* told of every delegate call when set (plexusd's metrics): its
+	 * network, delegate type, duration and CNI code (0: success) */
+	void (*observe)(void *octx, enum cni_cmd cmd, const char *network,
+			const char *type, double ms, int code);
+	void *observe_ctx;
 };
 
 /* CNI_ARGS for the networks other than the default one: without the

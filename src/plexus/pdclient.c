@@ -29,6 +29,7 @@ struct pdc {
 	int64_t deadline; /* of the request in flight */
 	int64_t spent_ms; /* waited on plexusd so far, of the budget */
 	struct nad_source *direct; /* opened on first need */
+	unsigned fallbacks;	   /* requests sent directly instead */
 };
 
 /* plexusd absent, slow or broken: logged as an error (plexusd is
@@ -64,7 +65,7 @@ static int pd_connect(struct pdc *p)
 static int wait_fd(struct pdc *p, short events)
 {
 	struct pollfd pfd = { .fd = p->fd, .events = events };
-	int64_t left = cni_deadline_left(p->deadline, PDCLIENT_DEADLINE_MS);
+	int64_t left = cni_deadline_left(p->deadline, PDCLIENT_STATUS_MS);
 	int r;
 
 	if (left <= 0)
@@ -230,6 +231,7 @@ static int c_get_pod(void *ctx, const char *ns, const char *name,
 			return 0;
 	}
 	r = direct_for(p, what, err);
+	p->fallbacks++;
 	return r ? r
 		 : p->direct->ops->get_pod(p->direct->ctx, ns, name, ret, err);
 }
@@ -249,8 +251,73 @@ static int c_get_nad(void *ctx, const char *ns, const char *name,
 			return 0;
 	}
 	r = direct_for(p, what, err);
+	p->fallbacks++;
 	return r ? r
 		 : p->direct->ops->get_nad(p->direct->ctx, ns, name, ret, err);
+}
+
+/* one STATUS exchange on the open connection, or a new one: the answer
+ * line in *ret */
+static int status_ask(struct pdc *p, const char *req, size_t len, char **ret)
+{
+	int r = 0;
+
+	p->deadline = cni_deadline_after(PDCLIENT_STATUS_MS);
+	if (p->fd < 0)
+		r = pd_connect(p);
+	if (r == 0)
+		r = send_all(p, req, len);
+	if (r == 0)
+		r = recv_line(p, ret);
+	return r;
+}
+
+/* STATUS through plexusd: 0 when it patched, -ENOENT (err set) when the
+ * pod is gone, else -EAGAIN: write it directly */
+static int status_via_plexusd(struct pdc *p, const char *ns, const char *name,
+			      const char *uid, const char *status_json,
+			      struct cni_err *err)
+{
+	char *req = NULL, *line = NULL, what[400];
+	bool reused = p->fd >= 0;
+	int n, r;
+
+	snprintf(what, sizeof(what), "network-status of pod %s/%s", ns, name);
+	n = asprintf(&req, "STATUS %s %s %s %s\n", ns, name, uid, status_json);
+	if (n < 0 || (size_t)n > PDCLIENT_STATUS_MAX) {
+		cni_log(CNI_LOG_VERBOSE,
+			"plexusd %s: %s: over %d bytes; "
+			"writing it directly",
+			p->conf->plexusd_socket, what, PDCLIENT_STATUS_MAX);
+		free(req);
+		return -EAGAIN;
+	}
+	r = status_ask(p, req, (size_t)n, &line);
+	if ((r == -EPIPE || r == -ECONNRESET) && reused) {
+		close(p->fd); /* closed by plexusd while idle: once more */
+		p->fd = -1;
+		r = status_ask(p, req, (size_t)n, &line);
+	}
+	free(req);
+	if (r < 0) {
+		give_up(p, what, strerror(-r)); /* logged: asking the API */
+		return -EAGAIN;
+	}
+	if (!strcmp(line, "OK")) {
+		r = 0;
+	} else if (!strncmp(line, "GONE", 4)) {
+		cni_errf(err, CNI_ERR_SELECTION, "%s: plexusd: %.300s", what,
+			 line);
+		r = -ENOENT; /* as the API answers a direct write */
+	} else {
+		cni_log(!strncmp(line, "FAILED", 6) ? CNI_LOG_ERROR
+						    : CNI_LOG_VERBOSE,
+			"plexusd %s: %s: answered %.300s; writing it directly",
+			p->conf->plexusd_socket, what, line);
+		r = -EAGAIN;
+	}
+	free(line);
+	return r;
 }
 
 static int c_put_status(void *ctx, const char *ns, const char *name,
@@ -258,10 +325,16 @@ static int c_put_status(void *ctx, const char *ns, const char *name,
 			struct cni_err *err)
 {
 	struct pdc *p = ctx;
-	int r = direct(p, err);
+	int r = -EAGAIN;
 
+	if (!p->gave_up && uid && *uid)
+		r = status_via_plexusd(p, ns, name, uid, status_json, err);
+	if (r != -EAGAIN)
+		return r;
+	r = direct(p, err);
 	if (r == 0 && (!p->direct || !p->direct->ops->put_network_status))
 		return 0;
+	p->fallbacks++;
 	return r ? r
 		 : p->direct->ops->put_network_status(p->direct->ctx, ns, name,
 						      uid, status_json, err);
@@ -291,6 +364,12 @@ static const struct nad_source_ops pd_ops = {
 	.requests = c_requests,
 	.free = c_free,
 };
+
+unsigned pdclient_fallbacks(const struct nad_source *src)
+{
+	return src && src->ops == &pd_ops ? ((struct pdc *)src->ctx)->fallbacks
+					  : 0;
+}
 
 int pdclient_open(const struct plexus_conf *conf, const char *uid,
 		  unsigned flags, struct nad_source **ret, struct cni_err *err)

@@ -12,15 +12,27 @@ struct plexus_conf;
  * has not delivered yet (PD_SOCK_WAIT_MS). */
 #define PDCLIENT_DEADLINE_MS 200
 
+/* network-status through plexusd (its STATUS request) waits for the
+ * patch up to this long, then is written directly; a STATUS line over
+ * PDCLIENT_STATUS_MAX bytes (plexusd's PD_SOCK_STATUS_MAX) is written
+ * directly at once. */
+#define PDCLIENT_STATUS_MS  5000
+#define PDCLIENT_STATUS_MAX 65536
+
 /* A NAD source that asks plexusd's socket (conf->plexusd_socket) first
  * for the pod of uid and the NADs it names, and the source conf names
  * (nad_source_open: the API) for anything plexusd does not serve:
  * plexusd absent, slow, not synced, the pod unknown or of another uid,
  * a NAD it does not have. Each fallback is logged (an error when plexusd
  * is absent, slow or broken; verbose for a miss it answered). The direct
- * source is opened only when first needed; network-status always goes
- * through it. */
+ * source is opened only when first needed. network-status is sent to
+ * plexusd (STATUS) unless plexusd was given up: plexusd patches it when
+ * the pod is its cached one of that uid; any other answer than done or
+ * "the pod is gone" (-ENOENT), and no answer, writes it directly. */
 int pdclient_open(const struct plexus_conf *conf, const char *uid,
 		  unsigned flags, struct nad_source **ret, struct cni_err *err);
+/* Requests src (a pdclient source; else 0) sent directly instead of
+ * through plexusd: pod, NADs, network-status. */
+unsigned pdclient_fallbacks(const struct nad_source *src);
 
 #endif

@@ -33,6 +33,7 @@
 #include "multus_cache.h"
 #include "netstatus.h"
 #include "pdclient.h"
+#include "pdreport.h"
 #include "plan.h"
 #include "plexus_conf.h"
 #include "podroute.h"
@@ -59,6 +60,7 @@ struct request {
 	int lock_fd;
 	bool from_multus; /* the record was read from Multus' cache */
 	bool uncommitted; /* writes left to the call's commit (syncMode) */
+	struct pdreport *report; /* with plexusdSocket: told to plexusd */
 };
 
 static void request_clear(struct request *req)
@@ -70,6 +72,7 @@ static void request_clear(struct request *req)
 	free(req->args_default);
 	free(req->args_others);
 	free(req->lock_path);
+	pdreport_free(req->report);
 	if (req->lock_fd > 0)
 		close(req->lock_fd);
 }
@@ -88,6 +91,8 @@ static struct attach_ctx ctx_for(const struct request *req)
 		.args_others = req->args_others,
 		.timeout_ms = req->conf->delegate_timeout_ms,
 		.lock_fd = req->lock_fd > 0 ? req->lock_fd : -1,
+		.observe = req->report ? pdreport_call : NULL,
+		.observe_ctx = req->report,
 	};
 }
 
@@ -731,11 +736,41 @@ static int refuse_nested(const struct cni_env *env, struct cni_err *err)
 	return setenv(PLEXUS_NESTED_ENV, "1", 1) < 0 ? -errno : 0;
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* With plexusdSocket, ADD, DEL and CHECK report to plexusd afterwards
+ * (pdreport.h: never delaying or failing the verb). */
+static void report_start(struct request *req)
+{
+	enum cni_cmd cmd = req->env->cmd;
+
+	if (req->conf->plexusd_socket &&
+	    (cmd == CNI_CMD_ADD || cmd == CNI_CMD_DEL || cmd == CNI_CMD_CHECK))
+		req->report = pdreport_new();
+}
+
+static void report_send(const struct request *req, int r,
+			const struct cni_err *err, double t0)
+{
+	if (!req->report)
+		return;
+	pdreport_send(req->report, req->conf->plexusd_socket, req->env->cmd,
+		      r < 0 ? (err && err->code ? err->code : 999) : 0,
+		      mono_ms() - t0, pdclient_fallbacks(req->src));
+}
+
 /* One verb on the skeleton: the request, then its command. */
 static int plexus_run(void *ctx, struct cni_skel_call *call,
 		      json_object **ret_out, struct cni_err *err)
 {
 	struct request *req = ctx;
+	double t0 = mono_ms();
 	int r;
 
 	req->env = &call->env;
@@ -743,6 +778,8 @@ static int plexus_run(void *ctx, struct cni_skel_call *call,
 	if (r != 0)
 		return r < 0 ? r : 0;
 	r = setup(req, call->conf, err);
+	if (r == 0)
+		report_start(req);
 	if (r == 0)
 		r = dispatch(req, ret_out, err);
 	if (r < 0 && req->conf && req->conf->multus_error_codes && err &&
@@ -752,6 +789,7 @@ static int plexus_run(void *ctx, struct cni_skel_call *call,
 		cni_err_add_details(err, "plexus code %d", err->code);
 		err->code = CNI_ERR_INTERNAL;
 	}
+	report_send(req, r, err, t0);
 	return r;
 }
 

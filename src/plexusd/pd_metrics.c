@@ -2,6 +2,7 @@
 /* plexusd's metrics in the Prometheus text exposition format (0.0.4). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -15,6 +16,24 @@ static const char *const err_kinds[PD_ERR_KINDS] = {
 	[PD_ERR_KUBECONFIG] = "kubeconfig",
 	[PD_ERR_HTTP] = "http",
 };
+
+static const long api_codes[PD_API_NCODES] = PD_API_CODES;
+static const char *const api_verbs[PD_API_VERBS] = {
+	[PD_API_LIST] = "list",
+	[PD_API_WATCH] = "watch",
+	[PD_API_PATCH] = "patch",
+};
+/* the last column: any other status */
+static atomic_ulong api_requests[PD_API_VERBS][PD_API_NCODES + 1];
+
+void pd_api_count(enum pd_api_verb v, long code)
+{
+	int i = 0;
+
+	while (i < PD_API_NCODES && api_codes[i] != code)
+		i++;
+	atomic_fetch_add(&api_requests[v][i], 1);
+}
 
 bool pd_metrics_ready(const struct pd_metrics *m)
 {
@@ -79,10 +98,16 @@ static void gauge(struct out *o, const char *name, const char *help, long v)
 }
 
 static const char *const sock_results[PD_SOCK_RESULTS] = {
-	[PD_SOCK_SERVED] = "served",	   [PD_SOCK_UNKNOWN] = "unknown",
-	[PD_SOCK_MISMATCH] = "mismatch",   [PD_SOCK_NOTREADY] = "notready",
-	[PD_SOCK_MALFORMED] = "malformed", [PD_SOCK_NOT_ROOT] = "not_root",
+	[PD_SOCK_SERVED] = "served",
+	[PD_SOCK_UNKNOWN] = "unknown",
+	[PD_SOCK_MISMATCH] = "mismatch",
+	[PD_SOCK_NOTREADY] = "notready",
+	[PD_SOCK_MALFORMED] = "malformed",
+	[PD_SOCK_NOT_ROOT] = "not_root",
 	[PD_SOCK_BUSY] = "busy",
+	[PD_SOCK_STATUS_PATCHED] = "status_patched",
+	[PD_SOCK_STATUS_DIRECT] = "status_direct",
+	[PD_SOCK_REPORTED] = "reported",
 };
 static const char *const caches[2] = { "pods", "nads" };
 
@@ -109,6 +134,15 @@ static void cache_metrics(struct out *o, const struct pd_metrics *m)
 	for (int i = 0; i < 2; i++)
 		put(o, "plexusd_cache_objects{cache=\"%s\"} %zu\n", caches[i],
 		    m->cache_objects[i]);
+	put(o, "# HELP plexusd_cache_age_seconds Time since the cache last "
+	       "heard from the API (an event, a bookmark or a list); -1 "
+	       "before its first list.\n"
+	       "# TYPE plexusd_cache_age_seconds gauge\n");
+	for (int i = 0; i < 2; i++)
+		put(o, "plexusd_cache_age_seconds{cache=\"%s\"} %.3f\n",
+		    caches[i],
+		    m->cache_age_ms[i] < 0 ? -1.0
+					   : (double)m->cache_age_ms[i] / 1e3);
 	put(o, "# HELP plexusd_cache_synced 1 once the cache was listed.\n"
 	       "# TYPE plexusd_cache_synced gauge\n");
 	for (int i = 0; i < 2; i++)
@@ -129,6 +163,34 @@ static void cache_metrics(struct out *o, const struct pd_metrics *m)
 	per_cache(o, m, "plexusd_watch_errors_total",
 		  "Failed lists and watches, events not applied.",
 		  offsetof(struct pd_watch_stats, errors));
+}
+
+static void api_metrics(struct out *o)
+{
+	put(o, "# HELP plexusd_api_requests_total API requests plexusd sent, "
+	       "by verb and HTTP status (none: no answer).\n"
+	       "# TYPE plexusd_api_requests_total counter\n");
+	for (int v = 0; v < PD_API_VERBS; v++) {
+		for (int i = 0; i <= PD_API_NCODES; i++) {
+			unsigned long n = atomic_load(&api_requests[v][i]);
+			char code[8];
+
+			if (!n)
+				continue;
+			if (i == PD_API_NCODES)
+				snprintf(code, sizeof(code), "other");
+			else if (api_codes[i] == 0)
+				snprintf(code, sizeof(code), "none");
+			else
+				snprintf(code, sizeof(code), "%ld",
+					 api_codes[i]);
+			put(o,
+			    "plexusd_api_requests_total{verb=\"%s\",code=\"%"
+			    "s\"}"
+			    " %lu\n",
+			    api_verbs[v], code, n);
+		}
+	}
 }
 
 static void labelled(struct out *o, const struct pd_metrics *m)
@@ -176,6 +238,7 @@ int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 		"Connections refused over the connection limit.",
 		m->http_refused_busy);
 	labelled(&o, m);
+	api_metrics(&o);
 	if (m->caches_on)
 		cache_metrics(&o, m);
 	gauge(&o, "plexusd_ready", "1 when /readyz answers 200.",

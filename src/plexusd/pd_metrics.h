@@ -42,8 +42,26 @@ struct pd_metrics {
 	bool caches_on;	 /* --socket: the caches must sync for /readyz */
 	struct pd_watch_stats cache[2]; /* pods, NADs (a snapshot) */
 	size_t cache_objects[2];
+	long long cache_age_ms[2]; /* since the last event or list: -1 never */
 	unsigned long sock[PD_SOCK_RESULTS]; /* socket answers by result */
 };
+
+/* API requests plexusd sends, counted from any thread (atomics) and
+ * rendered as plexusd_api_requests_total{verb,code}: code the HTTP
+ * status (one of PD_API_CODES, else "other"), "none" when no answer came
+ * (a transport failure). The warm stores' requests are not counted. */
+enum pd_api_verb {
+	PD_API_LIST,
+	PD_API_WATCH,
+	PD_API_PATCH,
+	PD_API_VERBS,
+};
+#define PD_API_CODES                                                          \
+	{                                                                     \
+		0, 200, 201, 400, 401, 403, 404, 409, 410, 422, 429, 500, 503 \
+	}
+#define PD_API_NCODES 13
+void pd_api_count(enum pd_api_verb v, long code);
 
 /* ready: /readyz answers 200 */
 bool pd_metrics_ready(const struct pd_metrics *m);

@@ -3,6 +3,7 @@
  * poll loop, root peers only (SO_PEERCRED), one request line at a time
  * per connection, bounded in connections, line size and idle time. */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "cni_error.h"
 #include "cni_fs.h"
@@ -20,10 +22,11 @@
 struct conn {
 	int fd; /* -1: free */
 	long long idle_at;
-	long long wait_until; /* a POD request parked: 0 when none */
+	long long wait_until;	      /* a POD request parked: 0 when none */
+	unsigned long long status_id; /* a STATUS queued: 0 when none */
 	struct pd_sock_req req;
-	char in[PD_SOCK_LINE_MAX];
-	size_t in_len;
+	char *in; /* PD_SOCK_LINE_MAX, grown for a STATUS line */
+	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_off;
 	bool closing; /* after out is written */
@@ -34,7 +37,10 @@ struct pd_sock {
 	char *path;
 	pd_sock_lookup lookup;
 	pd_sock_counter count;
+	pd_sock_status_fn status;
+	pd_sock_report_fn report;
 	void *ctx;
+	unsigned long long next_id;
 	struct conn conns[PD_SOCK_MAX_CONNS];
 };
 
@@ -63,30 +69,177 @@ static bool uid_ok(const char *s)
 	return true;
 }
 
+static bool digits(const char **p, const char *end, unsigned long long max,
+		   unsigned long long *ret)
+{
+	char buf[21];
+	unsigned long long v = 0;
+
+	if (!word(p, end, buf, sizeof(buf)) || (buf[0] == '0' && buf[1]))
+		return false;
+	for (const char *c = buf; *c; c++) {
+		if (*c < '0' || *c > '9' ||
+		    v > (max - (unsigned)(*c - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned)(*c - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* a percent-encoded label: printable ASCII once decoded, 1..max bytes */
+static bool label(const char **p, const char *end, char *out, size_t size)
+{
+	char buf[3 * PD_SOCK_LABEL_MAX + 1];
+	size_t n = 0;
+
+	if (!word(p, end, buf, sizeof(buf)))
+		return false;
+	for (const char *c = buf; *c; c++) {
+		int ch = (unsigned char)*c;
+
+		if (ch == '%') {
+			int hi = hexval(c[1]), lo = hi < 0 ? -1 : hexval(c[2]);
+
+			if (lo < 0)
+				return false;
+			ch = hi * 16 + lo;
+			c += 2;
+		}
+		if (ch < 0x20 || ch > 0x7e || n + 1 >= size)
+			return false;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+static bool cni_verb(const char **p, const char *end, enum pd_cni_verb *ret)
+{
+	static const char *const names[PD_VERBS] = { "ADD", "DEL", "CHECK" };
+	char buf[6];
+
+	if (!word(p, end, buf, sizeof(buf)))
+		return false;
+	for (int i = 0; i < PD_VERBS; i++)
+		if (!strcmp(buf, names[i])) {
+			*ret = (enum pd_cni_verb)i;
+			return true;
+		}
+	return false;
+}
+
+/* RESULT <verb> <code> <us> <fallbacks> | CALL <verb> <code> <us> <net>
+ * <type> */
+static bool report_parse(const char *p, const char *end, struct pd_sock_req *r)
+{
+	unsigned long long code, fb = 0;
+
+	if (!cni_verb(&p, end, &r->cni_verb) || p == end ||
+	    !digits(&p, end, 999, &code) || p == end ||
+	    !digits(&p, end, 3600ULL * 1000000, &r->us) || p == end)
+		return false;
+	r->code = (unsigned)code;
+	if (r->verb == PD_SOCK_RESULT) {
+		if (!digits(&p, end, 999, &fb))
+			return false;
+		r->fallbacks = (unsigned)fb;
+	} else if (!label(&p, end, r->network, sizeof(r->network)) ||
+		   p == end || !label(&p, end, r->type, sizeof(r->type))) {
+		return false;
+	}
+	return p == end;
+}
+
+/* STATUS's JSON: a list of objects, from '[' to ']', nothing around */
+static bool status_json_ok(const char *s, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(16);
+	json_object *doc;
+	bool ok = false;
+
+	if (!tok || len < 2 || len > INT_MAX || s[0] != '[' ||
+	    s[len - 1] != ']')
+		goto out;
+	doc = json_tokener_parse_ex(tok, s, (int)len);
+	if (doc && json_tokener_get_error(tok) == json_tokener_success &&
+	    json_tokener_get_parse_end(tok) == len &&
+	    json_object_is_type(doc, json_type_array)) {
+		ok = true;
+		for (size_t i = 0; ok && i < json_object_array_length(doc); i++)
+			ok = json_object_is_type(
+				json_object_array_get_idx(doc, i),
+				json_type_object);
+	}
+	json_object_put(doc);
+out:
+	json_tokener_free(tok);
+	return ok;
+}
+
+static bool verb_parse(const char *w, enum pd_sock_verb *ret)
+{
+	static const char *const names[] = { "POD", "NAD", "STATUS", "RESULT",
+					     "CALL" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(w, names[i])) {
+			*ret = (enum pd_sock_verb)i;
+			return true;
+		}
+	return false;
+}
+
+/* POD ns name uid | NAD ns name | STATUS ns name uid json */
+static bool object_parse(const char *p, const char *end, struct pd_sock_req *r)
+{
+	bool with_uid = r->verb != PD_SOCK_NAD;
+
+	if (p == end || !word(&p, end, r->ns, sizeof(r->ns)) || p == end ||
+	    !word(&p, end, r->name, sizeof(r->name)))
+		return false;
+	if (with_uid && (p == end || !word(&p, end, r->uid, sizeof(r->uid)) ||
+			 !uid_ok(r->uid)))
+		return false;
+	if (r->verb == PD_SOCK_STATUS) {
+		if (p == end || !status_json_ok(p, (size_t)(end - p)))
+			return false;
+		r->body = p;
+		r->body_len = (size_t)(end - p);
+		p = end;
+	}
+	return p == end && k8s_name_is_label(r->ns) &&
+	       k8s_name_is_subdomain(r->name);
+}
+
 int pd_sock_parse(const char *line, size_t len, struct pd_sock_req *ret)
 {
 	struct pd_sock_req r = { 0 };
 	const char *p = line, *end = line + len;
-	char verb[4];
+	char verb[7];
+	bool ok;
 
-	if (len >= PD_SOCK_LINE_MAX || memchr(line, '\0', len) ||
-	    !word(&p, end, verb, sizeof(verb)))
+	if (len >= PD_SOCK_STATUS_MAX || memchr(line, '\0', len) ||
+	    !word(&p, end, verb, sizeof(verb)) || !verb_parse(verb, &r.verb))
 		return -EINVAL;
-	if (!strcmp(verb, "POD"))
-		r.verb = PD_SOCK_POD;
-	else if (!strcmp(verb, "NAD"))
-		r.verb = PD_SOCK_NAD;
+	if (r.verb != PD_SOCK_STATUS && len >= PD_SOCK_LINE_MAX)
+		return -EINVAL;
+	if (r.verb == PD_SOCK_RESULT || r.verb == PD_SOCK_CALL)
+		ok = p != end && report_parse(p, end, &r);
 	else
-		return -EINVAL;
-	if (p == end || !word(&p, end, r.ns, sizeof(r.ns)) || p == end ||
-	    !word(&p, end, r.name, sizeof(r.name)))
-		return -EINVAL;
-	if (r.verb == PD_SOCK_POD &&
-	    (p == end || !word(&p, end, r.uid, sizeof(r.uid)) ||
-	     !uid_ok(r.uid)))
-		return -EINVAL;
-	if (p != end || !k8s_name_is_label(r.ns) ||
-	    !k8s_name_is_subdomain(r.name))
+		ok = object_parse(p, end, &r);
+	if (!ok)
 		return -EINVAL;
 	*ret = r;
 	return 0;
@@ -99,6 +252,7 @@ static void conn_close(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->out);
+	free(c->in);
 	*c = (struct conn){ .fd = -1 };
 }
 
@@ -182,34 +336,119 @@ static void answer(struct pd_sock *s, struct conn *c, long long now,
 	free(json);
 }
 
-/* the complete lines in c->in, one at a time (a parked or unsent answer
- * holds the rest back) */
+/* STATUS: the pod must be the cached one (namespace, name and uid);
+ * then the patch is queued and the answer waits for it */
+static void status_start(struct pd_sock *s, struct conn *c, long long now)
+{
+	struct pd_sock_req pod = { .verb = PD_SOCK_POD };
+	char *json = NULL;
+	int r;
+
+	memcpy(pod.ns, c->req.ns, sizeof(pod.ns));
+	memcpy(pod.name, c->req.name, sizeof(pod.name));
+	memcpy(pod.uid, c->req.uid, sizeof(pod.uid));
+	r = s->lookup(s->ctx, &pod, &json);
+	free(json);
+	c->idle_at = now + PD_SOCK_IDLE_MS;
+	if (r == 0) {
+		c->status_id = ++s->next_id;
+		if (s->status && s->status(s->ctx, c->status_id, &c->req) == 0)
+			return;
+		c->status_id = 0;
+	}
+	s->count(s->ctx, PD_SOCK_STATUS_DIRECT);
+	reply(c,
+	      r == -ESTALE   ? "MISMATCH"
+	      : r == -EAGAIN ? "NOTREADY"
+	      : r < 0	     ? "UNKNOWN"
+			     : "BUSY",
+	      NULL);
+}
+
+static void dispatch(struct pd_sock *s, struct conn *c, long long now)
+{
+	switch (c->req.verb) {
+	case PD_SOCK_POD:
+	case PD_SOCK_NAD:
+		answer(s, c, now, true);
+		break;
+	case PD_SOCK_STATUS:
+		status_start(s, c, now);
+		break;
+	case PD_SOCK_RESULT:
+	case PD_SOCK_CALL:
+		s->count(s->ctx, PD_SOCK_REPORTED);
+		if (s->report)
+			s->report(s->ctx, &c->req);
+		c->idle_at = now + PD_SOCK_IDLE_MS;
+		break;
+	}
+}
+
+/* a full buffer: a STATUS line may grow it to PD_SOCK_STATUS_MAX */
+static bool grow(struct conn *c)
+{
+	char *nb;
+
+	if (c->in_cap >= PD_SOCK_STATUS_MAX || c->in_len < 7 ||
+	    memcmp(c->in, "STATUS ", 7))
+		return false;
+	nb = realloc(c->in, PD_SOCK_STATUS_MAX);
+	if (!nb)
+		return false;
+	c->in = nb;
+	c->in_cap = PD_SOCK_STATUS_MAX;
+	return true;
+}
+
+/* back to the small buffer once a big line is consumed */
+static void shrink(struct conn *c)
+{
+	char *nb;
+
+	if (c->in_cap == PD_SOCK_LINE_MAX || c->in_len >= PD_SOCK_LINE_MAX)
+		return;
+	nb = realloc(c->in, PD_SOCK_LINE_MAX);
+	if (nb) {
+		c->in = nb;
+		c->in_cap = PD_SOCK_LINE_MAX;
+	}
+}
+
+/* the complete lines in c->in, one at a time (a parked, queued or unsent
+ * answer holds the rest back). The request (a STATUS' JSON) is used
+ * before the line is dropped from the buffer. */
 static void lines(struct pd_sock *s, struct conn *c, long long now)
 {
 	char *nl;
 
-	while (c->fd >= 0 && !c->out && !c->wait_until &&
+	while (c->fd >= 0 && !c->out && !c->wait_until && !c->status_id &&
 	       (nl = memchr(c->in, '\n', c->in_len))) {
 		size_t n = (size_t)(nl - c->in);
 		int r = pd_sock_parse(c->in, n, &c->req);
 
+		if (r == 0)
+			dispatch(s, c, now);
+		c->req.body = NULL;
+		c->req.body_len = 0;
+		if (c->fd < 0)
+			return;
 		c->in_len -= n + 1;
 		memmove(c->in, nl + 1, c->in_len);
+		shrink(c);
 		if (r < 0) {
 			refuse(s, c, PD_SOCK_MALFORMED,
 			       "ERR malformed request");
 			return;
 		}
-		answer(s, c, now, true);
 	}
-	if (c->fd >= 0 && c->in_len == sizeof(c->in))
+	if (c->fd >= 0 && c->in_len == c->in_cap && !grow(c))
 		refuse(s, c, PD_SOCK_MALFORMED, "ERR request too long");
 }
 
 static void conn_read(struct pd_sock *s, struct conn *c, long long now)
 {
-	ssize_t n =
-		recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+	ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -241,7 +480,14 @@ static void accept_all(struct pd_sock *s, long long now)
 		for (size_t i = 0; i < PD_SOCK_MAX_CONNS && !c; i++)
 			if (s->conns[i].fd < 0)
 				c = &s->conns[i];
+		char *in = c ? malloc(PD_SOCK_LINE_MAX) : NULL;
+
+		if (c && !in) {
+			close(fd);
+			continue;
+		}
 		if (!c || !peer_is_root(fd)) {
+			free(in);
 			const char *why =
 				c ? "ERR peer is not root\n" : "ERR busy\n";
 
@@ -253,7 +499,9 @@ static void accept_all(struct pd_sock *s, long long now)
 			continue;
 		}
 		*c = (struct conn){ .fd = fd,
-				    .idle_at = now + PD_SOCK_IDLE_MS };
+				    .idle_at = now + PD_SOCK_IDLE_MS,
+				    .in = in,
+				    .in_cap = PD_SOCK_LINE_MAX };
 	}
 }
 
@@ -275,9 +523,9 @@ size_t pd_sock_fill(struct pd_sock *s, struct pollfd *fds)
 
 		fds[n++] = (struct pollfd){
 			.fd = c->fd,
-			.events = c->out	  ? POLLOUT
-				  : c->wait_until ? 0
-						  : POLLIN,
+			.events = c->out			  ? POLLOUT
+				  : c->wait_until || c->status_id ? 0
+								  : POLLIN,
 		};
 	}
 	return n;
@@ -304,7 +552,8 @@ void pd_sock_handle(struct pd_sock *s, const struct pollfd *fds, size_t n,
 		if (c->fd >= 0 && c->wait_until && now >= c->wait_until) {
 			answer(s, c, now, false);
 			lines(s, c, now);
-		} else if (c->fd >= 0 && !c->wait_until && now >= c->idle_at) {
+		} else if (c->fd >= 0 && !c->wait_until && !c->status_id &&
+			   now >= c->idle_at) {
 			conn_close(c);
 		}
 	}
@@ -336,7 +585,7 @@ int pd_sock_timeout(const struct pd_sock *s, long long now)
 		const struct conn *c = &s->conns[i];
 		long long at = c->wait_until ? c->wait_until : c->idle_at;
 
-		if (c->fd >= 0 && (t < 0 || at < t))
+		if (c->fd >= 0 && !c->status_id && (t < 0 || at < t))
 			t = at;
 	}
 	if (t < 0)
@@ -411,6 +660,32 @@ int pd_sock_open(const char *path, pd_sock_lookup lookup, pd_sock_counter count,
 	}
 	*ret = s;
 	return 0;
+}
+
+void pd_sock_set_hooks(struct pd_sock *s, pd_sock_status_fn status,
+		       pd_sock_report_fn report)
+{
+	s->status = status;
+	s->report = report;
+}
+
+void pd_sock_status_done(struct pd_sock *s, unsigned long long id,
+			 const char *answer_line, long long now)
+{
+	for (size_t i = 0; i < PD_SOCK_MAX_CONNS; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (c->fd < 0 || c->status_id != id)
+			continue;
+		c->status_id = 0;
+		c->idle_at = now + PD_SOCK_IDLE_MS;
+		s->count(s->ctx, strcmp(answer_line, "OK")
+					 ? PD_SOCK_STATUS_DIRECT
+					 : PD_SOCK_STATUS_PATCHED);
+		reply(c, answer_line, NULL);
+		lines(s, c, now);
+		return;
+	}
 }
 
 void pd_sock_close(struct pd_sock *s)

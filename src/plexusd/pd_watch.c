@@ -15,6 +15,7 @@
 #include "cni_error.h"
 #include "cni_log.h"
 #include "k8s.h"
+#include "pd_metrics.h"
 #include "pd_watch.h"
 
 #define PAGE		"500"
@@ -60,6 +61,14 @@ static const char *what(const struct pd_watch *w)
 static const char *base(const struct pd_watch *w)
 {
 	return w->kind == PD_CACHE_PODS ? PODS_PATH : NADS_PATH;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void wake(struct pd_watch *w)
@@ -121,6 +130,7 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 		 w->selector, cont ? "&continue=" : "", esc);
 	STAT(w, lists++);
 	r = k8s_request(cl, "GET", path, NULL, NULL, &st, &body, err);
+	pd_api_count(PD_API_LIST, r < 0 ? 0 : st);
 	if (r == 0 && (st != 200 || !body ||
 		       !json_object_object_get_ex(body, "items", &items) ||
 		       !json_object_is_type(items, json_type_array)))
@@ -170,6 +180,7 @@ static int list_all(struct pd_watch *w, struct k8s_client *cl,
 	w->need_list = false;
 	w->applied = 0;
 	STAT(w, synced = true);
+	STAT(w, heard_ms = now_ms());
 	cni_log(CNI_LOG_VERBOSE, "%s cache: listed %zu at resourceVersion %s",
 		what(w), pd_cache_size(w->cache), rv);
 	wake(w);
@@ -184,6 +195,7 @@ static int on_line(void *ctx, char *line, size_t len)
 
 	if (r == 0) {
 		STAT(w, events++);
+		STAT(w, heard_ms = now_ms());
 		w->applied++;
 		wake(w);
 		return 0;
@@ -217,6 +229,8 @@ static int watch_once(struct pd_watch *w, struct k8s_client *cl,
 		 base(w), w->selector, WATCH_TIMEOUT_S, rv);
 	STAT(w, watches++);
 	r = k8s_watch(cl, path, WATCH_IDLE_S, on_line, stopping, w, &st, err);
+	/* counted when it ends; a stream ended by us was answered 200 */
+	pd_api_count(PD_API_WATCH, r == 0 ? st : r == -ECANCELED ? 200 : 0);
 	if (r == -ECANCELED && w->bad_event) {
 		w->bad_event = false;
 		return cni_errf(err, CNI_ERR_KUBERNETES, "%s", w->bad_msg);

@@ -28,6 +28,8 @@ struct pd_watch_stats {
 	unsigned long relists;	/* 410 Gone: listed again */
 	unsigned long events;	/* watch events applied */
 	unsigned long errors;	/* failed lists, watches, bad events */
+	long long heard_ms;	/* CLOCK_MONOTONIC ms of the last list or event
+			     * (bookmarks too); 0 before the first */
 };
 
 struct pd_watch;

@@ -4,8 +4,9 @@
  * health/metrics server and, with --socket, the socket plexus asks first
  * and an eventfd the two watch threads (pd_watch.c) write when a cache
  * changed. It installs plexus' binaries, writes the plugin's kubeconfig
- * and the primary CNI config, and keeps both current. Not built yet
- * (docs/plexusd.md): warm IPAM stores, network-status through plexusd. */
+ * and the primary CNI config, and keeps both current; with --socket it
+ * also writes pods' network-status for plexus (pd_status.c) and keeps
+ * what plexus reports of its verbs (pd_verbs.c). */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -33,13 +34,15 @@
 #include "pd_opts.h"
 #include "pd_server.h"
 #include "pd_sock.h"
+#include "pd_status.h"
 #include "pd_store.h"
+#include "pd_verbs.h"
 #include "pd_watch.h"
 
 #define DEBOUNCE_MS	100
 #define RETRY_MS	1000
 #define TOKEN_RESYNC_MS 60000
-#define METRICS_BUF	16384
+#define METRICS_BUF	262144 /* the reported series at their cap fit */
 #define CONF_DIR_EVENTS                                             \
 	(IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
 	 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -59,6 +62,8 @@ struct pd {
 	struct pd_store *store; /* --store-socket */
 	struct pd_cache *cache[2];
 	struct pd_watch *watch[2];
+	struct pd_status *status; /* --socket: the network-status writer */
+	struct pd_verbs *verbs;	  /* --socket: what plexus reports */
 	char *api_kubeconfig;
 	int efd; /* the watch threads wake the loop */
 	const struct curl_fns *curl;
@@ -323,9 +328,14 @@ static void signal_read(struct pd *d)
 
 static void caches_snapshot(struct pd *d)
 {
+	long long now = pd_now_ms();
+
 	for (int i = 0; i < 2 && d->watch[i]; i++) {
 		pd_watch_stats(d->watch[i], &d->m.cache[i]);
 		d->m.cache_objects[i] = pd_cache_size(d->cache[i]);
+		d->m.cache_age_ms[i] = d->m.cache[i].heard_ms
+					       ? now - d->m.cache[i].heard_ms
+					       : -1;
 	}
 }
 
@@ -353,6 +363,43 @@ static void sock_count(void *ctx, enum pd_sock_result res)
 		cni_log(CNI_LOG_ERROR, "socket: %s refused",
 			res == PD_SOCK_NOT_ROOT ? "a peer that is not root"
 						: "a malformed request");
+}
+
+/* STATUS: the socket checked the pod against the cache */
+static int sock_status(void *ctx, unsigned long long id,
+		       const struct pd_sock_req *req)
+{
+	struct pd *d = ctx;
+
+	return pd_status_submit(d->status, id, req->ns, req->name, req->uid,
+				req->body, req->body_len);
+}
+
+static void sock_report(void *ctx, const struct pd_sock_req *req)
+{
+	pd_verbs_take(((struct pd *)ctx)->verbs, req);
+}
+
+/* the patches done: answer them ("GONE why", "FAILED why": one line) */
+static void statuses_done(struct pd *d, long long now)
+{
+	unsigned long long id;
+	enum pd_status_rc rc;
+	char msg[256], line[300];
+
+	while (pd_status_take(d->status, &id, &rc, msg, sizeof(msg)) == 1) {
+		for (char *c = msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
+		if (rc != PD_STATUS_OK)
+			cni_log(CNI_LOG_VERBOSE, "network-status: %s", msg);
+		snprintf(line, sizeof(line), "%s%s%.250s",
+			 rc == PD_STATUS_OK	? "OK"
+			 : rc == PD_STATUS_GONE ? "GONE"
+						: "FAILED",
+			 rc == PD_STATUS_OK ? "" : " ", msg);
+		pd_sock_status_done(d->sock, id, line, now);
+	}
 }
 
 /* libcurl loaded and initialised once, before any thread uses it */
@@ -404,6 +451,12 @@ static int caches_start(struct pd *d, struct cni_err *err)
 	p.wake_fd = d->efd;
 	r = pd_sock_open(d->o.socket, sock_lookup, sock_count, d, &d->sock,
 			 err);
+	if (r == 0 && pd_verbs_new(&d->verbs) < 0)
+		r = cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (r == 0)
+		r = pd_status_start(d->api_kubeconfig, d->efd, &d->status, err);
+	if (r == 0)
+		pd_sock_set_hooks(d->sock, sock_status, sock_report);
 	for (int i = 0; i < 2 && r == 0; i++) {
 		p.kind = i;
 		r = pd_cache_new(i, &d->cache[i]);
@@ -422,8 +475,11 @@ static void efd_read(struct pd *d, long long now)
 {
 	uint64_t n;
 
-	if (read(d->efd, &n, sizeof(n)) == sizeof(n) && d->sock)
-		pd_sock_changed(d->sock, now);
+	if (read(d->efd, &n, sizeof(n)) != sizeof(n) || !d->sock)
+		return;
+	pd_sock_changed(d->sock, now);
+	if (d->status)
+		statuses_done(d, now);
 }
 
 static void reply_text(struct pd_reply *r, int status, const char *text)
@@ -465,6 +521,12 @@ static void http_handle(void *ctx, const struct pd_http_req *req,
 						 METRICS_BUF - (size_t)n);
 
 			n = k < 0 ? k : n + k;
+		}
+		if (n >= 0 && d->verbs) {
+			size_t len = (size_t)n;
+
+			n = pd_verbs_render(d->verbs, buf, METRICS_BUF, &len);
+			n = n < 0 ? n : (int)len;
 		}
 		r->status = n < 0 ? 503 : 200;
 		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -777,10 +839,12 @@ static void pd_free(struct pd *d)
 		pd_watch_stop(d->watch[i]); /* before its cache goes */
 		pd_cache_free(d->cache[i]);
 	}
+	pd_status_stop(d->status);
 	pd_store_close(d->store); /* its threads, before libcurl goes */
 	if (d->curl_inited)
 		d->curl->global_cleanup();
 	pd_sock_close(d->sock);
+	pd_verbs_free(d->verbs);
 	if (d->efd >= 0)
 		close(d->efd);
 	free(d->api_kubeconfig);

@@ -5,15 +5,19 @@
 # plexus' control plane) added and deleted by plexus asking the API
 # itself, and asking plexusd's caches first.
 #  - a 100-pod storm (4 calls at a time): wall time, and API requests per
-#    pod ADD and DEL by the fixture's request log (plexusd's own lists and
-#    watches are counted apart);
+#    pod ADD and DEL by the fixture's request log, plexus' own and
+#    plexusd's (its network-status PATCHes; plexusd runs with the
+#    fixture's node token, its lists and watches left out);
 #  - one pod's ADD+DEL alternating call by call (tests/bench/cnibench.c):
 #    plexus with plexusd, plexus without, and the three delegates called
 #    directly: the meta overhead with plexusd;
-#  - plexusd's RSS with those caches.
+#  - plexusd's RSS with those caches, and its peak RSS (VmHWM) once
+#    B_BIG_PODS pods (1000) and B_BIG_NADS NADs (5000) more are cached
+#    (B_BIG_PODS=0 skips it).
 # Process starts dominate the times (exec-bound: plexus, 3 delegates per
 # call); the request counts do not depend on the machine.
 #   B_PODS  storm size (default 100)   B_ITER  cnibench iterations (200)
+#   B_BIG_PODS, B_BIG_NADS  the cache size of the RSS row (1000, 5000)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$TOP/build/bin
@@ -21,6 +25,7 @@ TB=$BIN/tests
 FX=$TOP/tests/fixtures/apiserver
 NPODS=${B_PODS:-100}
 N=${B_ITER:-200}
+BIG_PODS=${B_BIG_PODS:-1000} BIG_NADS=${B_BIG_NADS:-5000}
 W=$(mktemp -d /tmp/plexus-bench-pd.XXXXXX)
 H=plxbpd-h$$ P=plxbpd-p$$
 D=$W/api SOCK=$W/run/plexusd.sock
@@ -64,7 +69,7 @@ conf "$W/pd.conf" "$SOCK"
 start_pd() {
 	mkdir -p "$W/pdnet" "$W/run"
 	ip netns exec "$H" "$BIN/plexusd" --no-install --cni-conf-dir "$W/pdnet" \
-		--no-kubeconfig --api-kubeconfig "$D/kubeconfig" --socket "$SOCK" \
+		--no-kubeconfig --api-kubeconfig "$D/kubeconfig-node" --socket "$SOCK" \
 		--node-name node1 --listen 127.0.0.1:0 --log-level verbose 2>"$W/pd.log" &
 	PD_PID=$!
 	for _ in $(seq 200); do
@@ -84,8 +89,8 @@ one() { # VERB CONF I
 }
 export -f one
 export H P TB BIN W
-# storm VERB CONF: NPODS calls, 4 at a time; prints "<ms> <requests>"
-# (requests by plexus only: plexusd's lists and watches are left out)
+# storm VERB CONF: NPODS calls, 4 at a time; prints "<ms> <requests of
+# plexus> <requests of plexusd>" (plexusd's lists and watches left out)
 storm() {
 	ctl clear-requests >/dev/null
 	local t0 t1
@@ -95,15 +100,15 @@ storm() {
 	echo "$(((t1 - t0) / 1000000)) $(ctl requests | python3 -c 'import json,sys
 r = [x for x in json.load(sys.stdin) if not (x["method"] == "GET" and x["params"].get("watch") == "1")
      and not (x["method"] == "GET" and x["path"] in ("/api/v1/pods", "/apis/k8s.cni.cncf.io/v1/network-attachment-definitions"))]
-print(len(r))')"
+print(len([x for x in r if x["user"] != "node"]), len([x for x in r if x["user"] == "node"]))')"
 }
 : >"$W/failed"
-read -r dat dar < <(storm ADD "$W/direct.conf")
-read -r ddt ddr < <(storm DEL "$W/direct.conf")
+read -r dat dar _ < <(storm ADD "$W/direct.conf")
+read -r ddt ddr _ < <(storm DEL "$W/direct.conf")
 rm -rf "$W/cache"
 start_pd
-read -r pat par < <(storm ADD "$W/pd.conf")
-read -r pdt pdr < <(storm DEL "$W/pd.conf")
+read -r pat par pad < <(storm ADD "$W/pd.conf")
+read -r pdt pdr pdd < <(storm DEL "$W/pd.conf")
 rss=$(metric process_resident_memory_bytes)
 fails=$(wc -l <"$W/failed")
 
@@ -116,6 +121,8 @@ row "storm ADD, wall time" "$pat ms" "$dat ms" "$(python3 -c "print(f'{$dat/$pat
 row "storm DEL, wall time" "$pdt ms" "$ddt ms" "$(python3 -c "print(f'{$ddt/$pdt:.2f}x')")"
 row "API requests per pod ADD (plexus' own)" "$(per "$par")" "$(per "$dar")" "-"
 row "API requests per pod DEL (plexus' own)" "$(per "$pdr")" "$(per "$ddr")" "-"
+row "API requests per pod ADD (plexusd's: network-status)" "$(per "$pad")" "-" "-"
+row "API requests per pod DEL (plexusd's)" "$(per "$pdd")" "-" "-"
 row "plexusd RSS with $NPODS pods, 3 NADs cached" "$(python3 -c "print(f'{${rss:-0}/1048576:.2f}')") MiB" "-" "-"
 echo "failed calls: $fails"
 
@@ -130,3 +137,28 @@ field() { sed -n "s/^$1 .*$2=\([0-9.]*\).*/\1/p" "$W/out"; }
 pm=$(field plexusd median_ms) am=$(field api median_ms) dm=$(field delegates median_ms)
 row "3-net pod ADD+DEL, meta overhead vs delegates (median)" "+$(python3 -c "print(f'{$pm-$dm:.2f}')") ms" "+$(python3 -c "print(f'{$am-$dm:.2f}')") ms" "-"
 echo "  (medians: with plexusd $pm ms, asking the API $am ms, delegates alone $dm ms; failures plexusd=$(field plexusd failures) api=$(field api failures) delegates=$(field delegates failures))"
+
+# peak RSS with BIG_PODS pods of this node and BIG_NADS NADs cached
+if [ "$BIG_PODS" -gt 0 ]; then
+	python3 - "$BIG_PODS" "$BIG_NADS" "$(noop big)" >"$W/big.json" <<'EOF'
+import json, sys
+pods, nads, conf = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+items = [{"apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
+          "metadata": {"name": f"big{i}", "namespace": f"ns{i % 50}"},
+          "spec": {"config": conf}} for i in range(nads)]
+items += [{"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": f"big{i}", "namespace": f"ns{i % 50}", "uid": f"bu{i}",
+                        "annotations": {"k8s.v1.cni.cncf.io/networks": f"big{i},big{i + 1}"}},
+           "spec": {"nodeName": "node1"}} for i in range(pods)]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+EOF
+	ctl put-object "$W/big.json" >/dev/null
+	for _ in $(seq 600); do
+		[ "$(metric 'plexusd_cache_objects{cache="pods"}')" -ge $((NPODS + BIG_PODS)) ] &&
+			[ "$(metric 'plexusd_cache_objects{cache="nads"}')" -ge $((3 + BIG_NADS)) ] && break
+		sleep 0.1
+	done
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$PD_PID/status")
+	row "plexusd peak RSS, $((NPODS + BIG_PODS)) pods / $((3 + BIG_NADS)) NADs cached" "$(python3 -c "print(f'{$hwm/1024:.2f}')") MiB" "-" "goal 16"
+	echo "  (now $(python3 -c "print(f'{$(metric process_resident_memory_bytes)/1048576:.2f}')") MiB; cached pods $(metric 'plexusd_cache_objects{cache="pods"}'), NADs $(metric 'plexusd_cache_objects{cache="nads"}'))"
+fi

@@ -3,7 +3,9 @@
  * events applied to a cache (every type, 410, refusals that change
  * nothing), what a cached object keeps, and the socket served from a
  * cache over a real unix socket (served, mismatch, unknown after the
- * wait, not ready, malformed and oversized refused, mode 0600). */
+ * wait, not ready, malformed and oversized refused, mode 0600); STATUS
+ * and the reports: parsed strictly, the pod checked against the cache,
+ * answered when the patch is done, reports never answered. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +70,87 @@ static void test_pd_sock_parse__table(void **state)
 	assert_string_equal(r.uid, "U-1");
 	/* a NUL inside the line is refused, not cut */
 	assert_int_equal(pd_sock_parse("NAD a b\0c", 9, &r), -EINVAL);
+}
+
+static void test_pd_sock_parse__status_and_reports(void **state)
+{
+	static const struct {
+		const char *line;
+		int r;
+	} t[] = {
+		{ "STATUS default p1 u1 []", 0 },
+		{ "STATUS default p1 u1 [{\"name\":\"a b\",\"ips\":[]},{}]",
+		  0 },
+		{ "STATUS default p1 u1", -EINVAL },
+		{ "STATUS default p1 u1 ", -EINVAL },
+		{ "STATUS default p1 []", -EINVAL },
+		{ "STATUS default p1 u1 {}", -EINVAL },
+		{ "STATUS default p1 u1 [1]", -EINVAL },
+		{ "STATUS default p1 u1 [{}] ", -EINVAL },
+		{ "STATUS default p1 u1  [{}]", -EINVAL },
+		{ "STATUS default p1 u1 [{}]\t", -EINVAL },
+		{ "STATUS default p1 u1 [{}][]", -EINVAL },
+		{ "STATUS default p1 u1 [{}]x", -EINVAL },
+		{ "STATUS default p1 u1 [{}", -EINVAL },
+		{ "STATUS default p1 u/1 []", -EINVAL },
+		{ "STATUS Default p1 u1 []", -EINVAL },
+		{ "RESULT ADD 0 1500 0", 0 },
+		{ "RESULT CHECK 999 3600000000 999", 0 },
+		{ "RESULT DEL 1000 1 0", -EINVAL },
+		{ "RESULT DEL 1 3600000001 0", -EINVAL },
+		{ "RESULT DEL 01 1 0", -EINVAL },
+		{ "RESULT DEL -1 1 0", -EINVAL },
+		{ "RESULT DEL 1 1 1000", -EINVAL },
+		{ "RESULT GC 0 1 0", -EINVAL },
+		{ "RESULT ADD 0 1", -EINVAL },
+		{ "RESULT ADD 0 1 0 x", -EINVAL },
+		{ "CALL ADD 0 10 default/a1 bridge", 0 },
+		{ "CALL DEL 7 10 we%22ird%5C%20net macvlan", 0 },
+		{ "CALL ADD 0 10 a%zz bridge", -EINVAL },
+		{ "CALL ADD 0 10 a%0a bridge", -EINVAL },
+		{ "CALL ADD 0 10 a%7F bridge", -EINVAL },
+		{ "CALL ADD 0 10 a\x01 bridge", -EINVAL },
+		{ "CALL ADD 0 10 a% bridge", -EINVAL },
+		{ "CALL ADD 0 10 a", -EINVAL },
+		{ "CALL ADD 0 10 a b c", -EINVAL },
+	};
+	struct pd_sock_req r;
+	static char line[PD_SOCK_STATUS_MAX + 16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int got = pd_sock_parse(t[i].line, strlen(t[i].line), &r);
+
+		if (got != t[i].r)
+			fail_msg("\"%s\": got %d, want %d", t[i].line, got,
+				 t[i].r);
+	}
+	assert_int_equal(
+		pd_sock_parse("CALL DEL 7 10 we%22ird%5C%20net x", 33, &r), 0);
+	assert_int_equal(r.verb, PD_SOCK_CALL);
+	assert_int_equal(r.cni_verb, PD_VERB_DEL);
+	assert_int_equal(r.code, 7);
+	assert_int_equal(r.us, 10);
+	assert_string_equal(r.network, "we\"ird\\ net");
+	assert_string_equal(r.type, "x");
+	assert_int_equal(pd_sock_parse("STATUS ns p u [{}]", 18, &r), 0);
+	assert_int_equal(r.body_len, 4);
+	assert_memory_equal(r.body, "[{}]", 4);
+	/* STATUS up to PD_SOCK_STATUS_MAX - 1 bytes, other lines 511 */
+	snprintf(line, sizeof(line), "STATUS ns p u [{\"a\":\"");
+	memset(line + strlen(line), 'x', sizeof(line) - strlen(line) - 1);
+	strcpy(line + PD_SOCK_STATUS_MAX - 1 - 4, "\"}]");
+	assert_int_equal(pd_sock_parse(line, PD_SOCK_STATUS_MAX - 2, &r), 0);
+	strcpy(line + PD_SOCK_STATUS_MAX - 4, "\"}]");
+	assert_int_equal(pd_sock_parse(line, PD_SOCK_STATUS_MAX - 1, &r),
+			 -EINVAL);
+	snprintf(line, sizeof(line), "CALL ADD 0 1 ");
+	memset(line + 13, 'n', 600);
+	strcpy(line + 13 + 100, " t");
+	assert_int_equal(pd_sock_parse(line, strlen(line), &r), 0);
+	memset(line + 13, 'n', 600);
+	strcpy(line + 13 + 129, " t");
+	assert_int_equal(pd_sock_parse(line, strlen(line), &r), -EINVAL);
 }
 
 static int ev(struct pd_cache *c, const char *line)
@@ -183,7 +266,27 @@ struct srv {
 	struct pd_cache *pods;
 	bool synced;
 	unsigned counts[PD_SOCK_RESULTS];
+	unsigned long long status_id; /* the STATUS queued */
+	char status_body[64];
+	unsigned reports;
 };
+
+static int status_hook(void *ctx, unsigned long long id,
+		       const struct pd_sock_req *req)
+{
+	struct srv *s = ctx;
+
+	s->status_id = id;
+	snprintf(s->status_body, sizeof(s->status_body), "%.*s",
+		 (int)req->body_len, req->body);
+	return 0;
+}
+
+static void report_hook(void *ctx, const struct pd_sock_req *req)
+{
+	(void)req;
+	((struct srv *)ctx)->reports++;
+}
 
 static int lookup(void *ctx, const struct pd_sock_req *req, char **ret)
 {
@@ -318,10 +421,85 @@ static void test_pd_sock__served_from_cache(void **state)
 	rmdir(dir);
 }
 
+static void test_pd_sock__status(void **state)
+{
+	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
+	static char big[4096];
+	struct srv sv = { .synced = true };
+	struct pd_sock *s = NULL;
+	struct cni_err err = { 0 };
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pd.sock", dir);
+	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &sv.pods), 0);
+	assert_int_equal(ev(sv.pods, POD_EV("ADDED", "u1", "5", "{}")), 0);
+	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
+	fd = client(path);
+	/* without hooks: BUSY, plexus writes it */
+	assert_string_equal(exchange(s, fd, "STATUS default p1 u1 []\n", 30),
+			    "BUSY");
+	pd_sock_set_hooks(s, status_hook, report_hook);
+	assert_string_equal(exchange(s, fd, "STATUS default p1 u2 []\n", 30),
+			    "MISMATCH");
+	assert_string_equal(exchange(s, fd, "STATUS default p9 u1 []\n", 30),
+			    "UNKNOWN");
+	assert_int_equal(sv.status_id, 0);
+	/* the cached pod: queued, answered when done; nothing read before */
+	assert_string_equal(exchange(s, fd,
+				     "STATUS default p1 u1 [{\"a\":1}]\n"
+				     "POD default p1 u1\n",
+				     30),
+			    "");
+	assert_true(sv.status_id != 0);
+	assert_string_equal(sv.status_body, "[{\"a\":1}]");
+	pd_sock_status_done(s, sv.status_id + 1, "OK", pd_now_ms());
+	assert_string_equal(exchange(s, fd, "", 20), "");
+	pd_sock_status_done(s, sv.status_id, "GONE HTTP 404", pd_now_ms());
+	{
+		char buf[256];
+		ssize_t n;
+
+		pump(s, 20);
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_memory_equal(buf, "GONE HTTP 404\nOK {", 18);
+	}
+	/* reports: taken, never answered; then a request is */
+	assert_string_equal(exchange(s, fd,
+				     "RESULT ADD 0 10 0\n"
+				     "CALL ADD 0 10 a bridge\n",
+				     30),
+			    "");
+	assert_int_equal(sv.reports, 2);
+	/* a STATUS line over the small buffer grows it, then shrinks */
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "STATUS default p1 u1 [", 22);
+	strcpy(big + sizeof(big) - 3, "]\n");
+	assert_string_equal(exchange(s, fd, big, 30), "");
+	assert_int_equal(strlen(sv.status_body), 63);
+	pd_sock_status_done(s, sv.status_id, "OK", pd_now_ms());
+	assert_string_equal(exchange(s, fd, "", 20), "OK");
+	assert_memory_equal(exchange(s, fd, "POD default p1 u1\n", 30), "OK {",
+			    4);
+	close(fd);
+	assert_int_equal(sv.counts[PD_SOCK_STATUS_PATCHED], 1);
+	assert_int_equal(sv.counts[PD_SOCK_STATUS_DIRECT], 4);
+	assert_int_equal(sv.counts[PD_SOCK_REPORTED], 2);
+	assert_int_equal(sv.counts[PD_SOCK_MALFORMED], 0);
+	pd_sock_close(s);
+	pd_cache_free(sv.pods);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pd_sock_parse__table),
+		cmocka_unit_test(test_pd_sock_parse__status_and_reports),
+		cmocka_unit_test(test_pd_sock__status),
 		cmocka_unit_test(test_pd_cache_event__lifecycle),
 		cmocka_unit_test(
 			test_pd_cache_relist__replaces_keeps_nad_config),

@@ -1,0 +1,330 @@
+#!/bin/bash
+# network-status through plexusd and the metrics plexus reports
+# (docs/plexusd.md, "network-status" and "Metrics plexus reports"),
+# against the fixture API server: plexusd runs with the fixture's "node"
+# token, plexus with the admin one, so the request log tells whose
+# request each is. An ADD through plexus with plexusd up sends no API
+# request of its own and plexusd sends one PATCH; with plexusd killed,
+# plexus writes it directly; a STATUS for a pod of another uid, or one
+# not cached, is never patched by plexusd; malformed and oversized
+# STATUS lines are refused, the daemon unharmed; /metrics shows the
+# verbs' and delegates' histograms after a few ADD/DEL. About 20 s.
+. "$(dirname "$0")/../lib.sh"
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+H=pssh$$ P=pssp$$
+T_NETNS="$H $P"
+FX=$TOP/tests/fixtures/apiserver
+D=$T_TMP/api IPAM=$T_TMP/ipam CACHE=$T_TMP/cache NETD=$T_TMP/net.d
+SOCK=$T_TMP/run/plexusd.sock PDNET=$T_TMP/pdnet
+POD_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1;K8S_POD_INFRA_CONTAINER_ID=c1"
+PD_PID="" PORT=""
+
+stop_pd() {
+	[ -n "$PD_PID" ] || return 0
+	kill "$PD_PID" 2>/dev/null || true
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+}
+stop_all() {
+	stop_pd
+	ip netns exec "$H" "$FX/stop.sh" "$D" >/dev/null 2>&1 || true
+	t_cleanup
+}
+trap stop_all EXIT
+
+t_netns "$H"
+PLEXUS_APISERVER_PARENT=$$ ip netns exec "$H" "$FX/start.sh" "$D" \
+	>"$T_TMP/start.log" 2>&1
+START_RC=$?
+
+ctl() { ip netns exec "$H" python3 "$FX/fixturectl.py" "$D" "$@"; }
+count() { ctl count "$1" "$2"; }
+
+nad() { # NS NAME CONFIG-JSON
+	python3 -c 'import json,sys
+print(json.dumps({"apiVersion": "k8s.cni.cncf.io/v1",
+  "kind": "NetworkAttachmentDefinition",
+  "metadata": {"name": sys.argv[2], "namespace": sys.argv[1]},
+  "spec": {"config": sys.argv[3]}}))' "$@" >"$T_TMP/obj.json"
+	ctl put-object "$T_TMP/obj.json" >/dev/null
+}
+pod() { # NETWORKS: default/p1 on node1, uid u1
+	python3 -c 'import json,sys
+print(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {
+  "name": "p1", "namespace": "default", "uid": "u1",
+  "annotations": {"k8s.v1.cni.cncf.io/networks": sys.argv[1]}},
+  "spec": {"nodeName": "node1"}}))' "$1" >"$T_TMP/pod.json"
+	ctl put-object "$T_TMP/pod.json" >/dev/null
+}
+bridge_c() { # NAME BRIDGE SUBNET
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"bridge\",\"bridge\":\"$2\",\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$IPAM\",\"ranges\":[[{\"subnet\":\"$3\"}]]}}"
+}
+
+# start_pd: plexusd in $H against the fixture, caches on, no install;
+# waits for its port and for both caches to be listed
+start_pd() {
+	trap stop_pd EXIT # each case runs in a subshell
+	: >"$T_TMP/pd.log"
+	mkdir -p "$PDNET"
+	ip netns exec "$H" "$TOP/$BINDIR/plexusd" --no-install \
+		--cni-conf-dir "$PDNET" --no-kubeconfig \
+		--api-kubeconfig "$D/kubeconfig-node" --socket "$SOCK" \
+		--node-name node1 --listen 127.0.0.1:0 --log-level verbose \
+		2>"$T_TMP/pd.log" &
+	PD_PID=$!
+	for _ in $(seq 100); do
+		PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
+		[ -n "$PORT" ] && break
+		sleep 0.05
+	done
+	[ -n "$PORT" ] || { cat "$T_TMP/pd.log"; fail "plexusd did not listen"; }
+	wait_for "caches synced" synced
+}
+metric() { # NAME{LABELS}
+	ip netns exec "$H" curl -sS "http://127.0.0.1:$PORT/metrics" |
+		awk -v m="$1" '$1 == m {print $2}'
+}
+synced() {
+	[ "$(metric 'plexusd_cache_synced{cache="pods"}')" = 1 ] &&
+		[ "$(metric 'plexusd_cache_synced{cache="nads"}')" = 1 ]
+}
+wait_for() { # DESCRIPTION COMMAND...: up to 5 s
+	local what=$1; shift
+	for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done
+	cat "$T_TMP/pd.log"
+	fail "timed out waiting for: $what"
+}
+# ask LINE...: send request lines on one connection, print the replies
+ask() {
+	python3 - "$SOCK" "$@" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+for line in sys.argv[2:]:
+    f.write(line.encode() + b"\n")
+    f.flush()
+    print(f.readline().decode().rstrip("\n"))
+EOF
+}
+served_config() { # NS NAME: the NAD's spec.config as plexusd serves it
+	ask "NAD $1 $2" | sed -n 's/^OK //p' |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["config"])'
+}
+
+fresh() {
+	stop_pd
+	ctl reset >/dev/null
+	t_netns "$P"
+	rm -rf "$IPAM" "$CACHE" "$NETD" "$T_TMP/run" "$T_TMP/plexus.log"
+	mkdir -p "$IPAM" "$NETD"
+	nad kube-system cluster "$(bridge_c cluster psbr0 10.68.0.0/24)"
+	nad default a1 "$(bridge_c a1 psbr1 10.68.1.0/24)"
+	pod a1
+	start_pd
+	ctl clear-requests >/dev/null
+}
+conf() {
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus-k8s\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"confDir\":\"$NETD\",\"kubeconfig\":\"$D/kubeconfig\",\"clusterNetwork\":\"cluster\",\"plexusdSocket\":\"$SOCK\",\"logFile\":\"$T_TMP/plexus.log\",\"logLevel\":\"verbose\"}" >"$T_TMP/plexus.conf"
+}
+run() { # CMD
+	conf
+	set +e
+	ip netns exec "$H" env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" \
+		CNI_CONTAINERID=c1 CNI_NETNS="/var/run/netns/$P" \
+		CNI_IFNAME=eth0 CNI_PATH="$TOP/$BINDIR:$REFDIR" \
+		CNI_ARGS="$POD_ARGS" "$TOP/$BINDIR/plexus" \
+		<"$T_TMP/plexus.conf" >"$T_TMP/out.json" 2>"$T_TMP/err.txt"
+	echo $? >"$T_TMP/rc"
+	set -e
+}
+rc() { cat "$T_TMP/rc"; }
+expect_ok() {
+	[ "$(rc)" = 0 ] || { cat "$T_TMP/out.json" "$T_TMP/err.txt"; fail "$1: rc $(rc)"; }
+}
+pod_links() { ip -n "$P" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -v '^lo$' | sort | tr '\n' ' '; }
+NADS=/apis/k8s.cni.cncf.io/v1/network-attachment-definitions
+# lists PATH: "<lists of PATH> <every watch of PATH has a resourceVersion>"
+lists() {
+	ctl requests --path "$1" | python3 -c 'import json,sys
+r = json.load(sys.stdin)
+w = [x for x in r if x["params"].get("watch") == "1"]
+print(len(r) - len(w), all(int(x["params"].get("resourceVersion") or 0) > 0 for x in w))'
+}
+# GETs of one pod or NAD (not the lists and watches of plexusd)
+pod_gets() { count GET /api/v1/namespaces/; }
+nad_gets() { count GET /apis/k8s.cni.cncf.io/v1/namespaces/; }
+add_del() { # SUBNET-OF-net1: ADD, check net1's address, DEL
+	run ADD
+	expect_ok ADD
+	expect_eq "$(pod_links)" "eth0 net1 " "pod links"
+	ip -n "$P" -br addr show net1 | grep -q " $1" || fail "net1 not in $1"
+	run DEL
+	expect_ok DEL
+}
+
+
+# requests of USER (admin: plexus, node: plexusd) of METHOD on PATH-PREFIX
+by() { # USER METHOD PATH-PREFIX
+	ctl requests --path "$3" | python3 -c 'import json,sys
+print(len([x for x in json.load(sys.stdin) if x["user"] == sys.argv[1] and sys.argv[2] in ("*", x["method"])]))' "$1" "$2"
+}
+status_of() { # the pod's network-status: "<entries> <names>"
+	ctl api GET /api/v1/namespaces/default/pods/p1 | python3 -c 'import json,sys
+a = json.load(sys.stdin)["metadata"].get("annotations", {})
+s = json.loads(a.get("k8s.v1.cni.cncf.io/network-status", "null"))
+print(len(s), ",".join(e["name"] for e in s)) if s is not None else print("none")'
+}
+PODP=/api/v1/namespaces/default/pods/p1
+
+case_server() {
+	[ "$START_RC" = 0 ] || { cat "$T_TMP/start.log"; fail "start.sh: $START_RC"; }
+}
+
+case_via_plexusd() {
+	fresh
+	run ADD
+	expect_ok ADD
+	expect_eq "$(by admin '*' /)" 0 "API requests of the plugin at ADD"
+	expect_eq "$(by node PATCH $PODP)" 1 "network-status PATCHes by plexusd"
+	expect_eq "$(by node '*' $PODP)" 1 "plexusd's requests on the pod at ADD"
+	expect_eq "$(status_of)" "2 kube-system/cluster,default/a1" "the pod's network-status"
+	ctl requests --path $PODP | python3 -c 'import json,sys
+b = json.load(sys.stdin)[0]["body"]
+assert b["metadata"]["uid"] == "u1", b
+assert b["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"]' ||
+		fail "the PATCH does not carry the uid"
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="status_patched"}')" 1 "status_patched"
+	expect_eq "$(metric 'plexusd_api_requests_total{verb="patch",code="200"}')" 1 "API PATCH 200"
+	grep -q "writing it directly" "$T_TMP/plexus.log" && fail "a fallback was logged"
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok DEL
+	# DEL never depends on plexusd: its clearing PATCH is the plugin's
+	expect_eq "$(by admin PATCH $PODP)" 1 "DEL's PATCH (direct)"
+	expect_eq "$(status_of)" "0 " "cleared at DEL"
+}
+
+case_stopped_direct() {
+	fresh
+	kill -9 "$PD_PID"
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+	run ADD
+	expect_ok ADD
+	expect_eq "$(by admin PATCH $PODP)" 1 "network-status PATCH by the plugin"
+	expect_eq "$(by node '*' /)" 0 "requests of plexusd"
+	expect_eq "$(status_of)" "2 kube-system/cluster,default/a1" "the pod's network-status"
+	run DEL
+	expect_ok DEL
+}
+
+case_failed_direct() {
+	fresh
+	# plexusd's PATCH answered 500 three times: plexus writes it itself
+	echo '{"match": "PATCH /api/v1/namespaces/default/pods/p1", "code": 500, "count": 3}' >"$T_TMP/fault.json"
+	ctl fault "$T_TMP/fault.json" >/dev/null
+	run ADD
+	expect_ok ADD
+	expect_eq "$(by node PATCH $PODP)" 3 "plexusd's PATCHes (500, retried)"
+	expect_eq "$(by admin PATCH $PODP)" 1 "then the plugin's"
+	expect_eq "$(status_of)" "2 kube-system/cluster,default/a1" "the pod's network-status"
+	grep -q "network-status of pod default/p1: answered FAILED .*; writing it directly" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "fallback not logged"; }
+	expect_eq "$(metric 'plexusd_api_requests_total{verb="patch",code="500"}')" 3 "API PATCH 500"
+	run DEL
+}
+
+case_uid_refused() {
+	fresh
+	expect_eq "$(ask 'STATUS default p1 u2 [{"name":"x"}]')" MISMATCH "a pod of another uid"
+	expect_eq "$(ask 'STATUS default nope u1 [{"name":"x"}]')" UNKNOWN "a pod not cached"
+	expect_eq "$(ask 'STATUS kube-system p1 u1 []')" UNKNOWN "the pod in another namespace"
+	expect_eq "$(by node PATCH /)" 0 "PATCHes by plexusd"
+	expect_eq "$(status_of)" none "the pod's annotation"
+	expect_eq "$(ask 'STATUS default p1 u1 [{"name":"x"}]')" OK "the cached pod"
+	expect_eq "$(status_of)" "1 x" "patched"
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="status_direct"}')" 3 "status_direct"
+}
+
+case_malformed() {
+	fresh
+	local big
+	big="STATUS default p1 u1 [{\"name\":\"$(head -c 70000 /dev/zero | tr '\0' a)\"}]"
+	for bad in 'STATUS default p1 u1' 'STATUS default p1 u1 ' \
+		'STATUS default p1 u1 {"name":"x"}' 'STATUS default p1 u1 [1]' \
+		'STATUS default p1 u1 [{}] x' 'STATUS default p1 u1 [{}' \
+		'STATUS default p1 u/1 []' 'STATUS Default p1 u1 []' \
+		'RESULT ADD 0 10' 'CALL ADD 0 10 a%zz bridge' 'RESULT PUT 0 1 0'; do
+		expect_eq "$(ask "$bad" 2>&1 | head -1)" "ERR malformed request" "reply to '${bad:0:40}'"
+	done
+	expect_eq "$(ask "$big" 2>&1 | head -1)" "ERR request too long" "a STATUS over 64 KiB"
+	kill -0 "$PD_PID" || fail "plexusd died"
+	expect_eq "$(by node PATCH /)" 0 "PATCHes by plexusd"
+	expect_eq "$(ask 'STATUS default p1 u1 []' 'POD default p1 u1' | cut -c1-2 | tr '\n' ' ')" "OK OK " "then served"
+}
+
+case_metrics() {
+	fresh
+	for _ in 1 2 3; do
+		run ADD
+		expect_ok ADD
+		run DEL
+		expect_ok DEL
+	done
+	run CHECK
+	wait_for "3 ADD, 3 DEL reported" eval '[ "$(metric "plexus_verb_duration_seconds_count{verb=\"DEL\"}")" = 3 ]'
+	expect_eq "$(metric 'plexus_verb_duration_seconds_count{verb="ADD"}')" 3 "ADDs"
+	expect_eq "$(metric 'plexus_verb_duration_seconds_bucket{verb="ADD",le="+Inf"}')" 3 "ADD +Inf bucket"
+	expect_eq "$(metric 'plexus_delegate_duration_seconds_count{verb="ADD",network="default/a1",type="bridge"}')" 3 "a1's bridge ADDs"
+	expect_eq "$(metric 'plexus_delegate_duration_seconds_count{verb="DEL",network="kube-system/cluster",type="bridge"}')" 3 "cluster's bridge DELs"
+	expect_eq "$(metric 'plexus_delegate_failures_total{verb="ADD",network="default/a1",type="bridge"}')" 0 "failures"
+	expect_eq "$(metric 'plexus_fallbacks_total')" 0 "fallbacks"
+	# an unrecorded CHECK fails nothing; a failing ADD is counted by code
+	run ADD
+	run ADD
+	[ "$(rc)" != 0 ] || fail "a second ADD should be refused"
+	wait_for "the failed ADD counted" eval '[ -n "$(metric "plexus_errors_total{verb=\"ADD\",code=\"4\"}")" ]'
+	run DEL
+	ip netns exec "$H" curl -sS "http://127.0.0.1:$PORT/metrics" >"$T_TMP/metrics.txt"
+	grep -q '^# TYPE plexus_delegate_duration_seconds histogram' "$T_TMP/metrics.txt" || fail "no histogram TYPE"
+	grep -q '^plexusd_cache_age_seconds{cache="pods"} ' "$T_TMP/metrics.txt" || fail "no cache age"
+	# label values from a tenant are escaped; past 64 label sets, "_other"
+	{
+		printf 'CALL ADD 0 1000 we%%22ird%%5Cnet bridge\n'
+		for i in $(seq 70); do printf 'CALL ADD 0 1000 n%d bridge\n' "$i"; done
+	} | python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); s.close()' "$SOCK"
+	wait_for "the overflow series" eval '[ -n "$(metric "plexus_delegate_duration_seconds_count{verb=\"ADD\",network=\"_other\",type=\"_other\"}")" ]'
+	ip netns exec "$H" curl -sS "http://127.0.0.1:$PORT/metrics" >"$T_TMP/metrics.txt"
+	grep -qF 'plexus_delegate_duration_seconds_count{verb="ADD",network="we\"ird\\net",type="bridge"} 1' \
+		"$T_TMP/metrics.txt" || fail "escaped label"
+	expect_eq "$(grep -c '^plexus_delegate_duration_seconds_count' "$T_TMP/metrics.txt")" 65 "series (the cap of 64, and _other)"
+}
+
+case_clean_exit() {
+	fresh
+	run ADD
+	expect_ok ADD
+	run DEL
+	expect_ok DEL
+	ask 'STATUS default p1 u1 []' >/dev/null
+	kill "$PD_PID"
+	local rc=0
+	wait "$PD_PID" || rc=$?
+	PD_PID=""
+	expect_eq "$rc" 0 "plexusd's exit status after SIGTERM"
+	if grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T_TMP/pd.log"; then
+		fail "a sanitizer report in plexusd's log"
+	fi
+}
+
+t_case "plexusd status: fixture API server is up" case_server
+t_case "plexusd status: [1.0.0] ADD: network-status PATCHed by plexusd (its token, the pod's uid), no API request by the plugin" case_via_plexusd
+t_case "plexusd status: plexusd killed: plexus writes network-status directly" case_stopped_direct
+t_case "plexusd status: plexusd's PATCH fails: plexus writes it directly, logged" case_failed_direct
+t_case "plexusd status: a pod of another uid, or not cached, is never patched by plexusd" case_uid_refused
+t_case "plexusd status: malformed and oversized STATUS and report lines refused, daemon unharmed" case_malformed
+t_case "plexusd status: /metrics: verb and delegate histograms, errors by code, escaping, the 64-series cap" case_metrics
+t_case "plexusd status: plexusd exits 0 on SIGTERM, its status thread joined (no sanitizer report)" case_clean_exit
