@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* plexusd's metrics in the Prometheus text exposition format (0.0.4). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "pd_metrics.h"
+#include "pd_text.h"
 
 static const int http_codes[PD_HTTP_NCODES] = PD_HTTP_CODES;
 static const char *const err_kinds[PD_ERR_KINDS] = {
@@ -61,40 +61,17 @@ long pd_metrics_rss(void)
 	return rss < 0 ? -1 : rss * sysconf(_SC_PAGESIZE);
 }
 
-struct out {
-	char *buf;
-	size_t size, len;
-	int err;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o,
-						      const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->err = -ENOSPC;
-	else
-		o->len += (size_t)n;
-}
-
-static void counter(struct out *o, const char *name, const char *help,
+static void counter(struct pd_text *o, const char *name, const char *help,
 		    unsigned long v)
 {
-	put(o, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", name, help, name,
-	    name, v);
+	pd_text_put(o, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", name, help,
+		    name, name, v);
 }
 
-static void gauge(struct out *o, const char *name, const char *help, long v)
+static void gauge(struct pd_text *o, const char *name, const char *help, long v)
 {
-	put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help, name,
-	    name, v);
+	pd_text_put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help,
+		    name, name, v);
 }
 
 static const char *const sock_results[PD_SOCK_RESULTS] = {
@@ -112,42 +89,51 @@ static const char *const sock_results[PD_SOCK_RESULTS] = {
 static const char *const caches[2] = { "pods", "nads" };
 
 /* one counter per cache, from the stats field at off */
-static void per_cache(struct out *o, const struct pd_metrics *m,
+static void per_cache(struct pd_text *o, const struct pd_metrics *m,
 		      const char *name, const char *help, size_t off)
 {
-	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	pd_text_put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (int i = 0; i < 2; i++)
-		put(o, "%s{cache=\"%s\"} %lu\n", name, caches[i],
-		    *(const unsigned long *)((const char *)&m->cache[i] + off));
+		pd_text_put(
+			o, "%s{cache=\"%s\"} %lu\n", name, caches[i],
+			*(const unsigned long *)((const char *)&m->cache[i] +
+						 off));
 }
 
-static void cache_metrics(struct out *o, const struct pd_metrics *m)
+static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 {
-	put(o, "# HELP plexusd_socket_requests_total Socket requests, by "
-	       "result (served from the cache, or a miss).\n"
-	       "# TYPE plexusd_socket_requests_total counter\n");
+	pd_text_put(o, "# HELP plexusd_socket_requests_total Socket requests, "
+		       "by "
+		       "result (served from the cache, or a miss).\n"
+		       "# TYPE plexusd_socket_requests_total counter\n");
 	for (int i = 0; i < PD_SOCK_RESULTS; i++)
-		put(o, "plexusd_socket_requests_total{result=\"%s\"} %lu\n",
-		    sock_results[i], m->sock[i]);
-	put(o, "# HELP plexusd_cache_objects Objects in each cache.\n"
-	       "# TYPE plexusd_cache_objects gauge\n");
+		pd_text_put(o,
+			    "plexusd_socket_requests_total{result=\"%s\"} "
+			    "%lu\n",
+			    sock_results[i], m->sock[i]);
+	pd_text_put(o, "# HELP plexusd_cache_objects Objects in each cache.\n"
+		       "# TYPE plexusd_cache_objects gauge\n");
 	for (int i = 0; i < 2; i++)
-		put(o, "plexusd_cache_objects{cache=\"%s\"} %zu\n", caches[i],
-		    m->cache_objects[i]);
-	put(o, "# HELP plexusd_cache_age_seconds Time since the cache last "
-	       "heard from the API (an event, a bookmark or a list); -1 "
-	       "before its first list.\n"
-	       "# TYPE plexusd_cache_age_seconds gauge\n");
+		pd_text_put(o, "plexusd_cache_objects{cache=\"%s\"} %zu\n",
+			    caches[i], m->cache_objects[i]);
+	pd_text_put(o, "# HELP plexusd_cache_age_seconds Time since the cache "
+		       "last "
+		       "heard from the API (an event, a bookmark or a list); "
+		       "-1 "
+		       "before its first list.\n"
+		       "# TYPE plexusd_cache_age_seconds gauge\n");
 	for (int i = 0; i < 2; i++)
-		put(o, "plexusd_cache_age_seconds{cache=\"%s\"} %.3f\n",
-		    caches[i],
-		    m->cache_age_ms[i] < 0 ? -1.0
-					   : (double)m->cache_age_ms[i] / 1e3);
-	put(o, "# HELP plexusd_cache_synced 1 once the cache was listed.\n"
-	       "# TYPE plexusd_cache_synced gauge\n");
+		pd_text_put(o, "plexusd_cache_age_seconds{cache=\"%s\"} %.3f\n",
+			    caches[i],
+			    m->cache_age_ms[i] < 0
+				    ? -1.0
+				    : (double)m->cache_age_ms[i] / 1e3);
+	pd_text_put(o, "# HELP plexusd_cache_synced 1 once the cache was "
+		       "listed.\n"
+		       "# TYPE plexusd_cache_synced gauge\n");
 	for (int i = 0; i < 2; i++)
-		put(o, "plexusd_cache_synced{cache=\"%s\"} %d\n", caches[i],
-		    m->cache[i].synced ? 1 : 0);
+		pd_text_put(o, "plexusd_cache_synced{cache=\"%s\"} %d\n",
+			    caches[i], m->cache[i].synced ? 1 : 0);
 	per_cache(o, m, "plexusd_watch_lists_total", "List requests (pages).",
 		  offsetof(struct pd_watch_stats, lists));
 	per_cache(o, m, "plexusd_watch_streams_total", "Watch streams opened.",
@@ -165,11 +151,12 @@ static void cache_metrics(struct out *o, const struct pd_metrics *m)
 		  offsetof(struct pd_watch_stats, errors));
 }
 
-static void api_metrics(struct out *o)
+static void api_metrics(struct pd_text *o)
 {
-	put(o, "# HELP plexusd_api_requests_total API requests plexusd sent, "
-	       "by verb and HTTP status (none: no answer).\n"
-	       "# TYPE plexusd_api_requests_total counter\n");
+	pd_text_put(o, "# HELP plexusd_api_requests_total API requests plexusd "
+		       "sent, "
+		       "by verb and HTTP status (none: no answer).\n"
+		       "# TYPE plexusd_api_requests_total counter\n");
 	for (int v = 0; v < PD_API_VERBS; v++) {
 		for (int i = 0; i <= PD_API_NCODES; i++) {
 			unsigned long n = atomic_load(&api_requests[v][i]);
@@ -184,33 +171,37 @@ static void api_metrics(struct out *o)
 			else
 				snprintf(code, sizeof(code), "%ld",
 					 api_codes[i]);
-			put(o,
-			    "plexusd_api_requests_total{verb=\"%s\",code=\"%"
-			    "s\"}"
-			    " %lu\n",
-			    api_verbs[v], code, n);
+			pd_text_put(o,
+				    "plexusd_api_requests_total{verb=\"%s\","
+				    "code=\"%"
+				    "s\"}"
+				    " %lu\n",
+				    api_verbs[v], code, n);
 		}
 	}
 }
 
-static void labelled(struct out *o, const struct pd_metrics *m)
+static void labelled(struct pd_text *o, const struct pd_metrics *m)
 {
-	put(o, "# HELP plexusd_http_requests_total HTTP requests answered, "
-	       "by status.\n# TYPE plexusd_http_requests_total counter\n");
+	pd_text_put(o, "# HELP plexusd_http_requests_total HTTP requests "
+		       "answered, "
+		       "by status.\n# TYPE plexusd_http_requests_total "
+		       "counter\n");
 	for (int i = 0; i < PD_HTTP_NCODES; i++)
-		put(o, "plexusd_http_requests_total{code=\"%d\"} %lu\n",
-		    http_codes[i], m->http_requests[i]);
-	put(o, "# HELP plexusd_errors_total Failed operations, by kind.\n"
-	       "# TYPE plexusd_errors_total counter\n");
+		pd_text_put(o, "plexusd_http_requests_total{code=\"%d\"} %lu\n",
+			    http_codes[i], m->http_requests[i]);
+	pd_text_put(o, "# HELP plexusd_errors_total Failed operations, by "
+		       "kind.\n"
+		       "# TYPE plexusd_errors_total counter\n");
 	for (int i = 0; i < PD_ERR_KINDS; i++)
-		put(o, "plexusd_errors_total{kind=\"%s\"} %lu\n", err_kinds[i],
-		    m->errors[i]);
+		pd_text_put(o, "plexusd_errors_total{kind=\"%s\"} %lu\n",
+			    err_kinds[i], m->errors[i]);
 }
 
 int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 		      size_t size)
 {
-	struct out o = { .buf = buf, .size = size };
+	struct pd_text o = { .buf = buf, .size = size };
 
 	if (size == 0)
 		return -ENOSPC;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The metrics plexus reports (pd_verbs.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pd_text.h"
 #include "pd_verbs.h"
 
 #define MAX_CODE 999
@@ -123,32 +123,9 @@ int pd_label_escape(const char *in, char *out, size_t size)
 	return (int)n;
 }
 
-struct out {
-	char *buf;
-	size_t size, len;
-	int err;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o,
-						      const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->err = -ENOSPC;
-	else
-		o->len += (size_t)n;
-}
-
 /* name_bucket{labels,le=...} lines, _sum and _count; labels "" or
  * `k="v",...` */
-static void hist_put(struct out *o, const char *name, const char *labels,
+static void hist_put(struct pd_text *o, const char *name, const char *labels,
 		     const struct hist *h)
 {
 	unsigned long long cum = 0;
@@ -156,43 +133,47 @@ static void hist_put(struct out *o, const char *name, const char *labels,
 
 	for (int i = 0; i < PD_VERBS_NBUCKETS; i++) {
 		cum += h->buckets[i];
-		put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep,
-		    bounds[i], cum);
+		pd_text_put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels,
+			    sep, bounds[i], cum);
 	}
-	put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
-	    h->count);
-	put(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
-	    (double)h->sum_us / 1e6, name, labels, h->count);
+	pd_text_put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
+		    h->count);
+	pd_text_put(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
+		    (double)h->sum_us / 1e6, name, labels, h->count);
 }
 
-static void verb_put(struct out *o, const struct pd_verbs *v)
+static void verb_put(struct pd_text *o, const struct pd_verbs *v)
 {
 	char labels[32];
 
-	put(o, "# HELP plexus_verb_duration_seconds Duration of plexus' ADD, "
-	       "DEL and CHECK, as plexus reports it.\n"
-	       "# TYPE plexus_verb_duration_seconds histogram\n");
+	pd_text_put(o, "# HELP plexus_verb_duration_seconds Duration of "
+		       "plexus' ADD, "
+		       "DEL and CHECK, as plexus reports it.\n"
+		       "# TYPE plexus_verb_duration_seconds histogram\n");
 	for (int i = 0; i < PD_VERBS; i++) {
 		snprintf(labels, sizeof(labels), "verb=\"%s\"", verbs[i]);
 		hist_put(o, "plexus_verb_duration_seconds", labels,
 			 &v->verb[i]);
 	}
-	put(o, "# HELP plexus_errors_total Failed verbs, by CNI error code.\n"
-	       "# TYPE plexus_errors_total counter\n");
+	pd_text_put(o, "# HELP plexus_errors_total Failed verbs, by CNI error "
+		       "code.\n"
+		       "# TYPE plexus_errors_total counter\n");
 	for (int i = 0; i < PD_VERBS; i++)
 		for (int c = 1; c <= MAX_CODE; c++)
 			if (v->errors[i][c])
-				put(o,
-				    "plexus_errors_total{verb=\"%s\",code=\"%"
-				    "d\"}"
-				    " %llu\n",
-				    verbs[i], c, v->errors[i][c]);
-	put(o,
-	    "# HELP plexus_fallbacks_total Requests plexus made itself "
-	    "(the API) where plexusd was asked first.\n"
-	    "# TYPE plexus_fallbacks_total counter\nplexus_fallbacks_total "
-	    "%llu\n",
-	    v->fallbacks);
+				pd_text_put(o,
+					    "plexus_errors_total{verb=\"%s\","
+					    "code=\"%"
+					    "d\"}"
+					    " %llu\n",
+					    verbs[i], c, v->errors[i][c]);
+	pd_text_put(o,
+		    "# HELP plexus_fallbacks_total Requests plexus made itself "
+		    "(the API) where plexusd was asked first.\n"
+		    "# TYPE plexus_fallbacks_total "
+		    "counter\nplexus_fallbacks_total "
+		    "%llu\n",
+		    v->fallbacks);
 }
 
 static void series_labels(const struct series *s, char *buf, size_t size)
@@ -205,13 +186,14 @@ static void series_labels(const struct series *s, char *buf, size_t size)
 		 verbs[s->verb], net, type);
 }
 
-static void calls_put(struct out *o, const struct pd_verbs *v)
+static void calls_put(struct pd_text *o, const struct pd_verbs *v)
 {
 	char labels[4 * PD_SOCK_LABEL_MAX + 64];
 
-	put(o, "# HELP plexus_delegate_duration_seconds Duration of each "
-	       "delegate call, by verb, network and delegate type.\n"
-	       "# TYPE plexus_delegate_duration_seconds histogram\n");
+	pd_text_put(o, "# HELP plexus_delegate_duration_seconds Duration of "
+		       "each "
+		       "delegate call, by verb, network and delegate type.\n"
+		       "# TYPE plexus_delegate_duration_seconds histogram\n");
 	for (size_t i = 0; i < v->n + PD_VERBS; i++) {
 		const struct series *s =
 			i < v->n ? &v->s[i] : &v->other[i - v->n];
@@ -221,9 +203,10 @@ static void calls_put(struct out *o, const struct pd_verbs *v)
 		series_labels(s, labels, sizeof(labels));
 		hist_put(o, "plexus_delegate_duration_seconds", labels, &s->h);
 	}
-	put(o, "# HELP plexus_delegate_failures_total Delegate calls that "
-	       "failed, by verb, network and delegate type.\n"
-	       "# TYPE plexus_delegate_failures_total counter\n");
+	pd_text_put(o, "# HELP plexus_delegate_failures_total Delegate calls "
+		       "that "
+		       "failed, by verb, network and delegate type.\n"
+		       "# TYPE plexus_delegate_failures_total counter\n");
 	for (size_t i = 0; i < v->n + PD_VERBS; i++) {
 		const struct series *s =
 			i < v->n ? &v->s[i] : &v->other[i - v->n];
@@ -231,15 +214,15 @@ static void calls_put(struct out *o, const struct pd_verbs *v)
 		if (!s->h.count)
 			continue;
 		series_labels(s, labels, sizeof(labels));
-		put(o, "plexus_delegate_failures_total{%s} %llu\n", labels,
-		    s->failures);
+		pd_text_put(o, "plexus_delegate_failures_total{%s} %llu\n",
+			    labels, s->failures);
 	}
 }
 
 int pd_verbs_render(const struct pd_verbs *v, char *buf, size_t size,
 		    size_t *len)
 {
-	struct out o = { .buf = buf, .size = size, .len = *len };
+	struct pd_text o = { .buf = buf, .size = size, .len = *len };
 
 	if (*len >= size)
 		return -ENOSPC;
