@@ -103,8 +103,7 @@ static void per_cache(struct pd_text *o, const struct pd_metrics *m,
 static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 {
 	pd_text_put(o, "# HELP plexusd_socket_requests_total Socket requests, "
-		       "by "
-		       "result (served from the cache, or a miss).\n"
+		       "by result (served from the cache, or a miss).\n"
 		       "# TYPE plexusd_socket_requests_total counter\n");
 	for (int i = 0; i < PD_SOCK_RESULTS; i++)
 		pd_text_put(o,
@@ -117,10 +116,8 @@ static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 		pd_text_put(o, "plexusd_cache_objects{cache=\"%s\"} %zu\n",
 			    caches[i], m->cache_objects[i]);
 	pd_text_put(o, "# HELP plexusd_cache_age_seconds Time since the cache "
-		       "last "
-		       "heard from the API (an event, a bookmark or a list); "
-		       "-1 "
-		       "before its first list.\n"
+		       "last heard from the API (an event, a bookmark or a "
+		       "list); -1 before its first list.\n"
 		       "# TYPE plexusd_cache_age_seconds gauge\n");
 	for (int i = 0; i < 2; i++)
 		pd_text_put(o, "plexusd_cache_age_seconds{cache=\"%s\"} %.3f\n",

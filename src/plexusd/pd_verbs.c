@@ -191,8 +191,8 @@ static void calls_put(struct pd_text *o, const struct pd_verbs *v)
 	char labels[4 * PD_SOCK_LABEL_MAX + 64];
 
 	pd_text_put(o, "# HELP plexus_delegate_duration_seconds Duration of "
-		       "each "
-		       "delegate call, by verb, network and delegate type.\n"
+		       "each delegate call, by verb, network and delegate "
+		       "type.\n"
 		       "# TYPE plexus_delegate_duration_seconds histogram\n");
 	for (size_t i = 0; i < v->n + PD_VERBS; i++) {
 		const struct series *s =
@@ -204,8 +204,7 @@ static void calls_put(struct pd_text *o, const struct pd_verbs *v)
 		hist_put(o, "plexus_delegate_duration_seconds", labels, &s->h);
 	}
 	pd_text_put(o, "# HELP plexus_delegate_failures_total Delegate calls "
-		       "that "
-		       "failed, by verb, network and delegate type.\n"
+		       "that failed, by verb, network and delegate type.\n"
 		       "# TYPE plexus_delegate_failures_total counter\n");
 	for (size_t i = 0; i < v->n + PD_VERBS; i++) {
 		const struct series *s =

@@ -729,8 +729,7 @@ static int check_opts(const struct pd_opts *o, struct cni_err *err)
 				"--kubeconfig-out and "
 				"--readiness-indicator-file "
 				"must be under it (their host paths go into "
-				"the "
-				"config)",
+				"the config)",
 				o->host_prefix);
 	if (strchr(o->conf_name, '/') || o->conf_name[0] == '.' || !dot ||
 	    strcmp(dot, ".conflist"))
