@@ -24,12 +24,16 @@ struct tenant_policy;
 
 /* "policyRouting": each secondary attachment's routes in a table of its
  * own (table_base + its index in the plan), with rules from its
- * addresses to that table at priority. */
+ * addresses to that table at priority; with iif, also a rule "iif its
+ * interface" to that table at priority + 1 (PLEXUS_PR_IIF_PRIORITY). */
 struct plexus_policy_routing {
 	bool on; /* for every attachment (a NAD's annotation may differ) */
 	unsigned table_base;
 	unsigned priority;
+	bool iif; /* "iifRules" */
 };
+
+#define PLEXUS_PR_IIF_PRIORITY(pr) ((pr)->priority + 1)
 
 /* "parallelAttach": who attaches a pod's independent networks at once. */
 enum plexus_parallel {
