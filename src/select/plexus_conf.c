@@ -400,12 +400,18 @@ static int parse_policy_routing(json_object *doc, struct plexus_conf *c,
 	return r;
 }
 
-/* "parallelAttach": false, true or "pod"; nothing else. */
+/* "parallelDetach": a bool; "parallelAttach": false, true or "pod";
+ * nothing else. */
 static int parse_parallel(json_object *doc, struct plexus_conf *c,
 			  struct cni_err *err)
 {
 	json_object *o;
 
+	int r = cni_json_get_bool(doc, "parallelDetach", "parallelDetach",
+				  &c->parallel_detach, err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
 	c->parallel_attach = PLEXUS_PARALLEL_OFF;
 	if (!json_object_object_get_ex(doc, "parallelAttach", &o))
 		return 0;

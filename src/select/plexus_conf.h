@@ -91,6 +91,8 @@ struct plexus_conf {
 			    * call, or "write", every write fsync'ed */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
 	enum plexus_parallel parallel_attach;	     /* "parallelAttach" */
+	bool parallel_detach; /* "parallelDetach": DEL by plan_waves groups,
+			       * last first, a group's members at once */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
 	struct tenant_policy *policy; /* "metaPlugins", "tenantPolicy";

@@ -412,6 +412,31 @@ static void test_plexus_conf_parse__policy_routing_iif(void **state)
 	}
 }
 
+static void test_plexus_conf_parse__parallel_detach(void **state)
+{
+	struct plexus_conf *c;
+
+	(void)state;
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES "}");
+	assert_false(c->parallel_detach);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach"
+							    "\":true}");
+	assert_true(c->parallel_detach);
+	assert_int_equal(c->parallel_attach, PLEXUS_PARALLEL_OFF);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach"
+							    "\":false}");
+	assert_false(c->parallel_detach);
+	plexus_conf_free(c);
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach\""
+							   ":\"true\"}",
+		    CNI_ERR_INVALID_CONFIG, "parallelDetach");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach\""
+							   ":1}",
+		    CNI_ERR_INVALID_CONFIG, "parallelDetach");
+}
+
 static void test_plexus_conf_parse__delegates_shape(void **state)
 {
 	(void)state;
@@ -473,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_plexus_conf_parse__delegates_shape),
 		cmocka_unit_test(test_plexus_conf_parse__parallel_attach),
 		cmocka_unit_test(test_plexus_conf_parse__policy_routing_iif),
+		cmocka_unit_test(test_plexus_conf_parse__parallel_detach),
 		cmocka_unit_test(test_plexus_conf_parse__no_network_source),
 		cmocka_unit_test(test_plexus_conf_parse__nad_rules),
 	};
