@@ -421,19 +421,19 @@ static void test_plexus_conf_parse__parallel_detach(void **state)
 	assert_false(c->parallel_detach);
 	plexus_conf_free(c);
 	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach"
-							    "\":true}");
+		     "\":true}");
 	assert_true(c->parallel_detach);
 	assert_int_equal(c->parallel_attach, PLEXUS_PARALLEL_OFF);
 	plexus_conf_free(c);
 	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach"
-							    "\":false}");
+		     "\":false}");
 	assert_false(c->parallel_detach);
 	plexus_conf_free(c);
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach\""
-							   ":\"true\"}",
+		    ":\"true\"}",
 		    CNI_ERR_INVALID_CONFIG, "parallelDetach");
 	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach\""
-							   ":1}",
+		    ":1}",
 		    CNI_ERR_INVALID_CONFIG, "parallelDetach");
 }
 
