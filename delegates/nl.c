@@ -1178,10 +1178,59 @@ int nl_rule_add(struct nl_ctx *ctx, const struct nl_prefix *src, uint32_t table,
 	return 0;
 }
 
+/* "iif ifname lookup table" at priority prio in family (the same rule
+ * again is no error). */
+int nl_rule_add_iif(struct nl_ctx *ctx, int family, const char *ifname,
+		    uint32_t table, uint32_t prio, struct cni_err *err)
+{
+	struct rtnl_rule *rule = rtnl_rule_alloc();
+	int r = -NLE_NOMEM;
+
+	if (rule) {
+		rtnl_rule_set_family(rule, family);
+		r = rtnl_rule_set_iif(rule, ifname);
+	}
+	if (rule && r >= 0) {
+		rtnl_rule_set_table(rule, table);
+		rtnl_rule_set_prio(rule, prio);
+		rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
+		r = rtnl_rule_add(ctx->sk, rule, NLM_F_CREATE | NLM_F_EXCL);
+		if (r < 0 && nl_errno(r) == -EEXIST)
+			r = 0; /* the same rule: an ADD tried again */
+	}
+	rtnl_rule_put(rule);
+	if (r < 0)
+		return nl_fail(err, r, "add rule iif", ifname);
+	return 0;
+}
+
+/* Which rules of a table rules_walk counts: from src, or iif in family
+ * (both NULL: every rule). */
+struct rule_match {
+	const struct nl_prefix *src;
+	const char *iif;
+	int family;
+};
+
+static bool rule_matches(struct rtnl_rule *rule, const struct rule_match *m)
+{
+	struct nl_prefix p;
+	const char *iif;
+
+	if (m->iif) {
+		iif = rtnl_rule_get_iif(rule);
+		return rtnl_rule_get_family(rule) == m->family && iif &&
+		       strcmp(iif, m->iif) == 0;
+	}
+	return !m->src || (prefix_from_nl(rtnl_rule_get_src(rule), &p) == 0 &&
+			   p.family == m->src->family &&
+			   !memcmp(p.addr, m->src->addr, sizeof(p.addr)));
+}
+
 /* Each rule (both families) whose table is table: deleted when del, else
- * counted in *ret_n when its source is src (NULL: any). */
+ * counted in *ret_n when it matches m. */
 static int rules_walk(struct nl_ctx *ctx, uint32_t table,
-		      const struct nl_prefix *src, bool del, size_t *ret_n)
+		      const struct rule_match *m, bool del, size_t *ret_n)
 {
 	struct nl_cache *cache = NULL;
 	struct nl_object *o;
@@ -1191,7 +1240,6 @@ static int rules_walk(struct nl_ctx *ctx, uint32_t table,
 	for (o = r < 0 ? NULL : nl_cache_get_first(cache); o && r >= 0;
 	     o = nl_cache_get_next(o)) {
 		struct rtnl_rule *rule = (struct rtnl_rule *)o;
-		struct nl_prefix p;
 
 		if (rtnl_rule_get_table(rule) != table)
 			continue;
@@ -1201,9 +1249,7 @@ static int rules_walk(struct nl_ctx *ctx, uint32_t table,
 				r = 0;
 			continue;
 		}
-		if (!src || (prefix_from_nl(rtnl_rule_get_src(rule), &p) == 0 &&
-			     p.family == src->family &&
-			     !memcmp(p.addr, src->addr, sizeof(p.addr))))
+		if (rule_matches(rule, m))
 			(*ret_n)++;
 	}
 	nl_cache_free(cache);
@@ -1212,8 +1258,9 @@ static int rules_walk(struct nl_ctx *ctx, uint32_t table,
 
 int nl_rule_del_table(struct nl_ctx *ctx, uint32_t table, struct cni_err *err)
 {
+	struct rule_match m = { 0 };
 	size_t n;
-	int r = rules_walk(ctx, table, NULL, true, &n);
+	int r = rules_walk(ctx, table, &m, true, &n);
 
 	return r < 0 ? nl_fail(err, r, "delete the rules of a table", "") : 0;
 }
@@ -1221,7 +1268,17 @@ int nl_rule_del_table(struct nl_ctx *ctx, uint32_t table, struct cni_err *err)
 int nl_rule_count(struct nl_ctx *ctx, const struct nl_prefix *src,
 		  uint32_t table, size_t *ret_n, struct cni_err *err)
 {
-	int r = rules_walk(ctx, table, src, false, ret_n);
+	struct rule_match m = { .src = src };
+	int r = rules_walk(ctx, table, &m, false, ret_n);
+
+	return r < 0 ? nl_fail(err, r, "list rules", "") : 0;
+}
+
+int nl_rule_count_iif(struct nl_ctx *ctx, int family, const char *ifname,
+		      uint32_t table, size_t *ret_n, struct cni_err *err)
+{
+	struct rule_match m = { .iif = ifname, .family = family };
+	int r = rules_walk(ctx, table, &m, false, ret_n);
 
 	return r < 0 ? nl_fail(err, r, "list rules", "") : 0;
 }

@@ -182,6 +182,14 @@ int nl_rule_del_table(struct nl_ctx *ctx, uint32_t table,
 		      struct cni_err *err) NL_WUR;
 int nl_rule_count(struct nl_ctx *ctx, const struct nl_prefix *src,
 		  uint32_t table, size_t *ret_n, struct cni_err *err) NL_WUR;
+/* The same for "iif ifname lookup table" in family (AF_INET, AF_INET6):
+ * traffic received on ifname and not for the netns itself (the local
+ * table, priority 0, comes first). */
+int nl_rule_add_iif(struct nl_ctx *ctx, int family, const char *ifname,
+		    uint32_t table, uint32_t prio, struct cni_err *err) NL_WUR;
+int nl_rule_count_iif(struct nl_ctx *ctx, int family, const char *ifname,
+		      uint32_t table, size_t *ret_n,
+		      struct cni_err *err) NL_WUR;
 int nl_route_del(struct nl_ctx *ctx, const struct nl_route_info *ri,
 		 struct cni_err *err) NL_WUR;
 int nl_route_list(struct nl_ctx *ctx, int family, struct nl_route_info **ret,

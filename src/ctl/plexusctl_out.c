@@ -305,7 +305,8 @@ static void ipam_line(FILE *out, json_object *att)
 }
 
 /* The attachment's own table under policy routing, when it has one:
- * "table 1001, rule priority 1000; routes 10.83.0.0/24 via ...". */
+ * "table 1001, rule priority 1000, iif net1 at 1001; routes 10.83.0.0/24
+ * via ...". */
 static void policy_line(FILE *out, json_object *att)
 {
 	json_object *pr, *v, *rts = NULL;
@@ -322,6 +323,12 @@ static void policy_line(FILE *out, json_object *att)
 		json_object_object_get_ex(pr, "rulePriority", &v)
 			? (long long)json_object_get_int64(v)
 			: 0LL);
+	if (json_object_object_get_ex(pr, "iifPriority", &v) &&
+	    used < sizeof(buf))
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+					 ", iif %s at %lld",
+					 jstr(att, "interface", "?"),
+					 (long long)json_object_get_int64(v));
 	if (!json_object_object_get_ex(pr, "routes", &rts) ||
 	    !json_object_is_type(rts, json_type_array))
 		rts = NULL;

@@ -125,6 +125,11 @@ static void policy_obj(const struct plexus_plan *plan, size_t i,
 	json_object_object_add(
 		pr, "rulePriority",
 		json_object_new_int64(pod->policy_routing->priority));
+	if (pod->policy_routing->iif)
+		json_object_object_add(
+			pr, "iifPriority",
+			json_object_new_int64(
+				PLEXUS_PR_IIF_PRIORITY(pod->policy_routing)));
 	if (plan->att[i].policy_routes)
 		json_object_object_add(
 			pr, "routes",

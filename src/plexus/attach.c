@@ -411,11 +411,9 @@ static void devinfo_remove(const struct attach_ctx *ctx,
 	free(name);
 }
 
-/* DEL one attachment's chain in reverse; keeps going, returns the first
- * failure (message in err). */
-static int chain_del(const struct attach_ctx *ctx,
-		     const struct plexus_attachment *a, json_object *result,
-		     struct cni_err *err)
+int attach_one_del(const struct attach_ctx *ctx,
+		   const struct plexus_attachment *a, json_object *result,
+		   struct cni_err *err)
 {
 	json_object *prev = a->conf->ver >= CNI_V040 ? result : NULL;
 	int first = 0;
@@ -466,7 +464,7 @@ static int rollback(const struct attach_ctx *ctx, struct plexus_record *rec,
 
 		if (wave ? wave[j] > last : j > last)
 			continue;
-		if (chain_del(ctx, &p->att[j], rec->results[j], &e) < 0) {
+		if (attach_one_del(ctx, &p->att[j], rec->results[j], &e) < 0) {
 			failed = 1;
 			cni_err_add_details(err, "rollback: %s", e.msg);
 			cni_log(CNI_LOG_ERROR, "rollback: %s", e.msg);
@@ -503,7 +501,7 @@ static int conflict_undo(const struct attach_ctx *ctx,
 
 	if (addrs && setenv(IPAM_CONFLICT_ENV, addrs, 1) < 0)
 		return cni_errf(err, CNI_ERR_IO, "setenv: %s", strerror(errno));
-	r = chain_del(ctx, a, *slot, err);
+	r = attach_one_del(ctx, a, *slot, err);
 	unsetenv(IPAM_CONFLICT_ENV);
 	if (r < 0) {
 		cni_err_prefix(err, "undoing the address conflict of %s",
@@ -674,27 +672,92 @@ int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 	return r;
 }
 
+/* One DEL's outcome into the call's: the first failure is err, the
+ * others its details. */
+static void del_note(int r, const struct cni_err *e, int *first, int *failures,
+		     struct cni_err *err)
+{
+	if (r == 0)
+		return;
+	(*failures)++;
+	if (*first == 0) {
+		*first = r;
+		if (err)
+			*err = *e;
+	} else {
+		cni_err_add_details(err, "%s", e->msg);
+	}
+}
+
+/* Group w's members: a lone one in this process, more in a process
+ * each; outcomes into rcs and es by plan index. */
+static void del_wave(const struct attach_ctx *ctx,
+		     const struct plexus_record *rec, const size_t *wave,
+		     size_t w, int *rcs, struct cni_err *es)
+{
+	const struct plexus_plan *p = rec->plan;
+	size_t *idx = calloc(p->n, sizeof(*idx)), n = 0;
+	double t0 = now_ms();
+
+	for (size_t j = 0; idx && j < p->n; j++)
+		if (wave[j] == w)
+			idx[n++] = j;
+	if (!idx)
+		for (size_t j = 0; j < p->n; j++) /* no memory: one by one */
+			if (wave[j] == w)
+				rcs[j] =
+					attach_one_del(ctx, &p->att[j],
+						       rec->results[j], &es[j]);
+	if (idx && n == 1)
+		rcs[idx[0]] = attach_one_del(ctx, &p->att[idx[0]],
+					     rec->results[idx[0]], &es[idx[0]]);
+	else if (idx && n > 1)
+		attach_par_del(ctx, rec, idx, n, rcs, es);
+	cni_log(CNI_LOG_VERBOSE, "DEL group %zu: %zu network(s) (%.1f ms)", w,
+		n, now_ms() - t0);
+	free(idx);
+}
+
+/* parallelDetach: group after group (plan_waves), the last first. */
+static int del_in_waves(const struct attach_ctx *ctx,
+			const struct plexus_record *rec, int *rcs,
+			struct cni_err *es)
+{
+	const struct plexus_plan *p = rec->plan;
+	size_t *wave = calloc(p->n, sizeof(*wave)), n_waves;
+
+	if (!wave)
+		return -ENOMEM;
+	n_waves = plan_waves(p, wave);
+	for (size_t w = n_waves; w-- > 0;)
+		del_wave(ctx, rec, wave, w, rcs, es);
+	free(wave);
+	return 0;
+}
+
 int attach_del(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	       struct cni_err *err)
 {
 	const struct plexus_plan *p = rec->plan;
+	int *rcs = calloc(p->n + 1, sizeof(*rcs));
+	struct cni_err *es = calloc(p->n + 1, sizeof(*es));
 	int first = 0, failures = 0;
 
-	for (size_t j = p->n; j-- > 0;) {
-		struct cni_err e = { 0 };
-		int r = chain_del(ctx, &p->att[j], rec->results[j], &e);
+	if (!rcs || !es || !ctx->parallel_detach || p->n < 2 ||
+	    del_in_waves(ctx, rec, rcs, es) < 0) {
+		for (size_t j = p->n; j-- > 0;) { /* in reverse, in order */
+			struct cni_err e = { 0 };
+			int r = attach_one_del(ctx, &p->att[j], rec->results[j],
+					       &e);
 
-		if (r == 0)
-			continue;
-		failures++;
-		if (first == 0) {
-			first = r;
-			if (err)
-				*err = e;
-		} else {
-			cni_err_add_details(err, "%s", e.msg);
+			del_note(r, &e, &first, &failures, err);
 		}
+	} else {
+		for (size_t j = p->n; j-- > 0;)
+			del_note(rcs[j], &es[j], &first, &failures, err);
 	}
+	free(rcs);
+	free(es);
 	if (failures > 1)
 		cni_err_prefix(err, "%d of %zu networks failed to delete",
 			       failures, p->n);

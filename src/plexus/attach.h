@@ -25,6 +25,7 @@ struct attach_ctx {
 				   * NULL: the runtime's */
 	const char *args_others;  /* CNI_ARGS for non-default networks */
 	int timeout_ms;
+	bool parallel_detach; /* "parallelDetach": attach_del by groups */
 	int lock_fd; /* the container's lock, inherited by delegates; -1 */
 	/* told of every delegate call when set (plexusd's metrics): its
 	 * network, delegate type, duration and CNI code (0: success) */
@@ -64,7 +65,9 @@ int attach_add(const struct attach_ctx *ctx, struct plexus_record *rec,
 
 /* DEL every attachment in reverse, each with its recorded result as
  * prevResult; keeps going past failures and reports them all at the end
- * (the first failure's code). */
+ * (the first failure's code, in reverse plan order). With
+ * ctx->parallel_detach, the plan_waves groups last first, the members
+ * of a group at once (a process each). */
 int attach_del(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	       struct cni_err *err);
 

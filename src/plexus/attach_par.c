@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Parallel ADD of one group of attachments: a forked process each, its
- * result and error sent back as one JSON message over a pipe. */
+/* Parallel ADD (or DEL) of one group of attachments: a forked process
+ * each, its result and error sent back as one JSON message over a pipe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,6 +37,7 @@ struct par_child {
 	size_t len, cap;
 	bool too_big;
 	bool killed; /* past the group's deadline */
+	bool del;    /* DEL, not ADD */
 };
 
 static void write_all(int fd, const char *s, size_t len)
@@ -53,16 +54,18 @@ static void write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* The forked process: ADD attachment k, send {rc, code, msg, details,
- * result} and leave without running the parent's exit handlers. */
+/* The forked process: ADD (or DEL) attachment k, send {rc, code, msg,
+ * details, result} and leave without running the parent's exit
+ * handlers. */
 static void __attribute__((noreturn))
 child_main(const struct attach_ctx *ctx, const struct plexus_record *rec,
-	   size_t k, int fd)
+	   size_t k, bool del, int fd)
 {
 	const struct plexus_attachment *a = &rec->plan->att[k];
 	struct cni_err e = { 0 };
 	json_object *slot = NULL, *msg = json_object_new_object();
-	int r = attach_one_add(ctx, a, &slot, &e);
+	int r = del ? attach_one_del(ctx, a, rec->results[k], &e)
+		    : attach_one_add(ctx, a, &slot, &e);
 	const char *s;
 
 	if (msg) {
@@ -98,7 +101,7 @@ static int spawn(const struct attach_ctx *ctx, const struct plexus_record *rec,
 	}
 	if (c->pid == 0) {
 		close(fds[0]);
-		child_main(ctx, rec, c->att, fds[1]);
+		child_main(ctx, rec, c->att, c->del, fds[1]);
 	}
 	close(fds[1]);
 	c->fd = fds[0];
@@ -199,11 +202,13 @@ static const char *msg_str(json_object *msg, const char *key)
 	return s ? s : "";
 }
 
-/* The message of child c into its slot and e; its return code. */
+/* The message of child c into its slot of results (ADD; NULL for DEL)
+ * and e; its return code. */
 static int child_finish(struct par_child *c, const struct plexus_record *rec,
-			struct cni_err *e)
+			json_object **results, struct cni_err *e)
 {
 	const struct plexus_attachment *a = &rec->plan->att[c->att];
+	const char *verb = c->del ? "DEL" : "ADD";
 	json_object *msg = NULL, *v;
 	int status = 0, r;
 
@@ -216,21 +221,21 @@ static int child_finish(struct par_child *c, const struct plexus_record *rec,
 		json_object_put(msg);
 		if (c->killed)
 			return cni_errf(e, CNI_ERR_DELEGATE_TIMEOUT,
-					"network \"%s\" (%s): its ADD process "
+					"network \"%s\" (%s): its %s process "
 					"outlived its deadlines and was killed",
-					a->network, a->ifname);
+					a->network, a->ifname, verb);
 		return cni_errf(e, CNI_ERR_DELEGATE_FAILED,
-				"network \"%s\" (%s): its ADD process ended "
+				"network \"%s\" (%s): its %s process ended "
 				"(status 0x%x) without an answer",
-				a->network, a->ifname, (unsigned)status);
+				a->network, a->ifname, verb, (unsigned)status);
 	}
 	r = json_object_get_int(json_object_object_get(msg, "rc"));
 	e->code = json_object_get_int(json_object_object_get(msg, "code"));
 	snprintf(e->msg, sizeof(e->msg), "%s", msg_str(msg, "msg"));
 	snprintf(e->details, sizeof(e->details), "%s", msg_str(msg, "details"));
-	if (json_object_object_get_ex(msg, "result", &v) &&
+	if (results && json_object_object_get_ex(msg, "result", &v) &&
 	    !json_object_is_type(v, json_type_null))
-		rec->results[c->att] = json_object_get(v);
+		results[c->att] = json_object_get(v);
 	json_object_put(msg);
 	if (r < 0 && !e->code)
 		cni_errf(e, CNI_ERR_DELEGATE_FAILED, "network \"%s\" (%s): %s",
@@ -258,26 +263,33 @@ static int report(const int *rcs, const struct cni_err *es, size_t n,
 	return first;
 }
 
-/* Wait for the processes of cs[0..n) and fill rec and the errors. */
+/* Wait for the processes of cs[0..n) and fill results (ADD) and the
+ * errors. */
 static void finish_all(struct par_child *cs, size_t n,
-		       struct plexus_record *rec, int *rcs, struct cni_err *es)
+		       const struct plexus_record *rec, json_object **results,
+		       int *rcs, struct cni_err *es)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (cs[i].pid > 0)
-			rcs[i] = child_finish(&cs[i], rec, &es[i]);
+			rcs[i] = child_finish(&cs[i], rec, results, &es[i]);
 		free(cs[i].buf);
 	}
 }
 
-int attach_par_run(const struct attach_ctx *ctx, struct plexus_record *rec,
-		   const size_t *idx, size_t n, struct cni_err *err)
+/* Run idx[0..n) at once (DEL when results is NULL), their outcomes into
+ * rcs[0..n) and es[0..n). */
+static int par_run(const struct attach_ctx *ctx,
+		   const struct plexus_record *rec, json_object **results,
+		   const size_t *idx, size_t n, int *rcs, struct cni_err *es)
 {
 	struct par_child *cs = calloc(n, sizeof(*cs));
-	struct cni_err *es = calloc(n, sizeof(*es));
-	int *rcs = calloc(n, sizeof(*rcs)), r = 0;
 
-	for (size_t i = 0; cs && es && rcs && i < n; i++) {
-		cs[i] = (struct par_child){ .att = idx[i], .fd = -1 };
+	if (!cs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		cs[i] = (struct par_child){ .att = idx[i],
+					    .fd = -1,
+					    .del = !results };
 		rcs[i] = spawn(ctx, rec, &cs[i]);
 		if (rcs[i] < 0)
 			cni_errf(&es[i], CNI_ERR_INTERNAL,
@@ -285,15 +297,45 @@ int attach_par_run(const struct attach_ctx *ctx, struct plexus_record *rec,
 				 rec->plan->att[idx[i]].network,
 				 strerror(-rcs[i]));
 	}
-	if (cs && es && rcs) {
-		collect(cs, n, group_deadline(ctx, rec, cs, n));
-		finish_all(cs, n, rec, rcs, es);
-		r = report(rcs, es, n, err);
-	} else {
-		r = -ENOMEM;
-	}
+	collect(cs, n, group_deadline(ctx, rec, cs, n));
+	finish_all(cs, n, rec, results, rcs, es);
 	free(cs);
+	return 0;
+}
+
+int attach_par_run(const struct attach_ctx *ctx, struct plexus_record *rec,
+		   const size_t *idx, size_t n, struct cni_err *err)
+{
+	struct cni_err *es = calloc(n, sizeof(*es));
+	int *rcs = calloc(n, sizeof(*rcs)), r = -ENOMEM;
+
+	if (es && rcs)
+		r = par_run(ctx, rec, rec->results, idx, n, rcs, es);
+	if (r == 0)
+		r = report(rcs, es, n, err);
 	free(es);
 	free(rcs);
 	return r;
+}
+
+void attach_par_del(const struct attach_ctx *ctx,
+		    const struct plexus_record *rec, const size_t *idx,
+		    size_t n, int *rcs, struct cni_err *es)
+{
+	struct cni_err *e = calloc(n, sizeof(*e));
+	int *r = calloc(n, sizeof(*r));
+
+	if (!e || !r || par_run(ctx, rec, NULL, idx, n, r, e) < 0) {
+		for (size_t i = 0; i < n; i++) /* no memory: one by one */
+			rcs[idx[i]] = attach_one_del(
+				ctx, &rec->plan->att[idx[i]],
+				rec->results[idx[i]], &es[idx[i]]);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			rcs[idx[i]] = r[i];
+			es[idx[i]] = e[i];
+		}
+	}
+	free(e);
+	free(r);
 }

@@ -90,6 +90,7 @@ static struct attach_ctx ctx_for(const struct request *req)
 		.args_default = req->args_default,
 		.args_others = req->args_others,
 		.timeout_ms = req->conf->delegate_timeout_ms,
+		.parallel_detach = req->conf->parallel_detach,
 		.lock_fd = req->lock_fd > 0 ? req->lock_fd : -1,
 		.observe = req->report ? pdreport_call : NULL,
 		.observe_ctx = req->report,

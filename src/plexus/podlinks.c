@@ -159,8 +159,36 @@ static int addr_rule(struct nl_ctx *ctx, const char *addr, unsigned table,
 	return nl_rule_add(ctx, &a, table, prio, err);
 }
 
+/* The families (bit 0 IPv4, bit 1 IPv6) of addrs. */
+static unsigned addr_families(const char *const *addrs, size_t n)
+{
+	unsigned fams = 0;
+	struct nl_prefix a;
+
+	for (size_t i = 0; i < n; i++)
+		if (dl_ip_parse(addrs[i], &a) == 0)
+			fams |= a.family == AF_INET6 ? 2 : 1;
+	return fams;
+}
+
+/* "iif ifname lookup table" at prio in each family of addrs. */
+static int iif_rules(struct nl_ctx *ctx, const char *ifname, unsigned table,
+		     unsigned prio, const char *const *addrs, size_t n_addrs,
+		     struct cni_err *err)
+{
+	unsigned fams = addr_families(addrs, n_addrs);
+	int r = 0;
+
+	if (fams & 1)
+		r = nl_rule_add_iif(ctx, AF_INET, ifname, table, prio, err);
+	if (r == 0 && (fams & 2))
+		r = nl_rule_add_iif(ctx, AF_INET6, ifname, table, prio, err);
+	return r;
+}
+
 int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
-			unsigned prio, const char *const *addrs, size_t n_addrs,
+			unsigned prio, unsigned iif_prio,
+			const char *const *addrs, size_t n_addrs,
 			const char *const *gws, size_t n_gws,
 			const struct podlinks_route *routes, size_t n_routes,
 			struct cni_err *err)
@@ -181,6 +209,9 @@ int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
 		r = table_route(ctx, info.ifindex, table, &routes[i], err);
 	for (size_t i = 0; r == 0 && i < n_addrs; i++)
 		r = addr_rule(ctx, addrs[i], table, prio, err);
+	if (r == 0 && iif_prio)
+		r = iif_rules(ctx, ifname, table, iif_prio, addrs, n_addrs,
+			      err);
 	nl_ctx_close(ctx);
 	return r;
 }
@@ -245,8 +276,33 @@ static int check_routes(struct nl_ctx *ctx, const char *ifname, unsigned table,
 	return r;
 }
 
+/* CHECK: the iif rule of each family of addrs. */
+static int check_iif(struct nl_ctx *ctx, const char *ifname, unsigned table,
+		     const char *const *addrs, size_t n_addrs,
+		     struct cni_err *err)
+{
+	unsigned fams = addr_families(addrs, n_addrs);
+	int r = 0;
+
+	for (unsigned f = 1; r == 0 && f <= 2; f++) {
+		int family = f == 1 ? AF_INET : AF_INET6;
+		size_t n = 0;
+
+		if (!(fams & f))
+			continue;
+		r = nl_rule_count_iif(ctx, family, ifname, table, &n, err);
+		if (r == 0 && n == 0)
+			r = cni_errf(err, CNI_ERR_NETLINK,
+				     "%s: no %s rule iif %s to table %u "
+				     "(policyRouting.iifRules)",
+				     ifname, f == 1 ? "IPv4" : "IPv6", ifname,
+				     table);
+	}
+	return r;
+}
+
 int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
-			  const char *const *addrs, size_t n_addrs,
+			  bool iif, const char *const *addrs, size_t n_addrs,
 			  const struct podlinks_route *routes, size_t n_routes,
 			  struct cni_err *err)
 {
@@ -266,6 +322,8 @@ int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
 				     "(policyRouting)",
 				     ifname, addrs[i], table);
 	}
+	if (r == 0 && iif)
+		r = check_iif(ctx, ifname, table, addrs, n_addrs, err);
 	if (r == 0)
 		r = check_routes(ctx, ifname, table, routes, n_routes, err);
 	nl_ctx_close(ctx);

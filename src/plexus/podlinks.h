@@ -2,6 +2,7 @@
 #ifndef PLEXUS_PODLINKS_H
 #define PLEXUS_PODLINKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cni_err;
@@ -32,10 +33,12 @@ struct podlinks_route {
 
 /* Policy routing of one attachment on ifname: every main-table route
  * by ifname copied into table, a default route via each of gws (one per
- * family at most) there, then each of routes, and a rule "from addr
- * lookup table" at prio for each of addrs. */
+ * family at most) there, then each of routes, a rule "from addr lookup
+ * table" at prio for each of addrs and, when iif_prio is not 0, a rule
+ * "iif ifname lookup table" at iif_prio for each family of addrs. */
 int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
-			unsigned prio, const char *const *addrs, size_t n_addrs,
+			unsigned prio, unsigned iif_prio,
+			const char *const *addrs, size_t n_addrs,
 			const char *const *gws, size_t n_gws,
 			const struct podlinks_route *routes, size_t n_routes,
 			struct cni_err *err);
@@ -43,10 +46,11 @@ int podlinks_policy_add(const char *netns, const char *ifname, unsigned table,
  * netns has none. */
 int podlinks_policy_del(const char *netns, const unsigned *tables, size_t n,
 			struct cni_err *err);
-/* CHECK: each of addrs has its rule to table, and each of routes is in
- * table by ifname (code 130 naming the missing one). */
+/* CHECK: each of addrs has its rule to table, with iif the rule "iif
+ * ifname" of each family of addrs, and each of routes is in table by
+ * ifname (code 130 naming the missing one). */
 int podlinks_policy_check(const char *netns, const char *ifname, unsigned table,
-			  const char *const *addrs, size_t n_addrs,
+			  bool iif, const char *const *addrs, size_t n_addrs,
 			  const struct podlinks_route *routes, size_t n_routes,
 			  struct cni_err *err);
 

@@ -222,9 +222,10 @@ static int policy_apply_one(const struct plexus_policy_routing *pr,
 	if (r == 0)
 		r = routes_gw_check(att, rts, n_rts, &a, err);
 	if (r == 0)
-		r = podlinks_policy_add(netns, att->ifname, table, pr->priority,
-					a.addrs, a.n_addrs, a.gws, a.n_gws, rts,
-					n_rts, err);
+		r = podlinks_policy_add(
+			netns, att->ifname, table, pr->priority,
+			pr->iif ? PLEXUS_PR_IIF_PRIORITY(pr) : 0, a.addrs,
+			a.n_addrs, a.gws, a.n_gws, rts, n_rts, err);
 	free(rts);
 	pr_addrs_free(&a);
 	return r;
@@ -294,8 +295,8 @@ int podroute_policy_check(const struct plexus_policy_routing *pr,
 			r = -ENOMEM;
 		if (r == 0)
 			r = podlinks_policy_check(netns, p->att[i].ifname,
-						  table, a.addrs, a.n_addrs,
-						  rts, n_rts, err);
+						  table, pr->iif, a.addrs,
+						  a.n_addrs, rts, n_rts, err);
 		free(rts);
 		pr_addrs_free(&a);
 		if (r < 0)

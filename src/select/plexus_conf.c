@@ -362,8 +362,9 @@ static int pr_int(json_object *o, const char *key, int64_t lo, int64_t hi,
 }
 
 /* "policyRouting": true/false, or {"enabled", "tableBase",
- * "rulePriority"}. Tables stay clear of the kernel's 253..255 and below
- * 2^31; rules come before the main table's (32766). */
+ * "rulePriority", "iifRules"}. Tables stay clear of the kernel's
+ * 253..255 and below 2^31; rules (the iif rules at rulePriority + 1)
+ * come before the main table's (32766). */
 static int parse_policy_routing(json_object *doc, struct plexus_conf *c,
 				struct cni_err *err)
 {
@@ -388,18 +389,29 @@ static int parse_policy_routing(json_object *doc, struct plexus_conf *c,
 			      err);
 	if (r < 0 && r != -ENOENT)
 		return r;
+	r = cni_json_get_bool(o, "iifRules", "policyRouting.iifRules", &pr->iif,
+			      err);
+	if (r < 0 && r != -ENOENT)
+		return r;
 	r = pr_int(o, "tableBase", 256, 0x7fff0000, &pr->table_base, err);
 	if (r == 0)
-		r = pr_int(o, "rulePriority", 1, 32765, &pr->priority, err);
+		r = pr_int(o, "rulePriority", 1, pr->iif ? 32764 : 32765,
+			   &pr->priority, err);
 	return r;
 }
 
-/* "parallelAttach": false, true or "pod"; nothing else. */
+/* "parallelDetach": a bool; "parallelAttach": false, true or "pod";
+ * nothing else. */
 static int parse_parallel(json_object *doc, struct plexus_conf *c,
 			  struct cni_err *err)
 {
 	json_object *o;
 
+	int r = cni_json_get_bool(doc, "parallelDetach", "parallelDetach",
+				  &c->parallel_detach, err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
 	c->parallel_attach = PLEXUS_PARALLEL_OFF;
 	if (!json_object_object_get_ex(doc, "parallelAttach", &o))
 		return 0;

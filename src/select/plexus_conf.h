@@ -24,12 +24,16 @@ struct tenant_policy;
 
 /* "policyRouting": each secondary attachment's routes in a table of its
  * own (table_base + its index in the plan), with rules from its
- * addresses to that table at priority. */
+ * addresses to that table at priority; with iif, also a rule "iif its
+ * interface" to that table at priority + 1 (PLEXUS_PR_IIF_PRIORITY). */
 struct plexus_policy_routing {
 	bool on; /* for every attachment (a NAD's annotation may differ) */
 	unsigned table_base;
 	unsigned priority;
+	bool iif; /* "iifRules" */
 };
+
+#define PLEXUS_PR_IIF_PRIORITY(pr) ((pr)->priority + 1)
 
 /* "parallelAttach": who attaches a pod's independent networks at once. */
 enum plexus_parallel {
@@ -87,6 +91,8 @@ struct plexus_conf {
 			    * call, or "write", every write fsync'ed */
 	struct plexus_policy_routing policy_routing; /* "policyRouting" */
 	enum plexus_parallel parallel_attach;	     /* "parallelAttach" */
+	bool parallel_detach; /* "parallelDetach": DEL by plan_waves groups,
+			       * last first, a group's members at once */
 	json_object *runtime_config;  /* "runtimeConfig" from the runtime */
 	json_object *prev_result;     /* "prevResult" (CHECK/DEL) */
 	struct tenant_policy *policy; /* "metaPlugins", "tenantPolicy";

@@ -14,7 +14,8 @@
 [ "$(id -u)" = 0 ] || { t_skip "policyRouting" "needs root"; exit 0; }
 command -v ping >/dev/null || t_abort "ping is missing (iputils-ping, tests/deps.sh)"
 H=plxrh$$ P=plxrp$$ R1=plxr1$$ R2=plxr2$$ G=plxrg$$ R3=plxr3$$
-T_NETNS="$H $P $R1 $R2 $G $R3"
+IH=iih$$ IP=iip$$ IA=iia$$ ID=iid$$ # the iifRules case's
+T_NETNS="$H $P $R1 $R2 $G $R3 $IH $IP $IA $ID"
 STORE=$T_TMP/store CACHE=$T_TMP/cache M=$T_TMP/manifests
 
 # remote NS N: a host at 10.8N.0.2 behind the router's 10.8N.0.1
@@ -277,3 +278,121 @@ routes_bad_case() {
 	refused "malformed" 7 "annotation plexus.dev/policy-routes: invalid JSON"
 }
 t_case "plexus.dev/policy-routes: a gw outside the network's subnets, policy routing off, a default route, bad JSON: refused, nothing attached" routes_bad_case
+
+# iifRules: the pod (ip_forward=1) routes for host A (10.92.0.50, on
+# red's bridge iib1) to host D (10.96.0.2, behind the node netns, a router
+# with strict rp_filter). Without iif rules the pod forwards A's packet by
+# the main table (default route, eth0) and the router drops it (A's
+# subnet is on iib1, not iib0); with them, "iif net1 lookup 1001" sends
+# it by net1's table, out net1 via 10.92.0.1, and A reaches D.
+iif_manifests() { # IIF-RULES
+	cat >"$M/all.yaml" <<EOF
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: cluster, namespace: kube-system}
+spec:
+  config: '{"cniVersion":"1.0.0","name":"cluster","type":"plexus-bridge","bridge":"iib0","isGateway":true,"ipam":{"type":"plexus-ipam","range":"10.91.0.0/24","gateway":"10.91.0.1","routes":[{"dst":"0.0.0.0/0"}]}}'
+---
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: red, namespace: default}
+spec:
+  config: '{"cniVersion":"1.0.0","name":"red","type":"bridge","bridge":"iib1","isGateway":true,"ipam":{"type":"plexus-ipam","ranges":[[{"subnet":"10.92.0.0/24","gateway":"10.92.0.1","rangeStart":"10.92.0.10","rangeEnd":"10.92.0.40"}],[{"subnet":"fd00:92::/64","gateway":"fd00:92::1"}]]}}'
+---
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: blue, namespace: default}
+spec:
+  config: '{"cniVersion":"1.0.0","name":"blue","type":"plexus-bridge","bridge":"iib2","isGateway":true,"ipam":{"type":"plexus-ipam","range":"10.93.0.0/24","gateway":"10.93.0.1"}}'
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p1
+  namespace: default
+  uid: u1
+  annotations:
+    k8s.v1.cni.cncf.io/networks: red, blue
+EOF
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$M\",\"clusterNetwork\":\"cluster\",\"policyRouting\":{\"iifRules\":$1},\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}}" >"$T_TMP/node.conf"
+}
+# host A on red's bridge, routing 10.96.0.0/24 via the pod's net1
+# address; host D behind the node netns' iiv6
+iif_hosts() { # POD-NET1-ADDRESS
+	t_netns "$IA"
+	ip -n "$H" link add iiva type veth peer name eth0 netns "$IA"
+	ip -n "$H" link set iiva master iib1 up
+	ip -n "$IA" addr add 10.92.0.50/24 dev eth0
+	ip -n "$IA" link set eth0 up
+	ip -n "$IA" route add 10.96.0.0/24 via "$1"
+	t_netns "$ID"
+	ip -n "$H" link add iiv6 type veth peer name eth0 netns "$ID"
+	ip -n "$H" addr add 10.96.0.1/24 dev iiv6
+	ip -n "$H" link set iiv6 up
+	ip -n "$ID" addr add 10.96.0.2/24 dev eth0
+	ip -n "$ID" link set eth0 up
+	ip -n "$ID" route add default via 10.96.0.1
+}
+iif_fresh() {
+	t_netns "$H"
+	t_netns "$P"
+	ip netns exec "$H" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+	ip netns exec "$P" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.default.send_redirects=0
+	rm -rf "$STORE" "$CACHE" "$M"
+	mkdir -p "$STORE" "$M"
+}
+iif_rules() { ip -n "$P" "$@" rule show | grep -c 'iif net1 lookup 1001' || true; }
+# the interface the pod's forwarding picks for A's packet to D
+iif_route() { ip -n "$P" route get 10.96.0.2 from 10.92.0.50 iif net1 | grep -o 'dev [a-z0-9]*' | head -1; }
+iif_case() {
+	local H=$IH P=$IP a1
+	iif_fresh
+	# without iif rules: by the main table, out eth0, dropped
+	iif_manifests false
+	added
+	a1=$(addr4 net1)
+	iif_hosts "$a1"
+	expect_eq "$(iif_rules)" 0 "iif rules without iifRules"
+	expect_eq "$(iif_route)" "dev eth0" "forwarded without iif rules"
+	ip netns exec "$IA" ping -c 3 -i 0.5 -w 4 10.96.0.2 >/dev/null 2>&1 &&
+		fail "A reached D without iif rules: the test shows nothing"
+	deleted
+	# with them: by net1's table, out net1, through
+	iif_manifests true
+	"$TOP/$BINDIR/plexusctl" plan --config "$T_TMP/node.conf" --pod default/p1 -o json >"$T_TMP/plan.json" ||
+		fail "plan: $(cat "$T_TMP/plan.json")"
+	expect_eq "$(jget "$T_TMP/plan.json" '[a.get("policyRouting") for a in j["attachments"]]')" \
+		"[None, {'table': 1001, 'rulePriority': 1000, 'iifPriority': 1001}, {'table': 1002, 'rulePriority': 1000, 'iifPriority': 1001}]" "plan's policyRouting"
+	"$TOP/$BINDIR/plexusctl" plan --config "$T_TMP/node.conf" --pod default/p1 >"$T_TMP/plan.txt" ||
+		fail "plan: $(cat "$T_TMP/plan.txt")"
+	grep -q "table 1001, rule priority 1000, iif net1 at 1001" "$T_TMP/plan.txt" || fail "plan text: $(cat "$T_TMP/plan.txt")"
+	added
+	expect_eq "$(addr4 net1)" "$a1" "net1's address again"
+	ip -n "$P" rule show | grep -q "^1001:.*iif net1 lookup 1001" || fail "IPv4 rule: $(ip -n "$P" rule show)"
+	ip -n "$P" rule show | grep -q "^1001:.*iif net2 lookup 1002" || fail "IPv4 rule net2: $(ip -n "$P" rule show)"
+	ip -n "$P" -6 rule show | grep -q "^1001:.*iif net1 lookup 1001" || fail "IPv6 rule: $(ip -n "$P" -6 rule show)"
+	expect_eq "$(ip -n "$P" -6 rule show | grep -c 'iif net2' || true)" 0 "IPv6 rule of IPv4-only net2"
+	expect_eq "$(iif_route)" "dev net1" "forwarded with iif rules"
+	# (net1 is a new link: A forgets the old one's MAC)
+	ip -n "$IA" neigh flush all
+	ip netns exec "$IA" ping -c 3 -i 0.5 -w 4 10.96.0.2 >/dev/null 2>&1 ||
+		fail "A does not reach D through the pod with iif rules"
+	# the pod's own traffic keeps the main table
+	expect_eq "$(ip -n "$P" route get 10.96.0.2 | grep -o 'dev [a-z0-9]*')" "dev eth0" "the pod's own traffic"
+	run CHECK
+	expect_eq "$(rc)" 0 "CHECK: $(cat "$T_TMP/out.json")"
+	ip -n "$P" -6 rule del iif net1 lookup 1001
+	run CHECK
+	expect_eq "$(rc)" 1 "CHECK without the IPv6 iif rule"
+	expect_eq "$(jget "$T_TMP/out.json" 'j["code"]')" 130 "CHECK code"
+	jget "$T_TMP/out.json" 'j["msg"]' | grep -q "net1: no IPv6 rule iif net1 to table 1001" ||
+		fail "CHECK msg: $(cat "$T_TMP/out.json")"
+	deleted
+	expect_eq "$(ip -n "$P" rule show | grep -c iif || true)" 0 "IPv4 iif rules after DEL"
+	expect_eq "$(ip -n "$P" -6 rule show | grep -c iif || true)" 0 "IPv6 iif rules after DEL"
+}
+t_case "policyRouting.iifRules: a pod forwarding for a host on net1 sends by net1's table with the rule, by the main table without; CHECK, DEL" iif_case

@@ -23,17 +23,18 @@ fresh() {
 }
 
 # nad NAME N [FAIL [SLEEP-MS]]: plexus-bridge pab<N> on 10.76.N.0/24,
-# then the sleeping test plugin (failing ADD when FAIL is set)
+# then the sleeping test plugin (failing ADD when FAIL is set); $SLEEP_ON
+# and $FAIL_ON name another command to sleep on or fail (DEL)
 nad() {
 	local fail="" ms=${4:-$SLEEP_MS}
-	[ -z "${3:-}" ] || fail=',"fail":["ADD"]'
+	[ -z "${3:-}" ] || fail=',"fail":["'"${FAIL_ON:-ADD}"'"]'
 	cat <<EOF
 ---
 apiVersion: k8s.cni.cncf.io/v1
 kind: NetworkAttachmentDefinition
 metadata: {name: $1, namespace: $([ "$1" = cluster ] && echo kube-system || echo default)}
 spec:
-  config: '{"cniVersion":"1.0.0","name":"$1","plugins":[{"type":"plexus-bridge","bridge":"pab$2","ipam":{"type":"plexus-ipam","range":"10.76.$2.0/24","gateway":"10.76.$2.1"}},{"type":"plexus-testplugin","sleepMs":$ms,"sleepOn":"ADD","stateDir":"$STATE"$fail}]}'
+  config: '{"cniVersion":"1.0.0","name":"$1","plugins":[{"type":"plexus-bridge","bridge":"pab$2","ipam":{"type":"plexus-ipam","range":"10.76.$2.0/24","gateway":"10.76.$2.1"}},{"type":"plexus-testplugin","sleepMs":$ms,"sleepOn":"${SLEEP_ON:-ADD}","stateDir":"$STATE"$fail}]}'
 EOF
 }
 # manifests NODE-SETTING [POD-ANNOTATION [FAILING-NETWORK [SLOW-NETWORK]]]:
@@ -58,7 +59,7 @@ metadata:
   annotations: {k8s.v1.cni.cncf.io/networks: "n1, n2, n3"$an}
 EOF
 	} >"$M/all.yaml"
-	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$M\",\"clusterNetwork\":\"cluster\",\"logLevel\":\"verbose\",\"parallelAttach\":$1,$([ -z "$slow" ] || echo '"delegateTimeout":2,')\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}}" >"$T_TMP/node.conf"
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"manifestsDir\":\"$M\",\"clusterNetwork\":\"cluster\",\"logLevel\":\"verbose\",\"parallelAttach\":$1,\"parallelDetach\":${DETACH:-false},$([ -z "$slow" ] || echo '"delegateTimeout":2,')\"ipamNodeConfig\":{\"store\":{\"type\":\"file\",\"path\":\"$STORE\"}}}" >"$T_TMP/node.conf"
 }
 # run CMD [VAR=VALUE...]: plexus inside the host netns; elapsed ms in $T_TMP/ms
 run() {
@@ -229,3 +230,56 @@ plan_case() { # plexusctl plan: the same verdict, the groups
 	expect_eq "$(jget "$T_TMP/plan.json" "j['refused']['code']")" 110 "plan refuses a bad annotation"
 }
 t_case "plexusctl plan shows parallel ADD and its groups, and refuses a bad annotation" plan_case
+
+# parallelDetach: DEL by plan_waves groups, last first, a group's members
+# at once; the test plugin sleeps on DEL
+del_once() { # DETACH [VAR=VALUE...]: ADD, then a timed DEL; all gone
+	local tag=del-$1
+	DETACH=$1
+	shift
+	fresh
+	SLEEP_ON=DEL DETACH=$DETACH manifests true
+	run ADD "$@"
+	expect_ok "ADD ($tag)"
+	run DEL "$@"
+	expect_ok "DEL ($tag)"
+	cp "$T_TMP/ms" "$T_TMP/$tag.ms"
+	cp "$T_TMP/err.txt" "$T_TMP/$tag.log"
+	expect_eq "$(pod_links)" 0 "links after DEL ($tag)"
+	expect_eq "$(ip -n "$P" -o addr show | grep -vc ' lo ' || true)" 0 "addresses in the pod after DEL ($tag)"
+	expect_eq "$(held)" 0 "addresses held after DEL ($tag)"
+	expect_eq "$(states)" 0 "test-plugin attachments after DEL ($tag)"
+	[ ! -e "$CACHE/c1_eth0.json" ] || fail "record left ($tag)"
+}
+del_case() { # [VAR=VALUE...]
+	local s p
+	del_once false "$@"
+	grep -q 'DEL group' "$T_TMP/del-false.log" && fail "sequential DEL logged groups"
+	del_once true "$@"
+	grep -q 'DEL group 0: 4 network(s)' "$T_TMP/del-true.log" ||
+		fail "no parallel DEL group logged: $(grep -m3 DEL "$T_TMP/del-true.log")"
+	s=$(cat "$T_TMP/del-false.ms") p=$(cat "$T_TMP/del-true.ms")
+	echo "# ${BINDIR} ${1:-in-process}: DEL sequential ${s} ms, parallel ${p} ms, ratio $(awk "BEGIN{printf \"%.2f\", $s/$p}") (4 networks, ${SLEEP_MS} ms each)" >&3
+}
+t_case "parallelDetach true, in-process: everything deleted as by a sequential DEL" del_case
+t_case "parallelDetach true, exec'ed (PLEXUS_EXEC_ALWAYS=1): everything deleted" del_case PLEXUS_EXEC_ALWAYS=1
+
+del_fail_case() { # [VAR=VALUE...]: n2's test plugin fails DEL
+	fresh
+	FAIL_ON=DEL DETACH=true manifests true "" n2
+	run ADD "$@"
+	expect_ok "ADD"
+	run DEL "$@"
+	expect_eq "$(rc)" 1 "DEL must fail"
+	jget "$T_TMP/out.json" "j['msg']" | grep -q 'network "default/n2"' ||
+		fail "msg does not name n2: $(cat "$T_TMP/out.json")"
+	grep -q 'DEL group 0: 4 network(s)' "$T_TMP/err.txt" || fail "not parallel: $(grep -m3 DEL "$T_TMP/err.txt")"
+	# n2's bridge link went too (a chain's DEL goes on past a failure);
+	# only n2's test-plugin attachment is left
+	expect_eq "$(pod_links)" 0 "links after the failed DEL"
+	expect_eq "$(held)" 0 "addresses held after the failed DEL"
+	expect_eq "$(find "$STATE" -type f | grep -vc n2 || true)" 0 "other test-plugin attachments after the failed DEL"
+	expect_eq "$(states)" 1 "n2's test-plugin attachment"
+}
+t_case "parallelDetach, n2 fails DEL: the others deleted, n2's error reported" del_fail_case
+t_case "parallelDetach exec'ed, n2 fails DEL: the others deleted, n2's error reported" del_fail_case PLEXUS_EXEC_ALWAYS=1

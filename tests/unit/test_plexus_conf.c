@@ -371,6 +371,72 @@ static void test_plexus_conf_parse__parallel_attach(void **state)
 	}
 }
 
+static void test_plexus_conf_parse__policy_routing_iif(void **state)
+{
+	static const struct {
+		const char *val; /* NULL: the key left out */
+		int on, iif;	 /* -1: refused */
+		unsigned prio;
+	} cases[] = {
+		{ NULL, 0, 0, 1000 },
+		{ "true", 1, 0, 1000 },
+		{ "{}", 1, 0, 1000 },
+		{ "{\"iifRules\":true}", 1, 1, 1000 },
+		{ "{\"iifRules\":false,\"rulePriority\":32765}", 1, 0, 32765 },
+		{ "{\"iifRules\":true,\"rulePriority\":32764}", 1, 1, 32764 },
+		{ "{\"iifRules\":true,\"rulePriority\":32765}", -1, -1, 0 },
+		{ "{\"iifRules\":\"yes\"}", -1, -1, 0 },
+		{ "{\"enabled\":false,\"iifRules\":true}", 0, 1, 1000 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char doc[200];
+		struct plexus_conf *c;
+
+		snprintf(doc, sizeof(doc),
+			 "{\"cniVersion\":\"1.0.0\"," DELEGATES "%s%s}",
+			 cases[i].val ? ",\"policyRouting\":" : "",
+			 cases[i].val ? cases[i].val : "");
+		if (cases[i].on < 0) {
+			parse_fails(doc, CNI_ERR_INVALID_CONFIG,
+				    "policyRouting.");
+			continue;
+		}
+		c = parse_ok(doc);
+		assert_int_equal(c->policy_routing.on, cases[i].on);
+		assert_int_equal(c->policy_routing.iif, cases[i].iif);
+		assert_int_equal(c->policy_routing.priority, cases[i].prio);
+		assert_int_equal(PLEXUS_PR_IIF_PRIORITY(&c->policy_routing),
+				 cases[i].prio + 1);
+		plexus_conf_free(c);
+	}
+}
+
+static void test_plexus_conf_parse__parallel_detach(void **state)
+{
+	struct plexus_conf *c;
+
+	(void)state;
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES "}");
+	assert_false(c->parallel_detach);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach"
+		     "\":true}");
+	assert_true(c->parallel_detach);
+	assert_int_equal(c->parallel_attach, PLEXUS_PARALLEL_OFF);
+	plexus_conf_free(c);
+	c = parse_ok("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach"
+		     "\":false}");
+	assert_false(c->parallel_detach);
+	plexus_conf_free(c);
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach\""
+		    ":\"true\"}",
+		    CNI_ERR_INVALID_CONFIG, "parallelDetach");
+	parse_fails("{\"cniVersion\":\"1.0.0\"," DELEGATES ",\"parallelDetach\""
+		    ":1}",
+		    CNI_ERR_INVALID_CONFIG, "parallelDetach");
+}
+
 static void test_plexus_conf_parse__delegates_shape(void **state)
 {
 	(void)state;
@@ -431,6 +497,8 @@ int main(void)
 			test_plexus_conf_parse__delegate_timeout_bounds),
 		cmocka_unit_test(test_plexus_conf_parse__delegates_shape),
 		cmocka_unit_test(test_plexus_conf_parse__parallel_attach),
+		cmocka_unit_test(test_plexus_conf_parse__policy_routing_iif),
+		cmocka_unit_test(test_plexus_conf_parse__parallel_detach),
 		cmocka_unit_test(test_plexus_conf_parse__no_network_source),
 		cmocka_unit_test(test_plexus_conf_parse__nad_rules),
 	};

@@ -222,7 +222,7 @@ static void test_ctl_table_print__fits_and_refusal(void **state)
  * default network. */
 static void test_ctl_plan_view__policy_routes(void **state)
 {
-	struct plexus_policy_routing pr = { true, 1000, 1000 };
+	struct plexus_policy_routing pr = { true, 1000, 1000, false };
 	struct plexus_plan *p = two_att_plan();
 	struct ctl_pod_info info = { "ns2",	     "p1", NULL,
 				     "manifests /m", NULL, &pr };
