@@ -257,6 +257,23 @@ void ipamctl_rec_print(const struct rec *x)
 	printf("\n");
 }
 
+/* Onto o, what holds x (NULL: nothing): "holder" (or null), "reserved"
+ * (when an operator or a conflict reserved it, or null) and its
+ * "reason" (operator, conflict). */
+static void rec_state_json(json_object *o, const struct rec *x)
+{
+	json_object_object_add(o, "holder",
+			       x && x->held ? ipamctl_rec_json(x) : NULL);
+	json_object_object_add(o, "reserved",
+			       x && *x->at ? json_object_new_string(x->at)
+					   : NULL);
+	if (x && *x->at)
+		json_object_object_add(
+			o, "reason",
+			json_object_new_string(x->conflict ? IPAM_RESV_CONFLICT
+							   : "operator"));
+}
+
 /* How many addresses of b an operator reserved, and of those held by
  * nobody. */
 static unsigned reserved_in(const struct ipam_block *b, unsigned *ret_free)
@@ -276,58 +293,143 @@ static unsigned reserved_in(const struct ipam_block *b, unsigned *ret_free)
 	return n;
 }
 
-static void print_block(const struct ipam_range *r, const struct ipam_block *b,
-			const struct recs *rs)
+/* What ls says of block b: its prefix and counts. */
+struct block_sum {
+	char prefix[IPAM_PREFIX_STRLEN];
+	unsigned used, free, resv;
+};
+
+static void block_sum(const struct ipam_range *r, const struct ipam_block *b,
+		      struct block_sum *ret)
 {
 	struct ipam_prefix p = { .addr = { r->net.addr.family,
 					   ipam_block_base(r, b->idx) },
 				 .len = r->block_len };
-	unsigned used =
-		(unsigned)json_object_object_length(ipam_block_allocs(b));
 	unsigned usable = usable_in(r, b->idx), idle;
-	unsigned resv = reserved_in(b, &idle);
-	char s[IPAM_PREFIX_STRLEN], rs_s[32] = "";
+
+	ipam_prefix_fmt(&p, ret->prefix);
+	ret->used = (unsigned)json_object_object_length(ipam_block_allocs(b));
+	ret->resv = reserved_in(b, &idle);
+	ret->free = usable > ret->used + idle ? usable - ret->used - idle : 0;
+}
+
+static void print_block(const struct ipam_range *r, const struct ipam_block *b,
+			const struct recs *rs)
+{
+	char rs_s[32] = "";
+	struct block_sum bs;
 	size_t i;
 
-	if (resv)
-		snprintf(rs_s, sizeof(rs_s), "  reserved %u", resv);
-	printf("  block %s  node %s  used %u  free %u%s\n",
-	       ipam_prefix_fmt(&p, s),
-	       *ipam_block_node(b) ? ipam_block_node(b) : "-", used,
-	       usable > used + idle ? usable - used - idle : 0, rs_s);
+	block_sum(r, b, &bs);
+	if (bs.resv)
+		snprintf(rs_s, sizeof(rs_s), "  reserved %u", bs.resv);
+	printf("  block %s  node %s  used %u  free %u%s\n", bs.prefix,
+	       *ipam_block_node(b) ? ipam_block_node(b) : "-", bs.used, bs.free,
+	       rs_s);
 	for (i = 0; i < rs->n; i++)
 		ipamctl_rec_print(&rs->v[i]);
 }
 
-static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
-		    struct cni_err *err)
+/* x as ls -o json lists it: address, holder (or null), reserved (the
+ * time, or null) and its reason. */
+static json_object *rec_entry_json(const struct rec *x)
+{
+	char s[IPAM_ADDR_STRLEN];
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "address",
+			       json_object_new_string(ipam_addr_fmt(&x->a, s)));
+	rec_state_json(o, x);
+	return o;
+}
+
+/* Block b with its records rs as ls -o json lists it. */
+static json_object *block_json(const struct ipam_range *r,
+			       const struct ipam_block *b,
+			       const struct recs *rs)
+{
+	json_object *o = json_object_new_object(), *arr;
+	struct block_sum bs;
+	size_t i;
+
+	block_sum(r, b, &bs);
+	json_object_object_add(o, "block", json_object_new_string(bs.prefix));
+	json_object_object_add(
+		o, "node",
+		*ipam_block_node(b) ? json_object_new_string(ipam_block_node(b))
+				    : NULL);
+	json_object_object_add(o, "used", json_object_new_uint64(bs.used));
+	json_object_object_add(o, "free", json_object_new_uint64(bs.free));
+	json_object_object_add(o, "reserved", json_object_new_uint64(bs.resv));
+	arr = json_object_new_array();
+	for (i = 0; i < rs->n; i++)
+		json_object_array_add(arr, rec_entry_json(&rs->v[i]));
+	json_object_object_add(o, "addresses", arr);
+	return o;
+}
+
+/* Pool r's line of ls, or its object (blocks: []) in pools (-o json). */
+static json_object *pool_head(const struct ipam_range *r,
+			      const struct ipam_block *bs, size_t n,
+			      json_object *pools)
 {
 	char s[IPAM_PREFIX_STRLEN], d[40];
-	struct ipam_block *bs;
-	struct recs rs = { 0 };
-	size_t i, n, total = 0, resv = 0;
+	size_t i, total = 0, resv = 0;
+	json_object *o, *blocks;
+	const char *of;
 	unsigned idle;
-	int rc;
 
-	rc = blocks_load(c->st, r, &bs, &n, err);
-	if (rc < 0)
-		return rc;
 	for (i = 0; i < n; i++) {
 		total += (size_t)json_object_object_length(
 			ipam_block_allocs(&bs[i]));
 		resv += reserved_in(&bs[i], &idle);
 	}
-	printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
-	       "allocations %zu",
-	       r->pool_id, ipam_prefix_fmt(&r->net, s), r->block_len, n,
-	       u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d),
-	       total);
-	if (resv)
-		printf("  reserved %zu", resv);
-	printf("\n");
+	ipam_prefix_fmt(&r->net, s);
+	of = u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d);
+	if (!pools) {
+		printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
+		       "allocations %zu",
+		       r->pool_id, s, r->block_len, n, of, total);
+		if (resv)
+			printf("  reserved %zu", resv);
+		printf("\n");
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "pool", json_object_new_string(r->pool_id));
+	json_object_object_add(o, "range", json_object_new_string(s));
+	json_object_object_add(o, "blockLen",
+			       json_object_new_int(r->block_len));
+	json_object_object_add(o, "blocksClaimed", json_object_new_uint64(n));
+	json_object_object_add(o, "blocksInRange", json_object_new_string(of));
+	json_object_object_add(o, "allocations", json_object_new_uint64(total));
+	json_object_object_add(o, "reserved", json_object_new_uint64(resv));
+	blocks = json_object_new_array();
+	json_object_object_add(o, "blocks", blocks);
+	json_object_array_add(pools, o);
+	return blocks;
+}
+
+/* Pool r: printed, or appended to pools (-o json, else NULL). */
+static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
+		    json_object *pools, struct cni_err *err)
+{
+	json_object *blocks;
+	struct ipam_block *bs;
+	struct recs rs = { 0 };
+	size_t i, n;
+	int rc;
+
+	rc = blocks_load(c->st, r, &bs, &n, err);
+	if (rc < 0)
+		return rc;
+	blocks = pool_head(r, bs, n, pools);
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = recs_add_block(&rs, r, &bs[i]);
-		if (rc == 0)
+		if (rc == 0 && blocks)
+			json_object_array_add(blocks,
+					      block_json(r, &bs[i], &rs));
+		else if (rc == 0)
 			print_block(r, &bs[i], &rs);
 		ipamctl_recs_free(&rs);
 	}
@@ -337,11 +439,18 @@ static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
 
 static int cmd_ls(struct ipam_cmd *c, struct cni_err *err)
 {
+	json_object *pools = c->json ? json_object_new_array() : NULL, *o;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < c->conf->n_ranges && rc == 0; i++)
-		rc = ls_range(c, &c->conf->ranges[i], err);
+		rc = ls_range(c, &c->conf->ranges[i], pools, err);
+	if (rc == 0 && pools) {
+		o = json_object_new_object();
+		json_object_object_add(o, "pools", json_object_get(pools));
+		ipamctl_json_print(o);
+	}
+	json_object_put(pools);
 	return rc;
 }
 
@@ -497,6 +606,44 @@ static int recs_load(struct ipam_cmd *c, struct recs *rs, struct cni_err *err)
 	return rc;
 }
 
+/* -o json of release and gc: c->out gathers what was done to each
+ * address, as {"address", "pool", "state", "holder"}. */
+static int outcome_open(struct ipam_cmd *c, struct cni_err *err)
+{
+	if (!c->json)
+		return 0;
+	c->out = json_object_new_array();
+	return c->out ? 0 : cni_errf(err, CNI_ERR_IO, "out of memory");
+}
+
+/* x's outcome (state: what was done; holder: the former holder). */
+static int outcome_add(struct ipam_cmd *c, const struct rec *x,
+		       const char *state)
+{
+	char s[IPAM_ADDR_STRLEN];
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "address",
+			       json_object_new_string(ipam_addr_fmt(&x->a, s)));
+	json_object_object_add(o, "pool",
+			       json_object_new_string(x->r->pool_id));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "holder", ipamctl_rec_json(x));
+	json_object_array_add(c->out, o);
+	return 0;
+}
+
+/* {"dryRun", "addresses": c->out}: the document release and gc print. */
+static json_object *outcomes_doc(struct ipam_cmd *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "dryRun",
+			       json_object_new_boolean(c->dry_run));
+	json_object_object_add(o, "addresses", json_object_get(c->out));
+	return o;
+}
+
 /* Release x; prints what was done. */
 static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
 		  struct cni_err *err)
@@ -506,6 +653,8 @@ static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
 
 	if (!c->dry_run) {
 		rc = ipam_release_at(ctx, x->r, &x->a, x->cid, x->ifname, err);
+		if (rc == -ENOENT && c->out)
+			return outcome_add(c, x, "released meanwhile");
 		if (rc == -ENOENT) {
 			printf("gone      %s (released meanwhile)\n",
 			       ipam_addr_fmt(&x->a, s));
@@ -514,6 +663,8 @@ static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
 		if (rc < 0)
 			return rc;
 	}
+	if (c->out)
+		return outcome_add(c, x, "released");
 	printf("%s %-15s pool %s  pod %s/%s  uid %s  container %s  "
 	       "interface %s  node %s\n",
 	       c->dry_run ? "would release" : "released",
@@ -565,6 +716,17 @@ static int gc_claim_holds(struct ipam_cmd *c, struct ipam_claims **cl,
 	return rc;
 }
 
+/* A claim's record that changed between its read and its release. */
+static int gc_gone(struct ipam_cmd *c, const struct rec *x)
+{
+	char s[IPAM_ADDR_STRLEN];
+
+	if (c->out)
+		return outcome_add(c, x, "changed meanwhile");
+	printf("gone      %s (changed meanwhile)\n", ipam_addr_fmt(&x->a, s));
+	return 0;
+}
+
 /* A claim's record whose pod is gone (or that has none): its container
  * goes while the claim lists the address, the record when the claim is
  * gone or does not. */
@@ -584,23 +746,39 @@ static int gc_claim_one(struct ipam_cmd *c, struct ipam_ctx *ctx,
 	if (!c->dry_run)
 		rc = ipam_claim_release_at(ctx, x->r, &x->a, x->claim, x->cid,
 					   x->ifname, held, err);
-	if (rc == -ENOENT) {
-		printf("gone      %s (changed meanwhile)\n",
-		       ipam_addr_fmt(&x->a, s));
-		return 0;
-	}
+	if (rc == -ENOENT)
+		return gc_gone(c, x);
 	if (rc < 0)
 		return rc;
+	if (held)
+		n->claimed++;
+	else
+		n->released++;
+	if (c->out)
+		return outcome_add(c, x,
+				   held ? "released to its claim"
+					: "released, claim gone");
 	printf("%s %-15s pool %s  %s  claim %s  pod %s/%s  uid %s  node %s\n",
 	       c->dry_run ? "would release" : "released",
 	       ipam_addr_fmt(&x->a, s), x->r->pool_id,
 	       held ? "to its claim" : "claim gone", x->claim, x->ns,
 	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-", x->node);
-	if (held)
-		n->claimed++;
-	else
-		n->released++;
 	return 0;
+}
+
+/* gc's -o json: the outcomes c->out gathered and the counts. */
+static void gc_json_print(struct ipam_cmd *c, const struct gc_count *n)
+{
+	json_object *o = outcomes_doc(c);
+
+	json_object_object_add(o, "released",
+			       json_object_new_uint64(n->released));
+	json_object_object_add(o, "kept", json_object_new_uint64(n->kept));
+	json_object_object_add(o, "keptNoPodUid",
+			       json_object_new_uint64(n->no_uid));
+	json_object_object_add(o, "keptForClaims",
+			       json_object_new_uint64(n->claimed));
+	ipamctl_json_print(o);
 }
 
 /* Allocations are read before the pods are listed: a pod that holds an
@@ -620,7 +798,9 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 	size_t i;
 	int rc;
 
-	rc = recs_load(c, &rs, err);
+	rc = outcome_open(c, err);
+	if (rc == 0)
+		rc = recs_load(c, &rs, err);
 	if (rc == 0)
 		rc = pods_uids(c->kubeconfig, &u, err);
 	for (i = 0; rc == 0 && i < rs.n; i++) {
@@ -636,16 +816,20 @@ static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
 		else if ((rc = gc_one(c, &ctx, x, err)) == 0)
 			n.released++;
 	}
-	if (rc == 0)
+	if (rc == 0 && c->out)
+		gc_json_print(c, &n);
+	else if (rc == 0)
 		printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
 		       "recorded)%s",
 		       c->dry_run ? "would release" : "released", n.released,
 		       n.kept, n.no_uid, n.claimed ? "" : "\n");
-	if (rc == 0 && n.claimed)
+	if (rc == 0 && !c->out && n.claimed)
 		printf(", kept %zu for their IPAMClaims\n", n.claimed);
 	ipam_claims_free(cl);
 	ipamctl_recs_free(&rs);
 	uids_free(&u);
+	json_object_put(c->out);
+	c->out = NULL;
 	return rc;
 }
 
@@ -740,16 +924,7 @@ static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
 	json_object_object_add(o, "pool", json_object_new_string(r->pool_id));
 	json_object_object_add(o, "blockNode",
 			       *node ? json_object_new_string(node) : NULL);
-	json_object_object_add(o, "holder",
-			       x && x->held ? ipamctl_rec_json(x) : NULL);
-	json_object_object_add(o, "reserved",
-			       x && *x->at ? json_object_new_string(x->at)
-					   : NULL);
-	if (x && *x->at)
-		json_object_object_add(
-			o, "reason",
-			json_object_new_string(x->conflict ? IPAM_RESV_CONFLICT
-							   : "operator"));
+	rec_state_json(o, x);
 	if (!x || !x->held)
 		json_object_object_add(
 			o, "state",
@@ -836,6 +1011,25 @@ static int holder_alive(struct ipam_cmd *c, const struct rec *x, bool *ret,
 	return rc;
 }
 
+static void release_print(struct ipam_cmd *c, const struct rec *x)
+{
+	char s[IPAM_ADDR_STRLEN];
+
+	if (!c->json) {
+		printf("%s %s  pool %s  pod %s/%s  uid %s  container %s  "
+		       "interface %s  node %s\n",
+		       c->dry_run ? "would release" : "released",
+		       ipam_addr_fmt(&x->a, s), x->r->pool_id, x->ns, x->pod,
+		       x->uid, x->cid, x->ifname, x->node);
+		return;
+	}
+	c->out = json_object_new_array();
+	outcome_add(c, x, "released");
+	ipamctl_json_print(outcomes_doc(c));
+	json_object_put(c->out);
+	c->out = NULL;
+}
+
 static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 {
 	struct ipam_ctx ctx = { .st = c->st, .node = "plexusctl" };
@@ -844,7 +1038,7 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 	const char *why = NULL;
 	bool alive = false;
 	struct ipam_addr a;
-	char node[256], s[IPAM_ADDR_STRLEN];
+	char node[256];
 	int rc = parse_addr(c, &a, err);
 
 	if (rc == 0)
@@ -871,11 +1065,7 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
 			      "%s was released meanwhile", c->addr);
 	if (rc == 0)
-		printf("%s %s  pool %s  pod %s/%s  uid %s  container %s  "
-		       "interface %s  node %s\n",
-		       c->dry_run ? "would release" : "released",
-		       ipam_addr_fmt(&x->a, s), x->r->pool_id, x->ns, x->pod,
-		       x->uid, x->cid, x->ifname, x->node);
+		release_print(c, x);
 	ipamctl_recs_free(&rs);
 	return rc < 0 ? rc : 0;
 }
@@ -885,13 +1075,13 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 static int usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: plexusctl ipam ls --config FILE\n"
+		"Usage: plexusctl ipam ls --config FILE [-o table|json]\n"
 		"       plexusctl ipam gc --config FILE [--kubeconfig FILE] "
-		"[--dry-run]\n"
+		"[--dry-run] [-o table|json]\n"
 		"       plexusctl ipam show --config FILE [-o table|json] "
 		"ADDRESS\n"
 		"       plexusctl ipam release --config FILE [--kubeconfig "
-		"FILE] [--force] [--dry-run] ADDRESS\n"
+		"FILE] [--force] [--dry-run] [-o table|json] ADDRESS\n"
 		"       plexusctl ipam reserve --config FILE [--force] "
 		"[--dry-run] [-o table|json] ADDRESS|CIDR|FIRST-LAST\n"
 		"       plexusctl ipam unreserve --config FILE [--dry-run] "
@@ -942,8 +1132,7 @@ static bool opt_for(int o, enum ipam_verb v)
 	case 'f':
 		return v == VERB_RELEASE || v == VERB_RESERVE;
 	case 'o':
-		return v == VERB_SHOW || v == VERB_RESERVE ||
-		       v == VERB_UNRESERVE || v == VERB_CLAIMS;
+		return true;
 	case 'n':
 		return v == VERB_CLAIMS;
 	default:

@@ -22,6 +22,8 @@ struct ipam_cmd {
 	bool dry_run, force, json;
 	struct ipam_conf *conf;
 	struct ipam_store *st;
+	json_object *out; /* -o json of release and gc: each address's
+			   * outcome as it is done, else NULL */
 };
 
 /* One address of a block as read: an allocation (held), an operator's

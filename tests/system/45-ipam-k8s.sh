@@ -264,11 +264,29 @@ ctl_case() { # STORE-JSON POOL-RANGE
 	grep -Eq "^  block ${2%.0/24}.16/28  node node2  used 1  free 15$" "$T_TMP/ls.out" || fail "node2's block"
 	grep -Eq "^    [0-9.]+ +pod ipamtest/web-0  uid uid-web0-old  container c-old  interface eth0  node node1$" "$T_TMP/ls.out" || fail "c-old line"
 	grep -Eq "^    [0-9.]+ +pod -/-  uid -  container c-nouid  interface eth0  node node1$" "$T_TMP/ls.out" || fail "c-nouid line"
+	ipamctl ls --config "$T_TMP/p.json" -o json | python3 -c '
+import json, sys
+p, = json.load(sys.stdin)["pools"]
+assert p["pool"] == sys.argv[1] and p["range"] == sys.argv[2] and p["blockLen"] == 28, p
+assert p["blocksClaimed"] == 2 and p["blocksInRange"] == "16" and p["allocations"] == 5 and p["reserved"] == 0, p
+b1, b2 = p["blocks"]
+assert (b1["node"], b1["used"], b1["free"], len(b1["addresses"])) == ("node1", 4, 11, 4), b1
+assert (b2["node"], b2["used"], b2["free"], b2["reserved"]) == ("node2", 1, 15, 0), b2
+old, = [a for a in b1["addresses"] if a["holder"]["container"] == "c-old"]
+assert old["holder"] == {"namespace": "ipamtest", "pod": "web-0", "uid": "uid-web0-old", "container": "c-old", "interface": "eth0", "node": "node1"}, old
+assert old["reserved"] is None and old["address"].startswith(sys.argv[2][:-6]), old' "$p" "$2" || fail "ls -o json"
 
 	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" --dry-run >"$T_TMP/gc.out" ||
 		fail "gc --dry-run: $(cat "$T_TMP/gc.out")"
 	expect_eq "$(grep -c '^would release ' "$T_TMP/gc.out")" 3 "dry-run lines"
 	grep -q "^would release 2, kept 2 (pod exists), kept 1 (no pod UID recorded)$" "$T_TMP/gc.out" || fail "dry-run summary"
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" --dry-run -o json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["dryRun"] is True and (j["released"], j["kept"], j["keptNoPodUid"], j["keptForClaims"]) == (2, 2, 1, 0), j
+assert sorted(a["holder"]["container"] for a in j["addresses"]) == ["c-gone", "c-old"], j
+assert {a["state"] for a in j["addresses"]} == {"released"} and all(a["pool"] == sys.argv[1] for a in j["addresses"]), j' "$p" ||
+		fail "gc --dry-run -o json"
 	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 5$" || fail "dry-run released"
 
 	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$T_TMP/bad.kc" >"$T_TMP/gc.out" 2>&1 &&
@@ -294,6 +312,10 @@ ctl_case() { # STORE-JSON POOL-RANGE
 	# the released addresses are handed out again; DEL of the rest works
 	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" |
 		grep -q "^released 0," || fail "second gc released"
+	ipamctl gc --config "$T_TMP/p.json" --kubeconfig "$D/kubeconfig" -o json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["dryRun"] is False and j["addresses"] == [] and j["released"] == 0, j' || fail "gc -o json, nothing to release"
 	ipam DEL "$T_TMP/p.json" c-new node2 >/dev/null || fail "DEL c-new"
 	ipamctl ls --config "$T_TMP/p.json" | grep -q "allocations 2$" || fail "after DEL"
 	out=$(ipamctl ls --config /nonexistent.json 2>&1) && fail "ls of a missing config passed"
@@ -368,13 +390,22 @@ case_ctl_show_release() {
 	echo "$out" | grep -q "held by pod ipamtest/live (uid uid-live), which exists: give --force" || fail "live: $out"
 	ipam CHECK "$T_TMP/r.json" c-live >/dev/null || fail "live holder lost its address"
 	ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" --dry-run "$a2" | grep -q "^would release $a2 " || fail "dry-run"
+	ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" --dry-run -o json "$a2" |
+		python3 -c 'import json, sys; j = json.load(sys.stdin); assert j["dryRun"] is True and j["addresses"][0]["holder"]["uid"] == "uid-renamed-old", j' ||
+		fail "release --dry-run -o json"
 	ipam CHECK "$T_TMP/r.json" c-dead >/dev/null || fail "dry-run released"
 	ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" "$a2" | grep -q "^released $a2 .*uid uid-renamed-old" ||
 		fail "release of a pod whose name has a new UID"
 	out=$(ipam CHECK "$T_TMP/r.json" c-dead) && fail "c-dead still held"
 	out=$(ipamctl release --config "$T_TMP/r.json" --kubeconfig "$D/kubeconfig" "$a3" 2>&1) && fail "released without a recorded pod"
 	echo "$out" | grep -q "pod is not recorded (container c-nouid): give --force" || fail "no pod: $out"
-	ipamctl release --config "$T_TMP/r.json" --force "$a3" | grep -q "^released $a3 " || fail "--force"
+	ipamctl release --config "$T_TMP/r.json" --force -o json "$a3" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+a, = j["addresses"]
+assert j["dryRun"] is False and a["address"] == sys.argv[1] and a["state"] == "released" and a["pool"] == "10.69.0.0_24", j
+assert a["holder"]["container"] == "c-nouid" and a["holder"]["interface"] == "eth0" and a["holder"]["uid"] == "", j' "$a3" ||
+		fail "release --force -o json"
 	ipamctl release --config "$T_TMP/r.json" --force "$a1" | grep -q "^released $a1 " || fail "--force of a live one"
 	out=$(ipamctl release --config "$T_TMP/r.json" --force "$a1" 2>&1) && fail "second release passed"
 	echo "$out" | grep -q "is not held by anyone: free" || fail "second release: $out"
@@ -414,6 +445,18 @@ ctl_reserve_case() { # STORE-JSON POOL-RANGE (a /24)
 	grep -q "^pool $p  .*allocations 2  reserved 4$" "$T_TMP/ls.out" || fail "ls pool: $(cat "$T_TMP/ls.out")"
 	grep -q "^  block $n.0/28  node node1  used 2  free 8  reserved 4$" "$T_TMP/ls.out" || fail "ls block: $(cat "$T_TMP/ls.out")"
 	grep -Eq "^    $n.4 +reserved by an operator since 20[0-9-]+T[0-9:]+Z$" "$T_TMP/ls.out" || fail "ls line: $(cat "$T_TMP/ls.out")"
+	ipamctl ls --config "$T_TMP/v.json" -o json | python3 -c '
+import json, sys
+p, = json.load(sys.stdin)["pools"]
+b, = p["blocks"]
+assert (p["allocations"], p["reserved"], b["used"], b["free"], b["reserved"]) == (2, 4, 2, 8, 4), p
+r = {a["address"]: a for a in b["addresses"]}
+four = r[sys.argv[1] + ".4"]
+assert four["holder"] is None and four["reserved"].endswith("Z") and four["reason"] == "operator", four
+two = r[sys.argv[1] + ".2"]
+assert two["holder"] is None and two["reserved"] and two["reason"] == "operator", two
+assert r[sys.argv[1] + ".6"]["holder"]["container"] == "v-a" and r[sys.argv[1] + ".6"]["reserved"] is None, r' "$n" ||
+		fail "ls -o json: $(ipamctl ls --config "$T_TMP/v.json" -o json)"
 	ipamctl show --config "$T_TMP/v.json" "$n.4" | grep -q "reserved by an operator since" || fail "show"
 	ipamctl show --config "$T_TMP/v.json" -o json "$n.4" | python3 -c 'import json, sys; j = json.load(sys.stdin); assert j["holder"] is None and j["reserved"] and j["state"] == "reserved by an operator", j' ||
 		fail "show -o json"
@@ -429,6 +472,14 @@ assert not j["dryRun"] and len(j["addresses"]) == 16, j
 assert all(a["state"] == "reserved" and a["pool"] == sys.argv[1] for a in j["addresses"]), j' "$p" || fail "reserve -o json"
 	ipamctl ls --config "$T_TMP/v.json" >"$T_TMP/ls.out"
 	grep -q "^  block $n.16/28  node -  used 0  free 0  reserved 16$" "$T_TMP/ls.out" || fail "ownerless block: $(cat "$T_TMP/ls.out")"
+	ipamctl ls --config "$T_TMP/v.json" -o json | python3 -c '
+import json, sys
+b = json.load(sys.stdin)["pools"][0]["blocks"][1]
+assert b["node"] is None and b["reserved"] == 16 and len(b["addresses"]) == 16, b' || fail "ownerless block, -o json"
+	ipamctl unreserve --config "$T_TMP/v.json" --dry-run -o json "$n.16/28" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["dryRun"] and len(j["addresses"]) == 16 and {a["state"] for a in j["addresses"]} == {"unreserved"}, j' || fail "unreserve -o json"
 	ipamctl unreserve --config "$T_TMP/v.json" "$n.16/28" | grep -q "^unreserved 16, not reserved 0, skipped 0$" || fail "unreserve"
 	ipamctl ls --config "$T_TMP/v.json" | grep -q "blocks /28: 1 claimed " || fail "ownerless block kept"
 	ipamctl unreserve --config "$T_TMP/v.json" "$n.0-$n.5" >"$T_TMP/v.out" || fail "unreserve: $(cat "$T_TMP/v.out")"

@@ -235,6 +235,13 @@ case_ctl_gc() {
 	gc() { ipamctl gc --config "$T_TMP/c.json" --kubeconfig "$D/kubeconfig" "$@"; }
 	out=$(gc --dry-run) || fail "gc --dry-run: $out"
 	echo "$out" | grep -q "^would release ${a%/*} .* to its claim  claim ns/ctl-$S  pod ns/pod-g1" || fail "dry-run: $out"
+	gc --dry-run -o json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+a, = j["addresses"]
+assert j["dryRun"] and (j["released"], j["kept"], j["keptForClaims"]) == (0, 1, 1), j
+assert a["address"] == sys.argv[1] and a["state"] == "released to its claim" and a["holder"]["claim"] == sys.argv[2], j' "${a%/*}" "ns/ctl-$S" ||
+		fail "gc --dry-run -o json: $(gc --dry-run -o json)"
 	ipamctl ls --config "$T_TMP/c.json" | grep "${a%/*} " | grep -q "container g1 " || fail "dry-run changed it"
 	out=$(gc) || fail "gc: $out"
 	echo "$out" | grep -q "^released ${a%/*} .* to its claim  claim ns/ctl-$S" || fail "gc: $out"
