@@ -149,6 +149,15 @@ void pd_cache_free(struct pd_cache *c)
 	free(c);
 }
 
+/* the start of every served object, up to its metadata */
+static const char *head(const struct pd_cache *c)
+{
+	return c->kind == PD_CACHE_PODS
+		       ? "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+		       : "{\"apiVersion\":\"k8s.cni.cncf.io/v1\","
+			 "\"kind\":\"NetworkAttachmentDefinition\",";
+}
+
 static void copy_key(json_object *from, json_object *to, const char *key)
 {
 	json_object *v;
@@ -157,8 +166,9 @@ static void copy_key(json_object *from, json_object *to, const char *key)
 		json_object_object_add(to, key, json_object_get(v));
 }
 
-/* what selection reads of obj, and its key; NULL when it has no
- * namespace/name of valid form */
+/* what selection reads of obj but apiVersion and kind (the same for
+ * every object: head() adds them when served), and its key; NULL when
+ * it has no namespace/name of valid form */
 static json_object *cut_tree(const struct pd_cache *c, json_object *obj,
 			     char key[KEY_MAX])
 {
@@ -179,17 +189,6 @@ static json_object *cut_tree(const struct pd_cache *c, json_object *obj,
 		json_object_put(omd);
 		return NULL;
 	}
-	json_object_object_add(out, "apiVersion",
-			       json_object_new_string(c->kind == PD_CACHE_PODS
-							      ? "v1"
-							      : "k8s.cni.cncf."
-								"io/v1"));
-	json_object_object_add(out, "kind",
-			       json_object_new_string(c->kind == PD_CACHE_PODS
-							      ? "Pod"
-							      : "NetworkAttachm"
-								"entDefinitio"
-								"n"));
 	json_object_object_add(out, "metadata", omd);
 	for (const char *const *k =
 		     (const char *const[]){ "namespace", "name", "uid",
@@ -445,7 +444,7 @@ int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
 		r = -ENOENT;
 	else if (uid && (!o->uid || strcmp(o->uid, uid)))
 		r = -ESTALE;
-	else if (!(text = strdup(o->json)))
+	else if (asprintf(&text, "%s%s", head(c), o->json + 1) < 0)
 		r = -ENOMEM;
 	pthread_mutex_unlock(&c->lock);
 	if (r == 0)
