@@ -3,6 +3,7 @@
  * API client (blocking libcurl), writing the cache under its mutex and
  * waking the event loop through an eventfd. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -175,6 +176,7 @@ static int list_all(struct pd_watch *w, struct k8s_client *cl,
 		return r;
 	}
 	pd_cache_list_commit(l, rv);
+	malloc_trim(0); /* the pages' trees and the old table are freed */
 	w->need_list = false;
 	w->applied = 0;
 	STAT(w, synced = true);
