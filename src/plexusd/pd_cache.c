@@ -3,6 +3,8 @@
  * reads, applied from list answers and watch events. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +20,120 @@
 #define KEY_MAX	    (63 + 1 + 253 + 1)
 #define STATUS_GONE 410
 
+/* one cached object: its key, uid and text in one allocation */
+struct pd_obj {
+	uint64_t hash;
+	const char *uid;  /* in key[]; NULL without metadata.uid */
+	const char *json; /* in key[] */
+	char key[];	  /* "ns/name", uid, JSON text, each NUL-ended */
+};
+
+/* open addressing, linear probing, deletion by backward shift */
+struct pd_tab {
+	struct pd_obj **slot;
+	size_t cap; /* 0 or a power of 2 */
+	size_t n;
+};
+
 struct pd_cache {
 	enum pd_cache_kind kind;
 	pthread_mutex_t lock;
-	json_object *objs; /* "ns/name" -> cut-down object */
+	struct pd_tab objs; /* "ns/name" -> cut-down object */
 	char rv[RV_MAX];
 };
+
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return h;
+}
+
+/* the slot of key, or the empty slot where it would go (cap > n) */
+static size_t tab_find(const struct pd_tab *t, const char *key, uint64_t h)
+{
+	size_t i = h & (t->cap - 1);
+
+	while (t->slot[i] &&
+	       (t->slot[i]->hash != h || strcmp(t->slot[i]->key, key)))
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+static int tab_grow(struct pd_tab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 16;
+	struct pd_obj **slot = calloc(cap, sizeof(*slot));
+	struct pd_tab nt = { slot, cap, t->n };
+
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i])
+			slot[tab_find(&nt, t->slot[i]->key, t->slot[i]->hash)] =
+				t->slot[i];
+	free(t->slot);
+	*t = nt;
+	return 0;
+}
+
+/* store o (owned by t from then on), replacing the one of its key */
+static int tab_put(struct pd_tab *t, struct pd_obj *o)
+{
+	size_t i;
+
+	if ((t->n + 1) * 4 > t->cap * 3 && tab_grow(t) < 0)
+		return -ENOMEM;
+	i = tab_find(t, o->key, o->hash);
+	if (t->slot[i])
+		free(t->slot[i]);
+	else
+		t->n++;
+	t->slot[i] = o;
+	return 0;
+}
+
+static const struct pd_obj *tab_get(const struct pd_tab *t, const char *key)
+{
+	return t->cap ? t->slot[tab_find(t, key, key_hash(key))] : NULL;
+}
+
+static void tab_del(struct pd_tab *t, const char *key)
+{
+	size_t i, j, home, mask = t->cap - 1;
+
+	if (!t->cap || !t->slot[i = tab_find(t, key, key_hash(key))])
+		return;
+	free(t->slot[i]);
+	t->slot[i] = NULL;
+	t->n--;
+	/* move back each later entry of the run that may sit at i */
+	for (j = (i + 1) & mask; t->slot[j]; j = (j + 1) & mask) {
+		home = t->slot[j]->hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			t->slot[i] = t->slot[j];
+			t->slot[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+static void tab_clear(struct pd_tab *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slot[i]);
+	free(t->slot);
+	*t = (struct pd_tab){ 0 };
+}
 
 int pd_cache_new(enum pd_cache_kind kind, struct pd_cache **ret)
 {
 	struct pd_cache *c = calloc(1, sizeof(*c));
 
-	if (!c || !(c->objs = json_object_new_object())) {
-		free(c);
+	if (!c)
 		return -ENOMEM;
-	}
 	c->kind = kind;
 	pthread_mutex_init(&c->lock, NULL);
 	*ret = c;
@@ -43,9 +144,18 @@ void pd_cache_free(struct pd_cache *c)
 {
 	if (!c)
 		return;
-	json_object_put(c->objs);
+	tab_clear(&c->objs);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+/* the start of every served object, up to its metadata */
+static const char *head(const struct pd_cache *c)
+{
+	return c->kind == PD_CACHE_PODS
+		       ? "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+		       : "{\"apiVersion\":\"k8s.cni.cncf.io/v1\","
+			 "\"kind\":\"NetworkAttachmentDefinition\",";
 }
 
 static void copy_key(json_object *from, json_object *to, const char *key)
@@ -56,10 +166,11 @@ static void copy_key(json_object *from, json_object *to, const char *key)
 		json_object_object_add(to, key, json_object_get(v));
 }
 
-/* what selection reads of obj, and its key; NULL when it has no
- * namespace/name of valid form */
-static json_object *cut(const struct pd_cache *c, json_object *obj,
-			char key[KEY_MAX])
+/* what selection reads of obj but apiVersion and kind (the same for
+ * every object: head() adds them when served), and its key; NULL when
+ * it has no namespace/name of valid form */
+static json_object *cut_tree(const struct pd_cache *c, json_object *obj,
+			     char key[KEY_MAX])
 {
 	json_object *md, *spec, *out, *omd, *ospec;
 	const char *ns = NULL, *name = NULL;
@@ -78,17 +189,6 @@ static json_object *cut(const struct pd_cache *c, json_object *obj,
 		json_object_put(omd);
 		return NULL;
 	}
-	json_object_object_add(out, "apiVersion",
-			       json_object_new_string(c->kind == PD_CACHE_PODS
-							      ? "v1"
-							      : "k8s.cni.cncf."
-								"io/v1"));
-	json_object_object_add(out, "kind",
-			       json_object_new_string(c->kind == PD_CACHE_PODS
-							      ? "Pod"
-							      : "NetworkAttachm"
-								"entDefinitio"
-								"n"));
 	json_object_object_add(out, "metadata", omd);
 	for (const char *const *k =
 		     (const char *const[]){ "namespace", "name", "uid",
@@ -105,31 +205,124 @@ static json_object *cut(const struct pd_cache *c, json_object *obj,
 	return out;
 }
 
-int pd_cache_relist(struct pd_cache *c, json_object *items, const char *rv,
-		    struct cni_err *err)
+/* key, uid and text of the tree as one allocation */
+static struct pd_obj *obj_new(const char *key, json_object *tree)
 {
-	json_object *objs = json_object_new_object(), *o;
-	char key[KEY_MAX];
-	size_t n = json_object_array_length(items);
+	json_object *md, *u;
+	const char *uid = NULL, *json;
+	size_t kl = strlen(key) + 1, ul, jl;
+	struct pd_obj *o;
 
-	if (!objs)
-		return cni_errf(err, CNI_ERR_IO, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		o = cut(c, json_object_array_get_idx(items, i), key);
-		if (!o) {
-			json_object_put(objs);
+	if (json_object_object_get_ex(tree, "metadata", &md) &&
+	    json_object_object_get_ex(md, "uid", &u))
+		uid = json_object_get_string(u);
+	json = json_object_to_json_string_ext(
+		tree, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!json)
+		return NULL;
+	ul = uid ? strlen(uid) + 1 : 0;
+	jl = strlen(json) + 1;
+	o = malloc(sizeof(*o) + kl + ul + jl);
+	if (!o)
+		return NULL;
+	o->hash = key_hash(key);
+	memcpy(o->key, key, kl);
+	o->uid = uid ? memcpy(o->key + kl, uid, ul) : NULL;
+	o->json = memcpy(o->key + kl + ul, json, jl);
+	return o;
+}
+
+/* obj cut down and stored as text; NULL when it has no namespace/name
+ * of valid form (*ret_nomem false) or out of memory (true) */
+static struct pd_obj *cut(const struct pd_cache *c, json_object *obj,
+			  bool *ret_nomem)
+{
+	char key[KEY_MAX];
+	json_object *tree = cut_tree(c, obj, key);
+	struct pd_obj *o = tree ? obj_new(key, tree) : NULL;
+
+	*ret_nomem = tree && !o;
+	json_object_put(tree);
+	return o;
+}
+
+struct pd_cache_list {
+	struct pd_cache *c;
+	struct pd_tab objs;
+	size_t seen; /* items added so far */
+};
+
+int pd_cache_list_new(struct pd_cache *c, struct pd_cache_list **ret)
+{
+	struct pd_cache_list *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->c = c;
+	*ret = l;
+	return 0;
+}
+
+void pd_cache_list_free(struct pd_cache_list *l)
+{
+	if (!l)
+		return;
+	tab_clear(&l->objs);
+	free(l);
+}
+
+int pd_cache_list_add(struct pd_cache_list *l, json_object *items,
+		      struct cni_err *err)
+{
+	size_t n = json_object_array_length(items);
+	struct pd_obj *o;
+	bool nomem;
+
+	for (size_t i = 0; i < n; i++, l->seen++) {
+		o = cut(l->c, json_object_array_get_idx(items, i), &nomem);
+		if (!o && nomem)
+			return cni_errf(err, CNI_ERR_IO, "out of memory");
+		if (!o)
 			return cni_errf(err, KE,
 					"list: items[%zu] has no valid "
 					"metadata.namespace/name",
-					i);
+					l->seen);
+		if (tab_put(&l->objs, o) < 0) {
+			free(o);
+			return cni_errf(err, CNI_ERR_IO, "out of memory");
 		}
-		json_object_object_add(objs, key, o);
 	}
+	return 0;
+}
+
+void pd_cache_list_commit(struct pd_cache_list *l, const char *rv)
+{
+	struct pd_cache *c = l->c;
+	struct pd_tab old;
+
 	pthread_mutex_lock(&c->lock);
-	json_object_put(c->objs);
-	c->objs = objs;
+	old = c->objs;
+	c->objs = l->objs;
 	snprintf(c->rv, sizeof(c->rv), "%s", rv ? rv : "");
 	pthread_mutex_unlock(&c->lock);
+	tab_clear(&old);
+	free(l);
+}
+
+int pd_cache_relist(struct pd_cache *c, json_object *items, const char *rv,
+		    struct cni_err *err)
+{
+	struct pd_cache_list *l = NULL;
+	int r = pd_cache_list_new(c, &l);
+
+	if (r < 0)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	r = pd_cache_list_add(l, items, err);
+	if (r < 0) {
+		pd_cache_list_free(l);
+		return r;
+	}
+	pd_cache_list_commit(l, rv);
 	return 0;
 }
 
@@ -165,9 +358,9 @@ static int event_apply(struct pd_cache *c, const char *type, json_object *obj,
 		       struct cni_err *err)
 {
 	const char *rv = obj_rv(obj);
-	json_object *o = NULL;
-	char key[KEY_MAX];
-	bool del = !strcmp(type, "DELETED");
+	struct pd_obj *o = NULL;
+	bool del = !strcmp(type, "DELETED"), nomem = false;
+	int r = 0;
 
 	if (!rv || strlen(rv) >= RV_MAX)
 		return cni_errf(err, KE,
@@ -177,7 +370,9 @@ static int event_apply(struct pd_cache *c, const char *type, json_object *obj,
 		if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && !del)
 			return cni_errf(err, KE, "%s: unknown type \"%.32s\"",
 					LINE_WHAT, type);
-		o = cut(c, obj, key);
+		o = cut(c, obj, &nomem);
+		if (!o && nomem)
+			return cni_errf(err, CNI_ERR_IO, "out of memory");
 		if (!o)
 			return cni_errf(err, KE,
 					"%s: %s without a valid "
@@ -186,13 +381,15 @@ static int event_apply(struct pd_cache *c, const char *type, json_object *obj,
 	}
 	pthread_mutex_lock(&c->lock);
 	if (o && del)
-		json_object_object_del(c->objs, key);
+		tab_del(&c->objs, o->key);
 	else if (o)
-		json_object_object_add(c->objs, key, json_object_get(o));
-	snprintf(c->rv, sizeof(c->rv), "%s", rv);
+		r = tab_put(&c->objs, o);
+	if (r == 0)
+		snprintf(c->rv, sizeof(c->rv), "%s", rv);
 	pthread_mutex_unlock(&c->lock);
-	json_object_put(o);
-	return 0;
+	if (del || r < 0)
+		free(o);
+	return r < 0 ? cni_errf(err, CNI_ERR_IO, "out of memory") : 0;
 }
 
 static int event_bad(struct cni_err *err)
@@ -235,22 +432,19 @@ void pd_cache_rv(struct pd_cache *c, char *buf, size_t size)
 int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
 		 const char *uid, char **ret_json)
 {
-	json_object *o, *md, *u;
+	const struct pd_obj *o;
 	char key[KEY_MAX];
 	char *text = NULL;
 	int r = 0;
 
 	snprintf(key, sizeof(key), "%s/%s", ns, name);
 	pthread_mutex_lock(&c->lock);
-	if (!json_object_object_get_ex(c->objs, key, &o))
+	o = tab_get(&c->objs, key);
+	if (!o)
 		r = -ENOENT;
-	else if (uid && (!json_object_object_get_ex(o, "metadata", &md) ||
-			 !json_object_object_get_ex(md, "uid", &u) ||
-			 strcmp(json_object_get_string(u), uid)))
+	else if (uid && (!o->uid || strcmp(o->uid, uid)))
 		r = -ESTALE;
-	else if (!(text = strdup(json_object_to_json_string_ext(
-			   o, JSON_C_TO_STRING_PLAIN |
-				      JSON_C_TO_STRING_NOSLASHESCAPE))))
+	else if (asprintf(&text, "%s%s", head(c), o->json + 1) < 0)
 		r = -ENOMEM;
 	pthread_mutex_unlock(&c->lock);
 	if (r == 0)
@@ -263,7 +457,7 @@ size_t pd_cache_size(struct pd_cache *c)
 	size_t n;
 
 	pthread_mutex_lock(&c->lock);
-	n = (size_t)json_object_object_length(c->objs);
+	n = c->objs.n;
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }

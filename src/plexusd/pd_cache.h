@@ -22,9 +22,20 @@ struct pd_cache;
 int pd_cache_new(enum pd_cache_kind kind, struct pd_cache **ret);
 void pd_cache_free(struct pd_cache *c);
 
-/* Replace every object with the items of a list answer (all pages
- * gathered in one array) at resourceVersion rv. Code CNI_ERR_KUBERNETES
- * on an item without metadata.namespace/name. */
+/* Each object is kept as its JSON text (what pd_cache_get returns).
+ * A list answer in pages: pd_cache_list_add cuts each page's items into
+ * a new table as it arrives (the page can be freed at once);
+ * pd_cache_list_commit replaces every object with them at
+ * resourceVersion rv and frees l. Code CNI_ERR_KUBERNETES on an item
+ * without metadata.namespace/name. */
+struct pd_cache_list;
+
+int pd_cache_list_new(struct pd_cache *c, struct pd_cache_list **ret);
+int pd_cache_list_add(struct pd_cache_list *l, json_object *items,
+		      struct cni_err *err);
+void pd_cache_list_commit(struct pd_cache_list *l, const char *rv);
+void pd_cache_list_free(struct pd_cache_list *l);
+/* The same in one call: every item of a list answer in one array. */
 int pd_cache_relist(struct pd_cache *c, json_object *items, const char *rv,
 		    struct cni_err *err);
 /* One line of a watch stream ({"type": ..., "object": ...}): ADDED and

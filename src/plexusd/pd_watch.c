@@ -3,6 +3,7 @@
  * API client (blocking libcurl), writing the cache under its mutex and
  * waking the event loop through an eventfd. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -110,9 +111,9 @@ static void query_escape(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/* one page: its items appended to all, the next continue token */
+/* one page: its items cut into l, the next continue token */
 static int list_page(struct pd_watch *w, struct k8s_client *cl,
-		     const char *cont, json_object *all, char *rv,
+		     const char *cont, struct pd_cache_list *l, char *rv,
 		     size_t rv_size, char **ret_cont, struct cni_err *err)
 {
 	json_object *body = NULL, *items, *md, *v;
@@ -136,14 +137,12 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 		       !json_object_is_type(items, json_type_array)))
 		r = cni_errf(err, CNI_ERR_KUBERNETES,
 			     "list %s: HTTP %ld, no items", what(w), st);
+	if (r == 0)
+		r = pd_cache_list_add(l, items, err);
 	if (r < 0) {
 		json_object_put(body);
 		return r;
 	}
-	for (size_t i = 0; i < json_object_array_length(items); i++)
-		json_object_array_add(
-			all,
-			json_object_get(json_object_array_get_idx(items, i)));
 	if (json_object_object_get_ex(body, "metadata", &md)) {
 		if (!*rv &&
 		    json_object_object_get_ex(md, "resourceVersion", &v))
@@ -159,24 +158,25 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 static int list_all(struct pd_watch *w, struct k8s_client *cl,
 		    struct cni_err *err)
 {
-	json_object *all = json_object_new_array();
+	struct pd_cache_list *l = NULL;
 	char rv[64] = "", *cont = NULL, *next = NULL;
 	int r;
 
-	if (!all)
+	if (pd_cache_list_new(w->cache, &l) < 0)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	do {
-		r = list_page(w, cl, cont, all, rv, sizeof(rv), &next, err);
+		r = list_page(w, cl, cont, l, rv, sizeof(rv), &next, err);
 		free(cont);
 		cont = next;
 		next = NULL;
 	} while (r == 0 && cont && !atomic_load(&w->stop));
 	free(cont);
-	if (r == 0)
-		r = pd_cache_relist(w->cache, all, rv, err);
-	json_object_put(all);
-	if (r < 0)
+	if (r < 0) {
+		pd_cache_list_free(l);
 		return r;
+	}
+	pd_cache_list_commit(l, rv);
+	malloc_trim(0); /* the pages' trees and the old table are freed */
 	w->need_list = false;
 	w->applied = 0;
 	STAT(w, synced = true);

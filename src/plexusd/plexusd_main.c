@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -895,6 +896,9 @@ int main(int argc, char **argv)
 	enum cni_log_level lvl = CNI_LOG_ERROR;
 	int rc;
 
+	/* one malloc arena for every thread: the watch threads' arenas kept
+	 * megabytes each of what a list or an event burst had freed */
+	mallopt(M_ARENA_MAX, 1);
 	if (pd_opts_parse(argc, argv, &d.o, &err) < 0) {
 		fprintf(stderr, "plexusd: %s (see --help)\n", err.msg);
 		pd_opts_free(&d.o);

@@ -166,6 +166,60 @@ static int ev(struct pd_cache *c, const char *line)
 	"\"" rv "\",\"labels\":{\"l\":\"x\"},\"annotations\":" ann "},"        \
 	"\"spec\":{\"nodeName\":\"n1\",\"containers\":[]}}}"
 
+static void test_pd_cache_get__exact_text(void **state)
+{
+	struct pd_cache *c;
+	char *json = NULL;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &c), 0);
+	assert_int_equal(ev(c, POD_EV("ADDED", "u1", "5", "{\"a\":\"1\"}")), 0);
+	assert_int_equal(pd_cache_get(c, "default", "p1", "u1", &json), 0);
+	assert_string_equal(json, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+				  "\"metadata\":{\"namespace\":\"default\","
+				  "\"name\":\"p1\",\"uid\":\"u1\","
+				  "\"resourceVersion\":\"5\","
+				  "\"annotations\":{\"a\":\"1\"}}}");
+	free(json);
+	pd_cache_free(c);
+}
+
+static int nad_ev(struct pd_cache *c, const char *type, int i)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"%s\",\"object\":{\"metadata\":{\"namespace\":"
+		 "\"ns%d\",\"name\":\"n%d\",\"resourceVersion\":\"%d\"},"
+		 "\"spec\":{\"config\":\"{}\"}}}",
+		 type, i % 7, i, i + 1);
+	return ev(c, line);
+}
+
+/* many keys: the table grows, and deletes keep every other key found */
+static void test_pd_cache_event__many_added_deleted(void **state)
+{
+	struct pd_cache *c;
+	char ns[16], name[16], *json;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_NADS, &c), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(nad_ev(c, "ADDED", i), 0);
+	for (int i = 0; i < 1000; i += 3)
+		assert_int_equal(nad_ev(c, "DELETED", i), 0);
+	assert_int_equal(pd_cache_size(c), 1000 - 334);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(ns, sizeof(ns), "ns%d", i % 7);
+		snprintf(name, sizeof(name), "n%d", i);
+		json = NULL;
+		assert_int_equal(pd_cache_get(c, ns, name, NULL, &json),
+				 i % 3 ? 0 : -ENOENT);
+		free(json);
+	}
+	pd_cache_free(c);
+}
+
 static void test_pd_cache_event__lifecycle(void **state)
 {
 	struct pd_cache *c;
@@ -500,6 +554,8 @@ int main(void)
 		cmocka_unit_test(test_pd_sock_parse__table),
 		cmocka_unit_test(test_pd_sock_parse__status_and_reports),
 		cmocka_unit_test(test_pd_sock__status),
+		cmocka_unit_test(test_pd_cache_get__exact_text),
+		cmocka_unit_test(test_pd_cache_event__many_added_deleted),
 		cmocka_unit_test(test_pd_cache_event__lifecycle),
 		cmocka_unit_test(
 			test_pd_cache_relist__replaces_keeps_nad_config),
