@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "dl_arp.h"
 
@@ -79,14 +79,6 @@ int dl_arp_frame_conflict(const uint8_t *frame, size_t len,
 		return 0;
 	memcpy(ret_mac, arp + 8, 6);
 	return 1;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A packet socket for ARP created inside the netns at path; the calling
@@ -168,7 +160,7 @@ static int listen_until(int fd, const uint8_t mac[6], uint32_t ip,
 	uint8_t buf[128];
 	int64_t left;
 
-	while ((left = until - mono_ms()) > 0) {
+	while ((left = until - cni_now_ms()) > 0) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
@@ -189,7 +181,7 @@ static int probe_run(int fd, const struct sockaddr_ll *to, const uint8_t mac[6],
 		     uint32_t ip, uint8_t ret_mac[6], struct cni_err *err)
 {
 	uint8_t frame[DL_ARP_FRAME_LEN];
-	int64_t t0 = mono_ms();
+	int64_t t0 = cni_now_ms();
 
 	dl_arp_probe_build(frame, sizeof(frame), mac, ip);
 	for (int i = 0; i < DL_ARP_PROBES; i++) {

@@ -27,6 +27,14 @@ int64_t cni_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+double cni_now_msf(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int64_t cni_deadline_after(int64_t ms)
 {
 	return ms > 0 ? cni_now_ms() + ms : 0;

@@ -14,6 +14,8 @@
 
 /* CLOCK_MONOTONIC now, in ms. */
 int64_t cni_now_ms(void);
+/* The same with its fraction, for durations logged to 0.1 ms. */
+double cni_now_msf(void);
 /* now + ms; 0 (none) when ms <= 0. */
 int64_t cni_deadline_after(int64_t ms);
 /* The earlier of a and b (0 is none, so the other wins). */

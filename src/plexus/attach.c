@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
 #include "attach_par.h"
 #include "cache.h"
 #include "cni_conf.h"
+#include "cni_deadline.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_exec.h"
@@ -25,14 +25,6 @@
 #include "ipam_alloc.h"
 #include "ipam_claim.h"
 #include "plan.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 char *attach_args_others(const char *args)
 {
@@ -309,7 +301,7 @@ static int plugin_call(const struct attach_ctx *ctx,
 	};
 	json_object *out = NULL;
 	char *args = NULL;
-	double t0 = now_ms();
+	double t0 = cni_now_msf();
 	int r;
 
 	if (a->aux_chain && i == 0)
@@ -340,10 +332,10 @@ static int plugin_call(const struct attach_ctx *ctx,
 		"%s network \"%s\" plugin %s ifname %s: %s "
 		"(%.1f ms)",
 		cni_cmd_str(cmd), a->network, type, a->ifname,
-		r < 0 ? "failed" : "ok", now_ms() - t0);
+		r < 0 ? "failed" : "ok", cni_now_msf() - t0);
 	if (ctx->observe)
 		ctx->observe(ctx->observe_ctx, cmd, a->network, type,
-			     now_ms() - t0,
+			     cni_now_msf() - t0,
 			     r < 0 ? (err && err->code ? err->code : 999) : 0);
 	if (r < 0) {
 		cni_err_prefix(err, "network \"%s\" (%s)", a->network,
@@ -606,27 +598,35 @@ static int add_in_order(const struct attach_ctx *ctx, struct plexus_record *rec,
 	return 0;
 }
 
-/* Group w: a lone member in this process, more in a process each. */
-static int add_wave(const struct attach_ctx *ctx, struct plexus_record *rec,
-		    const size_t *wave, size_t w, struct cni_err *err)
+/* The plan indexes of group w's members into idx (room for p->n), in
+ * plan order; their count. */
+static size_t wave_members(const struct plexus_plan *p, const size_t *wave,
+			   size_t w, size_t *idx)
 {
-	const struct plexus_plan *p = rec->plan;
-	size_t *idx = calloc(p->n, sizeof(*idx)), n = 0;
-	double t0 = now_ms();
-	int r;
+	size_t n = 0;
 
-	if (!idx)
-		return -ENOMEM;
 	for (size_t j = 0; j < p->n; j++)
 		if (wave[j] == w)
 			idx[n++] = j;
+	return n;
+}
+
+/* Group w: a lone member in this process, more in a process each; idx
+ * is room for p->n indexes. */
+static int add_wave(const struct attach_ctx *ctx, struct plexus_record *rec,
+		    const size_t *wave, size_t w, size_t *idx,
+		    struct cni_err *err)
+{
+	size_t n = wave_members(rec->plan, wave, w, idx);
+	double t0 = cni_now_msf();
+	int r;
+
 	if (n == 1)
 		r = add_one(ctx, rec, idx[0], err);
 	else
 		r = attach_par_run(ctx, rec, idx, n, err);
 	cni_log(CNI_LOG_VERBOSE, "ADD group %zu: %zu network(s) %s (%.1f ms)",
-		w, n, r < 0 ? "failed" : "ok", now_ms() - t0);
-	free(idx);
+		w, n, r < 0 ? "failed" : "ok", cni_now_msf() - t0);
 	return r;
 }
 
@@ -636,14 +636,15 @@ static int add_in_waves(const struct attach_ctx *ctx, struct plexus_record *rec,
 			struct cni_err *err)
 {
 	const struct plexus_plan *p = rec->plan;
-	size_t *wave = calloc(p->n ? p->n : 1, sizeof(*wave)), n_waves;
+	/* each network's group, then room for one group's members */
+	size_t *wave = calloc(2 * (p->n ? p->n : 1), sizeof(*wave)), n_waves;
 	int r = 0;
 
 	if (!wave)
 		return -ENOMEM;
 	n_waves = plan_waves(p, wave);
 	for (size_t w = 0; r == 0 && w < n_waves; w++) {
-		r = add_wave(ctx, rec, wave, w, err);
+		r = add_wave(ctx, rec, wave, w, wave + p->n, err);
 		if (r < 0)
 			rollback(ctx, rec, wave, w, err);
 	}
@@ -690,32 +691,23 @@ static void del_note(int r, const struct cni_err *e, int *first, int *failures,
 }
 
 /* Group w's members: a lone one in this process, more in a process
- * each; outcomes into rcs and es by plan index. */
+ * each; outcomes into rcs and es by plan index; idx is room for p->n
+ * indexes. */
 static void del_wave(const struct attach_ctx *ctx,
 		     const struct plexus_record *rec, const size_t *wave,
-		     size_t w, int *rcs, struct cni_err *es)
+		     size_t w, size_t *idx, int *rcs, struct cni_err *es)
 {
 	const struct plexus_plan *p = rec->plan;
-	size_t *idx = calloc(p->n, sizeof(*idx)), n = 0;
-	double t0 = now_ms();
+	size_t n = wave_members(p, wave, w, idx);
+	double t0 = cni_now_msf();
 
-	for (size_t j = 0; idx && j < p->n; j++)
-		if (wave[j] == w)
-			idx[n++] = j;
-	if (!idx)
-		for (size_t j = 0; j < p->n; j++) /* no memory: one by one */
-			if (wave[j] == w)
-				rcs[j] =
-					attach_one_del(ctx, &p->att[j],
-						       rec->results[j], &es[j]);
-	if (idx && n == 1)
+	if (n == 1)
 		rcs[idx[0]] = attach_one_del(ctx, &p->att[idx[0]],
 					     rec->results[idx[0]], &es[idx[0]]);
-	else if (idx && n > 1)
+	else if (n > 1)
 		attach_par_del(ctx, rec, idx, n, rcs, es);
 	cni_log(CNI_LOG_VERBOSE, "DEL group %zu: %zu network(s) (%.1f ms)", w,
-		n, now_ms() - t0);
-	free(idx);
+		n, cni_now_msf() - t0);
 }
 
 /* parallelDetach: group after group (plan_waves), the last first. */
@@ -724,13 +716,14 @@ static int del_in_waves(const struct attach_ctx *ctx,
 			struct cni_err *es)
 {
 	const struct plexus_plan *p = rec->plan;
-	size_t *wave = calloc(p->n, sizeof(*wave)), n_waves;
+	/* each network's group, then room for one group's members */
+	size_t *wave = calloc(2 * p->n, sizeof(*wave)), n_waves;
 
 	if (!wave)
 		return -ENOMEM;
 	n_waves = plan_waves(p, wave);
 	for (size_t w = n_waves; w-- > 0;)
-		del_wave(ctx, rec, wave, w, rcs, es);
+		del_wave(ctx, rec, wave, w, wave + p->n, rcs, es);
 	free(wave);
 	return 0;
 }

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cni_conf.h"
+#include "cni_deadline.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_log.h"
@@ -82,14 +82,6 @@ bool conflict_requested(const struct plexus_attachment *a, const char *args)
 	return ip;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The IPv4 address of an "ips" entry ("10.1.0.5/24"): 1, else 0. */
 static int ipv4_of(json_object *ip, char *buf, size_t size, uint32_t *ret)
 {
@@ -111,7 +103,7 @@ static int probe_one(const char *netns, const struct plexus_attachment *a,
 		     size_t who_size, struct cni_err *err)
 {
 	uint8_t mac[6];
-	double t0 = now_ms();
+	double t0 = cni_now_msf();
 	int r = dl_arp_probe(netns, a->ifname, ip, mac, err);
 	size_t l = strlen(who);
 
@@ -122,7 +114,7 @@ static int probe_one(const char *netns, const struct plexus_attachment *a,
 		: r < 0		 ? "failed"
 		: r == 1	 ? "answered: in use"
 				 : "no answer",
-		now_ms() - t0);
+		cni_now_msf() - t0);
 	if (r == -EOPNOTSUPP)
 		return 0;
 	if (r < 0) {

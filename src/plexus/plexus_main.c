@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "cache.h"
 #include "cni_conf.h"
+#include "cni_deadline.h"
 #include "cni_env.h"
 #include "cni_error.h"
 #include "cni_exec.h"
@@ -737,14 +738,6 @@ static int refuse_nested(const struct cni_env *env, struct cni_err *err)
 	return setenv(PLEXUS_NESTED_ENV, "1", 1) < 0 ? -errno : 0;
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* With plexusdSocket, ADD, DEL and CHECK report to plexusd afterwards
  * (pdreport.h: never delaying or failing the verb). */
 static void report_start(struct request *req)
@@ -763,7 +756,7 @@ static void report_send(const struct request *req, int r,
 		return;
 	pdreport_send(req->report, req->conf->plexusd_socket, req->env->cmd,
 		      r < 0 ? (err && err->code ? err->code : 999) : 0,
-		      mono_ms() - t0, pdclient_fallbacks(req->src));
+		      cni_now_msf() - t0, pdclient_fallbacks(req->src));
 }
 
 /* One verb on the skeleton: the request, then its command. */
@@ -771,7 +764,7 @@ static int plexus_run(void *ctx, struct cni_skel_call *call,
 		      json_object **ret_out, struct cni_err *err)
 {
 	struct request *req = ctx;
-	double t0 = mono_ms();
+	double t0 = cni_now_msf();
 	int r;
 
 	req->env = &call->env;

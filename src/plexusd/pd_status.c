@@ -37,8 +37,8 @@ struct pd_status {
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
 	bool stop;
-	struct job *todo[PD_STATUS_QUEUE], *done[PD_STATUS_QUEUE];
-	size_t n_todo, n_done;
+	struct job *queued[PD_STATUS_QUEUE], *done[PD_STATUS_QUEUE];
+	size_t n_queued, n_done;
 	/* the thread's own */
 	struct k8s_config *cfg;
 	struct k8s_client *cl;
@@ -165,12 +165,13 @@ static void *run(void *arg)
 	for (;;) {
 		struct job *j;
 
-		while (!s->stop && !s->n_todo)
+		while (!s->stop && !s->n_queued)
 			pthread_cond_wait(&s->cond, &s->lock);
 		if (s->stop)
 			break;
-		j = s->todo[0];
-		memmove(s->todo, s->todo + 1, --s->n_todo * sizeof(*s->todo));
+		j = s->queued[0];
+		memmove(s->queued, s->queued + 1,
+			--s->n_queued * sizeof(*s->queued));
 		pthread_mutex_unlock(&s->lock);
 		patch(s, j);
 		pthread_mutex_lock(&s->lock);
@@ -183,8 +184,8 @@ static void *run(void *arg)
 
 static void status_free(struct pd_status *s)
 {
-	for (size_t i = 0; i < s->n_todo; i++)
-		job_free(s->todo[i]);
+	for (size_t i = 0; i < s->n_queued; i++)
+		job_free(s->queued[i]);
 	for (size_t i = 0; i < s->n_done; i++)
 		job_free(s->done[i]);
 	client_drop(s);
@@ -247,10 +248,10 @@ int pd_status_submit(struct pd_status *s, unsigned long long id, const char *ns,
 	j->id = id;
 	pthread_mutex_lock(&s->lock);
 	/* the thread always has room for a job it finishes */
-	if (s->n_todo + s->n_done + 1 >= PD_STATUS_QUEUE)
+	if (s->n_queued + s->n_done + 1 >= PD_STATUS_QUEUE)
 		r = -EBUSY;
 	else
-		s->todo[s->n_todo++] = j;
+		s->queued[s->n_queued++] = j;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	if (r < 0)
