@@ -244,7 +244,11 @@ static const struct {
 	  "\"runtimeConfig\":{\"ips\":[\"10.0.0.6\"]}",
 	  "runtimeConfig.ips[0]: 10.0.0.6: a second address" },
 	{ "{\"range\":\"10.0.0.0/24\"}", ",\"args\":{\"cni\":{\"ips\":[7]}}",
-	  "args.cni.ips[0]: \"\" is not" },
+	  "args.cni.ips[0]: \"\" is not" }, /* a tenant's conflictDetection is a boolean, nothing else */
+	{ "{\"range\":\"10.0.0.0/24\",\"conflictDetection\":\"true\"}", NULL,
+	  "ipam.conflictDetection" },
+	{ "{\"range\":\"10.0.0.0/24\",\"conflictDetection\":1}", NULL,
+	  "ipam.conflictDetection" },
 };
 
 /* CNI_ARGS IP= first, then args.cni.ips and runtimeConfig.ips; the same
