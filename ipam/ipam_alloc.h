@@ -88,7 +88,7 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 /* Release the allocation at address a if cid+ifname still holds it,
  * whichever node made it (for plexusctl ipam gc). No node lock and no
- * reference key is touched: a node drops its own stale references. 0,
+ * reference index is touched: a node drops its own stale entries. 0,
  * or -ENOENT without err when a is not held by cid+ifname (any more). */
 int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
 		    const struct ipam_addr *a, const char *cid,
