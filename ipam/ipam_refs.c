@@ -98,6 +98,13 @@ static size_t hex_width(const struct ipam_range *r)
 	return r->net.addr.family == AF_INET ? 8 : 32;
 }
 
+/* Is idx a block of r's prefix? (Not only of range_start..range_end: a
+ * narrowed range keeps the blocks a node has records in.) */
+static bool in_pool(const struct ipam_range *r, ipam_u128 idx)
+{
+	return idx <= ipam_block_of(r, ipam_prefix_last(&r->net));
+}
+
 /* One entry of "blocks": hex of the family's width, inside r, above prev
  * (ascending, no repeats). */
 static int refs_entry(const struct ipam_range *r, json_object *e, size_t i,
@@ -113,7 +120,7 @@ static int refs_entry(const struct ipam_range *r, json_object *e, size_t i,
 				"store key %s: blocks[%zu] is not a block "
 				"index of %zu hex digits",
 				key, i, hex_width(r));
-	if (idx < ipam_block_first(r) || idx > ipam_block_last(r))
+	if (!in_pool(r, idx))
 		return cni_errf(err, CNI_ERR_DECODE,
 				"store key %s: blocks[%zu] \"%s\" is outside "
 				"pool %s",
@@ -237,7 +244,7 @@ static int refs_legacy_list(struct ipam_store *st, const struct ipam_range *r,
 		return rc;
 	for (size_t i = 0; rc == 0 && i < *ret_n; i++)
 		if (ipam_key_block_idx((*ret_kv)[i].key, &idx) == 0 &&
-		    idx >= ipam_block_first(r) && idx <= ipam_block_last(r))
+		    in_pool(r, idx))
 			rc = ipam_refs_add(x, idx);
 	if (rc < 0)
 		ipam_kv_free(*ret_kv, *ret_n);

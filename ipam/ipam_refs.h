@@ -27,8 +27,8 @@ struct ipam_refs {
 void ipam_refs_key(const struct ipam_range *r, const char *node, char *buf);
 
 /* Parse a stored index of r at key: code 6 naming the key when it is not
- * an index (blocks not ascending, outside r, not hex of the family's
- * width), 123 over CNI_JSON_MAX. */
+ * an index (blocks not ascending, outside r's prefix, not hex of the
+ * family's width), 123 over CNI_JSON_MAX. */
 int ipam_refs_parse(const struct ipam_range *r, const char *key,
 		    const char *val, size_t len, uint64_t ver,
 		    struct ipam_refs *ret, struct cni_err *err);

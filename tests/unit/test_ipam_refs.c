@@ -139,6 +139,24 @@ static void test_ipam_refs_parse__table(void **state)
 	fx_free(f);
 }
 
+/* A range narrowed by range_start keeps the blocks of its prefix before
+ * it: a node's records there stay findable. */
+static void test_ipam_refs_parse__narrowed_range(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"range_start\":"
+			      "\"10.0.0.128\",\"blockSize\":29}");
+	const char *v = "{\"blocks\":[\"00000000\",\"0000001f\"]}";
+	struct cni_err err = { 0 };
+	struct ipam_refs x;
+
+	(void)state;
+	assert_int_equal(ipam_refs_parse(f->r, "k", v, strlen(v), 1, &x, &err),
+			 0);
+	assert_int_equal(x.n, 2);
+	ipam_refs_clear(&x);
+	fx_free(f);
+}
+
 /* A pool written before the index: the old keys are listed once, the
  * index written, then the old keys deleted; a dangling one is dropped. */
 static void test_ipam_refs__old_layout_moves_once(void **state)
@@ -260,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipam_refs_parse__table),
+		cmocka_unit_test(test_ipam_refs_parse__narrowed_range),
 		cmocka_unit_test(test_ipam_refs__old_layout_moves_once),
 		cmocka_unit_test(test_ipam_refs__fresh_node_lists_once),
 		cmocka_unit_test(test_ipam_refs__malformed_refused),
