@@ -216,6 +216,33 @@ static void test_ipam_refs__fresh_node_lists_once(void **state)
 	fx_free(f);
 }
 
+/* A node claiming a second block adds it to its index with a
+ * compare-and-swap; a lost one rereads and tries again. */
+static void test_ipam_refs__lost_cas_retried(void **state)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "24\",\"blockSize\":29}");
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+	char cid[16];
+
+	(void)state;
+	for (int i = 0; i < 8; i++) { /* block 0: .1-.7, then block 1 */
+		snprintf(cid, sizeof(cid), "c%d", i);
+		if (i == 7)
+			mem_store_fail_puts(f->st, 1);
+		assert_int_equal(
+			ipam_alloc(&f->a, f->r,
+				   &(struct ipam_owner){ .cid = cid,
+							 .ifname = "eth0" },
+				   NULL, &a, &err),
+			0);
+	}
+	assert_int_equal((uint32_t)a.v, 0x0a000008);
+	assert_int_equal(refs_n(f), 2);
+	fx_free(f);
+}
+
 /* A malformed index is refused naming its key; nothing is written. */
 static void test_ipam_refs__malformed_refused(void **state)
 {
@@ -281,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_refs_parse__narrowed_range),
 		cmocka_unit_test(test_ipam_refs__old_layout_moves_once),
 		cmocka_unit_test(test_ipam_refs__fresh_node_lists_once),
+		cmocka_unit_test(test_ipam_refs__lost_cas_retried),
 		cmocka_unit_test(test_ipam_refs__malformed_refused),
 		cmocka_unit_test(test_ipam_refs__large_index),
 	};
