@@ -100,6 +100,25 @@ static void per_cache(struct pd_text *o, const struct pd_metrics *m,
 						 off));
 }
 
+/* the bound on cached objects (--max-cached-pods, --max-cached-nads) */
+static void bound_metrics(struct pd_text *o, const struct pd_metrics *m)
+{
+	pd_text_put(o, "# HELP plexusd_cache_dropped_total List items and "
+		       "events of objects not cached, over the cache's bound "
+		       "(their lookups miss).\n"
+		       "# TYPE plexusd_cache_dropped_total counter\n");
+	for (int i = 0; i < 2; i++)
+		pd_text_put(o,
+			    "plexusd_cache_dropped_total{cache=\"%s\"} %lu\n",
+			    caches[i], m->cache_dropped[i]);
+	pd_text_put(o, "# HELP plexusd_cache_full 1 when the last list, or an "
+		       "event since, was over the cache's bound (degraded).\n"
+		       "# TYPE plexusd_cache_full gauge\n");
+	for (int i = 0; i < 2; i++)
+		pd_text_put(o, "plexusd_cache_full{cache=\"%s\"} %d\n",
+			    caches[i], m->cache_full[i] ? 1 : 0);
+}
+
 static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 {
 	pd_text_put(o, "# HELP plexusd_socket_requests_total Socket requests, "
@@ -131,6 +150,7 @@ static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 	for (int i = 0; i < 2; i++)
 		pd_text_put(o, "plexusd_cache_synced{cache=\"%s\"} %d\n",
 			    caches[i], m->cache[i].synced ? 1 : 0);
+	bound_metrics(o, m);
 	per_cache(o, m, "plexusd_watch_lists_total", "List requests (pages).",
 		  offsetof(struct pd_watch_stats, lists));
 	per_cache(o, m, "plexusd_watch_streams_total", "Watch streams opened.",

@@ -42,6 +42,8 @@ struct pd_metrics {
 	bool caches_on;	 /* --socket: the caches must sync for /readyz */
 	struct pd_watch_stats cache[2]; /* pods, NADs (a snapshot) */
 	size_t cache_objects[2];
+	unsigned long cache_dropped[2]; /* objects over the bound */
+	bool cache_full[2]; /* the last list, or an event since, dropped */
 	long long cache_age_ms[2]; /* since the last event or list: -1 never */
 	unsigned long sock[PD_SOCK_RESULTS]; /* socket answers by result */
 };

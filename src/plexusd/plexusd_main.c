@@ -327,6 +327,23 @@ static void signal_read(struct pd *d)
 
 /* --- the caches and the socket --- */
 
+/* a cache that turned full is logged once (until a list fits again) */
+static void cache_bound(struct pd *d, int i)
+{
+	static const char *const what[2] = { "pods", "NADs" };
+	long max = i ? d->o.max_cached_nads : d->o.max_cached_pods;
+	bool full = false;
+
+	d->m.cache_dropped[i] = pd_cache_dropped(d->cache[i], &full);
+	if (full && !d->m.cache_full[i])
+		cni_log(CNI_LOG_ERROR,
+			"%s cache full: over max-cached-%s %ld, %lu dropped "
+			"so far; lookups of what is not cached go to the API",
+			what[i], i ? "nads" : "pods", max,
+			d->m.cache_dropped[i]);
+	d->m.cache_full[i] = full;
+}
+
 static void caches_snapshot(struct pd *d)
 {
 	long long now = pd_now_ms();
@@ -334,6 +351,7 @@ static void caches_snapshot(struct pd *d)
 	for (int i = 0; i < 2 && d->watch[i]; i++) {
 		pd_watch_stats(d->watch[i], &d->m.cache[i]);
 		d->m.cache_objects[i] = pd_cache_size(d->cache[i]);
+		cache_bound(d, i);
 		d->m.cache_age_ms[i] = d->m.cache[i].heard_ms
 					       ? now - d->m.cache[i].heard_ms
 					       : -1;
@@ -463,6 +481,9 @@ static int caches_start(struct pd *d, struct cni_err *err)
 		r = pd_cache_new(i, &d->cache[i]);
 		if (r < 0)
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
+		pd_cache_set_max(d->cache[i],
+				 (size_t)(i ? d->o.max_cached_nads
+					    : d->o.max_cached_pods));
 		r = pd_watch_start(&p, d->cache[i], &d->watch[i], err);
 	}
 	if (r == 0)
@@ -478,6 +499,7 @@ static void efd_read(struct pd *d, long long now)
 
 	if (read(d->efd, &n, sizeof(n)) != sizeof(n) || !d->sock)
 		return;
+	caches_snapshot(d);
 	pd_sock_changed(d->sock, now);
 	if (d->status)
 		statuses_done(d, now);

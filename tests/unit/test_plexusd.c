@@ -692,6 +692,8 @@ static void test_opts__defaults_flags_file(void **state)
 	assert_string_equal(o.conf_name, "00-plexus.conflist");
 	assert_string_equal(o.listen, PD_LISTEN_DEFAULT);
 	assert_int_equal(o.max_connections, 16);
+	assert_int_equal(o.max_cached_pods, 10000);
+	assert_int_equal(o.max_cached_nads, 50000);
 	assert_false(o.once);
 	pd_opts_free(&o);
 	put_file(d, "node.json",
@@ -718,6 +720,13 @@ static void test_opts__defaults_flags_file(void **state)
 	pd_opts_free(&o);
 	assert_int_equal(opts(&o, &err, "--max-connections", "0", NULL),
 			 -EINVAL);
+	pd_opts_free(&o);
+	assert_int_equal(opts(&o, &err, "--max-cached-nads", "1000001", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "1..1000000"));
+	pd_opts_free(&o);
+	assert_int_equal(opts(&o, &err, "--max-cached-pods", "300", NULL), 0);
+	assert_int_equal(o.max_cached_pods, 300);
 	pd_opts_free(&o);
 	assert_int_equal(opts(&o, &err, "stray", NULL), -EINVAL);
 	pd_opts_free(&o);
