@@ -38,6 +38,7 @@
 #include "pd_status.h"
 #include "pd_store.h"
 #include "pd_verbs.h"
+#include "store.h"
 #include "pd_watch.h"
 
 #define DEBOUNCE_MS	100
@@ -444,6 +445,8 @@ static int store_start(struct pd *d, struct cni_err *err)
 	int r;
 
 	r = curl_start(d, "plexusd stores", err);
+	/* the stores' requests counted, before any thread opens one */
+	ipam_store_set_request_hook(pd_metrics_store_request);
 	if (r == 0)
 		r = pd_store_open(d->o.store_socket, d->o.host_prefix,
 				  &d->store, err);

@@ -88,6 +88,15 @@ case_warm() {
 	[ "$(metric 'plexusd_store_requests_total{op="put",result="ok"}')" -ge 5 ] ||
 		fail "puts served: $(metric 'plexusd_store_requests_total{op="put",result="ok"}')"
 	expect_eq "$(for i in 1 2 3 4 5; do addr_of "w$i"; done | sort -u | wc -l)" 5 "distinct addresses"
+	# plexusd's own requests to etcd: counted, timed (each one in the
+	# histogram), a txn at least per allocation
+	local txn range
+	txn=$(metric 'plexusd_etcd_requests_total{op="txn",code="200"}')
+	range=$(metric 'plexusd_etcd_requests_total{op="range",code="200"}')
+	[ "${txn:-0}" -ge 5 ] || fail "etcd txns counted: '$txn'"
+	[ "${range:-0}" -ge 1 ] || fail "etcd ranges counted: '$range'"
+	expect_eq "$(metric 'plexusd_store_duration_seconds_count{store="etcd",op="txn"}')" "$txn" "txns timed"
+	expect_eq "$(metric 'plexusd_store_duration_seconds_bucket{store="etcd",op="txn",le="+Inf"}')" "$txn" "txns in +Inf"
 	grep -q "using the store directly" "$T_TMP/pd.log" && fail "a fallback was logged"
 	# four allocators at once, through plexusd
 	seq 1 16 | xargs -P 4 -I{} bash -c 'ipam ADD "c{}" >"$T_TMP/out.c{}" 2>/dev/null'
