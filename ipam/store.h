@@ -95,6 +95,14 @@ void ipam_store_set_request_hook(ipam_store_request_fn fn);
 void ipam_store_request_done(const char *store, const char *op, long code,
 			     double secs);
 
+/* After a call on a store opened by ipam_store_open_node that goes
+ * through plexusd: tell plexusd the call's outcome ("allocated",
+ * "alloc_failed", "released", "release_failed"; NULL: none) and, when it
+ * fell back to the store itself, why: one line on the store socket, a
+ * non-blocking connect and send, never read back, failures ignored.
+ * Nothing for any other store. */
+void ipam_store_report(struct ipam_store *st, const char *outcome);
+
 /* Is s made of [A-Za-z0-9._:-] only and non-empty, not starting with '.'?
  * (what a store accepts as one segment of a key) */
 bool ipam_key_safe(const char *s);
