@@ -146,6 +146,7 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 	size_t i, e;
 	bool ok = false;
 	long code = 0;
+	double t0;
 	CURLcode cc;
 	int rc;
 
@@ -163,11 +164,14 @@ static int es_post(struct etcd_store *es, const char *path, const char *body,
 		free(r.buf);
 		r = (struct reply){ 0 };
 		es_setup(es, url, body, &r, hdrs);
+		t0 = cni_now_msf();
 		cc = cu->easy_perform(es->curl);
 		code = 0;
 		if (cc == CURLE_OK)
 			cu->easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE,
 					 &code);
+		ipam_store_request_done("etcd", strrchr(path, '/') + 1, code,
+					(cni_now_msf() - t0) / 1e3);
 		if (es_big(cc, &r, code)) { /* the same elsewhere */
 			cu->slist_free_all(hdrs);
 			rc = es_too_large(&r, what, body, err);

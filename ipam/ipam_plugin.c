@@ -541,6 +541,16 @@ static int run(struct call *c, json_object **ret, struct cni_err *err)
 	}
 }
 
+/* what plexusd's report counts (ipam_store_report): ADD and DEL only */
+static const char *outcome_of(enum cni_cmd cmd, int rc)
+{
+	if (cmd == CNI_CMD_ADD)
+		return rc < 0 ? "alloc_failed" : "allocated";
+	if (cmd == CNI_CMD_DEL)
+		return rc < 0 ? "release_failed" : "released";
+	return NULL;
+}
+
 int ipam_plugin_run(const struct cni_env *env, const char *buf, size_t len,
 		    int64_t deadline, json_object **ret, struct cni_err *err)
 {
@@ -556,6 +566,7 @@ int ipam_plugin_run(const struct cni_env *env, const char *buf, size_t len,
 		rc = 0;
 	} else if (rc == 0) {
 		rc = run(&c, &out, err);
+		ipam_store_report(c.st, outcome_of(env->cmd, rc));
 	}
 	ipam_claims_lazy_clear(&c.claims);
 	ipam_store_close(c.st);

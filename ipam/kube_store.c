@@ -145,6 +145,16 @@ static bool create_conflict(const char *method, long st, json_object *doc)
 		 strcmp(json_object_get_string(r), "AlreadyExists") == 0);
 }
 
+/* the API verb of a request, for ipam_store_request_done */
+static const char *api_op(const char *method, const char *path)
+{
+	if (!strcmp(method, "GET"))
+		return strchr(path, '?') ? "list" : "get";
+	return !strcmp(method, "POST")	? "create"
+	       : !strcmp(method, "PUT") ? "update"
+					: "delete";
+}
+
 /* One request, tried again on 429/5xx (and a create's 409 Conflict). 0
  * with the final status and body (which may still be one of those:
  * ks_fail explains it), or -EHOSTUNREACH (code 11) when the server could
@@ -160,8 +170,14 @@ static int ks_call(struct kube_store *ks, const char *method, const char *path,
 
 	k8s_client_set_deadline(ks->c, ks->hdr.deadline);
 	for (i = 0;; i++) {
+		double t0 = cni_now_msf();
+
 		doc = NULL;
+		st = 0;
 		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
+		ipam_store_request_done("kubernetes", api_op(method, path),
+					rc == 0 ? st : 0,
+					(cni_now_msf() - t0) / 1e3);
 		if (rc == -EFBIG) /* the same again would be as large */
 			return rc;
 		/* no time for another try: this answer stands */

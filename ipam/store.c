@@ -80,6 +80,20 @@ void ipam_kv_free(struct ipam_kv *kv, size_t n)
 	free(kv);
 }
 
+static ipam_store_request_fn request_hook;
+
+void ipam_store_set_request_hook(ipam_store_request_fn fn)
+{
+	request_hook = fn;
+}
+
+void ipam_store_request_done(const char *store, const char *op, long code,
+			     double secs)
+{
+	if (request_hook)
+		request_hook(store, op, code, secs);
+}
+
 bool ipam_key_safe(const char *s)
 {
 	const char *p;

@@ -81,6 +81,28 @@ int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
 void ipam_kv_free(struct ipam_kv *kv, size_t n);
 
+/* Told of each request a store sends its server, once answered or
+ * failed: store "etcd" or "kubernetes"; op etcd's "range" or "txn", the
+ * API's "get", "list", "create", "update" or "delete"; code the HTTP
+ * status (0: no answer); secs its duration. Each try and each endpoint
+ * is one request. One hook a process, set before any store opens
+ * (plexusd counts its warm stores' requests); none by default. Called
+ * from the thread that runs the operation. */
+typedef void (*ipam_store_request_fn)(const char *store, const char *op,
+				      long code, double secs);
+void ipam_store_set_request_hook(ipam_store_request_fn fn);
+/* For the stores: tell the hook, if any. */
+void ipam_store_request_done(const char *store, const char *op, long code,
+			     double secs);
+
+/* After a call on a store opened by ipam_store_open_node that goes
+ * through plexusd: tell plexusd the call's outcome ("allocated",
+ * "alloc_failed", "released", "release_failed"; NULL: none) and, when it
+ * fell back to the store itself, why: one line on the store socket, a
+ * non-blocking connect and send, never read back, failures ignored.
+ * Nothing for any other store. */
+void ipam_store_report(struct ipam_store *st, const char *outcome);
+
 /* Is s made of [A-Za-z0-9._:-] only and non-empty, not starting with '.'?
  * (what a store accepts as one segment of a key) */
 bool ipam_key_safe(const char *s);

@@ -40,7 +40,8 @@ struct via {
 	struct ipam_store *direct;
 	int fd;
 	bool gave_up;
-	char *buf; /* the reply being read */
+	const char *why; /* the fallback's reason (a report), NULL: none */
+	char *buf;	 /* the reply being read */
 	size_t cap, have;
 };
 
@@ -49,8 +50,9 @@ static struct via *via_of(struct ipam_store *st)
 	return (struct via *)st;
 }
 
-static void give_up(struct via *v, const char *why)
+static void give_up(struct via *v, const char *why, const char *reason)
 {
+	v->why = reason;
 	cni_log(CNI_LOG_ERROR,
 		"plexusd store socket %s: %s; using the store directly",
 		v->sock, why);
@@ -137,6 +139,27 @@ static ssize_t recv_line(struct via *v)
 		if (n <= 0)
 			return -EIO;
 		v->have += (size_t)n;
+	}
+}
+
+/* a transport failure's reason in plexusd's report (pd_store.h): a
+ * connect that failed is "unreachable" (via_connect: -errno of connect or
+ * socket, before any byte sent) */
+static const char *fallback_reason(int r)
+{
+	switch (r) {
+	case -ETIMEDOUT:
+		return "timeout";
+	case -EPROTO:
+	case -EMSGSIZE:
+		return "malformed";
+	case -ENOENT:
+	case -ECONNREFUSED:
+	case -EAGAIN:
+	case -EACCES:
+		return "unreachable";
+	default:
+		return "io";
 	}
 }
 
@@ -240,14 +263,17 @@ static int via_run(struct via *v, json_object *req, json_object **ret_rep,
 	r = ask(v, req, &rep);
 	json_object_put(req);
 	if (r < 0) {
-		give_up(v, r == -ETIMEDOUT ? "no answer in time"
-			   : r == -EPROTO  ? "a malformed answer"
-					   : strerror(-r));
+		give_up(v,
+			r == -ETIMEDOUT ? "no answer in time"
+			: r == -EPROTO	? "a malformed answer"
+					: strerror(-r),
+			fallback_reason(r));
 		return 1;
 	}
 	r = reply_rc(rep, err);
 	if (r == 2) {
 		v->gave_up = true;
+		v->why = "cannot_open";
 		r = 1;
 	}
 	if (r == 0)
@@ -433,6 +459,41 @@ static const struct ipam_store_ops via_ops = {
 	.del_if = via_del_if,
 	.list = via_list,
 };
+
+/* one line to plexusd, never waited for: a non-blocking connect and
+ * send, the connection closed at once (plexusd answers {"rc":0} to a
+ * peer gone; nothing is read) */
+static void report_send(const char *sock, const char *line)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* a report is never worth waiting for */
+	}
+	close(fd);
+}
+
+void ipam_store_report(struct ipam_store *st, const char *outcome)
+{
+	struct via *v;
+	char line[160];
+
+	if (!st || st->ops != &via_ops)
+		return;
+	v = via_of(st);
+	if (!outcome && !v->why)
+		return;
+	snprintf(line, sizeof(line), "{\"op\":\"report\"%s%s%s%s%s%s}\n",
+		 outcome ? ",\"outcome\":\"" : "", outcome ? outcome : "",
+		 outcome ? "\"" : "", v->why ? ",\"fallback\":\"" : "",
+		 v->why ? v->why : "", v->why ? "\"" : "");
+	report_send(v->sock, line);
+}
 
 /* The lock directory the store itself would use (its "lockDir", else the
  * etcd and kubernetes stores' default). */

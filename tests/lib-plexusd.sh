@@ -9,6 +9,8 @@ D=$T_TMP/api IPAM=$T_TMP/ipam CACHE=$T_TMP/cache NETD=$T_TMP/net.d
 SOCK=$T_TMP/run/plexusd.sock PDNET=$T_TMP/pdnet
 POD_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p1;K8S_POD_UID=u1;K8S_POD_INFRA_CONTAINER_ID=c1"
 PD_PID="" PORT=""
+PD_EXTRA=()     # more flags for start_pd
+PLEXUS_EXTRA="" # more plexus keys for conf: ,"key":value...
 
 stop_pd() {
 	[ -n "$PD_PID" ] || return 0
@@ -61,7 +63,7 @@ start_pd() {
 		--cni-conf-dir "$PDNET" --no-kubeconfig \
 		--api-kubeconfig "$D/$PD_KUBECONFIG" --socket "$SOCK" \
 		--node-name node1 --listen 127.0.0.1:0 --log-level verbose \
-		2>"$T_TMP/pd.log" &
+		"${PD_EXTRA[@]}" 2>"$T_TMP/pd.log" &
 	PD_PID=$!
 	for _ in $(seq 100); do
 		PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
@@ -117,7 +119,7 @@ fresh() {
 	ctl clear-requests >/dev/null
 }
 conf() {
-	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus-k8s\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"confDir\":\"$NETD\",\"kubeconfig\":\"$D/kubeconfig\",\"clusterNetwork\":\"cluster\",\"plexusdSocket\":\"$SOCK\",\"logFile\":\"$T_TMP/plexus.log\",\"logLevel\":\"verbose\"}" >"$T_TMP/plexus.conf"
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus-k8s\",\"type\":\"plexus\",\"cniDir\":\"$CACHE\",\"confDir\":\"$NETD\",\"kubeconfig\":\"$D/kubeconfig\",\"clusterNetwork\":\"cluster\",\"plexusdSocket\":\"$SOCK\",\"logFile\":\"$T_TMP/plexus.log\",\"logLevel\":\"verbose\"$PLEXUS_EXTRA}" >"$T_TMP/plexus.conf"
 }
 run() { # CMD
 	conf

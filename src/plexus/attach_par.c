@@ -25,6 +25,9 @@
 /* A message larger than this is refused: a result is at most
  * CNI_EXEC_OUTPUT_MAX, and an error a few KiB. */
 #define PAR_MSG_MAX (CNI_EXEC_OUTPUT_MAX + 64 * 1024)
+/* Delegate calls a process carries back for the observer (plexusd's
+ * report keeps 64 a verb). */
+#define PAR_CALLS_MAX 64
 /* How long after its own deadlines a process is killed. */
 #define PAR_GRACE_MS 1000
 
@@ -54,21 +57,49 @@ static void write_all(int fd, const char *s, size_t len)
 	}
 }
 
+/* the forked process' observer: each delegate call into a JSON list
+ * ({cmd, network, type, ms, code}), for the parent's observer */
+static void calls_record(void *octx, enum cni_cmd cmd, const char *network,
+			 const char *type, double ms, int code)
+{
+	json_object *calls = octx, *c;
+
+	if (!calls || json_object_array_length(calls) >= PAR_CALLS_MAX ||
+	    !(c = json_object_new_object()))
+		return;
+	json_object_object_add(c, "cmd", json_object_new_int((int)cmd));
+	json_object_object_add(c, "network",
+			       json_object_new_string(network ? network : ""));
+	json_object_object_add(c, "type",
+			       json_object_new_string(type ? type : ""));
+	json_object_object_add(c, "ms", json_object_new_double(ms));
+	json_object_object_add(c, "code", json_object_new_int(code));
+	json_object_array_add(calls, c);
+}
+
 /* The forked process: ADD (or DEL) attachment k, send {rc, code, msg,
- * details, result} and leave without running the parent's exit
+ * details, result, calls} and leave without running the parent's exit
  * handlers. */
 static void __attribute__((noreturn))
-child_main(const struct attach_ctx *ctx, const struct plexus_record *rec,
+child_main(const struct attach_ctx *pctx, const struct plexus_record *rec,
 	   size_t k, bool del, int fd)
 {
 	const struct plexus_attachment *a = &rec->plan->att[k];
+	struct attach_ctx ctx = *pctx;
 	struct cni_err e = { 0 };
 	json_object *slot = NULL, *msg = json_object_new_object();
-	int r = del ? attach_one_del(ctx, a, rec->results[k], &e)
-		    : attach_one_add(ctx, a, &slot, &e);
+	json_object *calls = pctx->observe ? json_object_new_array() : NULL;
+	int r;
 	const char *s;
 
+	if (calls) { /* the parent's observer is told when it reads them */
+		ctx.observe = calls_record;
+		ctx.observe_ctx = calls;
+	}
+	r = del ? attach_one_del(&ctx, a, rec->results[k], &e)
+		: attach_one_add(&ctx, a, &slot, &e);
 	if (msg) {
+		json_object_object_add(msg, "calls", calls);
 		json_object_object_add(msg, "rc", json_object_new_int(r));
 		json_object_object_add(msg, "code",
 				       json_object_new_int(e.code));
@@ -202,10 +233,43 @@ static const char *msg_str(json_object *msg, const char *key)
 	return s ? s : "";
 }
 
+/* the delegate calls a process made, told to the parent's observer (in
+ * its order; an entry not of the expected shape is passed over) */
+static void calls_replay(const struct attach_ctx *ctx, json_object *msg)
+{
+	json_object *calls, *c, *cmd, *net, *type, *ms, *code;
+	size_t n;
+
+	if (!ctx->observe || !json_object_object_get_ex(msg, "calls", &calls) ||
+	    !json_object_is_type(calls, json_type_array))
+		return;
+	n = json_object_array_length(calls);
+	for (size_t i = 0; i < n && i < PAR_CALLS_MAX; i++) {
+		c = json_object_array_get_idx(calls, i);
+		if (!json_object_object_get_ex(c, "cmd", &cmd) ||
+		    !json_object_object_get_ex(c, "network", &net) ||
+		    !json_object_object_get_ex(c, "type", &type) ||
+		    !json_object_object_get_ex(c, "ms", &ms) ||
+		    !json_object_object_get_ex(c, "code", &code) ||
+		    !json_object_is_type(cmd, json_type_int) ||
+		    !json_object_is_type(net, json_type_string) ||
+		    !json_object_is_type(type, json_type_string) ||
+		    !json_object_is_type(code, json_type_int))
+			continue;
+		ctx->observe(ctx->observe_ctx,
+			     (enum cni_cmd)json_object_get_int(cmd),
+			     json_object_get_string(net),
+			     json_object_get_string(type),
+			     json_object_get_double(ms),
+			     json_object_get_int(code));
+	}
+}
+
 /* The message of child c into its slot of results (ADD; NULL for DEL)
- * and e; its return code. */
-static int child_finish(struct par_child *c, const struct plexus_record *rec,
-			json_object **results, struct cni_err *e)
+ * and e; its return code; its delegate calls told to ctx's observer. */
+static int child_finish(const struct attach_ctx *ctx, struct par_child *c,
+			const struct plexus_record *rec, json_object **results,
+			struct cni_err *e)
 {
 	const struct plexus_attachment *a = &rec->plan->att[c->att];
 	const char *verb = c->del ? "DEL" : "ADD";
@@ -236,6 +300,7 @@ static int child_finish(struct par_child *c, const struct plexus_record *rec,
 	if (results && json_object_object_get_ex(msg, "result", &v) &&
 	    !json_object_is_type(v, json_type_null))
 		results[c->att] = json_object_get(v);
+	calls_replay(ctx, msg);
 	json_object_put(msg);
 	if (r < 0 && !e->code)
 		cni_errf(e, CNI_ERR_DELEGATE_FAILED, "network \"%s\" (%s): %s",
@@ -265,13 +330,14 @@ static int report(const int *rcs, const struct cni_err *es, size_t n,
 
 /* Wait for the processes of cs[0..n) and fill results (ADD) and the
  * errors. */
-static void finish_all(struct par_child *cs, size_t n,
-		       const struct plexus_record *rec, json_object **results,
-		       int *rcs, struct cni_err *es)
+static void finish_all(const struct attach_ctx *ctx, struct par_child *cs,
+		       size_t n, const struct plexus_record *rec,
+		       json_object **results, int *rcs, struct cni_err *es)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (cs[i].pid > 0)
-			rcs[i] = child_finish(&cs[i], rec, results, &es[i]);
+			rcs[i] =
+				child_finish(ctx, &cs[i], rec, results, &es[i]);
 		free(cs[i].buf);
 	}
 }
@@ -298,7 +364,7 @@ static int par_run(const struct attach_ctx *ctx,
 				 strerror(-rcs[i]));
 	}
 	collect(cs, n, group_deadline(ctx, rec, cs, n));
-	finish_all(cs, n, rec, results, rcs, es);
+	finish_all(ctx, cs, n, rec, results, rcs, es);
 	free(cs);
 	return 0;
 }

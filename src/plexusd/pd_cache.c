@@ -40,6 +40,9 @@ struct pd_cache {
 	pthread_mutex_t lock;
 	struct pd_tab objs; /* "ns/name" -> cut-down object */
 	char rv[RV_MAX];
+	size_t max;	       /* objects kept at most; 0: no bound */
+	unsigned long dropped; /* objects not kept over max */
+	bool full;	       /* the last list or event dropped one */
 };
 
 static uint64_t key_hash(const char *key)
@@ -118,6 +121,12 @@ static void tab_del(struct pd_tab *t, const char *key)
 			i = j;
 		}
 	}
+}
+
+/* a new key in t, which holds max already (max 0: no bound) */
+static bool over_bound(const struct pd_tab *t, size_t max, const char *key)
+{
+	return max && t->n >= max && !tab_get(t, key);
 }
 
 static void tab_clear(struct pd_tab *t)
@@ -249,7 +258,8 @@ static struct pd_obj *cut(const struct pd_cache *c, json_object *obj,
 struct pd_cache_list {
 	struct pd_cache *c;
 	struct pd_tab objs;
-	size_t seen; /* items added so far */
+	size_t seen;	       /* items added so far */
+	unsigned long dropped; /* items over the cache's bound */
 };
 
 int pd_cache_list_new(struct pd_cache *c, struct pd_cache_list **ret)
@@ -287,6 +297,11 @@ int pd_cache_list_add(struct pd_cache_list *l, json_object *items,
 					"list: items[%zu] has no valid "
 					"metadata.namespace/name",
 					l->seen);
+		if (over_bound(&l->objs, l->c->max, o->key)) {
+			free(o);
+			l->dropped++;
+			continue;
+		}
 		if (tab_put(&l->objs, o) < 0) {
 			free(o);
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
@@ -303,6 +318,8 @@ void pd_cache_list_commit(struct pd_cache_list *l, const char *rv)
 	pthread_mutex_lock(&c->lock);
 	old = c->objs;
 	c->objs = l->objs;
+	c->dropped += l->dropped;
+	c->full = l->dropped > 0;
 	snprintf(c->rv, sizeof(c->rv), "%s", rv ? rv : "");
 	pthread_mutex_unlock(&c->lock);
 	tab_clear(&old);
@@ -380,10 +397,15 @@ static int event_apply(struct pd_cache *c, const char *type, json_object *obj,
 					LINE_WHAT, type);
 	}
 	pthread_mutex_lock(&c->lock);
-	if (o && del)
+	if (o && !del && over_bound(&c->objs, c->max, o->key)) {
+		c->dropped++;
+		c->full = true;
+		del = true; /* not kept: o is freed below */
+	} else if (o && del) {
 		tab_del(&c->objs, o->key);
-	else if (o)
+	} else if (o) {
 		r = tab_put(&c->objs, o);
+	}
 	if (r == 0)
 		snprintf(c->rv, sizeof(c->rv), "%s", rv);
 	pthread_mutex_unlock(&c->lock);
@@ -450,6 +472,25 @@ int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
 	if (r == 0)
 		*ret_json = text;
 	return r;
+}
+
+void pd_cache_set_max(struct pd_cache *c, size_t max)
+{
+	pthread_mutex_lock(&c->lock);
+	c->max = max;
+	pthread_mutex_unlock(&c->lock);
+}
+
+unsigned long pd_cache_dropped(struct pd_cache *c, bool *ret_full)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->dropped;
+	if (ret_full)
+		*ret_full = c->full;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 size_t pd_cache_size(struct pd_cache *c)

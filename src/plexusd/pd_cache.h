@@ -2,6 +2,7 @@
 #ifndef PLEXUS_PD_CACHE_H
 #define PLEXUS_PD_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
 
@@ -53,5 +54,13 @@ void pd_cache_rv(struct pd_cache *c, char *buf, size_t size);
 int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
 		 const char *uid, char **ret_json);
 size_t pd_cache_size(struct pd_cache *c);
+/* At most max objects kept (0, the default: no bound). Over it, a list
+ * item or an ADDED/MODIFIED event of an object not cached already is
+ * dropped and counted: pd_cache_get answers -ENOENT for it, so a lookup
+ * goes direct and the cache never vouches for what it dropped. */
+void pd_cache_set_max(struct pd_cache *c, size_t max);
+/* Objects dropped over the bound so far; *ret_full (may be NULL): the
+ * last list, or an event since, dropped one. */
+unsigned long pd_cache_dropped(struct pd_cache *c, bool *ret_full);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pd_metrics.h"
@@ -19,9 +20,10 @@ static const char *const err_kinds[PD_ERR_KINDS] = {
 
 static const long api_codes[PD_API_NCODES] = PD_API_CODES;
 static const char *const api_verbs[PD_API_VERBS] = {
-	[PD_API_LIST] = "list",
-	[PD_API_WATCH] = "watch",
-	[PD_API_PATCH] = "patch",
+	[PD_API_LIST] = "list",	    [PD_API_WATCH] = "watch",
+	[PD_API_PATCH] = "patch",   [PD_API_GET] = "get",
+	[PD_API_CREATE] = "create", [PD_API_UPDATE] = "update",
+	[PD_API_DELETE] = "delete",
 };
 /* the last column: any other status */
 static atomic_ulong api_requests[PD_API_VERBS][PD_API_NCODES + 1];
@@ -33,6 +35,135 @@ void pd_api_count(enum pd_api_verb v, long code)
 	while (i < PD_API_NCODES && api_codes[i] != code)
 		i++;
 	atomic_fetch_add(&api_requests[v][i], 1);
+}
+
+/* --- the warm stores' requests (etcd, the API) --- */
+
+#define N_BUCKETS 13
+static const double buckets[N_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025,
+					   0.05,  0.1,	  0.25,	 0.5,  1,
+					   2.5,	  5,	  10 };
+/* (store, op): etcd's two, then the API's four and list */
+#define N_STORE_OPS 7
+static const char *const store_ops[N_STORE_OPS][2] = {
+	{ "etcd", "range" },	    { "etcd", "txn" },
+	{ "kubernetes", "get" },    { "kubernetes", "create" },
+	{ "kubernetes", "update" }, { "kubernetes", "delete" },
+	{ "kubernetes", "list" },
+};
+static const enum pd_api_verb store_verbs[N_STORE_OPS] = {
+	PD_API_VERBS,  PD_API_VERBS,  PD_API_GET,  PD_API_CREATE,
+	PD_API_UPDATE, PD_API_DELETE, PD_API_LIST,
+};
+static struct {
+	atomic_ulong le[N_BUCKETS + 1]; /* the last: +Inf only */
+	atomic_ullong sum_us;
+} store_hist[N_STORE_OPS];
+static atomic_ulong etcd_requests[2][PD_API_NCODES + 1];
+
+static int code_index(long code)
+{
+	int i = 0;
+
+	while (i < PD_API_NCODES && api_codes[i] != code)
+		i++;
+	return i;
+}
+
+void pd_metrics_store_request(const char *store, const char *op, long code,
+			      double secs)
+{
+	int k = 0, b = 0;
+
+	while (k < N_STORE_OPS &&
+	       (strcmp(store_ops[k][0], store) || strcmp(store_ops[k][1], op)))
+		k++;
+	if (k == N_STORE_OPS)
+		return;
+	if (store_verbs[k] != PD_API_VERBS)
+		pd_api_count(store_verbs[k], code);
+	else
+		atomic_fetch_add(&etcd_requests[k][code_index(code)], 1);
+	while (b < N_BUCKETS && secs > buckets[b])
+		b++;
+	atomic_fetch_add(&store_hist[k].le[b], 1);
+	atomic_fetch_add(&store_hist[k].sum_us,
+			 secs > 0 ? (unsigned long long)(secs * 1e6) : 0);
+}
+
+static void code_label(int i, char *buf, size_t size)
+{
+	if (i == PD_API_NCODES)
+		snprintf(buf, size, "other");
+	else if (api_codes[i] == 0)
+		snprintf(buf, size, "none");
+	else
+		snprintf(buf, size, "%ld", api_codes[i]);
+}
+
+static void etcd_metrics(struct pd_text *o)
+{
+	pd_text_put(o, "# HELP plexusd_etcd_requests_total Requests the warm "
+		       "stores sent to etcd, by op and HTTP status (none: no "
+		       "answer).\n"
+		       "# TYPE plexusd_etcd_requests_total counter\n");
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i <= PD_API_NCODES; i++) {
+			unsigned long n = atomic_load(&etcd_requests[k][i]);
+			char code[8];
+
+			if (!n)
+				continue;
+			code_label(i, code, sizeof(code));
+			pd_text_put(o,
+				    "plexusd_etcd_requests_total{op=\"%s\","
+				    "code=\"%s\"} %lu\n",
+				    store_ops[k][1], code, n);
+		}
+}
+
+/* one (store, op) of the histogram; nothing before its first request */
+static void store_hist_one(struct pd_text *o, int k)
+{
+	unsigned long n = 0;
+
+	for (int b = 0; b <= N_BUCKETS; b++)
+		n += atomic_load(&store_hist[k].le[b]);
+	if (!n)
+		return;
+	n = 0;
+	for (int b = 0; b <= N_BUCKETS; b++) {
+		n += atomic_load(&store_hist[k].le[b]);
+		if (b < N_BUCKETS)
+			pd_text_put(o,
+				    "plexusd_store_duration_seconds_bucket{"
+				    "store=\"%s\",op=\"%s\",le=\"%g\"} "
+				    "%lu\n",
+				    store_ops[k][0], store_ops[k][1],
+				    buckets[b], n);
+	}
+	pd_text_put(o,
+		    "plexusd_store_duration_seconds_bucket{store=\"%s\","
+		    "op=\"%s\",le=\"+Inf\"} %lu\n"
+		    "plexusd_store_duration_seconds_sum{store=\"%s\","
+		    "op=\"%s\"} %.6f\n"
+		    "plexusd_store_duration_seconds_count{store=\"%s\","
+		    "op=\"%s\"} %lu\n",
+		    store_ops[k][0], store_ops[k][1], n, store_ops[k][0],
+		    store_ops[k][1],
+		    (double)atomic_load(&store_hist[k].sum_us) / 1e6,
+		    store_ops[k][0], store_ops[k][1], n);
+}
+
+static void store_request_metrics(struct pd_text *o)
+{
+	etcd_metrics(o);
+	pd_text_put(o, "# HELP plexusd_store_duration_seconds The warm "
+		       "stores' round trips to etcd and the API, each "
+		       "request.\n"
+		       "# TYPE plexusd_store_duration_seconds histogram\n");
+	for (int k = 0; k < N_STORE_OPS; k++)
+		store_hist_one(o, k);
 }
 
 bool pd_metrics_ready(const struct pd_metrics *m)
@@ -100,6 +231,25 @@ static void per_cache(struct pd_text *o, const struct pd_metrics *m,
 						 off));
 }
 
+/* the bound on cached objects (--max-cached-pods, --max-cached-nads) */
+static void bound_metrics(struct pd_text *o, const struct pd_metrics *m)
+{
+	pd_text_put(o, "# HELP plexusd_cache_dropped_total List items and "
+		       "events of objects not cached, over the cache's bound "
+		       "(their lookups miss).\n"
+		       "# TYPE plexusd_cache_dropped_total counter\n");
+	for (int i = 0; i < 2; i++)
+		pd_text_put(o,
+			    "plexusd_cache_dropped_total{cache=\"%s\"} %lu\n",
+			    caches[i], m->cache_dropped[i]);
+	pd_text_put(o, "# HELP plexusd_cache_full 1 when the last list, or an "
+		       "event since, was over the cache's bound (degraded).\n"
+		       "# TYPE plexusd_cache_full gauge\n");
+	for (int i = 0; i < 2; i++)
+		pd_text_put(o, "plexusd_cache_full{cache=\"%s\"} %d\n",
+			    caches[i], m->cache_full[i] ? 1 : 0);
+}
+
 static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 {
 	pd_text_put(o, "# HELP plexusd_socket_requests_total Socket requests, "
@@ -131,6 +281,7 @@ static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 	for (int i = 0; i < 2; i++)
 		pd_text_put(o, "plexusd_cache_synced{cache=\"%s\"} %d\n",
 			    caches[i], m->cache[i].synced ? 1 : 0);
+	bound_metrics(o, m);
 	per_cache(o, m, "plexusd_watch_lists_total", "List requests (pages).",
 		  offsetof(struct pd_watch_stats, lists));
 	per_cache(o, m, "plexusd_watch_streams_total", "Watch streams opened.",
@@ -227,6 +378,7 @@ int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 		m->http_refused_busy);
 	labelled(&o, m);
 	api_metrics(&o);
+	store_request_metrics(&o);
 	if (m->caches_on)
 		cache_metrics(&o, m);
 	gauge(&o, "plexusd_ready", "1 when /readyz answers 200.",

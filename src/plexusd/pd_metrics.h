@@ -42,6 +42,8 @@ struct pd_metrics {
 	bool caches_on;	 /* --socket: the caches must sync for /readyz */
 	struct pd_watch_stats cache[2]; /* pods, NADs (a snapshot) */
 	size_t cache_objects[2];
+	unsigned long cache_dropped[2]; /* objects over the bound */
+	bool cache_full[2]; /* the last list, or an event since, dropped */
 	long long cache_age_ms[2]; /* since the last event or list: -1 never */
 	unsigned long sock[PD_SOCK_RESULTS]; /* socket answers by result */
 };
@@ -49,11 +51,16 @@ struct pd_metrics {
 /* API requests plexusd sends, counted from any thread (atomics) and
  * rendered as plexusd_api_requests_total{verb,code}: code the HTTP
  * status (one of PD_API_CODES, else "other"), "none" when no answer came
- * (a transport failure). The warm stores' requests are not counted. */
+ * (a transport failure). The warm stores' kubernetes store counts its
+ * requests here too (pd_metrics_store_request). */
 enum pd_api_verb {
 	PD_API_LIST,
 	PD_API_WATCH,
 	PD_API_PATCH,
+	PD_API_GET,    /* the kubernetes store's */
+	PD_API_CREATE, /* the kubernetes store's */
+	PD_API_UPDATE, /* the kubernetes store's */
+	PD_API_DELETE, /* the kubernetes store's */
 	PD_API_VERBS,
 };
 #define PD_API_CODES                                                          \
@@ -62,6 +69,14 @@ enum pd_api_verb {
 	}
 #define PD_API_NCODES 13
 void pd_api_count(enum pd_api_verb v, long code);
+
+/* The warm stores' requests to etcd and the API (the hook of
+ * ipam_store_set_request_hook; any thread): the API's in
+ * plexusd_api_requests_total, etcd's in
+ * plexusd_etcd_requests_total{op,code}, both in the histogram
+ * plexusd_store_duration_seconds{store,op}. */
+void pd_metrics_store_request(const char *store, const char *op, long code,
+			      double secs);
 
 /* ready: /readyz answers 200 */
 bool pd_metrics_ready(const struct pd_metrics *m);

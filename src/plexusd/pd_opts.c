@@ -19,10 +19,15 @@ static const struct opt {
 	size_t off;
 	const char *def;
 	const char *help;
+	long min, max; /* LONG: its range (0, 0: 1..256) */
 } opts[] = {
-#define O(n, k, f, d, h)                                \
-	{                                               \
-		n, k, offsetof(struct pd_opts, f), d, h \
+#define O(n, k, f, d, h)                                      \
+	{                                                     \
+		n, k, offsetof(struct pd_opts, f), d, h, 0, 0 \
+	}
+#define N(n, f, d, lo, hi, h)                                      \
+	{                                                          \
+		n, LONG, offsetof(struct pd_opts, f), d, h, lo, hi \
 	}
 	O("config", STR, config, NULL, "node config file (JSON object)"),
 	O("source-dir", STR, source_dir, NULL,
@@ -74,7 +79,12 @@ static const struct opt {
 	  "this node's name: its pods are cached (default $NODE_NAME)"),
 	O("api-kubeconfig", STR, api_kubeconfig, NULL,
 	  "the caches' API credentials (default the written kubeconfig)"),
+	N("max-cached-pods", max_cached_pods, "10000", 1, 1000000,
+	  "pods cached at most; beyond, lookups of the others are misses"),
+	N("max-cached-nads", max_cached_nads, "50000", 1, 1000000,
+	  "NADs cached at most; beyond, lookups of the others are misses"),
 	O("help", BOOL, help, NULL, "this text"),
+#undef N
 #undef O
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -106,10 +116,13 @@ static int set(struct pd_opts *o, const struct opt *d, const char *v,
 	case LONG:
 		errno = 0;
 		n = strtol(v, &end, 10);
-		if (errno || *end || end == v || n < 1 || n > 256)
+		if (errno || *end || end == v || n < (d->max ? d->min : 1) ||
+		    n > (d->max ? d->max : 256))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-					"%s: \"%s\" is not a number in 1..256",
-					d->name, v);
+					"%s: \"%s\" is not a number in "
+					"%ld..%ld",
+					d->name, v, d->max ? d->min : 1,
+					d->max ? d->max : 256);
 		*(long *)((char *)o + d->off) = n;
 		return 0;
 	}

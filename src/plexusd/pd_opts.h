@@ -37,6 +37,8 @@ struct pd_opts {
 	char *store_socket;   /* --store-socket: warm IPAM stores | none */
 	char *node_name;      /* --node-name (default $NODE_NAME) */
 	char *api_kubeconfig; /* --api-kubeconfig: the caches' credentials */
+	long max_cached_pods; /* --max-cached-pods */
+	long max_cached_nads; /* --max-cached-nads */
 	bool help;	      /* --help */
 };
 

@@ -4,6 +4,7 @@
  * by one with its own cache of open stores. */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -23,12 +24,23 @@
 #include "pd_store.h"
 #include "store.h"
 
-#define N_OPS	    5 /* get put del list malformed */
+#define N_OPS	    6 /* get put del list report malformed */
 #define TIMEOUT_MAX 60000
 #define IDLE_MS	    30000
 
-static const char *const op_names[N_OPS] = { "get", "put", "del", "list",
-					     "malformed" };
+static const char *const op_names[N_OPS] = { "get",  "put",    "del",
+					     "list", "report", "malformed" };
+#define OP_REPORT 4
+
+/* a report's values (pd_store.h), counted from any worker */
+static const char *const outcomes[PD_STORE_OUTCOMES] = {
+	"allocated", "alloc_failed", "released", "release_failed"
+};
+static const char *const reasons[PD_STORE_REASONS] = { "timeout", "unreachable",
+						       "malformed", "io",
+						       "cannot_open" };
+static atomic_ulong outcome_n[PD_STORE_OUTCOMES];
+static atomic_ulong reason_n[PD_STORE_REASONS];
 
 struct cached {
 	char *conf; /* the store object's text: the cache key */
@@ -183,6 +195,48 @@ static int opt(int r)
 	return r == -ENOENT ? 0 : r;
 }
 
+/* member key of o: absent (-1), or the index of its value in names */
+static int one_of(json_object *o, const char *key, const char *const *names,
+		  int n, struct cni_err *err)
+{
+	json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return -1;
+	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+						     : "";
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	cni_errf(err, CNI_ERR_DECODE, "%s: not one of the known values", key);
+	return -2;
+}
+
+/* {"op": "report", "outcome": O, "fallback": F}: at least one, no other
+ * member */
+static int report_parse(json_object *o, struct pd_store_req *q,
+			struct cni_err *err)
+{
+	json_object_object_foreach (o, k, v) {
+		(void)v;
+		if (strcmp(k, "op") && strcmp(k, "outcome") &&
+		    strcmp(k, "fallback"))
+			return cni_errf(err, CNI_ERR_DECODE,
+					"report: unknown member");
+	}
+	q->outcome = one_of(o, "outcome", outcomes, PD_STORE_OUTCOMES, err);
+	if (q->outcome == -2)
+		return -EINVAL;
+	q->fallback = one_of(o, "fallback", reasons, PD_STORE_REASONS, err);
+	if (q->fallback == -2)
+		return -EINVAL;
+	if (q->outcome < 0 && q->fallback < 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"report: no outcome or fallback");
+	return 0;
+}
+
 /* Every member typed as the protocol says. */
 static int req_parse(json_object *o, struct pd_store_req *q,
 		     struct cni_err *err)
@@ -194,7 +248,9 @@ static int req_parse(json_object *o, struct pd_store_req *q,
 	if (cni_json_get_string(o, "op", "op", &op, err) < 0 ||
 	    (q->op = op_index(op)) < 0)
 		return cni_errf(err, CNI_ERR_DECODE,
-				"op: not get, put, del or list");
+				"op: not get, put, del, list or report");
+	if (q->op == OP_REPORT)
+		return report_parse(o, q, err);
 	r = cni_json_get_object(o, "store", "store", &q->store, err);
 	if (r == -ENOENT)
 		r = cni_errf(err, CNI_ERR_DECODE, "store: missing");
@@ -314,6 +370,14 @@ int pd_store_parse(const char *line, size_t len, json_object **ret_doc,
 	return 0;
 }
 
+static void report_count(const struct pd_store_req *q)
+{
+	if (q->outcome >= 0)
+		atomic_fetch_add(&outcome_n[q->outcome], 1);
+	if (q->fallback >= 0)
+		atomic_fetch_add(&reason_n[q->fallback], 1);
+}
+
 char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 		      int *ret_op, int *ret_ok)
 {
@@ -323,6 +387,13 @@ char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 	json_object *o = NULL, *rep, *rc;
 	int r = pd_store_parse(line, len, &o, &q, &err);
 
+	if (r == 0 && q.op == OP_REPORT) {
+		report_count(&q);
+		json_object_put(o);
+		*ret_op = q.op;
+		*ret_ok = 1;
+		return strdup("{\"rc\":0}");
+	}
 	/* a store plexusd cannot open (its view of the node's files may
 	 * differ from the plugin's): -ESRCH, the client opens it itself */
 	if (r == 0 && cache_get(c, q.store, &st, &err) < 0)
@@ -518,6 +589,49 @@ void pd_store_close(struct pd_store *s)
 	free(s);
 }
 
+/* append printf's text at *off: false when it does not fit */
+static bool put(char *buf, size_t size, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static bool put(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *off)
+		return false;
+	*off += (size_t)n;
+	return true;
+}
+
+/* what plexus-ipam reported (report lines) */
+static int reports_metrics(char *buf, size_t size)
+{
+	size_t off = 0;
+	bool ok = put(buf, size, &off,
+		      "# HELP plexusd_ipam_allocations_total plexus-ipam's "
+		      "ADDs and DELs through the warm stores, as it reports "
+		      "them.\n"
+		      "# TYPE plexusd_ipam_allocations_total counter\n");
+
+	for (int i = 0; ok && i < PD_STORE_OUTCOMES; i++)
+		ok = put(buf, size, &off,
+			 "plexusd_ipam_allocations_total{result=\"%s\"} %lu\n",
+			 outcomes[i], atomic_load(&outcome_n[i]));
+	ok = ok && put(buf, size, &off,
+		       "# HELP plexus_ipam_fallbacks_total plexus-ipam calls "
+		       "that used the store itself, plexusd not answering, "
+		       "by reason, as it reports them.\n"
+		       "# TYPE plexus_ipam_fallbacks_total counter\n");
+	for (int i = 0; ok && i < PD_STORE_REASONS; i++)
+		ok = put(buf, size, &off,
+			 "plexus_ipam_fallbacks_total{reason=\"%s\"} %lu\n",
+			 reasons[i], atomic_load(&reason_n[i]));
+	return ok ? (int)off : -ENOSPC;
+}
+
 int pd_store_metrics(const struct pd_store *s, char *buf, size_t size)
 {
 	size_t off = 0;
@@ -548,5 +662,7 @@ int pd_store_metrics(const struct pd_store *s, char *buf, size_t size)
 		     atomic_load(&s->refused));
 	if (n < 0 || (size_t)n >= size - off)
 		return -ENOSPC;
-	return (int)(off + (size_t)n);
+	off += (size_t)n;
+	n = reports_metrics(buf + off, size - off);
+	return n < 0 ? n : (int)(off + (size_t)n);
 }

@@ -18,6 +18,10 @@ struct pd_store;
  * reply; the compare-and-swap stays the store's own. The protocol:
  *   {"op": "get"|"put"|"del"|"list", "store": {the node's store object},
  *    "key": K, "val": V, "ver": N, "keysOnly": B, "timeoutMs": T}
+ *   {"op": "report", "outcome": O, "fallback": F} (plexus-ipam after a
+ *    call, fire-and-forget: at least one of the two; O one of
+ *    PD_STORE_OUTCOMES' names, F of PD_STORE_REASONS'; answered {"rc": 0},
+ *    counted, nothing else)
  *   {"rc": 0, "val": V, "ver": N} | {"rc": 0, "kvs": [{"key", "val",
  *    "ver"}]} | {"rc": -errno, "code": C, "msg": M}
  * A request line is at most PD_STORE_REQ_MAX bytes, a reply at most
@@ -42,11 +46,20 @@ void pd_store_close(struct pd_store *s);
  * plexusd_store_refused_total. The length, or -ENOSPC. */
 int pd_store_metrics(const struct pd_store *s, char *buf, size_t size);
 
+/* A report's outcome (allocated, alloc_failed, released,
+ * release_failed) and fallback reason (timeout, unreachable, malformed,
+ * io, cannot_open): rendered as plexusd_ipam_allocations_total{result}
+ * and plexus_ipam_fallbacks_total{reason}. */
+#define PD_STORE_OUTCOMES 4
+#define PD_STORE_REASONS  5
+
 /* A request line parsed (pd_store.c checks every member's type and the
- * bounds: op one of the four, "store" an object, "key" a string, "ver" an
- * integer, "timeoutMs" 1..60000, "val" present for put). */
+ * bounds: op one of the five, "store" an object, "key" a string, "ver" an
+ * integer, "timeoutMs" 1..60000, "val" present for put; a report: only
+ * "outcome" and "fallback", known values, at least one). */
 struct pd_store_req {
-	int op; /* 0 get, 1 put, 2 del, 3 list */
+	int op;		       /* 0 get, 1 put, 2 del, 3 list, 4 report */
+	int outcome, fallback; /* report: an index, or -1 when absent */
 	json_object *store;
 	const char *key, *val;
 	size_t val_len;
@@ -63,7 +76,7 @@ int pd_store_parse(const char *line, size_t len, json_object **ret_doc,
  * *cache (opened as needed, kept; at most PD_STORE_CACHE of them, the
  * oldest closed first): the reply line (no '\n'), malloc'ed. Exposed for
  * the unit tests and the fuzzer. *ret_op is the op's index (0 get, 1
- * put, 2 del, 3 list, 4 malformed) and *ret_ok whether rc was 0. */
+ * put, 2 del, 3 list, 4 report, 5 malformed) and *ret_ok whether rc was 0. */
 #define PD_STORE_CACHE 8
 struct pd_store_cache;
 struct pd_store_cache *pd_store_cache_new(const char *host_prefix);

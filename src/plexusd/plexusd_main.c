@@ -38,6 +38,7 @@
 #include "pd_status.h"
 #include "pd_store.h"
 #include "pd_verbs.h"
+#include "store.h"
 #include "pd_watch.h"
 
 #define DEBOUNCE_MS	100
@@ -327,6 +328,23 @@ static void signal_read(struct pd *d)
 
 /* --- the caches and the socket --- */
 
+/* a cache that turned full is logged once (until a list fits again) */
+static void cache_bound(struct pd *d, int i)
+{
+	static const char *const what[2] = { "pods", "NADs" };
+	long max = i ? d->o.max_cached_nads : d->o.max_cached_pods;
+	bool full = false;
+
+	d->m.cache_dropped[i] = pd_cache_dropped(d->cache[i], &full);
+	if (full && !d->m.cache_full[i])
+		cni_log(CNI_LOG_ERROR,
+			"%s cache full: over max-cached-%s %ld, %lu dropped "
+			"so far; lookups of what is not cached go to the API",
+			what[i], i ? "nads" : "pods", max,
+			d->m.cache_dropped[i]);
+	d->m.cache_full[i] = full;
+}
+
 static void caches_snapshot(struct pd *d)
 {
 	long long now = pd_now_ms();
@@ -334,6 +352,7 @@ static void caches_snapshot(struct pd *d)
 	for (int i = 0; i < 2 && d->watch[i]; i++) {
 		pd_watch_stats(d->watch[i], &d->m.cache[i]);
 		d->m.cache_objects[i] = pd_cache_size(d->cache[i]);
+		cache_bound(d, i);
 		d->m.cache_age_ms[i] = d->m.cache[i].heard_ms
 					       ? now - d->m.cache[i].heard_ms
 					       : -1;
@@ -426,6 +445,8 @@ static int store_start(struct pd *d, struct cni_err *err)
 	int r;
 
 	r = curl_start(d, "plexusd stores", err);
+	/* the stores' requests counted, before any thread opens one */
+	ipam_store_set_request_hook(pd_metrics_store_request);
 	if (r == 0)
 		r = pd_store_open(d->o.store_socket, d->o.host_prefix,
 				  &d->store, err);
@@ -463,6 +484,9 @@ static int caches_start(struct pd *d, struct cni_err *err)
 		r = pd_cache_new(i, &d->cache[i]);
 		if (r < 0)
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
+		pd_cache_set_max(d->cache[i],
+				 (size_t)(i ? d->o.max_cached_nads
+					    : d->o.max_cached_pods));
 		r = pd_watch_start(&p, d->cache[i], &d->watch[i], err);
 	}
 	if (r == 0)
@@ -478,6 +502,7 @@ static void efd_read(struct pd *d, long long now)
 
 	if (read(d->efd, &n, sizeof(n)) != sizeof(n) || !d->sock)
 		return;
+	caches_snapshot(d);
 	pd_sock_changed(d->sock, now);
 	if (d->status)
 		statuses_done(d, now);

@@ -2,6 +2,7 @@
 /* libFuzzer: the request parser of plexusd's warm stores (pd_store_parse),
  * what a local peer sends on --store-socket. Checks what the threads rely
  * on: a parsed request has one of the four ops, a store object and a key,
+ * or is a report with a known outcome or fallback reason (or both),
  * a value for put, a timeout in 1..60000; a refusal sets a message; the
  * parse of the same bytes gives the same answer. */
 #include <stdint.h>
@@ -21,7 +22,12 @@ static int parse(const uint8_t *data, size_t size, struct pd_store_req *q)
 
 	if (r < 0 && !err.msg[0])
 		abort();
-	if (r == 0) {
+	if (r == 0 && q->op == 4) { /* a report: known values, one at least */
+		if (q->outcome < -1 || q->outcome >= PD_STORE_OUTCOMES ||
+		    q->fallback < -1 || q->fallback >= PD_STORE_REASONS ||
+		    (q->outcome < 0 && q->fallback < 0))
+			abort();
+	} else if (r == 0) {
 		if (q->op < 0 || q->op > 3 || !q->store || !q->key ||
 		    (q->op == 1 && !q->val) || q->timeout_ms < 1 ||
 		    q->timeout_ms > 60000)

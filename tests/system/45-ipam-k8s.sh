@@ -2,7 +2,8 @@
 # plexus-ipam with the kubernetes store, and plexusctl ipam ls/gc, against
 # the fixture API server (tests/fixtures/apiserver: HTTPS, tokens, one
 # global resourceVersion with honest compare-and-swap). Every case uses a
-# pool of its own, so cases never see each other's keys.
+# pool of its own, so cases never see each other's keys. One case goes
+# through plexusd's warm stores and reads its metrics.
 # Budget: about 25 s on 2 cores (60 s at most).
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
@@ -601,6 +602,39 @@ assert j["vm-b"]["ips"] == [], j["vm-b"]' || fail "claims -o json after DEL"
 
 # The ClusterRole in crd/rbac-ipam.yaml has exactly the verbs the store
 # used in this suite (run last: the log holds every case's requests).
+# through plexusd's warm stores (storeSocket): plexusd's own API requests
+# counted by verb and code and timed, plexus-ipam's reports counted
+case_via_plexusd() {
+	local sock=$T_TMP/run/store.sock port="" pid
+	mkdir -p "$T_TMP/run" "$T_TMP/pdnet"
+	"$TOP/$BINDIR/plexusd" --no-install --no-kubeconfig \
+		--cni-conf-dir "$T_TMP/pdnet" --store-socket "$sock" \
+		--listen 127.0.0.1:0 --log-level verbose 2>"$T_TMP/pd.log" &
+	pid=$!
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
+		[ -n "$port" ] && [ -S "$sock" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || { kill "$pid"; cat "$T_TMP/pd.log"; fail "plexusd did not start"; }
+	sed "s#^{#{\"storeSocket\": \"$sock\", #" "$T_TMP/ipam-node.conf" >"$T_TMP/via-node.conf"
+	conf "$T_TMP/v.json" "\"range\":\"10.73.0.0/24\",$KSTORE"
+	local a
+	a=$(PLEXUS_IPAM_CONF=$T_TMP/via-node.conf ipam ADD "$T_TMP/v.json" v1 | addr_of)
+	expect_eq "$a" "10.73.0.2/24" "ADD through plexusd (.1 the gateway)"
+	PLEXUS_IPAM_CONF=$T_TMP/via-node.conf ipam DEL "$T_TMP/v.json" v1 >/dev/null || fail "DEL through plexusd"
+	m() { curl -sS "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+	for _ in $(seq 50); do [ "$(m 'plexusd_ipam_allocations_total{result="released"}')" = 1 ] && break; sleep 0.1; done
+	local created got
+	created=$(m 'plexusd_api_requests_total{verb="create",code="201"}')
+	got=$(m 'plexusd_store_duration_seconds_count{store="kubernetes",op="create"}')
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	[ "${created:-0}" -ge 1 ] || { cat "$T_TMP/pd.log"; fail "API creates counted: '$created'"; }
+	expect_eq "$got" "$created" "creates timed (each 201, none failed)"
+	grep -q "using the store directly" "$T_TMP/pd.log" && fail "a fallback"
+	true
+}
+
 case_rbac_verbs() {
 	ctl requests --path "$API" | python3 -c '
 import json, sys, yaml
@@ -632,4 +666,5 @@ t_case "plexusctl ipam show/release: holder, free, reserved; live pods kept unle
 t_case "plexusctl ipam reserve/unreserve, file store: never handed out, --force, ls/show, dry-run" case_ctl_reserve_file
 t_case "plexusctl ipam reserve/unreserve, kubernetes store: the same" case_ctl_reserve_k8s
 t_case "plexusctl ipam claims: holders from the pool, after DEL, reserved, JSON, refused token" case_ctl_claims
+t_case "kubernetes store through plexusd: its API requests counted and timed, plexus-ipam's reports counted" case_via_plexusd
 t_case "kubernetes store: ClusterRole has exactly the verbs used" case_rbac_verbs

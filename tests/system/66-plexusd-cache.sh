@@ -119,6 +119,49 @@ print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
 		fail "unknown not counted"
 }
 
+# 2 NADs of fresh + 5: a bound of 3 keeps 3, drops 4; a NAD created
+# while full is dropped too; plexus asks the API for what is not cached
+case_bound() {
+	stop_pd
+	ctl reset >/dev/null
+	t_netns "$P"
+	rm -rf "$IPAM" "$CACHE" "$NETD" "$T_TMP/run" "$T_TMP/plexus.log"
+	mkdir -p "$IPAM" "$NETD"
+	nad kube-system cluster "$(bridge_c cluster ${BRP}0 10.68.0.0/24)"
+	nad default a1 "$(bridge_c a1 ${BRP}1 10.68.1.0/24)"
+	for i in 1 2 3 4 5; do nad many "m$i" '{}'; done
+	pod a1
+	PD_EXTRA=(--max-cached-nads 3)
+	start_pd
+	PD_EXTRA=()
+	expect_eq "$(metric 'plexusd_cache_objects{cache="nads"}')" 3 "NADs cached"
+	local dropped
+	dropped=$(metric 'plexusd_cache_dropped_total{cache="nads"}')
+	# 4 list items (the fixture's watch may replay them as events too)
+	[ "$dropped" -ge 4 ] || fail "NADs dropped: $dropped"
+	expect_eq "$(metric 'plexusd_cache_full{cache="nads"}')" 1 "nads full"
+	expect_eq "$(metric 'plexusd_cache_full{cache="pods"}')" 0 "pods full"
+	expect_eq "$(metric 'plexusd_cache_synced{cache="nads"}')" 1 "synced (degraded, still ready)"
+	grep -q "NADs cache full: over max-cached-nads 3, [0-9]* dropped" "$T_TMP/pd.log" ||
+		{ cat "$T_TMP/pd.log"; fail "not logged"; }
+	# every NAD the API has (the fixture seeds some too): 3 served
+	local ok=0 unknown=0 total=0 r n
+	ctl api GET "$NADS" >"$T_TMP/all.json"
+	while read -r n; do
+		total=$((total + 1))
+		r=$(ask "NAD $n" | cut -c1-2)
+		case $r in OK) ok=$((ok + 1)) ;; UN) unknown=$((unknown + 1)) ;; esac
+	done < <(python3 -c 'import json,sys
+for i in json.load(open(sys.argv[1]))["items"]:
+    print(i["metadata"]["namespace"], i["metadata"]["name"])' "$T_TMP/all.json")
+	expect_eq "$ok $unknown" "3 $((total - 3))" "NADs served, unknown (of $total)"
+	nad many m6 '{}'
+	wait_for "m6 dropped" eval '[ "$(metric "plexusd_cache_dropped_total{cache=\"nads\"}")" -gt "$dropped" ]'
+	expect_eq "$(ask 'NAD many m6')" UNKNOWN "a NAD created while full"
+	ctl clear-requests >/dev/null
+	add_del 10.68.1.
+}
+
 case_killed_fallback() {
 	fresh
 	kill -9 "$PD_PID"
@@ -209,5 +252,6 @@ t_case "plexusd cache: an expired resourceVersion (410) relists" case_relist_410
 t_case "plexusd cache: lists in pages of 500 (600 NADs: limit and continue)" case_pages
 t_case "plexusd cache: a pod not cached yet: waited for, answered unknown, fetched by plexus; its NADs still served" case_pod_late
 t_case "plexusd cache: plexusd killed or silent: ADD falls back to the API, logged, within the deadline" case_killed_fallback
+t_case "plexusd cache: over --max-cached-nads new NADs are dropped, counted, logged, never served; ADD fetches them itself" case_bound
 t_case "plexusd cache: a peer that is not root is refused (mode 0600, SO_PEERCRED)" case_not_root
 t_case "plexusd cache: malformed and oversized requests refused, daemon unharmed" case_malformed

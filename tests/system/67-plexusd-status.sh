@@ -152,6 +152,29 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.b
 	expect_eq "$(grep -c '^plexus_delegate_duration_seconds_count' "$T_TMP/metrics.txt")" 65 "series (the cap of 64, and _other)"
 }
 
+# parallelAttach: cluster, a1 and a2 are ADDed at once, a forked process
+# each; their delegate calls still reach plexusd's report (attach_par
+# carries them back over its result pipe)
+case_parallel_calls() {
+	fresh
+	nad default a2 "$(bridge_c a2 ${BRP}2 10.68.2.0/24)"
+	pod a1,a2
+	wait_for "the pod's new networks cached" eval 'ask "POD default p1 u1" | grep -q a2'
+	PLEXUS_EXTRA=',"parallelAttach":true'
+	run ADD
+	PLEXUS_EXTRA=""
+	expect_ok ADD
+	expect_eq "$(pod_links)" "eth0 net1 net2 " "pod links"
+	grep -q "ADD group [0-9]*: 3 network(s)" "$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "not one parallel group"; }
+	run DEL
+	expect_ok DEL
+	wait_for "the DEL reported" eval '[ "$(metric "plexus_verb_duration_seconds_count{verb=\"DEL\"}")" = 1 ]'
+	for n in default/a1 default/a2 kube-system/cluster; do
+		expect_eq "$(metric "plexus_delegate_duration_seconds_count{verb=\"ADD\",network=\"$n\",type=\"bridge\"}")" 1 "$n's bridge ADD"
+		expect_eq "$(metric "plexus_delegate_duration_seconds_count{verb=\"DEL\",network=\"$n\",type=\"bridge\"}")" 1 "$n's bridge DEL"
+	done
+}
+
 case_clean_exit() {
 	fresh
 	run ADD
@@ -176,4 +199,5 @@ t_case "plexusd status: plexusd's PATCH fails: plexus writes it directly, logged
 t_case "plexusd status: a pod of another uid, or not cached, is never patched by plexusd" case_uid_refused
 t_case "plexusd status: malformed and oversized STATUS and report lines refused, daemon unharmed" case_malformed
 t_case "plexusd status: /metrics: verb and delegate histograms, errors by code, escaping, the 64-series cap" case_metrics
+t_case "plexusd status: parallelAttach: the delegate calls of a forked group are reported (each network's histogram)" case_parallel_calls
 t_case "plexusd status: plexusd exits 0 on SIGTERM, its status thread joined (no sanitizer report)" case_clean_exit

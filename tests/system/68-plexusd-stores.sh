@@ -7,7 +7,9 @@
 # and plexusd's stays open), concurrent allocators through plexusd get
 # distinct addresses, DEL frees them. plexusd killed: every call falls
 # back to the store itself and works. A peer that is not root and
-# malformed request lines are refused, the daemon unharmed. About 20 s.
+# malformed request lines are refused, the daemon unharmed. plexusd
+# counts its etcd requests and plexus-ipam's reports (allocations, a
+# fallback on a timeout while plexusd is stopped). About 30 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
@@ -88,6 +90,15 @@ case_warm() {
 	[ "$(metric 'plexusd_store_requests_total{op="put",result="ok"}')" -ge 5 ] ||
 		fail "puts served: $(metric 'plexusd_store_requests_total{op="put",result="ok"}')"
 	expect_eq "$(for i in 1 2 3 4 5; do addr_of "w$i"; done | sort -u | wc -l)" 5 "distinct addresses"
+	# plexusd's own requests to etcd: counted, timed (each one in the
+	# histogram), a txn at least per allocation
+	local txn range
+	txn=$(metric 'plexusd_etcd_requests_total{op="txn",code="200"}')
+	range=$(metric 'plexusd_etcd_requests_total{op="range",code="200"}')
+	[ "${txn:-0}" -ge 5 ] || fail "etcd txns counted: '$txn'"
+	[ "${range:-0}" -ge 1 ] || fail "etcd ranges counted: '$range'"
+	expect_eq "$(metric 'plexusd_store_duration_seconds_count{store="etcd",op="txn"}')" "$txn" "txns timed"
+	expect_eq "$(metric 'plexusd_store_duration_seconds_bucket{store="etcd",op="txn",le="+Inf"}')" "$txn" "txns in +Inf"
 	grep -q "using the store directly" "$T_TMP/pd.log" && fail "a fallback was logged"
 	# four allocators at once, through plexusd
 	seq 1 16 | xargs -P 4 -I{} bash -c 'ipam ADD "c{}" >"$T_TMP/out.c{}" 2>/dev/null'
@@ -99,9 +110,42 @@ case_warm() {
 	for i in 1 2 3 4 5; do ipam DEL "w$i" >/dev/null || fail "DEL w$i"; done
 	for i in $(seq 1 16); do ipam DEL "c$i" >/dev/null || fail "DEL c$i"; done
 	expect_eq "$(held)" 0 "allocations after DEL"
+	# plexus-ipam's reports: 21 ADDs, 21 DELs, no fallback
+	wait_metric 'plexusd_ipam_allocations_total{result="allocated"}' 21
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 21
+	expect_eq "$(metric 'plexusd_ipam_allocations_total{result="alloc_failed"}')" 0 "failed ADDs"
+	expect_eq "$(metric 'plexus_ipam_fallbacks_total{reason="timeout"}')" 0 "fallbacks"
 	stop_pd
 	[ -S "$SOCK" ] && fail "socket left after plexusd stopped"
 	true
+}
+
+wait_metric() { # NAME{LABELS} VALUE: up to 5 s
+	for _ in $(seq 50); do
+		[ "$(metric "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	curl -sS "http://127.0.0.1:$PORT/metrics" | grep -e ipam -e store_req >&2
+	fail "$1: $(metric "$1"), want $2"
+}
+
+# plexusd stopped (SIGSTOP): the ADD waits 5 s for an answer, falls back,
+# and its report (queued on the socket) is counted once plexusd runs on
+case_timeout_reported() {
+	rm -f "$SOCK" # left by the killed one: start_pd waits for the new one
+	start_pd
+	kill -STOP "$PD_PID"
+	ipam ADD t1 >"$T_TMP/out.t1" 2>"$T_TMP/err" || { kill -CONT "$PD_PID"; cat "$T_TMP/out.t1" "$T_TMP/err"; fail "ADD with plexusd stopped"; }
+	kill -CONT "$PD_PID"
+	grep -q "no answer in time; using the store directly" "$T_TMP/err" ||
+		{ cat "$T_TMP/err"; fail "no timeout logged"; }
+	[ -n "$(addr_of t1)" ] || fail "ADD t1: $(cat "$T_TMP/out.t1")"
+	wait_metric 'plexus_ipam_fallbacks_total{reason="timeout"}' 1
+	wait_metric 'plexusd_ipam_allocations_total{result="allocated"}' 1
+	ipam DEL t1 >/dev/null || fail "DEL t1"
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 1
+	expect_eq "$(held)" 0 "allocations after DEL"
+	stop_pd
 }
 
 case_fallback() {
@@ -166,7 +210,6 @@ if os.path.exists(path):
     os.unlink(path)
 s = socket.socket(socket.AF_UNIX)
 s.bind(path); s.listen(4); s.settimeout(20)
-n = 0
 while True:
     try:
         c, _ = s.accept()
@@ -174,18 +217,26 @@ while True:
         break
     f = c.makefile("rwb")
     for line in f:
-        n += 1
-        open(out, "w").write(str(n))
-        f.write(json.dumps({"rc": -3, "direct": True, "code": 5, "msg": "cannot open"}).encode() + b"\n")
-        f.flush()
+        with open(out, "ab") as o:
+            o.write(line)
+        try:
+            f.write(json.dumps({"rc": -3, "direct": True, "code": 5, "msg": "cannot open"}).encode() + b"\n")
+            f.flush()
+        except OSError:  # a report's peer does not wait for the answer
+            break
     c.close()
 EOF
 	local fake=$!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 	: >"$T_TMP/relay.log"
+	: >"$T_TMP/lines"
 	ipam ADD o1 >"$T_TMP/out.o1" 2>"$T_TMP/err" || { kill $fake; cat "$T_TMP/out.o1" "$T_TMP/err"; fail "ADD"; }
 	[ -n "$(addr_of o1)" ] || { kill $fake; fail "ADD o1: $(cat "$T_TMP/out.o1")"; }
-	expect_eq "$(cat "$T_TMP/lines")" 1 "requests sent before going direct for the call"
+	expect_eq "$(grep -vc '"report"' "$T_TMP/lines")" 1 "requests sent before going direct for the call"
+	# then the report: the outcome and why it went direct
+	for _ in $(seq 50); do grep -q '"report"' "$T_TMP/lines" && break; sleep 0.1; done
+	expect_eq "$(grep '"report"' "$T_TMP/lines")" \
+		'{"op":"report","outcome":"allocated","fallback":"cannot_open"}' "the report"
 	[ "$(conns)" -ge 1 ] || { kill $fake; fail "the plugin made no etcd connection of its own"; }
 	ipam DEL o1 >/dev/null || { kill $fake; fail "DEL"; }
 	kill $fake 2>/dev/null || true
@@ -196,5 +247,6 @@ EOF
 
 t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
 t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
+t_case "plexusd stopped: plexus-ipam falls back on a timeout and reports it (plexus_ipam_fallbacks_total{reason=timeout})" case_timeout_reported
 t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals
 t_case "plexusd cannot open the store (answers direct): the plugin uses it itself for the rest of the call" case_cannot_open

@@ -220,6 +220,70 @@ static void test_pd_cache_event__many_added_deleted(void **state)
 	pd_cache_free(c);
 }
 
+static int nad_get(struct pd_cache *c, int i)
+{
+	char ns[16], name[16], *json = NULL;
+	int r;
+
+	snprintf(ns, sizeof(ns), "ns%d", i % 7);
+	snprintf(name, sizeof(name), "n%d", i);
+	r = pd_cache_get(c, ns, name, NULL, &json);
+	free(json);
+	return r;
+}
+
+/* over its bound a cache keeps what it has, drops new keys (counted),
+ * never serves them; a deletion makes room; a list over the bound
+ * keeps max objects and marks the cache full until a list fits */
+static void test_pd_cache_set_max__drops_new_keys(void **state)
+{
+	struct cni_err err = { 0 };
+	struct pd_cache *c;
+	json_object *items = json_object_new_array();
+	bool full = true;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_NADS, &c), 0);
+	pd_cache_set_max(c, 3);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(nad_ev(c, "ADDED", i), 0);
+	assert_int_equal(pd_cache_size(c), 3);
+	assert_int_equal(pd_cache_dropped(c, &full), 2);
+	assert_true(full);
+	assert_int_equal(nad_get(c, 2), 0);
+	assert_int_equal(nad_get(c, 3), -ENOENT);
+	assert_int_equal(nad_get(c, 4), -ENOENT);
+	/* a cached key is still updated when full */
+	assert_int_equal(nad_ev(c, "MODIFIED", 1), 0);
+	assert_int_equal(pd_cache_dropped(c, NULL), 2);
+	/* a MODIFIED of a dropped key stays dropped */
+	assert_int_equal(nad_ev(c, "MODIFIED", 4), 0);
+	assert_int_equal(nad_get(c, 4), -ENOENT);
+	assert_int_equal(pd_cache_dropped(c, NULL), 3);
+	assert_int_equal(nad_ev(c, "DELETED", 0), 0);
+	assert_int_equal(nad_ev(c, "ADDED", 4), 0);
+	assert_int_equal(nad_get(c, 4), 0);
+	for (int i = 0; i < 4; i++) {
+		char o[160];
+
+		snprintf(o, sizeof(o),
+			 "{\"metadata\":{\"namespace\":\"a\",\"name\":"
+			 "\"x%d\"}}",
+			 i);
+		json_object_array_add(items, json_tokener_parse(o));
+	}
+	assert_int_equal(pd_cache_relist(c, items, "9", &err), 0);
+	assert_int_equal(pd_cache_size(c), 3);
+	assert_int_equal(pd_cache_dropped(c, &full), 4);
+	assert_true(full);
+	json_object_array_del_idx(items, 0, 2);
+	assert_int_equal(pd_cache_relist(c, items, "10", &err), 0);
+	assert_int_equal(pd_cache_dropped(c, &full), 4);
+	assert_false(full);
+	json_object_put(items);
+	pd_cache_free(c);
+}
+
 static void test_pd_cache_event__lifecycle(void **state)
 {
 	struct pd_cache *c;
@@ -557,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_pd_cache_get__exact_text),
 		cmocka_unit_test(test_pd_cache_event__many_added_deleted),
 		cmocka_unit_test(test_pd_cache_event__lifecycle),
+		cmocka_unit_test(test_pd_cache_set_max__drops_new_keys),
 		cmocka_unit_test(
 			test_pd_cache_relist__replaces_keeps_nad_config),
 		cmocka_unit_test(test_pd_sock__served_from_cache),

@@ -198,6 +198,73 @@ static void test_pd_store__cache_bound(void **state)
 	pd_store_cache_free(c);
 }
 
+/* plexus-ipam's reports: counted by outcome and fallback reason,
+ * answered rc 0; unknown values, other members, none of the two refused
+ * (and not counted) */
+static void test_pd_store__reports(void **state)
+{
+	static const char *const good[] = {
+		"{\"op\":\"report\",\"outcome\":\"allocated\"}",
+		"{\"op\":\"report\",\"outcome\":\"allocated\","
+		"\"fallback\":\"timeout\"}",
+		"{\"op\":\"report\",\"fallback\":\"cannot_open\"}",
+		"{\"fallback\":\"io\",\"op\":\"report\","
+		"\"outcome\":\"release_failed\"}",
+	};
+	static const char *const bad[] = {
+		"{\"op\":\"report\"}",
+		"{\"op\":\"report\",\"outcome\":\"stolen\"}",
+		"{\"op\":\"report\",\"outcome\":1}",
+		"{\"op\":\"report\",\"fallback\":\"Timeout\"}",
+		"{\"op\":\"report\",\"outcome\":\"allocated\",\"key\":\"k\"}",
+		"{\"op\":\"report\",\"outcome\":\"allocated\","
+		"\"fallback\":null}",
+		"[\"report\"]",
+	};
+	struct pd_store_cache *c = pd_store_cache_new("");
+	struct cni_err err = { 0 };
+	struct pd_store *s = NULL;
+	char path[128], buf[8192];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int op, ok;
+		char *r =
+			pd_store_handle(c, good[i], strlen(good[i]), &op, &ok);
+
+		assert_true(ok);
+		assert_int_equal(op, 4);
+		assert_string_equal(r, "{\"rc\":0}");
+		free(r);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int op, ok;
+		char *r = pd_store_handle(c, bad[i], strlen(bad[i]), &op, &ok);
+
+		assert_false(ok);
+		assert_int_equal(op, 5);
+		assert_non_null(strstr(r, "\"msg\""));
+		free(r);
+	}
+	pd_store_cache_free(c);
+	snprintf(path, sizeof(path), "%s/r.sock", dir);
+	assert_int_equal(pd_store_open(path, "", &s, &err), 0);
+	assert_true(pd_store_metrics(s, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nplexusd_ipam_allocations_total{result="
+				    "\"allocated\"} 2\n"));
+	assert_non_null(strstr(buf, "\nplexusd_ipam_allocations_total{result="
+				    "\"release_failed\"} 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_ipam_allocations_total{result="
+				    "\"released\"} 0\n"));
+	assert_non_null(strstr(buf, "\nplexus_ipam_fallbacks_total{reason="
+				    "\"timeout\"} 1\n"));
+	assert_non_null(strstr(buf, "\nplexus_ipam_fallbacks_total{reason="
+				    "\"cannot_open\"} 1\n"));
+	assert_non_null(strstr(buf, "\nplexus_ipam_fallbacks_total{reason="
+				    "\"unreachable\"} 0\n"));
+	pd_store_close(s);
+}
+
 static void test_pd_store__socket(void **state)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -254,6 +321,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__cache_bound,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__reports, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__socket, setup,
 						teardown),
 	};

@@ -303,6 +303,45 @@ static void test_server__bad_address(void **state)
 
 /* ---- metrics ---- */
 
+/* the warm stores' requests: the API's by verb and code, etcd's by op
+ * and code, each in the histogram; unknown ones ignored */
+static void test_metrics__store_requests(void **state)
+{
+	struct pd_metrics m = { 0 };
+	char buf[32768];
+
+	(void)state;
+	pd_metrics_store_request("kubernetes", "create", 201, 0.003);
+	pd_metrics_store_request("kubernetes", "list", 0, 0.2);
+	pd_metrics_store_request("etcd", "txn", 200, 0.0004);
+	pd_metrics_store_request("etcd", "txn", 200, 20);
+	pd_metrics_store_request("etcd", "range", 503, 0.01);
+	pd_metrics_store_request("etcd", "watch", 200, 0.01);
+	pd_metrics_store_request("file", "txn", 200, 0.01);
+	assert_true(pd_metrics_render(&m, 1, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nplexusd_api_requests_total{verb="
+				    "\"create\",code=\"201\"} 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_api_requests_total{verb="
+				    "\"list\",code=\"none\"} 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_etcd_requests_total{op="
+				    "\"txn\",code=\"200\"} 2\n"));
+	assert_non_null(strstr(buf, "\nplexusd_etcd_requests_total{op="
+				    "\"range\",code=\"503\"} 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_store_duration_seconds_bucket{"
+				    "store=\"etcd\",op=\"txn\",le=\"0.001\"}"
+				    " 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_store_duration_seconds_bucket{"
+				    "store=\"etcd\",op=\"txn\",le=\"10\"} "
+				    "1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_store_duration_seconds_bucket{"
+				    "store=\"etcd\",op=\"txn\",le=\"+Inf\"}"
+				    " 2\n"));
+	assert_non_null(strstr(buf, "\nplexusd_store_duration_seconds_count{"
+				    "store=\"kubernetes\",op=\"list\"} 1\n"));
+	assert_null(strstr(buf, "op=\"watch\""));
+	assert_null(strstr(buf, "op=\"delete\""));
+}
+
 static void test_metrics__render(void **state)
 {
 	struct pd_metrics m = { .config_writes = 3, .installs = 6 };
@@ -692,6 +731,8 @@ static void test_opts__defaults_flags_file(void **state)
 	assert_string_equal(o.conf_name, "00-plexus.conflist");
 	assert_string_equal(o.listen, PD_LISTEN_DEFAULT);
 	assert_int_equal(o.max_connections, 16);
+	assert_int_equal(o.max_cached_pods, 10000);
+	assert_int_equal(o.max_cached_nads, 50000);
 	assert_false(o.once);
 	pd_opts_free(&o);
 	put_file(d, "node.json",
@@ -719,6 +760,13 @@ static void test_opts__defaults_flags_file(void **state)
 	assert_int_equal(opts(&o, &err, "--max-connections", "0", NULL),
 			 -EINVAL);
 	pd_opts_free(&o);
+	assert_int_equal(opts(&o, &err, "--max-cached-nads", "1000001", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "1..1000000"));
+	pd_opts_free(&o);
+	assert_int_equal(opts(&o, &err, "--max-cached-pods", "300", NULL), 0);
+	assert_int_equal(o.max_cached_pods, 300);
+	pd_opts_free(&o);
 	assert_int_equal(opts(&o, &err, "stray", NULL), -EINVAL);
 	pd_opts_free(&o);
 	rm_rf(d);
@@ -736,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_server__answers_and_refuses),
 		cmocka_unit_test(test_server__bad_address),
 		cmocka_unit_test(test_metrics__render),
+		cmocka_unit_test(test_metrics__store_requests),
 		cmocka_unit_test(test_netconf__candidate),
 		cmocka_unit_test(test_netconf__pick_first_other),
 		cmocka_unit_test(test_netconf__build),
