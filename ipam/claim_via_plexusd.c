@@ -26,8 +26,10 @@ int ipam_claim_reply_parse(const char *line, size_t len, const char *ns,
 	json_object *doc = NULL;
 	int rc;
 
-	if (len < 4 || len > IPAM_CLAIM_REPLY_MAX || memcmp(line, "OK ", 3))
+	if (len < 4 || memcmp(line, "OK ", 3))
 		return 1;
+	if (len > IPAM_CLAIM_REPLY_MAX)
+		return -EPROTO;
 	if (cni_json_parse_max(line + 3, len - 3, IPAM_CLAIM_REPLY_MAX,
 			       "plexusd's claim", &doc, NULL) < 0)
 		return -EPROTO;
