@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ipam_claim *c = NULL, *d = NULL;
-	int r = ipam_claim_reply_parse((const char *)data, size, "ns", "c1", &c);
+	int r = ipam_claim_reply_parse((const char *)data, size, "ns", "c1",
+				       &c);
 	int r2;
 
 	if (r != 0 && r != 1 && r != -EPROTO)

@@ -198,14 +198,14 @@ static void test_pd_cache_get__exact_text(void **state)
 	pd_cache_free(c);
 }
 
-#define CLAIM_EV(type, uid, rv, status)                                       \
-	"{\"type\":\"" type "\",\"object\":{\"apiVersion\":"                   \
-	"\"k8s.cni.cncf.io/v1alpha1\",\"kind\":\"IPAMClaim\",\"metadata\":{"   \
-	"\"namespace\":\"ns\",\"name\":\"vm-a.net1\",\"uid\":\"" uid "\","  \
-	"\"resourceVersion\":\"" rv "\",\"labels\":{\"l\":\"x\"},"            \
-	"\"annotations\":{\"a\":\"1\"},\"managedFields\":[{}]},\"spec\":{"    \
-	"\"network\":\"storage\",\"interface\":\"net1\",\"ipRequests\":[]}" \
-	status "}}"
+#define CLAIM_EV(type, uid, rv, status)                                      \
+	"{\"type\":\"" type "\",\"object\":{\"apiVersion\":"                 \
+	"\"k8s.cni.cncf.io/v1alpha1\",\"kind\":\"IPAMClaim\",\"metadata\":{" \
+	"\"namespace\":\"ns\",\"name\":\"vm-a.net1\",\"uid\":\"" uid "\","   \
+	"\"resourceVersion\":\"" rv "\",\"labels\":{\"l\":\"x\"},"           \
+	"\"annotations\":{\"a\":\"1\"},\"managedFields\":[{}]},\"spec\":{"   \
+	"\"network\":\"storage\",\"interface\":\"net1\",\"ipRequests\":[]"   \
+	"}" status "}}"
 
 /* a claim keeps namespace, name, uid, resourceVersion, spec.network,
  * spec.interface and its whole status; a recreated one (new uid)
@@ -218,18 +218,24 @@ static void test_pd_cache_event__claims(void **state)
 	(void)state;
 	assert_int_equal(pd_cache_new(PD_CACHE_CLAIMS, &c), 0);
 	assert_int_equal(ev(c, CLAIM_EV("ADDED", "u1", "5",
-					",\"status\":{\"ips\":[\"10.1.0.2/24\"],"
+					",\"status\":{\"ips\":[\"10.1.0.2/"
+					"24\"],"
 					"\"conditions\":[{\"type\":\"x\"}]}")),
 			 0);
 	assert_int_equal(pd_cache_get(c, "ns", "vm-a.net1", NULL, &json), 0);
-	assert_string_equal(
-		json, "{\"apiVersion\":\"k8s.cni.cncf.io/v1alpha1\","
-		      "\"kind\":\"IPAMClaim\",\"metadata\":{\"namespace\":"
-		      "\"ns\",\"name\":\"vm-a.net1\",\"uid\":\"u1\","
-		      "\"resourceVersion\":\"5\"},\"spec\":{\"network\":"
-		      "\"storage\",\"interface\":\"net1\"},\"status\":{"
-		      "\"ips\":[\"10.1.0.2/24\"],\"conditions\":[{\"type\":"
-		      "\"x\"}]}}");
+	assert_string_equal(json, "{\"apiVersion\":\"k8s.cni.cncf.io/"
+				  "v1alpha1\","
+				  "\"kind\":\"IPAMClaim\",\"metadata\":{"
+				  "\"namespace\":"
+				  "\"ns\",\"name\":\"vm-a.net1\",\"uid\":"
+				  "\"u1\","
+				  "\"resourceVersion\":\"5\"},\"spec\":{"
+				  "\"network\":"
+				  "\"storage\",\"interface\":\"net1\"},"
+				  "\"status\":{"
+				  "\"ips\":[\"10.1.0.2/"
+				  "24\"],\"conditions\":[{\"type\":"
+				  "\"x\"}]}}");
 	free(json);
 	assert_int_equal(ev(c, CLAIM_EV("DELETED", "u1", "6", "")), 0);
 	assert_int_equal(pd_cache_get(c, "ns", "vm-a.net1", NULL, &json),
@@ -552,11 +558,11 @@ static void test_pd_sock__claim(void **state)
 	assert_int_equal(pd_cache_new(PD_CACHE_CLAIMS, &sv.claims), 0);
 	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
 	fd = client(path);
-	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20),
-			    "NOTREADY");
+	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20), "NOTRE"
+									 "ADY");
 	sv.synced = true;
-	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20),
-			    "UNKNOWN");
+	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20), "UNKNO"
+									 "WN");
 	assert_int_equal(ev(sv.claims, CLAIM_EV("ADDED", "u1", "5", "")), 0);
 	assert_memory_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20),
 			    "OK {\"apiVersion\":\"k8s.cni.cncf.io/v1alpha1\"",
