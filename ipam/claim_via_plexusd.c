@@ -58,7 +58,8 @@ static int claim_connect(const char *sock, int64_t until)
 		return -e;
 	}
 	p.fd = fd;
-	if (poll(&p, 1, (int)cni_deadline_left(until, 1)) != 1) {
+	if (poll(&p, 1, (int)cni_deadline_left(until, IPAM_CLAIM_PLEXUSD_MS)) !=
+	    1) {
 		close(fd);
 		return -ETIMEDOUT;
 	}
@@ -93,7 +94,9 @@ static ssize_t claim_recv(int fd, int64_t until, char **ret)
 			cap *= 2;
 		}
 		rc = -ETIMEDOUT;
-		if (poll(&p, 1, (int)cni_deadline_left(until, 1)) != 1)
+		if (poll(&p, 1,
+			 (int)cni_deadline_left(until,
+						IPAM_CLAIM_PLEXUSD_MS)) != 1)
 			break;
 		n = recv(fd, buf + have, cap - have - 1, 0);
 		rc = n < 0 ? -errno : -ECONNRESET;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -231,6 +232,49 @@ static void test_ipam_claim_via_plexusd__away(void **state)
 	rmdir(dir);
 }
 
+/* an answer that takes a while (within the deadline) is taken */
+static void test_ipam_claim_via_plexusd__slow_answer(void **state)
+{
+	static const char ok[] = "OK " HEAD "\"spec\":{\"network\":\"n\","
+					    "\"interface\":"
+				 "\"a\"},\"status\":{\"ips\":[\"10.0.0.2/"
+				 "24\"]}}\n";
+	char dir[] = "/tmp/test_claim_via.XXXXXX", path[64], req[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ipam_claim *c = NULL;
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pd.sock", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* plexusd, slow: the request, 60 ms, the claim */
+		int cfd = accept(fd, NULL, NULL);
+		ssize_t n = recv(cfd, req, sizeof(req) - 1, 0);
+
+		usleep(60 * 1000);
+		req[n > 0 ? n : 0] = '\0';
+		if (strcmp(req, "CLAIM ns c1\n") ||
+		    send(cfd, ok, strlen(ok), 0) != (ssize_t)strlen(ok))
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(ipam_claim_via_plexusd(path, 0, "ns", "c1", &c), 0);
+	assert_int_equal(c->n_ips, 1);
+	ipam_claim_free(c);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_claim_ref__names),
 		cmocka_unit_test(test_ipam_claim_reply_parse__table),
 		cmocka_unit_test(test_ipam_claim_via_plexusd__away),
+		cmocka_unit_test(test_ipam_claim_via_plexusd__slow_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
