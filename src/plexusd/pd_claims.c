@@ -3,6 +3,7 @@
  * machinery (pd_cache, pd_watch) on a third resource, started lazily
  * from the event loop by the first CLAIM request. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,4 +86,39 @@ bool pd_claims_stats(struct pd_claims *cl, struct pd_watch_stats *ret,
 	pd_watch_stats(cl->watch, ret);
 	*ret_objects = pd_cache_size(cl->cache);
 	return true;
+}
+
+int pd_claims_metrics(struct pd_claims *cl, char *buf, size_t size)
+{
+	struct pd_watch_stats st;
+	size_t objects;
+	bool started = pd_claims_stats(cl, &st, &objects);
+	int n = snprintf(buf, size,
+			 "# HELP plexusd_claims_cache_started 1 once a CLAIM "
+			 "request "
+			 "started the IPAMClaims cache.\n"
+			 "# TYPE plexusd_claims_cache_started gauge\n"
+			 "plexusd_claims_cache_started %d\n"
+			 "# HELP plexusd_claims_cache_synced 1 once the "
+			 "IPAMClaims were "
+			 "listed.\n"
+			 "# TYPE plexusd_claims_cache_synced gauge\n"
+			 "plexusd_claims_cache_synced %d\n"
+			 "# HELP plexusd_claims_cache_objects IPAMClaims "
+			 "cached.\n"
+			 "# TYPE plexusd_claims_cache_objects gauge\n"
+			 "plexusd_claims_cache_objects %zu\n"
+			 "# HELP plexusd_claims_watch_lists_total IPAMClaims "
+			 "list "
+			 "requests (pages).\n"
+			 "# TYPE plexusd_claims_watch_lists_total counter\n"
+			 "plexusd_claims_watch_lists_total %lu\n"
+			 "# HELP plexusd_claims_watch_errors_total IPAMClaims "
+			 "lists and "
+			 "watches failed (a 404: no CRD), events not applied.\n"
+			 "# TYPE plexusd_claims_watch_errors_total counter\n"
+			 "plexusd_claims_watch_errors_total %lu\n",
+			 started, st.synced, objects, st.lists, st.errors);
+
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }

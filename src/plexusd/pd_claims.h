@@ -29,5 +29,8 @@ int pd_claims_get(struct pd_claims *cl, const char *ns, const char *name,
 /* Started yet, its watch's figures (zero before), its object count. */
 bool pd_claims_stats(struct pd_claims *cl, struct pd_watch_stats *ret,
 		     size_t *ret_objects);
+/* Its lines of /metrics (plexusd_claims_*, docs/plexusd.md) into buf:
+ * their length, or -ENOSPC. */
+int pd_claims_metrics(struct pd_claims *cl, char *buf, size_t size);
 
 #endif

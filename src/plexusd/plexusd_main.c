@@ -529,6 +529,12 @@ static void http_handle(void *ctx, const struct pd_http_req *req,
 
 			n = k < 0 ? k : n + k;
 		}
+		if (n >= 0 && d->claims) {
+			int k = pd_claims_metrics(d->claims, buf + n,
+						  METRICS_BUF - (size_t)n);
+
+			n = k < 0 ? k : n + k;
+		}
 		if (n >= 0 && d->verbs) {
 			size_t len = (size_t)n;
 

@@ -364,7 +364,7 @@ start_pd() {
 	mkdir -p "$T_TMP/pdnet"
 	"$TOP/$BINDIR/plexusd" --no-install --cni-conf-dir "$T_TMP/pdnet" \
 		--no-kubeconfig --api-kubeconfig "$D/kubeconfig" --socket "$SOCK" \
-		--node-name node1 --listen none --log-level verbose \
+		--node-name node1 --listen "${PD_LISTEN:-none}" --log-level verbose \
 		2>>"$T_TMP/pd.log" &
 	PD_PID=$!
 	wait_for "plexusd's socket" test -S "$SOCK"
@@ -522,7 +522,10 @@ case_pd_recreated() {
 case_pd_no_crd() {
 	ctl fault '{"match": "GET /apis/k8s.cni.cncf.io/v1alpha1/ipamclaims", "code": 404, "count": -1}' >/dev/null
 	: >"$T_TMP/pd.log"
-	start_pd
+	PD_LISTEN=127.0.0.1:0 start_pd
+	port=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
+	metric() { curl -sS "http://127.0.0.1:$port/$1" | awk -v m="$2" '$1 == m {print $2}'; }
+	expect_eq "$(metric metrics plexusd_claims_cache_started)" 0 "started before a CLAIM"
 	ctl clear-requests >/dev/null
 	expect_eq "$(ask 'CLAIM ns pd-c')" NOTREADY "first CLAIM"
 	sleep 3
@@ -530,6 +533,11 @@ case_pd_no_crd() {
 	n=$(ctl count GET /apis/k8s.cni.cncf.io/v1alpha1/ipamclaims)
 	[ "$n" -ge 2 ] && [ "$n" -le 6 ] || fail "lists in 3 s without the CRD: $n (backoff 0.2 s doubling)"
 	expect_eq "$(grep -c "IPAMClaim CRD is not installed" "$T_TMP/pd.log")" 1 "logged once"
+	expect_eq "$(metric metrics plexusd_claims_cache_started) $(metric metrics plexusd_claims_cache_synced)" "1 0" "metrics: started, not synced"
+	[ "$(metric metrics plexusd_claims_watch_errors_total)" -ge 2 ] || fail "metrics: errors counted"
+	# /readyz waits for no claims (here it waits for a default network)
+	curl -sS "http://127.0.0.1:$port/readyz" | grep -q -e caches -e claims &&
+		fail "readyz: $(curl -sS "http://127.0.0.1:$port/readyz")"
 	kill -0 "$PD_PID" || fail "plexusd died"
 	claim pd-c net1 net1
 	conf "$T_TMP/pn.json" 10.72.5.0/24

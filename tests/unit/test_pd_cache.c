@@ -24,6 +24,7 @@
 
 #include "cni_error.h"
 #include "pd_cache.h"
+#include "pd_claims.h"
 #include "pd_server.h"
 #include "pd_sock.h"
 
@@ -577,6 +578,30 @@ static void test_pd_sock__claim(void **state)
 	rmdir(dir);
 }
 
+/* the claims cache starts at the first lookup (NOTREADY until listed;
+ * here its kubeconfig is missing, so it never lists) and stops */
+static void test_pd_claims__lazy_start(void **state)
+{
+	struct pd_claims *cl = NULL;
+	struct cni_err err = { 0 };
+	char buf[2048], *json = NULL;
+
+	(void)state;
+	assert_int_equal(
+		pd_claims_new("/nonexistent/kubeconfig", -1, &cl, &err), 0);
+	assert_true(pd_claims_metrics(cl, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nplexusd_claims_cache_started 0\n"));
+	assert_int_equal(pd_claims_get(cl, "ns", "c1", &json), -EAGAIN);
+	assert_int_equal(pd_claims_get(cl, "ns", "c1", &json), -EAGAIN);
+	assert_null(json);
+	assert_true(pd_claims_metrics(cl, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nplexusd_claims_cache_started 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_claims_cache_synced 0\n"));
+	assert_int_equal(pd_claims_metrics(cl, buf, 64), -ENOSPC);
+	pd_claims_free(cl);
+	pd_claims_free(NULL);
+}
+
 static void test_pd_sock__status(void **state)
 {
 	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
@@ -659,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_pd_cache_get__exact_text),
 		cmocka_unit_test(test_pd_cache_event__claims),
 		cmocka_unit_test(test_pd_sock__claim),
+		cmocka_unit_test(test_pd_claims__lazy_start),
 		cmocka_unit_test(test_pd_cache_event__many_added_deleted),
 		cmocka_unit_test(test_pd_cache_event__lifecycle),
 		cmocka_unit_test(
