@@ -80,4 +80,21 @@ struct ipam_claims_lazy {
 int ipam_claims_holds(void *arg, const char *claim, const struct ipam_addr *a);
 void ipam_claims_lazy_clear(struct ipam_claims_lazy *lz);
 
+/* plexusd first (node setting "plexusdSocket"; claim_via_plexusd.c): an
+ * ADD's claim from plexusd's warm cache, asked with "CLAIM ns name" and
+ * answered within IPAM_CLAIM_PLEXUSD_MS (capped by deadline). 0 with
+ * *ret; 1 when the caller must GET it itself: plexusd absent, slow,
+ * answering anything but the claim (UNKNOWN, NOTREADY, ERR), or a claim
+ * ipam_claim_parse refuses (the GET then reports it). Logged; never
+ * "no such claim". */
+#define IPAM_CLAIM_PLEXUSD_MS 200
+#define IPAM_CLAIM_REPLY_MAX  (1 << 20) /* an answer line, without '\n' */
+int ipam_claim_via_plexusd(const char *sock, int64_t deadline, const char *ns,
+			   const char *name, struct ipam_claim **ret);
+/* plexusd's answer line (without '\n'): "OK <the claim's JSON>" for
+ * ns/name → 0 with *ret; another answer → 1; "OK" with JSON that is
+ * not that claim, or a line over IPAM_CLAIM_REPLY_MAX → -EPROTO. */
+int ipam_claim_reply_parse(const char *line, size_t len, const char *ns,
+			   const char *name, struct ipam_claim **ret);
+
 #endif

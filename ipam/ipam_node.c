@@ -30,13 +30,17 @@ int ipam_node_only_check(json_object *ipam, const char **ret_store_name,
 			 WHERE);
 		return -EPERM;
 	}
-	if (json_object_object_get_ex(ipam, "storeSocket", NULL)) {
-		cni_errf(err, CNI_ERR_INVALID_CONFIG,
-			 "ipam.storeSocket: a node-only setting, not taken "
-			 "from a network config: set it in %s",
-			 WHERE);
-		return -EPERM;
-	}
+	for (const char *const *k =
+		     (const char *const[]){ "storeSocket", "plexusdSocket",
+					    NULL };
+	     *k; k++)
+		if (json_object_object_get_ex(ipam, *k, NULL)) {
+			cni_errf(err, CNI_ERR_INVALID_CONFIG,
+				 "ipam.%s: a node-only setting, not taken "
+				 "from a network config: set it in %s",
+				 *k, WHERE);
+			return -EPERM;
+		}
 	if (!json_object_object_get_ex(ipam, "store", &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_string)) {
@@ -92,6 +96,24 @@ int ipam_node_call_timeout_ms(json_object *root)
 	return IPAM_CALL_TIMEOUT_S_DEFAULT * 1000;
 }
 
+/* storeSocket, plexusdSocket: absent, or an absolute path that fits a
+ * sockaddr_un */
+static int socket_check(json_object *root, const char *key, const char *what,
+			struct cni_err *err)
+{
+	const char *s;
+	int rc = cni_json_get_string(root, key, key, &s, err);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && (s[0] != '/' || strlen(s) >= 108))
+		rc = cni_errf(err, CNI_ERR_INVALID_CONFIG,
+			      "%s: %s: \"%.64s\" is not an absolute path of "
+			      "at most 107 bytes",
+			      what, key, s);
+	return rc;
+}
+
 static int check_root(json_object *root, const char *what, struct cni_err *err)
 {
 	json_object *v;
@@ -105,11 +127,13 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 		(void)val;
 		if (strcmp(key, "store") && strcmp(key, "stores") &&
 		    strcmp(key, "nodeName") && strcmp(key, "callTimeout") &&
-		    strcmp(key, "kubeconfig") && strcmp(key, "storeSocket"))
+		    strcmp(key, "kubeconfig") && strcmp(key, "storeSocket") &&
+		    strcmp(key, "plexusdSocket"))
 			return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 					"%s: unknown key \"%s\" (store, "
 					"stores, nodeName, callTimeout, "
-					"kubeconfig, storeSocket)",
+					"kubeconfig, storeSocket, "
+					"plexusdSocket)",
 					what, key);
 	}
 	rc = call_timeout_check(root, what, err);
@@ -124,14 +148,12 @@ static int check_root(json_object *root, const char *what, struct cni_err *err)
 	rc = cni_json_get_string(root, "kubeconfig", "kubeconfig", &s, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	rc = cni_json_get_string(root, "storeSocket", "storeSocket", &s, err);
-	if (rc < 0 && rc != -ENOENT)
+	rc = socket_check(root, "storeSocket", what, err);
+	if (rc < 0)
 		return rc;
-	if (rc == 0 && (s[0] != '/' || strlen(s) >= 108))
-		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
-				"%s: storeSocket: \"%.64s\" is not an absolute "
-				"path of at most 107 bytes",
-				what, s);
+	rc = socket_check(root, "plexusdSocket", what, err);
+	if (rc < 0)
+		return rc;
 	rc = cni_json_get_object(root, "stores", "stores", &v, err);
 	if (rc == -ENOENT)
 		return 0;

@@ -210,15 +210,45 @@ static int add_sets(struct call *c, const struct ipam_owner *o, bool drop,
 	return 0;
 }
 
+/* The API client for claims, opened on first need. */
+static int claims_client(struct call *c, struct cni_err *err)
+{
+	int rc = 0;
+
+	if (!c->claims.cl)
+		rc = ipam_claims_open(c->conf->node_root, c->conf->store,
+				      &c->claims.cl, err);
+	if (rc == 0)
+		ipam_claims_set_deadline(c->claims.cl, c->ctx.deadline);
+	return rc;
+}
+
+/* The claim: from plexusd's cache when the node names its socket and
+ * `direct` is false, else (or when plexusd cannot serve it) a GET. */
+static int claim_get(struct call *c, const char *ns, const char *name,
+		     bool direct, struct ipam_claim **ret, struct cni_err *err)
+{
+	const char *sock = NULL;
+	int rc;
+
+	if (!direct && c->conf->node_root)
+		cni_json_get_string(c->conf->node_root, "plexusdSocket",
+				    "plexusdSocket", &sock, NULL);
+	if (sock &&
+	    ipam_claim_via_plexusd(sock, c->ctx.deadline, ns, name, ret) == 0)
+		return 0;
+	rc = claims_client(c, err);
+	return rc < 0 ? rc : ipam_claims_get(c->claims.cl, ns, name, ret, err);
+}
+
 /* The claim, checked to be for this network and interface. */
 static int claim_read(struct call *c, const char *ns, const char *name,
-		      struct ipam_claim **ret, struct cni_err *err)
+		      bool direct, struct ipam_claim **ret, struct cni_err *err)
 {
 	struct ipam_claim *cl;
 	int rc;
 
-	ipam_claims_set_deadline(c->claims.cl, c->ctx.deadline);
-	rc = ipam_claims_get(c->claims.cl, ns, name, &cl, err);
+	rc = claim_get(c, ns, name, direct, &cl, err);
 	if (rc < 0)
 		return rc;
 	if (strcmp(cl->network, c->conf->name ? c->conf->name : "") != 0)
@@ -293,7 +323,9 @@ static int claim_first(struct call *c, const struct ipam_owner *o,
 	if (rc < 0)
 		return rc;
 	st = claim_ips_of(ips);
-	rc = st ? ipam_claims_set_ips(c->claims.cl, cl, st, err) : -ENOMEM;
+	rc = st ? claims_client(c, err) : -ENOMEM;
+	if (rc == 0)
+		rc = ipam_claims_set_ips(c->claims.cl, cl, st, err);
 	json_object_put(st);
 	if (rc < 0) {
 		release_sets(c, c->conf->n_sets, o, true);
@@ -320,21 +352,19 @@ static int claim_add(struct call *c, struct ipam_owner *o, const char *name,
 				"each other");
 	rc = ipam_claim_ref(o->ns, name, "ipam-claim-reference", ref,
 			    sizeof(ref), err);
-	if (rc == 0 && !c->claims.cl)
-		rc = ipam_claims_open(c->conf->node_root, c->conf->store,
-				      &c->claims.cl, err);
 	if (rc < 0)
 		return rc;
 	o->claim = ref;
-	rc = claim_read(c, o->ns, name, &cl, err);
+	rc = claim_read(c, o->ns, name, false, &cl, err);
 	if (rc == 0 && cl->n_ips == 0) {
 		rc = claim_first(c, o, cl, ret_ips, err);
 		if (rc != -ECANCELED)
 			goto out;
-		/* lost the race: the winner's addresses, if it is gone */
+		/* lost the race: the winner's addresses, if it is gone;
+		 * from the API itself (plexusd's copy may not have them) */
 		ipam_claim_free(cl);
 		cl = NULL;
-		rc = claim_read(c, o->ns, name, &cl, err);
+		rc = claim_read(c, o->ns, name, true, &cl, err);
 		if (rc == 0 && cl->n_ips == 0)
 			rc = cni_errf(err, CNI_ERR_TRY_AGAIN,
 				      "IPAMClaim %s changed meanwhile, try "

@@ -161,6 +161,9 @@ void pd_cache_free(struct pd_cache *c)
 /* the start of every served object, up to its metadata */
 static const char *head(const struct pd_cache *c)
 {
+	if (c->kind == PD_CACHE_CLAIMS)
+		return "{\"apiVersion\":\"k8s.cni.cncf.io/v1alpha1\","
+		       "\"kind\":\"IPAMClaim\",";
 	return c->kind == PD_CACHE_PODS
 		       ? "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
 		       : "{\"apiVersion\":\"k8s.cni.cncf.io/v1\","
@@ -173,6 +176,21 @@ static void copy_key(json_object *from, json_object *to, const char *key)
 
 	if (json_object_object_get_ex(from, key, &v))
 		json_object_object_add(to, key, json_object_get(v));
+}
+
+/* a claim's spec.network and spec.interface, and its status whole (a
+ * status write sends it back, so nothing of it may be lost) */
+static void cut_claim(json_object *obj, json_object *out)
+{
+	json_object *spec, *ospec;
+
+	if (json_object_object_get_ex(obj, "spec", &spec) &&
+	    (ospec = json_object_new_object())) {
+		copy_key(spec, ospec, "network");
+		copy_key(spec, ospec, "interface");
+		json_object_object_add(out, "spec", ospec);
+	}
+	copy_key(obj, out, "status");
 }
 
 /* what selection reads of obj but apiVersion and kind (the same for
@@ -204,7 +222,10 @@ static json_object *cut_tree(const struct pd_cache *c, json_object *obj,
 					    "resourceVersion", "annotations",
 					    NULL };
 	     *k; k++)
-		copy_key(md, omd, *k);
+		if (c->kind != PD_CACHE_CLAIMS || strcmp(*k, "annotations"))
+			copy_key(md, omd, *k);
+	if (c->kind == PD_CACHE_CLAIMS)
+		cut_claim(obj, out);
 	if (c->kind == PD_CACHE_NADS &&
 	    json_object_object_get_ex(obj, "spec", &spec) &&
 	    (ospec = json_object_new_object())) {

@@ -8,14 +8,18 @@
 
 struct cni_err;
 
-/* One warm cache: the objects of one resource (this node's pods, or the
- * NetworkAttachmentDefinitions) as a list and a watch deliver them,
- * keyed "namespace/name". Only what selection reads is kept: a pod's
- * namespace, name, uid, annotations; a NAD's those and spec.config.
+/* One warm cache: the objects of one resource (this node's pods, the
+ * NetworkAttachmentDefinitions, or the IPAMClaims) as a list and a watch
+ * deliver them, keyed "namespace/name". Only what the reader needs is
+ * kept: a pod's namespace, name, uid, resourceVersion, annotations; a
+ * NAD's those and spec.config; an IPAMClaim's namespace, name, uid,
+ * resourceVersion, spec.network, spec.interface and status (what
+ * plexus-ipam reads, and writes back with status.ips).
  * One mutex: the watch thread writes, the event loop reads. */
 enum pd_cache_kind {
 	PD_CACHE_PODS,
 	PD_CACHE_NADS,
+	PD_CACHE_CLAIMS,
 };
 
 struct pd_cache;

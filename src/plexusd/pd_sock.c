@@ -190,8 +190,8 @@ out:
 
 static bool verb_parse(const char *w, enum pd_sock_verb *ret)
 {
-	static const char *const names[] = { "POD", "NAD", "STATUS", "RESULT",
-					     "CALL" };
+	static const char *const names[] = { "POD",    "NAD",  "STATUS",
+					     "RESULT", "CALL", "CLAIM" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(w, names[i])) {
@@ -201,10 +201,11 @@ static bool verb_parse(const char *w, enum pd_sock_verb *ret)
 	return false;
 }
 
-/* POD ns name uid | NAD ns name | STATUS ns name uid json */
+/* POD ns name uid | NAD ns name | CLAIM ns name | STATUS ns name uid
+ * json */
 static bool object_parse(const char *p, const char *end, struct pd_sock_req *r)
 {
-	bool with_uid = r->verb != PD_SOCK_NAD;
+	bool with_uid = r->verb == PD_SOCK_POD || r->verb == PD_SOCK_STATUS;
 
 	if (p == end || !word(&p, end, r->ns, sizeof(r->ns)) || p == end ||
 	    !word(&p, end, r->name, sizeof(r->name)))
@@ -370,6 +371,7 @@ static void dispatch(struct pd_sock *s, struct conn *c, long long now)
 	switch (c->req.verb) {
 	case PD_SOCK_POD:
 	case PD_SOCK_NAD:
+	case PD_SOCK_CLAIM:
 		answer(s, c, now, true);
 		break;
 	case PD_SOCK_STATUS:

@@ -11,6 +11,7 @@ struct pd_sock;
 /* The socket plexus asks first (docs/plexusd.md, "The socket"). One
  * request a line, answered in order, several per connection:
  *   POD <namespace> <name> <uid>\n   NAD <namespace> <name>\n
+ *   CLAIM <namespace> <name>\n (an IPAMClaim, for plexus-ipam)
  * answered "OK <object as one line of JSON>\n", "UNKNOWN\n" (not cached;
  * a pod after a wait of PD_SOCK_WAIT_MS), "MISMATCH\n" (the cached pod
  * has another uid), "NOTREADY\n" (not listed yet), or "ERR <why>\n" and
@@ -37,6 +38,7 @@ enum pd_sock_verb {
 	PD_SOCK_STATUS,
 	PD_SOCK_RESULT,
 	PD_SOCK_CALL,
+	PD_SOCK_CLAIM,
 };
 
 /* the CNI verbs a RESULT or CALL reports */

@@ -29,6 +29,7 @@
 #define PATH_MAX_LEN	1024
 #define PODS_PATH	"/api/v1/pods"
 #define NADS_PATH	"/apis/k8s.cni.cncf.io/v1/network-attachment-definitions"
+#define CLAIMS_PATH	"/apis/k8s.cni.cncf.io/v1alpha1/ipamclaims"
 
 struct pd_watch {
 	enum pd_cache_kind kind;
@@ -54,14 +55,23 @@ struct pd_watch {
 		pthread_mutex_unlock(&(w)->lock); \
 	} while (0)
 
+static const char *kind_what(enum pd_cache_kind kind)
+{
+	return kind == PD_CACHE_PODS   ? "pods"
+	       : kind == PD_CACHE_NADS ? "NADs"
+				       : "IPAMClaims";
+}
+
 static const char *what(const struct pd_watch *w)
 {
-	return w->kind == PD_CACHE_PODS ? "pods" : "NADs";
+	return kind_what(w->kind);
 }
 
 static const char *base(const struct pd_watch *w)
 {
-	return w->kind == PD_CACHE_PODS ? PODS_PATH : NADS_PATH;
+	return w->kind == PD_CACHE_PODS	  ? PODS_PATH
+	       : w->kind == PD_CACHE_NADS ? NADS_PATH
+					  : CLAIMS_PATH;
 }
 
 static long long now_ms(void)
@@ -132,6 +142,12 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 	STAT(w, lists++);
 	r = k8s_request(cl, "GET", path, NULL, NULL, &st, &body, err);
 	pd_api_count(PD_API_LIST, r < 0 ? 0 : st);
+	if (r == 0 && st == 404 && w->kind == PD_CACHE_CLAIMS)
+		r = cni_errf(err, CNI_ERR_KUBERNETES,
+			     "list IPAMClaims: HTTP 404: the IPAMClaim CRD is "
+			     "not installed (crd/ipamclaims.yaml); claims "
+			     "are left to plexus-ipam, listing again after "
+			     "a backoff");
 	if (r == 0 && (st != 200 || !body ||
 		       !json_object_object_get_ex(body, "items", &items) ||
 		       !json_object_is_type(items, json_type_array)))
@@ -337,8 +353,7 @@ int pd_watch_start(const struct pd_watch_params *p, struct pd_cache *cache,
 	if (r) {
 		watch_free(w);
 		return cni_errf(err, CNI_ERR_IO, "%s cache thread: %s",
-				p->kind == PD_CACHE_PODS ? "pods" : "NADs",
-				strerror(r));
+				kind_what(p->kind), strerror(r));
 	}
 	*ret = w;
 	return 0;

@@ -28,6 +28,7 @@
 #include "cni_log.h"
 #include "curl_lazy.h"
 #include "k8s.h"
+#include "pd_claims.h"
 #include "pd_install.h"
 #include "pd_kubeconfig.h"
 #include "pd_metrics.h"
@@ -64,6 +65,7 @@ struct pd {
 	struct pd_store *store; /* --store-socket */
 	struct pd_cache *cache[2];
 	struct pd_watch *watch[2];
+	struct pd_claims *claims; /* --socket: IPAMClaims, started lazily */
 	struct pd_status *status; /* --socket: the network-status writer */
 	struct pd_verbs *verbs;	  /* --socket: what plexus reports */
 	char *api_kubeconfig;
@@ -366,6 +368,8 @@ static int sock_lookup(void *ctx, const struct pd_sock_req *req,
 	int i = req->verb == PD_SOCK_POD ? PD_CACHE_PODS : PD_CACHE_NADS;
 	struct pd_watch_stats st;
 
+	if (req->verb == PD_SOCK_CLAIM)
+		return pd_claims_get(d->claims, req->ns, req->name, ret_json);
 	pd_watch_stats(d->watch[i], &st);
 	if (!st.synced)
 		return -EAGAIN;
@@ -479,6 +483,8 @@ static int caches_start(struct pd *d, struct cni_err *err)
 		r = pd_status_start(d->api_kubeconfig, d->efd, &d->status, err);
 	if (r == 0)
 		pd_sock_set_hooks(d->sock, sock_status, sock_report);
+	if (r == 0)
+		r = pd_claims_new(d->api_kubeconfig, d->efd, &d->claims, err);
 	for (int i = 0; i < 2 && r == 0; i++) {
 		p.kind = i;
 		r = pd_cache_new(i, &d->cache[i]);
@@ -545,6 +551,12 @@ static void http_handle(void *ctx, const struct pd_http_req *req,
 		if (n >= 0 && d->store) {
 			int k = pd_store_metrics(d->store, buf + n,
 						 METRICS_BUF - (size_t)n);
+
+			n = k < 0 ? k : n + k;
+		}
+		if (n >= 0 && d->claims) {
+			int k = pd_claims_metrics(d->claims, buf + n,
+						  METRICS_BUF - (size_t)n);
 
 			n = k < 0 ? k : n + k;
 		}
@@ -864,6 +876,7 @@ static void pd_free(struct pd *d)
 		pd_watch_stop(d->watch[i]); /* before its cache goes */
 		pd_cache_free(d->cache[i]);
 	}
+	pd_claims_free(d->claims);
 	pd_status_stop(d->status);
 	pd_store_close(d->store); /* its threads, before libcurl goes */
 	if (d->curl_inited)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer: plexusd's socket request parser (pd_sock_parse), what a
  * local peer sends. Checks what the server relies on: a parsed request
- * has a known verb; POD, NAD and STATUS a DNS-1123 namespace and name
- * within their buffers, a uid of [0-9A-Za-z-] for POD and STATUS and
- * none for NAD; STATUS a body inside the line, '[' to ']', that parses
+ * has a known verb; POD, NAD, CLAIM and STATUS a DNS-1123 namespace and
+ * name within their buffers, a uid of [0-9A-Za-z-] for POD and STATUS
+ * and none for NAD and CLAIM; STATUS a body inside the line, '[' to ']', that parses
  * as a JSON list; RESULT and CALL a CNI verb, a code <= 999, at most an
  * hour, and (CALL) a network and type of printable ASCII only, never a
  * '\n'; the parse of the same bytes is the same; a line at or over its
@@ -67,7 +67,7 @@ static void check(const struct pd_sock_req *r)
 		return;
 	}
 	if (r->verb != PD_SOCK_POD && r->verb != PD_SOCK_NAD &&
-	    r->verb != PD_SOCK_STATUS)
+	    r->verb != PD_SOCK_STATUS && r->verb != PD_SOCK_CLAIM)
 		abort();
 	if (strnlen(r->ns, sizeof(r->ns)) >= sizeof(r->ns) ||
 	    strnlen(r->name, sizeof(r->name)) >= sizeof(r->name) ||
@@ -75,7 +75,8 @@ static void check(const struct pd_sock_req *r)
 		abort();
 	if (!k8s_name_is_label(r->ns) || !k8s_name_is_subdomain(r->name))
 		abort();
-	if ((r->verb != PD_SOCK_NAD) != (r->uid[0] != '\0'))
+	if ((r->verb == PD_SOCK_POD || r->verb == PD_SOCK_STATUS) !=
+	    (r->uid[0] != '\0'))
 		abort();
 	for (const char *p = r->uid; *p; p++)
 		if (!(*p == '-' || (*p >= '0' && *p <= '9') ||

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer: one line of a watch stream applied to plexusd's caches
- * (pd_cache_event), what the API server sends. Checks: the only results
+ * (pd_cache_event), what the API server sends, on a cache of pods, NADs
+ * or IPAMClaims (by the input's size). Checks: the only results
  * are 0, -EINVAL and -ESTALE; a refused line changes nothing (size and
  * resourceVersion); the cache stays usable (a lookup does not crash). */
 #include <errno.h>
@@ -26,7 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n0;
 	int r;
 
-	if (pd_cache_new(size % 2 ? PD_CACHE_PODS : PD_CACHE_NADS, &c) < 0)
+	if (pd_cache_new(size % 3 == 2	 ? PD_CACHE_CLAIMS
+			 : size % 3 == 1 ? PD_CACHE_PODS
+					 : PD_CACHE_NADS,
+			 &c) < 0)
 		return 0;
 	if (pd_cache_event(c, seed, strlen(seed), &err) != 0)
 		abort();

@@ -342,3 +342,253 @@ assert granted == used, (sorted(granted), sorted(used))
 print("verbs used:", sorted(used))' "$TOP/crd/rbac-ipam.yaml"
 }
 t_case "ClusterRole plexus-ipam-claims: exactly the verbs used on claims" case_rbac_claims
+
+# Through plexusd (docs/plexusd.md "IPAMClaims"): the etcd store, so the
+# claim is the plugin's only API traffic, with the node setting
+# plexusdSocket naming plexusd's --socket. Pools 10.72.x.
+SOCK=$T_TMP/run/plexusd.sock PD_PID=""
+cat >"$T_TMP/ipam-pd.conf" <<EON
+{"store": {"type": "etcd", "endpoints": ["$ETCD_URL"], "lockDir": "$T_TMP/locks", "prefix": "/claims-pd/"},
+ "kubeconfig": "$D/kubeconfig", "plexusdSocket": "$SOCK"}
+EON
+stop_pd() {
+	[ -n "$PD_PID" ] || return 0
+	kill "$PD_PID" 2>/dev/null || true
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+}
+# start_pd: plexusd with its caches against the fixture (no install, no
+# HTTP); stopped when the case's subshell ends
+start_pd() {
+	trap stop_pd EXIT # each case runs in a subshell
+	mkdir -p "$T_TMP/pdnet"
+	"$TOP/$BINDIR/plexusd" --no-install --cni-conf-dir "$T_TMP/pdnet" \
+		--no-kubeconfig --api-kubeconfig "$D/kubeconfig" --socket "$SOCK" \
+		--node-name node1 --listen "${PD_LISTEN:-none}" --log-level verbose \
+		2>>"$T_TMP/pd.log" &
+	PD_PID=$!
+	wait_for "plexusd's socket" test -S "$SOCK"
+}
+wait_for() { # DESCRIPTION COMMAND...: up to 5 s
+	local what=$1; shift
+	for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done
+	cat "$T_TMP/pd.log" 2>/dev/null
+	fail "timed out waiting for: $what"
+}
+# ask LINE...: request lines on one connection, the answers
+ask() {
+	python3 - "$SOCK" "$@" <<'EOF2'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+for line in sys.argv[2:]:
+    f.write(line.encode() + b"\n")
+    f.flush()
+    print(f.readline().decode().rstrip("\n"))
+EOF2
+}
+# served NAME: "<uid> <status.ips>" of the claim as plexusd serves it
+served() {
+	ask "CLAIM ns $1" | sed -n 's/^OK //p' | python3 -c 'import json,sys
+t = sys.stdin.read()
+o = json.loads(t) if t else None
+o and print(o["metadata"]["uid"], " ".join(o.get("status", {}).get("ips", [])))'
+}
+uid_of() { ctl api GET "$CLAIMS/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["uid"])'; }
+claim_gets() { ctl count GET "$CLAIMS/$1"; }
+claim_puts() { ctl count PUT "$CLAIMS/$1/status"; }
+# per_add NAME: "<GETs> <PUTs>" of the claim since the log was cleared
+per_add() { echo "$(claim_gets "$1") $(claim_puts "$1")"; }
+
+case_pd_served() {
+	start_pd
+	claim pd-a net1 net1
+	wait_for "the claim served" eval '[ -n "$(served pd-a)" ]'
+	# plexusd's requests on claims: exactly the verbs its ClusterRole
+	# (crd/rbac-plexusd.yaml) grants on ipamclaims, list and watch
+	ctl requests --path /apis/k8s.cni.cncf.io/v1alpha1/ipamclaims | python3 -c '
+import json, sys, yaml
+used = set()
+for r in json.load(sys.stdin):
+    assert r["method"] == "GET", r
+    used.add("watch" if r["params"].get("watch") == "1" else "list")
+role = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "ClusterRole"][0]
+granted = set(v for rule in role["rules"] if "ipamclaims" in rule["resources"] for v in rule["verbs"])
+assert used == granted, (sorted(used), sorted(granted))' "$TOP/crd/rbac-plexusd.yaml" ||
+		fail "plexusd's verbs on ipamclaims"
+	conf "$T_TMP/pa.json" 10.72.1.0/24
+	ctl clear-requests >/dev/null
+	a=$(ipam ADD "$T_TMP/pa.json" c1 node1 pd-a 2>>"$T_TMP/pa.err" | addr_of)
+	expect_eq "$a" 10.72.1.2/24 "first ADD"
+	expect_eq "$(per_add pd-a)" "0 1" "first ADD through plexusd: claim GETs, PUTs"
+	expect_eq "$(claim_ips pd-a)" "$a" "status.ips written"
+	ipam DEL "$T_TMP/pa.json" c1 node1 >/dev/null || fail DEL
+	wait_for "the written status.ips in the cache" eval '[ "$(served pd-a | cut -d" " -f2)" = "$a" ]'
+	ctl clear-requests >/dev/null
+	expect_eq "$(ipam ADD "$T_TMP/pa.json" c2 node2 pd-a 2>>"$T_TMP/pa.err" | addr_of)" "$a" "next pod of the claim"
+	expect_eq "$(per_add pd-a)" "0 0" "later ADD through plexusd: claim GETs, PUTs"
+	expect_eq "$(ctl count GET /apis/k8s.cni.cncf.io/v1alpha1/namespaces/)" 0 "no claim GET at all"
+	ipam DEL "$T_TMP/pa.json" c2 node2 >/dev/null || fail "DEL c2"
+	grep -q "asking the API" "$T_TMP/pa.err" && fail "a fallback was logged: $(cat "$T_TMP/pa.err")"
+	# a claim nobody made: UNKNOWN from plexusd, the API's 404 decides
+	expect_eq "$(ask 'CLAIM ns pd-none')" UNKNOWN "a claim not cached"
+	out=$(ipam ADD "$T_TMP/pa.json" c3 node1 pd-none) && fail "ADD with a missing claim passed"
+	expect_eq "$(echo "$out" | code_of)" 7 "missing claim: code"
+	echo "$out" | msg_of | grep -q "IPAMClaim ns/pd-none not found" || fail "missing: $(echo "$out" | msg_of)"
+	# refused requests: bad names, extra fields, the daemon goes on
+	expect_eq "$(ask 'CLAIM ns Bad_Name')" "ERR malformed request" "a name that is not DNS-1123"
+	expect_eq "$(ask 'CLAIM ns pd-a extra')" "ERR malformed request" "a third field"
+	expect_eq "$(ask "CLAIM ns $(head -c 600 /dev/zero | tr '\0' a)")" "ERR request too long" "oversized"
+	[ -n "$(served pd-a)" ] || fail "plexusd stopped serving"
+	unclaim pd-a
+}
+
+case_pd_fallback() {
+	claim pd-b net1 net1
+	conf "$T_TMP/pb.json" 10.72.2.0/24
+	# no plexusd at all (the socket is gone): the GET as before, logged
+	rm -f "$SOCK"
+	ctl clear-requests >/dev/null
+	out=$(ipam ADD "$T_TMP/pb.json" c1 node1 pd-b 2>"$T_TMP/err.txt") || fail "ADD without plexusd: $out"
+	expect_eq "$(echo "$out" | addr_of)" 10.72.2.2/24 "ADD without plexusd"
+	expect_eq "$(per_add pd-b)" "1 1" "without plexusd: claim GETs, PUTs"
+	grep -q "plexusd $SOCK: IPAMClaim ns/pd-b: .*; asking the API" "$T_TMP/err.txt" ||
+		fail "fallback not logged: $(cat "$T_TMP/err.txt")"
+	ipam DEL "$T_TMP/pb.json" c1 node1 >/dev/null || fail DEL
+	ctl clear-requests >/dev/null
+	expect_eq "$(ipam ADD "$T_TMP/pb.json" c2 node1 pd-b 2>/dev/null | addr_of)" 10.72.2.2/24 "later ADD without plexusd"
+	expect_eq "$(per_add pd-b)" "1 0" "later ADD without plexusd: claim GETs, PUTs"
+	ipam DEL "$T_TMP/pb.json" c2 node1 >/dev/null || fail DEL
+	# plexusd stopped: the same
+	start_pd
+	wait_for "the claim served" eval '[ -n "$(served pd-b)" ]'
+	stop_pd
+	ctl clear-requests >/dev/null
+	expect_eq "$(ipam ADD "$T_TMP/pb.json" c3 node1 pd-b 2>/dev/null | addr_of)" 10.72.2.2/24 "ADD with plexusd stopped"
+	expect_eq "$(per_add pd-b)" "1 0" "plexusd stopped: claim GETs, PUTs"
+	ipam DEL "$T_TMP/pb.json" c3 node1 >/dev/null || fail DEL
+	unclaim pd-b
+}
+
+case_pd_fresh_claim() {
+	start_pd
+	claim pd-warm net1 net1 # the cache started and listed
+	wait_for "the claims listed" eval '[ -n "$(served pd-warm)" ]'
+	conf "$T_TMP/pc.json" 10.72.3.0/24
+	# created a moment before each ADD: served, or UNKNOWN and read
+	# from the API; never "not found"
+	for i in 1 2 3 4 5; do
+		claim "pd-new$i" net1 net1
+		out=$(ipam ADD "$T_TMP/pc.json" "n$i" node1 "pd-new$i" 2>/dev/null) || fail "ADD right after the claim $i: $out"
+		expect_eq "$(claim_ips "pd-new$i")" "$(echo "$out" | addr_of)" "claim $i written"
+		ipam DEL "$T_TMP/pc.json" "n$i" node1 >/dev/null || fail "DEL $i"
+		unclaim "pd-new$i"
+	done
+	unclaim pd-warm
+}
+
+case_pd_recreated() {
+	start_pd
+	claim pd-r net1 net1
+	conf "$T_TMP/pr.json" 10.72.4.0/24
+	wait_for "the claim served" eval '[ -n "$(served pd-r)" ]'
+	a=$(ipam ADD "$T_TMP/pr.json" c1 node1 pd-r | addr_of)
+	ipam DEL "$T_TMP/pr.json" c1 node1 >/dev/null || fail DEL
+	old=$(uid_of pd-r)
+	wait_for "the old claim's status.ips served" eval '[ "$(served pd-r)" = "$old $a" ]'
+	# deleted and made again: a new uid, no status.ips
+	unclaim pd-r
+	claim pd-r net1 net1
+	new=$(uid_of pd-r)
+	[ "$new" != "$old" ] || fail "the fixture kept the uid"
+	wait_for "the new claim served" eval '[ "$(served pd-r)" = "$new " ]'
+	ctl clear-requests >/dev/null
+	b=$(ipam ADD "$T_TMP/pr.json" c2 node1 pd-r | addr_of)
+	[ -n "$b" ] || fail "ADD of the recreated claim"
+	[ "$b" != "$a" ] || fail "the recreated claim got the old claim's address $a"
+	expect_eq "$(per_add pd-r)" "0 1" "recreated claim: GETs, PUTs (no 409 on a stale copy)"
+	expect_eq "$(claim_ips pd-r)" "$b" "the new claim written"
+	for _ in 1 2 3; do
+		served pd-r | grep -q "^$old" && fail "the old uid served"
+	done
+	ipam DEL "$T_TMP/pr.json" c2 node1 >/dev/null || fail DEL
+	unclaim pd-r
+}
+
+# no IPAMClaim CRD (the list answered 404): NOTREADY, logged once, the
+# list retried with the backoff (not in a loop), the ADD reads the API
+case_pd_no_crd() {
+	ctl fault '{"match": "GET /apis/k8s.cni.cncf.io/v1alpha1/ipamclaims", "code": 404, "count": -1}' >/dev/null
+	: >"$T_TMP/pd.log"
+	PD_LISTEN=127.0.0.1:0 start_pd
+	port=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
+	metric() { curl -sS "http://127.0.0.1:$port/$1" | awk -v m="$2" '$1 == m {print $2}'; }
+	expect_eq "$(metric metrics plexusd_claims_cache_started)" 0 "started before a CLAIM"
+	ctl clear-requests >/dev/null
+	expect_eq "$(ask 'CLAIM ns pd-c')" NOTREADY "first CLAIM"
+	sleep 3
+	expect_eq "$(ask 'CLAIM ns pd-c')" NOTREADY "CLAIM without the CRD"
+	n=$(ctl count GET /apis/k8s.cni.cncf.io/v1alpha1/ipamclaims)
+	[ "$n" -ge 2 ] && [ "$n" -le 6 ] || fail "lists in 3 s without the CRD: $n (backoff 0.2 s doubling)"
+	expect_eq "$(grep -c "IPAMClaim CRD is not installed" "$T_TMP/pd.log")" 1 "logged once"
+	expect_eq "$(metric metrics plexusd_claims_cache_started) $(metric metrics plexusd_claims_cache_synced)" "1 0" "metrics: started, not synced"
+	[ "$(metric metrics plexusd_claims_watch_errors_total)" -ge 2 ] || fail "metrics: errors counted"
+	# /readyz waits for no claims (here it waits for a default network)
+	curl -sS "http://127.0.0.1:$port/readyz" | grep -q -e caches -e claims &&
+		fail "readyz: $(curl -sS "http://127.0.0.1:$port/readyz")"
+	kill -0 "$PD_PID" || fail "plexusd died"
+	claim pd-c net1 net1
+	conf "$T_TMP/pn.json" 10.72.5.0/24
+	expect_eq "$(ipam ADD "$T_TMP/pn.json" c1 node1 pd-c 2>/dev/null | addr_of)" 10.72.5.2/24 "ADD read from the API"
+	ipam DEL "$T_TMP/pn.json" c1 node1 >/dev/null || fail DEL
+	ctl clear-faults >/dev/null
+	unclaim pd-c
+}
+
+# API requests per ADD with a claim (docs/plexusd.md "IPAMClaims"): 10
+# ADD+DEL of one claim's pod, with plexusd and without; every API
+# request counted (the etcd store: the claim is the plugin's only API
+# traffic), plexusd's own list and watch apart; written to the log
+measure() { # LABEL CLAIM: "<API requests of the plugin per ADD> <ms per ADD+DEL>"
+	local t0 t1 n
+	conf "$T_TMP/pm.json" 10.72.6.0/24
+	ipam ADD "$T_TMP/pm.json" m0 node1 "$2" >/dev/null 2>&1 || fail "$1: first ADD"
+	ipam DEL "$T_TMP/pm.json" m0 node1 >/dev/null 2>&1 || fail "$1: first DEL"
+	M=$2
+	[ -z "$PD_PID" ] || wait_for "status.ips cached" eval '[ -n "$(served "$M" | cut -d" " -f2)" ]'
+	ctl clear-requests >/dev/null
+	t0=$(date +%s%N)
+	for i in $(seq 10); do
+		ipam ADD "$T_TMP/pm.json" "m$i" node1 "$2" >/dev/null 2>&1 || fail "$1: ADD $i"
+		ipam DEL "$T_TMP/pm.json" "m$i" node1 >/dev/null 2>&1 || fail "$1: DEL $i"
+	done
+	t1=$(date +%s%N)
+	n=$(ctl requests | python3 -c 'import json,sys
+print(sum(1 for r in json.load(sys.stdin) if r["params"].get("watch") != "1" and "/namespaces/" in r["path"] and r["method"] != "DELETE"))')
+	echo "$1: API requests of the plugin in 10 ADD+DEL: $n; $(( (t1 - t0) / 10000000 )) ms per ADD+DEL" >>"$T_TMP/figures"
+	echo "$n"
+}
+case_pd_measure() {
+	claim pd-m net1 net1
+	rm -f "$SOCK"
+	without=$(measure "without plexusd" pd-m)
+	start_pd
+	ask "CLAIM ns pd-m" >/dev/null
+	wait_for "the claim served" eval '[ -n "$(served pd-m)" ]'
+	with=$(measure "with plexusd" pd-m)
+	sed 's/^/# /' "$T_TMP/figures" >&3
+	# DEL reads the claim from the API (a stale "no" would free it)
+	expect_eq "$without $with" "20 10" "API requests in 10 ADD+DEL without, with plexusd"
+	unclaim pd-m
+}
+
+export PLEXUS_IPAM_CONF=$T_TMP/ipam-pd.conf
+exec 3>&1 # the figures, into the log
+t_case "plexusd: an ADD's claim served from its cache, no claim GET; a missing one is the API's 404; bad requests refused" case_pd_served
+t_case "plexusd away or stopped: the ADD reads the claim from the API, logged" case_pd_fallback
+t_case "plexusd: a claim created a moment before the ADD works (served or read from the API)" case_pd_fresh_claim
+t_case "plexusd: a deleted and recreated claim (new uid) is served new, never the old one" case_pd_recreated
+t_case "plexusd without the IPAMClaim CRD: NOTREADY, logged once, backs off, ADDs read the API" case_pd_no_crd
+t_case "plexusd: API requests per ADD with a claim, with and without plexusd (figures in the log)" case_pd_measure

@@ -8,9 +8,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "cni_deadline.h"
 #include "cni_error.h"
 #include "ipam_claim.h"
 
@@ -148,6 +153,127 @@ static void test_ipam_claim_ref__names(void **state)
 		    0);
 }
 
+/* plexusd's answer to "CLAIM ns c1": only a claim of that name is taken */
+static void test_ipam_claim_reply_parse__table(void **state)
+{
+	static const struct {
+		const char *line;
+		int rc;
+	} t[] = {
+		{ "OK " HEAD "\"spec\":{\"network\":\"n\",\"interface\":"
+		  "\"a\"},\"status\":{\"ips\":[\"10.0.0.2/24\"]}}",
+		  0 },
+		{ "UNKNOWN", 1 },
+		{ "NOTREADY", 1 },
+		{ "ERR malformed request", 1 },
+		{ "OK", 1 },
+		{ "OK ", 1 },
+		{ "ok {}", 1 },
+		{ "", 1 },
+		{ "OK {", -EPROTO },
+		{ "OK []", -EPROTO },
+		{ "OK {} trailing", -EPROTO },
+		{ "OK " HEAD "\"spec\":{\"network\":\"n\"}}", -EPROTO },
+		{ "OK {\"apiVersion\":\"k8s.cni.cncf.io/v1alpha1\",\"kind\":"
+		  "\"IPAMClaim\",\"metadata\":{\"name\":\"c2\",\"namespace\":"
+		  "\"ns\",\"resourceVersion\":\"1\"},\"spec\":{\"network\":"
+		  "\"n\",\"interface\":\"a\"}}",
+		  -EPROTO },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ipam_claim *c = NULL;
+		int rc = ipam_claim_reply_parse(t[i].line, strlen(t[i].line),
+						"ns", "c1", &c);
+
+		if (rc != t[i].rc)
+			fail_msg("\"%s\": got %d, want %d", t[i].line, rc,
+				 t[i].rc);
+		if (rc == 0) {
+			assert_int_equal(c->n_ips, 1);
+			ipam_claim_free(c);
+		} else {
+			assert_null(c);
+		}
+	}
+}
+
+/* no plexusd, or one that never answers: 1 (ask the API), in time */
+static void test_ipam_claim_via_plexusd__away(void **state)
+{
+	char dir[] = "/tmp/test_claim_via.XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ipam_claim *c = NULL;
+	int64_t t0;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pd.sock", dir);
+	assert_int_equal(ipam_claim_via_plexusd(path, 0, "ns", "c1", &c), 1);
+	/* listening, never accepting nor answering */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	t0 = cni_now_ms();
+	assert_int_equal(ipam_claim_via_plexusd(path, 0, "ns", "c1", &c), 1);
+	assert_true(cni_now_ms() - t0 < IPAM_CLAIM_PLEXUSD_MS + 100);
+	/* the call's own deadline is earlier: kept */
+	t0 = cni_now_ms();
+	assert_int_equal(ipam_claim_via_plexusd(path, cni_deadline_after(20),
+						"ns", "c1", &c),
+			 1);
+	assert_true(cni_now_ms() - t0 < 100);
+	assert_null(c);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
+#define SLOW_OK "OK " HEAD "\"spec\":{\"network\":\"n\",\"interface\":\"a\"}}\n"
+
+/* an answer that takes a while (within the deadline) is taken */
+static void test_ipam_claim_via_plexusd__slow_answer(void **state)
+{
+	static const char ok[] = SLOW_OK;
+	char dir[] = "/tmp/test_claim_via.XXXXXX", path[64], req[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ipam_claim *c = NULL;
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pd.sock", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* plexusd, slow: the request, 60 ms, the claim */
+		int cfd = accept(fd, NULL, NULL);
+		ssize_t n = recv(cfd, req, sizeof(req) - 1, 0);
+
+		usleep(60 * 1000);
+		req[n > 0 ? n : 0] = '\0';
+		if (strcmp(req, "CLAIM ns c1\n") ||
+		    send(cfd, ok, strlen(ok), 0) != (ssize_t)strlen(ok))
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(ipam_claim_via_plexusd(path, 0, "ns", "c1", &c), 0);
+	assert_string_equal(c->interface, "a");
+	ipam_claim_free(c);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +281,9 @@ int main(void)
 		cmocka_unit_test(test_ipam_claim_parse__no_status),
 		cmocka_unit_test(test_ipam_claim_parse__refusals),
 		cmocka_unit_test(test_ipam_claim_ref__names),
+		cmocka_unit_test(test_ipam_claim_reply_parse__table),
+		cmocka_unit_test(test_ipam_claim_via_plexusd__away),
+		cmocka_unit_test(test_ipam_claim_via_plexusd__slow_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 
 #include "cni_error.h"
 #include "pd_cache.h"
+#include "pd_claims.h"
 #include "pd_server.h"
 #include "pd_sock.h"
 
@@ -35,6 +36,15 @@ static void test_pd_sock_parse__table(void **state)
 	} t[] = {
 		{ "POD default p1 0f1e-2d3c", 0 },
 		{ "NAD kube-system cluster.net", 0 },
+		{ "CLAIM tenant-a vm-a.net1", 0 },
+		{ "CLAIM tenant-a", -EINVAL },
+		{ "CLAIM tenant-a vm-a u1", -EINVAL },
+		{ "CLAIM tenant-a vm-a ", -EINVAL },
+		{ "CLAIM Tenant-a vm-a", -EINVAL },
+		{ "CLAIM tenant-a vm_a", -EINVAL },
+		{ "CLAIM tenant.a vm-a", -EINVAL },
+		{ "claim tenant-a vm-a", -EINVAL },
+		{ "CLAIMS tenant-a vm-a", -EINVAL },
 		{ "POD default p1", -EINVAL },
 		{ "NAD default n1 extra", -EINVAL },
 		{ "POD default p1 u1 ", -EINVAL },
@@ -70,6 +80,11 @@ static void test_pd_sock_parse__table(void **state)
 	assert_string_equal(r.uid, "U-1");
 	/* a NUL inside the line is refused, not cut */
 	assert_int_equal(pd_sock_parse("NAD a b\0c", 9, &r), -EINVAL);
+	assert_int_equal(pd_sock_parse("CLAIM ns c1", 11, &r), 0);
+	assert_int_equal(r.verb, PD_SOCK_CLAIM);
+	assert_string_equal(r.ns, "ns");
+	assert_string_equal(r.name, "c1");
+	assert_string_equal(r.uid, "");
 }
 
 static void test_pd_sock_parse__status_and_reports(void **state)
@@ -180,6 +195,56 @@ static void test_pd_cache_get__exact_text(void **state)
 				  "\"name\":\"p1\",\"uid\":\"u1\","
 				  "\"resourceVersion\":\"5\","
 				  "\"annotations\":{\"a\":\"1\"}}}");
+	free(json);
+	pd_cache_free(c);
+}
+
+#define CLAIM_EV(type, uid, rv, status)                                      \
+	"{\"type\":\"" type "\",\"object\":{\"apiVersion\":"                 \
+	"\"k8s.cni.cncf.io/v1alpha1\",\"kind\":\"IPAMClaim\",\"metadata\":{" \
+	"\"namespace\":\"ns\",\"name\":\"vm-a.net1\",\"uid\":\"" uid "\","   \
+	"\"resourceVersion\":\"" rv "\",\"labels\":{\"l\":\"x\"},"           \
+	"\"annotations\":{\"a\":\"1\"},\"managedFields\":[{}]},\"spec\":{"   \
+	"\"network\":\"storage\",\"interface\":\"net1\",\"ipRequests\":[]"   \
+	"}" status "}}"
+
+/* a claim keeps namespace, name, uid, resourceVersion, spec.network,
+ * spec.interface and its whole status; a recreated one (new uid)
+ * replaces it, and after DELETED nothing is served */
+static void test_pd_cache_event__claims(void **state)
+{
+	struct pd_cache *c;
+	char *json = NULL;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_CLAIMS, &c), 0);
+	assert_int_equal(ev(c, CLAIM_EV("ADDED", "u1", "5",
+					",\"status\":{\"ips\":[\"10.1.0.2/"
+					"24\"],"
+					"\"conditions\":[{\"type\":\"x\"}]}")),
+			 0);
+	assert_int_equal(pd_cache_get(c, "ns", "vm-a.net1", NULL, &json), 0);
+	assert_string_equal(json, "{\"apiVersion\":\"k8s.cni.cncf.io/"
+				  "v1alpha1\","
+				  "\"kind\":\"IPAMClaim\",\"metadata\":{"
+				  "\"namespace\":"
+				  "\"ns\",\"name\":\"vm-a.net1\",\"uid\":"
+				  "\"u1\","
+				  "\"resourceVersion\":\"5\"},\"spec\":{"
+				  "\"network\":"
+				  "\"storage\",\"interface\":\"net1\"},"
+				  "\"status\":{"
+				  "\"ips\":[\"10.1.0.2/"
+				  "24\"],\"conditions\":[{\"type\":"
+				  "\"x\"}]}}");
+	free(json);
+	assert_int_equal(ev(c, CLAIM_EV("DELETED", "u1", "6", "")), 0);
+	assert_int_equal(pd_cache_get(c, "ns", "vm-a.net1", NULL, &json),
+			 -ENOENT);
+	assert_int_equal(ev(c, CLAIM_EV("ADDED", "u2", "7", "")), 0);
+	assert_int_equal(pd_cache_get(c, "ns", "vm-a.net1", NULL, &json), 0);
+	assert_non_null(strstr(json, "\"uid\":\"u2\""));
+	assert_null(strstr(json, "status"));
 	free(json);
 	pd_cache_free(c);
 }
@@ -381,7 +446,7 @@ static void test_pd_cache_relist__replaces_keeps_nad_config(void **state)
 /* ---- the socket, served from a real cache ---- */
 
 struct srv {
-	struct pd_cache *pods;
+	struct pd_cache *pods, *claims;
 	bool synced;
 	unsigned counts[PD_SOCK_RESULTS];
 	unsigned long long status_id; /* the STATUS queued */
@@ -412,6 +477,10 @@ static int lookup(void *ctx, const struct pd_sock_req *req, char **ret)
 
 	if (!s->synced)
 		return -EAGAIN;
+	if (req->verb == PD_SOCK_CLAIM)
+		return s->claims ? pd_cache_get(s->claims, req->ns, req->name,
+						NULL, ret)
+				 : -ENOENT;
 	if (req->verb == PD_SOCK_NAD)
 		return -ENOENT;
 	return pd_cache_get(s->pods, req->ns, req->name, req->uid, ret);
@@ -539,6 +608,64 @@ static void test_pd_sock__served_from_cache(void **state)
 	rmdir(dir);
 }
 
+/* CLAIM: answered at once (a miss is not waited for), never parked */
+static void test_pd_sock__claim(void **state)
+{
+	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
+	struct srv sv = { 0 };
+	struct pd_sock *s = NULL;
+	struct cni_err err = { 0 };
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pd.sock", dir);
+	assert_int_equal(pd_cache_new(PD_CACHE_CLAIMS, &sv.claims), 0);
+	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
+	fd = client(path);
+	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20), "NOTRE"
+									 "ADY");
+	sv.synced = true;
+	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20), "UNKNO"
+									 "WN");
+	assert_int_equal(ev(sv.claims, CLAIM_EV("ADDED", "u1", "5", "")), 0);
+	assert_memory_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20),
+			    "OK {\"apiVersion\":\"k8s.cni.cncf.io/v1alpha1\"",
+			    42);
+	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1 u1\n", 20),
+			    "ERR malformed request");
+	close(fd);
+	assert_int_equal(sv.counts[PD_SOCK_SERVED], 1);
+	assert_int_equal(sv.counts[PD_SOCK_UNKNOWN], 1);
+	pd_sock_close(s);
+	pd_cache_free(sv.claims);
+	rmdir(dir);
+}
+
+/* the claims cache starts at the first lookup (NOTREADY until listed;
+ * here its kubeconfig is missing, so it never lists) and stops */
+static void test_pd_claims__lazy_start(void **state)
+{
+	struct pd_claims *cl = NULL;
+	struct cni_err err = { 0 };
+	char buf[2048], *json = NULL;
+
+	(void)state;
+	assert_int_equal(
+		pd_claims_new("/nonexistent/kubeconfig", -1, &cl, &err), 0);
+	assert_true(pd_claims_metrics(cl, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nplexusd_claims_cache_started 0\n"));
+	assert_int_equal(pd_claims_get(cl, "ns", "c1", &json), -EAGAIN);
+	assert_int_equal(pd_claims_get(cl, "ns", "c1", &json), -EAGAIN);
+	assert_null(json);
+	assert_true(pd_claims_metrics(cl, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nplexusd_claims_cache_started 1\n"));
+	assert_non_null(strstr(buf, "\nplexusd_claims_cache_synced 0\n"));
+	assert_int_equal(pd_claims_metrics(cl, buf, 64), -ENOSPC);
+	pd_claims_free(cl);
+	pd_claims_free(NULL);
+}
+
 static void test_pd_sock__status(void **state)
 {
 	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
@@ -619,6 +746,9 @@ int main(void)
 		cmocka_unit_test(test_pd_sock_parse__status_and_reports),
 		cmocka_unit_test(test_pd_sock__status),
 		cmocka_unit_test(test_pd_cache_get__exact_text),
+		cmocka_unit_test(test_pd_cache_event__claims),
+		cmocka_unit_test(test_pd_sock__claim),
+		cmocka_unit_test(test_pd_claims__lazy_start),
 		cmocka_unit_test(test_pd_cache_event__many_added_deleted),
 		cmocka_unit_test(test_pd_cache_event__lifecycle),
 		cmocka_unit_test(test_pd_cache_set_max__drops_new_keys),
