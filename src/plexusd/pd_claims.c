@@ -20,7 +20,8 @@ struct pd_claims {
 	bool start_failed;	/* logged once; tried again at each lookup */
 };
 
-int pd_claims_new(const char *kubeconfig, int wake_fd, struct pd_claims **ret,
+int pd_claims_new(const char *kubeconfig, int wake_fd, size_t max,
+		  struct pd_claims **ret,
 		  struct cni_err *err)
 {
 	struct pd_claims *cl = calloc(1, sizeof(*cl));
@@ -31,6 +32,7 @@ int pd_claims_new(const char *kubeconfig, int wake_fd, struct pd_claims **ret,
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	}
 	cl->wake_fd = wake_fd;
+	pd_cache_set_max(cl->cache, max);
 	*ret = cl;
 	return 0;
 }

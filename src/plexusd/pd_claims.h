@@ -15,9 +15,10 @@ struct cni_err;
 struct pd_claims;
 
 /* kubeconfig: plexusd's API credentials (copied); wake_fd: the loop's
- * eventfd. Nothing is started yet. */
-int pd_claims_new(const char *kubeconfig, int wake_fd, struct pd_claims **ret,
-		  struct cni_err *err);
+ * eventfd; max: claims kept at most (--max-cached-claims; beyond, new
+ * ones are dropped and their lookups miss). Nothing is started yet. */
+int pd_claims_new(const char *kubeconfig, int wake_fd, size_t max,
+		  struct pd_claims **ret, struct cni_err *err);
 /* Stop the thread (if started), free everything. NULL is fine. */
 void pd_claims_free(struct pd_claims *cl);
 /* The claim ns/name as JSON text (malloc'ed), as pd_cache_get: 0;

@@ -39,6 +39,7 @@ struct pd_opts {
 	char *api_kubeconfig; /* --api-kubeconfig: the caches' credentials */
 	long max_cached_pods; /* --max-cached-pods */
 	long max_cached_nads; /* --max-cached-nads */
+	long max_cached_claims; /* --max-cached-claims */
 	bool help;	      /* --help */
 };
 

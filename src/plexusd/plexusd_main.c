@@ -484,7 +484,9 @@ static int caches_start(struct pd *d, struct cni_err *err)
 	if (r == 0)
 		pd_sock_set_hooks(d->sock, sock_status, sock_report);
 	if (r == 0)
-		r = pd_claims_new(d->api_kubeconfig, d->efd, &d->claims, err);
+		r = pd_claims_new(d->api_kubeconfig, d->efd,
+				  (size_t)d->o.max_cached_claims, &d->claims,
+				  err);
 	for (int i = 0; i < 2 && r == 0; i++) {
 		p.kind = i;
 		r = pd_cache_new(i, &d->cache[i]);

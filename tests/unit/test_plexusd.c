@@ -766,6 +766,11 @@ static void test_opts__defaults_flags_file(void **state)
 	pd_opts_free(&o);
 	assert_int_equal(opts(&o, &err, "--max-cached-pods", "300", NULL), 0);
 	assert_int_equal(o.max_cached_pods, 300);
+	assert_int_equal(o.max_cached_claims, 50000);
+	pd_opts_free(&o);
+	assert_int_equal(opts(&o, &err, "--max-cached-claims", "0", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "max-cached-claims"));
 	pd_opts_free(&o);
 	assert_int_equal(opts(&o, &err, "stray", NULL), -EINVAL);
 	pd_opts_free(&o);
