@@ -21,8 +21,7 @@ struct pd_claims {
 };
 
 int pd_claims_new(const char *kubeconfig, int wake_fd, size_t max,
-		  struct pd_claims **ret,
-		  struct cni_err *err)
+		  struct pd_claims **ret, struct cni_err *err)
 {
 	struct pd_claims *cl = calloc(1, sizeof(*cl));
 

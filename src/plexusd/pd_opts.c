@@ -84,7 +84,8 @@ static const struct opt {
 	N("max-cached-nads", max_cached_nads, "50000", 1, 1000000,
 	  "NADs cached at most; beyond, lookups of the others are misses"),
 	N("max-cached-claims", max_cached_claims, "50000", 1, 1000000,
-	  "IPAMClaims cached at most; beyond, lookups of the others are misses"),
+	  "IPAMClaims cached at most; beyond, lookups of the others are "
+	  "misses"),
 	O("help", BOOL, help, NULL, "this text"),
 #undef N
 #undef O

@@ -652,7 +652,8 @@ static void test_pd_claims__lazy_start(void **state)
 
 	(void)state;
 	assert_int_equal(
-		pd_claims_new("/nonexistent/kubeconfig", -1, 100, &cl, &err), 0);
+		pd_claims_new("/nonexistent/kubeconfig", -1, 100, &cl, &err),
+		0);
 	assert_true(pd_claims_metrics(cl, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\nplexusd_claims_cache_started 0\n"));
 	assert_int_equal(pd_claims_get(cl, "ns", "c1", &json), -EAGAIN);
