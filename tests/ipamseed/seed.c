@@ -20,6 +20,7 @@
 #include "cni_json.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_free.h"
 #include "ipam_conf.h"
 #include "store.h"
 
@@ -95,8 +96,23 @@ static int put_block(struct seed *s, ipam_u128 idx, const char *node,
 		rc = ipam_store_put_if(s->st, key, val, strlen(val), 0, NULL,
 				       err);
 	s->writes += 2;
+	/* the free-block index, as the allocator keeps it */
+	if (rc == 0 && ipam_block_has_room(s->r, &b)) {
+		rc = ipam_free_ensure(s->st, s->r, &b, err);
+		s->writes++;
+	}
 	ipam_block_clear(&b);
 	return rc;
+}
+
+/* <pool>/fi: the index above is complete */
+static int put_mark(struct seed *s, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX];
+
+	ipam_free_mark_key(s->r, key);
+	s->writes++;
+	return ipam_store_put_if(s->st, key, "{}", 2, 0, NULL, err);
 }
 
 static int seed_all(struct seed *s, struct cni_err *err)
@@ -116,6 +132,8 @@ static int seed_all(struct seed *s, struct cni_err *err)
 		rc = put_block(s, idx, node, err);
 		blocks++;
 	}
+	if (rc == 0)
+		rc = put_mark(s, err);
 	if (rc == 0 && s->made < s->allocs)
 		rc = cni_errf(err, CNI_ERR_POOL_EXHAUSTED,
 			      "pool %s holds only %ld allocations",
