@@ -342,6 +342,8 @@ static int find_unclaimed(struct ipam_ctx *ctx, const struct ipam_range *r,
 		cand = live_from(r, cand + 1);
 	}
 	ipam_kv_free(kv, n);
+	/* every block claimed: the next ADDs borrow without this walk */
+	ipam_pool_mark_claimed(ctx->st, r, cand > ipam_block_last(r));
 	if (cand > ipam_block_last(r))
 		return -ENOSPC;
 	*ret = cand;
@@ -473,6 +475,30 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* No own block has room: claim a block, else borrow. A pool marked all
+ * claimed (<pool>/fc) borrows first and claims (walking the claimed
+ * blocks) only when borrowing finds nothing, for the mark may be stale. */
+static int alloc_elsewhere(struct ipam_ctx *ctx, const struct ipam_range *r,
+			   const struct ipam_owner *o, struct ipam_addr *ret,
+			   struct cni_err *err)
+{
+	int full, rc = -ENOSPC;
+
+	full = ipam_pool_all_claimed(ctx->st, r, err);
+	if (full < 0)
+		return full;
+	if (!full)
+		rc = alloc_claim(ctx, r, o, ret, err);
+	if (rc == -ENOSPC)
+		rc = alloc_borrow(ctx, r, o, ret, err);
+	if (rc != -ENOSPC || !full)
+		return rc;
+	rc = alloc_claim(ctx, r, o, ret, err);
+	if (rc == 0)
+		ipam_pool_mark_claimed(ctx->st, r, false); /* it was stale */
+	return rc;
+}
+
 static int mine_find(const struct mine *m, const char *cid, const char *ifname,
 		     size_t *ret_i, uint32_t *ret_off)
 {
@@ -511,9 +537,7 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return alloc_static(ctx, r, o, want, ret, err);
 	rc = alloc_own(ctx, r, m, o, ret, err);
 	if (rc == -ENOSPC)
-		rc = alloc_claim(ctx, r, o, ret, err);
-	if (rc == -ENOSPC)
-		rc = alloc_borrow(ctx, r, o, ret, err);
+		rc = alloc_elsewhere(ctx, r, o, ret, err);
 	if (rc == -ENOSPC)
 		return cni_errf(err, CNI_ERR_POOL_EXHAUSTED,
 				"pool %s is exhausted: no free address",
@@ -983,20 +1007,30 @@ int ipam_gc(struct ipam_ctx *ctx, const struct ipam_range *r,
 }
 
 /* No own block has room: an unclaimed block, or one in the free-block
- * index (its candidates are checked, stale ones deleted). */
+ * index (its candidates are checked, stale ones deleted); in the order
+ * of alloc_elsewhere. */
 static int free_anywhere(struct ipam_ctx *ctx, const struct ipam_range *r,
 			 struct cni_err *err)
 {
 	struct ipam_block b;
 	ipam_u128 idx;
-	int rc;
+	int full, rc = -ENOSPC;
 
-	rc = find_unclaimed(ctx, r, &idx, err);
+	full = ipam_pool_all_claimed(ctx->st, r, err);
+	if (full < 0)
+		return full;
+	if (!full)
+		rc = find_unclaimed(ctx, r, &idx, err);
 	if (rc != -ENOSPC)
 		return rc;
 	rc = ipam_free_find(ctx->st, r, rnd64(ctx), &b, err);
 	if (rc == 0)
 		ipam_block_clear(&b);
+	if (rc != -ENOSPC || !full)
+		return rc;
+	rc = find_unclaimed(ctx, r, &idx, err);
+	if (rc == 0)
+		ipam_pool_mark_claimed(ctx->st, r, false); /* it was stale */
 	return rc;
 }
 

@@ -31,6 +31,36 @@ void ipam_free_mark_key(const struct ipam_range *r, char *buf)
 	snprintf(buf, IPAM_KEY_MAX, "%s/fi", r->pool_id);
 }
 
+static void claimed_key(const struct ipam_range *r, char *buf)
+{
+	snprintf(buf, IPAM_KEY_MAX, "%s/fc", r->pool_id);
+}
+
+int ipam_pool_all_claimed(struct ipam_store *st, const struct ipam_range *r,
+			  struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX], *val;
+	int rc;
+
+	claimed_key(r, key);
+	rc = ipam_store_get(st, key, &val, NULL, NULL, err);
+	if (rc == 0)
+		free(val);
+	return rc == -ENOENT ? 0 : rc < 0 ? rc : 1;
+}
+
+void ipam_pool_mark_claimed(struct ipam_store *st, const struct ipam_range *r,
+			    bool all)
+{
+	char key[IPAM_KEY_MAX];
+
+	claimed_key(r, key);
+	if (all)
+		ipam_store_put_if(st, key, "{}", 2, 0, NULL, NULL);
+	else
+		ipam_store_del_if(st, key, 0, NULL);
+}
+
 bool ipam_block_has_room(const struct ipam_range *r, const struct ipam_block *b)
 {
 	uint32_t off;
@@ -131,6 +161,8 @@ int ipam_block_drop(struct ipam_store *st, const struct ipam_range *r,
 	rc = ipam_store_del_if(st, key, b->ver, err);
 	if (rc == 0)
 		hint_drop(st, r, b->idx, 0);
+	if (rc == 0)
+		ipam_pool_mark_claimed(st, r, false);
 	return rc;
 }
 

@@ -22,6 +22,17 @@ void ipam_free_key(const struct ipam_range *r, ipam_u128 idx, char *buf);
 void ipam_free_prefix(const struct ipam_range *r, char *buf);
 void ipam_free_mark_key(const struct ipam_range *r, char *buf);
 
+/* <pool>/fc ("{}"): every block of the pool is claimed. Set by the walk
+ * that found no unclaimed block, deleted after a block is given back
+ * (ipam_block_drop). With it, an ADD whose own blocks are full borrows
+ * at once instead of probing and walking the claimed blocks; when
+ * borrowing finds nothing it walks anyway (the mark may be stale). 1
+ * when set, 0, or a store error. */
+int ipam_pool_all_claimed(struct ipam_store *st, const struct ipam_range *r,
+			  struct cni_err *err);
+void ipam_pool_mark_claimed(struct ipam_store *st, const struct ipam_range *r,
+			    bool all);
+
 /* Has b an address to give (not held, not reserved)? */
 bool ipam_block_has_room(const struct ipam_range *r,
 			 const struct ipam_block *b);
@@ -32,7 +43,8 @@ void ipam_block_note_room(const struct ipam_range *r, struct ipam_block *b);
  * true; b->ver and b->room follow the write. */
 int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 		     struct ipam_block *b, struct cni_err *err);
-/* Delete b if still at b->ver, then its hint: 0, or del_if's error. */
+/* Delete b if still at b->ver, then its hint and <pool>/fc: 0, or
+ * del_if's error. */
 int ipam_block_drop(struct ipam_store *st, const struct ipam_range *r,
 		    const struct ipam_block *b, struct cni_err *err);
 /* Create b's hint when b has room and it is missing (GC's repair). */

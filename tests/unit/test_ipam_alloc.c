@@ -971,6 +971,28 @@ static void test_ipam_free__status_full_pool_drops_stale(void **state)
 	fx_free(f);
 }
 
+/* <pool>/fc: the walk that finds every block claimed sets it, so later
+ * ADDs borrow without walking; a stale one (a block unclaimed again)
+ * costs a borrow attempt, then the walk claims the block and drops it. */
+static void test_ipam_free__all_claimed_mark(void **state)
+{
+	struct fx *f = fx_two_blocks(1, 7), *g = fx_two_blocks(0, 7);
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
+	assert_true(has_key(f, "10.0.0.0_28/fc"));
+	assert_string_equal(add(f, &f->b, "b8"), "10.0.0.3");
+	/* a stale mark: b filled block 0, block 1 is free */
+	assert_int_equal(ipam_store_put_if(g->st, "10.0.0.0_28/fc", "{}", 2, 0,
+					   NULL, &err),
+			 0);
+	assert_string_equal(add(g, &g->a, "a0"), "10.0.0.8");
+	assert_false(has_key(g, "10.0.0.0_28/fc"));
+	fx_free(f);
+	fx_free(g);
+}
+
 /* A stored block whose "reserved" is not an object does not load. */
 static void test_ipam_block_load__bad_reserved(void **state)
 {
@@ -1019,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_free__borrow_skips_stale_hint),
 		cmocka_unit_test(test_ipam_free__built_once_and_repaired_by_gc),
 		cmocka_unit_test(test_ipam_free__status_full_pool_drops_stale),
+		cmocka_unit_test(test_ipam_free__all_claimed_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
