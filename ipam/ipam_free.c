@@ -12,18 +12,31 @@
 #include "store.h"
 
 #define HINT_TOUCHES 3
+#define SHARD_BLOCKS 256
+#define SHARDS_MAX   256
+
+unsigned ipam_free_shards(const struct ipam_range *r)
+{
+	ipam_u128 n = ipam_block_last(r) - ipam_block_first(r) + 1;
+	unsigned s = 1;
+
+	while (s < SHARDS_MAX && (ipam_u128)s * SHARD_BLOCKS < n)
+		s <<= 1;
+	return s;
+}
 
 void ipam_free_key(const struct ipam_range *r, ipam_u128 idx, char *buf)
 {
+	unsigned shard = (unsigned)(idx % ipam_free_shards(r));
 	char hex[33];
 
-	snprintf(buf, IPAM_KEY_MAX, "%s/f/%s", r->pool_id,
+	snprintf(buf, IPAM_KEY_MAX, "%s/f/%02x/%s", r->pool_id, shard,
 		 ipam_u128_hex(idx, r->net.addr.family, hex));
 }
 
-void ipam_free_prefix(const struct ipam_range *r, char *buf)
+void ipam_free_prefix(const struct ipam_range *r, unsigned shard, char *buf)
 {
-	snprintf(buf, IPAM_KEY_MAX, "%s/f/", r->pool_id);
+	snprintf(buf, IPAM_KEY_MAX, "%s/f/%02x/", r->pool_id, shard);
 }
 
 void ipam_free_mark_key(const struct ipam_range *r, char *buf)
@@ -200,16 +213,16 @@ static int hint_check(struct ipam_store *st, const struct ipam_range *r,
 	return -ENOSPC;
 }
 
-static int free_search(struct ipam_store *st, const struct ipam_range *r,
-		       uint64_t seed, struct ipam_block *ret,
-		       struct cni_err *err)
+static int shard_search(struct ipam_store *st, const struct ipam_range *r,
+			unsigned shard, uint64_t seed, struct ipam_block *ret,
+			struct cni_err *err)
 {
 	char prefix[IPAM_KEY_MAX];
 	struct ipam_kv *kv;
 	size_t i, n, start;
 	int rc;
 
-	ipam_free_prefix(r, prefix);
+	ipam_free_prefix(r, shard, prefix);
 	rc = ipam_store_list(st, prefix, true, &kv, &n, err);
 	if (rc < 0)
 		return rc;
@@ -217,6 +230,20 @@ static int free_search(struct ipam_store *st, const struct ipam_range *r,
 	for (i = 0, rc = -ENOSPC; i < n && rc == -ENOSPC; i++)
 		rc = hint_check(st, r, &kv[(start + i) % n], ret, err);
 	ipam_kv_free(kv, n);
+	return rc;
+}
+
+/* The shards from a random one on, each listed keys only, until a hint
+ * names a block with room. */
+static int free_search(struct ipam_store *st, const struct ipam_range *r,
+		       uint64_t seed, struct ipam_block *ret,
+		       struct cni_err *err)
+{
+	unsigned i, n = ipam_free_shards(r), first = (unsigned)(seed % n);
+	int rc = -ENOSPC;
+
+	for (i = 0; i < n && rc == -ENOSPC; i++)
+		rc = shard_search(st, r, (first + i) % n, seed >> 8, ret, err);
 	return rc;
 }
 

@@ -12,14 +12,18 @@ struct ipam_block;
 struct ipam_store;
 
 /* The free-block index (docs/ipam.md, "Keys and records"): a key
- * <pool>/f/<block> ("{}") for each block that has a free address, kept
+ * <pool>/f/<shard>/<block> ("{}") for each block that has a free address
+ * (shard: the block index modulo ipam_free_shards, 2 hex digits), kept
  * on transitions only (a write that fills a block deletes it after, one
  * that gives a full block room creates it before); <pool>/fi says the
  * index was built for the pool (by ipam_free_build or the seed). A hint
  * may be stale (a full or missing block: readers check and delete it) or
  * missing (after a crash or a race: the owner's GC verb restores it). */
 void ipam_free_key(const struct ipam_range *r, ipam_u128 idx, char *buf);
-void ipam_free_prefix(const struct ipam_range *r, char *buf);
+/* One shard per 256 blocks of the pool, at least 1, at most 256: a
+ * list of one shard stays small however large the pool. */
+unsigned ipam_free_shards(const struct ipam_range *r);
+void ipam_free_prefix(const struct ipam_range *r, unsigned shard, char *buf);
 void ipam_free_mark_key(const struct ipam_range *r, char *buf);
 
 /* <pool>/fc ("{}"): every block of the pool is claimed. Set by the walk

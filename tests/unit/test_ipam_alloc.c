@@ -15,6 +15,7 @@
 #include "ipam_alloc.h"
 #include "ipam_block.h"
 #include "ipam_conf.h"
+#include "ipam_free.h"
 #include "ipam_reserve.h"
 #include "store.h"
 
@@ -870,19 +871,19 @@ static void test_ipam_free__hint_follows_transitions(void **state)
 	int i;
 
 	(void)state;
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	for (i = 1; i < 6; i++) {
 		snprintf(cid, sizeof(cid), "a%d", i);
 		add(f, &f->a, cid);
 	}
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000")); /* one left */
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000")); /* one left */
 	add(f, &f->a, "a6");
-	assert_false(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_false(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	assert_int_equal(ipam_release(&f->a, r, "a3", "eth0", &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	/* a steady-state ADD into a block with room does not touch it */
 	assert_int_equal(ipam_release(&f->a, r, "a4", "eth0", &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	fx_free(f);
 }
 
@@ -897,14 +898,14 @@ static void test_ipam_free__borrow_skips_stale_hint(void **state)
 
 	(void)state;
 	/* a stale hint for b's full block */
-	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/f/00000001",
+	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/f/00/00000001",
 					   "{}", 2, 0, NULL, &err),
 			 0);
 	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/fi", "{}", 2, 0,
 					   NULL, &err),
 			 0);
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/b/00000000", &val,
 					NULL, NULL, &err),
 			 0);
@@ -936,18 +937,20 @@ static void test_ipam_free__built_once_and_repaired_by_gc(void **state)
 
 	(void)state;
 	assert_int_equal(
-		ipam_store_del_if(f->st, "10.0.0.0_28/f/00000000", 0, &err), 0);
+		ipam_store_del_if(f->st, "10.0.0.0_28/f/00/00000000", 0, &err),
+		0);
 	assert_false(has_key(f, "10.0.0.0_28/fi"));
 	assert_int_equal(ipam_has_free(&f->b, r, &err), 0);
 	assert_true(has_key(f, "10.0.0.0_28/fi"));
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	/* built: a lost hint is not looked for by reading the pool */
 	assert_int_equal(
-		ipam_store_del_if(f->st, "10.0.0.0_28/f/00000000", 0, &err), 0);
+		ipam_store_del_if(f->st, "10.0.0.0_28/f/00/00000000", 0, &err),
+		0);
 	assert_int_equal(ipam_has_free(&f->b, r, &err), -ENOSPC);
 	assert_int_equal(err.code, CNI_ERR_NO_ADDRESSES);
 	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/f/00000000"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
 	assert_int_equal(ipam_has_free(&f->b, r, &err), 0);
 	json_object_put(valid);
 	fx_free(f);
@@ -962,7 +965,7 @@ static void test_ipam_free__status_full_pool_drops_stale(void **state)
 
 	(void)state;
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/f/"), 0);
-	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/f/00000000",
+	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/f/00/00000000",
 					   "{}", 2, 0, NULL, &err),
 			 0);
 	assert_int_equal(ipam_has_free(&f->a, r, &err), -ENOSPC);
@@ -989,6 +992,26 @@ static void test_ipam_free__all_claimed_mark(void **state)
 			 0);
 	assert_string_equal(add(g, &g->a, "a0"), "10.0.0.8");
 	assert_false(has_key(g, "10.0.0.0_28/fc"));
+	fx_free(f);
+	fx_free(g);
+}
+
+/* Hints are spread over one shard per 256 blocks: a /16 of /29 blocks
+ * (8192) has 32, block 33's hint is in shard 01; a /24 has one. */
+static void test_ipam_free__shards(void **state)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "16\",\"blockSize\":29}");
+	struct fx *g = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	char key[IPAM_KEY_MAX];
+
+	(void)state;
+	assert_int_equal(ipam_free_shards(&f->conf->ranges[0]), 32);
+	ipam_free_key(&f->conf->ranges[0], 33, key);
+	assert_string_equal(key, "10.0.0.0_16/f/01/00000021");
+	assert_int_equal(ipam_free_shards(&g->conf->ranges[0]), 1);
+	ipam_free_prefix(&g->conf->ranges[0], 0, key);
+	assert_string_equal(key, "10.0.0.0_24/f/00/");
 	fx_free(f);
 	fx_free(g);
 }
@@ -1042,6 +1065,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_free__built_once_and_repaired_by_gc),
 		cmocka_unit_test(test_ipam_free__status_full_pool_drops_stale),
 		cmocka_unit_test(test_ipam_free__all_claimed_mark),
+		cmocka_unit_test(test_ipam_free__shards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
