@@ -17,16 +17,20 @@
 #include "ipam_alloc.h"
 #include "ipam_block.h"
 #include "ipam_free.h"
+#include "ipam_refs.h"
 #include "store.h"
 
 #define ALLOC_RETRIES	  100
 #define CLAIM_PROBES	  16
 #define SMALL_POOL_BLOCKS 64
 
-/* Blocks this node has records in (its refs), loaded. */
+/* Blocks this node has records in (its reference index), loaded; the
+ * call's ctx->refs points at refs while they are. */
 struct mine {
 	struct ipam_block *b;
 	size_t n;
+	struct ipam_refs refs;
+	struct ipam_ctx *ctx;
 };
 
 static uint64_t rnd64(struct ipam_ctx *ctx)
@@ -119,6 +123,10 @@ static void mine_clear(struct mine *m)
 	free(m->b);
 	m->b = NULL;
 	m->n = 0;
+	ipam_refs_clear(&m->refs);
+	if (m->ctx)
+		m->ctx->refs = NULL;
+	m->ctx = NULL;
 }
 
 /* Is b this node's own block (not one it borrowed from)? */
@@ -146,53 +154,58 @@ static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
-/* Load one ref'd block into m; drop refs that point at nothing of ours. */
+/* Load block idx of the index into m: 0, or 1 when the entry is to be
+ * dropped (the block is gone, or is another node's without records of
+ * this node). */
 static int mine_add(struct ipam_ctx *ctx, const struct ipam_range *r,
-		    const struct ipam_kv *ref, struct mine *m,
-		    struct cni_err *err)
+		    ipam_u128 idx, struct mine *m, struct cni_err *err)
 {
 	struct ipam_block b;
-	ipam_u128 idx;
 	int rc;
 
-	if (ipam_key_block_idx(ref->key, &idx) < 0)
-		return 0;
 	rc = block_get(ctx, r, idx, &b, err);
 	if (rc == -ENOENT)
-		return ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL), 0;
+		return 1;
 	if (rc < 0)
 		return rc;
 	if (!own_block(ctx, &b) && !ipam_block_has_node(&b, ctx->node)) {
 		ipam_block_clear(&b);
-		ipam_store_del_if(ctx->st, ref->key, ref->ver, NULL);
-		return 0;
+		return 1;
 	}
 	m->b[m->n++] = b;
 	return 0;
 }
 
+/* Load the blocks of this node's index; entries that point at nothing
+ * of ours leave it, written back at once (a failure there leaves them
+ * for the next read). */
 static int mine_load(struct ipam_ctx *ctx, const struct ipam_range *r,
 		     struct mine *m, struct cni_err *err)
 {
-	char prefix[IPAM_KEY_MAX];
-	struct ipam_kv *refs;
-	size_t i, n;
+	struct ipam_refs *x = &m->refs;
+	size_t i, kept, n;
 	int rc;
 
-	m->b = NULL;
-	m->n = 0;
-	ipam_ref_prefix(r, ctx->node, prefix);
-	rc = ipam_store_list(ctx->st, prefix, true, &refs, &n, err);
+	memset(m, 0, sizeof(*m));
+	rc = ipam_refs_load(ctx->st, r, ctx->node, true, x, err);
 	if (rc < 0)
 		return rc;
+	m->ctx = ctx;
+	ctx->refs = x;
+	n = x->n;
 	m->b = calloc(n ? n : 1, sizeof(*m->b));
-	if (!m->b) {
-		ipam_kv_free(refs, n);
-		return -ENOMEM;
+	if (!m->b)
+		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+	for (i = 0, kept = 0; rc == 0 && i < n; i++) {
+		rc = mine_add(ctx, r, x->idx[i], m, err);
+		if (rc == 0)
+			x->idx[kept++] = x->idx[i];
+		rc = rc == 1 ? 0 : rc;
 	}
-	for (i = 0, rc = 0; i < n && rc == 0; i++)
-		rc = mine_add(ctx, r, &refs[i], m, err);
-	ipam_kv_free(refs, n);
+	if (rc == 0 && kept < n) {
+		x->n = kept;
+		ipam_refs_store(ctx->st, r, x, NULL);
+	}
 	if (rc < 0)
 		mine_clear(m);
 	return rc;
@@ -205,15 +218,35 @@ static void addr_of(const struct ipam_range *r, ipam_u128 idx, uint32_t off,
 	ret->v = ipam_block_base(r, idx) + off;
 }
 
+/* Before this node writes into block idx: idx is in its index, stored
+ * (-ECANCELED when the index changed under us: reread). */
 static int ref_ensure(struct ipam_ctx *ctx, const struct ipam_range *r,
 		      ipam_u128 idx, struct cni_err *err)
 {
-	char key[IPAM_KEY_MAX];
+	struct ipam_refs *x = ctx->refs;
 	int rc;
 
-	ipam_ref_key(r, ctx->node, idx, key);
-	rc = ipam_store_put_if(ctx->st, key, "{}", 2, 0, NULL, err);
-	return rc == -ECANCELED ? 0 : rc;
+	if (!x)
+		return cni_errf(err, CNI_ERR_INTERNAL,
+				"pool %s: no reference index loaded",
+				r->pool_id);
+	if (ipam_refs_has(x, idx))
+		return 0;
+	if (ipam_refs_add(x, idx) < 0)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	rc = ipam_refs_store(ctx->st, r, x, err);
+	if (rc < 0)
+		ipam_refs_del(x, idx);
+	return rc;
+}
+
+/* Block idx leaves this node's index (a failed write leaves the entry
+ * for the next read to drop). */
+static void ref_drop(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     ipam_u128 idx)
+{
+	if (ctx->refs && ipam_refs_del(ctx->refs, idx))
+		ipam_refs_store(ctx->st, r, ctx->refs, NULL);
 }
 
 /* Compare-and-swap b; the free-block index follows (ipam_free.h). */
@@ -342,7 +375,8 @@ static int find_unclaimed(struct ipam_ctx *ctx, const struct ipam_range *r,
 		cand = live_from(r, cand + 1);
 	}
 	ipam_kv_free(kv, n);
-	/* every block claimed: the next ADDs borrow without this walk */
+	/* every block claimed: the next ADDs borrow without this walk; a
+	 * gap found: a stale mark goes */
 	ipam_pool_mark_claimed(ctx->st, r, cand > ipam_block_last(r));
 	if (cand > ipam_block_last(r))
 		return -ENOSPC;
@@ -593,12 +627,9 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 static void ref_drop_if_unused(struct ipam_ctx *ctx, const struct ipam_range *r,
 			       const struct ipam_block *b)
 {
-	char key[IPAM_KEY_MAX];
-
 	if (own_block(ctx, b) || ipam_block_has_node(b, ctx->node))
 		return;
-	ipam_ref_key(r, ctx->node, b->idx, key);
-	ipam_store_del_if(ctx->st, key, 0, NULL);
+	ref_drop(ctx, r, b->idx);
 }
 
 /* Another own block of m than the empty b with a free address, that is
@@ -623,8 +654,8 @@ static bool own_room_elsewhere(const struct ipam_ctx *ctx,
 
 /* Delete the empty block b from the store, if it is still the version
  * just written: a node writing into it meanwhile makes this fail, and b
- * stays. References to it are dropped by their nodes when they next read
- * them (mine_add). */
+ * stays. Index entries for it are dropped by their nodes when they next
+ * read them (mine_load). */
 static bool block_drop(struct ipam_ctx *ctx, const struct ipam_range *r,
 		       const struct ipam_block *b)
 {
@@ -641,15 +672,12 @@ static bool block_return_if_empty(struct ipam_ctx *ctx,
 				  const struct mine *m,
 				  const struct ipam_block *b)
 {
-	char key[IPAM_KEY_MAX];
-
 	if (!own_block(ctx, b) || !ipam_block_empty(b) ||
 	    !own_room_elsewhere(ctx, r, m, b))
 		return false;
 	if (!block_drop(ctx, r, b))
 		return false;
-	ipam_ref_key(r, ctx->node, b->idx, key);
-	ipam_store_del_if(ctx->st, key, 0, NULL);
+	ref_drop(ctx, r, b->idx);
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include "ipam_conf.h"
 
 struct cni_err;
+struct ipam_refs;
 struct ipam_store;
 
 /* Who holds an allocation. cid and ifname identify it; the rest is
@@ -51,6 +52,9 @@ struct ipam_ctx {
 	 * addresses (separated by commas) are released and stay reserved
 	 * with the reason "conflict"; NULL: none */
 	const char *conflict;
+	/* the allocator's own: this node's reference index while a call
+	 * holds it loaded (NULL otherwise); callers leave it NULL */
+	struct ipam_refs *refs;
 };
 
 /* The environment variable plexus sets on the DEL that undoes an
@@ -60,7 +64,11 @@ struct ipam_ctx {
 
 /* Keys (relative to the store):
  *   <pool>/b/<hex block index>          a block: owner node + allocations
- *   <pool>/n/<node>/<hex block index>   "node has records in this block" */
+ *   <pool>/i/<node>                     the blocks node has records in
+ *                                       (ipam_refs.h)
+ *   <pool>/n/<node>/<hex block index>   the same, one key per block: the
+ *                                       old layout, read once and moved
+ *                                       into <pool>/i/<node> */
 
 /* Allocate one address of range r for owner: `want` (static) or any.
  * Idempotent per cid+ifname. Exhausted: code 120 naming the pool; want
@@ -80,7 +88,7 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 /* Release the allocation at address a if cid+ifname still holds it,
  * whichever node made it (for plexusctl ipam gc). No node lock and no
- * reference key is touched: a node drops its own stale references. 0,
+ * reference index is touched: a node drops its own stale entries. 0,
  * or -ENOENT without err when a is not held by cid+ifname (any more). */
 int ipam_release_at(struct ipam_ctx *ctx, const struct ipam_range *r,
 		    const struct ipam_addr *a, const char *cid,

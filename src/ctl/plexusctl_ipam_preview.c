@@ -15,6 +15,7 @@
 #include "ipam_alloc.h"
 #include "ipam_block.h"
 #include "ipam_conf.h"
+#include "ipam_refs.h"
 #include "plexusctl.h"
 #include "store.h"
 
@@ -175,23 +176,20 @@ static int preview_static(struct preview *p, const struct ipam_range *r,
 static int preview_next(struct preview *p, const struct ipam_range *r,
 			json_object *e, struct cni_err *err)
 {
-	char prefix[IPAM_KEY_MAX], how[200], cidr[IPAM_PREFIX_STRLEN];
-	struct ipam_kv *refs = NULL;
-	size_t n = 0;
+	char how[200], cidr[IPAM_PREFIX_STRLEN];
+	struct ipam_refs refs = { 0 };
 	int rc;
 
-	ipam_ref_prefix(r, p->node, prefix);
-	rc = ipam_store_list(p->st, prefix, true, &refs, &n, err);
-	if (rc == -ENOENT)
-		rc = 0, n = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	/* read only: a node without an index yet is read in the old
+	 * layout, and nothing is written */
+	rc = ipam_refs_load(p->st, r, p->node, false, &refs, err);
+	for (size_t i = 0; rc == 0 && i < refs.n; i++) {
 		struct ipam_block *b;
 		struct ipam_prefix bp;
-		ipam_u128 idx;
+		ipam_u128 idx = refs.idx[i];
 		uint32_t off;
 
-		if (ipam_key_block_idx(refs[i].key, &idx) < 0 ||
-		    block_load(p, r, idx, &b, err) < 0 ||
+		if (block_load(p, r, idx, &b, err) < 0 ||
 		    strcmp(ipam_block_node(b), p->node) ||
 		    ipam_block_free_slot(r, b, &off) < 0)
 			continue;
@@ -205,10 +203,10 @@ static int preview_next(struct preview *p, const struct ipam_range *r,
 			 ipam_prefix_fmt(&bp, cidr));
 		set(e, &(struct ipam_addr){ bp.addr.family, bp.addr.v + off },
 		    how);
-		ipam_kv_free(refs, n);
+		ipam_refs_clear(&refs);
 		return ipam_block_add(b, off, &p->owner, p->node);
 	}
-	ipam_kv_free(refs, n);
+	ipam_refs_clear(&refs);
 	if (rc == 0)
 		set(e, NULL,
 		    "none free in this node's blocks: ADD claims a "

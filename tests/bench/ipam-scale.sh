@@ -2,7 +2,7 @@
 # plexus-ipam at cluster scale (issue 20): one network's pool grown to
 # NODES x PODS allocations (default 5,000 x 110 = 550,000 in a /12 of /26
 # blocks) in Debian's etcd, seeded through the allocator's own block code
-# (tests/ipamseed/seed.c: one write per block and reference, not 550,000
+# (tests/ipamseed/seed.c: one write per block and per node, not 550,000
 # plugin execs). Then each per-pod verb and each operator verb once,
 # through a counting relay (tests/ipamseed/tcpcount.py): time, requests,
 # bytes sent and received, peak RSS (GNU time); a verb that fails says

@@ -265,7 +265,7 @@ def left(host, pod, *dirs):
                     continue
                 if "/b/" in f and '"cid"' not in body:
                     continue  # a plexus-ipam block with no allocation
-                if "/n/" in f or "/.locks" in f:
+                if "/n/" in f or "/i/" in f or "/.locks" in f:
                     continue
                 n += 1
         lines.append("left.leases=%d" % n)

@@ -15,7 +15,7 @@ struct mem_store {
 	uint64_t rev;
 	bool down;
 	int fail_puts;
-	size_t calls;
+	size_t calls, lists;
 };
 
 static struct mem_store *ms_of(struct ipam_store *st)
@@ -147,6 +147,7 @@ static int ms_list(struct ipam_store *st, const char *prefix, bool keys_only,
 
 	if (rc < 0)
 		return rc;
+	ms->lists++;
 	out = calloc(ms->n + 1, sizeof(*out));
 	if (!out)
 		return -ENOMEM;
@@ -220,4 +221,9 @@ size_t mem_store_count(struct ipam_store *st, const char *prefix)
 size_t mem_store_calls(struct ipam_store *st)
 {
 	return ms_of(st)->calls;
+}
+
+size_t mem_store_lists(struct ipam_store *st)
+{
+	return ms_of(st)->lists;
 }

@@ -18,5 +18,7 @@ void mem_store_fail_puts(struct ipam_store *st, int n);
 size_t mem_store_count(struct ipam_store *st, const char *prefix);
 /* Calls of each kind so far. */
 size_t mem_store_calls(struct ipam_store *st);
+/* List calls so far. */
+size_t mem_store_lists(struct ipam_store *st);
 
 #endif

@@ -3,10 +3,13 @@
  * plexus-ipam network config (its store from the node settings, as the
  * plugin finds it) with ALLOCS allocations over NODES node names
  * (node-00, node-01, ...), through the allocator's own block code and the
- * store's put_if, one write per block and per reference (and one per
- * free-block hint of a block with room, and <pool>/fi: the index as the
- * allocator keeps it) instead of one plugin exec per allocation. Blocks
- * are filled whole, in pool order, and
+ * store's put_if, one write per block, one per node's reference index
+ * (ipam_refs.h) and one per free-block hint of a block with room, and
+ * <pool>/fi (the free-block index as the allocator keeps it, ipam_free.h)
+ * instead of one plugin exec per allocation; with
+ * PLEXUS_IPAM_SEED_LAYOUT=old, one reference key per block
+ * (<pool>/n/<node>/<block>) as plexus-ipam wrote them before the index.
+ * Blocks are filled whole, in pool order, and
  * owned round-robin by the nodes; every block left after that is claimed
  * empty by the last node, so a node whose blocks are full must borrow.
  * Allocation n: container seed-<n>, interface eth0, pod seed/pod-<n>, UID
@@ -24,6 +27,7 @@
 #include "ipam_block.h"
 #include "ipam_free.h"
 #include "ipam_conf.h"
+#include "ipam_refs.h"
 #include "store.h"
 
 struct seed {
@@ -32,6 +36,8 @@ struct seed {
 	const char *net;
 	int nodes;
 	long allocs, made, writes, blocks;
+	bool old_layout;
+	struct ipam_refs *refs; /* one per node */
 };
 
 static void node_name(int i, char *buf, size_t size)
@@ -78,8 +84,8 @@ static int fill(struct seed *s, struct ipam_block *b, const char *node)
 	return 0;
 }
 
-static int put_block(struct seed *s, ipam_u128 idx, const char *node,
-		     struct cni_err *err)
+static int put_block(struct seed *s, ipam_u128 idx, int node_no,
+		     const char *node, struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX];
 	struct ipam_block b;
@@ -90,14 +96,18 @@ static int put_block(struct seed *s, ipam_u128 idx, const char *node,
 	if (rc == 0)
 		rc = fill(s, &b, node);
 	ipam_ref_key(s->r, node, idx, key);
-	if (rc == 0)
+	if (rc == 0 && s->old_layout) {
 		rc = ipam_store_put_if(s->st, key, "{}", 2, 0, NULL, err);
+		s->writes++;
+	} else if (rc == 0) {
+		rc = ipam_refs_add(&s->refs[node_no], idx);
+	}
 	ipam_block_key(s->r, idx, key);
 	val = rc == 0 ? ipam_block_str(&b) : NULL;
 	if (rc == 0)
 		rc = ipam_store_put_if(s->st, key, val, strlen(val), 0, NULL,
 				       err);
-	s->writes += 2;
+	s->writes++;
 	s->blocks++;
 	/* the free-block index, as the allocator keeps it */
 	if (rc == 0 && ipam_block_has_room(s->r, &b)) {
@@ -108,7 +118,7 @@ static int put_block(struct seed *s, ipam_u128 idx, const char *node,
 	return rc;
 }
 
-/* <pool>/fi: the index above is complete */
+/* <pool>/fi: the free-block index written by put_block is complete */
 static int put_mark(struct seed *s, struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX];
@@ -118,23 +128,39 @@ static int put_mark(struct seed *s, struct cni_err *err)
 	return ipam_store_put_if(s->st, key, "{}", 2, 0, NULL, err);
 }
 
+/* Each node's reference index, one write each (new layout). */
+static int put_refs(struct seed *s, struct cni_err *err)
+{
+	char node[32];
+	int i, rc = 0;
+
+	for (i = 0; rc == 0 && !s->old_layout && i < s->nodes; i++) {
+		node_name(i, node, sizeof(node));
+		ipam_refs_key(s->r, node, s->refs[i].key);
+		rc = ipam_refs_store(s->st, s->r, &s->refs[i], err);
+		s->writes++;
+	}
+	return rc;
+}
+
 static int seed_all(struct seed *s, struct cni_err *err)
 {
 	ipam_u128 idx, last = ipam_block_last(s->r);
 	char node[32];
 	long blocks = 0;
-	int rc = 0;
+	int rc = 0, no;
 
 	for (idx = ipam_block_first(s->r); rc == 0 && idx <= last; idx++) {
 		if (ipam_block_next_live(s->r, idx) != idx)
 			continue;
-		if (s->made < s->allocs)
-			node_name((int)(blocks % s->nodes), node, sizeof(node));
-		else
-			node_name(s->nodes - 1, node, sizeof(node));
-		rc = put_block(s, idx, node, err);
+		no = s->made < s->allocs ? (int)(blocks % s->nodes)
+					 : s->nodes - 1;
+		node_name(no, node, sizeof(node));
+		rc = put_block(s, idx, no, node, err);
 		blocks++;
 	}
+	if (rc == 0)
+		rc = put_refs(s, err);
 	if (rc == 0)
 		rc = put_mark(s, err);
 	if (rc == 0 && s->made < s->allocs)
@@ -170,6 +196,11 @@ int main(int argc, char **argv)
 	}
 	s.nodes = atoi(argv[2]);
 	s.allocs = atol(argv[3]);
+	s.old_layout = getenv("PLEXUS_IPAM_SEED_LAYOUT") &&
+		       !strcmp(getenv("PLEXUS_IPAM_SEED_LAYOUT"), "old");
+	s.refs = calloc((size_t)s.nodes, sizeof(*s.refs));
+	if (!s.refs)
+		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = cni_read_file(argv[1], &buf, &len, &err);
 	if (rc == 0)
@@ -186,6 +217,9 @@ int main(int argc, char **argv)
 		       s.blocks, s.made, s.writes, ms_since(&t0));
 	else
 		fprintf(stderr, "plexus-ipam-seed: %s\n", err.msg);
+	for (int i = 0; i < s.nodes; i++)
+		ipam_refs_clear(&s.refs[i]);
+	free(s.refs);
 	ipam_store_close(s.st);
 	ipam_conf_free(conf);
 	free(buf);

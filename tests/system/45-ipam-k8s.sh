@@ -101,8 +101,8 @@ case_basic() {
 	expect_eq "$(ipam ADD "$T_TMP/b.json" c1 | addr_of)" "$a" "retried ADD"
 	expect_eq "$(ipam ADD "$T_TMP/b.json" c2 | addr_of)" "10.60.0.3/24" "second"
 	expect_eq "$(records 10.60.0.0_24)" 2 "records"
-	keys 10.60.0.0_24 | grep -q '^10.60.0.0_24/n/node1/00000000={}$' ||
-		fail "no node reference: $(keys 10.60.0.0_24)"
+	keys 10.60.0.0_24 | grep -q '^10.60.0.0_24/i/node1={"blocks":\["00000000"\]}$' ||
+		fail "no node reference index: $(keys 10.60.0.0_24)"
 	keys 10.60.0.0_24 | grep '/b/' | grep -q '"uid":"uid-c1"' ||
 		fail "pod UID not recorded"
 	ipam CHECK "$T_TMP/b.json" c1 >/dev/null || fail "CHECK after ADD"
@@ -340,26 +340,81 @@ case_ctl_block_back() {
 }
 
 # node1 borrowed from node2's block; plexusctl gc releases node1's record
-# there without touching references; node1 drops its stale reference
-# itself on its next call, with a resourceVersion precondition.
+# there without touching references; node1 drops its stale index entry
+# itself on its next call, with a resourceVersion compare-and-swap.
 case_stale_ref() {
 	conf "$T_TMP/s.json" "\"range\":\"10.67.0.0/28\",\"blockSize\":28,$KSTORE"
 	pod ipamtest keep uid-keep
 	ipam ADD "$T_TMP/s.json" s1 node2 "$(pod_args ipamtest keep uid-keep)" >/dev/null || fail "node2 ADD"
 	ipam ADD "$T_TMP/s.json" s2 node1 "$(pod_args ipamtest gone uid-gone2)" >/dev/null || fail "node1 borrows"
-	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/n/node1/' || fail "no borrow reference"
+	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/i/node1=.*"00000000"' || fail "no borrow reference"
 	ipamctl gc --config "$T_TMP/s.json" --kubeconfig "$D/kubeconfig" |
 		grep -q "^released 1, kept 1 " || fail "gc"
-	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/n/node1/' || fail "gc touched a reference"
-	n0=$(ctl count DELETE "$API")
+	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/i/node1=.*"00000000"' || fail "gc touched a reference"
+	n0=$(ctl count PUT "$API")
 	out=$(ipam CHECK "$T_TMP/s.json" s2 node1) && fail "s2 still held"
-	keys 10.67.0.0_28 | grep -q '/n/node1/' && fail "stale reference kept"
+	keys 10.67.0.0_28 | grep -q '^10.67.0.0_28/i/node1={"blocks":\[\]}$' || fail "stale reference kept"
 	ipam CHECK "$T_TMP/s.json" s1 node2 >/dev/null || fail "s1 released"
-	ctl requests --method DELETE --path "$API" | python3 -c '
+	ctl requests --method PUT --path "$API" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)[int(sys.argv[1]):]
 assert len(r) == 1 and r[0]["code"] == 200, r
-assert r[0]["body"]["preconditions"]["resourceVersion"].isdigit(), r[0]' "$n0"
+assert r[0]["body"]["spec"]["key"] == "10.67.0.0_28/i/node1", r[0]
+assert r[0]["body"]["metadata"]["resourceVersion"].isdigit(), r[0]' "$n0"
+}
+
+# lists LABEL-HASH-FREE: list requests (GET of the collection) so far.
+lists() {
+	ctl requests --method GET --path "$API" | python3 -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin) if r["path"].rstrip("/") == sys.argv[1]))' "$API"
+}
+
+# A node's references are one IPAMKey read by name: a steady ADD, CHECK,
+# DEL and STATUS make no list request (no label selector scan); a fresh
+# node lists the old layout's keys once and writes its index.
+case_no_list() {
+	conf "$T_TMP/n.json" "\"range\":\"10.71.0.0/16\",\"blockSize\":26,$KSTORE"
+	ipam ADD "$T_TMP/n.json" n1 >/dev/null || fail "first ADD"
+	n0=$(lists)
+	ipam ADD "$T_TMP/n.json" n2 >/dev/null || fail "ADD"
+	ipam CHECK "$T_TMP/n.json" n2 >/dev/null || fail "CHECK"
+	ipam DEL "$T_TMP/n.json" n2 >/dev/null || fail "DEL"
+	CNI_COMMAND=STATUS NODE_NAME=node1 "$IPAM" <"$T_TMP/n.json" || fail STATUS
+	expect_eq "$(lists)" "$n0" "list requests of steady calls"
+	# a node that never allocated: its first STATUS lists once, no more
+	CNI_COMMAND=STATUS NODE_NAME=fresh "$IPAM" <"$T_TMP/n.json" || fail "STATUS fresh"
+	expect_eq "$(lists)" "$((n0 + 1))" "list requests of a fresh node's STATUS"
+	CNI_COMMAND=STATUS NODE_NAME=fresh "$IPAM" <"$T_TMP/n.json" || fail "STATUS fresh"
+	expect_eq "$(lists)" "$((n0 + 1))" "list requests of a fresh node's second STATUS"
+	ctl requests --method GET --path "$API" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)[-1]
+assert r["path"].startswith(sys.argv[1] + "/ipam-10-71-0-0-16-"), r' "$API" ||
+		fail "not a GET by name"
+}
+
+# A pool written before the index (one IPAMKey per block reference):
+# its node's first call lists them once, writes the index, deletes them;
+# then no list any more.
+case_old_layout() {
+	local n
+	conf "$T_TMP/o.json" "\"range\":\"10.72.0.0/22\",\"blockSize\":26,$KSTORE"
+	PLEXUS_IPAM_SEED_LAYOUT=old "$TOP/$BINDIR/tests/plexus-ipam-seed" "$T_TMP/o.json" 2 300 >/dev/null ||
+		fail "seed"
+	n=$(keys 10.72.0.0_22 | grep -c '/n/node-00/')
+	[ "$n" -ge 2 ] || fail "old references: $n"
+	keys 10.72.0.0_22 | grep -q '/i/' && fail "an index before the move"
+	ipam CHECK "$T_TMP/o.json" seed-0 node-00 '' >/dev/null || fail "CHECK of a seeded record"
+	expect_eq "$(keys 10.72.0.0_22 | grep -c '/n/node-00/')" 0 "old references left"
+	expect_eq "$(keys 10.72.0.0_22 | sed -n 's|^10.72.0.0_22/i/node-00=||p' |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)["blocks"]))')" "$n" "index entries"
+	n0=$(lists)
+	ipam CHECK "$T_TMP/o.json" seed-2 node-00 '' >/dev/null || fail "CHECK again"
+	ipam ADD "$T_TMP/o.json" o1 node-00 >/dev/null || fail "ADD"
+	ipam DEL "$T_TMP/o.json" seed-4 node-00 '' >/dev/null || fail "DEL"
+	expect_eq "$(lists)" "$n0" "list requests after the move"
+	keys 10.72.0.0_22 | grep -q '/n/node-01/' || fail "node-01's old references (not read yet) gone"
 }
 
 # plexusctl ipam show and release: one address, who holds it; release
@@ -571,6 +626,8 @@ t_case "plexusctl ipam ls/gc, file store: by pod UID, StatefulSet name reused" c
 t_case "plexusctl ipam ls/gc, kubernetes store: by pod UID, name reused" case_ctl_k8s
 t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" case_stale_ref
 t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_block_back
+t_case "kubernetes store: steady ADD/CHECK/DEL/STATUS make no list request" case_no_list
+t_case "kubernetes store: a pool in the old layout moves to the index once" case_old_layout
 t_case "plexusctl ipam show/release: holder, free, reserved; live pods kept unless --force" case_ctl_show_release
 t_case "plexusctl ipam reserve/unreserve, file store: never handed out, --force, ls/show, dry-run" case_ctl_reserve_file
 t_case "plexusctl ipam reserve/unreserve, kubernetes store: the same" case_ctl_reserve_k8s

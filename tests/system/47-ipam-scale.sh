@@ -2,14 +2,14 @@
 # The 10,000-allocation pool over 20 node names (issue 13 item 5), with
 # the etcd store (Debian's etcd on 127.0.0.1) and the kubernetes store
 # (the fixture API server): seeded through the allocator's block code and
-# the store (tests/ipamseed/seed.c: one write per block, reference and
-# free-block hint), then ADD (a node whose blocks are full borrows
-# through the free-block index, twice; a node with room takes its own
-# block), STATUS, DEL, the GC verb and plexusctl ipam ls/gc on it. The
-# pool is 10.64.0.0/18 in /26 blocks: 256 blocks, 157 of them full, the
-# other 99 claimed empty by node-19. etcd lists in pages of 100 keys
-# (pageSize), so every list of the pool's 256 blocks takes three range
-# requests: without paging ls would show 100.
+# the store (tests/ipamseed/seed.c: one write per block, one per node's
+# reference index and one per free-block hint), then ADD (a node whose
+# blocks are full borrows through the free-block index, twice; a node
+# with room takes its own block), STATUS, DEL, the GC verb and plexusctl
+# ipam ls/gc on it. The pool is 10.64.0.0/18 in /26 blocks: 256 blocks,
+# 157 of them full, the other 99 claimed empty by node-19. etcd lists in
+# pages of 100 keys (pageSize), so every list of the pool's 256 blocks
+# takes three range requests: without paging ls would show 100.
 # Each call's time, and its requests and bytes (through a counting relay,
 # tests/ipamseed/tcpcount.py), are printed as "# figure:" lines.
 # Limits: etcd restarted with a small --max-request-bytes, and the
@@ -86,7 +86,11 @@ timed() {
 	if [ "$RELAYLOG" = api ]; then
 		_q=$(ctl count '*' /apis/ipam.plexus.dev/ | tr -d '\n')
 		_p=$(ctl count GET /api/v1/pods | tr -d '\n')
-		echo "# figure: $_s $_l: $_t ms; $(wire api | sed 's/, [0-9]* requests//'), $_q ipamkeys requests, $_p pods requests" >>"$T_TMP/figures"
+		# lists: GETs of the collection (a label selector)
+		LISTS=$(ctl requests --method GET --path /apis/ipam.plexus.dev/ | python3 -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin) if r["path"].rstrip("/").endswith("/ipamkeys")))')
+		echo "# figure: $_s $_l: $_t ms; $(wire api | sed 's/, [0-9]* requests//'), $_q ipamkeys requests ($LISTS lists), $_p pods requests" >>"$T_TMP/figures"
 		ctl clear-requests >/dev/null
 	else
 		echo "# figure: $_s $_l: $_t ms; $(wire etcd)" >>"$T_TMP/figures"
@@ -127,6 +131,7 @@ scale() { # STORE
 	grep -q "^    $a5 " "$T_TMP/ls" && fail "ADD node-05 got $a5, which was held"
 	# ADD by the node with room in its own blocks
 	timed "$S" "ADD, node with room in its own block" ipam ADD "$C" new-19 node-19
+	[ "$S" != k8s ] || expect_eq "$LISTS" 0 "list requests of an ADD into an own block"
 	a19=$(sed -n 's/.*"address": *"\([^/"]*\)\/18".*/\1/p' "$T_TMP/out")
 	[ -n "$a19" ] && [ "$a19" != "$a5" ] || fail "ADD node-19: $(cat "$T_TMP/out")"
 	grep -q "^    $a19 " "$T_TMP/ls" && fail "ADD node-19 got $a19, which was held"
@@ -140,6 +145,7 @@ scale() { # STORE
 	grep -q '"address"' "$T_TMP/out" || fail "ADD node-05 again: $(cat "$T_TMP/out")"
 	ipam DEL "$C" new-05b node-05 >/dev/null || fail "DEL new-05b"
 	timed "$S" "DEL, own block" ipam DEL "$C" new-19 node-19
+	[ "$S" != k8s ] || expect_eq "$LISTS" 0 "list requests of a DEL in an own block"
 	# the GC verb of node-03: all its records valid but 5
 	records <"$T_TMP/ls" | awk '$2 == "node-03" {print $1}' >"$T_TMP/n3"
 	n3=$(wc -l <"$T_TMP/n3")
