@@ -16,6 +16,7 @@
 #include "cni_fs.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_free.h"
 #include "ipam_refs.h"
 #include "store.h"
 
@@ -148,6 +149,8 @@ static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return rc;
 	rc = ipam_block_load(idx, key, val, len, ver, ret, err);
 	free(val);
+	if (rc == 0)
+		ipam_block_note_room(r, ret);
 	return rc;
 }
 
@@ -246,15 +249,11 @@ static void ref_drop(struct ipam_ctx *ctx, const struct ipam_range *r,
 		ipam_refs_store(ctx->st, r, ctx->refs, NULL);
 }
 
+/* Compare-and-swap b; the free-block index follows (ipam_free.h). */
 static int block_put(struct ipam_ctx *ctx, const struct ipam_range *r,
 		     struct ipam_block *b, struct cni_err *err)
 {
-	char key[IPAM_KEY_MAX];
-	const char *val = ipam_block_str(b);
-
-	ipam_block_key(r, b->idx, key);
-	return ipam_store_put_if(ctx->st, key, val, strlen(val), b->ver,
-				 &b->ver, err);
+	return ipam_block_write(ctx->st, r, b, err);
 }
 
 /* The record at off gets this call's network ("net"), when it has one. */
@@ -376,6 +375,9 @@ static int find_unclaimed(struct ipam_ctx *ctx, const struct ipam_range *r,
 		cand = live_from(r, cand + 1);
 	}
 	ipam_kv_free(kv, n);
+	/* every block claimed: the next ADDs borrow without this walk; a
+	 * gap found: a stale mark goes */
+	ipam_pool_mark_claimed(ctx->st, r, cand > ipam_block_last(r));
 	if (cand > ipam_block_last(r))
 		return -ENOSPC;
 	*ret = cand;
@@ -406,51 +408,29 @@ static int alloc_claim(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
-static int borrow_one(struct ipam_ctx *ctx, const struct ipam_range *r,
-		      const struct ipam_kv *kv, const struct ipam_owner *o,
-		      struct ipam_addr *ret, struct cni_err *err)
+/* Every block is claimed: take a free slot in another node's block,
+ * found through the free-block index (ipam_free.h), not by reading the
+ * pool. A block plexusctl made for reservations has no owner: this node
+ * takes it (the compare-and-swap of block_take decides). */
+static int alloc_borrow(struct ipam_ctx *ctx, const struct ipam_range *r,
+			const struct ipam_owner *o, struct ipam_addr *ret,
+			struct cni_err *err)
 {
 	struct ipam_block b;
-	ipam_u128 idx;
 	uint32_t off;
 	int rc;
 
-	if (ipam_key_block_idx(kv->key, &idx) < 0)
-		return -ENOSPC;
-	rc = ipam_block_load(idx, kv->key, kv->val, kv->len, kv->ver, &b, err);
+	rc = ipam_free_find(ctx->st, r, rnd64(ctx), &b, err);
 	if (rc < 0)
 		return rc;
 	rc = ipam_block_free_slot(r, &b, &off);
 	if (rc == 0)
-		rc = ref_ensure(ctx, r, idx, err);
-	/* a block plexusctl made for reservations has no owner: this node
-	 * takes it (the compare-and-swap below decides) */
+		rc = ref_ensure(ctx, r, b.idx, err);
 	if (rc == 0 && !*ipam_block_node(&b))
 		ipam_block_set_node(&b, ctx->node);
 	if (rc == 0)
 		rc = block_take(ctx, r, &b, off, o, ret, err);
 	ipam_block_clear(&b);
-	return rc;
-}
-
-/* Every block is claimed: take a free slot in another node's block. */
-static int alloc_borrow(struct ipam_ctx *ctx, const struct ipam_range *r,
-			const struct ipam_owner *o, struct ipam_addr *ret,
-			struct cni_err *err)
-{
-	char prefix[IPAM_KEY_MAX];
-	struct ipam_kv *kv;
-	size_t i, n, start;
-	int rc = -ENOSPC;
-
-	ipam_block_prefix(r, prefix);
-	rc = ipam_store_list(ctx->st, prefix, false, &kv, &n, err);
-	if (rc < 0)
-		return rc;
-	start = n ? (size_t)(rnd64(ctx) % n) : 0;
-	for (i = 0, rc = -ENOSPC; i < n && rc == -ENOSPC; i++)
-		rc = borrow_one(ctx, r, &kv[(start + i) % n], o, ret, err);
-	ipam_kv_free(kv, n);
 	return rc;
 }
 
@@ -529,6 +509,30 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* No own block has room: claim a block, else borrow. A pool marked all
+ * claimed (<pool>/fc) borrows first and claims (walking the claimed
+ * blocks) only when borrowing finds nothing, for the mark may be stale. */
+static int alloc_elsewhere(struct ipam_ctx *ctx, const struct ipam_range *r,
+			   const struct ipam_owner *o, struct ipam_addr *ret,
+			   struct cni_err *err)
+{
+	int full, rc = -ENOSPC;
+
+	full = ipam_pool_all_claimed(ctx->st, r, err);
+	if (full < 0)
+		return full;
+	if (!full)
+		rc = alloc_claim(ctx, r, o, ret, err);
+	if (rc == -ENOSPC)
+		rc = alloc_borrow(ctx, r, o, ret, err);
+	if (rc != -ENOSPC || !full)
+		return rc;
+	rc = alloc_claim(ctx, r, o, ret, err);
+	if (rc == 0)
+		ipam_pool_mark_claimed(ctx->st, r, false); /* it was stale */
+	return rc;
+}
+
 static int mine_find(const struct mine *m, const char *cid, const char *ifname,
 		     size_t *ret_i, uint32_t *ret_off)
 {
@@ -567,9 +571,7 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return alloc_static(ctx, r, o, want, ret, err);
 	rc = alloc_own(ctx, r, m, o, ret, err);
 	if (rc == -ENOSPC)
-		rc = alloc_claim(ctx, r, o, ret, err);
-	if (rc == -ENOSPC)
-		rc = alloc_borrow(ctx, r, o, ret, err);
+		rc = alloc_elsewhere(ctx, r, o, ret, err);
 	if (rc == -ENOSPC)
 		return cni_errf(err, CNI_ERR_POOL_EXHAUSTED,
 				"pool %s is exhausted: no free address",
@@ -657,10 +659,7 @@ static bool own_room_elsewhere(const struct ipam_ctx *ctx,
 static bool block_drop(struct ipam_ctx *ctx, const struct ipam_range *r,
 		       const struct ipam_block *b)
 {
-	char key[IPAM_KEY_MAX];
-
-	ipam_block_key(r, b->idx, key);
-	return ipam_store_del_if(ctx->st, key, b->ver, NULL) == 0;
+	return ipam_block_drop(ctx->st, r, b, NULL) == 0;
 }
 
 /* After b lost records: an own block left empty goes back to the pool
@@ -1004,6 +1003,10 @@ static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		ipam_block_clear(&m.b[i]);
 		m.b[i] = m.b[--m.n];
 	}
+	/* a hint lost to a crash or a race comes back here */
+	for (i = 0; rc == 0 && i < m.n; i++)
+		if (own_block(ctx, &m.b[i]))
+			rc = ipam_free_ensure(ctx->st, r, &m.b[i], err);
 	mine_clear(&m);
 	return rc;
 }
@@ -1031,33 +1034,31 @@ int ipam_gc(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* No own block has room: an unclaimed block, or one in the free-block
+ * index (its candidates are checked, stale ones deleted); in the order
+ * of alloc_elsewhere. */
 static int free_anywhere(struct ipam_ctx *ctx, const struct ipam_range *r,
 			 struct cni_err *err)
 {
-	char prefix[IPAM_KEY_MAX];
 	struct ipam_block b;
-	struct ipam_kv *kv;
 	ipam_u128 idx;
-	uint32_t off;
-	size_t i, n;
-	int rc;
+	int full, rc = -ENOSPC;
 
-	rc = find_unclaimed(ctx, r, &idx, err);
+	full = ipam_pool_all_claimed(ctx->st, r, err);
+	if (full < 0)
+		return full;
+	if (!full)
+		rc = find_unclaimed(ctx, r, &idx, err);
 	if (rc != -ENOSPC)
 		return rc;
-	ipam_block_prefix(r, prefix);
-	rc = ipam_store_list(ctx->st, prefix, false, &kv, &n, err);
-	if (rc < 0)
-		return rc;
-	for (i = 0, rc = -ENOSPC; i < n && rc == -ENOSPC; i++) {
-		if (ipam_key_block_idx(kv[i].key, &idx) < 0 ||
-		    ipam_block_load(idx, kv[i].key, kv[i].val, kv[i].len,
-				    kv[i].ver, &b, NULL) < 0)
-			continue;
-		rc = ipam_block_free_slot(r, &b, &off);
+	rc = ipam_free_find(ctx->st, r, rnd64(ctx), &b, err);
+	if (rc == 0)
 		ipam_block_clear(&b);
-	}
-	ipam_kv_free(kv, n);
+	if (rc != -ENOSPC || !full)
+		return rc;
+	rc = find_unclaimed(ctx, r, &idx, err);
+	if (rc == 0)
+		ipam_pool_mark_claimed(ctx->st, r, false); /* it was stale */
 	return rc;
 }
 

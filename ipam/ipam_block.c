@@ -116,6 +116,7 @@ int ipam_block_new(const struct ipam_range *r, ipam_u128 idx, const char *node,
 	json_object_object_add(o, "allocs", json_object_new_object());
 	ret->idx = idx;
 	ret->ver = 0;
+	ret->room = false;
 	ret->obj = o;
 	return 0;
 }
@@ -145,6 +146,7 @@ int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
 	}
 	ret->idx = idx;
 	ret->ver = ver;
+	ret->room = false;
 	ret->obj = o;
 	return 0;
 }

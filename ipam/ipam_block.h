@@ -24,6 +24,9 @@ struct cni_err;
 struct ipam_block {
 	ipam_u128 idx;
 	uint64_t ver; /* 0: not stored yet */
+	/* had a free address as read: the state the free-block index
+	 * (ipam_free.h) holds for it; set by ipam_block_note_room */
+	bool room;
 	json_object *obj;
 };
 

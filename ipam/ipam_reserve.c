@@ -9,6 +9,7 @@
 
 #include "cni_error.h"
 #include "ipam_block.h"
+#include "ipam_free.h"
 #include "ipam_reserve.h"
 #include "store.h"
 
@@ -30,6 +31,8 @@ static int resv_load(struct ipam_store *st, const struct ipam_range *r,
 	if (rc == 0)
 		rc = ipam_block_load(idx, key, val, len, ver, ret, err);
 	free(val);
+	if (rc == 0)
+		ipam_block_note_room(r, ret);
 	return rc;
 }
 
@@ -69,14 +72,13 @@ static int resv_one(const struct ipam_range *r, struct ipam_block *b,
 	return 1;
 }
 
-static int resv_write(struct ipam_store *st, const char *key,
-		      const struct ipam_block *b, struct cni_err *err)
+/* The free-block index follows (ipam_free.h). */
+static int resv_write(struct ipam_store *st, const struct ipam_range *r,
+		      struct ipam_block *b, struct cni_err *err)
 {
-	const char *val = ipam_block_str(b);
-
 	if (b->ver && !*ipam_block_node(b) && ipam_block_empty(b))
-		return ipam_store_del_if(st, key, b->ver, err);
-	return ipam_store_put_if(st, key, val, strlen(val), b->ver, NULL, err);
+		return ipam_block_drop(st, r, b, err);
+	return ipam_block_write(st, r, b, err);
 }
 
 static int resv_once(struct ipam_store *st, const struct ipam_range *r,
@@ -99,7 +101,7 @@ static int resv_once(struct ipam_store *st, const struct ipam_range *r,
 			break; /* hi may be the family's last address */
 	}
 	if (rc >= 0 && changed && !o->dry_run)
-		rc = resv_write(st, key, &b, err);
+		rc = resv_write(st, r, &b, err);
 	ipam_block_clear(&b);
 	return rc < 0 ? rc : 0;
 }

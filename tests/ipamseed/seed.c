@@ -3,10 +3,13 @@
  * plexus-ipam network config (its store from the node settings, as the
  * plugin finds it) with ALLOCS allocations over NODES node names
  * (node-00, node-01, ...), through the allocator's own block code and the
- * store's put_if, one write per block and one per node's reference index
- * (ipam_refs.h) instead of one plugin exec per allocation; with
+ * store's put_if, one write per block, one per node's reference index
+ * (ipam_refs.h) and one per free-block hint of a block with room, and
+ * <pool>/fi (the free-block index as the allocator keeps it, ipam_free.h)
+ * instead of one plugin exec per allocation; with
  * PLEXUS_IPAM_SEED_LAYOUT=old, one reference key per block
- * (<pool>/n/<node>/<block>) as plexus-ipam wrote them before the index. Blocks are filled whole, in pool order, and
+ * (<pool>/n/<node>/<block>) as plexus-ipam wrote them before the index.
+ * Blocks are filled whole, in pool order, and
  * owned round-robin by the nodes; every block left after that is claimed
  * empty by the last node, so a node whose blocks are full must borrow.
  * Allocation n: container seed-<n>, interface eth0, pod seed/pod-<n>, UID
@@ -22,6 +25,7 @@
 #include "cni_json.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_free.h"
 #include "ipam_conf.h"
 #include "ipam_refs.h"
 #include "store.h"
@@ -105,8 +109,23 @@ static int put_block(struct seed *s, ipam_u128 idx, int node_no,
 				       err);
 	s->writes++;
 	s->blocks++;
+	/* the free-block index, as the allocator keeps it */
+	if (rc == 0 && ipam_block_has_room(s->r, &b)) {
+		rc = ipam_free_ensure(s->st, s->r, &b, err);
+		s->writes++;
+	}
 	ipam_block_clear(&b);
 	return rc;
+}
+
+/* <pool>/fi: the free-block index written by put_block is complete */
+static int put_mark(struct seed *s, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX];
+
+	ipam_free_mark_key(s->r, key);
+	s->writes++;
+	return ipam_store_put_if(s->st, key, "{}", 2, 0, NULL, err);
 }
 
 /* Each node's reference index, one write each (new layout). */
@@ -142,6 +161,8 @@ static int seed_all(struct seed *s, struct cni_err *err)
 	}
 	if (rc == 0)
 		rc = put_refs(s, err);
+	if (rc == 0)
+		rc = put_mark(s, err);
 	if (rc == 0 && s->made < s->allocs)
 		rc = cni_errf(err, CNI_ERR_POOL_EXHAUSTED,
 			      "pool %s holds only %ld allocations",

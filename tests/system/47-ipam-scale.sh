@@ -2,14 +2,14 @@
 # The 10,000-allocation pool over 20 node names (issue 13 item 5), with
 # the etcd store (Debian's etcd on 127.0.0.1) and the kubernetes store
 # (the fixture API server): seeded through the allocator's block code and
-# the store (tests/ipamseed/seed.c: one write per block and one per
-# node's reference index),
-# then ADD (a node whose blocks are full borrows: the whole pool is read;
-# a node with room takes its own block), STATUS, DEL, the GC verb and
-# plexusctl ipam ls/gc on it. The pool is 10.64.0.0/18 in /26 blocks: 256
-# blocks, 157 of them full, the other 99 claimed empty by node-19. etcd
-# lists in pages of 100 keys (pageSize), so every list of the pool's 256
-# blocks takes three range requests: without paging ls would show 100.
+# the store (tests/ipamseed/seed.c: one write per block, one per node's
+# reference index and one per free-block hint), then ADD (a node whose
+# blocks are full borrows through the free-block index, twice; a node
+# with room takes its own block), STATUS, DEL, the GC verb and plexusctl
+# ipam ls/gc on it. The pool is 10.64.0.0/18 in /26 blocks: 256 blocks,
+# 157 of them full, the other 99 claimed empty by node-19. etcd lists in
+# pages of 100 keys (pageSize), so every list of the pool's 256 blocks
+# takes three range requests: without paging ls would show 100.
 # Each call's time, and its requests and bytes (through a counting relay,
 # tests/ipamseed/tcpcount.py), are printed as "# figure:" lines.
 # Limits: etcd restarted with a small --max-request-bytes, and the
@@ -139,6 +139,11 @@ scale() { # STORE
 	timed "$S" "STATUS, node with full blocks" ipam STATUS "$C" status node-05
 	# DEL of both
 	timed "$S" "DEL, borrowed address" ipam DEL "$C" new-05 node-05
+	# the first borrow marked the pool all claimed (<pool>/fc): the next
+	# goes to the free-block index at once
+	timed "$S" "ADD, node with full blocks, again" ipam ADD "$C" new-05b node-05
+	grep -q '"address"' "$T_TMP/out" || fail "ADD node-05 again: $(cat "$T_TMP/out")"
+	ipam DEL "$C" new-05b node-05 >/dev/null || fail "DEL new-05b"
 	timed "$S" "DEL, own block" ipam DEL "$C" new-19 node-19
 	[ "$S" != k8s ] || expect_eq "$LISTS" 0 "list requests of a DEL in an own block"
 	# the GC verb of node-03: all its records valid but 5

@@ -15,6 +15,7 @@
 #include "ipam_alloc.h"
 #include "ipam_block.h"
 #include "ipam_conf.h"
+#include "ipam_free.h"
 #include "ipam_refs.h"
 #include "ipam_reserve.h"
 #include "store.h"
@@ -828,11 +829,13 @@ static void test_ipam_reserve_span__dry_run_and_ownerless_block(void **state)
 	assert_int_equal(
 		resv(f, "10.0.0.0", "10.0.0.2", false, false, false, res, &err),
 		0);
-	assert_int_equal(mem_store_count(f->st, NULL), 1);
+	/* the block, and its free-block hint: it has room */
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/f/"), 1);
 	assert_int_equal(
 		resv(f, "10.0.0.2", "10.0.0.2", true, false, true, res, &err),
 		0);
-	assert_int_equal(mem_store_count(f->st, NULL), 1);
+	assert_int_equal(mem_store_count(f->st, NULL), 2);
 	assert_int_equal(
 		resv(f, "10.0.0.2", "10.0.0.2", true, false, false, res, &err),
 		0);
@@ -842,6 +845,192 @@ static void test_ipam_reserve_span__dry_run_and_ownerless_block(void **state)
 	assert_true(resv(f, "10.0.0.15", "10.0.0.16", false, false, false, res,
 			 &err) < 0);
 	fx_free(f);
+}
+
+static bool has_key(struct fx *f, const char *key)
+{
+	char *val;
+
+	if (ipam_store_get(f->st, key, &val, NULL, NULL, NULL) < 0)
+		return false;
+	free(val);
+	return true;
+}
+
+/* 10.0.0.0/28 in /29 blocks, no gateway: two blocks of 7 addresses
+ * (.1-.7, .8-.14); a takes block 0 with a0.., b block 1 with b0... */
+static struct fx *fx_two_blocks(int a_n, int b_n)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "28\",\"blockSize\":29}");
+	char cid[16];
+	int i;
+
+	for (i = 0; i < a_n; i++) {
+		snprintf(cid, sizeof(cid), "a%d", i);
+		add(f, &f->a, cid);
+	}
+	for (i = 0; i < b_n; i++) {
+		snprintf(cid, sizeof(cid), "b%d", i);
+		add(f, &f->b, cid);
+	}
+	return f;
+}
+
+/* The hint of a block comes with it, goes when an ADD fills it, and
+ * comes back before the DEL that gives it room. */
+static void test_ipam_free__hint_follows_transitions(void **state)
+{
+	struct fx *f = fx_two_blocks(1, 0);
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct cni_err err = { 0 };
+	char cid[16];
+	int i;
+
+	(void)state;
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	for (i = 1; i < 6; i++) {
+		snprintf(cid, sizeof(cid), "a%d", i);
+		add(f, &f->a, cid);
+	}
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000")); /* one left */
+	add(f, &f->a, "a6");
+	assert_false(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_int_equal(ipam_release(&f->a, r, "a3", "eth0", &err), 0);
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	/* a steady-state ADD into a block with room does not touch it */
+	assert_int_equal(ipam_release(&f->a, r, "a4", "eth0", &err), 0);
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	fx_free(f);
+}
+
+/* Borrowing goes through the index: a stale hint (a full block) is
+ * checked, deleted, and the next one taken. */
+static void test_ipam_free__borrow_skips_stale_hint(void **state)
+{
+	struct fx *f = fx_two_blocks(1, 7);
+	struct cni_err err = { 0 };
+	char *val, cid[16];
+	int i;
+
+	(void)state;
+	/* a stale hint for b's full block */
+	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/f/00/00000001",
+					   "{}", 2, 0, NULL, &err),
+			 0);
+	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/fi", "{}", 2, 0,
+					   NULL, &err),
+			 0);
+	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/b/00000000", &val,
+					NULL, NULL, &err),
+			 0);
+	assert_non_null(strstr(val, "\"b7\""));
+	free(val);
+	for (i = 8; i < 13; i++) {
+		snprintf(cid, sizeof(cid), "b%d", i);
+		add(f, &f->b, cid); /* .3 - .7 */
+	}
+	assert_int_equal(add_err(f, &f->b, "b13", NULL, &err), -ENOSPC);
+	assert_int_equal(err.code, CNI_ERR_POOL_EXHAUSTED);
+	/* the filled block's hint went with its last write, the stale one
+	 * when the search met it */
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/f/"), 0);
+	fx_free(f);
+}
+
+/* A pool without the index (written before it, or a hint lost): the
+ * first borrow or STATUS builds it once from the blocks, then marks it
+ * built; a hint lost after that is back after the owner's GC verb. */
+static void test_ipam_free__built_once_and_repaired_by_gc(void **state)
+{
+	struct fx *f = fx_two_blocks(1, 7);
+	const struct ipam_range *r = &f->conf->ranges[0];
+	json_object *valid = json_tokener_parse("[{\"containerID\":\"a0\","
+						"\"ifname\":\"eth0\"}]");
+	struct cni_err err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(
+		ipam_store_del_if(f->st, "10.0.0.0_28/f/00/00000000", 0, &err),
+		0);
+	assert_false(has_key(f, "10.0.0.0_28/fi"));
+	assert_int_equal(ipam_has_free(&f->b, r, &err), 0);
+	assert_true(has_key(f, "10.0.0.0_28/fi"));
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	/* built: a lost hint is not looked for by reading the pool */
+	assert_int_equal(
+		ipam_store_del_if(f->st, "10.0.0.0_28/f/00/00000000", 0, &err),
+		0);
+	assert_int_equal(ipam_has_free(&f->b, r, &err), -ENOSPC);
+	assert_int_equal(err.code, CNI_ERR_NO_ADDRESSES);
+	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
+	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_int_equal(ipam_has_free(&f->b, r, &err), 0);
+	json_object_put(valid);
+	fx_free(f);
+}
+
+/* STATUS of a full pool: stale hints go, code 51. */
+static void test_ipam_free__status_full_pool_drops_stale(void **state)
+{
+	struct fx *f = fx_two_blocks(7, 7);
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/f/"), 0);
+	assert_int_equal(ipam_store_put_if(f->st, "10.0.0.0_28/f/00/00000000",
+					   "{}", 2, 0, NULL, &err),
+			 0);
+	assert_int_equal(ipam_has_free(&f->a, r, &err), -ENOSPC);
+	assert_int_equal(err.code, CNI_ERR_NO_ADDRESSES);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_28/f/"), 0);
+	fx_free(f);
+}
+
+/* <pool>/fc: the walk that finds every block claimed sets it, so later
+ * ADDs borrow without walking; a stale one (a block unclaimed again)
+ * costs a borrow attempt, then the walk claims the block and drops it. */
+static void test_ipam_free__all_claimed_mark(void **state)
+{
+	struct fx *f = fx_two_blocks(1, 7), *g = fx_two_blocks(0, 7);
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
+	assert_true(has_key(f, "10.0.0.0_28/fc"));
+	assert_string_equal(add(f, &f->b, "b8"), "10.0.0.3");
+	/* a stale mark: b filled block 0, block 1 is free */
+	assert_int_equal(ipam_store_put_if(g->st, "10.0.0.0_28/fc", "{}", 2, 0,
+					   NULL, &err),
+			 0);
+	assert_string_equal(add(g, &g->a, "a0"), "10.0.0.8");
+	assert_false(has_key(g, "10.0.0.0_28/fc"));
+	fx_free(f);
+	fx_free(g);
+}
+
+/* Hints are spread over one shard per 256 blocks: a /16 of /29 blocks
+ * (8192) has 32, block 33's hint is in shard 01; a /24 has one. */
+static void test_ipam_free__shards(void **state)
+{
+	struct fx *f = fx_new("{\"noGateway\":true,\"range\":\"10.0.0.0/"
+			      "16\",\"blockSize\":29}");
+	struct fx *g = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	char key[IPAM_KEY_MAX];
+
+	(void)state;
+	assert_int_equal(ipam_free_shards(&f->conf->ranges[0]), 32);
+	ipam_free_key(&f->conf->ranges[0], 33, key);
+	assert_string_equal(key, "10.0.0.0_16/f/01/00000021");
+	assert_int_equal(ipam_free_shards(&g->conf->ranges[0]), 1);
+	ipam_free_prefix(&g->conf->ranges[0], 0, key);
+	assert_string_equal(key, "10.0.0.0_24/f/00/");
+	fx_free(f);
+	fx_free(g);
 }
 
 /* A stored block whose "reserved" is not an object does not load. */
@@ -888,6 +1077,12 @@ int main(void)
 		cmocka_unit_test(
 			test_ipam_reserve_span__dry_run_and_ownerless_block),
 		cmocka_unit_test(test_ipam_block_load__bad_reserved),
+		cmocka_unit_test(test_ipam_free__hint_follows_transitions),
+		cmocka_unit_test(test_ipam_free__borrow_skips_stale_hint),
+		cmocka_unit_test(test_ipam_free__built_once_and_repaired_by_gc),
+		cmocka_unit_test(test_ipam_free__status_full_pool_drops_stale),
+		cmocka_unit_test(test_ipam_free__all_claimed_mark),
+		cmocka_unit_test(test_ipam_free__shards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
