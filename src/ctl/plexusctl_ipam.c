@@ -469,16 +469,14 @@ static int cmd_ls(struct ipam_cmd *c, struct cni_err *err)
 	for (i = 0; i < c->conf->n_ranges && rc == 0; i++)
 		rc = ls_range(c, &c->conf->ranges[i], &sp, &pools, &opened,
 			      err);
-	if (rc == 0 && c->json && !opened)
-		rc = ipamctl_js_open(&pools, stdout, ls_doc(), "pools", 0);
-	if (rc == 0 && c->json)
-		rc = ipamctl_js_close(&pools, NULL);
-	if (rc == 0 && c->json)
+	if (rc == 0 && c->json && !opened &&
+	    (rc = ipamctl_js_open(&pools, stdout, ls_doc(), "pools", 0)) < 0)
+		rc = spool_fail(rc, err);
+	if (rc == 0 && c->json && ipamctl_js_close(&pools, NULL) == 0)
 		printf("\n");
-	if (opened)
-		ipamctl_js_drop(&pools);
+	ipamctl_js_drop(&pools);
 	ipamctl_spool_close(&sp);
-	return rc < 0 ? spool_fail(rc, err) : 0;
+	return rc;
 }
 
 /* --- gc --- */
@@ -876,11 +874,15 @@ static int gc_spooled(struct ipam_cmd *c, struct ipamctl_spool *sp,
 			rc = ipamctl_rec_read(sp->f, c->conf, &x);
 			if (rc == 0)
 				rc = gc_rec(c, &ctx, &cl, u, &x, n, err);
+			else
+				rc = spool_fail(rc, err);
 			ipamctl_rec_clear(&x);
 		}
+		if (rc < 0 && !err->code)
+			rc = spool_fail(rc, err);
 	}
 	ipam_claims_free(cl);
-	return rc == -EIO || rc == -ENOMEM ? spool_fail(rc, err) : rc;
+	return rc;
 }
 
 static void gc_summary(struct ipam_cmd *c, const struct gc_count *n)
