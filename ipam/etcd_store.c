@@ -304,8 +304,8 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 	if (rc == 0)
 		rc = es_key(es, prefix, true, &end);
 	while (rc == 0 && m.more) {
-		rc = es_range_req(es, what, k, end, keys_only, page, m.rev,
-				  &kv, &n, &m, err);
+		rc = es_range_req(es, what, k, end, keys_only, page, m.rev, &kv,
+				  &n, &m, err);
 		if (rc < 0)
 			break;
 		if (m.more && n == 0) {

@@ -299,7 +299,6 @@ static int fs_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return rc;
 }
 
-
 /* The names of the files in dir (keys only, prefixed), sorted. */
 static int fs_list_names(const char *dir, const char *prefix,
 			 struct ipam_kv **ret, size_t *ret_n,

@@ -374,10 +374,10 @@ static json_object *pool_obj(const struct ipam_range *r,
 
 static int spool_fail(int rc, struct cni_err *err)
 {
-	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory")
-			     : cni_errf(err, CNI_ERR_IO,
-					"temporary file (TMPDIR): %s",
-					strerror(-rc));
+	return rc == -ENOMEM
+		       ? cni_errf(err, CNI_ERR_IO, "out of memory")
+		       : cni_errf(err, CNI_ERR_IO,
+				  "temporary file (TMPDIR): %s", strerror(-rc));
 }
 
 /* Block b of a pool being listed: counted, its lines (or its JSON
@@ -438,17 +438,17 @@ static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
 	}
 	if (rc == 0 && c->json) {
 		ipamctl_js_sep(pools);
-		rc = ipamctl_js_open(&blocks, stdout, pool_obj(r, &p),
-				     "blocks", ipamctl_js_elem_indent(pools));
+		rc = ipamctl_js_open(&blocks, stdout, pool_obj(r, &p), "blocks",
+				     ipamctl_js_elem_indent(pools));
 	} else if (rc == 0) {
 		pool_line(r, &p);
 	}
 	for (i = 0; rc == 0 && i < sp->n; i++) {
 		if (c->json)
 			ipamctl_js_sep(&blocks);
-		rc = ipamctl_spool_copy(sp, i, stdout,
-					c->json ? ipamctl_js_elem_indent(&blocks)
-						: 0);
+		rc = ipamctl_spool_copy(
+			sp, i, stdout,
+			c->json ? ipamctl_js_elem_indent(&blocks) : 0);
 	}
 	if (rc == 0 && c->json)
 		rc = ipamctl_js_close(&blocks, NULL);
@@ -635,8 +635,7 @@ static int gc_block(const struct ipam_range *r, const struct ipam_block *b,
 		rc = ipamctl_spool_begin(sp, b->idx);
 	for (i = 0; rc == 0 && i < rs.n; i++)
 		if (rs.v[i].held)
-			ipamctl_rec_write(sp->f, &rs.v[i],
-					  (uint32_t)sp->group);
+			ipamctl_rec_write(sp->f, &rs.v[i], (uint32_t)sp->group);
 	if (rc == 0)
 		rc = ipamctl_spool_end(sp);
 	ipamctl_recs_free(&rs);
@@ -1287,7 +1286,8 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 	int o;
 
 	optind = 0; /* glibc: start afresh */
-	while ((o = getopt_long(argc, argv, "+c:k:fo:n:P:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:k:fo:n:P:h", opts, NULL)) !=
+	       -1) {
 		if (o == '?' || !opt_for(o, v))
 			return usage(stderr);
 		if (o == 'c')

@@ -26,7 +26,7 @@ struct ipam_cmd {
 	size_t page; /* --page-size: keys a store list page (0: pageSize) */
 	struct ipam_conf *conf;
 	struct ipam_store *st;
-	json_object *out; /* -o json of release: the address's outcome,
+	json_object *out;      /* -o json of release: the address's outcome,
 			   * else NULL */
 	struct ipamctl_js *js; /* -o json of gc: each outcome written as
 				* it is done, else NULL */
@@ -122,8 +122,7 @@ void ipamctl_spool_close(struct ipamctl_spool *sp);
 int ipamctl_spool_begin(struct ipamctl_spool *sp, ipam_u128 idx);
 int ipamctl_spool_end(struct ipamctl_spool *sp);
 void ipamctl_spool_sort(struct ipamctl_spool *sp);
-int ipamctl_spool_copy(struct ipamctl_spool *sp, size_t i, FILE *f,
-		       int indent);
+int ipamctl_spool_copy(struct ipamctl_spool *sp, size_t i, FILE *f, int indent);
 int ipamctl_spool_reset(struct ipamctl_spool *sp);
 /* Read piece i from its start: while ipamctl_spool_left. */
 int ipamctl_spool_seek(struct ipamctl_spool *sp, size_t i);

@@ -12,7 +12,7 @@
 
 #include "plexusctl_ipam_int.h"
 
-#define JSON_FLAGS                                          \
+#define JSON_FLAGS                                           \
 	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
 	 JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -72,10 +72,9 @@ int ipamctl_js_open(struct ipamctl_js *js, FILE *f, json_object *o,
 		json_object_put(o);
 		return -EINVAL;
 	}
-	*js = (struct ipamctl_js){ .f = f,
-				   .indent = indent,
-				   .close = close,
-				   .key = key };
+	*js = (struct ipamctl_js){
+		.f = f, .indent = indent, .close = close, .key = key
+	};
 	write_indented(f, t, head, indent, &bol);
 	js->tail = strdup(t + tail);
 	json_object_put(o);

@@ -207,9 +207,9 @@ static void test_file_store__list_pages_in_key_order(void **state)
 	}
 	assert_true(p.vals);
 	p = (struct pages_seen){ 0 };
-	assert_int_equal(ipam_store_list_pages(st, "p/b/", true, 0, page_note,
-					       &p, &err),
-			 0);
+	assert_int_equal(
+		ipam_store_list_pages(st, "p/b/", true, 0, page_note, &p, &err),
+		0);
 	assert_int_equal(p.pages, 1);
 	assert_int_equal(p.n, 7);
 	assert_false(p.vals);
@@ -261,9 +261,9 @@ static void test_ipam_store_list_pages__cut_from_list(void **state)
 	struct cni_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(ipam_store_list_pages(&st, "x/", true, 2, page_note,
-					       &p, &err),
-			 0);
+	assert_int_equal(
+		ipam_store_list_pages(&st, "x/", true, 2, page_note, &p, &err),
+		0);
 	assert_int_equal(p.pages, 3);
 	assert_int_equal(p.sizes[2], 1);
 	assert_string_equal(p.keys[4], "x/4");

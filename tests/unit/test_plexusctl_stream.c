@@ -15,7 +15,7 @@
 
 #include "plexusctl_ipam_int.h"
 
-#define FLAGS                                               \
+#define FLAGS                                                \
 	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
 	 JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -55,17 +55,17 @@ static void test_ipamctl_js__as_one_document(void **state)
 
 		(void)state;
 		json_object_object_get_ex(whole, "items", &arr);
-		assert_int_equal(ipamctl_js_open(&js, f, doc("items", 0),
-						 "items", 0),
-				 0);
+		assert_int_equal(
+			ipamctl_js_open(&js, f, doc("items", 0), "items", 0),
+			0);
 		for (int i = 0; i < n; i++) {
 			ipamctl_js_add(&js, elem(i));
 			json_object_array_add(arr, elem(i));
 		}
 		assert_int_equal(ipamctl_js_close(&js, doc("items", n)), 0);
 		fclose(f);
-		assert_string_equal(buf, json_object_to_json_string_ext(
-						 whole, FLAGS));
+		assert_string_equal(
+			buf, json_object_to_json_string_ext(whole, FLAGS));
 		free(buf);
 		json_object_put(whole);
 	}
