@@ -249,11 +249,35 @@ int ipamctl_spool_reset(struct ipamctl_spool *sp)
 /* --- records in a spool: the fixed part, then each string as its
  * length and bytes --- */
 
+/* The fixed part, field by field (no padding bytes written). */
 struct rec_fixed {
 	uint32_t range, off;
-	struct ipam_addr a;
-	bool held, conflict;
+	int32_t family;
+	ipam_u128 v;
+	uint8_t held, conflict;
 };
+
+#define REC_FIXED_LEN (4 + 4 + 4 + 16 + 1 + 1)
+
+static void fixed_pack(const struct rec_fixed *h, unsigned char *b)
+{
+	memcpy(b, &h->range, 4);
+	memcpy(b + 4, &h->off, 4);
+	memcpy(b + 8, &h->family, 4);
+	memcpy(b + 12, &h->v, 16);
+	b[28] = h->held;
+	b[29] = h->conflict;
+}
+
+static void fixed_unpack(const unsigned char *b, struct rec_fixed *h)
+{
+	memcpy(&h->range, b, 4);
+	memcpy(&h->off, b + 4, 4);
+	memcpy(&h->family, b + 8, 4);
+	memcpy(&h->v, b + 12, 16);
+	h->held = b[28];
+	h->conflict = b[29];
+}
 
 static void str_write(FILE *f, const char *s)
 {
@@ -281,11 +305,14 @@ void ipamctl_rec_write(FILE *f, const struct rec *x, uint32_t range)
 {
 	struct rec_fixed h = { .range = range,
 			       .off = x->off,
-			       .a = x->a,
+			       .family = x->a.family,
+			       .v = x->a.v,
 			       .held = x->held,
 			       .conflict = x->conflict };
+	unsigned char b[REC_FIXED_LEN];
 
-	fwrite(&h, sizeof(h), 1, f);
+	fixed_pack(&h, b);
+	fwrite(b, 1, sizeof(b), f);
 	str_write(f, x->cid);
 	str_write(f, x->ifname);
 	str_write(f, x->ns);
@@ -298,14 +325,18 @@ void ipamctl_rec_write(FILE *f, const struct rec *x, uint32_t range)
 
 int ipamctl_rec_read(FILE *f, const struct ipam_conf *conf, struct rec *x)
 {
+	unsigned char b[REC_FIXED_LEN];
 	struct rec_fixed h;
 	int rc;
 
 	*x = (struct rec){ 0 };
-	if (fread(&h, sizeof(h), 1, f) != 1 || h.range >= conf->n_ranges)
+	if (fread(b, 1, sizeof(b), f) != sizeof(b))
+		return -EIO;
+	fixed_unpack(b, &h);
+	if (h.range >= conf->n_ranges)
 		return -EIO;
 	*x = (struct rec){ .r = &conf->ranges[h.range],
-			   .a = h.a,
+			   .a = { .family = h.family, .v = h.v },
 			   .off = h.off,
 			   .held = h.held,
 			   .conflict = h.conflict };

@@ -108,6 +108,7 @@ measure "GC verb, node with room (nothing valid)" "$W/ipam" GC gc "$own" "$W/gc.
 measure "plexusctl ipam show ADDRESS" "$BIN/plexusctl" ipam show --config "$W/big.conf" 10.0.0.5
 measure "plexusctl ipam ls" "$BIN/plexusctl" ipam ls --config "$W/big.conf"
 measure "plexusctl ipam ls -o json" "$BIN/plexusctl" ipam ls -o json --config "$W/big.conf"
+measure "plexusctl ipam ls --page-size 100" "$BIN/plexusctl" ipam ls --page-size 100 --config "$W/big.conf"
 # gc lists the pods: the fixture API server with 1,000 of them (a pod is 8
 # bytes of gc's memory: 4.3 MiB more with all 550,000)
 mkdir -p "$W/api"
