@@ -21,8 +21,9 @@ typedef int (*ipam_block_fn)(const struct ipam_range *r,
  * come in the order of ipam_store_list_pages (key order, which is
  * address order, but for the kubernetes store across pages). A key that
  * is no block index is skipped; a block that does not parse ends the
- * walk with code 6 naming its key. The one place that reads a whole
- * pool's blocks. */
+ * walk with code 6 naming its key. How the operator verbs (plexusctl
+ * ipam ls, gc) read a whole pool: the one place that knows how a pool's
+ * blocks are listed and loaded for them. */
 int ipam_pool_walk(struct ipam_store *st, const struct ipam_range *r,
 		   size_t page, ipam_block_fn fn, void *arg,
 		   struct cni_err *err);
