@@ -272,28 +272,6 @@ static int es_range_req(struct etcd_store *es, const char *what, const char *k,
 	return rc;
 }
 
-/* Append page (n keys) to *all (an array of *all_n). */
-static int kv_append(struct ipam_kv **all, size_t *all_n, struct ipam_kv *page,
-		     size_t n)
-{
-	struct ipam_kv *nkv;
-
-	if (n == 0) {
-		free(page);
-		return 0;
-	}
-	nkv = realloc(*all, (*all_n + n) * sizeof(*nkv));
-	if (!nkv) {
-		ipam_kv_free(page, n);
-		return -ENOMEM;
-	}
-	memcpy(nkv + *all_n, page, n * sizeof(*nkv));
-	free(page);
-	*all = nkv;
-	*all_n += n;
-	return 0;
-}
-
 /* b64 of the key just after key (prefix + key + "\0"): where the next
  * page starts. */
 static int es_key_after(struct etcd_store *es, const char *key, char **ret)
@@ -310,18 +288,19 @@ static int es_key_after(struct etcd_store *es, const char *key, char **ret)
 	return rc;
 }
 
-/* Every key under a prefix, es->page keys a request, each page starting
+/* Every key under a prefix, page keys a request, each page starting
  * after the last key of the one before and read at the first page's
  * revision (one consistent view), until etcd says there is no more: a
- * prefix of any size stays within ETCD_REPLY_MAX per answer. */
+ * prefix of any size stays within ETCD_REPLY_MAX per answer. fn gets
+ * each page, freed after it. */
 static int es_range_paged(struct etcd_store *es, const char *prefix,
-			  bool keys_only, struct ipam_kv **ret, size_t *ret_n,
-			  struct cni_err *err)
+			  bool keys_only, long page, ipam_kv_page_fn fn,
+			  void *arg, struct cni_err *err)
 {
 	struct etcd_range_meta m = { .more = true, .rev = 0 };
-	struct ipam_kv *all = NULL, *page;
 	char *k = NULL, *end = NULL, what[480];
-	size_t all_n = 0, n;
+	struct ipam_kv *kv;
+	size_t n;
 	int rc;
 
 	es_what(es, "list of prefix", prefix, what, sizeof(what));
@@ -329,8 +308,8 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 	if (rc == 0)
 		rc = es_key(es, prefix, true, &end);
 	while (rc == 0 && m.more) {
-		rc = es_range_req(es, what, k, end, keys_only, es->page, m.rev,
-				  &page, &n, &m, err);
+		rc = es_range_req(es, what, k, end, keys_only, page, m.rev, &kv,
+				  &n, &m, err);
 		if (rc < 0)
 			break;
 		if (m.more && n == 0) {
@@ -340,23 +319,15 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 		} else if (m.more) {
 			free(k);
 			k = NULL;
-			rc = es_key_after(es, page[n - 1].key, &k);
+			rc = es_key_after(es, kv[n - 1].key, &k);
 		}
-		if (rc < 0) {
-			ipam_kv_free(page, n);
-			break;
-		}
-		rc = kv_append(&all, &all_n, page, n);
+		if (rc == 0 && n)
+			rc = fn(kv, n, arg, err);
+		ipam_kv_free(kv, n);
 	}
 	free(k);
 	free(end);
-	if (rc < 0) {
-		ipam_kv_free(all, all_n);
-		return rc;
-	}
-	*ret = all ? all : calloc(1, sizeof(*all));
-	*ret_n = all_n;
-	return *ret ? 0 : -ENOMEM;
+	return rc;
 }
 
 /* One key. */
@@ -521,14 +492,20 @@ static int es_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return rc;
 }
 
-static int es_list(struct ipam_store *st, const char *prefix, bool keys_only,
-		   struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
+static int es_list_pages(struct ipam_store *st, const char *prefix,
+			 bool keys_only, size_t page, ipam_kv_page_fn fn,
+			 void *arg, struct cni_err *err)
 {
+	struct etcd_store *es = es_of(st);
+
 	if (!*prefix || prefix[strlen(prefix) - 1] != '/')
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
 				"store list prefix \"%s\" must end in '/'",
 				prefix);
-	return es_range_paged(es_of(st), prefix, keys_only, ret, ret_n, err);
+	return es_range_paged(es, prefix, keys_only,
+			      page ? (long)(page < 10000 ? page : 10000)
+				   : es->page,
+			      fn, arg, err);
 }
 
 static void es_close(struct ipam_store *st)
@@ -697,5 +674,5 @@ const struct ipam_store_ops etcd_store = {
 	.get = es_get,
 	.put_if = es_put_if,
 	.del_if = es_del_if,
-	.list = es_list,
+	.list_pages = es_list_pages,
 };

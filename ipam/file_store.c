@@ -299,40 +299,17 @@ static int fs_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return rc;
 }
 
-static int kv_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ipam_kv *)a)->key,
-		      ((const struct ipam_kv *)b)->key);
-}
-
-static int fs_list_one(const char *dir, const char *prefix, const char *name,
-		       bool keys_only, struct ipam_kv *kv, struct cni_err *err)
-{
-	char path[1024];
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (asprintf(&kv->key, "%s%s", prefix, name) < 0) {
-		kv->key = NULL;
-		return -ENOMEM;
-	}
-	if (keys_only)
-		return 0;
-	rc = fs_read(path, &kv->val, &kv->len, &kv->ver, err);
-	return rc == -ENOENT ? -EAGAIN : rc;
-}
-
-static int fs_list(struct ipam_store *st, const char *prefix, bool keys_only,
-		   struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
+/* The names of the files in dir (keys only, prefixed), sorted. */
+static int fs_list_names(const char *dir, const char *prefix,
+			 struct ipam_kv **ret, size_t *ret_n,
+			 struct cni_err *err)
 {
 	struct ipam_kv *kv = NULL, *nkv;
 	size_t n = 0, cap = 0;
-	char dir[768];
 	struct dirent *de;
 	DIR *d;
 	int rc = 0;
 
-	snprintf(dir, sizeof(dir), "%s/%s", fs_of(st)->path, prefix);
 	d = opendir(dir);
 	if (!d && errno != ENOENT)
 		return cni_errf(err, CNI_ERR_IO, "opendir %s: %s", dir,
@@ -349,13 +326,11 @@ static int fs_list(struct ipam_store *st, const char *prefix, bool keys_only,
 			}
 			kv = nkv;
 		}
-		memset(&kv[n], 0, sizeof(kv[n]));
-		rc = fs_list_one(dir, prefix, de->d_name, keys_only, &kv[n],
-				 err);
-		if (rc == 0)
+		kv[n] = (struct ipam_kv){ 0 };
+		if (asprintf(&kv[n].key, "%s%s", prefix, de->d_name) < 0)
+			rc = -ENOMEM;
+		else
 			n++;
-		else if (rc == -EAGAIN) /* deleted meanwhile */
-			free(kv[n].key), rc = 0;
 	}
 	if (d)
 		closedir(d);
@@ -363,11 +338,76 @@ static int fs_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		ipam_kv_free(kv, n);
 		return rc;
 	}
-	if (n)
-		qsort(kv, n, sizeof(*kv), kv_cmp);
+	ipam_kv_sort(kv, n);
 	*ret = kv;
 	*ret_n = n;
 	return 0;
+}
+
+/* names[0..n)'s values read into page (its keys moved), skipping a key
+ * deleted meanwhile; *ret_m keys filled. */
+static int fs_read_page(const char *dir, size_t plen, struct ipam_kv *names,
+			size_t n, struct ipam_kv *page, size_t *ret_m,
+			struct cni_err *err)
+{
+	char path[1024];
+	size_t i, m = 0;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i].key + plen);
+		page[m] = (struct ipam_kv){ .key = names[i].key };
+		names[i].key = NULL;
+		rc = fs_read(path, &page[m].val, &page[m].len, &page[m].ver,
+			     err);
+		if (rc == 0)
+			m++;
+		else
+			free(page[m].key);
+		if (rc == -ENOENT) /* deleted meanwhile */
+			rc = 0;
+	}
+	*ret_m = m;
+	return rc;
+}
+
+/* One directory read for the names; the values read a page at a time,
+ * so at most one page of them in memory. */
+static int fs_list_pages(struct ipam_store *st, const char *prefix,
+			 bool keys_only, size_t page, ipam_kv_page_fn fn,
+			 void *arg, struct cni_err *err)
+{
+	struct ipam_kv *names = NULL, *kv;
+	size_t n = 0, i, m, got;
+	char dir[768];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/%s", fs_of(st)->path, prefix);
+	rc = fs_list_names(dir, prefix, &names, &n, err);
+	if (rc < 0)
+		return rc;
+	page = page ? page : IPAM_STORE_PAGE;
+	kv = keys_only ? NULL : calloc(page, sizeof(*kv));
+	if (!keys_only && !kv)
+		rc = -ENOMEM;
+	for (i = 0; rc == 0 && i < n; i += m) {
+		m = n - i < page ? n - i : page;
+		if (keys_only) {
+			rc = fn(names + i, m, arg, err);
+			continue;
+		}
+		rc = fs_read_page(dir, strlen(prefix), names + i, m, kv, &got,
+				  err);
+		if (rc == 0 && got)
+			rc = fn(kv, got, arg, err);
+		for (size_t j = 0; j < got; j++) {
+			free(kv[j].key);
+			free(kv[j].val);
+		}
+	}
+	free(kv);
+	ipam_kv_free(names, n);
+	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
 }
 
 static int fs_open(json_object *conf, struct ipam_store **ret,
@@ -419,5 +459,5 @@ const struct ipam_store_ops file_store = {
 	.get = fs_get,
 	.put_if = fs_put_if,
 	.del_if = fs_del_if,
-	.list = fs_list,
+	.list_pages = fs_list_pages,
 };

@@ -363,12 +363,6 @@ static int ks_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return rc;
 }
 
-static int kv_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ipam_kv *)a)->key,
-		      ((const struct ipam_kv *)b)->key);
-}
-
 struct kv_list {
 	struct ipam_kv *kv;
 	size_t n, cap;
@@ -455,14 +449,30 @@ static int ks_list_page(struct kube_store *ks, const char *sel,
 	return rc;
 }
 
-static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
-		   struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
+/* fn on the page in l (sorted), then l emptied. */
+static int ks_page_out(struct kv_list *l, ipam_kv_page_fn fn, void *arg,
+		       struct cni_err *err)
+{
+	int rc = 0;
+
+	ipam_kv_sort(l->kv, l->n);
+	if (l->n)
+		rc = fn(l->kv, l->n, arg, err);
+	ipam_kv_free(l->kv, l->n);
+	*l = (struct kv_list){ 0 };
+	return rc;
+}
+
+static int ks_list_pages(struct ipam_store *st, const char *prefix,
+			 bool keys_only, size_t page, ipam_kv_page_fn fn,
+			 void *arg, struct cni_err *err)
 {
 	char lkey[KUBE_LABEL_KEY_MAX], lval[KUBE_LABEL_VAL_MAX];
 	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4];
 	char cont[KUBE_CONT_MAX] = "";
 	struct kv_list l = { 0 };
-	int rc, pages = 0, limit = ks_of(st)->page;
+	int rc, pages = 0;
+	int limit = page ? (int)(page < 10000 ? page : 10000) : ks_of(st)->page;
 
 	if (kube_prefix_label(prefix, lkey, lval) < 0)
 		return cni_errf(err, CNI_ERR_INVALID_CONFIG,
@@ -477,23 +487,18 @@ static int ks_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		 * block's object may weigh 100 KB): the same page again in
 		 * halves, the rest of the list at that size */
 		if (rc == -EFBIG && limit > 1) {
+			ipam_kv_free(l.kv, l.n);
+			l = (struct kv_list){ 0 };
 			limit /= 2;
 			continue;
 		}
+		if (rc == 0)
+			rc = ks_page_out(&l, fn, arg, err);
 		if (rc < 0 || !*cont || ++pages >= 100000)
 			break;
 	}
-	if (rc < 0) {
-		ipam_kv_free(l.kv, l.n);
-		return rc == -ENOMEM
-			       ? cni_errf(err, CNI_ERR_IO, "out of memory")
-			       : rc;
-	}
-	if (l.n)
-		qsort(l.kv, l.n, sizeof(*l.kv), kv_cmp);
-	*ret = l.kv;
-	*ret_n = l.n;
-	return 0;
+	ipam_kv_free(l.kv, l.n);
+	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
 }
 
 static void ks_close(struct ipam_store *st)
@@ -584,5 +589,5 @@ const struct ipam_store_ops kubernetes_store = {
 	.get = ks_get,
 	.put_if = ks_put_if,
 	.del_if = ks_del_if,
-	.list = ks_list,
+	.list_pages = ks_list_pages,
 };

@@ -61,10 +61,93 @@ int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return st->ops->del_if(st, key, ver, err);
 }
 
+struct kv_all {
+	struct ipam_kv *kv;
+	size_t n;
+};
+
+/* A page onto the end of the whole list (its strings taken). */
+static int kv_gather(struct ipam_kv *kv, size_t n, void *arg,
+		     struct cni_err *err)
+{
+	struct kv_all *all = arg;
+	struct ipam_kv *nkv;
+
+	if (n == 0)
+		return 0;
+	nkv = realloc(all->kv, (all->n + n) * sizeof(*nkv));
+	if (!nkv)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	all->kv = nkv;
+	memcpy(all->kv + all->n, kv, n * sizeof(*kv));
+	memset(kv, 0, n * sizeof(*kv));
+	all->n += n;
+	return 0;
+}
+
 int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err)
 {
-	return st->ops->list(st, prefix, keys_only, ret, ret_n, err);
+	struct kv_all all = { 0 };
+	int rc;
+
+	if (st->ops->list)
+		return st->ops->list(st, prefix, keys_only, ret, ret_n, err);
+	rc = st->ops->list_pages(st, prefix, keys_only, 0, kv_gather, &all,
+				 err);
+	if (rc == 0 && !all.kv && !(all.kv = calloc(1, sizeof(*all.kv))))
+		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (rc < 0) {
+		ipam_kv_free(all.kv, all.n);
+		return rc;
+	}
+	ipam_kv_sort(all.kv, all.n);
+	*ret = all.kv;
+	*ret_n = all.n;
+	return 0;
+}
+
+/* A store without list_pages: its whole list, handed out in pages. */
+static int list_cut(struct ipam_store *st, const char *prefix, bool keys_only,
+		    size_t page, ipam_kv_page_fn fn, void *arg,
+		    struct cni_err *err)
+{
+	struct ipam_kv *kv;
+	size_t n, i, m;
+	int rc;
+
+	rc = st->ops->list(st, prefix, keys_only, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	if (!page)
+		page = IPAM_STORE_PAGE;
+	for (i = 0; rc == 0 && i < n; i += m) {
+		m = n - i < page ? n - i : page;
+		rc = fn(kv + i, m, arg, err);
+	}
+	ipam_kv_free(kv, n);
+	return rc;
+}
+
+int ipam_store_list_pages(struct ipam_store *st, const char *prefix,
+			  bool keys_only, size_t page, ipam_kv_page_fn fn,
+			  void *arg, struct cni_err *err)
+{
+	if (!st->ops->list_pages)
+		return list_cut(st, prefix, keys_only, page, fn, arg, err);
+	return st->ops->list_pages(st, prefix, keys_only, page, fn, arg, err);
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ipam_kv *)a)->key,
+		      ((const struct ipam_kv *)b)->key);
+}
+
+void ipam_kv_sort(struct ipam_kv *kv, size_t n)
+{
+	if (n > 1)
+		qsort(kv, n, sizeof(*kv), kv_cmp);
 }
 
 void ipam_kv_free(struct ipam_kv *kv, size_t n)

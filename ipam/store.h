@@ -25,6 +25,16 @@ struct ipam_kv {
 
 struct ipam_store;
 
+/* Keys a page of a paged list when neither the caller nor the store's
+ * pageSize says. */
+#define IPAM_STORE_PAGE 500
+
+/* One page of a paged list: kv[0..n), freed after the call (the callback
+ * may take a key's or value's string by setting it NULL). 0 goes on to
+ * the next page; a negative value ends the list, which returns it. */
+typedef int (*ipam_kv_page_fn)(struct ipam_kv *kv, size_t n, void *arg,
+			       struct cni_err *err);
+
 struct ipam_store_ops {
 	const char *name;
 	/* conf is the "store" object (may be NULL for defaults). */
@@ -38,9 +48,16 @@ struct ipam_store_ops {
 		      struct cni_err *err);
 	int (*del_if)(struct ipam_store *st, const char *key, uint64_t ver,
 		      struct cni_err *err);
-	/* Keys starting with prefix (which ends in '/'), sorted by key. */
+	/* Keys starting with prefix (which ends in '/'), sorted by key.
+	 * Optional: NULL gathers the pages of list_pages. */
 	int (*list)(struct ipam_store *st, const char *prefix, bool keys_only,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
+	/* The same keys page by page (page: keys a page, 0: the store's
+	 * pageSize), each page sorted. Optional: NULL cuts list's answer
+	 * into pages. */
+	int (*list_pages)(struct ipam_store *st, const char *prefix,
+			  bool keys_only, size_t page, ipam_kv_page_fn fn,
+			  void *arg, struct cni_err *err);
 };
 
 /* Every store starts with this header. */
@@ -79,7 +96,22 @@ int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		      struct cni_err *err);
 int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
+/* The keys of prefix page by page, fn called on each page; never more
+ * than one page's keys and values in memory. Pages come in key order
+ * from the etcd store (one view: every page read at the first page's
+ * revision) and the file store (one directory read: a key written after
+ * it is missed, one deleted after it skipped); the kubernetes store
+ * lists with limit/continue (one view: the first page's
+ * resourceVersion) and gives pages in the API server's order, the
+ * objects' names, which follow the keys' order where keys differ only
+ * in [a-z0-9] (block keys of a pool) -- each page sorted. page: keys a
+ * page (0: the store's pageSize, 500 by default). */
+int ipam_store_list_pages(struct ipam_store *st, const char *prefix,
+			  bool keys_only, size_t page, ipam_kv_page_fn fn,
+			  void *arg, struct cni_err *err);
 void ipam_kv_free(struct ipam_kv *kv, size_t n);
+/* Sort kv[0..n) by key. */
+void ipam_kv_sort(struct ipam_kv *kv, size_t n);
 
 /* Told of each request a store sends its server, once answered or
  * failed: store "etcd" or "kubernetes"; op etcd's "range" or "txn", the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A store whose operations go to plexusd's warm stores (node setting
  * "storeSocket"; the protocol is in src/plexusd/pd_store.h): plexusd runs
- * each get, put_if, del_if and list on its own open store of the same
+ * each get, put_if, del_if and list (not list_pages, which goes to the
+ * store directly) on its own open store of the same
  * definition, over a connection it keeps alive, so this process neither
  * loads libcurl nor makes a TLS handshake. The compare-and-swap is the
  * store's own, whoever sends it. When plexusd cannot be reached, does not
@@ -439,6 +440,21 @@ static int via_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		     : ipam_store_list(d, prefix, keys_only, ret, ret_n, err);
 }
 
+/* A paged list goes to the store directly, never through plexusd: one
+ * answer from plexusd is a whole list, and a paged list is there not to
+ * hold one. */
+static int via_list_pages(struct ipam_store *st, const char *prefix,
+			  bool keys_only, size_t page, ipam_kv_page_fn fn,
+			  void *arg, struct cni_err *err)
+{
+	struct ipam_store *d = NULL;
+	int r = direct(via_of(st), &d, err);
+
+	return r < 0 ? r
+		     : ipam_store_list_pages(d, prefix, keys_only, page, fn,
+					     arg, err);
+}
+
 static void via_close(struct ipam_store *st)
 {
 	struct via *v = via_of(st);
@@ -458,6 +474,7 @@ static const struct ipam_store_ops via_ops = {
 	.put_if = via_put_if,
 	.del_if = via_del_if,
 	.list = via_list,
+	.list_pages = via_list_pages,
 };
 
 /* one line to plexusd, never waited for: a non-blocking connect and

@@ -20,6 +20,7 @@
 #include "ipam_block.h"
 #include "ipam_claim.h"
 #include "ipam_conf.h"
+#include "ipam_walk.h"
 #include "k8s.h"
 #include "kube_obj.h"
 #include "plexusctl_ipam.h"
@@ -164,52 +165,6 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 	return 0;
 }
 
-/* The stored blocks of r, in address order. */
-static int blocks_load(struct ipam_store *st, const struct ipam_range *r,
-		       struct ipam_block **ret, size_t *ret_n,
-		       struct cni_err *err)
-{
-	char prefix[IPAM_KEY_MAX];
-	struct ipam_block *bs;
-	struct ipam_kv *kv;
-	size_t i, n, m = 0;
-	ipam_u128 idx;
-	int rc = 0;
-
-	ipam_block_prefix(r, prefix);
-	rc = ipam_store_list(st, prefix, false, &kv, &n, err);
-	if (rc < 0)
-		return rc;
-	bs = calloc(n ? n : 1, sizeof(*bs));
-	if (!bs)
-		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (ipam_key_block_idx(kv[i].key, &idx) < 0)
-			continue;
-		rc = ipam_block_load(idx, kv[i].key, kv[i].val, kv[i].len,
-				     kv[i].ver, &bs[m], err);
-		if (rc == 0)
-			m++;
-	}
-	ipam_kv_free(kv, n);
-	if (rc < 0) {
-		while (m)
-			ipam_block_clear(&bs[--m]);
-		free(bs);
-		return rc;
-	}
-	*ret = bs;
-	*ret_n = m;
-	return 0;
-}
-
-static void blocks_free(struct ipam_block *bs, size_t n)
-{
-	while (bs && n)
-		ipam_block_clear(&bs[--n]);
-	free(bs);
-}
-
 /* --- ls --- */
 
 static char *u128_dec(ipam_u128 v, char buf[40])
@@ -237,24 +192,25 @@ static unsigned usable_in(const struct ipam_range *r, ipam_u128 idx)
 	return n;
 }
 
-void ipamctl_rec_print(const struct rec *x)
+void ipamctl_rec_print(FILE *f, const struct rec *x)
 {
 	char s[IPAM_ADDR_STRLEN];
 
 	if (!x->held) {
-		printf("    %-15s reserved %s since %s\n",
-		       ipam_addr_fmt(&x->a, s), ipamctl_resv_by(x), x->at);
+		fprintf(f, "    %-15s reserved %s since %s\n",
+			ipam_addr_fmt(&x->a, s), ipamctl_resv_by(x), x->at);
 		return;
 	}
-	printf("    %-15s pod %s/%s  uid %s  container %s  interface %s  "
-	       "node %s%s%s",
-	       ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
-	       *x->pod ? x->pod : "-", *x->uid ? x->uid : "-",
-	       *x->cid ? x->cid : "-", *x->ifname ? x->ifname : "-", x->node,
-	       *x->claim ? "  claim " : "", x->claim);
+	fprintf(f,
+		"    %-15s pod %s/%s  uid %s  container %s  interface %s  "
+		"node %s%s%s",
+		ipam_addr_fmt(&x->a, s), *x->ns ? x->ns : "-",
+		*x->pod ? x->pod : "-", *x->uid ? x->uid : "-",
+		*x->cid ? x->cid : "-", *x->ifname ? x->ifname : "-", x->node,
+		*x->claim ? "  claim " : "", x->claim);
 	if (*x->at)
-		printf("  reserved since %s (after its release)", x->at);
-	printf("\n");
+		fprintf(f, "  reserved since %s (after its release)", x->at);
+	fprintf(f, "\n");
 }
 
 /* Onto o, what holds x (NULL: nothing): "holder" (or null), "reserved"
@@ -313,8 +269,8 @@ static void block_sum(const struct ipam_range *r, const struct ipam_block *b,
 	ret->free = usable > ret->used + idle ? usable - ret->used - idle : 0;
 }
 
-static void print_block(const struct ipam_range *r, const struct ipam_block *b,
-			const struct recs *rs)
+static void print_block(FILE *f, const struct ipam_range *r,
+			const struct ipam_block *b, const struct recs *rs)
 {
 	char rs_s[32] = "";
 	struct block_sum bs;
@@ -323,11 +279,11 @@ static void print_block(const struct ipam_range *r, const struct ipam_block *b,
 	block_sum(r, b, &bs);
 	if (bs.resv)
 		snprintf(rs_s, sizeof(rs_s), "  reserved %u", bs.resv);
-	printf("  block %s  node %s  used %u  free %u%s\n", bs.prefix,
-	       *ipam_block_node(b) ? ipam_block_node(b) : "-", bs.used, bs.free,
-	       rs_s);
+	fprintf(f, "  block %s  node %s  used %u  free %u%s\n", bs.prefix,
+		*ipam_block_node(b) ? ipam_block_node(b) : "-", bs.used,
+		bs.free, rs_s);
 	for (i = 0; i < rs->n; i++)
-		ipamctl_rec_print(&rs->v[i]);
+		ipamctl_rec_print(f, &rs->v[i]);
 }
 
 /* x as ls -o json lists it: address, holder (or null), reserved (the
@@ -368,109 +324,183 @@ static json_object *block_json(const struct ipam_range *r,
 	return o;
 }
 
-/* Pool r's line of ls, or its object (blocks: []) in pools (-o json). */
-static json_object *pool_head(const struct ipam_range *r,
-			      const struct ipam_block *bs, size_t n,
-			      json_object *pools)
+/* What ls gathers of a pool while its blocks stream into the spool. */
+struct ls_pool {
+	struct ipam_cmd *c;
+	struct ipamctl_spool *sp;
+	size_t blocks, total, resv;
+};
+
+/* Pool r's line of ls. */
+static void pool_line(const struct ipam_range *r, const struct ls_pool *p)
 {
 	char s[IPAM_PREFIX_STRLEN], d[40];
-	size_t i, total = 0, resv = 0;
-	json_object *o, *blocks;
-	const char *of;
-	unsigned idle;
 
-	for (i = 0; i < n; i++) {
-		total += (size_t)json_object_object_length(
-			ipam_block_allocs(&bs[i]));
-		resv += reserved_in(&bs[i], &idle);
-	}
 	ipam_prefix_fmt(&r->net, s);
-	of = u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d);
-	if (!pools) {
-		printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
-		       "allocations %zu",
-		       r->pool_id, s, r->block_len, n, of, total);
-		if (resv)
-			printf("  reserved %zu", resv);
-		printf("\n");
-		return NULL;
-	}
-	o = json_object_new_object();
+	printf("pool %s  range %s  blocks /%d: %zu claimed of %s  "
+	       "allocations %zu",
+	       r->pool_id, s, r->block_len, p->blocks,
+	       u128_dec(ipam_block_last(r) - ipam_block_first(r) + 1, d),
+	       p->total);
+	if (p->resv)
+		printf("  reserved %zu", p->resv);
+	printf("\n");
+}
+
+/* Pool r's object in ls -o json, its "blocks" empty. */
+static json_object *pool_obj(const struct ipam_range *r,
+			     const struct ls_pool *p)
+{
+	char s[IPAM_PREFIX_STRLEN], d[40];
+	json_object *o = json_object_new_object();
+
+	ipam_prefix_fmt(&r->net, s);
 	json_object_object_add(o, "pool", json_object_new_string(r->pool_id));
 	json_object_object_add(o, "range", json_object_new_string(s));
 	json_object_object_add(o, "blockLen",
 			       json_object_new_int(r->block_len));
-	json_object_object_add(o, "blocksClaimed", json_object_new_uint64(n));
-	json_object_object_add(o, "blocksInRange", json_object_new_string(of));
-	json_object_object_add(o, "allocations", json_object_new_uint64(total));
-	json_object_object_add(o, "reserved", json_object_new_uint64(resv));
-	blocks = json_object_new_array();
-	json_object_object_add(o, "blocks", blocks);
-	json_object_array_add(pools, o);
-	return blocks;
+	json_object_object_add(o, "blocksClaimed",
+			       json_object_new_uint64(p->blocks));
+	json_object_object_add(
+		o, "blocksInRange",
+		json_object_new_string(u128_dec(
+			ipam_block_last(r) - ipam_block_first(r) + 1, d)));
+	json_object_object_add(o, "allocations",
+			       json_object_new_uint64(p->total));
+	json_object_object_add(o, "reserved", json_object_new_uint64(p->resv));
+	json_object_object_add(o, "blocks", json_object_new_array());
+	return o;
 }
 
-/* Pool r: printed, or appended to pools (-o json, else NULL). */
-static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
-		    json_object *pools, struct cni_err *err)
+static int spool_fail(int rc, struct cni_err *err)
 {
-	json_object *blocks;
-	struct ipam_block *bs;
-	struct recs rs = { 0 };
-	size_t i, n;
-	int rc;
+	return rc == -ENOMEM
+		       ? cni_errf(err, CNI_ERR_IO, "out of memory")
+		       : cni_errf(err, CNI_ERR_IO,
+				  "temporary file (TMPDIR): %s", strerror(-rc));
+}
 
-	rc = blocks_load(c->st, r, &bs, &n, err);
+/* Block b of a pool being listed: counted, its lines (or its JSON
+ * object) into the spool. */
+static int ls_block(const struct ipam_range *r, const struct ipam_block *b,
+		    void *arg, struct cni_err *err)
+{
+	struct ls_pool *p = arg;
+	struct recs rs = { 0 };
+	unsigned idle;
+	int rc = recs_add_block(&rs, r, b);
+
+	if (rc == 0)
+		rc = ipamctl_spool_begin(p->sp, b->idx);
+	if (rc == 0 && p->c->json)
+		ipamctl_json_write(p->sp->f, block_json(r, b, &rs));
+	else if (rc == 0)
+		print_block(p->sp->f, r, b, &rs);
+	if (rc == 0)
+		rc = ipamctl_spool_end(p->sp);
+	ipamctl_recs_free(&rs);
+	p->blocks++;
+	p->total += (size_t)json_object_object_length(ipam_block_allocs(b));
+	p->resv += reserved_in(b, &idle);
+	return rc < 0 ? spool_fail(rc, err) : 0;
+}
+
+/* ls -o json's document, its "pools" empty. */
+static json_object *ls_doc(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pools", json_object_new_array());
+	return o;
+}
+
+/* Pool r, its blocks streamed through the spool (the head needs the
+ * pool's counts), then printed; in -o json an element of pools, which
+ * is opened before the first. */
+static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
+		    struct ipamctl_spool *sp, struct ipamctl_js *pools,
+		    bool *opened, struct cni_err *err)
+{
+	struct ls_pool p = { .c = c, .sp = sp };
+	struct ipamctl_js blocks = { 0 };
+	int rc = ipamctl_spool_reset(sp);
+	size_t i;
+
+	if (rc < 0)
+		return spool_fail(rc, err);
+	rc = ipam_pool_walk(c->st, r, c->page, ls_block, &p, err);
 	if (rc < 0)
 		return rc;
-	blocks = pool_head(r, bs, n, pools);
-	for (i = 0; i < n && rc == 0; i++) {
-		rc = recs_add_block(&rs, r, &bs[i]);
-		if (rc == 0 && blocks)
-			json_object_array_add(blocks,
-					      block_json(r, &bs[i], &rs));
-		else if (rc == 0)
-			print_block(r, &bs[i], &rs);
-		ipamctl_recs_free(&rs);
+	ipamctl_spool_sort(sp);
+	if (c->json && !*opened) {
+		rc = ipamctl_js_open(pools, stdout, ls_doc(), "pools", 0);
+		*opened = rc == 0;
 	}
-	blocks_free(bs, n);
-	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
+	if (rc == 0 && c->json) {
+		ipamctl_js_sep(pools);
+		rc = ipamctl_js_open(&blocks, stdout, pool_obj(r, &p), "blocks",
+				     ipamctl_js_elem_indent(pools));
+	} else if (rc == 0) {
+		pool_line(r, &p);
+	}
+	for (i = 0; rc == 0 && i < sp->n; i++) {
+		if (c->json)
+			ipamctl_js_sep(&blocks);
+		rc = ipamctl_spool_copy(
+			sp, i, stdout,
+			c->json ? ipamctl_js_elem_indent(&blocks) : 0);
+	}
+	if (rc == 0 && c->json)
+		rc = ipamctl_js_close(&blocks, NULL);
+	ipamctl_js_drop(&blocks);
+	return rc < 0 ? spool_fail(rc, err) : 0;
 }
 
 static int cmd_ls(struct ipam_cmd *c, struct cni_err *err)
 {
-	json_object *pools = c->json ? json_object_new_array() : NULL, *o;
+	struct ipamctl_js pools = { 0 };
+	struct ipamctl_spool sp;
+	bool opened = false;
 	size_t i;
-	int rc = 0;
+	int rc = ipamctl_spool_open(&sp);
 
+	if (rc < 0)
+		return spool_fail(rc, err);
 	for (i = 0; i < c->conf->n_ranges && rc == 0; i++)
-		rc = ls_range(c, &c->conf->ranges[i], pools, err);
-	if (rc == 0 && pools) {
-		o = json_object_new_object();
-		json_object_object_add(o, "pools", json_object_get(pools));
-		ipamctl_json_print(o);
-	}
-	json_object_put(pools);
+		rc = ls_range(c, &c->conf->ranges[i], &sp, &pools, &opened,
+			      err);
+	if (rc == 0 && c->json && !opened &&
+	    (rc = ipamctl_js_open(&pools, stdout, ls_doc(), "pools", 0)) < 0)
+		rc = spool_fail(rc, err);
+	if (rc == 0 && c->json && ipamctl_js_close(&pools, NULL) == 0)
+		printf("\n");
+	ipamctl_js_drop(&pools);
+	ipamctl_spool_close(&sp);
 	return rc;
 }
 
 /* --- gc --- */
 
+/* The pods' UIDs as 64-bit FNV-1a hashes, sorted: 8 bytes a pod. Two
+ * UIDs of one hash would keep a gone pod's address, never release a
+ * live one's. */
 struct uids {
-	char **v;
+	uint64_t *v;
 	size_t n, cap;
 };
 
-static void uids_free(struct uids *u)
+static uint64_t uid_hash(const char *s)
 {
-	while (u->v && u->n)
-		free(u->v[--u->n]);
-	free(u->v);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
 }
 
 static int uids_add(struct uids *u, const char *s)
 {
-	char **nv;
+	uint64_t *nv;
 
 	if (u->n == u->cap) {
 		u->cap = u->cap ? 2 * u->cap : 256;
@@ -479,13 +509,15 @@ static int uids_add(struct uids *u, const char *s)
 			return -ENOMEM;
 		u->v = nv;
 	}
-	u->v[u->n] = strdup(s);
-	return u->v[u->n++] ? 0 : -ENOMEM;
+	u->v[u->n++] = uid_hash(s);
+	return 0;
 }
 
-static int str_cmp(const void *a, const void *b)
+static int u64_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static const char *str_in(json_object *o, const char *k1, const char *k2)
@@ -579,44 +611,56 @@ static int pods_uids(const char *kubeconfig, struct uids *u,
 	k8s_client_free(k);
 	k8s_config_free(cfg);
 	if (rc == 0 && u->n)
-		qsort(u->v, u->n, sizeof(*u->v), str_cmp);
+		qsort(u->v, u->n, sizeof(*u->v), u64_cmp);
 	return rc;
 }
 
 static bool uid_alive(const struct uids *u, const char *uid)
 {
-	return u->n && bsearch(&uid, u->v, u->n, sizeof(*u->v), str_cmp);
+	uint64_t h = uid_hash(uid);
+
+	return u->n && bsearch(&h, u->v, u->n, sizeof(*u->v), u64_cmp);
 }
 
-static int recs_load(struct ipam_cmd *c, struct recs *rs, struct cni_err *err)
+/* A block of a pool gc reads: its held records into the spool. */
+static int gc_block(const struct ipam_range *r, const struct ipam_block *b,
+		    void *arg, struct cni_err *err)
 {
-	struct ipam_block *bs;
-	size_t i, j, n;
+	struct ipamctl_spool *sp = arg;
+	struct recs rs = { 0 };
+	int rc = recs_add_block(&rs, r, b);
+	size_t i;
+
+	if (rc == 0)
+		rc = ipamctl_spool_begin(sp, b->idx);
+	for (i = 0; rc == 0 && i < rs.n; i++)
+		if (rs.v[i].held)
+			ipamctl_rec_write(sp->f, &rs.v[i], (uint32_t)sp->group);
+	if (rc == 0)
+		rc = ipamctl_spool_end(sp);
+	ipamctl_recs_free(&rs);
+	return rc < 0 ? spool_fail(rc, err) : 0;
+}
+
+/* Every pool's held records into sp (group: the range's index), a page
+ * of blocks in memory at a time. */
+static int recs_spool(struct ipam_cmd *c, struct ipamctl_spool *sp,
+		      struct cni_err *err)
+{
+	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < c->conf->n_ranges && rc == 0; i++) {
-		bs = NULL;
-		n = 0;
-		rc = blocks_load(c->st, &c->conf->ranges[i], &bs, &n, err);
-		for (j = 0; rc == 0 && j < n; j++)
-			if (recs_add_block(rs, &c->conf->ranges[i], &bs[j]))
-				rc = cni_errf(err, CNI_ERR_IO, "out of memory");
-		blocks_free(bs, n);
+		sp->group = i;
+		rc = ipam_pool_walk(c->st, &c->conf->ranges[i], c->page,
+				    gc_block, sp, err);
 	}
+	ipamctl_spool_sort(sp);
 	return rc;
 }
 
-/* -o json of release and gc: c->out gathers what was done to each
- * address, as {"address", "pool", "state", "holder"}. */
-static int outcome_open(struct ipam_cmd *c, struct cni_err *err)
-{
-	if (!c->json)
-		return 0;
-	c->out = json_object_new_array();
-	return c->out ? 0 : cni_errf(err, CNI_ERR_IO, "out of memory");
-}
-
-/* x's outcome (state: what was done; holder: the former holder). */
+/* x's outcome (state: what was done; holder: the former holder): into
+ * gc's stream (c->js) or release's array (c->out). */
 static int outcome_add(struct ipam_cmd *c, const struct rec *x,
 		       const char *state)
 {
@@ -629,7 +673,10 @@ static int outcome_add(struct ipam_cmd *c, const struct rec *x,
 			       json_object_new_string(x->r->pool_id));
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "holder", ipamctl_rec_json(x));
-	json_object_array_add(c->out, o);
+	if (c->js)
+		ipamctl_js_add(c->js, o);
+	else
+		json_object_array_add(c->out, o);
 	return 0;
 }
 
@@ -653,7 +700,7 @@ static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
 
 	if (!c->dry_run) {
 		rc = ipam_release_at(ctx, x->r, &x->a, x->cid, x->ifname, err);
-		if (rc == -ENOENT && c->out)
+		if (rc == -ENOENT && c->json)
 			return outcome_add(c, x, "released meanwhile");
 		if (rc == -ENOENT) {
 			printf("gone      %s (released meanwhile)\n",
@@ -663,7 +710,7 @@ static int gc_one(struct ipam_cmd *c, struct ipam_ctx *ctx, const struct rec *x,
 		if (rc < 0)
 			return rc;
 	}
-	if (c->out)
+	if (c->json)
 		return outcome_add(c, x, "released");
 	printf("%s %-15s pool %s  pod %s/%s  uid %s  container %s  "
 	       "interface %s  node %s\n",
@@ -721,7 +768,7 @@ static int gc_gone(struct ipam_cmd *c, const struct rec *x)
 {
 	char s[IPAM_ADDR_STRLEN];
 
-	if (c->out)
+	if (c->json)
 		return outcome_add(c, x, "changed meanwhile");
 	printf("gone      %s (changed meanwhile)\n", ipam_addr_fmt(&x->a, s));
 	return 0;
@@ -754,7 +801,7 @@ static int gc_claim_one(struct ipam_cmd *c, struct ipam_ctx *ctx,
 		n->claimed++;
 	else
 		n->released++;
-	if (c->out)
+	if (c->json)
 		return outcome_add(c, x,
 				   held ? "released to its claim"
 					: "released, claim gone");
@@ -766,11 +813,15 @@ static int gc_claim_one(struct ipam_cmd *c, struct ipam_ctx *ctx,
 	return 0;
 }
 
-/* gc's -o json: the outcomes c->out gathered and the counts. */
-static void gc_json_print(struct ipam_cmd *c, const struct gc_count *n)
+/* gc's -o json document: dryRun, the addresses (streamed: empty here)
+ * and the counts. */
+static json_object *gc_doc(struct ipam_cmd *c, const struct gc_count *n)
 {
-	json_object *o = outcomes_doc(c);
+	json_object *o = json_object_new_object();
 
+	json_object_object_add(o, "dryRun",
+			       json_object_new_boolean(c->dry_run));
+	json_object_object_add(o, "addresses", json_object_new_array());
 	json_object_object_add(o, "released",
 			       json_object_new_uint64(n->released));
 	json_object_object_add(o, "kept", json_object_new_uint64(n->kept));
@@ -778,58 +829,105 @@ static void gc_json_print(struct ipam_cmd *c, const struct gc_count *n)
 			       json_object_new_uint64(n->no_uid));
 	json_object_object_add(o, "keptForClaims",
 			       json_object_new_uint64(n->claimed));
-	ipamctl_json_print(o);
+	return o;
 }
 
-/* Allocations are read before the pods are listed: a pod that holds an
- * allocation existed before its ADD, so it is in the list unless it was
- * deleted. */
-static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
+/* One held record x read back: kept, released, or left to its claim. */
+static int gc_rec(struct ipam_cmd *c, struct ipam_ctx *ctx,
+		  struct ipam_claims **cl, const struct uids *u,
+		  const struct rec *x, struct gc_count *n, struct cni_err *err)
+{
+	int rc;
+
+	if (*x->uid && uid_alive(u, x->uid))
+		n->kept++;
+	else if (*x->claim && (*x->uid || !*x->cid))
+		return gc_claim_one(c, ctx, cl, x, n, err);
+	else if (!*x->uid)
+		n->no_uid++;
+	else if ((rc = gc_one(c, ctx, x, err)) < 0)
+		return rc;
+	else
+		n->released++;
+	return 0;
+}
+
+/* The spooled records, block by block in address order, each read back
+ * and judged. */
+static int gc_spooled(struct ipam_cmd *c, struct ipamctl_spool *sp,
+		      const struct uids *u, struct gc_count *n,
+		      struct cni_err *err)
 {
 	struct ipam_ctx ctx = { .st = c->st,
 				.node = "plexusctl",
 				.seed = (uint64_t)getpid() ^
 					(uint64_t)time(NULL) };
 	struct ipam_claims *cl = NULL;
-	struct gc_count n = { 0 };
-	struct recs rs = { 0 };
-	struct uids u = { 0 };
-	const struct rec *x;
+	struct rec x;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	rc = outcome_open(c, err);
-	if (rc == 0)
-		rc = recs_load(c, &rs, err);
+	for (i = 0; rc == 0 && i < sp->n; i++) {
+		rc = ipamctl_spool_seek(sp, i);
+		while (rc == 0 && ipamctl_spool_left(sp, i)) {
+			rc = ipamctl_rec_read(sp->f, c->conf, &x);
+			if (rc == 0)
+				rc = gc_rec(c, &ctx, &cl, u, &x, n, err);
+			else
+				rc = spool_fail(rc, err);
+			ipamctl_rec_clear(&x);
+		}
+		if (rc < 0 && !err->code)
+			rc = spool_fail(rc, err);
+	}
+	ipam_claims_free(cl);
+	return rc;
+}
+
+static void gc_summary(struct ipam_cmd *c, const struct gc_count *n)
+{
+	printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
+	       "recorded)",
+	       c->dry_run ? "would release" : "released", n->released, n->kept,
+	       n->no_uid);
+	if (n->claimed)
+		printf(", kept %zu for their IPAMClaims", n->claimed);
+	printf("\n");
+}
+
+/* Allocations are read (into a spool) before the pods are listed: a pod
+ * that holds an allocation existed before its ADD, so it is in the list
+ * unless it was deleted. */
+static int cmd_gc(struct ipam_cmd *c, struct cni_err *err)
+{
+	struct gc_count n = { 0 };
+	struct ipamctl_js js = { 0 };
+	struct ipamctl_spool sp;
+	struct uids u = { 0 };
+	int rc = ipamctl_spool_open(&sp);
+
+	if (rc < 0)
+		return spool_fail(rc, err);
+	rc = recs_spool(c, &sp, err);
 	if (rc == 0)
 		rc = pods_uids(c->kubeconfig, &u, err);
-	for (i = 0; rc == 0 && i < rs.n; i++) {
-		x = &rs.v[i];
-		if (!x->held)
-			continue; /* an operator's reservation only */
-		if (*x->uid && uid_alive(&u, x->uid))
-			n.kept++;
-		else if (*x->claim && (*x->uid || !*x->cid))
-			rc = gc_claim_one(c, &ctx, &cl, x, &n, err);
-		else if (!*x->uid)
-			n.no_uid++;
-		else if ((rc = gc_one(c, &ctx, x, err)) == 0)
-			n.released++;
+	if (rc == 0 && c->json) {
+		rc = ipamctl_js_open(&js, stdout, gc_doc(c, &n), "addresses",
+				     0);
+		c->js = rc == 0 ? &js : NULL;
+		if (rc < 0)
+			rc = cni_errf(err, CNI_ERR_IO, "out of memory");
 	}
-	if (rc == 0 && c->out)
-		gc_json_print(c, &n);
-	else if (rc == 0)
-		printf("%s %zu, kept %zu (pod exists), kept %zu (no pod UID "
-		       "recorded)%s",
-		       c->dry_run ? "would release" : "released", n.released,
-		       n.kept, n.no_uid, n.claimed ? "" : "\n");
-	if (rc == 0 && !c->out && n.claimed)
-		printf(", kept %zu for their IPAMClaims\n", n.claimed);
-	ipam_claims_free(cl);
-	ipamctl_recs_free(&rs);
-	uids_free(&u);
-	json_object_put(c->out);
-	c->out = NULL;
+	if (rc == 0)
+		rc = gc_spooled(c, &sp, &u, &n, err);
+	if (rc == 0 && c->json && ipamctl_js_close(&js, gc_doc(c, &n)) == 0)
+		printf("\n");
+	else if (rc == 0 && !c->json)
+		gc_summary(c, &n);
+	ipamctl_js_drop(&js);
+	c->js = NULL;
+	ipamctl_spool_close(&sp);
+	free(u.v);
 	return rc;
 }
 
@@ -913,7 +1011,7 @@ static void show_print(struct ipam_cmd *c, const struct ipam_addr *a,
 		printf("address %s  pool %s  block node %s\n",
 		       ipam_addr_fmt(a, s), r->pool_id, *node ? node : "-");
 		if (x)
-			ipamctl_rec_print(x);
+			ipamctl_rec_print(stdout, x);
 		else
 			printf("    %s\n", why);
 		return;
@@ -1075,9 +1173,10 @@ static int cmd_release(struct ipam_cmd *c, struct cni_err *err)
 static int usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: plexusctl ipam ls --config FILE [-o table|json]\n"
+		"Usage: plexusctl ipam ls --config FILE [--page-size N] "
+		"[-o table|json]\n"
 		"       plexusctl ipam gc --config FILE [--kubeconfig FILE] "
-		"[--dry-run] [-o table|json]\n"
+		"[--dry-run] [--page-size N] [-o table|json]\n"
 		"       plexusctl ipam show --config FILE [-o table|json] "
 		"ADDRESS\n"
 		"       plexusctl ipam release --config FILE [--kubeconfig "
@@ -1106,7 +1205,10 @@ static int usage(FILE *out)
 		"claims: IPAMClaims (all namespaces, or -n) with their "
 		"addresses and who holds each in the pool\n"
 		"  (kubeconfig: --kubeconfig, else the node settings' "
-		"\"kubeconfig\" or kubernetes store).\n");
+		"\"kubeconfig\" or kubernetes store).\n"
+		"--page-size N: blocks a store list request reads (1..10000; "
+		"default the store's pageSize, 500);\n"
+		"  ls and gc hold one page of blocks in memory at a time.\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -1135,6 +1237,8 @@ static bool opt_for(int o, enum ipam_verb v)
 		return true;
 	case 'n':
 		return v == VERB_CLAIMS;
+	case 'P':
+		return v == VERB_LS || v == VERB_GC;
 	default:
 		return o == 'c' || o == 'h';
 	}
@@ -1144,6 +1248,25 @@ static bool verb_has_arg(enum ipam_verb v)
 {
 	return v == VERB_SHOW || v == VERB_RELEASE || v == VERB_RESERVE ||
 	       v == VERB_UNRESERVE;
+}
+
+/* --page-size N: 1..10000 keys a list request. */
+static int page_size_parse(const char *s, size_t *ret)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || n < 1 || n > 10000) {
+		fprintf(stderr,
+			"plexusctl ipam: --page-size \"%s\": not in "
+			"1..10000\n",
+			s);
+		return -1;
+	}
+	*ret = n;
+	return 0;
 }
 
 static int args_parse(struct ipam_cmd *c, int argc, char **argv,
@@ -1156,13 +1279,15 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "page-size", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 
 	optind = 0; /* glibc: start afresh */
-	while ((o = getopt_long(argc, argv, "+c:k:fo:n:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:k:fo:n:P:h", opts, NULL)) !=
+	       -1) {
 		if (o == '?' || !opt_for(o, v))
 			return usage(stderr);
 		if (o == 'c')
@@ -1175,6 +1300,10 @@ static int args_parse(struct ipam_cmd *c, int argc, char **argv,
 			c->force = true;
 		else if (o == 'n')
 			c->ns = optarg;
+		else if (o == 'P' && page_size_parse(optarg, &c->page) < 0)
+			return usage(stderr);
+		else if (o == 'P')
+			continue;
 		else if (o == 'o' &&
 			 (!strcmp(optarg, "json") || !strcmp(optarg, "table")))
 			c->json = !strcmp(optarg, "json");

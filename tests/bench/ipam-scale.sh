@@ -10,7 +10,11 @@
 # from those measured figures. The kubernetes store is measured by
 # tests/system/47-ipam-scale.sh on 10,000 allocations (the fixture API
 # server keeps every object in one Python process); this bench is the
-# etcd store only.
+# etcd store only. plexusctl ipam ls (table and -o json) and gc --dry-run
+# (the fixture API server lists 1,000 of the pods: the rest would be
+# released) are checked against the operator verbs' 32 MiB peak RSS goal
+# (printed, not asserted); B_SCALE_BEFORE=<an older plexusctl> measures
+# that one too, for a before/after.
 #   B_SCALE_NODES (5000)  B_SCALE_PODS (110)  B_SCALE_NETS (10, model only)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +23,9 @@ NODES=${B_SCALE_NODES:-5000} PODS=${B_SCALE_PODS:-110} NETS=${B_SCALE_NETS:-10}
 ALLOCS=$((NODES * PODS))
 W=$(mktemp -d /tmp/plexus-bench-scale.XXXXXX)
 . "$TOP/tests/lib-etcd.sh"
+FX=$TOP/tests/fixtures/apiserver
 cleanup() {
+	"$FX/stop.sh" "$W/api" >/dev/null 2>&1 || true
 	etcd_stop
 	[ -z "${RELAY_PID:-}" ] || kill "$RELAY_PID" 2>/dev/null || true
 	rm -rf "$W"
@@ -104,6 +110,23 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["cni.dev/valid-at
 measure "GC verb, node with room (nothing valid)" "$W/ipam" GC gc "$own" "$W/gc.conf"
 measure "plexusctl ipam show ADDRESS" "$BIN/plexusctl" ipam show --config "$W/big.conf" 10.0.0.5
 measure "plexusctl ipam ls" "$BIN/plexusctl" ipam ls --config "$W/big.conf"
+measure "plexusctl ipam ls -o json" "$BIN/plexusctl" ipam ls -o json --config "$W/big.conf"
+measure "plexusctl ipam ls --page-size 100" "$BIN/plexusctl" ipam ls --page-size 100 --config "$W/big.conf"
+# gc lists the pods: the fixture API server with 1,000 of them (a pod is 8
+# bytes of gc's memory: 4.3 MiB more with all 550,000)
+mkdir -p "$W/api"
+PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$W/api" >"$W/api.log" 2>&1
+python3 -c '
+import json
+print(json.dumps({"kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "pod-%d" % n, "namespace": "seed", "uid": "uid-%d" % n}} for n in range(1000)]}))' |
+	python3 "$FX/fixturectl.py" "$W/api" put-object - >/dev/null
+measure "plexusctl ipam gc --dry-run" "$BIN/plexusctl" ipam gc --dry-run --config "$W/big.conf" --kubeconfig "$W/api/kubeconfig"
+if [ -n "${B_SCALE_BEFORE:-}" ]; then
+	measure "before: plexusctl ipam ls" "$B_SCALE_BEFORE" ipam ls --config "$W/big.conf"
+	measure "before: plexusctl ipam ls -o json" "$B_SCALE_BEFORE" ipam ls -o json --config "$W/big.conf"
+	measure "before: plexusctl ipam gc --dry-run" "$B_SCALE_BEFORE" ipam gc --dry-run --config "$W/big.conf" --kubeconfig "$W/api/kubeconfig"
+fi
 
 # the model: NODES x PODS x NETS from the rows above and etcd's own sizes
 etcdctl --endpoints "$ETCD_URL" endpoint status -w json >"$W/status.json"
@@ -153,6 +176,10 @@ row("etcd history growth, 100 pods/s storm (ADD+DEL)", f"{hist / MiB:.1f} MiB/s;
 row("largest read on a per-pod path (first borrowing ADD)", f"{borrow['recv']} bytes, {borrow['reqs']} requests ({borrow['res']})")
 row("a borrowing ADD once the pool is marked all claimed", f"{borrow2['recv']} bytes, {borrow2['reqs']} requests ({borrow2['res']})")
 row("plexusctl ipam ls: peak RSS, bytes read", f"{ls['rss'] / 1024:.0f} MiB, {ls['recv']} bytes ({ls['res']})")
+for k, v in rows.items():
+    if k.startswith(("plexusctl ipam ls", "plexusctl ipam gc", "before: ")):
+        mib = v["rss"] / 1024
+        row(f"{k}: peak RSS (goal 32 MiB)", f"{mib:.1f} MiB, {'within' if mib <= 32 else 'OVER'} the goal ({v['res']})")
 for k, v in rows.items():
     if not v["ok"]:
         row(f"breaks at this size: {k}", v["res"])

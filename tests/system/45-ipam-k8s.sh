@@ -328,6 +328,46 @@ case_ctl_k8s() { ctl_case "$KSTORE" 10.66.0.0/24; }
 # A block plexusctl gc empties goes back to the pool (its owner, node3,
 # may be gone for good); node3's dangling reference is dropped when node3
 # allocates again.
+# plexusctl ipam ls page by page: 8 blocks over two pools print the same
+# bytes (table and JSON) in pages of 1 block as in one page (and, with
+# the kubernetes store in pages of 3 objects, as in pages of 500); with
+# the file store, a block that does not parse part-way: exit 1 with code
+# 6 naming its key, the pool before it printed whole, nothing of its own.
+ls_pages_case() { # STORE-JSON RANGE-A RANGE-B
+	local o pa pb f
+	conf "$T_TMP/pg.conf" "\"noGateway\":true,\"ranges\":[[{\"subnet\":\"$2\"}],[{\"subnet\":\"$3\"}]],$1"
+	for i in 1 2 3 4 5 6 7 8; do
+		ipam ADD "$T_TMP/pg.conf" "pg-$i" "node$((i % 4))" >/dev/null || fail "ADD pg-$i"
+	done
+	for o in table json; do
+		ipamctl ls --config "$T_TMP/pg.conf" -o $o >"$T_TMP/pg.$o" || fail "ls -o $o"
+		for n in 1 500; do
+			ipamctl ls --config "$T_TMP/pg.conf" -o $o --page-size $n >"$T_TMP/pg.$o.$n" || fail "ls -o $o --page-size $n"
+			cmp -s "$T_TMP/pg.$o" "$T_TMP/pg.$o.$n" || fail "ls -o $o --page-size $n: $(diff "$T_TMP/pg.$o" "$T_TMP/pg.$o.$n" | head -5)"
+		done
+	done
+	expect_eq "$(grep -c '^  block ' "$T_TMP/pg.table")" 8 "blocks listed"
+	expect_eq "$(grep -c ' container pg-' "$T_TMP/pg.table")" 16 "allocations listed"
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T_TMP/pg.json.1" || fail "ls -o json: not JSON"
+	[ "$1" = "$FSTORE" ] || return 0
+	pa=net1.$(echo "$2" | tr / _) pb=net1.$(echo "$3" | tr / _)
+	f=$(ls "$T_TMP/store/$pb/b/" | sed -n 2p)
+	cp "$T_TMP/store/$pb/b/$f" "$T_TMP/pg.block"
+	printf '5\n{"cidr": broken' >"$T_TMP/store/$pb/b/$f"
+	for o in table json; do
+		ipamctl ls --config "$T_TMP/pg.conf" -o $o --page-size 1 >"$T_TMP/pg.out" 2>"$T_TMP/pg.err" &&
+			fail "ls -o $o with a broken block: exit 0"
+		grep -q "store key $pb/b/$f: .*(code 6)" "$T_TMP/pg.err" || fail "ls -o $o error: $(cat "$T_TMP/pg.err")"
+		grep -q "$pb" "$T_TMP/pg.out" && fail "ls -o $o printed some of the failing pool"
+		grep -q "$pa" "$T_TMP/pg.out" || fail "ls -o $o did not print the pool before"
+	done
+	head -c "$(wc -c <"$T_TMP/pg.out")" "$T_TMP/pg.json.1" | cmp -s - "$T_TMP/pg.out" ||
+		fail "ls -o json part-way is not the start of the whole document"
+	cp "$T_TMP/pg.block" "$T_TMP/store/$pb/b/$f"
+}
+case_ctl_pages_file() { ls_pages_case "$FSTORE" 10.74.0.0/24 10.75.0.0/24; }
+case_ctl_pages_k8s() { ls_pages_case '"store":"k8s-p3"' 10.76.0.0/24 10.77.0.0/24; }
+
 case_ctl_block_back() {
 	conf "$T_TMP/b.json" "\"noGateway\":true,\"range\":\"10.68.0.0/24\",\"blockSize\":28,$FSTORE"
 	ipam ADD "$T_TMP/b.json" c-lone node3 "$(pod_args ipamtest gone3 uid-gone3)" >/dev/null || fail "ADD"
@@ -658,6 +698,8 @@ t_case "kubernetes store: injected 409 and 500, persistent 500 is code 11/50" ca
 t_case "kubernetes store: refused token 111, read-only 403, unreachable 11" case_refused
 t_case "plexusctl ipam ls/gc, file store: by pod UID, StatefulSet name reused" case_ctl_file
 t_case "plexusctl ipam ls/gc, kubernetes store: by pod UID, name reused" case_ctl_k8s
+t_case "plexusctl ipam ls in pages, file store: same bytes in pages of 1; a broken block part-way: code 6, the pool before printed" case_ctl_pages_file
+t_case "plexusctl ipam ls in pages, kubernetes store in pages of 3: same bytes" case_ctl_pages_k8s
 t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" case_stale_ref
 t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_block_back
 t_case "kubernetes store: steady ADD/CHECK/DEL/STATUS make no list request" case_no_list

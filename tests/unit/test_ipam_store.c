@@ -148,6 +148,127 @@ static void test_file_store__list_sorted_skips_dotfiles(void **state)
 	ipam_kv_free(kv, n);
 }
 
+/* What a paged list's callback saw: the keys in order, page sizes. */
+struct pages_seen {
+	char keys[16][16];
+	size_t n, sizes[16], pages, stop_after;
+	bool vals;
+};
+
+static int page_note(struct ipam_kv *kv, size_t n, void *arg,
+		     struct cni_err *err)
+{
+	struct pages_seen *p = arg;
+	size_t i;
+
+	for (i = 0; i < n && p->n < 16; i++) {
+		snprintf(p->keys[p->n++], sizeof(p->keys[0]), "%s", kv[i].key);
+		p->vals = p->vals || kv[i].val;
+	}
+	p->sizes[p->pages++] = n;
+	if (p->stop_after && p->pages == p->stop_after)
+		return cni_errf(err, CNI_ERR_IO, "stop at %s", kv[0].key);
+	return 0;
+}
+
+static void put_keys(struct ipam_store *st, const char *const *keys, size_t n)
+{
+	struct cni_err err = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(
+			ipam_store_put_if(st, keys[i], "{}", 2, 0, NULL, &err),
+			0);
+}
+
+static void test_file_store__list_pages_in_key_order(void **state)
+{
+	static const char *const keys[] = { "p/b/06", "p/b/01", "p/b/04",
+					    "p/b/02", "p/b/07", "p/b/03",
+					    "p/b/05", "p/c/01" };
+	struct ipam_store *st = *state;
+	struct pages_seen p = { 0 };
+	struct cni_err err = { 0 };
+	char want[8];
+	size_t i;
+
+	put_keys(st, keys, 8);
+	assert_int_equal(ipam_store_list_pages(st, "p/b/", false, 3, page_note,
+					       &p, &err),
+			 0);
+	assert_int_equal(p.pages, 3);
+	assert_int_equal(p.sizes[0], 3);
+	assert_int_equal(p.sizes[1], 3);
+	assert_int_equal(p.sizes[2], 1);
+	assert_int_equal(p.n, 7);
+	for (i = 0; i < 7; i++) {
+		snprintf(want, sizeof(want), "p/b/%02zu", i + 1);
+		assert_string_equal(p.keys[i], want);
+	}
+	assert_true(p.vals);
+	p = (struct pages_seen){ 0 };
+	assert_int_equal(
+		ipam_store_list_pages(st, "p/b/", true, 0, page_note, &p, &err),
+		0);
+	assert_int_equal(p.pages, 1);
+	assert_int_equal(p.n, 7);
+	assert_false(p.vals);
+}
+
+static void test_file_store__list_pages_stops_on_error(void **state)
+{
+	static const char *const keys[] = { "p/b/01", "p/b/02", "p/b/03",
+					    "p/b/04", "p/b/05" };
+	struct ipam_store *st = *state;
+	struct pages_seen p = { .stop_after = 2 };
+	struct cni_err err = { 0 };
+
+	put_keys(st, keys, 5);
+	assert_int_equal(ipam_store_list_pages(st, "p/b/", false, 2, page_note,
+					       &p, &err),
+			 -EIO);
+	assert_int_equal(p.pages, 2);
+	assert_int_equal(p.n, 4);
+	assert_string_equal(err.msg, "stop at p/b/03");
+	p = (struct pages_seen){ 0 };
+	assert_int_equal(ipam_store_list_pages(st, "p/none/", false, 2,
+					       page_note, &p, &err),
+			 0);
+	assert_int_equal(p.pages, 0);
+}
+
+/* A store with list only: list_pages cuts its answer. */
+static int listonly_list(struct ipam_store *st, const char *prefix,
+			 bool keys_only, struct ipam_kv **ret, size_t *ret_n,
+			 struct cni_err *err)
+{
+	struct ipam_kv *kv = calloc(5, sizeof(*kv));
+
+	(void)st, (void)keys_only, (void)err;
+	for (int i = 0; i < 5; i++)
+		assert_true(asprintf(&kv[i].key, "%s%d", prefix, i) > 0);
+	*ret = kv;
+	*ret_n = 5;
+	return 0;
+}
+
+static void test_ipam_store_list_pages__cut_from_list(void **state)
+{
+	static const struct ipam_store_ops ops = { .name = "listonly",
+						   .list = listonly_list };
+	struct ipam_store st = { .ops = &ops };
+	struct pages_seen p = { 0 };
+	struct cni_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(
+		ipam_store_list_pages(&st, "x/", true, 2, page_note, &p, &err),
+		0);
+	assert_int_equal(p.pages, 3);
+	assert_int_equal(p.sizes[2], 1);
+	assert_string_equal(p.keys[4], "x/4");
+}
+
 static void test_file_store__bad_keys_refused(void **state)
 {
 	struct ipam_store *st = *state;
@@ -435,6 +556,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_file_store__record_lock_deadline, file_setup,
 			file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__list_pages_in_key_order, file_setup,
+			file_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_file_store__list_pages_stops_on_error, file_setup,
+			file_teardown),
+		cmocka_unit_test(test_ipam_store_list_pages__cut_from_list),
 		cmocka_unit_test(test_ipam_store_open__unknown_type),
 		cmocka_unit_test(test_etcd_b64__roundtrip),
 		cmocka_unit_test(test_etcd_range_reply_parse__kvs),
