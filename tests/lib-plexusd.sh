@@ -12,12 +12,7 @@ PD_PID="" PORT=""
 PD_EXTRA=()     # more flags for start_pd
 PLEXUS_EXTRA="" # more plexus keys for conf: ,"key":value...
 
-stop_pd() {
-	[ -n "$PD_PID" ] || return 0
-	kill "$PD_PID" 2>/dev/null || true
-	wait "$PD_PID" 2>/dev/null || true
-	PD_PID=""
-}
+. "$TOP/tests/lib-pdsock.sh"
 stop_all() {
 	stop_pd
 	ip netns exec "$H" "$FX/stop.sh" "$D" >/dev/null 2>&1 || true
@@ -80,26 +75,6 @@ metric() { # NAME{LABELS}
 synced() {
 	[ "$(metric 'plexusd_cache_synced{cache="pods"}')" = 1 ] &&
 		[ "$(metric 'plexusd_cache_synced{cache="nads"}')" = 1 ]
-}
-wait_for() { # DESCRIPTION COMMAND...: up to 5 s
-	local what=$1; shift
-	for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done
-	cat "$T_TMP/pd.log"
-	fail "timed out waiting for: $what"
-}
-# ask LINE...: send request lines on one connection, print the replies
-ask() {
-	python3 - "$SOCK" "$@" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(3)
-s.connect(sys.argv[1])
-f = s.makefile("rwb")
-for line in sys.argv[2:]:
-    f.write(line.encode() + b"\n")
-    f.flush()
-    print(f.readline().decode().rstrip("\n"))
-EOF
 }
 served_config() { # NS NAME: the NAD's spec.config as plexusd serves it
 	ask "NAD $1 $2" | sed -n 's/^OK //p' |

@@ -351,12 +351,7 @@ cat >"$T_TMP/ipam-pd.conf" <<EON
 {"store": {"type": "etcd", "endpoints": ["$ETCD_URL"], "lockDir": "$T_TMP/locks", "prefix": "/claims-pd/"},
  "kubeconfig": "$D/kubeconfig", "plexusdSocket": "$SOCK"}
 EON
-stop_pd() {
-	[ -n "$PD_PID" ] || return 0
-	kill "$PD_PID" 2>/dev/null || true
-	wait "$PD_PID" 2>/dev/null || true
-	PD_PID=""
-}
+. "$TOP/tests/lib-pdsock.sh"
 # start_pd: plexusd with its caches against the fixture (no install, no
 # HTTP); stopped when the case's subshell ends
 start_pd() {
@@ -368,26 +363,6 @@ start_pd() {
 		2>>"$T_TMP/pd.log" &
 	PD_PID=$!
 	wait_for "plexusd's socket" test -S "$SOCK"
-}
-wait_for() { # DESCRIPTION COMMAND...: up to 5 s
-	local what=$1; shift
-	for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done
-	cat "$T_TMP/pd.log" 2>/dev/null
-	fail "timed out waiting for: $what"
-}
-# ask LINE...: request lines on one connection, the answers
-ask() {
-	python3 - "$SOCK" "$@" <<'EOF2'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(3)
-s.connect(sys.argv[1])
-f = s.makefile("rwb")
-for line in sys.argv[2:]:
-    f.write(line.encode() + b"\n")
-    f.flush()
-    print(f.readline().decode().rstrip("\n"))
-EOF2
 }
 # served NAME: "<uid> <status.ips>" of the claim as plexusd serves it
 served() {
