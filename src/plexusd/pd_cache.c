@@ -495,6 +495,32 @@ int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
 	return r;
 }
 
+int pd_cache_pod_cut(json_object *pod, const char *ns, const char *name,
+		     const char *uid, char **ret_json)
+{
+	const struct pd_cache pods = { .kind = PD_CACHE_PODS };
+	char key[KEY_MAX], want[KEY_MAX];
+	json_object *tree = cut_tree(&pods, pod, key);
+	struct pd_obj *o = tree ? obj_new(key, tree) : NULL;
+	char *text = NULL;
+	int r = 0;
+
+	snprintf(want, sizeof(want), "%s/%s", ns, name);
+	if (!tree || strcmp(key, want))
+		r = -EINVAL;
+	else if (!o)
+		r = -ENOMEM;
+	else if (!o->uid || strcmp(o->uid, uid))
+		r = -ESTALE;
+	else if (asprintf(&text, "%s%s", head(&pods), o->json + 1) < 0)
+		r = -ENOMEM;
+	free(o);
+	json_object_put(tree);
+	if (r == 0)
+		*ret_json = text;
+	return r;
+}
+
 void pd_cache_set_max(struct pd_cache *c, size_t max)
 {
 	pthread_mutex_lock(&c->lock);

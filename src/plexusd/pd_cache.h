@@ -58,6 +58,12 @@ void pd_cache_rv(struct pd_cache *c, char *buf, size_t size);
 int pd_cache_get(struct pd_cache *c, const char *ns, const char *name,
 		 const char *uid, char **ret_json);
 size_t pd_cache_size(struct pd_cache *c);
+/* A pod fetched by itself (a GET), cut down exactly as the cache cuts
+ * it: 0 and the text pd_cache_get would serve in *ret_json; -ESTALE when
+ * its uid is not uid (never served); -EINVAL when it is not the pod
+ * ns/name; -ENOMEM. */
+int pd_cache_pod_cut(json_object *pod, const char *ns, const char *name,
+		     const char *uid, char **ret_json);
 /* At most max objects kept (0, the default: no bound). Over it, a list
  * item or an ADDED/MODIFIED event of an object not cached already is
  * dropped and counted: pd_cache_get answers -ENOENT for it, so a lookup

@@ -217,6 +217,15 @@ static const char *const sock_results[PD_SOCK_RESULTS] = {
 	[PD_SOCK_STATUS_DIRECT] = "status_direct",
 	[PD_SOCK_REPORTED] = "reported",
 };
+static const char *const fetch_results[PD_FETCH_RESULTS] = {
+	[PD_FETCH_SERVED] = "served",
+	[PD_FETCH_MISMATCH] = "mismatch",
+	[PD_FETCH_NOT_FOUND] = "not_found",
+	[PD_FETCH_FAILED] = "failed",
+	[PD_FETCH_OTHER_NODE] = "other_node",
+	[PD_FETCH_BUSY] = "busy",
+	[PD_FETCH_LATE] = "late",
+};
 static const char *const caches[2] = { "pods", "nads" };
 
 /* one counter per cache, from the stats field at off */
@@ -260,6 +269,12 @@ static void cache_metrics(struct pd_text *o, const struct pd_metrics *m)
 			    "plexusd_socket_requests_total{result=\"%s\"} "
 			    "%lu\n",
 			    sock_results[i], m->sock[i]);
+	pd_text_put(o, "# HELP plexusd_pod_fetches_total Pods not cached "
+		       "after the wait, fetched from the API, by result.\n"
+		       "# TYPE plexusd_pod_fetches_total counter\n");
+	for (int i = 0; i < PD_FETCH_RESULTS; i++)
+		pd_text_put(o, "plexusd_pod_fetches_total{result=\"%s\"} %lu\n",
+			    fetch_results[i], m->fetches[i]);
 	pd_text_put(o, "# HELP plexusd_cache_objects Objects in each cache.\n"
 		       "# TYPE plexusd_cache_objects gauge\n");
 	for (int i = 0; i < 2; i++)

@@ -25,6 +25,18 @@ enum pd_err_kind {
 	}
 #define PD_HTTP_NCODES 9
 
+/* a late pod's fetch (docs/plexusd.md, "A late pod"), by result */
+enum pd_fetch_result {
+	PD_FETCH_SERVED,     /* its uid the one asked for: OK */
+	PD_FETCH_MISMATCH,   /* another uid */
+	PD_FETCH_NOT_FOUND,  /* 404 */
+	PD_FETCH_OTHER_NODE, /* a pod of another node: UNKNOWN */
+	PD_FETCH_FAILED,     /* any other answer, or none */
+	PD_FETCH_BUSY,	     /* not queued: the fetcher had enough waiting */
+	PD_FETCH_LATE,	     /* done after plexus stopped waiting */
+	PD_FETCH_RESULTS,
+};
+
 struct pd_metrics {
 	unsigned long config_writes;	/* the primary config (re)written */
 	unsigned long config_removals;	/* removed (no default network, exit) */
@@ -45,7 +57,8 @@ struct pd_metrics {
 	unsigned long cache_dropped[2]; /* objects over the bound */
 	bool cache_full[2]; /* the last list, or an event since, dropped */
 	long long cache_age_ms[2]; /* since the last event or list: -1 never */
-	unsigned long sock[PD_SOCK_RESULTS]; /* socket answers by result */
+	unsigned long sock[PD_SOCK_RESULTS];	 /* socket answers by result */
+	unsigned long fetches[PD_FETCH_RESULTS]; /* late pods fetched */
 };
 
 /* API requests plexusd sends, counted from any thread (atomics) and
@@ -57,7 +70,7 @@ enum pd_api_verb {
 	PD_API_LIST,
 	PD_API_WATCH,
 	PD_API_PATCH,
-	PD_API_GET,    /* the kubernetes store's */
+	PD_API_GET,    /* a late pod's, the kubernetes store's */
 	PD_API_CREATE, /* the kubernetes store's */
 	PD_API_UPDATE, /* the kubernetes store's */
 	PD_API_DELETE, /* the kubernetes store's */

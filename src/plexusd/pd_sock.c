@@ -17,13 +17,15 @@
 #include "cni_error.h"
 #include "cni_fs.h"
 #include "k8s.h"
+#include "pd_cache.h"
 #include "pd_sock.h"
 
 struct conn {
 	int fd; /* -1: free */
 	long long idle_at;
 	long long wait_until;	      /* a POD request parked: 0 when none */
-	unsigned long long status_id; /* a STATUS queued: 0 when none */
+	unsigned long long status_id; /* a STATUS or a fetch queued: 0 when
+				       * none */
 	struct pd_sock_req req;
 	char *in; /* PD_SOCK_LINE_MAX, grown for a STATUS line */
 	size_t in_len, in_cap;
@@ -39,6 +41,7 @@ struct pd_sock {
 	pd_sock_counter count;
 	pd_sock_status_fn status;
 	pd_sock_report_fn report;
+	pd_sock_fetch_fn fetch;
 	void *ctx;
 	unsigned long long next_id;
 	struct conn conns[PD_SOCK_MAX_CONNS];
@@ -308,18 +311,10 @@ static void refuse(struct pd_sock *s, struct conn *c, enum pd_sock_result res,
 	reply(c, why, NULL);
 }
 
-/* answer c->req now, or park it (a pod not cached yet) */
-static void answer(struct pd_sock *s, struct conn *c, long long now,
-		   bool may_wait)
+/* answer r (a lookup's or a fetch's) with json (taken) */
+static void send_answer(struct pd_sock *s, struct conn *c, long long now, int r,
+			char *json)
 {
-	char *json = NULL;
-	int r = s->lookup(s->ctx, &c->req, &json);
-
-	if (r == -ENOENT && c->req.verb == PD_SOCK_POD && may_wait) {
-		c->wait_until = now + PD_SOCK_WAIT_MS;
-		return;
-	}
-	c->wait_until = 0;
 	c->idle_at = now + PD_SOCK_IDLE_MS;
 	if (r == 0) {
 		s->count(s->ctx, PD_SOCK_SERVED);
@@ -335,6 +330,29 @@ static void answer(struct pd_sock *s, struct conn *c, long long now,
 		reply(c, "UNKNOWN", NULL);
 	}
 	free(json);
+}
+
+/* answer c->req now, or park it: a pod not cached yet is waited for,
+ * then fetched */
+static void answer(struct pd_sock *s, struct conn *c, long long now,
+		   bool may_wait)
+{
+	char *json = NULL;
+	int r = s->lookup(s->ctx, &c->req, &json);
+	bool pod = r == -ENOENT && c->req.verb == PD_SOCK_POD;
+
+	c->wait_until = 0;
+	if (pod && may_wait) {
+		c->wait_until = now + PD_SOCK_WAIT_MS;
+		return;
+	}
+	if (pod && s->fetch) {
+		c->status_id = ++s->next_id;
+		if (s->fetch(s->ctx, c->status_id, &c->req) == 0)
+			return;
+		c->status_id = 0;
+	}
+	send_answer(s, c, now, r, json);
 }
 
 /* STATUS: the pod must be the cached one (namespace, name and uid);
@@ -669,6 +687,34 @@ void pd_sock_set_hooks(struct pd_sock *s, pd_sock_status_fn status,
 {
 	s->status = status;
 	s->report = report;
+}
+
+void pd_sock_set_fetch(struct pd_sock *s, pd_sock_fetch_fn fetch)
+{
+	s->fetch = fetch;
+}
+
+int pd_sock_fetch_done(struct pd_sock *s, unsigned long long id,
+		       json_object *pod, long long now)
+{
+	for (size_t i = 0; i < PD_SOCK_MAX_CONNS; i++) {
+		struct conn *c = &s->conns[i];
+		char *json = NULL;
+		int r = -ENOENT;
+
+		if (c->fd < 0 || c->status_id != id)
+			continue;
+		c->status_id = 0;
+		if (pod)
+			r = pd_cache_pod_cut(pod, c->req.ns, c->req.name,
+					     c->req.uid, &json);
+		if (r != 0 && r != -ESTALE)
+			r = -ENOENT;
+		send_answer(s, c, now, r, json);
+		lines(s, c, now);
+		return r;
+	}
+	return -ECONNRESET;
 }
 
 void pd_sock_status_done(struct pd_sock *s, unsigned long long id,

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <json-c/json.h>
 
 struct cni_err;
 struct pd_sock;
@@ -13,8 +14,8 @@ struct pd_sock;
  *   POD <namespace> <name> <uid>\n   NAD <namespace> <name>\n
  *   CLAIM <namespace> <name>\n (an IPAMClaim, for plexus-ipam)
  * answered "OK <object as one line of JSON>\n", "UNKNOWN\n" (not cached;
- * a pod after a wait of PD_SOCK_WAIT_MS), "MISMATCH\n" (the cached pod
- * has another uid), "NOTREADY\n" (not listed yet), or "ERR <why>\n" and
+ * a pod after a wait of PD_SOCK_WAIT_MS and a fetch that did not find
+ * it), "MISMATCH\n" (the cached or fetched pod has another uid), "NOTREADY\n" (not listed yet), or "ERR <why>\n" and
  * the connection closed (malformed, oversized, a peer that is not
  * root);
  *   STATUS <namespace> <name> <uid> <network-status JSON list>\n
@@ -102,6 +103,11 @@ typedef int (*pd_sock_status_fn)(void *ctx, unsigned long long id,
 				 const struct pd_sock_req *req);
 typedef void (*pd_sock_report_fn)(void *ctx, const struct pd_sock_req *req);
 
+/* POD: the pod was not cached after the wait; queue its fetch, answered
+ * by pd_sock_fetch_done with id; 0, or <0 (answered UNKNOWN). */
+typedef int (*pd_sock_fetch_fn)(void *ctx, unsigned long long id,
+				const struct pd_sock_req *req);
+
 /* Bind path (a stale socket there is replaced; anything else refused),
  * mode 0600, its dir created 0700 when missing. Code 5/7. */
 int pd_sock_open(const char *path, pd_sock_lookup lookup, pd_sock_counter count,
@@ -109,6 +115,14 @@ int pd_sock_open(const char *path, pd_sock_lookup lookup, pd_sock_counter count,
 /* Without them STATUS is answered BUSY and reports are dropped. */
 void pd_sock_set_hooks(struct pd_sock *s, pd_sock_status_fn status,
 		       pd_sock_report_fn report);
+/* Without it a pod not cached after the wait is UNKNOWN. */
+void pd_sock_set_fetch(struct pd_sock *s, pd_sock_fetch_fn fetch);
+/* The fetch of id is done: pod the API's answer (NULL: none, a 404, a
+ * failure), answered OK (cut down as the cache does) when its uid is
+ * the one asked for, MISMATCH when another, else UNKNOWN: 0, -ESTALE,
+ * -ENOENT as answered; -ECONNRESET when the asker is gone. */
+int pd_sock_fetch_done(struct pd_sock *s, unsigned long long id,
+		       json_object *pod, long long now_ms);
 /* The STATUS of id is done: send answer ("OK", "GONE <why>", ...) on its
  * connection (gone already: nothing). */
 void pd_sock_status_done(struct pd_sock *s, unsigned long long id,

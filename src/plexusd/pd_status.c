@@ -22,10 +22,12 @@
 #define TRIES	       3 /* a 409, 429 or 5xx is sent again, twice */
 #define RETRY_DELAY_MS 300
 #define TIMEOUT_MS     4000 /* a request; plexus waits 5 s in all */
+#define FETCH_QUEUE    2 /* a fetch queued behind more is past plexus' wait */
 
 struct job {
 	unsigned long long id;
-	char *ns, *name, *uid, *json;
+	char *ns, *name, *uid, *json; /* json NULL: a GET of the pod */
+	json_object *pod;	      /* a GET's answer (2xx) */
 	enum pd_status_rc rc;
 	char msg[256];
 };
@@ -33,6 +35,8 @@ struct job {
 struct pd_status {
 	char *kubeconfig;
 	int wake_fd;
+	int timeout_ms;	   /* a request's */
+	size_t max_queued; /* jobs waiting at most */
 	pthread_t th;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
@@ -53,6 +57,7 @@ static void job_free(struct job *j)
 	free(j->name);
 	free(j->uid);
 	free(j->json);
+	json_object_put(j->pod);
 	free(j);
 }
 
@@ -80,7 +85,9 @@ static int client(struct pd_status *s, struct cni_err *err)
 		return 0;
 	r = k8s_kubeconfig_load(s->kubeconfig, &s->cfg, err);
 	if (r == 0) {
-		s->cfg->timeout_ms = TIMEOUT_MS;
+		s->cfg->timeout_ms = s->timeout_ms;
+		if (s->cfg->connect_timeout_ms > s->timeout_ms)
+			s->cfg->connect_timeout_ms = s->timeout_ms;
 		r = k8s_client_new(s->cfg, &s->cl, err);
 	}
 	if (r < 0) {
@@ -104,8 +111,9 @@ static void outcome(struct job *j, long st, json_object *body)
 	if (body && json_object_object_get_ex(body, "message", &m) &&
 	    json_object_is_type(m, json_type_string))
 		msg = json_object_get_string(m);
-	snprintf(j->msg, sizeof(j->msg), "PATCH pod %s/%s: HTTP %ld%s%.180s",
-		 j->ns, j->name, st, *msg ? ": " : "", msg);
+	snprintf(j->msg, sizeof(j->msg), "%s pod %s/%s: HTTP %ld%s%.180s",
+		 j->json ? "PATCH" : "GET", j->ns, j->name, st,
+		 *msg ? ": " : "", msg);
 }
 
 static void sleep_ms(int ms)
@@ -148,6 +156,36 @@ static void patch(struct pd_status *s, struct job *j)
 	json_object_put(p);
 }
 
+/* a fetch: one GET of the pod, not sent again (plexus waits for it) */
+static void get(struct pd_status *s, struct job *j)
+{
+	struct cni_err err = { 0 };
+	json_object *body = NULL;
+	char path[512];
+	long st = 0;
+	int r = client(s, &err);
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", j->ns,
+		 j->name);
+	if (r == 0) {
+		r = k8s_request(s->cl, "GET", path, NULL, NULL, &st, &body,
+				&err);
+		pd_api_count(PD_API_GET, r < 0 ? 0 : st);
+	}
+	if (r < 0) {
+		client_drop(s);
+		j->rc = PD_STATUS_FAILED;
+		snprintf(j->msg, sizeof(j->msg), "%.250s", err.msg);
+	} else {
+		outcome(j, st, body);
+		if (j->rc == PD_STATUS_OK) {
+			j->pod = body;
+			body = NULL;
+		}
+	}
+	json_object_put(body);
+}
+
 static void wake(struct pd_status *s)
 {
 	uint64_t one = 1;
@@ -173,7 +211,10 @@ static void *run(void *arg)
 		memmove(s->queued, s->queued + 1,
 			--s->n_queued * sizeof(*s->queued));
 		pthread_mutex_unlock(&s->lock);
-		patch(s, j);
+		if (j->json)
+			patch(s, j);
+		else
+			get(s, j);
 		pthread_mutex_lock(&s->lock);
 		s->done[s->n_done++] = j; /* room: submit counts done too */
 		wake(s);
@@ -195,14 +236,16 @@ static void status_free(struct pd_status *s)
 	free(s);
 }
 
-int pd_status_start(const char *kubeconfig, int wake_fd, struct pd_status **ret,
-		    struct cni_err *err)
+static int start(const char *kubeconfig, int wake_fd, int timeout_ms,
+		 size_t max_queued, struct pd_status **ret, struct cni_err *err)
 {
 	struct pd_status *s = calloc(1, sizeof(*s));
 	int r;
 
 	if (!s)
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	s->timeout_ms = timeout_ms;
+	s->max_queued = max_queued;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	s->wake_fd = wake_fd;
@@ -221,6 +264,20 @@ int pd_status_start(const char *kubeconfig, int wake_fd, struct pd_status **ret,
 	return 0;
 }
 
+int pd_status_start(const char *kubeconfig, int wake_fd, struct pd_status **ret,
+		    struct cni_err *err)
+{
+	return start(kubeconfig, wake_fd, TIMEOUT_MS, PD_STATUS_QUEUE, ret,
+		     err);
+}
+
+int pd_status_start_fetcher(const char *kubeconfig, int wake_fd,
+			    struct pd_status **ret, struct cni_err *err)
+{
+	return start(kubeconfig, wake_fd, PD_FETCH_TIMEOUT_MS, FETCH_QUEUE, ret,
+		     err);
+}
+
 void pd_status_stop(struct pd_status *s)
 {
 	if (!s)
@@ -233,22 +290,28 @@ void pd_status_stop(struct pd_status *s)
 	status_free(s);
 }
 
-int pd_status_submit(struct pd_status *s, unsigned long long id, const char *ns,
-		     const char *name, const char *uid, const char *json,
-		     size_t len)
+static struct job *job_new(unsigned long long id, const char *ns,
+			   const char *name, const char *uid)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	int r = 0;
 
 	if (!j || !(j->ns = strdup(ns)) || !(j->name = strdup(name)) ||
-	    !(j->uid = strdup(uid)) || !(j->json = strndup(json, len))) {
+	    !(j->uid = strdup(uid))) {
 		job_free(j);
-		return -ENOMEM;
+		return NULL;
 	}
 	j->id = id;
+	return j;
+}
+
+static int submit(struct pd_status *s, struct job *j)
+{
+	int r = 0;
+
 	pthread_mutex_lock(&s->lock);
 	/* the thread always has room for a job it finishes */
-	if (s->n_queued + s->n_done + 1 >= PD_STATUS_QUEUE)
+	if (s->n_queued + s->n_done + 1 >= PD_STATUS_QUEUE ||
+	    s->n_queued >= s->max_queued)
 		r = -EBUSY;
 	else
 		s->queued[s->n_queued++] = j;
@@ -259,8 +322,28 @@ int pd_status_submit(struct pd_status *s, unsigned long long id, const char *ns,
 	return r;
 }
 
-int pd_status_take(struct pd_status *s, unsigned long long *ret_id,
-		   enum pd_status_rc *ret_rc, char *msg, size_t msg_size)
+int pd_status_submit(struct pd_status *s, unsigned long long id, const char *ns,
+		     const char *name, const char *uid, const char *json,
+		     size_t len)
+{
+	struct job *j = job_new(id, ns, name, uid);
+
+	if (!j || !(j->json = strndup(json, len))) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	return submit(s, j);
+}
+
+int pd_status_fetch(struct pd_status *s, unsigned long long id, const char *ns,
+		    const char *name, const char *uid)
+{
+	struct job *j = job_new(id, ns, name, uid);
+
+	return j ? submit(s, j) : -ENOMEM;
+}
+
+static struct job *take(struct pd_status *s)
 {
 	struct job *j = NULL;
 
@@ -270,6 +353,31 @@ int pd_status_take(struct pd_status *s, unsigned long long *ret_id,
 		memmove(s->done, s->done + 1, --s->n_done * sizeof(*s->done));
 	}
 	pthread_mutex_unlock(&s->lock);
+	return j;
+}
+
+int pd_status_take_pod(struct pd_status *s, unsigned long long *ret_id,
+		       enum pd_status_rc *ret_rc, json_object **ret_pod,
+		       char *msg, size_t msg_size)
+{
+	struct job *j = take(s);
+
+	if (!j)
+		return 0;
+	*ret_id = j->id;
+	*ret_rc = j->rc;
+	*ret_pod = j->pod;
+	j->pod = NULL;
+	snprintf(msg, msg_size, "%s", j->msg);
+	job_free(j);
+	return 1;
+}
+
+int pd_status_take(struct pd_status *s, unsigned long long *ret_id,
+		   enum pd_status_rc *ret_rc, char *msg, size_t msg_size)
+{
+	struct job *j = take(s);
+
 	if (!j)
 		return 0;
 	*ret_id = j->id;

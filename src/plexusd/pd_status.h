@@ -3,6 +3,7 @@
 #define PLEXUS_PD_STATUS_H
 
 #include <stddef.h>
+#include <json-c/json.h>
 
 struct cni_err;
 struct pd_status;
@@ -26,6 +27,15 @@ enum pd_status_rc {
 
 int pd_status_start(const char *kubeconfig, int wake_fd, struct pd_status **ret,
 		    struct cni_err *err);
+/* The pod fetcher (docs/plexusd.md, "A late pod"): the same thread and
+ * client, for GETs of pods (pd_status_fetch) only: each request times
+ * out after PD_FETCH_TIMEOUT_MS and is sent once; at most 2 wait. */
+#define PD_FETCH_TIMEOUT_MS \
+	80 /* plexus waits PDCLIENT_DEADLINE_MS (200)
+				* for all its asks, 100 of them the wait
+				* for the watch (PD_SOCK_WAIT_MS) */
+int pd_status_start_fetcher(const char *kubeconfig, int wake_fd,
+			    struct pd_status **ret, struct cni_err *err);
 /* Stop the thread (after the job in flight), join it, free everything;
  * NULL is fine. */
 void pd_status_stop(struct pd_status *s);
@@ -34,6 +44,14 @@ void pd_status_stop(struct pd_status *s);
 int pd_status_submit(struct pd_status *s, unsigned long long id, const char *ns,
 		     const char *name, const char *uid, const char *json,
 		     size_t len);
+/* Queue a GET of the pod ns/name (fetcher only); 0, -EBUSY, -ENOMEM. */
+int pd_status_fetch(struct pd_status *s, unsigned long long id, const char *ns,
+		    const char *name, const char *uid);
+/* Take one finished fetch: 1 with its id, outcome, the pod (OK: the
+ * caller's to put; else NULL) and message; 0 when none is done. */
+int pd_status_take_pod(struct pd_status *s, unsigned long long *ret_id,
+		       enum pd_status_rc *ret_rc, json_object **ret_pod,
+		       char *msg, size_t msg_size);
 /* Take one finished job: 1 with its id, outcome and message (the API's
  * error, for FAILED and GONE), 0 when none is done. */
 int pd_status_take(struct pd_status *s, unsigned long long *ret_id,

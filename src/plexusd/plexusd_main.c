@@ -67,6 +67,7 @@ struct pd {
 	struct pd_watch *watch[2];
 	struct pd_claims *claims; /* --socket: IPAMClaims, started lazily */
 	struct pd_status *status; /* --socket: the network-status writer */
+	struct pd_status *fetch;  /* --socket: the late pods' fetcher */
 	struct pd_verbs *verbs;	  /* --socket: what plexus reports */
 	char *api_kubeconfig;
 	int efd; /* the watch threads wake the loop */
@@ -399,6 +400,18 @@ static int sock_status(void *ctx, unsigned long long id,
 				req->body, req->body_len);
 }
 
+/* POD: not cached after the wait; fetch it */
+static int sock_fetch(void *ctx, unsigned long long id,
+		      const struct pd_sock_req *req)
+{
+	struct pd *d = ctx;
+	int r = pd_status_fetch(d->fetch, id, req->ns, req->name, req->uid);
+
+	if (r < 0)
+		d->m.fetches[PD_FETCH_BUSY]++;
+	return r;
+}
+
 static void sock_report(void *ctx, const struct pd_sock_req *req)
 {
 	pd_verbs_take(((struct pd *)ctx)->verbs, req);
@@ -423,6 +436,55 @@ static void statuses_done(struct pd *d, long long now)
 						: "FAILED",
 			 rc == PD_STATUS_OK ? "" : " ", msg);
 		pd_sock_status_done(d->sock, id, line, now);
+	}
+}
+
+/* a fetched pod of another node is not served (the cache holds this
+ * node's pods only): plexus asks the API itself, as before */
+static bool on_node(const struct pd *d, json_object *pod)
+{
+	json_object *spec = NULL;
+	const char *node = NULL;
+
+	return json_object_object_get_ex(pod, "spec", &spec) &&
+	       cni_json_get_string(spec, "nodeName", NULL, &node, NULL) == 0 &&
+	       !strcmp(node, d->o.node_name);
+}
+
+static enum pd_fetch_result fetch_result(enum pd_status_rc rc, bool other,
+					 int r)
+{
+	if (r == -ECONNRESET)
+		return PD_FETCH_LATE;
+	if (rc == PD_STATUS_GONE)
+		return PD_FETCH_NOT_FOUND;
+	if (other)
+		return PD_FETCH_OTHER_NODE;
+	if (rc != PD_STATUS_OK)
+		return PD_FETCH_FAILED;
+	return r == 0	      ? PD_FETCH_SERVED
+	       : r == -ESTALE ? PD_FETCH_MISMATCH
+			      : PD_FETCH_FAILED;
+}
+
+/* the fetches done: answer them (OK, MISMATCH or UNKNOWN) */
+static void fetches_done(struct pd *d, long long now)
+{
+	unsigned long long id;
+	enum pd_status_rc rc;
+	json_object *pod;
+	char msg[256];
+
+	while (pd_status_take_pod(d->fetch, &id, &rc, &pod, msg, sizeof(msg)) ==
+	       1) {
+		bool other = pod && !on_node(d, pod);
+		int r = pd_sock_fetch_done(d->sock, id, other ? NULL : pod,
+					   now);
+
+		if (rc == PD_STATUS_FAILED)
+			cni_log(CNI_LOG_VERBOSE, "pod fetch: %s", msg);
+		d->m.fetches[fetch_result(rc, other, r)]++;
+		json_object_put(pod);
 	}
 }
 
@@ -482,7 +544,12 @@ static int caches_start(struct pd *d, struct cni_err *err)
 	if (r == 0)
 		r = pd_status_start(d->api_kubeconfig, d->efd, &d->status, err);
 	if (r == 0)
+		r = pd_status_start_fetcher(d->api_kubeconfig, d->efd,
+					    &d->fetch, err);
+	if (r == 0) {
 		pd_sock_set_hooks(d->sock, sock_status, sock_report);
+		pd_sock_set_fetch(d->sock, sock_fetch);
+	}
 	if (r == 0)
 		r = pd_claims_new(d->api_kubeconfig, d->efd,
 				  (size_t)d->o.max_cached_claims, &d->claims,
@@ -514,6 +581,8 @@ static void efd_read(struct pd *d, long long now)
 	pd_sock_changed(d->sock, now);
 	if (d->status)
 		statuses_done(d, now);
+	if (d->fetch)
+		fetches_done(d, now);
 }
 
 static void reply_text(struct pd_reply *r, int status, const char *text)
@@ -880,6 +949,7 @@ static void pd_free(struct pd *d)
 	}
 	pd_claims_free(d->claims);
 	pd_status_stop(d->status);
+	pd_status_stop(d->fetch);
 	pd_store_close(d->store); /* its threads, before libcurl goes */
 	if (d->curl_inited)
 		d->curl->global_cleanup();

@@ -411,13 +411,13 @@ EOF
 	"$PD" "${args[@]}" --help >/dev/null || fail "a DaemonSet flag plexusd refuses: ${args[*]}"
 	grep -q 'name: plexus$' "$TOP/crd/rbac-select.yaml" || fail "no plexus service account in crd/"
 	# plexusd's own role: exactly the verbs its caches (pods, NADs,
-	# IPAMClaims) and the network-status patch use
+	# IPAMClaims), a late pod's fetch and the network-status patch use
 	python3 - "$TOP/crd/rbac-plexusd.yaml" <<'EOF' || fail "crd/rbac-plexusd.yaml"
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 role = [d for d in docs if d["kind"] == "ClusterRole"][0]
 got = sorted((r["apiGroups"][0], r["resources"][0], tuple(r["verbs"])) for r in role["rules"])
-assert got == [("", "pods", ("list", "watch", "patch")),
+assert got == [("", "pods", ("get", "list", "watch", "patch")),
                ("k8s.cni.cncf.io", "ipamclaims", ("list", "watch")),
                ("k8s.cni.cncf.io", "network-attachment-definitions", ("list", "watch"))], got
 b = [d for d in docs if d["kind"] == "ClusterRoleBinding"][0]

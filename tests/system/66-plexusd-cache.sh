@@ -5,7 +5,8 @@
 # the socket (the server's request log shows no pod or NAD GET); a NAD
 # changed through the API is seen; a dropped watch resumes from its
 # resourceVersion; an expired one (410) relists; lists come in pages; a
-# pod not cached yet is waited for, then fetched by plexus; plexusd
+# pod not cached yet is waited for, then fetched by plexusd (and, when
+# the API has it not yet either, by plexus); plexusd
 # killed or silent → plexus falls back to the API and works; a peer that
 # is not root and malformed or oversized requests are refused, the
 # daemon unharmed. The server, plexusd and plexus live in one netns.
@@ -117,6 +118,43 @@ print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
 		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "the miss not logged"; }
 	[ "$(metric 'plexusd_socket_requests_total{result="unknown"}')" -ge 2 ] ||
 		fail "unknown not counted"
+}
+
+# the pods' watch held back (its next connection stalled 4 s, then
+# dropped): a pod made meanwhile is in the API, not in the cache; plexusd
+# waits, fetches it (one GET) and serves it; plexus asks nothing of the
+# API; another uid is MISMATCH, a missing pod UNKNOWN
+case_pod_fetched() {
+	fresh
+	ctl api DELETE /api/v1/namespaces/default/pods/p1 >/dev/null
+	wait_for "the pod gone from the cache" eval \
+		'[ "$(metric "plexusd_cache_objects{cache=\"pods\"}")" = 0 ]'
+	ctl fault '{"match": "GET /api/v1/pods", "stall_seconds": 4}' >/dev/null
+	ctl watch-drop >/dev/null
+	sleep 0.3
+	python3 -c 'import json,sys
+p = json.load(open(sys.argv[1])); p["metadata"]["uid"] = "u1"
+print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
+	ctl put-object "$T_TMP/pod2.json" >/dev/null
+	# a first fetch pays for the TLS handshake: warm the connection so
+	# that a loaded machine does not miss the 80 ms
+	expect_eq "$(ask 'POD default warm u1')" UNKNOWN "a missing pod"
+	ctl clear-requests >/dev/null
+	add_del 10.68.1.
+	expect_eq "$(pod_gets)" 1 "pod GETs (plexusd's fetch, none from plexus)"
+	expect_eq "$(nad_gets)" 0 "NAD GETs (served by plexusd)"
+	expect_eq "$(metric 'plexusd_pod_fetches_total{result="served"}')" 1 "fetch served"
+	expect_eq "$(metric 'plexusd_api_requests_total{verb="get",code="200"}')" 1 "API GET 200"
+	! grep -q "asking the API" "$T_TMP/plexus.log" ||
+		{ cat "$T_TMP/plexus.log"; fail "plexus asked the API"; }
+	expect_eq "$(metric 'plexusd_cache_objects{cache="pods"}')" 0 "not put in the cache"
+	expect_eq "$(ask 'POD default p1 u7')" MISMATCH "a fetched pod of another uid"
+	expect_eq "$(ask 'POD default nosuch u1')" UNKNOWN "a missing pod"
+	expect_eq "$(metric 'plexusd_pod_fetches_total{result="mismatch"}')" 1 "fetch mismatch"
+	expect_eq "$(metric 'plexusd_pod_fetches_total{result="not_found"}')" 2 "fetches not found"
+	ctl clear-faults >/dev/null
+	wait_for "the watch delivers it" eval \
+		'[ "$(metric "plexusd_cache_objects{cache=\"pods\"}")" = 1 ]'
 }
 
 # 2 NADs of fresh + 5: a bound of 3 keeps 3, drops 4; a NAD created
@@ -251,6 +289,7 @@ t_case "plexusd cache: a dropped watch resumes from its resourceVersion (no reli
 t_case "plexusd cache: an expired resourceVersion (410) relists" case_relist_410
 t_case "plexusd cache: lists in pages of 500 (600 NADs: limit and continue)" case_pages
 t_case "plexusd cache: a pod not cached yet: waited for, answered unknown, fetched by plexus; its NADs still served" case_pod_late
+t_case "plexusd cache: a pod whose watch event is late: fetched by plexusd (one GET, none from plexus); another uid MISMATCH; a missing pod UNKNOWN" case_pod_fetched
 t_case "plexusd cache: plexusd killed or silent: ADD falls back to the API, logged, within the deadline" case_killed_fallback
 t_case "plexusd cache: over --max-cached-nads new NADs are dropped, counted, logged, never served; ADD fetches them itself" case_bound
 t_case "plexusd cache: a peer that is not root is refused (mode 0600, SO_PEERCRED)" case_not_root

@@ -199,6 +199,37 @@ static void test_pd_cache_get__exact_text(void **state)
 	pd_cache_free(c);
 }
 
+/* a fetched pod: cut down as the cache cuts it, served only for its
+ * uid, and only as the pod asked for */
+static void test_pd_cache_pod_cut__uid_and_text(void **state)
+{
+	const char *text = POD_EV("ADDED", "u1", "5", "{\"a\":\"1\"}");
+	json_object *line = json_tokener_parse(text), *pod;
+	struct pd_cache *c;
+	char *cached = NULL, *json = NULL;
+
+	(void)state;
+	assert_non_null(line);
+	assert_true(json_object_object_get_ex(line, "object", &pod));
+	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &c), 0);
+	assert_int_equal(ev(c, text), 0);
+	assert_int_equal(pd_cache_get(c, "default", "p1", "u1", &cached), 0);
+	assert_int_equal(pd_cache_pod_cut(pod, "default", "p1", "u1", &json),
+			 0);
+	assert_string_equal(json, cached);
+	assert_int_equal(pd_cache_pod_cut(pod, "default", "p1", "u2", &json),
+			 -ESTALE);
+	assert_int_equal(pd_cache_pod_cut(pod, "default", "p2", "u1", &json),
+			 -EINVAL);
+	assert_int_equal(pd_cache_pod_cut(pod, "other", "p1", "u1", &json),
+			 -EINVAL);
+	assert_string_equal(json, cached); /* untouched on failure */
+	free(json);
+	free(cached);
+	json_object_put(line);
+	pd_cache_free(c);
+}
+
 #define CLAIM_EV(type, uid, rv, status)                                      \
 	"{\"type\":\"" type "\",\"object\":{\"apiVersion\":"                 \
 	"\"k8s.cni.cncf.io/v1alpha1\",\"kind\":\"IPAMClaim\",\"metadata\":{" \
@@ -452,6 +483,8 @@ struct srv {
 	unsigned long long status_id; /* the STATUS queued */
 	char status_body[64];
 	unsigned reports;
+	unsigned long long fetch_id; /* the fetch queued */
+	int fetch_rc;		     /* what the fetch hook answers */
 };
 
 static int status_hook(void *ctx, unsigned long long id,
@@ -463,6 +496,16 @@ static int status_hook(void *ctx, unsigned long long id,
 	snprintf(s->status_body, sizeof(s->status_body), "%.*s",
 		 (int)req->body_len, req->body);
 	return 0;
+}
+
+static int fetch_hook(void *ctx, unsigned long long id,
+		      const struct pd_sock_req *req)
+{
+	struct srv *s = ctx;
+
+	(void)req;
+	s->fetch_id = id;
+	return s->fetch_rc;
 }
 
 static void report_hook(void *ctx, const struct pd_sock_req *req)
@@ -740,13 +783,65 @@ static void test_pd_sock__status(void **state)
 	rmdir(dir);
 }
 
+/* a pod not cached after the wait is fetched: answered for its uid
+ * only; a fetch not queued, or one that found nothing, is UNKNOWN */
+static void test_pd_sock__fetch(void **state)
+{
+	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
+	struct srv sv = { .synced = true };
+	struct pd_sock *s = NULL;
+	struct cni_err err = { 0 };
+	json_object *line =
+		json_tokener_parse(POD_EV("ADDED", "u1", "5", "{}"));
+	json_object *pod;
+	int fd;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(line, "object", &pod));
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pd.sock", dir);
+	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &sv.pods), 0);
+	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
+	pd_sock_set_fetch(s, fetch_hook);
+	fd = client(path);
+	/* after the wait: queued, the answer waits for it */
+	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 150), "");
+	assert_true(sv.fetch_id != 0);
+	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id + 1, pod, 0),
+			 -ECONNRESET);
+	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id, pod, pd_now_ms()),
+			 0);
+	assert_memory_equal(exchange(s, fd, "", 20), "OK {", 4);
+	exchange(s, fd, "POD default p1 u2\n", 150);
+	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id, pod, pd_now_ms()),
+			 -ESTALE);
+	assert_string_equal(exchange(s, fd, "", 20), "MISMATCH");
+	exchange(s, fd, "POD default p1 u1\n", 150);
+	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id, NULL, pd_now_ms()),
+			 -ENOENT);
+	assert_string_equal(exchange(s, fd, "", 20), "UNKNOWN");
+	sv.fetch_rc = -EBUSY;
+	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 150), "UNKNO"
+									 "WN");
+	close(fd);
+	assert_int_equal(sv.counts[PD_SOCK_SERVED], 1);
+	assert_int_equal(sv.counts[PD_SOCK_MISMATCH], 1);
+	assert_int_equal(sv.counts[PD_SOCK_UNKNOWN], 2);
+	pd_sock_close(s);
+	pd_cache_free(sv.pods);
+	json_object_put(line);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pd_sock_parse__table),
 		cmocka_unit_test(test_pd_sock_parse__status_and_reports),
 		cmocka_unit_test(test_pd_sock__status),
+		cmocka_unit_test(test_pd_sock__fetch),
 		cmocka_unit_test(test_pd_cache_get__exact_text),
+		cmocka_unit_test(test_pd_cache_pod_cut__uid_and_text),
 		cmocka_unit_test(test_pd_cache_event__claims),
 		cmocka_unit_test(test_pd_sock__claim),
 		cmocka_unit_test(test_pd_claims__lazy_start),
