@@ -14,6 +14,21 @@ Prints the counts and a TAP line per check. Exit 1 when a check fails.
 three networks at once (a forked process each; a killed plexus leaves
 them running, and the DEL after it waits for them on the container lock);
 its netns and links are named pasoak-*.
+
+--large-pool (with --native): the storage network's pool is 10.242.0.0/19
+in /26 blocks (128 blocks, 8189 addresses), seeded first with
+tests/ipamseed/seed.c (build/bin/tests/plexus-ipam-seed) full: every block
+owned by one of 16 other node names (node-00 ..), every address held.
+Then --free N (default 6) seeded allocations, each in another block, are
+DELeted as their node, so the only free addresses are N scattered in
+other nodes' blocks: every ADD of the soak's node borrows through the
+free-block index (<pool>/f/..), and the pool's first borrow walks the
+claimed blocks and sets <pool>/fc. Checks besides the others: the seeded
+records (plexusctl ipam ls -o json) are all still there, unchanged, in
+blocks of unchanged owners; no soak pod ever got a seeded address; the
+pool holds nothing of the soak's after DEL+GC; with N >= pods no ADD
+failed with code 120 (pool exhausted), with N < pods some did. Its netns
+and links are named lpsoak-*.
 """
 import argparse, json, os, re, random, shutil, signal, subprocess, sys, tempfile, threading, time
 
@@ -31,21 +46,41 @@ class Soak:
         self.bindir = os.path.join(self.top, a.bindir)
         self.tp = os.path.join(os.path.dirname(self.bindir), "bin", "tests")
         self.tmp = tempfile.mkdtemp(prefix="plexus-soak.")
-        pre = "pasoak" if a.parallel else "plxsoak"
+        self.store = {"store": {"type": "file", "path": f"{self.tmp}/pstore"}}
+        pre = "pasoak" if a.parallel else "lpsoak" if a.large_pool else "plxsoak"
         self.host = f"{pre}-h{os.getpid()}"
         self.pods = [f"{pre}-p{os.getpid()}-{i}" for i in range(a.pods)]
         self.bridge, self.up, self.pe = pre + "0", pre + "-up", pre + "-pe"
         self.lock = threading.Lock()
         self.live = {}  # pod -> set of addresses
         self.c = dict(cycles=0, add_ok=0, add_failed=0, killed_add=0, killed_del=0,
-                      del_retries=0, duplicates=0)
+                      del_retries=0, duplicates=0, seeded_hits=0)
         self.dups = []
+        self.codes = {}  # CNI error code of a failed ADD -> count
+        self.seeded = {}  # address -> (block, owner, holder) of the seed
+        self.hits = []
+        self.borrowed = set()  # large pool addresses the soak's ADDs got
+
+    LARGE = "10.242.0.0/19"
+    SEED_NODES = 16
+
+    def node_env(self):
+        """plexus-ipam's node settings as plexus passes them, for the
+        seed and plexusctl."""
+        env = dict(os.environ)
+        env["PLEXUS_IPAM_NODE_CONFIG"] = json.dumps(self.store)
+        return env
 
     def ipam(self, n, subnet):
         if self.a.native and not self.a.exec:
+            if subnet == self.LARGE:
+                return {"type": "plexus-ipam", "range": subnet, "blockSize": 26}
             return {"type": "plexus-ipam", "range": subnet}
         return {"type": "host-local", "dataDir": f"{self.tmp}/ipam",
                 "ranges": [[{"subnet": subnet}]]}
+
+    def storage_subnet(self):
+        return self.LARGE if self.a.large_pool else "10.241.0.0/24"
 
     def conf(self):
         ipam = self.ipam
@@ -53,13 +88,12 @@ class Soak:
         c = {"cniVersion": "1.0.0", "name": "soak", "type": "plexus",
              "cniDir": f"{self.tmp}/cache",
              # the store is a node setting, handed to plexus-ipam by plexus
-             "ipamNodeConfig": {"store": {"type": "file",
-                                          "path": f"{self.tmp}/pstore"}},
+             "ipamNodeConfig": self.store,
              "delegates": [
                  {"cniVersion": "1.0.0", "name": "cluster", "type": kind + "bridge",
                   "bridge": self.bridge, "isGateway": True, "ipam": ipam("c", "10.240.0.0/24")},
                  {"cniVersion": "1.0.0", "name": "storage", "type": kind + "macvlan",
-                  "master": self.up, "mode": "bridge", "ipam": ipam("s", "10.241.0.0/24")},
+                  "master": self.up, "mode": "bridge", "ipam": ipam("s", self.storage_subnet())},
                  {"cniVersion": "1.0.0", "name": "flaky", "type": "plexus-testplugin",
                   "stateDir": f"{self.tmp}/state", "failPercent": self.a.fail_percent}]}
         if self.a.parallel:
@@ -78,6 +112,72 @@ class Soak:
             sh("ip", "netns", "add", p)
         os.makedirs(f"{self.tmp}/state")
         self.path = self.conf()
+        if self.a.large_pool:
+            self.seed()
+
+    def pool_conf(self, name, subnet):
+        p = f"{self.tmp}/ipam-{name}.json"
+        with open(p, "w") as f:
+            json.dump({"cniVersion": "1.0.0", "name": "storage" if name == "s" else "cluster",
+                       "type": "macvlan", "ipam": self.ipam(name, subnet)}, f)
+        return p
+
+    def pool_json(self, name, subnet):
+        r = subprocess.run([f"{self.bindir}/plexusctl", "ipam", "ls", "-o", "json",
+                            "--config", self.pool_conf(name, subnet)],
+                           env=self.node_env(), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"plexusctl ipam ls: {r.stderr.strip()}")
+        return json.loads(r.stdout)["pools"][0]
+
+    @staticmethod
+    def records(pool):
+        """address -> (block, block owner, holder) of every allocation."""
+        out = {}
+        for b in pool["blocks"]:
+            for a in b["addresses"]:
+                if a["holder"] is not None:
+                    out[a["address"]] = (b["block"], b["node"], a["holder"])
+        return out
+
+    def seed(self):
+        """Fill the large pool with other nodes' blocks, then free
+        --free addresses, one in each of that many blocks, by DEL as their
+        node."""
+        t0 = time.time()
+        conf = self.pool_conf("s", self.LARGE)
+        # 2^13 addresses but the network, the broadcast and the gateway
+        r = subprocess.run([f"{self.tp}/plexus-ipam-seed", conf, str(self.SEED_NODES), "8189"],
+                           env=self.node_env(), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"plexus-ipam-seed: {r.stderr.strip()}")
+        seeded = self.records(self.pool_json("s", self.LARGE))
+        blocks = {}
+        for addr, (blk, owner, h) in seeded.items():
+            blocks.setdefault(blk, []).append(addr)
+        rnd = random.Random(self.a.seed)
+        freed = []
+        for blk in rnd.sample(sorted(blocks), self.a.free):
+            addr = rnd.choice(blocks[blk])
+            h = seeded[addr][2]
+            env = self.node_env()
+            env.update(CNI_COMMAND="DEL", CNI_CONTAINERID=h["container"],
+                       CNI_NETNS="/var/run/netns/none", CNI_IFNAME=h["interface"],
+                       CNI_PATH=self.bindir, NODE_NAME=h["node"],
+                       CNI_ARGS=f"K8S_POD_NAMESPACE={h['namespace']};K8S_POD_NAME={h['pod']};K8S_POD_UID={h['uid']}")
+            with open(conf) as stdin:
+                d = subprocess.run([f"{self.bindir}/plexus-ipam"], env=env, stdin=stdin,
+                                   capture_output=True, text=True)
+            if d.returncode != 0:
+                raise RuntimeError(f"DEL of seeded {addr}: {d.stdout}{d.stderr}")
+            freed.append(addr)
+            del seeded[addr]
+        self.seeded = seeded
+        self.seed_blocks = {b: o for b, o, _ in seeded.values()}
+        self.freed = freed
+        print(f"# soak: seeded {self.LARGE} (/26 blocks) over {self.SEED_NODES} nodes: "
+              f"{len(seeded)} allocations held, {len(freed)} free ({', '.join(freed)}) "
+              f"in {time.time()-t0:.1f} s ({r.stdout.strip()})")
 
     def cleanup(self):
         for n in self.pods + [self.host]:
@@ -111,6 +211,11 @@ class Soak:
                     self.c["duplicates"] += 1
                     self.dups.append((pod, other, sorted(held & addrs)))
             self.live[pod] = addrs
+            self.borrowed |= {x for x in addrs if x.startswith("10.242.")}
+            bad = addrs & self.seeded.keys()
+            if bad:
+                self.c["seeded_hits"] += 1
+                self.hits.append((pod, sorted(bad)))
 
     def cycle(self, pod, n):
         cid = f"{pod}-{n}"
@@ -124,6 +229,11 @@ class Soak:
                 self.c["add_ok"] += 1
             else:
                 self.c["add_failed"] += 1
+                try:
+                    code = json.loads(out).get("code")
+                except ValueError:
+                    code = None
+                self.codes[code] = self.codes.get(code, 0) + 1
         if rc == 0:
             self.check_unique(pod, json.loads(out))
         # the runtime deletes, retrying until DEL succeeds; from the moment
@@ -165,7 +275,8 @@ class Soak:
         if self.a.exec:
             return "native delegate binaries exec'ed + host-local" + par
         if self.a.native:
-            return "native delegates + plexus-ipam in-process" + par
+            big = f", large pool ({self.a.free} free)" if self.a.large_pool else ""
+            return "native delegates + plexus-ipam in-process" + par + big
         return "reference plugins + host-local" + par
 
     def leftovers(self):
@@ -189,15 +300,14 @@ class Soak:
 
     def ipam_allocations(self):
         """Allocations plexus-ipam still records, as plexusctl ipam ls counts
-        them, over both pools."""
+        them, over both pools (in the large pool: beside the seeded ones)."""
         n = 0
-        for name, subnet in (("c", "10.240.0.0/24"), ("s", "10.241.0.0/24")):
-            p = f"{self.tmp}/ipam-{name}.json"
-            with open(p, "w") as f:
-                json.dump({"cniVersion": "1.0.0", "name": "soak",
-                           "ipam": self.ipam(name, subnet)}, f)
-            out = sh(f"{self.bindir}/plexusctl", "ipam", "ls", "--config", p,
-                     check=False).stdout
+        for name, subnet in (("c", "10.240.0.0/24"), ("s", self.storage_subnet())):
+            p = self.pool_conf(name, subnet)
+            out = subprocess.run([f"{self.bindir}/plexusctl", "ipam", "ls", "--config", p],
+                                 env=self.node_env(), capture_output=True, text=True).stdout
+            if name == "s" and self.a.large_pool:
+                n -= len(self.seeded)
             found = False
             for line in out.splitlines():
                 m = re.match(r"pool .* allocations (\d+)$", line)
@@ -222,11 +332,29 @@ class Soak:
         gc_rc = self.final_gc()
         links, addrs, held, cache = self.leftovers()
         c = self.c
+        large = []
+        if self.a.large_pool:
+            after = self.records(self.pool_json("s", self.LARGE))
+            changed = [(a, v, after.get(a)) for a, v in self.seeded.items() if after.get(a) != v]
+            mine = sorted(set(after) - set(self.seeded))
+            n120 = self.codes.get(120, 0)
+            large = [("the seeded records are all there, unchanged, in blocks of the same owners",
+                      not changed, changed[:3]),
+                     ("no soak pod ever got a seeded address", c["seeded_hits"] == 0, self.hits[:3]),
+                     ("the large pool holds nothing of the soak's", not mine, mine[:5]),
+                     (f"code 120 (pool exhausted) {'never' if self.a.free >= len(self.pods) else 'some'}"
+                      f" with {self.a.free} free for {len(self.pods)} pods",
+                      (n120 == 0) if self.a.free >= len(self.pods) else n120 > 0, self.codes)]
         print(f"# soak ({self.label()}): {c['cycles']} cycles over {len(self.pods)} pods in {time.time()-t0:.1f} s: "
               f"ADD ok {c['add_ok']}, ADD failed {c['add_failed']}, plexus killed in ADD "
               f"{c['killed_add']} and in DEL {c['killed_del']}, DEL retries {c['del_retries']}")
         print(f"# soak: after DEL+GC: stray links {links}, addresses held {addrs}, "
               f"attachments held {held}, cache records {cache}, duplicates {c['duplicates']}")
+        print(f"# soak: failed ADDs by code: {dict(sorted(self.codes.items(), key=str))}")
+        if self.a.large_pool:
+            fc = os.path.exists(f"{self.tmp}/pstore/10.242.0.0_19/fc")
+            print(f"# soak: large pool: addresses the soak's ADDs got {sorted(self.borrowed)}; "
+                  f"seeded ones among them {c['seeded_hits']}; <pool>/fc set {fc}")
         checks = [("every cycle ran and every DEL converged", not errors, errors[:3]),
                   ("GC succeeded", gc_rc == 0, gc_rc),
                   ("zero stray links in the pods", links == 0, self.stray),
@@ -236,7 +364,7 @@ class Soak:
                    [f for f in os.listdir(f"{self.tmp}/cache") if not f.endswith(".gone")] if cache else 0),
                   ("zero duplicate addresses at any time", c["duplicates"] == 0, self.dups[:3]),
                   ("some ADDs were killed and some failed (the soak tested something)",
-                   c["add_failed"] > 0 and (c["killed_add"] > 0 or self.a.kill_percent == 0), c)]
+                   c["add_failed"] > 0 and (c["killed_add"] > 0 or self.a.kill_percent == 0), c)] + large
         ok = True
         for name, good, detail in checks:
             print(f"{'ok' if good else 'not ok'} - soak: {name}")
@@ -261,7 +389,19 @@ def main():
                          "IPAM thread")
     ap.add_argument("--parallel", action="store_true",
                     help="parallelAttach true: the networks of a pod at once")
+    ap.add_argument("--large-pool", action="store_true",
+                    help="(with --native) the storage network's pool is a seeded "
+                         "/19 whose every block other nodes own; see above")
+    ap.add_argument("--free", type=int, default=6,
+                    help="--large-pool: addresses left free, each in another block")
+    ap.add_argument("--seed", type=int, default=None, help="random seed")
     a = ap.parse_args()
+    if a.large_pool and (not a.native or a.exec):
+        ap.error("--large-pool needs --native (plexus-ipam in-process)")
+    if a.seed is None:
+        a.seed = random.randrange(1 << 30)
+    random.seed(a.seed)
+    print(f"# soak: random seed {a.seed}")
     s = Soak(a)
     try:
         s.setup()
