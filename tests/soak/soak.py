@@ -39,6 +39,13 @@ def sh(*args, check=True):
     return subprocess.run(args, check=check, capture_output=True, text=True)
 
 
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
 class Soak:
     def __init__(self, a):
         self.a = a
@@ -46,7 +53,16 @@ class Soak:
         self.bindir = os.path.join(self.top, a.bindir)
         self.tp = os.path.join(os.path.dirname(self.bindir), "bin", "tests")
         self.tmp = tempfile.mkdtemp(prefix="plexus-soak.")
-        self.store = {"store": {"type": "file", "path": f"{self.tmp}/pstore"}}
+        if a.store == "etcd":
+            self.etcd_url = f"http://127.0.0.1:{free_port()}"
+            self.etcd_peer = f"http://127.0.0.1:{free_port()}"
+            self.etcd = None
+            self.outages = dict(stopped=0, killed=0)
+            self.store = {"store": {"type": "etcd", "endpoints": [self.etcd_url],
+                                    "prefix": "/soak/", "timeoutMs": 1000,
+                                    "lockDir": f"{self.tmp}/locks"}}
+        else:
+            self.store = {"store": {"type": "file", "path": f"{self.tmp}/pstore"}}
         pre = "pasoak" if a.parallel else "lpsoak" if a.large_pool else "plxsoak"
         self.host = f"{pre}-h{os.getpid()}"
         self.pods = [f"{pre}-p{os.getpid()}-{i}" for i in range(a.pods)]
@@ -57,6 +73,7 @@ class Soak:
                       del_retries=0, duplicates=0, seeded_hits=0)
         self.dups = []
         self.codes = {}  # CNI error code of a failed ADD -> count
+        self.msgs = {}  # code -> the first such failure's answer
         self.seeded = {}  # address -> (block, owner, holder) of the seed
         self.hits = []
         self.borrowed = set()  # large pool addresses the soak's ADDs got
@@ -103,8 +120,54 @@ class Soak:
             json.dump(c, f)
         return p
 
+    def in_host(self, argv):
+        """argv run in the host netns (where plexus runs: etcd listens on
+        its loopback)."""
+        return ["ip", "netns", "exec", self.host] + argv
+
+    def etcd_start(self):
+        log = open(f"{self.tmp}/etcd.log", "a")
+        self.etcd = subprocess.Popen(self.in_host(
+            ["etcd", "--name", "bgsoak", "--data-dir", f"{self.tmp}/etcd",
+             "--listen-client-urls", self.etcd_url, "--advertise-client-urls", self.etcd_url,
+             "--listen-peer-urls", self.etcd_peer, "--initial-advertise-peer-urls", self.etcd_peer,
+             "--initial-cluster", f"bgsoak={self.etcd_peer}"]),
+            stdout=log, stderr=log)  # `ip netns exec` execs: this is etcd
+        for _ in range(100):
+            if subprocess.run(self.in_host(["curl", "-sf", "-X", "POST", f"{self.etcd_url}/v3/kv/range",
+                                            "-d", '{"key":"AA=="}']),
+                              capture_output=True).returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("etcd did not start")
+
+    def etcd_stop(self):
+        if self.etcd and self.etcd.poll() is None:
+            self.etcd.send_signal(signal.SIGCONT)
+            self.etcd.kill()
+            self.etcd.wait()
+
+    def store_down(self, stop):
+        """Stop etcd now and then until stop is set: SIGSTOP or SIGKILL."""
+        while not stop.wait(random.uniform(1.5, 3)):
+            down = random.uniform(0.5, 1.5)
+            if random.random() < 0.5:
+                self.outages["stopped"] += 1
+                self.etcd.send_signal(signal.SIGSTOP)
+                time.sleep(down)
+                self.etcd.send_signal(signal.SIGCONT)
+            else:
+                self.outages["killed"] += 1
+                self.etcd.kill()
+                self.etcd.wait()
+                time.sleep(down)
+                self.etcd_start()
+
     def setup(self):
         sh("ip", "netns", "add", self.host)
+        sh("ip", "-n", self.host, "link", "set", "lo", "up")
+        if self.a.store == "etcd":
+            self.etcd_start()
         sh("ip", "-n", self.host, "link", "add", self.up, "type", "veth", "peer", "name", self.pe)
         sh("ip", "-n", self.host, "link", "set", self.up, "up")
         sh("ip", "-n", self.host, "link", "set", self.pe, "up")
@@ -123,8 +186,8 @@ class Soak:
         return p
 
     def pool_json(self, name, subnet):
-        r = subprocess.run([f"{self.bindir}/plexusctl", "ipam", "ls", "-o", "json",
-                            "--config", self.pool_conf(name, subnet)],
+        r = subprocess.run(self.in_host([f"{self.bindir}/plexusctl", "ipam", "ls", "-o", "json",
+                                         "--config", self.pool_conf(name, subnet)]),
                            env=self.node_env(), capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"plexusctl ipam ls: {r.stderr.strip()}")
@@ -147,7 +210,8 @@ class Soak:
         t0 = time.time()
         conf = self.pool_conf("s", self.LARGE)
         # 2^13 addresses but the network, the broadcast and the gateway
-        r = subprocess.run([f"{self.tp}/plexus-ipam-seed", conf, str(self.SEED_NODES), "8189"],
+        r = subprocess.run(self.in_host([f"{self.tp}/plexus-ipam-seed", conf,
+                                         str(self.SEED_NODES), "8189"]),
                            env=self.node_env(), capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"plexus-ipam-seed: {r.stderr.strip()}")
@@ -166,7 +230,7 @@ class Soak:
                        CNI_PATH=self.bindir, NODE_NAME=h["node"],
                        CNI_ARGS=f"K8S_POD_NAMESPACE={h['namespace']};K8S_POD_NAME={h['pod']};K8S_POD_UID={h['uid']}")
             with open(conf) as stdin:
-                d = subprocess.run([f"{self.bindir}/plexus-ipam"], env=env, stdin=stdin,
+                d = subprocess.run(self.in_host([f"{self.bindir}/plexus-ipam"]), env=env, stdin=stdin,
                                    capture_output=True, text=True)
             if d.returncode != 0:
                 raise RuntimeError(f"DEL of seeded {addr}: {d.stdout}{d.stderr}")
@@ -180,6 +244,8 @@ class Soak:
               f"in {time.time()-t0:.1f} s ({r.stdout.strip()})")
 
     def cleanup(self):
+        if self.a.store == "etcd":
+            self.etcd_stop()
         for n in self.pods + [self.host]:
             sh("ip", "netns", "del", n, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -234,6 +300,7 @@ class Soak:
                 except ValueError:
                     code = None
                 self.codes[code] = self.codes.get(code, 0) + 1
+                self.msgs.setdefault(code, out.strip()[:300])
         if rc == 0:
             self.check_unique(pod, json.loads(out))
         # the runtime deletes, retrying until DEL succeeds; from the moment
@@ -251,6 +318,8 @@ class Soak:
                     self.c["del_retries"] += 1
             if rc == 0:
                 return
+            if rc != -9:
+                time.sleep(0.05 * attempt)  # the runtime backs off
         raise RuntimeError(f"DEL of {cid} never succeeded")
 
     def worker(self, pod, cycles, errors):
@@ -276,6 +345,8 @@ class Soak:
             return "native delegate binaries exec'ed + host-local" + par
         if self.a.native:
             big = f", large pool ({self.a.free} free)" if self.a.large_pool else ""
+            if self.a.store == "etcd":
+                big += ", etcd store" + (" going down" if self.a.store_down else "")
             return "native delegates + plexus-ipam in-process" + par + big
         return "reference plugins + host-local" + par
 
@@ -294,9 +365,12 @@ class Soak:
             addrs += self.ipam_allocations()
         held = len(os.listdir(f"{self.tmp}/state"))
         # records only: DEL's tombstones (<cid>_<if>.gone) stay by design
-        cache = len([f for f in os.listdir(f"{self.tmp}/cache") if not f.endswith(".gone")]) \
-            if os.path.isdir(f"{self.tmp}/cache") else 0
+        cache = len(self.cache_records())
         return links, addrs, held, cache
+
+    def cache_records(self):
+        return sorted(f for f in os.listdir(f"{self.tmp}/cache") if not f.endswith(".gone")) \
+            if os.path.isdir(f"{self.tmp}/cache") else []
 
     def ipam_allocations(self):
         """Allocations plexus-ipam still records, as plexusctl ipam ls counts
@@ -304,7 +378,7 @@ class Soak:
         n = 0
         for name, subnet in (("c", "10.240.0.0/24"), ("s", self.storage_subnet())):
             p = self.pool_conf(name, subnet)
-            out = subprocess.run([f"{self.bindir}/plexusctl", "ipam", "ls", "--config", p],
+            out = subprocess.run(self.in_host([f"{self.bindir}/plexusctl", "ipam", "ls", "--config", p]),
                                  env=self.node_env(), capture_output=True, text=True).stdout
             if name == "s" and self.a.large_pool:
                 n -= len(self.seeded)
@@ -323,12 +397,23 @@ class Soak:
         per_pod = max(1, self.a.cycles // len(self.pods))
         errors, threads = [], []
         t0 = time.time()
+        stop = threading.Event()
+        if self.a.store == "etcd" and self.a.store_down:
+            chaos = threading.Thread(target=self.store_down, args=(stop,))
+            chaos.start()
         for p in self.pods:
             t = threading.Thread(target=self.worker, args=(p, per_pod, errors))
             t.start()
             threads.append(t)
         for t in threads:
             t.join()
+        stop.set()
+        if self.a.store == "etcd" and self.a.store_down:
+            chaos.join()
+        # every DEL converged: what plexus-ipam still holds now was leaked
+        # by a DEL that answered 0 (the GC below would hide it)
+        pre_gc = self.ipam_allocations() if self.a.native and not self.a.exec else 0
+        pre_cache = self.cache_records()
         gc_rc = self.final_gc()
         links, addrs, held, cache = self.leftovers()
         c = self.c
@@ -345,18 +430,31 @@ class Soak:
                      (f"code 120 (pool exhausted) {'never' if self.a.free >= len(self.pods) else 'some'}"
                       f" with {self.a.free} free for {len(self.pods)} pods",
                       (n120 == 0) if self.a.free >= len(self.pods) else n120 > 0, self.codes)]
+        if self.a.store == "etcd" and self.a.store_down:
+            large.append(("some ADDs failed with code 11 while etcd was down",
+                          self.codes.get(11, 0) > 0, self.codes))
         print(f"# soak ({self.label()}): {c['cycles']} cycles over {len(self.pods)} pods in {time.time()-t0:.1f} s: "
               f"ADD ok {c['add_ok']}, ADD failed {c['add_failed']}, plexus killed in ADD "
               f"{c['killed_add']} and in DEL {c['killed_del']}, DEL retries {c['del_retries']}")
         print(f"# soak: after DEL+GC: stray links {links}, addresses held {addrs}, "
               f"attachments held {held}, cache records {cache}, duplicates {c['duplicates']}")
+        print(f"# soak: after the DELs, before GC: plexus-ipam allocations {pre_gc}, "
+              f"cache records {len(pre_cache)}")
         print(f"# soak: failed ADDs by code: {dict(sorted(self.codes.items(), key=str))}")
+        for code, msg in sorted(self.msgs.items(), key=str):
+            print(f"#   first {code}: {msg}")
+        if self.a.store == "etcd":
+            print(f"# soak: etcd store: stopped (SIGSTOP) {self.outages['stopped']} times, "
+                  f"killed and restarted {self.outages['killed']} times")
         if self.a.large_pool:
-            fc = os.path.exists(f"{self.tmp}/pstore/10.242.0.0_19/fc")
+            fc = os.path.exists(f"{self.tmp}/pstore/10.242.0.0_19/fc") \
+                if self.a.store == "file" else "(not looked at in etcd)"
             print(f"# soak: large pool: addresses the soak's ADDs got {sorted(self.borrowed)}; "
                   f"seeded ones among them {c['seeded_hits']}; <pool>/fc set {fc}")
         checks = [("every cycle ran and every DEL converged", not errors, errors[:3]),
                   ("GC succeeded", gc_rc == 0, gc_rc),
+                  ("zero plexus-ipam allocations after the DELs, before GC", pre_gc == 0, pre_gc),
+                  ("zero cache records after the DELs, before GC", not pre_cache, pre_cache[:6]),
                   ("zero stray links in the pods", links == 0, self.stray),
                   ("zero addresses held by host-local", addrs == 0, addrs),
                   ("zero attachments held by the test plugin", held == 0, held),
@@ -394,10 +492,17 @@ def main():
                          "/19 whose every block other nodes own; see above")
     ap.add_argument("--free", type=int, default=6,
                     help="--large-pool: addresses left free, each in another block")
+    ap.add_argument("--store", choices=("file", "etcd"), default="file",
+                    help="(with --native) plexus-ipam's store")
+    ap.add_argument("--store-down", type=int, default=None,
+                    help="--store etcd: 1 (default) stops etcd at random, 0 not")
     ap.add_argument("--seed", type=int, default=None, help="random seed")
     a = ap.parse_args()
     if a.large_pool and (not a.native or a.exec):
         ap.error("--large-pool needs --native (plexus-ipam in-process)")
+    if a.store == "etcd" and (not a.native or a.exec):
+        ap.error("--store etcd needs --native (plexus-ipam in-process)")
+    a.store_down = a.store == "etcd" and a.store_down != 0
     if a.seed is None:
         a.seed = random.randrange(1 << 30)
     random.seed(a.seed)
