@@ -33,6 +33,20 @@ blocks of unchanged owners; no soak pod ever got a seeded address; the
 pool holds nothing of the soak's after DEL+GC; with N >= pods no ADD
 failed with code 120 (pool exhausted), with N < pods some did. Its netns
 and links are named lpsoak-*.
+
+--store etcd (with --native): plexus-ipam's store is Debian's etcd, run in
+the host netns (where plexus runs) on free ports of its loopback with a
+data dir in the soak's temp dir (as tests/lib-etcd.sh does), timeoutMs
+1000. A thread stops it every 1.5-3 s for 0.5-1.5 s, by SIGSTOP (requests
+time out) or by SIGKILL and a restart (refused), so ADDs and DELs fail
+with code 11 mid-run; the runtime's DEL retries back off (50 ms more each
+time). plexus runs with retryDeleteOnError true, so a DEL fails until
+etcd is back and every check stays as it is; --retry-delete 0 keeps it
+false: a DEL failing twice answers 0 and keeps its record for GC, so the
+allocations left after the DELs must each be named by such a record, and
+(--large-pool) code 120 is not checked: those records hold the few free
+addresses until GC. Besides the others: some ADDs failed with code 11.
+--store-down 0: etcd stays up. Combines with --large-pool.
 """
 import argparse, json, os, re, random, shutil, signal, subprocess, sys, tempfile, threading, time
 
