@@ -266,7 +266,9 @@ def left(host, pod, *dirs):
                 if "/b/" in f and '"cid"' not in body:
                     continue  # a plexus-ipam block with no allocation
                 if "/n/" in f or "/i/" in f or "/.locks" in f:
-                    continue
+                    continue  # a node's references, locks
+                if "/f/" in f or b in ("fi", "fc"):
+                    continue  # the free-block index and its marks
                 n += 1
         lines.append("left.leases=%d" % n)
     return lines
