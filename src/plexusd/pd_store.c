@@ -4,7 +4,6 @@
  * by one with its own cache of open stores. */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -22,6 +21,7 @@
 #include "cni_json.h"
 #include "cni_log.h"
 #include "pd_store.h"
+#include "pd_text.h"
 #include "store.h"
 
 #define N_OPS	    6 /* get put del list report malformed */
@@ -589,80 +589,49 @@ void pd_store_close(struct pd_store *s)
 	free(s);
 }
 
-/* append printf's text at *off: false when it does not fit */
-static bool put(char *buf, size_t size, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static bool put(char *buf, size_t size, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, size - *off, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size - *off)
-		return false;
-	*off += (size_t)n;
-	return true;
-}
-
 /* what plexus-ipam reported (report lines) */
-static int reports_metrics(char *buf, size_t size)
+static void reports_metrics(struct pd_text *o)
 {
-	size_t off = 0;
-	bool ok = put(buf, size, &off,
-		      "# HELP plexusd_ipam_allocations_total plexus-ipam's "
-		      "ADDs and DELs through the warm stores, as it reports "
-		      "them.\n"
-		      "# TYPE plexusd_ipam_allocations_total counter\n");
-
-	for (int i = 0; ok && i < PD_STORE_OUTCOMES; i++)
-		ok = put(buf, size, &off,
-			 "plexusd_ipam_allocations_total{result=\"%s\"} %lu\n",
-			 outcomes[i], atomic_load(&outcome_n[i]));
-	ok = ok && put(buf, size, &off,
-		       "# HELP plexus_ipam_fallbacks_total plexus-ipam calls "
+	pd_text_put(o, "# HELP plexusd_ipam_allocations_total plexus-ipam's "
+		       "ADDs and DELs through the warm stores, as it reports "
+		       "them.\n"
+		       "# TYPE plexusd_ipam_allocations_total counter\n");
+	for (int i = 0; i < PD_STORE_OUTCOMES; i++)
+		pd_text_put(o,
+			    "plexusd_ipam_allocations_total{result=\"%s\"} "
+			    "%lu\n",
+			    outcomes[i], atomic_load(&outcome_n[i]));
+	pd_text_put(o, "# HELP plexus_ipam_fallbacks_total plexus-ipam calls "
 		       "that used the store itself, plexusd not answering, "
 		       "by reason, as it reports them.\n"
 		       "# TYPE plexus_ipam_fallbacks_total counter\n");
-	for (int i = 0; ok && i < PD_STORE_REASONS; i++)
-		ok = put(buf, size, &off,
-			 "plexus_ipam_fallbacks_total{reason=\"%s\"} %lu\n",
-			 reasons[i], atomic_load(&reason_n[i]));
-	return ok ? (int)off : -ENOSPC;
+	for (int i = 0; i < PD_STORE_REASONS; i++)
+		pd_text_put(o,
+			    "plexus_ipam_fallbacks_total{reason=\"%s\"} %lu\n",
+			    reasons[i], atomic_load(&reason_n[i]));
 }
 
 int pd_store_metrics(const struct pd_store *s, char *buf, size_t size)
 {
-	size_t off = 0;
-	int n;
+	struct pd_text o = { .buf = buf, .size = size };
 
-	n = snprintf(buf, size,
-		     "# HELP plexusd_store_requests_total IPAM store "
-		     "operations served, by op and result.\n"
-		     "# TYPE plexusd_store_requests_total counter\n");
-	for (int op = 0; op < N_OPS && n >= 0 && (size_t)n < size - off; op++) {
-		off += (size_t)n;
-		n = snprintf(buf + off, size - off,
-			     "plexusd_store_requests_total{op=\"%s\","
-			     "result=\"ok\"} %lu\n"
-			     "plexusd_store_requests_total{op=\"%s\","
-			     "result=\"error\"} %lu\n",
-			     op_names[op], atomic_load(&s->req[op][1]),
-			     op_names[op], atomic_load(&s->req[op][0]));
-	}
-	if (n < 0 || (size_t)n >= size - off)
-		return -ENOSPC;
-	off += (size_t)n;
-	n = snprintf(buf + off, size - off,
-		     "# HELP plexusd_store_refused_total store socket peers "
-		     "that were not root.\n"
-		     "# TYPE plexusd_store_refused_total counter\n"
-		     "plexusd_store_refused_total %lu\n",
-		     atomic_load(&s->refused));
-	if (n < 0 || (size_t)n >= size - off)
-		return -ENOSPC;
-	off += (size_t)n;
-	n = reports_metrics(buf + off, size - off);
-	return n < 0 ? n : (int)(off + (size_t)n);
+	pd_text_put(&o, "# HELP plexusd_store_requests_total IPAM store "
+			"operations served, by op and result.\n"
+			"# TYPE plexusd_store_requests_total counter\n");
+	for (int op = 0; op < N_OPS; op++)
+		pd_text_put(&o,
+			    "plexusd_store_requests_total{op=\"%s\","
+			    "result=\"ok\"} %lu\n"
+			    "plexusd_store_requests_total{op=\"%s\","
+			    "result=\"error\"} %lu\n",
+			    op_names[op], atomic_load(&s->req[op][1]),
+			    op_names[op], atomic_load(&s->req[op][0]));
+	pd_text_put(&o,
+		    "# HELP plexusd_store_refused_total store socket peers "
+		    "that were not root.\n"
+		    "# TYPE plexusd_store_refused_total counter\n"
+		    "plexusd_store_refused_total %lu\n",
+		    atomic_load(&s->refused));
+	reports_metrics(&o);
+	return o.err ? o.err : (int)o.len;
 }
