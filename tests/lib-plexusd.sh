@@ -81,7 +81,9 @@ served_config() { # NS NAME: the NAD's spec.config as plexusd serves it
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["config"])'
 }
 
-fresh() {
+# fresh_api: plexusd stopped, the API reset to the two NADs (cluster,
+# a1), a new pod netns and empty dirs; no pod yet
+fresh_api() {
 	stop_pd
 	ctl reset >/dev/null
 	t_netns "$P"
@@ -89,6 +91,9 @@ fresh() {
 	mkdir -p "$IPAM" "$NETD"
 	nad kube-system cluster "$(bridge_c cluster ${BRP}0 10.68.0.0/24)"
 	nad default a1 "$(bridge_c a1 ${BRP}1 10.68.1.0/24)"
+}
+fresh() {
+	fresh_api
 	pod a1
 	start_pd
 	ctl clear-requests >/dev/null

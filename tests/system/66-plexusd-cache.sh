@@ -160,13 +160,7 @@ print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
 # 2 NADs of fresh + 5: a bound of 3 keeps 3, drops 4; a NAD created
 # while full is dropped too; plexus asks the API for what is not cached
 case_bound() {
-	stop_pd
-	ctl reset >/dev/null
-	t_netns "$P"
-	rm -rf "$IPAM" "$CACHE" "$NETD" "$T_TMP/run" "$T_TMP/plexus.log"
-	mkdir -p "$IPAM" "$NETD"
-	nad kube-system cluster "$(bridge_c cluster ${BRP}0 10.68.0.0/24)"
-	nad default a1 "$(bridge_c a1 ${BRP}1 10.68.1.0/24)"
+	fresh_api
 	for i in 1 2 3 4 5; do nad many "m$i" '{}'; done
 	pod a1
 	PD_EXTRA=(--max-cached-nads 3)
