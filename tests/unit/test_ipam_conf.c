@@ -483,6 +483,14 @@ static void test_ipam_conf_parse__node_only_refused(void **state)
 		  NULL, CNI_ERR_INVALID_CONFIG, "node-only setting");
 	parse_bad("{\"range\":\"10.0.0.0/24\",\"nodeName\":\"other\"}", NULL,
 		  CNI_ERR_INVALID_CONFIG, "ipam.nodeName: a node-only");
+	/* sockets plexus-ipam sends its store operations and claim reads
+	 * to: a tenant's would get them */
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"storeSocket\":\"/tmp/s\"}",
+		  NULL, CNI_ERR_INVALID_CONFIG,
+		  "ipam.storeSocket: a node-only setting");
+	parse_bad("{\"range\":\"10.0.0.0/24\",\"plexusdSocket\":\"/tmp/s\"}",
+		  NULL, CNI_ERR_INVALID_CONFIG,
+		  "ipam.plexusdSocket: a node-only setting");
 	parse_bad("{\"range\":\"10.0.0.0/24\",\"store\":\"nope\"}", NULL,
 		  CNI_ERR_INVALID_CONFIG, "\"nope\" is not a store defined");
 }
