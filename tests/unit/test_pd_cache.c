@@ -575,26 +575,70 @@ static char *exchange(struct pd_sock *s, int fd, const char *req, int ms)
 	return buf;
 }
 
+/* a socket served from a fresh cache of kind (PD_CACHE_PODS or
+ * PD_CACHE_CLAIMS) in a temporary directory; sub: the socket's
+ * directory under it ("" for the directory itself), and one client
+ * connected to it (fd) */
+struct sockfix {
+	char dir[32], path[128];
+	struct srv sv;
+	struct pd_sock *s;
+	int fd;
+};
+
+static void sock_up(struct sockfix *f, enum pd_cache_kind kind, const char *sub,
+		    bool synced)
+{
+	struct cni_err err = { 0 };
+	struct pd_cache **c =
+		kind == PD_CACHE_CLAIMS ? &f->sv.claims : &f->sv.pods;
+
+	memset(f, 0, sizeof(*f));
+	strcpy(f->dir, "/tmp/test_pd_sock.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s%s/pd.sock", f->dir, sub);
+	f->sv.synced = synced;
+	assert_int_equal(pd_cache_new(kind, c), 0);
+	assert_int_equal(
+		pd_sock_open(f->path, lookup, count, &f->sv, &f->s, &err), 0);
+	f->fd = client(f->path);
+}
+
+/* closes the client and the socket; the socket file is gone */
+static void sock_down(struct sockfix *f, const char *sub)
+{
+	char path[160];
+
+	close(f->fd);
+	pd_sock_close(f->s);
+	assert_int_equal(access(f->path, F_OK), -1);
+	pd_cache_free(f->sv.pods);
+	pd_cache_free(f->sv.claims);
+	if (*sub) {
+		snprintf(path, sizeof(path), "%s%s", f->dir, sub);
+		rmdir(path);
+	}
+	assert_int_equal(rmdir(f->dir), 0);
+}
+
 static void test_pd_sock__served_from_cache(void **state)
 {
-	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128], big[700];
-	struct srv sv = { 0 };
-	struct pd_sock *s = NULL;
-	struct cni_err err = { 0 };
+	struct sockfix f;
+	struct srv *sv = &f.sv;
+	struct pd_sock *s;
+	char big[700];
 	struct stat st;
 	int fd;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/run/pd.sock", dir);
-	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &sv.pods), 0);
-	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
-	assert_int_equal(stat(path, &st), 0);
+	sock_up(&f, PD_CACHE_PODS, "/run", false);
+	s = f.s;
+	fd = f.fd;
+	assert_int_equal(stat(f.path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	fd = client(path);
 	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 50), "NOTREA"
 									"DY");
-	sv.synced = true;
+	sv->synced = true;
 	/* not cached: waited for PD_SOCK_WAIT_MS, then unknown */
 	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 30), "");
 	pump(s, PD_SOCK_WAIT_MS);
@@ -606,7 +650,7 @@ static void test_pd_sock__served_from_cache(void **state)
 		buf[n] = '\0';
 		assert_string_equal(buf, "UNKNOWN\n");
 	}
-	assert_int_equal(ev(sv.pods, POD_EV("ADDED", "u1", "5", "{}")), 0);
+	assert_int_equal(ev(sv->pods, POD_EV("ADDED", "u1", "5", "{}")), 0);
 	assert_memory_equal(exchange(s, fd, "POD default p1 u1\n", 30), "OK {",
 			    4);
 	assert_string_equal(exchange(s, fd, "POD default p1 u2\n", 30), "MISMAT"
@@ -614,12 +658,13 @@ static void test_pd_sock__served_from_cache(void **state)
 	assert_string_equal(exchange(s, fd, "NAD default n1\n", 30), "UNKNOWN");
 	/* a pod that arrives during the wait is served */
 	assert_string_equal(exchange(s, fd, "POD default p2 u1\n", 20), "");
-	assert_int_equal(ev(sv.pods, "{\"type\":\"ADDED\",\"object\":{"
-				     "\"metadata\":{"
-				     "\"namespace\":\"default\",\"name\":"
-				     "\"p2\","
-				     "\"uid\":\"u1\",\"resourceVersion\":\"6\"}"
-				     "}}"),
+	assert_int_equal(ev(sv->pods, "{\"type\":\"ADDED\",\"object\":{"
+				      "\"metadata\":{"
+				      "\"namespace\":\"default\",\"name\":"
+				      "\"p2\","
+				      "\"uid\":\"u1\",\"resourceVersion\":"
+				      "\"6\"}"
+				      "}}"),
 			 0);
 	pd_sock_changed(s, pd_now_ms());
 	assert_memory_equal(exchange(s, fd, "", 20), "OK {", 4);
@@ -628,61 +673,48 @@ static void test_pd_sock__served_from_cache(void **state)
 								     " reques"
 								     "t");
 	close(fd);
-	fd = client(path);
+	fd = client(f.path);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_string_equal(exchange(s, fd, big, 30), "ERR request too long");
 	close(fd);
-	assert_int_equal(sv.counts[PD_SOCK_SERVED], 2);
-	assert_int_equal(sv.counts[PD_SOCK_MALFORMED], 2);
-	assert_int_equal(sv.counts[PD_SOCK_MISMATCH], 1);
-	assert_int_equal(sv.counts[PD_SOCK_UNKNOWN], 2);
-	assert_int_equal(sv.counts[PD_SOCK_NOTREADY], 1);
+	assert_int_equal(sv->counts[PD_SOCK_SERVED], 2);
+	assert_int_equal(sv->counts[PD_SOCK_MALFORMED], 2);
+	assert_int_equal(sv->counts[PD_SOCK_MISMATCH], 1);
+	assert_int_equal(sv->counts[PD_SOCK_UNKNOWN], 2);
+	assert_int_equal(sv->counts[PD_SOCK_NOTREADY], 1);
 	/* still serving */
-	fd = client(path);
-	assert_memory_equal(exchange(s, fd, "POD default p1 u1\n", 30), "OK {",
-			    4);
-	close(fd);
-	pd_sock_close(s);
-	assert_int_equal(access(path, F_OK), -1);
-	pd_cache_free(sv.pods);
-	snprintf(path, sizeof(path), "%s/run", dir);
-	rmdir(path);
-	rmdir(dir);
+	f.fd = client(f.path);
+	assert_memory_equal(exchange(s, f.fd, "POD default p1 u1\n", 30),
+			    "OK {", 4);
+	sock_down(&f, "/run");
 }
 
 /* CLAIM: answered at once (a miss is not waited for), never parked */
 static void test_pd_sock__claim(void **state)
 {
-	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
-	struct srv sv = { 0 };
-	struct pd_sock *s = NULL;
-	struct cni_err err = { 0 };
+	struct sockfix f;
+	struct pd_sock *s;
 	int fd;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pd.sock", dir);
-	assert_int_equal(pd_cache_new(PD_CACHE_CLAIMS, &sv.claims), 0);
-	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
-	fd = client(path);
+	sock_up(&f, PD_CACHE_CLAIMS, "", false);
+	s = f.s;
+	fd = f.fd;
 	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20), "NOTRE"
 									 "ADY");
-	sv.synced = true;
+	f.sv.synced = true;
 	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20), "UNKNO"
 									 "WN");
-	assert_int_equal(ev(sv.claims, CLAIM_EV("ADDED", "u1", "5", "")), 0);
+	assert_int_equal(ev(f.sv.claims, CLAIM_EV("ADDED", "u1", "5", "")), 0);
 	assert_memory_equal(exchange(s, fd, "CLAIM ns vm-a.net1\n", 20),
 			    "OK {\"apiVersion\":\"k8s.cni.cncf.io/v1alpha1\"",
 			    42);
 	assert_string_equal(exchange(s, fd, "CLAIM ns vm-a.net1 u1\n", 20),
 			    "ERR malformed request");
-	close(fd);
-	assert_int_equal(sv.counts[PD_SOCK_SERVED], 1);
-	assert_int_equal(sv.counts[PD_SOCK_UNKNOWN], 1);
-	pd_sock_close(s);
-	pd_cache_free(sv.claims);
-	rmdir(dir);
+	assert_int_equal(f.sv.counts[PD_SOCK_SERVED], 1);
+	assert_int_equal(f.sv.counts[PD_SOCK_UNKNOWN], 1);
+	sock_down(&f, "");
 }
 
 /* the claims cache starts at the first lookup (NOTREADY until listed;
@@ -712,20 +744,17 @@ static void test_pd_claims__lazy_start(void **state)
 
 static void test_pd_sock__status(void **state)
 {
-	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
 	static char big[4096];
-	struct srv sv = { .synced = true };
-	struct pd_sock *s = NULL;
-	struct cni_err err = { 0 };
+	struct sockfix f;
+	struct srv *sv = &f.sv;
+	struct pd_sock *s;
 	int fd;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pd.sock", dir);
-	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &sv.pods), 0);
-	assert_int_equal(ev(sv.pods, POD_EV("ADDED", "u1", "5", "{}")), 0);
-	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
-	fd = client(path);
+	sock_up(&f, PD_CACHE_PODS, "", true);
+	s = f.s;
+	fd = f.fd;
+	assert_int_equal(ev(sv->pods, POD_EV("ADDED", "u1", "5", "{}")), 0);
 	/* without hooks: BUSY, plexus writes it */
 	assert_string_equal(exchange(s, fd, "STATUS default p1 u1 []\n", 30),
 			    "BUSY");
@@ -734,18 +763,18 @@ static void test_pd_sock__status(void **state)
 			    "MISMATCH");
 	assert_string_equal(exchange(s, fd, "STATUS default p9 u1 []\n", 30),
 			    "UNKNOWN");
-	assert_int_equal(sv.status_id, 0);
+	assert_int_equal(sv->status_id, 0);
 	/* the cached pod: queued, answered when done; nothing read before */
 	assert_string_equal(exchange(s, fd,
 				     "STATUS default p1 u1 [{\"a\":1}]\n"
 				     "POD default p1 u1\n",
 				     30),
 			    "");
-	assert_true(sv.status_id != 0);
-	assert_string_equal(sv.status_body, "[{\"a\":1}]");
-	pd_sock_status_done(s, sv.status_id + 1, "OK", pd_now_ms());
+	assert_true(sv->status_id != 0);
+	assert_string_equal(sv->status_body, "[{\"a\":1}]");
+	pd_sock_status_done(s, sv->status_id + 1, "OK", pd_now_ms());
 	assert_string_equal(exchange(s, fd, "", 20), "");
-	pd_sock_status_done(s, sv.status_id, "GONE HTTP 404", pd_now_ms());
+	pd_sock_status_done(s, sv->status_id, "GONE HTTP 404", pd_now_ms());
 	{
 		char buf[256];
 		ssize_t n;
@@ -762,35 +791,31 @@ static void test_pd_sock__status(void **state)
 				     "CALL ADD 0 10 a bridge\n",
 				     30),
 			    "");
-	assert_int_equal(sv.reports, 2);
+	assert_int_equal(sv->reports, 2);
 	/* a STATUS line over the small buffer grows it, then shrinks */
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "STATUS default p1 u1 [", 22);
 	strcpy(big + sizeof(big) - 3, "]\n");
 	assert_string_equal(exchange(s, fd, big, 30), "");
-	assert_int_equal(strlen(sv.status_body), 63);
-	pd_sock_status_done(s, sv.status_id, "OK", pd_now_ms());
+	assert_int_equal(strlen(sv->status_body), 63);
+	pd_sock_status_done(s, sv->status_id, "OK", pd_now_ms());
 	assert_string_equal(exchange(s, fd, "", 20), "OK");
 	assert_memory_equal(exchange(s, fd, "POD default p1 u1\n", 30), "OK {",
 			    4);
-	close(fd);
-	assert_int_equal(sv.counts[PD_SOCK_STATUS_PATCHED], 1);
-	assert_int_equal(sv.counts[PD_SOCK_STATUS_DIRECT], 4);
-	assert_int_equal(sv.counts[PD_SOCK_REPORTED], 2);
-	assert_int_equal(sv.counts[PD_SOCK_MALFORMED], 0);
-	pd_sock_close(s);
-	pd_cache_free(sv.pods);
-	rmdir(dir);
+	assert_int_equal(sv->counts[PD_SOCK_STATUS_PATCHED], 1);
+	assert_int_equal(sv->counts[PD_SOCK_STATUS_DIRECT], 4);
+	assert_int_equal(sv->counts[PD_SOCK_REPORTED], 2);
+	assert_int_equal(sv->counts[PD_SOCK_MALFORMED], 0);
+	sock_down(&f, "");
 }
 
 /* a pod not cached after the wait is fetched: answered for its uid
  * only; a fetch not queued, or one that found nothing, is UNKNOWN */
 static void test_pd_sock__fetch(void **state)
 {
-	char dir[] = "/tmp/test_pd_sock.XXXXXX", path[128];
-	struct srv sv = { .synced = true };
-	struct pd_sock *s = NULL;
-	struct cni_err err = { 0 };
+	struct sockfix f;
+	struct srv *sv = &f.sv;
+	struct pd_sock *s;
 	json_object *line =
 		json_tokener_parse(POD_EV("ADDED", "u1", "5", "{}"));
 	json_object *pod;
@@ -798,39 +823,34 @@ static void test_pd_sock__fetch(void **state)
 
 	(void)state;
 	assert_true(json_object_object_get_ex(line, "object", &pod));
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pd.sock", dir);
-	assert_int_equal(pd_cache_new(PD_CACHE_PODS, &sv.pods), 0);
-	assert_int_equal(pd_sock_open(path, lookup, count, &sv, &s, &err), 0);
+	sock_up(&f, PD_CACHE_PODS, "", true);
+	s = f.s;
+	fd = f.fd;
 	pd_sock_set_fetch(s, fetch_hook);
-	fd = client(path);
 	/* after the wait: queued, the answer waits for it */
 	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 150), "");
-	assert_true(sv.fetch_id != 0);
-	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id + 1, pod, 0),
+	assert_true(sv->fetch_id != 0);
+	assert_int_equal(pd_sock_fetch_done(s, sv->fetch_id + 1, pod, 0),
 			 -ECONNRESET);
-	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id, pod, pd_now_ms()),
+	assert_int_equal(pd_sock_fetch_done(s, sv->fetch_id, pod, pd_now_ms()),
 			 0);
 	assert_memory_equal(exchange(s, fd, "", 20), "OK {", 4);
 	exchange(s, fd, "POD default p1 u2\n", 150);
-	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id, pod, pd_now_ms()),
+	assert_int_equal(pd_sock_fetch_done(s, sv->fetch_id, pod, pd_now_ms()),
 			 -ESTALE);
 	assert_string_equal(exchange(s, fd, "", 20), "MISMATCH");
 	exchange(s, fd, "POD default p1 u1\n", 150);
-	assert_int_equal(pd_sock_fetch_done(s, sv.fetch_id, NULL, pd_now_ms()),
+	assert_int_equal(pd_sock_fetch_done(s, sv->fetch_id, NULL, pd_now_ms()),
 			 -ENOENT);
 	assert_string_equal(exchange(s, fd, "", 20), "UNKNOWN");
-	sv.fetch_rc = -EBUSY;
+	sv->fetch_rc = -EBUSY;
 	assert_string_equal(exchange(s, fd, "POD default p1 u1\n", 150), "UNKNO"
 									 "WN");
-	close(fd);
-	assert_int_equal(sv.counts[PD_SOCK_SERVED], 1);
-	assert_int_equal(sv.counts[PD_SOCK_MISMATCH], 1);
-	assert_int_equal(sv.counts[PD_SOCK_UNKNOWN], 2);
-	pd_sock_close(s);
-	pd_cache_free(sv.pods);
+	assert_int_equal(sv->counts[PD_SOCK_SERVED], 1);
+	assert_int_equal(sv->counts[PD_SOCK_MISMATCH], 1);
+	assert_int_equal(sv->counts[PD_SOCK_UNKNOWN], 2);
+	sock_down(&f, "");
 	json_object_put(line);
-	rmdir(dir);
 }
 
 int main(void)
