@@ -154,6 +154,18 @@ case_gc_verb() {
 	out=$(ipam CHECK "$T_TMP/g.json" g2) && fail "g2 kept"
 	ipam CHECK "$T_TMP/g.json" other node2 >/dev/null || fail "node2's released"
 	expect_eq "$(records 10.61.0.0_24)" 2 "records after GC"
+	# old-layout references a kill -9 left after node1's index was
+	# written: the GC verb deletes node1's (one list), not node2's
+	for k in node1/00000000 node1/00000003 node2/00000000; do
+		ipamkey "10.61.0.0_24/n/$k" '{}' annotated | ctl put-object - >/dev/null ||
+			fail "put $k"
+	done
+	ctl clear-requests >/dev/null
+	CNI_COMMAND=GC NODE_NAME=node1 "$IPAM" <"$T_TMP/gc.json" || fail "GC again"
+	expect_eq "$(keys 10.61.0.0_24 | grep -c '/n/node1/')" 0 "node1's old keys after GC"
+	expect_eq "$(keys 10.61.0.0_24 | grep -c '/n/node2/')" 1 "node2's old keys after GC"
+	expect_eq "$(lists)" 1 "list requests of the GC verb"
+	expect_eq "$(records 10.61.0.0_24)" 2 "records after the sweep"
 }
 
 # worker CONF NODE PREFIX N OUT: N ADDs, retrying "try again" (code 11).
@@ -778,7 +790,7 @@ print("verbs used:", sorted(used))' "$TOP/crd/rbac-ipam.yaml" "$API"
 }
 
 t_case "kubernetes store: ADD, retried ADD, CHECK, DEL, objects and labels" case_basic
-t_case "kubernetes store: GC verb keeps valid attachments and other nodes'" case_gc_verb
+t_case "kubernetes store: GC verb keeps valid attachments and other nodes'; deletes this node's old references left by a killed migration" case_gc_verb
 t_case "kubernetes store: 4 nodes race for blocks, no duplicate" case_four_nodes
 t_case "kubernetes store: injected 409 and 500, persistent 500 is code 11/50" case_faults
 t_case "kubernetes store: refused token 111, read-only 403, unreachable 11" case_refused
