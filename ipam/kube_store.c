@@ -457,22 +457,25 @@ static int ks_page_doc(json_object *doc, const char *path, const char *prefix,
 		       size_t next_size, struct cni_err *err)
 {
 	json_object *items, *md, *c;
-	int rc;
+	bool meta;
+	int rc = 0;
 
 	if (!doc) /* a body that does not parse fails in k8s_request */
 		return cni_errf(err, CNI_ERR_DECODE,
 				"kubernetes store: %s: HTTP 200 with an empty "
 				"answer",
 				path);
+	meta = keys_only && kube_list_is_meta(doc);
+	/* kube-apiserver writes an empty metadata list's items as null */
 	if (!json_object_object_get_ex(doc, "items", &items) ||
-	    !json_object_is_type(items, json_type_array))
+	    (!json_object_is_type(items, json_type_array) && !(meta && !items)))
 		return cni_errf(err, CNI_ERR_DECODE,
 				"kubernetes store: %s: the answer has no "
 				"\"items\" list",
 				path);
 	/* a server may answer whole objects all the same */
-	rc = ks_take_items(items, prefix, keys_only && kube_list_is_meta(doc),
-			   keys_only, l, err);
+	if (items)
+		rc = ks_take_items(items, prefix, meta, keys_only, l, err);
 	if (rc == 0 && json_object_object_get_ex(doc, "metadata", &md) &&
 	    json_object_object_get_ex(md, "continue", &c) &&
 	    json_object_is_type(c, json_type_string))

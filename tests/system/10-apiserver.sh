@@ -261,7 +261,7 @@ case_accept() {
 	expect_eq "$(body 'j["apiVersion"], len(j["items"])')" "meta.k8s.io/v1beta1 2" "v1beta1 list"
 	expect_eq "$(k -H "Accept: ${meta}List" "$URL$CR")" 406 "unknown as="
 	expect_eq "$(body 'j["reason"], j["message"]')" \
-		"NotAcceptable only the following media types are accepted: application/json, application/yaml" "406 Status"
+		"NotAcceptable only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf" "406 Status"
 	expect_eq "$(k -H "Accept: ${meta/g=meta.k8s.io/g=x.io}" "$URL$CR")" 406 "other group"
 	expect_eq "$(k -H "Accept: ${meta/v=v1/v=v2}" "$URL$CR")" 406 "other version"
 	expect_eq "$(k -H 'Accept: application/json;as=Table;g=meta.k8s.io;v=v1' "$URL$CR")" 406 "Table (not implemented)"
@@ -275,6 +275,8 @@ case_accept() {
 	expect_eq "$(k -H "Accept: ${meta}List, application/json" "$URL$CR")" 200 "a later plain clause"
 	expect_eq "$(body 'j["kind"], "spec" in j["items"][0]')" "IPPoolList True" "served whole"
 	expect_eq "$(k -H "Accept: $meta" "$URL$CR/nope")" 404 "404 before the transformation"
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR?labelSelector=pool%3Dnone")" 200 "empty metadata list"
+	expect_eq "$(body 'j["kind"], j["items"]')" "PartialObjectMetadataList None" "its items null, as kube-apiserver's"
 	# the request log has each Accept, the answer's kind and size
 	$CTL "$D" requests --path "$CR" | python3 -c '
 import json, sys
