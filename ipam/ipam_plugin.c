@@ -17,6 +17,7 @@
 #include "ipam_conf.h"
 #include "ipam_node.h"
 #include "ipam_plugin.h"
+#include "ipam_refs.h"
 #include "store.h"
 
 struct call {
@@ -461,6 +462,9 @@ static int cmd_gc(struct call *c, struct cni_err *err)
 		rc = ipam_gc(&c->ctx, &c->conf->ranges[i], valid, &n, err);
 		if (rc < 0)
 			return rc;
+		/* best effort: old keys left are read by nobody */
+		ipam_refs_sweep_legacy(c->st, &c->conf->ranges[i], c->node,
+				       NULL, NULL);
 	}
 	return 0;
 }

@@ -273,6 +273,34 @@ static int refs_migrate(struct ipam_store *st, const struct ipam_range *r,
 	return rc;
 }
 
+int ipam_refs_sweep_legacy(struct ipam_store *st, const struct ipam_range *r,
+			   const char *node, size_t *ret_n, struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX], key[IPAM_KEY_MAX];
+	struct ipam_kv *kv = NULL;
+	size_t n = 0, gone = 0;
+	int rc;
+
+	ipam_ref_prefix(r, node, prefix);
+	rc = ipam_store_list(st, prefix, true, &kv, &n, err);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0 && n) {
+		ipam_refs_key(r, node, key);
+		rc = ipam_store_get(st, key, NULL, NULL, NULL, err);
+	}
+	/* another writer may delete one first: -ENOENT, -ECANCELED */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (ipam_store_del_if(st, kv[i].key, kv[i].ver, NULL) == 0)
+			gone++;
+	ipam_kv_free(kv, n);
+	if (rc == -ENOENT) /* no index: the migration reads them */
+		rc = 0;
+	if (rc == 0 && ret_n)
+		*ret_n = gone;
+	return rc;
+}
+
 int ipam_refs_load(struct ipam_store *st, const struct ipam_range *r,
 		   const char *node, bool write, struct ipam_refs *ret,
 		   struct cni_err *err)

@@ -50,6 +50,15 @@ bool ipam_refs_del(struct ipam_refs *x, ipam_u128 idx);
 int ipam_refs_load(struct ipam_store *st, const struct ipam_range *r,
 		   const char *node, bool write, struct ipam_refs *ret,
 		   struct cni_err *err);
+/* The GC verb's sweep of the old layout: one list of node's old keys
+ * (<pool>/n/<node>/); when there are some and node's index exists, each
+ * is deleted (with its listed version): a kill -9 between the migration's
+ * index write and its deletes left them, and nothing else reads or
+ * deletes them. Without an index nothing is deleted (the migration still
+ * reads them). *ret_n (may be NULL): how many were deleted. */
+int ipam_refs_sweep_legacy(struct ipam_store *st, const struct ipam_range *r,
+			   const char *node, size_t *ret_n,
+			   struct cni_err *err);
 /* Write x with compare-and-swap on x->ver (create when 0); x->ver gets
  * the new version. -ECANCELED: someone else wrote it, reread. Over
  * CNI_JSON_MAX: code 123. */

@@ -221,7 +221,7 @@ static int add_obj(json_object *o, const char *k, json_object **v)
 json_object *kube_obj_new(const char *key, const char *val, size_t len,
 			  uint64_t ver)
 {
-	json_object *o = json_object_new_object(), *md, *spec, *l;
+	json_object *o = json_object_new_object(), *md, *spec, *l, *an;
 	const char *av = KUBE_GROUP "/" KUBE_VERSION;
 	char name[KUBE_NAME_MAX], rv[24];
 	int rc;
@@ -229,13 +229,16 @@ json_object *kube_obj_new(const char *key, const char *val, size_t len,
 	md = json_object_new_object();
 	spec = json_object_new_object();
 	l = labels_new(key);
+	an = json_object_new_object();
 	kube_obj_name(key, name);
 	snprintf(rv, sizeof(rv), "%" PRIu64, ver);
-	rc = (!o || !md || !spec || !l) ? -ENOMEM : 0;
+	rc = (!o || !md || !spec || !l || !an) ? -ENOMEM : 0;
 	rc = rc ?: add_str(md, "name", name, strlen(name));
 	if (rc == 0 && ver)
 		rc = add_str(md, "resourceVersion", rv, strlen(rv));
 	rc = rc ?: add_obj(md, "labels", &l);
+	rc = rc ?: add_str(an, KUBE_KEY_ANNOTATION, key, strlen(key));
+	rc = rc ?: add_obj(md, "annotations", &an);
 	rc = rc ?: add_str(spec, "key", key, strlen(key));
 	rc = rc ?: add_str(spec, "value", val, len);
 	rc = rc ?: add_str(o, "apiVersion", av, strlen(av));
@@ -243,6 +246,7 @@ json_object *kube_obj_new(const char *key, const char *val, size_t len,
 	rc = rc ?: add_obj(o, "metadata", &md);
 	rc = rc ?: add_obj(o, "spec", &spec);
 	json_object_put(l);
+	json_object_put(an);
 	json_object_put(md);
 	json_object_put(spec);
 	if (rc) {
@@ -310,6 +314,62 @@ int kube_obj_parse(json_object *obj, const char **ret_key, const char **ret_val,
 	*ret_key = key;
 	*ret_val = val;
 	*ret_len = (size_t)json_object_get_string_len(v);
+	*ret_ver = ver;
+	return 0;
+}
+
+static bool str_is(json_object *o, const char *k, const char *want)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) &&
+	       json_object_is_type(v, json_type_string) &&
+	       strcmp(json_object_get_string(v), want) == 0;
+}
+
+bool kube_list_is_meta(json_object *doc)
+{
+	return str_is(doc, "kind", "PartialObjectMetadataList") &&
+	       str_is(doc, "apiVersion", "meta.k8s.io/v1");
+}
+
+/* metadata.annotations[KUBE_KEY_ANNOTATION], else NULL */
+static const char *annotated_key(json_object *obj)
+{
+	json_object *md, *an, *k;
+
+	if (!json_object_object_get_ex(obj, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "annotations", &an) ||
+	    !json_object_object_get_ex(an, KUBE_KEY_ANNOTATION, &k) ||
+	    !json_object_is_type(k, json_type_string))
+		return NULL;
+	return json_object_get_string(k);
+}
+
+int kube_meta_parse(json_object *obj, const char **ret_key, uint64_t *ret_ver,
+		    struct cni_err *err)
+{
+	const char *key = annotated_key(obj);
+	const char *rv = str_at(obj, "metadata", "resourceVersion");
+	const char *name = str_at(obj, "metadata", "name");
+	char want[KUBE_NAME_MAX];
+	uint64_t ver;
+
+	if (!key)
+		return -ENODATA;
+	kube_obj_name(key, want);
+	if (!name || strcmp(name, want) != 0 || kube_key_valid(key) < 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: " KUBE_KIND " %s: "
+				"annotation %s \"%.300s\" is not its key",
+				name ? name : "(no name)", KUBE_KEY_ANNOTATION,
+				key);
+	if (kube_rv_parse(rv, &ver) < 0)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: " KUBE_KIND " %s: "
+				"resourceVersion \"%s\" is not a number",
+				name, rv ? rv : "");
+	*ret_key = key;
 	*ret_ver = ver;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef PLEXUS_IPAM_KUBE_OBJ_H
 #define PLEXUS_IPAM_KUBE_OBJ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -26,6 +27,14 @@ struct cni_err;
 #define KUBE_LABEL_KEY_MAX 32
 #define KUBE_LABEL_VAL_MAX (KUBE_HASH_HEX + 1)
 #define KUBE_CONT_MAX	   4096 /* longest list continue token kept */
+/* Annotation holding the key again, so a list of metadata only
+ * (PartialObjectMetadataList) names each key. */
+#define KUBE_KEY_ANNOTATION KUBE_GROUP "/key"
+/* The Accept of such a list: kube-apiserver's server-side transformation
+ * (since 1.15; meta.k8s.io/v1: each item is kind PartialObjectMetadata
+ * with only metadata). */
+#define KUBE_ACCEPT_META \
+	"application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 /* The object name of key: "ipam-<readable>-<hash>", where readable is
  * the key lowercased with every character outside [a-z0-9] turned into
@@ -52,6 +61,19 @@ int kube_key_valid(const char *key);
  * is missing or malformed. */
 int kube_obj_parse(json_object *obj, const char **ret_key, const char **ret_val,
 		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err);
+
+/* Is doc, a list answer, kube-apiserver's metadata-only list
+ * (kind PartialObjectMetadataList, apiVersion meta.k8s.io/v1)? */
+bool kube_list_is_meta(json_object *doc);
+
+/* Key and version of one item of a metadata-only list: the key from the
+ * KUBE_KEY_ANNOTATION annotation (borrowed from obj), checked against
+ * the object's name. -ENODATA, err untouched, when the annotation is
+ * missing (an object written before it: ask for the whole object); code
+ * 6 when the name is not the key's or the resourceVersion is not a
+ * number. */
+int kube_meta_parse(json_object *obj, const char **ret_key, uint64_t *ret_ver,
+		    struct cni_err *err);
 
 /* Parse a resourceVersion: a non-zero decimal uint64. -EINVAL else. */
 int kube_rv_parse(const char *s, uint64_t *ret);

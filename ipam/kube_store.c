@@ -5,7 +5,8 @@
  * the object's resourceVersion: put_if is a PUT carrying it (409 Conflict
  * -> -ECANCELED), a create is a POST (409 AlreadyExists -> -ECANCELED),
  * del_if is a DELETE with a resourceVersion precondition, list is a GET
- * with the prefix's label selector, in pages. */
+ * with the prefix's label selector, in pages; a list of keys only asks
+ * for metadata only (KUBE_ACCEPT_META). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -33,6 +34,7 @@ struct kube_store {
 	struct k8s_config *cfg;
 	struct k8s_client *c;
 	int page;
+	bool meta_refused; /* the server answered 406 to KUBE_ACCEPT_META */
 };
 
 static struct kube_store *ks_of(struct ipam_store *st)
@@ -158,10 +160,10 @@ static const char *api_op(const char *method, const char *path)
 /* One request, tried again on 429/5xx (and a create's 409 Conflict). 0
  * with the final status and body (which may still be one of those:
  * ks_fail explains it), or -EHOSTUNREACH (code 11) when the server could
- * not be reached. */
+ * not be reached. accept NULL: application/json. */
 static int ks_call(struct kube_store *ks, const char *method, const char *path,
-		   json_object *body, long *ret_st, json_object **ret_doc,
-		   struct cni_err *err)
+		   const char *accept, json_object *body, long *ret_st,
+		   json_object **ret_doc, struct cni_err *err)
 {
 	const char *b = body ? cni_json_str(body) : NULL;
 	json_object *doc;
@@ -174,7 +176,8 @@ static int ks_call(struct kube_store *ks, const char *method, const char *path,
 
 		doc = NULL;
 		st = 0;
-		rc = k8s_request(ks->c, method, path, NULL, b, &st, &doc, err);
+		rc = k8s_request_accept(ks->c, method, path, accept, NULL, b,
+					&st, &doc, err);
 		ipam_store_request_done("kubernetes", api_op(method, path),
 					rc == 0 ? st : 0,
 					(cni_now_msf() - t0) / 1e3);
@@ -268,7 +271,7 @@ static int ks_get(struct ipam_store *st, const char *key, char **ret_val,
 	if (rc < 0)
 		return rc;
 	obj_path(key, path, sizeof(path));
-	rc = ks_call(ks_of(st), "GET", path, NULL, &code, &doc, err);
+	rc = ks_call(ks_of(st), "GET", path, NULL, NULL, &code, &doc, err);
 	if (rc == 0 && code == 404)
 		rc = -ENOENT;
 	else if (rc == 0 && code == 200)
@@ -312,8 +315,8 @@ static int ks_put_if(struct ipam_store *st, const char *key, const char *val,
 		obj_path(key, path, sizeof(path));
 	else
 		snprintf(path, sizeof(path), "%s", KUBE_API_PATH);
-	rc = ks_call(ks_of(st), ver ? "PUT" : "POST", path, obj, &code, &doc,
-		     err);
+	rc = ks_call(ks_of(st), ver ? "PUT" : "POST", path, NULL, obj, &code,
+		     &doc, err);
 	json_object_put(obj);
 	if (rc == 0 && (code == 200 || code == 201))
 		rc = ks_written(doc, key, ret_ver, err);
@@ -351,7 +354,7 @@ static int ks_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		if (!opts)
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
 	}
-	rc = ks_call(ks_of(st), "DELETE", path, opts, &code, &doc, err);
+	rc = ks_call(ks_of(st), "DELETE", path, NULL, opts, &code, &doc, err);
 	json_object_put(opts);
 	if (rc == 0 && code == 404)
 		rc = -ENOENT;
@@ -368,83 +371,145 @@ struct kv_list {
 	size_t n, cap;
 };
 
+/* Key, value and version of one item: of a metadata-only item (meta)
+ * the key and version only (-ENODATA: it does not name its key). */
+static int ks_item(json_object *item, bool meta, const char **ret_key,
+		   const char **ret_val, size_t *ret_len, uint64_t *ret_ver,
+		   struct cni_err *err)
+{
+	*ret_val = NULL;
+	*ret_len = 0;
+	if (meta)
+		return kube_meta_parse(item, ret_key, ret_ver, err);
+	return kube_obj_parse(item, ret_key, ret_val, ret_len, ret_ver, err);
+}
+
+static int kv_push(struct kv_list *l, const char *k, const char *v, size_t len,
+		   uint64_t ver)
+{
+	struct ipam_kv *nkv, *kv;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		nkv = realloc(l->kv, l->cap * sizeof(*nkv));
+		if (!nkv)
+			return -ENOMEM;
+		l->kv = nkv;
+	}
+	kv = &l->kv[l->n];
+	*kv = (struct ipam_kv){ .key = strdup(k), .len = len, .ver = ver };
+	if (v)
+		kv->val = strndup(v, len);
+	l->n++;
+	return !kv->key || (v && !kv->val) ? -ENOMEM : 0;
+}
+
 /* Add the items of one page that are under prefix (a label match with
- * another prefix would need a hash collision; skipped all the same). */
-static int ks_take_items(json_object *items, const char *prefix, bool keys_only,
-			 struct kv_list *l, struct cni_err *err)
+ * another prefix would need a hash collision; skipped all the same);
+ * values unless keys_only. meta: the page is a metadata-only list. */
+static int ks_take_items(json_object *items, const char *prefix, bool meta,
+			 bool keys_only, struct kv_list *l, struct cni_err *err)
 {
 	size_t i, plen = strlen(prefix), len;
 	const char *k, *v;
-	struct ipam_kv *nkv, *kv;
 	uint64_t ver;
 	int rc;
 
 	for (i = 0; i < json_object_array_length(items); i++) {
-		rc = kube_obj_parse(json_object_array_get_idx(items, i), &k, &v,
-				    &len, &ver, err);
+		rc = ks_item(json_object_array_get_idx(items, i), meta, &k, &v,
+			     &len, &ver, err);
 		if (rc < 0)
 			return rc;
 		if (strncmp(k, prefix, plen) != 0)
 			continue;
-		if (l->n == l->cap) {
-			l->cap = l->cap ? 2 * l->cap : 16;
-			nkv = realloc(l->kv, l->cap * sizeof(*nkv));
-			if (!nkv)
-				return -ENOMEM;
-			l->kv = nkv;
-		}
-		kv = &l->kv[l->n];
-		*kv = (struct ipam_kv){ .key = strdup(k),
-					.len = len,
-					.ver = ver };
-		if (!keys_only)
-			kv->val = strndup(v, len);
-		l->n++;
-		if (!kv->key || (!keys_only && !kv->val))
-			return -ENOMEM;
+		rc = kv_push(l, k, keys_only ? NULL : v, keys_only ? 0 : len,
+			     ver);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
 
-/* One page: 0 with *cont set to the next page's token (or "" when this
- * was the last). */
+/* GET of a list page: of metadata only (meta) unless this server
+ * refused it once (406 Not Acceptable, remembered for the store's
+ * life), else of whole objects. */
+static int ks_list_get(struct kube_store *ks, const char *path, bool meta,
+		       long *ret_st, json_object **ret_doc, struct cni_err *err)
+{
+	int rc;
+
+	if (meta && !ks->meta_refused) {
+		rc = ks_call(ks, "GET", path, KUBE_ACCEPT_META, NULL, ret_st,
+			     ret_doc, err);
+		if (rc < 0 || *ret_st != 406)
+			return rc;
+		json_object_put(*ret_doc);
+		*ret_doc = NULL;
+		ks->meta_refused = true;
+	}
+	return ks_call(ks, "GET", path, NULL, NULL, ret_st, ret_doc, err);
+}
+
+/* The items of a page's answer into l; next gets the next page's token
+ * ("" after the last). */
+static int ks_page_doc(json_object *doc, const char *path, const char *prefix,
+		       bool keys_only, struct kv_list *l, char *next,
+		       size_t next_size, struct cni_err *err)
+{
+	json_object *items, *md, *c;
+	bool meta;
+	int rc = 0;
+
+	if (!doc) /* a body that does not parse fails in k8s_request */
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: %s: HTTP 200 with an empty "
+				"answer",
+				path);
+	meta = keys_only && kube_list_is_meta(doc);
+	/* kube-apiserver writes an empty metadata list's items as null */
+	if (!json_object_object_get_ex(doc, "items", &items) ||
+	    (!json_object_is_type(items, json_type_array) && !(meta && !items)))
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: %s: the answer has no "
+				"\"items\" list",
+				path);
+	/* a server may answer whole objects all the same */
+	if (items)
+		rc = ks_take_items(items, prefix, meta, keys_only, l, err);
+	if (rc == 0 && json_object_object_get_ex(doc, "metadata", &md) &&
+	    json_object_object_get_ex(md, "continue", &c) &&
+	    json_object_is_type(c, json_type_string))
+		snprintf(next, next_size, "%s", json_object_get_string(c));
+	return rc;
+}
+
+/* One page from cont ("": the first): 0 with next set to the next
+ * page's token ("" when this was the last). meta: ask for metadata only
+ * (keys_only lists). */
 static int ks_list_page(struct kube_store *ks, const char *sel,
-			const char *prefix, bool keys_only, int limit,
-			char *cont, size_t cont_size, struct kv_list *l,
+			const char *prefix, bool keys_only, bool meta,
+			int limit, const char *cont, char *next,
+			size_t next_size, struct kv_list *l,
 			struct cni_err *err)
 {
 	char path[KUBE_CONT_MAX * 3 + 256], esc[KUBE_CONT_MAX * 3] = "";
-	json_object *doc = NULL, *items, *md, *c;
+	json_object *doc = NULL;
 	long code;
 	int rc;
 
+	*next = '\0';
 	if (*cont)
 		kube_query_escape(cont, esc, sizeof(esc));
 	snprintf(path, sizeof(path), "%s?labelSelector=%s&limit=%d%s%s",
 		 KUBE_API_PATH, sel, limit, *esc ? "&continue=" : "", esc);
-	rc = ks_call(ks, "GET", path, NULL, &code, &doc, err);
+	rc = ks_list_get(ks, path, meta, &code, &doc, err);
 	if (rc < 0)
 		return rc;
 	if (code != 200)
 		rc = ks_fail(code, doc, path, err);
-	else if (!doc) /* a body that does not parse fails in k8s_request */
-		rc = cni_errf(err, CNI_ERR_DECODE,
-			      "kubernetes store: %s: HTTP 200 with an empty "
-			      "answer",
-			      path);
-	else if (!json_object_object_get_ex(doc, "items", &items) ||
-		 !json_object_is_type(items, json_type_array))
-		rc = cni_errf(err, CNI_ERR_DECODE,
-			      "kubernetes store: %s: the answer has no "
-			      "\"items\" list",
-			      path);
 	else
-		rc = ks_take_items(items, prefix, keys_only, l, err);
-	*cont = '\0';
-	if (rc == 0 && json_object_object_get_ex(doc, "metadata", &md) &&
-	    json_object_object_get_ex(md, "continue", &c) &&
-	    json_object_is_type(c, json_type_string))
-		snprintf(cont, cont_size, "%s", json_object_get_string(c));
+		rc = ks_page_doc(doc, path, prefix, keys_only, l, next,
+				 next_size, err);
 	json_object_put(doc);
 	return rc;
 }
@@ -463,14 +528,21 @@ static int ks_page_out(struct kv_list *l, ipam_kv_page_fn fn, void *arg,
 	return rc;
 }
 
+static void kv_list_clear(struct kv_list *l)
+{
+	ipam_kv_free(l->kv, l->n);
+	*l = (struct kv_list){ 0 };
+}
+
 static int ks_list_pages(struct ipam_store *st, const char *prefix,
 			 bool keys_only, size_t page, ipam_kv_page_fn fn,
 			 void *arg, struct cni_err *err)
 {
 	char lkey[KUBE_LABEL_KEY_MAX], lval[KUBE_LABEL_VAL_MAX];
 	char sel[KUBE_LABEL_KEY_MAX + KUBE_LABEL_VAL_MAX + 4];
-	char cont[KUBE_CONT_MAX] = "";
+	char cont[KUBE_CONT_MAX] = "", next[KUBE_CONT_MAX];
 	struct kv_list l = { 0 };
+	bool meta = keys_only;
 	int rc, pages = 0;
 	int limit = page ? (int)(page < 10000 ? page : 10000) : ks_of(st)->page;
 
@@ -481,23 +553,35 @@ static int ks_list_pages(struct ipam_store *st, const char *prefix,
 				prefix, KUBE_DEPTH_MAX);
 	snprintf(sel, sizeof(sel), "%s%%3D%s", lkey, lval);
 	for (;;) {
-		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, limit,
-				  cont, sizeof(cont), &l, err);
+		rc = ks_list_page(ks_of(st), sel, prefix, keys_only, meta,
+				  limit, cont, next, sizeof(next), &l, err);
 		/* a page over the answer limit (pageSize counts objects, a
 		 * block's object may weigh 100 KB): the same page again in
 		 * halves, the rest of the list at that size */
 		if (rc == -EFBIG && limit > 1) {
-			ipam_kv_free(l.kv, l.n);
-			l = (struct kv_list){ 0 };
+			kv_list_clear(&l);
 			limit /= 2;
+			continue;
+		}
+		/* objects written before the key annotation: the same page
+		 * again whole, the rest of the list too */
+		if (rc == -ENODATA && meta) {
+			kv_list_clear(&l);
+			meta = false;
 			continue;
 		}
 		if (rc == 0)
 			rc = ks_page_out(&l, fn, arg, err);
-		if (rc < 0 || !*cont || ++pages >= 100000)
+		if (rc < 0 || !*next || ++pages >= 100000)
 			break;
+		memcpy(cont, next, sizeof(cont));
 	}
 	ipam_kv_free(l.kv, l.n);
+	if (rc == -ENODATA) /* metadata only, not asked for */
+		return cni_errf(err, CNI_ERR_DECODE,
+				"kubernetes store: list of %s: an item without "
+				"spec and without annotation %s",
+				prefix, KUBE_KEY_ANNOTATION);
 	return rc == -ENOMEM ? cni_errf(err, CNI_ERR_IO, "out of memory") : rc;
 }
 

@@ -101,6 +101,13 @@ int k8s_pod_patch_network_status(struct k8s_client *c, const char *ns,
 int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err);
+/* k8s_request asking for accept (NULL: application/json), such as a
+ * server-side transformation ("application/json;as=...;g=...;v=..."). */
+int k8s_request_accept(struct k8s_client *c, const char *method,
+		       const char *path, const char *accept,
+		       const char *content_type, const char *body,
+		       long *ret_status, json_object **ret_body,
+		       struct cni_err *err);
 
 /* A watch stream: GET path (a list path with "watch=1" in its query),
  * each line of a 200 answer handed to on_line as it arrives (at most

@@ -190,13 +190,16 @@ int k8s_client_new(const struct k8s_config *cfg, struct k8s_client **ret,
 
 /* --- one request --- */
 
+/* accept NULL: application/json */
 static struct curl_slist *headers(const struct k8s_client *c,
-				  const char *content_type)
+				  const char *accept, const char *content_type)
 {
 	struct curl_slist *h = NULL, *t;
-	char ct[128];
+	char ct[128], ac[160];
 
-	h = cu->slist_append(h, "Accept: application/json");
+	snprintf(ac, sizeof(ac), "Accept: %s",
+		 accept ? accept : "application/json");
+	h = cu->slist_append(h, ac);
 	if (h && content_type) {
 		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
 		t = cu->slist_append(h, ct);
@@ -212,12 +215,12 @@ static struct curl_slist *headers(const struct k8s_client *c,
 /* One HTTP exchange: 0 with the status and the raw answer in b (any
  * status), or a transport failure (code CNI_ERR_KUBERNETES). */
 static int exchange(struct k8s_client *c, const char *method, const char *path,
-		    const char *content_type, const char *body,
-		    const char *what, long *ret_status, struct buf *b,
-		    struct cni_err *err)
+		    const char *accept, const char *content_type,
+		    const char *body, const char *what, long *ret_status,
+		    struct buf *b, struct cni_err *err)
 {
 	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL;
-	struct curl_slist *h = headers(c, body ? content_type : NULL);
+	struct curl_slist *h = headers(c, accept, body ? content_type : NULL);
 	bool get = strcmp(method, "GET") == 0;
 	long status = 0;
 	CURLcode cr;
@@ -275,7 +278,7 @@ static int request(struct k8s_client *c, const char *path, const char *body,
 	struct buf b = { 0 };
 	int r;
 
-	r = exchange(c, body ? "PATCH" : "GET", path,
+	r = exchange(c, body ? "PATCH" : "GET", path, NULL,
 		     "application/merge-patch+json", body, what, ret_status, &b,
 		     err);
 	if (r == 0)
@@ -319,6 +322,16 @@ int k8s_request(struct k8s_client *c, const char *method, const char *path,
 		const char *content_type, const char *body, long *ret_status,
 		json_object **ret_body, struct cni_err *err)
 {
+	return k8s_request_accept(c, method, path, NULL, content_type, body,
+				  ret_status, ret_body, err);
+}
+
+int k8s_request_accept(struct k8s_client *c, const char *method,
+		       const char *path, const char *accept,
+		       const char *content_type, const char *body,
+		       long *ret_status, json_object **ret_body,
+		       struct cni_err *err)
+{
 	json_object *doc = NULL;
 	struct buf b = { 0 };
 	char what[300];
@@ -326,7 +339,7 @@ int k8s_request(struct k8s_client *c, const char *method, const char *path,
 	int r;
 
 	snprintf(what, sizeof(what), "%s %.250s", method, path);
-	r = exchange(c, method, path,
+	r = exchange(c, method, path, accept,
 		     content_type ? content_type : "application/json", body,
 		     what, &st, &b, err);
 	if (r == 0 && b.len)
@@ -537,7 +550,7 @@ int k8s_watch(struct k8s_client *c, const char *path, int idle_s,
 		.c = c, .on_line = on_line, .stop = stop, .ctx = ctx
 	};
 	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL;
-	struct curl_slist *h = headers(c, NULL);
+	struct curl_slist *h = headers(c, NULL, NULL);
 	long status = 0;
 	CURLcode cr;
 

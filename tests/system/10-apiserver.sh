@@ -244,6 +244,52 @@ case_create() {
 	expect_eq "$(body 'j["metadata"]["generation"]')" 2 "generation kept"
 }
 
+# Accept as kube-apiserver negotiates it: metadata only for
+# as=PartialObjectMetadataList (a list) and as=PartialObjectMetadata (one
+# object), the wrong one of them for the request or an unknown as=, g or
+# v, or no JSON clause at all: 406 NotAcceptable; a later plain clause
+# serves the object as stored.
+case_accept() {
+	local meta='application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1'
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR?labelSelector=pool%3Da&limit=1")" 200 "metadata list"
+	expect_eq "$(body 'j["kind"], j["apiVersion"], "resourceVersion" in j["metadata"], [(i["kind"], i["apiVersion"], sorted(i)) for i in j["items"]]')" \
+		"PartialObjectMetadataList meta.k8s.io/v1 True [('PartialObjectMetadata', 'meta.k8s.io/v1', ['apiVersion', 'kind', 'metadata'])]" \
+		"items are metadata only"
+	expect_eq "$(body 'j["items"][0]["metadata"]["name"], j["items"][0]["metadata"]["labels"]')" \
+		"p1 {'pool': 'a', 'x': '1'}" "their metadata whole"
+	expect_eq "$(k -H "Accept: ${meta/v1/v1beta1}" "$URL$CR")" 200 "v1beta1"
+	expect_eq "$(body 'j["apiVersion"], len(j["items"])')" "meta.k8s.io/v1beta1 2" "v1beta1 list"
+	expect_eq "$(k -H "Accept: ${meta}List" "$URL$CR")" 406 "unknown as="
+	expect_eq "$(body 'j["reason"], j["message"]')" \
+		"NotAcceptable only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf" "406 Status"
+	expect_eq "$(k -H "Accept: ${meta/g=meta.k8s.io/g=x.io}" "$URL$CR")" 406 "other group"
+	expect_eq "$(k -H "Accept: ${meta/v=v1/v=v2}" "$URL$CR")" 406 "other version"
+	expect_eq "$(k -H 'Accept: application/json;as=Table;g=meta.k8s.io;v=v1' "$URL$CR")" 406 "Table (not implemented)"
+	expect_eq "$(k -H 'Accept: text/plain' "$URL$CR")" 406 "text/plain"
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR/p1")" 406 "a list's transformation of one object"
+	expect_eq "$(body 'j["message"]')" \
+		"you requested PartialObjectMetadataList, but the requested object is not a list (*unstructured.Unstructured)" "its message"
+	expect_eq "$(k -H "Accept: ${meta/MetadataList/Metadata}" "$URL$CR")" 406 "one object's transformation of a list"
+	expect_eq "$(k -H "Accept: ${meta/MetadataList/Metadata}" "$URL$CR/p1")" 200 "metadata of one object"
+	expect_eq "$(body 'j["kind"], "spec" in j, j["metadata"]["name"]')" "PartialObjectMetadata False p1" "one object, metadata only"
+	expect_eq "$(k -H "Accept: ${meta}List, application/json" "$URL$CR")" 200 "a later plain clause"
+	expect_eq "$(body 'j["kind"], "spec" in j["items"][0]')" "IPPoolList True" "served whole"
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR/nope")" 404 "404 before the transformation"
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR?labelSelector=pool%3Dnone")" 200 "empty metadata list"
+	expect_eq "$(body 'j["kind"], j["items"]')" "PartialObjectMetadataList None" "its items null, as kube-apiserver's"
+	# the request log has each Accept, the answer's kind and size
+	$CTL "$D" requests --path "$CR" | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["accept"] and "as=" in x["accept"]]
+assert r[0]["kind"] == "PartialObjectMetadataList" and r[0]["bytes"] > 0, r[0]
+assert r[0]["accept"] == sys.argv[1], r[0]' "$meta" || fail "request log"
+	# a fault for one Accept only
+	$CTL "$D" fault "{\"match\": \"GET $CR\", \"code\": 406, \"accept\": \"as=PartialObjectMetadataList\"}" >/dev/null
+	expect_eq "$(k "$URL$CR")" 200 "other Accept: no fault"
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR")" 406 "that Accept: the fault"
+	expect_eq "$(k -H "Accept: $meta" "$URL$CR")" 200 "fault used up"
+}
+
 case_json_patch() {
 	cur=$(rv "$CR/p1")
 	expect_eq "$(kpatch "$CR/p1" "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"0\"},{\"op\":\"add\",\"path\":\"/spec/x\",\"value\":1}]" \
@@ -433,6 +479,7 @@ t_case "apiserver: NADs get and list per namespace" case_nads
 t_case "apiserver: merge PATCH of annotations bumps resourceVersion; a patched uid must match (422)" case_merge_patch
 t_case "apiserver: PUT stale resourceVersion -> 409, current -> 200" case_put_cas
 t_case "apiserver: POST create, existing -> 409, selectors, paging" case_create
+t_case "apiserver: Accept negotiated as kube-apiserver: PartialObjectMetadataList/PartialObjectMetadata, 406 NotAcceptable" case_accept
 t_case "apiserver: JSON patch test op as compare-and-swap" case_json_patch
 t_case "apiserver: DELETE preconditions" case_delete
 t_case "apiserver: read-only token gets 403 on writes" case_readonly

@@ -69,6 +69,8 @@ for o in json.load(sys.stdin)["items"]:
     if not k.startswith(pool + "/"):
         continue
     name = md["name"]
+    ann = (md.get("annotations") or {}).get("ipam.plexus.dev/key")
+    assert ann in (None, k), (name, ann)
     assert len(name) <= 253 and re.fullmatch(
         r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
         name), name
@@ -80,6 +82,23 @@ for o in json.load(sys.stdin)["items"]:
             hashlib.sha256(p.encode()).hexdigest()[:40], (k, d)
     print("%s=%s" % (k, spec["value"]))
 ' "$1"
+}
+# ipamkey KEY VALUE [annotated]: an IPAMKey object as the store writes
+# it (name, labels; the key annotation only with "annotated": without,
+# an object written before the annotation), as JSON.
+ipamkey() {
+	python3 -c '
+import hashlib, json, re, sys
+k, v = sys.argv[1], sys.argv[2]
+h = lambda s: hashlib.sha256(s.encode()).hexdigest()[:40]
+name = "ipam-" + re.sub("[^a-z0-9]", "-", k.lower()[:180]) + "-" + h(k)
+parts = k.split("/")
+md = {"name": name, "labels": {"ipam.plexus.dev/p%d" % d:
+      h("/".join(parts[:d]) + "/") for d in range(1, len(parts))}}
+if len(sys.argv) > 3:
+    md["annotations"] = {"ipam.plexus.dev/key": k}
+print(json.dumps({"apiVersion": "ipam.plexus.dev/v1alpha1", "kind": "IPAMKey",
+                  "metadata": md, "spec": {"key": k, "value": v}}))' "$@"
 }
 # records POOL: number of allocation records in the pool's blocks.
 records() {
@@ -113,6 +132,15 @@ case_basic() {
 	expect_eq "$(echo "$out" | code_of)" 3 "CHECK code"
 	expect_eq "$(records 10.60.0.0_24)" 1 "records after DEL"
 	CNI_COMMAND=STATUS "$IPAM" <"$T_TMP/b.json" || fail STATUS
+	# every object names its key in metadata (a metadata-only list)
+	ctl objects | python3 -c '
+import json, sys
+objs = [o for o in json.load(sys.stdin)["items"] if o.get("kind") == "IPAMKey"
+        and o["spec"]["key"].startswith("10.60.0.0_24/")]
+assert objs
+for o in objs:
+    assert o["metadata"]["annotations"]["ipam.plexus.dev/key"] == o["spec"]["key"], o' ||
+		fail "an object without its key annotation"
 }
 
 case_gc_verb() {
@@ -126,6 +154,18 @@ case_gc_verb() {
 	out=$(ipam CHECK "$T_TMP/g.json" g2) && fail "g2 kept"
 	ipam CHECK "$T_TMP/g.json" other node2 >/dev/null || fail "node2's released"
 	expect_eq "$(records 10.61.0.0_24)" 2 "records after GC"
+	# old-layout references a kill -9 left after node1's index was
+	# written: the GC verb deletes node1's (one list), not node2's
+	for k in node1/00000000 node1/00000003 node2/00000000; do
+		ipamkey "10.61.0.0_24/n/$k" '{}' annotated | ctl put-object - >/dev/null ||
+			fail "put $k"
+	done
+	ctl clear-requests >/dev/null
+	CNI_COMMAND=GC NODE_NAME=node1 "$IPAM" <"$T_TMP/gc.json" || fail "GC again"
+	expect_eq "$(keys 10.61.0.0_24 | grep -c '/n/node1/')" 0 "node1's old keys after GC"
+	expect_eq "$(keys 10.61.0.0_24 | grep -c '/n/node2/')" 1 "node2's old keys after GC"
+	expect_eq "$(lists)" 1 "list requests of the GC verb"
+	expect_eq "$(records 10.61.0.0_24)" 2 "records after the sweep"
 }
 
 # worker CONF NODE PREFIX N OUT: N ADDs, retrying "try again" (code 11).
@@ -640,6 +680,64 @@ assert j["vm-b"]["ips"] == [], j["vm-b"]' || fail "claims -o json after DEL"
 	echo "$out" | grep -q "IPAMClaims are read through the Kubernetes API.*(code 7)$" || fail "no API: $out"
 }
 
+META='application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1'
+# list_log: "ACCEPT KIND CODE BYTES QUERY" of each list request logged.
+list_log() {
+	ctl requests --method GET --path "$API" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["path"].rstrip("/") == sys.argv[1]:
+        print(r["accept"], r.get("kind"), r["code"], r.get("bytes"), r["query"])' "$API"
+}
+
+# Keys-only lists (a fresh node's look for old references, a claim's
+# walk of the pool's blocks) ask for metadata only: the answer is a
+# PartialObjectMetadataList, no spec, no value; the same list answered
+# whole is larger by at least the values. A server that answers 406 to
+# that Accept gets whole lists from then on (one 406 per store); objects
+# written before the key annotation make a page come again whole.
+case_meta_lists() {
+	local q mb wb vlen
+	conf "$T_TMP/m.json" "\"range\":\"10.80.0.0/24\",\"blockSize\":26,$KSTORE"
+	for i in 1 2 3; do ipam ADD "$T_TMP/m.json" "m$i" node1 >/dev/null || fail "ADD m$i"; done
+	ctl clear-requests >/dev/null
+	ipam ADD "$T_TMP/m.json" m4 node2 >/dev/null || fail "ADD of a fresh node"
+	list_log >"$T_TMP/m.log"
+	sed 's/^/# /' "$T_TMP/m.log"
+	expect_eq "$(wc -l <"$T_TMP/m.log")" 2 "lists of a fresh node's first ADD"
+	expect_eq "$(awk -v m="$META" '$1 == m && $2 == "PartialObjectMetadataList" && $3 == 200' "$T_TMP/m.log" | wc -l)" 2 \
+		"metadata-only lists"
+	# the claim's walk of <pool>/b/ (node1's block): answered whole it
+	# carries the block's value, metadata only it does not
+	q=$(tail -1 "$T_TMP/m.log" | awk '{print $5}') mb=$(tail -1 "$T_TMP/m.log" | awk '{print $4}')
+	ctl api GET "$API?$q" >/dev/null || fail "whole list"
+	wb=$(list_log | tail -1 | awk '{print $4}')
+	vlen=$(keys 10.80.0.0_24 | sed -n 's|^10.80.0.0_24/b/00000000=||p' | wc -c)
+	echo "# walk of the pool's blocks: $mb bytes metadata only, $wb whole (the value: $vlen)"
+	[ "$vlen" -gt 100 ] && [ $((mb + vlen)) -le "$wb" ] ||
+		fail "a keys-only list carried values: $mb bytes, whole $wb, value $vlen"
+
+	# 406 to the metadata Accept: asked once, then whole lists
+	ctl fault "{\"match\": \"GET $API\", \"code\": 406, \"count\": -1, \"accept\": \"as=PartialObjectMetadataList\", \"message\": \"only the following media types are accepted: application/json\"}" >/dev/null
+	ctl clear-requests >/dev/null
+	ipam ADD "$T_TMP/m.json" m5 node3 >/dev/null || fail "ADD with the metadata Accept refused"
+	ctl clear-faults >/dev/null
+	list_log | awk '{print ($1 == "application/json" ? "json" : "meta"), $2, $3}' | paste -sd, >"$T_TMP/m.log"
+	expect_eq "$(cat "$T_TMP/m.log")" "meta Status 406,json IPAMKeyList 200,json IPAMKeyList 200" \
+		"lists after a 406"
+
+	# an object written before the annotation: that page again, whole
+	ipamkey 10.80.0.0_24/n/node4/00000003 '{}' | ctl put-object - >/dev/null || fail "put"
+	ctl clear-requests >/dev/null
+	CNI_COMMAND=STATUS NODE_NAME=node4 "$IPAM" <"$T_TMP/m.json" || fail "STATUS node4"
+	list_log | head -2 | awk '{print ($1 == "application/json" ? "json" : "meta"), $2, $3, $5}' >"$T_TMP/m.log"
+	sed 's/^/# /' "$T_TMP/m.log"
+	expect_eq "$(awk '{print $1, $2, $3}' "$T_TMP/m.log" | paste -sd,)" \
+		"meta PartialObjectMetadataList 200,json IPAMKeyList 200" "lists of an old object"
+	expect_eq "$(awk '{print $4}' "$T_TMP/m.log" | sort -u | wc -l)" 1 "the same page asked for again"
+	expect_eq "$(keys 10.80.0.0_24 | grep -c '/n/node4/')" 0 "node4's old reference moved"
+}
+
 # The ClusterRole in crd/rbac-ipam.yaml has exactly the verbs the store
 # used in this suite (run last: the log holds every case's requests).
 # through plexusd's warm stores (storeSocket): plexusd's own API requests
@@ -692,7 +790,7 @@ print("verbs used:", sorted(used))' "$TOP/crd/rbac-ipam.yaml" "$API"
 }
 
 t_case "kubernetes store: ADD, retried ADD, CHECK, DEL, objects and labels" case_basic
-t_case "kubernetes store: GC verb keeps valid attachments and other nodes'" case_gc_verb
+t_case "kubernetes store: GC verb keeps valid attachments and other nodes'; deletes this node's old references left by a killed migration" case_gc_verb
 t_case "kubernetes store: 4 nodes race for blocks, no duplicate" case_four_nodes
 t_case "kubernetes store: injected 409 and 500, persistent 500 is code 11/50" case_faults
 t_case "kubernetes store: refused token 111, read-only 403, unreachable 11" case_refused
@@ -704,6 +802,7 @@ t_case "plexusctl ipam gc: stale borrow reference dropped with a precondition" c
 t_case "plexusctl ipam gc: a block it empties goes back to the pool" case_ctl_block_back
 t_case "kubernetes store: steady ADD/CHECK/DEL/STATUS make no list request" case_no_list
 t_case "kubernetes store: a pool in the old layout moves to the index once" case_old_layout
+t_case "kubernetes store: keys-only lists are metadata only (no value); 406 to it: whole lists; an object without the key annotation: its page again whole" case_meta_lists
 t_case "plexusctl ipam show/release: holder, free, reserved; live pods kept unless --force" case_ctl_show_release
 t_case "plexusctl ipam reserve/unreserve, file store: never handed out, --force, ls/show, dry-run" case_ctl_reserve_file
 t_case "plexusctl ipam reserve/unreserve, kubernetes store: the same" case_ctl_reserve_k8s

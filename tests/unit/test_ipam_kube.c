@@ -204,6 +204,112 @@ static void test_kube_obj_parse__bad(void **state)
 	assert_int_equal(ver, 7);
 }
 
+/* What kube-apiserver answers for KUBE_ACCEPT_META: each item only the
+ * object's metadata. The key and version are there (the annotation),
+ * the value is not. */
+static void test_kube_meta_parse__from_object(void **state)
+{
+	const char *val = "{\"cidr\":\"10.0.0.0/26\",\"allocs\":{}}";
+	json_object *o = kube_obj_new("pool/b/0001", val, strlen(val), 42);
+	json_object *item = json_object_new_object(), *md, *an;
+	struct cni_err err = { 0 };
+	const char *k;
+	uint64_t ver;
+
+	(void)state;
+	md = json_object_object_get(o, "metadata");
+	an = json_object_object_get(md, "annotations");
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(an, "ipam.plexus."
+								  "dev/key")),
+		"pool/b/0001");
+	json_object_object_add(item, "kind",
+			       json_object_new_string("PartialObjectMetadata"));
+	json_object_object_add(item, "metadata", json_object_get(md));
+	assert_null(strstr(json_object_to_json_string(item), "cidr"));
+	assert_int_equal(kube_meta_parse(item, &k, &ver, &err), 0);
+	assert_string_equal(k, "pool/b/0001");
+	assert_int_equal(ver, 42);
+	json_object_put(item);
+	json_object_put(o);
+}
+
+static void test_kube_meta_parse__bad(void **state)
+{
+	char name[KUBE_NAME_MAX], buf[600];
+	static const struct {
+		const char *name, *ann, *rv;
+		int rc;
+	} t[] = {
+		{ NULL, NULL, "5", -ENODATA },	    /* written before it */
+		{ NULL, "7", "5", -ENODATA },	    /* not a string */
+		{ "x", "\"p/b/1\"", "5", -EINVAL }, /* not the name */
+		{ NULL, "\"p/b/1\"", "\"x\"", -EINVAL },
+		{ NULL, "\"p/b/1\"", "\"0\"", -EINVAL },
+		{ NULL, "\"p/b/1\"", "\"5\"", 0 },
+	};
+	struct cni_err err;
+	const char *k;
+	json_object *o;
+	uint64_t ver;
+
+	(void)state;
+	kube_obj_name("p/b/1", name);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(buf, sizeof(buf),
+			 "{\"metadata\":{\"name\":\"%s\",\"resourceVersion\":"
+			 "%s%s%s%s}}",
+			 t[i].name ? t[i].name : name, t[i].rv,
+			 t[i].ann ? ",\"annotations\":{\"ipam.plexus.dev/key\":"
+				  : "",
+			 t[i].ann ? t[i].ann : "", t[i].ann ? "}" : "");
+		o = json_tokener_parse(buf);
+		assert_non_null(o);
+		err = (struct cni_err){ 0 };
+		if (t[i].rc == 0) {
+			assert_int_equal(kube_meta_parse(o, &k, &ver, &err), 0);
+			assert_string_equal(k, "p/b/1");
+			assert_int_equal(ver, 5);
+		} else if (t[i].rc == -ENODATA) {
+			assert_int_equal(kube_meta_parse(o, &k, &ver, &err),
+					 -ENODATA);
+			assert_int_equal(err.code, 0);
+		} else {
+			assert_true(kube_meta_parse(o, &k, &ver, &err) < 0);
+			assert_int_equal(err.code, CNI_ERR_DECODE);
+		}
+		json_object_put(o);
+	}
+}
+
+static void test_kube_list_is_meta__kinds(void **state)
+{
+	static const struct {
+		const char *doc;
+		bool meta;
+	} t[] = {
+		{ "{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":"
+		  "\"meta.k8s.io/v1\",\"items\":[]}",
+		  true },
+		{ "{\"kind\":\"IPAMKeyList\",\"apiVersion\":"
+		  "\"ipam.plexus.dev/v1alpha1\",\"items\":[]}",
+		  false },
+		{ "{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":"
+		  "\"meta.k8s.io/v2\"}",
+		  false },
+		{ "{\"kind\":7,\"apiVersion\":\"meta.k8s.io/v1\"}", false },
+		{ "{}", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		json_object *o = json_tokener_parse(t[i].doc);
+
+		assert_int_equal(kube_list_is_meta(o), t[i].meta);
+		json_object_put(o);
+	}
+}
+
 static void test_kube_rv_parse__numbers(void **state)
 {
 	uint64_t v = 0;
@@ -261,6 +367,9 @@ int main(void)
 		cmocka_unit_test(test_kube_prefix_label__matches_object_labels),
 		cmocka_unit_test(test_kube_obj__roundtrip),
 		cmocka_unit_test(test_kube_obj_parse__bad),
+		cmocka_unit_test(test_kube_meta_parse__from_object),
+		cmocka_unit_test(test_kube_meta_parse__bad),
+		cmocka_unit_test(test_kube_list_is_meta__kinds),
 		cmocka_unit_test(test_kube_rv_parse__numbers),
 		cmocka_unit_test(test_kube_key_valid__segments_and_depth),
 		cmocka_unit_test(test_kube_store_open__config_errors),

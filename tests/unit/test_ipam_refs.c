@@ -301,6 +301,71 @@ static void test_ipam_refs__large_index(void **state)
 	fx_free(f);
 }
 
+/* The GC verb's sweep: an index and old keys a kill -9 in the migration
+ * left (after the index write, before the deletes): the old keys of this
+ * node go, in one list; records, the index and other nodes' keys stay. */
+static void test_ipam_refs_sweep_legacy__index_deletes_leftovers(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	const char *idx = "{\"blocks\":[\"00000001\"]}";
+	struct cni_err err = { 0 };
+	char *block = NULL, *v;
+	size_t n = 99;
+
+	(void)state;
+	put_block(f, 1, 2, "c1");
+	put(f, "10.0.0.0_24/i/node-a", idx);
+	put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
+	put(f, "10.0.0.0_24/n/node-a/00000005", "{}");
+	put(f, "10.0.0.0_24/n/node-b/00000002", "{}");
+	block = get(f, "10.0.0.0_24/b/00000001");
+	assert_int_equal(
+		ipam_refs_sweep_legacy(f->st, f->r, "node-a", &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(mem_store_lists(f->st), 1);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 0);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-b/"), 1);
+	v = get(f, "10.0.0.0_24/b/00000001");
+	assert_string_equal(v, block);
+	free(v);
+	v = get(f, "10.0.0.0_24/i/node-a");
+	assert_string_equal(v, idx);
+	free(v);
+	free(block);
+	fx_free(f);
+}
+
+/* Without an index the old keys are the node's references (the
+ * migration reads them): nothing is deleted. With none there is no
+ * more than the one list. */
+static void test_ipam_refs_sweep_legacy__no_index_keeps(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	struct cni_err err = { 0 };
+	struct ipam_addr a;
+	size_t n = 99;
+
+	(void)state;
+	put_block(f, 1, 2, "c1");
+	put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
+	assert_int_equal(
+		ipam_refs_sweep_legacy(f->st, f->r, "node-a", &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 1);
+	assert_int_equal(mem_store_count(f->st, NULL), 2);
+	/* the migration still finds the record through them */
+	assert_int_equal(ipam_find(&f->a, f->r, "c1", "eth0", &a, &err), 0);
+	assert_int_equal((uint32_t)a.v, 0x0a00000a);
+
+	/* index written, no old keys: one list and nothing else */
+	n = mem_store_calls(f->st);
+	assert_int_equal(
+		ipam_refs_sweep_legacy(f->st, f->r, "node-a", NULL, &err), 0);
+	assert_int_equal(mem_store_calls(f->st), n + 1);
+	assert_int_equal(mem_store_count(f->st, NULL), 2);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +376,9 @@ int main(void)
 		cmocka_unit_test(test_ipam_refs__lost_cas_retried),
 		cmocka_unit_test(test_ipam_refs__malformed_refused),
 		cmocka_unit_test(test_ipam_refs__large_index),
+		cmocka_unit_test(
+			test_ipam_refs_sweep_legacy__index_deletes_leftovers),
+		cmocka_unit_test(test_ipam_refs_sweep_legacy__no_index_keeps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
