@@ -200,10 +200,10 @@ for i in json.load(open(sys.argv[1]))["items"]:
 # pages too), then listed again after a compaction. Bounded: the growth
 # of plexusd's peak RSS over its RSS with nothing cached, which is what
 # plexusd allocates (the libraries' pages, ~10 MiB of libcurl and
-# OpenSSL, come before). Measured (Debian 12, x86_64, 2 cores): 2.1 to
-# 2.3 MiB (14.7 MiB peak); the bound is that + 25%, 2.9 MiB. It was 3.8
-# to 4.9 MiB (17.3 MiB peak) while each list page was parsed whole and a
-# relist held the old table and the new one whole. The peak itself is held to
+# OpenSSL, come before). Measured (Debian 12, x86_64, 2 cores): 2.0 to
+# 2.3 MiB (13.7 to 13.9 MiB peak); the bound is 2.3 MiB + 25%, 2.9 MiB.
+# It was 3.8 to 4.9 MiB (17.3 MiB peak) while each list page was parsed
+# whole and a relist held the old table and the new one whole. The peak itself is held to
 # issue 14's 16 MiB (it depends on the distribution's libcurl too).
 # The full load, not a smaller one: about 5 s here.
 BIG_PODS=1000 BIG_NADS=5000 GROWTH_MAX_KB=2944 PEAK_MAX_KB=16384
