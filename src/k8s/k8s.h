@@ -109,6 +109,12 @@ int k8s_request_accept(struct k8s_client *c, const char *method,
 		       long *ret_status, json_object **ret_body,
 		       struct cni_err *err);
 
+/* k8s_request's GET without the parse: the answer's bytes, NUL-ended
+ * (NULL when empty; the caller frees them), whatever the status, for a
+ * reader that parses a large answer a piece at a time. */
+int k8s_get_text(struct k8s_client *c, const char *path, long *ret_status,
+		 char **ret_text, size_t *ret_len, struct cni_err *err);
+
 /* A watch stream: GET path (a list path with "watch=1" in its query),
  * each line of a 200 answer handed to on_line as it arrives (at most
  * K8S_RESPONSE_MAX bytes a line; the line is NUL-terminated, without its

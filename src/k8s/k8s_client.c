@@ -352,6 +352,26 @@ int k8s_request_accept(struct k8s_client *c, const char *method,
 	return 0;
 }
 
+int k8s_get_text(struct k8s_client *c, const char *path, long *ret_status,
+		 char **ret_text, size_t *ret_len, struct cni_err *err)
+{
+	struct buf b = { 0 };
+	char what[300];
+	long st;
+	int r;
+
+	snprintf(what, sizeof(what), "GET %.250s", path);
+	r = exchange(c, "GET", path, NULL, NULL, what, &st, &b, err);
+	if (r < 0) {
+		free(b.data);
+		return r;
+	}
+	*ret_status = st;
+	*ret_text = b.data;
+	*ret_len = b.len;
+	return 0;
+}
+
 static bool retryable(long status)
 {
 	return status == 409 || status == 429 || status >= 500;

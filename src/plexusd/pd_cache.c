@@ -103,13 +103,15 @@ static const struct pd_obj *tab_get(const struct pd_tab *t, const char *key)
 	return t->cap ? t->slot[tab_find(t, key, key_hash(key))] : NULL;
 }
 
-static void tab_del(struct pd_tab *t, const char *key)
+/* the object of key taken out of t (NULL: none) */
+static struct pd_obj *tab_take(struct pd_tab *t, const char *key)
 {
 	size_t i, j, home, mask = t->cap - 1;
+	struct pd_obj *o;
 
 	if (!t->cap || !t->slot[i = tab_find(t, key, key_hash(key))])
-		return;
-	free(t->slot[i]);
+		return NULL;
+	o = t->slot[i];
 	t->slot[i] = NULL;
 	t->n--;
 	/* move back each later entry of the run that may sit at i */
@@ -121,6 +123,12 @@ static void tab_del(struct pd_tab *t, const char *key)
 			i = j;
 		}
 	}
+	return o;
+}
+
+static void tab_del(struct pd_tab *t, const char *key)
+{
+	free(tab_take(t, key));
 }
 
 /* a new key in t, which holds max already (max 0: no bound) */
@@ -129,12 +137,21 @@ static bool over_bound(const struct pd_tab *t, size_t max, const char *key)
 	return max && t->n >= max && !tab_get(t, key);
 }
 
-static void tab_clear(struct pd_tab *t)
+/* empty t, freeing each object but those keep holds (the same pointer:
+ * a relist shares an unchanged object between its table and the old) */
+static void tab_clear_but(struct pd_tab *t, const struct pd_tab *keep)
 {
 	for (size_t i = 0; i < t->cap; i++)
-		free(t->slot[i]);
+		if (t->slot[i] &&
+		    (!keep || tab_get(keep, t->slot[i]->key) != t->slot[i]))
+			free(t->slot[i]);
 	free(t->slot);
 	*t = (struct pd_tab){ 0 };
+}
+
+static void tab_clear(struct pd_tab *t)
+{
+	tab_clear_but(t, NULL);
 }
 
 int pd_cache_new(enum pd_cache_kind kind, struct pd_cache **ret)
@@ -298,37 +315,92 @@ void pd_cache_list_free(struct pd_cache_list *l)
 {
 	if (!l)
 		return;
-	tab_clear(&l->objs);
+	tab_clear_but(&l->objs, &l->c->objs);
 	free(l);
+}
+
+/* o, or the cached object of its key when that has the same text (then
+ * o is freed and the cached one shared with the list until the commit:
+ * a relist holds only the objects that changed twice). Only the watch
+ * thread changes c->objs, and it is the one listing. */
+static struct pd_obj *list_share(struct pd_cache *c, struct pd_obj *o)
+{
+	const struct pd_obj *old = tab_get(&c->objs, o->key);
+
+	if (!old || strcmp(old->json, o->json) ||
+	    (old->uid == NULL) != (o->uid == NULL) ||
+	    (old->uid && strcmp(old->uid, o->uid)))
+		return o;
+	free(o);
+	return (struct pd_obj *)old;
+}
+
+/* o into the list's table; an object it replaces, or o when it cannot
+ * be stored, is freed unless the cache holds it */
+static int tab_put_list(struct pd_cache_list *l, struct pd_obj *o)
+{
+	struct pd_obj *prev = tab_take(&l->objs, o->key);
+	int r;
+
+	if (prev && prev != o && tab_get(&l->c->objs, prev->key) != prev)
+		free(prev);
+	r = tab_put(&l->objs, o);
+	if (r < 0 && tab_get(&l->c->objs, o->key) != o)
+		free(o);
+	return r;
+}
+
+/* one list item cut into l's table (or dropped over the bound) */
+static int list_put(struct pd_cache_list *l, json_object *item,
+		    struct cni_err *err)
+{
+	bool nomem;
+	struct pd_obj *o = cut(l->c, item, &nomem);
+
+	l->seen++;
+	if (!o && nomem)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (!o)
+		return cni_errf(err, KE,
+				"list: items[%zu] has no valid "
+				"metadata.namespace/name",
+				l->seen - 1);
+	if (over_bound(&l->objs, l->c->max, o->key)) {
+		free(o);
+		l->dropped++;
+		return 0;
+	}
+	o = list_share(l->c, o);
+	if (tab_put_list(l, o) < 0)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	return 0;
 }
 
 int pd_cache_list_add(struct pd_cache_list *l, json_object *items,
 		      struct cni_err *err)
 {
 	size_t n = json_object_array_length(items);
-	struct pd_obj *o;
-	bool nomem;
+	int r = 0;
 
-	for (size_t i = 0; i < n; i++, l->seen++) {
-		o = cut(l->c, json_object_array_get_idx(items, i), &nomem);
-		if (!o && nomem)
-			return cni_errf(err, CNI_ERR_IO, "out of memory");
-		if (!o)
-			return cni_errf(err, KE,
-					"list: items[%zu] has no valid "
-					"metadata.namespace/name",
-					l->seen);
-		if (over_bound(&l->objs, l->c->max, o->key)) {
-			free(o);
-			l->dropped++;
-			continue;
-		}
-		if (tab_put(&l->objs, o) < 0) {
-			free(o);
-			return cni_errf(err, CNI_ERR_IO, "out of memory");
-		}
-	}
-	return 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = list_put(l, json_object_array_get_idx(items, i), err);
+	return r;
+}
+
+int pd_cache_list_item(struct pd_cache_list *l, const char *text, size_t len,
+		       struct cni_err *err)
+{
+	struct cni_err perr = { 0 };
+	json_object *item = NULL;
+	int r;
+
+	if (cni_json_parse_max(text, len, K8S_RESPONSE_MAX, "list item", &item,
+			       &perr))
+		return cni_errf(err, KE, "list: items[%zu]: %s", l->seen,
+				perr.msg);
+	r = list_put(l, item, err);
+	json_object_put(item);
+	return r;
 }
 
 void pd_cache_list_commit(struct pd_cache_list *l, const char *rv)
@@ -343,7 +415,7 @@ void pd_cache_list_commit(struct pd_cache_list *l, const char *rv)
 	c->full = l->dropped > 0;
 	snprintf(c->rv, sizeof(c->rv), "%s", rv ? rv : "");
 	pthread_mutex_unlock(&c->lock);
-	tab_clear(&old);
+	tab_clear_but(&old, &c->objs);
 	free(l);
 }
 

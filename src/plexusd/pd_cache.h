@@ -31,13 +31,18 @@ void pd_cache_free(struct pd_cache *c);
  * A list answer in pages: pd_cache_list_add cuts each page's items into
  * a new table as it arrives (the page can be freed at once);
  * pd_cache_list_commit replaces every object with them at
- * resourceVersion rv and frees l. Code CNI_ERR_KUBERNETES on an item
- * without metadata.namespace/name. */
+ * resourceVersion rv and frees l (an object whose text did not change
+ * is shared with the old table, not held twice). Code
+ * CNI_ERR_KUBERNETES on an item without metadata.namespace/name. */
 struct pd_cache_list;
 
 int pd_cache_list_new(struct pd_cache *c, struct pd_cache_list **ret);
 int pd_cache_list_add(struct pd_cache_list *l, json_object *items,
 		      struct cni_err *err);
+/* One item of a list answer as text (pd_list_scan hands them so): parsed,
+ * cut into l and freed, so a page is never one tree. */
+int pd_cache_list_item(struct pd_cache_list *l, const char *text, size_t len,
+		       struct cni_err *err);
 void pd_cache_list_commit(struct pd_cache_list *l, const char *rv);
 void pd_cache_list_free(struct pd_cache_list *l);
 /* The same in one call: every item of a list answer in one array. */

@@ -16,6 +16,7 @@
 #include "cni_error.h"
 #include "cni_log.h"
 #include "k8s.h"
+#include "pd_list.h"
 #include "pd_metrics.h"
 #include "pd_watch.h"
 
@@ -121,13 +122,34 @@ static void query_escape(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/* one page: its items cut into l, the next continue token */
+static int on_item(void *ctx, const char *item, size_t n, struct cni_err *err)
+{
+	return pd_cache_list_item(ctx, item, n, err);
+}
+
+/* the list's resourceVersion (the first page's) and continue token */
+static void page_meta(json_object *md, char *rv, size_t rv_size,
+		      char **ret_cont)
+{
+	json_object *v;
+
+	if (!md)
+		return;
+	if (!*rv && json_object_object_get_ex(md, "resourceVersion", &v))
+		snprintf(rv, rv_size, "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(md, "continue", &v) &&
+	    *json_object_get_string(v))
+		*ret_cont = strdup(json_object_get_string(v));
+}
+
+/* one page: its items cut into l one at a time, the next continue token */
 static int list_page(struct pd_watch *w, struct k8s_client *cl,
 		     const char *cont, struct pd_cache_list *l, char *rv,
 		     size_t rv_size, char **ret_cont, struct cni_err *err)
 {
-	json_object *body = NULL, *items, *md, *v;
-	char path[PATH_MAX_LEN], esc[PATH_MAX_LEN / 2];
+	json_object *md = NULL;
+	char path[PATH_MAX_LEN], esc[PATH_MAX_LEN / 2], *text = NULL;
+	size_t len = 0;
 	long st = 0;
 	int r;
 
@@ -140,7 +162,7 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 	snprintf(path, sizeof(path), "%s?%slimit=" PAGE "%s%s", base(w),
 		 w->selector, cont ? "&continue=" : "", esc);
 	STAT(w, lists++);
-	r = k8s_request(cl, "GET", path, NULL, NULL, &st, &body, err);
+	r = k8s_get_text(cl, path, &st, &text, &len, err);
 	pd_api_count(PD_API_LIST, r < 0 ? 0 : st);
 	if (r == 0 && st == 404 && w->kind == PD_CACHE_CLAIMS)
 		r = cni_errf(err, CNI_ERR_KUBERNETES,
@@ -148,27 +170,16 @@ static int list_page(struct pd_watch *w, struct k8s_client *cl,
 			     "not installed (crd/ipamclaims.yaml); claims "
 			     "are left to plexus-ipam, listing again after "
 			     "a backoff");
-	if (r == 0 && (st != 200 || !body ||
-		       !json_object_object_get_ex(body, "items", &items) ||
-		       !json_object_is_type(items, json_type_array)))
+	if (r == 0 && st != 200)
 		r = cni_errf(err, CNI_ERR_KUBERNETES,
 			     "list %s: HTTP %ld, no items", what(w), st);
 	if (r == 0)
-		r = pd_cache_list_add(l, items, err);
-	if (r < 0) {
-		json_object_put(body);
-		return r;
-	}
-	if (json_object_object_get_ex(body, "metadata", &md)) {
-		if (!*rv &&
-		    json_object_object_get_ex(md, "resourceVersion", &v))
-			snprintf(rv, rv_size, "%s", json_object_get_string(v));
-		if (json_object_object_get_ex(md, "continue", &v) &&
-		    *json_object_get_string(v))
-			*ret_cont = strdup(json_object_get_string(v));
-	}
-	json_object_put(body);
-	return 0;
+		r = pd_list_scan(text, len, on_item, l, &md, err);
+	free(text);
+	if (r == 0)
+		page_meta(md, rv, rv_size, ret_cont);
+	json_object_put(md);
+	return r;
 }
 
 static int list_all(struct pd_watch *w, struct k8s_client *cl,

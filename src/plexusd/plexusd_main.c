@@ -488,6 +488,23 @@ static void fetches_done(struct pd *d, long long now)
 	}
 }
 
+/* libcurl loaded without gnutls' implicit init: gnutls is in the process
+ * only because libcurl's librtmp and libldap link it, and its library
+ * constructor (ASN.1 trees, the p11-kit modules: ~0.7 MiB of RSS, issue
+ * 14 item 7) is work plexusd never uses; a libcurl built on gnutls still
+ * initialises it (curl_global_init calls gnutls_global_init). Set only
+ * around the load, before any thread, so nothing inherits it. */
+static int curl_load(struct pd *d, const char *who, struct cni_err *err)
+{
+	static const char env[] = "GNUTLS_NO_IMPLICIT_INIT";
+	bool set = !getenv(env) && setenv(env, "1", 0) == 0;
+	int r = curl_lazy(CNI_ERR_KUBERNETES, who, &d->curl, err);
+
+	if (set)
+		unsetenv(env);
+	return r;
+}
+
 /* libcurl loaded and initialised once, before any thread uses it */
 static int curl_start(struct pd *d, const char *who, struct cni_err *err)
 {
@@ -495,7 +512,7 @@ static int curl_start(struct pd *d, const char *who, struct cni_err *err)
 
 	if (d->curl_inited)
 		return 0;
-	r = curl_lazy(CNI_ERR_KUBERNETES, who, &d->curl, err);
+	r = curl_load(d, who, err);
 	if (r < 0)
 		return r;
 	if (d->curl->global_init(CURL_GLOBAL_DEFAULT))

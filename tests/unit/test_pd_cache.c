@@ -25,6 +25,7 @@
 #include "cni_error.h"
 #include "pd_cache.h"
 #include "pd_claims.h"
+#include "pd_list.h"
 #include "pd_server.h"
 #include "pd_sock.h"
 
@@ -474,6 +475,195 @@ static void test_pd_cache_relist__replaces_keeps_nad_config(void **state)
 	pd_cache_free(c);
 }
 
+/* ---- a list answer read an item at a time ---- */
+
+struct items_seen {
+	int n;
+	char text[4][96];
+};
+
+static int collect(void *ctx, const char *item, size_t n, struct cni_err *err)
+{
+	struct items_seen *is = ctx;
+
+	(void)err;
+	if (is->n < 4)
+		snprintf(is->text[is->n], sizeof(is->text[0]), "%.*s", (int)n,
+			 item);
+	is->n++;
+	return 0;
+}
+
+static void test_pd_list_scan__table(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc, items;
+		const char *first, *continue_;
+	} cases[] = {
+		{ "{\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"7\","
+		  "\"continue\":\"c1\"},\"items\":[{\"a\":\"]}\\\"[{\"},"
+		  " {\"b\":[1,{\"c\":2}]} ,{}]}",
+		  0, 3, "{\"a\":\"]}\\\"[{\"}", "c1" },
+		/* metadata after the items, whitespace, other values */
+		{ " {\"items\" : [ ] , \"apiVersion\":\"v1\", \"x\":true,"
+		  "\"n\":-1.5e3,\"metadata\":{}}\n",
+		  0, 0, "", NULL },
+		{ "{\"items\":[{\"a\":1}]}", 0, 1, "{\"a\":1}", NULL },
+		{ "{\"metadata\":{}}", -EINVAL, 0, "", NULL },
+		{ "{\"items\":{}}", -EINVAL, 0, "", NULL },
+		{ "{\"items\":[{\"a\":1} {\"b\":1}]}", -EINVAL, 1, "", NULL },
+		{ "{\"items\":[{\"a\":\"1}]}", -EINVAL, 0, "", NULL },
+		{ "{\"items\":[]} x", -EINVAL, 0, "", NULL },
+		{ "{\"items\":[]", -EINVAL, 0, "", NULL },
+		{ "{\"items\":[],\"metadata\":{bad}}", -EINVAL, 0, "", NULL },
+		{ "[]", -EINVAL, 0, "", NULL },
+		{ "", -EINVAL, 0, "", NULL },
+		{ "{items:[]}", -EINVAL, 0, "", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct items_seen is = { 0 };
+		struct cni_err err = { 0 };
+		json_object *md = NULL, *v;
+		int r = pd_list_scan(cases[i].text, strlen(cases[i].text),
+				     collect, &is, &md, &err);
+
+		print_message("case %zu: %s\n", i, cases[i].text);
+		assert_int_equal(r, cases[i].rc);
+		assert_int_equal(is.n, cases[i].items);
+		if (r < 0) {
+			assert_null(md);
+			assert_int_equal(err.code, CNI_ERR_KUBERNETES);
+			continue;
+		}
+		if (is.n)
+			assert_string_equal(is.text[0], cases[i].first);
+		if (cases[i].continue_) {
+			assert_true(
+				json_object_object_get_ex(md, "continue", &v));
+			assert_string_equal(json_object_get_string(v),
+					    cases[i].continue_);
+		}
+		json_object_put(md);
+	}
+}
+
+static int stop_at_second(void *ctx, const char *item, size_t n,
+			  struct cni_err *err)
+{
+	(void)item, (void)n, (void)err;
+	return ++*(int *)ctx == 2 ? -E2BIG : 0;
+}
+
+static void test_pd_list_scan__item_refusal_stops(void **state)
+{
+	static const char text[] = "{\"items\":[{},{},{}],\"metadata\":{}}";
+	struct cni_err err = { 0 };
+	json_object *md = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(
+		pd_list_scan(text, strlen(text), stop_at_second, &n, &md, &err),
+		-E2BIG);
+	assert_int_equal(n, 2);
+	assert_null(md);
+}
+
+#define LNAD(name, rv, conf)                                        \
+	"{\"metadata\":{\"namespace\":\"a\",\"name\":\"" name "\"," \
+	"\"resourceVersion\":\"" rv "\"},\"spec\":{\"config\":\"" conf "\"}}"
+
+static int list_texts(struct pd_cache *c, const char *const *items,
+		      const char *rv, bool commit)
+{
+	struct pd_cache_list *l = NULL;
+	struct cni_err err = { 0 };
+	int r;
+
+	assert_int_equal(pd_cache_list_new(c, &l), 0);
+	for (r = 0; *items && r == 0; items++)
+		r = pd_cache_list_item(l, *items, strlen(*items), &err);
+	if (r == 0 && commit)
+		pd_cache_list_commit(l, rv);
+	else
+		pd_cache_list_free(l);
+	return r;
+}
+
+static void nad_has(struct pd_cache *c, const char *name, const char *text)
+{
+	char *json = NULL;
+
+	assert_int_equal(pd_cache_get(c, "a", name, NULL, &json), 0);
+	assert_non_null(strstr(json, text));
+	free(json);
+}
+
+/* a relist shares the unchanged objects with the old table: each one
+ * freed exactly once whatever happens (ASan and valgrind watch) */
+static void test_pd_cache_list__relist_shares_unchanged(void **state)
+{
+	struct pd_cache *c;
+	char *json = NULL;
+
+	(void)state;
+	assert_int_equal(pd_cache_new(PD_CACHE_NADS, &c), 0);
+	assert_int_equal(
+		list_texts(c,
+			   (const char *const[]){ LNAD("x", "1", "cx"),
+						  LNAD("y", "2", "cy"),
+						  LNAD("z", "3", "cz"), NULL },
+			   "3", true),
+		0);
+	/* x the same (twice), y changed, z gone, w new */
+	assert_int_equal(
+		list_texts(c,
+			   (const char *const[]){ LNAD("x", "1", "cx"),
+						  LNAD("y", "4", "cy2"),
+						  LNAD("x", "1", "cx"),
+						  LNAD("w", "5", "cw"), NULL },
+			   "5", true),
+		0);
+	assert_int_equal(pd_cache_size(c), 3);
+	nad_has(c, "x", "cx");
+	nad_has(c, "y", "cy2");
+	nad_has(c, "w", "cw");
+	assert_int_equal(pd_cache_get(c, "a", "z", NULL, &json), -ENOENT);
+	/* a list abandoned (a failure, or a refused item) leaves the cache
+	 * whole, its shared objects with it */
+	assert_int_equal(
+		list_texts(c,
+			   (const char *const[]){ LNAD("x", "1", "cx"),
+						  LNAD("w", "6", "cw2"), NULL },
+			   "6", false),
+		0);
+	assert_true(
+		list_texts(c,
+			   (const char *const[]){ LNAD("x", "1", "cx"),
+						  "{\"metadata\":{}}", NULL },
+			   "6", true) < 0);
+	assert_true(list_texts(c,
+			       (const char *const[]){ LNAD("y", "4", "cy2"),
+						      "not json", NULL },
+			       "6", true) < 0);
+	assert_int_equal(pd_cache_size(c), 3);
+	nad_has(c, "x", "cx");
+	nad_has(c, "w", "cw");
+	/* a relist changing x after a copy of it: the new text wins */
+	assert_int_equal(
+		list_texts(c,
+			   (const char *const[]){ LNAD("x", "1", "cx"),
+						  LNAD("x", "7", "cx3"), NULL },
+			   "7", true),
+		0);
+	assert_int_equal(pd_cache_size(c), 1);
+	nad_has(c, "x", "cx3");
+	pd_cache_free(c);
+}
+
 /* ---- the socket, served from a real cache ---- */
 
 struct srv {
@@ -871,6 +1061,9 @@ int main(void)
 		cmocka_unit_test(
 			test_pd_cache_relist__replaces_keeps_nad_config),
 		cmocka_unit_test(test_pd_sock__served_from_cache),
+		cmocka_unit_test(test_pd_list_scan__table),
+		cmocka_unit_test(test_pd_list_scan__item_refusal_stops),
+		cmocka_unit_test(test_pd_cache_list__relist_shares_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
