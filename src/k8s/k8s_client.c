@@ -361,7 +361,7 @@ int k8s_get_text(struct k8s_client *c, const char *path, long *ret_status,
 	int r;
 
 	snprintf(what, sizeof(what), "GET %.250s", path);
-	r = exchange(c, "GET", path, NULL, NULL, what, &st, &b, err);
+	r = exchange(c, "GET", path, NULL, NULL, NULL, what, &st, &b, err);
 	if (r < 0) {
 		free(b.data);
 		return r;
