@@ -9,7 +9,8 @@
 # back to the store itself and works. A peer that is not root and
 # malformed request lines are refused, the daemon unharmed. plexusd
 # counts its etcd requests and plexus-ipam's reports (allocations, a
-# fallback on a timeout while plexusd is stopped). About 30 s.
+# fallback on a timeout while plexusd is stopped, fallbacks while it was
+# down, from the spool). About 30 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
@@ -159,6 +160,40 @@ case_fallback() {
 	[ "$(conns)" -ge 1 ] || fail "the plugin made no etcd connection of its own"
 	ipam DEL f1 >/dev/null || fail "DEL with plexusd gone"
 	expect_eq "$(held)" 0 "allocations after DEL"
+	# both reports kept for plexusd (counted: case_spooled); not here
+	expect_eq "$(grep -c '"fallback":"unreachable"' "$SOCK.reports")" 2 "reports spooled"
+	rm -f "$SOCK.reports"
+}
+
+# plexusd down (stopped, then killed: no socket, then a dead one):
+# each call's report (unreachable, and its outcome) goes to the spool
+# beside the store socket; plexusd counts them when it starts again
+case_spooled() {
+	local spool=$SOCK.reports
+	start_pd
+	stop_pd
+	rm -f "$spool"
+	for i in 1 2 3; do ipam ADD "s$i" >"$T_TMP/out.s$i" 2>"$T_TMP/err" || { cat "$T_TMP/err"; fail "ADD s$i"; }; done
+	ipam DEL s1 >/dev/null || fail "DEL s1"
+	expect_eq "$(stat -c %a "$spool")" 600 "spool mode"
+	expect_eq "$(grep -c '"fallback":"unreachable"' "$spool")" 4 "reports spooled"
+	start_pd
+	wait_metric 'plexus_ipam_fallbacks_total{reason="unreachable"}' 4
+	wait_metric 'plexusd_ipam_allocations_total{result="allocated"}' 3
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 1
+	expect_eq "$(metric 'plexusd_report_spool_lines_total{result="taken"}')" 4 "spool lines taken"
+	[ -e "$spool" ] && fail "spool left after the drain"
+	# killed: the socket file stays, a connect is refused
+	kill -9 "$PD_PID"
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+	ipam DEL s2 >/dev/null || fail "DEL s2"
+	ipam DEL s3 >/dev/null || fail "DEL s3"
+	start_pd
+	wait_metric 'plexus_ipam_fallbacks_total{reason="unreachable"}' 2
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 2
+	expect_eq "$(held)" 0 "allocations after DEL"
+	stop_pd
 }
 
 case_refusals() {
@@ -248,5 +283,6 @@ EOF
 t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
 t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
 t_case "plexusd stopped: plexus-ipam falls back on a timeout and reports it (plexus_ipam_fallbacks_total{reason=timeout})" case_timeout_reported
+t_case "plexusd down: plexus-ipam's reports spooled, counted when it starts again" case_spooled
 t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals
 t_case "plexusd cannot open the store (answers direct): the plugin uses it itself for the rest of the call" case_cannot_open
