@@ -23,7 +23,7 @@ static const char *const api_verbs[PD_API_VERBS] = {
 	[PD_API_LIST] = "list",	    [PD_API_WATCH] = "watch",
 	[PD_API_PATCH] = "patch",   [PD_API_GET] = "get",
 	[PD_API_CREATE] = "create", [PD_API_UPDATE] = "update",
-	[PD_API_DELETE] = "delete",
+	[PD_API_DELETE] = "delete", [PD_API_VERSION] = "version",
 };
 /* the last column: any other status */
 static atomic_ulong api_requests[PD_API_VERBS][PD_API_NCODES + 1];

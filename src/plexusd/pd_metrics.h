@@ -72,10 +72,11 @@ enum pd_api_verb {
 	PD_API_LIST,
 	PD_API_WATCH,
 	PD_API_PATCH,
-	PD_API_GET,    /* a late pod's, the kubernetes store's */
-	PD_API_CREATE, /* the kubernetes store's */
-	PD_API_UPDATE, /* the kubernetes store's */
-	PD_API_DELETE, /* the kubernetes store's */
+	PD_API_GET,	/* a late pod's, the kubernetes store's */
+	PD_API_CREATE,	/* the kubernetes store's */
+	PD_API_UPDATE,	/* the kubernetes store's */
+	PD_API_DELETE,	/* the kubernetes store's */
+	PD_API_VERSION, /* the pod fetcher's warm-up (GET /version) */
 	PD_API_VERBS,
 };
 #define PD_API_CODES                                                          \

@@ -482,8 +482,7 @@ static void fetches_done(struct pd *d, long long now)
 		int r = pd_sock_fetch_done(d->sock, id, other ? NULL : pod,
 					   now);
 
-		if (rc == PD_STATUS_FAILED)
-			cni_log(CNI_LOG_VERBOSE, "pod fetch: %s", msg);
+		cni_log(CNI_LOG_VERBOSE, "pod fetch: %s", msg);
 		d->m.fetches[fetch_result(rc, other, r)]++;
 		json_object_put(pod);
 	}
