@@ -72,7 +72,7 @@ int cni_spool_append(const char *socket, const char *line)
 	r = cni_spool_path(socket, path, sizeof(path));
 	if (r < 0)
 		return r;
-	for (int i = 0; i < 3 && fd == -ESTALE; i++)
+	for (int i = 0; i < 8 && fd == -ESTALE; i++) /* drained meanwhile */
 		fd = spool_open_locked(path, &st);
 	if (fd < 0)
 		return fd;

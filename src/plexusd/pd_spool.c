@@ -15,7 +15,9 @@
 #include "pd_store.h"
 #include "pd_verbs.h"
 
-#define LOCK_TRIES 20 /* 1 ms apart: a writer holds it for one write() */
+#define LOCK_TRIES \
+	20 /* 1 ms apart: a writer holds it for one write();
+		       * still held: the next drain reads it */
 
 static int line_count(const char *line, size_t len, pd_spool_line_fn fn,
 		      void *ctx)
@@ -143,11 +145,15 @@ int pd_spool_drain(const char *path, pd_spool_line_fn fn, void *ctx,
 	buf = malloc(PD_SPOOL_READ_MAX + 1);
 	if (!buf)
 		return -ENOMEM;
+	/* a writer holding the lock (it opened the file before a rename):
+	 * the renamed file is left for the next drain, never replaced */
 	total = r = drain_one(draining, buf, fn, ctx, counts);
 	if (r >= 0 && rename(path, draining) < 0)
 		r = errno == ENOENT ? 0 : -errno;
 	else if (r >= 0)
 		r = drain_one(draining, buf, fn, ctx, counts);
 	free(buf);
+	if (r == -EWOULDBLOCK)
+		return total > 0 ? total : 0;
 	return r < 0 ? r : total + r;
 }

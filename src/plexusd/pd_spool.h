@@ -40,7 +40,8 @@ int pd_spool_take(void *verbs, const char *line, size_t len);
  * read (at most PD_SPOOL_READ_MAX bytes), unlinked, and its lines
  * parsed. Nothing is counted twice: a line is read only from the
  * renamed file, which no writer opens again. The bytes read (0: no
- * spool), or a negative errno (a file that is not a regular file of
+ * spool, or one a writer still holds after 20 ms: left renamed for the
+ * next drain), or a negative errno (a file that is not a regular file of
  * plexusd's uid is removed unread: -EPERM). */
 int pd_spool_drain(const char *path, pd_spool_line_fn fn, void *ctx,
 		   unsigned long counts[PD_SPOOL_RESULTS]);
