@@ -26,6 +26,7 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "cni_log.h"
+#include "cni_spool.h"
 #include "store.h"
 
 #define VIA_REPLY_MAX (64 << 20)
@@ -479,20 +480,25 @@ static const struct ipam_store_ops via_ops = {
 
 /* one line to plexusd, never waited for: a non-blocking connect and
  * send, the connection closed at once (plexusd answers {"rc":0} to a
- * peer gone; nothing is read) */
+ * peer gone; nothing is read); not taken (plexusd down, its socket
+ * full): kept in the spool beside the socket, which plexusd reads when
+ * it runs again (cni_spool.h) */
 static void report_send(const char *sock, const char *line)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool sent = false;
 
-	if (fd < 0)
-		return;
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	if (fd >= 0) {
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+		sent = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		       send(fd, line, strlen(line),
+			    MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+		close(fd);
+	}
+	if (!sent && cni_spool_append(sock, line) < 0) {
 		/* a report is never worth waiting for */
 	}
-	close(fd);
 }
 
 void ipam_store_report(struct ipam_store *st, const char *outcome)

@@ -67,6 +67,10 @@ start_pd() {
 	done
 	[ -n "$PORT" ] || { cat "$T_TMP/pd.log"; fail "plexusd did not listen"; }
 	wait_for "caches synced" synced
+	# the late pods' fetcher opens its connection at start (GET
+	# /version): done before a case clears the request log
+	wait_for "the fetcher's connection" eval \
+		'[ -n "$(metric "plexusd_api_requests_total{verb=\"version\",code=\"200\"}")" ]'
 }
 metric() { # NAME{LABELS}
 	ip netns exec "$H" curl -sS "http://127.0.0.1:$PORT/metrics" |

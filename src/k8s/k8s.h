@@ -69,6 +69,10 @@ void k8s_client_free(struct k8s_client *c);
  * its timeouts are cut to what is left, and once it passed a request
  * fails at once with code 11 (CNI_ERR_TRY_AGAIN). */
 void k8s_client_set_deadline(struct k8s_client *c, int64_t deadline);
+/* The timeouts of later requests (ms, each > 0), in place of the
+ * config's connect_timeout_ms and timeout_ms. */
+void k8s_client_set_timeouts(struct k8s_client *c, int connect_ms,
+			     int total_ms);
 /* Requests sent so far (each retry counts). */
 unsigned k8s_client_requests(const struct k8s_client *c);
 

@@ -81,6 +81,12 @@ void k8s_client_set_deadline(struct k8s_client *c, int64_t deadline)
 	c->deadline = deadline;
 }
 
+void k8s_client_set_timeouts(struct k8s_client *c, int connect_ms, int total_ms)
+{
+	c->cfg.connect_timeout_ms = connect_ms;
+	c->cfg.timeout_ms = total_ms;
+}
+
 unsigned k8s_client_requests(const struct k8s_client *c)
 {
 	return c ? c->requests : 0;

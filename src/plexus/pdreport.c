@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* plexus' reports to plexusd (pdreport.h); the lines are plexusd's
  * RESULT and CALL requests (docs/plexusd.md, "The socket"). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cni_spool.h"
 #include "pdreport.h"
 
 #define LABEL_MAX 128 /* plexusd's PD_SOCK_LABEL_MAX */
@@ -107,12 +109,24 @@ static int connect_now(const char *path)
 	return fd;
 }
 
+/* the whole report in one send; false when plexusd did not take it */
+static bool send_now(const char *socket, const char *buf, size_t len)
+{
+	int fd = connect_now(socket);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+	}
+	return n >= 0;
+}
+
 void pdreport_send(const struct pdreport *r, const char *socket,
 		   enum cni_cmd cmd, int code, double ms, unsigned fallbacks)
 {
-	char *buf;
+	char *buf, *result;
 	size_t len = 0;
-	int fd;
 
 	if (!r || !socket || !*socket || !verb(cmd))
 		return;
@@ -123,15 +137,18 @@ void pdreport_send(const struct pdreport *r, const char *socket,
 		memcpy(buf + len, r->lines[i], strlen(r->lines[i]));
 		len += strlen(r->lines[i]);
 	}
+	result = buf + len;
 	len += (size_t)snprintf(buf + len, LINE_MAX_, "RESULT %s %u %llu %u\n",
 				verb(cmd), code_of(code), us_of(ms),
 				fallbacks > 999 ? 999 : fallbacks);
-	/* one write: a short one leaves plexusd a cut line, which it drops */
-	fd = connect_now(socket);
-	if (fd >= 0 && send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	/* one write: a short one leaves plexusd a cut line, which it drops;
+	 * none at all (plexusd down, its socket full): the RESULT line is
+	 * kept in the spool for plexusd to count when it runs again (the
+	 * CALL lines are not: one line a verb, so a full spool holds many
+	 * verbs) */
+	if (!send_now(socket, buf, len) &&
+	    cni_spool_append(socket, result) < 0) {
 		/* a report is never worth waiting for */
 	}
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 }

@@ -23,7 +23,7 @@ static const char *const api_verbs[PD_API_VERBS] = {
 	[PD_API_LIST] = "list",	    [PD_API_WATCH] = "watch",
 	[PD_API_PATCH] = "patch",   [PD_API_GET] = "get",
 	[PD_API_CREATE] = "create", [PD_API_UPDATE] = "update",
-	[PD_API_DELETE] = "delete",
+	[PD_API_DELETE] = "delete", [PD_API_VERSION] = "version",
 };
 /* the last column: any other status */
 static atomic_ulong api_requests[PD_API_VERBS][PD_API_NCODES + 1];
@@ -361,6 +361,24 @@ static void labelled(struct pd_text *o, const struct pd_metrics *m)
 			    err_kinds[i], m->errors[i]);
 }
 
+/* the reports read from the spool (pd_spool.h) */
+static void spool_metrics(struct pd_text *o, const struct pd_metrics *m)
+{
+	static const char *const results[] = { "taken", "malformed",
+					       "dropped" };
+
+	pd_text_put(o, "# HELP plexusd_report_spool_lines_total Report lines "
+		       "read from the spool (kept while plexusd was away), by "
+		       "result; a dropped line is a report the spool had no "
+		       "room for.\n"
+		       "# TYPE plexusd_report_spool_lines_total counter\n");
+	for (int i = 0; i < 3; i++)
+		pd_text_put(o,
+			    "plexusd_report_spool_lines_total{result=\"%s\"} "
+			    "%lu\n",
+			    results[i], m->spool[i]);
+}
+
 int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 		      size_t size)
 {
@@ -392,6 +410,7 @@ int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 		"Connections refused over the connection limit.",
 		m->http_refused_busy);
 	labelled(&o, m);
+	spool_metrics(&o, m);
 	api_metrics(&o);
 	store_request_metrics(&o);
 	if (m->caches_on)

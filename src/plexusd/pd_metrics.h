@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "pd_sock.h"
+#include "pd_spool.h"
 #include "pd_watch.h"
 
 /* plexusd's counters and readiness, owned by the event loop (one
@@ -59,6 +60,7 @@ struct pd_metrics {
 	long long cache_age_ms[2]; /* since the last event or list: -1 never */
 	unsigned long sock[PD_SOCK_RESULTS];	 /* socket answers by result */
 	unsigned long fetches[PD_FETCH_RESULTS]; /* late pods fetched */
+	unsigned long spool[PD_SPOOL_RESULTS];	 /* spooled report lines */
 };
 
 /* API requests plexusd sends, counted from any thread (atomics) and
@@ -70,10 +72,11 @@ enum pd_api_verb {
 	PD_API_LIST,
 	PD_API_WATCH,
 	PD_API_PATCH,
-	PD_API_GET,    /* a late pod's, the kubernetes store's */
-	PD_API_CREATE, /* the kubernetes store's */
-	PD_API_UPDATE, /* the kubernetes store's */
-	PD_API_DELETE, /* the kubernetes store's */
+	PD_API_GET,	/* a late pod's, the kubernetes store's */
+	PD_API_CREATE,	/* the kubernetes store's */
+	PD_API_UPDATE,	/* the kubernetes store's */
+	PD_API_DELETE,	/* the kubernetes store's */
+	PD_API_VERSION, /* the pod fetcher's warm-up (GET /version) */
 	PD_API_VERBS,
 };
 #define PD_API_CODES                                                          \

@@ -37,6 +37,8 @@ struct pd_status {
 	int wake_fd;
 	int timeout_ms;	   /* a request's */
 	size_t max_queued; /* jobs waiting at most */
+	bool warm;	   /* the fetcher: its connection opened ahead */
+	bool cold;	   /* warm: a failed fetch dropped the client */
 	pthread_t th;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
@@ -156,13 +158,24 @@ static void patch(struct pd_status *s, struct job *j)
 	json_object_put(p);
 }
 
-/* a fetch: one GET of the pod, not sent again (plexus waits for it) */
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* a fetch: one GET of the pod, not sent again (plexus waits for it);
+ * its time in j->msg, whatever the outcome (logged by the loop) */
 static void get(struct pd_status *s, struct job *j)
 {
 	struct cni_err err = { 0 };
 	json_object *body = NULL;
 	char path[512];
 	long st = 0;
+	double t0 = now_ms();
+	bool fresh = !s->cl;
 	int r = client(s, &err);
 
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", j->ns,
@@ -174,15 +187,23 @@ static void get(struct pd_status *s, struct job *j)
 	}
 	if (r < 0) {
 		client_drop(s);
+		s->cold = s->warm; /* this thread's own, as s->cl */
 		j->rc = PD_STATUS_FAILED;
-		snprintf(j->msg, sizeof(j->msg), "%.250s", err.msg);
+		snprintf(j->msg, sizeof(j->msg), "%.200s", err.msg);
 	} else {
 		outcome(j, st, body);
 		if (j->rc == PD_STATUS_OK) {
 			j->pod = body;
 			body = NULL;
+			snprintf(j->msg, sizeof(j->msg),
+				 "GET pod %.60s/%.60s: "
+				 "HTTP %ld",
+				 j->ns, j->name, st);
 		}
 	}
+	snprintf(j->msg + strlen(j->msg), sizeof(j->msg) - strlen(j->msg),
+		 " in %.1f ms%s", now_ms() - t0,
+		 fresh ? " (a new client)" : "");
 	json_object_put(body);
 }
 
@@ -195,16 +216,52 @@ static void wake(struct pd_status *s)
 	}
 }
 
+/* The fetcher's connection opened before the first late pod needs it:
+ * the kubeconfig read, the client made, and one GET /version (public,
+ * cheap) sent with the status writer's timeout, so that the TCP and TLS
+ * handshakes are done; libcurl keeps the connection for the next GET.
+ * At start, and again after a failed fetch dropped the client. */
+static void warm(struct pd_status *s)
+{
+	struct cni_err err = { 0 };
+	json_object *body = NULL;
+	long st = 0;
+	int r = client(s, &err);
+
+	if (r == 0) {
+		k8s_client_set_timeouts(s->cl, TIMEOUT_MS, TIMEOUT_MS);
+		r = k8s_request(s->cl, "GET", "/version", NULL, NULL, &st,
+				&body, &err);
+		pd_api_count(PD_API_VERSION, r < 0 ? 0 : st);
+	}
+	if (r == 0)
+		k8s_client_set_timeouts(s->cl, s->cfg->connect_timeout_ms,
+					s->timeout_ms);
+	else
+		client_drop(s);
+	json_object_put(body);
+}
+
 static void *run(void *arg)
 {
 	struct pd_status *s = arg;
 
+	if (s->warm)
+		warm(s);
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct job *j;
 
-		while (!s->stop && !s->n_queued)
+		while (!s->stop && !s->n_queued) {
+			if (s->cold) { /* once after each failed fetch */
+				s->cold = false;
+				pthread_mutex_unlock(&s->lock);
+				warm(s);
+				pthread_mutex_lock(&s->lock);
+				continue;
+			}
 			pthread_cond_wait(&s->cond, &s->lock);
+		}
 		if (s->stop)
 			break;
 		j = s->queued[0];
@@ -237,7 +294,8 @@ static void status_free(struct pd_status *s)
 }
 
 static int start(const char *kubeconfig, int wake_fd, int timeout_ms,
-		 size_t max_queued, struct pd_status **ret, struct cni_err *err)
+		 size_t max_queued, bool warm_up, struct pd_status **ret,
+		 struct cni_err *err)
 {
 	struct pd_status *s = calloc(1, sizeof(*s));
 	int r;
@@ -246,6 +304,7 @@ static int start(const char *kubeconfig, int wake_fd, int timeout_ms,
 		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	s->timeout_ms = timeout_ms;
 	s->max_queued = max_queued;
+	s->warm = warm_up;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	s->wake_fd = wake_fd;
@@ -267,15 +326,15 @@ static int start(const char *kubeconfig, int wake_fd, int timeout_ms,
 int pd_status_start(const char *kubeconfig, int wake_fd, struct pd_status **ret,
 		    struct cni_err *err)
 {
-	return start(kubeconfig, wake_fd, TIMEOUT_MS, PD_STATUS_QUEUE, ret,
-		     err);
+	return start(kubeconfig, wake_fd, TIMEOUT_MS, PD_STATUS_QUEUE, false,
+		     ret, err);
 }
 
 int pd_status_start_fetcher(const char *kubeconfig, int wake_fd,
 			    struct pd_status **ret, struct cni_err *err)
 {
-	return start(kubeconfig, wake_fd, PD_FETCH_TIMEOUT_MS, FETCH_QUEUE, ret,
-		     err);
+	return start(kubeconfig, wake_fd, PD_FETCH_TIMEOUT_MS, FETCH_QUEUE,
+		     true, ret, err);
 }
 
 void pd_status_stop(struct pd_status *s)

@@ -378,6 +378,21 @@ static void report_count(const struct pd_store_req *q)
 		atomic_fetch_add(&reason_n[q->fallback], 1);
 }
 
+int pd_store_report_take(const char *line, size_t len)
+{
+	struct cni_err err = { 0 };
+	struct pd_store_req q;
+	json_object *o = NULL;
+	int r = pd_store_parse(line, len, &o, &q, &err);
+
+	if (r == 0 && q.op != OP_REPORT)
+		r = -EINVAL;
+	if (r == 0)
+		report_count(&q);
+	json_object_put(o);
+	return r < 0 ? -EINVAL : 0;
+}
+
 char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 		      int *ret_op, int *ret_ok)
 {

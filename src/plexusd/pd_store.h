@@ -72,6 +72,11 @@ struct pd_store_req {
 int pd_store_parse(const char *line, size_t len, json_object **ret_doc,
 		   struct pd_store_req *ret, struct cni_err *err);
 
+/* A report line (len bytes, no '\n') from the spool (pd_spool.h):
+ * counted as one sent on the socket; 0, or -EINVAL when it is not a
+ * well-formed report (any other op included). */
+int pd_store_report_take(const char *line, size_t len);
+
 /* One request line (len bytes, no '\n') run against the stores of
  * *cache (opened as needed, kept; at most PD_STORE_CACHE of them, the
  * oldest closed first): the reply line (no '\n'), malloc'ed. Exposed for

@@ -37,6 +37,7 @@
 #include "pd_server.h"
 #include "pd_sock.h"
 #include "pd_status.h"
+#include "pd_spool.h"
 #include "pd_store.h"
 #include "pd_verbs.h"
 #include "store.h"
@@ -74,7 +75,7 @@ struct pd {
 	const struct curl_fns *curl;
 	bool curl_inited;
 	bool conf_dirty, kube_dirty;
-	long long debounce_at, retry_at, resync_at;
+	long long debounce_at, retry_at, resync_at, spool_at;
 	char last_err[PD_ERR_KINDS][CNI_ERR_MSG_MAX];
 	bool stop;
 };
@@ -481,8 +482,7 @@ static void fetches_done(struct pd *d, long long now)
 		int r = pd_sock_fetch_done(d->sock, id, other ? NULL : pod,
 					   now);
 
-		if (rc == PD_STATUS_FAILED)
-			cni_log(CNI_LOG_VERBOSE, "pod fetch: %s", msg);
+		cni_log(CNI_LOG_VERBOSE, "pod fetch: %s", msg);
 		d->m.fetches[fetch_result(rc, other, r)]++;
 		json_object_put(pod);
 	}
@@ -676,8 +676,38 @@ static void http_count(void *ctx, int status)
 	pd_metrics_http(&d->m, status);
 }
 
+/* the reports plexus and plexus-ipam spooled while plexusd was away,
+ * beside each of its sockets (cni_spool.h) */
+static void spool_drain(struct pd *d, const char *socket)
+{
+	char path[4096];
+	int r;
+
+	if (!strcmp(socket, "none") ||
+	    cni_spool_path(socket, path, sizeof(path)) < 0)
+		return;
+	r = pd_spool_drain(path, pd_spool_take, d->verbs, d->m.spool);
+	if (r < 0)
+		cni_log(CNI_LOG_ERROR, "report spool %s: %s", path,
+			strerror(-r));
+	else if (r > 0)
+		cni_log(CNI_LOG_VERBOSE, "report spool %s: %d bytes read", path,
+			r);
+}
+
+static void spool_drain_all(struct pd *d, long long now)
+{
+	d->spool_at = now + CNI_SPOOL_DRAIN_MS;
+	if (d->m.caches_on)
+		spool_drain(d, d->o.socket);
+	if (strcmp(d->o.store_socket, d->o.socket))
+		spool_drain(d, d->o.store_socket);
+}
+
 static void timers(struct pd *d, long long now)
 {
+	if (now >= d->spool_at)
+		spool_drain_all(d, now);
 	if (d->debounce_at && now >= d->debounce_at) {
 		d->debounce_at = 0;
 		if (d->kube_dirty) {
@@ -705,7 +735,7 @@ static void timers(struct pd *d, long long now)
 
 static int next_timeout(const struct pd *d, long long now)
 {
-	long long t = d->resync_at;
+	long long t = d->resync_at < d->spool_at ? d->resync_at : d->spool_at;
 
 	if (d->debounce_at && d->debounce_at < t)
 		t = d->debounce_at;
@@ -1006,6 +1036,7 @@ static int run(struct pd *d, struct cni_err *err)
 		return 1;
 	d->retry_at = pd_now_ms() + RETRY_MS;
 	d->resync_at = pd_now_ms() + TOKEN_RESYNC_MS;
+	spool_drain_all(d, pd_now_ms());
 	r = loop(d);
 	if (r < 0) {
 		cni_log(CNI_LOG_ERROR, "event loop: %s", strerror(-r));

@@ -69,6 +69,44 @@ case_stopped_direct() {
 	expect_ok DEL
 }
 
+# plexusd killed mid-storm: the verbs' reports (RESULT lines) go to the
+# spool beside its socket and are counted when it starts again
+case_spooled_reports() {
+	fresh
+	kill -9 "$PD_PID"
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+	for _ in 1 2; do
+		run ADD
+		expect_ok ADD
+		run DEL
+		expect_ok DEL
+	done
+	local spool=$SOCK.reports fb
+	[ -f "$spool" ] || fail "no spool at $spool"
+	expect_eq "$(stat -c %a "$spool")" 600 "spool mode"
+	expect_eq "$(grep -c '^RESULT ADD 0 ' "$spool")" 2 "ADDs spooled"
+	expect_eq "$(grep -c '^RESULT DEL 0 ' "$spool")" 2 "DELs spooled"
+	fb=$(awk '{n += $5} END {print n}' "$spool")
+	[ "$fb" -ge 2 ] || fail "fallbacks spooled: $fb"
+	start_pd
+	wait_for "the spooled verbs counted" eval '[ "$(metric "plexus_verb_duration_seconds_count{verb=\"DEL\"}")" = 2 ]'
+	expect_eq "$(metric 'plexus_verb_duration_seconds_count{verb="ADD"}')" 2 "ADDs counted"
+	expect_eq "$(metric 'plexus_fallbacks_total')" "$fb" "fallbacks counted"
+	expect_eq "$(metric 'plexusd_report_spool_lines_total{result="taken"}')" 4 "spool lines taken"
+	expect_eq "$(metric 'plexusd_report_spool_lines_total{result="malformed"}')" 0 "spool lines refused"
+	[ -e "$spool" ] && fail "spool left after the drain"
+	# read once: a later drain (every 5 s) counts nothing again
+	printf 'RESULT ADD 0 1000 1\nPOD default p1 u1\n' >>"$spool"
+	for _ in $(seq 80); do # the next drain: within 5 s
+		[ "$(metric 'plexusd_report_spool_lines_total{result="malformed"}')" = 1 ] && break
+		sleep 0.1
+	done
+	expect_eq "$(metric 'plexusd_report_spool_lines_total{result="malformed"}')" 1 "a POD line in the spool refused"
+	expect_eq "$(metric 'plexus_verb_duration_seconds_count{verb="ADD"}')" 3 "ADDs counted once each"
+	expect_eq "$(metric 'plexus_fallbacks_total')" "$((fb + 1))" "fallbacks counted once each"
+}
+
 case_failed_direct() {
 	fresh
 	# plexusd's PATCH answered 500 three times: plexus writes it itself
@@ -195,6 +233,7 @@ case_clean_exit() {
 t_case "plexusd status: fixture API server is up" case_server
 t_case "plexusd status: [1.0.0] ADD: network-status PATCHed by plexusd (its token, the pod's uid), no API request by the plugin" case_via_plexusd
 t_case "plexusd status: plexusd killed: plexus writes network-status directly" case_stopped_direct
+t_case "plexusd status: plexusd killed mid-storm: the verbs' reports spooled, counted when it starts again (plexus_fallbacks_total)" case_spooled_reports
 t_case "plexusd status: plexusd's PATCH fails: plexus writes it directly, logged" case_failed_direct
 t_case "plexusd status: a pod of another uid, or not cached, is never patched by plexusd" case_uid_refused
 t_case "plexusd status: malformed and oversized STATUS and report lines refused, daemon unharmed" case_malformed

@@ -9,7 +9,8 @@
 # back to the store itself and works. A peer that is not root and
 # malformed request lines are refused, the daemon unharmed. plexusd
 # counts its etcd requests and plexus-ipam's reports (allocations, a
-# fallback on a timeout while plexusd is stopped). About 30 s.
+# fallback on a timeout while plexusd is stopped, fallbacks while it was
+# down, from the spool). About 30 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
@@ -159,6 +160,109 @@ case_fallback() {
 	[ "$(conns)" -ge 1 ] || fail "the plugin made no etcd connection of its own"
 	ipam DEL f1 >/dev/null || fail "DEL with plexusd gone"
 	expect_eq "$(held)" 0 "allocations after DEL"
+	# both reports kept for plexusd (counted: case_spooled); not here
+	expect_eq "$(grep -c '"fallback":"unreachable"' "$SOCK.reports")" 2 "reports spooled"
+	rm -f "$SOCK.reports"
+}
+
+# plexusd down (stopped, then killed: no socket, then a dead one):
+# each call's report (unreachable, and its outcome) goes to the spool
+# beside the store socket; plexusd counts them when it starts again
+case_spooled() {
+	local spool=$SOCK.reports
+	start_pd
+	stop_pd
+	rm -f "$spool"
+	for i in 1 2 3; do ipam ADD "s$i" >"$T_TMP/out.s$i" 2>"$T_TMP/err" || { cat "$T_TMP/err"; fail "ADD s$i"; }; done
+	ipam DEL s1 >/dev/null || fail "DEL s1"
+	expect_eq "$(stat -c %a "$spool")" 600 "spool mode"
+	expect_eq "$(grep -c '"fallback":"unreachable"' "$spool")" 4 "reports spooled"
+	start_pd
+	wait_metric 'plexus_ipam_fallbacks_total{reason="unreachable"}' 4
+	wait_metric 'plexusd_ipam_allocations_total{result="allocated"}' 3
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 1
+	expect_eq "$(metric 'plexusd_report_spool_lines_total{result="taken"}')" 4 "spool lines taken"
+	[ -e "$spool" ] && fail "spool left after the drain"
+	# killed: the socket file stays, a connect is refused
+	kill -9 "$PD_PID"
+	wait "$PD_PID" 2>/dev/null || true
+	PD_PID=""
+	ipam DEL s2 >/dev/null || fail "DEL s2"
+	ipam DEL s3 >/dev/null || fail "DEL s3"
+	start_pd
+	wait_metric 'plexus_ipam_fallbacks_total{reason="unreachable"}' 2
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 2
+	expect_eq "$(held)" 0 "allocations after DEL"
+	stop_pd
+}
+
+# plexus with plexus-bridge and plexus-ipam in-process (its default),
+# plexus-ipam's node settings naming storeSocket and plexusdSocket:
+# ADD/CHECK/DEL through plexusd's warm stores (counted there, no etcd
+# connection of the plugin's own), then with plexusd down (the store
+# used directly, the reports spooled). plexus runs in this netns (the
+# relay to etcd listens on its loopback); its bridge is pl2b$$.
+BR=pl2b$$ PP=pl2-p$$
+t_link "$BR"
+inproc_conf() { # VERSION
+	cat >"$T_TMP/plexus.conf" <<EOC
+{"cniVersion":"$1","name":"inproc","type":"plexus","cniDir":"$T_TMP/cache",
+ "ipamNodeConfig":{"store":{"type":"etcd","endpoints":["$RELAY"],"lockDir":"$T_TMP/locks"},
+  "storeSocket":"$SOCK","plexusdSocket":"$T_TMP/run/plexusd.sock","nodeName":"node-a"},
+ "delegates":[{"cniVersion":"$1","name":"inproc","type":"plexus-bridge","bridge":"$BR",
+  "ipam":{"type":"plexus-ipam","range":"10.67.0.0/24"}}]}
+EOC
+}
+plexus() { # CMD
+	env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND="$1" CNI_CONTAINERID=ip1 \
+		CNI_NETNS="/var/run/netns/$PP" CNI_IFNAME=eth0 CNI_PATH="$REFDIR" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod-ip1;K8S_POD_UID=uid-ip1" \
+		"$TOP/$BINDIR/plexus" <"$T_TMP/plexus.conf" >"$T_TMP/out.ip" 2>"$T_TMP/err"
+}
+inproc_held() { # (etcd itself, not the relay: its log counts the plugin's)
+	echo "{\"store\": {\"type\": \"etcd\", \"endpoints\": [\"$ETCD_URL\"], \"lockDir\": \"$T_TMP/locks\"}}" >"$T_TMP/ctl.conf"
+	PLEXUS_IPAM_CONF=$T_TMP/ctl.conf "$TOP/$BINDIR/plexusctl" ipam ls --config "$T_TMP/inproc.net" | grep -c ' container ' || true
+}
+inproc_round() { # VERSION: ADD, CHECK, DEL; our plugins not on CNI_PATH
+	t_netns "$PP"
+	inproc_conf "$1"
+	plexus ADD || { cat "$T_TMP/out.ip" "$T_TMP/err"; fail "[$1] ADD"; }
+	ip -n "$PP" -br addr show eth0 | grep -q ' 10\.67\.0\.' || fail "[$1] eth0 has no 10.67.0.x"
+	expect_eq "$(inproc_held)" 1 "[$1] allocations after ADD"
+	case $1 in 0.3.*) ;; *) plexus CHECK || { cat "$T_TMP/out.ip" "$T_TMP/err"; fail "[$1] CHECK"; } ;; esac
+	plexus DEL || { cat "$T_TMP/out.ip" "$T_TMP/err"; fail "[$1] DEL"; }
+	expect_eq "$(inproc_held)" 0 "[$1] allocations after DEL"
+	expect_eq "$(ip -n "$PP" -o link show | grep -vc ': lo:' || true)" 0 "[$1] pod links after DEL"
+	expect_eq "$(ip -o link show master "$BR" 2>/dev/null | wc -l)" 0 "[$1] veths on the bridge after DEL"
+	ip netns del "$PP"
+}
+case_inproc() {
+	echo '{"cniVersion":"1.0.0","name":"inproc","type":"bridge","ipam":{"type":"plexus-ipam","range":"10.67.0.0/24"}}' >"$T_TMP/inproc.net"
+	rm -f "$SOCK.reports"
+	start_pd
+	: >"$T_TMP/relay.log"
+	for v in 1.0.0 0.4.0; do inproc_round "$v"; done
+	expect_eq "$(conns)" 0 "etcd connections of the plugin's own"
+	grep -q "using the store directly" "$T_TMP/err" && fail "a fallback was logged"
+	[ "$(metric 'plexusd_store_requests_total{op="put",result="ok"}')" -ge 4 ] ||
+		fail "puts through plexusd: $(metric 'plexusd_store_requests_total{op="put",result="ok"}')"
+	wait_metric 'plexusd_ipam_allocations_total{result="allocated"}' 2
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 2
+	expect_eq "$(metric 'plexus_ipam_fallbacks_total{reason="unreachable"}')" 0 "fallbacks"
+	[ -e "$SOCK.reports" ] && fail "a report spooled while plexusd was up"
+	# plexusd down: the same, with the store itself
+	stop_pd
+	: >"$T_TMP/relay.log"
+	inproc_round 1.0.0
+	grep -q "using the store directly" "$T_TMP/err" || { cat "$T_TMP/err"; fail "no fallback logged"; }
+	[ "$(conns)" -ge 1 ] || fail "no etcd connection of the plugin's own"
+	# ADD's, CHECK's (its fallback only: it has no outcome) and DEL's
+	expect_eq "$(grep -c '"fallback":"unreachable"' "$SOCK.reports")" 3 "the reports spooled"
+	expect_eq "$(grep -c '"outcome"' "$SOCK.reports")" 2 "outcomes spooled"
+	start_pd
+	wait_metric 'plexus_ipam_fallbacks_total{reason="unreachable"}' 3
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 1
+	stop_pd
 }
 
 case_refusals() {
@@ -248,5 +352,7 @@ EOF
 t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
 t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
 t_case "plexusd stopped: plexus-ipam falls back on a timeout and reports it (plexus_ipam_fallbacks_total{reason=timeout})" case_timeout_reported
+t_case "plexusd down: plexus-ipam's reports spooled, counted when it starts again" case_spooled
+t_case "[1.0.0, 0.4.0] ADD/CHECK/DEL with plexus-ipam in-process under plexus, storeSocket and plexusdSocket set: through plexusd, then with plexusd down" case_inproc
 t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals
 t_case "plexusd cannot open the store (answers direct): the plugin uses it itself for the rest of the call" case_cannot_open
