@@ -9,6 +9,7 @@
 #include "cni_error.h"
 #include "ipam_block.h"
 #include "ipam_free.h"
+#include "ipam_rec.h"
 #include "store.h"
 
 #define HINT_TOUCHES 3
@@ -143,6 +144,12 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	bool room = ipam_block_has_room(r, b), created = b->ver == 0;
 	int rc;
 
+	/* records of released offsets go first: a crash leaves a slot
+	 * without its record, which its DEL or GC clears */
+	rc = ipam_rec_write_before(st, r, b, err);
+	if (rc < 0)
+		return rc;
+
 	/* an existing full block gets room: the hint comes first, so a
 	 * crash leaves a stale hint (checked by readers), never none */
 	if (!created && !b->room && room) {
@@ -161,7 +168,9 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	if (!created && b->room && !room)
 		hint_drop(st, r, b->idx, 0);
 	b->room = room;
-	return 0;
+	/* then the records of taken offsets: a crash leaves the same
+	 * repairable slot without a record */
+	return ipam_rec_write_after(st, r, b, err);
 }
 
 int ipam_block_drop(struct ipam_store *st, const struct ipam_range *r,
@@ -170,6 +179,7 @@ int ipam_block_drop(struct ipam_store *st, const struct ipam_range *r,
 	char key[IPAM_KEY_MAX];
 	int rc;
 
+	ipam_rec_drop_all(st, r, b);
 	ipam_block_key(r, b->idx, key);
 	rc = ipam_store_del_if(st, key, b->ver, err);
 	if (rc == 0)

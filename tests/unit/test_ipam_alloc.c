@@ -923,10 +923,17 @@ static void test_ipam_free__borrow_skips_stale_hint(void **state)
 			 0);
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
 	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	/* its record beside a's block, its slot tagged with its node */
+	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/a/00000000/2",
+					&val, NULL, NULL, &err),
+			 0);
+	assert_non_null(strstr(val, "\"b7\""));
+	free(val);
 	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/b/00000000", &val,
 					NULL, NULL, &err),
 			 0);
-	assert_non_null(strstr(val, "\"b7\""));
+	assert_non_null(strstr(val, " 2:"));
+	assert_non_null(strstr(val, "@"));
 	free(val);
 	for (i = 8; i < 13; i++) {
 		snprintf(cid, sizeof(cid), "b%d", i);

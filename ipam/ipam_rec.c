@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A block's records: one key per held offset, beside the block. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cni_error.h"
+#include "ipam_block.h"
+#include "ipam_rec.h"
+#include "store.h"
+
+#define REC_PUT_TRIES 4
+
+int ipam_rec_fetch(struct ipam_store *st, const struct ipam_range *r,
+		   struct ipam_block *b, uint32_t off, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX], *val;
+	uint64_t ver;
+	size_t len;
+	int rc;
+
+	if (!ipam_block_rec_missing(b, off))
+		return 0;
+	ipam_rec_key(r, b->idx, off, key);
+	rc = ipam_store_get(st, key, &val, &len, &ver, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = ipam_block_rec_load(b, off, key, val, len, ver, err);
+	free(val);
+	return rc < 0 ? rc : 0;
+}
+
+static bool any_missing(const struct ipam_block *b)
+{
+	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
+		(void)k;
+		if (json_object_object_get_ex(rec, "#s", NULL))
+			return true;
+	}
+	return false;
+}
+
+/* The offset in the last segment of a record key, or -1. */
+static long key_off(const char *key)
+{
+	const char *s = strrchr(key, '/');
+	char *end;
+	unsigned long v;
+
+	s = s ? s + 1 : key;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	return *end || v > 0x7fffffffUL ? -1 : (long)v;
+}
+
+int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
+		       struct ipam_block *b, struct cni_err *err)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_kv *kv;
+	size_t i, n;
+	long off;
+	int rc;
+
+	if (!any_missing(b))
+		return 0;
+	ipam_rec_prefix(r, b->idx, prefix);
+	rc = ipam_store_list(st, prefix, false, &kv, &n, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; rc == 0 && i < n; i++) {
+		off = key_off(kv[i].key);
+		if (off < 0 || !ipam_block_rec_missing(b, (uint32_t)off))
+			continue;
+		rc = ipam_block_rec_load(b, (uint32_t)off, kv[i].key,
+					 kv[i].val, kv[i].len, kv[i].ver, err);
+		rc = rc < 0 ? rc : 0;
+	}
+	ipam_kv_free(kv, n);
+	return rc;
+}
+
+/* Write val at key whatever is there: a create, or a compare-and-swap
+ * on the version just read when a stale record is in the way. */
+static int rec_put(struct ipam_store *st, const char *key, const char *val,
+		   uint64_t ver, struct cni_err *err)
+{
+	int i, rc = -ECANCELED;
+	char *old;
+
+	for (i = 0; i < REC_PUT_TRIES && rc == -ECANCELED; i++) {
+		rc = ipam_store_put_if(st, key, val, strlen(val), ver, NULL,
+				       err);
+		if (rc != -ECANCELED)
+			break;
+		rc = ipam_store_get(st, key, &old, NULL, &ver, err);
+		if (rc == 0)
+			free(old);
+		if (rc == -ENOENT)
+			ver = 0;
+		rc = rc == 0 || rc == -ENOENT ? -ECANCELED : rc;
+	}
+	return rc;
+}
+
+/* Write the records marked to be written ("#p"). */
+static int recs_put(struct ipam_store *st, const struct ipam_range *r,
+		    struct ipam_block *b, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX], *val;
+	json_object *v;
+	uint32_t off;
+	int rc;
+
+	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
+		if (!json_object_object_get_ex(rec, "#p", NULL))
+			continue;
+		off = (uint32_t)strtoul(k, NULL, 10);
+		val = ipam_block_rec_str(b, off);
+		if (!val)
+			return cni_errf(err, CNI_ERR_IO, "out of memory");
+		ipam_rec_key(r, b->idx, off, key);
+		rc = rec_put(st, key,
+			     val, json_object_object_get_ex(rec, "#v", &v)
+					  ? (uint64_t)json_object_get_int64(v)
+					  : 0,
+			     err);
+		free(val);
+		if (rc < 0)
+			return rc;
+		json_object_object_del(rec, "#p");
+		json_object_object_del(rec, "#v");
+	}
+	return 0;
+}
+
+int ipam_rec_write_before(struct ipam_store *st, const struct ipam_range *r,
+			  struct ipam_block *b, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX];
+	size_t i, n = b->gone ? json_object_array_length(b->gone) : 0;
+	int rc;
+
+	if (b->v1) {
+		rc = recs_put(st, r, b, err);
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(b->gone, i);
+
+		ipam_rec_key(r, b->idx, (uint32_t)json_object_get_int64(o),
+			     key);
+		rc = ipam_store_del_if(st, key, 0, err);
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+	}
+	json_object_put(b->gone);
+	b->gone = NULL;
+	return 0;
+}
+
+int ipam_rec_write_after(struct ipam_store *st, const struct ipam_range *r,
+			 struct ipam_block *b, struct cni_err *err)
+{
+	b->v1 = false;
+	return recs_put(st, r, b, err);
+}
+
+void ipam_rec_drop_all(struct ipam_store *st, const struct ipam_range *r,
+		       const struct ipam_block *b)
+{
+	char prefix[IPAM_KEY_MAX];
+	struct ipam_kv *kv;
+	size_t i, n;
+
+	ipam_rec_prefix(r, b->idx, prefix);
+	if (ipam_store_list(st, prefix, true, &kv, &n, NULL) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		long off = key_off(kv[i].key);
+
+		if (off >= 0 && !ipam_block_slot_hash(b, (uint32_t)off))
+			ipam_store_del_if(st, kv[i].key, kv[i].ver, NULL);
+	}
+	ipam_kv_free(kv, n);
+}
