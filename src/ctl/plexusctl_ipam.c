@@ -18,6 +18,7 @@
 #include "cni_json.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_rec.h"
 #include "ipam_claim.h"
 #include "ipam_conf.h"
 #include "ipam_walk.h"
@@ -965,6 +966,12 @@ int ipamctl_addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
 	free(val);
 	if (rc < 0)
 		return rc;
+	rc = ipam_rec_fetch(c->st, r, &b,
+			    (uint32_t)(a->v - ipam_block_base(r, idx)), err);
+	if (rc < 0) {
+		ipam_block_clear(&b);
+		return rc;
+	}
 	snprintf(node, node_size, "%s", ipam_block_node(&b));
 	rc = recs_add_block(rs, r, &b);
 	ipam_block_clear(&b);

@@ -3,7 +3,8 @@
  * plexus-ipam network config (its store from the node settings, as the
  * plugin finds it) with ALLOCS allocations over NODES node names
  * (node-00, node-01, ...), through the allocator's own block code and the
- * store's put_if, one write per block, one per node's reference index
+ * store's put_if, one write per block and one per allocation record
+ * (ipam_block_write), one per node's reference index
  * (ipam_refs.h) and one per free-block hint of a block with room, and
  * <pool>/fi (the free-block index as the allocator keeps it, ipam_free.h)
  * instead of one plugin exec per allocation; with
@@ -89,8 +90,8 @@ static int put_block(struct seed *s, ipam_u128 idx, int node_no,
 {
 	char key[IPAM_KEY_MAX];
 	struct ipam_block b;
-	const char *val;
-	int rc;
+	bool room;
+	int rc, n;
 
 	rc = ipam_block_new(s->r, idx, node, &b);
 	if (rc == 0)
@@ -102,18 +103,14 @@ static int put_block(struct seed *s, ipam_u128 idx, int node_no,
 	} else if (rc == 0) {
 		rc = ipam_refs_add(&s->refs[node_no], idx);
 	}
-	ipam_block_key(s->r, idx, key);
-	val = rc == 0 ? ipam_block_str(&b) : NULL;
+	/* the header, its hint when it has room, then its records, as the
+	 * allocator writes them (ipam_block_write) */
+	n = json_object_object_length(ipam_block_allocs(&b));
+	room = ipam_block_has_room(s->r, &b);
 	if (rc == 0)
-		rc = ipam_store_put_if(s->st, key, val, strlen(val), 0, NULL,
-				       err);
-	s->writes++;
+		rc = ipam_block_write(s->st, s->r, &b, err);
+	s->writes += 1 + n + room;
 	s->blocks++;
-	/* the free-block index, as the allocator keeps it */
-	if (rc == 0 && ipam_block_has_room(s->r, &b)) {
-		rc = ipam_free_ensure(s->st, s->r, &b, err);
-		s->writes++;
-	}
 	ipam_block_clear(&b);
 	return rc;
 }

@@ -58,7 +58,7 @@ no_dups() { # FILE WANT_COUNT
 	expect_eq "$n" "$2" "allocations"
 }
 
-# allocs_of STOREDIR: number of allocation records in all blocks.
+# allocs_of STOREDIR: number of held addresses (slots) in all blocks.
 allocs_of() {
 	python3 - "$1" <<'PY'
 import json, os, sys
@@ -72,7 +72,9 @@ for root, dirs, files in os.walk(sys.argv[1]):
         data = open(os.path.join(root, f)).read()
         ver, _, body = data.partition("\n")
         int(ver)
-        n += len(json.loads(body)["allocs"])
+        v = json.loads(body)
+        # format 2: the slot table ("<off>:<hash>[@node] ..."); 1: inline
+        n += len(v["slots"].split()) if "slots" in v else len(v["allocs"])
 print(n)
 PY
 }
