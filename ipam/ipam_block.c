@@ -222,8 +222,8 @@ static bool load_v1(json_object *o)
 }
 
 /* One "<off>:<hash>[@<node>]" of a slot table into allocs. */
-static bool slot_parse(const char *tok, size_t n, const char *owner,
-		       long *last, json_object *allocs)
+static bool slot_parse(const char *tok, size_t n, const char *owner, long *last,
+		       json_object *allocs)
 {
 	char buf[320], *end, *at, k[16];
 	json_object *e;
@@ -400,10 +400,9 @@ static char *slots_fmt(const struct ipam_block *b)
 		const char *node = rec_str(rec, "node");
 		bool tag = *node && strcmp(node, owner) != 0;
 
-		at += (size_t)snprintf(s + at, len - at, "%s%u:%s%s%s",
-				       i ? " " : "", offs[i],
-				       rec_str(rec, "#h"), tag ? "@" : "",
-				       tag ? node : "");
+		at += (size_t)snprintf(
+			s + at, len - at, "%s%u:%s%s%s", i ? " " : "", offs[i],
+			rec_str(rec, "#h"), tag ? "@" : "", tag ? node : "");
 	}
 	if (s)
 		s[at] = '\0';

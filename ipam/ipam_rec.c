@@ -75,8 +75,8 @@ int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
 		off = key_off(kv[i].key);
 		if (off < 0 || !ipam_block_rec_missing(b, (uint32_t)off))
 			continue;
-		rc = ipam_block_rec_load(b, (uint32_t)off, kv[i].key,
-					 kv[i].val, kv[i].len, kv[i].ver, err);
+		rc = ipam_block_rec_load(b, (uint32_t)off, kv[i].key, kv[i].val,
+					 kv[i].len, kv[i].ver, err);
 		rc = rc < 0 ? rc : 0;
 	}
 	ipam_kv_free(kv, n);
@@ -123,10 +123,10 @@ static int recs_put(struct ipam_store *st, const struct ipam_range *r,
 		if (!val)
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
 		ipam_rec_key(r, b->idx, off, key);
-		rc = rec_put(st, key,
-			     val, json_object_object_get_ex(rec, "#v", &v)
-					  ? (uint64_t)json_object_get_int64(v)
-					  : 0,
+		rc = rec_put(st, key, val,
+			     json_object_object_get_ex(rec, "#v", &v)
+				     ? (uint64_t)json_object_get_int64(v)
+				     : 0,
 			     err);
 		free(val);
 		if (rc < 0)
