@@ -202,6 +202,15 @@ int ipam_block_new(const struct ipam_range *r, ipam_u128 idx, const char *node,
 	return 0;
 }
 
+/* Is k an offset as a key of allocs writes it (decimal, no leading 0)? */
+static bool off_valid(const char *k)
+{
+	size_t n = strspn(k, "0123456789");
+
+	return n && !k[n] && n <= 10 && (k[0] != '0' || n == 1) &&
+	       strtoul(k, NULL, 10) <= 0x7fffffffUL;
+}
+
 /* Format 1: records inline; each gets its hash and is written out at the
  * block's first write. */
 static bool load_v1(json_object *o)
@@ -212,8 +221,8 @@ static bool load_v1(json_object *o)
 	    !json_object_is_type(a, json_type_object))
 		return false;
 	json_object_object_foreach (a, k, rec) {
-		(void)k;
-		if (!json_object_is_type(rec, json_type_object))
+		if (!off_valid(k) ||
+		    !json_object_is_type(rec, json_type_object))
 			return false;
 		rec_hash_set(rec);
 		json_object_object_add(rec, "#p", json_object_new_boolean(1));
@@ -398,7 +407,8 @@ static char *slots_fmt(const struct ipam_block *b)
 	for (i = 0; s && i < n; i++) {
 		json_object *rec = rec_at(b, offs[i]);
 		const char *node = rec_str(rec, "node");
-		bool tag = *node && strcmp(node, owner) != 0;
+		bool tag = *node && strcmp(node, owner) != 0 &&
+			   ipam_key_safe(node);
 
 		at += (size_t)snprintf(
 			s + at, len - at, "%s%u:%s%s%s", i ? " " : "", offs[i],
