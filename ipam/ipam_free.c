@@ -144,9 +144,13 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	bool room = ipam_block_has_room(r, b), created = b->ver == 0;
 	int rc;
 
-	/* records of released offsets go first: a crash leaves a slot
-	 * without its record, which its DEL or GC clears */
+	struct ipam_rec_ops w;
+
+	/* a format-1 block's records are written out first: a crash
+	 * leaves the format-1 block, written out again next time */
 	rc = ipam_rec_write_before(st, r, b, err);
+	if (rc == 0 && ipam_rec_ops_make(r, b, &w) < 0)
+		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
 	if (rc < 0)
 		return rc;
 
@@ -154,11 +158,19 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	 * crash leaves a stale hint (checked by readers), never none */
 	if (!created && !b->room && room) {
 		rc = hint_touch(st, r, b->idx, err);
-		if (rc < 0)
+		if (rc < 0) {
+			ipam_rec_ops_done(NULL, &w);
 			return rc;
+		}
 	}
+	/* the header with its records' writes: one transaction on etcd;
+	 * elsewhere the deletes before it and the puts after it, so a
+	 * crash leaves at worst a slot without its record, which the
+	 * retried ADD, the DEL or the GC verb repairs */
 	ipam_block_key(r, b->idx, key);
-	rc = ipam_store_put_if(st, key, val, strlen(val), b->ver, &b->ver, err);
+	rc = ipam_store_put_if_with(st, key, val, strlen(val), b->ver, &b->ver,
+				    w.v, w.n, err);
+	ipam_rec_ops_done(rc == 0 ? b : NULL, &w);
 	if (rc < 0)
 		return rc;
 	/* a new block's hint after it exists (a reader finding a hint to a
@@ -168,9 +180,7 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	if (!created && b->room && !room)
 		hint_drop(st, r, b->idx, 0);
 	b->room = room;
-	/* then the records of taken offsets: a crash leaves the same
-	 * repairable slot without a record */
-	return ipam_rec_write_after(st, r, b, err);
+	return 0;
 }
 
 int ipam_block_drop(struct ipam_store *st, const struct ipam_range *r,

@@ -140,34 +140,76 @@ static int recs_put(struct ipam_store *st, const struct ipam_range *r,
 int ipam_rec_write_before(struct ipam_store *st, const struct ipam_range *r,
 			  struct ipam_block *b, struct cni_err *err)
 {
-	char key[IPAM_KEY_MAX];
-	size_t i, n = b->gone ? json_object_array_length(b->gone) : 0;
-	int rc;
+	return b->v1 ? recs_put(st, r, b, err) : 0;
+}
 
-	if (b->v1) {
-		rc = recs_put(st, r, b, err);
-		if (rc < 0)
-			return rc;
-	}
-	for (i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(b->gone, i);
+/* One more write onto w (key and val taken; val NULL: a delete). */
+static int ops_push(struct ipam_rec_ops *w, char *key, char *val)
+{
+	struct ipam_kv_op *nv;
 
-		ipam_rec_key(r, b->idx, (uint32_t)json_object_get_int64(o),
-			     key);
-		rc = ipam_store_del_if(st, key, 0, err);
-		if (rc < 0 && rc != -ENOENT)
-			return rc;
+	if (!key) {
+		free(val);
+		return -ENOMEM;
 	}
-	json_object_put(b->gone);
-	b->gone = NULL;
+	nv = realloc(w->v, (w->n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(key);
+		free(val);
+		return -ENOMEM;
+	}
+	w->v = nv;
+	w->v[w->n++] = (struct ipam_kv_op){ key, val, val ? strlen(val) : 0 };
 	return 0;
 }
 
-int ipam_rec_write_after(struct ipam_store *st, const struct ipam_range *r,
-			 struct ipam_block *b, struct cni_err *err)
+int ipam_rec_ops_make(const struct ipam_range *r, const struct ipam_block *b,
+		      struct ipam_rec_ops *ret)
 {
+	size_t i, n = b->gone ? json_object_array_length(b->gone) : 0;
+	char key[IPAM_KEY_MAX];
+	uint32_t off;
+	int rc = 0;
+
+	*ret = (struct ipam_rec_ops){ 0 };
+	for (i = 0; i < n && rc == 0; i++) {
+		off = (uint32_t)json_object_get_int64(
+			json_object_array_get_idx(b->gone, i));
+		ipam_rec_key(r, b->idx, off, key);
+		rc = ops_push(ret, strdup(key), NULL);
+	}
+	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
+		if (rc < 0 || !json_object_object_get_ex(rec, "#p", NULL))
+			continue;
+		off = (uint32_t)strtoul(k, NULL, 10);
+		ipam_rec_key(r, b->idx, off, key);
+		rc = ops_push(ret, strdup(key), ipam_block_rec_str(b, off));
+		if (rc == 0 && !ret->v[ret->n - 1].val)
+			rc = -ENOMEM;
+	}
+	if (rc < 0)
+		ipam_rec_ops_done(NULL, ret);
+	return rc;
+}
+
+void ipam_rec_ops_done(struct ipam_block *b, struct ipam_rec_ops *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free((char *)w->v[i].key);
+		free((char *)w->v[i].val);
+	}
+	free(w->v);
+	*w = (struct ipam_rec_ops){ 0 };
+	if (!b)
+		return;
+	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
+		(void)k;
+		json_object_object_del(rec, "#p");
+		json_object_object_del(rec, "#v");
+	}
+	json_object_put(b->gone);
+	b->gone = NULL;
 	b->v1 = false;
-	return recs_put(st, r, b, err);
 }
 
 void ipam_rec_drop_all(struct ipam_store *st, const struct ipam_range *r,

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "store.h"
+
 struct cni_err;
 struct ipam_block;
 struct ipam_range;
@@ -22,14 +24,23 @@ int ipam_rec_fetch(struct ipam_store *st, const struct ipam_range *r,
 int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
 		       struct ipam_block *b, struct cni_err *err);
 
-/* ipam_block_write's halves. Before the header: a block read in format 1
- * gets all its records written (the header then drops them), and the
- * records of released offsets are deleted. After it: the records of
- * taken or changed offsets are written. */
+/* Before ipam_block_write's header: a block read in format 1 gets all
+ * its records written (the header then drops them). */
 int ipam_rec_write_before(struct ipam_store *st, const struct ipam_range *r,
 			  struct ipam_block *b, struct cni_err *err);
-int ipam_rec_write_after(struct ipam_store *st, const struct ipam_range *r,
-			 struct ipam_block *b, struct cni_err *err);
+/* The record writes that go with b's header (ipam_store_put_if_with):
+ * the deletes of released offsets' records, the puts of taken or changed
+ * ones. */
+struct ipam_rec_ops {
+	struct ipam_kv_op *v;
+	size_t n;
+};
+int ipam_rec_ops_make(const struct ipam_range *r, const struct ipam_block *b,
+		      struct ipam_rec_ops *ret);
+/* Free w; with b (the header and w written), b has nothing left to
+ * write. */
+void ipam_rec_ops_done(struct ipam_block *b, struct ipam_rec_ops *w);
+
 /* Before an empty block is deleted: records left under its prefix (a
  * crash's) go, each with the version listed (a record written since,
  * by a writer that took its slot, stays). */
