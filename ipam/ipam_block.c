@@ -118,20 +118,24 @@ void ipam_rec_prefix(const struct ipam_range *r, ipam_u128 idx, char *buf)
 		 ipam_u128_hex(idx, r->net.addr.family, hex));
 }
 
-/* FNV-1a, 32 bits, over s and its NUL. */
-static uint32_t fnv1a(uint32_t h, const char *s)
+/* FNV-1a, 64 bits, over s and its NUL. */
+static uint64_t fnv1a(uint64_t h, const char *s)
 {
 	do {
 		h ^= (unsigned char)*s;
-		h *= 16777619u;
+		h *= 0x100000001b3ULL;
 	} while (*s++);
 	return h;
 }
 
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
+			     "xyz0123456789-_";
+
 void ipam_slot_hash(const char *cid, const char *ifname, const char *claim,
 		    char buf[IPAM_SLOT_HASH_LEN + 1])
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i;
 
 	if (cid) {
 		h = fnv1a(h, cid);
@@ -140,7 +144,9 @@ void ipam_slot_hash(const char *cid, const char *ifname, const char *claim,
 		h = fnv1a(h, "claim:");
 		h = fnv1a(h, claim ? claim : "");
 	}
-	snprintf(buf, IPAM_SLOT_HASH_LEN + 1, "%08x", h);
+	for (i = 0; i < IPAM_SLOT_HASH_LEN; i++, h >>= 6)
+		buf[i] = b64url[h & 63];
+	buf[IPAM_SLOT_HASH_LEN] = '\0';
 }
 
 static const char *rec_str(json_object *rec, const char *key)
@@ -230,39 +236,59 @@ static bool load_v1(json_object *o)
 	return true;
 }
 
-/* One "<off>:<hash>[@<node>]" of a slot table into allocs. */
-static bool slot_parse(const char *tok, size_t n, const char *owner, long *last,
-		       json_object *allocs)
+/* A held slot (hash h, IPAM_SLOT_HASH_LEN characters) of node into
+ * allocs as a stub. */
+static void slot_add(json_object *allocs, size_t off, const char *h,
+		     const char *node)
 {
-	char buf[320], *end, *at, k[16];
-	json_object *e;
-	unsigned long off;
-	size_t i;
+	json_object *e = json_object_new_object();
+	char k[24];
 
-	if (n >= sizeof(buf) || n == 0)
-		return false;
-	memcpy(buf, tok, n);
-	buf[n] = '\0';
-	if (buf[0] < '0' || buf[0] > '9')
-		return false;
-	off = strtoul(buf, &end, 10);
-	if (*end != ':' || off > 0x7fffffffUL || (long)off <= *last)
-		return false;
-	for (i = 1; i <= IPAM_SLOT_HASH_LEN; i++)
-		if (!strchr("0123456789abcdef", end[i]) || !end[i])
-			return false;
-	at = end + 1 + IPAM_SLOT_HASH_LEN;
-	if (*at && (*at != '@' || !ipam_key_safe(at + 1)))
-		return false;
-	*last = (long)off;
-	e = json_object_new_object();
-	json_object_object_add(e, "node",
-			       json_object_new_string(*at ? at + 1 : owner));
-	*at = '\0';
-	json_object_object_add(e, "#h", json_object_new_string(end + 1));
+	json_object_object_add(e, "node", json_object_new_string(node));
+	json_object_object_add(
+		e, "#h", json_object_new_string_len(h, IPAM_SLOT_HASH_LEN));
 	json_object_object_add(e, "#s", json_object_new_boolean(1));
-	snprintf(k, sizeof(k), "%lu", off);
+	snprintf(k, sizeof(k), "%zu", off);
 	json_object_object_add(allocs, k, e);
+}
+
+/* The slot table: IPAM_SLOT_HASH_LEN base64url characters per held
+ * offset, "." per free one, from offset 0 up to the last held one. */
+static bool slots_parse(const char *p, const char *owner, json_object *allocs)
+{
+	size_t off, n;
+
+	for (off = 0; *p; off++) {
+		if (*p == '.') {
+			p++;
+			continue;
+		}
+		n = strspn(p, b64url);
+		if (n < IPAM_SLOT_HASH_LEN || off > 0x7fffffffUL)
+			return false;
+		slot_add(allocs, off, p, owner);
+		p += IPAM_SLOT_HASH_LEN;
+	}
+	return !off || p[-1] != '.';
+}
+
+/* "by": {"<off>": node} of the held offsets a borrower holds. */
+static bool by_parse(json_object *o, json_object *allocs)
+{
+	json_object *by, *e;
+
+	if (!json_object_object_get_ex(o, "by", &by))
+		return true;
+	if (!json_object_is_type(by, json_type_object))
+		return false;
+	json_object_object_foreach (by, k, v) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    !ipam_key_safe(json_object_get_string(v)) ||
+		    !json_object_object_get_ex(allocs, k, &e))
+			return false;
+		json_object_object_add(e, "node", json_object_get(v));
+	}
+	json_object_object_del(o, "by");
 	return true;
 }
 
@@ -270,10 +296,9 @@ static bool slot_parse(const char *tok, size_t n, const char *owner, long *last,
 static bool load_v2(json_object *o)
 {
 	json_object *v, *s, *n, *allocs;
-	const char *p;
-	long last = -1;
 
 	if (!json_object_object_get_ex(o, "v", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
 	    json_object_get_int(v) != 2 ||
 	    !json_object_object_get_ex(o, "slots", &s) ||
 	    !json_object_is_type(s, json_type_string) ||
@@ -282,16 +307,10 @@ static bool load_v2(json_object *o)
 		return false;
 	allocs = json_object_new_object();
 	json_object_object_add(o, "allocs", allocs);
-	for (p = json_object_get_string(s); *p;) {
-		size_t len = strcspn(p, " ");
-
-		if (!slot_parse(p, len, json_object_get_string(n), &last,
-				allocs))
-			return false;
-		p += len;
-		if (*p && !*++p)
-			return false; /* a trailing space */
-	}
+	if (!slots_parse(json_object_get_string(s), json_object_get_string(n),
+			 allocs) ||
+	    !by_parse(o, allocs))
+		return false;
 	json_object_object_del(o, "slots");
 	json_object_object_del(o, "v");
 	return true;
@@ -390,29 +409,32 @@ static json_object *rec_at(const struct ipam_block *b, uint32_t off)
 	return rec;
 }
 
-/* "<off>:<hash>[@<node>] ..." of b's held offsets. */
-static char *slots_fmt(const struct ipam_block *b)
+/* b's slot table (slots_parse) and, into by, its borrowers. */
+static char *slots_fmt(const struct ipam_block *b, json_object *by)
 {
 	const char *owner = ipam_block_node(b);
-	size_t i, n = 0, len = 1, at = 0;
-	uint32_t *offs = held_offsets(b, &n);
-	char *s;
+	size_t i, n = 0, len, at = 0;
+	uint32_t *offs = held_offsets(b, &n), next = 0;
+	char *s, k[16];
 
 	if (!offs)
 		return NULL;
-	for (i = 0; i < n; i++)
-		len += 12 + IPAM_SLOT_HASH_LEN +
-		       strlen(rec_str(rec_at(b, offs[i]), "node"));
+	len = (n ? offs[n - 1] + 1 : 0) + n * IPAM_SLOT_HASH_LEN + 1;
 	s = malloc(len);
 	for (i = 0; s && i < n; i++) {
 		json_object *rec = rec_at(b, offs[i]);
 		const char *node = rec_str(rec, "node");
-		bool tag = *node && strcmp(node, owner) != 0 &&
-			   ipam_key_safe(node);
 
-		at += (size_t)snprintf(
-			s + at, len - at, "%s%u:%s%s%s", i ? " " : "", offs[i],
-			rec_str(rec, "#h"), tag ? "@" : "", tag ? node : "");
+		for (; next < offs[i]; next++)
+			s[at++] = '.';
+		memcpy(s + at, rec_str(rec, "#h"), IPAM_SLOT_HASH_LEN);
+		at += IPAM_SLOT_HASH_LEN;
+		next = offs[i] + 1;
+		if (*node && strcmp(node, owner) != 0 && ipam_key_safe(node)) {
+			snprintf(k, sizeof(k), "%u", offs[i]);
+			json_object_object_add(by, k,
+					       json_object_new_string(node));
+		}
 	}
 	if (s)
 		s[at] = '\0';
@@ -423,11 +445,12 @@ static char *slots_fmt(const struct ipam_block *b)
 const char *ipam_block_str(struct ipam_block *b)
 {
 	json_object *h = json_object_new_object(), *c, *r;
-	char *slots = slots_fmt(b);
+	json_object *by = json_object_new_object();
+	char *slots = h && by ? slots_fmt(b, by) : NULL;
 
-	if (!h || !slots) {
+	if (!slots) {
 		json_object_put(h);
-		free(slots);
+		json_object_put(by);
 		return "";
 	}
 	json_object_object_add(h, "v", json_object_new_int(2));
@@ -437,6 +460,10 @@ const char *ipam_block_str(struct ipam_block *b)
 			       json_object_new_string(ipam_block_node(b)));
 	json_object_object_add(h, "slots", json_object_new_string(slots));
 	free(slots);
+	if (json_object_object_length(by))
+		json_object_object_add(h, "by", by);
+	else
+		json_object_put(by);
 	r = ipam_block_reservations(b);
 	if (r)
 		json_object_object_add(h, "reserved", json_object_get(r));
@@ -451,6 +478,16 @@ bool ipam_block_rec_missing(const struct ipam_block *b, uint32_t off)
 	json_object *rec = rec_at(b, off);
 
 	return rec && json_object_object_get_ex(rec, "#s", NULL);
+}
+
+const char *ipam_block_rec_state(const struct ipam_block *b, uint32_t off)
+{
+	json_object *rec = rec_at(b, off);
+
+	if (!rec || !json_object_object_get_ex(rec, "#s", NULL))
+		return NULL;
+	return json_object_object_get_ex(rec, "#stale", NULL) ? "(stale record)"
+							      : "(no record)";
 }
 
 const char *ipam_block_slot_hash(const struct ipam_block *b, uint32_t off)
@@ -493,6 +530,9 @@ int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
 	rec_hash(rec, h);
 	if (!slot || strcmp(slot, h) != 0) {
 		json_object_put(rec);
+		if (ipam_block_rec_missing(b, off)) /* for ls to say so */
+			json_object_object_add(rec_at(b, off), "#stale",
+					       json_object_new_boolean(1));
 		return 0;
 	}
 	json_object_object_add(rec, "#h", json_object_new_string(h));

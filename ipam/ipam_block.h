@@ -16,18 +16,20 @@ struct cni_err;
 #define IPAM_KEY_MAX 512
 
 /* A block as stored (format 2, docs/ipam.md "Keys and records"): a
- * header {"v": 2, "cidr": "...", "node": owner, "slots": "<off>:<hash>
- * [@<node>] ...", "reserved": {"<offset>": {"at", "reason"}}} and one
- * record per held offset under <pool>/a/<block>/<off> ({"cid","if","ns",
- * "pod","uid","node","net","claim"}; a claim's record without a pod has
- * no cid, if, pod, uid). A slot's hash is ipam_slot_hash of the record's
- * container ID and interface (of "claim:<ns>/<name>" for a claim's
- * record without a pod); "@<node>" names a borrower (a record's node
- * other than the owner). The header is the truth: a record counts only
- * while its slot holds its hash. Format 1 (before) kept the records
- * inline in "allocs"; it is read, and written as format 2 (its records
- * moved out first) at its first write. A block that only holds
- * reservations has owner "" (no node).
+ * header {"v": 2, "cidr": "...", "node": owner, "slots": "<table>",
+ * "by": {"<off>": node}, "reserved": {"<offset>": {"at", "reason"}}}
+ * and one record per held offset under <pool>/a/<block>/<off>
+ * ({"cid","if","ns","pod","uid","node","net","claim"}; a claim's record
+ * without a pod has no cid, if, pod, uid). The slot table has, from
+ * offset 0 to the last held one, "." for a free offset and the slot's
+ * hash (IPAM_SLOT_HASH_LEN base64url characters, ipam_slot_hash of the
+ * record's container ID and interface, or of "claim:<ns>/<name>" for a
+ * claim's record without a pod) for a held one; "by" (absent when empty)
+ * names the borrowers (a record's node other than the owner). The header
+ * is the truth: a record counts only while its slot holds its hash.
+ * Format 1 (before) kept the records inline in "allocs"; it is read, and
+ * written as format 2 (its records moved out first) at its first write.
+ * A block that only holds reservations has owner "" (no node).
  *
  * In memory, allocs maps each held offset to its record when read (or
  * just written), else to a stub {"node"} (ipam_block_rec_missing); each
@@ -45,9 +47,9 @@ struct ipam_block {
 	json_object *hdr;  /* the last header ipam_block_str made */
 };
 
-#define IPAM_SLOT_HASH_LEN 8
-/* The slot hash of cid+ifname, or (cid NULL) of "claim:<claim>", as 8
- * lowercase hex digits. */
+#define IPAM_SLOT_HASH_LEN 6
+/* The slot hash of cid+ifname, or (cid NULL) of "claim:<claim>": 36 bits
+ * of FNV-1a 64 as 6 base64url characters. */
 void ipam_slot_hash(const char *cid, const char *ifname, const char *claim,
 		    char buf[IPAM_SLOT_HASH_LEN + 1]);
 
@@ -94,6 +96,10 @@ bool ipam_block_rec_missing(const struct ipam_block *b, uint32_t off);
 int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
 			const char *val, size_t len, uint64_t ver,
 			struct cni_err *err);
+/* For a held off whose record was not taken (after ipam_rec_fetch):
+ * "(no record)", or "(stale record)" when the one read had another hash;
+ * NULL when off is not held or its record was taken. */
+const char *ipam_block_rec_state(const struct ipam_block *b, uint32_t off);
 /* The record at off as stored (malloc'd), or NULL. */
 char *ipam_block_rec_str(const struct ipam_block *b, uint32_t off);
 /* The slot hash at off, or NULL when off is not held. */

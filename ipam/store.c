@@ -94,7 +94,9 @@ int ipam_store_put_if_with(struct ipam_store *st, const char *key,
 	size_t i;
 	int rc = 0;
 
-	if (n && st->ops->put_if_with)
+	/* etcd refuses a txn of more than 128 operations (its
+	 * --max-txn-ops): more writes than a /26 block's go one by one */
+	if (n && n <= IPAM_STORE_WITH_MAX && st->ops->put_if_with)
 		return st->ops->put_if_with(st, key, val, len, ver, ret_ver,
 					    with, n, err);
 	for (i = 0; i < n && rc == 0; i++) {

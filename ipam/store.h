@@ -111,9 +111,11 @@ int ipam_store_put_if(struct ipam_store *st, const char *key, const char *val,
 int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		      struct cni_err *err);
 /* put_if of key with the writes of with[0..n): one transaction where the
- * store has one (etcd: the writes happen only when the compare does);
+ * store has one and n <= IPAM_STORE_WITH_MAX (etcd: the writes happen
+ * only when the compare does);
  * else one by one, the deletes before the put_if and the puts after it
  * (a put over an existing key reads its version and writes on it). */
+#define IPAM_STORE_WITH_MAX 64
 int ipam_store_put_if_with(struct ipam_store *st, const char *key,
 			   const char *val, size_t len, uint64_t ver,
 			   uint64_t *ret_ver, const struct ipam_kv_op *with,

@@ -148,7 +148,11 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 			return -ENOMEM;
 		x->held = true;
 		x->at = strdup("");
-		x->cid = field(v, "cid");
+		/* a slot without its record: said so where the container
+		 * would be */
+		x->cid = ipam_block_rec_state(b, x->off)
+				 ? strdup(ipam_block_rec_state(b, x->off))
+				 : field(v, "cid");
 		x->ifname = field(v, "if");
 		x->ns = field(v, "ns");
 		x->pod = field(v, "pod");
