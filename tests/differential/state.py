@@ -264,7 +264,7 @@ def left(host, pod, *dirs):
                 except OSError:
                     continue
                 if "/b/" in f and '"cid"' not in body and \
-                        not re.search(r'"slots":"[0-9]', body):
+                        not re.search(r'"slots":"\.*[A-Za-z0-9_-]', body):
                     continue  # a plexus-ipam block with no allocation
                 if "/a/" in f:
                     continue  # a block's records: counted with the block

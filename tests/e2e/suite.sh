@@ -89,9 +89,11 @@ for k, v in items:
     # a block: held offsets in its slot table, each record beside it
     net = ipaddress.ip_network(v["cidr"])
     allocs = v.get("allocs") or {}
-    for t in v.get("slots", "").split():
-        off = t.split(":")[0]
-        allocs[off] = recs.get(k.replace("/b/", "/a/") + "/" + off, {})
+    t, off = v.get("slots", ""), 0
+    while t:  # "." a free offset, 6 characters a held one
+        if t[0] != ".":
+            allocs[str(off)] = recs.get(k.replace("/b/", "/a/") + "/" + str(off), {})
+        t, off = t[1:] if t[0] == "." else t[6:], off + 1
     for off, r in allocs.items():
         print(net[int(off)], "%s/%s" % (r.get("ns"), r.get("pod")), r.get("if"), r.get("node"))'
 }

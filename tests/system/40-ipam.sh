@@ -73,8 +73,9 @@ for root, dirs, files in os.walk(sys.argv[1]):
         ver, _, body = data.partition("\n")
         int(ver)
         v = json.loads(body)
-        # format 2: the slot table ("<off>:<hash>[@node] ..."); 1: inline
-        n += len(v["slots"].split()) if "slots" in v else len(v["allocs"])
+        # format 2: the slot table ("." free, 6 characters held); 1: inline
+        t = v.get("slots", "")
+        n += (len(t) - t.count(".")) // 6 if "slots" in v else len(v["allocs"])
 print(n)
 PY
 }

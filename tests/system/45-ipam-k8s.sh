@@ -85,8 +85,9 @@ for o in json.load(sys.stdin)["items"]:
 records() {
 	keys "$1" | python3 -c '
 import json, sys
-def held(v):  # format 2: the slot table; 1: inline records
-    return len(v["slots"].split()) if "slots" in v else len(v["allocs"])
+def held(v):  # format 2: the slot table ("." free, 6 held); 1: inline
+    t = v.get("slots", "")
+    return (len(t) - t.count(".")) // 6 if "slots" in v else len(v["allocs"])
 print(sum(held(json.loads(l.split("=", 1)[1]))
           for l in sys.stdin if "/b/" in l.split("=", 1)[0]))'
 }
