@@ -510,8 +510,7 @@ static bool rec_valid(json_object *rec)
 }
 
 int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
-			const char *val, size_t len, uint64_t ver,
-			struct cni_err *err)
+			const char *val, size_t len, struct cni_err *err)
 {
 	char h[IPAM_SLOT_HASH_LEN + 1], what[320], k[16];
 	const char *slot = ipam_block_slot_hash(b, off);
@@ -536,7 +535,6 @@ int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
 		return 0;
 	}
 	json_object_object_add(rec, "#h", json_object_new_string(h));
-	json_object_object_add(rec, "#v", json_object_new_int64((int64_t)ver));
 	snprintf(k, sizeof(k), "%u", off);
 	json_object_object_add(ipam_block_allocs(b), k, rec);
 	return 1;

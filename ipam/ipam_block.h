@@ -94,8 +94,7 @@ bool ipam_block_rec_missing(const struct ipam_block *b, uint32_t off);
  * taken, 0 ignored (not held, or another hash: stale), or code 6 naming
  * the key when it is no record. */
 int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
-			const char *val, size_t len, uint64_t ver,
-			struct cni_err *err);
+			const char *val, size_t len, struct cni_err *err);
 /* For a held off whose record was not taken (after ipam_rec_fetch):
  * "(no record)", or "(stale record)" when the one read had another hash;
  * NULL when off is not held or its record was taken. */

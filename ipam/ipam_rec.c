@@ -9,25 +9,22 @@
 #include "ipam_rec.h"
 #include "store.h"
 
-#define REC_PUT_TRIES 4
-
 int ipam_rec_fetch(struct ipam_store *st, const struct ipam_range *r,
 		   struct ipam_block *b, uint32_t off, struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX], *val;
-	uint64_t ver;
 	size_t len;
 	int rc;
 
 	if (!ipam_block_rec_missing(b, off))
 		return 0;
 	ipam_rec_key(r, b->idx, off, key);
-	rc = ipam_store_get(st, key, &val, &len, &ver, err);
+	rc = ipam_store_get(st, key, &val, &len, NULL, err);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
 		return rc;
-	rc = ipam_block_rec_load(b, off, key, val, len, ver, err);
+	rc = ipam_block_rec_load(b, off, key, val, len, err);
 	free(val);
 	return rc < 0 ? rc : 0;
 }
@@ -76,33 +73,10 @@ int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
 		if (off < 0 || !ipam_block_rec_missing(b, (uint32_t)off))
 			continue;
 		rc = ipam_block_rec_load(b, (uint32_t)off, kv[i].key, kv[i].val,
-					 kv[i].len, kv[i].ver, err);
+					 kv[i].len, err);
 		rc = rc < 0 ? rc : 0;
 	}
 	ipam_kv_free(kv, n);
-	return rc;
-}
-
-/* Write val at key whatever is there: a create, or a compare-and-swap
- * on the version just read when a stale record is in the way. */
-static int rec_put(struct ipam_store *st, const char *key, const char *val,
-		   uint64_t ver, struct cni_err *err)
-{
-	int i, rc = -ECANCELED;
-	char *old;
-
-	for (i = 0; i < REC_PUT_TRIES && rc == -ECANCELED; i++) {
-		rc = ipam_store_put_if(st, key, val, strlen(val), ver, NULL,
-				       err);
-		if (rc != -ECANCELED)
-			break;
-		rc = ipam_store_get(st, key, &old, NULL, &ver, err);
-		if (rc == 0)
-			free(old);
-		if (rc == -ENOENT)
-			ver = 0;
-		rc = rc == 0 || rc == -ENOENT ? -ECANCELED : rc;
-	}
 	return rc;
 }
 
@@ -111,7 +85,6 @@ static int recs_put(struct ipam_store *st, const struct ipam_range *r,
 		    struct ipam_block *b, struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX], *val;
-	json_object *v;
 	uint32_t off;
 	int rc;
 
@@ -123,16 +96,11 @@ static int recs_put(struct ipam_store *st, const struct ipam_range *r,
 		if (!val)
 			return cni_errf(err, CNI_ERR_IO, "out of memory");
 		ipam_rec_key(r, b->idx, off, key);
-		rc = rec_put(st, key, val,
-			     json_object_object_get_ex(rec, "#v", &v)
-				     ? (uint64_t)json_object_get_int64(v)
-				     : 0,
-			     err);
+		rc = ipam_store_put_any(st, key, val, strlen(val), err);
 		free(val);
 		if (rc < 0)
 			return rc;
 		json_object_object_del(rec, "#p");
-		json_object_object_del(rec, "#v");
 	}
 	return 0;
 }
@@ -205,7 +173,6 @@ void ipam_rec_ops_done(struct ipam_block *b, struct ipam_rec_ops *w)
 	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
 		(void)k;
 		json_object_object_del(rec, "#p");
-		json_object_object_del(rec, "#v");
 	}
 	json_object_put(b->gone);
 	b->gone = NULL;

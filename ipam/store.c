@@ -63,10 +63,8 @@ int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 
 #define PUT_ANY_TRIES 4
 
-/* Put val at key whatever is there: a create, or a compare-and-swap on
- * the version just read when the key exists. */
-static int put_any(struct ipam_store *st, const char *key, const char *val,
-		   size_t len, struct cni_err *err)
+int ipam_store_put_any(struct ipam_store *st, const char *key, const char *val,
+		       size_t len, struct cni_err *err)
 {
 	uint64_t ver = 0;
 	int i, rc = -ECANCELED;
@@ -108,8 +106,8 @@ int ipam_store_put_if_with(struct ipam_store *st, const char *key,
 		rc = st->ops->put_if(st, key, val, len, ver, ret_ver, err);
 	for (i = 0; i < n && rc == 0; i++)
 		if (with[i].val)
-			rc = put_any(st, with[i].key, with[i].val, with[i].len,
-				     err);
+			rc = ipam_store_put_any(st, with[i].key, with[i].val,
+						with[i].len, err);
 	return rc;
 }
 

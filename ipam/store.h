@@ -115,6 +115,10 @@ int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
  * only when the compare does);
  * else one by one, the deletes before the put_if and the puts after it
  * (a put over an existing key reads its version and writes on it). */
+/* Put val at key whatever is there: a create, or a put_if on the
+ * version just read when the key exists (a few tries). */
+int ipam_store_put_any(struct ipam_store *st, const char *key, const char *val,
+		       size_t len, struct cni_err *err);
 #define IPAM_STORE_WITH_MAX 64
 int ipam_store_put_if_with(struct ipam_store *st, const char *key,
 			   const char *val, size_t len, uint64_t ver,

@@ -37,8 +37,7 @@ static void offer(struct ipam_block *b, const char *rec, size_t len)
 		char *s;
 
 		(void)v;
-		if (ipam_block_rec_load(b, off, "p/a/0/0", rec, len, 1, &err) <=
-		    0)
+		if (ipam_block_rec_load(b, off, "p/a/0/0", rec, len, &err) <= 0)
 			continue;
 		s = ipam_block_rec_str(b, off);
 		free(s);
