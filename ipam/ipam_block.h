@@ -85,7 +85,8 @@ int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
 void ipam_block_clear(struct ipam_block *b);
 const char *ipam_block_node(const struct ipam_block *b);
 json_object *ipam_block_allocs(const struct ipam_block *b);
-/* The header as stored (format 2), owned by b until the next call. */
+/* The header as stored (format 2), owned by b until the next call; ""
+ * when out of memory. */
 const char *ipam_block_str(struct ipam_block *b);
 
 /* Is off held without its record read (or with none in the store)? */

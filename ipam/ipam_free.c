@@ -142,10 +142,11 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	char key[IPAM_KEY_MAX];
 	const char *val = ipam_block_str(b);
 	bool room = ipam_block_has_room(r, b), created = b->ver == 0;
+	struct ipam_rec_ops w;
 	int rc;
 
-	struct ipam_rec_ops w;
-
+	if (!*val) /* ipam_block_str ran out of memory */
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
 	/* a format-1 block's records are written out first: a crash
 	 * leaves the format-1 block, written out again next time */
 	rc = ipam_rec_write_before(st, r, b, err);

@@ -384,6 +384,13 @@ static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
 		json_object_object_add(o, "ver", json_object_new_uint64(ver));
 	if (q->op == 3)
 		json_object_object_add(o, "kvs", kvs_json(kv, n));
+	/* says the writes of "with" were done (a plexusd before "with"
+	 * ignored it: the client then does them itself) */
+	if (q->with)
+		json_object_object_add(
+			o, "with",
+			json_object_new_int(
+				(int)json_object_array_length(q->with)));
 	free(val);
 	ipam_kv_free(kv, n);
 	return o;

@@ -25,7 +25,8 @@ struct pd_store;
  *    call, fire-and-forget: at least one of the two; O one of
  *    PD_STORE_OUTCOMES' names, F of PD_STORE_REASONS'; answered {"rc": 0},
  *    counted, nothing else)
- *   {"rc": 0, "val": V, "ver": N} | {"rc": 0, "kvs": [{"key", "val",
+ *   {"rc": 0, "val": V, "ver": N, "with": n (a put with "with": its
+ *    writes were done)} | {"rc": 0, "kvs": [{"key", "val",
  *    "ver"}]} | {"rc": -errno, "code": C, "msg": M}
  * A request line is at most PD_STORE_REQ_MAX bytes, a reply at most
  * PD_STORE_REPLY_MAX ("rc": -EMSGSIZE: the client asks the store

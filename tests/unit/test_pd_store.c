@@ -86,6 +86,7 @@ static void test_pd_store__ops_on_a_file_store(void **state)
 		"\"with\":[{\"key\":\"p/a/2/5\",\"val\":\"r\"},"
 		"{\"key\":\"p/a/2/6\"}]");
 	assert_non_null(strstr(r, "\"rc\":0"));
+	assert_non_null(strstr(r, "\"with\":2"));
 	free(r);
 	r = ask(c, 0, "\"op\":\"get\",\"key\":\"p/a/2/5\"");
 	assert_non_null(strstr(r, "\"val\":\"r\""));
