@@ -435,13 +435,20 @@ static int alloc_borrow(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
-/* Is the record at off o's claim's, without a container (o may take it)? */
+/* Is the record at off o's claim's, without a container (o may take it)?
+ * Also when the record is missing but the slot holds the claim's hash (a
+ * crash between a DEL's header and its record). */
 static bool claim_free_for(const struct ipam_block *b, uint32_t off,
 			   const struct ipam_owner *o)
 {
+	char h[IPAM_SLOT_HASH_LEN + 1];
 	bool attached;
 	const char *claim = ipam_block_claim(b, off, &attached);
 
+	if (o->claim && ipam_block_rec_missing(b, off)) {
+		ipam_slot_hash(NULL, NULL, o->claim, h);
+		return strcmp(ipam_block_slot_hash(b, off), h) == 0;
+	}
 	return o->claim && claim && !attached && strcmp(claim, o->claim) == 0;
 }
 

@@ -1173,6 +1173,34 @@ static void test_ipam_rec__slot_without_record_repaired(void **state)
 	fx_free(f);
 }
 
+/* A claim's address whose header was given to the claim but whose
+ * record still is the pod's (a crash between the two writes of a DEL on
+ * a store without transactions): the claim's next pod takes it and
+ * writes its record. */
+static void test_ipam_rec__claim_slot_with_stale_record(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct holds h = { .answer = 1 };
+	struct cni_err err = { 0 };
+	char pod_rec[4096];
+
+	(void)state;
+	f->a.claim_holds = f->b.claim_holds = fake_holds;
+	f->a.claim_arg = f->b.claim_arg = &h;
+	assert_int_equal(add_claim(f, &f->a, "c1", "ns1/k1", NULL, &err), 0);
+	snprintf(pod_rec, sizeof(pod_rec), "%s",
+		 val_of(f, "10.0.0.0_24/a/00000000/2"));
+	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
+	put_raw(f, "10.0.0.0_24/a/00000000/2", pod_rec); /* the stale one */
+	assert_int_equal(add_claim(f, &f->b, "c5", "ns1/k1", "10.0.0.2", &err),
+			 0);
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+								      "\"c5"
+								      "\""));
+	fx_free(f);
+}
+
 /* A record whose hash is not its slot's is stale: ignored (the ADD that
  * holds the slot writes its own); one that is no record is code 6
  * naming its key, and nothing is written. */
@@ -1297,6 +1325,7 @@ int main(void)
 		cmocka_unit_test(test_ipam_block__v1_converted_at_first_write),
 		cmocka_unit_test(test_ipam_rec__slot_without_record_repaired),
 		cmocka_unit_test(test_ipam_rec__stale_ignored_bad_refused),
+		cmocka_unit_test(test_ipam_rec__claim_slot_with_stale_record),
 		cmocka_unit_test(test_ipam_block_load__bad_slots),
 		cmocka_unit_test(test_ipam_block__full_header_small),
 		cmocka_unit_test(test_ipam_free__hint_follows_transitions),
