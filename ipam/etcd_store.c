@@ -465,6 +465,82 @@ static int es_put_if(struct ipam_store *st, const char *key, const char *val,
 	return rc;
 }
 
+/* {"request_put": {key, value}} or {"request_delete_range": {key}} of
+ * one store key, or NULL. */
+static json_object *es_op(struct etcd_store *es, const char *key,
+			  const char *val, size_t len)
+{
+	json_object *one, *op;
+	char *k = NULL, *v = NULL;
+
+	if (es_key(es, key, false, &k) < 0 ||
+	    (val && etcd_b64_encode(val, len, &v) < 0)) {
+		free(k);
+		return NULL;
+	}
+	one = json_object_new_object();
+	op = json_object_new_object();
+	json_object_object_add(op, "key", json_object_new_string(k));
+	if (val)
+		json_object_object_add(op, "value", json_object_new_string(v));
+	json_object_object_add(
+		one, val ? "request_put" : "request_delete_range", op);
+	free(k);
+	free(v);
+	return one;
+}
+
+/* One txn: if key is at ver, put it and do the writes of with. */
+static int es_put_if_with(struct ipam_store *st, const char *key,
+			  const char *val, size_t len, uint64_t ver,
+			  uint64_t *ret_ver, const struct ipam_kv_op *with,
+			  size_t n, struct cni_err *err)
+{
+	struct etcd_store *es = es_of(st);
+	json_object *req = json_object_new_object(), *cmps, *succ, *one;
+	char *k = NULL, what[480];
+	uint64_t rev = 0;
+	struct reply r;
+	bool ok = false;
+	size_t i;
+	int rc;
+
+	rc = es_key(es, key, false, &k);
+	if (rc < 0) {
+		json_object_put(req);
+		return rc;
+	}
+	cmps = json_object_new_array();
+	succ = json_object_new_array();
+	json_object_array_add(cmps, es_compare(k, ver, false));
+	free(k);
+	json_object_object_add(req, "compare", cmps);
+	json_object_object_add(req, "success", succ);
+	for (i = 0; i <= n && rc == 0; i++) {
+		one = i == 0 ? es_op(es, key, val, len)
+			     : es_op(es, with[i - 1].key, with[i - 1].val,
+				     with[i - 1].len);
+		if (!one)
+			rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+		else
+			json_object_array_add(succ, one);
+	}
+	es_what(es, "put of key", key, what, sizeof(what));
+	if (rc == 0)
+		rc = es_post(es, "/v3/kv/txn", cni_json_str(req), what, &r,
+			     err);
+	json_object_put(req);
+	if (rc < 0)
+		return rc;
+	rc = etcd_txn_reply_parse(r.buf, r.len, &ok, &rev, err);
+	free(r.buf);
+	if (rc == 0 && !ok)
+		return es_conflict(key, err);
+	if (rc == 0 && ret_ver)
+		*ret_ver = rev;
+	return rc;
+}
+
 static int es_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		     struct cni_err *err)
 {
@@ -674,5 +750,6 @@ const struct ipam_store_ops etcd_store = {
 	.get = es_get,
 	.put_if = es_put_if,
 	.del_if = es_del_if,
+	.put_if_with = es_put_if_with,
 	.list_pages = es_list_pages,
 };

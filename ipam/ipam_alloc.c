@@ -17,6 +17,7 @@
 #include "ipam_alloc.h"
 #include "ipam_block.h"
 #include "ipam_free.h"
+#include "ipam_rec.h"
 #include "ipam_refs.h"
 #include "store.h"
 
@@ -434,13 +435,20 @@ static int alloc_borrow(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
-/* Is the record at off o's claim's, without a container (o may take it)? */
+/* Is the record at off o's claim's, without a container (o may take it)?
+ * Also when the record is missing but the slot holds the claim's hash (a
+ * crash between a DEL's header and its record). */
 static bool claim_free_for(const struct ipam_block *b, uint32_t off,
 			   const struct ipam_owner *o)
 {
+	char h[IPAM_SLOT_HASH_LEN + 1];
 	bool attached;
 	const char *claim = ipam_block_claim(b, off, &attached);
 
+	if (o->claim && ipam_block_rec_missing(b, off)) {
+		ipam_slot_hash(NULL, NULL, o->claim, h);
+		return strcmp(ipam_block_slot_hash(b, off), h) == 0;
+	}
 	return o->claim && claim && !attached && strcmp(claim, o->claim) == 0;
 }
 
@@ -474,7 +482,7 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 	char a[IPAM_ADDR_STRLEN], holder[512];
 	ipam_u128 idx = ipam_block_of(r, want->v);
 	const char *at;
-	struct ipam_block b;
+	struct ipam_block b = { 0 };
 	uint32_t off;
 	int rc;
 
@@ -488,8 +496,12 @@ static int alloc_static(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = block_get(ctx, r, idx, &b, err);
 	if (rc == -ENOENT)
 		rc = ipam_block_new(r, idx, ctx->node, &b);
-	if (rc < 0)
+	if (rc == 0)
+		rc = ipam_rec_fetch(ctx->st, r, &b, off, err);
+	if (rc < 0) {
+		ipam_block_clear(&b);
 		return rc;
+	}
 	if (ipam_block_reserved(&b, off, &at)) {
 		rc = reserved_refuse(&b, off, r, want, at, err);
 		ipam_block_clear(&b);
@@ -547,6 +559,24 @@ static int mine_find(const struct mine *m, const char *cid, const char *ifname,
 	return -ENOENT;
 }
 
+/* o already holds off of b (its slot has o's hash): its record is read,
+ * and written when missing (an ADD that died between the block's write
+ * and its record's). */
+static int alloc_again(struct ipam_ctx *ctx, const struct ipam_range *r,
+		       struct ipam_block *b, uint32_t off,
+		       const struct ipam_owner *o, struct ipam_addr *ret,
+		       struct cni_err *err)
+{
+	int rc;
+
+	rc = ipam_rec_fetch(ctx->st, r, b, off, err);
+	if (rc == 0 && ipam_block_rec_missing(b, off))
+		return block_take(ctx, r, b, off, o, ret, err);
+	if (rc == 0)
+		addr_of(r, b->idx, off, ret);
+	return rc;
+}
+
 static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		      struct mine *m, const struct ipam_owner *o,
 		      const struct ipam_addr *want, struct ipam_addr *ret,
@@ -558,7 +588,9 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	int rc;
 
 	if (mine_find(m, o->cid, o->ifname, &i, &off) == 0) {
-		addr_of(r, m->b[i].idx, off, ret);
+		rc = alloc_again(ctx, r, &m->b[i], off, o, ret, err);
+		if (rc < 0)
+			return rc;
 		if (want && want->v != ret->v)
 			return cni_errf(err, CNI_ERR_ADDRESS_TAKEN,
 					"container %s interface %s already "
@@ -753,6 +785,11 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return 0;
 	}
 	b = &m.b[i];
+	rc = ipam_rec_fetch(ctx->st, r, b, off, err);
+	if (rc < 0) {
+		mine_clear(&m);
+		return rc;
+	}
 	if (claim_keeps(ctx, r, b, off))
 		ipam_block_detach(b, off);
 	else if ((rc = release_rec(ctx, r, b, off)) < 0) {
@@ -821,9 +858,10 @@ static int release_at_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	if (rc < 0)
 		return rc;
 	off = (uint32_t)(a->v - ipam_block_base(r, idx));
-	if (!rec_is(&b, off, r, a, cid, ifname, claim)) {
+	rc = ipam_rec_fetch(ctx->st, r, &b, off, err);
+	if (rc < 0 || !rec_is(&b, off, r, a, cid, ifname, claim)) {
 		ipam_block_clear(&b);
-		return -ENOENT;
+		return rc < 0 ? rc : -ENOENT;
 	}
 	if (detach)
 		ipam_block_detach(&b, off);
@@ -906,6 +944,26 @@ static bool gc_valid(json_object *valid, const char *cid, const char *ifname)
 	return false;
 }
 
+/* Is h the slot hash of an attachment in valid? */
+static bool gc_valid_hash(json_object *valid, const char *h)
+{
+	size_t i, n = valid ? json_object_array_length(valid) : 0;
+	char x[IPAM_SLOT_HASH_LEN + 1];
+
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(valid, i), *c, *f;
+
+		if (!json_object_object_get_ex(e, "containerID", &c) ||
+		    !json_object_object_get_ex(e, "ifname", &f))
+			continue;
+		ipam_slot_hash(json_object_get_string(c),
+			       json_object_get_string(f), NULL, x);
+		if (strcmp(x, h) == 0)
+			return true;
+	}
+	return false;
+}
+
 static const char *rec_get(json_object *rec, const char *key)
 {
 	json_object *v;
@@ -955,11 +1013,22 @@ static int gc_block(struct ipam_ctx *ctx, const struct ipam_range *r,
 		return -ENOMEM;
 	}
 	json_object_object_foreach (allocs, k, rec) {
+		uint32_t off = (uint32_t)strtoul(k, NULL, 10);
+
+		/* a slot of this node without its record: an ADD or DEL
+		 * that died half-way (no ADD of it succeeded); this node's
+		 * lock is held, so none is under way */
+		if (n < max && ipam_block_rec_missing(b, off) &&
+		    strcmp(rec_get(rec, "node"), ctx->node) == 0 &&
+		    !gc_valid_hash(valid, rec_get(rec, "#h"))) {
+			offs[n++] = off;
+			continue;
+		}
 		if (n < max && strcmp(rec_get(rec, "node"), ctx->node) == 0 &&
 		    strcmp(rec_get(rec, "net"), ctx->net ? ctx->net : "") ==
 			    0 &&
 		    !gc_valid(valid, rec_get(rec, "cid"), rec_get(rec, "if")))
-			offs[n++] = (uint32_t)strtoul(k, NULL, 10);
+			offs[n++] = off;
 	}
 	for (i = 0; i < n; i++)
 		act[i] = gc_decide(ctx, r, b, offs[i]);
@@ -985,6 +1054,9 @@ static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 	rc = mine_load(ctx, r, &m, err);
 	for (i = 0; rc == 0 && i < m.n; i++) {
+		rc = ipam_rec_fetch_all(ctx->st, r, &m.b[i], err);
+		if (rc < 0)
+			break;
 		n = gc_block(ctx, r, &m.b[i], valid, &dropped);
 		if (n <= 0) {
 			rc = n;

@@ -15,20 +15,43 @@ struct cni_err;
 
 #define IPAM_KEY_MAX 512
 
-/* A block as stored: {"cidr": "...", "node": owner, "allocs": {"<offset>":
- * {"cid","if","ns","pod","uid","node","net","claim"}}, "reserved":
- * {"<offset>": {"at": "<RFC 3339 UTC>", "reason"}}}; a claim's record without a pod
- * has no cid, if, pod, uid. "reserved" (optional) holds the addresses an
- * operator reserved (plexusctl ipam reserve): never handed out, held or
- * not. A block that only holds reservations has owner "" (no node). */
+/* A block as stored (format 2, docs/ipam.md "Keys and records"): a
+ * header {"v": 2, "cidr": "...", "node": owner, "slots": "<table>",
+ * "by": {"<off>": node}, "reserved": {"<offset>": {"at", "reason"}}}
+ * and one record per held offset under <pool>/a/<block>/<off>
+ * ({"cid","if","ns","pod","uid","node","net","claim"}; a claim's record
+ * without a pod has no cid, if, pod, uid). The slot table has, from
+ * offset 0 to the last held one, "." for a free offset and the slot's
+ * hash (IPAM_SLOT_HASH_LEN base64url characters, ipam_slot_hash of the
+ * record's container ID and interface, or of "claim:<ns>/<name>" for a
+ * claim's record without a pod) for a held one; "by" (absent when empty)
+ * names the borrowers (a record's node other than the owner). The header
+ * is the truth: a record counts only while its slot holds its hash.
+ * Format 1 (before) kept the records inline in "allocs"; it is read, and
+ * written as format 2 (its records moved out first) at its first write.
+ * A block that only holds reservations has owner "" (no node).
+ *
+ * In memory, allocs maps each held offset to its record when read (or
+ * just written), else to a stub {"node"} (ipam_block_rec_missing); each
+ * also carries the slot's hash ("#h") and, when its record is to be
+ * written with the header, "#p". */
 struct ipam_block {
 	ipam_u128 idx;
 	uint64_t ver; /* 0: not stored yet */
 	/* had a free address as read: the state the free-block index
 	 * (ipam_free.h) holds for it; set by ipam_block_note_room */
 	bool room;
+	bool v1; /* read in format 1: every record is written out first */
 	json_object *obj;
+	json_object *gone; /* offsets whose records go before the header */
+	json_object *hdr;  /* the last header ipam_block_str made */
 };
+
+#define IPAM_SLOT_HASH_LEN 6
+/* The slot hash of cid+ifname, or (cid NULL) of "claim:<claim>": 36 bits
+ * of FNV-1a 64 as 6 base64url characters. */
+void ipam_slot_hash(const char *cid, const char *ifname, const char *claim,
+		    char buf[IPAM_SLOT_HASH_LEN + 1]);
 
 /* Geometry: block idx covers [base, base + 2^host_bits). */
 int ipam_block_host_bits(const struct ipam_range *r);
@@ -46,6 +69,11 @@ void ipam_block_prefix(const struct ipam_range *r, char *buf);
 void ipam_ref_key(const struct ipam_range *r, const char *node, ipam_u128 idx,
 		  char *buf);
 void ipam_ref_prefix(const struct ipam_range *r, const char *node, char *buf);
+/* <pool>/a/<block>/<off>: the record of one held offset; the prefix of a
+ * block's records. */
+void ipam_rec_key(const struct ipam_range *r, ipam_u128 idx, uint32_t off,
+		  char *buf);
+void ipam_rec_prefix(const struct ipam_range *r, ipam_u128 idx, char *buf);
 /* The block index in the last segment of a block or ref key. */
 int ipam_key_block_idx(const char *key, ipam_u128 *ret);
 
@@ -57,12 +85,31 @@ int ipam_block_load(ipam_u128 idx, const char *key, const char *val, size_t len,
 void ipam_block_clear(struct ipam_block *b);
 const char *ipam_block_node(const struct ipam_block *b);
 json_object *ipam_block_allocs(const struct ipam_block *b);
-const char *ipam_block_str(const struct ipam_block *b);
+/* The header as stored (format 2), owned by b until the next call; ""
+ * when out of memory. */
+const char *ipam_block_str(struct ipam_block *b);
+
+/* Is off held without its record read (or with none in the store)? */
+bool ipam_block_rec_missing(const struct ipam_block *b, uint32_t off);
+/* Take a stored record (key, val) for off when its hash is the slot's: 1
+ * taken, 0 ignored (not held, or another hash: stale), or code 6 naming
+ * the key when it is no record. */
+int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
+			const char *val, size_t len, struct cni_err *err);
+/* For a held off whose record was not taken (after ipam_rec_fetch):
+ * "(no record)", or "(stale record)" when the one read had another hash;
+ * NULL when off is not held or its record was taken. */
+const char *ipam_block_rec_state(const struct ipam_block *b, uint32_t off);
+/* The record at off as stored (malloc'd), or NULL. */
+char *ipam_block_rec_str(const struct ipam_block *b, uint32_t off);
+/* The slot hash at off, or NULL when off is not held. */
+const char *ipam_block_slot_hash(const struct ipam_block *b, uint32_t off);
 
 /* A free, unreserved offset: 0 or -ENOSPC. */
 int ipam_block_free_slot(const struct ipam_range *r, const struct ipam_block *b,
 			 uint32_t *ret_off);
-/* The offset held by cid+ifname: 0 or -ENOENT. */
+/* The offset whose slot holds the hash of cid+ifname: 0 or -ENOENT (a
+ * record not read yet is not checked: ipam_rec_fetch it). */
 int ipam_block_find(const struct ipam_block *b, const char *cid,
 		    const char *ifname, uint32_t *ret_off);
 int ipam_block_add(struct ipam_block *b, uint32_t off,

@@ -9,6 +9,7 @@
 #include "cni_error.h"
 #include "ipam_block.h"
 #include "ipam_free.h"
+#include "ipam_rec.h"
 #include "store.h"
 
 #define HINT_TOUCHES 3
@@ -141,17 +142,36 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	char key[IPAM_KEY_MAX];
 	const char *val = ipam_block_str(b);
 	bool room = ipam_block_has_room(r, b), created = b->ver == 0;
+	struct ipam_rec_ops w;
 	int rc;
+
+	if (!*val) /* ipam_block_str ran out of memory */
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	/* a format-1 block's records are written out first: a crash
+	 * leaves the format-1 block, written out again next time */
+	rc = ipam_rec_write_before(st, r, b, err);
+	if (rc == 0 && ipam_rec_ops_make(r, b, &w) < 0)
+		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (rc < 0)
+		return rc;
 
 	/* an existing full block gets room: the hint comes first, so a
 	 * crash leaves a stale hint (checked by readers), never none */
 	if (!created && !b->room && room) {
 		rc = hint_touch(st, r, b->idx, err);
-		if (rc < 0)
+		if (rc < 0) {
+			ipam_rec_ops_done(NULL, &w);
 			return rc;
+		}
 	}
+	/* the header with its records' writes: one transaction on etcd;
+	 * elsewhere the deletes before it and the puts after it, so a
+	 * crash leaves at worst a slot without its record, which the
+	 * retried ADD, the DEL or the GC verb repairs */
 	ipam_block_key(r, b->idx, key);
-	rc = ipam_store_put_if(st, key, val, strlen(val), b->ver, &b->ver, err);
+	rc = ipam_store_put_if_with(st, key, val, strlen(val), b->ver, &b->ver,
+				    w.v, w.n, err);
+	ipam_rec_ops_done(rc == 0 ? b : NULL, &w);
 	if (rc < 0)
 		return rc;
 	/* a new block's hint after it exists (a reader finding a hint to a
@@ -170,6 +190,7 @@ int ipam_block_drop(struct ipam_store *st, const struct ipam_range *r,
 	char key[IPAM_KEY_MAX];
 	int rc;
 
+	ipam_rec_drop_all(st, r, b);
 	ipam_block_key(r, b->idx, key);
 	rc = ipam_store_del_if(st, key, b->ver, err);
 	if (rc == 0)

@@ -10,6 +10,7 @@
 #include "cni_error.h"
 #include "ipam_block.h"
 #include "ipam_free.h"
+#include "ipam_rec.h"
 #include "ipam_reserve.h"
 #include "store.h"
 
@@ -33,6 +34,9 @@ static int resv_load(struct ipam_store *st, const struct ipam_range *r,
 	free(val);
 	if (rc == 0)
 		ipam_block_note_room(r, ret);
+	/* the holders named come from the records */
+	if (rc == 0 && (rc = ipam_rec_fetch_all(st, r, ret, err)) < 0)
+		ipam_block_clear(ret);
 	return rc;
 }
 

@@ -6,10 +6,12 @@
 #include "cni_error.h"
 #include "ipam_block.h"
 #include "ipam_conf.h"
+#include "ipam_rec.h"
 #include "ipam_walk.h"
 #include "store.h"
 
 struct walk {
+	struct ipam_store *st;
 	const struct ipam_range *r;
 	ipam_block_fn fn;
 	void *arg;
@@ -32,7 +34,9 @@ static int walk_page(struct ipam_kv *kv, size_t n, void *arg,
 				     kv[i].ver, &b, err);
 		if (rc < 0)
 			break;
-		rc = w->fn(w->r, &b, w->arg, err);
+		rc = ipam_rec_fetch_all(w->st, w->r, &b, err);
+		if (rc == 0)
+			rc = w->fn(w->r, &b, w->arg, err);
 		ipam_block_clear(&b);
 	}
 	return rc;
@@ -43,7 +47,7 @@ int ipam_pool_walk(struct ipam_store *st, const struct ipam_range *r,
 		   struct cni_err *err)
 {
 	char prefix[IPAM_KEY_MAX];
-	struct walk w = { .r = r, .fn = fn, .arg = arg };
+	struct walk w = { .st = st, .r = r, .fn = fn, .arg = arg };
 
 	ipam_block_prefix(r, prefix);
 	return ipam_store_list_pages(st, prefix, false, page, walk_page, &w,

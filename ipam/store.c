@@ -61,6 +61,56 @@ int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 	return st->ops->del_if(st, key, ver, err);
 }
 
+#define PUT_ANY_TRIES 4
+
+int ipam_store_put_any(struct ipam_store *st, const char *key, const char *val,
+		       size_t len, struct cni_err *err)
+{
+	uint64_t ver = 0;
+	int i, rc = -ECANCELED;
+	char *old;
+
+	for (i = 0; i < PUT_ANY_TRIES && rc == -ECANCELED; i++) {
+		rc = st->ops->put_if(st, key, val, len, ver, NULL, err);
+		if (rc != -ECANCELED)
+			break;
+		rc = st->ops->get(st, key, &old, NULL, &ver, err);
+		if (rc == 0)
+			free(old);
+		if (rc == -ENOENT)
+			ver = 0;
+		rc = rc == 0 || rc == -ENOENT ? -ECANCELED : rc;
+	}
+	return rc;
+}
+
+int ipam_store_put_if_with(struct ipam_store *st, const char *key,
+			   const char *val, size_t len, uint64_t ver,
+			   uint64_t *ret_ver, const struct ipam_kv_op *with,
+			   size_t n, struct cni_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	/* etcd refuses a txn of more than 128 operations (its
+	 * --max-txn-ops): more writes than a /26 block's go one by one */
+	if (n && n <= IPAM_STORE_WITH_MAX && st->ops->put_if_with)
+		return st->ops->put_if_with(st, key, val, len, ver, ret_ver,
+					    with, n, err);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!with[i].val)
+			rc = st->ops->del_if(st, with[i].key, 0, err);
+		rc = rc == -ENOENT ? 0 : rc;
+	}
+	if (rc == 0)
+		rc = st->ops->put_if(st, key, val, len, ver, ret_ver, err);
+	for (i = 0; i < n && rc == 0; i++)
+		if (with[i].val)
+			rc = ipam_store_put_any(st, with[i].key, with[i].val,
+						with[i].len, err);
+	return rc;
+}
+
 struct kv_all {
 	struct ipam_kv *kv;
 	size_t n;

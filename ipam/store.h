@@ -25,6 +25,15 @@ struct ipam_kv {
 
 struct ipam_store;
 
+/* A write that rides on a compare-and-swap (ipam_store_put_if_with): val
+ * NULL deletes key (a missing key is no error), else val is put whatever
+ * is there. */
+struct ipam_kv_op {
+	const char *key;
+	const char *val;
+	size_t len;
+};
+
 /* Keys a page of a paged list when neither the caller nor the store's
  * pageSize says. */
 #define IPAM_STORE_PAGE 500
@@ -48,6 +57,13 @@ struct ipam_store_ops {
 		      struct cni_err *err);
 	int (*del_if)(struct ipam_store *st, const char *key, uint64_t ver,
 		      struct cni_err *err);
+	/* put_if of key and, only when it succeeds, the writes of with[0..n),
+	 * in one request. Optional: NULL does them one by one
+	 * (ipam_store_put_if_with). */
+	int (*put_if_with)(struct ipam_store *st, const char *key,
+			   const char *val, size_t len, uint64_t ver,
+			   uint64_t *ret_ver, const struct ipam_kv_op *with,
+			   size_t n, struct cni_err *err);
 	/* Keys starting with prefix (which ends in '/'), sorted by key.
 	 * Optional: NULL gathers the pages of list_pages. */
 	int (*list)(struct ipam_store *st, const char *prefix, bool keys_only,
@@ -94,6 +110,20 @@ int ipam_store_put_if(struct ipam_store *st, const char *key, const char *val,
 		      struct cni_err *err);
 int ipam_store_del_if(struct ipam_store *st, const char *key, uint64_t ver,
 		      struct cni_err *err);
+/* put_if of key with the writes of with[0..n): one transaction where the
+ * store has one and n <= IPAM_STORE_WITH_MAX (etcd: the writes happen
+ * only when the compare does);
+ * else one by one, the deletes before the put_if and the puts after it
+ * (a put over an existing key reads its version and writes on it). */
+/* Put val at key whatever is there: a create, or a put_if on the
+ * version just read when the key exists (a few tries). */
+int ipam_store_put_any(struct ipam_store *st, const char *key, const char *val,
+		       size_t len, struct cni_err *err);
+#define IPAM_STORE_WITH_MAX 64
+int ipam_store_put_if_with(struct ipam_store *st, const char *key,
+			   const char *val, size_t len, uint64_t ver,
+			   uint64_t *ret_ver, const struct ipam_kv_op *with,
+			   size_t n, struct cni_err *err);
 int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
 		    struct ipam_kv **ret, size_t *ret_n, struct cni_err *err);
 /* The keys of prefix page by page, fn called on each page; never more

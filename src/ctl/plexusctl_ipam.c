@@ -18,6 +18,7 @@
 #include "cni_json.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_rec.h"
 #include "ipam_claim.h"
 #include "ipam_conf.h"
 #include "ipam_walk.h"
@@ -147,7 +148,11 @@ static int recs_add_block(struct recs *rs, const struct ipam_range *r,
 			return -ENOMEM;
 		x->held = true;
 		x->at = strdup("");
-		x->cid = field(v, "cid");
+		/* a slot without its record: said so where the container
+		 * would be */
+		x->cid = ipam_block_rec_state(b, x->off)
+				 ? strdup(ipam_block_rec_state(b, x->off))
+				 : field(v, "cid");
 		x->ifname = field(v, "if");
 		x->ns = field(v, "ns");
 		x->pod = field(v, "pod");
@@ -965,6 +970,12 @@ int ipamctl_addr_holder(struct ipam_cmd *c, const struct ipam_addr *a,
 	free(val);
 	if (rc < 0)
 		return rc;
+	rc = ipam_rec_fetch(c->st, r, &b,
+			    (uint32_t)(a->v - ipam_block_base(r, idx)), err);
+	if (rc < 0) {
+		ipam_block_clear(&b);
+		return rc;
+	}
 	snprintf(node, node_size, "%s", ipam_block_node(&b));
 	rc = recs_add_block(rs, r, &b);
 	ipam_block_clear(&b);

@@ -14,6 +14,7 @@
 #include "ipam_addr.h"
 #include "ipam_alloc.h"
 #include "ipam_block.h"
+#include "ipam_rec.h"
 #include "ipam_conf.h"
 #include "ipam_refs.h"
 #include "plexusctl.h"
@@ -148,6 +149,8 @@ static int preview_static(struct preview *p, const struct ipam_range *r,
 		return 0;
 	}
 	rc = block_load(p, r, idx, &b, err);
+	if (rc == 0) /* the holder named from its record */
+		rc = ipam_rec_fetch(p->st, r, b, off, err);
 	if (rc < 0)
 		return rc;
 	if (ipam_block_reserved(b, off, NULL)) {

@@ -237,6 +237,63 @@ static int report_parse(json_object *o, struct pd_store_req *q,
 	return 0;
 }
 
+/* "with" (put only): an array of {"key": string, "val": string
+ * (optional)}, at most IPAM_STORE_WITH_MAX. */
+static int with_parse(json_object *o, struct pd_store_req *q,
+		      struct cni_err *err)
+{
+	json_object *w, *e, *k, *v;
+	size_t i, n;
+
+	q->with = NULL;
+	if (!json_object_object_get_ex(o, "with", &w))
+		return 0;
+	if (q->op != 1 || !json_object_is_type(w, json_type_array) ||
+	    (n = json_object_array_length(w)) > IPAM_STORE_WITH_MAX)
+		return cni_errf(err, CNI_ERR_DECODE,
+				"with: not an array of at most %d writes of "
+				"a put",
+				IPAM_STORE_WITH_MAX);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(w, i);
+		if (!json_object_is_type(e, json_type_object) ||
+		    !json_object_object_get_ex(e, "key", &k) ||
+		    !json_object_is_type(k, json_type_string) ||
+		    (json_object_object_get_ex(e, "val", &v) &&
+		     !json_object_is_type(v, json_type_string)))
+			return cni_errf(err, CNI_ERR_DECODE,
+					"with[%zu]: not {\"key\", \"val\"}", i);
+	}
+	q->with = w;
+	return 0;
+}
+
+/* put with q->with: the writes borrowed from the request's document. */
+static int run_put_with(struct ipam_store *st, const struct pd_store_req *q,
+			uint64_t *ret_ver, struct cni_err *err)
+{
+	size_t i, n = json_object_array_length(q->with);
+	struct ipam_kv_op *ops = calloc(n ? n : 1, sizeof(*ops));
+	json_object *e, *v;
+	int r;
+
+	if (!ops)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(q->with, i);
+		json_object_object_get_ex(e, "key", &v);
+		ops[i].key = json_object_get_string(v);
+		if (json_object_object_get_ex(e, "val", &v)) {
+			ops[i].val = json_object_get_string(v);
+			ops[i].len = (size_t)json_object_get_string_len(v);
+		}
+	}
+	r = ipam_store_put_if_with(st, q->key, q->val, q->val_len, q->ver,
+				   ret_ver, ops, n, err);
+	free(ops);
+	return r;
+}
+
 /* Every member typed as the protocol says. */
 static int req_parse(json_object *o, struct pd_store_req *q,
 		     struct cni_err *err)
@@ -284,7 +341,7 @@ static int req_parse(json_object *o, struct pd_store_req *q,
 				TIMEOUT_MAX);
 	if (q->op == 1 && !q->val)
 		return cni_errf(err, CNI_ERR_DECODE, "put: no val");
-	return 0;
+	return with_parse(o, q, err);
 }
 
 static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
@@ -303,8 +360,9 @@ static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
 		r = ipam_store_get(st, q->key, &val, &len, &ver, err);
 		break;
 	case 1:
-		r = ipam_store_put_if(st, q->key, q->val, q->val_len, q->ver,
-				      &ver, err);
+		r = q->with ? run_put_with(st, q, &ver, err)
+			    : ipam_store_put_if(st, q->key, q->val, q->val_len,
+						q->ver, &ver, err);
 		break;
 	case 2:
 		r = ipam_store_del_if(st, q->key, q->ver, err);
@@ -326,6 +384,13 @@ static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
 		json_object_object_add(o, "ver", json_object_new_uint64(ver));
 	if (q->op == 3)
 		json_object_object_add(o, "kvs", kvs_json(kv, n));
+	/* says the writes of "with" were done (a plexusd before "with"
+	 * ignored it: the client then does them itself) */
+	if (q->with)
+		json_object_object_add(
+			o, "with",
+			json_object_new_int(
+				(int)json_object_array_length(q->with)));
 	free(val);
 	ipam_kv_free(kv, n);
 	return o;

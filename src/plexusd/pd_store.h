@@ -17,12 +17,16 @@ struct pd_store;
  * operation there (ipam/via_plexusd.c): one JSON line a request, one a
  * reply; the compare-and-swap stays the store's own. The protocol:
  *   {"op": "get"|"put"|"del"|"list", "store": {the node's store object},
- *    "key": K, "val": V, "ver": N, "keysOnly": B, "timeoutMs": T}
+ *    "key": K, "val": V, "ver": N, "keysOnly": B, "timeoutMs": T,
+ *    "with": [{"key": K, "val": V}, ...]} ("with", put only: the writes
+ *    that go with the compare-and-swap, ipam_store_put_if_with; an entry
+ *    without "val" is a delete)
  *   {"op": "report", "outcome": O, "fallback": F} (plexus-ipam after a
  *    call, fire-and-forget: at least one of the two; O one of
  *    PD_STORE_OUTCOMES' names, F of PD_STORE_REASONS'; answered {"rc": 0},
  *    counted, nothing else)
- *   {"rc": 0, "val": V, "ver": N} | {"rc": 0, "kvs": [{"key", "val",
+ *   {"rc": 0, "val": V, "ver": N, "with": n (a put with "with": its
+ *    writes were done)} | {"rc": 0, "kvs": [{"key", "val",
  *    "ver"}]} | {"rc": -errno, "code": C, "msg": M}
  * A request line is at most PD_STORE_REQ_MAX bytes, a reply at most
  * PD_STORE_REPLY_MAX ("rc": -EMSGSIZE: the client asks the store
@@ -66,6 +70,7 @@ struct pd_store_req {
 	uint64_t ver;
 	bool keys_only;
 	int64_t timeout_ms;
+	json_object *with; /* put: the writes that go with it, or NULL */
 };
 /* 0 with *ret borrowing from *ret_doc (the caller puts it), or a
  * negative errno with err naming the member. */

@@ -15,7 +15,10 @@
 # released) are checked against the operator verbs' 32 MiB peak RSS goal
 # (printed, not asserted); B_SCALE_BEFORE=<an older plexusctl> measures
 # that one too, for a before/after.
+# Then etcd's dbSize growth over B_SCALE_HIST pod ADDs of one node (its
+# history, nothing compacted).
 #   B_SCALE_NODES (5000)  B_SCALE_PODS (110)  B_SCALE_NETS (10, model only)
+#   B_SCALE_HIST (1000)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$TOP/build/bin
@@ -128,11 +131,22 @@ if [ -n "${B_SCALE_BEFORE:-}" ]; then
 	measure "before: plexusctl ipam gc --dry-run" "$B_SCALE_BEFORE" ipam gc --dry-run --config "$W/big.conf" --kubeconfig "$W/api/kubeconfig"
 fi
 
+# etcd's history: its dbSize before and after B_SCALE_HIST (1000) pod
+# ADDs of one node into a pool of its own (10.32.0.0/16 in /26 blocks:
+# it claims 16 blocks on the way), nothing compacted (the command:
+# etcdctl endpoint status -w json)
+HIST_N=${B_SCALE_HIST:-1000}
+echo "{\"cniVersion\":\"1.1.0\",\"name\":\"hist\",\"type\":\"bridge\",\"ipam\":{\"type\":\"plexus-ipam\",\"store\":\"seed\",\"range\":\"10.32.0.0/16\",\"blockSize\":26}}" >"$W/hist.conf"
+dbsize() { etcdctl --endpoints "$ETCD_URL" endpoint status -w json | python3 -c 'import json,sys; s=json.load(sys.stdin); s=s[0] if isinstance(s,list) else s; print(s["Status"]["dbSize"])'; }
+db0=$(dbsize)
+for i in $(seq "$HIST_N"); do "$W/ipam" ADD "hist-$i" hist-node "$W/hist.conf" >/dev/null || break; done
+HIST_BYTES=$(($(dbsize) - db0))
+
 # the model: NODES x PODS x NETS from the rows above and etcd's own sizes
 etcdctl --endpoints "$ETCD_URL" endpoint status -w json >"$W/status.json"
 # the number of keys, and the size of a full block's value (the pool's
 # first block: seeded full), through etcd's JSON gateway
-read -r NKEYS BLK < <(python3 - "$ETCD_URL" <<'EOP'
+read -r NKEYS BLK REC < <(python3 - "$ETCD_URL" <<'EOP'
 import base64, json, sys, urllib.request
 url = sys.argv[1] + "/v3/kv/range"
 b64 = lambda s: base64.b64encode(s.encode()).decode()
@@ -140,16 +154,16 @@ def rng(body):
     req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     return json.load(urllib.request.urlopen(req))
 n = rng({"key": b64("/plexus-ipam/"), "range_end": b64("/plexus-ipam0"), "count_only": True})
-keys = rng({"key": b64("/plexus-ipam/"), "range_end": b64("/plexus-ipam0"), "keys_only": True, "limit": 5000})
-blocks = sorted(base64.b64decode(k["key"]).decode() for k in keys.get("kvs", []) if "/b/" in base64.b64decode(k["key"]).decode())
-size = 0
-if blocks:
-    kv = rng({"key": b64(blocks[0])})["kvs"][0]
-    size = len(base64.b64decode(kv["value"]))
-print(n.get("count", 0), size)
+# the pool's first block header and its first record (block format 2:
+# records are keys of their own, <pool>/a/<block>/<off>, sorted before b/)
+def first(prefix):
+    got = rng({"key": b64(prefix), "range_end": b64(prefix[:-1] + chr(ord(prefix[-1]) + 1)), "limit": 1})
+    kvs = got.get("kvs", [])
+    return len(base64.b64decode(kvs[0]["value"])) if kvs else 0
+print(n.get("count", 0), first("/plexus-ipam/10.0.0.0_12/b/"), first("/plexus-ipam/10.0.0.0_12/a/"))
 EOP
 )
-python3 - "$W/rows" "$W/status.json" "$NKEYS" "$BLK" "$NODES" "$PODS" "$NETS" <<'EOF'
+python3 - "$W/rows" "$W/status.json" "$NKEYS" "$BLK" "$NODES" "$PODS" "$NETS" "$REC" "$HIST_N" "$HIST_BYTES" <<'EOF'
 import json, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -157,7 +171,7 @@ for line in open(sys.argv[1]):
     rows[label] = dict(ms=int(t), reqs=int(q), sent=int(s), recv=int(r), rss=int(rss), ok=res == "ok", res=res)
 st = json.load(open(sys.argv[2]))
 db = st[0]["Status"]["dbSize"] if isinstance(st, list) else st["Status"]["dbSize"]
-nkeys, blk, nodes, pods, nets = (int(x) for x in sys.argv[3:8])
+nkeys, blk, nodes, pods, nets, rec, hist_n, hist_bytes = (int(x) for x in sys.argv[3:11])
 add, dele = rows["ADD again, same node (steady state)"], rows["DEL"]
 borrow = rows["ADD, node whose blocks are full (borrows)"]
 borrow2 = rows["ADD, node whose blocks are full, again"]
@@ -167,7 +181,10 @@ print(f"\nmodel: {nodes} nodes x {pods} pods x {nets} networks, from the measure
 def row(k, v): print(f"  {k:<58} {v}")
 row("keys (one network, measured; x networks)", f"{nkeys} ; {nkeys * nets}")
 row("etcd db size (one network, measured; x networks)", f"{db / MiB:.1f} MiB ; {db * nets / MiB:.1f} MiB")
-row("largest object: a full /26 block's value", f"{blk} bytes ({blk / (1.5 * MiB) * 100:.1f}% of etcd's 1.5 MiB request limit)")
+row("largest object: a full /26 block's header", f"{blk} bytes ({blk / (1.5 * MiB) * 100:.1f}% of etcd's 1.5 MiB request limit)")
+row("an allocation's record (<pool>/a/<block>/<off>)", f"{rec} bytes")
+if hist_n:
+    row(f"etcd dbSize growth over {hist_n} pod ADDs, no compaction", f"{hist_bytes} bytes ({hist_bytes / hist_n:.0f} per ADD)")
 row("requests per pod ADD, steady state (x networks)", f"{add['reqs']} ; {add['reqs'] * nets}")
 row("bytes sent per pod ADD, steady state (x networks)", f"{add['sent']} ; {add['sent'] * nets}")
 row("bytes sent per pod ADD+DEL (x networks)", f"{add['sent'] + dele['sent']} ; {(add['sent'] + dele['sent']) * nets}")

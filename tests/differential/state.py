@@ -263,8 +263,11 @@ def left(host, pod, *dirs):
                     body = open(f).read()
                 except OSError:
                     continue
-                if "/b/" in f and '"cid"' not in body:
+                if "/b/" in f and '"cid"' not in body and \
+                        not re.search(r'"slots":"\.*[A-Za-z0-9_-]', body):
                     continue  # a plexus-ipam block with no allocation
+                if "/a/" in f:
+                    continue  # a block's records: counted with the block
                 if "/n/" in f or "/i/" in f or "/.locks" in f:
                     continue  # a node's references, locks
                 if "/f/" in f or b in ("fi", "fc"):

@@ -79,13 +79,22 @@ expect_addr() {
 ipam_recs() {
 	k get ipamkeys.ipam.plexus.dev -o json | python3 -c '
 import ipaddress, json, sys
-for o in json.load(sys.stdin)["items"]:
-    v = json.loads(o["spec"]["value"])
-    if "/b/" not in o["spec"]["key"]:
+items = [(o["spec"]["key"], json.loads(o["spec"]["value"]))
+         for o in json.load(sys.stdin)["items"]]
+# records: <pool>/a/<block>/<off> (block format 2)
+recs = {k: v for k, v in items if "/a/" in k}
+for k, v in items:
+    if "/b/" not in k:
         continue
-    # a block: allocations keyed by offset in the block
+    # a block: held offsets in its slot table, each record beside it
     net = ipaddress.ip_network(v["cidr"])
-    for off, r in (v.get("allocs") or {}).items():
+    allocs = v.get("allocs") or {}
+    t, off = v.get("slots", ""), 0
+    while t:  # "." a free offset, 6 characters a held one
+        if t[0] != ".":
+            allocs[str(off)] = recs.get(k.replace("/b/", "/a/") + "/" + str(off), {})
+        t, off = t[1:] if t[0] == "." else t[6:], off + 1
+    for off, r in allocs.items():
         print(net[int(off)], "%s/%s" % (r.get("ns"), r.get("pod")), r.get("if"), r.get("node"))'
 }
 # events NS NAME: "reason: message" of the pod's events.

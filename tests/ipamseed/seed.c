@@ -3,12 +3,16 @@
  * plexus-ipam network config (its store from the node settings, as the
  * plugin finds it) with ALLOCS allocations over NODES node names
  * (node-00, node-01, ...), through the allocator's own block code and the
- * store's put_if, one write per block, one per node's reference index
+ * store's put_if, one write per block and one per allocation record
+ * (ipam_block_write), one per node's reference index
  * (ipam_refs.h) and one per free-block hint of a block with room, and
  * <pool>/fi (the free-block index as the allocator keeps it, ipam_free.h)
  * instead of one plugin exec per allocation; with
  * PLEXUS_IPAM_SEED_LAYOUT=old, one reference key per block
- * (<pool>/n/<node>/<block>) as plexus-ipam wrote them before the index.
+ * (<pool>/n/<node>/<block>) as plexus-ipam wrote them before the index;
+ * with PLEXUS_IPAM_SEED_LAYOUT=v1, blocks in format 1 (records inline,
+ * as plexus-ipam wrote them before format 2, ipam_block.h), one write
+ * each.
  * Blocks are filled whole, in pool order, and
  * owned round-robin by the nodes; every block left after that is claimed
  * empty by the last node, so a node whose blocks are full must borrow.
@@ -36,7 +40,7 @@ struct seed {
 	const char *net;
 	int nodes;
 	long allocs, made, writes, blocks;
-	bool old_layout;
+	bool old_layout, v1;
 	struct ipam_refs *refs; /* one per node */
 };
 
@@ -84,13 +88,64 @@ static int fill(struct seed *s, struct ipam_block *b, const char *node)
 	return 0;
 }
 
+/* A copy of rec without the in-memory "#" fields. */
+static json_object *rec_copy(json_object *rec)
+{
+	json_object *c = json_object_new_object();
+
+	json_object_object_foreach (rec, f, x) {
+		if (f[0] != '#')
+			json_object_object_add(c, f, json_object_get(x));
+	}
+	return c;
+}
+
+/* b in format 1: {"cidr", "node", "allocs": {"<off>": record}}. */
+static char *v1_str(const struct ipam_block *b)
+{
+	json_object *o = json_object_new_object();
+	json_object *a = json_object_new_object();
+	char *str;
+
+	json_object_object_foreach (b->obj, k, v) {
+		if (strcmp(k, "allocs") != 0)
+			json_object_object_add(o, k, json_object_get(v));
+	}
+	json_object_object_add(o, "allocs", a);
+	json_object_object_foreach (ipam_block_allocs(b), off, rec)
+		json_object_object_add(a, off, rec_copy(rec));
+	str = strdup(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return str;
+}
+
+/* b in format 1, one write, and its hint when it has room. */
+static int put_v1(struct seed *s, struct ipam_block *b, struct cni_err *err)
+{
+	char key[IPAM_KEY_MAX], *val = v1_str(b);
+	int rc;
+
+	if (!val)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	ipam_block_key(s->r, b->idx, key);
+	rc = ipam_store_put_if(s->st, key, val, strlen(val), 0, NULL, err);
+	free(val);
+	s->writes++;
+	if (rc == 0 && ipam_block_has_room(s->r, b)) {
+		rc = ipam_free_ensure(s->st, s->r, b, err);
+		s->writes++;
+	}
+	return rc;
+}
+
 static int put_block(struct seed *s, ipam_u128 idx, int node_no,
 		     const char *node, struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX];
 	struct ipam_block b;
-	const char *val;
-	int rc;
+	bool room;
+	int rc, n;
 
 	rc = ipam_block_new(s->r, idx, node, &b);
 	if (rc == 0)
@@ -102,18 +157,17 @@ static int put_block(struct seed *s, ipam_u128 idx, int node_no,
 	} else if (rc == 0) {
 		rc = ipam_refs_add(&s->refs[node_no], idx);
 	}
-	ipam_block_key(s->r, idx, key);
-	val = rc == 0 ? ipam_block_str(&b) : NULL;
-	if (rc == 0)
-		rc = ipam_store_put_if(s->st, key, val, strlen(val), 0, NULL,
-				       err);
-	s->writes++;
-	s->blocks++;
-	/* the free-block index, as the allocator keeps it */
-	if (rc == 0 && ipam_block_has_room(s->r, &b)) {
-		rc = ipam_free_ensure(s->st, s->r, &b, err);
-		s->writes++;
+	/* the header, its hint when it has room, then its records, as the
+	 * allocator writes them (ipam_block_write) */
+	n = json_object_object_length(ipam_block_allocs(&b));
+	room = ipam_block_has_room(s->r, &b);
+	if (rc == 0 && s->v1) {
+		rc = put_v1(s, &b, err);
+	} else if (rc == 0) {
+		rc = ipam_block_write(s->st, s->r, &b, err);
+		s->writes += 1 + n + room;
 	}
+	s->blocks++;
 	ipam_block_clear(&b);
 	return rc;
 }
@@ -198,6 +252,8 @@ int main(int argc, char **argv)
 	s.allocs = atol(argv[3]);
 	s.old_layout = getenv("PLEXUS_IPAM_SEED_LAYOUT") &&
 		       !strcmp(getenv("PLEXUS_IPAM_SEED_LAYOUT"), "old");
+	s.v1 = getenv("PLEXUS_IPAM_SEED_LAYOUT") &&
+	       !strcmp(getenv("PLEXUS_IPAM_SEED_LAYOUT"), "v1");
 	s.refs = calloc((size_t)s.nodes, sizeof(*s.refs));
 	if (!s.refs)
 		return 1;

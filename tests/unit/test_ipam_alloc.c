@@ -923,10 +923,16 @@ static void test_ipam_free__borrow_skips_stale_hint(void **state)
 			 0);
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
 	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
-	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/b/00000000", &val,
+	/* its record beside a's block, its slot tagged with its node */
+	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/a/00000000/2", &val,
 					NULL, NULL, &err),
 			 0);
 	assert_non_null(strstr(val, "\"b7\""));
+	free(val);
+	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/b/00000000", &val,
+					NULL, NULL, &err),
+			 0);
+	assert_non_null(strstr(val, "\"by\":{\"2\":\"node-b\"}"));
 	free(val);
 	for (i = 8; i < 13; i++) {
 		snprintf(cid, sizeof(cid), "b%d", i);
@@ -1046,6 +1052,245 @@ static void test_ipam_block_load__bad_reserved(void **state)
 	assert_int_equal(err.code, CNI_ERR_DECODE);
 }
 
+/* --- block format 2: a header of slot hashes, one record key each --- */
+
+static void put_raw(struct fx *f, const char *key, const char *val)
+{
+	struct cni_err err = { 0 };
+	char *old;
+	uint64_t ver = 0;
+
+	if (ipam_store_get(f->st, key, &old, NULL, &ver, &err) == 0)
+		free(old);
+	assert_int_equal(ipam_store_put_if(f->st, key, val, strlen(val), ver,
+					   NULL, &err),
+			 0);
+}
+
+static void del_raw(struct fx *f, const char *key)
+{
+	struct cni_err err = { 0 };
+
+	assert_int_equal(ipam_store_del_if(f->st, key, 0, &err), 0);
+}
+
+/* The stored value of key (static buffer), or "" when missing. */
+static const char *val_of(struct fx *f, const char *key)
+{
+	static char buf[4096];
+	struct cni_err err = { 0 };
+	char *val;
+
+	buf[0] = '\0';
+	if (ipam_store_get(f->st, key, &val, NULL, NULL, &err) == 0) {
+		snprintf(buf, sizeof(buf), "%s", val);
+		free(val);
+	}
+	return buf;
+}
+
+/* Is off held in the block stored at key? */
+static bool slot_held(struct fx *f, const char *key, uint32_t off)
+{
+	const char *val = val_of(f, key);
+	struct ipam_block b;
+	bool held;
+
+	assert_int_equal(ipam_block_load(0, key, val, strlen(val), 1, &b, NULL),
+			 0);
+	held = ipam_block_slot_hash(&b, off) != NULL;
+	ipam_block_clear(&b);
+	return held;
+}
+
+/* A format-1 block (records inline) is read as before, and written as
+ * a header plus one record key each at its first write. */
+static void test_ipam_block__v1_converted_at_first_write(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct ipam_refs x = { 0 };
+	struct cni_err err = { 0 };
+
+	(void)state;
+	put_raw(f, "10.0.0.0_24/b/00000000",
+		"{\"cidr\":\"10.0.0.0/24\",\"node\":\"node-a\",\"allocs\":"
+		"{\"2\":{\"cid\":\"c1\",\"if\":\"eth0\",\"ns\":\"ns1\","
+		"\"pod\":\"p1\",\"node\":\"node-a\"}}}");
+	ipam_refs_key(r, "node-a", x.key);
+	assert_int_equal(ipam_refs_add(&x, 0), 0);
+	assert_int_equal(ipam_refs_store(f->st, r, &x, &err), 0);
+	ipam_refs_clear(&x);
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2"); /* idempotent */
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.3");
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/b/00000000"), "\"v\":2"));
+	assert_null(strstr(val_of(f, "10.0.0.0_24/b/00000000"), "allocs"));
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"pod\":"
+								      "\"p1"
+								      "\""));
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/3"), "\"cid\":"
+								      "\"c2"
+								      "\""));
+	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
+	assert_string_equal(val_of(f, "10.0.0.0_24/a/00000000/2"), "");
+	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.2");
+	fx_free(f);
+}
+
+/* A crash between the header's write and its record's leaves a slot
+ * without a record: the retried ADD writes the record, DEL clears the
+ * slot, and GC frees the slot of a container that is not valid. */
+static void test_ipam_rec__slot_without_record_repaired(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct cni_err err = { 0 };
+	json_object *valid;
+	size_t n = 0;
+
+	(void)state;
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
+	del_raw(f, "10.0.0.0_24/a/00000000/2");
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+								      "\"c1"
+								      "\""));
+	del_raw(f, "10.0.0.0_24/a/00000000/2");
+	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
+	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 2));
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
+	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.3");
+	del_raw(f, "10.0.0.0_24/a/00000000/3");
+	/* another node's GC leaves it; this node's frees it */
+	assert_int_equal(ipam_gc(&f->b, r, NULL, &n, &err), 0);
+	assert_true(slot_held(f, "10.0.0.0_24/b/00000000", 3));
+	valid = json_object_new_array();
+	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
+	json_object_put(valid);
+	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 3));
+	fx_free(f);
+}
+
+/* A claim's address whose header was given to the claim but whose
+ * record still is the pod's (a crash between the two writes of a DEL on
+ * a store without transactions): the claim's next pod takes it and
+ * writes its record. */
+static void test_ipam_rec__claim_slot_with_stale_record(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct holds h = { .answer = 1 };
+	struct cni_err err = { 0 };
+	char pod_rec[4096];
+
+	(void)state;
+	f->a.claim_holds = f->b.claim_holds = fake_holds;
+	f->a.claim_arg = f->b.claim_arg = &h;
+	assert_int_equal(add_claim(f, &f->a, "c1", "ns1/k1", NULL, &err), 0);
+	snprintf(pod_rec, sizeof(pod_rec), "%s",
+		 val_of(f, "10.0.0.0_24/a/00000000/2"));
+	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
+	put_raw(f, "10.0.0.0_24/a/00000000/2", pod_rec); /* the stale one */
+	assert_int_equal(add_claim(f, &f->b, "c5", "ns1/k1", "10.0.0.2", &err),
+			 0);
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+								      "\"c5"
+								      "\""));
+	fx_free(f);
+}
+
+/* A record whose hash is not its slot's is stale: ignored (the ADD that
+ * holds the slot writes its own); one that is no record is code 6
+ * naming its key, and nothing is written. */
+static void test_ipam_rec__stale_ignored_bad_refused(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	struct cni_err err = { 0 };
+	char before[4096];
+
+	(void)state;
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
+	put_raw(f, "10.0.0.0_24/a/00000000/2",
+		"{\"cid\":\"other\",\"if\":\"eth0\"}");
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+								      "\"c1"
+								      "\""));
+	put_raw(f, "10.0.0.0_24/a/00000000/2", "[1]");
+	snprintf(before, sizeof(before), "%s",
+		 val_of(f, "10.0.0.0_24/b/00000000"));
+	assert_true(add_err(f, &f->a, "c1", NULL, &err) < 0);
+	assert_int_equal(err.code, CNI_ERR_DECODE);
+	assert_non_null(strstr(err.msg, "10.0.0.0_24/a/00000000/2"));
+	assert_string_equal(val_of(f, "10.0.0.0_24/b/00000000"), before);
+	fx_free(f);
+}
+
+/* A header's slot table that does not parse is code 6. */
+static void test_ipam_block_load__bad_slots(void **state)
+{
+	static const char *const bad[] = {
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"x\"}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"..AAAAA\"}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"..AAAAA+\"}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"..AAAAAA.\"}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"AAAAAA\",\"by\":{\"1\":"
+		"\"m\"}}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"AAAAAA\",\"by\":{\"0\":"
+		"\"a b\"}}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":\"AAAAAA\",\"by\":[]}",
+		"{\"v\":3,\"node\":\"n\",\"slots\":\"\"}",
+		"{\"v\":\"2\",\"node\":\"n\",\"slots\":\"\"}",
+		"{\"v\":2,\"node\":\"n\",\"slots\":{}}",
+		"{\"node\":\"n\",\"allocs\":{\"2\":[]}}",
+		"{\"node\":\"n\",\"allocs\":{\"02\":{}}}",
+	};
+	static const char good[] = "{\"v\":2,\"node\":\"n\",\"slots\":"
+				   "\"..abc-_9......Zz0123\",\"by\":{\"9\":"
+				   "\"m\"}}";
+	struct ipam_block b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cni_err err = { 0 };
+
+		assert_true(ipam_block_load(0, "k", bad[i], strlen(bad[i]), 1,
+					    &b, &err) < 0);
+		assert_int_equal(err.code, CNI_ERR_DECODE);
+	}
+	assert_int_equal(
+		ipam_block_load(0, "k", good, strlen(good), 1, &b, NULL), 0);
+	assert_true(ipam_block_has_node(&b, "m"));
+	assert_string_equal(ipam_block_slot_hash(&b, 2), "abc-_9");
+	assert_string_equal(ipam_block_slot_hash(&b, 9), "Zz0123");
+	assert_null(ipam_block_slot_hash(&b, 3));
+	assert_string_equal(ipam_block_str(&b), good);
+	ipam_block_clear(&b);
+}
+
+/* A full /26 block's header stays under 500 bytes (the first block of a
+ * pool of 64: taken in order). */
+static void test_ipam_block__full_header_small(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/20\",\"gateway\":"
+			      "\"10.0.0.1\",\"blockSize\":26}");
+	char cid[48];
+
+	(void)state;
+	for (int i = 0; i < 62; i++) {
+		snprintf(cid, sizeof(cid),
+			 "0123456789abcdef0123456789abcdef%04d", i);
+		add(f, &f->a, cid);
+	}
+	for (uint32_t off = 2; off < 64; off++)
+		assert_true(slot_held(f, "10.0.0.0_20/b/00000000", off));
+	assert_true(strlen(val_of(f, "10.0.0.0_20/b/00000000")) <= 500);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1077,6 +1322,12 @@ int main(void)
 		cmocka_unit_test(
 			test_ipam_reserve_span__dry_run_and_ownerless_block),
 		cmocka_unit_test(test_ipam_block_load__bad_reserved),
+		cmocka_unit_test(test_ipam_block__v1_converted_at_first_write),
+		cmocka_unit_test(test_ipam_rec__slot_without_record_repaired),
+		cmocka_unit_test(test_ipam_rec__stale_ignored_bad_refused),
+		cmocka_unit_test(test_ipam_rec__claim_slot_with_stale_record),
+		cmocka_unit_test(test_ipam_block_load__bad_slots),
+		cmocka_unit_test(test_ipam_block__full_header_small),
 		cmocka_unit_test(test_ipam_free__hint_follows_transitions),
 		cmocka_unit_test(test_ipam_free__borrow_skips_stale_hint),
 		cmocka_unit_test(test_ipam_free__built_once_and_repaired_by_gc),

@@ -80,6 +80,17 @@ static void test_pd_store__ops_on_a_file_store(void **state)
 	r = ask(c, 0, "\"op\":\"del\",\"key\":\"p/b/1\"");
 	assert_non_null(strstr(r, "\"rc\":0"));
 	free(r);
+	/* a put with the writes that go with it (a block's records) */
+	r = ask(c, 0,
+		"\"op\":\"put\",\"key\":\"p/b/2\",\"val\":\"h\",\"ver\":0,"
+		"\"with\":[{\"key\":\"p/a/2/5\",\"val\":\"r\"},"
+		"{\"key\":\"p/a/2/6\"}]");
+	assert_non_null(strstr(r, "\"rc\":0"));
+	assert_non_null(strstr(r, "\"with\":2"));
+	free(r);
+	r = ask(c, 0, "\"op\":\"get\",\"key\":\"p/a/2/5\"");
+	assert_non_null(strstr(r, "\"val\":\"r\""));
+	free(r);
 	pd_store_cache_free(c);
 }
 
@@ -95,6 +106,13 @@ static void test_pd_store__malformed(void **state)
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"ver\":\"1\"}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"timeoutMs\":0}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"keysOnly\":1}",
+		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"with\":[]}",
+		"{\"op\":\"put\",\"store\":{},\"key\":\"k\",\"val\":\"v\","
+		"\"with\":{}}",
+		"{\"op\":\"put\",\"store\":{},\"key\":\"k\",\"val\":\"v\","
+		"\"with\":[{\"val\":\"v\"}]}",
+		"{\"op\":\"put\",\"store\":{},\"key\":\"k\",\"val\":\"v\","
+		"\"with\":[{\"key\":\"a\",\"val\":1}]}",
 	};
 	struct pd_store_cache *c = pd_store_cache_new("");
 
