@@ -167,7 +167,9 @@ case_gc_verb() {
 	CNI_COMMAND=GC NODE_NAME=node1 "$IPAM" <"$T_TMP/gc.json" || fail "GC again"
 	expect_eq "$(keys 10.61.0.0_24 | grep -c '/n/node1/')" 0 "node1's old keys after GC"
 	expect_eq "$(keys 10.61.0.0_24 | grep -c '/n/node2/')" 1 "node2's old keys after GC"
-	expect_eq "$(lists)" 1 "list requests of the GC verb"
+	# one list for the records of node1's block (format 2: the GC verb
+	# reads them to match the valid attachments), one for the old keys
+	expect_eq "$(lists)" 2 "list requests of the GC verb"
 	expect_eq "$(records 10.61.0.0_24)" 2 "records after the sweep"
 }
 
@@ -717,7 +719,7 @@ case_meta_lists() {
 	wb=$(list_log | tail -1 | awk '{print $4}')
 	vlen=$(keys 10.80.0.0_24 | sed -n 's|^10.80.0.0_24/b/00000000=||p' | wc -c)
 	echo "# walk of the pool's blocks: $mb bytes metadata only, $wb whole (the value: $vlen)"
-	[ "$vlen" -gt 100 ] && [ $((mb + vlen)) -le "$wb" ] ||
+	[ "$vlen" -gt 40 ] && [ $((mb + vlen)) -le "$wb" ] ||
 		fail "a keys-only list carried values: $mb bytes, whole $wb, value $vlen"
 
 	# 406 to the metadata Accept: asked once, then whole lists
