@@ -559,22 +559,49 @@ static int mine_find(const struct mine *m, const char *cid, const char *ifname,
 	return -ENOENT;
 }
 
-/* o already holds off of b (its slot has o's hash): its record is read,
- * and written when missing (an ADD that died between the block's write
+/* The offset cid+ifname holds in m, its record read: a slot with its hash
+ * whose record names another attachment (the same hash) is passed over.
+ * 0, -ENOENT, or a store error. */
+static int mine_find_rec(struct ipam_ctx *ctx, const struct ipam_range *r,
+			 struct mine *m, const char *cid, const char *ifname,
+			 size_t *ret_i, uint32_t *ret_off, struct cni_err *err)
+{
+	struct ipam_block *b;
+	uint32_t off;
+	long after;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++) {
+		b = &m->b[i];
+		for (after = -1;
+		     ipam_block_find_next(b, cid, ifname, after, &off) == 0;
+		     after = off) {
+			rc = ipam_rec_fetch(ctx->st, r, b, off, err);
+			if (rc < 0)
+				return rc;
+			if (ipam_block_rec_names(b, off, cid, ifname)) {
+				*ret_i = i;
+				*ret_off = off;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* o already holds off of b (mine_find_rec read its record): the record
+ * is written when missing (an ADD that died between the block's write
  * and its record's). */
 static int alloc_again(struct ipam_ctx *ctx, const struct ipam_range *r,
 		       struct ipam_block *b, uint32_t off,
 		       const struct ipam_owner *o, struct ipam_addr *ret,
 		       struct cni_err *err)
 {
-	int rc;
-
-	rc = ipam_rec_fetch(ctx->st, r, b, off, err);
-	if (rc == 0 && ipam_block_rec_missing(b, off))
+	if (ipam_block_rec_missing(b, off))
 		return block_take(ctx, r, b, off, o, ret, err);
-	if (rc == 0)
-		addr_of(r, b->idx, off, ret);
-	return rc;
+	addr_of(r, b->idx, off, ret);
+	return 0;
 }
 
 static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
@@ -587,7 +614,10 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	size_t i;
 	int rc;
 
-	if (mine_find(m, o->cid, o->ifname, &i, &off) == 0) {
+	rc = mine_find_rec(ctx, r, m, o->cid, o->ifname, &i, &off, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (rc == 0) {
 		rc = alloc_again(ctx, r, &m->b[i], off, o, ret, err);
 		if (rc < 0)
 			return rc;
@@ -780,16 +810,12 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = mine_load(ctx, r, &m, err);
 	if (rc < 0)
 		return rc;
-	if (mine_find(&m, cid, ifname, &i, &off) < 0) {
-		mine_clear(&m);
-		return 0;
-	}
-	b = &m.b[i];
-	rc = ipam_rec_fetch(ctx->st, r, b, off, err);
+	rc = mine_find_rec(ctx, r, &m, cid, ifname, &i, &off, err);
 	if (rc < 0) {
 		mine_clear(&m);
-		return rc;
+		return rc == -ENOENT ? 0 : rc;
 	}
+	b = &m.b[i];
 	if (claim_keeps(ctx, r, b, off))
 		ipam_block_detach(b, off);
 	else if ((rc = release_rec(ctx, r, b, off)) < 0) {

@@ -480,6 +480,19 @@ bool ipam_block_rec_missing(const struct ipam_block *b, uint32_t off)
 	return rec && json_object_object_get_ex(rec, "#s", NULL);
 }
 
+bool ipam_block_rec_names(const struct ipam_block *b, uint32_t off,
+			  const char *cid, const char *ifname)
+{
+	json_object *rec = rec_at(b, off);
+
+	if (!rec)
+		return false;
+	if (json_object_object_get_ex(rec, "#s", NULL))
+		return true;
+	return strcmp(rec_str(rec, "cid"), cid) == 0 &&
+	       strcmp(rec_str(rec, "if"), ifname) == 0;
+}
+
 const char *ipam_block_rec_state(const struct ipam_block *b, uint32_t off)
 {
 	json_object *rec = rec_at(b, off);
@@ -578,21 +591,31 @@ int ipam_block_free_slot(const struct ipam_range *r, const struct ipam_block *b,
 	return -ENOSPC;
 }
 
-int ipam_block_find(const struct ipam_block *b, const char *cid,
-		    const char *ifname, uint32_t *ret_off)
+int ipam_block_find_next(const struct ipam_block *b, const char *cid,
+			 const char *ifname, long after, uint32_t *ret_off)
 {
 	char h[IPAM_SLOT_HASH_LEN + 1];
+	long best = -1, off;
 
 	if (!*cid)
 		return -ENOENT;
 	ipam_slot_hash(cid, ifname, NULL, h);
 	json_object_object_foreach (ipam_block_allocs(b), k, rec) {
-		if (strcmp(rec_str(rec, "#h"), h) == 0) {
-			*ret_off = (uint32_t)strtoul(k, NULL, 10);
-			return 0;
-		}
+		off = strtol(k, NULL, 10);
+		if (off > after && (best < 0 || off < best) &&
+		    strcmp(rec_str(rec, "#h"), h) == 0)
+			best = off;
 	}
-	return -ENOENT;
+	if (best < 0)
+		return -ENOENT;
+	*ret_off = (uint32_t)best;
+	return 0;
+}
+
+int ipam_block_find(const struct ipam_block *b, const char *cid,
+		    const char *ifname, uint32_t *ret_off)
+{
+	return ipam_block_find_next(b, cid, ifname, -1, ret_off);
 }
 
 static void rec_set(json_object *rec, const char *key, const char *val)

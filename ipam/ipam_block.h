@@ -96,6 +96,11 @@ bool ipam_block_rec_missing(const struct ipam_block *b, uint32_t off);
  * the key when it is no record. */
 int ipam_block_rec_load(struct ipam_block *b, uint32_t off, const char *key,
 			const char *val, size_t len, struct cni_err *err);
+/* Is off held for cid+ifname? Its record, when read, names them; a held
+ * off without its record is (only its hash can say, and it matched). A
+ * record of another attachment is a hash collision: false. */
+bool ipam_block_rec_names(const struct ipam_block *b, uint32_t off,
+			  const char *cid, const char *ifname);
 /* For a held off whose record was not taken (after ipam_rec_fetch):
  * "(no record)", or "(stale record)" when the one read had another hash;
  * NULL when off is not held or its record was taken. */
@@ -112,6 +117,11 @@ int ipam_block_free_slot(const struct ipam_range *r, const struct ipam_block *b,
  * record not read yet is not checked: ipam_rec_fetch it). */
 int ipam_block_find(const struct ipam_block *b, const char *cid,
 		    const char *ifname, uint32_t *ret_off);
+/* The lowest offset above after (-1: any) whose slot has cid+ifname's
+ * hash: 0 or -ENOENT (another attachment's with the same hash is found
+ * too: its record says). */
+int ipam_block_find_next(const struct ipam_block *b, const char *cid,
+			 const char *ifname, long after, uint32_t *ret_off);
 int ipam_block_add(struct ipam_block *b, uint32_t off,
 		   const struct ipam_owner *o, const char *node);
 void ipam_block_remove(struct ipam_block *b, uint32_t off);

@@ -1173,6 +1173,39 @@ static void test_ipam_rec__slot_without_record_repaired(void **state)
 	fx_free(f);
 }
 
+/* Two attachments whose (container, interface) have the same slot hash
+ * (h36909 and h1310916 on eth0, found by search): the second ADD reads
+ * the first's record, sees it is not its own and takes an address of
+ * its own; a second ADD of either finds its own, and DEL of either
+ * releases its own address only. */
+static void test_ipam_rec__hash_collision(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	char h1[IPAM_SLOT_HASH_LEN + 1], h2[IPAM_SLOT_HASH_LEN + 1];
+	struct cni_err err = { 0 };
+
+	(void)state;
+	ipam_slot_hash("h36909", "eth0", NULL, h1);
+	ipam_slot_hash("h1310916", "eth0", NULL, h2);
+	assert_string_equal(h1, h2);
+	assert_string_equal(add(f, &f->a, "h36909"), "10.0.0.2");
+	assert_string_equal(add(f, &f->a, "h1310916"), "10.0.0.3");
+	/* again: the first slot with the hash is not its own, the next is */
+	assert_string_equal(add(f, &f->a, "h1310916"), "10.0.0.3");
+	assert_int_equal(ipam_release(&f->a, r, "h1310916", "eth0", &err), 0);
+	assert_true(slot_held(f, "10.0.0.0_24/b/00000000", 2));
+	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 3));
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+								      "\"h36909"
+								      "\""));
+	assert_string_equal(add(f, &f->a, "h36909"), "10.0.0.2");
+	assert_int_equal(ipam_release(&f->a, r, "h36909", "eth0", &err), 0);
+	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 2));
+	fx_free(f);
+}
+
 /* A claim's address whose header was given to the claim but whose
  * record still is the pod's (a crash between the two writes of a DEL on
  * a store without transactions): the claim's next pod takes it and
@@ -1323,6 +1356,7 @@ int main(void)
 			test_ipam_reserve_span__dry_run_and_ownerless_block),
 		cmocka_unit_test(test_ipam_block_load__bad_reserved),
 		cmocka_unit_test(test_ipam_block__v1_converted_at_first_write),
+		cmocka_unit_test(test_ipam_rec__hash_collision),
 		cmocka_unit_test(test_ipam_rec__slot_without_record_repaired),
 		cmocka_unit_test(test_ipam_rec__stale_ignored_bad_refused),
 		cmocka_unit_test(test_ipam_rec__claim_slot_with_stale_record),
