@@ -136,6 +136,27 @@ int ipam_free_ensure(struct ipam_store *st, const struct ipam_range *r,
 	return rc == -ECANCELED ? 0 : rc;
 }
 
+/* The record writes that go with b's header, and the delete of its
+ * hint when this write fills it (filled): on etcd in the header's
+ * transaction; elsewhere before the header, so a crash or a lost
+ * compare-and-swap leaves a block with room without its hint (costs
+ * availability until GC or its next transition, never a duplicate) */
+static int ops_make(const struct ipam_range *r, const struct ipam_block *b,
+		    bool filled, struct ipam_rec_ops *w)
+{
+	char key[IPAM_KEY_MAX];
+
+	if (ipam_rec_ops_make(r, b, w) < 0)
+		return -ENOMEM;
+	if (!filled)
+		return 0;
+	ipam_free_key(r, b->idx, key);
+	if (ipam_rec_ops_del(w, key) == 0)
+		return 0;
+	ipam_rec_ops_done(NULL, w);
+	return -ENOMEM;
+}
+
 int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 		     struct ipam_block *b, struct cni_err *err)
 {
@@ -150,7 +171,7 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	/* a format-1 block's records are written out first: a crash
 	 * leaves the format-1 block, written out again next time */
 	rc = ipam_rec_write_before(st, r, b, err);
-	if (rc == 0 && ipam_rec_ops_make(r, b, &w) < 0)
+	if (rc == 0 && ops_make(r, b, !created && b->room && !room, &w) < 0)
 		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
 	if (rc < 0)
 		return rc;
@@ -178,8 +199,6 @@ int ipam_block_write(struct ipam_store *st, const struct ipam_range *r,
 	 * missing block deletes it); a crash in between: GC restores it */
 	if (created && room)
 		ipam_free_ensure(st, r, b, NULL);
-	if (!created && b->room && !room)
-		hint_drop(st, r, b->idx, 0);
 	b->room = room;
 	return 0;
 }

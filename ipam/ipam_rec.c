@@ -131,6 +131,11 @@ static int ops_push(struct ipam_rec_ops *w, char *key, char *val)
 	return 0;
 }
 
+int ipam_rec_ops_del(struct ipam_rec_ops *w, const char *key)
+{
+	return ops_push(w, strdup(key), NULL);
+}
+
 int ipam_rec_ops_make(const struct ipam_range *r, const struct ipam_block *b,
 		      struct ipam_rec_ops *ret)
 {

@@ -37,6 +37,8 @@ struct ipam_rec_ops {
 };
 int ipam_rec_ops_make(const struct ipam_range *r, const struct ipam_block *b,
 		      struct ipam_rec_ops *ret);
+/* One more delete (of key) in w, with the header's write. */
+int ipam_rec_ops_del(struct ipam_rec_ops *w, const char *key);
 /* Free w; with b (the header and w written), b has nothing left to
  * write. */
 void ipam_rec_ops_done(struct ipam_block *b, struct ipam_rec_ops *w);
