@@ -97,6 +97,14 @@ EOC
 	[ -z "$(ip -n "$H" -o link show type veth)" ] || fail "host veth left after the refusal"
 }
 
+# The files of the store that hold an allocation: a record (<pool>/a/),
+# or a block header whose slot table holds a hash (block format 2: "."
+# is a free slot).
+held() {
+	find "$STORE" \( -path '*/a/*' -o -path '*/b/*' \) -type f \
+		-exec grep -lE '"cid"|"slots":"[^"]*[^."]' {} +
+}
+
 # A requested address (runtimeConfig.ips) equal to the gateway.
 ask_gateway() {
 	fresh
@@ -105,7 +113,7 @@ ask_gateway() {
 	expect_code 7
 	msg_has 10.247.0.1
 	[ -z "$(ip -n "$P" -o link show | grep -v ': lo:')" ] || fail "pod link left"
-	[ -z "$(find "$STORE" -path '*/b/*' -type f -exec grep -l '"cid"' {} +)" ] || fail "an allocation left"
+	[ -z "$(held)" ] || fail "an allocation left"
 }
 
 # The pod has eth0 with a default route (the cluster network); net1's
@@ -160,7 +168,7 @@ route_errors() {
 		msg_has "$want"
 		msg_has "add route"
 		[ -z "$(ip -n "$P" -o link show | grep -v ': lo:')" ] || fail "$name: pod link left"
-		[ -z "$(find "$STORE" -path '*/b/*' -type f -exec grep -l '"cid"' {} +)" ] || fail "$name: an allocation left"
+		[ -z "$(held)" ] || fail "$name: an allocation left"
 	done
 }
 

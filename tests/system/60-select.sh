@@ -269,7 +269,8 @@ case_ipam_claim() {
 	expect_eq "$(ips vm-a)" 10.67.5.2/24 "status.ips"
 	run DEL
 	expect_ok DEL
-	grep -q '"claim":"default/vm-a"' "$ps"/*/b/* || fail "the claim's record went at DEL"
+	# (block format 2: the record is <pool>/a/<block>/<offset>)
+	grep -rq '"claim":"default/vm-a"' "$ps"/*/a/ || fail "the claim's record went at DEL"
 	# the pod's next incarnation (another UID) gets the same address
 	UID1=u2 pod '[{"name":"cl","ipam-claim-reference":"vm-a"}]'
 	POD_ARGS=${POD_ARGS/K8S_POD_UID=u1/K8S_POD_UID=u2}
