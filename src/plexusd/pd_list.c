@@ -157,7 +157,12 @@ scan_member(struct scan *sc,
 	end = sc->pos;
 	if (!eat(sc, ':'))
 		return bad(sc, err);
-	if (key_is(sc, start, end, "items")) {
+	skip_ws(sc);
+	/* an "items" that is no array is passed over like any other member
+	 * (json-c keeps a repeated key's last value: a later "items" may
+	 * be the array); a list with none is refused below */
+	if (key_is(sc, start, end, "items") && sc->pos < sc->len &&
+	    sc->s[sc->pos] == '[') {
 		*items = true;
 		return scan_items(sc, on_item, ctx, err);
 	}
