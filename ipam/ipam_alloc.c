@@ -136,35 +136,84 @@ static bool own_block(const struct ipam_ctx *ctx, const struct ipam_block *b)
 	return strcmp(ipam_block_node(b), ctx->node) == 0;
 }
 
-static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
-		     ipam_u128 idx, struct ipam_block *ret, struct cni_err *err)
+/* Block idx's header; cache: a read for update, which plexusd may answer
+ * from memory (ret->cached; docs/ipam.md "Block headers in plexusd's
+ * memory"). */
+static int block_read(struct ipam_ctx *ctx, const struct ipam_range *r,
+		      ipam_u128 idx, bool cache, struct ipam_block *ret,
+		      struct cni_err *err)
 {
 	char key[IPAM_KEY_MAX], *val;
+	bool cached = false;
 	uint64_t ver;
 	size_t len;
 	int rc;
 
 	ipam_block_key(r, idx, key);
-	rc = ipam_store_get(ctx->st, key, &val, &len, &ver, err);
+	rc = cache ? ipam_store_get_cached(ctx->st, key, &val, &len, &ver,
+					   &cached, err)
+		   : ipam_store_get(ctx->st, key, &val, &len, &ver, err);
 	if (rc < 0)
 		return rc;
 	rc = ipam_block_load(idx, key, val, len, ver, ret, err);
 	free(val);
-	if (rc == 0)
+	if (rc == 0) {
 		ipam_block_note_room(r, ret);
+		ret->cached = cached;
+	}
 	return rc;
+}
+
+static int block_get(struct ipam_ctx *ctx, const struct ipam_range *r,
+		     ipam_u128 idx, struct ipam_block *ret, struct cni_err *err)
+{
+	return block_read(ctx, r, idx, false, ret, err);
+}
+
+/* A conclusion drawn from b without writing it must not rest on a header
+ * from memory: b read again from the store. 0 when it is the version
+ * read (b no longer counts as cached), -ECANCELED when it changed or went
+ * (the caller's next round reads everything from the store), or a store
+ * error. */
+static int block_confirm(struct ipam_ctx *ctx, const struct ipam_range *r,
+			 struct ipam_block *b, struct cni_err *err)
+{
+	struct ipam_block now;
+	bool same;
+	int rc;
+
+	if (!b->cached)
+		return 0;
+	rc = block_get(ctx, r, b->idx, &now, err);
+	if (rc == -ENOENT)
+		return -ECANCELED;
+	if (rc < 0)
+		return rc;
+	same = now.ver == b->ver;
+	ipam_block_clear(&now);
+	if (!same)
+		return -ECANCELED;
+	b->cached = false;
+	return 0;
 }
 
 /* Load block idx of the index into m: 0, or 1 when the entry is to be
  * dropped (the block is gone, or is another node's without records of
  * this node). */
 static int mine_add(struct ipam_ctx *ctx, const struct ipam_range *r,
-		    ipam_u128 idx, struct mine *m, struct cni_err *err)
+		    ipam_u128 idx, bool cache, struct mine *m,
+		    struct cni_err *err)
 {
 	struct ipam_block b;
 	int rc;
 
-	rc = block_get(ctx, r, idx, &b, err);
+	rc = block_read(ctx, r, idx, cache, &b, err);
+	/* the entry leaves the index on what the store says, not memory */
+	if (rc == 0 && b.cached && !own_block(ctx, &b) &&
+	    !ipam_block_has_node(&b, ctx->node)) {
+		ipam_block_clear(&b);
+		rc = block_get(ctx, r, idx, &b, err);
+	}
 	if (rc == -ENOENT)
 		return 1;
 	if (rc < 0)
@@ -179,9 +228,10 @@ static int mine_add(struct ipam_ctx *ctx, const struct ipam_range *r,
 
 /* Load the blocks of this node's index; entries that point at nothing
  * of ours leave it, written back at once (a failure there leaves them
- * for the next read). */
+ * for the next read). cache: the headers are read for update (ADD and
+ * DEL; plexusd may answer from memory), else from the store. */
 static int mine_load(struct ipam_ctx *ctx, const struct ipam_range *r,
-		     struct mine *m, struct cni_err *err)
+		     bool cache, struct mine *m, struct cni_err *err)
 {
 	struct ipam_refs *x = &m->refs;
 	size_t i, kept, n;
@@ -198,7 +248,7 @@ static int mine_load(struct ipam_ctx *ctx, const struct ipam_range *r,
 	if (!m->b)
 		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
 	for (i = 0, kept = 0; rc == 0 && i < n; i++) {
-		rc = mine_add(ctx, r, x->idx[i], m, err);
+		rc = mine_add(ctx, r, x->idx[i], cache, m, err);
 		if (rc == 0)
 			x->idx[kept++] = x->idx[i];
 		rc = rc == 1 ? 0 : rc;
@@ -209,6 +259,21 @@ static int mine_load(struct ipam_ctx *ctx, const struct ipam_range *r,
 	}
 	if (rc < 0)
 		mine_clear(m);
+	return rc;
+}
+
+/* block_confirm of every block of m but keep (NULL: none): before a
+ * conclusion about them that no write of theirs checks (the container
+ * holds nothing there, they are full, they hold nothing of it). */
+static int mine_confirm(struct ipam_ctx *ctx, const struct ipam_range *r,
+			struct mine *m, const struct ipam_block *keep,
+			struct cni_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < m->n; i++)
+		if (&m->b[i] != keep)
+			rc = block_confirm(ctx, r, &m->b[i], err);
 	return rc;
 }
 
@@ -293,20 +358,27 @@ static int block_take(struct ipam_ctx *ctx, const struct ipam_range *r,
 	return rc;
 }
 
+/* A free slot of an own block (its compare-and-swap checks the header
+ * read; the other blocks, found not to hold the container, are
+ * confirmed); -ENOSPC when every own block is full (confirmed too). */
 static int alloc_own(struct ipam_ctx *ctx, const struct ipam_range *r,
 		     struct mine *m, const struct ipam_owner *o,
 		     struct ipam_addr *ret, struct cni_err *err)
 {
 	uint32_t off;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < m->n; i++) {
-		if (!own_block(ctx, &m->b[i]))
+		if (!own_block(ctx, &m->b[i]) ||
+		    ipam_block_free_slot(r, &m->b[i], &off) < 0)
 			continue;
-		if (ipam_block_free_slot(r, &m->b[i], &off) == 0)
-			return block_take(ctx, r, &m->b[i], off, o, ret, err);
+		rc = mine_confirm(ctx, r, m, &m->b[i], err);
+		return rc < 0 ? rc
+			      : block_take(ctx, r, &m->b[i], off, o, ret, err);
 	}
-	return -ENOSPC;
+	rc = mine_confirm(ctx, r, m, NULL, err);
+	return rc < 0 ? rc : -ENOSPC;
 }
 
 /* The first index >= x whose block can hold an address, or > last. */
@@ -617,6 +689,10 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = mine_find_rec(ctx, r, m, o->cid, o->ifname, &i, &off, err);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
+	/* found with its record: the answer is given without a write, so
+	 * not from a header in memory */
+	if (rc == 0 && !ipam_block_rec_missing(&m->b[i], off))
+		rc = block_confirm(ctx, r, &m->b[i], err);
 	if (rc == 0) {
 		rc = alloc_again(ctx, r, &m->b[i], off, o, ret, err);
 		if (rc < 0)
@@ -629,8 +705,14 @@ static int alloc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 					ipam_addr_fmt(ret, a), r->pool_id);
 		return 0;
 	}
-	if (want)
-		return alloc_static(ctx, r, o, want, ret, err);
+	if (rc != -ENOENT)
+		return rc;
+	/* alloc_static reads its block again from the store: no write
+	 * checks m's headers, which found the container nowhere */
+	if (want) {
+		rc = mine_confirm(ctx, r, m, NULL, err);
+		return rc < 0 ? rc : alloc_static(ctx, r, o, want, ret, err);
+	}
 	rc = alloc_own(ctx, r, m, o, ret, err);
 	if (rc == -ENOSPC)
 		rc = alloc_elsewhere(ctx, r, o, ret, err);
@@ -666,8 +748,10 @@ int ipam_alloc(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = node_lock(ctx, r, &fd, err);
 	if (rc < 0)
 		return rc;
+	/* the first round reads the headers for update, a retry (after a
+	 * failed compare-and-swap) from the store */
 	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
-		rc = mine_load(ctx, r, &m, err);
+		rc = mine_load(ctx, r, attempt == 0, &m, err);
 		if (rc < 0)
 			break;
 		rc = alloc_once(ctx, r, &m, o, want, &got, err);
@@ -798,7 +882,7 @@ static int release_rec(struct ipam_ctx *ctx, const struct ipam_range *r,
 }
 
 static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
-			const char *cid, const char *ifname,
+			const char *cid, const char *ifname, bool cache,
 			struct cni_err *err)
 {
 	struct ipam_block *b;
@@ -807,13 +891,20 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	size_t i;
 	int rc;
 
-	rc = mine_load(ctx, r, &m, err);
+	rc = mine_load(ctx, r, cache, &m, err);
 	if (rc < 0)
 		return rc;
 	rc = mine_find_rec(ctx, r, &m, cid, ifname, &i, &off, err);
+	/* nothing to release: an answer without a write, so not from
+	 * headers in memory */
+	if (rc == -ENOENT) {
+		rc = mine_confirm(ctx, r, &m, NULL, err);
+		mine_clear(&m);
+		return rc;
+	}
 	if (rc < 0) {
 		mine_clear(&m);
-		return rc == -ENOENT ? 0 : rc;
+		return rc;
 	}
 	b = &m.b[i];
 	if (claim_keeps(ctx, r, b, off))
@@ -825,7 +916,10 @@ static int release_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = block_put(ctx, r, b, err);
 	if (rc == 0)
 		ref_drop_if_unused(ctx, r, b);
-	if (rc == 0)
+	/* whether another own block has room is read from the store (a
+	 * header changed since: b stays) */
+	if (rc == 0 && own_block(ctx, b) && ipam_block_empty(b) &&
+	    mine_confirm(ctx, r, &m, b, NULL) == 0)
 		block_return_if_empty(ctx, r, &m, b);
 	mine_clear(&m);
 	return rc;
@@ -840,7 +934,7 @@ int ipam_release(struct ipam_ctx *ctx, const struct ipam_range *r,
 	if (rc < 0)
 		return rc;
 	for (attempt = 0; attempt < ALLOC_RETRIES; attempt++) {
-		rc = release_once(ctx, r, cid, ifname, err);
+		rc = release_once(ctx, r, cid, ifname, attempt == 0, err);
 		if (rc != -ECANCELED || !retry_more(ctx, attempt))
 			break;
 		backoff(ctx, attempt);
@@ -943,7 +1037,7 @@ int ipam_find(struct ipam_ctx *ctx, const struct ipam_range *r, const char *cid,
 	rc = node_lock(ctx, r, &fd, err);
 	if (rc < 0)
 		return rc;
-	rc = mine_load(ctx, r, &m, err);
+	rc = mine_load(ctx, r, false, &m, err);
 	node_unlock(fd);
 	if (rc < 0)
 		return rc;
@@ -1078,7 +1172,7 @@ static int gc_once(struct ipam_ctx *ctx, const struct ipam_range *r,
 	size_t i, dropped;
 	int rc, n;
 
-	rc = mine_load(ctx, r, &m, err);
+	rc = mine_load(ctx, r, false, &m, err);
 	for (i = 0; rc == 0 && i < m.n; i++) {
 		rc = ipam_rec_fetch_all(ctx->st, r, &m.b[i], err);
 		if (rc < 0)
@@ -1171,7 +1265,7 @@ int ipam_has_free(struct ipam_ctx *ctx, const struct ipam_range *r,
 	rc = node_lock(ctx, r, &fd, err);
 	if (rc < 0)
 		return rc;
-	rc = mine_load(ctx, r, &m, err);
+	rc = mine_load(ctx, r, false, &m, err);
 	for (i = 0; rc == 0 && i < m.n; i++)
 		if (own_block(ctx, &m.b[i]) &&
 		    ipam_block_free_slot(r, &m.b[i], &off) == 0)

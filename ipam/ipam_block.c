@@ -185,6 +185,7 @@ static void block_init(struct ipam_block *ret, ipam_u128 idx, uint64_t ver,
 	ret->ver = ver;
 	ret->room = false;
 	ret->v1 = false;
+	ret->cached = false;
 	ret->obj = o;
 	ret->gone = NULL;
 	ret->hdr = NULL;

@@ -42,6 +42,9 @@ struct ipam_block {
 	 * (ipam_free.h) holds for it; set by ipam_block_note_room */
 	bool room;
 	bool v1; /* read in format 1: every record is written out first */
+	/* read from plexusd's memory (ipam_store_get_cached): may be stale,
+	 * good for a compare-and-swap only (ipam_alloc.c mine_confirm) */
+	bool cached;
 	json_object *obj;
 	json_object *gone; /* offsets whose records go before the header */
 	json_object *hdr;  /* the last header ipam_block_str made */

@@ -48,6 +48,17 @@ int ipam_store_get(struct ipam_store *st, const char *key, char **ret_val,
 	return st->ops->get(st, key, ret_val, ret_len, ret_ver, err);
 }
 
+int ipam_store_get_cached(struct ipam_store *st, const char *key,
+			  char **ret_val, size_t *ret_len, uint64_t *ret_ver,
+			  bool *ret_cached, struct cni_err *err)
+{
+	*ret_cached = false;
+	if (!st->ops->get_cached)
+		return st->ops->get(st, key, ret_val, ret_len, ret_ver, err);
+	return st->ops->get_cached(st, key, ret_val, ret_len, ret_ver,
+				   ret_cached, err);
+}
+
 int ipam_store_put_if(struct ipam_store *st, const char *key, const char *val,
 		      size_t len, uint64_t ver, uint64_t *ret_ver,
 		      struct cni_err *err)

@@ -52,6 +52,11 @@ struct ipam_store_ops {
 	void (*close)(struct ipam_store *st);
 	int (*get)(struct ipam_store *st, const char *key, char **ret_val,
 		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err);
+	/* get that may be answered from a cache of values (plexusd's block
+	 * headers): *ret_cached says it was. Optional: NULL is get. */
+	int (*get_cached)(struct ipam_store *st, const char *key,
+			  char **ret_val, size_t *ret_len, uint64_t *ret_ver,
+			  bool *ret_cached, struct cni_err *err);
 	int (*put_if)(struct ipam_store *st, const char *key, const char *val,
 		      size_t len, uint64_t ver, uint64_t *ret_ver,
 		      struct cni_err *err);
@@ -105,6 +110,15 @@ int ipam_store_open_node(json_object *node_root, json_object *conf,
 
 int ipam_store_get(struct ipam_store *st, const char *key, char **ret_val,
 		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err);
+/* A get "for update": the value and version may come from plexusd's
+ * cache of block headers (docs/plexusd.md "Block headers in memory"),
+ * *ret_cached then true; such a value may be stale, so it only serves a
+ * compare-and-swap (whose failure drops the cached entry: the retry
+ * reads fresh), never a conclusion reached without a write. Every store
+ * but the one through plexusd answers a plain get (*ret_cached false). */
+int ipam_store_get_cached(struct ipam_store *st, const char *key,
+			  char **ret_val, size_t *ret_len, uint64_t *ret_ver,
+			  bool *ret_cached, struct cni_err *err);
 int ipam_store_put_if(struct ipam_store *st, const char *key, const char *val,
 		      size_t len, uint64_t ver, uint64_t *ret_ver,
 		      struct cni_err *err);

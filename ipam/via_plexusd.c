@@ -306,20 +306,32 @@ static uint64_t ver_of(json_object *o)
 		       : 0;
 }
 
-static int via_get(struct ipam_store *st, const char *key, char **ret_val,
-		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err)
+/* get, through plexusd's cache of block headers when cache (the reply's
+ * "cached" tells whether it answered from there; a plexusd before the
+ * cache ignores "cache" and always asks the store). */
+static int get_via(struct ipam_store *st, const char *key, bool cache,
+		   char **ret_val, size_t *ret_len, uint64_t *ret_ver,
+		   bool *ret_cached, struct cni_err *err)
 {
 	struct via *v = via_of(st);
+	json_object *req = request(v, "get", key), *rep, *c;
 	struct ipam_store *d = NULL;
-	json_object *rep;
 	char *val = NULL;
 	size_t len = 0;
-	int r = via_run(v, request(v, "get", key), &rep, err);
+	int r;
 
+	if (cache)
+		json_object_object_add(req, "cache",
+				       json_object_new_boolean(true));
+	r = via_run(v, req, &rep, err);
 	if (r == 0) {
 		r = str_of(rep, "val", &val, &len);
 		if (r == 0 && ret_ver)
 			*ret_ver = ver_of(rep);
+		if (ret_cached)
+			*ret_cached =
+				json_object_object_get_ex(rep, "cached", &c) &&
+				json_object_get_boolean(c);
 		json_object_put(rep);
 		if (r < 0)
 			return cni_errf(err, CNI_ERR_DECODE,
@@ -339,30 +351,18 @@ static int via_get(struct ipam_store *st, const char *key, char **ret_val,
 		     : ipam_store_get(d, key, ret_val, ret_len, ret_ver, err);
 }
 
-static int via_put_if(struct ipam_store *st, const char *key, const char *val,
-		      size_t len, uint64_t ver, uint64_t *ret_ver,
-		      struct cni_err *err)
+static int via_get(struct ipam_store *st, const char *key, char **ret_val,
+		   size_t *ret_len, uint64_t *ret_ver, struct cni_err *err)
 {
-	struct via *v = via_of(st);
-	json_object *req = request(v, "put", key), *rep;
-	struct ipam_store *d = NULL;
-	int r;
+	return get_via(st, key, false, ret_val, ret_len, ret_ver, NULL, err);
+}
 
-	json_object_object_add(req, "val",
-			       json_object_new_string_len(val, (int)len));
-	json_object_object_add(req, "ver", json_object_new_uint64(ver));
-	r = via_run(v, req, &rep, err);
-	if (r == 0) {
-		if (ret_ver)
-			*ret_ver = ver_of(rep);
-		json_object_put(rep);
-		return 0;
-	}
-	if (r != 1)
-		return r;
-	r = direct(v, &d, err);
-	return r < 0 ? r
-		     : ipam_store_put_if(d, key, val, len, ver, ret_ver, err);
+static int via_get_cached(struct ipam_store *st, const char *key,
+			  char **ret_val, size_t *ret_len, uint64_t *ret_ver,
+			  bool *ret_cached, struct cni_err *err)
+{
+	return get_via(st, key, true, ret_val, ret_len, ret_ver, ret_cached,
+		       err);
 }
 
 /* [{"key", "val"}] of with[0..n) (no "val": a delete). */
@@ -404,6 +404,8 @@ static int with_each(struct ipam_store *st, const struct ipam_kv_op *with,
 	return rc;
 }
 
+/* put_if and, with n writes, put_if_with: "with" is sent only when there
+ * are writes */
 static int via_put_if_with(struct ipam_store *st, const char *key,
 			   const char *val, size_t len, uint64_t ver,
 			   uint64_t *ret_ver, const struct ipam_kv_op *with,
@@ -417,10 +419,11 @@ static int via_put_if_with(struct ipam_store *st, const char *key,
 	json_object_object_add(req, "val",
 			       json_object_new_string_len(val, (int)len));
 	json_object_object_add(req, "ver", json_object_new_uint64(ver));
-	json_object_object_add(req, "with", with_json(with, n));
+	if (n)
+		json_object_object_add(req, "with", with_json(with, n));
 	r = via_run(v, req, &rep, err);
 	if (r == 0) {
-		bool done = json_object_object_get_ex(rep, "with", NULL);
+		bool done = !n || json_object_object_get_ex(rep, "with", NULL);
 
 		if (ret_ver)
 			*ret_ver = ver_of(rep);
@@ -430,9 +433,18 @@ static int via_put_if_with(struct ipam_store *st, const char *key,
 	if (r != 1)
 		return r;
 	r = direct(v, &d, err);
-	return r < 0 ? r
-		     : ipam_store_put_if_with(d, key, val, len, ver, ret_ver,
-					      with, n, err);
+	if (r < 0)
+		return r;
+	return n ? ipam_store_put_if_with(d, key, val, len, ver, ret_ver, with,
+					  n, err)
+		 : ipam_store_put_if(d, key, val, len, ver, ret_ver, err);
+}
+
+static int via_put_if(struct ipam_store *st, const char *key, const char *val,
+		      size_t len, uint64_t ver, uint64_t *ret_ver,
+		      struct cni_err *err)
+{
+	return via_put_if_with(st, key, val, len, ver, ret_ver, NULL, 0, err);
 }
 
 static int via_del_if(struct ipam_store *st, const char *key, uint64_t ver,
@@ -542,6 +554,7 @@ static const struct ipam_store_ops via_ops = {
 	.name = "plexusd",
 	.close = via_close,
 	.get = via_get,
+	.get_cached = via_get_cached,
 	.put_if = via_put_if,
 	.put_if_with = via_put_if_with,
 	.del_if = via_del_if,

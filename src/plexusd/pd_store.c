@@ -20,6 +20,7 @@
 #include "cni_error.h"
 #include "cni_json.h"
 #include "cni_log.h"
+#include "pd_hcache.h"
 #include "pd_store.h"
 #include "pd_text.h"
 #include "store.h"
@@ -51,6 +52,7 @@ struct pd_store_cache {
 	struct cached c[PD_STORE_CACHE];
 	size_t n;
 	const char *host_prefix; /* "" for none; borrowed */
+	struct pd_hcache *hc;	 /* shared, borrowed; NULL: none */
 };
 
 struct pd_store {
@@ -62,6 +64,7 @@ struct pd_store {
 	atomic_bool stop;
 	atomic_ulong req[N_OPS][2]; /* [op][ok] */
 	atomic_ulong refused;	    /* peers that are not root */
+	struct pd_hcache *hc;	    /* block headers, shared by the threads */
 };
 
 /* --- one request --- */
@@ -97,6 +100,11 @@ static json_object *host_view(json_object *conf, const char *prefix)
 		free(p);
 	}
 	return c;
+}
+
+void pd_store_cache_share(struct pd_store_cache *c, struct pd_hcache *h)
+{
+	c->hc = h;
 }
 
 void pd_store_cache_free(struct pd_store_cache *c)
@@ -341,23 +349,60 @@ static int req_parse(json_object *o, struct pd_store_req *q,
 				TIMEOUT_MAX);
 	if (q->op == 1 && !q->val)
 		return cni_errf(err, CNI_ERR_DECODE, "put: no val");
+	r = opt(cni_json_get_bool(o, "cache", "cache", &q->cache, err));
+	if (r < 0)
+		return r;
+	if (q->cache && q->op != 0)
+		return cni_errf(err, CNI_ERR_DECODE, "cache: only on a get");
 	return with_parse(o, q, err);
 }
 
-static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
-			struct cni_err *err)
+/* The block headers in memory after op q on key (r its result; val,
+ * len and ver what the store answered or took): a get or put confirmed
+ * refreshes an entry (a get for update adds it), anything else, a
+ * delete, a failure, drops it, and the writes that rode on a put too. */
+static void hcache_after(struct pd_hcache *hc, const char *sk,
+			 const struct pd_store_req *q, int r, const char *val,
+			 size_t len, uint64_t ver)
 {
+	json_object *e, *k;
+	size_t i, n = q->with ? json_object_array_length(q->with) : 0;
+
+	if (!hc)
+		return;
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(q->with, i);
+		if (json_object_object_get_ex(e, "key", &k))
+			pd_hcache_drop(hc, sk, json_object_get_string(k),
+				       false);
+	}
+	if (q->op == 3)
+		return;
+	if (r == 0 && q->op <= 1)
+		pd_hcache_set(hc, sk, q->key, val, len, ver, q->cache);
+	else
+		pd_hcache_drop(hc, sk, q->key, r < 0 && r != -ENOENT);
+}
+
+static json_object *run(struct ipam_store *st, struct pd_hcache *hc,
+			const struct pd_store_req *q, struct cni_err *err)
+{
+	const char *sk = cni_json_str(q->store);
 	json_object *o = json_object_new_object();
 	struct ipam_kv *kv = NULL;
 	char *val = NULL;
 	size_t len = 0, n = 0;
 	uint64_t ver = 0;
+	bool cached = false;
 	int r;
 
 	st->deadline = cni_deadline_after((int)q->timeout_ms);
 	switch (q->op) {
 	case 0:
-		r = ipam_store_get(st, q->key, &val, &len, &ver, err);
+		cached = q->cache && hc &&
+			 pd_hcache_get(hc, sk, q->key, &val, &len, &ver) == 0;
+		r = cached ? 0
+			   : ipam_store_get(st, q->key, &val, &len, &ver, err);
 		break;
 	case 1:
 		r = q->with ? run_put_with(st, q, &ver, err)
@@ -371,6 +416,9 @@ static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
 		r = ipam_store_list(st, q->key, q->keys_only, &kv, &n, err);
 		break;
 	}
+	if (!cached)
+		hcache_after(hc, sk, q, r, q->op == 1 ? q->val : val,
+			     q->op == 1 ? q->val_len : len, ver);
 	if (r < 0) {
 		json_object_put(o);
 		free(val);
@@ -382,6 +430,9 @@ static json_object *run(struct ipam_store *st, const struct pd_store_req *q,
 			o, "val", json_object_new_string_len(val, (int)len));
 	if (q->op <= 1)
 		json_object_object_add(o, "ver", json_object_new_uint64(ver));
+	if (cached)
+		json_object_object_add(o, "cached",
+				       json_object_new_boolean(true));
 	if (q->op == 3)
 		json_object_object_add(o, "kvs", kvs_json(kv, n));
 	/* says the writes of "with" were done (a plexusd before "with"
@@ -478,7 +529,7 @@ char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 	 * differ from the plugin's): -ESRCH, the client opens it itself */
 	if (r == 0 && cache_get(c, q.store, &st, &err) < 0)
 		r = -ESRCH;
-	rep = r < 0 ? reply_err(r, &err) : run(st, &q, &err);
+	rep = r < 0 ? reply_err(r, &err) : run(st, c->hc, &q, &err);
 	*ret_op = q.op;
 	*ret_ok = json_object_object_get_ex(rep, "rc", &rc) &&
 		  json_object_get_int(rc) == 0;
@@ -574,6 +625,8 @@ static void *worker(void *arg)
 	struct pd_store *s = arg;
 	struct pd_store_cache *c = pd_store_cache_new(s->host_prefix);
 
+	if (c)
+		pd_store_cache_share(c, s->hc);
 	while (c && !atomic_load(&s->stop)) {
 		struct pollfd p = { s->lfd, POLLIN, 0 };
 		int fd;
@@ -629,9 +682,12 @@ int pd_store_open(const char *path, const char *host_prefix,
 	struct pd_store *s = calloc(1, sizeof(*s));
 
 	if (!s || !(s->path = strdup(path)) ||
-	    !(s->host_prefix = strdup(host_prefix ? host_prefix : ""))) {
-		if (s)
+	    !(s->host_prefix = strdup(host_prefix ? host_prefix : "")) ||
+	    !(s->hc = pd_hcache_new(PD_HCACHE_AGE_MS))) {
+		if (s) {
 			free(s->path);
+			free(s->host_prefix);
+		}
 		free(s);
 		return -ENOMEM;
 	}
@@ -639,6 +695,7 @@ int pd_store_open(const char *path, const char *host_prefix,
 	if (s->lfd < 0) {
 		int r = s->lfd;
 
+		pd_hcache_free(s->hc);
 		free(s->path);
 		free(s->host_prefix);
 		free(s);
@@ -664,6 +721,7 @@ void pd_store_close(struct pd_store *s)
 		pthread_join(s->th[i], NULL);
 	close(s->lfd);
 	unlink(s->path);
+	pd_hcache_free(s->hc);
 	free(s->path);
 	free(s->host_prefix);
 	free(s);
@@ -712,6 +770,7 @@ int pd_store_metrics(const struct pd_store *s, char *buf, size_t size)
 		    "# TYPE plexusd_store_refused_total counter\n"
 		    "plexusd_store_refused_total %lu\n",
 		    atomic_load(&s->refused));
+	pd_hcache_metrics(s->hc, &o);
 	reports_metrics(&o);
 	return o.err ? o.err : (int)o.len;
 }

@@ -18,15 +18,17 @@ struct pd_store;
  * reply; the compare-and-swap stays the store's own. The protocol:
  *   {"op": "get"|"put"|"del"|"list", "store": {the node's store object},
  *    "key": K, "val": V, "ver": N, "keysOnly": B, "timeoutMs": T,
- *    "with": [{"key": K, "val": V}, ...]} ("with", put only: the writes
- *    that go with the compare-and-swap, ipam_store_put_if_with; an entry
- *    without "val" is a delete)
+ *    "with": [{"key": K, "val": V}, ...], "cache": true} ("with", put
+ *    only: the writes that go with the compare-and-swap,
+ *    ipam_store_put_if_with; an entry without "val" is a delete;
+ *    "cache", get only: a get for update, which may be answered from
+ *    the block headers in memory, pd_hcache.h)
  *   {"op": "report", "outcome": O, "fallback": F} (plexus-ipam after a
  *    call, fire-and-forget: at least one of the two; O one of
  *    PD_STORE_OUTCOMES' names, F of PD_STORE_REASONS'; answered {"rc": 0},
  *    counted, nothing else)
  *   {"rc": 0, "val": V, "ver": N, "with": n (a put with "with": its
- *    writes were done)} | {"rc": 0, "kvs": [{"key", "val",
+ *    writes were done), "cached": true (a get answered from memory)} | {"rc": 0, "kvs": [{"key", "val",
  *    "ver"}]} | {"rc": -errno, "code": C, "msg": M}
  * A request line is at most PD_STORE_REQ_MAX bytes, a reply at most
  * PD_STORE_REPLY_MAX ("rc": -EMSGSIZE: the client asks the store
@@ -46,8 +48,9 @@ int pd_store_open(const char *path, const char *host_prefix,
 void pd_store_close(struct pd_store *s);
 
 /* Prometheus text of its counters into buf (NUL-terminated; the end of
- * the metrics page): plexusd_store_requests_total{op,result} and
- * plexusd_store_refused_total. The length, or -ENOSPC. */
+ * the metrics page): plexusd_store_requests_total{op,result},
+ * plexusd_store_refused_total and the block headers' in memory
+ * (pd_hcache_metrics). The length, or -ENOSPC. */
 int pd_store_metrics(const struct pd_store *s, char *buf, size_t size);
 
 /* A report's outcome (allocated, alloc_failed, released,
@@ -59,8 +62,9 @@ int pd_store_metrics(const struct pd_store *s, char *buf, size_t size);
 
 /* A request line parsed (pd_store.c checks every member's type and the
  * bounds: op one of the five, "store" an object, "key" a string, "ver" an
- * integer, "timeoutMs" 1..60000, "val" present for put; a report: only
- * "outcome" and "fallback", known values, at least one). */
+ * integer, "timeoutMs" 1..60000, "val" present for put, "cache" a
+ * boolean and only on a get; a report: only "outcome" and "fallback",
+ * known values, at least one). */
 struct pd_store_req {
 	int op;		       /* 0 get, 1 put, 2 del, 3 list, 4 report */
 	int outcome, fallback; /* report: an index, or -1 when absent */
@@ -71,6 +75,7 @@ struct pd_store_req {
 	bool keys_only;
 	int64_t timeout_ms;
 	json_object *with; /* put: the writes that go with it, or NULL */
+	bool cache;	   /* get: for update, may come from memory */
 };
 /* 0 with *ret borrowing from *ret_doc (the caller puts it), or a
  * negative errno with err naming the member. */
@@ -89,7 +94,11 @@ int pd_store_report_take(const char *line, size_t len);
  * put, 2 del, 3 list, 4 report, 5 malformed) and *ret_ok whether rc was 0. */
 #define PD_STORE_CACHE 8
 struct pd_store_cache;
+struct pd_hcache;
 struct pd_store_cache *pd_store_cache_new(const char *host_prefix);
+/* The block headers in memory c's requests use (shared by the threads;
+ * NULL, the default: none, every get asks the store). */
+void pd_store_cache_share(struct pd_store_cache *c, struct pd_hcache *h);
 void pd_store_cache_free(struct pd_store_cache *c);
 char *pd_store_handle(struct pd_store_cache *c, const char *line, size_t len,
 		      int *ret_op, int *ret_ok);

@@ -99,4 +99,5 @@ echo "failures: P2 plexus=$p2f direct=$p2df; P1' plexus=$p1f direct=$p1df; P1 na
 [ -x "$TOP/tests/bench/plexusd.sh" ] && "$TOP/tests/bench/plexusd.sh" || true
 [ -x "$TOP/tests/bench/ipam-scale.sh" ] && "$TOP/tests/bench/ipam-scale.sh" || true
 [ -x "$TOP/tests/bench/ipam-fill.sh" ] && "$TOP/tests/bench/ipam-fill.sh" || true
+[ -x "$TOP/tests/bench/ipam-warm.sh" ] && "$TOP/tests/bench/ipam-warm.sh" || true
 [ -x "$TOP/tests/bench/vm.sh" ] && "$TOP/tests/bench/vm.sh" || true

@@ -3,8 +3,10 @@
  * what a local peer sends on --store-socket. Checks what the threads rely
  * on: a parsed request has one of the four ops, a store object and a key,
  * or is a report with a known outcome or fallback reason (or both),
- * a value for put, a timeout in 1..60000; a refusal sets a message; the
- * parse of the same bytes gives the same answer. */
+ * a value for put, a timeout in 1..60000, "cache" (a get for update,
+ * answered from plexusd's block headers in memory) on a get only; a
+ * refusal sets a message; the parse of the same bytes gives the same
+ * answer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,8 @@ static int parse(const uint8_t *data, size_t size, struct pd_store_req *q)
 			abort();
 		if (!json_object_is_type(q->store, json_type_object))
 			abort();
+		if (q->cache && q->op != 0)
+			abort();
 	}
 	json_object_put(doc);
 	return r;
@@ -43,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pd_store_req a, b;
 
-	if ((parse(data, size, &a) == 0) != (parse(data, size, &b) == 0))
+	if ((parse(data, size, &a) == 0) != (parse(data, size, &b) == 0) ||
+	    a.cache != b.cache)
 		abort();
 	return 0;
 }

@@ -10,7 +10,9 @@
 # malformed request lines are refused, the daemon unharmed. plexusd
 # counts its etcd requests and plexus-ipam's reports (allocations, a
 # fallback on a timeout while plexusd is stopped, fallbacks while it was
-# down, from the spool). About 30 s.
+# down, from the spool). Its block headers in memory: used by steady
+# ADDs, a stale one (a write while plexusd was stopped) dropped by the
+# compare-and-swap it fails. About 40 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
@@ -349,9 +351,39 @@ EOF
 	expect_eq "$(held)" 0 "allocations after DEL"
 }
 
+# block headers in plexusd's memory (docs/plexusd.md "Block headers in
+# memory"): steady ADDs are answered from memory; a write made while
+# plexusd is stopped (the plugin's direct path) leaves the header stale,
+# the next ADD through plexusd fails its compare-and-swap on it, which
+# drops it, and retries from the store: distinct addresses, all freed
+case_header_cache() {
+	rm -f "$SOCK"
+	start_pd
+	for i in 1 2 3; do
+		ipam ADD "h$i" >"$T_TMP/out.h$i" 2>"$T_TMP/err" || { cat "$T_TMP/out.h$i" "$T_TMP/err"; fail "ADD h$i"; }
+	done
+	[ "$(metric 'plexusd_store_cache_total{result="hit"}')" -ge 1 ] ||
+		fail "no header answered from memory: $(metric 'plexusd_store_cache_total{result="hit"}')"
+	[ "$(metric plexusd_store_cache_entries)" -ge 1 ] || fail "no header held"
+	kill -STOP "$PD_PID"
+	ipam ADD h4 >"$T_TMP/out.h4" 2>"$T_TMP/err" || { kill -CONT "$PD_PID"; cat "$T_TMP/err"; fail "ADD h4 with plexusd stopped"; }
+	kill -CONT "$PD_PID"
+	ipam ADD h5 >"$T_TMP/out.h5" 2>"$T_TMP/err" || { cat "$T_TMP/out.h5" "$T_TMP/err"; fail "ADD h5"; }
+	grep -q "using the store directly" "$T_TMP/err" && fail "ADD h5 fell back"
+	expect_eq "$(metric 'plexusd_store_cache_total{result="invalidated"}')" 1 "stale header dropped by the failed swap"
+	expect_eq "$(for i in 1 2 3 4 5; do addr_of "h$i"; done | sort -u | wc -l)" 5 "distinct addresses"
+	# h4's ADD again through plexusd answers the address it holds
+	ipam ADD h4 >"$T_TMP/out.h4b" 2>/dev/null || fail "ADD h4 again"
+	expect_eq "$(addr_of h4b)" "$(addr_of h4)" "h4 again"
+	for i in 1 2 3 4 5; do ipam DEL "h$i" >/dev/null || fail "DEL h$i"; done
+	expect_eq "$(held)" 0 "allocations after DEL"
+	stop_pd
+}
+
 t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
 t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
 t_case "plexusd stopped: plexus-ipam falls back on a timeout and reports it (plexus_ipam_fallbacks_total{reason=timeout})" case_timeout_reported
+t_case "block headers in memory: steady ADDs answered from it; a write while plexusd is stopped makes the next swap fail, which drops it; distinct addresses" case_header_cache
 t_case "plexusd down: plexus-ipam's reports spooled, counted when it starts again" case_spooled
 t_case "[1.0.0, 0.4.0] ADD/CHECK/DEL with plexus-ipam in-process under plexus, storeSocket and plexusdSocket set: through plexusd, then with plexusd down" case_inproc
 t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../fakes/cached_store.h"
 #include "../fakes/mem_store.h"
 #include "cni_error.h"
 #include "ipam_alloc.h"
@@ -1324,6 +1325,182 @@ static void test_ipam_block__full_header_small(void **state)
 	fx_free(f);
 }
 
+/* --- block headers from plexusd's memory (tests/fakes/cached_store.h):
+ * f->a writes on the store directly (plexus-ipam's direct path while
+ * plexusd is away), leaving the cache of the returned ctx stale --- */
+
+static struct ipam_ctx via_cache(struct fx *f, struct ipam_store **ret)
+{
+	*ret = cached_store_new(f->st);
+	return (struct ipam_ctx){ .st = *ret, .node = "node-a", .seed = 3 };
+}
+
+/* An ADD that finds its allocation answers without a write: never from
+ * a header in memory. A format-1 block (records inline in the header, so
+ * no record is read to check it) holds c1 at .2 and is cached; the
+ * direct path frees c1 and gives .2 to c2; the ADD of c1 again must not
+ * answer .2 (a duplicate) but allocate anew, written. */
+static void test_ipam_cache__found_allocation_read_fresh(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct ipam_refs x = { 0 };
+	struct cni_err err = { 0 };
+	struct ipam_store *cs;
+	struct ipam_ctx pc = via_cache(f, &cs);
+	struct ipam_addr a;
+
+	(void)state;
+	put_raw(f, "10.0.0.0_24/b/00000000",
+		"{\"cidr\":\"10.0.0.0/24\",\"node\":\"node-a\",\"allocs\":"
+		"{\"2\":{\"cid\":\"c1\",\"if\":\"eth0\",\"ns\":\"ns1\","
+		"\"pod\":\"p1\",\"node\":\"node-a\"}}}");
+	ipam_refs_key(r, "node-a", x.key);
+	assert_int_equal(ipam_refs_add(&x, 0), 0);
+	assert_int_equal(ipam_refs_store(f->st, r, &x, &err), 0);
+	ipam_refs_clear(&x);
+	assert_string_equal(add(f, &pc, "c1"), "10.0.0.2"); /* now cached */
+	rel(f, &f->a, "c1");
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
+	assert_string_equal(add(f, &pc, "c1"), "10.0.0.3");
+	assert_true(cached_store_hits(cs) >= 1); /* the stale one was served */
+	assert_int_equal(ipam_find(&f->a, r, "c1", "eth0", &a, &err), 0);
+	assert_int_equal(a.v & 0xff, 3);
+	assert_int_equal(ipam_find(&f->a, r, "c2", "eth0", &a, &err), 0);
+	assert_int_equal(a.v & 0xff, 2);
+	ipam_store_close(cs);
+	fx_free(f);
+}
+
+/* A DEL that finds nothing to release answers without a write: the
+ * headers it looked in are read again. The direct path gave c1 .3 after
+ * the cache read the block; the DEL through the cache frees it. */
+static void test_ipam_cache__del_of_nothing_read_fresh(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	struct ipam_store *cs;
+	struct ipam_ctx pc = via_cache(f, &cs);
+
+	(void)state;
+	/* a new block's header enters at its first read for update */
+	assert_string_equal(add(f, &pc, "c0"), "10.0.0.2");
+	assert_string_equal(add(f, &pc, "c8"), "10.0.0.3");
+	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.4");
+	assert_true(slot_held(f, "10.0.0.0_24/b/00000000", 4));
+	rel(f, &pc, "c1");
+	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 4));
+	assert_true(slot_held(f, "10.0.0.0_24/b/00000000", 3));
+	assert_true(cached_store_hits(cs) >= 1);
+	/* nothing held, nothing changed: the DEL answers after one check */
+	rel(f, &pc, "c9");
+	ipam_store_close(cs);
+	fx_free(f);
+}
+
+/* A stale header's compare-and-swap fails and drops it: the retry reads
+ * the store, the address the direct path took stays its own. Steady ADDs
+ * are answered from memory; CHECK (ipam_find), STATUS (ipam_has_free)
+ * and GC never are. */
+static void test_ipam_cache__failed_swap_drops_entry(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"gateway\":"
+			      "\"10.0.0.1\"}");
+	const struct ipam_range *r = &f->conf->ranges[0];
+	struct cni_err err = { 0 };
+	struct ipam_store *cs;
+	struct ipam_ctx pc = via_cache(f, &cs);
+	struct ipam_addr a;
+	json_object *valid;
+	size_t n = 0, hits;
+
+	(void)state;
+	assert_string_equal(add(f, &pc, "c0"), "10.0.0.2"); /* created */
+	assert_string_equal(add(f, &pc, "c1"), "10.0.0.3"); /* miss */
+	assert_string_equal(add(f, &pc, "c6"), "10.0.0.4"); /* hit */
+	assert_int_equal(cached_store_hits(cs), 1);
+	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.5");
+	assert_string_equal(add(f, &pc, "c3"), "10.0.0.6"); /* stale: retried */
+	assert_int_equal(cached_store_hits(cs), 2);
+	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/5"), "\"cid\":"
+								      "\"c2"
+								      "\""));
+	assert_string_equal(add(f, &pc, "c4"), "10.0.0.7"); /* dropped: miss */
+	assert_int_equal(cached_store_hits(cs), 2);
+	assert_string_equal(add(f, &pc, "c5"), "10.0.0.8"); /* hit again */
+	hits = cached_store_hits(cs);
+	assert_int_equal(hits, 3);
+	assert_int_equal(ipam_find(&pc, r, "c2", "eth0", &a, &err), 0);
+	assert_int_equal(ipam_has_free(&pc, r, &err), 0);
+	valid = json_tokener_parse(
+		"[{\"containerID\":\"c0\",\"ifname\":\"eth0\"},"
+		"{\"containerID\":\"c1\",\"ifname\":\"eth0\"},"
+		"{\"containerID\":\"c2\",\"ifname\":\"eth0\"},"
+		"{\"containerID\":\"c3\",\"ifname\":\"eth0\"},"
+		"{\"containerID\":\"c4\",\"ifname\":\"eth0\"},"
+		"{\"containerID\":\"c5\",\"ifname\":\"eth0\"},"
+		"{\"containerID\":\"c6\",\"ifname\":\"eth0\"}]");
+	assert_int_equal(ipam_gc(&pc, r, valid, &n, &err), 0);
+	json_object_put(valid);
+	assert_int_equal(n, 0);
+	assert_int_equal(cached_store_hits(cs), hits);
+	ipam_store_close(cs);
+	fx_free(f);
+}
+
+/* A block that looks full in memory is read again before the ADD claims
+ * another: the direct path freed .2 of the cached full block (.2-.7,
+ * the gateway .1). */
+static void test_ipam_cache__full_block_read_fresh(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/24\",\"blockSize\":29}");
+	struct ipam_store *cs;
+	struct ipam_ctx pc = via_cache(f, &cs);
+	char cid[16];
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		snprintf(cid, sizeof(cid), "a%d", i);
+		add(f, &pc, cid);
+	}
+	assert_int_equal(cached_store_hits(cs), 4); /* created, miss, hits */
+	rel(f, &f->a, "a0");
+	assert_string_equal(add(f, &pc, "x"), "10.0.0.2");
+	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
+	ipam_store_close(cs);
+	fx_free(f);
+}
+
+/* An index entry leaves on what the store says: node a borrowed in b's
+ * block and released through the cache (its header held without a's
+ * records, the entry gone); the direct path borrows there again; the ADD
+ * of the same container through the cache finds it, the entry kept. */
+static void test_ipam_cache__index_entry_kept(void **state)
+{
+	struct fx *f = fx_new("{\"range\":\"10.0.0.0/28\",\"blockSize\":29}");
+	struct ipam_store *cs;
+	struct ipam_ctx pc = via_cache(f, &cs);
+	char cid[16], first[IPAM_ADDR_STRLEN];
+
+	(void)state;
+	for (int i = 0; i < 8; i++) { /* b claims both blocks */
+		snprintf(cid, sizeof(cid), "b%d", i);
+		add(f, &f->b, cid);
+	}
+	add(f, &pc, "a0"); /* borrowed */
+	add(f, &pc, "a1"); /* the header now held */
+	rel(f, &pc, "a0");
+	rel(f, &pc, "a1");
+	assert_int_equal(refs_n(f, "node-a"), 0);
+	snprintf(first, sizeof(first), "%s", add(f, &f->a, "a2"));
+	assert_int_equal(refs_n(f, "node-a"), 1);
+	assert_string_equal(add(f, &pc, "a2"), first);
+	assert_int_equal(refs_n(f, "node-a"), 1);
+	ipam_store_close(cs);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1368,6 +1545,11 @@ int main(void)
 		cmocka_unit_test(test_ipam_free__status_full_pool_drops_stale),
 		cmocka_unit_test(test_ipam_free__all_claimed_mark),
 		cmocka_unit_test(test_ipam_free__shards),
+		cmocka_unit_test(test_ipam_cache__found_allocation_read_fresh),
+		cmocka_unit_test(test_ipam_cache__del_of_nothing_read_fresh),
+		cmocka_unit_test(test_ipam_cache__failed_swap_drops_entry),
+		cmocka_unit_test(test_ipam_cache__full_block_read_fresh),
+		cmocka_unit_test(test_ipam_cache__index_entry_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

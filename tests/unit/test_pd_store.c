@@ -16,7 +16,10 @@
 #include <cmocka.h>
 
 #include "cni_error.h"
+#include "pd_hcache.h"
 #include "pd_store.h"
+#include "pd_text.h"
+#include "store.h"
 
 static char dir[64];
 
@@ -94,6 +97,147 @@ static void test_pd_store__ops_on_a_file_store(void **state)
 	pd_store_cache_free(c);
 }
 
+/* the reply's "ver" */
+static uint64_t ver_in(const char *reply)
+{
+	const char *p = strstr(reply, "\"ver\":");
+
+	assert_non_null(p);
+	return strtoull(p + 6, NULL, 10);
+}
+
+/* another writer of store number n, not through plexusd (plexus-ipam's
+ * direct path): a put on the version read */
+static void put_direct(int n, const char *key, const char *val)
+{
+	char conf[512];
+	json_object *o;
+	struct ipam_store *st;
+	struct cni_err err = { 0 };
+	uint64_t ver = 0;
+	char *old = NULL;
+
+	snprintf(conf, sizeof(conf),
+		 "{\"type\":\"file\",\"path\":\"%s/s%d\",\"lockDir\":"
+		 "\"%s/locks\"}",
+		 dir, n, dir);
+	o = json_tokener_parse(conf);
+	assert_int_equal(ipam_store_open(o, &st, &err), 0);
+	assert_int_equal(ipam_store_get(st, key, &old, NULL, &ver, &err), 0);
+	free(old);
+	assert_int_equal(
+		ipam_store_put_if(st, key, val, strlen(val), ver, NULL, &err),
+		0);
+	ipam_store_close(st);
+	json_object_put(o);
+}
+
+/* Block headers in memory: a get for update ("cache": true) is answered
+ * from memory once the key is held, and says so; plain gets and puts
+ * refresh it; a write not through plexusd leaves it stale until a
+ * compare-and-swap on it fails, which drops it; a delete drops it; other
+ * keys never enter. */
+static void test_pd_store__header_cache(void **state)
+{
+	struct pd_store_cache *c = pd_store_cache_new("");
+	struct pd_hcache *h = pd_hcache_new(PD_HCACHE_AGE_MS);
+	char buf[2048], req[256];
+	struct pd_text o = { .buf = buf, .size = sizeof(buf) };
+	uint64_t ver;
+	char *r;
+
+	(void)state;
+	pd_store_cache_share(c, h);
+	r = ask(c, 1,
+		"\"op\":\"put\",\"key\":\"p/b/0\",\"val\":\"v1\","
+		"\"ver\":0");
+	free(r);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\"");
+	assert_int_equal(pd_hcache_entries(h, NULL), 0); /* not for update */
+	free(r);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"val\":\"v1\""));
+	assert_null(strstr(r, "cached"));
+	free(r);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"val\":\"v1\""));
+	assert_non_null(strstr(r, "\"cached\":true"));
+	ver = ver_in(r);
+	free(r);
+	/* another store's key of the same name is not this one */
+	r = ask(c, 2, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"rc\":-2"));
+	free(r);
+	put_direct(1, "p/b/0", "v2");
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"val\":\"v1\"")); /* stale */
+	assert_non_null(strstr(r, "\"cached\":true"));
+	free(r);
+	snprintf(req, sizeof(req),
+		 "\"op\":\"put\",\"key\":\"p/b/0\",\"val\":\"v3\","
+		 "\"ver\":%llu",
+		 (unsigned long long)ver);
+	r = ask(c, 1, "%s", req);
+	assert_non_null(strstr(r, "\"rc\":-125")); /* ECANCELED: dropped */
+	free(r);
+	assert_int_equal(pd_hcache_entries(h, NULL), 0);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"val\":\"v2\""));
+	assert_null(strstr(r, "cached"));
+	free(r);
+	/* a plain get refreshes a held key */
+	put_direct(1, "p/b/0", "v4");
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\"");
+	assert_non_null(strstr(r, "\"val\":\"v4\""));
+	free(r);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"val\":\"v4\""));
+	assert_non_null(strstr(r, "\"cached\":true"));
+	ver = ver_in(r);
+	free(r);
+	/* so does a put through plexusd, with the version it made */
+	snprintf(req, sizeof(req),
+		 "\"op\":\"put\",\"key\":\"p/b/0\",\"val\":\"v5\","
+		 "\"ver\":%llu",
+		 (unsigned long long)ver);
+	r = ask(c, 1, "%s", req);
+	assert_non_null(strstr(r, "\"rc\":0"));
+	ver = ver_in(r);
+	free(r);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"val\":\"v5\""));
+	assert_non_null(strstr(r, "\"cached\":true"));
+	assert_int_equal(ver_in(r), ver);
+	free(r);
+	r = ask(c, 1, "\"op\":\"del\",\"key\":\"p/b/0\"");
+	assert_non_null(strstr(r, "\"rc\":0"));
+	free(r);
+	assert_int_equal(pd_hcache_entries(h, NULL), 0);
+	r = ask(c, 1, "\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+	assert_non_null(strstr(r, "\"rc\":-2"));
+	free(r);
+	/* without a shared cache (the default), every get asks the store */
+	pd_store_cache_share(c, NULL);
+	r = ask(c, 1,
+		"\"op\":\"put\",\"key\":\"p/b/0\",\"val\":\"v6\","
+		"\"ver\":0");
+	free(r);
+	for (int i = 0; i < 2; i++) {
+		r = ask(c, 1,
+			"\"op\":\"get\",\"key\":\"p/b/0\",\"cache\":true");
+		assert_non_null(strstr(r, "\"val\":\"v6\""));
+		assert_null(strstr(r, "cached"));
+		free(r);
+	}
+	pd_hcache_metrics(h, &o);
+	assert_non_null(strstr(buf, "plexusd_store_cache_total{result="
+				    "\"invalidated\"} 1\n"));
+	assert_non_null(strstr(buf, "plexusd_store_cache_total{result=\"hit\"} "
+				    "4\n"));
+	pd_store_cache_free(c);
+	pd_hcache_free(h);
+}
+
 static void test_pd_store__malformed(void **state)
 {
 	static const char *const bad[] = {
@@ -107,6 +251,10 @@ static void test_pd_store__malformed(void **state)
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"timeoutMs\":0}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"keysOnly\":1}",
 		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"with\":[]}",
+		"{\"op\":\"get\",\"store\":{},\"key\":\"k\",\"cache\":1}",
+		"{\"op\":\"put\",\"store\":{},\"key\":\"k\",\"val\":\"v\","
+		"\"cache\":true}",
+		"{\"op\":\"list\",\"store\":{},\"key\":\"k/\",\"cache\":true}",
 		"{\"op\":\"put\",\"store\":{},\"key\":\"k\",\"val\":\"v\","
 		"\"with\":{}}",
 		"{\"op\":\"put\",\"store\":{},\"key\":\"k\",\"val\":\"v\","
@@ -321,6 +469,9 @@ static void test_pd_store__socket(void **state)
 	assert_non_null(strstr(buf, "plexusd_store_requests_total{op="
 				    "\"malformed\",result=\"error\"} "
 				    "1"));
+	assert_non_null(strstr(buf, "plexusd_store_cache_total{result=\"miss\"}"
+				    " 0\n"));
+	assert_non_null(strstr(buf, "plexusd_store_cache_entries 0\n"));
 	assert_int_equal(pd_store_metrics(s, buf, 10), -ENOSPC);
 	pd_store_close(s);
 	assert_int_equal(stat(a.sun_path, &st), -1);
@@ -331,6 +482,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_pd_store__ops_on_a_file_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pd_store__header_cache,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pd_store__cannot_open,
