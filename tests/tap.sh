@@ -142,8 +142,10 @@ tap_suite() {
 		[ -s "$err" ] && tail -n 15 "$err" | sed 's/^/#stderr: /'
 	fi
 	echo "   $label: $((TAP_N - TAP_NOTOK)) ok, $TAP_NOTOK not ok, exit $rc, $(( $(date +%s) - start ))s"
+	# each report whole into the log, a line "  |FILE: LINE" each (awk,
+	# not sed: a report's name and text are not a sed expression's)
 	for r in "$PLEXUS_SAN_DIR"/* "$PLEXUS_SAN_DIR"/seen/*; do
-		[ -f "$r" ] && sed "s|^|  |$(basename "$r"): |" "$r" >>"$TAP_LOG"
+		[ -f "$r" ] && TAP_R=$(basename "$r") awk '{print "  |" ENVIRON["TAP_R"] ": " $0}' "$r" >>"$TAP_LOG"
 	done
 }
 

@@ -1,6 +1,8 @@
 # tests/: cmocka unit tests (tests/unit/test_<module>.c), each linked with
 # the libraries; shell suites are run by tests/run.sh.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# tests/fakes: the in-memory ipam store, the ipam fixture on it, fake exec
+# and NAD source; linked into every unit test
 FAKE_SRCS := $(wildcard tests/fakes/*.c)
 FAKE_OBJS := $(FAKE_SRCS:%.c=$(OBJDIR)/%.o)
 # Every library once, in the one order (src/src.mk); $(PLEXUSCTL_LIB):

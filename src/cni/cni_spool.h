@@ -13,12 +13,17 @@
  * interleave and plexusd's drain (rename, lock, read, unlink) loses
  * none. Lines stop at CNI_SPOOL_MAX bytes; past it each dropped report
  * is the line "-\n", up to CNI_SPOOL_MAX + CNI_SPOOL_DROP_MAX; past that
- * nothing is written. */
-#define CNI_SPOOL_SUFFIX   ".reports"
-#define CNI_SPOOL_MAX	   65536
-#define CNI_SPOOL_DROP_MAX 4096
-#define CNI_SPOOL_LINE_MAX 512 /* a line with its '\n' (< PIPE_BUF) */
-#define CNI_SPOOL_DRAIN_MS 5000
+ * nothing more is written to the spool: each dropped report adds one to
+ * the count in "<socket>.reports.dropped" (its decimal digits and '\n',
+ * at most CNI_SPOOL_DROPPED_MAX), under that file's own flock, which
+ * plexusd takes to read the count and empty the file at each drain. */
+#define CNI_SPOOL_SUFFIX	 ".reports"
+#define CNI_SPOOL_MAX		 65536
+#define CNI_SPOOL_DROP_MAX	 4096
+#define CNI_SPOOL_LINE_MAX	 512 /* a line with its '\n' (< PIPE_BUF) */
+#define CNI_SPOOL_DRAIN_MS	 5000
+#define CNI_SPOOL_DROPPED_SUFFIX ".dropped" /* after CNI_SPOOL_SUFFIX */
+#define CNI_SPOOL_DROPPED_MAX	 999999999UL
 
 /* "<socket>.reports" into buf: 0, or -ENAMETOOLONG. */
 int cni_spool_path(const char *socket, char *buf, size_t size);
@@ -30,5 +35,9 @@ int cni_spool_path(const char *socket, char *buf, size_t size);
  * not one; another negative errno when the file cannot be used (not a
  * regular file of ours, no directory). */
 int cni_spool_append(const char *socket, const char *line);
+
+/* The count a dropped-counter file holds: buf[0..len) empty (0), or 1
+ * to 9 decimal digits then '\n' and nothing else. 0, or -EINVAL. */
+int cni_spool_dropped_parse(const char *buf, size_t len, unsigned long *ret);
 
 #endif

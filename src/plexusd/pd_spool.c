@@ -132,6 +132,50 @@ static int drain_one(const char *path, char *buf, pd_spool_line_fn fn,
 	return (int)n;
 }
 
+/* the writers' count of reports dropped past the drop marks
+ * ("<path>.dropped", cni_spool.h): added to dropped (malformed when it
+ * does not parse), the file emptied under its lock; left for the next
+ * drain while a writer holds it; one that is not a regular file of
+ * plexusd's uid is removed unread (-EPERM) */
+static int drain_dropped(const char *path,
+			 unsigned long counts[PD_SPOOL_RESULTS])
+{
+	char dropped[4096 + sizeof(CNI_SPOOL_DROPPED_SUFFIX)], buf[16];
+	unsigned long n;
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	if (snprintf(dropped, sizeof(dropped), "%s%s", path,
+		     CNI_SPOOL_DROPPED_SUFFIX) >= (int)sizeof(dropped))
+		return -ENAMETOOLONG;
+	fd = open(dropped, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -ENOENT)
+			unlink(dropped); /* a symlink, or worse: never read */
+		return r == -ENOENT ? 0 : (int)r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		unlink(dropped);
+		return -EPERM;
+	}
+	r = lock_briefly(fd);
+	if (r == 0 && (r = pread(fd, buf, sizeof(buf), 0)) < 0)
+		r = -errno;
+	if (r >= 0) {
+		if (cni_spool_dropped_parse(buf, (size_t)r, &n) == 0)
+			counts[PD_SPOOL_DROPPED] += n;
+		else
+			counts[PD_SPOOL_MALFORMED]++;
+		r = ftruncate(fd, 0) < 0 ? -errno : 0;
+	}
+	close(fd);
+	return r == -EWOULDBLOCK ? 0 : (int)r;
+}
+
 int pd_spool_drain(const char *path, pd_spool_line_fn fn, void *ctx,
 		   unsigned long counts[PD_SPOOL_RESULTS])
 {
@@ -154,6 +198,11 @@ int pd_spool_drain(const char *path, pd_spool_line_fn fn, void *ctx,
 		r = drain_one(draining, buf, fn, ctx, counts);
 	free(buf);
 	if (r == -EWOULDBLOCK)
-		return total > 0 ? total : 0;
-	return r < 0 ? r : total + r;
+		total = total > 0 ? total : 0;
+	else if (r < 0)
+		return r;
+	else
+		total += r;
+	r = drain_dropped(path, counts);
+	return r < 0 ? r : total;
 }

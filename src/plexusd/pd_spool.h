@@ -13,7 +13,9 @@
 enum pd_spool_result {
 	PD_SPOOL_TAKEN,	    /* a report counted */
 	PD_SPOOL_MALFORMED, /* a line refused (or cut, or over the bound) */
-	PD_SPOOL_DROPPED,   /* a "-" line: a report the writer dropped */
+	PD_SPOOL_DROPPED,   /* a report the writer dropped: a "-" line, or
+			     * past those, one of the count in
+			     * "<spool>.dropped" */
 	PD_SPOOL_RESULTS,
 };
 #define PD_SPOOL_READ_MAX (CNI_SPOOL_MAX + CNI_SPOOL_DROP_MAX)
@@ -38,8 +40,10 @@ int pd_spool_take(void *verbs, const char *line, size_t len);
  * "<path>.draining" left by an earlier drain first, then path renamed
  * there, locked (against a writer that opened it before the rename),
  * read (at most PD_SPOOL_READ_MAX bytes), unlinked, and its lines
- * parsed. Nothing is counted twice: a line is read only from the
- * renamed file, which no writer opens again. The bytes read (0: no
+ * parsed; then the writers' count of reports dropped past the drop
+ * marks ("<path>.dropped") added to dropped and reset, under that file's
+ * lock. Nothing is counted twice: a line is read only from the
+ * renamed file, which no writer opens again. The spool's bytes read (0: no
  * spool, or one a writer still holds after 20 ms: left renamed for the
  * next drain), or a negative errno (a file that is not a regular file of
  * plexusd's uid is removed unread: -EPERM). */

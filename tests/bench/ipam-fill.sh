@@ -11,20 +11,15 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$TOP/build/bin
 N=${B_FILL_ADDS:-65}
 W=$(mktemp -d /tmp/plexus-bench-fill.XXXXXX)
-. "$TOP/tests/lib-etcd.sh"
+. "$TOP/tests/bench/lib-relay.sh"
 cleanup() {
-	[ -z "${RELAY_PID:-}" ] || kill "$RELAY_PID" 2>/dev/null || true
-	etcd_stop
+	relay_stop
 	rm -rf "$W"
 }
 trap cleanup EXIT
-etcd_init "$W/etcd"
-etcd_start >/dev/null
-python3 "$TOP/tests/ipamseed/tcpcount.py" "$W/relay.port" "$W/relay.log" 127.0.0.1 "$ETCD_PORT" &
-RELAY_PID=$!
-for _ in $(seq 50); do [ -s "$W/relay.port" ] && break; sleep 0.1; done
+relay_start "$W"
 cat >"$W/node.conf" <<EON
-{"stores": {"relay": {"type": "etcd", "endpoints": ["http://127.0.0.1:$(cat "$W/relay.port")"], "lockDir": "$W/locks"}}}
+{"stores": {"relay": {"type": "etcd", "endpoints": ["$RELAY"], "lockDir": "$W/locks"}}}
 EON
 export PLEXUS_IPAM_CONF=$W/node.conf
 echo '{"cniVersion":"1.1.0","name":"fill","type":"bridge","ipam":{"type":"plexus-ipam","store":"relay","range":"10.50.0.0/24","blockSize":26}}' >"$W/c.json"

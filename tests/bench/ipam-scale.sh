@@ -25,23 +25,15 @@ BIN=$TOP/build/bin
 NODES=${B_SCALE_NODES:-5000} PODS=${B_SCALE_PODS:-110} NETS=${B_SCALE_NETS:-10}
 ALLOCS=$((NODES * PODS))
 W=$(mktemp -d /tmp/plexus-bench-scale.XXXXXX)
-. "$TOP/tests/lib-etcd.sh"
+. "$TOP/tests/bench/lib-relay.sh"
 FX=$TOP/tests/fixtures/apiserver
 cleanup() {
 	"$FX/stop.sh" "$W/api" >/dev/null 2>&1 || true
-	etcd_stop
-	[ -z "${RELAY_PID:-}" ] || kill "$RELAY_PID" 2>/dev/null || true
+	relay_stop
 	rm -rf "$W"
 }
 trap cleanup EXIT
-etcd_init "$W/etcd"
-# the default 2 GiB quota holds a /12 of full /26 blocks; history is not
-# compacted during the run
-etcd_start >/dev/null
-python3 "$TOP/tests/ipamseed/tcpcount.py" "$W/relay.port" "$W/relay.log" 127.0.0.1 "$ETCD_PORT" &
-RELAY_PID=$!
-for _ in $(seq 50); do [ -s "$W/relay.port" ] && break; sleep 0.1; done
-RELAY=http://127.0.0.1:$(cat "$W/relay.port")
+relay_start "$W"
 cat >"$W/node.conf" <<EON
 {"stores": {
   "seed": {"type": "etcd", "endpoints": ["$ETCD_URL"], "lockDir": "$W/locks"},

@@ -30,6 +30,7 @@ W=$(mktemp -d /tmp/plexus-bench-pd.XXXXXX)
 H=plxbpd-h$$ P=plxbpd-p$$
 D=$W/api SOCK=$W/run/plexusd.sock
 PD_PID=""
+. "$TOP/tests/lib-pdsock.sh"
 cleanup() {
 	[ -z "$PD_PID" ] || { kill "$PD_PID" 2>/dev/null; wait "$PD_PID" 2>/dev/null; } || true
 	ip netns exec "$H" "$FX/stop.sh" "$D" >/dev/null 2>&1 || true
@@ -140,25 +141,14 @@ echo "  (medians: with plexusd $pm ms, asking the API $am ms, delegates alone $d
 
 # peak RSS with BIG_PODS pods of this node and BIG_NADS NADs cached
 if [ "$BIG_PODS" -gt 0 ]; then
-	python3 - "$BIG_PODS" "$BIG_NADS" "$(noop big)" >"$W/big.json" <<'EOF'
-import json, sys
-pods, nads, conf = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-items = [{"apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
-          "metadata": {"name": f"big{i}", "namespace": f"ns{i % 50}"},
-          "spec": {"config": conf}} for i in range(nads)]
-items += [{"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": f"big{i}", "namespace": f"ns{i % 50}", "uid": f"bu{i}",
-                        "annotations": {"k8s.v1.cni.cncf.io/networks": f"big{i},big{i + 1}"}},
-           "spec": {"nodeName": "node1"}} for i in range(pods)]
-print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-EOF
+	pd_big_objects "$BIG_PODS" "$BIG_NADS" "$(noop big)" >"$W/big.json"
 	ctl put-object "$W/big.json" >/dev/null
 	for _ in $(seq 600); do
 		[ "$(metric 'plexusd_cache_objects{cache="pods"}')" -ge $((NPODS + BIG_PODS)) ] &&
 			[ "$(metric 'plexusd_cache_objects{cache="nads"}')" -ge $((3 + BIG_NADS)) ] && break
 		sleep 0.1
 	done
-	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$PD_PID/status")
+	hwm=$(pd_vm VmHWM)
 	row "plexusd peak RSS, $((NPODS + BIG_PODS)) pods / $((3 + BIG_NADS)) NADs cached" "$(python3 -c "print(f'{$hwm/1024:.2f}')") MiB" "-" "goal 16"
 	echo "  (now $(python3 -c "print(f'{$(metric process_resident_memory_bytes)/1048576:.2f}')") MiB; cached pods $(metric 'plexusd_cache_objects{cache="pods"}'), NADs $(metric 'plexusd_cache_objects{cache="nads"}'))"
 fi

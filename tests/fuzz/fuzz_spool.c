@@ -5,8 +5,11 @@
  * once (taken, malformed or dropped; a cut last line malformed), no more
  * lines are taken than the input has '\n's, a taken line is a report
  * (RESULT, CALL, or plexus-ipam's report JSON), the counts are the same
- * for the same bytes, and what was taken still renders as metrics. */
+ * for the same bytes, and what was taken still renders as metrics. The
+ * same bytes as the writers' dropped count (cni_spool_dropped_parse):
+ * a count is bounded and is what its digits spell. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned long a[PD_SPOOL_RESULTS] = { 0 }, b[PD_SPOOL_RESULTS] = { 0 };
 	struct taker t = { 0 };
 	static char buf[256 * 1024];
+	unsigned long n;
 	size_t len = 0;
 
 	if (pd_verbs_new(&t.v) < 0)
@@ -67,5 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strlen(buf) != len)
 		abort();
 	pd_verbs_free(t.v);
+	/* the same bytes as a dropped-counter file: a count is the bounded
+	 * number its digits spell, written back the same */
+	if (cni_spool_dropped_parse((const char *)data, size, &n) == 0) {
+		char again[16];
+		int k = snprintf(again, sizeof(again), "%lu\n", n);
+
+		if (n > CNI_SPOOL_DROPPED_MAX ||
+		    (size > 0 && data[0] != '0' &&
+		     ((size_t)k != size || memcmp(again, data, size))))
+			abort();
+	} else if (n != 0) {
+		abort();
+	}
 	return 0;
 }

@@ -31,6 +31,14 @@ t_case "variables that change expectations are cleared" check_env'
 fake_sh abort 't_case "first" true
 set -e; false
 t_case "never reached" true'
+# a crash report, as a fuzz harness under ASan leaves one in the
+# runner's report folder (70-fuzz.sh), its name and text full of sed's
+# delimiters and metacharacters
+cat >"$F/sanfile.sh" <<'EOF_S'
+echo "ok 1 - ran"
+echo "1..1"
+printf '%s\n' 'ERROR: AddressSanitizer: a|b/c&d\e in fuzz_x' >"$PLEXUS_SAN_DIR/report|a&c.1"
+EOF_S
 printf 'import sys\nraise SystemExit("setup failed")\n' >"$F/raises.py"
 printf 'ok - fine\nok - 31-sriov: VF settings # SKIP netdevsim not built\n' >"$F/vmskip.tap"
 
@@ -84,3 +92,10 @@ ci_skip() { RUN_CI=true outcome "1 passed, 1 failed, 0 skipped" bash "$F/skip.sh
 t_case "runner: under CI=true a skip is a failure" ci_skip
 regen() { export PLEXUSCTL_REGEN=1; outcome "1 passed, 0 failed, 0 skipped" bash "$F/env.sh"; }
 t_case "runner: PLEXUSCTL_REGEN in the environment never reaches a suite" regen
+san_file() {
+	outcome "1 passed, 1 failed, 0 skipped" bash "$F/sanfile.sh" 2>"$T_TMP/sanfile.err"
+	[ ! -s "$T_TMP/sanfile.err" ] || { cat "$T_TMP/sanfile.err"; fail "the runner wrote on stderr"; }
+	grep -qxF '  |report|a&c.1: ERROR: AddressSanitizer: a|b/c&d\e in fuzz_x' "$T_TMP/inner.log" ||
+		{ cat "$T_TMP/inner.log"; fail "the report is not in the log whole"; }
+}
+t_case "runner: a crash report named and worded with sed's delimiters reaches the log" san_file

@@ -235,22 +235,6 @@ for i in json.load(open(sys.argv[1]))["items"]:
 # issue 14's 16 MiB (it depends on the distribution's libcurl too).
 # The full load, not a smaller one: about 5 s here.
 BIG_PODS=1000 BIG_NADS=5000 GROWTH_MAX_KB=2944 PEAK_MAX_KB=16384
-vm() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$PD_PID/status"; }
-big_objects() {
-	python3 - "$BIG_PODS" "$BIG_NADS" <<'EOF_BIG'
-import json, sys
-pods, nads = int(sys.argv[1]), int(sys.argv[2])
-conf = '{"cniVersion":"1.0.0","name":"big","type":"bridge"}'
-items = [{"apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
-          "metadata": {"name": f"big{i}", "namespace": f"ns{i % 50}"},
-          "spec": {"config": conf}} for i in range(nads)]
-items += [{"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": f"big{i}", "namespace": f"ns{i % 50}", "uid": f"bu{i}",
-                        "annotations": {"k8s.v1.cni.cncf.io/networks": f"big{i},big{i + 1}"}},
-           "spec": {"nodeName": "node1"}} for i in range(pods)]
-print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-EOF_BIG
-}
 cached_at_least() { # PODS NADS [NAD-LISTS]: up to 30 s
 	for _ in $(seq 300); do
 		[ "$(metric 'plexusd_cache_objects{cache="pods"}')" -ge "$1" ] &&
@@ -264,8 +248,8 @@ cached_at_least() { # PODS NADS [NAD-LISTS]: up to 30 s
 case_memory() {
 	fresh
 	local base lists hwm
-	base=$(vm VmRSS)
-	big_objects >"$T_TMP/big.json"
+	base=$(pd_vm VmRSS)
+	pd_big_objects "$BIG_PODS" "$BIG_NADS" '{"cniVersion":"1.0.0","name":"big","type":"bridge"}' >"$T_TMP/big.json"
 	ctl put-object "$T_TMP/big.json" >/dev/null
 	cached_at_least $((BIG_PODS + 1)) $((BIG_NADS + 2))
 	lists=$(metric 'plexusd_watch_lists_total{cache="nads"}')
@@ -273,7 +257,7 @@ case_memory() {
 	# a relist: 11 pages of 500
 	cached_at_least $((BIG_PODS + 1)) $((BIG_NADS + 2)) $((lists + 11))
 	expect_eq "$(ask "NAD ns49 big$((BIG_NADS - 1))" | cut -c1-2)" OK "the last NAD, served"
-	hwm=$(vm VmHWM)
+	hwm=$(pd_vm VmHWM)
 	echo "# plexusd: RSS $base kB with nothing cached, peak $hwm kB with $((BIG_PODS + 1)) pods, $((BIG_NADS + 2)) NADs (growth $((hwm - base)) kB)"
 	[ $((hwm - base)) -le "$GROWTH_MAX_KB" ] ||
 		fail "peak RSS grew by $((hwm - base)) kB (bound $GROWTH_MAX_KB kB)"

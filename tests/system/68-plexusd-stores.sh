@@ -12,12 +12,14 @@
 # fallback on a timeout while plexusd is stopped, fallbacks while it was
 # down, from the spool). Its block headers in memory: used by steady
 # ADDs, a stale one (a write while plexusd was stopped) dropped by the
-# compare-and-swap it fails. About 40 s.
+# compare-and-swap it fails. plexus with plexus-ipam in-process through
+# plexusd, also for a pod naming an IPAMClaim (the fixture API server).
+# About 45 s.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 IPAM="$TOP/$BINDIR/plexus-ipam"
 SOCK=$T_TMP/run/store.sock
-PD_PID="" PORT=""
+PD_PID="" PORT="" PD_EXTRA=()
 . "$TOP/tests/lib-etcd.sh"
 
 stop_pd() {
@@ -64,7 +66,7 @@ start_pd() {
 	mkdir -p "$T_TMP/pdnet" "$T_TMP/run"
 	"$TOP/$BINDIR/plexusd" --no-install --no-kubeconfig \
 		--cni-conf-dir "$T_TMP/pdnet" --store-socket "$SOCK" \
-		--listen 127.0.0.1:0 --log-level verbose 2>"$T_TMP/pd.log" &
+		--listen 127.0.0.1:0 --log-level verbose "${PD_EXTRA[@]}" 2>"$T_TMP/pd.log" &
 	PD_PID=$!
 	for _ in $(seq 100); do
 		PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T_TMP/pd.log")
@@ -267,6 +269,128 @@ case_inproc() {
 	stop_pd
 }
 
+# The same in-process plexus-ipam with a persistent address: the pod's
+# annotation names an IPAMClaim (ipam-claim-reference), plexus hands it
+# on as PLEXUS_IPAM_CLAIM, plexus-ipam asks plexusd's --socket for the
+# claim (its cache: no claim GET to the API) and its --store-socket for
+# the pool. Then plexusd down: plexus asks the API for the pod and NAD,
+# plexus-ipam the API for the claim and etcd for the pool. Both times
+# the claim's address, CHECK, and after DEL the address held by the
+# claim only (no container's record), no pod link, no veth left. The
+# fixture API server runs beside etcd in this netns; its bridges are
+# pt3c$$ and pt3n$$, its pod's netns pt3-p$$.
+FX=$TOP/tests/fixtures/apiserver D=$T_TMP/api PDSOCK=$T_TMP/run/plexusd.sock
+BRC=pt3c$$ BRN=pt3n$$ PIC=pt3-p$$
+t_link "$BRC"
+t_link "$BRN"
+ICLAIM=/apis/k8s.cni.cncf.io/v1alpha1/namespaces/ns/ipamclaims/ic-claim
+api() { python3 "$FX/fixturectl.py" "$D" "$@"; }
+claim_served() { # plexusd's answer to CLAIM ns ic-claim starts with OK
+	python3 - "$PDSOCK" <<'EOF_ASK' 2>/dev/null | grep -q '^OK '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(b"CLAIM ns ic-claim\n")
+print(s.makefile("rb").readline().decode())
+EOF_ASK
+}
+claim_round() { # LABEL CID: ADD, CHECK, DEL of pod-ic's container CID
+	local err=$T_TMP/err.ic out=$T_TMP/out.ic
+	IC_GETS=""
+	t_netns "$PIC"
+	for cmd in ADD CHECK DEL; do
+		env -i PATH="$PATH" "${T_SAN_ENV[@]}" CNI_COMMAND=$cmd CNI_CONTAINERID="$2" \
+			CNI_NETNS="/var/run/netns/$PIC" CNI_IFNAME=eth0 CNI_PATH="$REFDIR" \
+			CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod-ic;K8S_POD_UID=uid-ic;K8S_POD_INFRA_CONTAINER_ID=$2" \
+			"$TOP/$BINDIR/plexus" <"$T_TMP/plexus-ic.conf" >"$out" 2>>"$err" ||
+			{ cat "$out" "$err"; fail "$1: $cmd"; }
+		IC_GETS="$IC_GETS $cmd:$(api count GET "$ICLAIM")"
+		case $cmd in
+		ADD)
+			ip -n "$PIC" -br addr show net1 | grep -q " $IC_ADDR/24" ||
+				fail "$1: net1 has not the claim's $IC_ADDR: $(ip -n "$PIC" -br addr show net1)"
+			expect_eq "$(ic_ls | grep -c ' container [^-]' || true)" 1 "$1: a container's allocations after ADD"
+			;;
+		esac
+	done
+	[ "$(ic_ls | grep -c ' container [^-]' || true)" = 0 ] || { ic_ls; fail "$1: a container's allocation after DEL"; }
+	ic_ls | grep -q "claim ns/ic-claim" || { ic_ls; fail "$1: the claim's address not kept"; }
+	expect_eq "$(ic_ls | grep -c . || true)" 1 "$1: addresses of the pool after DEL (the claim's)"
+	expect_eq "$(claim_ips)" "$IC_ADDR/24" "$1: the claim's status.ips"
+	expect_eq "$(ip -n "$PIC" -o link show | grep -vc ': lo:' || true)" 0 "$1: pod links after DEL"
+	expect_eq "$(ip -o link show master "$BRN" 2>/dev/null | wc -l)" 0 "$1: veths on $BRN after DEL"
+	expect_eq "$(ip -o link show master "$BRC" 2>/dev/null | wc -l)" 0 "$1: veths on $BRC after DEL"
+	ip netns del "$PIC"
+}
+claim_ips() { api api GET "$ICLAIM" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get("status",{}).get("ips",[])))'; }
+ic_ls() { # the claim network's addresses, read from etcd itself
+	echo "{\"store\": {\"type\": \"etcd\", \"endpoints\": [\"$ETCD_URL\"], \"lockDir\": \"$T_TMP/locks\"}}" >"$T_TMP/ctl.conf"
+	PLEXUS_IPAM_CONF=$T_TMP/ctl.conf "$TOP/$BINDIR/plexusctl" ipam ls --config "$T_TMP/ic.net" | grep -E '^ +10\.68\.0\.[0-9]+ +pod ' || true
+}
+case_inproc_claim() {
+	trap 'stop_pd; "$FX/stop.sh" "$D" >/dev/null 2>&1 || true; ip netns del "$PIC" 2>/dev/null || true' EXIT
+	PLEXUS_APISERVER_PARENT=$$ "$FX/start.sh" "$D" >"$T_TMP/api.log" 2>&1 ||
+		{ cat "$T_TMP/api.log"; fail "fixture API server"; }
+	local cnet nnet
+	cnet="{\"cniVersion\":\"1.0.0\",\"name\":\"cluster\",\"type\":\"plexus-bridge\",\"bridge\":\"$BRC\"}"
+	nnet="{\"cniVersion\":\"1.0.0\",\"name\":\"claimnet\",\"type\":\"plexus-bridge\",\"bridge\":\"$BRN\",\"ipam\":{\"type\":\"plexus-ipam\",\"range\":\"10.68.0.0/24\"}}"
+	echo '{"cniVersion":"1.0.0","name":"claimnet","type":"bridge","ipam":{"type":"plexus-ipam","range":"10.68.0.0/24"}}' >"$T_TMP/ic.net"
+	python3 - "$cnet" "$nnet" >"$T_TMP/ic-objects.json" <<'EOF_OBJ'
+import json, sys
+nad = lambda ns, name, conf: {"apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
+    "metadata": {"name": name, "namespace": ns}, "spec": {"config": conf}}
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    nad("kube-system", "cluster", sys.argv[1]), nad("ns", "claimnet", sys.argv[2]),
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pod-ic", "namespace": "ns", "uid": "uid-ic",
+        "annotations": {"k8s.v1.cni.cncf.io/networks": json.dumps(
+            [{"name": "claimnet", "interface": "net1", "ipam-claim-reference": "ic-claim"}])}},
+     "spec": {"nodeName": "node-a"}}]}))
+EOF_OBJ
+	api put-object "$T_TMP/ic-objects.json" >/dev/null || fail "objects"
+	printf '{"apiVersion":"k8s.cni.cncf.io/v1alpha1","kind":"IPAMClaim","metadata":{"name":"ic-claim","namespace":"ns"},"spec":{"network":"claimnet","interface":"net1"}}' |
+		api api POST "${ICLAIM%/*}" - >/dev/null || fail "the claim"
+	cat >"$T_TMP/plexus-ic.conf" <<EOC
+{"cniVersion":"1.0.0","name":"plexus-k8s","type":"plexus","cniDir":"$T_TMP/cache-ic","confDir":"$T_TMP/netd-ic",
+ "kubeconfig":"$D/kubeconfig","clusterNetwork":"cluster","plexusdSocket":"$PDSOCK",
+ "ipamNodeConfig":{"store":{"type":"etcd","endpoints":["$RELAY"],"lockDir":"$T_TMP/locks"},
+  "storeSocket":"$SOCK","plexusdSocket":"$PDSOCK","kubeconfig":"$D/kubeconfig","nodeName":"node-a"}}
+EOC
+	mkdir -p "$T_TMP/netd-ic"
+	PD_EXTRA=(--socket "$PDSOCK" --api-kubeconfig "$D/kubeconfig" --node-name node-a)
+	start_pd
+	wait_for_claim
+	: >"$T_TMP/err.ic"
+	api clear-requests >/dev/null
+	IC_ADDR=10.68.0.2
+	claim_round "through plexusd" ic1
+	# cumulative after each verb: the ADD's claim from plexusd's cache;
+	# DEL asks the API whether the claim still lists the address (a
+	# stale "no" would free it: never the cache, docs/plexusd.md)
+	expect_eq "$IC_GETS" " ADD:0 CHECK:0 DEL:1" "through plexusd: claim GETs to the API after each verb"
+	expect_eq "$(api count PUT "$ICLAIM/status")" 1 "through plexusd: claim status PUTs (the first ADD)"
+	grep -q "asking the API\|using the store directly" "$T_TMP/err.ic" &&
+		fail "a fallback was logged: $(cat "$T_TMP/err.ic")"
+	# plexusd down: the same claim, another container, the same address
+	stop_pd
+	PD_EXTRA=()
+	: >"$T_TMP/err.ic"
+	api clear-requests >/dev/null
+	claim_round "plexusd down" ic2
+	grep -q "IPAMClaim ns/ic-claim: .*; asking the API" "$T_TMP/err.ic" ||
+		fail "no claim fallback logged: $(cat "$T_TMP/err.ic")"
+	grep -q "using the store directly" "$T_TMP/err.ic" ||
+		fail "no store fallback logged: $(cat "$T_TMP/err.ic")"
+	expect_eq "$IC_GETS" " ADD:1 CHECK:1 DEL:2" "plexusd down: claim GETs to the API after each verb"
+	expect_eq "$(api count PUT "$ICLAIM/status")" 0 "plexusd down: claim status PUTs"
+	rm -f "$SOCK.reports" "$PDSOCK.reports"
+}
+wait_for_claim() {
+	for _ in $(seq 100); do claim_served && return 0; sleep 0.05; done
+	cat "$T_TMP/pd.log"
+	fail "plexusd does not serve the claim"
+}
+
 case_refusals() {
 	start_pd
 	# not root: the connection is closed unanswered, and counted
@@ -386,5 +510,6 @@ t_case "plexusd stopped: plexus-ipam falls back on a timeout and reports it (ple
 t_case "block headers in memory: steady ADDs answered from it; a write while plexusd is stopped makes the next swap fail, which drops it; distinct addresses" case_header_cache
 t_case "plexusd down: plexus-ipam's reports spooled, counted when it starts again" case_spooled
 t_case "[1.0.0, 0.4.0] ADD/CHECK/DEL with plexus-ipam in-process under plexus, storeSocket and plexusdSocket set: through plexusd, then with plexusd down" case_inproc
+t_case "ADD/CHECK/DEL with plexus-ipam in-process naming an IPAMClaim: through plexusd (claim from its cache), then with plexusd down; the claim's address both times, kept by the claim after DEL, nothing else left" case_inproc_claim
 t_case "a peer that is not root and malformed requests refused, the daemon unharmed" case_refusals
 t_case "plexusd cannot open the store (answers direct): the plugin uses it itself for the rest of the call" case_cannot_open

@@ -25,13 +25,17 @@ for src in tests/fuzz/fuzz_*.c; do
 		"$T_TMP/corpus/$h" "tests/fuzz/corpus/$h" \
 		>"$T_TMP/$h.log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T_TMP/$h.log")
+	# the sanitizer's report (the runner's PLEXUS_SAN_DIR, not the log):
+	# this harness's
+	san=$(t_san_take)
 	T_COUNT=$((T_COUNT + 1))
-	if [ "$rc" = 0 ] && [ -n "$execs" ] && [ "$execs" -gt 0 ]; then
+	if [ "$rc" = 0 ] && [ -n "$execs" ] && [ "$execs" -gt 0 ] && [ -z "$san" ]; then
 		echo "ok - fuzz: $h ${FUZZ_SECONDS}s, $execs execs, no crash"
 	else
 		T_FAILED=$((T_FAILED + 1))
 		echo "not ok - fuzz: $h ${FUZZ_SECONDS}s, ${execs:-0} execs, exit $rc"
 		grep -E 'ERROR|SUMMARY|runtime error|Test unit written|^    #[0-9] ' \
 			"$T_TMP/$h.log" | head -20 | sed 's/^/#   /'
+		[ -z "$san" ] || printf '%s\n' "$san" | sed 's/^/#   sanitizer: /'
 	fi
 done

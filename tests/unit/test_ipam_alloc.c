@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../fakes/cached_store.h"
+#include "../fakes/ipam_fixture.h"
 #include "../fakes/mem_store.h"
 #include "cni_error.h"
 #include "ipam_alloc.h"
@@ -20,50 +21,6 @@
 #include "ipam_refs.h"
 #include "ipam_reserve.h"
 #include "store.h"
-
-struct fx {
-	struct ipam_store *st;
-	struct ipam_conf *conf;
-	struct ipam_ctx a, b; /* two nodes */
-};
-
-static struct fx *fx_new(const char *ipam)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cni_err err = { 0 };
-	char buf[2048];
-
-	snprintf(buf, sizeof(buf),
-		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":%s}", ipam);
-	if (ipam_conf_parse(buf, strlen(buf), &f->conf, &err) < 0)
-		fail_msg("conf: %s", err.msg);
-	f->st = mem_store_new();
-	f->a = (struct ipam_ctx){ .st = f->st, .node = "node-a", .seed = 1 };
-	f->b = (struct ipam_ctx){ .st = f->st, .node = "node-b", .seed = 2 };
-	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	ipam_store_close(f->st);
-	ipam_conf_free(f->conf);
-	free(f);
-}
-
-/* How many blocks node's reference index names (read only). */
-static size_t refs_n(struct fx *f, const char *node)
-{
-	struct ipam_refs x;
-	struct cni_err err = { 0 };
-	size_t n;
-
-	if (ipam_refs_load(f->st, &f->conf->ranges[0], node, false, &x, &err) <
-	    0)
-		fail_msg("refs %s: %s", node, err.msg);
-	n = x.n;
-	ipam_refs_clear(&x);
-	return n;
-}
 
 static struct ipam_owner own(const char *cid, const char *ifname)
 {
@@ -219,10 +176,10 @@ static void test_ipam_alloc__own_block_then_claim(void **state)
 	}
 	(void)r;
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 2);
-	assert_int_equal(refs_n(f, "node-a"), 2);
+	assert_int_equal(fx_refs_n(f, "node-a"), 2);
 	/* node b gets a block of its own, not an address in a's */
 	assert_string_equal(add(f, &f->b, "b0"), "10.0.0.16");
-	assert_int_equal(refs_n(f, "node-b"), 1);
+	assert_int_equal(fx_refs_n(f, "node-b"), 1);
 	fx_free(f);
 }
 
@@ -254,7 +211,7 @@ static void test_ipam_release__empty_block_goes_back(void **state)
 	rel(f, &f->a, "a0"); /* room in block 0 now */
 	rel(f, &f->a, "a7"); /* block 1 empty: returned */
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
-	assert_int_equal(refs_n(f, "node-a"), 1);
+	assert_int_equal(fx_refs_n(f, "node-a"), 1);
 	/* a's next address comes from its remaining block */
 	assert_string_equal(add(f, &f->a, "a8"), "10.0.0.1");
 	for (i = 1; i < 7; i++) { /* block 0 down to a8 alone */
@@ -263,7 +220,7 @@ static void test_ipam_release__empty_block_goes_back(void **state)
 	}
 	rel(f, &f->a, "a8"); /* the last block stays, empty */
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
-	assert_int_equal(refs_n(f, "node-a"), 1);
+	assert_int_equal(fx_refs_n(f, "node-a"), 1);
 	fx_free(f);
 }
 
@@ -285,7 +242,7 @@ static void test_ipam_gc__two_empty_blocks_keep_one(void **state)
 			 0);
 	assert_int_equal(n, 10);
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/b/"), 1);
-	assert_int_equal(refs_n(f, "node-a"), 1);
+	assert_int_equal(fx_refs_n(f, "node-a"), 1);
 	fx_free(f);
 }
 
@@ -309,14 +266,14 @@ static void test_ipam_alloc__borrow_when_no_free_block(void **state)
 	/* b's block is full, no block is free: b borrows from a's */
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
-	assert_int_equal(refs_n(f, "node-b"), 2);
+	assert_int_equal(fx_refs_n(f, "node-b"), 2);
 	/* GC of b with nothing valid drops b's records, a's stays */
 	assert_int_equal(ipam_gc(&f->b, r, NULL, &n, &err), 0);
 	assert_int_equal(n, 8);
 	assert_int_equal(ipam_find(&f->a, r, "a0", "eth0",
 				   &(struct ipam_addr){ 0 }, &err),
 			 0);
-	assert_int_equal(refs_n(f, "node-b"), 1);
+	assert_int_equal(fx_refs_n(f, "node-b"), 1);
 	fx_free(f);
 }
 
@@ -684,20 +641,6 @@ static int resv(struct fx *f, const char *lo, const char *hi, bool un,
 				 err);
 }
 
-/* The value stored under key, or "" (static buffer). */
-static const char *stored(struct fx *f, const char *key)
-{
-	static char buf[4096];
-	char *val = NULL;
-	size_t len;
-
-	buf[0] = '\0';
-	if (ipam_store_get(f->st, key, &val, &len, NULL, NULL) == 0)
-		snprintf(buf, sizeof(buf), "%s", val);
-	free(val);
-	return buf;
-}
-
 /* A reserved address is never handed out: not by ADD, not on request
  * (code 7 naming it reserved by an operator); the block plexusctl made
  * for it has no owner until a node borrowing from it takes it. */
@@ -714,10 +657,10 @@ static void test_ipam_alloc__operator_reserved_never_handed_out(void **state)
 		0);
 	assert_int_equal(res[0].state, IPAM_RESV_CHANGED);
 	assert_int_equal(res[1].state, IPAM_RESV_CHANGED);
-	assert_non_null(strstr(stored(f, "10.0.0.0_29/b/00000000"), "\"node\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_29/b/00000000"), "\"node\":"
 								    "\"\""));
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.3");
-	assert_non_null(strstr(stored(f, "10.0.0.0_29/b/00000000"), "\"node\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_29/b/00000000"), "\"node\":"
 								    "\"node-"
 								    "a\""));
 	assert_true(add_err(f, &f->b, "c2", "10.0.0.2", &err) < 0);
@@ -756,7 +699,7 @@ static void test_ipam_release__conflict_reserves(void **state)
 		ipam_release(&f->a, &f->conf->ranges[0], "c2", "eth0", &err),
 		0);
 	f->a.conflict = NULL;
-	assert_non_null(strstr(stored(f, "10.0.0.0_29/b/00000000"), "\"reason\""
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_29/b/00000000"), "\"reason\""
 								    ":\"conflic"
 								    "t\""));
 	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.2");
@@ -782,13 +725,13 @@ static void test_ipam_reserve_span__held_needs_force(void **state)
 	(void)state;
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.1");
 	snprintf(before, sizeof(before), "%s",
-		 stored(f, "10.0.0.0_24/b/00000000"));
+		 fx_val(f, "10.0.0.0_24/b/00000000"));
 	assert_true(resv(f, "10.0.0.1", "10.0.0.1", false, false, false, res,
 			 &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_INVALID_CONFIG);
 	assert_int_equal(res[0].state, IPAM_RESV_HELD);
 	assert_non_null(strstr(res[0].holder, "ns1/c1"));
-	assert_string_equal(stored(f, "10.0.0.0_24/b/00000000"), before);
+	assert_string_equal(fx_val(f, "10.0.0.0_24/b/00000000"), before);
 	assert_int_equal(
 		resv(f, "10.0.0.1", "10.0.0.1", false, true, false, res, &err),
 		0);
@@ -848,16 +791,6 @@ static void test_ipam_reserve_span__dry_run_and_ownerless_block(void **state)
 	fx_free(f);
 }
 
-static bool has_key(struct fx *f, const char *key)
-{
-	char *val;
-
-	if (ipam_store_get(f->st, key, &val, NULL, NULL, NULL) < 0)
-		return false;
-	free(val);
-	return true;
-}
-
 /* 10.0.0.0/28 in /29 blocks, no gateway: two blocks of 7 addresses
  * (.1-.7, .8-.14); a takes block 0 with a0.., b block 1 with b0... */
 static struct fx *fx_two_blocks(int a_n, int b_n)
@@ -889,19 +822,19 @@ static void test_ipam_free__hint_follows_transitions(void **state)
 	int i;
 
 	(void)state;
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	for (i = 1; i < 6; i++) {
 		snprintf(cid, sizeof(cid), "a%d", i);
 		add(f, &f->a, cid);
 	}
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000")); /* one left */
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000")); /* one left */
 	add(f, &f->a, "a6");
-	assert_false(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_false(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	assert_int_equal(ipam_release(&f->a, r, "a3", "eth0", &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	/* a steady-state ADD into a block with room does not touch it */
 	assert_int_equal(ipam_release(&f->a, r, "a4", "eth0", &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	fx_free(f);
 }
 
@@ -923,7 +856,7 @@ static void test_ipam_free__borrow_skips_stale_hint(void **state)
 					   NULL, &err),
 			 0);
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	/* its record beside a's block, its slot tagged with its node */
 	assert_int_equal(ipam_store_get(f->st, "10.0.0.0_28/a/00000000/2", &val,
 					NULL, NULL, &err),
@@ -963,10 +896,10 @@ static void test_ipam_free__built_once_and_repaired_by_gc(void **state)
 	assert_int_equal(
 		ipam_store_del_if(f->st, "10.0.0.0_28/f/00/00000000", 0, &err),
 		0);
-	assert_false(has_key(f, "10.0.0.0_28/fi"));
+	assert_false(fx_has(f, "10.0.0.0_28/fi"));
 	assert_int_equal(ipam_has_free(&f->b, r, &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/fi"));
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_true(fx_has(f, "10.0.0.0_28/fi"));
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	/* built: a lost hint is not looked for by reading the pool */
 	assert_int_equal(
 		ipam_store_del_if(f->st, "10.0.0.0_28/f/00/00000000", 0, &err),
@@ -974,7 +907,7 @@ static void test_ipam_free__built_once_and_repaired_by_gc(void **state)
 	assert_int_equal(ipam_has_free(&f->b, r, &err), -ENOSPC);
 	assert_int_equal(err.code, CNI_ERR_NO_ADDRESSES);
 	assert_int_equal(ipam_gc(&f->a, r, valid, &n, &err), 0);
-	assert_true(has_key(f, "10.0.0.0_28/f/00/00000000"));
+	assert_true(fx_has(f, "10.0.0.0_28/f/00/00000000"));
 	assert_int_equal(ipam_has_free(&f->b, r, &err), 0);
 	json_object_put(valid);
 	fx_free(f);
@@ -1008,14 +941,14 @@ static void test_ipam_free__all_claimed_mark(void **state)
 
 	(void)state;
 	assert_string_equal(add(f, &f->b, "b7"), "10.0.0.2");
-	assert_true(has_key(f, "10.0.0.0_28/fc"));
+	assert_true(fx_has(f, "10.0.0.0_28/fc"));
 	assert_string_equal(add(f, &f->b, "b8"), "10.0.0.3");
 	/* a stale mark: b filled block 0, block 1 is free */
 	assert_int_equal(ipam_store_put_if(g->st, "10.0.0.0_28/fc", "{}", 2, 0,
 					   NULL, &err),
 			 0);
 	assert_string_equal(add(g, &g->a, "a0"), "10.0.0.8");
-	assert_false(has_key(g, "10.0.0.0_28/fc"));
+	assert_false(fx_has(g, "10.0.0.0_28/fc"));
 	fx_free(f);
 	fx_free(g);
 }
@@ -1055,45 +988,10 @@ static void test_ipam_block_load__bad_reserved(void **state)
 
 /* --- block format 2: a header of slot hashes, one record key each --- */
 
-static void put_raw(struct fx *f, const char *key, const char *val)
-{
-	struct cni_err err = { 0 };
-	char *old;
-	uint64_t ver = 0;
-
-	if (ipam_store_get(f->st, key, &old, NULL, &ver, &err) == 0)
-		free(old);
-	assert_int_equal(ipam_store_put_if(f->st, key, val, strlen(val), ver,
-					   NULL, &err),
-			 0);
-}
-
-static void del_raw(struct fx *f, const char *key)
-{
-	struct cni_err err = { 0 };
-
-	assert_int_equal(ipam_store_del_if(f->st, key, 0, &err), 0);
-}
-
-/* The stored value of key (static buffer), or "" when missing. */
-static const char *val_of(struct fx *f, const char *key)
-{
-	static char buf[4096];
-	struct cni_err err = { 0 };
-	char *val;
-
-	buf[0] = '\0';
-	if (ipam_store_get(f->st, key, &val, NULL, NULL, &err) == 0) {
-		snprintf(buf, sizeof(buf), "%s", val);
-		free(val);
-	}
-	return buf;
-}
-
 /* Is off held in the block stored at key? */
 static bool slot_held(struct fx *f, const char *key, uint32_t off)
 {
-	const char *val = val_of(f, key);
+	const char *val = fx_val(f, key);
 	struct ipam_block b;
 	bool held;
 
@@ -1115,26 +1013,26 @@ static void test_ipam_block__v1_converted_at_first_write(void **state)
 	struct cni_err err = { 0 };
 
 	(void)state;
-	put_raw(f, "10.0.0.0_24/b/00000000",
-		"{\"cidr\":\"10.0.0.0/24\",\"node\":\"node-a\",\"allocs\":"
-		"{\"2\":{\"cid\":\"c1\",\"if\":\"eth0\",\"ns\":\"ns1\","
-		"\"pod\":\"p1\",\"node\":\"node-a\"}}}");
+	fx_put(f, "10.0.0.0_24/b/00000000",
+	       "{\"cidr\":\"10.0.0.0/24\",\"node\":\"node-a\",\"allocs\":"
+	       "{\"2\":{\"cid\":\"c1\",\"if\":\"eth0\",\"ns\":\"ns1\","
+	       "\"pod\":\"p1\",\"node\":\"node-a\"}}}");
 	ipam_refs_key(r, "node-a", x.key);
 	assert_int_equal(ipam_refs_add(&x, 0), 0);
 	assert_int_equal(ipam_refs_store(f->st, r, &x, &err), 0);
 	ipam_refs_clear(&x);
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2"); /* idempotent */
 	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.3");
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/b/00000000"), "\"v\":2"));
-	assert_null(strstr(val_of(f, "10.0.0.0_24/b/00000000"), "allocs"));
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"pod\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/b/00000000"), "\"v\":2"));
+	assert_null(strstr(fx_val(f, "10.0.0.0_24/b/00000000"), "allocs"));
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/2"), "\"pod\":"
 								      "\"p1"
 								      "\""));
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/3"), "\"cid\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/3"), "\"cid\":"
 								      "\"c2"
 								      "\""));
 	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
-	assert_string_equal(val_of(f, "10.0.0.0_24/a/00000000/2"), "");
+	assert_string_equal(fx_val(f, "10.0.0.0_24/a/00000000/2"), "");
 	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.2");
 	fx_free(f);
 }
@@ -1153,17 +1051,17 @@ static void test_ipam_rec__slot_without_record_repaired(void **state)
 
 	(void)state;
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
-	del_raw(f, "10.0.0.0_24/a/00000000/2");
+	fx_del(f, "10.0.0.0_24/a/00000000/2");
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
 								      "\"c1"
 								      "\""));
-	del_raw(f, "10.0.0.0_24/a/00000000/2");
+	fx_del(f, "10.0.0.0_24/a/00000000/2");
 	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
 	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 2));
 	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.2");
 	assert_string_equal(add(f, &f->a, "c3"), "10.0.0.3");
-	del_raw(f, "10.0.0.0_24/a/00000000/3");
+	fx_del(f, "10.0.0.0_24/a/00000000/3");
 	/* another node's GC leaves it; this node's frees it */
 	assert_int_equal(ipam_gc(&f->b, r, NULL, &n, &err), 0);
 	assert_true(slot_held(f, "10.0.0.0_24/b/00000000", 3));
@@ -1198,7 +1096,7 @@ static void test_ipam_rec__hash_collision(void **state)
 	assert_int_equal(ipam_release(&f->a, r, "h1310916", "eth0", &err), 0);
 	assert_true(slot_held(f, "10.0.0.0_24/b/00000000", 2));
 	assert_false(slot_held(f, "10.0.0.0_24/b/00000000", 3));
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
 								      "\"h36909"
 								      "\""));
 	assert_string_equal(add(f, &f->a, "h36909"), "10.0.0.2");
@@ -1224,12 +1122,12 @@ static void test_ipam_rec__claim_slot_with_stale_record(void **state)
 	f->a.claim_arg = f->b.claim_arg = &h;
 	assert_int_equal(add_claim(f, &f->a, "c1", "ns1/k1", NULL, &err), 0);
 	snprintf(pod_rec, sizeof(pod_rec), "%s",
-		 val_of(f, "10.0.0.0_24/a/00000000/2"));
+		 fx_val(f, "10.0.0.0_24/a/00000000/2"));
 	assert_int_equal(ipam_release(&f->a, r, "c1", "eth0", &err), 0);
-	put_raw(f, "10.0.0.0_24/a/00000000/2", pod_rec); /* the stale one */
+	fx_put(f, "10.0.0.0_24/a/00000000/2", pod_rec); /* the stale one */
 	assert_int_equal(add_claim(f, &f->b, "c5", "ns1/k1", "10.0.0.2", &err),
 			 0);
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
 								      "\"c5"
 								      "\""));
 	fx_free(f);
@@ -1247,19 +1145,19 @@ static void test_ipam_rec__stale_ignored_bad_refused(void **state)
 
 	(void)state;
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
-	put_raw(f, "10.0.0.0_24/a/00000000/2",
-		"{\"cid\":\"other\",\"if\":\"eth0\"}");
+	fx_put(f, "10.0.0.0_24/a/00000000/2",
+	       "{\"cid\":\"other\",\"if\":\"eth0\"}");
 	assert_string_equal(add(f, &f->a, "c1"), "10.0.0.2");
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/2"), "\"cid\":"
 								      "\"c1"
 								      "\""));
-	put_raw(f, "10.0.0.0_24/a/00000000/2", "[1]");
+	fx_put(f, "10.0.0.0_24/a/00000000/2", "[1]");
 	snprintf(before, sizeof(before), "%s",
-		 val_of(f, "10.0.0.0_24/b/00000000"));
+		 fx_val(f, "10.0.0.0_24/b/00000000"));
 	assert_true(add_err(f, &f->a, "c1", NULL, &err) < 0);
 	assert_int_equal(err.code, CNI_ERR_DECODE);
 	assert_non_null(strstr(err.msg, "10.0.0.0_24/a/00000000/2"));
-	assert_string_equal(val_of(f, "10.0.0.0_24/b/00000000"), before);
+	assert_string_equal(fx_val(f, "10.0.0.0_24/b/00000000"), before);
 	fx_free(f);
 }
 
@@ -1321,7 +1219,7 @@ static void test_ipam_block__full_header_small(void **state)
 	}
 	for (uint32_t off = 2; off < 64; off++)
 		assert_true(slot_held(f, "10.0.0.0_20/b/00000000", off));
-	assert_true(strlen(val_of(f, "10.0.0.0_20/b/00000000")) <= 500);
+	assert_true(strlen(fx_val(f, "10.0.0.0_20/b/00000000")) <= 500);
 	fx_free(f);
 }
 
@@ -1352,10 +1250,10 @@ static void test_ipam_cache__found_allocation_read_fresh(void **state)
 	struct ipam_addr a;
 
 	(void)state;
-	put_raw(f, "10.0.0.0_24/b/00000000",
-		"{\"cidr\":\"10.0.0.0/24\",\"node\":\"node-a\",\"allocs\":"
-		"{\"2\":{\"cid\":\"c1\",\"if\":\"eth0\",\"ns\":\"ns1\","
-		"\"pod\":\"p1\",\"node\":\"node-a\"}}}");
+	fx_put(f, "10.0.0.0_24/b/00000000",
+	       "{\"cidr\":\"10.0.0.0/24\",\"node\":\"node-a\",\"allocs\":"
+	       "{\"2\":{\"cid\":\"c1\",\"if\":\"eth0\",\"ns\":\"ns1\","
+	       "\"pod\":\"p1\",\"node\":\"node-a\"}}}");
 	ipam_refs_key(r, "node-a", x.key);
 	assert_int_equal(ipam_refs_add(&x, 0), 0);
 	assert_int_equal(ipam_refs_store(f->st, r, &x, &err), 0);
@@ -1423,7 +1321,7 @@ static void test_ipam_cache__failed_swap_drops_entry(void **state)
 	assert_string_equal(add(f, &f->a, "c2"), "10.0.0.5");
 	assert_string_equal(add(f, &pc, "c3"), "10.0.0.6"); /* stale: retried */
 	assert_int_equal(cached_store_hits(cs), 2);
-	assert_non_null(strstr(val_of(f, "10.0.0.0_24/a/00000000/5"), "\"cid\":"
+	assert_non_null(strstr(fx_val(f, "10.0.0.0_24/a/00000000/5"), "\"cid\":"
 								      "\"c2"
 								      "\""));
 	assert_string_equal(add(f, &pc, "c4"), "10.0.0.7"); /* dropped: miss */
@@ -1492,11 +1390,11 @@ static void test_ipam_cache__index_entry_kept(void **state)
 	add(f, &pc, "a1"); /* the header now held */
 	rel(f, &pc, "a0");
 	rel(f, &pc, "a1");
-	assert_int_equal(refs_n(f, "node-a"), 0);
+	assert_int_equal(fx_refs_n(f, "node-a"), 0);
 	snprintf(first, sizeof(first), "%s", add(f, &f->a, "a2"));
-	assert_int_equal(refs_n(f, "node-a"), 1);
+	assert_int_equal(fx_refs_n(f, "node-a"), 1);
 	assert_string_equal(add(f, &pc, "a2"), first);
-	assert_int_equal(refs_n(f, "node-a"), 1);
+	assert_int_equal(fx_refs_n(f, "node-a"), 1);
 	ipam_store_close(cs);
 	fx_free(f);
 }

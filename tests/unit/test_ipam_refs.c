@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../fakes/ipam_fixture.h"
 #include "../fakes/mem_store.h"
 #include "cni_error.h"
 #include "cni_json.h"
@@ -19,54 +20,6 @@
 #include "ipam_conf.h"
 #include "ipam_refs.h"
 #include "store.h"
-
-struct fx {
-	struct ipam_store *st;
-	struct ipam_conf *conf;
-	const struct ipam_range *r;
-	struct ipam_ctx a;
-};
-
-static struct fx *fx_new(const char *ipam)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cni_err err = { 0 };
-	char buf[2048];
-
-	snprintf(buf, sizeof(buf),
-		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":%s}", ipam);
-	if (ipam_conf_parse(buf, strlen(buf), &f->conf, &err) < 0)
-		fail_msg("conf: %s", err.msg);
-	f->st = mem_store_new();
-	f->r = &f->conf->ranges[0];
-	f->a = (struct ipam_ctx){ .st = f->st, .node = "node-a", .seed = 1 };
-	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	ipam_store_close(f->st);
-	ipam_conf_free(f->conf);
-	free(f);
-}
-
-static void put(struct fx *f, const char *key, const char *val)
-{
-	struct cni_err err = { 0 };
-
-	if (ipam_store_put_if(f->st, key, val, strlen(val), 0, NULL, &err) < 0)
-		fail_msg("put %s: %s", key, err.msg);
-}
-
-static char *get(struct fx *f, const char *key)
-{
-	struct cni_err err = { 0 };
-	char *val = NULL;
-
-	if (ipam_store_get(f->st, key, &val, NULL, NULL, &err) < 0)
-		return NULL;
-	return val;
-}
 
 /* Block idx of node-a with cid's record at off, stored. */
 static void put_block(struct fx *f, ipam_u128 idx, uint32_t off,
@@ -79,21 +32,8 @@ static void put_block(struct fx *f, ipam_u128 idx, uint32_t off,
 	assert_int_equal(ipam_block_new(f->r, idx, "node-a", &b), 0);
 	assert_int_equal(ipam_block_add(&b, off, &o, "node-a"), 0);
 	ipam_block_key(f->r, idx, key);
-	put(f, key, ipam_block_str(&b));
+	fx_put(f, key, ipam_block_str(&b));
 	ipam_block_clear(&b);
-}
-
-static size_t refs_n(struct fx *f)
-{
-	struct cni_err err = { 0 };
-	struct ipam_refs x;
-	size_t n;
-
-	if (ipam_refs_load(f->st, f->r, "node-a", false, &x, &err) < 0)
-		fail_msg("refs: %s", err.msg);
-	n = x.n;
-	ipam_refs_clear(&x);
-	return n;
 }
 
 static void test_ipam_refs_parse__table(void **state)
@@ -169,12 +109,12 @@ static void test_ipam_refs__old_layout_moves_once(void **state)
 
 	(void)state;
 	put_block(f, 1, 2, "c1");
-	put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
-	put(f, "10.0.0.0_24/n/node-a/00000005", "{}"); /* no such block */
+	fx_put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
+	fx_put(f, "10.0.0.0_24/n/node-a/00000005", "{}"); /* no such block */
 	assert_int_equal(ipam_find(&f->a, f->r, "c1", "eth0", &a, &err), 0);
 	assert_int_equal((uint32_t)a.v, 0x0a00000a);
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/"), 0);
-	v = get(f, "10.0.0.0_24/i/node-a");
+	v = fx_get(f, "10.0.0.0_24/i/node-a");
 	assert_non_null(v);
 	assert_string_equal(v, "{\"blocks\":[\"00000001\"]}");
 	free(v);
@@ -205,7 +145,7 @@ static void test_ipam_refs__fresh_node_lists_once(void **state)
 	assert_int_equal(ipam_has_free(&f->a, f->r, &err), 0);
 	lists = mem_store_lists(f->st);
 	assert_true(lists <= 1);
-	v = get(f, "10.0.0.0_16/i/node-a");
+	v = fx_get(f, "10.0.0.0_16/i/node-a");
 	assert_non_null(v);
 	assert_string_equal(v, "{\"blocks\":[]}");
 	free(v);
@@ -239,7 +179,7 @@ static void test_ipam_refs__lost_cas_retried(void **state)
 			0);
 	}
 	assert_int_equal((uint32_t)a.v, 0x0a000008);
-	assert_int_equal(refs_n(f), 2);
+	assert_int_equal(fx_refs_n(f, "node-a"), 2);
 	fx_free(f);
 }
 
@@ -253,7 +193,7 @@ static void test_ipam_refs__malformed_refused(void **state)
 	char *v;
 
 	(void)state;
-	put(f, "10.0.0.0_24/i/node-a", "{\"blocks\":[\"zz\"]}");
+	fx_put(f, "10.0.0.0_24/i/node-a", "{\"blocks\":[\"zz\"]}");
 	calls = mem_store_calls(f->st);
 	assert_true(ipam_alloc(&f->a, f->r,
 			       &(struct ipam_owner){ .cid = "c1",
@@ -263,7 +203,7 @@ static void test_ipam_refs__malformed_refused(void **state)
 	assert_non_null(strstr(err.msg, "10.0.0.0_24/i/node-a"));
 	assert_int_equal(mem_store_calls(f->st), calls + 1); /* the get */
 	assert_int_equal(mem_store_count(f->st, NULL), 1);
-	v = get(f, "10.0.0.0_24/i/node-a");
+	v = fx_get(f, "10.0.0.0_24/i/node-a");
 	assert_string_equal(v, "{\"blocks\":[\"zz\"]}");
 	free(v);
 	fx_free(f);
@@ -288,7 +228,7 @@ static void test_ipam_refs__large_index(void **state)
 	put_block(f, 7 * 4999, 5, "c0");
 	assert_int_equal(ipam_find(&f->a, f->r, "c0", "eth0", &a, &err), 0);
 	/* the 4999 entries without a block are gone */
-	assert_int_equal(refs_n(f), 1);
+	assert_int_equal(fx_refs_n(f, "node-a"), 1);
 
 	ipam_refs_key(g->r, "node-a", x.key);
 	for (i = 0; i < 40000; i++)
@@ -314,21 +254,21 @@ static void test_ipam_refs_sweep_legacy__index_deletes_leftovers(void **state)
 
 	(void)state;
 	put_block(f, 1, 2, "c1");
-	put(f, "10.0.0.0_24/i/node-a", idx);
-	put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
-	put(f, "10.0.0.0_24/n/node-a/00000005", "{}");
-	put(f, "10.0.0.0_24/n/node-b/00000002", "{}");
-	block = get(f, "10.0.0.0_24/b/00000001");
+	fx_put(f, "10.0.0.0_24/i/node-a", idx);
+	fx_put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
+	fx_put(f, "10.0.0.0_24/n/node-a/00000005", "{}");
+	fx_put(f, "10.0.0.0_24/n/node-b/00000002", "{}");
+	block = fx_get(f, "10.0.0.0_24/b/00000001");
 	assert_int_equal(
 		ipam_refs_sweep_legacy(f->st, f->r, "node-a", &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(mem_store_lists(f->st), 1);
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-a/"), 0);
 	assert_int_equal(mem_store_count(f->st, "10.0.0.0_24/n/node-b/"), 1);
-	v = get(f, "10.0.0.0_24/b/00000001");
+	v = fx_get(f, "10.0.0.0_24/b/00000001");
 	assert_string_equal(v, block);
 	free(v);
-	v = get(f, "10.0.0.0_24/i/node-a");
+	v = fx_get(f, "10.0.0.0_24/i/node-a");
 	assert_string_equal(v, idx);
 	free(v);
 	free(block);
@@ -347,7 +287,7 @@ static void test_ipam_refs_sweep_legacy__no_index_keeps(void **state)
 
 	(void)state;
 	put_block(f, 1, 2, "c1");
-	put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
+	fx_put(f, "10.0.0.0_24/n/node-a/00000001", "{}");
 	assert_int_equal(
 		ipam_refs_sweep_legacy(f->st, f->r, "node-a", &n, &err), 0);
 	assert_int_equal(n, 0);

@@ -174,8 +174,10 @@ static void test_cni_spool_append__bounded(void **state)
 	unsigned long c[PD_SPOOL_RESULTS] = { 0 };
 	char line[100];
 	struct stat st;
-	unsigned long ok = 0, dropped = 0;
+	unsigned long ok = 0, dropped = 0, marks, past;
+	char path[160];
 	struct tmp t;
+	FILE *f;
 
 	(void)state;
 	tmp_make(&t);
@@ -192,12 +194,26 @@ static void test_cni_spool_append__bounded(void **state)
 	assert_int_equal(stat(t.spool, &st), 0);
 	assert_true(st.st_size <= CNI_SPOOL_MAX + CNI_SPOOL_DROP_MAX);
 	assert_int_equal(ok, CNI_SPOOL_MAX / 99);
+	/* "-" lines in the spool's last 4 KiB; past them, the count in
+	 * <spool>.dropped */
+	marks = CNI_SPOOL_DROP_MAX / 2 + (CNI_SPOOL_MAX % 99) / 2;
+	snprintf(path, sizeof(path), "%s" CNI_SPOOL_DROPPED_SUFFIX, t.spool);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu", &past), 1);
+	fclose(f);
+	assert_int_equal(past, dropped - marks);
 	assert_true(pd_spool_drain(t.spool, take_ok, NULL, c) > 0);
 	assert_int_equal(c[PD_SPOOL_TAKEN], ok);
-	assert_int_equal(c[PD_SPOOL_DROPPED],
-			 CNI_SPOOL_DROP_MAX / 2 + (CNI_SPOOL_MAX % 99) / 2);
 	assert_int_equal(c[PD_SPOOL_MALFORMED], 0);
-	assert_true(c[PD_SPOOL_DROPPED] < dropped); /* past it: not counted */
+	/* every dropped report counted, the count read and reset */
+	assert_int_equal(c[PD_SPOOL_DROPPED], dropped);
+	assert_int_equal(pd_spool_drain(t.spool, take_ok, NULL, c), 0);
+	assert_int_equal(c[PD_SPOOL_DROPPED], dropped);
+	assert_int_equal(cni_spool_append(t.sock, line), 0);
+	assert_true(pd_spool_drain(t.spool, take_ok, NULL, c) > 0);
+	assert_int_equal(c[PD_SPOOL_TAKEN], ok + 1);
+	assert_int_equal(c[PD_SPOOL_DROPPED], dropped);
 	tmp_drop(&t);
 }
 
@@ -208,6 +224,69 @@ static void write_file(const char *path, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
+}
+
+static void test_cni_spool_dropped_parse__table(void **state)
+{
+	static const struct {
+		const char *buf;
+		int rc;
+		unsigned long n;
+	} t[] = {
+		{ "", 0, 0 },
+		{ "0\n", 0, 0 },
+		{ "17\n", 0, 17 },
+		{ "999999999\n", 0, CNI_SPOOL_DROPPED_MAX },
+		{ "1000000000\n", -EINVAL, 0 },
+		{ "17", -EINVAL, 0 },
+		{ "\n", -EINVAL, 0 },
+		{ "-1\n", -EINVAL, 0 },
+		{ "1 \n", -EINVAL, 0 },
+		{ "1\n2\n", -EINVAL, 0 },
+	};
+	unsigned long n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = 42;
+		assert_int_equal(
+			cni_spool_dropped_parse(t[i].buf, strlen(t[i].buf), &n),
+			t[i].rc);
+		assert_int_equal(n, t[i].n);
+	}
+}
+
+/* The dropped count: a bad one is malformed and reset, a file that is
+ * not ours removed unread */
+static void test_pd_spool_drain__dropped_file(void **state)
+{
+	unsigned long c[PD_SPOOL_RESULTS] = { 0 };
+	char path[160];
+	struct stat st;
+	struct tmp t;
+
+	(void)state;
+	tmp_make(&t);
+	snprintf(path, sizeof(path), "%s" CNI_SPOOL_DROPPED_SUFFIX, t.spool);
+	write_file(path, "12\n");
+	assert_int_equal(pd_spool_drain(t.spool, take_ok, NULL, c), 0);
+	assert_int_equal(c[PD_SPOOL_DROPPED], 12);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	write_file(path, "x12\n");
+	assert_int_equal(pd_spool_drain(t.spool, take_ok, NULL, c), 0);
+	assert_int_equal(c[PD_SPOOL_DROPPED], 12);
+	assert_int_equal(c[PD_SPOOL_MALFORMED], 1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(pd_spool_drain(t.spool, take_ok, NULL, c), -EPERM);
+	assert_int_not_equal(lstat(path, &st), 0);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(pd_spool_drain(t.spool, take_ok, NULL, c), -ELOOP);
+	assert_int_not_equal(lstat(path, &st), 0);
+	assert_int_equal(c[PD_SPOOL_DROPPED], 12);
+	assert_int_equal(c[PD_SPOOL_MALFORMED], 1);
+	tmp_drop(&t);
 }
 
 static void test_pd_spool_drain__leftover_first(void **state)
@@ -290,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_cni_spool_append__bounded),
 		cmocka_unit_test(test_pd_spool_drain__leftover_first),
 		cmocka_unit_test(test_pd_spool_drain__not_a_file),
+		cmocka_unit_test(test_cni_spool_dropped_parse__table),
+		cmocka_unit_test(test_pd_spool_drain__dropped_file),
 		cmocka_unit_test(test_pd_spool_drain__concurrent_writers),
 	};
 
