@@ -55,10 +55,12 @@ static int walk_page(struct ipam_kv *kv, size_t n, void *arg,
 	return rc;
 }
 
-/* A range read a page at a time: kv[i] is the next key. */
+/* A range read a page at a time: kv[i] is the next key. Keys before
+ * `to` are read; the range may grow (a larger `to`) between pages. */
 struct cursor {
-	char *from; /* where the next page starts (after it, once read) */
-	const char *to;
+	char *from; /* where the next page starts */
+	bool after; /* just past from */
+	char *to;   /* the end of the range as read so far */
 	size_t page;
 	uint64_t *rev; /* the walk's one view */
 	struct ipam_kv *kv;
@@ -70,30 +72,48 @@ static void cur_clear(struct cursor *c)
 {
 	ipam_kv_free(c->kv, c->n);
 	free(c->from);
+	free(c->to);
 	*c = (struct cursor){ 0 };
 }
 
-/* The next key (*ret; NULL past the range's last), a page read when the
- * one in hand is used up. */
-static int cur_peek(struct ipam_store *st, struct cursor *c,
+/* The next key before `to` (NULL: the cursor's own end; else the range
+ * grows to it): *ret, or NULL when there is none; a page is read when
+ * the one in hand is used up. */
+static int cur_peek(struct ipam_store *st, struct cursor *c, const char *to,
 		    struct ipam_kv **ret, struct cni_err *err)
 {
+	char *s;
 	int rc;
 
 	while (c->i == c->n) {
 		if (c->read && !c->more) {
-			*ret = NULL;
-			return 0;
-		}
-		if (c->n) { /* the next page starts after this one's last */
+			/* every key before c->to read: go on from there */
+			if (!to || strcmp(to, c->to) <= 0) {
+				*ret = NULL;
+				return 0;
+			}
+			s = c->from;
+			c->from = c->to;
+			c->after = false;
+			c->to = s;
+			c->to[0] = '\0';
+		} else if (c->n) { /* the next page: past this one's last */
 			free(c->from);
 			c->from = c->kv[c->n - 1].key;
 			c->kv[c->n - 1].key = NULL;
+			c->after = true;
+		}
+		if (to && strcmp(to, c->to) > 0) {
+			if (!(s = strdup(to)))
+				return cni_errf(err, CNI_ERR_IO,
+						"out of memory");
+			free(c->to);
+			c->to = s;
 		}
 		ipam_kv_free(c->kv, c->n);
 		c->kv = NULL;
 		c->n = c->i = 0;
-		rc = ipam_store_list_range(st, c->from, c->read, c->to, false,
+		rc = ipam_store_list_range(st, c->from, c->after, c->to, false,
 					   c->page, c->rev, &c->kv, &c->n,
 					   &c->more, err);
 		if (rc < 0)
@@ -103,6 +123,26 @@ static int cur_peek(struct ipam_store *st, struct cursor *c,
 	}
 	*ret = &c->kv[c->i];
 	return 0;
+}
+
+/* About how many offsets a stored header holds: the slot table's hashes
+ * ("slots", ipam_block.h), without parsing the header; 0 when it has
+ * none (a format-1 block: its records are in it). Only sizes the records'
+ * range (below): a wrong guess costs a request, never a record. */
+static size_t held_guess(const char *val)
+{
+	const char *p = val ? strstr(val, "\"slots\"") : NULL;
+	size_t n = 0;
+
+	if (!p)
+		return 0;
+	for (p += 7; *p == ' ' || *p == ':' || *p == '\t' || *p == '\n'; p++)
+		;
+	if (*p++ != '"')
+		return 0;
+	for (; *p && *p != '"'; p++)
+		n += *p != '.';
+	return n / IPAM_SLOT_HASH_LEN;
 }
 
 /* How record key k (under recs, "<pool>/a/") sorts against the records
@@ -131,23 +171,64 @@ struct merge {
 	struct ipam_store *st;
 	const struct ipam_range *r;
 	struct cursor hdrs, recs;
-	size_t plen; /* strlen("<pool>/a/") */
+	size_t plen;	      /* strlen("<pool>/a/") */
+	const char *recs_end; /* "<pool>/a0" */
+	size_t page; /* keys a page (0: 500, as most stores' pageSize) */
 	size_t orphans;
 };
+
+/* Where the records' range may end for the next page: past the records
+ * of the headers in hand from the current one (hdrs.kv[hdrs.i - 1]) on,
+ * as many blocks as hold about a page of records (at least the current
+ * one). etcd counts every key of a range request's range, whatever its
+ * limit: a range up to the pool's end would cost each page a walk over
+ * the rest of the pool's records (0.5 s a page at 550,000). */
+static void recs_window(struct merge *m, const struct ipam_block *b, char *buf)
+{
+	size_t i = m->hdrs.i - 1, sum = held_guess(m->hdrs.kv[i].val), h;
+	size_t page = m->page ? m->page : IPAM_STORE_PAGE;
+	char cur[IPAM_KEY_MAX];
+	ipam_u128 idx;
+
+	while (i + 1 < m->hdrs.n &&
+	       sum + (h = held_guess(m->hdrs.kv[i + 1].val)) <= page) {
+		sum += h;
+		i++;
+	}
+	while (ipam_key_block_idx(m->hdrs.kv[i].key, &idx) < 0)
+		i--; /* the current one is a block */
+	ipam_rec_prefix(m->r, idx, buf);
+	buf[strlen(buf) - 1] = '0'; /* "<pool>/a/<hex>0": past its records */
+	ipam_rec_prefix(m->r, b->idx, cur);
+	cur[strlen(cur) - 1] = '0';
+	if (strcmp(buf, cur) < 0) /* a header key of another width */
+		strcpy(buf, cur);
+}
 
 /* Records of b off the records range into b; those before b's (no block
  * of theirs in the walk) counted and passed over. */
 static int merge_recs(struct merge *m, struct ipam_block *b,
 		      struct cni_err *err)
 {
-	char key[IPAM_KEY_MAX], *hex;
+	char key[IPAM_KEY_MAX], blk[IPAM_KEY_MAX], win[IPAM_KEY_MAX],
+		end[IPAM_KEY_MAX], *hex;
 	struct ipam_kv *kv;
 	int rc, c;
 
-	ipam_block_key(m->r, b->idx, key);
-	hex = strrchr(key, '/') + 1;
+	ipam_rec_prefix(m->r, b->idx, key); /* "<pool>/a/<hex>/" */
+	ipam_block_key(m->r, b->idx, blk);
+	hex = strrchr(blk, '/') + 1;
+	snprintf(end, sizeof(end), "%.*s0", (int)strlen(key) - 1, key);
 	for (;;) {
-		rc = cur_peek(m->st, &m->recs, &kv, err);
+		/* the range read so far ends past b's records: b has them
+		 * all; else it grows to a page's worth from b on */
+		if (m->recs.i == m->recs.n && m->recs.read && !m->recs.more &&
+		    strcmp(m->recs.to, end) >= 0)
+			return 0;
+		if (m->recs.i == m->recs.n)
+			recs_window(m, b, win);
+		rc = cur_peek(m->st, &m->recs,
+			      m->recs.i == m->recs.n ? win : NULL, &kv, err);
 		if (rc < 0 || !kv)
 			return rc;
 		c = rec_cmp(kv->key, m->plen, hex);
@@ -171,7 +252,7 @@ static int merge_walk(struct merge *m, ipam_block_fn fn, void *arg,
 	int rc;
 
 	for (;;) {
-		rc = cur_peek(m->st, &m->hdrs, &kv, err);
+		rc = cur_peek(m->st, &m->hdrs, NULL, &kv, err);
 		if (rc < 0 || !kv)
 			break;
 		m->hdrs.i++;
@@ -195,7 +276,8 @@ static int merge_walk(struct merge *m, ipam_block_fn fn, void *arg,
 			break;
 	}
 	/* records past the last block: none of theirs */
-	while (rc == 0 && (rc = cur_peek(m->st, &m->recs, &kv, err)) == 0 &&
+	while (rc == 0 &&
+	       (rc = cur_peek(m->st, &m->recs, m->recs_end, &kv, err)) == 0 &&
 	       kv) {
 		m->orphans++;
 		m->recs.i++;
@@ -225,13 +307,18 @@ int ipam_pool_walk(struct ipam_store *st, const struct ipam_range *r,
 	snprintf(recs, sizeof(recs), "%.*sa/", (int)strlen(hdrs) - 2, hdrs);
 	snprintf(rend, sizeof(rend), "%.*s0", (int)strlen(recs) - 1, recs);
 	m.plen = strlen(recs);
-	m.hdrs = (struct cursor){
-		.from = strdup(hdrs), .to = hend, .page = page, .rev = &rev
-	};
-	m.recs = (struct cursor){
-		.from = strdup(recs), .to = rend, .page = page, .rev = &rev
-	};
-	if (!m.hdrs.from || !m.recs.from)
+	m.recs_end = rend;
+	m.page = page;
+	/* the records' range grows block by block (recs_window) */
+	m.hdrs = (struct cursor){ .from = strdup(hdrs),
+				  .to = strdup(hend),
+				  .page = page,
+				  .rev = &rev };
+	m.recs = (struct cursor){ .from = strdup(recs),
+				  .to = strdup(recs),
+				  .page = page,
+				  .rev = &rev };
+	if (!m.hdrs.from || !m.hdrs.to || !m.recs.from || !m.recs.to)
 		rc = cni_errf(err, CNI_ERR_IO, "out of memory");
 	else
 		rc = merge_walk(&m, fn, arg, err);

@@ -236,8 +236,9 @@ static void test_ipam_pool_walk__empty_pool(void **state)
 	fx_free(f);
 }
 
-/* 300 blocks of 2 records at page 100: 3 pages of headers and 6 of
- * records (and the last of each saying "no more"), not a list a block. */
+/* 300 blocks of 2 records at page 100: 3 pages of headers, 6 of records
+ * (each a range of 50 blocks' records) and one for any record past the
+ * last block, not a list a block. */
 static void test_ipam_pool_walk__requests_by_pages(void **state)
 {
 	struct fx *f = fx_new("10.0.0.0/16");
