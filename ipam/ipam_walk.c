@@ -8,7 +8,9 @@
  * in the index as fixed-width lowercase hex (ipam_block_key), and a
  * record key is <pool>/a/<that hex>/<off>: hex digits sort after '/', so
  * the records come block by block in the blocks' order, a block's all
- * together. Elsewhere (file and kubernetes stores) each block's records
+ * together. The records' range is read a window at a time (a page's
+ * worth of blocks, recs_window): etcd counts a whole range at every
+ * request. Elsewhere (file and kubernetes stores) each block's records
  * are one list of their own (ipam_rec_fetch_all). */
 #include <errno.h>
 #include <stdbool.h>
