@@ -175,7 +175,10 @@ struct merge {
 	struct cursor hdrs, recs;
 	size_t plen;	      /* strlen("<pool>/a/") */
 	const char *recs_end; /* "<pool>/a0" */
-	size_t page; /* keys a page (0: 500, as most stores' pageSize) */
+	/* keys a page (0: the store's pageSize, which the walk does not
+	 * know: windows are sized for 500, etcd's default; a store of
+	 * another pageSize reads a window in pages of its own) */
+	size_t page;
 	size_t orphans;
 };
 
