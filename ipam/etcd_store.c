@@ -300,6 +300,7 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 	struct etcd_range_meta m = { .more = true, .rev = 0 };
 	char *k = NULL, *end = NULL, what[480];
 	struct ipam_kv *kv;
+	uint64_t rev = 0;
 	size_t n;
 	int rc;
 
@@ -308,10 +309,13 @@ static int es_range_paged(struct etcd_store *es, const char *prefix,
 	if (rc == 0)
 		rc = es_key(es, prefix, true, &end);
 	while (rc == 0 && m.more) {
-		rc = es_range_req(es, what, k, end, keys_only, page, m.rev, &kv,
+		/* a reply's header revision is etcd's newest, not the one
+		 * read at: the first page's is kept */
+		rc = es_range_req(es, what, k, end, keys_only, page, rev, &kv,
 				  &n, &m, err);
 		if (rc < 0)
 			break;
+		rev = rev ? rev : m.rev;
 		if (m.more && n == 0) {
 			rc = cni_errf(err, CNI_ERR_DECODE,
 				      "etcd range reply: \"more\" without "
@@ -584,6 +588,44 @@ static int es_list_pages(struct ipam_store *st, const char *prefix,
 			      fn, arg, err);
 }
 
+/* One range request of [from, to) (or from the key after from), read at
+ * *rev (0: the newest, then set to the revision read). */
+static int es_list_range(struct ipam_store *st, const char *from, bool after,
+			 const char *to, bool keys_only, size_t page,
+			 uint64_t *rev, struct ipam_kv **ret, size_t *ret_n,
+			 bool *ret_more, struct cni_err *err)
+{
+	struct etcd_store *es = es_of(st);
+	struct etcd_range_meta m = { 0 };
+	char *k = NULL, *end = NULL, what[480];
+	int rc;
+
+	es_what(es, "list of range from", from, what, sizeof(what));
+	rc = after ? es_key_after(es, from, &k) : es_key(es, from, false, &k);
+	if (rc == 0)
+		rc = es_key(es, to, false, &end);
+	if (rc == 0)
+		rc = es_range_req(es, what, k, end, keys_only,
+				  page ? (long)(page < 10000 ? page : 10000)
+				       : es->page,
+				  *rev, ret, ret_n, &m, err);
+	free(k);
+	free(end);
+	if (rc == -ENOMEM)
+		return cni_errf(err, CNI_ERR_IO, "out of memory");
+	if (rc < 0)
+		return rc;
+	if (m.more && *ret_n == 0) {
+		ipam_kv_free(*ret, *ret_n);
+		return cni_errf(err, CNI_ERR_DECODE,
+				"etcd range reply: \"more\" without keys");
+	}
+	if (!*rev)
+		*rev = m.rev;
+	*ret_more = m.more;
+	return 0;
+}
+
 static void es_close(struct ipam_store *st)
 {
 	struct etcd_store *es = es_of(st);
@@ -752,4 +794,5 @@ const struct ipam_store_ops etcd_store = {
 	.del_if = es_del_if,
 	.put_if_with = es_put_if_with,
 	.list_pages = es_list_pages,
+	.list_range = es_list_range,
 };

@@ -53,13 +53,25 @@ static long key_off(const char *key)
 	return *end || v > 0x7fffffffUL ? -1 : (long)v;
 }
 
+int ipam_rec_take(struct ipam_block *b, const struct ipam_kv *kv,
+		  struct cni_err *err)
+{
+	long off = key_off(kv->key);
+	int rc;
+
+	if (off < 0 || !kv->val || !ipam_block_rec_missing(b, (uint32_t)off))
+		return 0;
+	rc = ipam_block_rec_load(b, (uint32_t)off, kv->key, kv->val, kv->len,
+				 err);
+	return rc < 0 ? rc : 0;
+}
+
 int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
 		       struct ipam_block *b, struct cni_err *err)
 {
 	char prefix[IPAM_KEY_MAX];
 	struct ipam_kv *kv;
 	size_t i, n;
-	long off;
 	int rc;
 
 	if (!any_missing(b))
@@ -68,14 +80,8 @@ int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
 	rc = ipam_store_list(st, prefix, false, &kv, &n, err);
 	if (rc < 0)
 		return rc;
-	for (i = 0; rc == 0 && i < n; i++) {
-		off = key_off(kv[i].key);
-		if (off < 0 || !ipam_block_rec_missing(b, (uint32_t)off))
-			continue;
-		rc = ipam_block_rec_load(b, (uint32_t)off, kv[i].key, kv[i].val,
-					 kv[i].len, err);
-		rc = rc < 0 ? rc : 0;
-	}
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = ipam_rec_take(b, &kv[i], err);
 	ipam_kv_free(kv, n);
 	return rc;
 }

@@ -23,6 +23,12 @@ int ipam_rec_fetch(struct ipam_store *st, const struct ipam_range *r,
  * one is not read yet. */
 int ipam_rec_fetch_all(struct ipam_store *st, const struct ipam_range *r,
 		       struct ipam_block *b, struct cni_err *err);
+/* One listed record of b (key <pool>/a/<block>/<off>, with its value)
+ * into b, as ipam_rec_fetch_all takes each key it lists: taken when its
+ * offset is held and not read yet, else ignored; code 6 naming the key
+ * for a record that does not parse. */
+int ipam_rec_take(struct ipam_block *b, const struct ipam_kv *kv,
+		  struct cni_err *err);
 
 /* Before ipam_block_write's header: a block read in format 1 gets all
  * its records written (the header then drops them). */

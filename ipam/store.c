@@ -199,6 +199,22 @@ int ipam_store_list_pages(struct ipam_store *st, const char *prefix,
 	return st->ops->list_pages(st, prefix, keys_only, page, fn, arg, err);
 }
 
+int ipam_store_list_range(struct ipam_store *st, const char *from, bool after,
+			  const char *to, bool keys_only, size_t page,
+			  uint64_t *rev, struct ipam_kv **ret, size_t *ret_n,
+			  bool *ret_more, struct cni_err *err)
+{
+	if (!st->ops->list_range)
+		return -EOPNOTSUPP;
+	return st->ops->list_range(st, from, after, to, keys_only, page, rev,
+				   ret, ret_n, ret_more, err);
+}
+
+bool ipam_store_has_range(const struct ipam_store *st)
+{
+	return st->ops->list_range != NULL;
+}
+
 static int kv_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct ipam_kv *)a)->key,

@@ -79,6 +79,13 @@ struct ipam_store_ops {
 	int (*list_pages)(struct ipam_store *st, const char *prefix,
 			  bool keys_only, size_t page, ipam_kv_page_fn fn,
 			  void *arg, struct cni_err *err);
+	/* One page of a key range: ipam_store_list_range. Optional: NULL
+	 * where the store has no such request (the file and kubernetes
+	 * stores). */
+	int (*list_range)(struct ipam_store *st, const char *from, bool after,
+			  const char *to, bool keys_only, size_t page,
+			  uint64_t *rev, struct ipam_kv **ret, size_t *ret_n,
+			  bool *ret_more, struct cni_err *err);
 };
 
 /* Every store starts with this header. */
@@ -153,6 +160,20 @@ int ipam_store_list(struct ipam_store *st, const char *prefix, bool keys_only,
 int ipam_store_list_pages(struct ipam_store *st, const char *prefix,
 			  bool keys_only, size_t page, ipam_kv_page_fn fn,
 			  void *arg, struct cni_err *err);
+/* One request: the keys from `from` (or, with after, the first key past
+ * it) up to `to` (excluded), sorted, at most page of them (0: the
+ * store's pageSize), in one view: *rev 0 reads the newest and sets *rev
+ * to the view it read (etcd: the revision), a non-zero *rev reads at
+ * that one again, so a range read page by page -- or two ranges read
+ * side by side -- is one consistent view while etcd keeps that revision
+ * (a compaction past it fails the next page with code 5). *ret_more: keys
+ * past the page's last remain in the range. -EOPNOTSUPP (err not set)
+ * where the store has no list_range (ipam_store_has_range). */
+int ipam_store_list_range(struct ipam_store *st, const char *from, bool after,
+			  const char *to, bool keys_only, size_t page,
+			  uint64_t *rev, struct ipam_kv **ret, size_t *ret_n,
+			  bool *ret_more, struct cni_err *err);
+bool ipam_store_has_range(const struct ipam_store *st);
 void ipam_kv_free(struct ipam_kv *kv, size_t n);
 /* Sort kv[0..n) by key. */
 void ipam_kv_sort(struct ipam_kv *kv, size_t n);

@@ -334,6 +334,7 @@ struct ls_pool {
 	struct ipam_cmd *c;
 	struct ipamctl_spool *sp;
 	size_t blocks, total, resv;
+	size_t orphans; /* records with no block header (ipam_pool_walk) */
 };
 
 /* Pool r's line of ls. */
@@ -349,6 +350,8 @@ static void pool_line(const struct ipam_range *r, const struct ls_pool *p)
 	       p->total);
 	if (p->resv)
 		printf("  reserved %zu", p->resv);
+	if (p->orphans)
+		printf("  records without a block %zu", p->orphans);
 	printf("\n");
 }
 
@@ -373,6 +376,9 @@ static json_object *pool_obj(const struct ipam_range *r,
 	json_object_object_add(o, "allocations",
 			       json_object_new_uint64(p->total));
 	json_object_object_add(o, "reserved", json_object_new_uint64(p->resv));
+	if (p->orphans)
+		json_object_object_add(o, "recordsWithoutBlock",
+				       json_object_new_uint64(p->orphans));
 	json_object_object_add(o, "blocks", json_object_new_array());
 	return o;
 }
@@ -433,7 +439,7 @@ static int ls_range(struct ipam_cmd *c, const struct ipam_range *r,
 
 	if (rc < 0)
 		return spool_fail(rc, err);
-	rc = ipam_pool_walk(c->st, r, c->page, ls_block, &p, err);
+	rc = ipam_pool_walk(c->st, r, c->page, ls_block, &p, &p.orphans, err);
 	if (rc < 0)
 		return rc;
 	ipamctl_spool_sort(sp);
@@ -658,7 +664,7 @@ static int recs_spool(struct ipam_cmd *c, struct ipamctl_spool *sp,
 	for (i = 0; i < c->conf->n_ranges && rc == 0; i++) {
 		sp->group = i;
 		rc = ipam_pool_walk(c->st, &c->conf->ranges[i], c->page,
-				    gc_block, sp, err);
+				    gc_block, sp, NULL, err);
 	}
 	ipamctl_spool_sort(sp);
 	return rc;
@@ -1217,9 +1223,10 @@ static int usage(FILE *out)
 		"addresses and who holds each in the pool\n"
 		"  (kubeconfig: --kubeconfig, else the node settings' "
 		"\"kubeconfig\" or kubernetes store).\n"
-		"--page-size N: blocks a store list request reads (1..10000; "
+		"--page-size N: keys a store list request reads (1..10000; "
 		"default the store's pageSize, 500);\n"
-		"  ls and gc hold one page of blocks in memory at a time.\n");
+		"  ls and gc hold one page of blocks (and on etcd one of "
+		"records) in memory at a time.\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 

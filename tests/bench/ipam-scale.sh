@@ -13,8 +13,11 @@
 # etcd store only. plexusctl ipam ls (table and -o json) and gc --dry-run
 # (the fixture API server lists 1,000 of the pods: the rest would be
 # released) are checked against the operator verbs' 32 MiB peak RSS goal
-# (printed, not asserted); B_SCALE_BEFORE=<an older plexusctl> measures
-# that one too, for a before/after.
+# (printed, not asserted), and their requests against the pool's pages
+# (blocks/500 + records/500: ls and gc read the headers and the records
+# as two paged ranges); B_SCALE_BEFORE=<an older plexusctl> measures
+# that one too, for a before/after. The model ends with what breaks at
+# this size (each failed call, or none).
 # Then etcd's dbSize growth over B_SCALE_HIST pod ADDs of one node (its
 # history, nothing compacted).
 #   B_SCALE_NODES (5000)  B_SCALE_PODS (110)  B_SCALE_NETS (10, model only)
@@ -155,7 +158,9 @@ def first(prefix):
 print(n.get("count", 0), first("/plexus-ipam/10.0.0.0_12/b/"), first("/plexus-ipam/10.0.0.0_12/a/"))
 EOP
 )
-python3 - "$W/rows" "$W/status.json" "$NKEYS" "$BLK" "$NODES" "$PODS" "$NETS" "$REC" "$HIST_N" "$HIST_BYTES" <<'EOF'
+# the pool's blocks as seeded ("blocks N allocations M ...")
+NBLOCKS=$(awk '{for (i = 1; i < NF; i++) if ($i == "blocks") print $(i + 1)}' "$W/seed.out")
+python3 - "$W/rows" "$W/status.json" "$NKEYS" "$BLK" "$NODES" "$PODS" "$NETS" "$REC" "$HIST_N" "$HIST_BYTES" "${NBLOCKS:-0}" <<'EOF'
 import json, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -163,7 +168,7 @@ for line in open(sys.argv[1]):
     rows[label] = dict(ms=int(t), reqs=int(q), sent=int(s), recv=int(r), rss=int(rss), ok=res == "ok", res=res)
 st = json.load(open(sys.argv[2]))
 db = st[0]["Status"]["dbSize"] if isinstance(st, list) else st["Status"]["dbSize"]
-nkeys, blk, nodes, pods, nets, rec, hist_n, hist_bytes = (int(x) for x in sys.argv[3:11])
+nkeys, blk, nodes, pods, nets, rec, hist_n, hist_bytes, nblocks = (int(x) for x in sys.argv[3:12])
 add, dele = rows["ADD again, same node (steady state)"], rows["DEL"]
 borrow = rows["ADD, node whose blocks are full (borrows)"]
 borrow2 = rows["ADD, node whose blocks are full, again"]
@@ -185,6 +190,13 @@ row("etcd history growth, 100 pods/s storm (ADD+DEL)", f"{hist / MiB:.1f} MiB/s;
 row("largest read on a per-pod path (first borrowing ADD)", f"{borrow['recv']} bytes, {borrow['reqs']} requests ({borrow['res']})")
 row("a borrowing ADD once the pool is marked all claimed", f"{borrow2['recv']} bytes, {borrow2['reqs']} requests ({borrow2['res']})")
 row("plexusctl ipam ls: peak RSS, bytes read", f"{ls['rss'] / 1024:.0f} MiB, {ls['recv']} bytes ({ls['res']})")
+# ls and gc read the pool's headers and records as two paged ranges
+# (etcd's pageSize, 500): about blocks/500 + records/500 requests
+pages = -(-nblocks // 500) + -(-nodes * pods // 500)
+for k, v in rows.items():
+    if k.startswith(("plexusctl ipam ls", "plexusctl ipam gc", "before: ")):
+        row(f"{k}: requests, bytes received, time", f"{v['reqs']}, {v['recv'] / 1e6:.1f} MB, {v['ms'] / 1000:.1f} s ({v['res']})")
+row("pages of 500 in the pool (blocks/500 + records/500)", f"{pages} ({nblocks} blocks, {nodes * pods} records)")
 for k, v in rows.items():
     if k.startswith(("plexusctl ipam ls", "plexusctl ipam gc", "before: ")):
         mib = v["rss"] / 1024
@@ -192,4 +204,6 @@ for k, v in rows.items():
 for k, v in rows.items():
     if not v["ok"]:
         row(f"breaks at this size: {k}", v["res"])
+if all(v["ok"] for v in rows.values()):
+    row("breaks at this size", f"none of the {len(rows)} calls measured")
 EOF

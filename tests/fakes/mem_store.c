@@ -168,6 +168,55 @@ static int ms_list(struct ipam_store *st, const char *prefix, bool keys_only,
 	return 0;
 }
 
+/* One page of [from, to) (or past from): like etcd's range with a
+ * limit; the store has no history, so *rev is only set. */
+static int ms_list_range(struct ipam_store *st, const char *from, bool after,
+			 const char *to, bool keys_only, size_t page,
+			 uint64_t *rev, struct ipam_kv **ret, size_t *ret_n,
+			 bool *ret_more, struct cni_err *err)
+{
+	struct mem_store *ms = ms_of(st);
+	struct ipam_kv *out;
+	size_t i, n = 0, m = 0;
+	int rc = ms_enter(ms, err), c;
+
+	if (rc < 0)
+		return rc;
+	ms->lists++;
+	page = page ? page : IPAM_STORE_PAGE;
+	out = calloc(ms->n + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (i = 0; i < ms->n; i++) {
+		c = strcmp(ms->kv[i].key, from);
+		if (c < 0 || (c == 0 && after) ||
+		    strcmp(ms->kv[i].key, to) >= 0)
+			continue;
+		out[n].key = strdup(ms->kv[i].key);
+		out[n].ver = ms->kv[i].ver;
+		if (!keys_only) {
+			out[n].val = strdup(ms->kv[i].val);
+			out[n].len = ms->kv[i].len;
+		}
+		n++;
+	}
+	qsort(out, n, sizeof(*out), kv_cmp);
+	if (n > page) {
+		m = n - page;
+		for (i = page; i < n; i++) {
+			free(out[i].key);
+			free(out[i].val);
+		}
+		n = page;
+	}
+	if (!*rev)
+		*rev = ms->rev;
+	*ret = out;
+	*ret_n = n;
+	*ret_more = m > 0;
+	return 0;
+}
+
 static void ms_close(struct ipam_store *st)
 {
 	struct mem_store *ms = ms_of(st);
@@ -179,6 +228,17 @@ static void ms_close(struct ipam_store *st)
 }
 
 static const struct ipam_store_ops mem_store = {
+	.name = "mem",
+	.close = ms_close,
+	.get = ms_get,
+	.put_if = ms_put_if,
+	.del_if = ms_del_if,
+	.list = ms_list,
+	.list_range = ms_list_range,
+};
+
+/* The same without list_range, as the file and kubernetes stores. */
+static const struct ipam_store_ops mem_store_plain = {
 	.name = "mem",
 	.close = ms_close,
 	.get = ms_get,
@@ -226,4 +286,9 @@ size_t mem_store_calls(struct ipam_store *st)
 size_t mem_store_lists(struct ipam_store *st)
 {
 	return ms_of(st)->lists;
+}
+
+void mem_store_no_range(struct ipam_store *st)
+{
+	st->ops = &mem_store_plain;
 }

@@ -18,7 +18,10 @@ void mem_store_fail_puts(struct ipam_store *st, int n);
 size_t mem_store_count(struct ipam_store *st, const char *prefix);
 /* Calls of each kind so far. */
 size_t mem_store_calls(struct ipam_store *st);
-/* List calls so far. */
+/* List calls so far (each list and each page of a key range). */
 size_t mem_store_lists(struct ipam_store *st);
+/* The store reads no key ranges from now on (no list_range, as the file
+ * and kubernetes stores). */
+void mem_store_no_range(struct ipam_store *st);
 
 #endif
