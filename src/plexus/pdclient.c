@@ -30,6 +30,8 @@ struct pdc {
 	int64_t spent_ms; /* waited on plexusd so far, of the budget */
 	struct nad_source *direct; /* opened on first need */
 	unsigned fallbacks;	   /* requests sent directly instead */
+	bool lookups;		   /* PDCLIENT_ADD: pods and NADs asked too */
+	int64_t status_ms;	   /* a STATUS' wait for its answer */
 };
 
 /* plexusd absent, slow or broken: logged as an error (plexusd is
@@ -225,13 +227,13 @@ static int c_get_pod(void *ctx, const char *ns, const char *name,
 	int r;
 
 	snprintf(what, sizeof(what), "pod %s/%s", ns, name);
-	if (!p->gave_up) {
+	if (!p->gave_up && p->lookups) {
 		snprintf(req, sizeof(req), "POD %s %s %s\n", ns, name, p->uid);
 		if (served(p, req, what, ret) == 0)
 			return 0;
 	}
 	r = direct_for(p, what, err);
-	p->fallbacks++;
+	p->fallbacks += p->lookups;
 	return r ? r
 		 : p->direct->ops->get_pod(p->direct->ctx, ns, name, ret, err);
 }
@@ -245,13 +247,13 @@ static int c_get_nad(void *ctx, const char *ns, const char *name,
 
 	snprintf(what, sizeof(what), "NetworkAttachmentDefinition %s/%s", ns,
 		 name);
-	if (!p->gave_up && p->fd >= 0) {
+	if (!p->gave_up && p->lookups && p->fd >= 0) {
 		snprintf(req, sizeof(req), "NAD %s %s\n", ns, name);
 		if (served(p, req, what, ret) == 0)
 			return 0;
 	}
 	r = direct_for(p, what, err);
-	p->fallbacks++;
+	p->fallbacks += p->lookups;
 	return r ? r
 		 : p->direct->ops->get_nad(p->direct->ctx, ns, name, ret, err);
 }
@@ -262,7 +264,7 @@ static int status_ask(struct pdc *p, const char *req, size_t len, char **ret)
 {
 	int r = 0;
 
-	p->deadline = cni_deadline_after(PDCLIENT_STATUS_MS);
+	p->deadline = cni_deadline_after(p->status_ms);
 	if (p->fd < 0)
 		r = pd_connect(p);
 	if (r == 0)
@@ -372,7 +374,8 @@ unsigned pdclient_fallbacks(const struct nad_source *src)
 }
 
 int pdclient_open(const struct plexus_conf *conf, const char *uid,
-		  unsigned flags, struct nad_source **ret, struct cni_err *err)
+		  unsigned flags, enum pdclient_mode mode,
+		  struct nad_source **ret, struct cni_err *err)
 {
 	struct nad_source *src = calloc(1, sizeof(*src));
 	struct pdc *p = calloc(1, sizeof(*p));
@@ -385,6 +388,9 @@ int pdclient_open(const struct plexus_conf *conf, const char *uid,
 	p->conf = conf;
 	p->flags = flags;
 	p->fd = -1;
+	p->lookups = mode == PDCLIENT_ADD;
+	p->status_ms = mode == PDCLIENT_ADD ? PDCLIENT_STATUS_MS
+					    : PDCLIENT_DEL_STATUS_MS;
 	src->ops = &pd_ops;
 	src->ctx = p;
 	*ret = src;

@@ -108,17 +108,23 @@ static int request_source(struct request *req, struct cni_err *err)
 	int r;
 
 	const char *uid = cni_env_arg(req->env, "K8S_POD_UID");
+	const struct plexus_conf *c = req->conf;
+	bool api = c->plexusd_socket && c->kubeconfig &&
+		   !(c->manifests_dir && *c->manifests_dir);
 
 	if (req->src_open)
 		return 0;
 	/* plexusd vouches only for a pod of a known uid, and only an ADD
+	 * asks it for lookups; a DEL sends it only the network-status (the
+	 * record's uid, checked there), never waiting long; CHECK never
 	 * asks it: DEL and CHECK never depend on plexusd */
-	if (req->env->cmd == CNI_CMD_ADD && req->conf->plexusd_socket && uid &&
-	    *uid && req->conf->kubeconfig &&
-	    !(req->conf->manifests_dir && *req->conf->manifests_dir))
-		r = pdclient_open(req->conf, uid, flags, &req->src, err);
+	if (api && req->env->cmd == CNI_CMD_ADD && uid && *uid)
+		r = pdclient_open(c, uid, flags, PDCLIENT_ADD, &req->src, err);
+	else if (api && req->env->cmd == CNI_CMD_DEL)
+		r = pdclient_open(c, uid ? uid : "", flags, PDCLIENT_DEL,
+				  &req->src, err);
 	else
-		r = nad_source_open(req->conf, flags, &req->src, err);
+		r = nad_source_open(c, flags, &req->src, err);
 	if (r == 0)
 		req->src_open = true;
 	return r;
@@ -192,7 +198,9 @@ static void publish_status(const struct request *req,
 }
 
 /* network-status back to the empty list at DEL, only when the pod's
- * netns is still there (a force-deleted pod has neither), as Multus did.
+ * netns is still there (a force-deleted pod has neither), as Multus did;
+ * with plexusdSocket through plexusd as at ADD (the same STATUS; up to
+ * PDCLIENT_DEL_STATUS_MS, then written directly: pdclient.h).
  * A pod already gone is fine; any other failure is logged: DEL stands. */
 static void clear_status(struct request *req, const struct plexus_record *rec)
 {

@@ -61,7 +61,7 @@ struct plexus_conf {
 	char *bin_dir;		  /* "binDir" */
 	char *kubeconfig;	  /* "kubeconfig" */
 	char *manifests_dir;	  /* "manifestsDir": NADs from files */
-	char *plexusd_socket;	  /* "plexusdSocket": asked first at ADD */
+	char *plexusd_socket;	  /* "plexusdSocket": asked first at ADD, DEL */
 	char *multus_namespace;	  /* "multusNamespace" */
 	bool namespace_isolation; /* "namespaceIsolation" */
 	char *global_namespaces;  /* "globalNamespaces" (comma string) */

@@ -3,9 +3,10 @@
 # (docs/plexusd.md, "network-status" and "Metrics plexus reports"),
 # against the fixture API server: plexusd runs with the fixture's "node"
 # token, plexus with the admin one, so the request log tells whose
-# request each is. An ADD through plexus with plexusd up sends no API
-# request of its own and plexusd sends one PATCH; with plexusd killed,
-# plexus writes it directly; a STATUS for a pod of another uid, or one
+# request each is. An ADD or DEL through plexus with plexusd up sends no
+# API request of its own and plexusd sends one PATCH; with plexusd killed
+# or stopped, plexus writes it directly (a DEL after 1 s at most); a pod
+# gone is no failure of DEL; a STATUS for a pod of another uid, or one
 # not cached, is never patched by plexusd; malformed and oversized
 # STATUS lines are refused, the daemon unharmed; /metrics shows the
 # verbs' and delegates' histograms after a few ADD/DEL. About 20 s.
@@ -50,9 +51,78 @@ assert b["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"]' ||
 	ctl clear-requests >/dev/null
 	run DEL
 	expect_ok DEL
-	# DEL never depends on plexusd: its clearing PATCH is the plugin's
-	expect_eq "$(by admin PATCH $PODP)" 1 "DEL's PATCH (direct)"
+	# DEL's clearing PATCH goes through plexusd too (the empty list)
+	expect_eq "$(by admin '*' /)" 0 "API requests of the plugin at DEL"
+	expect_eq "$(by node PATCH $PODP)" 1 "DEL's PATCH by plexusd"
+	expect_eq "$(by node '*' $PODP)" 1 "plexusd's requests on the pod at DEL"
 	expect_eq "$(status_of)" "0 " "cleared at DEL"
+	ctl requests --path $PODP | python3 -c 'import json,sys
+b = json.load(sys.stdin)[0]["body"]
+assert b["metadata"]["uid"] == "u1", b
+assert b["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"] == "[]", b' ||
+		fail "DEL's PATCH is not the empty list of uid u1"
+	expect_eq "$(metric 'plexusd_socket_requests_total{result="status_patched"}')" 2 "status_patched"
+	grep -qE "writing it directly|asking the API" "$T_TMP/plexus.log" && fail "a fallback was logged"
+	wait_for "the DEL reported" eval '[ "$(metric "plexus_verb_duration_seconds_count{verb=\"DEL\"}")" = 1 ]'
+	expect_eq "$(metric 'plexus_fallbacks_total')" 0 "fallbacks"
+}
+
+# plexusd stopped (SIGSTOP: the socket accepts, nothing answers): DEL
+# gives it up after PDCLIENT_DEL_STATUS_MS (1 s; ADD's wait is 5 s) and
+# clears the network-status itself, the fallback counted
+case_del_stopped() {
+	fresh
+	run ADD
+	expect_ok ADD
+	expect_eq "$(status_of)" "2 kube-system/cluster,default/a1" "the pod's network-status"
+	ctl clear-requests >/dev/null
+	kill -STOP "$PD_PID"
+	local t0 ms
+	t0=$(date +%s%N)
+	run DEL
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	kill -CONT "$PD_PID"
+	expect_ok DEL
+	echo "# DEL with plexusd stopped: $ms ms"
+	[ "$ms" -ge 1000 ] || fail "DEL took $ms ms: it did not wait for plexusd"
+	[ "$ms" -lt 5000 ] || fail "DEL took $ms ms: not the short deadline"
+	grep -q "plexusd $SOCK: network-status of pod default/p1: Connection timed out; asking the API" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "the fallback not logged"; }
+	expect_eq "$(by admin PATCH $PODP)" 1 "DEL's PATCH by the plugin"
+	expect_eq "$(status_of)" "0 " "cleared at DEL"
+	wait_for "the DEL reported" eval '[ "$(metric "plexus_verb_duration_seconds_count{verb=\"DEL\"}")" = 1 ]'
+	expect_eq "$(metric 'plexus_fallbacks_total')" 1 "fallbacks (DEL's PATCH)"
+}
+
+# the pod gone: plexusd's PATCH answered 404 (GONE: no fallback), or the
+# pod dropped from plexusd's cache too (UNKNOWN: plexus' own PATCH, 404);
+# the DEL succeeds either way
+case_del_pod_gone() {
+	fresh
+	run ADD
+	expect_ok ADD
+	echo '{"match": "PATCH /api/v1/namespaces/default/pods/p1", "code": 404, "count": 1}' >"$T_TMP/fault.json"
+	ctl fault "$T_TMP/fault.json" >/dev/null
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok DEL
+	expect_eq "$(by admin '*' /)" 0 "API requests of the plugin (GONE)"
+	expect_eq "$(by node PATCH $PODP)" 1 "plexusd's PATCH (404)"
+	grep -q "the pod is gone: network-status of pod default/p1: plexusd: GONE" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "GONE not logged"; }
+	run ADD
+	expect_ok ADD
+	ctl api DELETE $PODP >/dev/null
+	wait_for "the pod gone from the cache" eval '[ "$(ask "POD default p1 u1")" = UNKNOWN ]'
+	ctl clear-requests >/dev/null
+	run DEL
+	expect_ok DEL
+	expect_eq "$(by node PATCH /)" 0 "plexusd's PATCHes (not cached)"
+	expect_eq "$(by admin PATCH $PODP)" 1 "the plugin's PATCH (404)"
+	grep -q "plexusd $SOCK: network-status of pod default/p1: answered UNKNOWN; writing it directly" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "the miss not logged"; }
+	expect_eq "$(grep -c "DEL: network-status not cleared, the pod is gone" "$T_TMP/plexus.log")" 2 "DELs of a pod gone"
+	expect_eq "$(pod_links)" "" "pod links after DEL"
 }
 
 case_stopped_direct() {
@@ -231,7 +301,9 @@ case_clean_exit() {
 }
 
 t_case "plexusd status: fixture API server is up" case_server
-t_case "plexusd status: [1.0.0] ADD: network-status PATCHed by plexusd (its token, the pod's uid), no API request by the plugin" case_via_plexusd
+t_case "plexusd status: [1.0.0] ADD and DEL: network-status PATCHed by plexusd (its token, the pod's uid; [] at DEL), no API request by the plugin" case_via_plexusd
+t_case "plexusd status: DEL with plexusd stopped (SIGSTOP): cleared by plexus after the 1 s deadline, a fallback" case_del_stopped
+t_case "plexusd status: DEL of a pod gone (plexusd's 404: GONE; not cached: plexus' own 404): DEL succeeds" case_del_pod_gone
 t_case "plexusd status: plexusd killed: plexus writes network-status directly" case_stopped_direct
 t_case "plexusd status: plexusd killed mid-storm: the verbs' reports spooled, counted when it starts again (plexus_fallbacks_total)" case_spooled_reports
 t_case "plexusd status: plexusd's PATCH fails: plexus writes it directly, logged" case_failed_direct
