@@ -7,7 +7,8 @@
 # resourceVersion; an expired one (410) relists; lists come in pages; a
 # pod not cached yet is waited for, then fetched by plexusd (and, when
 # the API has it not yet either, by plexus); plexusd
-# killed or silent → plexus falls back to the API and works; a peer that
+# killed or silent → plexus falls back to the API and works (ADD's
+# lookups, DEL's network-status); a peer that
 # is not root and malformed or oversized requests are refused, the
 # daemon unharmed; 1,000 pods and 5,000 NADs cached within a memory
 # bound. The server, plexusd and plexus live in one netns. About 40 s.
@@ -290,8 +291,11 @@ time.sleep(30)' "$SOCK" &
 	expect_eq "$(pod_gets)" 1 "pod GETs (direct after a silent plexusd)"
 	grep -q "plexusd $SOCK: pod default/p1: Connection timed out; asking the API" \
 		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "timeout not logged"; }
-	# DEL never asked it: one timeout logged, the ADD's
-	expect_eq "$(grep -c 'Connection timed out' "$T_TMP/plexus.log")" 1 "timeouts logged"
+	# the ADD's lookup timed out, and the DEL's network-status (its
+	# own wait, at most 1 s): two timeouts logged, then written directly
+	expect_eq "$(grep -c 'Connection timed out' "$T_TMP/plexus.log")" 2 "timeouts logged"
+	grep -q "plexusd $SOCK: network-status of pod default/p1: Connection timed out; asking the API" \
+		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "DEL's timeout not logged"; }
 	# the silent socket stays open 30 s: an ADD that waited for it
 	# would take that long
 	[ $(((t1 - t0) / 1000000)) -lt 10000 ] || fail "ADD+DEL took $(((t1 - t0) / 1000000)) ms"
