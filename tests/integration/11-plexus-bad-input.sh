@@ -136,6 +136,20 @@ passthrough_case() {
 }
 t_case "a delegate's own error code and message are passed on, naming it" passthrough_case
 
+# a delegate found on CNI_PATH that the kernel will not run: the exec's
+# own error, naming the plugin, and the network before it rolled back
+noexec_case() {
+	mkdir -p "$T_TMP/badbin"
+	printf 'not a program\n' >"$T_TMP/badbin/plexus-broken"
+	chmod 0755 "$T_TMP/badbin/plexus-broken"
+	conf "$T_TMP/f.conf" "[$(tp a),{\"cniVersion\":\"1.0.0\",\"name\":\"b\",\"type\":\"plexus-broken\"}]"
+	run ADD "$T_TMP/f.conf" CNI_PATH="$T_TMP/badbin:$TP"
+	expect_code 5 'network "b" (net1): plexus-broken: cannot start: Exec format error'
+	expect_eq "$(held)" 0 "attachments held"
+	pod_clean
+}
+t_case "a delegate that cannot be executed -> code 5 naming it, rolled back" noexec_case
+
 add_ok() { run ADD "$C"; expect_ok ADD; }
 del_twice_case() {
 	add_ok
