@@ -9,8 +9,12 @@
 #    plexusd's (its network-status PATCHes; plexusd runs with the
 #    fixture's node token, its lists and watches left out);
 #  - one pod's ADD+DEL alternating call by call (tests/bench/cnibench.c):
-#    plexus with plexusd, plexus without, and the three delegates called
-#    directly: the meta overhead with plexusd;
+#    plexus with plexusd, plexus without, plexus with the same three
+#    networks in its own config (`delegates`: no API, no plexusd) and the
+#    three delegates called directly: the meta overhead with plexusd, and
+#    what it is made of (plexus itself: its exec, config, record and
+#    sync; the control plane: the socket, and the network-status PATCH
+#    the API server answers, whose own time the fixture logs);
 #  - plexusd's RSS with those caches, and its peak RSS (VmHWM) once
 #    B_BIG_PODS pods (1000) and B_BIG_NADS NADs (5000) more are cached
 #    (B_BIG_PODS=0 skips it).
@@ -65,6 +69,8 @@ conf() { # FILE [plexusdSocket]
 }
 mkdir -p "$W/net.d"
 conf "$W/direct.conf"
+# the same three networks, plexus alone: no API, no plexusd
+echo "{\"cniVersion\":\"1.0.0\",\"name\":\"plexus-static\",\"type\":\"plexus\",\"cniDir\":\"$W/cache-static\",\"binDir\":\"$TB\",\"delegates\":[$(noop cluster),$(noop n1),$(noop n2)]}" >"$W/static.conf"
 conf "$W/pd.conf" "$SOCK"
 
 start_pd() {
@@ -127,17 +133,34 @@ row "API requests per pod DEL (plexusd's)" "$(per "$pdd")" "-" "-"
 row "plexusd RSS with $NPODS pods, 3 NADs cached" "$(python3 -c "print(f'{${rss:-0}/1048576:.2f}')") MiB" "-" "-"
 echo "failed calls: $fails"
 
-# one pod, alternating call by call: with plexusd, without, the delegates
+# one pod, alternating call by call: with plexusd, without, plexus
+# alone, the delegates
+ctl clear-requests >/dev/null
 CNIBENCH_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p0;K8S_POD_UID=u0;K8S_POD_INFRA_CONTAINER_ID=c0" \
 	ip netns exec "$H" "$TB/cnibench" -n "$N" -p "$TB" -s "/var/run/netns/$P" \
 	"plexusd=ADD:$BIN/plexus:$W/pd.conf:eth0,DEL:$BIN/plexus:$W/pd.conf:eth0" \
 	"api=ADD:$BIN/plexus:$W/direct.conf:eth0,DEL:$BIN/plexus:$W/direct.conf:eth0" \
+	"static=ADD:$BIN/plexus:$W/static.conf:eth0,DEL:$BIN/plexus:$W/static.conf:eth0" \
 	"delegates=ADD:$TB/plexus-testplugin:$W/noop1.conf:eth0,ADD:$TB/plexus-testplugin:$W/noop2.conf:net1,ADD:$TB/plexus-testplugin:$W/noop3.conf:net2,DEL:$TB/plexus-testplugin:$W/noop3.conf:net2,DEL:$TB/plexus-testplugin:$W/noop2.conf:net1,DEL:$TB/plexus-testplugin:$W/noop1.conf:eth0" \
 	>"$W/out" || true
-field() { sed -n "s/^$1 .*$2=\([0-9.]*\).*/\1/p" "$W/out"; }
+field() { sed -n "s|^$1 .*$2=\([0-9.]*\).*|\1|p" "$W/out"; }
 pm=$(field plexusd median_ms) am=$(field api median_ms) dm=$(field delegates median_ms)
-row "3-net pod ADD+DEL, meta overhead vs delegates (median)" "+$(python3 -c "print(f'{$pm-$dm:.2f}')") ms" "+$(python3 -c "print(f'{$am-$dm:.2f}')") ms" "-"
-echo "  (medians: with plexusd $pm ms, asking the API $am ms, delegates alone $dm ms; failures plexusd=$(field plexusd failures) api=$(field api failures) delegates=$(field delegates failures))"
+sm=$(field static median_ms)
+d() { python3 -c "print(f'{$1-$2:.2f}')"; }
+row "3-net pod ADD+DEL, meta overhead vs delegates (median)" "+$(d "$pm" "$dm") ms" "+$(d "$am" "$dm") ms" "goal 1 ms"
+echo "  (medians: with plexusd $pm ms, asking the API $am ms, plexus alone (delegates in its config) $sm ms, delegates alone $dm ms; failures plexusd=$(field plexusd failures) api=$(field api failures) static=$(field static failures) delegates=$(field delegates failures))"
+# what the overhead is made of: plexus itself (two execs of it, config,
+# record, sync) is plexus alone minus the delegates; the control plane
+# (socket lookups, network-status, reports) is the rest; of that, the
+# fixture's own time answering the network-status PATCHes (ADD's list,
+# DEL's []), by its request log of the cnibench run
+read -r npatch patch_ms < <(ctl requests | python3 -c 'import json,sys
+ms = sorted(x["ms"] for x in json.load(sys.stdin) if x["method"] == "PATCH" and x["user"] == "node")
+print(len(ms), f"{ms[len(ms) // 2]:.2f}" if ms else "0")')
+row "  of it: plexus itself (exec, config, record, sync)" "+$(d "$sm" "$dm") ms" "+$(d "$sm" "$dm") ms" "-"
+row "  of it: control plane (socket or API, network-status)" "+$(d "$pm" "$sm") ms" "+$(d "$am" "$sm") ms" "-"
+row "  of which the API server answering 2 PATCHes (median x2)" "$(python3 -c "print(f'{2*$patch_ms:.2f}')") ms" "-" "-"
+echo "  (plexusd's network-status PATCHes in that run: $npatch, the fixture's median $patch_ms ms each; plexus ADD/DEL medians with plexusd $(field plexusd/1:ADD median_ms)/$(field plexusd/2:DEL median_ms) ms, alone $(field static/1:ADD median_ms)/$(field static/2:DEL median_ms) ms)"
 
 # peak RSS with BIG_PODS pods of this node and BIG_NADS NADs cached
 if [ "$BIG_PODS" -gt 0 ]; then
