@@ -363,6 +363,12 @@ static int plugin_output(const struct cni_exec_req *req,
 	return 0;
 }
 
+static void close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
 static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		 pid_t *ret_pid)
 {
@@ -377,9 +383,18 @@ static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
 		free_env(envp);
 		return -errno;
 	}
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		r = -errno;
+		close_pair(in);
 		free_env(envp);
-		return -errno;
+		return r;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		r = -errno;
+		close_pair(in);
+		close_pair(out);
+		free_env(envp);
+		return r;
 	}
 	r = spawn_child(bin, envp, (int[3]){ in[1], out[1], errp[1] },
 			req->inherit_fd, &pid);

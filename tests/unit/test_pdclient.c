@@ -232,8 +232,8 @@ static void test_pdclient__del_lookup_direct(void **state)
 	assert_true(src->ops->get_pod(src->ctx, "default", "p1", &pod, &err) <
 		    0);
 	assert_int_equal(pdclient_fallbacks(src), 0);
-	assert_int_equal(src->ops->put_network_status(src->ctx, "default",
-						      "p1", "u1", "[]", &err),
+	assert_int_equal(src->ops->put_network_status(src->ctx, "default", "p1",
+						      "u1", "[]", &err),
 			 0);
 	nad_source_free(src);
 	fake_stop(&f);
