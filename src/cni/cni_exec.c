@@ -117,12 +117,12 @@ static void free_env(char **envp)
 	free(envp);
 }
 
-/* A plugin whose caller is killed runs on to its end: killed half-way, a
- * plugin can leave a link under a temporary name that no DEL finds. The
- * caller's lock (inherit_fd) it holds keeps the DEL waiting meanwhile. */
 /* The child's stdio is the three fds, plus *inherit_fd as fd 3, nothing
- * else open; its own process group (a timeout kills the group); SIGPIPE
- * back to default. posix_spawn, not fork: the child shares our memory
+ * else open; SIGPIPE back to default; its own process group (a timeout
+ * kills the group). A plugin whose caller is killed runs on to its end:
+ * killed half-way, a plugin can leave a link under a temporary name that
+ * no DEL finds. The caller's lock (inherit_fd) it holds keeps the DEL
+ * waiting meanwhile. posix_spawn, not fork: the child shares our memory
  * until it execs (glibc's clone with CLONE_VM|CLONE_VFORK), so no page
  * table is copied, which is most of the cost of starting a delegate
  * from a process our size; an exec that fails is returned here. */
@@ -363,63 +363,44 @@ static int plugin_output(const struct cni_exec_req *req,
 	return 0;
 }
 
-static void close_pair(int p[2])
-{
-	close(p[0]);
-	close(p[1]);
-}
-
-static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
-		 pid_t *ret_pid)
-{
-	int in[2], out[2], errp[2];
-	char **envp;
-	pid_t pid;
-	int r;
-
-	if (build_env(req, &envp) < 0)
-		return -ENOMEM;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
-		free_env(envp);
-		return -errno;
-	}
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		r = -errno;
-		close_pair(in);
-		free_env(envp);
-		return r;
-	}
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		r = -errno;
-		close_pair(in);
-		close_pair(out);
-		free_env(envp);
-		return r;
-	}
-	r = spawn_child(bin, envp, (int[3]){ in[1], out[1], errp[1] },
-			req->inherit_fd, &pid);
-	free_env(envp);
-	close(in[1]);
-	close(out[1]);
-	close(errp[1]);
-	if (r < 0) {
-		close(in[0]);
-		close(out[0]);
-		close(errp[0]);
-		return r;
-	}
-	fds[0] = in[0];
-	fds[1] = out[0];
-	fds[2] = errp[0];
-	*ret_pid = pid;
-	return 0;
-}
-
 static void close_fds(int fds[3])
 {
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+}
+
+/* The child's stdin (a socket pair), stdout and stderr (pipes): our ends
+ * in fds[], the child's closed here once it has them. */
+static int spawn(const char *bin, const struct cni_exec_req *req, int fds[3],
+		 pid_t *ret_pid)
+{
+	int ours[3] = { -1, -1, -1 }, theirs[3] = { -1, -1, -1 };
+	int p[2], r = 0;
+	char **envp;
+
+	if (build_env(req, &envp) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < 3 && r == 0; i++) {
+		if ((i == 0 ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+					 p)
+			    : pipe2(p, O_CLOEXEC)) < 0) {
+			r = -errno;
+		} else {
+			ours[i] = p[0];
+			theirs[i] = p[1];
+		}
+	}
+	if (r == 0)
+		r = spawn_child(bin, envp, theirs, req->inherit_fd, ret_pid);
+	free_env(envp);
+	close_fds(theirs);
+	if (r < 0) {
+		close_fds(ours);
+		return r;
+	}
+	memcpy(fds, ours, sizeof(ours));
+	return 0;
 }
 
 int cni_exec_run(const struct cni_exec_req *req, json_object **ret_out,
