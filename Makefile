@@ -25,15 +25,15 @@ PKGS := json-c yaml-0.1 libcurl libnl-3.0 libnl-route-3.0 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl: its header only; it is loaded at run time (src/k8s/curl_lazy.c)
 # The other libraries are linked statically (the .a files of Debian's -dev
-# packages), as the native delegates already were (delegates/delegates.mk):
-# plexus and plexus-ipam are exec'd once per CNI call, and the dynamic
-# loader's work on five shared libraries was about 1.3 ms of each start of
-# plexus on a loaded 2-core VM (docs/architecture.md, "Start-up"). Only the
-# archive members a binary uses are linked; libnl's link-type modules are
-# among them exactly when their functions are called (the delegates' tests
-# run them so). libcurl, loaded at run time, brings its own shared zlib:
-# the binaries export none of the static symbols. STATIC=0 links them
-# shared.
+# packages) into every binary, the native delegates included
+# (delegates/delegates.mk): plexus and plexus-ipam are exec'd once per CNI
+# call, and the dynamic loader's work on five shared libraries was about
+# 1.3 ms of each start of plexus on a loaded 2-core VM
+# (docs/architecture.md, "Start-up"). Only the archive members a binary
+# uses are linked; libnl's link-type modules are among them exactly when
+# their functions are called. libcurl, loaded at run time, brings its own
+# shared zlib: the binaries export none of the static symbols. STATIC=0
+# links them shared.
 STATIC ?= 1
 ifeq ($(STATIC),1)
 PKG_LIBS := -Wl,-Bstatic -ljson-c -lyaml -lnl-route-3 -lnl-3 -lz \

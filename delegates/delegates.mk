@@ -14,18 +14,16 @@ $(DELEGATE_MAINS): $(OBJDIR)/delegates/main_%.o: delegates/delegate_main.c
 	@mkdir -p $(dir $@)
 	$(Q_CC)$(CC) $(ALL_CFLAGS) -DDELEGATE_OPS=$*_delegate -MMD -MP -c $< -o $@
 
-# json-c and libnl are linked in statically: a delegate is exec'ed once per
-# attachment and its start-up is part of every ADD and DEL; the dynamic
-# loader's work for those three libraries is about 0.13 ms of a 0.9 ms
-# start (`make bench`, VERSION of plexus-bridge, static vs dynamic: 0.78 vs
-# 0.91 ms, /bin/true 0.69 ms). The reference plugins are static binaries too.
-# Only libc stays shared. The binaries dlopen nothing, so no second copy of
-# json-c can meet the first.
-DELEGATE_LDLIBS := -Wl,-Bstatic -ljson-c -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpthread -lm
-
+# Linked with the static libraries of every binary ($(PKG_LIBS), Makefile):
+# a delegate is exec'ed once per attachment and its start-up is part of
+# every ADD and DEL; the dynamic loader's work for json-c and libnl was
+# about 0.13 ms of a 0.9 ms start (`make bench`, VERSION of plexus-bridge,
+# static vs dynamic: 0.78 vs 0.91 ms, /bin/true 0.69 ms). The reference
+# plugins are static binaries too. The delegates dlopen nothing, so no
+# second copy of json-c can meet the first.
 $(DELEGATE_BINS): $(BINDIR)/plexus-%: $(OBJDIR)/delegates/main_%.o $(DELEGATE_LIB) $(CNI_LIB)
 	@mkdir -p $(dir $@)
-	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DELEGATE_LDLIBS)
+	$(Q_LD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 BINS += $(DELEGATE_BINS)
 PLUGINS += $(DELEGATE_BINS)
