@@ -215,7 +215,7 @@ static bool off_valid(const char *k)
 	size_t n = strspn(k, "0123456789");
 
 	return n && !k[n] && n <= 10 && (k[0] != '0' || n == 1) &&
-	       strtoul(k, NULL, 10) <= 0x7fffffffUL;
+	       strtoul(k, NULL, 10) <= IPAM_BLOCK_OFF_MAX;
 }
 
 /* Format 1: records inline; each gets its hash and is written out at the
@@ -265,7 +265,7 @@ static bool slots_parse(const char *p, const char *owner, json_object *allocs)
 			continue;
 		}
 		n = strspn(p, b64url);
-		if (n < IPAM_SLOT_HASH_LEN || off > 0x7fffffffUL)
+		if (n < IPAM_SLOT_HASH_LEN || off > IPAM_BLOCK_OFF_MAX)
 			return false;
 		slot_add(allocs, off, p, owner);
 		p += IPAM_SLOT_HASH_LEN;

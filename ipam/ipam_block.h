@@ -14,6 +14,9 @@
 struct cni_err;
 
 #define IPAM_KEY_MAX 512
+/* The highest offset a block of any allowed size has: an offset above
+ * it in a stored header or record key is refused, never allocated for. */
+#define IPAM_BLOCK_OFF_MAX ((1u << IPAM_BLOCK_HOST_BITS_MAX) - 1)
 
 /* A block as stored (format 2, docs/ipam.md "Keys and records"): a
  * header {"v": 2, "cidr": "...", "node": owner, "slots": "<table>",

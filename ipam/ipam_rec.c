@@ -50,7 +50,7 @@ static long key_off(const char *key)
 	if (*s < '0' || *s > '9')
 		return -1;
 	v = strtoul(s, &end, 10);
-	return *end || v > 0x7fffffffUL ? -1 : (long)v;
+	return *end || v > IPAM_BLOCK_OFF_MAX ? -1 : (long)v;
 }
 
 int ipam_rec_take(struct ipam_block *b, const struct ipam_kv *kv,

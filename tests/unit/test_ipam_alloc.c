@@ -1203,6 +1203,43 @@ static void test_ipam_block_load__bad_slots(void **state)
 	ipam_block_clear(&b);
 }
 
+/* An offset past the largest block (IPAM_BLOCK_OFF_MAX), in a format 1
+ * key or a format 2 slot table, is code 6: nothing is
+ * sized by it (a format 1 key of 2^31-1 once asked for a 2 GiB slot
+ * table). The largest offset itself loads and formats. */
+static void test_ipam_block_load__offset_past_largest_block(void **state)
+{
+	char v1[128], v2[IPAM_BLOCK_OFF_MAX + 64];
+	const char *bad[3];
+	struct ipam_block b;
+	size_t at;
+
+	(void)state;
+	snprintf(v1, sizeof(v1), "{\"node\":\"n\",\"allocs\":{\"%u\":{}}}",
+		 IPAM_BLOCK_OFF_MAX + 1);
+	at = (size_t)snprintf(v2, sizeof(v2),
+			      "{\"v\":2,\"node\":\"n\",\"slots\":\"");
+	memset(v2 + at, '.', IPAM_BLOCK_OFF_MAX + 1);
+	snprintf(v2 + at + IPAM_BLOCK_OFF_MAX + 1,
+		 sizeof(v2) - at - IPAM_BLOCK_OFF_MAX - 1, "AAAAAA\"}");
+	bad[0] = v1;
+	bad[1] = "{\"node\":\"n\",\"allocs\":{\"2147483647\":{}}}";
+	bad[2] = v2;
+	for (size_t i = 0; i < 3; i++) {
+		struct cni_err err = { 0 };
+
+		assert_true(ipam_block_load(0, "k", bad[i], strlen(bad[i]), 1,
+					    &b, &err) < 0);
+		assert_int_equal(err.code, CNI_ERR_DECODE);
+	}
+	snprintf(v1, sizeof(v1), "{\"node\":\"n\",\"allocs\":{\"%u\":{}}}",
+		 IPAM_BLOCK_OFF_MAX);
+	assert_int_equal(ipam_block_load(0, "k", v1, strlen(v1), 1, &b, NULL),
+			 0);
+	assert_true(strlen(ipam_block_str(&b)) < IPAM_BLOCK_OFF_MAX + 128);
+	ipam_block_clear(&b);
+}
+
 /* A full /26 block's header stays under 500 bytes (the first block of a
  * pool of 64: taken in order). */
 static void test_ipam_block__full_header_small(void **state)
@@ -1436,6 +1473,8 @@ int main(void)
 		cmocka_unit_test(test_ipam_rec__stale_ignored_bad_refused),
 		cmocka_unit_test(test_ipam_rec__claim_slot_with_stale_record),
 		cmocka_unit_test(test_ipam_block_load__bad_slots),
+		cmocka_unit_test(
+			test_ipam_block_load__offset_past_largest_block),
 		cmocka_unit_test(test_ipam_block__full_header_small),
 		cmocka_unit_test(test_ipam_free__hint_follows_transitions),
 		cmocka_unit_test(test_ipam_free__borrow_skips_stale_hint),
