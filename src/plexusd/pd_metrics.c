@@ -55,10 +55,14 @@ static const enum pd_api_verb store_verbs[N_STORE_OPS] = {
 	PD_API_VERBS,  PD_API_VERBS,  PD_API_GET,  PD_API_CREATE,
 	PD_API_UPDATE, PD_API_DELETE, PD_API_LIST,
 };
-static struct {
+/* a histogram of round trips, filled from any thread */
+struct hist {
 	atomic_ulong le[N_BUCKETS + 1]; /* the last: +Inf only */
 	atomic_ullong sum_us;
-} store_hist[N_STORE_OPS];
+};
+static struct hist store_hist[N_STORE_OPS];
+/* plexusd's own requests by verb (pd_api_observe): patch, get */
+static struct hist api_hist[PD_API_VERBS];
 static atomic_ulong etcd_requests[2][PD_API_NCODES + 1];
 
 static int code_index(long code)
@@ -70,10 +74,21 @@ static int code_index(long code)
 	return i;
 }
 
+static void hist_observe(struct hist *h, double secs)
+{
+	int b = 0;
+
+	while (b < N_BUCKETS && secs > buckets[b])
+		b++;
+	atomic_fetch_add(&h->le[b], 1);
+	atomic_fetch_add(&h->sum_us,
+			 secs > 0 ? (unsigned long long)(secs * 1e6) : 0);
+}
+
 void pd_metrics_store_request(const char *store, const char *op, long code,
 			      double secs)
 {
-	int k = 0, b = 0;
+	int k = 0;
 
 	while (k < N_STORE_OPS &&
 	       (strcmp(store_ops[k][0], store) || strcmp(store_ops[k][1], op)))
@@ -84,11 +99,13 @@ void pd_metrics_store_request(const char *store, const char *op, long code,
 		pd_api_count(store_verbs[k], code);
 	else
 		atomic_fetch_add(&etcd_requests[k][code_index(code)], 1);
-	while (b < N_BUCKETS && secs > buckets[b])
-		b++;
-	atomic_fetch_add(&store_hist[k].le[b], 1);
-	atomic_fetch_add(&store_hist[k].sum_us,
-			 secs > 0 ? (unsigned long long)(secs * 1e6) : 0);
+	hist_observe(&store_hist[k], secs);
+}
+
+void pd_api_observe(enum pd_api_verb v, long code, double secs)
+{
+	pd_api_count(v, code);
+	hist_observe(&api_hist[v], secs);
 }
 
 static void code_label(int i, char *buf, size_t size)
@@ -122,37 +139,53 @@ static void etcd_metrics(struct pd_text *o)
 		}
 }
 
-/* one (store, op) of the histogram; nothing before its first request */
-static void store_hist_one(struct pd_text *o, int k)
+/* One histogram as name{labels,le}: nothing before its first request. */
+static void hist_render(struct pd_text *o, const char *name, const char *labels,
+			struct hist *h)
 {
 	unsigned long n = 0;
 
 	for (int b = 0; b <= N_BUCKETS; b++)
-		n += atomic_load(&store_hist[k].le[b]);
+		n += atomic_load(&h->le[b]);
 	if (!n)
 		return;
 	n = 0;
-	for (int b = 0; b <= N_BUCKETS; b++) {
-		n += atomic_load(&store_hist[k].le[b]);
-		if (b < N_BUCKETS)
-			pd_text_put(o,
-				    "plexusd_store_duration_seconds_bucket{"
-				    "store=\"%s\",op=\"%s\",le=\"%g\"} "
-				    "%lu\n",
-				    store_ops[k][0], store_ops[k][1],
-				    buckets[b], n);
+	for (int b = 0; b < N_BUCKETS; b++) {
+		n += atomic_load(&h->le[b]);
+		pd_text_put(o, "%s_bucket{%s,le=\"%g\"} %lu\n", name, labels,
+			    buckets[b], n);
 	}
+	n += atomic_load(&h->le[N_BUCKETS]);
 	pd_text_put(o,
-		    "plexusd_store_duration_seconds_bucket{store=\"%s\","
-		    "op=\"%s\",le=\"+Inf\"} %lu\n"
-		    "plexusd_store_duration_seconds_sum{store=\"%s\","
-		    "op=\"%s\"} %.6f\n"
-		    "plexusd_store_duration_seconds_count{store=\"%s\","
-		    "op=\"%s\"} %lu\n",
-		    store_ops[k][0], store_ops[k][1], n, store_ops[k][0],
-		    store_ops[k][1],
-		    (double)atomic_load(&store_hist[k].sum_us) / 1e6,
-		    store_ops[k][0], store_ops[k][1], n);
+		    "%s_bucket{%s,le=\"+Inf\"} %lu\n%s_sum{%s} %.6f\n"
+		    "%s_count{%s} %lu\n",
+		    name, labels, n, name, labels,
+		    (double)atomic_load(&h->sum_us) / 1e6, name, labels, n);
+}
+
+static void store_hist_one(struct pd_text *o, int k)
+{
+	char labels[64];
+
+	snprintf(labels, sizeof(labels), "store=\"%s\",op=\"%s\"",
+		 store_ops[k][0], store_ops[k][1]);
+	hist_render(o, "plexusd_store_duration_seconds", labels,
+		    &store_hist[k]);
+}
+
+static void api_hist_metrics(struct pd_text *o)
+{
+	pd_text_put(o, "# HELP plexusd_api_duration_seconds plexusd's own "
+		       "requests to the API (network-status patch, a late "
+		       "pod's get), each try, answered or not.\n"
+		       "# TYPE plexusd_api_duration_seconds histogram\n");
+	for (int v = 0; v < PD_API_VERBS; v++) {
+		char labels[32];
+
+		snprintf(labels, sizeof(labels), "verb=\"%s\"", api_verbs[v]);
+		hist_render(o, "plexusd_api_duration_seconds", labels,
+			    &api_hist[v]);
+	}
 }
 
 static void store_request_metrics(struct pd_text *o)
@@ -413,6 +446,7 @@ int pd_metrics_render(const struct pd_metrics *m, long rss, char *buf,
 	spool_metrics(&o, m);
 	api_metrics(&o);
 	store_request_metrics(&o);
+	api_hist_metrics(&o);
 	if (m->caches_on)
 		cache_metrics(&o, m);
 	gauge(&o, "plexusd_ready", "1 when /readyz answers 200.",

@@ -85,6 +85,9 @@ enum pd_api_verb {
 	}
 #define PD_API_NCODES 13
 void pd_api_count(enum pd_api_verb v, long code);
+/* pd_api_count, and the request's round trip (secs) into the histogram
+ * plexusd_api_duration_seconds{verb}: plexusd's own patches and gets. */
+void pd_api_observe(enum pd_api_verb v, long code, double secs);
 
 /* The warm stores' requests to etcd and the API (the hook of
  * ipam_store_set_request_hook; any thread): the API's in

@@ -125,6 +125,14 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void patch(struct pd_status *s, struct job *j)
 {
 	struct cni_err err = { 0 };
@@ -140,10 +148,13 @@ static void patch(struct pd_status *s, struct job *j)
 			sleep_ms(RETRY_DELAY_MS);
 		json_object_put(body);
 		body = NULL;
+		double t0 = now_ms();
+
 		r = k8s_request(s->cl, "PATCH", path,
 				"application/merge-patch+json", cni_json_str(p),
 				&st, &body, &err);
-		pd_api_count(PD_API_PATCH, r < 0 ? 0 : st);
+		pd_api_observe(PD_API_PATCH, r < 0 ? 0 : st,
+			       (now_ms() - t0) / 1e3);
 		if (r == 0 && st != 409 && st != 429 && st < 500)
 			break;
 	}
@@ -156,14 +167,6 @@ static void patch(struct pd_status *s, struct job *j)
 	}
 	json_object_put(body);
 	json_object_put(p);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* a fetch: one GET of the pod, not sent again (plexus waits for it);
@@ -181,9 +184,12 @@ static void get(struct pd_status *s, struct job *j)
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", j->ns,
 		 j->name);
 	if (r == 0) {
+		double t1 = now_ms();
+
 		r = k8s_request(s->cl, "GET", path, NULL, NULL, &st, &body,
 				&err);
-		pd_api_count(PD_API_GET, r < 0 ? 0 : st);
+		pd_api_observe(PD_API_GET, r < 0 ? 0 : st,
+			       (now_ms() - t1) / 1e3);
 	}
 	if (r < 0) {
 		client_drop(s);

@@ -13,8 +13,9 @@
 #    networks in its own config (`delegates`: no API, no plexusd) and the
 #    three delegates called directly: the meta overhead with plexusd, and
 #    what it is made of (plexus itself: its exec, config, record and
-#    sync; the control plane: the socket, and the network-status PATCH
-#    the API server answers, whose own time the fixture logs);
+#    sync; the control plane: the socket, and the network-status PATCH,
+#    whose round trip plexusd times (plexusd_api_duration_seconds) and
+#    whose server time the fixture logs);
 #  - plexusd's RSS with those caches, and its peak RSS (VmHWM) once
 #    B_BIG_PODS pods (1000) and B_BIG_NADS NADs (5000) more are cached
 #    (B_BIG_PODS=0 skips it).
@@ -136,6 +137,8 @@ echo "failed calls: $fails"
 # one pod, alternating call by call: with plexusd, without, plexus
 # alone, the delegates
 ctl clear-requests >/dev/null
+ps0=$(metric 'plexusd_api_duration_seconds_sum{verb="patch"}')
+pc0=$(metric 'plexusd_api_duration_seconds_count{verb="patch"}')
 CNIBENCH_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p0;K8S_POD_UID=u0;K8S_POD_INFRA_CONTAINER_ID=c0" \
 	ip netns exec "$H" "$TB/cnibench" -n "$N" -p "$TB" -s "/var/run/netns/$P" \
 	"plexusd=ADD:$BIN/plexus:$W/pd.conf:eth0,DEL:$BIN/plexus:$W/pd.conf:eth0" \
@@ -159,7 +162,14 @@ ms = sorted(x["ms"] for x in json.load(sys.stdin) if x["method"] == "PATCH" and 
 print(len(ms), f"{ms[len(ms) // 2]:.2f}" if ms else "0")')
 row "  of it: plexus itself (exec, config, record, sync)" "+$(d "$sm" "$dm") ms" "+$(d "$sm" "$dm") ms" "-"
 row "  of it: control plane (socket or API, network-status)" "+$(d "$pm" "$sm") ms" "+$(d "$am" "$sm") ms" "-"
-row "  of which the API server answering 2 PATCHes (median x2)" "$(python3 -c "print(f'{2*$patch_ms:.2f}')") ms" "-" "-"
+# the PATCHes' round trips as plexusd times them (its histogram's sum
+# and count over the cnibench run: a mean)
+ps1=$(metric 'plexusd_api_duration_seconds_sum{verb="patch"}')
+pc1=$(metric 'plexusd_api_duration_seconds_count{verb="patch"}')
+rtt=$(python3 -c "n = ${pc1:-0} - ${pc0:-0}; print(f'{2000 * (${ps1:-0} - ${ps0:-0}) / n:.2f}' if n > 0 else '0')")
+row "  of which 2 PATCHes' round trips, timed by plexusd (mean x2)" "$rtt ms" "-" "-"
+row "  of which the API server's own time in them (median x2)" "$(python3 -c "print(f'{2*$patch_ms:.2f}')") ms" "-" "-"
+row "  of which the socket and plexusd (the rest)" "+$(python3 -c "print(f'{$pm-$sm-$rtt:.2f}')") ms" "-" "-"
 echo "  (plexusd's network-status PATCHes in that run: $npatch, the fixture's median $patch_ms ms each; plexus ADD/DEL medians with plexusd $(field plexusd/1:ADD median_ms)/$(field plexusd/2:DEL median_ms) ms, alone $(field static/1:ADD median_ms)/$(field static/2:DEL median_ms) ms)"
 
 # peak RSS with BIG_PODS pods of this node and BIG_NADS NADs cached

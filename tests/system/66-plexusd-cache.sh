@@ -145,6 +145,7 @@ print(json.dumps(p))' "$T_TMP/pod.json" >"$T_TMP/pod2.json"
 	expect_eq "$(nad_gets)" 0 "NAD GETs (served by plexusd)"
 	expect_eq "$(metric 'plexusd_pod_fetches_total{result="served"}')" 1 "fetch served"
 	expect_eq "$(metric 'plexusd_api_requests_total{verb="get",code="200"}')" 1 "API GET 200"
+	expect_eq "$(metric 'plexusd_api_duration_seconds_count{verb="get"}')" 1 "the GET's round trip timed"
 	! grep -q "asking the API" "$T_TMP/plexus.log" ||
 		{ cat "$T_TMP/plexus.log"; fail "plexus asked the API"; }
 	expect_eq "$(metric 'plexusd_cache_objects{cache="pods"}')" 0 "not put in the cache"

@@ -47,6 +47,12 @@ assert b["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"]' ||
 		fail "the PATCH does not carry the uid"
 	expect_eq "$(metric 'plexusd_socket_requests_total{result="status_patched"}')" 1 "status_patched"
 	expect_eq "$(metric 'plexusd_api_requests_total{verb="patch",code="200"}')" 1 "API PATCH 200"
+	# its round trip, timed by plexusd
+	expect_eq "$(metric 'plexusd_api_duration_seconds_count{verb="patch"}')" 1 "PATCH round trips timed"
+	expect_eq "$(metric 'plexusd_api_duration_seconds_bucket{verb="patch",le="+Inf"}')" 1 "PATCH +Inf bucket"
+	python3 -c "import sys; s = float(sys.argv[1]); assert 0 < s < 10, s" \
+		"$(metric 'plexusd_api_duration_seconds_sum{verb="patch"}')" ||
+		fail "PATCH round trip sum not in (0, 10) s"
 	grep -q "writing it directly" "$T_TMP/plexus.log" && fail "a fallback was logged"
 	ctl clear-requests >/dev/null
 	run DEL
@@ -190,6 +196,7 @@ case_failed_direct() {
 	grep -q "network-status of pod default/p1: answered FAILED .*; writing it directly" \
 		"$T_TMP/plexus.log" || { cat "$T_TMP/plexus.log"; fail "fallback not logged"; }
 	expect_eq "$(metric 'plexusd_api_requests_total{verb="patch",code="500"}')" 3 "API PATCH 500"
+	expect_eq "$(metric 'plexusd_api_duration_seconds_count{verb="patch"}')" 3 "PATCH round trips timed, each try"
 	run DEL
 }
 
