@@ -96,6 +96,10 @@ struct ipam_store {
 	 * after open: lock waits and requests end by it with code 11
 	 * (-ETIMEDOUT) */
 	int64_t deadline;
+	/* storeSocket of a store plexusd does not run (file), set by
+	 * ipam_store_open_node: ipam_store_report's line goes there; ""
+	 * none */
+	char report_sock[108];
 };
 
 extern const struct ipam_store_ops file_store;
@@ -192,12 +196,14 @@ void ipam_store_set_request_hook(ipam_store_request_fn fn);
 void ipam_store_request_done(const char *store, const char *op, long code,
 			     double secs);
 
-/* After a call on a store opened by ipam_store_open_node that goes
- * through plexusd: tell plexusd the call's outcome ("allocated",
- * "alloc_failed", "released", "release_failed"; NULL: none) and, when it
- * fell back to the store itself, why: one line on the store socket, a
- * non-blocking connect and send, never read back, failures ignored.
- * Nothing for any other store. */
+/* After a call on a store opened by ipam_store_open_node with a
+ * storeSocket: tell plexusd the call's outcome ("allocated",
+ * "alloc_failed", "released", "release_failed"; NULL: none) and, when a
+ * store that goes through plexusd fell back to the store itself, why: one
+ * line on the store socket, a non-blocking connect and send, never read
+ * back, kept in the spool when not taken, other failures ignored. A
+ * store plexusd does not run (file) reports its outcome only. Nothing
+ * without a storeSocket. */
 void ipam_store_report(struct ipam_store *st, const char *outcome);
 
 /* Is s made of [A-Za-z0-9._:-] only and non-empty, not starting with '.'?

@@ -590,6 +590,11 @@ void ipam_store_report(struct ipam_store *st, const char *outcome)
 	struct via *v;
 	char line[160];
 
+	if (st && st->ops != &via_ops && st->report_sock[0] && outcome) {
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"report\",\"outcome\":\"%s\"}\n", outcome);
+		report_send(st->report_sock, line);
+	}
 	if (!st || st->ops != &via_ops)
 		return;
 	v = via_of(st);
@@ -620,13 +625,23 @@ int ipam_store_open_node(json_object *node_root, json_object *conf,
 {
 	json_object *sock, *type;
 	struct via *v;
+	int r;
 
 	if (!node_root || !conf ||
-	    !json_object_object_get_ex(node_root, "storeSocket", &sock) ||
-	    !json_object_object_get_ex(conf, "type", &type) ||
-	    (strcmp(json_object_get_string(type), "etcd") &&
-	     strcmp(json_object_get_string(type), "kubernetes")))
+	    !json_object_object_get_ex(node_root, "storeSocket", &sock))
 		return ipam_store_open(conf, ret, err);
+	if (!json_object_object_get_ex(conf, "type", &type) ||
+	    (strcmp(json_object_get_string(type), "etcd") &&
+	     strcmp(json_object_get_string(type), "kubernetes"))) {
+		/* not sent (a file store is this node's own): run here,
+		 * its outcomes still reported */
+		r = ipam_store_open(conf, ret, err);
+		if (r == 0)
+			snprintf((*ret)->report_sock,
+				 sizeof((*ret)->report_sock), "%s",
+				 json_object_get_string(sock));
+		return r;
+	}
 	v = calloc(1, sizeof(*v));
 	if (!v || !(v->conf = cni_json_copy(conf))) {
 		free(v);

@@ -169,6 +169,37 @@ case_fallback() {
 	rm -f "$SOCK.reports"
 }
 
+# a file store with storeSocket: plexusd does not run it (a node's own
+# files), so its operations stay in the plugin, but the outcomes are
+# still reported: an allocation, a failed ADD (the /30's one address
+# besides its gateway taken) and two releases counted; plexusd served no
+# store request
+case_file_reported() {
+	rm -f "$SOCK"
+	start_pd
+	cat >"$T_TMP/node-file.conf" <<EON
+{"store": {"type": "file", "path": "$T_TMP/filestore"}, "storeSocket": "$SOCK"}
+EON
+	chmod 600 "$T_TMP/node-file.conf"
+	echo '{"cniVersion":"1.0.0","name":"filenet","type":"bridge","ipam":{"type":"plexus-ipam","range":"10.67.0.0/30"}}' >"$T_TMP/net-file.conf"
+	fipam() { CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=/var/run/netns/x \
+		CNI_IFNAME=eth0 NODE_NAME=node-a PLEXUS_IPAM_CONF=$T_TMP/node-file.conf \
+		"$IPAM" <"$T_TMP/net-file.conf"; }
+	fipam ADD fs1 >"$T_TMP/out.fs1" 2>"$T_TMP/err" || { cat "$T_TMP/out.fs1" "$T_TMP/err"; fail "ADD fs1"; }
+	fipam ADD fs2 >"$T_TMP/out.fs2" 2>/dev/null && fail "ADD fs2 into a full /30 succeeded"
+	grep -q '"code": *120' "$T_TMP/out.fs2" || fail "ADD fs2: not code 120: $(cat "$T_TMP/out.fs2")"
+	fipam DEL fs1 >/dev/null || fail "DEL fs1"
+	fipam DEL fs2 >/dev/null || fail "DEL fs2 (nothing held)"
+	wait_metric 'plexusd_ipam_allocations_total{result="allocated"}' 1
+	wait_metric 'plexusd_ipam_allocations_total{result="alloc_failed"}' 1
+	wait_metric 'plexusd_ipam_allocations_total{result="released"}' 2
+	expect_eq "$(metric 'plexusd_store_requests_total{op="put",result="ok"}')" 0 "store puts plexusd served"
+	expect_eq "$(metric 'plexusd_store_requests_total{op="get",result="ok"}')" 0 "store gets plexusd served"
+	[ -d "$T_TMP/filestore" ] || fail "the file store was not written by the plugin"
+	grep -rq fs1 "$T_TMP/filestore" && fail "fs1's allocation left in the file store"
+	stop_pd
+}
+
 # plexusd down (stopped, then killed: no socket, then a dead one):
 # each call's report (unreachable, and its outcome) goes to the spool
 # beside the store socket; plexusd counts them when it starts again
@@ -506,6 +537,7 @@ case_header_cache() {
 
 t_case "through plexusd: no etcd connection of the plugin's own, concurrent ADDs distinct, DEL frees" case_warm
 t_case "plexusd killed: plexus-ipam falls back to the store itself" case_fallback
+t_case "a file store with storeSocket: run by the plugin itself, its allocations still reported (allocated, alloc_failed, released)" case_file_reported
 t_case "plexusd stopped: plexus-ipam falls back on a timeout and reports it (plexus_ipam_fallbacks_total{reason=timeout})" case_timeout_reported
 t_case "block headers in memory: steady ADDs answered from it; a write while plexusd is stopped makes the next swap fail, which drops it; distinct addresses" case_header_cache
 t_case "plexusd down: plexus-ipam's reports spooled, counted when it starts again" case_spooled
