@@ -62,6 +62,7 @@ export -f ipam
 export IPAM T_TMP
 
 start_pd() {
+	trap stop_pd EXIT # each case runs in a subshell: a failed one too
 	: >"$T_TMP/pd.log"
 	mkdir -p "$T_TMP/pdnet" "$T_TMP/run"
 	"$TOP/$BINDIR/plexusd" --no-install --no-kubeconfig \
