@@ -46,7 +46,12 @@
 #define DEBOUNCE_MS	100
 #define RETRY_MS	1000
 #define TOKEN_RESYNC_MS 60000
-#define METRICS_BUF	262144 /* the reported series at their cap fit */
+/* /metrics is rendered into METRICS_BUF bytes, and again into twice as
+ * many while it does not fit, up to METRICS_BUF_MAX: the reported series
+ * at their cap with the longest labels take about 0.8 MiB
+ * (test_pd_verbs) */
+#define METRICS_BUF	262144
+#define METRICS_BUF_MAX (8 << 20)
 #define CONF_DIR_EVENTS                                             \
 	(IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
 	 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -609,6 +614,40 @@ static void reply_text(struct pd_reply *r, int status, const char *text)
 	r->len = r->body ? strlen(r->body) : 0;
 }
 
+/* Every metric into a new buffer of size bytes (*ret: the caller's to
+ * free, NULL when it could not be allocated): its length, -ENOSPC when
+ * it does not fit (*ret freed), -ENOMEM. */
+static int metrics_render(struct pd *d, size_t size, char **ret)
+{
+	char *buf = malloc(size);
+	int n, k;
+
+	*ret = NULL;
+	if (!buf)
+		return -ENOMEM;
+	n = pd_metrics_render(&d->m, pd_metrics_rss(), buf, size);
+	if (n >= 0 && d->store) {
+		k = pd_store_metrics(d->store, buf + n, size - (size_t)n);
+		n = k < 0 ? k : n + k;
+	}
+	if (n >= 0 && d->claims) {
+		k = pd_claims_metrics(d->claims, buf + n, size - (size_t)n);
+		n = k < 0 ? k : n + k;
+	}
+	if (n >= 0 && d->verbs) {
+		size_t len = (size_t)n;
+
+		n = pd_verbs_render(d->verbs, buf, size, &len);
+		n = n < 0 ? n : (int)len;
+	}
+	if (n == -ENOSPC) {
+		free(buf);
+		return n;
+	}
+	*ret = buf;
+	return n;
+}
+
 static void http_handle(void *ctx, const struct pd_http_req *req,
 			struct pd_reply *r)
 {
@@ -632,28 +671,13 @@ static void http_handle(void *ctx, const struct pd_http_req *req,
 				 : " caches");
 		reply_text(r, pd_metrics_ready(&d->m) ? 200 : 503,
 			   pd_metrics_ready(&d->m) ? "ready\n" : why);
-	} else if (!strcmp(req->path, "/metrics") &&
-		   (buf = malloc(METRICS_BUF))) {
-		n = pd_metrics_render(&d->m, pd_metrics_rss(), buf,
-				      METRICS_BUF);
-		if (n >= 0 && d->store) {
-			int k = pd_store_metrics(d->store, buf + n,
-						 METRICS_BUF - (size_t)n);
+	} else if (!strcmp(req->path, "/metrics")) {
+		size_t size = METRICS_BUF;
 
-			n = k < 0 ? k : n + k;
-		}
-		if (n >= 0 && d->claims) {
-			int k = pd_claims_metrics(d->claims, buf + n,
-						  METRICS_BUF - (size_t)n);
-
-			n = k < 0 ? k : n + k;
-		}
-		if (n >= 0 && d->verbs) {
-			size_t len = (size_t)n;
-
-			n = pd_verbs_render(d->verbs, buf, METRICS_BUF, &len);
-			n = n < 0 ? n : (int)len;
-		}
+		/* too small: try again with twice the room */
+		while ((n = metrics_render(d, size, &buf)) == -ENOSPC &&
+		       size < METRICS_BUF_MAX)
+			size *= 2;
 		r->status = n < 0 ? 503 : 200;
 		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		r->body = buf;

@@ -267,6 +267,28 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.b
 	expect_eq "$(grep -c '^plexus_delegate_duration_seconds_count' "$T_TMP/metrics.txt")" 65 "series (the cap of 64, and _other)"
 }
 
+# the reported series at their cap with the longest labels (128 bytes,
+# each escaped to two): /metrics is then over 256 KiB, the buffer plexusd
+# rendered into at first, and still answers 200 with every series
+case_metrics_longest() {
+	fresh
+	python3 -c 'import socket,sys
+lines = []
+for i in range(70):
+    lab = ("%03d" % i) + "\\" * 125
+    lines.append("CALL %s 4 1000 %s %s\n" % (("ADD", "DEL", "CHECK")[i % 3], lab, lab))
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall("".join(lines).encode()); s.close()' "$SOCK"
+	wait_for "the overflow series" eval '[ -n "$(metric "plexus_delegate_failures_total{verb=\"ADD\",network=\"_other\",type=\"_other\"}")" ]'
+	local code
+	code=$(ip netns exec "$H" curl -sS -o "$T_TMP/metrics.txt" -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")
+	expect_eq "$code" 200 "/metrics status"
+	[ "$(stat -c %s "$T_TMP/metrics.txt")" -gt 262144 ] ||
+		fail "/metrics is $(stat -c %s "$T_TMP/metrics.txt") bytes, not over 256 KiB"
+	expect_eq "$(grep -c '^plexus_delegate_duration_seconds_count' "$T_TMP/metrics.txt")" 67 "series (the cap of 64, and _other of each verb)"
+	grep -q '^plexusd_ready [01]$' "$T_TMP/metrics.txt" || fail "plexusd's own metrics are missing"
+	grep -q '^plexus_fallbacks_total 0' "$T_TMP/metrics.txt" || fail "the last metric is missing"
+}
+
 # parallelAttach: cluster, a1 and a2 are ADDed at once, a forked process
 # each; their delegate calls still reach plexusd's report (attach_par
 # carries them back over its result pipe)
@@ -317,5 +339,6 @@ t_case "plexusd status: plexusd's PATCH fails: plexus writes it directly, logged
 t_case "plexusd status: a pod of another uid, or not cached, is never patched by plexusd" case_uid_refused
 t_case "plexusd status: malformed and oversized STATUS and report lines refused, daemon unharmed" case_malformed
 t_case "plexusd status: /metrics: verb and delegate histograms, errors by code, escaping, the 64-series cap" case_metrics
+t_case "plexusd status: /metrics with the 64 series at the longest labels (over 256 KiB) answers 200, complete" case_metrics_longest
 t_case "plexusd status: parallelAttach: the delegate calls of a forked group are reported (each network's histogram)" case_parallel_calls
 t_case "plexusd status: plexusd exits 0 on SIGTERM, its status thread joined (no sanitizer report)" case_clean_exit

@@ -138,6 +138,42 @@ static void test_pd_verbs_render__escaped_and_capped(void **state)
 	pd_verbs_free(v);
 }
 
+/* The cap at its worst: PD_VERBS_SERIES_MAX series whose network and
+ * type are PD_SOCK_LABEL_MAX bytes that nearly all need escaping (NAD
+ * names are tenant input), plus the "_other" series: about 630 KiB, more
+ * than the 256 KiB plexusd once rendered /metrics into (it answered 503
+ * then); under 1 MiB. */
+static void test_pd_verbs_render__worst_case_size(void **state)
+{
+	static const char *const verbs[] = { "ADD", "DEL", "CHECK" };
+	struct pd_verbs *v = NULL;
+	char line[1024], lab[PD_SOCK_LABEL_MAX + 1];
+	char *buf = malloc(4 << 20);
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(pd_verbs_new(&v), 0);
+	for (int i = 0; i < PD_VERBS_SERIES_MAX + 1; i++) {
+		/* a backslash is sent as it is and escaped as two */
+		memset(lab, '\\', PD_SOCK_LABEL_MAX);
+		lab[PD_SOCK_LABEL_MAX] = 0;
+		snprintf(lab, 4, "%03d", i);
+		lab[3] = '\\';
+		snprintf(line, sizeof(line), "CALL %s 7 10 %s %s", verbs[i % 3],
+			 lab, lab);
+		take(v, line);
+		snprintf(line, sizeof(line), "RESULT %s 7 10 0", verbs[i % 3]);
+		take(v, line);
+	}
+	assert_int_equal(pd_verbs_render(v, buf, 4 << 20, &len), 0);
+	print_message("worst-case exposition: %zu bytes\n", len);
+	/* plexusd renders /metrics into at most 8 MiB (METRICS_BUF_MAX) */
+	assert_true(len < (1 << 20));
+	free(buf);
+	pd_verbs_free(v);
+}
+
 /* the parser refuses control bytes in a label: a newline never reaches
  * the exposition from a report */
 static void test_pd_verbs_take__no_raw_newline(void **state)
@@ -157,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_pd_label_escape__table),
 		cmocka_unit_test(test_pd_verbs_render__buckets),
 		cmocka_unit_test(test_pd_verbs_render__escaped_and_capped),
+		cmocka_unit_test(test_pd_verbs_render__worst_case_size),
 		cmocka_unit_test(test_pd_verbs_take__no_raw_newline),
 	};
 
