@@ -139,28 +139,23 @@ static void etcd_metrics(struct pd_text *o)
 		}
 }
 
-/* One histogram as name{labels,le}: nothing before its first request. */
+/* One histogram as name{labels,le}, from one load of each bucket:
+ * nothing before its first request. */
 static void hist_render(struct pd_text *o, const char *name, const char *labels,
 			struct hist *h)
 {
-	unsigned long n = 0;
+	unsigned long long le[N_BUCKETS], n = 0;
 
-	for (int b = 0; b <= N_BUCKETS; b++)
-		n += atomic_load(&h->le[b]);
-	if (!n)
-		return;
-	n = 0;
-	for (int b = 0; b < N_BUCKETS; b++) {
-		n += atomic_load(&h->le[b]);
-		pd_text_put(o, "%s_bucket{%s,le=\"%g\"} %lu\n", name, labels,
-			    buckets[b], n);
+	for (int b = 0; b <= N_BUCKETS; b++) {
+		unsigned long long x = atomic_load(&h->le[b]);
+
+		if (b < N_BUCKETS)
+			le[b] = x;
+		n += x;
 	}
-	n += atomic_load(&h->le[N_BUCKETS]);
-	pd_text_put(o,
-		    "%s_bucket{%s,le=\"+Inf\"} %lu\n%s_sum{%s} %.6f\n"
-		    "%s_count{%s} %lu\n",
-		    name, labels, n, name, labels,
-		    (double)atomic_load(&h->sum_us) / 1e6, name, labels, n);
+	if (n)
+		pd_text_hist(o, name, labels, buckets, le, N_BUCKETS, n,
+			     (double)atomic_load(&h->sum_us) / 1e6);
 }
 
 static void store_hist_one(struct pd_text *o, int k)

@@ -14,5 +14,12 @@ struct pd_text {
 
 __attribute__((format(printf, 2, 3))) void pd_text_put(struct pd_text *o,
 						       const char *fmt, ...);
+/* One histogram: name_bucket{labels,le="B"} for each of the n bounds,
+ * cumulative over in[] (per-bucket counts, not cumulative), le="+Inf"
+ * (count), name_sum{labels} (sum, seconds) and name_count{labels};
+ * labels may be "". */
+void pd_text_hist(struct pd_text *o, const char *name, const char *labels,
+		  const double *bounds, const unsigned long long *in, int n,
+		  unsigned long long count, double sum);
 
 #endif

@@ -128,18 +128,8 @@ int pd_label_escape(const char *in, char *out, size_t size)
 static void hist_put(struct pd_text *o, const char *name, const char *labels,
 		     const struct hist *h)
 {
-	unsigned long long cum = 0;
-	const char *sep = *labels ? "," : "";
-
-	for (int i = 0; i < PD_VERBS_NBUCKETS; i++) {
-		cum += h->buckets[i];
-		pd_text_put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels,
-			    sep, bounds[i], cum);
-	}
-	pd_text_put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
-		    h->count);
-	pd_text_put(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
-		    (double)h->sum_us / 1e6, name, labels, h->count);
+	pd_text_hist(o, name, labels, bounds, h->buckets, PD_VERBS_NBUCKETS,
+		     h->count, (double)h->sum_us / 1e6);
 }
 
 static void verb_put(struct pd_text *o, const struct pd_verbs *v)

@@ -48,7 +48,7 @@
 #define TOKEN_RESYNC_MS 60000
 /* /metrics is rendered into METRICS_BUF bytes, and again into twice as
  * many while it does not fit, up to METRICS_BUF_MAX: the reported series
- * at their cap with the longest labels take about 0.8 MiB
+ * at their cap with the longest labels take about 630 KiB
  * (test_pd_verbs) */
 #define METRICS_BUF	262144
 #define METRICS_BUF_MAX (8 << 20)
