@@ -254,18 +254,14 @@ PY
 }
 t_case "network-status read back with kubectl has the spec's fields; status.podIP is the cluster network's address" c_status
 
-# patch_timed count|sum|LE: plexusd_api_duration_seconds{verb="patch"}'s
-# count, sum, or bucket le=LE (its network-status PATCHes, each timed by
-# plexusd)
-patch_timed() {
-	local port m
+# pd_metrics FILE: plexusd's /metrics (the DaemonSet's probe port) into
+# FILE; pd_metric FILE NAME{LABELS}: that line's value in it
+pd_metrics() {
+	local port
 	port=$(k get ds -n kube-system plexusd -o 'jsonpath={.spec.template.spec.containers[0].livenessProbe.httpGet.port}')
-	case $1 in
-	count | sum) m="plexusd_api_duration_seconds_$1{verb=\"patch\"}" ;;
-	*) m="plexusd_api_duration_seconds_bucket{verb=\"patch\",le=\"$1\"}" ;;
-	esac
-	curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$m" '$1 == m {print $2}'
+	curl -sf "http://127.0.0.1:$port/metrics" >"$1"
 }
+pd_metric() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
 
 c_ipam_records() {
 	ipam_recs >"$T_TMP/recs"
@@ -276,14 +272,14 @@ c_ipam_records() {
 	# their store operations went through plexusd's warm stores
 	# (storeSocket in the node settings; plexusd reads the kubeconfig
 	# they name through --host-prefix)
-	local port puts
-	port=$(k get ds -n kube-system plexusd -o 'jsonpath={.spec.template.spec.containers[0].livenessProbe.httpGet.port}')
-	puts=$(curl -sf "http://127.0.0.1:$port/metrics" |
-		awk '$1 == "plexusd_store_requests_total{op=\"put\",result=\"ok\"}" {print $2}')
+	local m="$T_TMP/pd.metrics" puts patches
+	pd_metrics "$m"
+	puts=$(pd_metric "$m" 'plexusd_store_requests_total{op="put",result="ok"}')
 	[ "${puts:-0}" -ge 4 ] || fail "IPAM writes through plexusd: ${puts:-none}"
 	# plexusd's network-status PATCHes to the real kube-apiserver, timed
 	# by plexusd: at least one per pod ADD so far (pa, pb)
-	[ "$(patch_timed count)" -ge 2 ] || fail "network-status PATCHes timed by plexusd: $(patch_timed count)"
+	patches=$(pd_metric "$m" 'plexusd_api_duration_seconds_count{verb="patch"}')
+	[ "${patches:-0}" -ge 2 ] || fail "network-status PATCHes timed by plexusd: ${patches:-none}"
 	! grep -q "using the store directly\|asking the store" "$W/log/plexus.log" ||
 		fail "plexus-ipam fell back: $(grep -m1 "using the store directly\|asking the store" "$W/log/plexus.log")"
 }
@@ -524,9 +520,12 @@ c_final() {
 	[ -z "$v" ] || fail "bridge ports left: $v"
 	# a figure: the real kube-apiserver's PATCH as plexusd times it
 	# (the first one also opens plexusd's connection)
-	local pn ps
-	pn=$(patch_timed count) ps=$(patch_timed sum)
-	echo "# figure: network-status PATCH to kube-apiserver through plexusd: $pn timed, mean $(python3 -c "print(f'{1000 * ${ps:-0} / max(${pn:-0}, 1):.2f}')") ms round trip, $(patch_timed 0.005) within 5 ms, $(patch_timed 0.01) within 10 ms, $(patch_timed 0.025) within 25 ms (plexusd_api_duration_seconds)" >>"$T_TMP/figures"
+	local m="$T_TMP/pd.metrics" h='plexusd_api_duration_seconds' pn ps
+	pd_metrics "$m"
+	pn=$(pd_metric "$m" "${h}_count{verb=\"patch\"}")
+	ps=$(pd_metric "$m" "${h}_sum{verb=\"patch\"}")
+	within() { pd_metric "$m" "${h}_bucket{verb=\"patch\",le=\"$1\"}"; }
+	echo "# figure: network-status PATCH to kube-apiserver through plexusd: $pn timed, mean $(python3 -c "print(f'{1000 * ${ps:-0} / max(${pn:-0}, 1):.2f}')") ms round trip, $(within 0.005) within 5 ms, $(within 0.01) within 10 ms, $(within 0.025) within 25 ms ($h)" >>"$T_TMP/figures"
 }
 t_case "after the faults every remaining pod is Running with its networks; all deleted, nothing held or leaked" c_final
 [ -f "$T_TMP/figures" ] && cat "$T_TMP/figures"

@@ -52,11 +52,11 @@ export PLEXUS_IPAM_CONF=$T_TMP/node.conf
 NET='{"cniVersion":"1.0.0","name":"warm","type":"bridge","ipam":{"type":"plexus-ipam","range":"10.66.0.0/24"}}'
 echo "$NET" >"$T_TMP/net.conf"
 
-ipam() { # CMD CID
+ipam() { # CMD CID (the network: $NET_CONF, else net.conf)
 	CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=/var/run/netns/x \
 		CNI_IFNAME=eth0 NODE_NAME=node-a \
 		CNI_ARGS="K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod-$2;K8S_POD_UID=uid-$2" \
-		"$IPAM" <"$T_TMP/net.conf"
+		"$IPAM" <"${NET_CONF:-$T_TMP/net.conf}"
 }
 export -f ipam
 export IPAM T_TMP
@@ -183,9 +183,7 @@ case_file_reported() {
 EON
 	chmod 600 "$T_TMP/node-file.conf"
 	echo '{"cniVersion":"1.0.0","name":"filenet","type":"bridge","ipam":{"type":"plexus-ipam","range":"10.67.0.0/30"}}' >"$T_TMP/net-file.conf"
-	fipam() { CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=/var/run/netns/x \
-		CNI_IFNAME=eth0 NODE_NAME=node-a PLEXUS_IPAM_CONF=$T_TMP/node-file.conf \
-		"$IPAM" <"$T_TMP/net-file.conf"; }
+	fipam() { PLEXUS_IPAM_CONF=$T_TMP/node-file.conf NET_CONF=$T_TMP/net-file.conf ipam "$@"; }
 	fipam ADD fs1 >"$T_TMP/out.fs1" 2>"$T_TMP/err" || { cat "$T_TMP/out.fs1" "$T_TMP/err"; fail "ADD fs1"; }
 	fipam ADD fs2 >"$T_TMP/out.fs2" 2>/dev/null && fail "ADD fs2 into a full /30 succeeded"
 	grep -q '"code": *120' "$T_TMP/out.fs2" || fail "ADD fs2: not code 120: $(cat "$T_TMP/out.fs2")"
