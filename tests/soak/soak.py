@@ -95,6 +95,17 @@ class Soak:
         self.seeded = {}  # address -> (block, owner, holder) of the seed
         self.hits = []
         self.borrowed = set()  # large pool addresses the soak's ADDs got
+        self.took = {"ADD": [], "DEL": []}  # seconds of the verb's unkilled runs
+
+    def kill_moment(self, cmd, cap):
+        # a random moment inside the verb's run: up to the median time an
+        # unkilled run of it took so far (cap before any), so that a kill
+        # lands while plexus runs however fast this machine runs it (a
+        # fixed window let in-process ADDs finish before most kills: CI saw
+        # 0 of ~16 ADD kills land)
+        with self.lock:
+            t = sorted(self.took[cmd])
+        return random.uniform(0, min(cap, t[len(t) // 2]) if t else cap)
 
     LARGE = "10.242.0.0/19"
     SEED_NODES = 16
@@ -277,6 +288,7 @@ class Soak:
                "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE=soak;K8S_POD_NAME={pod}"}
         if self.a.exec:
             env["PLEXUS_EXEC_ALWAYS"] = "1"
+        start = time.monotonic()
         with open(extra or self.path) as stdin:
             p = subprocess.Popen(["ip", "netns", "exec", self.host, f"{self.bindir}/plexus"],
                                  env=env, stdin=stdin, stdout=subprocess.PIPE,
@@ -285,6 +297,9 @@ class Soak:
                 time.sleep(kill_after)
                 p.send_signal(signal.SIGKILL)  # `ip netns exec` execs: this is plexus
             out, _ = p.communicate()
+        if p.returncode != -9 and cmd in self.took:
+            with self.lock:
+                self.took[cmd].append(time.monotonic() - start)
         return p.returncode, out
 
     def check_unique(self, pod, res):
@@ -306,7 +321,7 @@ class Soak:
     def cycle(self, pod, n):
         cid = f"{pod}-{n}"
         kill = random.random() * 100 < self.a.kill_percent
-        rc, out = self.plexus("ADD", pod, cid, random.uniform(0, 0.06) if kill else None)
+        rc, out = self.plexus("ADD", pod, cid, self.kill_moment("ADD", 0.06) if kill else None)
         with self.lock:
             self.c["cycles"] += 1
             if rc == -9:
@@ -330,7 +345,7 @@ class Soak:
             self.live.pop(pod, None)
         for attempt in range(20):
             kill = attempt == 0 and random.random() * 100 < self.a.kill_percent
-            rc, _ = self.plexus("DEL", pod, cid, random.uniform(0, 0.03) if kill else None)
+            rc, _ = self.plexus("DEL", pod, cid, self.kill_moment("DEL", 0.03) if kill else None)
             with self.lock:
                 if rc == -9:
                     self.c["killed_del"] += 1
