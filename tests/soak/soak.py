@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Soak: many ADD/DEL cycles over several pods at once, with a delegate that
-fails at random and plexus killed with SIGKILL at random moments, then DEL
-and GC of everything. Real kernel objects: each pod's networks are a
+fails at random and plexus killed with SIGKILL at random moments of its
+run (up to the median time the verb took so far), then DEL and GC of
+everything. Real kernel objects: each pod's networks are a
 reference bridge (host-local) and a macvlan (host-local) plus the test
 plugin (fails 1 ADD in failPercent). Afterwards there must be no link in
 any pod, no address held by host-local, no attachment held by the test
